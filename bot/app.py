@@ -1,0 +1,94 @@
+"""The app factory: one place that wires config, database, clock, keys, gateway and ticks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.clock import Clock, SystemClock
+from bot.config import Config
+from bot.crypto import BlindIndex, KeyRing
+from bot.db.engine import make_engine
+from bot.outbox import relay_once
+from bot.services import Services
+from bot.web import api, webhooks
+from bot.web.keys import CONFIG, HTTP, SERVICES, TICKER
+from bot.web.middleware import errors
+from channels.base import SmsGateway
+from channels.twilio import TwilioGateway
+from scheduler.ticker import Ticker
+from scheduler.workdays import WorkingCalendar
+
+log = logging.getLogger(__name__)
+
+GatewayFactory = Callable[[Config, aiohttp.ClientSession], SmsGateway]
+
+
+def twilio_gateway(config: Config, session: aiohttp.ClientSession) -> SmsGateway:
+    return TwilioGateway(
+        account_sid=config.twilio.account_sid,
+        auth_token=config.twilio.auth_token,
+        base_url=config.twilio.base_url,
+        session=session,
+        timeout=config.twilio.timeout,
+    )
+
+
+def create_app(
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    gateway_factory: GatewayFactory = twilio_gateway,
+    engine_options: dict[str, Any] | None = None,
+) -> web.Application:
+    """Build the Tovholder web application.
+
+    Args:
+        config: validated configuration.
+        clock: the clock domain code reads; tests pass one they can move.
+        gateway_factory: builds the SMS gateway from config and the HTTP session.
+        engine_options: extra SQLAlchemy engine options (tests shrink the pool).
+    """
+    app = web.Application(middlewares=[errors], client_max_size=config.max_request_bytes)
+    app[CONFIG] = config
+
+    async def resources(app: web.Application) -> AsyncIterator[None]:
+        engine = make_engine(config.database_url, **(engine_options or {}))
+        session = aiohttp.ClientSession()
+        ticker = Ticker()
+        svc = Services(
+            config=config,
+            engine=engine,
+            clock=clock or SystemClock(),
+            keyring=KeyRing(config.keks),
+            blind_index=BlindIndex(config.index_key),
+            calendar=WorkingCalendar(),
+            gateway=gateway_factory(config, session),
+            wake_relay=lambda: ticker.poke("outbox"),
+        )
+        app[SERVICES] = svc
+        app[HTTP] = session
+        app[TICKER] = ticker
+        if config.scheduler_enabled:
+            ticker.every("outbox", config.outbox_interval, lambda: relay_once(svc))
+            ticker.start()
+        try:
+            yield
+        finally:
+            ticker.shutdown()
+            await session.close()
+            await engine.dispose()
+
+    app.cleanup_ctx.append(resources)
+    app.router.add_routes(webhooks.routes)
+    app.router.add_routes(api.routes)
+    app.router.add_get("/healthz", _healthz)
+    return app
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})

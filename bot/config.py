@@ -1,0 +1,146 @@
+"""Configuration: read from the environment (secrets from files), validated at start.
+
+Every setting is a ``TOVHOLDER_*`` environment variable. A secret ``X`` may be
+given inline as ``TOVHOLDER_X`` or, preferably, as a path in
+``TOVHOLDER_X_FILE``. The service refuses to start with the published demo
+keys unless demo mode is on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bot.crypto import KeyConfigError, parse_key
+
+# Published in this repository for the demo only. Config refuses them otherwise.
+DEMO_KEK = "ZGVtby1rZWstZG8tbm90LXVzZS1pbi1wcm9kdWN0aW8"
+DEMO_INDEX_KEY = "ZGVtby1pbmRleC1rZXktbm90LWZvci1wcm9kdWN0aW8"
+DEMO_TWILIO_SID = "AC" + "d" * 32
+DEMO_TWILIO_TOKEN = "demo-twilio-auth-token"
+
+
+class ConfigError(ValueError):
+    """The configuration is missing something or is unsafe."""
+
+
+@dataclass(frozen=True)
+class TwilioConfig:
+    account_sid: str
+    auth_token: str
+    base_url: str = "https://api.twilio.com"
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str
+    public_base_url: str
+    keks: tuple[bytes, ...]
+    index_key: bytes
+    twilio: TwilioConfig
+    host: str = "127.0.0.1"
+    port: int = 8080
+    demo_mode: bool = False
+    # Ticks: the outbox relay runs every this many seconds (and on demand).
+    outbox_interval: float = 1.0
+    scheduler_enabled: bool = True
+    # A thread the citizen was active in this recently is where a new SMS goes.
+    thread_recent_days: int = 14
+    max_body_chars: int = 1600
+    max_request_bytes: int = 64 * 1024
+    outbox_batch: int = 50
+    send_concurrency: int = 16
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def with_(self, **changes: object) -> Config:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def validate(self) -> Config:
+        """Refuse unsafe or incoherent settings; return self for chaining."""
+        if not self.database_url.startswith(("sqlite+aiosqlite:", "postgresql+asyncpg:")):
+            raise ConfigError("TOVHOLDER_DATABASE_URL must be sqlite+aiosqlite:// or postgresql+asyncpg://")
+        parts = urlsplit(self.public_base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+            raise ConfigError("TOVHOLDER_PUBLIC_BASE_URL must be scheme://host[:port] without a path")
+        if not self.demo_mode:
+            demo = {parse_key(DEMO_KEK, what="demo"), parse_key(DEMO_INDEX_KEY, what="demo")}
+            if demo & set(self.keks) or self.index_key in demo:
+                raise ConfigError("refusing to start with the published demo keys outside demo mode")
+            if self.twilio.auth_token == DEMO_TWILIO_TOKEN:
+                raise ConfigError("refusing to start with the demo Twilio token outside demo mode")
+        if self.index_key in self.keks:
+            raise ConfigError("the blind-index key must differ from every key-encryption key")
+        if not self.twilio.account_sid.startswith("AC"):
+            raise ConfigError("TOVHOLDER_TWILIO_ACCOUNT_SID must start with AC")
+        return self
+
+
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    path = env.get(f"TOVHOLDER_{name}_FILE")
+    if path:
+        try:
+            return Path(path).read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"cannot read TOVHOLDER_{name}_FILE: {exc.strerror}") from exc
+    return env.get(f"TOVHOLDER_{name}")
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = _secret(env, name)
+    if not value:
+        raise ConfigError(f"TOVHOLDER_{name} (or TOVHOLDER_{name}_FILE) is required")
+    return value
+
+
+def load(env: Mapping[str, str] | None = None) -> Config:
+    """Build and validate a Config from environment variables."""
+    env = os.environ if env is None else env
+    demo = env.get("TOVHOLDER_DEMO", "") in ("1", "true", "yes")
+    try:
+        # KEKS: comma-separated; the first wraps new keys, the rest only unwrap.
+        keks = tuple(
+            parse_key(k, what="TOVHOLDER_KEKS") for k in _required(env, "KEKS").split(",") if k.strip()
+        )
+        index_key = parse_key(_required(env, "INDEX_KEY"), what="TOVHOLDER_INDEX_KEY")
+    except KeyConfigError as exc:
+        raise ConfigError(str(exc)) from exc
+    try:
+        config = Config(
+            database_url=env.get("TOVHOLDER_DATABASE_URL", "sqlite+aiosqlite:///tovholder.db"),
+            public_base_url=env.get("TOVHOLDER_PUBLIC_BASE_URL", "http://127.0.0.1:8080").rstrip("/"),
+            keks=keks,
+            index_key=index_key,
+            twilio=TwilioConfig(
+                account_sid=_required(env, "TWILIO_ACCOUNT_SID"),
+                auth_token=_required(env, "TWILIO_AUTH_TOKEN"),
+                base_url=env.get("TOVHOLDER_TWILIO_BASE_URL", "https://api.twilio.com").rstrip("/"),
+                timeout=float(env.get("TOVHOLDER_TWILIO_TIMEOUT", "10")),
+            ),
+            host=env.get("TOVHOLDER_HOST", "127.0.0.1"),
+            port=int(env.get("TOVHOLDER_PORT", "8080")),
+            demo_mode=demo,
+            outbox_interval=float(env.get("TOVHOLDER_OUTBOX_INTERVAL", "1.0")),
+            thread_recent_days=int(env.get("TOVHOLDER_THREAD_RECENT_DAYS", "14")),
+        )
+    except ValueError as exc:
+        raise ConfigError(f"a numeric setting is not a number: {exc}") from exc
+    return config.validate()
+
+
+def demo_env(database_url: str, *, port: int = 8080, sim_port: int = 8081) -> dict[str, str]:
+    """The environment `tovholder demo` runs with."""
+    return {
+        "TOVHOLDER_DEMO": "1",
+        "TOVHOLDER_DATABASE_URL": database_url,
+        "TOVHOLDER_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "TOVHOLDER_PORT": str(port),
+        "TOVHOLDER_KEKS": DEMO_KEK,
+        "TOVHOLDER_INDEX_KEY": DEMO_INDEX_KEY,
+        "TOVHOLDER_TWILIO_ACCOUNT_SID": DEMO_TWILIO_SID,
+        "TOVHOLDER_TWILIO_AUTH_TOKEN": DEMO_TWILIO_TOKEN,
+        "TOVHOLDER_TWILIO_BASE_URL": f"http://127.0.0.1:{sim_port}",
+    }

@@ -1,0 +1,244 @@
+"""The caseworker's side: who is asking, which threads they may see, reading and replying.
+
+A caseworker sees threads on cases they own; a team lead sees their team's
+cases and the municipality's unassigned queue. Anything else is "not found",
+never "forbidden": we do not confirm that a thread exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from bot.crypto import unseal
+from bot.db.schema import api_tokens, cases, conversations, messages, persons, staff
+from bot.errors import BadInput, NotFound, Unauthorized
+from bot.ids import new_id
+from bot.outbound import queue_sms
+from bot.services import Services
+from journal.access import record_reads
+from journal.journal import SealingKey
+
+
+@dataclass(frozen=True, slots=True)
+class StaffUser:
+    id: str
+    tenant_id: str
+    team_id: str
+    role: str
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def issue_token(conn: AsyncConnection, *, staff_id: str, tenant_id: str, label: str,
+                      at: datetime) -> str:
+    """Create a bearer token for a staff member. Only its hash is stored; show it once."""
+    token = "tvh_" + secrets.token_urlsafe(32)
+    await conn.execute(
+        api_tokens.insert().values(id=new_id(), tenant_id=tenant_id, staff_id=staff_id,
+                                   token_hash=hash_token(token), label=label, created_at=at)
+    )
+    return token
+
+
+async def authenticate(svc: Services, token: str | None) -> StaffUser:
+    if not token:
+        raise Unauthorized("A bearer token is required")
+    async with svc.read() as conn:
+        row = (
+            await conn.execute(
+                select(staff.c.id, staff.c.tenant_id, staff.c.team_id, staff.c.role)
+                .join(api_tokens, api_tokens.c.staff_id == staff.c.id)
+                .where(
+                    api_tokens.c.token_hash == hash_token(token),
+                    api_tokens.c.revoked_at.is_(None),
+                    staff.c.active.is_(True),
+                )
+            )
+        ).first()
+    if row is None:
+        raise Unauthorized("The token is not valid")
+    return StaffUser(row.id, row.tenant_id, row.team_id, row.role)
+
+
+def _visible(user: StaffUser) -> ColumnElement[bool]:
+    """Which conversations this user may see."""
+    mine = and_(cases.c.owner_id == user.id)
+    if user.role in ("lead", "admin"):
+        return and_(
+            conversations.c.tenant_id == user.tenant_id,
+            or_(mine, cases.c.team_id == user.team_id, conversations.c.case_id.is_(None)),
+        )
+    return and_(conversations.c.tenant_id == user.tenant_id, mine)
+
+
+def _decrypt_name(svc: Services, person: Any) -> str | None:
+    if person.name_enc is None:
+        return None
+    dek = svc.dek("persons", person.id, person.dek)
+    return unseal(dek, person.name_enc, f"persons:{person.id}:name")
+
+
+async def list_open(svc: Services, user: StaffUser) -> list[dict[str, Any]]:
+    """Threads with at least one inbound message awaiting an answer, earliest reply-by first."""
+    open_q = (
+        select(
+            messages.c.conversation_id,
+            func.count().label("open_count"),
+            func.min(messages.c.reply_by).label("reply_by"),
+        )
+        .where(messages.c.awaiting_reply.is_(True), messages.c.tenant_id == user.tenant_id)
+        .group_by(messages.c.conversation_id)
+        .subquery()
+    )
+    async with svc.read() as conn:
+        rows = (
+            await conn.execute(
+                select(
+                    conversations.c.id,
+                    conversations.c.case_id,
+                    conversations.c.last_activity_at,
+                    cases.c.number,
+                    open_q.c.open_count,
+                    open_q.c.reply_by,
+                    persons.c.id.label("person_id"),
+                    persons.c.dek,
+                    persons.c.name_enc,
+                )
+                .join(open_q, open_q.c.conversation_id == conversations.c.id)
+                .join(persons, persons.c.id == conversations.c.person_id)
+                .outerjoin(cases, cases.c.id == conversations.c.case_id)
+                .where(_visible(user))
+                .order_by(open_q.c.reply_by.is_(None), open_q.c.reply_by, conversations.c.id)
+            )
+        ).all()
+    return [
+        {
+            "id": r.id,
+            "case_number": r.number,
+            "participant_name": _decrypt_name(
+                svc, _Person(r.person_id, r.dek, r.name_enc)
+            ),
+            "open_count": r.open_count,
+            "reply_by": r.reply_by.isoformat() if r.reply_by else None,
+            "last_message_at": r.last_activity_at.isoformat(),
+        }
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Person:
+    id: str
+    dek: bytes
+    name_enc: bytes | None
+
+
+async def _conversation_for(conn: AsyncConnection, user: StaffUser, conv_id: str) -> Any:
+    row = (
+        await conn.execute(
+            select(
+                conversations.c.id,
+                conversations.c.tenant_id,
+                conversations.c.case_id,
+                conversations.c.person_id,
+                cases.c.number,
+                cases.c.dek.label("case_dek"),
+                cases.c.status.label("case_status"),
+                persons.c.dek.label("person_dek"),
+                persons.c.name_enc,
+            )
+            .join(persons, persons.c.id == conversations.c.person_id)
+            .outerjoin(cases, cases.c.id == conversations.c.case_id)
+            .where(conversations.c.id == conv_id, _visible(user))
+        )
+    ).first()
+    if row is None:
+        raise NotFound("No such conversation", code="conversation_not_found")
+    return row
+
+
+def _key(svc: Services, conv: Any) -> SealingKey:
+    if conv.case_id is not None:
+        return SealingKey("case", conv.case_id, svc.dek("cases", conv.case_id, conv.case_dek))
+    return SealingKey("person", conv.person_id, svc.dek("persons", conv.person_id, conv.person_dek))
+
+
+async def read_thread(svc: Services, user: StaffUser, conv_id: str,
+                      purpose: str = "sagsbehandling") -> dict[str, Any]:
+    """The whole thread, decrypted. Every message shown is recorded in the access log."""
+    async with svc.write() as conn:
+        conv = await _conversation_for(conn, user, conv_id)
+        case_key = _key(svc, conv)
+        person_dek = svc.dek("persons", conv.person_id, conv.person_dek)
+        rows = (
+            await conn.execute(
+                select(messages)
+                .where(messages.c.conversation_id == conv_id)
+                .order_by(messages.c.created_at, messages.c.id)
+            )
+        ).all()
+        items = []
+        for m in rows:
+            dek = case_key.dek if m.key_scope == "case" else person_dek
+            items.append(
+                {
+                    "id": m.id,
+                    "direction": m.direction,
+                    "kind": m.kind,
+                    "body": unseal(dek, m.body_enc, f"messages:{m.id}:body"),
+                    "status": m.status,
+                    "awaiting_reply": m.awaiting_reply,
+                    "reply_by": m.reply_by.isoformat() if m.reply_by else None,
+                    "created_at": m.created_at.isoformat(),
+                }
+            )
+        await record_reads(conn, tenant_id=user.tenant_id, staff_id=user.id, case_id=conv.case_id,
+                           message_ids=[m.id for m in rows], purpose=purpose, at=svc.clock.now())
+    name = None
+    if conv.name_enc is not None:
+        name = unseal(person_dek, conv.name_enc, f"persons:{conv.person_id}:name")
+    return {
+        "id": conv.id,
+        "case_number": conv.number,
+        "participant_name": name,
+        "messages": items,
+    }
+
+
+async def reply(svc: Services, user: StaffUser, conv_id: str, body: str) -> dict[str, Any]:
+    """Queue the caseworker's answer and close the thread's open inbound messages."""
+    body = body.strip()
+    if not body:
+        raise BadInput("The reply is empty", code="empty_body")
+    if len(body) > svc.config.max_body_chars:
+        raise BadInput(f"The reply is longer than {svc.config.max_body_chars} characters",
+                       code="body_too_long")
+    now = svc.clock.now()
+    async with svc.write() as conn:
+        conv = await _conversation_for(conn, user, conv_id)
+        if conv.case_id is not None and conv.case_status != "open":
+            raise BadInput("The case is closed", code="case_closed")
+        mid = await queue_sms(conn, tenant_id=conv.tenant_id, conversation_id=conv.id,
+                              case_id=conv.case_id, person_id=conv.person_id, kind="reply",
+                              body=body, key=_key(svc, conv), at=now, author_id=user.id)
+        await conn.execute(
+            update(messages)
+            .where(messages.c.conversation_id == conv.id, messages.c.awaiting_reply.is_(True))
+            .values(awaiting_reply=False, answered_at=now)
+        )
+        await conn.execute(
+            update(conversations).where(conversations.c.id == conv.id).values(last_activity_at=now)
+        )
+    svc.wake_relay()
+    return {"id": mid, "direction": "out", "kind": "reply", "body": body, "status": "queued",
+            "created_at": now.isoformat()}

@@ -1,0 +1,295 @@
+"""The database schema (SQLAlchemy Core), shared by the store and Alembic.
+
+Columns ending in ``_enc`` hold AES-256-GCM ciphertexts under the row owner's
+data key (see bot.crypto); ``dek`` columns hold that data key wrapped by the
+key-encryption key. ``*_index`` columns are keyed blind indexes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _id() -> Column[str]:
+    return Column("id", String(36), primary_key=True)
+
+
+def _fk(name: str, target: str, *, nullable: bool = False, index: bool = True) -> Column[str]:
+    return Column(name, String(36), ForeignKey(target), nullable=nullable, index=index)
+
+
+def _created() -> Column[datetime]:
+    return Column("created_at", UTCDateTime(), nullable=False)
+
+
+tenants = Table(
+    "tenants",
+    metadata,
+    _id(),
+    Column("slug", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    # The municipality's own public SMS number (E.164): not personal data.
+    Column("sms_number", String(20), nullable=False, unique=True),
+    Column("language", String(8), nullable=False, default="da"),
+    _created(),
+)
+
+administrations = Table(
+    "administrations",
+    metadata,
+    _id(),
+    _fk("tenant_id", "tenants.id"),
+    Column("name", String(200), nullable=False),
+    _created(),
+)
+
+teams = Table(
+    "teams",
+    metadata,
+    _id(),
+    _fk("tenant_id", "tenants.id"),
+    _fk("administration_id", "administrations.id"),
+    Column("name", String(200), nullable=False),
+    # Tilbagemeldingsgaranti: working days within which a citizen hears back.
+    Column("reply_days", Integer, nullable=False, default=2),
+    _created(),
+)
+
+staff = Table(
+    "staff",
+    metadata,
+    _id(),
+    _fk("tenant_id", "tenants.id"),
+    _fk("team_id", "teams.id"),
+    Column("role", String(16), nullable=False),  # caseworker | lead | admin
+    Column("dek", LargeBinary, nullable=False),
+    Column("first_name_enc", LargeBinary, nullable=False),
+    Column("full_name_enc", LargeBinary, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    _created(),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    _id(),
+    _fk("tenant_id", "tenants.id"),
+    _fk("staff_id", "staff.id"),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("label", String(100), nullable=False, default=""),
+    _created(),
+    Column("revoked_at", UTCDateTime(), nullable=True),
+)
+
+persons = Table(
+    "persons",
+    metadata,
+    _id(),
+    _fk("tenant_id", "tenants.id"),
+    Column("dek", LargeBinary, nullable=False),
+    Column("name_enc", LargeBinary, nullable=True),
+    Column("first_name_enc", LargeBinary, nullable=True),
+    Column("phone_enc", LargeBinary, nullable=True),
+    Column("phone_index", String(64), nullable=True),
+    # known: registered by the municipality; unknown: created for a number
+    # that wrote in and matched nobody (it holds only the number).
+    Column("origin", String(16), nullable=False, default="known"),
+    Column("language", String(8), nullable=False, default="da"),
+    _created(),
+    Index("ix_persons_tenant_phone", "tenant_id", "phone_index"),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    _id(),
+    _fk("tenant_id", "tenants.id"),
+    _fk("administration_id", "administrations.id"),
+    _fk("team_id", "teams.id"),
+    _fk("owner_id", "staff.id"),
+    Column("number", String(64), nullable=False),
+    Column("case_type", String(64), nullable=False, default="general"),
+    Column("status", String(16), nullable=False, default="open"),
+    Column("dek", LargeBinary, nullable=False),
+    _created(),
+    UniqueConstraint("tenant_id", "number"),
+)
+
+participants = Table(
+    "participants",
+    metadata,
+    _id(),
+    _fk("tenant_id", "tenants.id"),
+    _fk("case_id", "cases.id"),
+    _fk("person_id", "persons.id"),
+    # party | parent | bisidder | representative
+    Column("role", String(16), nullable=False),
+    # Only entitled participants receive the case's messages.
+    Column("entitled", Boolean, nullable=False, default=True),
+    _created(),
+    UniqueConstraint("case_id", "person_id"),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    _id(),
+    _fk("tenant_id", "tenants.id"),
+    # NULL: the municipality's unassigned queue (no case known yet).
+    _fk("case_id", "cases.id", nullable=True),
+    _fk("person_id", "persons.id"),
+    Column("last_activity_at", UTCDateTime(), nullable=False),
+    _created(),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    _id(),
+    _fk("tenant_id", "tenants.id"),
+    _fk("conversation_id", "conversations.id"),
+    _fk("case_id", "cases.id", nullable=True),
+    _fk("person_id", "persons.id"),
+    Column("direction", String(4), nullable=False),  # in | out
+    # citizen | reply | receipt | clarify
+    Column("kind", String(16), nullable=False),
+    # Whose data key seals body_enc: the case's, or (unassigned) the person's.
+    Column("key_scope", String(8), nullable=False),
+    Column("body_enc", LargeBinary, nullable=False),
+    # in: received | awaiting_case; out: queued | sent | delivered | failed | expired
+    Column("status", String(16), nullable=False),
+    Column("provider", String(16), nullable=True),
+    Column("provider_id", String(64), nullable=True),
+    Column("segments", Integer, nullable=False, default=1),
+    # Inbound messages stay open until a caseworker answers.
+    Column("awaiting_reply", Boolean, nullable=False, default=False),
+    Column("reply_by", UTCDateTime(), nullable=True),
+    Column("answered_at", UTCDateTime(), nullable=True),
+    _fk("author_id", "staff.id", nullable=True),
+    _created(),
+    UniqueConstraint("provider", "provider_id"),
+    Index("ix_messages_open", "conversation_id", "awaiting_reply"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    _id(),
+    _fk("tenant_id", "tenants.id"),
+    _fk("message_id", "messages.id"),
+    Column("state", String(12), nullable=False),  # pending | sending | done | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("lease_until", UTCDateTime(), nullable=True),
+    Column("last_error", String(64), nullable=True),
+    _created(),
+    Index("ix_outbox_due", "state", "next_attempt_at"),
+)
+
+case_choices = Table(
+    "case_choices",
+    metadata,
+    _id(),
+    _fk("tenant_id", "tenants.id"),
+    Column("phone_index", String(64), nullable=False, index=True),
+    # JSON list of [case_id, person_id], in the order the citizen was shown.
+    Column("options", Text, nullable=False),
+    _created(),
+    Column("resolved_at", UTCDateTime(), nullable=True),
+)
+
+journal_entries = Table(
+    "journal_entries",
+    metadata,
+    _id(),
+    _fk("tenant_id", "tenants.id"),
+    # A hash chain per case ("case:<id>") or per tenant's unassigned queue.
+    Column("chain", String(80), nullable=False),
+    Column("seq", Integer, nullable=False),
+    _fk("case_id", "cases.id", nullable=True),
+    Column("kind", String(32), nullable=False),
+    Column("direction", String(8), nullable=False),  # in | out | internal
+    Column("channel", String(16), nullable=False),  # sms | api | system
+    Column("subject", String(200), nullable=False),
+    Column("key_scope", String(8), nullable=True),
+    Column("key_owner_id", String(36), nullable=True),
+    Column("content_enc", LargeBinary, nullable=True),
+    Column("message_id", String(36), nullable=True, index=True),
+    Column("actor", String(64), nullable=False),
+    _created(),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("chain", "seq"),
+)
+
+journal_heads = Table(
+    "journal_heads",
+    metadata,
+    Column("chain", String(80), primary_key=True),
+    _fk("tenant_id", "tenants.id"),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+access_log = Table(
+    "access_log",
+    metadata,
+    _id(),
+    _fk("tenant_id", "tenants.id"),
+    _fk("staff_id", "staff.id"),
+    Column("action", String(16), nullable=False),  # read | search | export
+    _fk("case_id", "cases.id", nullable=True),
+    Column("message_id", String(36), nullable=True, index=True),
+    Column("purpose", String(64), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+)
+
+ALL_TABLES = [t.name for t in metadata.sorted_tables]

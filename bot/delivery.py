@@ -1,0 +1,60 @@
+"""Delivery reports: move an outbound message along queued → sent → delivered | failed."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select, update
+
+from bot.db.schema import messages
+from bot.services import Services
+from channels.base import DeliveryReport, DeliveryState
+from journal.journal import append
+
+log = logging.getLogger(__name__)
+
+FINAL_SUBJECTS = {
+    DeliveryState.DELIVERED: "SMS leveret til borgerens telefon",
+    DeliveryState.FAILED: "SMS kunne ikke leveres",
+    DeliveryState.EXPIRED: "SMS udløb uden at blive leveret",
+}
+
+
+async def apply_report(svc: Services, message_id: str, report: DeliveryReport) -> bool:
+    """Apply one delivery report to our message ``message_id``.
+
+    A report that would move the state backwards (a late "sent" after
+    "delivered") or repeats the current state changes nothing. A report that
+    reaches a final state is journalised on the case.
+
+    Returns:
+        True when the message changed.
+    """
+    async with svc.write() as conn:
+        msg = (
+            await conn.execute(
+                select(messages.c.id, messages.c.status, messages.c.tenant_id, messages.c.case_id,
+                       messages.c.provider_id, messages.c.direction)
+                .where(messages.c.id == message_id)
+            )
+        ).first()
+        if msg is None or msg.direction != "out":
+            log.warning("delivery report for unknown message %s ignored", message_id)
+            return False
+        if msg.provider_id is not None and msg.provider_id != report.provider_id:
+            log.warning("delivery report for %s names another provider id; ignored", message_id)
+            return False
+        current = DeliveryState(msg.status)
+        if current.is_final or report.state.rank <= current.rank:
+            return False
+        await conn.execute(
+            update(messages)
+            .where(messages.c.id == message_id)
+            .values(status=report.state.value, provider_id=report.provider_id)
+        )
+        if report.state.is_final:
+            await append(conn, tenant_id=msg.tenant_id, case_id=msg.case_id,
+                         kind=f"delivery_{report.state.value}", direction="internal", channel="sms",
+                         subject=FINAL_SUBJECTS[report.state], actor="gateway",
+                         at=svc.clock.now(), message_id=message_id)
+    return True

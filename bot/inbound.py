@@ -1,0 +1,486 @@
+"""A family texts the municipality: identify, file, store encrypted, receipt, journal.
+
+Everything here happens in one transaction that commits before the webhook is
+answered, so an SMS is either stored with its receipt queued and its journal
+entries written, or not at all (and the gateway retries).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import phonenumbers
+from sqlalchemy import and_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.crypto import seal, unseal
+from bot.db.schema import (
+    administrations,
+    case_choices,
+    cases,
+    conversations,
+    messages,
+    participants,
+    persons,
+    staff,
+    teams,
+    tenants,
+)
+from bot.errors import BadInput, NotFound
+from bot.ids import new_id
+from bot.outbound import queue_sms
+from bot.services import Services
+from bot.texts import text
+from channels.base import InboundSms
+from journal.journal import SealingKey, append
+from scheduler.workdays import format_long_date
+
+log = logging.getLogger(__name__)
+
+_CHOICE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
+
+
+class UnknownRecipient(NotFound):
+    code = "unknown_recipient"
+
+
+def normalise_number(raw: str, *, field: str = "From") -> str:
+    """E.164 for a phone number as gateways send it (default region: Denmark)."""
+    try:
+        parsed = phonenumbers.parse(raw, "DK")
+    except phonenumbers.NumberParseException as exc:
+        raise BadInput(f"{field} is not a phone number", code="bad_number") from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise BadInput(f"{field} is not a valid phone number", code="bad_number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundResult:
+    message_id: str | None
+    duplicate: bool
+    outcome: str  # filed | unassigned | awaiting_case | duplicate
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    case_id: str
+    person_id: str
+
+
+class _Inbound:
+    """One inbound SMS being handled inside one write transaction."""
+
+    def __init__(self, svc: Services, conn: AsyncConnection, sms: InboundSms, provider: str,
+                 tenant: Any, sender: str) -> None:
+        self.svc = svc
+        self.conn = conn
+        self.sms = sms
+        self.provider = provider
+        self.tenant = tenant
+        self.sender = sender
+        self.now = svc.clock.now()
+
+    # -- keys -------------------------------------------------------------
+
+    async def case_key(self, case_id: str) -> SealingKey:
+        wrapped = (await self.conn.execute(select(cases.c.dek).where(cases.c.id == case_id))).scalar_one()
+        return SealingKey("case", case_id, self.svc.dek("cases", case_id, wrapped))
+
+    def person_key(self, person: Any) -> SealingKey:
+        return SealingKey("person", person.id, self.svc.dek("persons", person.id, person.dek))
+
+    # -- the flow ---------------------------------------------------------
+
+    async def run(self) -> InboundResult:
+        index = self.svc.blind_index(self.sender)
+        people = (
+            await self.conn.execute(
+                select(persons).where(
+                    and_(persons.c.tenant_id == self.tenant.id, persons.c.phone_index == index)
+                ).order_by(persons.c.created_at, persons.c.id)
+            )
+        ).all()
+        if not people:
+            people = [await self._unknown_person(index)]
+        by_id = {p.id: p for p in people}
+
+        candidates = await self._candidates(list(by_id))
+        choice = await self._pending_choice(index)
+        if choice is not None:
+            options = [_Candidate(c, p) for c, p in json.loads(choice.options)]
+            match = _CHOICE.match(self.sms.body)
+            if match and 1 <= int(match.group(1)) <= len(options):
+                picked = options[int(match.group(1)) - 1]
+                if picked in candidates:
+                    return await self._resolve_choice(choice, picked, by_id[picked.person_id])
+            if len({c.case_id for c in candidates}) > 1:
+                return await self._ask(by_id, candidates, index, people[0], choice)
+
+        case_ids = list(dict.fromkeys(c.case_id for c in candidates))
+        if not case_ids:
+            return await self._unassigned(people[0])
+        if len(case_ids) == 1:
+            pick = candidates[0]
+            return await self._file(pick.case_id, by_id[pick.person_id])
+        recent = await self._recent_thread(candidates, shared=self._shared_ambiguity(candidates, by_id))
+        if recent is not None:
+            return await self._file(recent.case_id, by_id[recent.person_id])
+        return await self._ask(by_id, candidates, index, people[0], None)
+
+    async def _unknown_person(self, index: str) -> Any:
+        """A number nobody registered: keep it (encrypted) so staff can answer it."""
+        pid = new_id()
+        dek, wrapped = self.svc.new_dek("persons", pid)
+        row = {
+            "id": pid,
+            "tenant_id": self.tenant.id,
+            "dek": wrapped,
+            "phone_enc": seal(dek, self.sender, f"persons:{pid}:phone"),
+            "phone_index": index,
+            "origin": "unknown",
+            "language": self.tenant.language,
+            "created_at": self.now,
+        }
+        await self.conn.execute(persons.insert().values(**row))
+        return (await self.conn.execute(select(persons).where(persons.c.id == pid))).one()
+
+    async def _candidates(self, person_ids: list[str]) -> list[_Candidate]:
+        rows = await self.conn.execute(
+            select(participants.c.case_id, participants.c.person_id)
+            .join(cases, cases.c.id == participants.c.case_id)
+            .where(
+                participants.c.person_id.in_(person_ids),
+                participants.c.entitled.is_(True),
+                cases.c.status == "open",
+                cases.c.tenant_id == self.tenant.id,
+            )
+            .order_by(cases.c.number, participants.c.created_at, participants.c.id)
+        )
+        return [_Candidate(r.case_id, r.person_id) for r in rows]
+
+    @staticmethod
+    def _shared_ambiguity(candidates: list[_Candidate], by_id: dict[str, Any]) -> bool:
+        """True when the number is shared and not every case belongs to everyone on it."""
+        known = {pid for pid, p in by_id.items() if p.origin == "known"}
+        if len(known) < 2:
+            return False
+        per_case: dict[str, set[str]] = {}
+        for c in candidates:
+            per_case.setdefault(c.case_id, set()).add(c.person_id)
+        return any(members != known for members in per_case.values())
+
+    async def _recent_thread(self, candidates: list[_Candidate], *, shared: bool) -> _Candidate | None:
+        if shared:
+            return None  # a shared phone is never filed by guesswork
+        since = self.now - timedelta(days=self.svc.config.thread_recent_days)
+        row = (
+            await self.conn.execute(
+                select(conversations.c.case_id, conversations.c.person_id)
+                .where(
+                    conversations.c.person_id.in_({c.person_id for c in candidates}),
+                    conversations.c.case_id.is_not(None),
+                    conversations.c.last_activity_at >= since,
+                )
+                .order_by(conversations.c.last_activity_at.desc())
+                .limit(1)
+            )
+        ).first()
+        if row is None:
+            return None
+        pick = _Candidate(row.case_id, row.person_id)
+        return pick if pick in candidates else None
+
+    async def _pending_choice(self, index: str) -> Any:
+        return (
+            await self.conn.execute(
+                select(case_choices)
+                .where(
+                    case_choices.c.tenant_id == self.tenant.id,
+                    case_choices.c.phone_index == index,
+                    case_choices.c.resolved_at.is_(None),
+                )
+                .order_by(case_choices.c.created_at.desc())
+                .limit(1)
+            )
+        ).first()
+
+    async def _conversation(self, case_id: str | None, person_id: str) -> str:
+        cond = conversations.c.case_id.is_(None) if case_id is None else conversations.c.case_id == case_id
+        conv_id = (
+            await self.conn.execute(
+                select(conversations.c.id).where(
+                    cond,
+                    conversations.c.person_id == person_id,
+                    conversations.c.tenant_id == self.tenant.id,
+                )
+            )
+        ).scalar_one_or_none()
+        if conv_id is None:
+            conv_id = new_id()
+            await self.conn.execute(
+                conversations.insert().values(
+                    id=conv_id,
+                    tenant_id=self.tenant.id,
+                    case_id=case_id,
+                    person_id=person_id,
+                    last_activity_at=self.now,
+                    created_at=self.now,
+                )
+            )
+        else:
+            await self.conn.execute(
+                update(conversations)
+                .where(conversations.c.id == conv_id)
+                .values(last_activity_at=self.now)
+            )
+        return conv_id
+
+    async def _store(self, *, conv_id: str, case_id: str | None, person_id: str, key: SealingKey,
+                     status: str, awaiting: bool, reply_by: datetime | None) -> str:
+        mid = new_id()
+        await self.conn.execute(
+            messages.insert().values(
+                id=mid,
+                tenant_id=self.tenant.id,
+                conversation_id=conv_id,
+                case_id=case_id,
+                person_id=person_id,
+                direction="in",
+                kind="citizen",
+                key_scope=key.scope,
+                body_enc=seal(key.dek, self.sms.body, f"messages:{mid}:body"),
+                status=status,
+                provider=self.provider,
+                provider_id=self.sms.provider_id,
+                segments=self.sms.segments,
+                awaiting_reply=awaiting,
+                reply_by=reply_by,
+                created_at=self.now,
+            )
+        )
+        return mid
+
+    async def _open_reply_by(self, conv_id: str) -> datetime | None:
+        """The reply-by of a message in this thread still waiting for an answer, if any."""
+        return (
+            await self.conn.execute(
+                select(messages.c.reply_by)
+                .where(messages.c.conversation_id == conv_id, messages.c.awaiting_reply.is_(True))
+                .order_by(messages.c.reply_by)
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+
+    async def _case_context(self, case_id: str) -> Any:
+        return (
+            await self.conn.execute(
+                select(
+                    cases.c.id,
+                    cases.c.owner_id,
+                    teams.c.reply_days,
+                    staff.c.dek.label("owner_dek"),
+                    staff.c.first_name_enc,
+                )
+                .join(teams, teams.c.id == cases.c.team_id)
+                .join(staff, staff.c.id == cases.c.owner_id)
+                .where(cases.c.id == case_id)
+            )
+        ).one()
+
+    def _owner_first_name(self, ctx: Any) -> str:
+        dek = self.svc.dek("staff", ctx.owner_id, ctx.owner_dek)
+        return unseal(dek, ctx.first_name_enc, f"staff:{ctx.owner_id}:first_name")
+
+    async def _file(self, case_id: str, person: Any) -> InboundResult:
+        """File the SMS on a case's thread, give it a reply-by, receipt and journal it."""
+        conv_id = await self._conversation(case_id, person.id)
+        key = await self.case_key(case_id)
+        ctx = await self._case_context(case_id)
+        already_open = await self._open_reply_by(conv_id)
+        reply_by = already_open or self.svc.calendar.reply_by(self.now, ctx.reply_days)
+        mid = await self._store(conv_id=conv_id, case_id=case_id, person_id=person.id, key=key,
+                                status="received", awaiting=True, reply_by=reply_by)
+        await self._journal_in(case_id, key, mid, "SMS fra borger")
+        if already_open is None:
+            await self._receipt(conv_id, case_id, person, key, ctx, reply_by)
+        return InboundResult(mid, False, "filed")
+
+    async def _receipt(self, conv_id: str, case_id: str, person: Any, key: SealingKey, ctx: Any,
+                       reply_by: datetime) -> None:
+        from bot.clock import COPENHAGEN
+
+        body = text(
+            person.language,
+            "receipt",
+            first_name=self._owner_first_name(ctx),
+            reply_by=format_long_date(reply_by.astimezone(COPENHAGEN).date(), person.language),
+        )
+        await queue_sms(self.conn, tenant_id=self.tenant.id, conversation_id=conv_id, case_id=case_id,
+                        person_id=person.id, kind="receipt", body=body, key=key, at=self.now)
+
+    async def _journal_in(self, case_id: str | None, key: SealingKey, mid: str, subject: str) -> None:
+        await append(self.conn, tenant_id=self.tenant.id, case_id=case_id, kind="sms_in",
+                     direction="in", channel="sms", subject=subject, actor="citizen", at=self.now,
+                     content=self.sms.body, key=key, message_id=mid)
+
+    async def _unassigned(self, person: Any) -> InboundResult:
+        """No open case for this number: the municipality's queue, and a receipt that tells nothing."""
+        conv_id = await self._conversation(None, person.id)
+        key = self.person_key(person)
+        already_open = await self._open_reply_by(conv_id)
+        mid = await self._store(conv_id=conv_id, case_id=None, person_id=person.id, key=key,
+                                status="received", awaiting=True, reply_by=already_open)
+        await self._journal_in(None, key, mid, "SMS fra ukendt afsender (ikke knyttet til en sag)")
+        if already_open is None:
+            await queue_sms(self.conn, tenant_id=self.tenant.id, conversation_id=conv_id,
+                            case_id=None, person_id=person.id, kind="receipt",
+                            body=text(self.tenant.language, "receipt_neutral"), key=key, at=self.now)
+        return InboundResult(mid, False, "unassigned")
+
+    async def _ask(self, by_id: dict[str, Any], candidates: list[_Candidate], index: str,
+                   asker: Any, choice: Any) -> InboundResult:
+        """Several open cases and no recent thread: hold the SMS and ask which case."""
+        seen: dict[str, _Candidate] = {}
+        for c in candidates:
+            seen.setdefault(c.case_id, c)
+        options = list(seen.values())
+        lines = []
+        for n, opt in enumerate(options, start=1):
+            ctx = await self._case_context(opt.case_id)
+            admin = (
+                await self.conn.execute(
+                    select(administrations.c.name)
+                    .join(cases, cases.c.administration_id == administrations.c.id)
+                    .where(cases.c.id == opt.case_id)
+                )
+            ).scalar_one()
+            lines.append(text(asker.language, "choose_case_option", n=n, administration=admin,
+                              first_name=self._owner_first_name(ctx)))
+        if choice is not None:
+            await self.conn.execute(
+                update(case_choices).where(case_choices.c.id == choice.id).values(resolved_at=self.now)
+            )
+        await self.conn.execute(
+            case_choices.insert().values(
+                id=new_id(),
+                tenant_id=self.tenant.id,
+                phone_index=index,
+                options=json.dumps([[o.case_id, o.person_id] for o in options]),
+                created_at=self.now,
+            )
+        )
+        conv_id = await self._conversation(None, asker.id)
+        key = self.person_key(asker)
+        mid = await self._store(conv_id=conv_id, case_id=None, person_id=asker.id, key=key,
+                                status="awaiting_case", awaiting=False, reply_by=None)
+        await self._journal_in(None, key, mid, "SMS fra borger, afventer valg af sag")
+        await queue_sms(self.conn, tenant_id=self.tenant.id, conversation_id=conv_id, case_id=None,
+                        person_id=asker.id, kind="clarify",
+                        body=text(asker.language, "choose_case", options="\n".join(lines)),
+                        key=key, at=self.now)
+        return InboundResult(mid, False, "awaiting_case")
+
+    async def _resolve_choice(self, choice: Any, picked: _Candidate, person: Any) -> InboundResult:
+        """The citizen answered which case: file what was waiting, then this answer."""
+        await self.conn.execute(
+            update(case_choices).where(case_choices.c.id == choice.id).values(resolved_at=self.now)
+        )
+        conv_id = await self._conversation(picked.case_id, person.id)
+        case_key = await self.case_key(picked.case_id)
+        ctx = await self._case_context(picked.case_id)
+        already_open = await self._open_reply_by(conv_id)
+        reply_by = already_open or self.svc.calendar.reply_by(self.now, ctx.reply_days)
+        waiting = (
+            await self.conn.execute(
+                select(messages.c.id, messages.c.person_id, messages.c.body_enc, persons.c.dek)
+                .join(persons, persons.c.id == messages.c.person_id)
+                .where(
+                    messages.c.tenant_id == self.tenant.id,
+                    messages.c.status == "awaiting_case",
+                    persons.c.phone_index == choice.phone_index,
+                )
+                .order_by(messages.c.created_at)
+            )
+        ).all()
+        for w in waiting:
+            # Re-seal under the case's key now that the message belongs to the case.
+            body = unseal(self.svc.dek("persons", w.person_id, w.dek), w.body_enc, f"messages:{w.id}:body")
+            await self.conn.execute(
+                update(messages)
+                .where(messages.c.id == w.id)
+                .values(
+                    conversation_id=conv_id,
+                    case_id=picked.case_id,
+                    person_id=person.id,
+                    key_scope="case",
+                    body_enc=seal(case_key.dek, body, f"messages:{w.id}:body"),
+                    status="received",
+                    awaiting_reply=True,
+                    reply_by=reply_by,
+                )
+            )
+            await append(self.conn, tenant_id=self.tenant.id, case_id=picked.case_id, kind="sms_in",
+                         direction="in", channel="sms", subject="SMS fra borger", actor="citizen",
+                         at=self.now, content=body, key=case_key, message_id=w.id)
+        mid = await self._store(conv_id=conv_id, case_id=picked.case_id, person_id=person.id,
+                                key=case_key, status="received", awaiting=False, reply_by=None)
+        await self._journal_in(picked.case_id, case_key, mid, "Borgerens valg af sag")
+        if already_open is None:
+            await self._receipt(conv_id, picked.case_id, person, case_key, ctx, reply_by)
+        return InboundResult(waiting[0].id if waiting else mid, False, "filed")
+
+
+async def receive_sms(svc: Services, sms: InboundSms, *, provider: str) -> InboundResult:
+    """Handle one verified inbound SMS. Commits before returning.
+
+    Raises:
+        BadInput: a malformed number or an over-long body (nothing is written).
+        UnknownRecipient: the SMS was sent to a number no municipality here owns.
+        StorageUnavailable: the database is down; the gateway should retry.
+    """
+    if len(sms.body) > svc.config.max_body_chars:
+        raise BadInput(
+            f"Body is longer than {svc.config.max_body_chars} characters", code="body_too_long"
+        )
+    sender = normalise_number(sms.sender, field="From")
+    recipient = normalise_number(sms.recipient, field="To")
+    try:
+        async with svc.write() as conn:
+            seen = (
+                await conn.execute(
+                    select(messages.c.id).where(
+                        messages.c.provider == provider, messages.c.provider_id == sms.provider_id
+                    )
+                )
+            ).scalar_one_or_none()
+            if seen is not None:
+                return InboundResult(seen, True, "duplicate")
+            tenant = (
+                await conn.execute(select(tenants).where(tenants.c.sms_number == recipient))
+            ).first()
+            if tenant is None:
+                raise UnknownRecipient("No municipality here uses that number")
+            result = await _Inbound(svc, conn, sms, provider, tenant, sender).run()
+    except IntegrityError:
+        # A concurrent retry of the same webhook won the race: same answer as a replay.
+        async with svc.read() as conn:
+            seen = (
+                await conn.execute(
+                    select(messages.c.id).where(
+                        messages.c.provider == provider, messages.c.provider_id == sms.provider_id
+                    )
+                )
+            ).scalar_one_or_none()
+        if seen is None:
+            raise
+        return InboundResult(seen, True, "duplicate")
+    log.info("inbound %s stored as %s (%s)", sms.provider_id, result.message_id, result.outcome)
+    svc.wake_relay()
+    return result

@@ -1,0 +1,88 @@
+"""Queueing outbound SMS: a message row, an outbox row and a journal entry, atomically."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.crypto import seal
+from bot.db.schema import messages, outbox
+from bot.ids import new_id
+from journal.journal import SealingKey, append
+
+SUBJECTS = {
+    "receipt": "Automatisk kvittering sendt",
+    "clarify": "Spørgsmål om hvilken sag beskeden gælder",
+    "reply": "SMS til borger",
+}
+
+
+async def queue_sms(
+    conn: AsyncConnection,
+    *,
+    tenant_id: str,
+    conversation_id: str,
+    case_id: str | None,
+    person_id: str,
+    kind: str,
+    body: str,
+    key: SealingKey,
+    at: datetime,
+    author_id: str | None = None,
+) -> str:
+    """Put one SMS in the outbox and journalise it, inside the caller's transaction.
+
+    Args:
+        key: the data key of the case (or, for the unassigned queue, of the person).
+        kind: receipt | clarify | reply.
+
+    Returns:
+        The new message's id, which is also the idempotency reference the relay
+        hands to the gateway.
+    """
+    message_id = new_id()
+    await conn.execute(
+        messages.insert().values(
+            id=message_id,
+            tenant_id=tenant_id,
+            conversation_id=conversation_id,
+            case_id=case_id,
+            person_id=person_id,
+            direction="out",
+            kind=kind,
+            key_scope=key.scope,
+            body_enc=seal(key.dek, body, f"messages:{message_id}:body"),
+            status="queued",
+            segments=1,
+            awaiting_reply=False,
+            author_id=author_id,
+            created_at=at,
+        )
+    )
+    await conn.execute(
+        outbox.insert().values(
+            id=new_id(),
+            tenant_id=tenant_id,
+            message_id=message_id,
+            state="pending",
+            attempts=0,
+            next_attempt_at=at,
+            created_at=at,
+        )
+    )
+    await append(
+        conn,
+        tenant_id=tenant_id,
+        case_id=case_id,
+        kind=f"sms_out_{kind}",
+        direction="out",
+        channel="sms",
+        subject=SUBJECTS.get(kind, "SMS sendt"),
+        actor=f"staff:{author_id}" if author_id else "system",
+        at=at,
+        content=body,
+        key=key,
+        message_id=message_id,
+    )
+    return message_id

@@ -1,0 +1,213 @@
+"""The outbox relay: claims due outbound SMS rows and hands them to the gateway.
+
+Durable work is data: a row is claimed with a lease (``FOR UPDATE SKIP LOCKED``
+on PostgreSQL, so several workers never claim the same row), sent, and marked
+done. A worker that dies mid-send leaves a lease that expires; the row is then
+claimed again. Transient failures back off exponentially with full jitter;
+permanent ones fail the message and are journalised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, select, update
+
+from bot.crypto import unseal
+from bot.db.schema import cases, messages, outbox, persons, tenants
+from bot.services import Services
+from channels.base import DeliveryState, GatewayError, OutboundSms
+from journal.journal import append
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+BASE_BACKOFF = 2.0
+MAX_BACKOFF = 600.0
+MAX_ATTEMPTS = 12
+
+
+@dataclass(frozen=True, slots=True)
+class RelayStats:
+    claimed: int
+    sent: int
+    retried: int
+    failed: int
+
+
+def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
+    """Exponential backoff with full jitter: uniform in [0, min(cap, base·2^n)]."""
+    ceiling = min(MAX_BACKOFF, BASE_BACKOFF * (2 ** max(attempts - 1, 0)))
+    return (rng or random).uniform(0, ceiling)
+
+
+async def _claim(svc: Services, limit: int) -> list[str]:
+    now = svc.clock.now()
+    due = or_(
+        and_(outbox.c.state == "pending", outbox.c.next_attempt_at <= now),
+        and_(outbox.c.state == "sending", outbox.c.lease_until < now),
+    )
+    async with svc.write() as conn:
+        q = select(outbox.c.id).where(due).order_by(outbox.c.next_attempt_at).limit(limit)
+        if not svc.sqlite:
+            q = q.with_for_update(skip_locked=True)
+        ids = list((await conn.execute(q)).scalars())
+        if ids:
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(ids))
+                .values(state="sending", lease_until=now + LEASE, attempts=outbox.c.attempts + 1)
+            )
+    return ids
+
+
+async def _load(svc: Services, outbox_id: str) -> tuple[OutboundSms, int] | None:
+    async with svc.read() as conn:
+        row = (
+            await conn.execute(
+                select(
+                    outbox.c.attempts,
+                    messages.c.id,
+                    messages.c.key_scope,
+                    messages.c.body_enc,
+                    messages.c.case_id,
+                    messages.c.person_id,
+                    cases.c.dek.label("case_dek"),
+                    persons.c.dek.label("person_dek"),
+                    persons.c.phone_enc,
+                    tenants.c.sms_number,
+                )
+                .join(messages, messages.c.id == outbox.c.message_id)
+                .join(persons, persons.c.id == messages.c.person_id)
+                .join(tenants, tenants.c.id == messages.c.tenant_id)
+                .outerjoin(cases, cases.c.id == messages.c.case_id)
+                .where(outbox.c.id == outbox_id)
+            )
+        ).first()
+    if row is None or row.phone_enc is None:
+        return None
+    person_dek = svc.dek("persons", row.person_id, row.person_dek)
+    if row.key_scope == "case":
+        body_dek = svc.dek("cases", row.case_id, row.case_dek)
+    else:
+        body_dek = person_dek
+    sms = OutboundSms(
+        reference=row.id,
+        sender=row.sms_number,
+        recipient=unseal(person_dek, row.phone_enc, f"persons:{row.person_id}:phone"),
+        body=unseal(body_dek, row.body_enc, f"messages:{row.id}:body"),
+        status_callback=f"{svc.config.public_base_url}/webhooks/twilio/status?ref={row.id}",
+    )
+    return sms, row.attempts
+
+
+async def _send_one(svc: Services, outbox_id: str) -> str:
+    loaded = await _load(svc, outbox_id)
+    if loaded is None:
+        await _finish(svc, outbox_id, state="failed", error="no_recipient")
+        return "failed"
+    sms, attempts = loaded
+    try:
+        result = await svc.gateway.send(sms)
+    except GatewayError as exc:
+        if exc.transient and attempts < MAX_ATTEMPTS:
+            delay = backoff_seconds(attempts)
+            async with svc.write() as conn:
+                await conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == outbox_id, outbox.c.state == "sending")
+                    .values(
+                        state="pending",
+                        next_attempt_at=svc.clock.now() + timedelta(seconds=delay),
+                        lease_until=None,
+                        last_error=f"gateway_{exc.status or 'transient'}",
+                    )
+                )
+            log.warning("outbox %s: transient gateway failure, retry in %.1fs", outbox_id, delay)
+            return "retried"
+        log.error("outbox %s: gateway refused the message (status %s)", outbox_id, exc.status)
+        await _finish(svc, outbox_id, state="failed", error=f"gateway_{exc.status or 'failed'}",
+                      message_id=sms.reference)
+        return "failed"
+    async with svc.write() as conn:
+        await conn.execute(
+            update(outbox).where(outbox.c.id == outbox_id).values(state="done", lease_until=None)
+        )
+        # Only move forward: a fast status callback may already have said more.
+        await conn.execute(
+            update(messages)
+            .where(messages.c.id == sms.reference, messages.c.status.in_(["queued"]))
+            .values(status=result.state.value)
+        )
+        await conn.execute(
+            update(messages)
+            .where(messages.c.id == sms.reference)
+            .values(provider=svc.gateway.name, provider_id=result.provider_id)
+        )
+    return "sent"
+
+
+async def _finish(svc: Services, outbox_id: str, *, state: str, error: str,
+                  message_id: str | None = None) -> None:
+    async with svc.write() as conn:
+        await conn.execute(
+            update(outbox).where(outbox.c.id == outbox_id).values(state=state, last_error=error,
+                                                                  lease_until=None)
+        )
+        if message_id is None:
+            return
+        await conn.execute(
+            update(messages).where(messages.c.id == message_id).values(status=DeliveryState.FAILED.value)
+        )
+        msg = (
+            await conn.execute(
+                select(messages.c.tenant_id, messages.c.case_id).where(messages.c.id == message_id)
+            )
+        ).one()
+        await append(conn, tenant_id=msg.tenant_id, case_id=msg.case_id, kind="delivery_failed",
+                     direction="internal", channel="sms",
+                     subject="SMS kunne ikke afleveres til gatewayen", actor="system",
+                     at=svc.clock.now(), message_id=message_id)
+
+
+async def relay_once(svc: Services, limit: int | None = None) -> RelayStats:
+    """Claim and send one batch of due outbound SMS. Safe to run in several workers."""
+    ids = await _claim(svc, limit or svc.config.outbox_batch)
+    if not ids:
+        return RelayStats(0, 0, 0, 0)
+    gate = asyncio.Semaphore(svc.config.send_concurrency)
+
+    async def one(oid: str) -> str:
+        async with gate:
+            try:
+                return await _send_one(svc, oid)
+            except Exception:
+                # The lease expires and the row is claimed again: nothing is lost.
+                log.exception("outbox %s: unexpected failure while sending", oid)
+                return "error"
+
+    outcomes = await asyncio.gather(*(one(i) for i in ids))
+    return RelayStats(
+        claimed=len(ids),
+        sent=outcomes.count("sent"),
+        retried=outcomes.count("retried"),
+        failed=outcomes.count("failed"),
+    )
+
+
+async def drain(svc: Services, *, max_rounds: int = 100) -> int:
+    """Relay until nothing is due (tests and the CLI use this). Returns how many were sent."""
+    sent = 0
+    for _ in range(max_rounds):
+        stats = await relay_once(svc)
+        sent += stats.sent
+        if stats.claimed == 0:
+            break
+    return sent
+
+
+__all__ = ["RelayStats", "backoff_seconds", "drain", "relay_once"]

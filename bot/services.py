@@ -1,0 +1,81 @@
+"""The service context: everything domain code needs, built once by the app factory."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.crypto import BlindIndex, KeyRing, seal, unseal
+from bot.db.engine import is_sqlite
+from bot.errors import StorageUnavailable
+from channels.base import SmsGateway
+from scheduler.workdays import WorkingCalendar
+
+
+@dataclass
+class Services:
+    """One per process: config, database, clock, keys, calendar and the SMS gateway."""
+
+    config: Config
+    engine: AsyncEngine
+    clock: Clock
+    keyring: KeyRing
+    blind_index: BlindIndex
+    calendar: WorkingCalendar
+    gateway: SmsGateway
+    # Called after a commit that queued outbound work, to run the relay soon.
+    wake_relay: Callable[[], None] = lambda: None
+    _sqlite_write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def sqlite(self) -> bool:
+        return is_sqlite(self.config.database_url)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction. SQLite allows one writer, so writes queue here."""
+        try:
+            if self.sqlite:
+                async with self._sqlite_write_lock, self.engine.begin() as conn:
+                    yield conn
+            else:
+                async with self.engine.begin() as conn:
+                    yield conn
+        except (OperationalError, ConnectionError, OSError) as exc:
+            raise StorageUnavailable("the database is unavailable; try again") from exc
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise StorageUnavailable("the database is unavailable; try again") from exc
+            raise
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only connection."""
+        try:
+            async with self.engine.connect() as conn:
+                yield conn
+        except (OperationalError, ConnectionError, OSError) as exc:
+            raise StorageUnavailable("the database is unavailable; try again") from exc
+
+    # -- encryption helpers: one DEK per case / person / staff member -------------
+
+    def dek(self, table: str, row_id: str, wrapped: bytes) -> bytes:
+        return self.keyring.unwrap(wrapped, f"dek:{table}:{row_id}")
+
+    def new_dek(self, table: str, row_id: str) -> tuple[bytes, bytes]:
+        return self.keyring.new_wrapped_key(f"dek:{table}:{row_id}")
+
+    @staticmethod
+    def seal(dek: bytes, table: str, row_id: str, column: str, text: str) -> bytes:
+        return seal(dek, text, f"{table}:{row_id}:{column}")
+
+    @staticmethod
+    def unseal(dek: bytes, table: str, row_id: str, column: str, blob: bytes) -> str:
+        return unseal(dek, blob, f"{table}:{row_id}:{column}")

@@ -1,0 +1,130 @@
+"""The channel contract every SMS gateway implements.
+
+A gateway adapter does three things: send an outbound SMS, verify and parse an
+inbound (mobile-originated) webhook, and verify and parse a delivery report.
+Verification is done on the raw request so that each gateway's own signing
+scheme (Twilio's HMAC-SHA1 over URL and sorted parameters, GatewayAPI's HS256
+JWT) stays inside its adapter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Mapping, Protocol
+
+
+class DeliveryState(StrEnum):
+    """Our one delivery state machine: queued → sent → delivered | failed | expired."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (DeliveryState.DELIVERED, DeliveryState.FAILED, DeliveryState.EXPIRED)
+
+    @property
+    def rank(self) -> int:
+        return {"queued": 0, "sent": 1}.get(self.value, 2)
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRequest:
+    """What an adapter needs of an incoming HTTP request to verify and parse it.
+
+    ``url`` is the full public URL the gateway called (scheme, host, path and
+    query), as the gateway saw it: behind a proxy it comes from configuration.
+    """
+
+    url: str
+    headers: Mapping[str, str]
+    form: Mapping[str, str]
+    body: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class InboundSms:
+    """A mobile-originated SMS as the gateway reported it."""
+
+    provider_id: str
+    sender: str
+    recipient: str
+    body: str
+    segments: int = 1
+    raw: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """A status update for one of our outbound messages."""
+
+    provider_id: str
+    state: DeliveryState
+    provider_status: str
+    error_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundSms:
+    """One SMS to hand to a gateway. ``reference`` is our own idempotency key."""
+
+    reference: str
+    sender: str
+    recipient: str
+    body: str
+    status_callback: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    provider_id: str
+    state: DeliveryState
+
+
+class GatewayError(Exception):
+    """Sending failed. ``transient`` failures (timeouts, 5xx) are retried; others are not."""
+
+    def __init__(self, message: str, *, transient: bool, status: int | None = None) -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.status = status
+
+
+class SignatureError(Exception):
+    """A webhook's signature is missing or wrong."""
+
+
+class MalformedWebhook(Exception):
+    """A signed webhook lacks a field we need or carries one we cannot read."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class SmsGateway(Protocol):
+    """One SMS gateway (Twilio, GatewayAPI, …)."""
+
+    name: str
+
+    async def send(self, sms: OutboundSms) -> SendResult:
+        """Hand one SMS to the gateway. Raises GatewayError."""
+        ...
+
+    def verify_inbound(self, request: WebhookRequest) -> InboundSms:
+        """Verify the signature of an inbound webhook and parse it.
+
+        Raises SignatureError or MalformedWebhook.
+        """
+        ...
+
+    def verify_status(self, request: WebhookRequest) -> DeliveryReport:
+        """Verify the signature of a delivery report and parse it.
+
+        Raises SignatureError or MalformedWebhook.
+        """
+        ...

@@ -1,0 +1,215 @@
+"""The running stack for end-to-end tests: Tovholder + the Twilio simulator over real HTTP."""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from aiohttp import ClientResponse, ClientSession, web
+from aiohttp.test_utils import TestClient, TestServer, unused_port
+from twilio.request_validator import RequestValidator
+
+from bot.app import create_app
+from bot.config import Config, TwilioConfig
+from bot.conversations import issue_token
+from bot.directory import (
+    add_participant,
+    create_administration,
+    create_case,
+    create_person,
+    create_staff,
+    create_team,
+    create_tenant,
+)
+from bot.outbox import RelayStats, drain, relay_once
+from bot.services import Services
+from bot.web.keys import SERVICES
+from channels.simulator import SimulatorConfig, create_simulator_app
+from tests.fakes.clock import FakeClock
+
+ACCOUNT_SID = "AC" + "1" * 32
+AUTH_TOKEN = "test-auth-token-" + "x" * 16
+MUNICIPALITY = "+4533663366"
+
+_sids = itertools.count(1)
+
+
+def message_sid() -> str:
+    return "SM" + secrets.token_hex(16)
+
+
+def test_config(database_url: str, keys: dict[str, bytes], *, port: int, sim_url: str,
+                **overrides: Any) -> Config:
+    config = Config(
+        database_url=database_url,
+        public_base_url=f"http://127.0.0.1:{port}",
+        keks=(keys["kek"],),
+        index_key=keys["index"],
+        twilio=TwilioConfig(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, base_url=sim_url,
+                            timeout=2.0),
+        port=port,
+        scheduler_enabled=False,
+    )
+    return config.with_(**overrides).validate()
+
+
+@dataclass
+class World:
+    """The seeded municipality: ids, numbers and tokens the tests talk about."""
+
+    tenant_id: str = ""
+    admin_children: str = ""
+    admin_jobs: str = ""
+    team_children: str = ""
+    team_jobs: str = ""
+    mette: str = ""
+    lars: str = ""
+    hanne: str = ""
+    tokens: dict[str, str] = field(default_factory=dict)
+    persons: dict[str, str] = field(default_factory=dict)
+    phones: dict[str, str] = field(default_factory=dict)
+    cases: dict[str, str] = field(default_factory=dict)
+
+
+async def seed_world(svc: Services) -> World:
+    """One municipality, two administrations, three staff, families in several shapes."""
+    w = World()
+    now = svc.clock.now()
+    async with svc.write() as c:
+        w.tenant_id = await create_tenant(c, svc, slug="kbh", name="Københavns Kommune",
+                                          sms_number=MUNICIPALITY)
+        w.admin_children = await create_administration(c, svc, tenant_id=w.tenant_id,
+                                                       name="Børn og Familie")
+        w.admin_jobs = await create_administration(c, svc, tenant_id=w.tenant_id, name="Jobcenter")
+        w.team_children = await create_team(c, svc, tenant_id=w.tenant_id,
+                                            administration_id=w.admin_children, name="Team Nord",
+                                            reply_days=2)
+        w.team_jobs = await create_team(c, svc, tenant_id=w.tenant_id, administration_id=w.admin_jobs,
+                                        name="Team Ydelse", reply_days=3)
+        w.mette = await create_staff(c, svc, tenant_id=w.tenant_id, team_id=w.team_children,
+                                     first_name="Mette", full_name="Mette Holm")
+        w.lars = await create_staff(c, svc, tenant_id=w.tenant_id, team_id=w.team_jobs,
+                                    first_name="Lars", full_name="Lars Berg")
+        w.hanne = await create_staff(c, svc, tenant_id=w.tenant_id, team_id=w.team_children,
+                                     first_name="Hanne", full_name="Hanne Lund", role="lead")
+        for name, sid in (("mette", w.mette), ("lars", w.lars), ("hanne", w.hanne)):
+            w.tokens[name] = await issue_token(c, staff_id=sid, tenant_id=w.tenant_id, label="test",
+                                               at=now)
+        w.phones = {"anna": "+4520123401", "bo": "+4520123402", "shared_split": "+4520123403",
+                    "shared_same": "+4520123404"}
+        people = [
+            ("anna", "Anna Andersen", "Anna", w.phones["anna"]),
+            ("bo", "Bo Bech", "Bo", w.phones["bo"]),
+            ("carl", "Carl Carlsen", "Carl", w.phones["shared_split"]),
+            ("dorte", "Dorte Carlsen", "Dorte", w.phones["shared_split"]),
+            ("eva", "Eva Eriksen", "Eva", w.phones["shared_same"]),
+            ("frank", "Frank Eriksen", "Frank", w.phones["shared_same"]),
+        ]
+        for key, name, first, phone in people:
+            w.persons[key] = await create_person(c, svc, tenant_id=w.tenant_id, name=name,
+                                                 first_name=first, phone=phone)
+
+        async def case(key: str, number: str, admin: str, team: str, owner: str) -> str:
+            w.cases[key] = await create_case(c, svc, tenant_id=w.tenant_id, administration_id=admin,
+                                             team_id=team, owner_id=owner, number=number)
+            return w.cases[key]
+
+        await case("anna", "2025-001", w.admin_children, w.team_children, w.mette)
+        await case("bo_children", "2025-002", w.admin_children, w.team_children, w.mette)
+        await case("bo_jobs", "2025-003", w.admin_jobs, w.team_jobs, w.lars)
+        await case("carl", "2025-004", w.admin_children, w.team_children, w.mette)
+        await case("dorte", "2025-005", w.admin_jobs, w.team_jobs, w.lars)
+        await case("eriksen", "2025-006", w.admin_children, w.team_children, w.mette)
+        for person, case_key, role in (
+            ("anna", "anna", "party"), ("bo", "bo_children", "parent"), ("bo", "bo_jobs", "party"),
+            ("carl", "carl", "party"), ("dorte", "dorte", "party"),
+            ("eva", "eriksen", "parent"), ("frank", "eriksen", "parent"),
+        ):
+            await add_participant(c, svc, tenant_id=w.tenant_id, case_id=w.cases[case_key],
+                                  person_id=w.persons[person], role=role)
+    return w
+
+
+@dataclass
+class Stack:
+    client: TestClient[Any, Any]
+    sim: TestServer
+    session: ClientSession
+    svc: Services
+    clock: FakeClock
+    config: Config
+    world: World
+
+    @property
+    def base(self) -> str:
+        return self.config.public_base_url
+
+    async def sms(self, sender: str, body: str, *, sid: str | None = None, to: str = MUNICIPALITY,
+                  extra: dict[str, str] | None = None, signature: str | None = None) -> ClientResponse:
+        """POST an inbound webhook exactly as Twilio would, signed by Twilio's own validator."""
+        params = {
+            "ToCountry": "DK", "ToState": "", "SmsMessageSid": sid or message_sid(),
+            "NumMedia": "0", "ToCity": "", "FromZip": "", "SmsSid": "", "FromState": "",
+            "SmsStatus": "received", "FromCity": "", "Body": body, "FromCountry": "DK",
+            "To": to, "ToZip": "", "NumSegments": "1", "MessageSid": "", "AccountSid": ACCOUNT_SID,
+            "From": sender, "ApiVersion": "2010-04-01",
+        }
+        params["MessageSid"] = params["SmsSid"] = params["SmsMessageSid"]
+        params.update(extra or {})
+        url = f"{self.base}/webhooks/twilio/sms"
+        sig = signature if signature is not None else RequestValidator(AUTH_TOKEN).compute_signature(url, params)
+        return await self.client.post("/webhooks/twilio/sms", data=params,
+                                      headers={"X-Twilio-Signature": sig})
+
+    async def relay(self) -> RelayStats:
+        return await relay_once(self.svc)
+
+    async def drain(self) -> int:
+        return await drain(self.svc)
+
+    async def sent(self) -> list[dict[str, Any]]:
+        """What the simulated gateway has been asked to send."""
+        async with self.session.get(str(self.sim.make_url("/_sim/messages"))) as resp:
+            data = await resp.json()
+        return list(data if isinstance(data, list) else data.get("messages", data.get("items", [])))
+
+    async def sent_to(self, number: str) -> list[str]:
+        return [m["body"] for m in await self.sent() if m["to"] == number]
+
+    async def api(self, method: str, path: str, who: str = "mette", **kw: Any) -> ClientResponse:
+        headers = {"Authorization": f"Bearer {self.world.tokens[who]}"} if who else {}
+        return await self.client.request(method, path, headers=headers, **kw)
+
+    async def faults(self, **faults: Any) -> None:
+        async with self.session.post(str(self.sim.make_url("/_sim/faults")), json=faults) as resp:
+            assert resp.status in (200, 204), await resp.text()
+
+
+async def start_stack(aiohttp_client: Any, aiohttp_server: Any, db_url: str, keys: dict[str, bytes],
+                      *, start: datetime, seed: bool = True, **overrides: Any) -> Stack:
+    port = unused_port()
+    sim_app = create_simulator_app(
+        SimulatorConfig(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN,
+                        inbound_webhook_url=f"http://127.0.0.1:{port}/webhooks/twilio/sms",
+                        status_delay=0.01)
+    )
+    sim = await aiohttp_server(sim_app)
+    clock = FakeClock(start)
+    config = test_config(db_url, keys, port=port, sim_url=str(sim.make_url("")).rstrip("/"),
+                         **overrides)
+    app = create_app(config, clock=clock, engine_options={"pool_size": 4} if "postgres" in db_url else None)
+    server = await aiohttp_server(app, port=port)
+    client = await aiohttp_client(server)
+    svc = app[SERVICES]
+    world = await seed_world(svc) if seed else World()
+    session = ClientSession()
+    stack = Stack(client=client, sim=sim, session=session, svc=svc, clock=clock, config=config,
+                  world=world)
+    return stack
+
+
+def app_of(stack: Stack) -> web.Application:
+    return stack.client.server.app  # type: ignore[return-value]
