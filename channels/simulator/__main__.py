@@ -89,7 +89,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         status_delay=args.status_delay,
         service_number=args.service_number,
     )
-    web.run_app(create_simulator_app(config), host=args.host, port=args.port, shutdown_timeout=5)
+    # No access log: request paths name phone numbers.
+    web.run_app(
+        create_simulator_app(config),
+        host=args.host,
+        port=args.port,
+        shutdown_timeout=5,
+        access_log=None,
+    )
 
 
 if __name__ == "__main__":

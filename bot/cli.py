@@ -1,0 +1,268 @@
+"""The ``tovholder`` command: serve, demo, db upgrade, keys, staff tokens."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from bot import config as config_mod
+from bot.app import create_app
+from bot.config import Config, ConfigError
+from bot.db.engine import make_engine, upgrade
+from bot.web.keys import SERVICES
+
+log = logging.getLogger("tovholder")
+
+
+def _setup_logging(level: str = "INFO") -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    # APScheduler logs every tick at INFO; that is noise, not news.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+async def _until_stopped() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - not on POSIX
+            pass
+    await stop.wait()
+
+
+async def _serve(config: Config, *, reuse_port: bool = False,
+                 after_start: Callable[[web.Application], Awaitable[None]] | None = None) -> None:
+    app = create_app(config)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, config.host, config.port, reuse_port=reuse_port)
+        await site.start()
+        log.info("serving on http://%s:%s (pid %s)", config.host, config.port, os.getpid())
+        if after_start is not None:
+            await after_start(app)
+        await _until_stopped()
+    finally:
+        await runner.cleanup()
+
+
+async def _upgrade(config: Config) -> None:
+    engine = make_engine(config.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+def _worker(env: dict[str, str]) -> None:
+    _setup_logging(env.get("TOVHOLDER_LOG_LEVEL", "INFO"))
+    asyncio.run(_serve(config_mod.load(env), reuse_port=True))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    config = config_mod.load()
+    if args.upgrade:
+        asyncio.run(_upgrade(config))
+    if args.workers <= 1:
+        asyncio.run(_serve(config))
+        return 0
+    if config.database_url.startswith("sqlite"):
+        raise ConfigError("several workers need PostgreSQL; SQLite allows one writer")
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_worker, args=(dict(os.environ),)) for _ in range(args.workers)]
+    for p in procs:
+        p.start()
+    try:
+        for p in procs:
+            p.join()
+    except KeyboardInterrupt:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.join()
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    asyncio.run(_upgrade(config_mod.load()))
+    print("database schema is up to date")
+    return 0
+
+
+def cmd_keys_new(args: argparse.Namespace) -> int:
+    from bot.crypto import new_key_text
+
+    print(new_key_text())
+    return 0
+
+
+async def _with_services(config: Config, job: Callable[..., Awaitable[object]]) -> object:
+    app = create_app(config.with_(scheduler_enabled=False))
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        return await job(app[SERVICES])
+    finally:
+        await runner.cleanup()
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from bot.keys import rotate
+
+    report = asyncio.run(_with_services(config_mod.load(), rotate))
+    print(report)
+    return 0
+
+
+def cmd_keys_status(args: argparse.Namespace) -> int:
+    from bot.keys import check
+
+    status = asyncio.run(_with_services(config_mod.load(), check))
+    print(status)
+    return 0
+
+
+def cmd_staff_token(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from bot.conversations import issue_token
+    from bot.db.schema import staff
+    from bot.services import Services
+
+    async def job(svc: Services) -> str:
+        async with svc.write() as conn:
+            tenant_id = (
+                await conn.execute(select(staff.c.tenant_id).where(staff.c.id == args.staff_id))
+            ).scalar_one_or_none()
+            if tenant_id is None:
+                raise SystemExit("no staff member with that id")
+            return await issue_token(conn, staff_id=args.staff_id, tenant_id=tenant_id,
+                                     label=args.label, at=svc.clock.now())
+
+    print(asyncio.run(_with_services(config_mod.load(), job)))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import seed_demo
+    from channels.simulator import SimCaseworker, SimPhone, SimulatorConfig, create_simulator_app
+
+    db = Path(args.db)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    if not args.keep:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+    env = config_mod.demo_env(f"sqlite+aiosqlite:///{db.resolve()}", port=args.port,
+                              sim_port=args.sim_port)
+    config = config_mod.load(env)
+
+    async def run() -> None:
+        await _upgrade(config)
+        sim_runner: web.AppRunner | None = None
+
+        async def after_start(app: web.Application) -> None:
+            nonlocal sim_runner
+            info = await seed_demo(app[SERVICES])
+            sim = create_simulator_app(
+                SimulatorConfig(
+                    account_sid=config.twilio.account_sid,
+                    auth_token=config.twilio.auth_token,
+                    inbound_webhook_url=f"{config.public_base_url}/webhooks/twilio/sms",
+                    phones=[SimPhone(p.number, p.label) for p in info.phones],
+                    caseworker_api_base=config.public_base_url,
+                    caseworker_tokens=[SimCaseworker(n, t) for n, t in info.caseworkers],
+                    service_number=info.municipality_number,
+                    status_delay=0.5,
+                )
+            )
+            sim_runner = web.AppRunner(sim, access_log=None)
+            await sim_runner.setup()
+            await web.TCPSite(sim_runner, "127.0.0.1", args.sim_port).start()
+            print(
+                f"""
+  Tovholder demo is running (SQLite: {db}).
+
+  Families' phones and a caseworker panel:  http://127.0.0.1:{args.sim_port}/
+  Tovholder (webhooks and JSON API):        {config.public_base_url}/api/v1/conversations
+
+  Pick a family on the left, send an SMS, and watch the receipt arrive.
+  Answer it as the caseworker on the right. API tokens for curl:
+""" + "\n".join(f"    {name:32} {token}" for name, token in info.caseworkers) + """
+
+  Stop with Ctrl-C.
+""",
+                flush=True,
+            )
+
+        try:
+            await _serve(config, after_start=after_start)
+        finally:
+            if sim_runner is not None:
+                await sim_runner.cleanup()
+
+    asyncio.run(run())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tovholder", description=__doc__)
+    parser.add_argument("--log-level", default=os.environ.get("TOVHOLDER_LOG_LEVEL", "INFO"))
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run the service (configuration from TOVHOLDER_* variables)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (PostgreSQL only)")
+    p.add_argument("--upgrade", action="store_true", help="apply migrations first")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("demo", help="run with demo data on SQLite and the SMS simulator")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--sim-port", type=int, default=8081)
+    p.add_argument("--db", default="var/demo.db")
+    p.add_argument("--keep", action="store_true", help="keep the previous demo database")
+    p.set_defaults(func=cmd_demo)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_cmd", required=True)
+    db.add_parser("upgrade", help="apply Alembic migrations").set_defaults(func=cmd_db_upgrade)
+
+    keys = sub.add_parser("keys", help="encryption keys").add_subparsers(dest="keys_cmd",
+                                                                          required=True)
+    keys.add_parser("new", help="print a fresh random 32-byte key").set_defaults(func=cmd_keys_new)
+    keys.add_parser("rotate", help="re-wrap every data key under the first TOVHOLDER_KEKS key"
+                    ).set_defaults(func=cmd_keys_rotate)
+    keys.add_parser("status", help="count data keys per key-encryption key"
+                    ).set_defaults(func=cmd_keys_status)
+
+    staff = sub.add_parser("staff", help="staff members").add_subparsers(dest="staff_cmd",
+                                                                        required=True)
+    p = staff.add_parser("token", help="issue an API bearer token (shown once)")
+    p.add_argument("--staff-id", required=True)
+    p.add_argument("--label", default="cli")
+    p.set_defaults(func=cmd_staff_token)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.log_level)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"tovholder: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
