@@ -184,7 +184,7 @@ async def read_thread(svc: Services, user: StaffUser, conv_id: str,
             await conn.execute(
                 select(messages)
                 .where(messages.c.conversation_id == conv_id)
-                .order_by(messages.c.created_at, messages.c.id)
+                .order_by(messages.c.created_at, messages.c.direction, messages.c.id)
             )
         ).all()
         items = []

@@ -41,7 +41,7 @@ def message_sid() -> str:
     return "SM" + secrets.token_hex(16)
 
 
-def test_config(database_url: str, keys: dict[str, bytes], *, port: int, sim_url: str,
+def make_config(database_url: str, keys: dict[str, bytes], *, port: int, sim_url: str,
                 **overrides: Any) -> Config:
     config = Config(
         database_url=database_url,
@@ -180,7 +180,9 @@ class Stack:
         return [m["body"] for m in await self.sent() if m["to"] == number]
 
     async def api(self, method: str, path: str, who: str = "mette", **kw: Any) -> ClientResponse:
-        headers = {"Authorization": f"Bearer {self.world.tokens[who]}"} if who else {}
+        headers = dict(kw.pop("headers", {}))
+        if who:
+            headers["Authorization"] = f"Bearer {self.world.tokens[who]}"
         return await self.client.request(method, path, headers=headers, **kw)
 
     async def faults(self, **faults: Any) -> None:
@@ -198,7 +200,7 @@ async def start_stack(aiohttp_client: Any, aiohttp_server: Any, db_url: str, key
     )
     sim = await aiohttp_server(sim_app)
     clock = FakeClock(start)
-    config = test_config(db_url, keys, port=port, sim_url=str(sim.make_url("")).rstrip("/"),
+    config = make_config(db_url, keys, port=port, sim_url=str(sim.make_url("")).rstrip("/"),
                          **overrides)
     app = create_app(config, clock=clock, engine_options={"pool_size": 4} if "postgres" in db_url else None)
     server = await aiohttp_server(app, port=port)

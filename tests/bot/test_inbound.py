@@ -133,3 +133,41 @@ async def test_bad_input_gets_stable_codes_and_writes_nothing(stack: Stack) -> N
     assert resp.status in (400, 404)
     assert "Traceback" not in await resp.text()
     assert await count(stack, messages) == 0
+
+
+async def test_unknown_numbers_learn_nothing(stack: Stack) -> None:
+    """An unknown number, and a known one with no open case, get byte-identical answers and receipts."""
+    from sqlalchemy import update
+
+    from bot.db.schema import cases
+
+    async with stack.svc.write() as conn:
+        await conn.execute(update(cases).where(cases.c.id == stack.world.cases["anna"])
+                           .values(status="closed"))
+    known_no_case = await stack.sms(stack.world.phones["anna"], "Sag 2025-001, er den lukket?")
+    unknown = await stack.sms("+4531234599", "Sag 2025-001, er den lukket?")
+    assert (known_no_case.status, await known_no_case.read()) == (unknown.status, await unknown.read())
+    await stack.relay()
+    assert await stack.sent_to(stack.world.phones["anna"]) == await stack.sent_to("+4531234599")
+
+
+async def test_changed_parameter_or_url_breaks_the_signature(stack: Stack) -> None:
+    """A webhook signed for other parameters, or another URL, is refused with 403."""
+    from twilio.request_validator import RequestValidator
+
+    from tests.harness import ACCOUNT_SID, AUTH_TOKEN, MUNICIPALITY
+
+    params = {"MessageSid": message_sid(), "AccountSid": ACCOUNT_SID,
+              "From": stack.world.phones["anna"], "To": MUNICIPALITY, "Body": "Hej"}
+    good = RequestValidator(AUTH_TOKEN).compute_signature(f"{stack.base}/webhooks/twilio/sms", params)
+    other_url = RequestValidator(AUTH_TOKEN).compute_signature(
+        f"{stack.base}/webhooks/twilio/sms?x=1", params)
+    tampered = {**params, "Body": "Hej!"}
+    for data, sig in ((tampered, good), (params, other_url), (params, good.lower())):
+        resp = await stack.client.post("/webhooks/twilio/sms", data=data,
+                                       headers={"X-Twilio-Signature": sig})
+        assert resp.status == 403
+    resp = await stack.client.post("/webhooks/twilio/sms", data=params,
+                                   headers={"X-Twilio-Signature": good})
+    assert resp.status == 200
+    assert await count(stack, messages) == 2

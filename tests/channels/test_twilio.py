@@ -45,7 +45,7 @@ PARAMS = {
 
 def official(url: str, params: dict[str, str], token: str = TOKEN) -> str:
     """Signature as Twilio's own library computes it."""
-    return RequestValidator(token).compute_signature(url, params)
+    return str(RequestValidator(token).compute_signature(url, params))
 
 
 def inbound_request(
