@@ -43,7 +43,7 @@ def alembic_config() -> AlembicConfig:
     return cfg
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
     """Bring the schema to ``revision`` with Alembic, on the given engine."""
 
     def _run(conn: Connection) -> None:
