@@ -43,8 +43,12 @@ async def _until_stopped() -> None:
     await stop.wait()
 
 
-async def _serve(config: Config, *, reuse_port: bool = False,
-                 after_start: Callable[[web.Application], Awaitable[None]] | None = None) -> None:
+async def _serve(
+    config: Config,
+    *,
+    reuse_port: bool = False,
+    after_start: Callable[[web.Application], Awaitable[None]] | None = None,
+) -> None:
     app = create_app(config)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -149,8 +153,13 @@ def cmd_staff_token(args: argparse.Namespace) -> int:
             ).scalar_one_or_none()
             if tenant_id is None:
                 raise SystemExit("no staff member with that id")
-            return await issue_token(conn, staff_id=args.staff_id, tenant_id=tenant_id,
-                                     label=args.label, at=svc.clock.now())
+            return await issue_token(
+                conn,
+                staff_id=args.staff_id,
+                tenant_id=tenant_id,
+                label=args.label,
+                at=svc.clock.now(),
+            )
 
     print(asyncio.run(_with_services(config_mod.load(), job)))
     return 0
@@ -165,8 +174,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not args.keep:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
-    env = config_mod.demo_env(f"sqlite+aiosqlite:///{db.resolve()}", port=args.port,
-                              sim_port=args.sim_port)
+    env = config_mod.demo_env(
+        f"sqlite+aiosqlite:///{db.resolve()}", port=args.port, sim_port=args.sim_port
+    )
     config = config_mod.load(env)
 
     async def run() -> None:
@@ -200,7 +210,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
   Pick a family on the left, send an SMS, and watch the receipt arrive.
   Answer it as the caseworker on the right. API tokens for curl:
-""" + "\n".join(f"    {name:32} {token}" for name, token in info.caseworkers) + """
+"""
+                + "\n".join(f"    {name:32} {token}" for name, token in info.caseworkers)
+                + """
 
   Stop with Ctrl-C.
 """,
@@ -237,16 +249,20 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_cmd", required=True)
     db.add_parser("upgrade", help="apply Alembic migrations").set_defaults(func=cmd_db_upgrade)
 
-    keys = sub.add_parser("keys", help="encryption keys").add_subparsers(dest="keys_cmd",
-                                                                          required=True)
+    keys = sub.add_parser("keys", help="encryption keys").add_subparsers(
+        dest="keys_cmd", required=True
+    )
     keys.add_parser("new", help="print a fresh random 32-byte key").set_defaults(func=cmd_keys_new)
-    keys.add_parser("rotate", help="re-wrap every data key under the first TOVHOLDER_KEKS key"
-                    ).set_defaults(func=cmd_keys_rotate)
-    keys.add_parser("status", help="count data keys per key-encryption key"
-                    ).set_defaults(func=cmd_keys_status)
+    keys.add_parser(
+        "rotate", help="re-wrap every data key under the first TOVHOLDER_KEKS key"
+    ).set_defaults(func=cmd_keys_rotate)
+    keys.add_parser("status", help="count data keys per key-encryption key").set_defaults(
+        func=cmd_keys_status
+    )
 
-    staff = sub.add_parser("staff", help="staff members").add_subparsers(dest="staff_cmd",
-                                                                        required=True)
+    staff = sub.add_parser("staff", help="staff members").add_subparsers(
+        dest="staff_cmd", required=True
+    )
     p = staff.add_parser("token", help="issue an API bearer token (shown once)")
     p.add_argument("--staff-id", required=True)
     p.add_argument("--label", default="cli")

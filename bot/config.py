@@ -62,14 +62,20 @@ class Config:
     def validate(self) -> Config:
         """Refuse unsafe or incoherent settings; return self for chaining."""
         if not self.database_url.startswith(("sqlite+aiosqlite:", "postgresql+asyncpg:")):
-            raise ConfigError("TOVHOLDER_DATABASE_URL must be sqlite+aiosqlite:// or postgresql+asyncpg://")
+            raise ConfigError(
+                "TOVHOLDER_DATABASE_URL must be sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
         parts = urlsplit(self.public_base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
-            raise ConfigError("TOVHOLDER_PUBLIC_BASE_URL must be scheme://host[:port] without a path")
+            raise ConfigError(
+                "TOVHOLDER_PUBLIC_BASE_URL must be scheme://host[:port] without a path"
+            )
         if not self.demo_mode:
             demo = {parse_key(DEMO_KEK, what="demo"), parse_key(DEMO_INDEX_KEY, what="demo")}
             if demo & set(self.keks) or self.index_key in demo:
-                raise ConfigError("refusing to start with the published demo keys outside demo mode")
+                raise ConfigError(
+                    "refusing to start with the published demo keys outside demo mode"
+                )
             if self.twilio.auth_token == DEMO_TWILIO_TOKEN:
                 raise ConfigError("refusing to start with the demo Twilio token outside demo mode")
         if self.index_key in self.keks:
@@ -103,7 +109,9 @@ def load(env: Mapping[str, str] | None = None) -> Config:
     try:
         # KEKS: comma-separated; the first wraps new keys, the rest only unwrap.
         keks = tuple(
-            parse_key(k, what="TOVHOLDER_KEKS") for k in _required(env, "KEKS").split(",") if k.strip()
+            parse_key(k, what="TOVHOLDER_KEKS")
+            for k in _required(env, "KEKS").split(",")
+            if k.strip()
         )
         index_key = parse_key(_required(env, "INDEX_KEY"), what="TOVHOLDER_INDEX_KEY")
     except KeyConfigError as exc:
@@ -111,7 +119,9 @@ def load(env: Mapping[str, str] | None = None) -> Config:
     try:
         config = Config(
             database_url=env.get("TOVHOLDER_DATABASE_URL", "sqlite+aiosqlite:///tovholder.db"),
-            public_base_url=env.get("TOVHOLDER_PUBLIC_BASE_URL", "http://127.0.0.1:8080").rstrip("/"),
+            public_base_url=env.get("TOVHOLDER_PUBLIC_BASE_URL", "http://127.0.0.1:8080").rstrip(
+                "/"
+            ),
             keks=keks,
             index_key=index_key,
             twilio=TwilioConfig(

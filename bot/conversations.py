@@ -39,13 +39,20 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def issue_token(conn: AsyncConnection, *, staff_id: str, tenant_id: str, label: str,
-                      at: datetime) -> str:
+async def issue_token(
+    conn: AsyncConnection, *, staff_id: str, tenant_id: str, label: str, at: datetime
+) -> str:
     """Create a bearer token for a staff member. Only its hash is stored; show it once."""
     token = "tvh_" + secrets.token_urlsafe(32)
     await conn.execute(
-        api_tokens.insert().values(id=new_id(), tenant_id=tenant_id, staff_id=staff_id,
-                                   token_hash=hash_token(token), label=label, created_at=at)
+        api_tokens.insert().values(
+            id=new_id(),
+            tenant_id=tenant_id,
+            staff_id=staff_id,
+            token_hash=hash_token(token),
+            label=label,
+            created_at=at,
+        )
     )
     return token
 
@@ -125,9 +132,7 @@ async def list_open(svc: Services, user: StaffUser) -> list[dict[str, Any]]:
         {
             "id": r.id,
             "case_number": r.number,
-            "participant_name": _decrypt_name(
-                svc, _Person(r.person_id, r.dek, r.name_enc)
-            ),
+            "participant_name": _decrypt_name(svc, _Person(r.person_id, r.dek, r.name_enc)),
             "open_count": r.open_count,
             "reply_by": r.reply_by.isoformat() if r.reply_by else None,
             "last_message_at": r.last_activity_at.isoformat(),
@@ -173,8 +178,9 @@ def _key(svc: Services, conv: Any) -> SealingKey:
     return SealingKey("person", conv.person_id, svc.dek("persons", conv.person_id, conv.person_dek))
 
 
-async def read_thread(svc: Services, user: StaffUser, conv_id: str,
-                      purpose: str = "sagsbehandling") -> dict[str, Any]:
+async def read_thread(
+    svc: Services, user: StaffUser, conv_id: str, purpose: str = "sagsbehandling"
+) -> dict[str, Any]:
     """The whole thread, decrypted. Every message shown is recorded in the access log."""
     async with svc.write() as conn:
         conv = await _conversation_for(conn, user, conv_id)
@@ -202,8 +208,15 @@ async def read_thread(svc: Services, user: StaffUser, conv_id: str,
                     "created_at": m.created_at.isoformat(),
                 }
             )
-        await record_reads(conn, tenant_id=user.tenant_id, staff_id=user.id, case_id=conv.case_id,
-                           message_ids=[m.id for m in rows], purpose=purpose, at=svc.clock.now())
+        await record_reads(
+            conn,
+            tenant_id=user.tenant_id,
+            staff_id=user.id,
+            case_id=conv.case_id,
+            message_ids=[m.id for m in rows],
+            purpose=purpose,
+            at=svc.clock.now(),
+        )
     name = None
     if conv.name_enc is not None:
         name = unseal(person_dek, conv.name_enc, f"persons:{conv.person_id}:name")
@@ -221,16 +234,26 @@ async def reply(svc: Services, user: StaffUser, conv_id: str, body: str) -> dict
     if not body:
         raise BadInput("The reply is empty", code="empty_body")
     if len(body) > svc.config.max_body_chars:
-        raise BadInput(f"The reply is longer than {svc.config.max_body_chars} characters",
-                       code="body_too_long")
+        raise BadInput(
+            f"The reply is longer than {svc.config.max_body_chars} characters", code="body_too_long"
+        )
     now = svc.clock.now()
     async with svc.write() as conn:
         conv = await _conversation_for(conn, user, conv_id)
         if conv.case_id is not None and conv.case_status != "open":
             raise BadInput("The case is closed", code="case_closed")
-        mid = await queue_sms(conn, tenant_id=conv.tenant_id, conversation_id=conv.id,
-                              case_id=conv.case_id, person_id=conv.person_id, kind="reply",
-                              body=body, key=_key(svc, conv), at=now, author_id=user.id)
+        mid = await queue_sms(
+            conn,
+            tenant_id=conv.tenant_id,
+            conversation_id=conv.id,
+            case_id=conv.case_id,
+            person_id=conv.person_id,
+            kind="reply",
+            body=body,
+            key=_key(svc, conv),
+            at=now,
+            author_id=user.id,
+        )
         await conn.execute(
             update(messages)
             .where(messages.c.conversation_id == conv.id, messages.c.awaiting_reply.is_(True))
@@ -240,5 +263,11 @@ async def reply(svc: Services, user: StaffUser, conv_id: str, body: str) -> dict
             update(conversations).where(conversations.c.id == conv.id).values(last_activity_at=now)
         )
     svc.wake_relay()
-    return {"id": mid, "direction": "out", "kind": "reply", "body": body, "status": "queued",
-            "created_at": now.isoformat()}
+    return {
+        "id": mid,
+        "direction": "out",
+        "kind": "reply",
+        "body": body,
+        "status": "queued",
+        "created_at": now.isoformat(),
+    }

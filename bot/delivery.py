@@ -33,9 +33,14 @@ async def apply_report(svc: Services, message_id: str, report: DeliveryReport) -
     async with svc.write() as conn:
         msg = (
             await conn.execute(
-                select(messages.c.id, messages.c.status, messages.c.tenant_id, messages.c.case_id,
-                       messages.c.provider_id, messages.c.direction)
-                .where(messages.c.id == message_id)
+                select(
+                    messages.c.id,
+                    messages.c.status,
+                    messages.c.tenant_id,
+                    messages.c.case_id,
+                    messages.c.provider_id,
+                    messages.c.direction,
+                ).where(messages.c.id == message_id)
             )
         ).first()
         if msg is None or msg.direction != "out":
@@ -53,8 +58,16 @@ async def apply_report(svc: Services, message_id: str, report: DeliveryReport) -
             .values(status=report.state.value, provider_id=report.provider_id)
         )
         if report.state.is_final:
-            await append(conn, tenant_id=msg.tenant_id, case_id=msg.case_id,
-                         kind=f"delivery_{report.state.value}", direction="internal", channel="sms",
-                         subject=FINAL_SUBJECTS[report.state], actor="gateway",
-                         at=svc.clock.now(), message_id=message_id)
+            await append(
+                conn,
+                tenant_id=msg.tenant_id,
+                case_id=msg.case_id,
+                kind=f"delivery_{report.state.value}",
+                direction="internal",
+                channel="sms",
+                subject=FINAL_SUBJECTS[report.state],
+                actor="gateway",
+                at=svc.clock.now(),
+                message_id=message_id,
+            )
     return True

@@ -85,36 +85,76 @@ async def seed_demo(svc: Services) -> DemoInfo:
     """Create the demo municipality. Returns what the simulator and the console need."""
     info = DemoInfo(phones=list(PHONES))
     async with svc.write() as c:
-        tenant = await create_tenant(c, svc, slug="lyngby-demo", name="Demo Kommune",
-                                     sms_number=MUNICIPALITY_NUMBER)
+        tenant = await create_tenant(
+            c, svc, slug="lyngby-demo", name="Demo Kommune", sms_number=MUNICIPALITY_NUMBER
+        )
         admins = {
-            "children": await create_administration(c, svc, tenant_id=tenant,
-                                                    name="Børn og Familie"),
+            "children": await create_administration(
+                c, svc, tenant_id=tenant, name="Børn og Familie"
+            ),
             "jobs": await create_administration(c, svc, tenant_id=tenant, name="Jobcenter"),
         }
         teams = {
-            "children": await create_team(c, svc, tenant_id=tenant,
-                                          administration_id=admins["children"],
-                                          name="Familieteam Nord", reply_days=2),
-            "jobs": await create_team(c, svc, tenant_id=tenant, administration_id=admins["jobs"],
-                                      name="Ydelsesteamet", reply_days=3),
+            "children": await create_team(
+                c,
+                svc,
+                tenant_id=tenant,
+                administration_id=admins["children"],
+                name="Familieteam Nord",
+                reply_days=2,
+            ),
+            "jobs": await create_team(
+                c,
+                svc,
+                tenant_id=tenant,
+                administration_id=admins["jobs"],
+                name="Ydelsesteamet",
+                reply_days=3,
+            ),
         }
         staff_ids: dict[str, str] = {}
         for key, first, full, team, role in STAFF:
-            staff_ids[key] = await create_staff(c, svc, tenant_id=tenant, team_id=teams[team],
-                                                first_name=first, full_name=full, role=role)
-            token = await issue_token(c, staff_id=staff_ids[key], tenant_id=tenant, label="demo",
-                                      at=svc.clock.now())
+            staff_ids[key] = await create_staff(
+                c,
+                svc,
+                tenant_id=tenant,
+                team_id=teams[team],
+                first_name=first,
+                full_name=full,
+                role=role,
+            )
+            token = await issue_token(
+                c, staff_id=staff_ids[key], tenant_id=tenant, label="demo", at=svc.clock.now()
+            )
             info.caseworkers.append((f"{full} ({role})", token))
         person_ids: dict[str, str] = {}
         for key, full, first, phone, language in PERSONS:
-            person_ids[key] = await create_person(c, svc, tenant_id=tenant, name=full,
-                                                  first_name=first, phone=phone, language=language)
+            person_ids[key] = await create_person(
+                c,
+                svc,
+                tenant_id=tenant,
+                name=full,
+                first_name=first,
+                phone=phone,
+                language=language,
+            )
         for number, admin, owner, members in CASES:
-            case_id = await create_case(c, svc, tenant_id=tenant, administration_id=admins[admin],
-                                        team_id=teams[admin], owner_id=staff_ids[owner],
-                                        number=number)
+            case_id = await create_case(
+                c,
+                svc,
+                tenant_id=tenant,
+                administration_id=admins[admin],
+                team_id=teams[admin],
+                owner_id=staff_ids[owner],
+                number=number,
+            )
             for person, role in members:
-                await add_participant(c, svc, tenant_id=tenant, case_id=case_id,
-                                      person_id=person_ids[person], role=role)
+                await add_participant(
+                    c,
+                    svc,
+                    tenant_id=tenant,
+                    case_id=case_id,
+                    person_id=person_ids[person],
+                    role=role,
+                )
     return info

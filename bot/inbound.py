@@ -77,8 +77,15 @@ class _Candidate:
 class _Inbound:
     """One inbound SMS being handled inside one write transaction."""
 
-    def __init__(self, svc: Services, conn: AsyncConnection, sms: InboundSms, provider: str,
-                 tenant: Any, sender: str) -> None:
+    def __init__(
+        self,
+        svc: Services,
+        conn: AsyncConnection,
+        sms: InboundSms,
+        provider: str,
+        tenant: Any,
+        sender: str,
+    ) -> None:
         self.svc = svc
         self.conn = conn
         self.sms = sms
@@ -90,7 +97,9 @@ class _Inbound:
     # -- keys -------------------------------------------------------------
 
     async def case_key(self, case_id: str) -> SealingKey:
-        wrapped = (await self.conn.execute(select(cases.c.dek).where(cases.c.id == case_id))).scalar_one()
+        wrapped = (
+            await self.conn.execute(select(cases.c.dek).where(cases.c.id == case_id))
+        ).scalar_one()
         return SealingKey("case", case_id, self.svc.dek("cases", case_id, wrapped))
 
     def person_key(self, person: Any) -> SealingKey:
@@ -102,9 +111,9 @@ class _Inbound:
         index = self.svc.blind_index(self.sender)
         people = (
             await self.conn.execute(
-                select(persons).where(
-                    and_(persons.c.tenant_id == self.tenant.id, persons.c.phone_index == index)
-                ).order_by(persons.c.created_at, persons.c.id)
+                select(persons)
+                .where(and_(persons.c.tenant_id == self.tenant.id, persons.c.phone_index == index))
+                .order_by(persons.c.created_at, persons.c.id)
             )
         ).all()
         if not people:
@@ -129,7 +138,9 @@ class _Inbound:
         if len(case_ids) == 1:
             pick = candidates[0]
             return await self._file(pick.case_id, by_id[pick.person_id])
-        recent = await self._recent_thread(candidates, shared=self._shared_ambiguity(candidates, by_id))
+        recent = await self._recent_thread(
+            candidates, shared=self._shared_ambiguity(candidates, by_id)
+        )
         if recent is not None:
             return await self._file(recent.case_id, by_id[recent.person_id])
         return await self._ask(by_id, candidates, index, people[0], None)
@@ -176,7 +187,9 @@ class _Inbound:
             per_case.setdefault(c.case_id, set()).add(c.person_id)
         return any(members != known for members in per_case.values())
 
-    async def _recent_thread(self, candidates: list[_Candidate], *, shared: bool) -> _Candidate | None:
+    async def _recent_thread(
+        self, candidates: list[_Candidate], *, shared: bool
+    ) -> _Candidate | None:
         if shared:
             return None  # a shared phone is never filed by guesswork
         since = self.now - timedelta(days=self.svc.config.thread_recent_days)
@@ -212,7 +225,11 @@ class _Inbound:
         ).first()
 
     async def _conversation(self, case_id: str | None, person_id: str) -> str:
-        cond = conversations.c.case_id.is_(None) if case_id is None else conversations.c.case_id == case_id
+        cond = (
+            conversations.c.case_id.is_(None)
+            if case_id is None
+            else conversations.c.case_id == case_id
+        )
         conv_id = (
             await self.conn.execute(
                 select(conversations.c.id).where(
@@ -242,8 +259,17 @@ class _Inbound:
             )
         return conv_id
 
-    async def _store(self, *, conv_id: str, case_id: str | None, person_id: str, key: SealingKey,
-                     status: str, awaiting: bool, reply_by: datetime | None) -> str:
+    async def _store(
+        self,
+        *,
+        conv_id: str,
+        case_id: str | None,
+        person_id: str,
+        key: SealingKey,
+        status: str,
+        awaiting: bool,
+        reply_by: datetime | None,
+    ) -> str:
         mid = new_id()
         await self.conn.execute(
             messages.insert().values(
@@ -305,15 +331,23 @@ class _Inbound:
         ctx = await self._case_context(case_id)
         already_open = await self._open_reply_by(conv_id)
         reply_by = already_open or self.svc.calendar.reply_by(self.now, ctx.reply_days)
-        mid = await self._store(conv_id=conv_id, case_id=case_id, person_id=person.id, key=key,
-                                status="received", awaiting=True, reply_by=reply_by)
+        mid = await self._store(
+            conv_id=conv_id,
+            case_id=case_id,
+            person_id=person.id,
+            key=key,
+            status="received",
+            awaiting=True,
+            reply_by=reply_by,
+        )
         await self._journal_in(case_id, key, mid, "SMS fra borger")
         if already_open is None:
             await self._receipt(conv_id, case_id, person, key, ctx, reply_by)
         return InboundResult(mid, False, "filed")
 
-    async def _receipt(self, conv_id: str, case_id: str, person: Any, key: SealingKey, ctx: Any,
-                       reply_by: datetime) -> None:
+    async def _receipt(
+        self, conv_id: str, case_id: str, person: Any, key: SealingKey, ctx: Any, reply_by: datetime
+    ) -> None:
         from bot.clock import COPENHAGEN
 
         body = text(
@@ -322,30 +356,73 @@ class _Inbound:
             first_name=self._owner_first_name(ctx),
             reply_by=format_long_date(reply_by.astimezone(COPENHAGEN).date(), person.language),
         )
-        await queue_sms(self.conn, tenant_id=self.tenant.id, conversation_id=conv_id, case_id=case_id,
-                        person_id=person.id, kind="receipt", body=body, key=key, at=self.now)
+        await queue_sms(
+            self.conn,
+            tenant_id=self.tenant.id,
+            conversation_id=conv_id,
+            case_id=case_id,
+            person_id=person.id,
+            kind="receipt",
+            body=body,
+            key=key,
+            at=self.now,
+        )
 
-    async def _journal_in(self, case_id: str | None, key: SealingKey, mid: str, subject: str) -> None:
-        await append(self.conn, tenant_id=self.tenant.id, case_id=case_id, kind="sms_in",
-                     direction="in", channel="sms", subject=subject, actor="citizen", at=self.now,
-                     content=self.sms.body, key=key, message_id=mid)
+    async def _journal_in(
+        self, case_id: str | None, key: SealingKey, mid: str, subject: str
+    ) -> None:
+        await append(
+            self.conn,
+            tenant_id=self.tenant.id,
+            case_id=case_id,
+            kind="sms_in",
+            direction="in",
+            channel="sms",
+            subject=subject,
+            actor="citizen",
+            at=self.now,
+            content=self.sms.body,
+            key=key,
+            message_id=mid,
+        )
 
     async def _unassigned(self, person: Any) -> InboundResult:
-        """No open case for this number: the municipality's queue, and a receipt that tells nothing."""
+        """No open case for this number: the unassigned queue, and a receipt that tells nothing."""
         conv_id = await self._conversation(None, person.id)
         key = self.person_key(person)
         already_open = await self._open_reply_by(conv_id)
-        mid = await self._store(conv_id=conv_id, case_id=None, person_id=person.id, key=key,
-                                status="received", awaiting=True, reply_by=already_open)
+        mid = await self._store(
+            conv_id=conv_id,
+            case_id=None,
+            person_id=person.id,
+            key=key,
+            status="received",
+            awaiting=True,
+            reply_by=already_open,
+        )
         await self._journal_in(None, key, mid, "SMS fra ukendt afsender (ikke knyttet til en sag)")
         if already_open is None:
-            await queue_sms(self.conn, tenant_id=self.tenant.id, conversation_id=conv_id,
-                            case_id=None, person_id=person.id, kind="receipt",
-                            body=text(self.tenant.language, "receipt_neutral"), key=key, at=self.now)
+            await queue_sms(
+                self.conn,
+                tenant_id=self.tenant.id,
+                conversation_id=conv_id,
+                case_id=None,
+                person_id=person.id,
+                kind="receipt",
+                body=text(self.tenant.language, "receipt_neutral"),
+                key=key,
+                at=self.now,
+            )
         return InboundResult(mid, False, "unassigned")
 
-    async def _ask(self, by_id: dict[str, Any], candidates: list[_Candidate], index: str,
-                   asker: Any, choice: Any) -> InboundResult:
+    async def _ask(
+        self,
+        by_id: dict[str, Any],
+        candidates: list[_Candidate],
+        index: str,
+        asker: Any,
+        choice: Any,
+    ) -> InboundResult:
         """Several open cases and no recent thread: hold the SMS and ask which case."""
         seen: dict[str, _Candidate] = {}
         for c in candidates:
@@ -361,11 +438,20 @@ class _Inbound:
                     .where(cases.c.id == opt.case_id)
                 )
             ).scalar_one()
-            lines.append(text(asker.language, "choose_case_option", n=n, administration=admin,
-                              first_name=self._owner_first_name(ctx)))
+            lines.append(
+                text(
+                    asker.language,
+                    "choose_case_option",
+                    n=n,
+                    administration=admin,
+                    first_name=self._owner_first_name(ctx),
+                )
+            )
         if choice is not None:
             await self.conn.execute(
-                update(case_choices).where(case_choices.c.id == choice.id).values(resolved_at=self.now)
+                update(case_choices)
+                .where(case_choices.c.id == choice.id)
+                .values(resolved_at=self.now)
             )
         await self.conn.execute(
             case_choices.insert().values(
@@ -378,13 +464,27 @@ class _Inbound:
         )
         conv_id = await self._conversation(None, asker.id)
         key = self.person_key(asker)
-        mid = await self._store(conv_id=conv_id, case_id=None, person_id=asker.id, key=key,
-                                status="awaiting_case", awaiting=False, reply_by=None)
+        mid = await self._store(
+            conv_id=conv_id,
+            case_id=None,
+            person_id=asker.id,
+            key=key,
+            status="awaiting_case",
+            awaiting=False,
+            reply_by=None,
+        )
         await self._journal_in(None, key, mid, "SMS fra borger, afventer valg af sag")
-        await queue_sms(self.conn, tenant_id=self.tenant.id, conversation_id=conv_id, case_id=None,
-                        person_id=asker.id, kind="clarify",
-                        body=text(asker.language, "choose_case", options="\n".join(lines)),
-                        key=key, at=self.now)
+        await queue_sms(
+            self.conn,
+            tenant_id=self.tenant.id,
+            conversation_id=conv_id,
+            case_id=None,
+            person_id=asker.id,
+            kind="clarify",
+            body=text(asker.language, "choose_case", options="\n".join(lines)),
+            key=key,
+            at=self.now,
+        )
         return InboundResult(mid, False, "awaiting_case")
 
     async def _resolve_choice(self, choice: Any, picked: _Candidate, person: Any) -> InboundResult:
@@ -411,7 +511,9 @@ class _Inbound:
         ).all()
         for w in waiting:
             # Re-seal under the case's key now that the message belongs to the case.
-            body = unseal(self.svc.dek("persons", w.person_id, w.dek), w.body_enc, f"messages:{w.id}:body")
+            body = unseal(
+                self.svc.dek("persons", w.person_id, w.dek), w.body_enc, f"messages:{w.id}:body"
+            )
             await self.conn.execute(
                 update(messages)
                 .where(messages.c.id == w.id)
@@ -426,11 +528,29 @@ class _Inbound:
                     reply_by=reply_by,
                 )
             )
-            await append(self.conn, tenant_id=self.tenant.id, case_id=picked.case_id, kind="sms_in",
-                         direction="in", channel="sms", subject="SMS fra borger", actor="citizen",
-                         at=self.now, content=body, key=case_key, message_id=w.id)
-        mid = await self._store(conv_id=conv_id, case_id=picked.case_id, person_id=person.id,
-                                key=case_key, status="received", awaiting=False, reply_by=None)
+            await append(
+                self.conn,
+                tenant_id=self.tenant.id,
+                case_id=picked.case_id,
+                kind="sms_in",
+                direction="in",
+                channel="sms",
+                subject="SMS fra borger",
+                actor="citizen",
+                at=self.now,
+                content=body,
+                key=case_key,
+                message_id=w.id,
+            )
+        mid = await self._store(
+            conv_id=conv_id,
+            case_id=picked.case_id,
+            person_id=person.id,
+            key=case_key,
+            status="received",
+            awaiting=False,
+            reply_by=None,
+        )
         await self._journal_in(picked.case_id, case_key, mid, "Borgerens valg af sag")
         if already_open is None:
             await self._receipt(conv_id, picked.case_id, person, case_key, ctx, reply_by)

@@ -130,8 +130,13 @@ async def _send_one(svc: Services, outbox_id: str) -> str:
             log.warning("outbox %s: transient gateway failure, retry in %.1fs", outbox_id, delay)
             return "retried"
         log.error("outbox %s: gateway refused the message (status %s)", outbox_id, exc.status)
-        await _finish(svc, outbox_id, state="failed", error=f"gateway_{exc.status or 'failed'}",
-                      message_id=sms.reference)
+        await _finish(
+            svc,
+            outbox_id,
+            state="failed",
+            error=f"gateway_{exc.status or 'failed'}",
+            message_id=sms.reference,
+        )
         return "failed"
     async with svc.write() as conn:
         await conn.execute(
@@ -151,27 +156,39 @@ async def _send_one(svc: Services, outbox_id: str) -> str:
     return "sent"
 
 
-async def _finish(svc: Services, outbox_id: str, *, state: str, error: str,
-                  message_id: str | None = None) -> None:
+async def _finish(
+    svc: Services, outbox_id: str, *, state: str, error: str, message_id: str | None = None
+) -> None:
     async with svc.write() as conn:
         await conn.execute(
-            update(outbox).where(outbox.c.id == outbox_id).values(state=state, last_error=error,
-                                                                  lease_until=None)
+            update(outbox)
+            .where(outbox.c.id == outbox_id)
+            .values(state=state, last_error=error, lease_until=None)
         )
         if message_id is None:
             return
         await conn.execute(
-            update(messages).where(messages.c.id == message_id).values(status=DeliveryState.FAILED.value)
+            update(messages)
+            .where(messages.c.id == message_id)
+            .values(status=DeliveryState.FAILED.value)
         )
         msg = (
             await conn.execute(
                 select(messages.c.tenant_id, messages.c.case_id).where(messages.c.id == message_id)
             )
         ).one()
-        await append(conn, tenant_id=msg.tenant_id, case_id=msg.case_id, kind="delivery_failed",
-                     direction="internal", channel="sms",
-                     subject="SMS kunne ikke afleveres til gatewayen", actor="system",
-                     at=svc.clock.now(), message_id=message_id)
+        await append(
+            conn,
+            tenant_id=msg.tenant_id,
+            case_id=msg.case_id,
+            kind="delivery_failed",
+            direction="internal",
+            channel="sms",
+            subject="SMS kunne ikke afleveres til gatewayen",
+            actor="system",
+            at=svc.clock.now(),
+            message_id=message_id,
+        )
 
 
 async def relay_once(svc: Services, limit: int | None = None) -> RelayStats:

@@ -14,7 +14,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "receipt_neutral": (
             "Tak for din besked. Vi har modtaget den, og en medarbejder ser på den hurtigst muligt."
         ),
-        "choose_case": "Tak for din besked. Hvilken sag handler den om? Svar med tallet:\n{options}",
+        "choose_case": (
+            "Tak for din besked. Hvilken sag handler den om? Svar med tallet:\n{options}"
+        ),
         "choose_case_option": "{n}: {administration} ({first_name})",
     },
     "en": {
@@ -23,8 +25,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
             "Thank you for your message. We have received it and a member of staff will look at it"
             " as soon as possible."
         ),
-        "choose_case": "Thank you for your message. Which case is it about? Reply with the number:\n"
-        "{options}",
+        "choose_case": (
+            "Thank you for your message. Which case is it about? Reply with the number:\n{options}"
+        ),
         "choose_case_option": "{n}: {administration} ({first_name})",
     },
 }

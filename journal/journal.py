@@ -58,7 +58,9 @@ def entry_hash(row: dict[str, Any], prev_hash: str) -> str:
         "subject": row["subject"],
         "key_scope": row["key_scope"],
         "key_owner_id": row["key_owner_id"],
-        "content_enc": base64.b64encode(row["content_enc"]).decode() if row["content_enc"] else None,
+        "content_enc": base64.b64encode(row["content_enc"]).decode()
+        if row["content_enc"]
+        else None,
         "message_id": row["message_id"],
         "actor": row["actor"],
         "created_at": row["created_at"].isoformat(),

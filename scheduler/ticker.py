@@ -31,7 +31,12 @@ class Ticker:
                 log.exception("tick %s failed; it runs again at the next tick", name)
 
         self._jobs[name] = self._scheduler.add_job(
-            run, "interval", seconds=seconds, id=name, max_instances=1, coalesce=True,
+            run,
+            "interval",
+            seconds=seconds,
+            id=name,
+            max_instances=1,
+            coalesce=True,
             misfire_grace_time=None,
         )
 

@@ -43,7 +43,9 @@ async def _migrate(url: str) -> None:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A migrated, empty database for the session: one per backend."""
     if request.param == "sqlite":
         path: Path = tmp_path_factory.mktemp("db") / "tovholder.db"

@@ -41,15 +41,17 @@ def message_sid() -> str:
     return "SM" + secrets.token_hex(16)
 
 
-def make_config(database_url: str, keys: dict[str, bytes], *, port: int, sim_url: str,
-                **overrides: Any) -> Config:
+def make_config(
+    database_url: str, keys: dict[str, bytes], *, port: int, sim_url: str, **overrides: Any
+) -> Config:
     config = Config(
         database_url=database_url,
         public_base_url=f"http://127.0.0.1:{port}",
         keks=(keys["kek"],),
         index_key=keys["index"],
-        twilio=TwilioConfig(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, base_url=sim_url,
-                            timeout=2.0),
+        twilio=TwilioConfig(
+            account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, base_url=sim_url, timeout=2.0
+        ),
         port=port,
         scheduler_enabled=False,
     )
@@ -79,27 +81,64 @@ async def seed_world(svc: Services) -> World:
     w = World()
     now = svc.clock.now()
     async with svc.write() as c:
-        w.tenant_id = await create_tenant(c, svc, slug="kbh", name="Københavns Kommune",
-                                          sms_number=MUNICIPALITY)
-        w.admin_children = await create_administration(c, svc, tenant_id=w.tenant_id,
-                                                       name="Børn og Familie")
+        w.tenant_id = await create_tenant(
+            c, svc, slug="kbh", name="Københavns Kommune", sms_number=MUNICIPALITY
+        )
+        w.admin_children = await create_administration(
+            c, svc, tenant_id=w.tenant_id, name="Børn og Familie"
+        )
         w.admin_jobs = await create_administration(c, svc, tenant_id=w.tenant_id, name="Jobcenter")
-        w.team_children = await create_team(c, svc, tenant_id=w.tenant_id,
-                                            administration_id=w.admin_children, name="Team Nord",
-                                            reply_days=2)
-        w.team_jobs = await create_team(c, svc, tenant_id=w.tenant_id, administration_id=w.admin_jobs,
-                                        name="Team Ydelse", reply_days=3)
-        w.mette = await create_staff(c, svc, tenant_id=w.tenant_id, team_id=w.team_children,
-                                     first_name="Mette", full_name="Mette Holm")
-        w.lars = await create_staff(c, svc, tenant_id=w.tenant_id, team_id=w.team_jobs,
-                                    first_name="Lars", full_name="Lars Berg")
-        w.hanne = await create_staff(c, svc, tenant_id=w.tenant_id, team_id=w.team_children,
-                                     first_name="Hanne", full_name="Hanne Lund", role="lead")
+        w.team_children = await create_team(
+            c,
+            svc,
+            tenant_id=w.tenant_id,
+            administration_id=w.admin_children,
+            name="Team Nord",
+            reply_days=2,
+        )
+        w.team_jobs = await create_team(
+            c,
+            svc,
+            tenant_id=w.tenant_id,
+            administration_id=w.admin_jobs,
+            name="Team Ydelse",
+            reply_days=3,
+        )
+        w.mette = await create_staff(
+            c,
+            svc,
+            tenant_id=w.tenant_id,
+            team_id=w.team_children,
+            first_name="Mette",
+            full_name="Mette Holm",
+        )
+        w.lars = await create_staff(
+            c,
+            svc,
+            tenant_id=w.tenant_id,
+            team_id=w.team_jobs,
+            first_name="Lars",
+            full_name="Lars Berg",
+        )
+        w.hanne = await create_staff(
+            c,
+            svc,
+            tenant_id=w.tenant_id,
+            team_id=w.team_children,
+            first_name="Hanne",
+            full_name="Hanne Lund",
+            role="lead",
+        )
         for name, sid in (("mette", w.mette), ("lars", w.lars), ("hanne", w.hanne)):
-            w.tokens[name] = await issue_token(c, staff_id=sid, tenant_id=w.tenant_id, label="test",
-                                               at=now)
-        w.phones = {"anna": "+4520123401", "bo": "+4520123402", "shared_split": "+4520123403",
-                    "shared_same": "+4520123404"}
+            w.tokens[name] = await issue_token(
+                c, staff_id=sid, tenant_id=w.tenant_id, label="test", at=now
+            )
+        w.phones = {
+            "anna": "+4520123401",
+            "bo": "+4520123402",
+            "shared_split": "+4520123403",
+            "shared_same": "+4520123404",
+        }
         people = [
             ("anna", "Anna Andersen", "Anna", w.phones["anna"]),
             ("bo", "Bo Bech", "Bo", w.phones["bo"]),
@@ -109,12 +148,20 @@ async def seed_world(svc: Services) -> World:
             ("frank", "Frank Eriksen", "Frank", w.phones["shared_same"]),
         ]
         for key, name, first, phone in people:
-            w.persons[key] = await create_person(c, svc, tenant_id=w.tenant_id, name=name,
-                                                 first_name=first, phone=phone)
+            w.persons[key] = await create_person(
+                c, svc, tenant_id=w.tenant_id, name=name, first_name=first, phone=phone
+            )
 
         async def case(key: str, number: str, admin: str, team: str, owner: str) -> str:
-            w.cases[key] = await create_case(c, svc, tenant_id=w.tenant_id, administration_id=admin,
-                                             team_id=team, owner_id=owner, number=number)
+            w.cases[key] = await create_case(
+                c,
+                svc,
+                tenant_id=w.tenant_id,
+                administration_id=admin,
+                team_id=team,
+                owner_id=owner,
+                number=number,
+            )
             return w.cases[key]
 
         await case("anna", "2025-001", w.admin_children, w.team_children, w.mette)
@@ -124,12 +171,22 @@ async def seed_world(svc: Services) -> World:
         await case("dorte", "2025-005", w.admin_jobs, w.team_jobs, w.lars)
         await case("eriksen", "2025-006", w.admin_children, w.team_children, w.mette)
         for person, case_key, role in (
-            ("anna", "anna", "party"), ("bo", "bo_children", "parent"), ("bo", "bo_jobs", "party"),
-            ("carl", "carl", "party"), ("dorte", "dorte", "party"),
-            ("eva", "eriksen", "parent"), ("frank", "eriksen", "parent"),
+            ("anna", "anna", "party"),
+            ("bo", "bo_children", "parent"),
+            ("bo", "bo_jobs", "party"),
+            ("carl", "carl", "party"),
+            ("dorte", "dorte", "party"),
+            ("eva", "eriksen", "parent"),
+            ("frank", "eriksen", "parent"),
         ):
-            await add_participant(c, svc, tenant_id=w.tenant_id, case_id=w.cases[case_key],
-                                  person_id=w.persons[person], role=role)
+            await add_participant(
+                c,
+                svc,
+                tenant_id=w.tenant_id,
+                case_id=w.cases[case_key],
+                person_id=w.persons[person],
+                role=role,
+            )
     return w
 
 
@@ -147,22 +204,49 @@ class Stack:
     def base(self) -> str:
         return self.config.public_base_url
 
-    async def sms(self, sender: str, body: str, *, sid: str | None = None, to: str = MUNICIPALITY,
-                  extra: dict[str, str] | None = None, signature: str | None = None) -> ClientResponse:
+    async def sms(
+        self,
+        sender: str,
+        body: str,
+        *,
+        sid: str | None = None,
+        to: str = MUNICIPALITY,
+        extra: dict[str, str] | None = None,
+        signature: str | None = None,
+    ) -> ClientResponse:
         """POST an inbound webhook exactly as Twilio would, signed by Twilio's own validator."""
         params = {
-            "ToCountry": "DK", "ToState": "", "SmsMessageSid": sid or message_sid(),
-            "NumMedia": "0", "ToCity": "", "FromZip": "", "SmsSid": "", "FromState": "",
-            "SmsStatus": "received", "FromCity": "", "Body": body, "FromCountry": "DK",
-            "To": to, "ToZip": "", "NumSegments": "1", "MessageSid": "", "AccountSid": ACCOUNT_SID,
-            "From": sender, "ApiVersion": "2010-04-01",
+            "ToCountry": "DK",
+            "ToState": "",
+            "SmsMessageSid": sid or message_sid(),
+            "NumMedia": "0",
+            "ToCity": "",
+            "FromZip": "",
+            "SmsSid": "",
+            "FromState": "",
+            "SmsStatus": "received",
+            "FromCity": "",
+            "Body": body,
+            "FromCountry": "DK",
+            "To": to,
+            "ToZip": "",
+            "NumSegments": "1",
+            "MessageSid": "",
+            "AccountSid": ACCOUNT_SID,
+            "From": sender,
+            "ApiVersion": "2010-04-01",
         }
         params["MessageSid"] = params["SmsSid"] = params["SmsMessageSid"]
         params.update(extra or {})
         url = f"{self.base}/webhooks/twilio/sms"
-        sig = signature if signature is not None else RequestValidator(AUTH_TOKEN).compute_signature(url, params)
-        return await self.client.post("/webhooks/twilio/sms", data=params,
-                                      headers={"X-Twilio-Signature": sig})
+        sig = (
+            signature
+            if signature is not None
+            else RequestValidator(AUTH_TOKEN).compute_signature(url, params)
+        )
+        return await self.client.post(
+            "/webhooks/twilio/sms", data=params, headers={"X-Twilio-Signature": sig}
+        )
 
     async def relay(self) -> RelayStats:
         return await relay_once(self.svc)
@@ -190,26 +274,41 @@ class Stack:
             assert resp.status in (200, 204), await resp.text()
 
 
-async def start_stack(aiohttp_client: Any, aiohttp_server: Any, db_url: str, keys: dict[str, bytes],
-                      *, start: datetime, seed: bool = True, **overrides: Any) -> Stack:
+async def start_stack(
+    aiohttp_client: Any,
+    aiohttp_server: Any,
+    db_url: str,
+    keys: dict[str, bytes],
+    *,
+    start: datetime,
+    seed: bool = True,
+    **overrides: Any,
+) -> Stack:
     port = unused_port()
     sim_app = create_simulator_app(
-        SimulatorConfig(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN,
-                        inbound_webhook_url=f"http://127.0.0.1:{port}/webhooks/twilio/sms",
-                        status_delay=0.01)
+        SimulatorConfig(
+            account_sid=ACCOUNT_SID,
+            auth_token=AUTH_TOKEN,
+            inbound_webhook_url=f"http://127.0.0.1:{port}/webhooks/twilio/sms",
+            status_delay=0.01,
+        )
     )
     sim = await aiohttp_server(sim_app)
     clock = FakeClock(start)
-    config = make_config(db_url, keys, port=port, sim_url=str(sim.make_url("")).rstrip("/"),
-                         **overrides)
-    app = create_app(config, clock=clock, engine_options={"pool_size": 4} if "postgres" in db_url else None)
+    config = make_config(
+        db_url, keys, port=port, sim_url=str(sim.make_url("")).rstrip("/"), **overrides
+    )
+    app = create_app(
+        config, clock=clock, engine_options={"pool_size": 4} if "postgres" in db_url else None
+    )
     server = await aiohttp_server(app, port=port)
     client = await aiohttp_client(server)
     svc = app[SERVICES]
     world = await seed_world(svc) if seed else World()
     session = ClientSession()
-    stack = Stack(client=client, sim=sim, session=session, svc=svc, clock=clock, config=config,
-                  world=world)
+    stack = Stack(
+        client=client, sim=sim, session=session, svc=svc, clock=clock, config=config, world=world
+    )
     return stack
 
 

@@ -46,7 +46,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await handler(request)
     except ApiError as exc:
         if exc.status >= 500:
-            log.warning("request %s: %s (%s)", request_id, exc.code, exc.__cause__.__class__.__name__)
+            log.warning(
+                "request %s: %s (%s)", request_id, exc.code, exc.__cause__.__class__.__name__
+            )
         return error_response(exc.status, exc.code, exc.message, request_id)
     except web.HTTPException as exc:
         if exc.status < 400:

@@ -14,8 +14,9 @@ FRIDAY_MORNING = datetime(2025, 2, 21, 10, 0, tzinfo=COPENHAGEN)
 
 
 @pytest.fixture
-async def stack(aiohttp_client: Any, aiohttp_server: Any, db_url: str,
-                keys: dict[str, bytes]) -> AsyncIterator[Stack]:
+async def stack(
+    aiohttp_client: Any, aiohttp_server: Any, db_url: str, keys: dict[str, bytes]
+) -> AsyncIterator[Stack]:
     s = await start_stack(aiohttp_client, aiohttp_server, db_url, keys, start=FRIDAY_MORNING)
     try:
         yield s

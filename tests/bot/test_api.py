@@ -56,17 +56,24 @@ async def test_thread_of_someone_elses_case_is_not_found(stack: Stack) -> None:
     assert (await resp.json())["error"]["code"] == "conversation_not_found"
     svc = stack.svc
     async with svc.write() as c:
-        t = await create_tenant(c, svc, slug="other", name="Anden Kommune", sms_number="+4533123456")
+        t = await create_tenant(
+            c, svc, slug="other", name="Anden Kommune", sms_number="+4533123456"
+        )
         a = await create_administration(c, svc, tenant_id=t, name="X")
         team = await create_team(c, svc, tenant_id=t, administration_id=a, name="Y")
-        s = await create_staff(c, svc, tenant_id=t, team_id=team, first_name="Ole", full_name="Ole O",
-                               role="lead")
+        s = await create_staff(
+            c, svc, tenant_id=t, team_id=team, first_name="Ole", full_name="Ole O", role="lead"
+        )
         token = await issue_token(c, staff_id=s, tenant_id=t, label="t", at=svc.clock.now())
-    resp = await stack.client.get(f"/api/v1/conversations/{conv}",
-                                  headers={"Authorization": f"Bearer {token}"})
+    resp = await stack.client.get(
+        f"/api/v1/conversations/{conv}", headers={"Authorization": f"Bearer {token}"}
+    )
     assert resp.status == 404
-    resp = await stack.client.post(f"/api/v1/conversations/{conv}/replies", json={"body": "x"},
-                                   headers={"Authorization": f"Bearer {token}"})
+    resp = await stack.client.post(
+        f"/api/v1/conversations/{conv}/replies",
+        json={"body": "x"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert resp.status == 404
     async with svc.read() as conn:
         assert (await conn.execute(select(func.count()).select_from(access_log))).scalar_one() == 0
@@ -75,15 +82,23 @@ async def test_thread_of_someone_elses_case_is_not_found(stack: Stack) -> None:
 async def test_reply_goes_out_and_closes_the_thread(stack: Stack) -> None:
     """A reply is sent through the outbox to the gateway, journalised, and the thread is answered."""
     conv = await _open_thread(stack)
-    resp = await stack.api("POST", f"/api/v1/conversations/{conv}/replies",
-                           json={"body": "Ja, det kan vi. Jeg ringer i morgen."})
+    resp = await stack.api(
+        "POST",
+        f"/api/v1/conversations/{conv}/replies",
+        json={"body": "Ja, det kan vi. Jeg ringer i morgen."},
+    )
     assert resp.status == 201
     await stack.drain()
-    assert (await stack.sent_to(stack.world.phones["anna"]))[-1] == "Ja, det kan vi. Jeg ringer i morgen."
+    assert (await stack.sent_to(stack.world.phones["anna"]))[
+        -1
+    ] == "Ja, det kan vi. Jeg ringer i morgen."
     assert (await (await stack.api("GET", "/api/v1/conversations")).json())["items"] == []
     async with stack.svc.read() as conn:
-        kinds = list((await conn.execute(
-            select(journal_entries.c.kind).order_by(journal_entries.c.seq))).scalars())
+        kinds = list(
+            (
+                await conn.execute(select(journal_entries.c.kind).order_by(journal_entries.c.seq))
+            ).scalars()
+        )
     assert kinds[:3] == ["sms_in", "sms_out_receipt", "sms_out_reply"]
 
 
@@ -94,22 +109,33 @@ async def test_status_callbacks_update_and_journalise_delivery(stack: Stack) -> 
     await stack.drain()
     for _ in range(100):
         async with stack.svc.read() as conn:
-            statuses = set((await conn.execute(
-                select(messages.c.status).where(messages.c.direction == "out"))).scalars())
+            statuses = set(
+                (
+                    await conn.execute(
+                        select(messages.c.status).where(messages.c.direction == "out")
+                    )
+                ).scalars()
+            )
         if statuses == {"delivered"}:
             break
         await asyncio.sleep(0.05)
     assert statuses == {"delivered"}
     async with stack.svc.read() as conn:
-        delivered = (await conn.execute(select(func.count()).select_from(journal_entries).where(
-            journal_entries.c.kind == "delivery_delivered"))).scalar_one()
+        delivered = (
+            await conn.execute(
+                select(func.count())
+                .select_from(journal_entries)
+                .where(journal_entries.c.kind == "delivery_delivered")
+            )
+        ).scalar_one()
     assert delivered == 2  # the receipt and the reply
 
 
 async def test_unsigned_status_callback_is_refused(stack: Stack) -> None:
     """A status callback without a valid signature is a 403 and changes nothing."""
-    resp = await stack.client.post("/webhooks/twilio/status?ref=x",
-                                   data={"MessageSid": "SM1", "MessageStatus": "delivered"})
+    resp = await stack.client.post(
+        "/webhooks/twilio/status?ref=x", data={"MessageSid": "SM1", "MessageStatus": "delivered"}
+    )
     assert resp.status == 403
     assert (await resp.json())["error"]["code"] == "bad_signature"
 
@@ -122,7 +148,11 @@ async def test_api_bad_input_gets_precise_errors(stack: Stack) -> None:
     resp = await stack.client.get("/api/v1/conversations", headers={"Authorization": "Bearer nope"})
     assert resp.status == 401 and (await resp.json())["error"]["code"] == "unauthorized"
     cases_ = [
-        ({"data": "{not json", "headers": {"Content-Type": "application/json"}}, 400, "malformed_json"),
+        (
+            {"data": "{not json", "headers": {"Content-Type": "application/json"}},
+            400,
+            "malformed_json",
+        ),
         ({"json": {"body": "x", "extra": 1}}, 400, "unknown_field"),
         ({"json": {"body": 5}}, 400, "bad_field"),
         ({"json": {"body": "   "}}, 400, "empty_body"),
@@ -135,11 +165,16 @@ async def test_api_bad_input_gets_precise_errors(stack: Stack) -> None:
         resp = await stack.api("POST", path, **kwargs)
         assert resp.status == status, (kwargs, await resp.text())
         assert (await resp.json())["error"]["code"] == code
-    resp = await stack.api("POST", "/api/v1/conversations/does-not-exist/replies", json={"body": "x"})
+    resp = await stack.api(
+        "POST", "/api/v1/conversations/does-not-exist/replies", json={"body": "x"}
+    )
     assert resp.status == 404
     async with stack.svc.read() as conn:
-        outs = (await conn.execute(select(func.count()).select_from(messages).where(
-            messages.c.kind == "reply"))).scalar_one()
+        outs = (
+            await conn.execute(
+                select(func.count()).select_from(messages).where(messages.c.kind == "reply")
+            )
+        ).scalar_one()
     assert outs == 0
 
 

@@ -22,7 +22,15 @@ from bot.app import create_app
 from bot.db.schema import outbox
 from bot.web.keys import SERVICES
 from channels.simulator import SimulatorConfig, create_simulator_app
-from tests.harness import ACCOUNT_SID, AUTH_TOKEN, MUNICIPALITY, Stack, message_sid, seed_world, make_config
+from tests.harness import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    MUNICIPALITY,
+    Stack,
+    make_config,
+    message_sid,
+    seed_world,
+)
 
 
 def _b64(key: bytes) -> str:
@@ -39,8 +47,12 @@ class Service:
 
     async def start(self, **overrides: str) -> None:
         env = {**os.environ, **self.env, **overrides}
-        self.proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         async with aiohttp.ClientSession() as s:
             for _ in range(200):
                 try:
@@ -50,7 +62,9 @@ class Service:
                 except aiohttp.ClientError:
                     pass
                 if self.proc.poll() is not None:
-                    raise AssertionError(self.proc.stderr.read().decode() if self.proc.stderr else "")
+                    raise AssertionError(
+                        self.proc.stderr.read().decode() if self.proc.stderr else ""
+                    )
                 await asyncio.sleep(0.05)
         raise AssertionError("service did not start")
 
@@ -64,9 +78,16 @@ class Service:
 
 @pytest.fixture
 async def sim(aiohttp_server: Any) -> AsyncIterator[Any]:
-    server = await aiohttp_server(create_simulator_app(
-        SimulatorConfig(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, inbound_webhook_url=None,
-                        status_delay=0.01)))
+    server = await aiohttp_server(
+        create_simulator_app(
+            SimulatorConfig(
+                account_sid=ACCOUNT_SID,
+                auth_token=AUTH_TOKEN,
+                inbound_webhook_url=None,
+                status_delay=0.01,
+            )
+        )
+    )
     yield server
 
 
@@ -88,24 +109,37 @@ async def test_crash_after_store_before_send_sends_receipt_exactly_once(
     await runner.cleanup()
 
     env = {
-        "TOVHOLDER_DATABASE_URL": db_url, "TOVHOLDER_PORT": str(port),
+        "TOVHOLDER_DATABASE_URL": db_url,
+        "TOVHOLDER_PORT": str(port),
         "TOVHOLDER_PUBLIC_BASE_URL": config.public_base_url,
-        "TOVHOLDER_KEKS": _b64(keys["kek"]), "TOVHOLDER_INDEX_KEY": _b64(keys["index"]),
-        "TOVHOLDER_TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TOVHOLDER_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TOVHOLDER_TWILIO_BASE_URL": config.twilio.base_url, "TOVHOLDER_LOG_LEVEL": "WARNING",
+        "TOVHOLDER_KEKS": _b64(keys["kek"]),
+        "TOVHOLDER_INDEX_KEY": _b64(keys["index"]),
+        "TOVHOLDER_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TOVHOLDER_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TOVHOLDER_TWILIO_BASE_URL": config.twilio.base_url,
+        "TOVHOLDER_LOG_LEVEL": "WARNING",
     }
     service = Service(env, port)
     await service.start(TOVHOLDER_OUTBOX_INTERVAL="3600")  # the relay never ticks in this life
     try:
         url = f"{config.public_base_url}/webhooks/twilio/sms"
         sid = message_sid()
-        params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": ACCOUNT_SID,
-                  "From": world.phones["anna"], "To": MUNICIPALITY, "Body": "Hej",
-                  "NumSegments": "1", "NumMedia": "0", "ApiVersion": "2010-04-01"}
+        params = {
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "AccountSid": ACCOUNT_SID,
+            "From": world.phones["anna"],
+            "To": MUNICIPALITY,
+            "Body": "Hej",
+            "NumSegments": "1",
+            "NumMedia": "0",
+            "ApiVersion": "2010-04-01",
+        }
         sig = RequestValidator(AUTH_TOKEN).compute_signature(url, params)
-        async with aiohttp.ClientSession() as s, s.post(
-            url, data=params, headers={"X-Twilio-Signature": sig}
-        ) as r:
+        async with (
+            aiohttp.ClientSession() as s,
+            s.post(url, data=params, headers={"X-Twilio-Signature": sig}) as r,
+        ):
             assert r.status == 200
     finally:
         service.kill()
@@ -133,6 +167,7 @@ async def test_receipt_survives_app_restart_in_process(stack: Stack, aiohttp_cli
     try:
         svc2 = app2[SERVICES]
         from bot.outbox import drain
+
         assert await drain(svc2) == 1
         assert await drain(svc2) == 0
     finally:
@@ -145,31 +180,49 @@ async def test_database_outage_answers_503_so_the_gateway_retries(
     aiohttp_client: Any, backend: str, keys: dict[str, bytes], tmp_path: Any
 ) -> None:
     """With the database unreachable, a valid signed webhook gets 503 storage_unavailable, no trace."""
-    url = (f"sqlite+aiosqlite:///{tmp_path}/missing-dir/x.db" if backend == "sqlite"
-           else "postgresql+asyncpg://postgres@127.0.0.1:1/nothing")
+    url = (
+        f"sqlite+aiosqlite:///{tmp_path}/missing-dir/x.db"
+        if backend == "sqlite"
+        else "postgresql+asyncpg://postgres@127.0.0.1:1/nothing"
+    )
     port = unused_port()
     config = make_config(url, keys, port=port, sim_url="http://127.0.0.1:9")
     server = aiohttp.test_utils.TestServer(create_app(config), port=port)
     client = await aiohttp_client(server)
-    params = {"MessageSid": message_sid(), "AccountSid": ACCOUNT_SID, "From": "+4520123401",
-              "To": MUNICIPALITY, "Body": "Hej"}
+    params = {
+        "MessageSid": message_sid(),
+        "AccountSid": ACCOUNT_SID,
+        "From": "+4520123401",
+        "To": MUNICIPALITY,
+        "Body": "Hej",
+    }
     sig = RequestValidator(AUTH_TOKEN).compute_signature(
-        f"{config.public_base_url}/webhooks/twilio/sms", params)
-    resp = await client.post("/webhooks/twilio/sms", data=params, headers={"X-Twilio-Signature": sig})
+        f"{config.public_base_url}/webhooks/twilio/sms", params
+    )
+    resp = await client.post(
+        "/webhooks/twilio/sms", data=params, headers={"X-Twilio-Signature": sig}
+    )
     assert resp.status == 503
     body = await resp.json()
     assert body["error"]["code"] == "storage_unavailable"
     assert "Traceback" not in await resp.text()
 
 
-async def test_scheduler_ticks_the_relay(aiohttp_client: Any, aiohttp_server: Any, db_url: str,
-                                         keys: dict[str, bytes]) -> None:
+async def test_scheduler_ticks_the_relay(
+    aiohttp_client: Any, aiohttp_server: Any, db_url: str, keys: dict[str, bytes]
+) -> None:
     """With the scheduler on, a receipt goes out without anyone calling the relay."""
     from tests.harness import start_stack
 
-    s = await start_stack(aiohttp_client, aiohttp_server, db_url, keys,
-                          start=datetime(2025, 2, 21, 9, 0, tzinfo=UTC), scheduler_enabled=True,
-                          outbox_interval=0.1)
+    s = await start_stack(
+        aiohttp_client,
+        aiohttp_server,
+        db_url,
+        keys,
+        start=datetime(2025, 2, 21, 9, 0, tzinfo=UTC),
+        scheduler_enabled=True,
+        outbox_interval=0.1,
+    )
     try:
         await s.sms(s.world.phones["anna"], "Hej")
         for _ in range(100):

@@ -38,9 +38,13 @@ async def test_inbound_and_receipt_are_journalised_on_the_case(stack: Stack) -> 
     """The inbound SMS and the receipt each get a journal entry on the citizen's case."""
     await stack.sms(stack.world.phones["anna"], "Hej")
     async with stack.svc.read() as conn:
-        rows = (await conn.execute(
-            select(journal_entries.c.kind, journal_entries.c.case_id, journal_entries.c.seq)
-            .order_by(journal_entries.c.seq))).all()
+        rows = (
+            await conn.execute(
+                select(
+                    journal_entries.c.kind, journal_entries.c.case_id, journal_entries.c.seq
+                ).order_by(journal_entries.c.seq)
+            )
+        ).all()
     assert [(r.kind, r.case_id, r.seq) for r in rows] == [
         ("sms_in", stack.world.cases["anna"], 1),
         ("sms_out_receipt", stack.world.cases["anna"], 2),
@@ -66,7 +70,9 @@ async def test_unknown_number_gets_neutral_receipt_and_lands_unassigned(stack: S
         "Tak for din besked. Vi har modtaget den, og en medarbejder ser på den hurtigst muligt."
     ]
     async with stack.svc.read() as conn:
-        kinds = (await conn.execute(select(journal_entries.c.chain, journal_entries.c.subject))).all()
+        kinds = (
+            await conn.execute(select(journal_entries.c.chain, journal_entries.c.subject))
+        ).all()
     assert all(k.chain.startswith("unassigned:") for k in kinds)
     assert any("ukendt" in k.subject for k in kinds)
 
@@ -142,11 +148,15 @@ async def test_unknown_numbers_learn_nothing(stack: Stack) -> None:
     from bot.db.schema import cases
 
     async with stack.svc.write() as conn:
-        await conn.execute(update(cases).where(cases.c.id == stack.world.cases["anna"])
-                           .values(status="closed"))
+        await conn.execute(
+            update(cases).where(cases.c.id == stack.world.cases["anna"]).values(status="closed")
+        )
     known_no_case = await stack.sms(stack.world.phones["anna"], "Sag 2025-001, er den lukket?")
     unknown = await stack.sms("+4531234599", "Sag 2025-001, er den lukket?")
-    assert (known_no_case.status, await known_no_case.read()) == (unknown.status, await unknown.read())
+    assert (known_no_case.status, await known_no_case.read()) == (
+        unknown.status,
+        await unknown.read(),
+    )
     await stack.relay()
     assert await stack.sent_to(stack.world.phones["anna"]) == await stack.sent_to("+4531234599")
 
@@ -157,17 +167,27 @@ async def test_changed_parameter_or_url_breaks_the_signature(stack: Stack) -> No
 
     from tests.harness import ACCOUNT_SID, AUTH_TOKEN, MUNICIPALITY
 
-    params = {"MessageSid": message_sid(), "AccountSid": ACCOUNT_SID,
-              "From": stack.world.phones["anna"], "To": MUNICIPALITY, "Body": "Hej"}
-    good = RequestValidator(AUTH_TOKEN).compute_signature(f"{stack.base}/webhooks/twilio/sms", params)
+    params = {
+        "MessageSid": message_sid(),
+        "AccountSid": ACCOUNT_SID,
+        "From": stack.world.phones["anna"],
+        "To": MUNICIPALITY,
+        "Body": "Hej",
+    }
+    good = RequestValidator(AUTH_TOKEN).compute_signature(
+        f"{stack.base}/webhooks/twilio/sms", params
+    )
     other_url = RequestValidator(AUTH_TOKEN).compute_signature(
-        f"{stack.base}/webhooks/twilio/sms?x=1", params)
+        f"{stack.base}/webhooks/twilio/sms?x=1", params
+    )
     tampered = {**params, "Body": "Hej!"}
     for data, sig in ((tampered, good), (params, other_url), (params, good.lower())):
-        resp = await stack.client.post("/webhooks/twilio/sms", data=data,
-                                       headers={"X-Twilio-Signature": sig})
+        resp = await stack.client.post(
+            "/webhooks/twilio/sms", data=data, headers={"X-Twilio-Signature": sig}
+        )
         assert resp.status == 403
-    resp = await stack.client.post("/webhooks/twilio/sms", data=params,
-                                   headers={"X-Twilio-Signature": good})
+    resp = await stack.client.post(
+        "/webhooks/twilio/sms", data=params, headers={"X-Twilio-Signature": good}
+    )
     assert resp.status == 200
     assert await count(stack, messages) == 2
