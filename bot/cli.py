@@ -128,6 +128,9 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 
     report = asyncio.run(_with_services(config_mod.load(), rotate))
     print(report)
+    if not report.complete:  # type: ignore[attr-defined]
+        print("tovholder: some data keys could not be re-wrapped; see the log", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -135,7 +138,9 @@ def cmd_keys_status(args: argparse.Namespace) -> int:
     from bot.keys import check
 
     status = asyncio.run(_with_services(config_mod.load(), check))
-    print(status)
+    for table, per_kek in status.items():  # type: ignore[attr-defined]
+        for kek, n in per_kek.items():
+            print(f"{table:10} {kek:18} {n}")
     return 0
 
 

@@ -66,10 +66,18 @@ class Config:
                 "TOVHOLDER_DATABASE_URL must be sqlite+aiosqlite:// or postgresql+asyncpg://"
             )
         parts = urlsplit(self.public_base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+        ):
             raise ConfigError(
-                "TOVHOLDER_PUBLIC_BASE_URL must be scheme://host[:port] without a path"
+                "TOVHOLDER_PUBLIC_BASE_URL must be scheme://host[:port] without path or query"
             )
+        if not self.keks:
+            raise ConfigError("TOVHOLDER_KEKS must hold at least one key")
         if not self.demo_mode:
             demo = {parse_key(DEMO_KEK, what="demo"), parse_key(DEMO_INDEX_KEY, what="demo")}
             if demo & set(self.keks) or self.index_key in demo:

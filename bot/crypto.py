@@ -101,9 +101,12 @@ class KeyRing:
     @staticmethod
     def wrapped_by(wrapped: bytes) -> str:
         """The id of the KEK that wrapped this DEK."""
-        if len(wrapped) < 2 or wrapped[0] != _VERSION:
+        if len(wrapped) < 2 or wrapped[0] != _VERSION or len(wrapped) < wrapped[1] + _NONCE + 18:
             raise DecryptionError("unknown wrapped-key format")
-        return wrapped[2 : 2 + wrapped[1]].decode()
+        try:
+            return wrapped[2 : 2 + wrapped[1]].decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise DecryptionError("unknown wrapped-key format") from exc
 
     def unwrap(self, wrapped: bytes, aad: str) -> bytes:
         cache_key = wrapped + b"|" + aad.encode()
@@ -141,7 +144,7 @@ def seal(dek: bytes, plaintext: str, aad: str) -> bytes:
 
 def unseal(dek: bytes, blob: bytes, aad: str) -> str:
     """Decrypt what `seal` produced with the same DEK and ``aad``."""
-    if not blob or blob[0] != _VERSION:
+    if len(blob) < 1 + _NONCE + 16 or blob[0] != _VERSION:
         raise DecryptionError("unknown ciphertext format")
     nonce, ct = blob[1 : 1 + _NONCE], blob[1 + _NONCE :]
     try:

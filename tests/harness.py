@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from aiohttp import ClientResponse, ClientSession, web
+from aiohttp import ClientResponse, ClientSession
 from aiohttp.test_utils import TestClient, TestServer, unused_port
 from twilio.request_validator import RequestValidator
 
@@ -311,6 +311,3 @@ async def start_stack(
     )
     return stack
 
-
-def app_of(stack: Stack) -> web.Application:
-    return stack.client.server.app  # type: ignore[return-value]
