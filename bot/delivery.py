@@ -49,7 +49,10 @@ async def apply_report(svc: Services, message_id: str, report: DeliveryReport) -
         if msg.provider_id is not None and msg.provider_id != report.provider_id:
             log.warning("delivery report for %s names another provider id; ignored", message_id)
             return False
-        current = DeliveryState(msg.status)
+        try:
+            current = DeliveryState(msg.status)
+        except ValueError:  # withdrawn: nothing was sent, nothing to move
+            return False
         if current.is_final or report.state.rank <= current.rank:
             return False
         await conn.execute(

@@ -33,6 +33,7 @@ from bot.db.schema import (
     tenants,
 )
 from bot.errors import BadInput, NotFound
+from bot.hooks import FiledSms, HookOutcome
 from bot.ids import new_id
 from bot.outbound import queue_sms
 from bot.services import Services
@@ -341,9 +342,49 @@ class _Inbound:
             reply_by=reply_by,
         )
         await self._journal_in(case_id, key, mid, "SMS fra borger")
-        if already_open is None:
+        outcome = await self._run_hooks(
+            FiledSms(
+                svc=self.svc,
+                conn=self.conn,
+                tenant_id=self.tenant.id,
+                case_id=case_id,
+                person_id=person.id,
+                conversation_id=conv_id,
+                message_id=mid,
+                body=self.sms.body,
+                language=person.language,
+                key=key,
+                now=self.now,
+            )
+        )
+        if outcome is not None and not outcome.awaiting_reply:
+            await self.conn.execute(
+                update(messages)
+                .where(messages.c.id == mid)
+                .values(awaiting_reply=False, reply_by=None)
+            )
+        if outcome is not None and outcome.reply is not None:
+            await queue_sms(
+                self.conn,
+                tenant_id=self.tenant.id,
+                conversation_id=conv_id,
+                case_id=case_id,
+                person_id=person.id,
+                kind="auto",
+                body=outcome.reply,
+                key=key,
+                at=self.now,
+            )
+        elif already_open is None and (outcome is None or outcome.awaiting_reply):
             await self._receipt(conv_id, case_id, person, key, ctx, reply_by)
         return InboundResult(mid, False, "filed")
+
+    async def _run_hooks(self, filed: FiledSms) -> HookOutcome | None:
+        for hook in self.svc.inbound_hooks:
+            outcome = await hook(filed)
+            if outcome is not None:
+                return outcome
+        return None
 
     async def _receipt(
         self, conv_id: str, case_id: str, person: Any, key: SealingKey, ctx: Any, reply_by: datetime

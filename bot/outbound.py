@@ -13,6 +13,7 @@ from journal.journal import SealingKey, append
 
 SUBJECTS = {
     "receipt": "Automatisk kvittering sendt",
+    "auto": "Automatisk svar sendt",
     "clarify": "Spørgsmål om hvilken sag beskeden gælder",
     "reply": "SMS til borger",
 }
@@ -30,12 +31,16 @@ async def queue_sms(
     key: SealingKey,
     at: datetime,
     author_id: str | None = None,
+    not_before: datetime | None = None,
+    subject: str | None = None,
 ) -> str:
     """Put one SMS in the outbox and journalise it, inside the caller's transaction.
 
     Args:
         key: the data key of the case (or, for the unassigned queue, of the person).
-        kind: receipt | clarify | reply.
+        kind: receipt | clarify | reply | auto | reminder | update | …
+        not_before: hold the SMS until then (send later, quiet hours).
+        subject: the journal entry's subject line (a default per kind otherwise).
 
     Returns:
         The new message's id, which is also the idempotency reference the relay
@@ -67,7 +72,7 @@ async def queue_sms(
             message_id=message_id,
             state="pending",
             attempts=0,
-            next_attempt_at=at,
+            next_attempt_at=max(at, not_before) if not_before else at,
             created_at=at,
         )
     )
@@ -78,7 +83,7 @@ async def queue_sms(
         kind=f"sms_out_{kind}",
         direction="out",
         channel="sms",
-        subject=SUBJECTS.get(kind, "SMS sendt"),
+        subject=subject or SUBJECTS.get(kind, "SMS sendt"),
         actor=f"staff:{author_id}" if author_id else "system",
         at=at,
         content=body,
@@ -86,3 +91,43 @@ async def queue_sms(
         message_id=message_id,
     )
     return message_id
+
+
+async def withdraw_sms(
+    conn: AsyncConnection, *, message_id: str, at: datetime, reason: str
+) -> bool:
+    """Withdraw a queued SMS that has not been handed to the gateway yet.
+
+    Returns:
+        True when it was withdrawn; False when it is already on its way (or gone).
+    """
+    from sqlalchemy import select, update
+
+    done = await conn.execute(
+        update(outbox)
+        .where(outbox.c.message_id == message_id, outbox.c.state == "pending")
+        .values(state="withdrawn", last_error=None)
+    )
+    if done.rowcount != 1:
+        return False
+    await conn.execute(
+        update(messages).where(messages.c.id == message_id).values(status="withdrawn")
+    )
+    msg = (
+        await conn.execute(
+            select(messages.c.tenant_id, messages.c.case_id).where(messages.c.id == message_id)
+        )
+    ).one()
+    await append(
+        conn,
+        tenant_id=msg.tenant_id,
+        case_id=msg.case_id,
+        kind="sms_withdrawn",
+        direction="internal",
+        channel="sms",
+        subject=f"Planlagt SMS trukket tilbage: {reason}",
+        actor="system",
+        at=at,
+        message_id=message_id,
+    )
+    return True

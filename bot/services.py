@@ -15,6 +15,7 @@ from bot.config import Config
 from bot.crypto import BlindIndex, KeyRing, seal, unseal
 from bot.db.engine import is_sqlite
 from bot.errors import StorageUnavailable
+from bot.hooks import InboundHook
 from channels.base import SmsGateway
 from scheduler.workdays import WorkingCalendar
 
@@ -32,6 +33,8 @@ class Services:
     gateway: SmsGateway
     # Called after a commit that queued outbound work, to run the relay soon.
     wake_relay: Callable[[], None] = lambda: None
+    # Run after a citizen's SMS is filed on a case; see bot.hooks.
+    inbound_hooks: list[InboundHook] = field(default_factory=list)
     _sqlite_write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property

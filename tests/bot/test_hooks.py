@@ -1,0 +1,71 @@
+"""Extension points: inbound hooks, send-later and withdrawing a queued SMS."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.db.schema import messages
+from bot.hooks import FiledSms, HookOutcome
+from bot.outbound import queue_sms, withdraw_sms
+from journal.journal import SealingKey
+from tests.harness import Stack
+
+
+async def test_a_hook_can_answer_instead_of_the_receipt(stack: Stack) -> None:
+    """A hook that answers "STATUS" replaces the receipt and leaves nothing awaiting a reply."""
+
+    async def status(filed: FiledSms) -> HookOutcome | None:
+        if filed.body.strip().upper() != "STATUS":
+            return None
+        return HookOutcome(reply=f"Status for din sag ({filed.language})", awaiting_reply=False)
+
+    stack.svc.inbound_hooks.append(status)
+    await stack.sms(stack.world.phones["anna"], "status")
+    await stack.relay()
+    assert await stack.sent_to(stack.world.phones["anna"]) == ["Status for din sag (da)"]
+    async with stack.svc.read() as conn:
+        awaiting = (await conn.execute(select(messages.c.awaiting_reply).where(
+            messages.c.direction == "in"))).scalars().all()
+    assert awaiting == [False]
+    await stack.sms(stack.world.phones["anna"], "Hej")
+    await stack.relay()
+    assert (await stack.sent_to(stack.world.phones["anna"]))[-1].startswith("Tak for din besked.")
+
+
+async def _queue_later(stack: Stack, hours: float) -> str:
+    svc = stack.svc
+    now = svc.clock.now()
+    await stack.sms(stack.world.phones["anna"], "Hej")
+    async with svc.write() as conn:
+        row = (await conn.execute(select(messages.c.conversation_id, messages.c.case_id,
+                                         messages.c.person_id).limit(1))).one()
+        from bot.db.schema import cases
+        wrapped = (await conn.execute(select(cases.c.dek).where(cases.c.id == row.case_id))).scalar_one()
+        key = SealingKey("case", row.case_id, svc.dek("cases", row.case_id, wrapped))
+        return await queue_sms(conn, tenant_id=stack.world.tenant_id,
+                               conversation_id=row.conversation_id, case_id=row.case_id,
+                               person_id=row.person_id, kind="reply", body="Senere besked",
+                               key=key, at=now, not_before=now + timedelta(hours=hours))
+
+
+async def test_send_later_waits_for_its_time(stack: Stack) -> None:
+    """An SMS queued with not_before is not sent before then, and is sent after."""
+    await _queue_later(stack, 2)
+    await stack.drain()
+    assert "Senere besked" not in await stack.sent_to(stack.world.phones["anna"])
+    stack.clock.advance(hours=2, seconds=1)
+    await stack.drain()
+    assert (await stack.sent_to(stack.world.phones["anna"]))[-1] == "Senere besked"
+
+
+async def test_withdrawn_sms_is_never_sent(stack: Stack) -> None:
+    """A queued SMS withdrawn before its time never goes out, and the withdrawal is journalised."""
+    mid = await _queue_later(stack, 1)
+    async with stack.svc.write() as conn:
+        assert await withdraw_sms(conn, message_id=mid, at=stack.clock.now(), reason="aftale flyttet")
+        assert not await withdraw_sms(conn, message_id=mid, at=stack.clock.now(), reason="igen")
+    stack.clock.advance(hours=2)
+    await stack.drain()
+    assert "Senere besked" not in await stack.sent_to(stack.world.phones["anna"])
