@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot import extensions
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.crypto import BlindIndex, KeyRing
@@ -55,6 +56,7 @@ def create_app(
     """
     app = web.Application(middlewares=[errors], client_max_size=config.max_request_bytes)
     app[CONFIG] = config
+    modules = extensions.load()
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         engine = make_engine(config.database_url, **(engine_options or {}))
@@ -73,8 +75,9 @@ def create_app(
         app[SERVICES] = svc
         app[HTTP] = session
         app[TICKER] = ticker
+        ticker.every("outbox", config.outbox_interval, lambda: relay_once(svc))
+        extensions.start(app, svc, ticker, modules)
         if config.scheduler_enabled:
-            ticker.every("outbox", config.outbox_interval, lambda: relay_once(svc))
             ticker.start()
         try:
             yield
@@ -87,6 +90,7 @@ def create_app(
     app.router.add_routes(webhooks.routes)
     app.router.add_routes(api.routes)
     app.router.add_get("/healthz", _healthz)
+    extensions.install(app, modules)
     return app
 
 

@@ -143,6 +143,8 @@ def load(env: Mapping[str, str] | None = None) -> Config:
             demo_mode=demo,
             outbox_interval=float(env.get("TOVHOLDER_OUTBOX_INTERVAL", "1.0")),
             thread_recent_days=int(env.get("TOVHOLDER_THREAD_RECENT_DAYS", "14")),
+            # Feature modules read their own TOVHOLDER_* settings from here.
+            extra={k: v for k, v in env.items() if k.startswith("TOVHOLDER_")},
         )
     except ValueError as exc:
         raise ConfigError(f"a numeric setting is not a number: {exc}") from exc

@@ -1,0 +1,43 @@
+"""Who is calling, and what they sent: shared by every JSON view."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from typing import Any
+
+from aiohttp import web
+
+from bot import conversations as conv
+from bot.errors import ApiError, BadInput
+from bot.web.keys import SERVICES
+
+
+def bearer_token(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+async def staff_user(request: web.Request) -> conv.StaffUser:
+    """The staff member behind the request's bearer token (401 otherwise)."""
+    return await conv.authenticate(request.app[SERVICES], bearer_token(request))
+
+
+async def json_object(
+    request: web.Request, allowed: Collection[str] | None = None
+) -> dict[str, Any]:
+    """The request's JSON object body; unknown fields are refused when ``allowed`` is given."""
+    if request.content_type != "application/json":
+        raise ApiError("Send JSON", code="unsupported_media_type", status=415)
+    try:
+        data = json.loads(await request.read())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadInput("The body is not valid JSON", code="malformed_json") from exc
+    if not isinstance(data, dict):
+        raise BadInput("The body must be a JSON object", code="malformed_json")
+    if allowed is not None:
+        unknown = sorted(set(data) - set(allowed))
+        if unknown:
+            raise BadInput(f"Unknown field: {unknown[0]}", code="unknown_field")
+    return data
