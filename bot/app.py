@@ -16,7 +16,10 @@ from bot.crypto import BlindIndex, KeyRing
 from bot.db.engine import make_engine
 from bot.outbox import relay_once
 from bot.services import Services
-from bot.web import api, webhooks
+from bot.escalation import escalate_due
+from bot.guarantee import guarantee_tick
+from bot.staffing import absence_notices_tick
+from bot.web import api, staffing_api, webhooks
 from bot.web.keys import CONFIG, HTTP, SERVICES, TICKER
 from bot.web.middleware import errors
 from channels.base import SmsGateway
@@ -76,6 +79,9 @@ def create_app(
         app[HTTP] = session
         app[TICKER] = ticker
         ticker.every("outbox", config.outbox_interval, lambda: relay_once(svc))
+        ticker.every("escalation", 15, lambda: escalate_due(svc))
+        ticker.every("guarantee", 60, lambda: guarantee_tick(svc))
+        ticker.every("absence_notices", 300, lambda: absence_notices_tick(svc))
         extensions.start(app, svc, ticker, modules)
         if config.scheduler_enabled:
             ticker.start()
@@ -89,6 +95,7 @@ def create_app(
     app.cleanup_ctx.append(resources)
     app.router.add_routes(webhooks.routes)
     app.router.add_routes(api.routes)
+    app.router.add_routes(staffing_api.routes)
     app.router.add_get("/healthz", _healthz)
     extensions.install(app, modules)
     return app

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -24,7 +24,7 @@ from bot.ids import new_id
 from bot.outbound import queue_sms
 from bot.services import Services
 from journal.access import record_reads
-from journal.journal import SealingKey
+from journal.journal import SealingKey, append
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,14 +78,29 @@ async def authenticate(svc: Services, token: str | None) -> StaffUser:
 
 
 def _visible(user: StaffUser) -> ColumnElement[bool]:
-    """Which conversations this user may see."""
-    mine = and_(cases.c.owner_id == user.id)
+    """Which conversations this user may see: own cases, and threads they currently cover."""
+    covering = conversations.c.id.in_(
+        select(messages.c.conversation_id).where(
+            messages.c.owner_id == user.id, messages.c.awaiting_reply.is_(True)
+        )
+    )
+    mine = or_(cases.c.owner_id == user.id, covering)
     if user.role in ("lead", "admin"):
         return and_(
             conversations.c.tenant_id == user.tenant_id,
             or_(mine, cases.c.team_id == user.team_id, conversations.c.case_id.is_(None)),
         )
     return and_(conversations.c.tenant_id == user.tenant_id, mine)
+
+
+def _group(user: StaffUser, case_id: str | None, case_owner: str | None, owner: str | None) -> str:
+    if case_id is None:
+        return "unassigned"
+    if owner == user.id:
+        return "mine" if case_owner == user.id else "covering"
+    if owner is None and case_owner != user.id:
+        return "team_unassigned"
+    return "mine" if case_owner == user.id else "team"
 
 
 def _decrypt_name(svc: Services, person: Any) -> str | None:
@@ -102,6 +117,13 @@ async def list_open(svc: Services, user: StaffUser) -> list[dict[str, Any]]:
             messages.c.conversation_id,
             func.count().label("open_count"),
             func.min(messages.c.reply_by).label("reply_by"),
+            func.max(messages.c.owner_id).label("owner_id"),
+            func.max(
+                case(
+                    (and_(messages.c.urgent.is_(True), messages.c.acknowledged_at.is_(None)), 1),
+                    else_=0,
+                )
+            ).label("urgent"),
         )
         .where(messages.c.awaiting_reply.is_(True), messages.c.tenant_id == user.tenant_id)
         .group_by(messages.c.conversation_id)
@@ -115,8 +137,11 @@ async def list_open(svc: Services, user: StaffUser) -> list[dict[str, Any]]:
                     conversations.c.case_id,
                     conversations.c.last_activity_at,
                     cases.c.number,
+                    cases.c.owner_id.label("case_owner"),
                     open_q.c.open_count,
                     open_q.c.reply_by,
+                    open_q.c.owner_id,
+                    open_q.c.urgent,
                     persons.c.id.label("person_id"),
                     persons.c.dek,
                     persons.c.name_enc,
@@ -125,7 +150,12 @@ async def list_open(svc: Services, user: StaffUser) -> list[dict[str, Any]]:
                 .join(persons, persons.c.id == conversations.c.person_id)
                 .outerjoin(cases, cases.c.id == conversations.c.case_id)
                 .where(_visible(user))
-                .order_by(open_q.c.reply_by.is_(None), open_q.c.reply_by, conversations.c.id)
+                .order_by(
+                    open_q.c.urgent.desc(),
+                    open_q.c.reply_by.is_(None),
+                    open_q.c.reply_by,
+                    conversations.c.id,
+                )
             )
         ).all()
     return [
@@ -134,6 +164,8 @@ async def list_open(svc: Services, user: StaffUser) -> list[dict[str, Any]]:
             "case_number": r.number,
             "participant_name": _decrypt_name(svc, _Person(r.person_id, r.dek, r.name_enc)),
             "open_count": r.open_count,
+            "urgent": bool(r.urgent),
+            "group": _group(user, r.case_id, r.case_owner, r.owner_id),
             "reply_by": r.reply_by.isoformat() if r.reply_by else None,
             "last_message_at": r.last_activity_at.isoformat(),
         }
@@ -204,6 +236,8 @@ async def read_thread(
                     "body": unseal(dek, m.body_enc, f"messages:{m.id}:body"),
                     "status": m.status,
                     "awaiting_reply": m.awaiting_reply,
+                    "urgent": m.urgent,
+                    "acknowledged_at": m.acknowledged_at.isoformat() if m.acknowledged_at else None,
                     "reply_by": m.reply_by.isoformat() if m.reply_by else None,
                     "created_at": m.created_at.isoformat(),
                 }
@@ -271,3 +305,53 @@ async def reply(svc: Services, user: StaffUser, conv_id: str, body: str) -> dict
         "status": "queued",
         "created_at": now.isoformat(),
     }
+
+
+async def close_with_note(
+    svc: Services, user: StaffUser, conv_id: str, note: str
+) -> dict[str, Any]:
+    """Handled another way (e.g. by phone): close the open messages and file the note."""
+    note = note.strip()
+    if not note or len(note) > 2000:
+        raise BadInput("A note of 1–2000 characters is required", code="bad_note")
+    now = svc.clock.now()
+    async with svc.write() as conn:
+        conv = await _conversation_for(conn, user, conv_id)
+        closed = await conn.execute(
+            update(messages)
+            .where(messages.c.conversation_id == conv.id, messages.c.awaiting_reply.is_(True))
+            .values(awaiting_reply=False, answered_at=now, next_escalation_at=None)
+        )
+        await append(
+            conn,
+            tenant_id=conv.tenant_id,
+            case_id=conv.case_id,
+            kind="note",
+            direction="internal",
+            channel="api",
+            subject="Lukket med notat",
+            actor=f"staff:{user.id}",
+            at=now,
+            content=note,
+            key=_key(svc, conv),
+        )
+    return {"id": conv.id, "closed": closed.rowcount}
+
+
+async def acknowledge_message(svc: Services, user: StaffUser, message_id: str) -> dict[str, Any]:
+    """Pick up an urgent message: stop its escalation."""
+    from bot.escalation import acknowledge
+
+    async with svc.write() as conn:
+        conv_id = (
+            await conn.execute(
+                select(messages.c.conversation_id).where(
+                    messages.c.id == message_id, messages.c.tenant_id == user.tenant_id
+                )
+            )
+        ).scalar_one_or_none()
+        if conv_id is None:
+            raise NotFound("No such message", code="message_not_found")
+        await _conversation_for(conn, user, conv_id)
+        changed = await acknowledge(conn, svc, message_id=message_id, staff_id=user.id, via="api")
+    return {"id": message_id, "acknowledged": True, "changed": changed}

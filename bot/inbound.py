@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.clock import COPENHAGEN
 from bot.crypto import seal, unseal
 from bot.db.schema import (
     administrations,
@@ -31,16 +33,20 @@ from bot.db.schema import (
     staff,
     teams,
     tenants,
+    triage_terms,
 )
 from bot.errors import BadInput, NotFound
+from bot.escalation import acknowledge_by_sms, page
 from bot.hooks import FiledSms, HookOutcome
 from bot.ids import new_id
 from bot.outbound import queue_sms
+from bot.routing import Route, route, team_calendar, team_lead
 from bot.services import Services
 from bot.texts import text
+from bot.triage import DEFAULT_RISK, DEFAULT_URGENT, Triager
 from channels.base import InboundSms
 from journal.journal import SealingKey, append
-from scheduler.workdays import format_long_date
+from scheduler.workdays import WorkingCalendar, format_long_date
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +66,42 @@ def normalise_number(raw: str, *, field: str = "From") -> str:
     if not phonenumbers.is_valid_number(parsed):
         raise BadInput(f"{field} is not a valid phone number", code="bad_number")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+ROUTE_SUBJECTS = {
+    "substitute": "Sagsbehandler fraværende: besked sendt til stedfortræder",
+    "on_duty": "Sagsbehandler fraværende: besked sendt til vagthavende kollega",
+    "fallback": "Ingen tilgængelig: besked lagt i teamets fælles kø",
+}
+_OK = re.compile(r"^\s*ok\W*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class _Decision:
+    route: Route
+    urgent: bool
+    open_now: bool
+
+
+async def tenant_triager(conn: AsyncConnection, svc: Services, tenant_id: str) -> Triager:
+    """The municipality's triage: the defaults plus its own words (cached a minute)."""
+    cache: dict[str, tuple[float, Triager]] = svc.__dict__.setdefault("_triagers", {})
+    hit = cache.get(tenant_id)
+    if hit is not None and time.monotonic() - hit[0] < 60:
+        return hit[1]
+    rows = (
+        await conn.execute(
+            select(triage_terms.c.kind, triage_terms.c.term).where(
+                triage_terms.c.tenant_id == tenant_id
+            )
+        )
+    ).all()
+    triager = Triager(
+        urgent=[*DEFAULT_URGENT, *(r.term for r in rows if r.kind == "urgent")],
+        risk=[*DEFAULT_RISK, *(r.term for r in rows if r.kind == "risk")],
+    )
+    cache[tenant_id] = (time.monotonic(), triager)
+    return triager
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +152,16 @@ class _Inbound:
 
     async def run(self) -> InboundResult:
         index = self.svc.blind_index(self.sender)
+        if _OK.match(self.sms.body):
+            acked = await acknowledge_by_sms(
+                self.conn,
+                self.svc,
+                tenant_id=self.tenant.id,
+                phone_index=index,
+                after_hours_number=self.sender,
+            )
+            if acked is not None:
+                return InboundResult(None, False, "acknowledged")
         people = (
             await self.conn.execute(
                 select(persons)
@@ -311,7 +363,14 @@ class _Inbound:
                 select(
                     cases.c.id,
                     cases.c.owner_id,
+                    cases.c.number,
+                    teams.c.id.label("team_id"),
+                    teams.c.tenant_id,
                     teams.c.reply_days,
+                    teams.c.opens_at,
+                    teams.c.closes_at,
+                    teams.c.after_hours_phone,
+                    teams.c.escalate_after_min,
                     staff.c.dek.label("owner_dek"),
                     staff.c.first_name_enc,
                 )
@@ -326,12 +385,13 @@ class _Inbound:
         return unseal(dek, ctx.first_name_enc, f"staff:{ctx.owner_id}:first_name")
 
     async def _file(self, case_id: str, person: Any) -> InboundResult:
-        """File the SMS on a case's thread, give it a reply-by, receipt and journal it."""
+        """File the SMS on a case's thread: reply-by, route, triage, receipt, journal."""
         conv_id = await self._conversation(case_id, person.id)
         key = await self.case_key(case_id)
         ctx = await self._case_context(case_id)
+        calendar = await team_calendar(self.conn, self.svc, ctx)
         already_open = await self._open_reply_by(conv_id)
-        reply_by = already_open or self.svc.calendar.reply_by(self.now, ctx.reply_days)
+        reply_by = already_open or calendar.reply_by(self.now, ctx.reply_days)
         mid = await self._store(
             conv_id=conv_id,
             case_id=case_id,
@@ -357,12 +417,14 @@ class _Inbound:
                 now=self.now,
             )
         )
-        if outcome is not None and not outcome.awaiting_reply:
+        awaiting = outcome is None or outcome.awaiting_reply
+        if not awaiting:
             await self.conn.execute(
                 update(messages)
                 .where(messages.c.id == mid)
                 .values(awaiting_reply=False, reply_by=None)
             )
+        decision = await self._dispatch(ctx, calendar, [mid], key) if awaiting else None
         if outcome is not None and outcome.reply is not None:
             await queue_sms(
                 self.conn,
@@ -375,9 +437,80 @@ class _Inbound:
                 key=key,
                 at=self.now,
             )
-        elif already_open is None and (outcome is None or outcome.awaiting_reply):
-            await self._receipt(conv_id, case_id, person, key, ctx, reply_by)
+        elif decision is not None and (already_open is None or decision.urgent):
+            await self._receipt(conv_id, case_id, person, key, ctx, reply_by, decision)
         return InboundResult(mid, False, "filed")
+
+    async def _dispatch(
+        self, ctx: Any, calendar: WorkingCalendar, message_ids: list[str], key: SealingKey
+    ) -> _Decision:
+        """Route the message(s) to whoever answers now, flag urgency, page, and journalise it."""
+        way = await route(
+            self.conn,
+            case_owner_id=ctx.owner_id,
+            team_id=ctx.team_id,
+            at=self.now,
+            calendar=calendar,
+        )
+        triage = (await tenant_triager(self.conn, self.svc, self.tenant.id))(self.sms.body)
+        values: dict[str, Any] = {
+            "owner_id": way.owner_id,
+            "original_owner_id": ctx.owner_id if way.moved else None,
+        }
+        if triage.urgent:
+            values["urgent"] = True
+            values["next_escalation_at"] = self.now + timedelta(minutes=ctx.escalate_after_min)
+        await self.conn.execute(
+            update(messages).where(messages.c.id.in_(message_ids)).values(**values)
+        )
+        if way.moved:
+            await append(
+                self.conn,
+                tenant_id=self.tenant.id,
+                case_id=ctx.id,
+                kind="routed",
+                direction="internal",
+                channel="system",
+                subject=ROUTE_SUBJECTS[way.reason],
+                actor="system",
+                at=self.now,
+                content=f"Sagsbehandler {ctx.owner_id} er ikke til stede; ansvarlig nu: "
+                f"{way.owner_id or 'teamets fælles kø'}",
+                key=key,
+                message_id=message_ids[-1],
+            )
+        if way.reason == "fallback":
+            log.warning(
+                "team %s: nobody available for message %s (fallback queue)",
+                ctx.team_id,
+                message_ids[-1],
+            )
+        if triage.urgent:
+            await append(
+                self.conn,
+                tenant_id=self.tenant.id,
+                case_id=ctx.id,
+                kind="urgent",
+                direction="internal",
+                channel="system",
+                subject="Besked markeret som akut",
+                actor="system",
+                at=self.now,
+                content="Udløst af: " + ", ".join(triage.matched),
+                key=key,
+                message_id=message_ids[-1],
+            )
+            paged = way.owner_id or await team_lead(self.conn, ctx.team_id)
+            await page(
+                self.conn,
+                tenant_id=self.tenant.id,
+                team_id=ctx.team_id,
+                staff_id=paged,
+                message_id=message_ids[-1],
+                kind="urgent",
+                at=self.now,
+            )
+        return _Decision(way, triage.urgent, calendar.is_open(self.now))
 
     async def _run_hooks(self, filed: FiledSms) -> HookOutcome | None:
         for hook in self.svc.inbound_hooks:
@@ -386,17 +519,62 @@ class _Inbound:
                 return outcome
         return None
 
-    async def _receipt(
-        self, conv_id: str, case_id: str, person: Any, key: SealingKey, ctx: Any, reply_by: datetime
-    ) -> None:
-        from bot.clock import COPENHAGEN
-
-        body = text(
-            person.language,
-            "receipt",
-            first_name=self._owner_first_name(ctx),
-            reply_by=format_long_date(reply_by.astimezone(COPENHAGEN).date(), person.language),
+    async def _staff_first_name(self, staff_id: str) -> str:
+        row = (
+            await self.conn.execute(
+                select(staff.c.dek, staff.c.first_name_enc).where(staff.c.id == staff_id)
+            )
+        ).one()
+        return unseal(
+            self.svc.dek("staff", staff_id, row.dek),
+            row.first_name_enc,
+            f"staff:{staff_id}:first_name",
         )
+
+    async def _receipt(
+        self,
+        conv_id: str,
+        case_id: str,
+        person: Any,
+        key: SealingKey,
+        ctx: Any,
+        reply_by: datetime,
+        decision: _Decision,
+    ) -> None:
+        lang = person.language
+        when = format_long_date(reply_by.astimezone(COPENHAGEN).date(), lang)
+        way = decision.route
+        if way.reason == "owner":
+            body = text(lang, "receipt", first_name=self._owner_first_name(ctx), reply_by=when)
+        elif way.owner_id is not None and way.back_on is not None:
+            body = text(
+                lang,
+                "receipt_covered",
+                back_on=format_long_date(way.back_on, lang),
+                colleague=await self._staff_first_name(way.owner_id),
+                reply_by=when,
+            )
+        elif way.owner_id is not None:
+            body = text(
+                lang,
+                "receipt_colleague",
+                colleague=await self._staff_first_name(way.owner_id),
+                reply_by=when,
+            )
+        elif way.back_on is not None:
+            body = text(
+                lang,
+                "receipt_fallback_away",
+                back_on=format_long_date(way.back_on, lang),
+                reply_by=when,
+            )
+        else:
+            body = text(lang, "receipt_fallback", reply_by=when)
+        if decision.urgent and not decision.open_now:
+            if ctx.after_hours_phone:
+                body += " " + text(lang, "urgent_after_hours", phone=ctx.after_hours_phone)
+            else:
+                body += " " + text(lang, "urgent_112")
         await queue_sms(
             self.conn,
             tenant_id=self.tenant.id,
@@ -537,7 +715,9 @@ class _Inbound:
         case_key = await self.case_key(picked.case_id)
         ctx = await self._case_context(picked.case_id)
         already_open = await self._open_reply_by(conv_id)
-        reply_by = already_open or self.svc.calendar.reply_by(self.now, ctx.reply_days)
+        reply_by = already_open or (await team_calendar(self.conn, self.svc, ctx)).reply_by(
+            self.now, ctx.reply_days
+        )
         waiting = (
             await self.conn.execute(
                 select(messages.c.id, messages.c.person_id, messages.c.body_enc, persons.c.dek)
@@ -593,9 +773,13 @@ class _Inbound:
             reply_by=None,
         )
         await self._journal_in(picked.case_id, case_key, mid, "Borgerens valg af sag")
-        if already_open is None:
-            await self._receipt(conv_id, picked.case_id, person, case_key, ctx, reply_by)
-        return InboundResult(waiting[0].id if waiting else mid, False, "filed")
+        if not waiting:
+            return InboundResult(mid, False, "filed")
+        calendar = await team_calendar(self.conn, self.svc, ctx)
+        decision = await self._dispatch(ctx, calendar, [w.id for w in waiting], case_key)
+        if already_open is None or decision.urgent:
+            await self._receipt(conv_id, picked.case_id, person, case_key, ctx, reply_by, decision)
+        return InboundResult(waiting[0].id, False, "filed")
 
 
 async def receive_sms(svc: Services, sms: InboundSms, *, provider: str) -> InboundResult:

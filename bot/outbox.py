@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.crypto import unseal
-from bot.db.schema import cases, messages, outbox, persons, tenants
+from bot.db.schema import cases, messages, outbox, persons, staff, staff_notices, teams, tenants
 from bot.services import Services
 from channels.base import DeliveryState, GatewayError, OutboundSms
 from journal.journal import append
@@ -65,12 +66,22 @@ async def _claim(svc: Services, limit: int) -> list[str]:
     return ids
 
 
-async def _load(svc: Services, outbox_id: str) -> tuple[OutboundSms, int] | None:
+async def _load(svc: Services, outbox_id: str) -> tuple[OutboundSms, int, bool] | None:
+    """The SMS an outbox row stands for: (sms, attempts, is_staff_notice)."""
     async with svc.read() as conn:
+        head = (
+            await conn.execute(
+                select(outbox.c.attempts, outbox.c.staff_notice_id).where(outbox.c.id == outbox_id)
+            )
+        ).first()
+        if head is None:
+            return None
+        if head.staff_notice_id is not None:
+            notice = await _load_notice(svc, conn, head.staff_notice_id)
+            return (notice, head.attempts, True) if notice is not None else None
         row = (
             await conn.execute(
                 select(
-                    outbox.c.attempts,
                     messages.c.id,
                     messages.c.key_scope,
                     messages.c.body_enc,
@@ -102,7 +113,50 @@ async def _load(svc: Services, outbox_id: str) -> tuple[OutboundSms, int] | None
         body=unseal(body_dek, row.body_enc, f"messages:{row.id}:body"),
         status_callback=f"{svc.config.public_base_url}/webhooks/twilio/status?ref={row.id}",
     )
-    return sms, row.attempts
+    return sms, head.attempts, False
+
+
+async def _load_notice(svc: Services, conn: AsyncConnection, notice_id: str) -> OutboundSms | None:
+    """A notice to staff: to their work phone, or the team's after-hours line. Never content."""
+    from bot.escalation import notice_text
+
+    row = (
+        await conn.execute(
+            select(
+                staff_notices.c.id,
+                staff_notices.c.kind,
+                staff_notices.c.staff_id,
+                staff.c.dek,
+                staff.c.work_phone_enc,
+                teams.c.after_hours_phone,
+                tenants.c.sms_number,
+                cases.c.number,
+            )
+            .join(teams, teams.c.id == staff_notices.c.team_id)
+            .join(tenants, tenants.c.id == staff_notices.c.tenant_id)
+            .outerjoin(staff, staff.c.id == staff_notices.c.staff_id)
+            .outerjoin(messages, messages.c.id == staff_notices.c.message_id)
+            .outerjoin(cases, cases.c.id == messages.c.case_id)
+            .where(staff_notices.c.id == notice_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    if row.staff_id is not None:
+        if row.work_phone_enc is None:
+            return None
+        dek = svc.dek("staff", row.staff_id, row.dek)
+        recipient = unseal(dek, row.work_phone_enc, f"staff:{row.staff_id}:work_phone")
+    elif row.after_hours_phone:
+        recipient = row.after_hours_phone
+    else:
+        return None
+    return OutboundSms(
+        reference=row.id,
+        sender=row.sms_number,
+        recipient=recipient,
+        body=notice_text(row.kind, row.number),
+    )
 
 
 async def _send_one(svc: Services, outbox_id: str) -> str:
@@ -110,7 +164,7 @@ async def _send_one(svc: Services, outbox_id: str) -> str:
     if loaded is None:
         await _finish(svc, outbox_id, state="failed", error="no_recipient")
         return "failed"
-    sms, attempts = loaded
+    sms, attempts, is_notice = loaded
     try:
         result = await svc.gateway.send(sms)
     except GatewayError as exc:
@@ -135,13 +189,20 @@ async def _send_one(svc: Services, outbox_id: str) -> str:
             outbox_id,
             state="failed",
             error=f"gateway_{exc.status or 'failed'}",
-            message_id=sms.reference,
+            message_id=None if is_notice else sms.reference,
         )
         return "failed"
     async with svc.write() as conn:
         await conn.execute(
             update(outbox).where(outbox.c.id == outbox_id).values(state="done", lease_until=None)
         )
+        if is_notice:
+            await conn.execute(
+                update(staff_notices)
+                .where(staff_notices.c.id == sms.reference)
+                .values(status=result.state.value, provider_id=result.provider_id)
+            )
+            return "sent"
         # Only move forward: a fast status callback may already have said more.
         await conn.execute(
             update(messages)

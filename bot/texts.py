@@ -11,6 +11,30 @@ from typing import Any
 CATALOGUE: dict[str, dict[str, str]] = {
     "da": {
         "receipt": "Tak for din besked. {first_name} svarer dig senest {reply_by}.",
+        "receipt_covered": (
+            "Tak for din besked. Din rådgiver er fraværende til {back_on}. Din besked er sendt"
+            " til {colleague}, som svarer dig senest {reply_by}."
+        ),
+        "receipt_colleague": (
+            "Tak for din besked. Den er sendt til {colleague}, som svarer dig senest {reply_by}."
+        ),
+        "receipt_fallback_away": (
+            "Tak for din besked. Din rådgiver er fraværende til {back_on}. En kollega svarer dig"
+            " senest {reply_by}."
+        ),
+        "receipt_fallback": "Tak for din besked. En kollega svarer dig senest {reply_by}.",
+        "urgent_after_hours": (
+            "Er det akut, så ring 112. Du kan også ringe til kommunens døgnvagt på {phone}."
+        ),
+        "urgent_112": "Er det akut, så ring 112.",
+        "new_contact": (
+            "Din sag har fået en ny kontaktperson: {first_name}. Du kan skrive til"
+            " {first_name} her på samme nummer."
+        ),
+        "absence_contact": (
+            "Din rådgiver er fraværende til {back_on}. Imens er {colleague} din kontaktperson."
+            " Du kan skrive her på samme nummer."
+        ),
         "receipt_neutral": (
             "Tak for din besked. Vi har modtaget den, og en medarbejder ser på den hurtigst muligt."
         ),
@@ -21,6 +45,34 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "en": {
         "receipt": "Thank you for your message. {first_name} will answer you by {reply_by}.",
+        "receipt_covered": (
+            "Thank you for your message. Your caseworker is away until {back_on}. Your message"
+            " has gone to {colleague}, who will answer you by {reply_by}."
+        ),
+        "receipt_colleague": (
+            "Thank you for your message. It has gone to {colleague}, who will answer you by"
+            " {reply_by}."
+        ),
+        "receipt_fallback_away": (
+            "Thank you for your message. Your caseworker is away until {back_on}. A colleague"
+            " will answer you by {reply_by}."
+        ),
+        "receipt_fallback": (
+            "Thank you for your message. A colleague will answer you by {reply_by}."
+        ),
+        "urgent_after_hours": (
+            "If it is an emergency, call 112. You can also call the municipality's emergency line"
+            " on {phone}."
+        ),
+        "urgent_112": "If it is an emergency, call 112.",
+        "new_contact": (
+            "Your case has a new contact person: {first_name}. You can write to {first_name}"
+            " on this number."
+        ),
+        "absence_contact": (
+            "Your caseworker is away until {back_on}. Meanwhile {colleague} is your contact"
+            " person. You can write on this number."
+        ),
         "receipt_neutral": (
             "Thank you for your message. We have received it and a member of staff will look at it"
             " as soon as possible."

@@ -9,9 +9,9 @@ JWT) stays inside its adapter.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from collections.abc import Mapping
 from typing import Protocol
 
 

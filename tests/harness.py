@@ -70,6 +70,7 @@ class World:
     mette: str = ""
     lars: str = ""
     hanne: str = ""
+    sofie: str = ""
     tokens: dict[str, str] = field(default_factory=dict)
     persons: dict[str, str] = field(default_factory=dict)
     phones: dict[str, str] = field(default_factory=dict)
@@ -129,7 +130,20 @@ async def seed_world(svc: Services) -> World:
             full_name="Hanne Lund",
             role="lead",
         )
-        for name, sid in (("mette", w.mette), ("lars", w.lars), ("hanne", w.hanne)):
+        w.sofie = await create_staff(
+            c,
+            svc,
+            tenant_id=w.tenant_id,
+            team_id=w.team_children,
+            first_name="Sofie",
+            full_name="Sofie Dahl",
+        )
+        for name, sid in (
+            ("mette", w.mette),
+            ("lars", w.lars),
+            ("hanne", w.hanne),
+            ("sofie", w.sofie),
+        ):
             w.tokens[name] = await issue_token(
                 c, staff_id=sid, tenant_id=w.tenant_id, label="test", at=now
             )
@@ -310,4 +324,3 @@ async def start_stack(
         client=client, sim=sim, session=session, svc=svc, clock=clock, config=config, world=world
     )
     return stack
-

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.engine import Dialect
 
 metadata = MetaData(
@@ -100,6 +102,12 @@ teams = Table(
     Column("name", String(200), nullable=False),
     # Tilbagemeldingsgaranti: working days within which a citizen hears back.
     Column("reply_days", Integer, nullable=False, default=2),
+    Column("opens_at", String(5), nullable=False, server_default="08:00"),
+    Column("closes_at", String(5), nullable=False, server_default="16:00"),
+    # Døgnvagt: the municipality's after-hours line (a public number).
+    Column("after_hours_phone", String(20), nullable=True),
+    # Minutes an urgent message may wait for an acknowledgement before escalating.
+    Column("escalate_after_min", Integer, nullable=False, server_default="15"),
     _created(),
 )
 
@@ -113,6 +121,8 @@ staff = Table(
     Column("dek", LargeBinary, nullable=False),
     Column("first_name_enc", LargeBinary, nullable=False),
     Column("full_name_enc", LargeBinary, nullable=False),
+    Column("work_phone_enc", LargeBinary, nullable=True),
+    Column("work_phone_index", String(64), nullable=True, index=True),
     Column("active", Boolean, nullable=False, default=True),
     _created(),
 )
@@ -214,6 +224,16 @@ messages = Table(
     Column("reply_by", UTCDateTime(), nullable=True),
     Column("answered_at", UTCDateTime(), nullable=True),
     _fk("author_id", "staff.id", nullable=True),
+    # Routing: who must answer now, and whose case it is when they are away.
+    _fk("owner_id", "staff.id", nullable=True),
+    _fk("original_owner_id", "staff.id", nullable=True, index=False),
+    Column("urgent", Boolean, nullable=False, server_default=sa_false()),
+    Column("acknowledged_at", UTCDateTime(), nullable=True),
+    _fk("acknowledged_by", "staff.id", nullable=True, index=False),
+    Column("escalation_level", Integer, nullable=False, server_default="0"),
+    Column("next_escalation_at", UTCDateTime(), nullable=True, index=True),
+    Column("reminded_at", UTCDateTime(), nullable=True),
+    Column("breached_at", UTCDateTime(), nullable=True),
     _created(),
     UniqueConstraint("provider", "provider_id"),
     Index("ix_messages_open", "conversation_id", "awaiting_reply"),
@@ -224,7 +244,9 @@ outbox = Table(
     metadata,
     _id(),
     _fk("tenant_id", "tenants.id"),
-    _fk("message_id", "messages.id"),
+    _fk("message_id", "messages.id", nullable=True),
+    # Or, instead of a citizen message, a notice to staff (never content).
+    _fk("staff_notice_id", "staff_notices.id", nullable=True),
     Column("state", String(12), nullable=False),  # pending | sending | done | failed
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", UTCDateTime(), nullable=False),
@@ -292,4 +314,84 @@ access_log = Table(
     Column("at", UTCDateTime(), nullable=False),
 )
 
-ALL_TABLES = [t.name for t in metadata.sorted_tables]
+
+# -- availability, duty and escalation (fravær, vagtplan) ---------------------------
+
+absences = Table(
+    "absences",
+    metadata,
+    _id(),
+    _fk("tenant_id", "tenants.id"),
+    _fk("staff_id", "staff.id"),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=False),  # inclusive
+    _fk("substitute_id", "staff.id", nullable=True, index=False),
+    # Holiday, sick leave, course: for staff only, sealed with the absent person's key.
+    Column("reason_enc", LargeBinary, nullable=True),
+    Column("source", String(16), nullable=False, server_default="api"),  # api | ical
+    Column("source_uid", String(255), nullable=True),
+    _fk("created_by", "staff.id", nullable=True, index=False),
+    _created(),
+    Column("citizens_told_at", UTCDateTime(), nullable=True),
+    UniqueConstraint("staff_id", "source_uid"),
+)
+
+closing_days = Table(
+    "closing_days",
+    metadata,
+    _id(),
+    _fk("tenant_id", "tenants.id"),
+    Column("day", Date, nullable=False),
+    Column("name", String(100), nullable=False),
+    UniqueConstraint("tenant_id", "day"),
+)
+
+duty_rotation = Table(
+    "duty_rotation",
+    metadata,
+    _id(),
+    _fk("tenant_id", "tenants.id"),
+    _fk("team_id", "teams.id"),
+    Column("weekday", Integer, nullable=False),  # 0 = Monday
+    _fk("staff_id", "staff.id", index=False),
+    UniqueConstraint("team_id", "weekday"),
+)
+
+duty_overrides = Table(
+    "duty_overrides",
+    metadata,
+    _id(),
+    _fk("tenant_id", "tenants.id"),
+    _fk("team_id", "teams.id"),
+    Column("day", Date, nullable=False),
+    _fk("staff_id", "staff.id", index=False),
+    UniqueConstraint("team_id", "day"),
+)
+
+staff_notices = Table(
+    "staff_notices",
+    metadata,
+    _id(),
+    _fk("tenant_id", "tenants.id"),
+    # To a staff member's work phone, or (staff_id NULL) to the team's after-hours line.
+    _fk("staff_id", "staff.id", nullable=True),
+    _fk("team_id", "teams.id", index=False),
+    _fk("message_id", "messages.id", nullable=True),
+    Column("kind", String(24), nullable=False),  # urgent | escalation | reminder | breach
+    Column("status", String(16), nullable=False),
+    Column("provider_id", String(64), nullable=True),
+    _created(),
+)
+
+# Words that make a message urgent (kind "urgent": AKUT, HASTER…) or risky
+# (kind "risk": selvmord, vold…), per municipality, on top of the defaults.
+triage_terms = Table(
+    "triage_terms",
+    metadata,
+    _id(),
+    _fk("tenant_id", "tenants.id"),
+    Column("kind", String(8), nullable=False),
+    Column("term", String(100), nullable=False),
+    UniqueConstraint("tenant_id", "kind", "term"),
+)
+

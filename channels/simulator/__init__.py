@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from channels.simulator.gatewayapi_sim import (
+    GatewayApiSimulatorConfig,
+    create_gatewayapi_simulator,
+)
 from channels.simulator.twilio_sim import (
     SimCaseworker,
     SimPhone,
@@ -9,4 +13,11 @@ from channels.simulator.twilio_sim import (
     create_simulator_app,
 )
 
-__all__ = ["SimCaseworker", "SimPhone", "SimulatorConfig", "create_simulator_app"]
+__all__ = [
+    "GatewayApiSimulatorConfig",
+    "SimCaseworker",
+    "SimPhone",
+    "SimulatorConfig",
+    "create_gatewayapi_simulator",
+    "create_simulator_app",
+]
