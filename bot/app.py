@@ -14,10 +14,10 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.crypto import BlindIndex, KeyRing
 from bot.db.engine import make_engine
-from bot.outbox import relay_once
-from bot.services import Services
 from bot.escalation import escalate_due
 from bot.guarantee import guarantee_tick
+from bot.outbox import relay_once
+from bot.services import Services
 from bot.staffing import absence_notices_tick
 from bot.web import api, staffing_api, webhooks
 from bot.web.keys import CONFIG, HTTP, SERVICES, TICKER

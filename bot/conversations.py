@@ -22,7 +22,9 @@ from bot.db.schema import api_tokens, cases, conversations, messages, persons, s
 from bot.errors import BadInput, NotFound, Unauthorized
 from bot.ids import new_id
 from bot.outbound import queue_sms
+from bot.privacy import needs_notice, tenant_settings_for
 from bot.services import Services
+from channels.smstext import TooManySegments, check_fits
 from journal.access import record_reads
 from journal.journal import SealingKey, append
 
@@ -262,8 +264,14 @@ async def read_thread(
     }
 
 
-async def reply(svc: Services, user: StaffUser, conv_id: str, body: str) -> dict[str, Any]:
-    """Queue the caseworker's answer and close the thread's open inbound messages."""
+async def reply(
+    svc: Services, user: StaffUser, conv_id: str, body: str, *, sensitive: bool = False
+) -> dict[str, Any]:
+    """Queue the caseworker's answer and close the thread's open inbound messages.
+
+    A sensitive reply (or one with a CPR number or a sensitive word) goes out as
+    a notice with a link; anything else must fit the municipality's SMS limit.
+    """
     body = body.strip()
     if not body:
         raise BadInput("The reply is empty", code="empty_body")
@@ -276,6 +284,12 @@ async def reply(svc: Services, user: StaffUser, conv_id: str, body: str) -> dict
         conv = await _conversation_for(conn, user, conv_id)
         if conv.case_id is not None and conv.case_status != "open":
             raise BadInput("The case is closed", code="case_closed")
+        settings = await tenant_settings_for(conn, conv.tenant_id)
+        if not needs_notice(body, sensitive=sensitive, terms=settings.sensitive_terms):
+            try:
+                check_fits(body, settings.max_segments)
+            except TooManySegments as exc:
+                raise BadInput(str(exc), code="too_many_segments") from exc
         mid = await queue_sms(
             conn,
             tenant_id=conv.tenant_id,
@@ -287,6 +301,7 @@ async def reply(svc: Services, user: StaffUser, conv_id: str, body: str) -> dict
             key=_key(svc, conv),
             at=now,
             author_id=user.id,
+            sensitive=sensitive,
         )
         await conn.execute(
             update(messages)

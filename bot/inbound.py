@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,12 +21,14 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot import consent
 from bot.clock import COPENHAGEN
 from bot.crypto import seal, unseal
 from bot.db.schema import (
     administrations,
     case_choices,
     cases,
+    consents,
     conversations,
     messages,
     participants,
@@ -45,6 +48,7 @@ from bot.services import Services
 from bot.texts import text
 from bot.triage import DEFAULT_RISK, DEFAULT_URGENT, Triager
 from channels.base import InboundSms
+from channels.sensitivity import find_cpr
 from journal.journal import SealingKey, append
 from scheduler.workdays import WorkingCalendar, format_long_date
 
@@ -136,6 +140,8 @@ class _Inbound:
         self.tenant = tenant
         self.sender = sender
         self.now = svc.clock.now()
+        # A citizen who texts a CPR number gets a friendly note; the message is flagged.
+        self.has_cpr = bool(find_cpr(sms.body))
 
     # -- keys -------------------------------------------------------------
 
@@ -172,6 +178,9 @@ class _Inbound:
         if not people:
             people = [await self._unknown_person(index)]
         by_id = {p.id: p for p in people}
+        consent_command = consent.command(self.sms.body)
+        if consent_command is not None:
+            return await self._consent(consent_command, people)
 
         candidates = await self._candidates(list(by_id))
         choice = await self._pending_choice(index)
@@ -197,6 +206,66 @@ class _Inbound:
         if recent is not None:
             return await self._file(recent.case_id, by_id[recent.person_id])
         return await self._ask(by_id, candidates, index, people[0], None)
+
+    async def _consent(self, command: str, people: Sequence[Any]) -> InboundResult:
+        """STOP / START: record consent for everyone on this number, confirm, journalise."""
+        first = people[0]
+        conv_id = await self._conversation(None, first.id)
+        key = self.person_key(first)
+        mid = await self._store(
+            conv_id=conv_id,
+            case_id=None,
+            person_id=first.id,
+            key=key,
+            status="received",
+            awaiting=False,
+            reply_by=None,
+        )
+        state = "opted_out" if command == "stop" else "opted_in"
+        subject = (
+            "Borgeren har frameldt påmindelser og nyheder på SMS (STOP)"
+            if command == "stop"
+            else "Borgeren har tilmeldt sig påmindelser og nyheder på SMS igen (START)"
+        )
+        for person in people:
+            await self.conn.execute(
+                consents.insert().values(
+                    id=new_id(),
+                    tenant_id=self.tenant.id,
+                    person_id=person.id,
+                    channel="sms",
+                    state=state,
+                    source="sms",
+                    at=self.now,
+                )
+            )
+            case_ids = [c.case_id for c in await self._candidates([person.id])]
+            for case_id in dict.fromkeys(case_ids) or [None]:
+                await append(
+                    self.conn,
+                    tenant_id=self.tenant.id,
+                    case_id=case_id,
+                    kind=f"consent_{state}",
+                    direction="in",
+                    channel="sms",
+                    subject=subject,
+                    actor="citizen",
+                    at=self.now,
+                    message_id=mid,
+                )
+        await queue_sms(
+            self.conn,
+            tenant_id=self.tenant.id,
+            conversation_id=conv_id,
+            case_id=None,
+            person_id=first.id,
+            kind="auto",
+            body=text(first.language, "stopped" if command == "stop" else "started"),
+            key=key,
+            at=self.now,
+            subject="Bekræftelse af til- eller framelding",
+        )
+        return InboundResult(mid, False, f"consent_{command}")
 
     async def _unknown_person(self, index: str) -> Any:
         """A number nobody registered: keep it (encrypted) so staff can answer it."""
@@ -339,6 +408,7 @@ class _Inbound:
                 provider=self.provider,
                 provider_id=self.sms.provider_id,
                 segments=self.sms.segments,
+                sensitive=self.has_cpr,
                 awaiting_reply=awaiting,
                 reply_by=reply_by,
                 created_at=self.now,
@@ -570,6 +640,8 @@ class _Inbound:
             )
         else:
             body = text(lang, "receipt_fallback", reply_by=when)
+        if self.has_cpr:
+            body += " " + text(lang, "cpr_warning")
         if decision.urgent and not decision.open_now:
             if ctx.after_hours_phone:
                 body += " " + text(lang, "urgent_after_hours", phone=ctx.after_hours_phone)
@@ -628,7 +700,8 @@ class _Inbound:
                 case_id=None,
                 person_id=person.id,
                 kind="receipt",
-                body=text(self.tenant.language, "receipt_neutral"),
+                body=text(self.tenant.language, "receipt_neutral")
+                + (" " + text(self.tenant.language, "cpr_warning") if self.has_cpr else ""),
                 key=key,
                 at=self.now,
             )

@@ -33,6 +33,7 @@ async def queue_sms(
     author_id: str | None = None,
     not_before: datetime | None = None,
     subject: str | None = None,
+    sensitive: bool = False,
 ) -> str:
     """Put one SMS in the outbox and journalise it, inside the caller's transaction.
 
@@ -40,6 +41,7 @@ async def queue_sms(
         key: the data key of the case (or, for the unassigned queue, of the person).
         kind: receipt | clarify | reply | auto | reminder | update | …
         not_before: hold the SMS until then (send later, quiet hours).
+        sensitive: never send the content by SMS; the SMS carries a notice and a link.
         subject: the journal entry's subject line (a default per kind otherwise).
 
     Returns:
@@ -60,6 +62,7 @@ async def queue_sms(
             body_enc=seal(key.dek, body, f"messages:{message_id}:body"),
             status="queued",
             segments=1,
+            sensitive=sensitive,
             awaiting_reply=False,
             author_id=author_id,
             created_at=at,

@@ -14,12 +14,14 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.crypto import unseal
 from bot.db.schema import cases, messages, outbox, persons, staff, staff_notices, teams, tenants
+from bot.privacy import create_link, needs_notice, notice_body, tenant_settings_for
 from bot.services import Services
 from channels.base import DeliveryState, GatewayError, OutboundSms
 from journal.journal import append
@@ -83,14 +85,19 @@ async def _load(svc: Services, outbox_id: str) -> tuple[OutboundSms, int, bool] 
             await conn.execute(
                 select(
                     messages.c.id,
+                    messages.c.tenant_id,
                     messages.c.key_scope,
                     messages.c.body_enc,
                     messages.c.case_id,
                     messages.c.person_id,
+                    messages.c.sensitive,
                     cases.c.dek.label("case_dek"),
                     persons.c.dek.label("person_dek"),
                     persons.c.phone_enc,
+                    persons.c.language,
+                    persons.c.channel_pref,
                     tenants.c.sms_number,
+                    tenants.c.name.label("tenant_name"),
                 )
                 .join(messages, messages.c.id == outbox.c.message_id)
                 .join(persons, persons.c.id == messages.c.person_id)
@@ -106,14 +113,58 @@ async def _load(svc: Services, outbox_id: str) -> tuple[OutboundSms, int, bool] 
         body_dek = svc.dek("cases", row.case_id, row.case_dek)
     else:
         body_dek = person_dek
+    body = unseal(body_dek, row.body_enc, f"messages:{row.id}:body")
+    async with svc.read() as conn:
+        settings = await tenant_settings_for(conn, row.tenant_id)
+    via = "sms"
+    if needs_notice(body, sensitive=row.sensitive, terms=settings.sensitive_terms):
+        if row.channel_pref == "sms_only":
+            await _hold_for_call(svc, row)
+            return None
+        # The content stays in the secure inbox; the SMS only says where to read it.
+        async with svc.write() as conn:
+            url = await create_link(
+                conn,
+                tenant_id=row.tenant_id,
+                person_id=row.person_id,
+                message_id=row.id,
+                base_url=svc.config.public_base_url,
+                at=svc.clock.now(),
+            )
+            await conn.execute(update(messages).where(messages.c.id == row.id).values(via="notice"))
+        body = notice_body(row.tenant_name, url, row.language)
+        via = "notice"
     sms = OutboundSms(
         reference=row.id,
         sender=row.sms_number,
         recipient=unseal(person_dek, row.phone_enc, f"persons:{row.person_id}:phone"),
-        body=unseal(body_dek, row.body_enc, f"messages:{row.id}:body"),
+        body=body,
         status_callback=f"{svc.config.public_base_url}/webhooks/twilio/status?ref={row.id}",
     )
+    if via == "sms":
+        async with svc.write() as conn:
+            await conn.execute(update(messages).where(messages.c.id == row.id).values(via="sms"))
     return sms, head.attempts, False
+
+
+async def _hold_for_call(svc: Services, row: Any) -> None:
+    """SMS-only citizen, sensitive content: nothing is sent; the caseworker calls instead."""
+    async with svc.write() as conn:
+        await conn.execute(
+            update(messages).where(messages.c.id == row.id).values(status="held", via="none")
+        )
+        await append(
+            conn,
+            tenant_id=row.tenant_id,
+            case_id=row.case_id,
+            kind="call_task",
+            direction="internal",
+            channel="system",
+            subject="Følsom besked ikke sendt på SMS: ring til borgeren",
+            actor="system",
+            at=svc.clock.now(),
+            message_id=row.id,
+        )
 
 
 async def _load_notice(svc: Services, conn: AsyncConnection, notice_id: str) -> OutboundSms | None:
@@ -162,6 +213,17 @@ async def _load_notice(svc: Services, conn: AsyncConnection, notice_id: str) -> 
 async def _send_one(svc: Services, outbox_id: str) -> str:
     loaded = await _load(svc, outbox_id)
     if loaded is None:
+        async with svc.read() as conn:
+            held = (
+                await conn.execute(
+                    select(messages.c.status)
+                    .join(outbox, outbox.c.message_id == messages.c.id)
+                    .where(outbox.c.id == outbox_id)
+                )
+            ).scalar_one_or_none()
+        if held == "held":
+            await _finish(svc, outbox_id, state="done", error="held_for_call")
+            return "held"
         await _finish(svc, outbox_id, state="failed", error="no_recipient")
         return "failed"
     sms, attempts, is_notice = loaded

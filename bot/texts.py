@@ -38,6 +38,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "receipt_neutral": (
             "Tak for din besked. Vi har modtaget den, og en medarbejder ser på den hurtigst muligt."
         ),
+        "notice": "Du har en ny besked fra {tenant}. Læs den her: {url}",
+        "cpr_warning": (
+            "Send venligst ikke dit CPR-nummer på SMS. Vi har gemt din besked sikkert."
+        ),
+        "stopped": (
+            "Du får ikke længere påmindelser og nyheder om din sag på SMS. Du får stadig svar på"
+            " dine egne beskeder. Skriv START for at få dem igen."
+        ),
+        "started": (
+            "Du får igen påmindelser og nyheder om din sag på SMS. Skriv STOP for at stoppe."
+        ),
         "choose_case": (
             "Tak for din besked. Hvilken sag handler den om? Svar med tallet:\n{options}"
         ),
@@ -76,6 +87,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "receipt_neutral": (
             "Thank you for your message. We have received it and a member of staff will look at it"
             " as soon as possible."
+        ),
+        "notice": "You have a new message from {tenant}. Read it here: {url}",
+        "cpr_warning": (
+            "Please do not send your CPR number by SMS. We have stored your message safely."
+        ),
+        "stopped": (
+            "You will no longer get reminders and updates about your case by SMS. You will still"
+            " get answers to your own messages. Reply START to get them again."
+        ),
+        "started": (
+            "You will get reminders and updates about your case by SMS again. Reply STOP to stop."
         ),
         "choose_case": (
             "Thank you for your message. Which case is it about? Reply with the number:\n{options}"

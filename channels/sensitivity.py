@@ -104,18 +104,36 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(folded.replace("_", " "))
 
 
+def _word_hit(word: str, term: str, *, last: bool) -> bool:
+    """Danish inflects and compounds: "anbringelsen", "alkoholmisbrug" hold their term.
+
+    A single word of five letters or more matches anywhere inside a word; a
+    shorter one, or a phrase's last word, matches the start of a word; a
+    phrase's other words match whole words. Erring towards a notice is safe.
+    """
+    if not last:
+        return word == term
+    return word.startswith(term) or (len(term) >= 5 and term in word)
+
+
 def _contains_run(haystack: list[str], needle: list[str]) -> bool:
     width = len(needle)
-    return any(haystack[i : i + width] == needle for i in range(len(haystack) - width + 1))
+    if width == 1:
+        return any(_word_hit(w, needle[0], last=True) for w in haystack)
+    return any(
+        all(_word_hit(haystack[i + k], needle[k], last=k == width - 1) for k in range(width))
+        for i in range(len(haystack) - width + 1)
+    )
 
 
 def contains_sensitive(text: str, terms: Iterable[str]) -> bool:
     """Whether ``text`` contains any of a tenant's sensitive words or phrases.
 
-    Matching is by whole words, ignoring case, diacritics (``ø`` = ``o``,
-    ``å`` = ``a`` = ``aa``) and the punctuation or spacing between the words
-    of a phrase. ``"misbrug"`` matches ``"Misbrug."`` and ``"alkohol-misbrug"``
-    but not ``"alkoholmisbrug"``.
+    Matching ignores case, diacritics (``ø`` = ``o``, ``å`` = ``a`` = ``aa``)
+    and the punctuation or spacing between the words of a phrase, and allows
+    Danish inflection and compounds: ``"misbrug"`` matches ``"Misbrug."``,
+    ``"misbruget"`` and ``"alkoholmisbrug"``; ``"hiv"`` matches ``"hiv-test"``
+    but not ``"arkivet"``.
 
     Args:
         text: The text to check, e.g. an outgoing SMS body.

@@ -153,6 +153,9 @@ persons = Table(
     # that wrote in and matched nobody (it holds only the number).
     Column("origin", String(16), nullable=False, default="known"),
     Column("language", String(8), nullable=False, default="da"),
+    # sms | inbox_first | email: how this person wants to hear from us.
+    Column("channel_pref", String(12), nullable=False, server_default="sms"),
+    Column("email_enc", LargeBinary, nullable=True),
     _created(),
     Index("ix_persons_tenant_phone", "tenant_id", "phone_index"),
 )
@@ -234,6 +237,10 @@ messages = Table(
     Column("next_escalation_at", UTCDateTime(), nullable=True, index=True),
     Column("reminded_at", UTCDateTime(), nullable=True),
     Column("breached_at", UTCDateTime(), nullable=True),
+    # Sensitive content never travels by SMS: the SMS carries a notice and a link.
+    Column("sensitive", Boolean, nullable=False, server_default=sa_false()),
+    # How it actually went out: sms | notice (link to the secure inbox) | email | none.
+    Column("via", String(8), nullable=True),
     _created(),
     UniqueConstraint("provider", "provider_id"),
     Index("ix_messages_open", "conversation_id", "awaiting_reply"),
@@ -393,5 +400,42 @@ triage_terms = Table(
     Column("kind", String(8), nullable=False),
     Column("term", String(100), nullable=False),
     UniqueConstraint("tenant_id", "kind", "term"),
+)
+
+# -- channels: consent, links to the secure inbox, per-municipality settings -------
+
+consents = Table(
+    "consents",
+    metadata,
+    _id(),
+    _fk("tenant_id", "tenants.id"),
+    _fk("person_id", "persons.id"),
+    Column("channel", String(8), nullable=False),  # sms | email
+    # opted_out: no reminders or proactive updates (answers to their own messages still go)
+    Column("state", String(12), nullable=False),  # opted_out | opted_in
+    Column("source", String(8), nullable=False),  # sms | api | web
+    Column("at", UTCDateTime(), nullable=False),
+)
+
+inbox_links = Table(
+    "inbox_links",
+    metadata,
+    _id(),
+    _fk("tenant_id", "tenants.id"),
+    _fk("person_id", "persons.id"),
+    _fk("message_id", "messages.id", nullable=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    _created(),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("used_at", UTCDateTime(), nullable=True),
+)
+
+tenant_settings = Table(
+    "tenant_settings",
+    metadata,
+    Column("tenant_id", String(36), ForeignKey("tenants.id"), primary_key=True),
+    Column("max_segments", Integer, nullable=False, server_default="3"),
+    # JSON list of words that make a message sensitive (never sent by SMS).
+    Column("sensitive_terms", Text, nullable=False, server_default="[]"),
 )
 

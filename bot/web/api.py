@@ -32,9 +32,14 @@ async def read_conversation(request: web.Request) -> web.Response:
 async def post_reply(request: web.Request) -> web.Response:
     """Answer the citizen: the SMS goes through the outbox."""
     user = await staff_user(request)
-    data = await json_object(request, allowed={"body"})
+    data = await json_object(request, allowed={"body", "sensitive"})
     body = data.get("body")
     if not isinstance(body, str):
         raise BadInput("body must be text", code="bad_field")
-    message = await conv.reply(request.app[SERVICES], user, request.match_info["id"], body)
+    sensitive = data.get("sensitive", False)
+    if not isinstance(sensitive, bool):
+        raise BadInput("sensitive must be true or false", code="bad_field")
+    message = await conv.reply(
+        request.app[SERVICES], user, request.match_info["id"], body, sensitive=sensitive
+    )
     return web.json_response(message, status=201)

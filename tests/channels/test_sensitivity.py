@@ -166,17 +166,19 @@ def test_every_match_is_a_real_date(text: str) -> None:
         ("Brev fra Straße", ["strasse"]),
         ("Samtale om anbringelse", ["skilsmisse", "anbringelse"]),
         ("Crème brûlée", ["creme brulee"]),
+        ("Vi har talt om alkoholmisbrug", ["misbrug"]),
+        ("Om Anbringelsen af din datter", ["anbringelse"]),
+        ("Resultatet af hiv-testen", ["hiv"]),
     ],
 )
 def test_sensitive_terms_are_found(text: str, terms: list[str]) -> None:
-    """Terms match whole words and phrases ignoring case, diacritics and spacing."""
+    """Terms match words, inflections and compounds, ignoring case, diacritics and spacing."""
     assert contains_sensitive(text, terms)
 
 
 @pytest.mark.parametrize(
     ("text", "terms"),
     [
-        ("Vi har talt om alkoholmisbrug", ["misbrug"]),
         ("Dokumenterne ligger i arkivet", ["hiv"]),
         ("Mødet er flyttet", ["abort"]),
         ("afdeling psykiatrisk", ["psykiatrisk afdeling"]),
@@ -186,7 +188,7 @@ def test_sensitive_terms_are_found(text: str, terms: list[str]) -> None:
     ],
 )
 def test_non_matches(text: str, terms: list[str]) -> None:
-    """Parts of longer words, reversed phrases, blank terms and empty text do not match."""
+    """Short terms inside other words, reversed phrases, blank terms and empty text do not match."""
     assert not contains_sensitive(text, terms)
 
 
