@@ -23,30 +23,63 @@ from bot.web import api, staffing_api, webhooks
 from bot.web.keys import CONFIG, HTTP, SERVICES, TICKER
 from bot.web.middleware import errors
 from channels.base import SmsGateway
+from channels.failover import FailoverGateway
+from channels.gatewayapi import GatewayApiGateway
 from channels.twilio import TwilioGateway
 from scheduler.ticker import Ticker
 from scheduler.workdays import WorkingCalendar
 
 log = logging.getLogger(__name__)
 
-GatewayFactory = Callable[[Config, aiohttp.ClientSession], SmsGateway]
+GatewayFactory = Callable[[Config, aiohttp.ClientSession], dict[str, SmsGateway]]
 
 
-def twilio_gateway(config: Config, session: aiohttp.ClientSession) -> SmsGateway:
-    return TwilioGateway(
-        account_sid=config.twilio.account_sid,
-        auth_token=config.twilio.auth_token,
-        base_url=config.twilio.base_url,
-        session=session,
-        timeout=config.twilio.timeout,
-    )
+def build_gateways(config: Config, session: aiohttp.ClientSession) -> dict[str, SmsGateway]:
+    """Every configured gateway adapter, by name, in sending order."""
+    gateways: dict[str, SmsGateway] = {}
+    for name in config.gateways:
+        if name == "twilio":
+            gateways[name] = TwilioGateway(
+                account_sid=config.twilio.account_sid,
+                auth_token=config.twilio.auth_token,
+                base_url=config.twilio.base_url,
+                session=session,
+                timeout=config.twilio.timeout,
+            )
+        elif name == "gatewayapi" and config.gatewayapi is not None:
+            gateways[name] = GatewayApiGateway(
+                token=config.gatewayapi.token,
+                webhook_secret=config.gatewayapi.webhook_secret,
+                base_url=config.gatewayapi.base_url,
+                session=session,
+                timeout=config.gatewayapi.timeout,
+            )
+    if "twilio" not in gateways:
+        # Twilio's webhooks stay verifiable even when it only receives.
+        gateways["twilio"] = TwilioGateway(
+            account_sid=config.twilio.account_sid,
+            auth_token=config.twilio.auth_token,
+            base_url=config.twilio.base_url,
+            session=session,
+            timeout=config.twilio.timeout,
+        )
+    return gateways
+
+
+def status_callback_for(config: Config) -> Callable[[str, str], str | None]:
+    def callback(gateway: str, reference: str) -> str:
+        if gateway == "gatewayapi":
+            return f"{config.public_base_url}/webhooks/gatewayapi/status"
+        return f"{config.public_base_url}/webhooks/twilio/status?ref={reference}"
+
+    return callback
 
 
 def create_app(
     config: Config,
     *,
     clock: Clock | None = None,
-    gateway_factory: GatewayFactory = twilio_gateway,
+    gateway_factory: GatewayFactory = build_gateways,
     engine_options: dict[str, Any] | None = None,
 ) -> web.Application:
     """Build the Tovholder web application.
@@ -54,7 +87,7 @@ def create_app(
     Args:
         config: validated configuration.
         clock: the clock domain code reads; tests pass one they can move.
-        gateway_factory: builds the SMS gateway from config and the HTTP session.
+        gateway_factory: builds the SMS gateways from config and the HTTP session.
         engine_options: extra SQLAlchemy engine options (tests shrink the pool).
     """
     app = web.Application(middlewares=[errors], client_max_size=config.max_request_bytes)
@@ -65,6 +98,12 @@ def create_app(
         engine = make_engine(config.database_url, **(engine_options or {}))
         session = aiohttp.ClientSession()
         ticker = Ticker()
+        gateways = gateway_factory(config, session)
+        sender = FailoverGateway(
+            [gateways[name] for name in config.gateways if name in gateways],
+            callback_for=status_callback_for(config),
+            rates=dict(config.gateway_rates),
+        )
         svc = Services(
             config=config,
             engine=engine,
@@ -72,7 +111,8 @@ def create_app(
             keyring=KeyRing(config.keks),
             blind_index=BlindIndex(config.index_key),
             calendar=WorkingCalendar(),
-            gateway=gateway_factory(config, session),
+            gateway=sender,
+            gateways=gateways,
             wake_relay=lambda: ticker.poke("outbox"),
         )
         app[SERVICES] = svc

@@ -36,6 +36,17 @@ class TwilioConfig:
 
 
 @dataclass(frozen=True)
+class GatewayApiConfig:
+    token: str
+    webhook_secret: str
+    base_url: str = "https://gatewayapi.com"
+    timeout: float = 10.0
+
+
+KNOWN_GATEWAYS = ("twilio", "gatewayapi")
+
+
+@dataclass(frozen=True)
 class Config:
     database_url: str
     public_base_url: str
@@ -55,6 +66,11 @@ class Config:
     outbox_batch: int = 50
     send_concurrency: int = 16
     extra: Mapping[str, str] = field(default_factory=dict)
+    # Sending order: the first is the primary, the next take over when its breaker opens.
+    gateways: tuple[str, ...] = ("twilio",)
+    gatewayapi: GatewayApiConfig | None = None
+    # Messages per second per gateway (0: no limit).
+    gateway_rates: Mapping[str, float] = field(default_factory=dict)
 
     def with_(self, **changes: object) -> Config:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -86,6 +102,13 @@ class Config:
                 )
             if self.twilio.auth_token == DEMO_TWILIO_TOKEN:
                 raise ConfigError("refusing to start with the demo Twilio token outside demo mode")
+        unknown = [g for g in self.gateways if g not in KNOWN_GATEWAYS]
+        if unknown or not self.gateways:
+            raise ConfigError(
+                f"TOVHOLDER_GATEWAYS must list gateways from {', '.join(KNOWN_GATEWAYS)}"
+            )
+        if "gatewayapi" in self.gateways and self.gatewayapi is None:
+            raise ConfigError("GatewayAPI needs TOVHOLDER_GATEWAYAPI_TOKEN and _WEBHOOK_SECRET")
         if self.index_key in self.keks:
             raise ConfigError("the blind-index key must differ from every key-encryption key")
         if not self.twilio.account_sid.startswith("AC"):
@@ -143,6 +166,23 @@ def load(env: Mapping[str, str] | None = None) -> Config:
             demo_mode=demo,
             outbox_interval=float(env.get("TOVHOLDER_OUTBOX_INTERVAL", "1.0")),
             thread_recent_days=int(env.get("TOVHOLDER_THREAD_RECENT_DAYS", "14")),
+            gateways=tuple(
+                g.strip() for g in env.get("TOVHOLDER_GATEWAYS", "twilio").split(",") if g.strip()
+            ),
+            gatewayapi=(
+                GatewayApiConfig(
+                    token=_required(env, "GATEWAYAPI_TOKEN"),
+                    webhook_secret=_required(env, "GATEWAYAPI_WEBHOOK_SECRET"),
+                    base_url=env.get("TOVHOLDER_GATEWAYAPI_BASE_URL", "https://gatewayapi.com"),
+                )
+                if _secret(env, "GATEWAYAPI_TOKEN")
+                else None
+            ),
+            gateway_rates={
+                name: float(env[f"TOVHOLDER_{name.upper()}_RATE"])
+                for name in KNOWN_GATEWAYS
+                if env.get(f"TOVHOLDER_{name.upper()}_RATE")
+            },
             # Feature modules read their own TOVHOLDER_* settings from here.
             extra={k: v for k, v in env.items() if k.startswith("TOVHOLDER_")},
         )

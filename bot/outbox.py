@@ -139,7 +139,6 @@ async def _load(svc: Services, outbox_id: str) -> tuple[OutboundSms, int, bool] 
         sender=row.sms_number,
         recipient=unseal(person_dek, row.phone_enc, f"persons:{row.person_id}:phone"),
         body=body,
-        status_callback=f"{svc.config.public_base_url}/webhooks/twilio/status?ref={row.id}",
     )
     if via == "sms":
         async with svc.write() as conn:
@@ -274,7 +273,7 @@ async def _send_one(svc: Services, outbox_id: str) -> str:
         await conn.execute(
             update(messages)
             .where(messages.c.id == sms.reference)
-            .values(provider=svc.gateway.name, provider_id=result.provider_id)
+            .values(provider=result.gateway or svc.gateway.name, provider_id=result.provider_id)
         )
     return "sent"
 

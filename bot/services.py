@@ -30,7 +30,10 @@ class Services:
     keyring: KeyRing
     blind_index: BlindIndex
     calendar: WorkingCalendar
+    # Sends (primary, then secondary when its breaker is open).
     gateway: SmsGateway
+    # Every gateway by name, to verify its own webhooks.
+    gateways: dict[str, SmsGateway] = field(default_factory=dict)
     # Called after a commit that queued outbound work, to run the relay soon.
     wake_relay: Callable[[], None] = lambda: None
     # Run after a citizen's SMS is filed on a case; see bot.hooks.

@@ -84,6 +84,8 @@ class OutboundSms:
 class SendResult:
     provider_id: str
     state: DeliveryState
+    # Which gateway took it, when several stand behind one (see channels.failover).
+    gateway: str | None = None
 
 
 class GatewayError(Exception):

@@ -296,9 +296,10 @@ async def start_stack(
     *,
     start: datetime,
     seed: bool = True,
+    port: int | None = None,
     **overrides: Any,
 ) -> Stack:
-    port = unused_port()
+    port = port or unused_port()
     sim_app = create_simulator_app(
         SimulatorConfig(
             account_sid=ACCOUNT_SID,

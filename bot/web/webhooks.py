@@ -13,6 +13,7 @@ from bot.errors import ApiError, BadInput, Forbidden
 from bot.inbound import receive_sms
 from bot.web.keys import CONFIG, SERVICES
 from channels.base import MalformedWebhook, SignatureError, WebhookRequest
+from channels.gatewayapi import reference_of
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
@@ -43,12 +44,12 @@ async def twilio_inbound(request: web.Request) -> web.Response:
     svc = request.app[SERVICES]
     hook = await _webhook_request(request)
     try:
-        sms = svc.gateway.verify_inbound(hook)
+        sms = svc.gateways["twilio"].verify_inbound(hook)
     except SignatureError as exc:
         raise Forbidden("The webhook signature is missing or wrong", code="bad_signature") from exc
     except MalformedWebhook as exc:
         raise BadInput(str(exc), code=exc.code) from exc
-    await receive_sms(svc, sms, provider=svc.gateway.name)
+    await receive_sms(svc, sms, provider="twilio")
     return _twiml()
 
 
@@ -58,7 +59,7 @@ async def twilio_status(request: web.Request) -> web.Response:
     svc = request.app[SERVICES]
     hook = await _webhook_request(request)
     try:
-        report = svc.gateway.verify_status(hook)
+        report = svc.gateways["twilio"].verify_status(hook)
     except SignatureError as exc:
         raise Forbidden("The webhook signature is missing or wrong", code="bad_signature") from exc
     except MalformedWebhook as exc:
@@ -67,4 +68,45 @@ async def twilio_status(request: web.Request) -> web.Response:
     if not ref:
         raise BadInput("The status callback has no message reference", code="missing_field")
     await apply_report(svc, ref, report)
+    return web.Response(status=204)
+
+
+async def _gatewayapi_request(request: web.Request) -> tuple[WebhookRequest, object]:
+    svc = request.app[SERVICES]
+    gateway = svc.gateways.get("gatewayapi")
+    if gateway is None:
+        raise ApiError("GatewayAPI is not configured here", code="unknown_gateway", status=404)
+    body = await request.read()
+    url = request.app[CONFIG].public_base_url + request.raw_path
+    return WebhookRequest(url=url, headers=request.headers, form={}, body=body), gateway
+
+
+@routes.post("/webhooks/gatewayapi/sms")
+async def gatewayapi_inbound(request: web.Request) -> web.Response:
+    """A family's SMS, as GatewayAPI delivers it (claims in an HS256 JWT)."""
+    hook, gateway = await _gatewayapi_request(request)
+    try:
+        sms = gateway.verify_inbound(hook)  # type: ignore[attr-defined]
+    except SignatureError as exc:
+        raise Forbidden("The webhook signature is missing or wrong", code="bad_signature") from exc
+    except MalformedWebhook as exc:
+        raise BadInput(str(exc), code=exc.code) from exc
+    await receive_sms(request.app[SERVICES], sms, provider="gatewayapi")
+    return web.Response(status=204)
+
+
+@routes.post("/webhooks/gatewayapi/status")
+async def gatewayapi_status(request: web.Request) -> web.Response:
+    """A GatewayAPI delivery report; our reference comes back signed as ``userref``."""
+    hook, gateway = await _gatewayapi_request(request)
+    try:
+        report = gateway.verify_status(hook)  # type: ignore[attr-defined]
+    except SignatureError as exc:
+        raise Forbidden("The webhook signature is missing or wrong", code="bad_signature") from exc
+    except MalformedWebhook as exc:
+        raise BadInput(str(exc), code=exc.code) from exc
+    ref = reference_of(report)
+    if not ref:
+        raise BadInput("The report has no userref", code="missing_field")
+    await apply_report(request.app[SERVICES], ref, report)
     return web.Response(status=204)

@@ -200,3 +200,16 @@ def test_a_twilio_account_sid_must_look_like_one() -> None:
     """An account SID not starting with AC is refused (a common paste-the-wrong-value error)."""
     with pytest.raises(ConfigError, match="TOVHOLDER_TWILIO_ACCOUNT_SID"):
         load(env(TWILIO_ACCOUNT_SID="SK" + "2" * 32))
+
+
+def test_gateway_order_rates_and_gatewayapi_settings() -> None:
+    """TOVHOLDER_GATEWAYS orders the gateways; GatewayAPI needs its token; rates are numbers."""
+    config = load(env(GATEWAYS="gatewayapi,twilio", GATEWAYAPI_TOKEN="t" * 20,
+                      GATEWAYAPI_WEBHOOK_SECRET="s" * 40, TWILIO_RATE="25"))
+    assert config.gateways == ("gatewayapi", "twilio")
+    assert config.gatewayapi is not None and config.gatewayapi.token == "t" * 20
+    assert config.gateway_rates == {"twilio": 25.0}
+    with pytest.raises(ConfigError, match="TOVHOLDER_GATEWAYS"):
+        load(env(GATEWAYS="twilio,carrier-pigeon"))
+    with pytest.raises(ConfigError, match="GatewayAPI"):
+        load(env(GATEWAYS="twilio,gatewayapi"))

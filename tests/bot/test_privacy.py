@@ -143,8 +143,10 @@ CPR_DATES = st.dates(min_value=date(1940, 1, 1), max_value=date(2025, 12, 31))
 
 @st.composite
 def cpr(draw: st.DrawFn) -> str:
+    """A valid CPR: the 7th digit puts the date in its century (0–3: 1900s, 4–9: 2000s here)."""
     d = draw(CPR_DATES)
-    tail = draw(st.integers(min_value=0, max_value=9999))
+    first = draw(st.integers(0, 3) if d.year < 2000 else st.integers(4, 9))
+    tail = first * 1000 + draw(st.integers(min_value=0, max_value=999))
     sep = draw(st.sampled_from(["-", "", " "]))
     return f"{d:%d%m%y}{sep}{tail:04d}"
 

@@ -1,0 +1,159 @@
+"""Primary and secondary gateways behind one SmsGateway, with a circuit breaker and rate limits.
+
+Timeouts and 5xx from the primary count as failures; after ``threshold``
+consecutive failures its breaker opens and traffic moves to the secondary
+for ``cooldown`` seconds, after which one trial send is let through (half
+open). A permanent error (4xx) says nothing about the gateway's health and is
+passed on as it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from channels.base import (
+    DeliveryReport,
+    GatewayError,
+    InboundSms,
+    OutboundSms,
+    SendResult,
+    SmsGateway,
+    WebhookRequest,
+)
+
+log = logging.getLogger(__name__)
+
+Monotonic = Callable[[], float]
+CallbackFor = Callable[[str, str], str | None]
+
+
+class CircuitBreaker:
+    """closed → open after ``threshold`` consecutive failures → half-open after ``cooldown``."""
+
+    def __init__(
+        self, *, threshold: int = 3, cooldown: float = 30.0, monotonic: Monotonic = time.monotonic
+    ) -> None:
+        self.threshold = threshold
+        self.cooldown = cooldown
+        self._now = monotonic
+        self._failures = 0
+        self._opened_at: float | None = None
+        self._trial_out = False
+
+    @property
+    def state(self) -> str:
+        if self._opened_at is None:
+            return "closed"
+        return "half_open" if self._now() - self._opened_at >= self.cooldown else "open"
+
+    def allow(self) -> bool:
+        state = self.state
+        if state == "closed":
+            return True
+        if state == "half_open" and not self._trial_out:
+            self._trial_out = True
+            return True
+        return False
+
+    def success(self) -> None:
+        self._failures = 0
+        self._opened_at = None
+        self._trial_out = False
+
+    def failure(self) -> None:
+        self._failures += 1
+        self._trial_out = False
+        if self._opened_at is not None or self._failures >= self.threshold:
+            self._opened_at = self._now()
+
+
+class RateLimiter:
+    """At most ``rate`` sends per second (a token bucket); 0 means no limit."""
+
+    def __init__(self, rate: float, *, monotonic: Monotonic = time.monotonic) -> None:
+        self.rate = rate
+        self._now = monotonic
+        self._tokens = max(rate, 1.0)
+        self._stamp = monotonic()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        if self.rate <= 0:
+            return
+        async with self._lock:
+            while True:
+                now = self._now()
+                self._tokens = min(
+                    max(self.rate, 1.0), self._tokens + (now - self._stamp) * self.rate
+                )
+                self._stamp = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                await asyncio.sleep((1 - self._tokens) / self.rate)
+
+
+class FailoverGateway:
+    """Sends through the first healthy gateway; verifies webhooks with the gateway they name."""
+
+    name = "failover"
+
+    def __init__(
+        self,
+        gateways: Sequence[SmsGateway],
+        *,
+        callback_for: CallbackFor,
+        rates: dict[str, float] | None = None,
+        threshold: int = 3,
+        cooldown: float = 30.0,
+        monotonic: Monotonic = time.monotonic,
+    ) -> None:
+        if not gateways:
+            raise ValueError("at least one gateway is needed")
+        self.gateways = list(gateways)
+        self.by_name = {g.name: g for g in gateways}
+        self.breakers = {
+            g.name: CircuitBreaker(threshold=threshold, cooldown=cooldown, monotonic=monotonic)
+            for g in gateways
+        }
+        self.limits = {g.name: RateLimiter((rates or {}).get(g.name, 0.0)) for g in gateways}
+        self._callback_for = callback_for
+
+    @property
+    def primary(self) -> SmsGateway:
+        return self.gateways[0]
+
+    async def send(self, sms: OutboundSms) -> SendResult:
+        """Try each gateway in order whose breaker allows it; the last error if all fail."""
+        last: GatewayError | None = None
+        for gateway in self.gateways:
+            breaker = self.breakers[gateway.name]
+            if not breaker.allow():
+                continue
+            await self.limits[gateway.name].acquire()
+            routed = replace(sms, status_callback=self._callback_for(gateway.name, sms.reference))
+            try:
+                result = await gateway.send(routed)
+            except GatewayError as exc:
+                if not exc.transient:
+                    breaker.success()  # the gateway answered; the message was the problem
+                    raise
+                breaker.failure()
+                log.warning(
+                    "gateway %s failed (breaker %s); trying the next", gateway.name, breaker.state
+                )
+                last = exc
+                continue
+            breaker.success()
+            return replace(result, gateway=gateway.name)
+        raise last or GatewayError("every gateway's breaker is open", transient=True)
+
+    def verify_inbound(self, request: WebhookRequest) -> InboundSms:
+        return self.primary.verify_inbound(request)
+
+    def verify_status(self, request: WebhookRequest) -> DeliveryReport:
+        return self.primary.verify_status(request)
