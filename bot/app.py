@@ -23,6 +23,7 @@ from bot.web import api, staffing_api, webhooks
 from bot.web.keys import CONFIG, HTTP, SERVICES, TICKER
 from bot.web.middleware import errors
 from channels.base import SmsGateway
+from channels.email import EmailNotices
 from channels.failover import FailoverGateway
 from channels.gatewayapi import GatewayApiGateway
 from channels.twilio import TwilioGateway
@@ -113,6 +114,7 @@ def create_app(
             calendar=WorkingCalendar(),
             gateway=sender,
             gateways=gateways,
+            email=EmailNotices(config.smtp) if config.smtp else None,
             wake_relay=lambda: ticker.poke("outbox"),
         )
         app[SERVICES] = svc

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.crypto import KeyConfigError, parse_key
+from channels.email import SmtpConfig
 
 # Published in this repository for the demo only. Config refuses them otherwise.
 DEMO_KEK = "ZGVtby1rZWstZG8tbm90LXVzZS1pbi1wcm9kdWN0aW8"
@@ -46,6 +47,23 @@ class GatewayApiConfig:
 KNOWN_GATEWAYS = ("twilio", "gatewayapi")
 
 
+def _smtp(env: Mapping[str, str]) -> SmtpConfig | None:
+    host = env.get("TOVHOLDER_SMTP_HOST")
+    if not host:
+        return None
+    tls = env.get("TOVHOLDER_SMTP_TLS", "starttls")
+    if tls not in ("starttls", "tls", "none"):
+        raise ConfigError("TOVHOLDER_SMTP_TLS must be starttls, tls or none")
+    return SmtpConfig(
+        host=host,
+        port=int(env.get("TOVHOLDER_SMTP_PORT", "587")),
+        sender=env.get("TOVHOLDER_SMTP_FROM", "tovholder@localhost"),
+        tls=tls,
+        username=env.get("TOVHOLDER_SMTP_USERNAME", ""),
+        password=_secret(env, "SMTP_PASSWORD") or "",
+    )
+
+
 @dataclass(frozen=True)
 class Config:
     database_url: str
@@ -71,6 +89,8 @@ class Config:
     gatewayapi: GatewayApiConfig | None = None
     # Messages per second per gateway (0: no limit).
     gateway_rates: Mapping[str, float] = field(default_factory=dict)
+    # The SMTP relay for e-mail notices (never content); None: no e-mail.
+    smtp: SmtpConfig | None = None
 
     def with_(self, **changes: object) -> Config:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -183,6 +203,7 @@ def load(env: Mapping[str, str] | None = None) -> Config:
                 for name in KNOWN_GATEWAYS
                 if env.get(f"TOVHOLDER_{name.upper()}_RATE")
             },
+            smtp=_smtp(env),
             # Feature modules read their own TOVHOLDER_* settings from here.
             extra={k: v for k, v in env.items() if k.startswith("TOVHOLDER_")},
         )

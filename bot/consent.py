@@ -37,3 +37,16 @@ async def proactive_allowed(conn: AsyncConnection, person_id: str, channel: str 
         )
     ).scalar_one_or_none()
     return state != "opted_out"
+
+
+async def email_consented(conn: AsyncConnection, person_id: str) -> bool:
+    """E-mail needs an explicit yes: the latest e-mail consent must be opted_in."""
+    state = (
+        await conn.execute(
+            select(consents.c.state)
+            .where(consents.c.person_id == person_id, consents.c.channel == "email")
+            .order_by(consents.c.at.desc(), consents.c.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    return state == "opted_in"

@@ -5,11 +5,15 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.db.schema import messages
+from bot.consent import email_consented
+from bot.crypto import unseal
+from bot.db.schema import cases, messages, persons
+from bot.outbound import queue_sms
 from bot.services import Services
 from channels.base import DeliveryReport, DeliveryState
-from journal.journal import append
+from journal.journal import SealingKey, append
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +64,8 @@ async def apply_report(svc: Services, message_id: str, report: DeliveryReport) -
             .where(messages.c.id == message_id)
             .values(status=report.state.value, provider_id=report.provider_id)
         )
+        if report.state in (DeliveryState.FAILED, DeliveryState.EXPIRED):
+            await fall_back(conn, svc, message_id)
         if report.state.is_final:
             await append(
                 conn,
@@ -74,3 +80,56 @@ async def apply_report(svc: Services, message_id: str, report: DeliveryReport) -
                 message_id=message_id,
             )
     return True
+
+
+async def fall_back(conn: AsyncConnection, svc: Services, message_id: str) -> None:
+    """An SMS that did not arrive is never silent: a call task, and an e-mail notice if allowed."""
+    msg = (
+        await conn.execute(
+            select(
+                messages,
+                persons.c.email_enc,
+                persons.c.dek.label("person_dek"),
+                cases.c.dek.label("case_dek"),
+            )
+            .join(persons, persons.c.id == messages.c.person_id)
+            .outerjoin(cases, cases.c.id == messages.c.case_id)
+            .where(messages.c.id == message_id)
+        )
+    ).one()
+    if msg.via == "email" or msg.kind == "fallback":
+        return
+    now = svc.clock.now()
+    await append(
+        conn,
+        tenant_id=msg.tenant_id,
+        case_id=msg.case_id,
+        kind="call_task",
+        direction="internal",
+        channel="system",
+        subject="SMS kunne ikke leveres: ring til borgeren",
+        actor="system",
+        at=now,
+        message_id=message_id,
+    )
+    if svc.email is None or msg.email_enc is None or not await email_consented(conn, msg.person_id):
+        return
+    if msg.key_scope == "case":
+        key = SealingKey("case", msg.case_id, svc.dek("cases", msg.case_id, msg.case_dek))
+    else:
+        key = SealingKey("person", msg.person_id, svc.dek("persons", msg.person_id, msg.person_dek))
+    body = unseal(key.dek, msg.body_enc, f"messages:{msg.id}:body")
+    await queue_sms(
+        conn,
+        tenant_id=msg.tenant_id,
+        conversation_id=msg.conversation_id,
+        case_id=msg.case_id,
+        person_id=msg.person_id,
+        kind="fallback",
+        body=body,
+        key=key,
+        at=now,
+        via="email",
+        sensitive=msg.sensitive,
+    )
+    svc.wake_relay()

@@ -24,6 +24,7 @@ from bot.services import Services
 
 ROLES = ("party", "parent", "bisidder", "representative")
 STAFF_ROLES = ("caseworker", "lead", "admin")
+CHANNEL_PREFS = ("sms", "sms_only", "inbox_first", "email")
 
 
 async def create_tenant(
@@ -125,7 +126,13 @@ async def create_person(
     first_name: str,
     phone: str | None,
     language: str = "da",
+    email: str | None = None,
+    channel_pref: str = "sms",
 ) -> str:
+    if channel_pref not in CHANNEL_PREFS:
+        raise BadInput(f"channel_pref must be one of {', '.join(CHANNEL_PREFS)}", code="bad_field")
+    if email is not None and (len(email) > 254 or "@" not in email.strip("@")):
+        raise BadInput("email is not an e-mail address", code="bad_email")
     pid = new_id()
     dek, wrapped = svc.new_dek("persons", pid)
     e164 = normalise_number(phone, field="phone") if phone else None
@@ -138,6 +145,8 @@ async def create_person(
             first_name_enc=svc.seal(dek, "persons", pid, "first_name", first_name),
             phone_enc=svc.seal(dek, "persons", pid, "phone", e164) if e164 else None,
             phone_index=svc.blind_index(e164) if e164 else None,
+            email_enc=svc.seal(dek, "persons", pid, "email", email) if email else None,
+            channel_pref=channel_pref,
             origin="known",
             language=language,
             created_at=svc.clock.now(),

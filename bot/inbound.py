@@ -42,7 +42,7 @@ from bot.errors import BadInput, NotFound
 from bot.escalation import acknowledge_by_sms, page
 from bot.hooks import FiledSms, HookOutcome
 from bot.ids import new_id
-from bot.outbound import queue_sms
+from bot.outbound import ensure_conversation, queue_sms
 from bot.routing import Route, route, team_calendar, team_lead
 from bot.services import Services
 from bot.texts import text
@@ -347,39 +347,9 @@ class _Inbound:
         ).first()
 
     async def _conversation(self, case_id: str | None, person_id: str) -> str:
-        cond = (
-            conversations.c.case_id.is_(None)
-            if case_id is None
-            else conversations.c.case_id == case_id
+        return await ensure_conversation(
+            self.conn, tenant_id=self.tenant.id, case_id=case_id, person_id=person_id, at=self.now
         )
-        conv_id = (
-            await self.conn.execute(
-                select(conversations.c.id).where(
-                    cond,
-                    conversations.c.person_id == person_id,
-                    conversations.c.tenant_id == self.tenant.id,
-                )
-            )
-        ).scalar_one_or_none()
-        if conv_id is None:
-            conv_id = new_id()
-            await self.conn.execute(
-                conversations.insert().values(
-                    id=conv_id,
-                    tenant_id=self.tenant.id,
-                    case_id=case_id,
-                    person_id=person_id,
-                    last_activity_at=self.now,
-                    created_at=self.now,
-                )
-            )
-        else:
-            await self.conn.execute(
-                update(conversations)
-                .where(conversations.c.id == conv_id)
-                .values(last_activity_at=self.now)
-            )
-        return conv_id
 
     async def _store(
         self,

@@ -13,6 +13,7 @@ from journal.journal import SealingKey, append
 
 SUBJECTS = {
     "receipt": "Automatisk kvittering sendt",
+    "fallback": "Besked sendt som e-mail-besked, fordi SMS ikke kunne leveres",
     "auto": "Automatisk svar sendt",
     "clarify": "Spørgsmål om hvilken sag beskeden gælder",
     "reply": "SMS til borger",
@@ -34,6 +35,7 @@ async def queue_sms(
     not_before: datetime | None = None,
     subject: str | None = None,
     sensitive: bool = False,
+    via: str | None = None,
 ) -> str:
     """Put one SMS in the outbox and journalise it, inside the caller's transaction.
 
@@ -42,6 +44,7 @@ async def queue_sms(
         kind: receipt | clarify | reply | auto | reminder | update | …
         not_before: hold the SMS until then (send later, quiet hours).
         sensitive: never send the content by SMS; the SMS carries a notice and a link.
+        via: "email" sends an e-mail notice with a link instead of an SMS.
         subject: the journal entry's subject line (a default per kind otherwise).
 
     Returns:
@@ -63,6 +66,7 @@ async def queue_sms(
             status="queued",
             segments=1,
             sensitive=sensitive,
+            via=via,
             awaiting_reply=False,
             author_id=author_id,
             created_at=at,
@@ -134,3 +138,48 @@ async def withdraw_sms(
         message_id=message_id,
     )
     return True
+
+
+async def ensure_conversation(
+    conn: AsyncConnection, *, tenant_id: str, case_id: str | None, person_id: str, at: datetime
+) -> str:
+    """The thread for this case and person (or their unassigned thread), made if missing.
+
+    Insert-or-nothing against the unique constraints, then read: two first SMS
+    arriving together end up in one thread instead of two.
+    """
+    from sqlalchemy import select, update
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from bot.db.schema import conversations
+    from bot.ids import new_id
+
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    await conn.execute(
+        dialect_insert(conversations)
+        .values(
+            id=new_id(),
+            tenant_id=tenant_id,
+            case_id=case_id,
+            person_id=person_id,
+            last_activity_at=at,
+            created_at=at,
+        )
+        .on_conflict_do_nothing()
+    )
+    same_case = (
+        conversations.c.case_id.is_(None) if case_id is None else conversations.c.case_id == case_id
+    )
+    conv_id: str = (
+        await conn.execute(
+            select(conversations.c.id).where(
+                same_case,
+                conversations.c.person_id == person_id,
+                conversations.c.tenant_id == tenant_id,
+            )
+        )
+    ).scalar_one()
+    await conn.execute(
+        update(conversations).where(conversations.c.id == conv_id).values(last_activity_at=at)
+    )
+    return conv_id

@@ -23,7 +23,8 @@ from bot.crypto import unseal
 from bot.db.schema import cases, messages, outbox, persons, staff, staff_notices, teams, tenants
 from bot.privacy import create_link, needs_notice, notice_body, tenant_settings_for
 from bot.services import Services
-from channels.base import DeliveryState, GatewayError, OutboundSms
+from bot.texts import text
+from channels.base import DeliveryState, GatewayError, OutboundSms, SendResult
 from journal.journal import append
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,21 @@ async def _claim(svc: Services, limit: int) -> list[str]:
     return ids
 
 
-async def _load(svc: Services, outbox_id: str) -> tuple[OutboundSms, int, bool] | None:
+@dataclass(frozen=True, slots=True)
+class EmailJob:
+    """An e-mail notice (never content) standing in for an SMS."""
+
+    reference: str
+    to: str
+    subject: str
+    text: str
+
+
+# Answers to what the citizen just wrote go back the way they came: by SMS.
+CONVERSATIONAL = ("receipt", "clarify", "auto")
+
+
+async def _load(svc: Services, outbox_id: str) -> tuple[OutboundSms | EmailJob, int, bool] | None:
     """The SMS an outbox row stands for: (sms, attempts, is_staff_notice)."""
     async with svc.read() as conn:
         head = (
@@ -91,6 +106,9 @@ async def _load(svc: Services, outbox_id: str) -> tuple[OutboundSms, int, bool] 
                     messages.c.case_id,
                     messages.c.person_id,
                     messages.c.sensitive,
+                    messages.c.via.label("preset_via"),
+                    messages.c.kind,
+                    persons.c.email_enc,
                     cases.c.dek.label("case_dek"),
                     persons.c.dek.label("person_dek"),
                     persons.c.phone_enc,
@@ -114,6 +132,29 @@ async def _load(svc: Services, outbox_id: str) -> tuple[OutboundSms, int, bool] 
     else:
         body_dek = person_dek
     body = unseal(body_dek, row.body_enc, f"messages:{row.id}:body")
+    wants_email = row.preset_via == "email" or (
+        row.channel_pref == "email" and row.kind not in CONVERSATIONAL
+    )
+    if wants_email and svc.email is not None and row.email_enc is not None:
+        async with svc.write() as conn:
+            url = await create_link(
+                conn,
+                tenant_id=row.tenant_id,
+                person_id=row.person_id,
+                message_id=row.id,
+                base_url=svc.config.public_base_url,
+                at=svc.clock.now(),
+            )
+            await conn.execute(update(messages).where(messages.c.id == row.id).values(via="email"))
+        job = EmailJob(
+            reference=row.id,
+            to=unseal(person_dek, row.email_enc, f"persons:{row.person_id}:email"),
+            subject=text(row.language, "email_subject", tenant=row.tenant_name),
+            text=notice_body(row.tenant_name, url, row.language),
+        )
+        return job, head.attempts, False
+    if row.preset_via == "email":
+        return None  # an e-mail fallback with no address or relay: nothing to send
     async with svc.read() as conn:
         settings = await tenant_settings_for(conn, row.tenant_id)
     via = "sms"
@@ -227,7 +268,14 @@ async def _send_one(svc: Services, outbox_id: str) -> str:
         return "failed"
     sms, attempts, is_notice = loaded
     try:
-        result = await svc.gateway.send(sms)
+        if isinstance(sms, EmailJob):
+            assert svc.email is not None
+            mail_id = await svc.email.send(
+                to=sms.to, subject=sms.subject, text=sms.text, reference=sms.reference
+            )
+            result = SendResult(mail_id[:64], DeliveryState.SENT, gateway="email")
+        else:
+            result = await svc.gateway.send(sms)
     except GatewayError as exc:
         if exc.transient and attempts < MAX_ATTEMPTS:
             delay = backoff_seconds(attempts)

@@ -17,6 +17,7 @@ from bot.db.engine import is_sqlite
 from bot.errors import StorageUnavailable
 from bot.hooks import InboundHook
 from channels.base import SmsGateway
+from channels.email import EmailNotices
 from scheduler.workdays import WorkingCalendar
 
 
@@ -34,6 +35,8 @@ class Services:
     gateway: SmsGateway
     # Every gateway by name, to verify its own webhooks.
     gateways: dict[str, SmsGateway] = field(default_factory=dict)
+    # E-mail notices (never content), when an SMTP relay is configured.
+    email: EmailNotices | None = None
     # Called after a commit that queued outbound work, to run the relay soon.
     wake_relay: Callable[[], None] = lambda: None
     # Run after a citizen's SMS is filed on a case; see bot.hooks.

@@ -24,7 +24,6 @@ from bot.db.schema import (
     absences,
     cases,
     closing_days,
-    conversations,
     duty_overrides,
     duty_rotation,
     messages,
@@ -37,7 +36,7 @@ from bot.db.schema import (
 from bot.errors import BadInput, Conflict, Forbidden, NotFound
 from bot.ids import new_id
 from bot.inbound import normalise_number
-from bot.outbound import queue_sms
+from bot.outbound import ensure_conversation, queue_sms
 from bot.routing import (
     duty_gaps,
     forget_calendars,
@@ -501,25 +500,9 @@ async def _tell_participants(
         )
     ).all()
     for person in rows:
-        conv_id = (
-            await conn.execute(
-                select(conversations.c.id).where(
-                    conversations.c.case_id == case_id, conversations.c.person_id == person.id
-                )
-            )
-        ).scalar_one_or_none()
-        if conv_id is None:
-            conv_id = new_id()
-            await conn.execute(
-                conversations.insert().values(
-                    id=conv_id,
-                    tenant_id=tenant_id,
-                    case_id=case_id,
-                    person_id=person.id,
-                    last_activity_at=now,
-                    created_at=now,
-                )
-            )
+        conv_id = await ensure_conversation(
+            conn, tenant_id=tenant_id, case_id=case_id, person_id=person.id, at=now
+        )
         await queue_sms(
             conn,
             tenant_id=tenant_id,

@@ -39,6 +39,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
             "Tak for din besked. Vi har modtaget den, og en medarbejder ser på den hurtigst muligt."
         ),
         "notice": "Du har en ny besked fra {tenant}. Læs den her: {url}",
+        "email_subject": "Ny besked fra {tenant}",
         "cpr_warning": (
             "Send venligst ikke dit CPR-nummer på SMS. Vi har gemt din besked sikkert."
         ),
@@ -89,6 +90,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
             " as soon as possible."
         ),
         "notice": "You have a new message from {tenant}. Read it here: {url}",
+        "email_subject": "New message from {tenant}",
         "cpr_warning": (
             "Please do not send your CPR number by SMS. We have stored your message safely."
         ),

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import random
 import secrets
+import socket
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from aiohttp import ClientResponse, ClientSession
-from aiohttp.test_utils import TestClient, TestServer, unused_port
+from aiohttp.test_utils import TestClient, TestServer
 from twilio.request_validator import RequestValidator
 
 from bot.app import create_app
@@ -35,6 +37,19 @@ AUTH_TOKEN = "test-auth-token-" + "x" * 16
 MUNICIPALITY = "+4533663366"
 
 _sids = itertools.count(1)
+
+
+def free_port() -> int:
+    """A free port below Linux's ephemeral range, so no outgoing connection takes it meanwhile."""
+    for _ in range(200):
+        port = random.randrange(20000, 32000)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port")
 
 
 def message_sid() -> str:
@@ -299,7 +314,7 @@ async def start_stack(
     port: int | None = None,
     **overrides: Any,
 ) -> Stack:
-    port = port or unused_port()
+    port = port or free_port()
     sim_app = create_simulator_app(
         SimulatorConfig(
             account_sid=ACCOUNT_SID,

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy import false as sa_false
 from sqlalchemy.engine import Dialect
@@ -201,6 +202,17 @@ conversations = Table(
     _fk("person_id", "persons.id"),
     Column("last_activity_at", UTCDateTime(), nullable=False),
     _created(),
+    # One thread per case and person, and one unassigned thread per person: two
+    # first SMS arriving together must not fork a thread.
+    UniqueConstraint("case_id", "person_id"),
+    Index(
+        "uq_conversations_unassigned",
+        "tenant_id",
+        "person_id",
+        unique=True,
+        postgresql_where=text("case_id IS NULL"),
+        sqlite_where=text("case_id IS NULL"),
+    ),
 )
 
 messages = Table(

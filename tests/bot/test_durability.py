@@ -14,7 +14,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import unused_port
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
@@ -27,6 +26,7 @@ from tests.harness import (
     AUTH_TOKEN,
     MUNICIPALITY,
     Stack,
+    free_port,
     make_config,
     message_sid,
     seed_world,
@@ -54,7 +54,7 @@ class Service:
             stderr=subprocess.PIPE,
         )
         async with aiohttp.ClientSession() as s:
-            for _ in range(200):
+            for _ in range(600):
                 try:
                     async with s.get(f"http://127.0.0.1:{self.port}/healthz") as r:
                         if r.status == 200:
@@ -100,7 +100,7 @@ async def test_crash_after_store_before_send_sends_receipt_exactly_once(
     sim: Any, db_url: str, keys: dict[str, bytes]
 ) -> None:
     """kill -9 after the SMS is stored and answered, before the receipt is sent: after restart it goes out once."""
-    port = unused_port()
+    port = free_port()
     config = make_config(db_url, keys, port=port, sim_url=str(sim.make_url("")).rstrip("/"))
     app = create_app(config)
     runner = aiohttp.web.AppRunner(app)
@@ -147,7 +147,7 @@ async def test_crash_after_store_before_send_sends_receipt_exactly_once(
 
     await service.start(TOVHOLDER_OUTBOX_INTERVAL="0.1")
     try:
-        for _ in range(100):
+        for _ in range(400):  # up to 20 s on a loaded machine
             if await _sim_count(sim) >= 1:
                 break
             await asyncio.sleep(0.05)
@@ -185,7 +185,7 @@ async def test_database_outage_answers_503_so_the_gateway_retries(
         if backend == "sqlite"
         else "postgresql+asyncpg://postgres@127.0.0.1:1/nothing"
     )
-    port = unused_port()
+    port = free_port()
     config = make_config(url, keys, port=port, sim_url="http://127.0.0.1:9")
     server = aiohttp.test_utils.TestServer(create_app(config), port=port)
     client = await aiohttp_client(server)

@@ -9,14 +9,13 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import unused_port
 from sqlalchemy import select
 
 from bot.clock import COPENHAGEN
 from bot.config import GatewayApiConfig
 from bot.db.schema import messages
 from channels.simulator.gatewayapi_sim import GatewayApiSimulatorConfig, create_gatewayapi_simulator
-from tests.harness import MUNICIPALITY, Stack, start_stack
+from tests.harness import MUNICIPALITY, Stack, free_port, start_stack
 
 TOKEN = "gwapi-test-token"
 SECRET = "gwapi-webhook-secret-of-at-least-32-bytes!"
@@ -25,7 +24,7 @@ SECRET = "gwapi-webhook-secret-of-at-least-32-bytes!"
 @pytest.fixture
 async def two(aiohttp_client: Any, aiohttp_server: Any, db_url: str,
               keys: dict[str, bytes]) -> AsyncIterator[tuple[Stack, Any]]:
-    port = unused_port()
+    port = free_port()
     gw_sim = await aiohttp_server(create_gatewayapi_simulator(GatewayApiSimulatorConfig(
         token=TOKEN, webhook_secret=SECRET,
         mo_webhook_url=f"http://127.0.0.1:{port}/webhooks/gatewayapi/sms",

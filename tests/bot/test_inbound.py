@@ -191,3 +191,21 @@ async def test_changed_parameter_or_url_breaks_the_signature(stack: Stack) -> No
     )
     assert resp.status == 200
     assert await count(stack, messages) == 2
+
+
+async def test_two_first_messages_at_once_share_one_thread(stack: Stack) -> None:
+    """Two first SMS from one citizen arriving together are both stored, in one thread."""
+    import asyncio
+
+    from bot.db.schema import conversations
+
+    for _ in range(3):
+        replies = await asyncio.gather(
+            *(stack.sms(stack.world.phones["anna"], f"Hej {i}") for i in range(4))
+        )
+        assert [r.status for r in replies] == [200] * 4
+    async with stack.svc.read() as conn:
+        threads = (await conn.execute(select(func.count()).select_from(conversations))).scalar_one()
+        inbound = (await conn.execute(select(func.count()).select_from(messages).where(
+            messages.c.direction == "in"))).scalar_one()
+    assert (threads, inbound) == (1, 12)

@@ -1,0 +1,122 @@
+"""E-mail notices (never content) through a real local SMTP server, and fallback from failed SMS."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime
+from email import message_from_bytes, policy
+from typing import Any
+
+import pytest
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from sqlalchemy import select, update
+
+from bot.clock import COPENHAGEN
+from bot.db.schema import consents, journal_entries, persons
+from bot.ids import new_id
+from channels.email import SmtpConfig
+from tests.harness import Stack, start_stack
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.mails: list[Any] = []
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        assert isinstance(envelope.content, bytes)
+        self.mails.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+async def mail_stack(aiohttp_client: Any, aiohttp_server: Any, db_url: str,
+                     keys: dict[str, bytes]) -> AsyncIterator[tuple[Stack, Mailbox]]:
+    box = Mailbox()
+    server = await asyncio.get_running_loop().create_server(
+        lambda: SMTP(box, hostname="relay.kbh.dk"), "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    stack = await start_stack(
+        aiohttp_client, aiohttp_server, db_url, keys,
+        start=datetime(2025, 2, 21, 10, 0, tzinfo=COPENHAGEN),
+        smtp=SmtpConfig(host="127.0.0.1", port=port, sender="noreply@kk.dk", tls="none", timeout=3),
+    )
+    async with stack.svc.write() as conn:
+        anna = stack.world.persons["anna"]
+        row = (await conn.execute(select(persons.c.dek).where(persons.c.id == anna))).one()
+        dek = stack.svc.dek("persons", anna, row.dek)
+        await conn.execute(update(persons).where(persons.c.id == anna).values(
+            email_enc=stack.svc.seal(dek, "persons", anna, "email", "anna@example.dk")))
+    try:
+        yield stack, box
+    finally:
+        await stack.session.close()
+        server.close()
+        await server.wait_closed()
+
+
+async def _consent(stack: Stack) -> None:
+    async with stack.svc.write() as conn:
+        await conn.execute(consents.insert().values(
+            id=new_id(), tenant_id=stack.world.tenant_id, person_id=stack.world.persons["anna"],
+            channel="email", state="opted_in", source="api", at=stack.clock.now()))
+
+
+async def _wait_for(box: Mailbox, n: int) -> None:
+    for _ in range(100):
+        if len(box.mails) >= n:
+            return
+        await asyncio.sleep(0.03)
+    raise AssertionError(f"expected {n} mails, got {len(box.mails)}")
+
+
+async def test_undelivered_sms_becomes_a_call_task_and_an_email_notice(
+    mail_stack: tuple[Stack, Mailbox],
+) -> None:
+    """An undeliverable SMS is journalised as a call task; with consent, an e-mail notice follows."""
+    stack, box = mail_stack
+    await _consent(stack)
+    await stack.faults(undeliverable=[stack.world.phones["anna"]])
+    await stack.sms(stack.world.phones["anna"], "Hej")
+    await stack.drain()
+    for _ in range(100):
+        async with stack.svc.read() as conn:
+            kinds = set((await conn.execute(select(journal_entries.c.kind))).scalars())
+        if "call_task" in kinds:
+            break
+        await asyncio.sleep(0.03)
+    assert "call_task" in kinds
+    await stack.drain()
+    await _wait_for(box, 1)
+    mail = box.mails[0]
+    assert mail["To"] == "anna@example.dk" and mail["Subject"] == "Ny besked fra Københavns Kommune"
+    content = mail.get_content()
+    assert "Læs den her: http" in content and "Mette svarer" not in content
+
+
+async def test_no_email_without_consent(mail_stack: tuple[Stack, Mailbox]) -> None:
+    """Without an explicit e-mail consent the fallback is only the call task."""
+    stack, box = mail_stack
+    await stack.faults(undeliverable=[stack.world.phones["anna"]])
+    await stack.sms(stack.world.phones["anna"], "Hej")
+    await stack.drain()
+    await asyncio.sleep(0.3)
+    await stack.drain()
+    assert box.mails == []
+
+
+async def test_email_preference_sends_replies_as_email_notices(mail_stack: tuple[Stack, Mailbox]) -> None:
+    """A citizen who prefers e-mail gets a caseworker's reply as an e-mail notice, not an SMS."""
+    stack, box = mail_stack
+    async with stack.svc.write() as conn:
+        await conn.execute(update(persons).where(persons.c.id == stack.world.persons["anna"])
+                           .values(channel_pref="email"))
+    await stack.sms(stack.world.phones["anna"], "Hej")
+    await stack.drain()
+    conv = (await (await stack.api("GET", "/api/v1/conversations")).json())["items"][0]["id"]
+    await stack.api("POST", f"/api/v1/conversations/{conv}/replies", json={"body": "Svaret er ja"})
+    await stack.drain()
+    await _wait_for(box, 1)
+    assert "Svaret er ja" not in box.mails[0].get_content()
+    sms = await stack.sent_to(stack.world.phones["anna"])
+    assert len(sms) == 1 and sms[0].startswith("Tak for din besked")  # only the receipt by SMS
