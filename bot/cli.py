@@ -30,6 +30,10 @@ def _setup_logging(level: str = "INFO") -> None:
     )
     # APScheduler logs every tick at INFO; that is noise, not news.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    from bot.integration.logs import json_logs_wanted, use_json_logs
+
+    if json_logs_wanted():
+        use_json_logs(level)
 
 
 async def _until_stopped() -> None:
@@ -240,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("serve", help="run the service (configuration from TOVHOLDER_* variables)")
+    p.add_argument("--log-json", action="store_true", help="one JSON object per log line")
     p.add_argument("--workers", type=int, default=1, help="worker processes (PostgreSQL only)")
     p.add_argument("--upgrade", action="store_true", help="apply migrations first")
     p.set_defaults(func=cmd_serve)
@@ -272,11 +277,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--staff-id", required=True)
     p.add_argument("--label", default="cli")
     p.set_defaults(func=cmd_staff_token)
+
+    from bot.integration.cli import register
+
+    register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "log_json", False):
+        os.environ["TOVHOLDER_LOG_JSON"] = "1"  # the spawned workers read it too
     _setup_logging(args.log_level)
     try:
         return int(args.func(args))

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.consent import email_consented
 from bot.crypto import unseal
 from bot.db.schema import cases, messages, persons
+from bot.integration import metrics
+from bot.integration.events import emit
 from bot.outbound import queue_sms
 from bot.services import Services
 from channels.base import DeliveryReport, DeliveryState
@@ -67,6 +69,18 @@ async def apply_report(svc: Services, message_id: str, report: DeliveryReport) -
         if report.state in (DeliveryState.FAILED, DeliveryState.EXPIRED):
             await fall_back(conn, svc, message_id)
         if report.state.is_final:
+            await emit(
+                conn,
+                tenant_id=msg.tenant_id,
+                event="message.delivered"
+                if report.state is DeliveryState.DELIVERED
+                else "message.failed",
+                payload={
+                    "message_id": message_id,
+                    "case_id": msg.case_id,
+                    "status": report.state.value,
+                },
+            )
             await append(
                 conn,
                 tenant_id=msg.tenant_id,
@@ -79,6 +93,8 @@ async def apply_report(svc: Services, message_id: str, report: DeliveryReport) -
                 at=svc.clock.now(),
                 message_id=message_id,
             )
+    if report.state.is_final:
+        metrics.delivery_outcome(report.state.value)
     return True
 
 

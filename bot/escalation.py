@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.db.schema import cases, messages, outbox, staff, staff_notices, teams
 from bot.errors import NotFound
 from bot.ids import new_id
+from bot.integration import metrics
+from bot.integration.events import emit
 from bot.routing import is_available, local_day, on_duty, team_lead
 from bot.services import Services
 from journal.journal import append
@@ -165,6 +167,14 @@ async def _escalate_one(conn: AsyncConnection, svc: Services, msg: Any, now: dat
             kind="escalation",
             at=now,
         )
+    await emit(
+        conn,
+        tenant_id=msg.tenant_id,
+        event="urgent.escalated",
+        payload={"message_id": msg.id, "case_id": msg.case_id, "level": level},
+        at=now,
+    )
+    metrics.escalated()
     await append(
         conn,
         tenant_id=msg.tenant_id,

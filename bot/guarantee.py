@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from bot.clock import COPENHAGEN
 from bot.db.schema import cases, messages
 from bot.escalation import page
+from bot.integration import metrics
 from bot.routing import team_lead
 from bot.services import Services
 from journal.journal import append
@@ -94,6 +95,8 @@ async def guarantee_tick(svc: Services, limit: int = 200) -> tuple[int, int]:
                 message_id=m.id,
             )
             breached += 1
+    if breached:
+        metrics.reply_guarantee_breached(breached)
     return reminded, breached
 
 

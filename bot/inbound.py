@@ -42,6 +42,8 @@ from bot.errors import BadInput, NotFound
 from bot.escalation import acknowledge_by_sms, page
 from bot.hooks import FiledSms, HookOutcome
 from bot.ids import new_id
+from bot.integration import metrics
+from bot.integration.events import emit
 from bot.outbound import ensure_conversation, queue_sms
 from bot.routing import Route, route, team_calendar, team_lead
 from bot.services import Services
@@ -383,6 +385,13 @@ class _Inbound:
                 reply_by=reply_by,
                 created_at=self.now,
             )
+        )
+        await emit(
+            self.conn,
+            tenant_id=self.tenant.id,
+            event="message.received",
+            payload={"message_id": mid, "conversation_id": conv_id, "case_id": case_id},
+            at=self.now,
         )
         return mid
 
@@ -870,5 +879,6 @@ async def receive_sms(svc: Services, sms: InboundSms, *, provider: str) -> Inbou
             raise
         return InboundResult(seen, True, "duplicate")
     log.info("inbound %s stored as %s (%s)", sms.provider_id, result.message_id, result.outcome)
+    metrics.message_received()
     svc.wake_relay()
     return result

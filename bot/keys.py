@@ -26,13 +26,20 @@ from sqlalchemy import Row, Table, select, update
 
 from bot.crypto import DecryptionError, KeyRing
 from bot.db.schema import cases, persons, staff
+from bot.integration.schema import idempotency_keys, webhook_subscriptions
 from bot.services import Services
 
 log = logging.getLogger(__name__)
 
 # The tables whose ``dek`` column holds a wrapped data key, bound to AAD
 # f"dek:{table}:{row_id}" (see Services.dek).
-WRAPPED_KEY_TABLES: tuple[Table, ...] = (cases, persons, staff)
+WRAPPED_KEY_TABLES: tuple[Table, ...] = (
+    cases,
+    persons,
+    staff,
+    webhook_subscriptions,
+    idempotency_keys,
+)
 
 # `check` counts blobs it cannot even parse under this name instead of a KEK id.
 INVALID = "invalid"
@@ -96,7 +103,10 @@ async def rotate(svc: Services, *, batch: int = 500) -> RotationReport:
         report.tables[table.name] = await _rotate_table(svc, table, batch)
     log.info(
         "key rotation to KEK %s: %d re-wrapped, %d already current, complete=%s",
-        report.primary_kek, report.rewrapped, report.already_current, report.complete,
+        report.primary_kek,
+        report.rewrapped,
+        report.already_current,
+        report.complete,
     )
     return report
 
@@ -114,8 +124,11 @@ async def _rotate_table(svc: Services, table: Table, batch: int) -> TableRotatio
                 # (ValueError: bot.crypto lets some corrupt blobs through as
                 # UnicodeDecodeError or a bad-nonce ValueError.)
                 counts.unreadable += 1
-                log.warning("data key %s:%s cannot be unwrapped with this keyring; not rotated",
-                            table.name, row.id)
+                log.warning(
+                    "data key %s:%s cannot be unwrapped with this keyring; not rotated",
+                    table.name,
+                    row.id,
+                )
                 continue
             if new is None:
                 counts.already_current += 1
@@ -133,12 +146,18 @@ async def _rotate_table(svc: Services, table: Table, batch: int) -> TableRotatio
                         counts.rewrapped += 1
                     else:
                         counts.changed_concurrently += 1
-                        log.info("data key %s:%s changed during rotation; left for the next run",
-                                 table.name, row_id)
+                        log.info(
+                            "data key %s:%s changed during rotation; left for the next run",
+                            table.name,
+                            row_id,
+                        )
         log.debug("rotated a batch of %d %s rows up to id %s", len(rows), table.name, rows[-1].id)
     log.info(
         "rotated %s: %d re-wrapped, %d already current, %d changed concurrently, %d unreadable",
-        table.name, counts.rewrapped, counts.already_current, counts.changed_concurrently,
+        table.name,
+        counts.rewrapped,
+        counts.already_current,
+        counts.changed_concurrently,
         counts.unreadable,
     )
     return counts

@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.crypto import unseal
 from bot.db.schema import cases, messages, outbox, persons, staff, staff_notices, teams, tenants
+from bot.integration import metrics
+from bot.integration.events import emit
 from bot.privacy import create_link, needs_notice, notice_body, tenant_settings_for
 from bot.services import Services
 from bot.texts import text
@@ -359,6 +361,17 @@ async def _finish(
             at=svc.clock.now(),
             message_id=message_id,
         )
+        await emit(
+            conn,
+            tenant_id=msg.tenant_id,
+            event="message.failed",
+            payload={
+                "message_id": message_id,
+                "case_id": msg.case_id,
+                "status": "failed",
+                "reason": error,
+            },
+        )
 
 
 async def relay_once(svc: Services, limit: int | None = None) -> RelayStats:
@@ -378,6 +391,8 @@ async def relay_once(svc: Services, limit: int | None = None) -> RelayStats:
                 return "error"
 
     outcomes = await asyncio.gather(*(one(i) for i in ids))
+    if outcomes.count("sent"):
+        metrics.message_sent("sms", outcomes.count("sent"))
     return RelayStats(
         claimed=len(ids),
         sent=outcomes.count("sent"),

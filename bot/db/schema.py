@@ -451,3 +451,4 @@ tenant_settings = Table(
     Column("sensitive_terms", Text, nullable=False, server_default="[]"),
 )
 
+import bot.integration.schema  # noqa: E402,F401

@@ -123,7 +123,7 @@ async def test_rotation_while_serving_moves_every_key_to_the_new_kek(
     after = await check(rotator)
     assert set(totals(after)) == {new}
     assert totals(after)[new] == keyed_before + 1
-    assert set(after) == {"cases", "persons", "staff"}
+    assert set(after) == {"cases", "persons", "staff", "webhook_subscriptions", "idempotency_keys"}
 
     # A deployment holding only the new KEK reads every thread through the API ...
     only_new = await restarted(aiohttp_client, stack, keys["kek2"])
@@ -231,6 +231,8 @@ async def test_check_counts_keys_per_kek_and_rotate_refuses_an_empty_batch(stack
         "cases": {key_id(stack.config.keks[0]): 6},
         "persons": {key_id(stack.config.keks[0]): 6},
         "staff": {key_id(stack.config.keks[0]): 4},
+        "webhook_subscriptions": {},
+        "idempotency_keys": {},
     }
     report = await rotate(stack.svc)
     assert report.rewrapped == 0 and report.already_current == 16 and report.complete

@@ -1,0 +1,145 @@
+"""Idempotency-Key: the same POST twice gives one effect and the same answer.
+
+The key's row is inserted first, in the same transaction as the effect, and
+the answer is stored in it before commit. A concurrent duplicate blocks on the
+unique constraint (PostgreSQL) or on the single-writer lock (SQLite) until the
+first commits, then finds the row and replays its answer. If the first fails,
+its row is rolled back with everything else and the duplicate runs instead.
+A key reused with a different request is refused (422). Rows are kept for
+``RETENTION``; after that the key may be used afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.errors import ApiError, BadInput
+from bot.ids import new_id
+from bot.integration.credentials import Integration
+from bot.integration.schema import idempotency_keys
+from bot.services import Services
+
+HEADER = "Idempotency-Key"
+RETENTION = timedelta(hours=24)
+_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+
+# The answer for a row that is inserted but not yet finished (never committed).
+_PENDING = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A previous request's hash and answer."""
+
+    request_hash: str
+    status: int
+    payload: dict[str, Any] | None
+
+
+def key_from(headers: Any) -> str:
+    """The request's Idempotency-Key, checked (400 when missing or malformed)."""
+    values = headers.getall(HEADER, [])
+    if not values:
+        raise BadInput(f"POST needs an {HEADER} header", code="idempotency_key_required")
+    if len(values) > 1 or not _KEY.match(values[0]):
+        raise BadInput(
+            f"{HEADER} must be 1-200 printable ASCII characters", code="bad_idempotency_key"
+        )
+    return str(values[0])
+
+
+def request_hash(method: str, path: str, body: Any) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
+
+def reused() -> ApiError:
+    return ApiError(
+        "This Idempotency-Key was used with a different request",
+        code="idempotency_key_reused",
+        status=422,
+    )
+
+
+async def lookup(conn: AsyncConnection, svc: Services, who: Integration, key: str) -> Stored | None:
+    row = (
+        await conn.execute(
+            select(idempotency_keys).where(
+                idempotency_keys.c.key_id == who.key_id, idempotency_keys.c.idem_key == key
+            )
+        )
+    ).first()
+    if row is None or row.created_at < svc.clock.now() - RETENTION:
+        return None
+    dek = svc.dek("idempotency_keys", row.id, row.dek)
+    text = svc.unseal(dek, "idempotency_keys", row.id, "response", row.response_enc)
+    payload = json.loads(text)
+    return Stored(row.request_hash, row.status, payload)
+
+
+async def begin(
+    conn: AsyncConnection, svc: Services, who: Integration, key: str, req_hash: str
+) -> tuple[str, bytes]:
+    """Claim the key inside the caller's transaction (IntegrityError: someone else has it)."""
+    # An expired row of the same key makes room for the new one.
+    await conn.execute(
+        delete(idempotency_keys).where(
+            idempotency_keys.c.key_id == who.key_id,
+            idempotency_keys.c.idem_key == key,
+            idempotency_keys.c.created_at < svc.clock.now() - RETENTION,
+        )
+    )
+    row_id = new_id()
+    dek, wrapped = svc.new_dek("idempotency_keys", row_id)
+    await conn.execute(
+        idempotency_keys.insert().values(
+            id=row_id,
+            tenant_id=who.tenant_id,
+            key_id=who.key_id,
+            idem_key=key,
+            request_hash=req_hash,
+            status=_PENDING,
+            dek=wrapped,
+            response_enc=b"",
+            created_at=svc.clock.now(),
+        )
+    )
+    return row_id, dek
+
+
+async def finish(
+    conn: AsyncConnection,
+    svc: Services,
+    row_id: str,
+    dek: bytes,
+    status: int,
+    payload: dict[str, Any] | None,
+) -> None:
+    """Store the answer in the claimed row, in the same transaction as the effect."""
+    await conn.execute(
+        update(idempotency_keys)
+        .where(idempotency_keys.c.id == row_id)
+        .values(
+            status=status,
+            response_enc=svc.seal(dek, "idempotency_keys", row_id, "response", json.dumps(payload)),
+        )
+    )
+
+
+async def purge(svc: Services) -> int:
+    """Forget answers older than RETENTION. Returns how many rows went."""
+    async with svc.write() as conn:
+        done = await conn.execute(
+            delete(idempotency_keys).where(
+                idempotency_keys.c.created_at < svc.clock.now() - RETENTION
+            )
+        )
+    return int(done.rowcount or 0)

@@ -1,0 +1,134 @@
+"""Operations endpoints: /api/openapi.json, /metrics, /readyz, and request observation."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import func, select, text
+
+from bot.db.schema import metadata, outbox
+from bot.errors import ApiError
+from bot.integration import metrics, webhooks
+from bot.integration.api import api
+from bot.integration.logs import REQUEST_ID as LOG_REQUEST_ID
+from bot.integration.openapi import build_document
+from bot.web.keys import CONFIG, SERVICES, TICKER
+from bot.web.middleware import REQUEST_ID, Handler
+
+log = logging.getLogger(__name__)
+
+METRICS_TOKEN = web.AppKey("integration_metrics_token", str)
+
+
+async def openapi_document(request: web.Request) -> web.Response:
+    """The OpenAPI 3.1 document of the API this app serves."""
+    doc = build_document(request.app, api.operations, server=request.app[CONFIG].public_base_url)
+    return web.json_response(doc)
+
+
+async def _sample(request: web.Request) -> dict[str, tuple[str, dict[str, float]]]:
+    svc = request.app[SERVICES]
+    now = svc.clock.now()
+    depth: dict[str, float] = {}
+    lag = 0.0
+    async with svc.read() as conn:
+        depth["sms"] = (
+            await conn.execute(
+                select(func.count())
+                .select_from(outbox)
+                .where(outbox.c.state.in_(["pending", "sending"]))
+            )
+        ).scalar_one()
+        depth["webhooks"] = await webhooks.depth(conn)
+        exports = metadata.tables.get("journal_exports")
+        if exports is not None:
+            pending = exports.c.state.in_(["pending", "sending"])
+            row = (
+                await conn.execute(
+                    select(func.count(), func.min(exports.c.created_at)).where(pending)
+                )
+            ).one()
+            depth["journal_export"] = row[0]
+            if row[1] is not None:
+                lag = max(0.0, (now - row[1]).total_seconds())
+    return {
+        "tovholder_outbox_depth": ("Work waiting in each outbox, sampled at scrape", depth),
+        "tovholder_journal_export_lag_seconds": (
+            "Age of the oldest journal entry not yet exported to the case system",
+            {"": lag},
+        ),
+    }
+
+
+async def metrics_view(request: web.Request) -> web.Response:
+    """Prometheus text exposition."""
+    token = request.app.get(METRICS_TOKEN, "")
+    if token:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise ApiError("A metrics token is required", code="unauthorized", status=401)
+    sampled = await _sample(request)
+    body = metrics.exposition(sampled)
+    return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Ready to serve: database answers, scheduler ticking, SMS gateway configured."""
+    config = request.app[CONFIG]
+    checks: dict[str, str] = {}
+    svc = request.app.get(SERVICES)
+    try:
+        if svc is None:
+            raise RuntimeError("not started")
+        async with asyncio.timeout(2.0), svc.read() as conn:
+            await conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure means "not ready", never a 500
+        log.warning("readyz: database check failed (%s)", type(exc).__name__)
+        checks["database"] = "unavailable"
+    ticker = request.app.get(TICKER)
+    if not config.scheduler_enabled:
+        checks["scheduler"] = "disabled"
+    else:
+        checks["scheduler"] = "ok" if ticker is not None and ticker.running else "stopped"
+    gateway_ok = (
+        svc is not None
+        and getattr(svc, "gateway", None) is not None
+        and bool(config.twilio.account_sid)
+        and bool(config.twilio.auth_token)
+    )
+    checks["gateway"] = "ok" if gateway_ok else "missing"
+    ready = checks["database"] == "ok" and checks["scheduler"] != "stopped" and gateway_ok
+    return web.json_response(
+        {"status": "ready" if ready else "not_ready", "checks": checks},
+        status=200 if ready else 503,
+    )
+
+
+def _route_of(request: web.Request) -> str:
+    info: Any = request.match_info
+    resource = getattr(getattr(info, "route", None), "resource", None)
+    return resource.canonical if resource is not None else "unmatched"
+
+
+@web.middleware
+async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Put the request id in the log context; count requests by route template."""
+    LOG_REQUEST_ID.set(request.get(REQUEST_ID))
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except ApiError as exc:
+        status = exc.status
+        raise
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        metrics.http_request(request.method, _route_of(request), status)

@@ -1,0 +1,112 @@
+"""Operations: /metrics, /readyz, JSON logs with request ids and no personal data."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import sys
+
+from bot.db.engine import make_engine
+from bot.integration import metrics
+from bot.integration.logs import JsonFormatter, redact
+from bot.web.keys import TICKER
+from tests.integration.conftest import Integ
+
+
+def _value(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            if line.split(" ")[0] == name or name.endswith("}"):
+                return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{name} not in the exposition")
+
+
+async def test_metrics_count_and_sample_queues(integ: Integ) -> None:
+    """/metrics shows the counters others bump and queue depths read at scrape; /readyz is 200 when ready and 503 naming the failed check."""
+    stack = integ.stack
+    w = stack.world
+    before = await (await stack.client.get("/metrics")).text()
+    metrics.message_received()
+    metrics.message_sent("receipt")
+    metrics.delivery_outcome("delivered")
+    metrics.reply_guarantee_breached()
+    metrics.escalated()
+    metrics.export_lag(12.5)
+    await integ.ok("POST", f"/api/v1/cases/{w.cases['eriksen']}/updates", 201, json={"body": "Hej"})
+    resp = await stack.client.get("/metrics")
+    assert resp.status == 200 and resp.content_type == "text/plain"
+    text = await resp.text()
+    for name in (
+        "tovholder_messages_in_total",
+        "tovholder_reply_guarantee_breaches_total",
+        "tovholder_escalations_total",
+    ):
+        assert _value(text, name) == _value(before, name) + 1
+    assert 'tovholder_messages_out_total{kind="receipt"}' in text
+    assert 'tovholder_delivery_outcomes_total{outcome="delivered"}' in text
+    assert _value(text, "tovholder_journal_export_lag_reported_seconds") == 12.5
+    assert _value(text, 'tovholder_outbox_depth{queue="sms"}') == 2  # Eva and Frank
+    assert _value(text, 'tovholder_outbox_depth{queue="webhooks"}') == 0
+    assert "tovholder_journal_export_lag_seconds" in text
+    assert 'route="/api/v1/cases/{id}/updates"' in text  # templates, never ids
+    assert w.cases["eriksen"] not in text
+    await stack.drain()
+    text = await (await stack.client.get("/metrics")).text()
+    assert _value(text, 'tovholder_outbox_depth{queue="sms"}') == 0
+
+    stack = integ.stack
+    resp = await stack.client.get("/readyz")
+    assert resp.status == 200
+    assert await resp.json() == {
+        "status": "ready",
+        "checks": {"database": "ok", "scheduler": "disabled", "gateway": "ok"},
+    }
+    engine = stack.svc.engine
+    stack.svc.engine = make_engine("postgresql+asyncpg://nobody@127.0.0.1:9/none")
+    try:
+        resp = await stack.client.get("/readyz")
+        assert resp.status == 503
+        assert (await resp.json())["checks"]["database"] == "unavailable"
+    finally:
+        await stack.svc.engine.dispose()
+        stack.svc.engine = engine
+    assert not stack.client.app[TICKER].running  # tests tick by hand: "disabled", not "stopped"
+    assert (await stack.client.get("/healthz")).status == 200
+
+
+async def test_json_logs_carry_request_ids_and_no_personal_data(integ: Integ) -> None:
+    """A log line written while serving a request is JSON with that request's id, and numbers in it are masked."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("bot")
+    logger.addHandler(handler)
+    old_level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        resp = await integ.stack.sms(integ.stack.world.phones["anna"], "Hej fra Anna")
+        assert resp.status == 200
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert lines, "the inbound path logs at INFO"
+    assert all(line["request_id"] == resp.headers["X-Request-Id"] for line in lines)
+    assert all({"ts", "level", "logger", "message"} <= set(line) for line in lines)
+    raw = stream.getvalue()
+    assert "Hej fra Anna" not in raw and "20123401" not in raw
+
+    record = logging.LogRecord(
+        "bot.x", logging.ERROR, __file__, 1, "sms to %s", ("+4520123401",), None
+    )
+    try:
+        raise ValueError("Anna Andersen, 010190-1234")
+    except ValueError:
+        record.exc_info = sys.exc_info()
+    line = json.loads(JsonFormatter().format(record))
+    assert line["message"] == "sms to [number]"
+    assert line["exc_type"] == "ValueError" and "Anna" not in json.dumps(line)
+    assert redact("cpr 010190-1234, id 12345678-1234-1234-1234-123456789012") == (
+        "cpr [cpr], id 12345678-1234-1234-1234-123456789012"
+    )
