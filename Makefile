@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench
+.PHONY: demo test lint bench web-assets browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,10 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) web-assets
 	$(BIN)/tovholder demo
 
-test: $(STAMP)
+test: $(STAMP) web-assets browser
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -24,3 +24,16 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Web pages: the design system (dkfds) and axe-core from npm, copied into static/vendor.
+WEB_VENDOR := bot/web/pages/static/vendor/dkfds/.stamp
+web-assets: $(WEB_VENDOR)
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+$(WEB_VENDOR): node_modules/.package-lock.json bot/web/pages/build_assets.py
+	$(PYTHON) bot/web/pages/build_assets.py
+
+# Browser tests drive Debian's Chromium; install it when missing (only as root).
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; fi

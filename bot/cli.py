@@ -195,6 +195,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         async def after_start(app: web.Application) -> None:
             nonlocal sim_runner
             info = await seed_demo(app[SERVICES])
+            from bot.web.pages.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_logins
+
+            await seed_logins(app[SERVICES], info.staff_ids)
             sim = create_simulator_app(
                 SimulatorConfig(
                     account_sid=config.twilio.account_sid,
@@ -218,7 +221,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
   Tovholder (webhooks and JSON API):        {config.public_base_url}/api/v1/conversations
 
   Pick a family on the left, send an SMS, and watch the receipt arrive.
-  Answer it as the caseworker on the right. API tokens for curl:
+  Answer it as the caseworker on the right, or in the web inbox:
+
+  Caseworker inbox:  {config.public_base_url}/sagsbehandler/
+                     user mette@demo (or sofie, hanne, lars, ahmad @demo),
+                     password {DEMO_PASSWORD}, TOTP secret {DEMO_TOTP_SECRET}
+  Family's inbox:    {config.public_base_url}/borger/  (type a demo phone number;
+                     the one-time code arrives on that phone in the simulator)
+
+  API tokens for curl:
 """
                 + "\n".join(f"    {name:32} {token}" for name, token in info.caseworkers)
                 + """

@@ -223,7 +223,8 @@ async def read_thread(
         rows = (
             await conn.execute(
                 select(messages)
-                .where(messages.c.conversation_id == conv_id)
+                # A one-time login code is for the citizen's eyes only.
+                .where(messages.c.conversation_id == conv_id, messages.c.kind != "login_code")
                 .order_by(messages.c.created_at, messages.c.direction, messages.c.id)
             )
         ).all()

@@ -35,6 +35,8 @@ class DemoInfo:
     phones: list[DemoPhone] = field(default_factory=list)
     # (caseworker name, bearer token)
     caseworkers: list[tuple[str, str]] = field(default_factory=list)
+    # demo key ("mette") -> staff id
+    staff_ids: dict[str, str] = field(default_factory=dict)
 
 
 STAFF = [
@@ -127,6 +129,7 @@ async def seed_demo(svc: Services) -> DemoInfo:
                 c, staff_id=staff_ids[key], tenant_id=tenant, label="demo", at=svc.clock.now()
             )
             info.caseworkers.append((f"{full} ({role})", token))
+            info.staff_ids[key] = staff_ids[key]
         person_ids: dict[str, str] = {}
         for key, full, first, phone, language in PERSONS:
             person_ids[key] = await create_person(

@@ -452,3 +452,4 @@ tenant_settings = Table(
 )
 
 import bot.integration.schema  # noqa: E402,F401
+import bot.web.pages.schema  # noqa: E402,F401

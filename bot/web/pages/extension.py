@@ -1,0 +1,60 @@
+"""Plugs the web pages into the app (see bot.extensions).
+
+``install`` adds the routes, the static files, the Jinja environment and the
+pages' middleware (which only acts on the pages' own routes); ``start`` adds
+an hourly clean-up of spent sessions and one-time codes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from bot.services import Services
+from bot.web.keys import CONFIG
+from bot.web.pages import i18n, live, sessions, views_citizen, views_staff
+from bot.web.pages.page import CATALOGUES, JINJA, SETTINGS, STATIC_PREFIX, pages_middleware
+from bot.web.pages.settings import WebSettings
+from scheduler.ticker import Ticker
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+
+
+def environment(app: web.Application) -> jinja2.Environment:
+    env = aiohttp_jinja2.setup(
+        app,
+        app_key=JINJA,
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=jinja2.select_autoescape(["html"], default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        default_helpers=False,
+    )
+    env.globals.update(_=i18n.gettext, gettext=i18n.gettext, ngettext=i18n.ngettext)
+    return env
+
+
+def install(app: web.Application) -> None:
+    app[SETTINGS] = WebSettings.from_config(app[CONFIG])
+    app[CATALOGUES] = i18n.load_catalogues()
+    app[live.STOPPING] = asyncio.Event()
+    environment(app)
+    app.middlewares.append(pages_middleware)
+    app.router.add_routes(views_staff.routes)
+    app.router.add_routes(live.routes)
+    app.router.add_routes(views_citizen.routes)
+    app.router.add_static(STATIC_PREFIX, STATIC, name="pages.static", append_version=False)
+    app.on_shutdown.append(live.on_shutdown)
+
+
+def start(app: web.Application, svc: Services, ticker: Ticker) -> None:
+    """Hourly: delete sessions and one-time codes nobody can use any more."""
+    settings = app[SETTINGS]
+    ticker.every("web-sessions-purge", 3600.0, lambda: sessions.purge(svc, settings))
