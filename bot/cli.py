@@ -290,8 +290,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_staff_token)
 
     from bot.integration.cli import register
+    from journal.cli import register as register_journal
 
     register(sub)
+    register_journal(sub)
     return parser
 
 

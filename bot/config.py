@@ -89,6 +89,8 @@ class Config:
     gatewayapi: GatewayApiConfig | None = None
     # Messages per second per gateway (0: no limit).
     gateway_rates: Mapping[str, float] = field(default_factory=dict)
+    # "Secure inbox first": minutes a message may stay unread before an SMS notice.
+    inbox_unread_minutes: int = 120
     # The SMTP relay for e-mail notices (never content); None: no e-mail.
     smtp: SmtpConfig | None = None
 
@@ -204,6 +206,7 @@ def load(env: Mapping[str, str] | None = None) -> Config:
                 if env.get(f"TOVHOLDER_{name.upper()}_RATE")
             },
             smtp=_smtp(env),
+            inbox_unread_minutes=int(env.get("TOVHOLDER_INBOX_UNREAD_MINUTES", "120")),
             # Feature modules read their own TOVHOLDER_* settings from here.
             extra={k: v for k, v in env.items() if k.startswith("TOVHOLDER_")},
         )

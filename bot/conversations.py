@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, update
@@ -266,7 +266,13 @@ async def read_thread(
 
 
 async def reply(
-    svc: Services, user: StaffUser, conv_id: str, body: str, *, sensitive: bool = False
+    svc: Services,
+    user: StaffUser,
+    conv_id: str,
+    body: str,
+    *,
+    sensitive: bool = False,
+    promise_due: date | None = None,
 ) -> dict[str, Any]:
     """Queue the caseworker's answer and close the thread's open inbound messages.
 
@@ -304,6 +310,20 @@ async def reply(
             author_id=user.id,
             sensitive=sensitive,
         )
+        if promise_due is not None:
+            # "I'll come back by Thursday": reminded the day before, kept or reported.
+            from scheduler.promises import record_promise
+
+            if conv.case_id is None:
+                raise BadInput("A promise needs a case", code="promise_without_case")
+            await record_promise(
+                conn,
+                svc,
+                conversation_id=conv.id,
+                case_id=conv.case_id,
+                staff_id=user.id,
+                due=promise_due,
+            )
         await conn.execute(
             update(messages)
             .where(messages.c.conversation_id == conv.id, messages.c.awaiting_reply.is_(True))

@@ -20,7 +20,17 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.crypto import unseal
-from bot.db.schema import cases, messages, outbox, persons, staff, staff_notices, teams, tenants
+from bot.db.schema import (
+    cases,
+    messages,
+    metadata,
+    outbox,
+    persons,
+    staff,
+    staff_notices,
+    teams,
+    tenants,
+)
 from bot.integration import metrics
 from bot.integration.events import emit
 from bot.privacy import create_link, needs_notice, notice_body, tenant_settings_for
@@ -85,7 +95,9 @@ class EmailJob:
 CONVERSATIONAL = ("receipt", "clarify", "auto")
 
 
-async def _load(svc: Services, outbox_id: str) -> tuple[OutboundSms | EmailJob, int, bool] | None:
+async def _load(
+    svc: Services, outbox_id: str, *, force_notice: bool = False
+) -> tuple[OutboundSms | EmailJob, int, bool] | None:
     """The SMS an outbox row stands for: (sms, attempts, is_staff_notice)."""
     async with svc.read() as conn:
         head = (
@@ -160,7 +172,7 @@ async def _load(svc: Services, outbox_id: str) -> tuple[OutboundSms | EmailJob, 
     async with svc.read() as conn:
         settings = await tenant_settings_for(conn, row.tenant_id)
     via = "sms"
-    if needs_notice(body, sensitive=row.sensitive, terms=settings.sensitive_terms):
+    if force_notice or needs_notice(body, sensitive=row.sensitive, terms=settings.sensitive_terms):
         if row.channel_pref == "sms_only":
             await _hold_for_call(svc, row)
             return None
@@ -252,8 +264,67 @@ async def _load_notice(svc: Services, conn: AsyncConnection, notice_id: str) -> 
     )
 
 
+async def _inbox_first(svc: Services, outbox_id: str) -> str | None:
+    """For "secure inbox first" citizens: wait, then notify only if the message is still unread.
+
+    Returns "deferred" (not yet due), "read" (read in the inbox: nothing to send),
+    "notice" (unread: send a notice with a link), or None (not such a message).
+    """
+    reads = metadata.tables.get("web_citizen_reads")
+    async with svc.read() as conn:
+        row = (
+            await conn.execute(
+                select(
+                    messages.c.id, messages.c.kind, messages.c.created_at, persons.c.channel_pref
+                )
+                .join(outbox, outbox.c.message_id == messages.c.id)
+                .join(persons, persons.c.id == messages.c.person_id)
+                .where(outbox.c.id == outbox_id)
+            )
+        ).first()
+        if row is None or row.channel_pref != "inbox_first" or row.kind in CONVERSATIONAL:
+            return None
+        due = row.created_at + timedelta(minutes=svc.config.inbox_unread_minutes)
+        if svc.clock.now() < due:
+            outcome = "deferred"
+        elif (
+            reads is not None
+            and (
+                await conn.execute(select(reads.c.message_id).where(reads.c.message_id == row.id))
+            ).first()
+        ):
+            outcome = "read"
+        else:
+            return "notice"
+    async with svc.write() as conn:
+        if outcome == "deferred":
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id == outbox_id)
+                .values(
+                    state="pending",
+                    next_attempt_at=due,
+                    lease_until=None,
+                    attempts=outbox.c.attempts - 1,
+                )
+            )
+        else:
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id == outbox_id)
+                .values(state="done", lease_until=None, last_error=None)
+            )
+            await conn.execute(
+                update(messages).where(messages.c.id == row.id).values(status="read", via="inbox")
+            )
+    return outcome
+
+
 async def _send_one(svc: Services, outbox_id: str) -> str:
-    loaded = await _load(svc, outbox_id)
+    inbox_first = await _inbox_first(svc, outbox_id)
+    if inbox_first in ("deferred", "read"):
+        return inbox_first
+    loaded = await _load(svc, outbox_id, force_notice=inbox_first == "notice")
     if loaded is None:
         async with svc.read() as conn:
             held = (

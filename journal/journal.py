@@ -13,7 +13,7 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.crypto import seal
 from bot.db.schema import journal_entries, journal_heads
 from bot.ids import new_id
+from journal.schema import journal_export_intake
 
 GENESIS = "0" * 64
 
@@ -88,7 +89,11 @@ async def append(
 
     The chain head row is locked (``FOR UPDATE`` on PostgreSQL; SQLite has one
     writer) so concurrent appends to one case serialise instead of forking.
+    An entry filed on a case is also queued for export to the case system
+    (ESDH) in the same transaction, so the exporters can never miss it.
     """
+    # The hash covers created_at's ISO form; the database gives it back in UTC.
+    at = at.astimezone(UTC)
     chain = case_chain(case_id) if case_id else unassigned_chain(tenant_id)
     dialect = conn.dialect.name
     ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(journal_heads)
@@ -130,4 +135,10 @@ async def append(
         .where(journal_heads.c.chain == chain)
         .values(seq=row["seq"], hash=row["hash"])
     )
+    if case_id is not None:
+        await conn.execute(
+            journal_export_intake.insert().values(
+                entry_id=entry_id, tenant_id=tenant_id, created_at=at
+            )
+        )
     return entry_id

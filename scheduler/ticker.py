@@ -22,13 +22,24 @@ class Ticker:
     def __init__(self) -> None:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._jobs: dict[str, Any] = {}
+        self._busy: dict[str, bool] = {}
+        self._again: dict[str, bool] = {}
 
     def every(self, name: str, seconds: float, job: Callable[[], Awaitable[object]]) -> None:
         async def run() -> None:
+            self._busy[name] = True
             try:
-                await job()
-            except Exception:
-                log.exception("tick %s failed; it runs again at the next tick", name)
+                # A poke while running asks for one more pass, not a second instance.
+                while True:
+                    self._again[name] = False
+                    try:
+                        await job()
+                    except Exception:
+                        log.exception("tick %s failed; it runs again at the next tick", name)
+                    if not self._again.get(name):
+                        break
+            finally:
+                self._busy[name] = False
 
         self._jobs[name] = self._scheduler.add_job(
             run,
@@ -43,9 +54,13 @@ class Ticker:
     def poke(self, name: str) -> None:
         """Run a job as soon as possible (e.g. the relay, right after a commit)."""
         job = self._jobs.get(name)
-        if job is not None and self._scheduler.running:
-            # Wall time on purpose: APScheduler schedules against the real clock.
-            job.modify(next_run_time=datetime.now(UTC))
+        if job is None or not self._scheduler.running:
+            return
+        if self._busy.get(name):
+            self._again[name] = True
+            return
+        # Wall time on purpose: APScheduler schedules against the real clock.
+        job.modify(next_run_time=datetime.now(UTC))
 
     @property
     def running(self) -> bool:

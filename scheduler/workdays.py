@@ -123,6 +123,45 @@ class WorkingCalendar:
             and d in self._optional
         )
 
+    def is_public_holiday(self, d: date) -> bool:
+        """Tell whether ``d`` is a Danish public holiday (helligdag).
+
+        Only statutory holidays count; customary closures such as 24 December
+        and the municipality's own closing days do not.
+
+        Args:
+            d: A calendar date (a ``datetime`` is treated as its date part).
+
+        Returns:
+            True on a public holiday.
+        """
+        if isinstance(d, datetime):
+            d = d.date()
+        return d in self._public
+
+    def working_days_before(self, d: date, n: int) -> date:
+        """Return the ``n``-th working day strictly before ``d`` (``n`` ≥ 1).
+
+        Args:
+            d: The day counting starts from.
+            n: Number of working days to go back.
+
+        Returns:
+            The resulting working day.
+
+        Raises:
+            ValueError: If ``n`` is less than 1.
+        """
+        if n < 1:
+            raise ValueError(f"n must be at least 1, got {n}")
+        if isinstance(d, datetime):
+            d = d.date()
+        for _ in range(n):
+            d -= timedelta(days=1)
+            while not self.is_working_day(d):
+                d -= timedelta(days=1)
+        return d
+
     def next_working_day(self, d: date) -> date:
         """Return the first working day strictly after ``d``.
 

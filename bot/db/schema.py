@@ -453,3 +453,5 @@ tenant_settings = Table(
 
 import bot.integration.schema  # noqa: E402,F401
 import bot.web.pages.schema  # noqa: E402,F401
+import scheduler.schema  # noqa: E402,F401
+import journal.schema  # noqa: F401, E402

@@ -53,7 +53,17 @@ THREAD = named(
         }
     ),
 )
-REPLY_IN = named("ReplyIn", obj({"body": {"type": "string"}}, ("body",)))
+REPLY_IN = named(
+    "ReplyIn",
+    obj(
+        {
+            "body": {"type": "string"},
+            "sensitive": {"type": "boolean"},
+            "promise_due": {"type": "string", "format": "date"},
+        },
+        ("body",),
+    ),
+)
 
 api.declare(
     Operation(

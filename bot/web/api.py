@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from aiohttp import web
 
 from bot import conversations as conv
@@ -32,14 +34,26 @@ async def read_conversation(request: web.Request) -> web.Response:
 async def post_reply(request: web.Request) -> web.Response:
     """Answer the citizen: the SMS goes through the outbox."""
     user = await staff_user(request)
-    data = await json_object(request, allowed={"body", "sensitive"})
+    data = await json_object(request, allowed={"body", "sensitive", "promise_due"})
     body = data.get("body")
     if not isinstance(body, str):
         raise BadInput("body must be text", code="bad_field")
     sensitive = data.get("sensitive", False)
     if not isinstance(sensitive, bool):
         raise BadInput("sensitive must be true or false", code="bad_field")
+    promise = data.get("promise_due")
+    try:
+        promise_due = date.fromisoformat(promise) if isinstance(promise, str) else None
+    except ValueError:
+        promise_due = None
+    if promise is not None and promise_due is None:
+        raise BadInput("promise_due must be a date (YYYY-MM-DD)", code="bad_date")
     message = await conv.reply(
-        request.app[SERVICES], user, request.match_info["id"], body, sensitive=sensitive
+        request.app[SERVICES],
+        user,
+        request.match_info["id"],
+        body,
+        sensitive=sensitive,
+        promise_due=promise_due,
     )
     return web.json_response(message, status=201)

@@ -193,3 +193,19 @@ async def test_lead_sees_unassigned_queue(stack: Stack) -> None:
     lead = (await (await stack.api("GET", "/api/v1/conversations", who="hanne")).json())["items"]
     assert [(i["case_number"], i["participant_name"]) for i in lead] == [(None, None)]
     assert (await (await stack.api("GET", "/api/v1/conversations")).json())["items"] == []
+
+
+async def test_a_reply_can_carry_a_promise(stack: Stack) -> None:
+    """A reply with promise_due records the promise; a bad date is a 400 and nothing is sent."""
+    from scheduler.schema import reply_promises as promises
+
+    conv = await _open_thread(stack)
+    bad = await stack.api("POST", f"/api/v1/conversations/{conv}/replies",
+                          json={"body": "Svar", "promise_due": "torsdag"})
+    assert bad.status == 400 and (await bad.json())["error"]["code"] == "bad_date"
+    resp = await stack.api("POST", f"/api/v1/conversations/{conv}/replies",
+                           json={"body": "Jeg vender tilbage torsdag", "promise_due": "2025-02-27"})
+    assert resp.status == 201, await resp.text()
+    async with stack.svc.read() as conn:
+        rows = (await conn.execute(select(promises.c.due_on.label("due")))).all()
+    assert [str(r.due) for r in rows] == ["2025-02-27"]

@@ -172,3 +172,30 @@ def test_no_sms_carries_12_characters_of_a_sensitive_message(body: str, lang: st
     for i in range(len(body) - 11):
         piece = body[i : i + 12]
         assert piece not in sms or piece in template + "https://sms.example.dk/b/AbC123"
+
+
+async def test_inbox_first_notifies_only_when_unread(stack: Stack) -> None:
+    """"Secure inbox first": nothing goes out at once; after the wait, a notice only if unread."""
+    from bot.db.schema import metadata
+
+    async with stack.svc.write() as conn:
+        await conn.execute(update(persons).where(persons.c.id == stack.world.persons["anna"])
+                           .values(channel_pref="inbox_first"))
+    conv = await _thread(stack)
+    await stack.drain()
+    before = await stack.sent_to(stack.world.phones["anna"])  # the receipt still goes by SMS
+    for body in ("Første svar", "Andet svar"):
+        await stack.api("POST", f"/api/v1/conversations/{conv}/replies", json={"body": body})
+    await stack.drain()
+    assert await stack.sent_to(stack.world.phones["anna"]) == before
+    async with stack.svc.write() as conn:
+        first = (await conn.execute(select(messages.c.id).where(
+            messages.c.kind == "reply").order_by(messages.c.created_at, messages.c.id))).scalars().all()
+        reads = metadata.tables["web_citizen_reads"]
+        read_id = first[0]
+        await conn.execute(reads.insert().values(
+            message_id=read_id, tenant_id=stack.world.tenant_id, first_read_at=stack.clock.now()))
+    stack.clock.advance(minutes=121)
+    await stack.drain()
+    after = (await stack.sent_to(stack.world.phones["anna"]))[len(before):]
+    assert len(after) == 1 and after[0].startswith("Du har en ny besked fra Københavns Kommune")

@@ -1,0 +1,493 @@
+"""Issue 2: how fast can one worker take in SMS, against what the machine can do at all?
+
+Targets: the whole inbound pipeline (verify the Twilio signature, identify the
+sender by blind index, encrypt, store, route, queue the receipt, journal) on
+one worker reaches at least 25 % of the raw ceiling (a bare aiohttp handler
+doing one asyncpg INSERT), and its p99 stays within 50 ms at half its own
+maximum rate.
+
+The run: a fresh PostgreSQL database, migrated and seeded with one
+municipality whose citizens each have one open case; then, one after another,
+the raw ceiling, ``tovholder serve`` with one worker (closed loop, then an
+open-loop run at half the rate it reached), ``tovholder serve --workers 2``,
+and a diagnostic run of one worker with the outbox relay switched off. Every
+server starts on the seeded state (no messages, outbox or journal), and every
+run ends by checking that each webhook answered 200 added its inbound message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+import random
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import asyncpg
+import phonenumbers
+from aiohttp import web
+
+from bench.common import (
+    ChildServer,
+    CpuMeter,
+    LoadClient,
+    PhaseResult,
+    Prepared,
+    Row,
+    create_database,
+    drop_database,
+    free_port,
+    pg_dsn,
+    python_module,
+    sqlalchemy_url,
+)
+from bot.app import create_app
+from bot.config import Config, TwilioConfig
+from bot.crypto import new_key_text, parse_key
+from bot.db.engine import make_engine, upgrade
+from bot.directory import (
+    add_participant,
+    create_administration,
+    create_case,
+    create_person,
+    create_staff,
+    create_team,
+    create_tenant,
+)
+from bot.web.keys import SERVICES
+from channels.twilio import compute_signature
+
+MUNICIPALITY = "+4533663366"
+PATH = "/webhooks/twilio/sms"
+OUTBOX_INTERVAL = "86400"
+CEILING_SHARE_TARGET = 25.0  # per cent of the raw ceiling, one worker
+HALF_RATE_P99_TARGET = 50.0  # ms
+NOISY_NEIGHBOURS = 0.25  # cores used by other processes above which the figures are suspect
+
+BODIES = (
+    "Hej, jeg kan ikke komme til mødet på torsdag. Kan vi flytte det?",
+    "Tak for beskeden.",
+    "Hvornår hører jeg noget om min ansøgning?",
+    "Min søn er syg i dag, så vi kommer ikke.",
+    "Jeg har sendt lægeerklæringen med posten i går. Har I fået den?",
+    "Ok",
+    "Kan du ringe til mig efter kl. 14? Jeg er på arbejde indtil da.",
+)
+
+
+
+@dataclass(frozen=True)
+class Settings:
+    seconds: float = 10.0
+    requests: int = 5000
+    warmup: int = 300
+    citizens: int = 2000
+    concurrency: int = 32
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ
+        return cls(
+            seconds=float(env.get("TOVHOLDER_BENCH_SECONDS", cls.seconds)),
+            requests=int(env.get("TOVHOLDER_BENCH_REQUESTS", cls.requests)),
+            warmup=int(env.get("TOVHOLDER_BENCH_WARMUP", cls.warmup)),
+            citizens=int(env.get("TOVHOLDER_BENCH_CITIZENS", cls.citizens)),
+            concurrency=int(env.get("TOVHOLDER_BENCH_CONCURRENCY", cls.concurrency)),
+        )
+
+
+@dataclass(frozen=True)
+class Secrets:
+    kek: str
+    index_key: str
+    account_sid: str
+    auth_token: str
+
+    @classmethod
+    def fresh(cls) -> Secrets:
+        return cls(kek=new_key_text(), index_key=new_key_text(),
+                   account_sid="AC" + secrets.token_hex(16), auth_token=secrets.token_hex(16))
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+# -- the world -----------------------------------------------------------------------------------
+
+
+async def migrate_and_seed(db_url: str, keys: Secrets, citizens: int,
+                           rng: random.Random) -> list[str]:
+    """Migrate, then seed one municipality; return the citizens' phone numbers."""
+    engine = make_engine(db_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    config = Config(
+        database_url=db_url,
+        public_base_url="http://127.0.0.1:9",
+        keks=(parse_key(keys.kek, what="kek"),),
+        index_key=parse_key(keys.index_key, what="index"),
+        twilio=TwilioConfig(account_sid=keys.account_sid, auth_token=keys.auth_token,
+                            base_url="http://127.0.0.1:9"),
+        scheduler_enabled=False,
+    ).validate()
+    app = create_app(config)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    phones = _phone_numbers(citizens, rng)
+    try:
+        svc = app[SERVICES]
+        async with svc.write() as c:
+            tenant = await create_tenant(c, svc, slug="bench", name="Benchmark Kommune",
+                                         sms_number=MUNICIPALITY)
+            teams: list[tuple[str, str, list[str]]] = []
+            for admin_name, team_name, reply_days in (("Børn og Familie", "Team Nord", 2),
+                                                      ("Jobcenter", "Team Ydelse", 3)):
+                admin = await create_administration(c, svc, tenant_id=tenant, name=admin_name)
+                team = await create_team(c, svc, tenant_id=tenant, administration_id=admin,
+                                         name=team_name, reply_days=reply_days)
+                owners = [
+                    await create_staff(c, svc, tenant_id=tenant, team_id=team,
+                                       first_name=f"Rådgiver{i}",
+                                       full_name=f"Rådgiver {i} {team_name}")
+                    for i in range(10)
+                ]
+                teams.append((admin, team, owners))
+            for i, phone in enumerate(phones):
+                person = await create_person(c, svc, tenant_id=tenant, name=f"Borger {i}",
+                                             first_name=f"Borger{i}", phone=phone)
+                admin, team, owners = teams[i % len(teams)]
+                case = await create_case(c, svc, tenant_id=tenant, administration_id=admin,
+                                         team_id=team, owner_id=owners[i % len(owners)],
+                                         number=f"2025-{i:06d}")
+                await add_participant(c, svc, tenant_id=tenant, case_id=case, person_id=person,
+                                      role="party")
+    finally:
+        await runner.cleanup()
+    return phones
+
+
+def _phone_numbers(n: int, rng: random.Random) -> list[str]:
+    """``n`` distinct valid Danish mobile numbers."""
+    out: dict[str, None] = {}
+    while len(out) < n:
+        number = f"+45{rng.randrange(20_000_000, 30_000_000)}"
+        if phonenumbers.is_valid_number(phonenumbers.parse(number)):
+            out[number] = None
+    return list(out)
+
+
+class Webhooks:
+    """Signed Twilio inbound webhooks, built ahead of the clock: unique MessageSid each."""
+
+    def __init__(self, keys: Secrets, phones: Sequence[str], rng: random.Random) -> None:
+        self.keys = keys
+        self.phones = phones
+        self.rng = rng
+        self._serial = itertools.count(1)
+
+    def batch(self, base_url: str, n: int) -> list[Prepared]:
+        url = base_url + PATH
+        out = []
+        for _ in range(n):
+            sid = f"SM{next(self._serial):08x}{secrets.token_hex(12)}"
+            params = {
+                "ToCountry": "DK", "ToState": "", "SmsMessageSid": sid, "NumMedia": "0",
+                "ToCity": "", "FromZip": "", "SmsSid": sid, "FromState": "",
+                "SmsStatus": "received", "FromCity": "", "Body": self.rng.choice(BODIES),
+                "FromCountry": "DK", "To": MUNICIPALITY, "ToZip": "", "NumSegments": "1",
+                "MessageSid": sid, "AccountSid": self.keys.account_sid,
+                "From": self.rng.choice(self.phones), "ApiVersion": "2010-04-01",
+            }
+            signature = compute_signature(self.keys.auth_token, url, params)
+            out.append(Prepared(
+                body=urlencode(params).encode(),
+                headers={"Content-Type": "application/x-www-form-urlencoded",
+                         "X-Twilio-Signature": signature},
+            ))
+        return out
+
+
+# -- the phases ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Checked:
+    result: PhaseResult
+    stored: int
+
+    @property
+    def missing(self) -> int:
+        return self.result.accepted - self.stored
+
+
+async def _empty_tables(pg: asyncpg.Connection) -> list[str]:
+    """The tables seeding left empty: what traffic writes to, whatever the schema grows into."""
+    names = [r["tablename"] for r in await pg.fetch(
+        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")]
+    return [n for n in names
+            if not await pg.fetchval(f'SELECT EXISTS (SELECT 1 FROM "{n}")')]
+
+
+async def _reset_inbound(pg: asyncpg.Connection, tables: Sequence[str]) -> None:
+    """Back to the seeded state: empty what traffic wrote, drop senders it created."""
+    await pg.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables))
+    await pg.execute("DELETE FROM persons WHERE origin = 'unknown'")
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What a run can be checked against: rows the traffic leaves behind."""
+
+    stored: int  # inbound messages (or, for the raw ceiling, rows)
+    filed: int = 0  # inbound messages filed on a case
+    queued: int = 0  # outbound messages put in the outbox (receipts)
+
+    @classmethod
+    async def of(cls, pg: asyncpg.Connection, *, raw: bool = False) -> Counts:
+        if raw:
+            return cls(int(await pg.fetchval("SELECT count(*) FROM raw_inbound")))
+        row = await pg.fetchrow(
+            "SELECT count(*) FILTER (WHERE direction = 'in') AS stored, "
+            "count(*) FILTER (WHERE direction = 'in' AND case_id IS NOT NULL) AS filed, "
+            "(SELECT count(*) FROM outbox) AS queued FROM messages")
+        assert row is not None
+        return cls(int(row["stored"]), int(row["filed"]), int(row["queued"]))
+
+    def __sub__(self, other: Counts) -> Counts:
+        return Counts(self.stored - other.stored, self.filed - other.filed,
+                      self.queued - other.queued)
+
+
+class Bench:
+    def __init__(self, s: Settings, keys: Secrets, phones: Sequence[str], db: str,
+                 stack: contextlib.ExitStack, sink: ChildServer, pg: asyncpg.Connection) -> None:
+        self.s = s
+        self.keys = keys
+        self.db = db
+        self.stack = stack
+        self.sink = sink
+        self.sink_url = f"http://127.0.0.1:{sink.port}"
+        self.pg = pg
+        self.hooks = Webhooks(keys, phones, random.Random(7))
+        self.traffic_tables: list[str] = []
+
+    async def reset(self) -> None:
+        """Only while no server runs: TRUNCATE would deadlock with its transactions."""
+        await _reset_inbound(self.pg, self.traffic_tables)
+
+    async def _backends(self) -> list[int]:
+        rows = await self.pg.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1 "
+                                   "AND pid <> pg_backend_pid()", self.db)
+        return [r["pid"] for r in rows]
+
+    def _meter(self, server: ChildServer) -> CpuMeter:
+        assert server.proc is not None and self.sink.proc is not None
+        return CpuMeter([server.proc.pid], [self.sink.proc.pid], self._backends)
+
+    def _serve_env(self, port: int) -> dict[str, str]:
+        return {
+            "TOVHOLDER_DATABASE_URL": sqlalchemy_url(self.db),
+            "TOVHOLDER_HOST": "127.0.0.1",
+            "TOVHOLDER_PORT": str(port),
+            "TOVHOLDER_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+            "TOVHOLDER_KEKS": self.keys.kek,
+            "TOVHOLDER_INDEX_KEY": self.keys.index_key,
+            "TOVHOLDER_TWILIO_ACCOUNT_SID": self.keys.account_sid,
+            "TOVHOLDER_TWILIO_AUTH_TOKEN": self.keys.auth_token,
+            "TOVHOLDER_TWILIO_BASE_URL": self.sink_url,
+            "TOVHOLDER_OUTBOX_INTERVAL": OUTBOX_INTERVAL,
+            "TOVHOLDER_LOG_LEVEL": "WARNING",
+        }
+
+    async def _start(self, server: ChildServer) -> ChildServer:
+        self.stack.callback(server.stop)
+        await server.start()
+        return server
+
+    async def _closed(self, client: LoadClient, pg: asyncpg.Connection, base: str,
+                      server: ChildServer, *, raw: bool = False) -> Checked:
+        s = self.s
+        await client.closed_loop(f"{server.name} warm-up", self.hooks.batch(base, s.warmup),
+                                 concurrency=s.concurrency, duration=s.seconds)
+        requests = self.hooks.batch(base, s.requests)
+        before = await Counts.of(pg, raw=raw)
+        mark = server.log_mark()
+        result = await client.closed_loop(server.name, requests, concurrency=s.concurrency,
+                                          duration=s.seconds, meter=self._meter(server))
+        return await self._check(pg, result, server, mark, before, raw=raw)
+
+    async def _check(self, pg: asyncpg.Connection, result: PhaseResult, server: ChildServer,
+                     mark: int, before: Counts, *, raw: bool = False) -> Checked:
+        # Every answer is in, so everything the server committed for this run is visible.
+        made = await Counts.of(pg, raw=raw) - before
+        stored = made.stored
+        extra = "" if raw else (f"; {made.filed} filed on a case, {made.queued} receipts "
+                                "queued in the outbox")
+        checked = Checked(result, stored)
+        say(f"  {result.summary()}")
+        say(f"    stored {stored} of {result.accepted} accepted"
+            f"{'' if checked.missing == 0 else f' — {checked.missing} MISSING'}{extra}")
+        say(f"    server log: {server.log_summary(mark)}")
+        if result.errors and (error := server.first_error(mark)):
+            say("    the first error it logged:")
+            say("\n".join(f"      | {line}" for line in error.splitlines()))
+        return checked
+
+    async def raw_ceiling(self, pg: asyncpg.Connection) -> Checked:
+        port = free_port()
+        server = await self._start(ChildServer(
+            "raw ceiling", python_module("bench.raw_server"),
+            {"BENCH_RAW_DSN": pg_dsn(self.db), "BENCH_RAW_PORT": str(port)}, port))
+        base = f"http://127.0.0.1:{port}"
+        try:
+            async with LoadClient(base + PATH, connections=self.s.concurrency) as client:
+                return await self._closed(client, pg, base, server, raw=True)
+        finally:
+            server.stop()
+
+    async def pipeline(self, pg: asyncpg.Connection, *, workers: int, half_rate: bool,
+                       relay_off: bool = False) -> tuple[Checked, Checked | None]:
+        port = free_port()
+        if relay_off:
+            argv = python_module("bench.serve_relay_off")
+            name = "pipeline 1 worker, relay off"
+        else:
+            argv = python_module("bot.cli", "serve", "--workers", str(workers))
+            name = f"pipeline {workers} worker{'s' if workers > 1 else ''}"
+        await self.reset()
+        server = await self._start(ChildServer(name, argv, self._serve_env(port), port,
+                                               listeners=workers))
+        base = f"http://127.0.0.1:{port}"
+        try:
+            async with LoadClient(base + PATH, connections=self.s.concurrency) as client:
+                closed = await self._closed(client, pg, base, server)
+                if not half_rate or closed.result.rate <= 0:
+                    return closed, None
+                rate = closed.result.rate / 2
+                await asyncio.sleep(1)  # let the relay finish the receipts of the last run
+                count = int(rate * self.s.seconds) + 1
+                requests = self.hooks.batch(base, count)
+                before = await Counts.of(pg)
+                mark = server.log_mark()
+                result = await client.open_loop(f"{name} at half rate", requests, rate=rate,
+                                                duration=self.s.seconds, meter=self._meter(server))
+                half = await self._check(pg, result, server, mark, before)
+                return closed, half
+        finally:
+            server.stop()
+
+
+# -- the run -------------------------------------------------------------------------------------
+
+
+def _share(part: float, whole: float) -> float | None:
+    return 100 * part / whole if whole > 0 else None
+
+
+def _per_message_ms(result: PhaseResult, who: str) -> float | None:
+    if result.cpu is None or not result.accepted:
+        return None
+    return 1000 * float(getattr(result.cpu, who)) / result.accepted
+
+
+async def _run(s: Settings, stack: contextlib.ExitStack) -> list[Row]:
+    keys = Secrets.fresh()
+    db = await create_database("tovholder_bench")
+    stack.callback(drop_database, db)
+    say(f"inbound: database {db}; seeding {s.citizens} citizens, one open case each …")
+    phones = await migrate_and_seed(sqlalchemy_url(db), keys, s.citizens, random.Random(1))
+    pg = await asyncpg.connect(pg_dsn(db))
+    try:
+        await pg.execute("ANALYZE")
+        sink_port = free_port()
+        sink = ChildServer("twilio-sink", python_module("bench.twilio_sink"),
+                           {"BENCH_SINK_PORT": str(sink_port)}, sink_port)
+        stack.callback(sink.stop)
+        await sink.start()
+        bench = Bench(s, keys, phones, db, stack, sink, pg)
+        bench.traffic_tables = await _empty_tables(pg)
+        say(f"inbound: each server starts on the seeded state ({len(bench.traffic_tables)} tables "
+            f"seeding left empty are emptied: {', '.join(bench.traffic_tables)}); its runs are "
+            "checked by the rows they added")
+        say(f"inbound: closed loop at concurrency {s.concurrency}, each run at most "
+            f"{s.requests} requests or {s.seconds:.0f} s after {s.warmup} warm-up requests; "
+            f"open loop at half rate for {s.seconds:.0f} s")
+        say(f"inbound: TOVHOLDER_OUTBOX_INTERVAL={OUTBOX_INTERVAL} s, but receive_sms() wakes the "
+            "relay after every commit, so in `tovholder serve` the relay still runs under load "
+            "(receipts go to a local Twilio stand-in); the 'relay off' run shows what it costs")
+        say("inbound: load generator = asyncio client in this process, on the same machine as "
+            "the server and PostgreSQL")
+        raw = await bench.raw_ceiling(pg)
+        one, half = await bench.pipeline(pg, workers=1, half_rate=True)
+        two, _ = await bench.pipeline(pg, workers=2, half_rate=False)
+        quiet, _ = await bench.pipeline(pg, workers=1, half_rate=False, relay_off=True)
+    finally:
+        await pg.close()
+
+    ceiling = raw.result.rate
+    runs = [raw, one, two, quiet] + ([half] if half else [])
+    busiest = max((r.result.cpu.others / r.result.elapsed for r in runs
+                   if r.result.cpu and r.result.elapsed > 0), default=0.0)
+    if busiest > NOISY_NEIGHBOURS:
+        say(f"inbound: WARNING: processes outside this benchmark used up to {busiest:.2f} cores "
+            "during the measured runs; rates and latencies are lower/higher than this machine "
+            "gives when quiet. Server CPU per message depends less on that.")
+    rows = [
+        Row("raw ceiling: aiohttp + 1 asyncpg INSERT, 1 process", ceiling, "", "msg/s"),
+        Row("raw ceiling p50", raw.result.p(50), "", "ms"),
+        Row("raw ceiling p99", raw.result.p(99), "", "ms"),
+        Row("pipeline, 1 worker", one.result.rate, "", "msg/s"),
+        Row("pipeline, 1 worker, share of raw ceiling", _share(one.result.rate, ceiling),
+            f"≥ {CEILING_SHARE_TARGET:g}", "%"),
+        Row("pipeline, 1 worker p50", one.result.p(50), "", "ms"),
+        Row("pipeline, 1 worker p99", one.result.p(99), "", "ms"),
+    ]
+    if half is not None:
+        rows.append(Row(f"pipeline, 1 worker p99 at half its max rate "
+                        f"({half.result.offered_rate:.0f}/s offered, open loop)",
+                        half.result.p(99), f"≤ {HALF_RATE_P99_TARGET:g}", "ms"))
+        rows.append(Row("pipeline, 1 worker p50 at half its max rate", half.result.p(50), "", "ms"))
+    rows += [
+        Row("pipeline, 1 worker: answers other than 200", one.result.errors
+            + (half.result.errors if half else 0), "= 0", ""),
+        Row("pipeline, 2 workers", two.result.rate, "", "msg/s"),
+        Row("pipeline, 2 workers, share of raw ceiling", _share(two.result.rate, ceiling), "", "%"),
+        Row("pipeline, 2 workers p50", two.result.p(50), "", "ms"),
+        Row("pipeline, 2 workers p99", two.result.p(99), "", "ms"),
+        Row("pipeline, 2 workers: answers other than 200", two.result.errors, "= 0", ""),
+        Row("diagnostic: pipeline, 1 worker, relay off", quiet.result.rate, "", "msg/s"),
+        Row("diagnostic: relay off, share of raw ceiling", _share(quiet.result.rate, ceiling),
+            "", "%"),
+        Row("diagnostic: relay off p50", quiet.result.p(50), "", "ms"),
+        Row("diagnostic: relay off p99", quiet.result.p(99), "", "ms"),
+        Row("accepted webhooks not stored (every run)", sum(r.missing for r in runs), "= 0", ""),
+        Row("diagnostic: raw ceiling, server CPU per request", raw.result.server_cpu_ms(), "",
+            "ms"),
+        Row("diagnostic: pipeline 1 worker, server CPU per message", one.result.server_cpu_ms(),
+            "", "ms"),
+        Row("diagnostic: relay off, server CPU per message", quiet.result.server_cpu_ms(), "",
+            "ms"),
+        Row("diagnostic: pipeline 1 worker, PostgreSQL CPU per message",
+            _per_message_ms(one.result, "postgres"), "", "ms"),
+        Row("diagnostic: 1 worker's share of the ceiling by server CPU cost",
+            _share(raw.result.server_cpu_ms() or 0, one.result.server_cpu_ms() or 0), "", "%"),
+        Row("diagnostic: CPU of other processes during 1-worker run (shared machine)",
+            (one.result.cpu.others / one.result.elapsed) if one.result.cpu else None, "", "cores"),
+    ]
+    return rows
+
+
+def run() -> list[Row]:
+    """Run the inbound benchmark.
+
+    Subprocesses are stopped and the database dropped however it ends (error, Ctrl-C, SIGTERM).
+    """
+    with contextlib.ExitStack() as stack:
+        return asyncio.run(_run(Settings.from_env(), stack))

@@ -1,0 +1,207 @@
+"""PDF documents: one journal entry for the case system, and the citizen's own copy.
+
+fpdf2 renders them. A Unicode TrueType font is embedded when one is found
+(``TOVHOLDER_JOURNAL_PDF_FONT``, else DejaVu Sans from the usual system
+places), so Danish, Ukrainian and other scripts print as written. Without
+one, the PDF core font is used and characters outside Latin-1 become "?"
+(logged once), because a missing font must not stop the case file.
+
+A document's creation date is the entry's own time, so rendering the same
+entry twice gives the same bytes and the same checksum.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from bot.clock import COPENHAGEN
+
+log = logging.getLogger(__name__)
+
+FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    "/usr/local/share/fonts/DejaVuSans.ttf",
+)
+
+
+@functools.lru_cache(maxsize=8)
+def find_font(configured: Path | None) -> tuple[Path, Path] | None:
+    """The (regular, bold) TrueType files to embed, or None for the core font."""
+    candidates = [configured] if configured is not None else [Path(p) for p in FONT_CANDIDATES]
+    for regular in candidates:
+        if regular.is_file():
+            bold = regular.with_name(regular.stem + "-Bold" + regular.suffix)
+            return regular, bold if bold.is_file() else regular
+    if configured is not None:
+        log.warning("PDF font %s not found; using the core font", configured)
+    else:
+        log.warning("no Unicode font found for PDFs; characters outside Latin-1 print as '?'")
+    return None
+
+
+def local_time(when: datetime) -> str:
+    """A time as Danes read it: ``21.02.2025 kl. 10:00``."""
+    return when.astimezone(COPENHAGEN).strftime("%d.%m.%Y kl. %H:%M")
+
+
+class _Doc:
+    """A4, one column: headings, label/value lines and flowing text."""
+
+    def __init__(self, *, title: str, created: datetime, font: Path | None) -> None:
+        pdf = FPDF(format="A4")
+        pdf.set_creation_date(created)
+        pdf.set_producer("Tovholder")
+        pdf.set_title(title)
+        pdf.set_lang("da")
+        pdf.set_margins(20, 20, 20)
+        pdf.set_auto_page_break(True, margin=20)
+        found = find_font(font)
+        if found is not None:
+            pdf.add_font("body", "", str(found[0]))
+            pdf.add_font("body", "B", str(found[1]))
+            self.family = "body"
+            self.unicode = True
+        else:
+            self.family = "helvetica"
+            self.unicode = False
+        pdf.add_page()
+        self.pdf = pdf
+
+    def _t(self, text: str) -> str:
+        return text if self.unicode else text.encode("latin-1", "replace").decode("latin-1")
+
+    def heading(self, text: str, size: float = 15) -> None:
+        self.pdf.set_font(self.family, "B", size)
+        self.pdf.multi_cell(0, size * 0.55, self._t(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.pdf.ln(2)
+
+    def field(self, label: str, value: str) -> None:
+        pdf = self.pdf
+        pdf.set_font(self.family, "B", 10)
+        pdf.cell(38, 6, self._t(label))
+        pdf.set_font(self.family, "", 10)
+        pdf.multi_cell(0, 6, self._t(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def text(self, body: str, size: float = 11) -> None:
+        self.pdf.set_font(self.family, "", size)
+        self.pdf.multi_cell(0, size * 0.5, self._t(body), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def gap(self, mm: float = 4) -> None:
+        self.pdf.ln(mm)
+
+    def small(self, body: str) -> None:
+        self.pdf.set_font(self.family, "", 7.5)
+        self.pdf.multi_cell(0, 3.6, self._t(body), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def bytes(self) -> bytes:
+        return bytes(self.pdf.output())
+
+
+DIRECTIONS = {"in": "Indgående", "out": "Udgående", "internal": "Intern"}
+
+
+def entry_pdf(
+    *,
+    municipality: str,
+    case_number: str,
+    created_at: datetime,
+    kind: str,
+    direction: str,
+    channel: str,
+    subject: str,
+    actor: str,
+    parties: Sequence[tuple[str, str]],
+    content: str | None,
+    entry_id: str,
+    chain: str,
+    seq: int,
+    entry_hash: str,
+    font: Path | None = None,
+) -> bytes:
+    """Journalnotat: one entry as the case system files it.
+
+    Args:
+        parties: (role, name) of each party to the case.
+        content: the decrypted text, if the entry has any.
+    """
+    doc = _Doc(title=f"Journalnotat {case_number} #{seq}", created=created_at, font=font)
+    doc.heading("Journalnotat")
+    doc.field("Myndighed", municipality)
+    doc.field("Sagsnummer", case_number)
+    doc.field("Tidspunkt", local_time(created_at))
+    doc.field("Emne", subject)
+    doc.field("Type", kind)
+    doc.field("Retning", f"{DIRECTIONS.get(direction, direction)} ({channel})")
+    doc.field("Afsender / udført af", actor)
+    doc.field("Parter", "; ".join(f"{name} ({role})" for role, name in parties) or "-")
+    doc.gap()
+    doc.text(content if content is not None else "(Ingen tekst: hændelsen er beskrevet i emnet.)")
+    doc.gap(8)
+    doc.small(
+        f"Journalpost {entry_id}, kæde {chain}, nr. {seq}. "
+        f"SHA-256 i Tovholders hash-kæde: {entry_hash}."
+    )
+    return doc.bytes()
+
+
+def access_copy_pdf(
+    *,
+    municipality: str,
+    person_name: str,
+    generated_at: datetime,
+    cases: Iterable[tuple[str, str]],
+    messages: Iterable[dict[str, str]],
+    lookups: Iterable[dict[str, str]],
+    font: Path | None = None,
+) -> bytes:
+    """Aktindsigt: the citizen's messages and the staff look-ups of them.
+
+    Args:
+        cases: (case number, role) for each case the person is party to.
+        messages: dicts with ``at``, ``direction``, ``case_number``, ``text``.
+        lookups: dicts with ``at``, ``action``, ``purpose``, ``case_number``, ``count``.
+    """
+    doc = _Doc(title="Indsigt i egne oplysninger", created=generated_at, font=font)
+    doc.heading("Indsigt i egne oplysninger")
+    doc.text(
+        "Kopi af dine oplysninger efter databeskyttelsesforordningens artikel 15 "
+        "(aktindsigt i egne oplysninger): dine beskeder og hvornår og hvorfor "
+        "medarbejdere har slået dem op."
+    )
+    doc.gap()
+    doc.field("Myndighed", municipality)
+    doc.field("Navn", person_name)
+    doc.field("Udskrevet", local_time(generated_at))
+    doc.field("Sager", "; ".join(f"{n} ({r})" for n, r in cases) or "-")
+    doc.gap()
+    doc.heading("Dine beskeder", 12)
+    shown = False
+    for m in messages:
+        shown = True
+        doc.field(m["at"], f"{m['direction']}, sag {m['case_number']}")
+        doc.text(m["text"], 10)
+        doc.gap(2)
+    if not shown:
+        doc.text("Ingen beskeder.", 10)
+    doc.gap()
+    doc.heading("Opslag foretaget af medarbejdere", 12)
+    shown = False
+    for look in lookups:
+        shown = True
+        doc.field(
+            look["at"],
+            f"{look['action']}: {look['purpose']}, sag {look['case_number']} "
+            f"({look['count']} besked(er))",
+        )
+    if not shown:
+        doc.text("Ingen opslag.", 10)
+    return doc.bytes()

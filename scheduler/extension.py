@@ -1,0 +1,49 @@
+"""Track-and-trace plugs into the app: API routes, inbound hooks and ticker jobs.
+
+Settings (environment, read through ``Config.extra``):
+
+- ``TOVHOLDER_REMINDER_INTERVAL``: seconds between reminder ticks (default 5);
+- ``TOVHOLDER_NUDGE_SWEEP_INTERVAL``: seconds between sweeps that give new
+  open cases their follow-up row (default 300).
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.config import ConfigError
+from bot.services import Services
+from scheduler.hooks import appointment_hook, status_hook
+from scheduler.runner import ensure_nudges, run_due
+from scheduler.ticker import Ticker
+from scheduler.web import routes
+
+
+def install(app: web.Application) -> None:
+    app.router.add_routes(routes)
+
+
+def _seconds(svc: Services, name: str, default: float) -> float:
+    raw = svc.config.extra.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number of seconds") from exc
+    if not 0.1 <= value <= 3600:
+        raise ConfigError(f"{name} must be between 0.1 and 3600 seconds")
+    return value
+
+
+def start(app: web.Application, svc: Services, ticker: Ticker) -> None:
+    svc.inbound_hooks.append(status_hook)
+    svc.inbound_hooks.append(appointment_hook)
+    ticker.every(
+        "reminders", _seconds(svc, "TOVHOLDER_REMINDER_INTERVAL", 5.0), lambda: run_due(svc)
+    )
+    ticker.every(
+        "nudge_sweep",
+        _seconds(svc, "TOVHOLDER_NUDGE_SWEEP_INTERVAL", 300.0),
+        lambda: ensure_nudges(svc),
+    )

@@ -1,0 +1,129 @@
+"""Inbound hooks: the citizen texts STATUS, or answers an appointment reminder.
+
+- ``STATUS``: the current step and the next expected date; nothing else, so
+  nothing sensitive travels. Nobody needs to answer. (A case without a
+  timeline falls through: a caseworker answers.)
+- ``OK``: confirms the next appointment. Nobody needs to answer.
+- ``FLYT`` / ``AFLYS``: asks to move or cancel the next appointment. That
+  becomes a task for the caseworker and the message stays awaiting a reply.
+
+A word that does not fit (no appointment coming up, say) falls through to the
+ordinary flow: receipt and a caseworker's answer.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select, update
+
+from bot.db.schema import cases, messages
+from bot.hooks import FiledSms, HookOutcome
+from scheduler.appointments import next_for
+from scheduler.milestones import status_text
+from scheduler.schema import appointments
+from scheduler.store import add_task, local_date, note
+from scheduler.templates import long_date, say
+from scheduler.workdays import format_time
+
+_WORD = re.compile(r"^\s*([A-Za-zÆØÅæøå]+)\s*[.!]*\s*$")
+
+
+def keyword(body: str) -> str | None:
+    """The single word an SMS consists of, upper-cased (None for anything longer)."""
+    match = _WORD.match(body)
+    return match.group(1).upper() if match else None
+
+
+async def status_hook(filed: FiledSms) -> HookOutcome | None:
+    """ "STATUS": where the case is and what is expected next."""
+    if keyword(filed.body) != "STATUS":
+        return None
+    case = (
+        await filed.conn.execute(
+            select(cases.c.id, cases.c.case_type).where(cases.c.id == filed.case_id)
+        )
+    ).one()
+    answer = await status_text(filed.conn, case, filed.language)
+    if answer is None:
+        return None  # no timeline yet: the ordinary receipt, and a caseworker answers
+    return HookOutcome(reply=answer, awaiting_reply=False)
+
+
+async def appointment_hook(filed: FiledSms) -> HookOutcome | None:
+    """ "OK" confirms the next appointment; "FLYT" / "AFLYS" ask to move or cancel it."""
+    word = keyword(filed.body)
+    if word not in ("OK", "FLYT", "AFLYS"):
+        return None
+    conn = filed.conn
+    appt = await next_for(conn, case_id=filed.case_id, person_id=filed.person_id, now=filed.now)
+    if appt is None:
+        return None
+    lang = filed.language
+    when_da = f"{long_date(local_date(appt.starts_at), 'da')} kl. {format_time(appt.starts_at)}"
+    if word == "OK":
+        await conn.execute(
+            update(appointments)
+            .where(appointments.c.id == appt.id)
+            .values(confirmed_at=filed.now, updated_at=filed.now)
+        )
+        await note(
+            conn,
+            tenant_id=filed.tenant_id,
+            case_id=filed.case_id,
+            kind="appointment_confirmed",
+            subject=f"Borgeren har bekræftet mødet {when_da}",
+            at=filed.now,
+            actor="citizen",
+            channel="sms",
+            message_id=filed.message_id,
+        )
+        return HookOutcome(
+            reply=say(
+                lang,
+                "confirmed",
+                date=long_date(local_date(appt.starts_at), lang),
+                time=format_time(appt.starts_at),
+            ),
+            awaiting_reply=False,
+        )
+    move = word == "FLYT"
+    await conn.execute(
+        update(appointments)
+        .where(appointments.c.id == appt.id)
+        .values(citizen_request="move" if move else "cancel", updated_at=filed.now)
+    )
+    owner = (
+        await conn.execute(select(cases.c.owner_id).where(cases.c.id == filed.case_id))
+    ).scalar_one()
+    what = "flytte" if move else "aflyse"
+    await add_task(
+        conn,
+        tenant_id=filed.tenant_id,
+        case_id=filed.case_id,
+        staff_id=owner,
+        kind="appointment_move" if move else "appointment_cancel",
+        ref_id=appt.id,
+        message_id=filed.message_id,
+        title=f"Borgeren vil gerne {what} mødet {when_da}",
+        at=filed.now,
+    )
+    await note(
+        conn,
+        tenant_id=filed.tenant_id,
+        case_id=filed.case_id,
+        kind="appointment_change_asked",
+        subject=f"Borgeren beder om at {what} mødet {when_da}",
+        at=filed.now,
+        actor="citizen",
+        channel="sms",
+        message_id=filed.message_id,
+    )
+    reply_by = (
+        await conn.execute(select(messages.c.reply_by).where(messages.c.id == filed.message_id))
+    ).scalar_one_or_none()
+    answer_by = local_date(reply_by) if reply_by else local_date(filed.now)
+    return HookOutcome(
+        reply=say(lang, "move_asked" if move else "cancel_asked", date=long_date(answer_by, lang)),
+        awaiting_reply=True,
+    )

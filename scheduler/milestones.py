@@ -1,0 +1,342 @@
+"""Milepæle: a case's timeline, step by step, like parcel tracking.
+
+The case system starts a timeline from the case type's template and moves it
+through the API; each move is journalised and can tell the entitled
+participants, in one short sentence, where their case is and what comes next.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.conversations import StaffUser
+from bot.errors import BadInput, Conflict, NotFound
+from bot.ids import new_id
+from bot.outbound import queue_sms
+from bot.services import Services
+from scheduler import settings as quiet_store
+from scheduler.quiet import allowed_send_time
+from scheduler.schema import milestones, reminders
+from scheduler.store import (
+    case_for,
+    case_key,
+    conversation_for,
+    entitled_people,
+    local_date,
+    note,
+    require_open,
+)
+from scheduler.templates import CaseTypePolicy, long_date, policy_for, reached, say, title
+
+log = logging.getLogger(__name__)
+
+MAX_REASON = 500
+
+
+def _policy(case_type: str) -> CaseTypePolicy:
+    policy = policy_for(case_type)
+    if policy is None:
+        raise BadInput(f"Unknown case type: {case_type}", code="unknown_case_type")
+    return policy
+
+
+async def _steps(conn: AsyncConnection, case_id: str) -> list[Any]:
+    return list(
+        await conn.execute(
+            select(milestones)
+            .where(milestones.c.case_id == case_id)
+            .order_by(milestones.c.position)
+        )
+    )
+
+
+def _as_json(case: Any, rows: list[Any]) -> dict[str, Any]:
+    policy = policy_for(case.case_type)
+    items = []
+    for r in rows:
+        tpl = policy.step(r.step) if policy else None
+        items.append(
+            {
+                "step": r.step,
+                "title": title(tpl, "da") if tpl else r.step,
+                "status": r.status,
+                "expected_on": r.expected_on.isoformat() if r.expected_on else None,
+                "started_at": r.started_at.isoformat() if r.started_at else None,
+                "completed_at": r.completed_at.isoformat() if r.completed_at else None,
+            }
+        )
+    current = next((r.step for r in rows if r.status == "current"), None)
+    return {"case_id": case.id, "case_type": case.case_type, "current": current, "steps": items}
+
+
+async def ensure_nudge(conn: AsyncConnection, *, case: Any, now: datetime) -> None:
+    """Make sure the case has its one recurring "no news for a while" row."""
+    if policy_for(case.case_type) is None:
+        return
+    key = f"nudge:{case.id}"
+    exists = (
+        await conn.execute(select(reminders.c.id).where(reminders.c.dedupe_key == key))
+    ).first()
+    if exists is None:
+        await conn.execute(
+            reminders.insert().values(
+                id=new_id(),
+                tenant_id=case.tenant_id,
+                case_id=case.id,
+                kind="nudge",
+                ref_id=case.id,
+                staff_id=case.owner_id,
+                nominal_at=now,
+                due_at=now,
+                state="pending",
+                attempts=0,
+                dedupe_key=key,
+                created_at=now,
+            )
+        )
+
+
+async def start_timeline(
+    svc: Services,
+    user: StaffUser,
+    case_id: str,
+    *,
+    case_type: str | None = None,
+    start: date | None = None,
+    expected: dict[str, date] | None = None,
+) -> dict[str, Any]:
+    """Start a case's timeline from its case type's template.
+
+    Raises:
+        NotFound: no such case for this user.
+        BadInput: unknown case type or step, a type that is not the case's,
+            an expected date before the start.
+        Conflict: the case already has a timeline, or is closed.
+    """
+    now = svc.clock.now()
+    async with svc.write() as conn:
+        case = await case_for(conn, user, case_id)
+        require_open(case)
+        wanted = case_type or case.case_type
+        policy = _policy(wanted)
+        if wanted != case.case_type:
+            raise BadInput(
+                f"The case is of type {case.case_type}, not {wanted}", code="case_type_mismatch"
+            )
+        if await _steps(conn, case_id):
+            raise Conflict("The case already has a timeline", code="timeline_exists")
+        first = start or local_date(now)
+        overrides = dict(expected or {})
+        for key, when in overrides.items():
+            if policy.step(key) is None:
+                raise BadInput(f"Unknown step: {key}", code="unknown_step")
+            if when < first:
+                raise BadInput(f"{key} is expected before the timeline starts", code="bad_date")
+        for position, step in enumerate(policy.steps):
+            when = overrides.get(step.key) or svc.calendar.add_working_days(
+                first, step.expected_after
+            )
+            await conn.execute(
+                milestones.insert().values(
+                    id=new_id(),
+                    tenant_id=case.tenant_id,
+                    case_id=case_id,
+                    position=position,
+                    step=step.key,
+                    expected_on=when,
+                    status="current" if position == 0 else "pending",
+                    started_at=now if position == 0 else None,
+                    updated_at=now,
+                    created_at=now,
+                )
+            )
+        await note(
+            conn,
+            tenant_id=case.tenant_id,
+            case_id=case_id,
+            kind="milestones_started",
+            subject=f"Tidsplan startet ({policy.key}): {title(policy.steps[0], 'da')}",
+            actor=f"staff:{user.id}",
+            at=now,
+        )
+        await ensure_nudge(conn, case=case, now=now)
+        return _as_json(case, await _steps(conn, case_id))
+
+
+async def get_timeline(svc: Services, user: StaffUser, case_id: str) -> dict[str, Any]:
+    """The case's timeline (404 when it has none)."""
+    async with svc.read() as conn:
+        case = await case_for(conn, user, case_id)
+        rows = await _steps(conn, case_id)
+    if not rows:
+        raise NotFound("The case has no timeline", code="timeline_not_found")
+    return _as_json(case, rows)
+
+
+def update_text(policy: CaseTypePolicy, rows: list[Any], target: str, language: str) -> str:
+    """ "Din sag er nu sendt til visitation. Næste skridt: … Forventet svar: …" """
+    tpl = policy.step(target)
+    assert tpl is not None
+    parts = [reached(tpl, language)]
+    keys = [r.step for r in rows]
+    idx = keys.index(target)
+    if idx + 1 < len(rows):
+        nxt = rows[idx + 1]
+        nxt_tpl = policy.step(nxt.step)
+        if nxt_tpl is not None:
+            parts.append(say(language, "next", step=title(nxt_tpl, language)))
+        if nxt.expected_on is not None:
+            parts.append(say(language, "expected", date=long_date(nxt.expected_on, language)))
+    return " ".join(parts)
+
+
+async def move_step(
+    svc: Services,
+    user: StaffUser,
+    case_id: str,
+    *,
+    step: str,
+    reason: str | None = None,
+    next_expected_on: date | None = None,
+    notify: bool = True,
+) -> dict[str, Any]:
+    """Move the timeline to ``step``; journalise it and (by default) tell the participants.
+
+    Moving backwards needs a reason (journalised, sealed under the case key).
+
+    Raises:
+        NotFound: no such case, or it has no timeline.
+        BadInput: unknown step, the step is already current, a backward move
+            without a reason, an expected date in the past.
+        Conflict: the case is closed.
+    """
+    if reason is not None:
+        reason = reason.strip() or None
+    if reason is not None and len(reason) > MAX_REASON:
+        raise BadInput(f"reason is longer than {MAX_REASON} characters", code="bad_field")
+    now = svc.clock.now()
+    async with svc.write() as conn:
+        case = await case_for(conn, user, case_id)
+        require_open(case)
+        policy = _policy(case.case_type)
+        rows = await _steps(conn, case_id)
+        if not rows:
+            raise NotFound("The case has no timeline", code="timeline_not_found")
+        target = next((r for r in rows if r.step == step), None)
+        if target is None:
+            raise BadInput(f"Unknown step: {step}", code="unknown_step")
+        current = next((r for r in rows if r.status == "current"), rows[0])
+        if target.position == current.position and current.status == "current":
+            raise BadInput("The case is already at that step", code="same_step")
+        backwards = target.position < current.position
+        if backwards and reason is None:
+            raise BadInput("Moving a step backwards needs a reason", code="reason_required")
+        if next_expected_on is not None:
+            if next_expected_on < local_date(now):
+                raise BadInput("next_expected_on is in the past", code="bad_date")
+            if target.position + 1 >= len(rows):
+                raise BadInput("There is no next step", code="no_next_step")
+        for r in rows:
+            if r.position < target.position:
+                values: dict[str, Any] = {"status": "done"}
+                if r.completed_at is None:
+                    values["completed_at"] = now
+            elif r.position == target.position:
+                values = {"status": "current", "started_at": now, "completed_at": None}
+            else:
+                values = {"status": "pending", "completed_at": None}
+                if r.position == target.position + 1 and next_expected_on is not None:
+                    values["expected_on"] = next_expected_on
+            await conn.execute(
+                update(milestones).where(milestones.c.id == r.id).values(updated_at=now, **values)
+            )
+        key = case_key(svc, case.id, case.dek)
+        tpl = policy.step(step)
+        assert tpl is not None
+        direction = " (tilbage)" if backwards else ""
+        await note(
+            conn,
+            tenant_id=case.tenant_id,
+            case_id=case_id,
+            kind="milestone_moved",
+            subject=f"Milepæl{direction}: {title(tpl, 'da')}",
+            actor=f"staff:{user.id}",
+            at=now,
+            content=f"Begrundelse: {reason}" if reason else None,
+            key=key,
+        )
+        rows = await _steps(conn, case_id)
+        if notify:
+            people = await entitled_people(conn, case_id)
+            stored = await quiet_store.settings_map(
+                conn, [case.tenant_id], [p.person_id for p in people]
+            )
+            for person in people:
+                conv_id = await conversation_for(
+                    conn,
+                    tenant_id=case.tenant_id,
+                    case_id=case_id,
+                    person_id=person.person_id,
+                    at=now,
+                )
+                quiet = quiet_store.pick(stored, case.tenant_id, person.person_id)
+                await queue_sms(
+                    conn,
+                    tenant_id=case.tenant_id,
+                    conversation_id=conv_id,
+                    case_id=case_id,
+                    person_id=person.person_id,
+                    kind="update",
+                    body=update_text(policy, rows, step, person.language),
+                    key=key,
+                    at=now,
+                    author_id=user.id,
+                    not_before=allowed_send_time(now, quiet, svc.calendar),
+                    subject=f"Opdatering til borger: {title(tpl, 'da')}",
+                )
+        result = _as_json(case, rows)
+    svc.wake_relay()
+    return result
+
+
+async def status_text(conn: AsyncConnection, case: Any, language: str) -> str | None:
+    """What "STATUS" answers: the current step and the next expected date, nothing more.
+
+    None when the case has no timeline: then a caseworker answers instead.
+    """
+    rows = await _steps(conn, case.id)
+    policy = policy_for(case.case_type)
+    current = next((r for r in rows if r.status == "current"), None)
+    if policy is None or current is None:
+        return None
+    tpl = policy.step(current.step)
+    parts = [say(language, "status", step=title(tpl, language) if tpl else current.step)]
+    later = [r for r in rows if r.position > current.position]
+    if later:
+        nxt = later[0]
+        nxt_tpl = policy.step(nxt.step)
+        if nxt_tpl is not None:
+            parts.append(say(language, "next", step=title(nxt_tpl, language)))
+        if nxt.expected_on is not None:
+            parts.append(say(language, "expected", date=long_date(nxt.expected_on, language)))
+    return " ".join(parts)
+
+
+def next_expected(rows: list[Any]) -> tuple[str | None, date | None]:
+    """The next step's key and expected date after the current one (for nudges)."""
+    current = next((r for r in rows if r.status == "current"), None)
+    if current is None:
+        return None, None
+    later = [r for r in rows if r.position > current.position]
+    if not later:
+        return None, None
+    return later[0].step, later[0].expected_on
+
+
+async def steps_of(conn: AsyncConnection, case_id: str) -> list[Any]:
+    return await _steps(conn, case_id)

@@ -1,0 +1,142 @@
+"""Send later: a caseworker's SMS queued now, handed to the gateway at a chosen time.
+
+The message goes through bot.outbound.queue_sms with ``not_before`` (moved
+out of the recipient's quiet hours), so it is stored, journalised and in the
+outbox at once; withdrawing it before its time stops it for good.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.conversations import StaffUser
+from bot.db.schema import cases, conversations, messages, outbox
+from bot.errors import BadInput, Conflict, NotFound
+from bot.outbound import queue_sms, withdraw_sms
+from bot.services import Services
+from scheduler import settings as quiet_store
+from scheduler.quiet import allowed_send_time
+from scheduler.store import case_key, case_visible, require_open
+
+MAX_AHEAD = timedelta(days=366)
+
+
+async def _thread(conn: AsyncConnection, user: StaffUser, conv_id: str) -> Any:
+    row = (
+        await conn.execute(
+            select(
+                conversations.c.id,
+                conversations.c.person_id,
+                cases.c.id.label("case_id"),
+                cases.c.tenant_id,
+                cases.c.status,
+                cases.c.dek,
+            )
+            .join(cases, cases.c.id == conversations.c.case_id)
+            .where(conversations.c.id == conv_id, case_visible(user))
+        )
+    ).first()
+    if row is None:
+        raise NotFound("No such conversation", code="conversation_not_found")
+    return row
+
+
+async def schedule_sms(
+    svc: Services, user: StaffUser, conv_id: str, *, body: str, send_at: datetime
+) -> dict[str, Any]:
+    """Queue an SMS to go out at ``send_at`` (or the first allowed time after quiet hours).
+
+    Raises:
+        NotFound: no such thread on a case this user works on.
+        BadInput: an empty or over-long body, ``send_at`` in the past or more
+            than a year ahead.
+        CaseClosed: the case is closed.
+    """
+    body = body.strip()
+    if not body:
+        raise BadInput("The message is empty", code="empty_body")
+    if len(body) > svc.config.max_body_chars:
+        raise BadInput(
+            f"The message is longer than {svc.config.max_body_chars} characters",
+            code="body_too_long",
+        )
+    now = svc.clock.now()
+    if send_at <= now:
+        raise BadInput("send_at is in the past", code="send_at_in_past")
+    if send_at - now > MAX_AHEAD:
+        raise BadInput("send_at is more than a year ahead", code="bad_datetime")
+    async with svc.write() as conn:
+        thread = await _thread(conn, user, conv_id)
+        require_open(thread)
+        quiet = await quiet_store.settings_for(conn, thread.tenant_id, thread.person_id)
+        effective = allowed_send_time(send_at, quiet, svc.calendar)
+        mid = await queue_sms(
+            conn,
+            tenant_id=thread.tenant_id,
+            conversation_id=conv_id,
+            case_id=thread.case_id,
+            person_id=thread.person_id,
+            kind="scheduled",
+            body=body,
+            key=case_key(svc, thread.case_id, thread.dek),
+            at=now,
+            author_id=user.id,
+            not_before=effective,
+            subject="Planlagt SMS til borger",
+        )
+    return {
+        "id": mid,
+        "conversation_id": conv_id,
+        "body": body,
+        "requested_send_at": send_at.isoformat(),
+        "send_at": effective.isoformat(),
+        "status": "queued",
+    }
+
+
+async def list_scheduled(svc: Services, user: StaffUser, conv_id: str) -> list[dict[str, Any]]:
+    """Scheduled SMS in a thread that have not gone out yet."""
+    async with svc.read() as conn:
+        await _thread(conn, user, conv_id)
+        rows = await conn.execute(
+            select(messages.c.id, outbox.c.next_attempt_at)
+            .join(outbox, outbox.c.message_id == messages.c.id)
+            .where(
+                messages.c.conversation_id == conv_id,
+                messages.c.kind == "scheduled",
+                outbox.c.state == "pending",
+            )
+            .order_by(outbox.c.next_attempt_at, messages.c.id)
+        )
+        return [{"id": r.id, "send_at": r.next_attempt_at.isoformat()} for r in rows]
+
+
+async def withdraw_scheduled(svc: Services, user: StaffUser, conv_id: str, message_id: str) -> None:
+    """Withdraw a scheduled SMS that has not gone out.
+
+    Raises:
+        NotFound: no such thread, or no scheduled SMS with that id in it.
+        Conflict (already_sent): it is already on its way.
+    """
+    now = svc.clock.now()
+    async with svc.write() as conn:
+        await _thread(conn, user, conv_id)
+        found = (
+            await conn.execute(
+                select(messages.c.id).where(
+                    messages.c.id == message_id,
+                    messages.c.conversation_id == conv_id,
+                    messages.c.kind == "scheduled",
+                )
+            )
+        ).first()
+        if found is None:
+            raise NotFound("No such scheduled message", code="scheduled_not_found")
+        if not await withdraw_sms(
+            conn, message_id=message_id, at=now, reason="trukket tilbage af sagsbehandler"
+        ):
+            raise Conflict("The message has already been sent", code="already_sent")

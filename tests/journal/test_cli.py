@@ -1,0 +1,78 @@
+"""`tovholder journal verify | reconcile | export-copy`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from journal.cli import (
+    cmd_export_copy,
+    cmd_reconcile,
+    cmd_verify,
+    register,
+    run_export_copy,
+    run_reconcile,
+    run_verify,
+)
+from journal.config import JournalConfig
+from journal.sink import heads_tick
+from tests.harness import Stack
+from tests.journal.conftest import tamper
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tovholder")
+    register(p.add_subparsers(dest="command", required=True))
+    return p
+
+
+def test_the_journal_commands_are_registered() -> None:
+    """register() adds journal verify, reconcile and export-copy with their options."""
+    p = parser()
+    args = p.parse_args(["journal", "verify", "--workers", "2"])
+    assert (args.func, args.workers) == (cmd_verify, 2)
+    assert p.parse_args(["journal", "reconcile"]).func is cmd_reconcile
+    args = p.parse_args(
+        ["journal", "export-copy", "--person-id", "p", "--staff-id", "s", "--format", "pdf"]
+    )
+    assert (args.func, args.person_id, args.staff_id, args.format) == (
+        cmd_export_copy,
+        "p",
+        "s",
+        "pdf",
+    )
+    with pytest.raises(SystemExit):
+        p.parse_args(["journal", "export-copy", "--person-id", "p"])  # whose request?
+
+
+async def test_verify_reconcile_and_export_copy(
+    stack: Stack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """verify exits 0 on an intact journal and 1 naming a changed entry; reconcile exits 1 while
+    entries are unexported; export-copy writes JSON and PDF for a lead, not for a caseworker."""
+    await stack.sms(stack.world.phones["anna"], "Hej")
+    jcfg = JournalConfig(heads_sink=tmp_path / "heads.jsonl", heads_key=b"k" * 32)
+    await heads_tick(stack.svc, jcfg)
+    assert await run_verify(stack.config, jcfg, None) == 0
+    assert "journal OK: 2 entries in 1 chains; heads sink: 1 lines" in capsys.readouterr().out
+    await tamper(stack.config.database_url, ["UPDATE journal_entries SET subject = 'x'"])
+    assert await run_verify(stack.config, jcfg, 0) == 1
+    out = capsys.readouterr().out
+    assert "journal NOT OK" in out and "#1" in out and "changed" in out
+    stack.clock.advance(minutes=5)
+    assert await run_reconcile(stack.config, JournalConfig(), 10) == 1
+    assert "no exporter is configured: 2 case entries" in capsys.readouterr().out
+
+    anna, hanne = stack.world.persons["anna"], stack.world.hanne
+    out = tmp_path / "copy.json"
+    assert await run_export_copy(stack.config, anna, hanne, "json", out) == 0
+    copy = json.loads(out.read_text())
+    assert copy["person"]["name"] == "Anna Andersen" and len(copy["messages"]) == 2
+    pdf = tmp_path / "copy.pdf"
+    assert await run_export_copy(stack.config, anna, hanne, "pdf", pdf) == 0
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    # A caseworker may not hand out a citizen's copy.
+    assert await run_export_copy(stack.config, anna, stack.world.mette, "json", None) == 1
