@@ -11,7 +11,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.db.schema import consents
+from bot.db.schema import consents, restrictions
 
 _STOP = re.compile(r"^\s*stop(\s*(påmindelser|paamindelser|pamindelser|sms))?\W*$", re.IGNORECASE)
 _START = re.compile(r"^\s*start(\s*(påmindelser|paamindelser|pamindelser|sms))?\W*$", re.IGNORECASE)
@@ -27,7 +27,15 @@ def command(body: str) -> str | None:
 
 
 async def proactive_allowed(conn: AsyncConnection, person_id: str, channel: str = "sms") -> bool:
-    """May we send this person reminders and proactive updates on this channel?"""
+    """May we send this person reminders and proactive updates on this channel?
+
+    Not after STOP, and not while their processing is restricted.
+    """
+    restricted = (
+        await conn.execute(select(restrictions.c.id).where(restrictions.c.person_id == person_id))
+    ).first()
+    if restricted is not None:
+        return False
     state = (
         await conn.execute(
             select(consents.c.state)

@@ -28,6 +28,10 @@ from channels.smstext import TooManySegments, check_fits
 from journal.access import record_reads
 from journal.journal import SealingKey, append
 
+# Plain words on what a message is: guidance is not an (appealable) decision.
+GUIDANCE_LINE = "Dette er vejledning. Der er ikke truffet en afgørelse."
+NATURES = ("message", "guidance", "decision")
+
 
 @dataclass(frozen=True, slots=True)
 class StaffUser:
@@ -273,6 +277,7 @@ async def reply(
     *,
     sensitive: bool = False,
     promise_due: date | None = None,
+    nature: str = "message",
 ) -> dict[str, Any]:
     """Queue the caseworker's answer and close the thread's open inbound messages.
 
@@ -282,6 +287,14 @@ async def reply(
     body = body.strip()
     if not body:
         raise BadInput("The reply is empty", code="empty_body")
+    if nature == "decision":
+        raise BadInput(
+            "En afgørelse kan ikke sendes på SMS eller i den sikre indbakke. "
+            "Afgørelser sendes med Digital Post.",
+            code="decision_not_allowed",
+        )
+    if nature == "guidance":
+        body = f"{body}\n{GUIDANCE_LINE}"
     if len(body) > svc.config.max_body_chars:
         raise BadInput(
             f"The reply is longer than {svc.config.max_body_chars} characters", code="body_too_long"

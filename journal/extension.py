@@ -41,3 +41,6 @@ def start(app: web.Application, svc: Services, ticker: Ticker) -> None:
         )
     if config.heads_sink is not None:
         ticker.every("journal-heads", config.heads_interval, lambda: heads_tick(svc, config))
+    from journal.retention import purge_transient
+
+    ticker.every("retention", 3600, lambda: purge_transient(svc))

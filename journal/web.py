@@ -81,3 +81,16 @@ async def get_access_copy(request: web.Request) -> web.StreamResponse:
             "Cache-Control": "no-store",
         },
     )
+
+
+@routes.post("/api/v1/persons/{id}/restriction")
+async def request_erasure(request: web.Request) -> web.Response:
+    """An erasure request: recorded as a restriction of processing, never a deletion."""
+    from journal.retention import restrict
+
+    user = await staff_user(request)
+    data = await json_object(request, {"reason"})
+    result = await restrict(
+        request.app[SERVICES], user, request.match_info["id"], data.get("reason")
+    )
+    return web.json_response(result, status=201)

@@ -451,6 +451,19 @@ tenant_settings = Table(
     Column("sensitive_terms", Text, nullable=False, server_default="[]"),
 )
 
+# Begrænsning: an erasure request against journalised material is recorded as a
+# restriction of processing with its reason; the journal itself is never deleted.
+restrictions = Table(
+    "restrictions",
+    metadata,
+    _id(),
+    _fk("tenant_id", "tenants.id"),
+    _fk("person_id", "persons.id"),
+    Column("reason_enc", LargeBinary, nullable=False),
+    _fk("staff_id", "staff.id", index=False),
+    _created(),
+)
+
 import bot.integration.schema  # noqa: E402,F401
 import bot.web.pages.schema  # noqa: E402,F401
 import scheduler.schema  # noqa: E402,F401

@@ -60,6 +60,7 @@ REPLY_IN = named(
             "body": {"type": "string"},
             "sensitive": {"type": "boolean"},
             "promise_due": {"type": "string", "format": "date"},
+            "nature": {"type": "string", "enum": ["message", "guidance", "decision"]},
         },
         ("body",),
     ),

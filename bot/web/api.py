@@ -34,7 +34,10 @@ async def read_conversation(request: web.Request) -> web.Response:
 async def post_reply(request: web.Request) -> web.Response:
     """Answer the citizen: the SMS goes through the outbox."""
     user = await staff_user(request)
-    data = await json_object(request, allowed={"body", "sensitive", "promise_due"})
+    data = await json_object(request, allowed={"body", "sensitive", "promise_due", "nature"})
+    nature = data.get("nature", "message")
+    if nature not in conv.NATURES:
+        raise BadInput("nature must be message, guidance or decision", code="bad_field")
     body = data.get("body")
     if not isinstance(body, str):
         raise BadInput("body must be text", code="bad_field")
@@ -55,5 +58,6 @@ async def post_reply(request: web.Request) -> web.Response:
         body,
         sensitive=sensitive,
         promise_due=promise_due,
+        nature=str(nature),
     )
     return web.json_response(message, status=201)

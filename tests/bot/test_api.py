@@ -209,3 +209,21 @@ async def test_a_reply_can_carry_a_promise(stack: Stack) -> None:
     async with stack.svc.read() as conn:
         rows = (await conn.execute(select(promises.c.due_on.label("due")))).all()
     assert [str(r.due) for r in rows] == ["2025-02-27"]
+
+
+async def test_decisions_are_refused_and_guidance_says_so(stack: Stack) -> None:
+    """A decision never goes by SMS (400, Digital Post); guidance gets its plain line."""
+    conv = await _open_thread(stack)
+    resp = await stack.api("POST", f"/api/v1/conversations/{conv}/replies",
+                           json={"body": "Du får afslag", "nature": "decision"})
+    body = await resp.json()
+    assert resp.status == 400 and body["error"]["code"] == "decision_not_allowed"
+    assert "Digital Post" in body["error"]["message"]
+    resp = await stack.api("POST", f"/api/v1/conversations/{conv}/replies",
+                           json={"body": "Du kan søge om hjælp til tandpleje.", "nature": "guidance"})
+    assert resp.status == 201
+    await stack.drain()
+    assert (
+        "Du kan søge om hjælp til tandpleje.\nDette er vejledning. Der er ikke truffet en afgørelse."
+        in await stack.sent_to(stack.world.phones["anna"])
+    )
