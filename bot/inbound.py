@@ -209,20 +209,32 @@ class _Inbound:
             return await self._file(recent.case_id, by_id[recent.person_id])
         return await self._ask(by_id, candidates, index, people[0], None)
 
-    async def _consent(self, command: str, people: Sequence[Any]) -> InboundResult:
-        """STOP / START: record consent for everyone on this number, confirm, journalise."""
-        first = people[0]
-        conv_id = await self._conversation(None, first.id)
-        key = self.person_key(first)
+    async def _store_unassigned(
+        self,
+        person: Any,
+        *,
+        status: str,
+        awaiting: bool = False,
+        reply_by: datetime | None = None,
+    ) -> tuple[str, SealingKey, str]:
+        """Store the SMS in the person's own (unassigned) thread, sealed with their key."""
+        conv_id = await self._conversation(None, person.id)
+        key = self.person_key(person)
         mid = await self._store(
             conv_id=conv_id,
             case_id=None,
-            person_id=first.id,
+            person_id=person.id,
             key=key,
-            status="received",
-            awaiting=False,
-            reply_by=None,
+            status=status,
+            awaiting=awaiting,
+            reply_by=reply_by,
         )
+        return conv_id, key, mid
+
+    async def _consent(self, command: str, people: Sequence[Any]) -> InboundResult:
+        """STOP / START: record consent for everyone on this number, confirm, journalise."""
+        first = people[0]
+        conv_id, key, mid = await self._store_unassigned(first, status="received")
         state = "opted_out" if command == "stop" else "opted_in"
         subject = (
             "Borgeren har frameldt påmindelser og nyheder på SMS (STOP)"
@@ -659,16 +671,9 @@ class _Inbound:
     async def _unassigned(self, person: Any) -> InboundResult:
         """No open case for this number: the unassigned queue, and a receipt that tells nothing."""
         conv_id = await self._conversation(None, person.id)
-        key = self.person_key(person)
         already_open = await self._open_reply_by(conv_id)
-        mid = await self._store(
-            conv_id=conv_id,
-            case_id=None,
-            person_id=person.id,
-            key=key,
-            status="received",
-            awaiting=True,
-            reply_by=already_open,
+        conv_id, key, mid = await self._store_unassigned(
+            person, status="received", awaiting=True, reply_by=already_open
         )
         await self._journal_in(None, key, mid, "SMS fra ukendt afsender (ikke knyttet til en sag)")
         if already_open is None:
@@ -733,17 +738,7 @@ class _Inbound:
                 created_at=self.now,
             )
         )
-        conv_id = await self._conversation(None, asker.id)
-        key = self.person_key(asker)
-        mid = await self._store(
-            conv_id=conv_id,
-            case_id=None,
-            person_id=asker.id,
-            key=key,
-            status="awaiting_case",
-            awaiting=False,
-            reply_by=None,
-        )
+        conv_id, key, mid = await self._store_unassigned(asker, status="awaiting_case")
         await self._journal_in(None, key, mid, "SMS fra borger, afventer valg af sag")
         await queue_sms(
             self.conn,
