@@ -110,6 +110,18 @@ async def tenant_triager(conn: AsyncConnection, svc: Services, tenant_id: str) -
     return triager
 
 
+async def _tenant_by_number(conn: AsyncConnection, svc: Services, number: str) -> Any:
+    """The municipality that owns this SMS number (cached a minute; numbers rarely move)."""
+    cache: dict[str, tuple[float, Any]] = svc.__dict__.setdefault("_tenants_by_number", {})
+    hit = cache.get(number)
+    if hit is not None and time.monotonic() - hit[0] < 60:
+        return hit[1]
+    tenant = (await conn.execute(select(tenants).where(tenants.c.sms_number == number))).first()
+    if tenant is not None:
+        cache[number] = (time.monotonic(), tenant)
+    return tenant
+
+
 @dataclass(frozen=True, slots=True)
 class InboundResult:
     message_id: str | None
@@ -854,9 +866,7 @@ async def receive_sms(svc: Services, sms: InboundSms, *, provider: str) -> Inbou
             ).scalar_one_or_none()
             if seen is not None:
                 return InboundResult(seen, True, "duplicate")
-            tenant = (
-                await conn.execute(select(tenants).where(tenants.c.sms_number == recipient))
-            ).first()
+            tenant = await _tenant_by_number(conn, svc, recipient)
             if tenant is None:
                 raise UnknownRecipient("No municipality here uses that number")
             result = await _Inbound(svc, conn, sms, provider, tenant, sender).run()
