@@ -194,6 +194,7 @@ async def _load(
         sender=row.sms_number,
         recipient=unseal(person_dek, row.phone_enc, f"persons:{row.person_id}:phone"),
         body=body,
+        route=settings.gateways,
     )
     if via == "sms":
         async with svc.write() as conn:

@@ -32,6 +32,7 @@ DEFAULT_MAX_SEGMENTS = 3
 class TenantChannelSettings:
     max_segments: int = DEFAULT_MAX_SEGMENTS
     sensitive_terms: tuple[str, ...] = ()
+    gateways: tuple[str, ...] = ()
 
 
 async def tenant_settings_for(conn: AsyncConnection, tenant_id: str) -> TenantChannelSettings:
@@ -40,7 +41,8 @@ async def tenant_settings_for(conn: AsyncConnection, tenant_id: str) -> TenantCh
     ).first()
     if row is None:
         return TenantChannelSettings()
-    return TenantChannelSettings(row.max_segments, tuple(json.loads(row.sensitive_terms)))
+    gateways = tuple(g.strip() for g in (row.gateways or "").split(",") if g.strip())
+    return TenantChannelSettings(row.max_segments, tuple(json.loads(row.sensitive_terms)), gateways)
 
 
 def needs_notice(body: str, *, sensitive: bool, terms: Iterable[str]) -> bool:

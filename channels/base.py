@@ -78,6 +78,8 @@ class OutboundSms:
     recipient: str
     body: str
     status_callback: str | None = None
+    # The sender's preferred gateways in order (a municipality's primary, secondary).
+    route: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,7 +130,8 @@ class FailoverGateway:
     async def send(self, sms: OutboundSms) -> SendResult:
         """Try each gateway in order whose breaker allows it; the last error if all fail."""
         last: GatewayError | None = None
-        for gateway in self.gateways:
+        order = [self.by_name[n] for n in sms.route if n in self.by_name] or self.gateways
+        for gateway in order:
             breaker = self.breakers[gateway.name]
             if not breaker.allow():
                 continue

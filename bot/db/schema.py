@@ -449,6 +449,8 @@ tenant_settings = Table(
     Column("max_segments", Integer, nullable=False, server_default="3"),
     # JSON list of words that make a message sensitive (never sent by SMS).
     Column("sensitive_terms", Text, nullable=False, server_default="[]"),
+    # This municipality's gateways in order, e.g. "gatewayapi,twilio" (NULL: the deployment's).
+    Column("gateways", String(100), nullable=True),
 )
 
 # Begrænsning: an erasure request against journalised material is recorded as a
@@ -466,5 +468,5 @@ restrictions = Table(
 
 import bot.integration.schema  # noqa: E402,F401
 import bot.web.pages.schema  # noqa: E402,F401
-import scheduler.schema  # noqa: E402,F401
 import journal.schema  # noqa: F401, E402
+import scheduler.schema  # noqa: E402,F401

@@ -87,3 +87,18 @@ async def test_forged_gatewayapi_webhook_is_refused(two: tuple[Stack, Any]) -> N
     assert resp.status == 403
     async with stack.svc.read() as conn:
         assert (await conn.execute(select(messages.c.id))).first() is None
+
+
+async def test_municipality_chooses_its_primary_gateway(two: tuple[Stack, Any]) -> None:
+    """With GatewayAPI as this municipality's primary, its receipts go there, Twilio untouched."""
+    from bot.db.schema import tenant_settings
+
+    stack, gw_sim = two
+    async with stack.svc.write() as conn:
+        await conn.execute(tenant_settings.insert().values(
+            tenant_id=stack.world.tenant_id, max_segments=3, sensitive_terms="[]",
+            gateways="gatewayapi,twilio"))
+    await stack.sms(stack.world.phones["anna"], "Hej")
+    await stack.drain()
+    assert len(await _gw_sent(gw_sim)) == 1
+    assert await stack.sent() == []

@@ -115,3 +115,13 @@ async def test_rate_limiter_paces_sends() -> None:
     for _ in range(41):
         await limiter.acquire()
     assert time.monotonic() - start >= 0.95
+
+
+async def test_a_municipality_s_own_order_wins() -> None:
+    """An SMS routed "gatewayapi,twilio" goes to GatewayAPI first, whatever the default order."""
+    from dataclasses import replace
+
+    primary, secondary = ScriptedGateway("twilio"), ScriptedGateway("gatewayapi")
+    result = await router(primary, secondary, Clock()).send(
+        replace(sms(), route=("gatewayapi", "twilio")))
+    assert result.gateway == "gatewayapi" and primary.sent == []
