@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.crypto import seal
@@ -26,6 +25,11 @@ from bot.ids import new_id
 from journal.schema import journal_export_intake
 
 GENESIS = "0" * 64
+
+_ENSURE_HEAD = text(
+    "INSERT INTO journal_heads (chain, tenant_id, seq, hash) "
+    "VALUES (:chain, :tenant_id, :seq, :hash) ON CONFLICT DO NOTHING"
+)
 
 
 def case_chain(case_id: str) -> str:
@@ -96,9 +100,10 @@ async def append(
     at = at.astimezone(UTC)
     chain = case_chain(case_id) if case_id else unassigned_chain(tenant_id)
     dialect = conn.dialect.name
-    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(journal_heads)
+    # Plain SQL that both backends speak: the dialect insert constructs carry no cache key
+    # and would be compiled again on every append.
     await conn.execute(
-        ins.values(chain=chain, tenant_id=tenant_id, seq=0, hash=GENESIS).on_conflict_do_nothing()
+        _ENSURE_HEAD, {"chain": chain, "tenant_id": tenant_id, "seq": 0, "hash": GENESIS}
     )
     head_q = select(journal_heads.c.seq, journal_heads.c.hash).where(journal_heads.c.chain == chain)
     if dialect == "postgresql":
