@@ -40,7 +40,7 @@ import re
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator, Coroutine, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -49,6 +49,7 @@ import aiohttp
 from aiohttp import web
 
 from channels.gatewayapi import SEND_PATH, SIGNATURE_HEADER, encode_claims
+from channels.simulator.base import SimulatorState
 from channels.simulator.twilio_sim import FAULT_MODES, HANG_SECONDS
 from channels.smstext import GSM7_BASIC, GSM7_EXTENSION, SmsText, analyse
 
@@ -133,52 +134,16 @@ class _Faults:
         }
 
 
-class _SimState:
+class _SimState(SimulatorState):
     """Everything the simulator remembers, hung on the app."""
 
     def __init__(self, config: GatewayApiSimulatorConfig) -> None:
+        super().__init__()
         self.config = config
         self.messages: list[dict[str, Any]] = []
         self.last_sender: dict[int, str] = {}
         self.faults = _Faults()
         self.ids = itertools.count(100_000_000 + secrets.randbelow(900_000_000))
-        self.tasks: set[asyncio.Task[None]] = set()
-        self.closing = asyncio.Event()
-        self._session: aiohttp.ClientSession | None = None
-
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            raise RuntimeError("the simulator's client session is not running")
-        return self._session
-
-    @session.setter
-    def session(self, session: aiohttp.ClientSession | None) -> None:
-        self._session = session
-
-    def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
-        """Run ``coro`` in the background, keeping a reference and logging failures."""
-        task = asyncio.create_task(coro, name=name)
-        self.tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[None]) -> None:
-        self.tasks.discard(task)
-        if task.cancelled():
-            return
-        exc = task.exception()
-        if exc is not None:
-            logger.error("simulator task %s failed", task.get_name(), exc_info=exc)
-
-    async def pause(self, seconds: float) -> bool:
-        """Sleep unless the app shuts down first; True if the full time passed."""
-        if seconds <= 0:
-            return not self.closing.is_set()
-        try:
-            await asyncio.wait_for(self.closing.wait(), timeout=seconds)
-        except TimeoutError:
-            return True
-        return False
 
     def take_send_fault(self) -> tuple[str, float]:
         """Return the fault mode and delay for one send, counting it down."""

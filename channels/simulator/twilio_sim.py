@@ -39,7 +39,7 @@ import math
 import re
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Coroutine, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -51,6 +51,7 @@ from xml.etree import ElementTree
 import aiohttp
 from aiohttp import web
 
+from channels.simulator.base import SimulatorState
 from channels.twilio import API_VERSION, SIGNATURE_HEADER, compute_signature
 
 logger = logging.getLogger(__name__)
@@ -144,57 +145,17 @@ class _Faults:
         }
 
 
-class _SimState:
+class _SimState(SimulatorState):
     """Everything the simulator remembers, hung on the app."""
 
     def __init__(self, config: SimulatorConfig, page: str) -> None:
+        super().__init__()
         self.config = config
         self.page = page
         self.messages: list[dict[str, Any]] = []
         self.by_sid: dict[str, dict[str, Any]] = {}
         self.conversations: dict[str, list[dict[str, Any]]] = {}
         self.faults = _Faults()
-        self.tasks: set[asyncio.Task[None]] = set()
-        self.closing = asyncio.Event()
-        self._session: aiohttp.ClientSession | None = None
-
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            raise RuntimeError("the simulator's client session is not running")
-        return self._session
-
-    @session.setter
-    def session(self, session: aiohttp.ClientSession | None) -> None:
-        self._session = session
-
-    def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
-        """Run ``coro`` in the background, keeping a reference and logging failures."""
-        task = asyncio.create_task(coro, name=name)
-        self.tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[None]) -> None:
-        self.tasks.discard(task)
-        if task.cancelled():
-            return
-        exc = task.exception()
-        if exc is not None:
-            logger.error("simulator task %s failed", task.get_name(), exc_info=exc)
-
-    async def pause(self, seconds: float) -> bool:
-        """Sleep for ``seconds`` unless the app shuts down first.
-
-        Returns:
-            True if the full time passed, False if shutdown cut it short.
-        """
-        if seconds <= 0:
-            return not self.closing.is_set()
-        try:
-            await asyncio.wait_for(self.closing.wait(), timeout=seconds)
-        except TimeoutError:
-            return True
-        return False
 
     def take_send_fault(self) -> tuple[str, float]:
         """Return the fault mode and delay for one send, counting it down."""
