@@ -130,7 +130,7 @@ def create_app(
         try:
             yield
         finally:
-            ticker.shutdown()
+            await ticker.aclose()
             await session.close()
             await engine.dispose()
 

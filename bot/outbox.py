@@ -321,7 +321,51 @@ async def _inbox_first(svc: Services, outbox_id: str) -> str | None:
     return outcome
 
 
+# Answers to what the citizen just wrote, and their login codes, go at any hour.
+QUIET_HOURS_EXEMPT = (*CONVERSATIONAL, "reply", "login_code", "fallback")
+
+
+async def _quiet_hours(svc: Services, outbox_id: str) -> bool:
+    """Hold a proactive SMS (reminder, update, scheduled …) that fell due in quiet hours.
+
+    The scheduler already plans around quiet hours; this catches what retries or
+    an outage pushed into the night. Returns True when the row was put back to wait.
+    """
+    from scheduler.quiet import allowed_send_time
+    from scheduler.settings import settings_for
+
+    now = svc.clock.now()
+    async with svc.read() as conn:
+        row = (
+            await conn.execute(
+                select(messages.c.kind, messages.c.tenant_id, messages.c.person_id)
+                .join(outbox, outbox.c.message_id == messages.c.id)
+                .where(outbox.c.id == outbox_id)
+            )
+        ).first()
+        if row is None or row.kind in QUIET_HOURS_EXEMPT:
+            return False
+        quiet = await settings_for(conn, row.tenant_id, row.person_id)
+    when = allowed_send_time(now, quiet, svc.calendar)
+    if when <= now:
+        return False
+    async with svc.write() as conn:
+        await conn.execute(
+            update(outbox)
+            .where(outbox.c.id == outbox_id)
+            .values(
+                state="pending",
+                next_attempt_at=when,
+                lease_until=None,
+                attempts=outbox.c.attempts - 1,
+            )
+        )
+    return True
+
+
 async def _send_one(svc: Services, outbox_id: str) -> str:
+    if await _quiet_hours(svc, outbox_id):
+        return "quiet"
     inbox_first = await _inbox_first(svc, outbox_id)
     if inbox_first in ("deferred", "read"):
         return inbox_first

@@ -6,6 +6,7 @@ second worker loses and duplicates nothing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -24,9 +25,13 @@ class Ticker:
         self._jobs: dict[str, Any] = {}
         self._busy: dict[str, bool] = {}
         self._again: dict[str, bool] = {}
+        self._running: set[asyncio.Task[Any]] = set()
 
     def every(self, name: str, seconds: float, job: Callable[[], Awaitable[object]]) -> None:
         async def run() -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.add(task)
             self._busy[name] = True
             try:
                 # A poke while running asks for one more pass, not a second instance.
@@ -40,6 +45,8 @@ class Ticker:
                         break
             finally:
                 self._busy[name] = False
+                if task is not None:
+                    self._running.discard(task)
 
         self._jobs[name] = self._scheduler.add_job(
             run,
@@ -72,3 +79,15 @@ class Ticker:
     def shutdown(self) -> None:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+
+    async def aclose(self) -> None:
+        """Stop ticking and let a running job end (cancelled) before resources go away.
+
+        A job cut off mid-transaction would otherwise keep its database connection
+        checked out past the engine's disposal.
+        """
+        self.shutdown()
+        for task in list(self._running):
+            task.cancel()
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)

@@ -69,3 +69,32 @@ async def test_withdrawn_sms_is_never_sent(stack: Stack) -> None:
     stack.clock.advance(hours=2)
     await stack.drain()
     assert "Senere besked" not in await stack.sent_to(stack.world.phones["anna"])
+
+
+async def test_proactive_sms_due_at_night_waits_for_morning_replies_do_not(stack: Stack) -> None:
+    """An update that falls due at 21:00 waits until 08:00; a caseworker's reply goes at once."""
+    from datetime import datetime
+
+    from bot.clock import COPENHAGEN
+
+    await stack.sms(stack.world.phones["anna"], "Hej")
+    await stack.drain()
+    stack.clock.set(datetime(2025, 2, 24, 21, 0, tzinfo=COPENHAGEN))  # Monday evening
+    svc = stack.svc
+    async with svc.write() as conn:
+        row = (await conn.execute(select(messages.c.conversation_id, messages.c.case_id,
+                                         messages.c.person_id).limit(1))).one()
+        from bot.db.schema import cases
+        wrapped = (await conn.execute(select(cases.c.dek).where(cases.c.id == row.case_id))).scalar_one()
+        key = SealingKey("case", row.case_id, svc.dek("cases", row.case_id, wrapped))
+        for kind, body in (("update", "Din sag er gået videre"), ("reply", "Svar om aftenen")):
+            await queue_sms(conn, tenant_id=stack.world.tenant_id,
+                            conversation_id=row.conversation_id, case_id=row.case_id,
+                            person_id=row.person_id, kind=kind, body=body, key=key,
+                            at=svc.clock.now())
+    await stack.drain()
+    sent = await stack.sent_to(stack.world.phones["anna"])
+    assert "Svar om aftenen" in sent and "Din sag er gået videre" not in sent
+    stack.clock.set(datetime(2025, 2, 25, 8, 1, tzinfo=COPENHAGEN))
+    await stack.drain()
+    assert "Din sag er gået videre" in await stack.sent_to(stack.world.phones["anna"])
