@@ -23,6 +23,7 @@ BENCHMARKS: list[tuple[str, str]] = [
     ("outbox", "bench.outbox"),
     ("reminders", "bench.reminders"),
     ("journal_verify", "bench.journal_verify"),
+    ("export_lag", "bench.export_lag"),
 ]
 
 

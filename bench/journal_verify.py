@@ -97,25 +97,32 @@ def _fill_sqlite(path: Path, entries: int, chains: int) -> None:
 
 
 async def _fill_pg(url: str, entries: int, chains: int) -> None:
+    """COPY the synthetic rows in, 50,000 at a time, then ANALYZE (as autovacuum would)."""
     import asyncpg
 
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    columns = [c.strip() for c in _COLS.split(",")]
     try:
         rows: list[tuple[object, ...]] = []
         heads: list[tuple[object, ...]] = []
+        # Synthetic cases and tenants do not exist: skip the foreign-key triggers.
+        await conn.execute("SET session_replication_role = replica")
         for r in synthetic(entries, chains):
             if r[0] == "HEAD":
                 heads.append(r[1:])
             else:
                 rows.append(r)
-        # Synthetic cases and tenants do not exist: skip the foreign-key triggers.
-        await conn.execute("SET session_replication_role = replica")
-        await conn.copy_records_to_table(
-            "journal_entries", records=rows, columns=[c.strip() for c in _COLS.split(",")]
-        )
+            if len(rows) >= 50_000:
+                await conn.copy_records_to_table("journal_entries", records=rows, columns=columns)
+                rows.clear()
+        await conn.copy_records_to_table("journal_entries", records=rows, columns=columns)
         await conn.copy_records_to_table(
             "journal_heads", records=heads, columns=["chain", "tenant_id", "seq", "hash"]
         )
+        # Without statistics the planner sorts the whole table instead of walking the
+        # (chain, seq) index; a live database has them.
+        await conn.execute("ANALYZE journal_entries")
+        await conn.execute("ANALYZE journal_heads")
     finally:
         await conn.close()
 
@@ -150,7 +157,7 @@ def measure(
     pg: bool = False,
     workers: int | None = None,
     keep: Path | None = None,
-) -> Row:
+) -> list[Row]:
     """Build the synthetic journal, verify it, and return entries per second.
 
     Args:
@@ -186,8 +193,13 @@ def measure(
     rate = checked / elapsed
     backend = "PostgreSQL" if pg else "SQLite"
     print(f"  journal verify ({backend}): {checked:,} entries in {elapsed:.2f} s", flush=True)
-    print(f"  = {rate:,.0f} entries/s ({checked / cpu:,.0f} entries per CPU-second)")
-    return Row(f"journal verify, {backend} (entries/s)", round(rate), f"≥ {TARGET}", "entries/s")
+    print(f"  = {rate:,.0f} entries/s; the verifying process(es) used {cpu:.2f} CPU-s "
+          f"({checked / cpu:,.0f} entries per CPU-second; the database's own CPU not counted)")
+    return [
+        Row(f"journal verify, {backend} (entries/s)", round(rate), f"≥ {TARGET}", "entries/s"),
+        Row(f"journal verify, {backend}: CPU of the verifying process(es)", round(cpu, 2), "",
+            "CPU-s"),
+    ]
 
 
 async def _upgrade(engine: object) -> None:
@@ -201,8 +213,8 @@ async def _upgrade(engine: object) -> None:
 
 
 def run() -> list[Row]:
-    """The bench harness entry point (``python -m bench``)."""
-    return [measure()]
+    """The bench harness entry point (``python -m bench``): PostgreSQL, then SQLite."""
+    return measure(pg=True) + measure()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -213,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None, help="processes (default: auto)")
     parser.add_argument("--keep", type=Path, help="SQLite file to build into and reuse")
     args = parser.parse_args(argv)
-    row = measure(args.entries, args.chains, args.pg, args.workers, args.keep)
+    row = measure(args.entries, args.chains, args.pg, args.workers, args.keep)[0]
     verdict = "met" if isinstance(row.measured, int) and row.measured >= TARGET else "MISSED"
     print(f"{row.metric}: {row.measured:,} (target {row.target}) {verdict}")
     return 0

@@ -11,13 +11,15 @@ from aiohttp import web
 
 from bot import extensions
 from bot.clock import Clock, SystemClock
-from bot.config import Config
+from bot.config import Config, require_tenant_gateways
 from bot.crypto import BlindIndex, KeyRing
 from bot.db.engine import make_engine
 from bot.escalation import escalate_due
 from bot.guarantee import guarantee_tick
+from bot.notify import LISTENER, Listener
 from bot.outbox import relay_once
 from bot.services import Services
+from bot.handover import hand_over_tick
 from bot.staffing import absence_notices_tick
 from bot.web import api, staffing_api, webhooks
 from bot.web.keys import CONFIG, HTTP, SERVICES, TICKER
@@ -38,14 +40,15 @@ GatewayFactory = Callable[[Config, aiohttp.ClientSession], dict[str, SmsGateway]
 def build_gateways(config: Config, session: aiohttp.ClientSession) -> dict[str, SmsGateway]:
     """Every configured gateway adapter, by name, in sending order."""
     gateways: dict[str, SmsGateway] = {}
+    twilio = config.twilio
     for name in config.gateways:
-        if name == "twilio":
+        if name == "twilio" and twilio is not None:
             gateways[name] = TwilioGateway(
-                account_sid=config.twilio.account_sid,
-                auth_token=config.twilio.auth_token,
-                base_url=config.twilio.base_url,
+                account_sid=twilio.account_sid,
+                auth_token=twilio.auth_token,
+                base_url=twilio.base_url,
                 session=session,
-                timeout=config.twilio.timeout,
+                timeout=twilio.timeout,
             )
         elif name == "gatewayapi" and config.gatewayapi is not None:
             gateways[name] = GatewayApiGateway(
@@ -55,14 +58,14 @@ def build_gateways(config: Config, session: aiohttp.ClientSession) -> dict[str, 
                 session=session,
                 timeout=config.gatewayapi.timeout,
             )
-    if "twilio" not in gateways:
+    if "twilio" not in gateways and twilio is not None:
         # Twilio's webhooks stay verifiable even when it only receives.
         gateways["twilio"] = TwilioGateway(
-            account_sid=config.twilio.account_sid,
-            auth_token=config.twilio.auth_token,
-            base_url=config.twilio.base_url,
+            account_sid=twilio.account_sid,
+            auth_token=twilio.auth_token,
+            base_url=twilio.base_url,
             session=session,
-            timeout=config.twilio.timeout,
+            timeout=twilio.timeout,
         )
     return gateways
 
@@ -97,6 +100,11 @@ def create_app(
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         engine = make_engine(config.database_url, **(engine_options or {}))
+        try:
+            await require_tenant_gateways(config, engine)
+        except BaseException:
+            await engine.dispose()
+            raise
         session = aiohttp.ClientSession()
         ticker = Ticker()
         gateways = gateway_factory(config, session)
@@ -124,12 +132,18 @@ def create_app(
         ticker.every("escalation", 15, lambda: escalate_due(svc))
         ticker.every("guarantee", 60, lambda: guarantee_tick(svc))
         ticker.every("absence_notices", 300, lambda: absence_notices_tick(svc))
+        ticker.every("absence_handover", 300, lambda: hand_over_tick(svc))
         extensions.start(app, svc, ticker, modules)
         if config.scheduler_enabled:
             ticker.start()
+        listener = app[LISTENER] = Listener.for_url(
+            config.listen_database_url or config.database_url
+        )
+        await listener.start()
         try:
             yield
         finally:
+            await listener.aclose()
             await ticker.aclose()
             await session.close()
             await engine.dispose()

@@ -93,6 +93,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     procs = [ctx.Process(target=_worker, args=(dict(os.environ),)) for _ in range(args.workers)]
     for p in procs:
         p.start()
+    # SIGTERM (docker stop, via tini) is handled like Ctrl-C: each worker is told in turn.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         for p in procs:
             p.join()
@@ -186,18 +188,27 @@ def cmd_demo(args: argparse.Namespace) -> int:
     env = config_mod.demo_env(
         f"sqlite+aiosqlite:///{db.resolve()}", port=args.port, sim_port=args.sim_port
     )
+    from bot.web.pages import idp_sim  # OpenID Connect: both identity providers, simulated
+
+    idp_ports = (args.sim_port + 1, args.sim_port + 2)
+    env = idp_sim.demo_env(
+        env, staff_port=idp_ports[0], mitid_port=idp_ports[1], secrets_dir=db.parent
+    )
     config = config_mod.load(env)
 
     async def run() -> None:
         await _upgrade(config)
         sim_runner: web.AppRunner | None = None
+        idp_runners: list[web.AppRunner] = []
 
         async def after_start(app: web.Application) -> None:
             nonlocal sim_runner
             info = await seed_demo(app[SERVICES])
+            assert config.twilio is not None  # demo_env sets it
             from bot.web.pages.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_logins
 
             await seed_logins(app[SERVICES], info.staff_ids)
+            idp_runners.extend(await idp_sim.start_demo(app[SERVICES], info.staff_ids))
             sim = create_simulator_app(
                 SimulatorConfig(
                     account_sid=config.twilio.account_sid,
@@ -226,8 +237,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
   Caseworker inbox:  {config.public_base_url}/sagsbehandler/
                      user mette@demo (or sofie, hanne, lars, ahmad @demo),
                      password {DEMO_PASSWORD}, TOTP secret {DEMO_TOTP_SECRET}
+                     or "Log ind med kommunens login" (simulator on port {idp_ports[0]})
   Family's inbox:    {config.public_base_url}/borger/  (type a demo phone number;
-                     the one-time code arrives on that phone in the simulator)
+                     the one-time code arrives on that phone in the simulator),
+                     or "Log ind med MitID" (simulator on port {idp_ports[1]})
 
   API tokens for curl:
 """
@@ -244,6 +257,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         finally:
             if sim_runner is not None:
                 await sim_runner.cleanup()
+            for runner in idp_runners:
+                await runner.cleanup()
 
     asyncio.run(run())
     return 0

@@ -8,14 +8,23 @@ keys unless demo mode is on.
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from bot.crypto import KeyConfigError, parse_key
 from channels.email import SmtpConfig
+
+log = logging.getLogger(__name__)
 
 # Published in this repository for the demo only. Config refuses them otherwise.
 DEMO_KEK = "ZGVtby1rZWstZG8tbm90LXVzZS1pbi1wcm9kdWN0aW8"
@@ -46,6 +55,24 @@ class GatewayApiConfig:
 
 KNOWN_GATEWAYS = ("twilio", "gatewayapi")
 
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(raw: str) -> tuple[IPNetwork, ...]:
+    """``10.0.0.0/8, 192.0.2.7, ::1`` → networks; a bare address is a /32 (or /128)."""
+    nets: list[IPNetwork] = []
+    for part in raw.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            nets.append(ipaddress.ip_network(part, strict=False))
+        except ValueError as exc:
+            raise ConfigError(
+                "TOVHOLDER_TRUSTED_PROXIES must be a comma-separated list of addresses or CIDRs"
+            ) from exc
+    return tuple(nets)
+
 
 def _smtp(env: Mapping[str, str]) -> SmtpConfig | None:
     host = env.get("TOVHOLDER_SMTP_HOST")
@@ -70,7 +97,8 @@ class Config:
     public_base_url: str
     keks: tuple[bytes, ...]
     index_key: bytes
-    twilio: TwilioConfig
+    # None: no Twilio account here (e.g. a GatewayAPI-only municipality).
+    twilio: TwilioConfig | None
     host: str = "127.0.0.1"
     port: int = 8080
     demo_mode: bool = False
@@ -93,6 +121,13 @@ class Config:
     inbox_unread_minutes: int = 120
     # The SMTP relay for e-mail notices (never content); None: no e-mail.
     smtp: SmtpConfig | None = None
+    # Reverse proxies whose X-Forwarded-For is believed (per-IP rate limits).
+    trusted_proxies: tuple[IPNetwork, ...] = ()
+    # Live updates: with LISTEN/NOTIFY up, an open inbox still asks this often (safety net).
+    live_fallback_seconds: float = 60.0
+    # Where the LISTEN connection goes when the pool goes through a transaction-mode
+    # PgBouncer (which cannot LISTEN); None: TOVHOLDER_DATABASE_URL.
+    listen_database_url: str | None = None
 
     def with_(self, **changes: object) -> Config:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -122,20 +157,67 @@ class Config:
                 raise ConfigError(
                     "refusing to start with the published demo keys outside demo mode"
                 )
-            if self.twilio.auth_token == DEMO_TWILIO_TOKEN:
+            if self.twilio is not None and self.twilio.auth_token == DEMO_TWILIO_TOKEN:
                 raise ConfigError("refusing to start with the demo Twilio token outside demo mode")
         unknown = [g for g in self.gateways if g not in KNOWN_GATEWAYS]
         if unknown or not self.gateways:
             raise ConfigError(
                 f"TOVHOLDER_GATEWAYS must list gateways from {', '.join(KNOWN_GATEWAYS)}"
             )
-        if "gatewayapi" in self.gateways and self.gatewayapi is None:
-            raise ConfigError("GatewayAPI needs TOVHOLDER_GATEWAYAPI_TOKEN and _WEBHOOK_SECRET")
+        self.require_gateways(self.gateways)
         if self.index_key in self.keks:
             raise ConfigError("the blind-index key must differ from every key-encryption key")
-        if not self.twilio.account_sid.startswith("AC"):
+        if self.twilio is not None and not self.twilio.account_sid.startswith("AC"):
             raise ConfigError("TOVHOLDER_TWILIO_ACCOUNT_SID must start with AC")
+        if self.listen_database_url is not None and not (
+            self.database_url.startswith("postgresql+asyncpg:")
+            and self.listen_database_url.startswith("postgresql+asyncpg:")
+        ):
+            raise ConfigError(
+                "TOVHOLDER_LISTEN_DATABASE_URL must be postgresql+asyncpg://, "
+                "and only with a PostgreSQL TOVHOLDER_DATABASE_URL"
+            )
+        if not 1.0 <= self.live_fallback_seconds <= 3600.0:
+            raise ConfigError("TOVHOLDER_LIVE_FALLBACK_SECONDS must be between 1 and 3600")
         return self
+
+    def require_gateways(self, names: Iterable[str]) -> None:
+        """Refuse unless every named gateway has its credentials here.
+
+        ``validate`` calls it for ``TOVHOLDER_GATEWAYS``; call it too with the
+        gateways a municipality's own settings name (``tenant_settings.gateways``).
+        """
+        for name in names:
+            if name == "twilio" and self.twilio is None:
+                raise ConfigError(
+                    "Twilio is used but TOVHOLDER_TWILIO_ACCOUNT_SID and "
+                    "TOVHOLDER_TWILIO_AUTH_TOKEN are not set"
+                )
+            if name == "gatewayapi" and self.gatewayapi is None:
+                raise ConfigError("GatewayAPI needs TOVHOLDER_GATEWAYAPI_TOKEN and _WEBHOOK_SECRET")
+
+
+async def require_tenant_gateways(config: Config, engine: AsyncEngine) -> None:
+    """Refuse to start when a municipality's own gateway order names one not configured here.
+
+    A database that cannot be read yet (down, or not migrated) is not a
+    configuration error: ``/readyz`` reports it, and the check is skipped.
+    """
+    from bot.db.schema import tenant_settings
+
+    try:
+        async with asyncio.timeout(10), engine.connect() as conn:
+            rows = await conn.execute(
+                select(tenant_settings.c.gateways).where(tenant_settings.c.gateways.is_not(None))
+            )
+            names = {g.strip() for (raw,) in rows for g in raw.split(",") if g.strip()}
+    except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        log.warning("cannot read the municipalities' gateways at start (%s)", type(exc).__name__)
+        return
+    unknown = sorted(names - set(KNOWN_GATEWAYS))
+    if unknown:
+        raise ConfigError(f"a municipality's gateways name unknown gateways: {', '.join(unknown)}")
+    config.require_gateways(sorted(names))
 
 
 def _secret(env: Mapping[str, str], name: str) -> str | None:
@@ -169,6 +251,14 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         index_key = parse_key(_required(env, "INDEX_KEY"), what="TOVHOLDER_INDEX_KEY")
     except KeyConfigError as exc:
         raise ConfigError(str(exc)) from exc
+    gateways = tuple(
+        g.strip() for g in env.get("TOVHOLDER_GATEWAYS", "twilio").split(",") if g.strip()
+    )
+    # Twilio settings are needed when Twilio sends, or to verify its webhooks
+    # when it only receives; a GatewayAPI-only deployment sets none of them.
+    twilio_wanted = "twilio" in gateways or any(
+        env.get(f"TOVHOLDER_TWILIO_{n}") for n in ("ACCOUNT_SID", "AUTH_TOKEN", "AUTH_TOKEN_FILE")
+    )
     try:
         config = Config(
             database_url=env.get("TOVHOLDER_DATABASE_URL", "sqlite+aiosqlite:///tovholder.db"),
@@ -177,20 +267,24 @@ def load(env: Mapping[str, str] | None = None) -> Config:
             ),
             keks=keks,
             index_key=index_key,
-            twilio=TwilioConfig(
-                account_sid=_required(env, "TWILIO_ACCOUNT_SID"),
-                auth_token=_required(env, "TWILIO_AUTH_TOKEN"),
-                base_url=env.get("TOVHOLDER_TWILIO_BASE_URL", "https://api.twilio.com").rstrip("/"),
-                timeout=float(env.get("TOVHOLDER_TWILIO_TIMEOUT", "10")),
+            twilio=(
+                TwilioConfig(
+                    account_sid=_required(env, "TWILIO_ACCOUNT_SID"),
+                    auth_token=_required(env, "TWILIO_AUTH_TOKEN"),
+                    base_url=env.get("TOVHOLDER_TWILIO_BASE_URL", "https://api.twilio.com").rstrip(
+                        "/"
+                    ),
+                    timeout=float(env.get("TOVHOLDER_TWILIO_TIMEOUT", "10")),
+                )
+                if twilio_wanted
+                else None
             ),
             host=env.get("TOVHOLDER_HOST", "127.0.0.1"),
             port=int(env.get("TOVHOLDER_PORT", "8080")),
             demo_mode=demo,
             outbox_interval=float(env.get("TOVHOLDER_OUTBOX_INTERVAL", "1.0")),
             thread_recent_days=int(env.get("TOVHOLDER_THREAD_RECENT_DAYS", "14")),
-            gateways=tuple(
-                g.strip() for g in env.get("TOVHOLDER_GATEWAYS", "twilio").split(",") if g.strip()
-            ),
+            gateways=gateways,
             gatewayapi=(
                 GatewayApiConfig(
                     token=_required(env, "GATEWAYAPI_TOKEN"),
@@ -207,6 +301,9 @@ def load(env: Mapping[str, str] | None = None) -> Config:
             },
             smtp=_smtp(env),
             inbox_unread_minutes=int(env.get("TOVHOLDER_INBOX_UNREAD_MINUTES", "120")),
+            trusted_proxies=parse_networks(env.get("TOVHOLDER_TRUSTED_PROXIES", "")),
+            live_fallback_seconds=float(env.get("TOVHOLDER_LIVE_FALLBACK_SECONDS", "60")),
+            listen_database_url=env.get("TOVHOLDER_LISTEN_DATABASE_URL") or None,
             # Feature modules read their own TOVHOLDER_* settings from here.
             extra={k: v for k, v in env.items() if k.startswith("TOVHOLDER_")},
         )

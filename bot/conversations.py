@@ -124,6 +124,9 @@ async def list_open(svc: Services, user: StaffUser) -> list[dict[str, Any]]:
             func.count().label("open_count"),
             func.min(messages.c.reply_by).label("reply_by"),
             func.max(messages.c.owner_id).label("owner_id"),
+            # Open messages of one thread may have different owners (one moved to a
+            # substitute, a later one not): the thread is this user's if any is.
+            func.max(case((messages.c.owner_id == user.id, 1), else_=0)).label("yours"),
             func.max(
                 case(
                     (and_(messages.c.urgent.is_(True), messages.c.acknowledged_at.is_(None)), 1),
@@ -147,6 +150,7 @@ async def list_open(svc: Services, user: StaffUser) -> list[dict[str, Any]]:
                     open_q.c.open_count,
                     open_q.c.reply_by,
                     open_q.c.owner_id,
+                    open_q.c.yours,
                     open_q.c.urgent,
                     persons.c.id.label("person_id"),
                     persons.c.dek,
@@ -171,7 +175,7 @@ async def list_open(svc: Services, user: StaffUser) -> list[dict[str, Any]]:
             "participant_name": _decrypt_name(svc, _Person(r.person_id, r.dek, r.name_enc)),
             "open_count": r.open_count,
             "urgent": bool(r.urgent),
-            "group": _group(user, r.case_id, r.case_owner, r.owner_id),
+            "group": _group(user, r.case_id, r.case_owner, user.id if r.yours else r.owner_id),
             "reply_by": r.reply_by.isoformat() if r.reply_by else None,
             "last_message_at": r.last_activity_at.isoformat(),
         }
@@ -278,12 +282,18 @@ async def reply(
     sensitive: bool = False,
     promise_due: date | None = None,
     nature: str = "message",
+    urgent_reason: str | None = None,
 ) -> dict[str, Any]:
     """Queue the caseworker's answer and close the thread's open inbound messages.
 
     A sensitive reply (or one with a CPR number or a sensitive word) goes out as
     a notice with a link; anything else must fit the municipality's SMS limit.
+    A reply waits for the end of quiet hours (stilletid) unless the caseworker
+    marks it urgent with ``urgent_reason``, which is journalised with it.
     """
+    from scheduler.urgent import check_reason, mark_urgent
+
+    reason = check_reason(urgent_reason) if urgent_reason is not None else None
     body = body.strip()
     if not body:
         raise BadInput("The reply is empty", code="empty_body")
@@ -323,6 +333,17 @@ async def reply(
             author_id=user.id,
             sensitive=sensitive,
         )
+        if reason is not None:
+            await mark_urgent(
+                conn,
+                tenant_id=conv.tenant_id,
+                case_id=conv.case_id,
+                message_id=mid,
+                staff_id=user.id,
+                reason=reason,
+                key=_key(svc, conv),
+                at=now,
+            )
         if promise_due is not None:
             # "I'll come back by Thursday": reminded the day before, kept or reported.
             from scheduler.promises import record_promise

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.crypto import unseal
@@ -59,26 +59,6 @@ def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
     """Exponential backoff with full jitter: uniform in [0, min(cap, base·2^n)]."""
     ceiling = min(MAX_BACKOFF, BASE_BACKOFF * (2 ** max(attempts - 1, 0)))
     return (rng or random).uniform(0, ceiling)
-
-
-async def _claim(svc: Services, limit: int) -> list[str]:
-    now = svc.clock.now()
-    due = or_(
-        and_(outbox.c.state == "pending", outbox.c.next_attempt_at <= now),
-        and_(outbox.c.state == "sending", outbox.c.lease_until < now),
-    )
-    async with svc.write() as conn:
-        q = select(outbox.c.id).where(due).order_by(outbox.c.next_attempt_at).limit(limit)
-        if not svc.sqlite:
-            q = q.with_for_update(skip_locked=True)
-        ids = list((await conn.execute(q)).scalars())
-        if ids:
-            await conn.execute(
-                update(outbox)
-                .where(outbox.c.id.in_(ids))
-                .values(state="sending", lease_until=now + LEASE, attempts=outbox.c.attempts + 1)
-            )
-    return ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,6 +302,9 @@ async def _inbox_first(svc: Services, outbox_id: str) -> str | None:
 
 
 # Answers to what the citizen just wrote, and their login codes, go at any hour.
+# Everything else a citizen gets (updates, scheduled SMS, reminders) waits for the end
+# of quiet hours, unless a caseworker marked it urgent with a reason (scheduler.urgent);
+# reminders and nudges never are.
 QUIET_HOURS_EXEMPT = (*CONVERSATIONAL, "reply", "login_code", "fallback")
 
 
@@ -333,17 +316,20 @@ async def _quiet_hours(svc: Services, outbox_id: str) -> bool:
     """
     from scheduler.quiet import allowed_send_time
     from scheduler.settings import settings_for
+    from scheduler.urgent import urgent_ids
 
     now = svc.clock.now()
     async with svc.read() as conn:
         row = (
             await conn.execute(
-                select(messages.c.kind, messages.c.tenant_id, messages.c.person_id)
+                select(messages.c.id, messages.c.kind, messages.c.tenant_id, messages.c.person_id)
                 .join(outbox, outbox.c.message_id == messages.c.id)
                 .where(outbox.c.id == outbox_id)
             )
         ).first()
         if row is None or row.kind in QUIET_HOURS_EXEMPT:
+            return False
+        if await urgent_ids(conn, [row.id]):
             return False
         quiet = await settings_for(conn, row.tenant_id, row.person_id)
     when = allowed_send_time(now, quiet, svc.calendar)
@@ -490,11 +476,344 @@ async def _finish(
         )
 
 
+# GatewayAPI takes a list of messages in one request; this many per request.
+MESSAGES_PER_REQUEST = 100
+
+
+async def _claim_batch(svc: Services, limit: int) -> list[Any]:
+    """Claim due rows: on PostgreSQL with one ``UPDATE … RETURNING`` (``SKIP LOCKED``).
+
+    The rows come back in the order they were queued (``position``): RETURNING
+    itself promises no order, and a citizen's SMS must go in order.
+    """
+    now = svc.clock.now()
+    due = or_(
+        and_(outbox.c.state == "pending", outbox.c.next_attempt_at <= now),
+        and_(outbox.c.state == "sending", outbox.c.lease_until < now),
+    )
+    pick = (
+        select(outbox.c.id)
+        .where(due)
+        .order_by(outbox.c.next_attempt_at, outbox.c.created_at)
+        .limit(limit)
+    )
+    claimed = (outbox.c.id, outbox.c.message_id, outbox.c.staff_notice_id, outbox.c.attempts)
+    claim = {"state": "sending", "lease_until": now + LEASE, "attempts": outbox.c.attempts + 1}
+    if svc.sqlite:
+        # One writer, and its RETURNING sees only the updated table: pick, then claim.
+        async with svc.write() as conn:
+            ids = list((await conn.execute(pick)).scalars())
+            if not ids:
+                return []
+            rows = list(
+                await conn.execute(
+                    update(outbox).where(outbox.c.id.in_(ids)).values(**claim).returning(*claimed)
+                )
+            )
+        order = {oid: i for i, oid in enumerate(ids)}
+        rows.sort(key=lambda r: order[r.id])
+        return rows
+    locked = pick.with_for_update(skip_locked=True).subquery("locked")
+    # Numbered outside the locking select: PostgreSQL allows no window function beside FOR UPDATE.
+    picked = select(locked.c.id, func.row_number().over().label("position")).cte("picked")
+    async with svc.write() as conn:
+        rows = list(
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id == picked.c.id)
+                .values(**claim)
+                .returning(*claimed, picked.c.position)
+            )
+        )
+    rows.sort(key=lambda r: r.position)
+    return rows
+
+
+@dataclass(slots=True)
+class _Plain:
+    """A claimed row that is an ordinary SMS to a citizen, ready to go."""
+
+    outbox_id: str
+    message_id: str
+    kind: str
+    attempts: int
+    sms: OutboundSms
+
+
+async def _triage(svc: Services, claimed: list[Any]) -> tuple[list[_Plain], list[str], list[str]]:
+    """Split a claimed batch: (plain SMS to send together, rows for one-by-one, quiet rows).
+
+    One query loads every message of the batch. What needs more than a plain
+    SMS (a staff notice, e-mail, an inbox-first citizen, a notice instead of
+    sensitive content) goes the one-by-one way, which knows all of that.
+    """
+    from scheduler.quiet import allowed_send_time
+    from scheduler.settings import pick, settings_map
+    from scheduler.urgent import urgent_ids
+
+    by_message = {r.message_id: r for r in claimed if r.staff_notice_id is None and r.message_id}
+    single = [r.id for r in claimed if r.message_id not in by_message]
+    if not by_message:
+        return [], single, []
+    now = svc.clock.now()
+    async with svc.read() as conn:
+        rows = list(
+            await conn.execute(
+                select(
+                    messages.c.id,
+                    messages.c.tenant_id,
+                    messages.c.key_scope,
+                    messages.c.body_enc,
+                    messages.c.case_id,
+                    messages.c.person_id,
+                    messages.c.sensitive,
+                    messages.c.via,
+                    messages.c.kind,
+                    cases.c.dek.label("case_dek"),
+                    persons.c.dek.label("person_dek"),
+                    persons.c.phone_enc,
+                    persons.c.channel_pref,
+                    tenants.c.sms_number,
+                )
+                .join(persons, persons.c.id == messages.c.person_id)
+                .join(tenants, tenants.c.id == messages.c.tenant_id)
+                .outerjoin(cases, cases.c.id == messages.c.case_id)
+                .where(messages.c.id.in_(list(by_message)))
+            )
+        )
+        tenant_ids = sorted({r.tenant_id for r in rows})
+        proactive = [r for r in rows if r.kind not in QUIET_HOURS_EXEMPT]
+        quiet = (
+            await settings_map(conn, tenant_ids, sorted({r.person_id for r in proactive}))
+            if proactive
+            else {}
+        )
+        urgent = await urgent_ids(conn, [r.id for r in proactive]) if proactive else set()
+        settings = {t: await tenant_settings_for(conn, t) for t in tenant_ids}
+    loaded = {r.id: r for r in rows}
+    single += [by_message[m].id for m in by_message if m not in loaded]
+    plain: list[_Plain] = []
+    held: list[tuple[str, Any]] = []
+    # A batch often holds many SMS of one case or one text: unwrap and check each once.
+    deks: dict[tuple[str, str], bytes] = {}
+    notice: dict[tuple[str, str], bool] = {}
+
+    def dek(table: str, row_id: str, wrapped: bytes) -> bytes:
+        if (table, row_id) not in deks:
+            deks[(table, row_id)] = svc.dek(table, row_id, wrapped)
+        return deks[(table, row_id)]
+
+    for mid, claim in by_message.items():
+        row = loaded.get(mid)
+        if row is None:
+            continue
+        if row.kind not in QUIET_HOURS_EXEMPT and row.id not in urgent:
+            when = allowed_send_time(now, pick(quiet, row.tenant_id, row.person_id), svc.calendar)
+            if when > now:
+                held.append((claim.id, when))
+                continue
+        if (
+            row.phone_enc is None
+            or row.via is not None
+            or row.channel_pref in ("email", "inbox_first")
+            or row.sensitive
+        ):
+            single.append(claim.id)
+            continue
+        body_dek = dek(
+            "cases" if row.key_scope == "case" else "persons",
+            row.case_id if row.key_scope == "case" else row.person_id,
+            row.case_dek if row.key_scope == "case" else row.person_dek,
+        )
+        body = unseal(body_dek, row.body_enc, f"messages:{row.id}:body")
+        tenant = settings[row.tenant_id]
+        if (row.tenant_id, body) not in notice:
+            notice[(row.tenant_id, body)] = needs_notice(
+                body, sensitive=False, terms=tenant.sensitive_terms
+            )
+        if notice[(row.tenant_id, body)]:
+            single.append(claim.id)
+            continue
+        person_dek = dek("persons", row.person_id, row.person_dek)
+        sms = OutboundSms(
+            reference=row.id,
+            sender=row.sms_number,
+            recipient=unseal(person_dek, row.phone_enc, f"persons:{row.person_id}:phone"),
+            body=body,
+            route=tenant.gateways,
+        )
+        plain.append(_Plain(claim.id, row.id, row.kind, claim.attempts, sms))
+    if held:
+        async with svc.write() as conn:
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id == bindparam("b_id"))
+                .values(
+                    state="pending",
+                    next_attempt_at=bindparam("b_when"),
+                    lease_until=None,
+                    attempts=outbox.c.attempts - 1,
+                ),
+                [{"b_id": oid, "b_when": when} for oid, when in held],
+            )
+    return plain, single, [oid for oid, _ in held]
+
+
+def _waves(plain: list[_Plain], per_request: int) -> list[list[list[int]]]:
+    """Plan the sends so that each citizen gets their SMS in the order they were queued.
+
+    A citizen's SMS are cut into pieces of at most ``per_request``; piece *j* of
+    every citizen goes in wave *j*, and the waves go one after the other. Within
+    a wave, pieces are packed into requests of at most ``per_request`` messages
+    (GatewayAPI keeps a request's list in order), and the requests go at once.
+
+    Returns:
+        waves → requests → indexes into ``plain``.
+    """
+    pieces: dict[str, list[list[int]]] = {}
+    for i, p in enumerate(plain):
+        own = pieces.setdefault(p.sms.recipient, [[]])
+        if len(own[-1]) == per_request:
+            own.append([])
+        own[-1].append(i)
+    waves: list[list[list[int]]] = []
+    for own in pieces.values():
+        for j, piece in enumerate(own):
+            if j == len(waves):
+                waves.append([[]])
+            if len(waves[j][-1]) + len(piece) > per_request:
+                waves[j].append([])
+            waves[j][-1].extend(piece)
+    return waves
+
+
+async def _send_plain(svc: Services, plain: list[_Plain]) -> list[SendResult | GatewayError]:
+    """Hand plain SMS to the gateway: many per request where it takes lists, else concurrently.
+
+    Either way at most ``send_concurrency`` requests are open at once, and one
+    citizen's SMS are handed over in the order they were queued.
+    """
+    gate = asyncio.Semaphore(svc.config.send_concurrency)
+    send_many = getattr(svc.gateway, "send_many", None)
+    if not getattr(svc.gateway, "takes_lists", True):
+        send_many = None  # e.g. Twilio first: one request per SMS, concurrently
+
+    async def request(part: list[int]) -> list[SendResult | GatewayError]:
+        async with gate:
+            if send_many is not None and len(part) > 1:
+                results: list[SendResult | GatewayError] = await send_many(
+                    [plain[i].sms for i in part]
+                )
+                return results
+            try:
+                return [await svc.gateway.send(plain[part[0]].sms)]
+            except GatewayError as exc:
+                return [exc]
+
+    out: list[SendResult | GatewayError | None] = [None] * len(plain)
+    for wave in _waves(plain, MESSAGES_PER_REQUEST if send_many is not None else 1):
+        for part, results in zip(
+            wave, await asyncio.gather(*(request(part) for part in wave)), strict=True
+        ):
+            for i, result in zip(part, results, strict=True):
+                out[i] = result
+    return [r for r in out if r is not None]
+
+
+async def _settle(
+    svc: Services, plain: list[_Plain], results: list[SendResult | GatewayError]
+) -> tuple[int, int, int]:
+    """Record what the gateway said about each plain SMS: (sent, retried, failed)."""
+    done: list[tuple[_Plain, SendResult]] = []
+    retry: list[tuple[_Plain, GatewayError]] = []
+    failed: list[tuple[_Plain, GatewayError]] = []
+    for p, result in zip(plain, results, strict=True):
+        if isinstance(result, SendResult):
+            done.append((p, result))
+        elif result.transient and p.attempts < MAX_ATTEMPTS:
+            retry.append((p, result))
+        else:
+            failed.append((p, result))
+    now = svc.clock.now()
+    async with svc.write() as conn:
+        if done:
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_([p.outbox_id for p, _ in done]))
+                .values(state="done", lease_until=None)
+            )
+            # Only move the status forward: a fast status callback may already have said more.
+            await conn.execute(
+                update(messages)
+                .where(messages.c.id == bindparam("b_id"))
+                .values(
+                    status=case(
+                        (messages.c.status == "queued", bindparam("b_status")),
+                        else_=messages.c.status,
+                    ),
+                    provider=bindparam("b_provider"),
+                    provider_id=bindparam("b_pid"),
+                    via="sms",
+                ),
+                [
+                    {
+                        "b_id": p.message_id,
+                        "b_status": r.state.value,
+                        "b_provider": r.gateway or svc.gateway.name,
+                        "b_pid": r.provider_id,
+                    }
+                    for p, r in done
+                ],
+            )
+        if retry:
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id == bindparam("b_id"), outbox.c.state == "sending")
+                .values(
+                    state="pending",
+                    next_attempt_at=bindparam("b_when"),
+                    lease_until=None,
+                    last_error=bindparam("b_error"),
+                ),
+                [
+                    {
+                        "b_id": p.outbox_id,
+                        "b_when": now + timedelta(seconds=backoff_seconds(p.attempts)),
+                        "b_error": f"gateway_{exc.status or 'transient'}",
+                    }
+                    for p, exc in retry
+                ],
+            )
+    if retry:
+        log.warning("outbox: %d SMS failed transiently at the gateway; retrying", len(retry))
+    for p, exc in failed:
+        log.error("outbox %s: gateway refused the message (status %s)", p.outbox_id, exc.status)
+        await _finish(
+            svc,
+            p.outbox_id,
+            state="failed",
+            error=f"gateway_{exc.status or 'failed'}",
+            message_id=p.message_id,
+        )
+    if done:
+        metrics.message_sent("sms", len(done))
+    return len(done), len(retry), len(failed)
+
+
 async def relay_once(svc: Services, limit: int | None = None) -> RelayStats:
-    """Claim and send one batch of due outbound SMS. Safe to run in several workers."""
-    ids = await _claim(svc, limit or svc.config.outbox_batch)
-    if not ids:
+    """Claim and send one batch of due outbound SMS. Safe to run in several workers.
+
+    The batch is claimed and loaded with two statements; plain SMS go to the
+    gateway many per request (or concurrently, bounded) and are marked done
+    together as soon as the gateway has answered, which keeps the window in
+    which a crash could make a retry send one twice as short as it can be.
+    Everything else (staff notices, e-mail, inbox-first, sensitive content)
+    goes one by one.
+    """
+    claimed = await _claim_batch(svc, limit or svc.config.outbox_batch)
+    if not claimed:
         return RelayStats(0, 0, 0, 0)
+    plain, single, _quiet = await _triage(svc, claimed)
     gate = asyncio.Semaphore(svc.config.send_concurrency)
 
     async def one(oid: str) -> str:
@@ -506,14 +825,21 @@ async def relay_once(svc: Services, limit: int | None = None) -> RelayStats:
                 log.exception("outbox %s: unexpected failure while sending", oid)
                 return "error"
 
-    outcomes = await asyncio.gather(*(one(i) for i in ids))
+    async def plain_batch() -> tuple[int, int, int]:
+        if not plain:
+            return 0, 0, 0
+        return await _settle(svc, plain, await _send_plain(svc, plain))
+
+    outcomes, (sent, retried, failed) = await asyncio.gather(
+        asyncio.gather(*(one(i) for i in single)), plain_batch()
+    )
     if outcomes.count("sent"):
         metrics.message_sent("sms", outcomes.count("sent"))
     return RelayStats(
-        claimed=len(ids),
-        sent=outcomes.count("sent"),
-        retried=outcomes.count("retried"),
-        failed=outcomes.count("failed"),
+        claimed=len(claimed),
+        sent=sent + outcomes.count("sent"),
+        retried=retried + outcomes.count("retried"),
+        failed=failed + outcomes.count("failed"),
     )
 
 

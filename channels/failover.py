@@ -127,10 +127,85 @@ class FailoverGateway:
     def primary(self) -> SmsGateway:
         return self.gateways[0]
 
+    @property
+    def takes_lists(self) -> bool:
+        """Whether the primary gateway takes several SMS per request (``send_many`` pays)."""
+        return hasattr(self.primary, "send_many")
+
+    def _order(self, sms: OutboundSms) -> list[SmsGateway]:
+        return [self.by_name[n] for n in sms.route if n in self.by_name] or self.gateways
+
     async def send(self, sms: OutboundSms) -> SendResult:
         """Try each gateway in order whose breaker allows it; the last error if all fail."""
-        last: GatewayError | None = None
-        order = [self.by_name[n] for n in sms.route if n in self.by_name] or self.gateways
+        return await self._send_via(sms, self._order(sms))
+
+    async def send_many(self, batch: list[OutboundSms]) -> list[SendResult | GatewayError]:
+        """Hand a batch to each SMS's first healthy gateway, in one request where it can.
+
+        A gateway with ``send_many`` (GatewayAPI takes a list of messages) gets its share
+        in one call; the others get one ``send`` each. An SMS that failed transiently is
+        tried on the gateways after that one in its order, as ``send`` would.
+
+        Returns:
+            One result per SMS, in order: a ``SendResult`` or the ``GatewayError``.
+        """
+        results: list[SendResult | GatewayError | None] = [None] * len(batch)
+        shares: dict[str, list[int]] = {}
+        for i, sms in enumerate(batch):
+            first = next((g for g in self._order(sms) if self.breakers[g.name].allow()), None)
+            key = first.name if first is not None and hasattr(first, "send_many") else ""
+            shares.setdefault(key, []).append(i)
+        for name, indexes in shares.items():
+            if not name:
+
+                async def one(i: int) -> SendResult | GatewayError:
+                    try:
+                        return await self.send(batch[i])
+                    except GatewayError as exc:
+                        return exc
+
+                for i, answer in zip(
+                    indexes, await asyncio.gather(*(one(i) for i in indexes)), strict=True
+                ):
+                    results[i] = answer
+                continue
+            gateway = self.by_name[name]
+            for _ in indexes:
+                await self.limits[name].acquire()
+            routed = [
+                replace(batch[i], status_callback=self._callback_for(name, batch[i].reference))
+                for i in indexes
+            ]
+            answers = await gateway.send_many(routed)  # type: ignore[attr-defined]
+            transient = [
+                i
+                for i, a in zip(indexes, answers, strict=True)
+                if isinstance(a, GatewayError) and a.transient
+            ]
+            breaker = self.breakers[name]
+            if transient and len(transient) == len(indexes):
+                breaker.failure()
+                log.warning("gateway %s failed a batch (breaker %s)", name, breaker.state)
+            else:
+                breaker.success()
+            for i, answer in zip(indexes, answers, strict=True):
+                if isinstance(answer, SendResult):
+                    results[i] = replace(answer, gateway=name)
+                elif answer.transient:
+                    order = self._order(batch[i])
+                    rest = order[[g.name for g in order].index(name) + 1 :]
+                    try:
+                        results[i] = await self._send_via(batch[i], rest, last=answer)
+                    except GatewayError as exc:
+                        results[i] = exc
+                else:
+                    results[i] = answer
+        assert all(r is not None for r in results)
+        return [r for r in results if r is not None]
+
+    async def _send_via(
+        self, sms: OutboundSms, order: Sequence[SmsGateway], *, last: GatewayError | None = None
+    ) -> SendResult:
         for gateway in order:
             breaker = self.breakers[gateway.name]
             if not breaker.allow():

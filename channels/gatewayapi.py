@@ -8,7 +8,11 @@ Speaks GatewayAPI's documented REST wire formats:
   ``Authorization: Token <token>``. GatewayAPI answers 200 with
   ``{"ids": [<int>], "usage": {...}}``, or an error object
   ``{"code": "0x0213", "incident_uuid", "message", "variables"}`` with HTTP
-  400/401/403/422/500.
+  400/401/403/422/500. The root element may also be a *list* of such
+  messages ("The root element can be either a dict with a single SMS or a list
+  of SMS'es"; the ``class`` must be the same for all); ``ids`` then holds one
+  id per recipient, in order. ``send_many`` uses that, one recipient per
+  message, so each SMS keeps its own ``userref``, id and status callbacks.
 * Delivery status notifications and MO (incoming) SMS: JSON POSTs whose
   payload is repeated as the claims of an HS256 JWT in the
   ``X-Gwapi-Signature`` header, signed with the webhook's authentication token.
@@ -316,6 +320,110 @@ class GatewayApiGateway:
             transient=transient,
             status=status,
         )
+
+    async def send_many(self, batch: list[OutboundSms]) -> list[SendResult | GatewayError]:
+        """Hand several SMS to GatewayAPI in one request (a JSON list of messages).
+
+        A message that cannot be sent at all (not E.164, too long) is refused
+        on its own and the rest still go. When GatewayAPI refuses the request
+        with a permanent 4xx, the messages are sent one by one so that only
+        the bad one fails; a transient failure fails them all transiently
+        (GatewayAPI accepts a request whole or not at all).
+
+        Returns:
+            One result per SMS, in order: a ``SendResult`` or the ``GatewayError``.
+        """
+        results: list[SendResult | GatewayError | None] = [None] * len(batch)
+        payloads: list[dict[str, Any]] = []
+        where: list[int] = []
+        for i, sms in enumerate(batch):
+            try:
+                payloads.append(self._payload(sms))
+                where.append(i)
+            except GatewayError as exc:
+                results[i] = exc
+        if len(payloads) == 1:
+            try:
+                results[where[0]] = await self.send(batch[where[0]])
+            except GatewayError as exc:
+                results[where[0]] = exc
+        elif payloads:
+            try:
+                ids = await self._post_many(payloads)
+            except GatewayError as exc:
+                if exc.transient:
+                    for i in where:
+                        results[i] = exc
+                else:
+                    for i in where:
+                        try:
+                            results[i] = await self.send(batch[i])
+                        except GatewayError as one:
+                            results[i] = one
+            else:
+                for i, provider_id in zip(where, ids, strict=True):
+                    results[i] = SendResult(provider_id=provider_id, state=DeliveryState.QUEUED)
+        done = [r for r in results if r is not None]
+        assert len(done) == len(batch)
+        return done
+
+    async def _post_many(self, payloads: list[dict[str, Any]]) -> list[str]:
+        """POST a list of messages; return one id per message, in order."""
+        try:
+            async with self._session.post(
+                self._send_url, json=payloads, headers=self._headers, timeout=self._timeout
+            ) as response:
+                status = response.status
+                body = await response.read()
+        except TimeoutError:
+            logger.warning("GatewayAPI batch of %d timed out", len(payloads))
+            raise GatewayError("GatewayAPI did not answer in time", transient=True) from None
+        except aiohttp.ClientError as exc:
+            logger.warning(
+                "GatewayAPI batch of %d failed to connect: %s", len(payloads), type(exc).__name__
+            )
+            raise GatewayError(
+                f"could not reach GatewayAPI ({type(exc).__name__})", transient=True
+            ) from exc
+        if not 200 <= status < 300:
+            code, incident = _error_details(body)
+            transient = status == 429 or status >= 500
+            logger.warning(
+                "GatewayAPI refused a batch of %d: HTTP %s, code %s, incident %s, transient=%s",
+                len(payloads),
+                status,
+                code,
+                incident,
+                transient,
+            )
+            raise GatewayError(
+                f"GatewayAPI answered HTTP {status} (code {code}, incident {incident})",
+                transient=transient,
+                status=status,
+            )
+        try:
+            answer: Any = json.loads(body)
+        except ValueError:
+            answer = None
+        ids = answer.get("ids") if isinstance(answer, dict) else None
+        if (
+            not isinstance(ids, list)
+            or len(ids) != len(payloads)
+            or not all(
+                not isinstance(i, bool) and isinstance(i, int | str) and str(i).strip() for i in ids
+            )
+        ):
+            logger.warning(
+                "GatewayAPI answered HTTP %s to a batch of %d without one id each",
+                status,
+                len(payloads),
+            )
+            raise GatewayError(
+                f"GatewayAPI answered HTTP {status} without one message id per message",
+                transient=True,
+                status=status,
+            )
+        return [str(i).strip() for i in ids]
 
     def _parse_accepted(self, sms: OutboundSms, status: int, body: bytes) -> SendResult:
         """Read the message id from a 2xx answer."""

@@ -1,4 +1,4 @@
-"""``tovholder journal verify | reconcile | export-copy``.
+"""``tovholder journal verify | reconcile | export-copy | retention | retention-rule``.
 
 Wire into the main parser with ``journal.cli.register(subparsers)``.
 
@@ -8,6 +8,9 @@ Wire into the main parser with ``journal.cli.register(subparsers)``.
   exported to the case system within 60 s; exit 0 when there are none, 1 otherwise.
 - ``export-copy`` writes a citizen's own copy (aktindsigt, GDPR art. 15) as
   JSON or PDF, on behalf of a lead or admin, and records that it was made.
+- ``retention --dry-run | --apply`` lists (or removes) the journals of closed
+  cases whose retention period has passed; ``retention-rule`` sets a
+  municipality's period for a case type.
 """
 
 from __future__ import annotations
@@ -52,6 +55,20 @@ def register(subparsers: Any) -> None:
     p.add_argument("--format", choices=("json", "pdf"), default="json")
     p.add_argument("--out", type=Path, help="file to write (default: standard output)")
     p.set_defaults(func=cmd_export_copy)
+
+    p = sub.add_parser(
+        "retention", help="remove the journals of closed cases whose retention period has passed"
+    )
+    mode = p.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--dry-run", action="store_true", help="list what is due; change nothing")
+    mode.add_argument("--apply", action="store_true", help="remove what is due")
+    p.set_defaults(func=cmd_retention)
+
+    p = sub.add_parser("retention-rule", help="a municipality's retention period for a case type")
+    p.add_argument("--tenant-id", required=True)
+    p.add_argument("--case-type", required=True, help='a case type, or "*" for every other type')
+    p.add_argument("--days", type=int, required=True)
+    p.set_defaults(func=cmd_retention_rule)
 
 
 def _configs() -> tuple[Config, JournalConfig]:
@@ -134,3 +151,48 @@ def cmd_export_copy(args: argparse.Namespace) -> int:
     return asyncio.run(
         run_export_copy(config, args.person_id, args.staff_id, args.format, args.out)
     )
+
+
+async def run_retention(config: Config, jconfig: JournalConfig, apply: bool) -> int:
+    from journal.retention import apply_retention
+
+    report = await _with_services(
+        config, lambda svc: apply_retention(svc, jconfig, apply=apply, actor="cli")
+    )
+    print(report.summary())
+    return 1 if report.refused else 0
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    config, jconfig = _configs()
+    return asyncio.run(run_retention(config, jconfig, bool(args.apply)))
+
+
+async def run_retention_rule(config: Config, tenant_id: str, case_type: str, days: int) -> int:
+    from sqlalchemy import select
+
+    from bot.db.schema import tenants
+    from bot.errors import BadInput
+    from journal.retention import set_rule
+
+    async def job(svc: Services) -> None:
+        async with svc.read() as conn:
+            known = (
+                await conn.execute(select(tenants.c.id).where(tenants.c.id == tenant_id))
+            ).first()
+        if known is None:
+            raise NotFound("No such municipality", code="tenant_not_found")
+        await set_rule(svc, tenant_id, case_type, days)
+
+    try:
+        await _with_services(config, job)
+    except (NotFound, BadInput) as exc:
+        print(f"tovholder: {exc}", file=sys.stderr)
+        return 2
+    print(f"retention for {case_type} cases: {days} days")
+    return 0
+
+
+def cmd_retention_rule(args: argparse.Namespace) -> int:
+    config, _ = _configs()
+    return asyncio.run(run_retention_rule(config, args.tenant_id, args.case_type, args.days))

@@ -15,6 +15,8 @@ TOVHOLDER_JOURNAL_HTTP_URL            HTTP: the ESDH endpoint that receives JSON
 TOVHOLDER_JOURNAL_HTTP_SECRET         (secret) HMAC-SHA256 key, at least 32 chars
 TOVHOLDER_JOURNAL_EXPORT_TIMEOUT      seconds one export may take (10)
 TOVHOLDER_JOURNAL_EXPORT_INTERVAL     seconds between export ticks (5)
+TOVHOLDER_JOURNAL_EXPORT_BATCH        entries claimed per round (50); a tick takes
+                                      rounds until the backlog is gone (≤ 10 s)
 TOVHOLDER_JOURNAL_HEADS_SINK          JSON-lines file the chain heads go to
 TOVHOLDER_JOURNAL_HEADS_KEY           (secret) 32-byte HMAC key for the sink lines
 TOVHOLDER_JOURNAL_HEADS_INTERVAL      seconds between heads ticks (60)
@@ -55,7 +57,7 @@ class JournalConfig:
     http_secret: str = ""
     export_timeout: float = 10.0
     export_interval: float = 5.0
-    export_batch: int = 20
+    export_batch: int = 50
     heads_sink: Path | None = None
     heads_key: bytes | None = None
     heads_interval: float = 60.0
@@ -131,7 +133,7 @@ class JournalConfig:
                 http_secret=_secret(env, "HTTP_SECRET") or "",
                 export_timeout=float(get("EXPORT_TIMEOUT", "10")),
                 export_interval=float(get("EXPORT_INTERVAL", "5")),
-                export_batch=int(get("EXPORT_BATCH", "20")),
+                export_batch=int(get("EXPORT_BATCH", "50")),
                 heads_sink=path("HEADS_SINK"),
                 heads_key=heads_key,
                 heads_interval=float(get("HEADS_INTERVAL", "60")),

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
-from sqlalchemy import and_, delete, func, or_, select, true, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.crypto import unseal
@@ -54,7 +54,10 @@ LEASE = timedelta(seconds=120)
 BASE_BACKOFF = 5.0
 MAX_BACKOFF = 3600.0
 FAN_OUT_BATCH = 500
-CONCURRENCY = 4
+# Rows delivered at once: rendering is CPU-bound, but each file drop waits on four fsyncs.
+CONCURRENCY = 8
+# One export tick keeps taking batches while they come back full, for at most this long.
+TICK_BUDGET = 10.0
 # journal reconcile: an entry not exported this long after it was filed is late.
 EXPORT_WINDOW = timedelta(seconds=60)
 
@@ -88,40 +91,31 @@ def _name(svc: Services, table: str, row_id: str, dek: bytes, blob: bytes | None
     return unseal(svc.dek(table, row_id, dek), blob, f"{table}:{row_id}:{col}")
 
 
-async def _actor(svc: Services, conn: AsyncConnection, actor: str, message_id: str | None) -> str:
+def _actor_name(actor: str, staff_names: dict[str, str], citizen: str | None) -> str:
     """Who did it, as the case file names them (never an id where a name is known)."""
     kind, _, ref = actor.partition(":")
     if kind == "staff" and ref:
-        row = (
-            await conn.execute(
-                select(staff.c.id, staff.c.dek, staff.c.full_name_enc).where(staff.c.id == ref)
-            )
-        ).first()
-        if row is not None:
-            return f"{_name(svc, 'staff', row.id, row.dek, row.full_name_enc, 'full_name')} " \
-                "(medarbejder)"  # fmt: skip
-        return "Medarbejder"
-    if actor == "citizen" and message_id is not None:
-        row = (
-            await conn.execute(
-                select(persons.c.id, persons.c.dek, persons.c.name_enc)
-                .join(messages, messages.c.person_id == persons.c.id)
-                .where(messages.c.id == message_id)
-            )
-        ).first()
-        if row is not None and row.name_enc is not None:
-            return f"{_name(svc, 'persons', row.id, row.dek, row.name_enc, 'name')} (borger)"
-        return "Borger (ukendt afsender)"
+        name = staff_names.get(ref)
+        return f"{name} (medarbejder)" if name is not None else "Medarbejder"
+    if actor == "citizen":
+        return f"{citizen} (borger)" if citizen else "Borger (ukendt afsender)"
     return ACTORS.get(actor, actor)
 
 
-async def load_document(
-    svc: Services, entry_id: str, config: JournalConfig | None = None
-) -> ExportDocument:
-    """One case entry, decrypted and rendered as the case system receives it."""
+async def load_documents(
+    svc: Services, entry_ids: Sequence[str], config: JournalConfig | None = None
+) -> dict[str, ExportDocument]:
+    """Case entries, decrypted and rendered as the case system receives them.
+
+    A batch is read in a handful of queries (entries, parties, staff, senders,
+    keys), whatever its size; each PDF is then rendered in a worker thread.
+    """
     cfg = config or journal_config(svc.config)
+    ids = list(dict.fromkeys(entry_ids))
+    if not ids:
+        return {}
     async with svc.read() as conn:
-        e = (
+        entries = (
             await conn.execute(
                 select(
                     journal_entries,
@@ -131,71 +125,146 @@ async def load_document(
                 )
                 .join(cases, cases.c.id == journal_entries.c.case_id)
                 .join(tenants, tenants.c.id == journal_entries.c.tenant_id)
-                .where(journal_entries.c.id == entry_id)
-            )
-        ).one()
-        party_rows = (
-            await conn.execute(
-                select(participants.c.role, persons.c.id, persons.c.dek, persons.c.name_enc)
-                .join(persons, persons.c.id == participants.c.person_id)
-                .where(participants.c.case_id == e.case_id)
-                .order_by(participants.c.created_at, persons.c.id)
+                .where(journal_entries.c.id.in_(ids))
             )
         ).all()
-        parties = tuple(
-            Party(p.role, _name(svc, "persons", p.id, p.dek, p.name_enc, "name") or "(ukendt)")
-            for p in party_rows
+        case_ids = sorted({e.case_id for e in entries})
+        party_rows = (
+            await conn.execute(
+                select(
+                    participants.c.case_id,
+                    participants.c.role,
+                    persons.c.id,
+                    persons.c.dek,
+                    persons.c.name_enc,
+                )
+                .join(persons, persons.c.id == participants.c.person_id)
+                .where(participants.c.case_id.in_(case_ids))
+                .order_by(participants.c.case_id, participants.c.created_at, persons.c.id)
+            )
+        ).all()
+        staff_ids = sorted(
+            {ref for e in entries for k, _, ref in [e.actor.partition(":")] if k == "staff" and ref}
         )
-        actor = await _actor(svc, conn, e.actor, e.message_id)
+        staff_rows = (
+            (
+                await conn.execute(
+                    select(staff.c.id, staff.c.dek, staff.c.full_name_enc).where(
+                        staff.c.id.in_(staff_ids)
+                    )
+                )
+            ).all()
+            if staff_ids
+            else []
+        )
+        citizen_msgs = sorted(
+            {e.message_id for e in entries if e.actor == "citizen" and e.message_id is not None}
+        )
+        sender_rows = (
+            (
+                await conn.execute(
+                    select(messages.c.id.label("message_id"), persons.c.id, persons.c.dek,
+                           persons.c.name_enc)
+                    .join(persons, persons.c.id == messages.c.person_id)
+                    .where(messages.c.id.in_(citizen_msgs))
+                )  # fmt: skip
+            ).all()
+            if citizen_msgs
+            else []
+        )
+        person_keys = sorted(
+            {e.key_owner_id for e in entries if e.content_enc is not None and e.key_scope != "case"}
+        )
+        person_deks = dict(
+            (
+                await conn.execute(
+                    select(persons.c.id, persons.c.dek).where(persons.c.id.in_(person_keys))
+                )
+            ).tuples().all()
+            if person_keys
+            else []
+        )
+        case_keys = sorted(
+            {e.key_owner_id for e in entries if e.content_enc is not None and e.key_scope == "case"}
+            - {e.case_id for e in entries}
+        )
+        case_deks = {e.case_id: e.case_dek for e in entries}
+        if case_keys:
+            case_deks.update(
+                (
+                    await conn.execute(
+                        select(cases.c.id, cases.c.dek).where(cases.c.id.in_(case_keys))
+                    )
+                ).tuples().all()
+            )
+    parties: dict[str, list[Party]] = {}
+    for p in party_rows:
+        name = _name(svc, "persons", p.id, p.dek, p.name_enc, "name") or "(ukendt)"
+        parties.setdefault(p.case_id, []).append(Party(p.role, name))
+    staff_names = {
+        r.id: _name(svc, "staff", r.id, r.dek, r.full_name_enc, "full_name") for r in staff_rows
+    }
+    senders = {
+        r.message_id: _name(svc, "persons", r.id, r.dek, r.name_enc, "name") for r in sender_rows
+    }
+    out: dict[str, ExportDocument] = {}
+    for e in entries:
         content = None
         if e.content_enc is not None:
             if e.key_scope == "case":
-                key_row = (
-                    await conn.execute(select(cases.c.dek).where(cases.c.id == e.key_owner_id))
-                ).scalar_one()
-                dek = svc.dek("cases", e.key_owner_id, key_row)
+                dek = svc.dek("cases", e.key_owner_id, case_deks[e.key_owner_id])
             else:
-                key_row = (
-                    await conn.execute(select(persons.c.dek).where(persons.c.id == e.key_owner_id))
-                ).scalar_one()
-                dek = svc.dek("persons", e.key_owner_id, key_row)
+                dek = svc.dek("persons", e.key_owner_id, person_deks[e.key_owner_id])
             content = unseal(dek, e.content_enc, f"journal_entries:{e.id}:content")
-    pdf = await asyncio.to_thread(
-        entry_pdf,
-        municipality=e.municipality,
-        case_number=e.number,
-        created_at=e.created_at,
-        kind=e.kind,
-        direction=e.direction,
-        channel=e.channel,
-        subject=e.subject,
-        actor=actor,
-        parties=[(p.role, p.name) for p in parties],
-        content=content,
-        entry_id=e.id,
-        chain=e.chain,
-        seq=e.seq,
-        entry_hash=e.hash,
-        font=cfg.pdf_font,
-    )
-    return ExportDocument(
-        entry_id=e.id,
-        tenant_id=e.tenant_id,
-        municipality=e.municipality,
-        case_id=e.case_id,
-        case_number=e.number,
-        chain=e.chain,
-        seq=e.seq,
-        kind=e.kind,
-        direction=e.direction,
-        channel=e.channel,
-        subject=e.subject,
-        actor=actor,
-        created_at=e.created_at,
-        entry_hash=e.hash,
-        parties=parties,
-        pdf=pdf,
-    )
+        actor = _actor_name(e.actor, staff_names, senders.get(e.message_id))
+        case_parties = tuple(parties.get(e.case_id, ()))
+        pdf = await asyncio.to_thread(
+            entry_pdf,
+            municipality=e.municipality,
+            case_number=e.number,
+            created_at=e.created_at,
+            kind=e.kind,
+            direction=e.direction,
+            channel=e.channel,
+            subject=e.subject,
+            actor=actor,
+            parties=[(p.role, p.name) for p in case_parties],
+            content=content,
+            entry_id=e.id,
+            chain=e.chain,
+            seq=e.seq,
+            entry_hash=e.hash,
+            font=cfg.pdf_font,
+        )
+        out[e.id] = ExportDocument(
+            entry_id=e.id,
+            tenant_id=e.tenant_id,
+            municipality=e.municipality,
+            case_id=e.case_id,
+            case_number=e.number,
+            chain=e.chain,
+            seq=e.seq,
+            kind=e.kind,
+            direction=e.direction,
+            channel=e.channel,
+            subject=e.subject,
+            actor=actor,
+            created_at=e.created_at,
+            entry_hash=e.hash,
+            parties=case_parties,
+            pdf=pdf,
+        )
+    return out
+
+
+async def load_document(
+    svc: Services, entry_id: str, config: JournalConfig | None = None
+) -> ExportDocument:
+    """One case entry, decrypted and rendered as the case system receives it."""
+    found = await load_documents(svc, [entry_id], config)
+    if entry_id not in found:
+        raise LookupError(f"no case entry {entry_id}")
+    return found[entry_id]
 
 
 # -- the relay ------------------------------------------------------------------------
@@ -269,18 +338,22 @@ async def _claim(svc: Services, names: Sequence[str], limit: int) -> list[Any]:
     return list(rows)
 
 
-async def _done(svc: Services, export_id: str, receipt: str) -> None:
+async def _done(svc: Services, done: Sequence[tuple[str, str, datetime]]) -> None:
+    """Mark a batch's delivered rows done, in one transaction: (export id, receipt, when)."""
+    if not done:
+        return
     async with svc.write() as conn:
         await conn.execute(
             update(journal_exports)
-            .where(journal_exports.c.id == export_id)
+            .where(journal_exports.c.id == bindparam("export_id"))
             .values(
                 state="done",
                 lease_until=None,
                 last_error=None,
-                receipt=receipt[:200],
-                exported_at=svc.clock.now(),
-            )
+                receipt=bindparam("r_receipt"),
+                exported_at=bindparam("r_at"),
+            ),
+            [{"export_id": i, "r_receipt": r[:200], "r_at": at} for i, r, at in done],
         )
 
 
@@ -309,13 +382,14 @@ async def _deliver(
     exporter: JournalExporter,
     document: asyncio.Future[ExportDocument],
     limit_s: float,
-) -> bool:
+) -> str | None:
+    """Hand one row's document to its exporter: the receipt, or None (retried later)."""
     try:
         doc = await document
     except Exception as exc:
         log.exception("journal export %s: entry %s could not be prepared", row.id, row.entry_id)
         await _retry_later(svc, row.id, f"document_error: {type(exc).__name__}")
-        return False
+        return None
     try:
         async with asyncio.timeout(limit_s):
             receipt = await exporter.export(doc)
@@ -328,19 +402,18 @@ async def _deliver(
             exc.code,
         )
         await _retry_later(svc, row.id, str(exc))
-        return False
+        return None
     except TimeoutError:
         log.warning(
             "journal export %s (%s) of entry %s timed out", row.id, exporter.name, row.entry_id
         )
         await _retry_later(svc, row.id, f"timeout: no answer within {limit_s:g} s")
-        return False
+        return None
     except Exception as exc:
         log.exception("journal export %s (%s): unexpected failure", row.id, exporter.name)
         await _retry_later(svc, row.id, f"internal_error: {type(exc).__name__}")
-        return False
-    await _done(svc, row.id, receipt)
-    return True
+        return None
+    return receipt
 
 
 async def export_once(
@@ -358,17 +431,38 @@ async def export_once(
     rows = await _claim(svc, names, config.export_batch)
     if not rows:
         return ExportStats(fanned, 0, 0, 0)
+    # The batch's documents are read in a few queries and each rendered once, however many
+    # exporters it goes to. A document that cannot be prepared fails only its own rows.
     documents: dict[str, asyncio.Future[ExportDocument]] = {}
-    for r in rows:
-        if r.entry_id not in documents:
-            documents[r.entry_id] = asyncio.ensure_future(load_document(svc, r.entry_id, config))
+    loop = asyncio.get_running_loop()
+    try:
+        loaded = await load_documents(svc, [r.entry_id for r in rows], config)
+        for r in rows:
+            fut = documents.setdefault(r.entry_id, loop.create_future())
+            if not fut.done():
+                if r.entry_id in loaded:
+                    fut.set_result(loaded[r.entry_id])
+                else:
+                    fut.set_exception(LookupError("the entry is not a case entry"))
+    except Exception:
+        # One bad entry must not hold up the rest: each is prepared on its own instead.
+        log.exception("journal export: the batch could not be prepared; entry by entry")
+        documents.clear()
     gate = asyncio.Semaphore(CONCURRENCY)
+    done: list[tuple[str, str, datetime]] = []
 
     async def one(r: Any) -> bool:
         async with gate:
-            return await _deliver(
-                svc, r, by_name[r.exporter], documents[r.entry_id], config.export_timeout
-            )
+            doc = documents.get(r.entry_id)
+            if doc is None:
+                doc = documents[r.entry_id] = asyncio.ensure_future(
+                    load_document(svc, r.entry_id, config)
+                )
+            receipt = await _deliver(svc, r, by_name[r.exporter], doc, config.export_timeout)
+        if receipt is None:
+            return False
+        done.append((r.id, receipt, svc.clock.now()))
+        return True
 
     try:
         outcomes = await asyncio.gather(*(one(r) for r in rows))
@@ -376,8 +470,33 @@ async def export_once(
         for fut in documents.values():
             if not fut.done():
                 fut.cancel()
+        # Delivered is delivered: record it even when a sibling failed unexpectedly.
+        await _done(svc, done)
     ok = sum(outcomes)
     return ExportStats(fanned, len(rows), ok, len(rows) - ok)
+
+
+async def export_rounds(
+    svc: Services, config: JournalConfig, exporters: Sequence[JournalExporter]
+) -> ExportStats:
+    """Rounds until a batch comes back short, or :data:`TICK_BUDGET` seconds have passed.
+
+    A backlog is worked off in one tick instead of one batch per interval.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + TICK_BUDGET
+    total = ExportStats(0, 0, 0, 0)
+    while True:
+        s = await export_once(svc, config, exporters)
+        total = ExportStats(
+            total.fanned_out + s.fanned_out,
+            total.claimed + s.claimed,
+            total.exported + s.exported,
+            total.failed + s.failed,
+        )
+        # A failure backs its row off; another round now would not help it.
+        if s.claimed < config.export_batch or s.failed or loop.time() >= deadline:
+            return total
 
 
 async def export_tick(
@@ -395,13 +514,15 @@ async def export_tick(
     """
     cfg = config or journal_config(svc.config)
     if exporters is not None:
-        return await export_once(svc, cfg, exporters)
+        return await export_rounds(svc, cfg, exporters)
     if not cfg.exporters:
         return ExportStats(0, 0, 0, 0)
     if "http" not in cfg.exporters:
-        return await export_once(svc, cfg, build_exporters(cfg, session=None, clock=svc.clock))
+        return await export_rounds(svc, cfg, build_exporters(cfg, session=None, clock=svc.clock))
     async with aiohttp.ClientSession() as session:
-        return await export_once(svc, cfg, build_exporters(cfg, session=session, clock=svc.clock))
+        return await export_rounds(
+            svc, cfg, build_exporters(cfg, session=session, clock=svc.clock)
+        )
 
 
 # -- export status ----------------------------------------------------------------------

@@ -6,7 +6,9 @@ configuration (refusing to start when it is incoherent) and schedules
 - ``journal-export`` every ``TOVHOLDER_JOURNAL_EXPORT_INTERVAL`` s (when an
   exporter is enabled): relay entries to the case system;
 - ``journal-heads`` every ``TOVHOLDER_JOURNAL_HEADS_INTERVAL`` s (when a heads
-  sink is configured): anchor chain heads outside the database.
+  sink is configured): anchor chain heads outside the database;
+- ``retention`` hourly: purge transient data, and remove the journals of closed
+  cases whose retention period has passed (see :mod:`journal.retention`).
 """
 
 from __future__ import annotations
@@ -41,6 +43,6 @@ def start(app: web.Application, svc: Services, ticker: Ticker) -> None:
         )
     if config.heads_sink is not None:
         ticker.every("journal-heads", config.heads_interval, lambda: heads_tick(svc, config))
-    from journal.retention import purge_transient
+    from journal.retention import retention_tick
 
-    ticker.every("retention", 3600, lambda: purge_transient(svc))
+    ticker.every("retention", 3600, lambda: retention_tick(svc, config))

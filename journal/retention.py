@@ -1,4 +1,4 @@
-"""Retention: the journal is kept; transient data is purged; erasure becomes restriction.
+"""Retention (bevaring og sletning): the journal is kept for its period, then removed.
 
 Journalised material is not deleted on request (the municipality's duty to keep
 the case file comes first): an erasure request is recorded as a restriction of
@@ -6,21 +6,50 @@ processing, with its reason, on every case of the person, and the person gets
 no more proactive messages. Transient data — one-time codes, spent links to the
 secure inbox, delivery bookkeeping of sent messages — is purged after
 ``TOVHOLDER_RETENTION_TRANSIENT_DAYS`` (default 30).
+
+A case's journal is kept for the retention period of its case type
+(:data:`DEFAULT_BY_TYPE`, else :data:`DEFAULT_DAYS`; a municipality sets its own
+per type in ``retention_rules``, ``"*"`` for every type it has not named). The
+period runs from the case's last journal entry once it is closed — normally the
+``case_closed`` entry; anything filed later (a late reply, a restriction) starts
+it again. A case is *due* when it is closed, has a ``case_closed`` entry, every
+entry has been exported to the case system (ESDH), and the period has passed.
+
+A due journal is removed through one path, :func:`remove_case_journal`: it
+first writes an append-only ``journal_retention`` record (case, entry count,
+final head, when, under which rule), and a ``retired`` line in the heads sink,
+then deletes the chain with its head and export bookkeeping. On PostgreSQL the
+database enforces this (migration ``0012_retention``): the record can only be
+inserted for a due case, and entries and heads can only be deleted in the
+transaction that inserted their chain's record. ``journal verify`` reads the
+records and the sink's retired lines, so a retired chain is not reported as
+tampered with, while a chain removed any other way still is.
+
+A restriction (erasure request) does not shorten the period: restricted material
+is kept, unused, until its case's period ends, and is then removed like the rest.
+The restriction record itself (on the person) stays.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, func, literal, select, text, union
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.conversations import StaffUser
 from bot.crypto import seal
 from bot.db.schema import (
     cases,
     inbox_links,
+    journal_entries,
+    journal_heads,
     metadata,
     outbox,
     participants,
@@ -31,7 +60,16 @@ from bot.db.schema import (
 from bot.errors import BadInput, NotFound
 from bot.ids import new_id
 from bot.services import Services
+from journal.config import JournalConfig, journal_config
 from journal.journal import SealingKey, append
+from journal.schema import (
+    journal_anchors,
+    journal_export_intake,
+    journal_exports,
+    journal_retention,
+    retention_rules,
+)
+from journal.sinkfile import append_lines, format_line
 
 log = logging.getLogger(__name__)
 
@@ -135,3 +173,327 @@ async def is_restricted(conn: Any, person_id: str) -> bool:
     return (
         await conn.execute(select(restrictions.c.id).where(restrictions.c.person_id == person_id))
     ).first() is not None
+
+
+# -- retention per case type ------------------------------------------------------------
+
+# Defaults until a municipality sets its own (they must agree with the PostgreSQL
+# function tovholder_retention_days in migration 0012_retention): five years after
+# closing, ten for a children's case (børnesag).
+DEFAULT_DAYS = 1826
+DEFAULT_BY_TYPE: dict[str, int] = {"boernesag": 3653}
+ANY_TYPE = "*"
+_IN_CHUNK = 500
+
+
+class NotDue(Exception):
+    """The case's journal may not be removed (yet): open, not exported, or within its period."""
+
+    def __init__(self, case_id: str, reason: str) -> None:
+        super().__init__(f"case {case_id}: {reason}")
+        self.case_id = case_id
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionState:
+    """Where one closed case stands against its retention period."""
+
+    case_id: str
+    tenant_id: str
+    case_type: str
+    chain: str
+    entries: int
+    final_seq: int
+    final_hash: str
+    closed_at: datetime | None
+    last_at: datetime
+    days: int
+    source: str  # "municipality" | "default"
+    due_at: datetime
+    blocked: str | None  # why it may not go even when the period has passed
+
+    @property
+    def rule(self) -> str:
+        return f"{self.case_type}: {self.days} days ({self.source})"
+
+    def due(self, now: datetime) -> bool:
+        return self.blocked is None and self.due_at <= now
+
+
+@dataclass(slots=True)
+class RetentionReport:
+    """What a retention run found and did (ids only: never names or content)."""
+
+    applied: bool
+    due: list[RetentionState] = field(default_factory=list)
+    removed: list[tuple[str, int]] = field(default_factory=list)  # (case id, entries)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (case id, reason)
+    waiting: int = 0  # closed cases still within their period (or not yet exported)
+
+    def summary(self) -> str:
+        verb = "removed" if self.applied else "would remove"
+        lines = [
+            f"retention: {len(self.due)} closed case journal(s) due; {self.waiting} still kept"
+        ]
+        done = dict(self.removed)
+        for s in self.due:
+            if self.applied and s.case_id not in done:
+                continue
+            n = done.get(s.case_id, s.entries)
+            lines.append(
+                f"  {verb} case {s.case_id}: {n} entries, head #{s.final_seq}, "
+                f"due {s.due_at.isoformat()} under {s.rule}"
+            )
+        lines += [f"  refused case {c}: {why}" for c, why in self.refused]
+        return "\n".join(lines)
+
+
+def default_days(case_type: str) -> int:
+    return DEFAULT_BY_TYPE.get(case_type, DEFAULT_DAYS)
+
+
+async def set_rule(svc: Services, tenant_id: str, case_type: str, days: int) -> None:
+    """A municipality's retention period for one case type (``"*"``: every other type)."""
+    if not isinstance(days, int) or not 1 <= days <= 36_525:
+        raise BadInput("days must be a whole number from 1 to 36525", code="bad_days")
+    if not isinstance(case_type, str) or not 1 <= len(case_type) <= 64:
+        raise BadInput("case_type must be 1–64 characters", code="bad_case_type")
+    async with svc.write() as conn:
+        await conn.execute(
+            delete(retention_rules).where(
+                retention_rules.c.tenant_id == tenant_id, retention_rules.c.case_type == case_type
+            )
+        )
+        await conn.execute(
+            retention_rules.insert().values(
+                tenant_id=tenant_id, case_type=case_type, days=days, created_at=svc.clock.now()
+            )
+        )
+
+
+def _chunks(items: Sequence[str]) -> list[Sequence[str]]:
+    return [items[i : i + _IN_CHUNK] for i in range(0, len(items), _IN_CHUNK)]
+
+
+async def retention_states(
+    conn: AsyncConnection, *, case_ids: Sequence[str] | None = None
+) -> list[RetentionState]:
+    """Every closed case that still has a journal, with its rule and due date."""
+    chain_of = literal("case:") + cases.c.id
+    q = (
+        select(
+            cases.c.id,
+            cases.c.tenant_id,
+            cases.c.case_type,
+            journal_heads.c.chain,
+            journal_heads.c.seq,
+            journal_heads.c.hash,
+        )
+        .join(journal_heads, journal_heads.c.chain == chain_of)
+        .where(cases.c.status == "closed", journal_heads.c.seq > 0)
+        .order_by(cases.c.id)
+    )
+    if case_ids is not None:
+        q = q.where(cases.c.id.in_(list(case_ids)))
+    heads = (await conn.execute(q)).all()
+    if not heads:
+        return []
+    chains = [h.chain for h in heads]
+    stats: dict[str, Any] = {}
+    pending: set[str] = set()
+    for part in _chunks(chains):
+        rows = await conn.execute(
+            select(
+                journal_entries.c.chain,
+                func.count().label("n"),
+                func.max(journal_entries.c.created_at).label("last_at"),
+                func.max(
+                    case((journal_entries.c.kind == "case_closed", journal_entries.c.created_at))
+                ).label("closed_at"),
+            )
+            .where(journal_entries.c.chain.in_(part))
+            .group_by(journal_entries.c.chain)
+        )
+        stats.update({r.chain: r for r in rows})
+        outstanding = union(
+            select(journal_entries.c.chain)
+            .join(journal_export_intake, journal_export_intake.c.entry_id == journal_entries.c.id)
+            .where(journal_entries.c.chain.in_(part)),
+            select(journal_entries.c.chain)
+            .join(journal_exports, journal_exports.c.entry_id == journal_entries.c.id)
+            .where(journal_entries.c.chain.in_(part), journal_exports.c.state != "done"),
+        )
+        pending.update((await conn.execute(outstanding)).scalars())
+    tenants = sorted({h.tenant_id for h in heads})
+    rules = {
+        (r.tenant_id, r.case_type): r.days
+        for r in await conn.execute(
+            select(retention_rules).where(retention_rules.c.tenant_id.in_(tenants))
+        )
+    }
+    out = []
+    for h in heads:
+        st = stats.get(h.chain)
+        if st is None:  # a head without entries: verify's business, not retention's
+            continue
+        own = rules.get((h.tenant_id, h.case_type), rules.get((h.tenant_id, ANY_TYPE)))
+        days = own if own is not None else default_days(h.case_type)
+        closed_at = _utc(st.closed_at)
+        last_at = _utc(st.last_at)
+        assert last_at is not None
+        blocked = None
+        if closed_at is None:
+            blocked = "the case was never closed in its journal"
+        elif h.chain in pending:
+            blocked = "entries are not yet exported to the case system"
+        out.append(
+            RetentionState(
+                case_id=h.id,
+                tenant_id=h.tenant_id,
+                case_type=h.case_type,
+                chain=h.chain,
+                entries=int(st.n),
+                final_seq=int(h.seq),
+                final_hash=h.hash,
+                closed_at=closed_at,
+                last_at=last_at,
+                days=days,
+                source="default" if own is None else "municipality",
+                due_at=last_at + timedelta(days=days),
+                blocked=blocked,
+            )
+        )
+    return out
+
+
+def _utc(value: Any) -> datetime | None:
+    """An aggregate's time: SQLite hands max() back as text, PostgreSQL as a datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+async def remove_case_journal(
+    svc: Services, case_id: str, *, actor: str = "system", head: tuple[int, str] | None = None
+) -> int:
+    """Remove one due case's journal, through the one sanctioned path. Returns entries removed.
+
+    Args:
+        head: the (seq, hash) the caller saw (and wrote to the heads sink); if the
+            chain has moved on since, nothing is removed.
+
+    Raises:
+        NotDue: the case is open, not closed in its journal, not fully exported,
+            within its period, or gone; nothing is changed.
+    """
+    now = svc.clock.now()
+    record_id = new_id()
+    try:
+        async with svc.write() as conn:
+            if not svc.sqlite:
+                # Case first, then head: the order update_case and append take them in.
+                await conn.execute(
+                    select(cases.c.id).where(cases.c.id == case_id).with_for_update()
+                )
+            states = await retention_states(conn, case_ids=[case_id])
+            if not states:
+                raise NotDue(case_id, "not a closed case with a journal")
+            st = states[0]
+            if st.blocked is not None:
+                raise NotDue(case_id, st.blocked)
+            if st.due_at > now:
+                raise NotDue(case_id, f"kept until {st.due_at.isoformat()} under {st.rule}")
+            if head is not None and head != (st.final_seq, st.final_hash):
+                raise NotDue(case_id, "the journal grew while retention ran; next run")
+            if not svc.sqlite:
+                # The database checks it all again and does the removal itself.
+                removed = (
+                    await conn.execute(
+                        text("SELECT tovholder_retention_remove(:case_id, :now, :id, :actor)"),
+                        {"case_id": case_id, "now": now, "id": record_id, "actor": actor},
+                    )
+                ).scalar_one()
+                return int(removed)
+            await conn.execute(
+                journal_retention.insert().values(
+                    id=record_id,
+                    tenant_id=st.tenant_id,
+                    case_id=case_id,
+                    chain=st.chain,
+                    entries=st.entries,
+                    final_seq=st.final_seq,
+                    final_hash=st.final_hash,
+                    closed_at=st.closed_at,
+                    due_at=st.due_at,
+                    rule=st.rule,
+                    actor=actor,
+                    removed_at=now,
+                )
+            )
+            ids = select(journal_entries.c.id).where(journal_entries.c.chain == st.chain)
+            await conn.execute(
+                delete(journal_export_intake).where(journal_export_intake.c.entry_id.in_(ids))
+            )
+            await conn.execute(delete(journal_exports).where(journal_exports.c.entry_id.in_(ids)))
+            await conn.execute(delete(journal_anchors).where(journal_anchors.c.chain == st.chain))
+            await conn.execute(delete(journal_entries).where(journal_entries.c.chain == st.chain))
+            await conn.execute(delete(journal_heads).where(journal_heads.c.chain == st.chain))
+            return st.entries
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) in ("42501", "P0002"):
+            raise NotDue(case_id, "the database refused: not due") from exc
+        raise
+
+
+async def apply_retention(
+    svc: Services,
+    config: JournalConfig | None = None,
+    *,
+    apply: bool = True,
+    actor: str = "system",
+) -> RetentionReport:
+    """Find every closed case whose retention period has passed; remove their journals.
+
+    Args:
+        svc: the service context.
+        config: the journal configuration (for the heads sink); by default from ``svc``.
+        apply: False for a dry run: report what is due, change nothing.
+        actor: who asked (``system`` for the periodic job, ``cli`` for an operator).
+    """
+    cfg = config or journal_config(svc.config)
+    now = svc.clock.now()
+    async with svc.read() as conn:
+        states = await retention_states(conn)
+    due = [s for s in states if s.due(now)]
+    report = RetentionReport(applied=apply, due=due, waiting=len(states) - len(due))
+    if not apply or not due:
+        return report
+    if cfg.heads_sink is not None and cfg.heads_key is not None:
+        # The sink first, as for heads: a record in the database always has its line.
+        lines = [
+            format_line(cfg.heads_key, s.chain, s.final_seq, s.final_hash, now, retired=True)
+            for s in due
+        ]
+        await asyncio.to_thread(append_lines, cfg.heads_sink, lines)
+    for s in due:
+        try:
+            n = await remove_case_journal(
+                svc, s.case_id, actor=actor, head=(s.final_seq, s.final_hash)
+            )
+            report.removed.append((s.case_id, n))
+        except NotDue as exc:
+            report.refused.append((s.case_id, exc.reason))
+    if report.removed:
+        log.info("retention removed the journals of %d closed cases: %s", len(report.removed),
+                 ", ".join(c for c, _ in report.removed))
+    return report
+
+
+async def retention_tick(svc: Services, config: JournalConfig | None = None) -> None:
+    """The hourly Ticker job: purge transient data, remove journals whose period has passed."""
+    await purge_transient(svc)
+    await apply_retention(svc, config)

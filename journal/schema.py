@@ -53,3 +53,36 @@ journal_anchors = Table(
     Column("hash", String(64), nullable=False),
     Column("anchored_at", UTCDateTime(), nullable=False),
 )
+
+# Retention per case type (bevaringsperiode), set per municipality. ``case_type`` "*"
+# is the municipality's rule for every type it has not named; without a rule the
+# defaults in :mod:`journal.retention` apply.
+retention_rules = Table(
+    "retention_rules",
+    metadata,
+    Column("tenant_id", String(36), ForeignKey("tenants.id"), primary_key=True),
+    Column("case_type", String(64), primary_key=True),
+    Column("days", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# One row per case journal removed at the end of its retention period: append-only,
+# so ``journal verify`` and the heads sink can tell a deliberate removal from tampering.
+journal_retention = Table(
+    "journal_retention",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(36), ForeignKey("tenants.id"), nullable=False, index=True),
+    Column("case_id", String(36), ForeignKey("cases.id"), nullable=False, index=True),
+    Column("chain", String(80), nullable=False, index=True),
+    Column("entries", Integer, nullable=False),
+    Column("final_seq", Integer, nullable=False),
+    Column("final_hash", String(64), nullable=False),
+    # When the case was (last) closed, and when its retention period ended.
+    Column("closed_at", UTCDateTime(), nullable=False),
+    Column("due_at", UTCDateTime(), nullable=False),
+    # e.g. "boernesag: 3653 days (default)" or "kontanthjaelp: 1826 days (municipality)".
+    Column("rule", String(200), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("removed_at", UTCDateTime(), nullable=False),
+)

@@ -4,6 +4,9 @@ Every line is one JSON object ``{"chain", "seq", "hash", "at", "mac"}`` where
 ``mac`` is HMAC-SHA256, under a key the database never sees, over the
 canonical JSON of the other four fields. Standard library only, so the
 verify worker processes stay light.
+
+A line may also carry ``"retired": true`` (covered by the MAC): the retention
+job removed the chain at that head, deliberately (see :mod:`journal.retention`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ class Anchor:
     hash: str
     at: str
     line: int
+    # A retirement line: the chain was removed at this head by the retention job.
+    retired: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,26 +42,34 @@ class SinkDamage:
     reason: str
 
 
-def _canonical(chain: str, seq: int, hash_: str, at: str) -> bytes:
-    body = {"at": at, "chain": chain, "hash": hash_, "seq": seq}
+def _canonical(chain: str, seq: int, hash_: str, at: str, retired: bool = False) -> bytes:
+    body: dict[str, object] = {"at": at, "chain": chain, "hash": hash_, "seq": seq}
+    if retired:
+        body["retired"] = True
     return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
 
-def line_mac(key: bytes, chain: str, seq: int, hash_: str, at: str) -> str:
+def line_mac(
+    key: bytes, chain: str, seq: int, hash_: str, at: str, retired: bool = False
+) -> str:
     """The HMAC-SHA256 (hex) that seals one sink line."""
-    return hmac.new(key, _canonical(chain, seq, hash_, at), hashlib.sha256).hexdigest()
+    return hmac.new(key, _canonical(chain, seq, hash_, at, retired), hashlib.sha256).hexdigest()
 
 
-def format_line(key: bytes, chain: str, seq: int, hash_: str, at: datetime) -> str:
+def format_line(
+    key: bytes, chain: str, seq: int, hash_: str, at: datetime, *, retired: bool = False
+) -> str:
     """One sink line, newline included."""
     stamp = at.isoformat()
-    record = {
+    record: dict[str, object] = {
         "chain": chain,
         "seq": seq,
         "hash": hash_,
         "at": stamp,
-        "mac": line_mac(key, chain, seq, hash_, stamp),
     }
+    if retired:
+        record["retired"] = True
+    record["mac"] = line_mac(key, chain, seq, hash_, stamp, retired)
     return json.dumps(record, separators=(",", ":")) + "\n"
 
 
@@ -93,8 +106,10 @@ def read_sink(path: Path, key: bytes) -> tuple[list[Anchor], list[SinkDamage]]:
                     rec["at"],
                     rec["mac"],
                 )
+                retired = rec.get("retired", False)
                 if not (
-                    isinstance(chain, str)
+                    isinstance(retired, bool)
+                    and isinstance(chain, str)
                     and isinstance(seq, int)
                     and isinstance(hash_, str)
                     and isinstance(at, str)
@@ -104,8 +119,8 @@ def read_sink(path: Path, key: bytes) -> tuple[list[Anchor], list[SinkDamage]]:
             except (ValueError, KeyError, TypeError):
                 damage.append(SinkDamage(number, "not a heads-sink line"))
                 continue
-            if not hmac.compare_digest(mac, line_mac(key, chain, seq, hash_, at)):
+            if not hmac.compare_digest(mac, line_mac(key, chain, seq, hash_, at, retired)):
                 damage.append(SinkDamage(number, "its HMAC does not match: the line was altered"))
                 continue
-            anchors.append(Anchor(chain, seq, hash_, at, number))
+            anchors.append(Anchor(chain, seq, hash_, at, number, retired))
     return anchors, damage

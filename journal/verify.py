@@ -7,6 +7,12 @@ last entry. Finally the heads written to the external sink (see
 :mod:`journal.sink`) must still be in the chain with the same hash: that
 catches a rewrite of the whole database, which the chain alone cannot.
 
+A case journal removed at the end of its retention period (see
+:mod:`journal.retention`) left a ``journal_retention`` record and a ``retired``
+line in the sink naming its final head: the sink's anchors of that chain up to
+the retired line are set aside, so the removal is not reported. A chain that is
+gone without both — or whose sink anchors contradict the record — still is.
+
 Only the first problem of each chain is reported: after it, every later
 entry is suspect anyway.
 
@@ -25,9 +31,11 @@ from __future__ import annotations
 
 import asyncio
 import binascii
+import contextlib
 import hashlib
 import multiprocessing
 import os
+import re
 import sqlite3
 import threading
 from collections import defaultdict
@@ -70,6 +78,9 @@ _TEMPLATE = (
 )
 _b64 = binascii.b2a_base64
 _sha256 = hashlib.sha256
+# Exactly what json.dumps(..., ensure_ascii=False) escapes in a string: without any of
+# these, a value goes into the template as it is.
+_needs_escape = re.compile(r'[\x00-\x1f"\\]').search
 
 # The hash an empty chain starts from (journal.journal.GENESIS; this module imports
 # only the standard library, so verify's worker processes start fast).
@@ -103,9 +114,8 @@ def row_hash(prev_hash: str, r: Sequence[Any], created_iso: str) -> str:
             (id_, tenant, chain, kind, direction, channel, subject, actor, created_iso,
              case_id or "", key_scope or "", key_owner or "", message_id or "")
         )  # fmt: skip
-        # Anything JSON would escape (", \, control characters) takes the slow path;
-        # isprintable is stricter than needed, which only costs speed, never exactness.
-        fast = type(seq) is int and '"' not in text and "\\" not in text and text.isprintable()
+        # Anything JSON would escape (", \\, control characters) takes the slow path.
+        fast = type(seq) is int and _needs_escape(text) is None
     except TypeError:  # a None or a non-string where text belongs
         fast = False
     if not fast:
@@ -186,6 +196,7 @@ class VerifyReport:
     anchors_checked: int = 0
     sink: str = "not configured"
     problems: list[Problem] = field(default_factory=list)
+    retired: int = 0  # chains removed by the retention job (journal_retention records)
 
     @property
     def ok(self) -> bool:
@@ -196,6 +207,8 @@ class VerifyReport:
             f"{self.entries} entries in {self.chains} chains; "
             f"heads sink: {self.sink} ({self.anchors_checked} anchors checked)"
         )
+        if self.retired:
+            facts += f"; {self.retired} chains removed at the end of their retention period"
         if self.ok:
             return f"journal OK: {facts}"
         lines = [f"journal NOT OK: {len(self.problems)} problem(s); {facts}"]
@@ -434,8 +447,11 @@ def judge_head(
     return []
 
 
-def _missing_chains(heads: dict[str, Head], anchors: Anchors, seen: set[str]) -> list[Problem]:
+def _missing_chains(
+    heads: dict[str, Head], anchors: Anchors, seen: set[str], retired: Retired | None = None
+) -> list[Problem]:
     """Chains the heads or the sink know of that have no entries at all."""
+    retired = retired or {}
     problems = []
     for chain, head in sorted(heads.items()):
         if chain not in seen and head.seq > 0:
@@ -445,9 +461,14 @@ def _missing_chains(heads: dict[str, Head], anchors: Anchors, seen: set[str]) ->
             )  # fmt: skip
     for chain, by_seq in sorted(anchors.items()):
         if chain not in seen and chain not in heads:
+            why = (
+                "; the retention record has no matching retired line in the sink"
+                if chain in retired
+                else ""
+            )
             problems.append(
                 Problem(chain, "removed", 1, None,
-                        f"the heads sink anchored #{max(by_seq)} but the chain is gone")
+                        f"the heads sink anchored #{max(by_seq)} but the chain is gone{why}")
             )  # fmt: skip
         elif chain not in seen and heads[chain].seq == 0:
             problems.append(
@@ -530,8 +551,18 @@ async def _check_pg(
     try:
         async with conn.transaction(readonly=True):
             cur = await conn.cursor(_PG_SELECT + where, *args)
-            while rows := await cur.fetch(batch):
-                checker.feed(rows)
+            ahead = asyncio.ensure_future(cur.fetch(batch))
+            try:
+                while rows := await ahead:
+                    # Ask for the next batch before checking this one, and let the request
+                    # go out: PostgreSQL reads and sends while this process hashes.
+                    ahead = asyncio.ensure_future(cur.fetch(batch))
+                    await asyncio.sleep(0)
+                    checker.feed(rows)
+            finally:
+                if not ahead.done():  # the connection must be idle before it is closed
+                    with contextlib.suppress(Exception):
+                        await ahead
     finally:
         await conn.close()
     return checker.close()
@@ -550,11 +581,12 @@ def _check_range(
         return one.submit(asyncio.run, _check_pg(url, lo, hi, heads, anchors, batch)).result()
 
 
-def _sqlite_heads(url: str) -> tuple[list[Any], int]:
+def _sqlite_heads(url: str) -> tuple[list[Any], int, list[Any]]:
     db = _sqlite_ro(url)
     try:
         rows = db.execute(_HEADS_SQL).fetchall()
-        return rows, int(db.execute(_ANCHORED_SQL).fetchone()[0])
+        anchored = int(db.execute(_ANCHORED_SQL).fetchone()[0])
+        return rows, anchored, db.execute(_RETIRED_SQL).fetchall()
     finally:
         db.close()
 
@@ -563,11 +595,11 @@ _HEADS_SQL = "SELECT chain, seq, hash FROM journal_heads"
 _ANCHORED_SQL = "SELECT count(*) FROM journal_anchors"
 
 
-async def _load_heads(url: str) -> tuple[dict[str, Head], int]:
-    """Every chain head, and how many chains the heads sink should know."""
+async def _load_heads(url: str) -> tuple[dict[str, Head], int, Retired]:
+    """Every chain head, how many chains the heads sink should know, and retired chains."""
     if url.startswith("sqlite"):
         # Read here, not in a thread: worker processes fork best from one thread.
-        rows, anchored = _sqlite_heads(url)
+        rows, anchored, records = _sqlite_heads(url)
     else:
         import asyncpg
 
@@ -575,9 +607,13 @@ async def _load_heads(url: str) -> tuple[dict[str, Head], int]:
         try:
             rows = list(await conn.fetch(_HEADS_SQL))
             anchored = int(await conn.fetchval(_ANCHORED_SQL))
+            records = list(await conn.fetch(_RETIRED_SQL))
         finally:
             await conn.close()
-    return {r[0]: Head(r[1], r[2]) for r in rows}, anchored
+    retired: Retired = defaultdict(set)
+    for r in records:
+        retired[r[0]].add((r[1], r[2]))
+    return {r[0]: Head(r[1], r[2]) for r in rows}, anchored, dict(retired)
 
 
 def _pool_context() -> BaseContext:
@@ -601,6 +637,33 @@ def _split(heads: dict[str, Head], parts: int) -> list[tuple[str | None, str | N
         acc += heads[chain].seq
     bounds.append(None)
     return list(zip(bounds[:-1], bounds[1:], strict=True))
+
+
+# chain -> the (final seq, final hash) of every retention record of that chain.
+Retired = dict[str, set[tuple[int, str]]]
+
+_RETIRED_SQL = "SELECT chain, final_seq, final_hash FROM journal_retention"
+
+
+def retire_anchors(found: Sequence[Anchor], retired: Retired) -> list[Anchor]:
+    """The sink's anchors, without those of chains the retention job removed.
+
+    A chain's anchors are set aside up to its last retired line that matches a
+    retention record (and, after it, any anchor of that same final head: a heads
+    tick racing the removal). Retired lines without a record set nothing aside.
+    """
+    cut: dict[str, int] = {}
+    for a in found:
+        if a.retired and (a.seq, a.hash) in retired.get(a.chain, ()):
+            cut[a.chain] = max(cut.get(a.chain, 0), a.line)
+    return [
+        a
+        for a in found
+        if not a.retired
+        and not (
+            a.chain in cut and (a.line <= cut[a.chain] or (a.seq, a.hash) in retired[a.chain])
+        )
+    ]
 
 
 def group_anchors(anchors: Iterable[Anchor]) -> Anchors:
@@ -630,11 +693,12 @@ async def verify(
     """
     report = VerifyReport()
     anchors: Anchors = {}
-    heads, anchored = await _load_heads(database_url)
+    heads, anchored, retired = await _load_heads(database_url)
+    report.retired = len(retired)
     if sink is not None and sink_key is not None:
         if await asyncio.to_thread(sink.exists):
             found, damage = await asyncio.to_thread(read_sink, sink, sink_key)
-            anchors = group_anchors(found)
+            anchors = group_anchors(retire_anchors(found, retired))
             report.sink = f"{len(found)} lines"
             report.problems += [
                 Problem(str(sink), "sink", None, None, f"line {d.line}: {d.reason}") for d in damage
@@ -683,7 +747,7 @@ async def verify(
         headless |= r.headless
     if headless:
         # Chains begun while we read, or whose head row is gone: read the heads again.
-        fresh, _ = await _load_heads(database_url)
+        fresh, _, _ = await _load_heads(database_url)
         for chain, (last_seq, hashes) in sorted(headless.items()):
             head = fresh.get(chain)
             if head is None:
@@ -694,5 +758,5 @@ async def verify(
                 report.problems += judge_head(
                     chain, head, last_seq, None, hashes.get(head.seq), anchors
                 )
-    report.problems += _missing_chains(heads, anchors, seen)
+    report.problems += _missing_chains(heads, anchors, seen, retired)
     return report

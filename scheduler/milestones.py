@@ -20,6 +20,12 @@ from bot.ids import new_id
 from bot.outbound import queue_sms
 from bot.services import Services
 from scheduler import settings as quiet_store
+from scheduler.casetypes import (
+    expected_dates,
+    policy_for_tenant,
+    snapshot_timeline,
+    timeline_policy,
+)
 from scheduler.quiet import allowed_send_time
 from scheduler.schema import milestones, reminders
 from scheduler.store import (
@@ -31,15 +37,16 @@ from scheduler.store import (
     note,
     require_open,
 )
-from scheduler.templates import CaseTypePolicy, long_date, policy_for, reached, say, title
+from scheduler.templates import CaseTypePolicy, long_date, reached, say, title
 
 log = logging.getLogger(__name__)
 
 MAX_REASON = 500
 
 
-def _policy(case_type: str) -> CaseTypePolicy:
-    policy = policy_for(case_type)
+async def _policy(conn: AsyncConnection, tenant_id: str, case_type: str) -> CaseTypePolicy:
+    """The municipality's current template for a case type (400 when there is none)."""
+    policy = await policy_for_tenant(conn, tenant_id, case_type)
     if policy is None:
         raise BadInput(f"Unknown case type: {case_type}", code="unknown_case_type")
     return policy
@@ -55,8 +62,7 @@ async def _steps(conn: AsyncConnection, case_id: str) -> list[Any]:
     )
 
 
-def _as_json(case: Any, rows: list[Any]) -> dict[str, Any]:
-    policy = policy_for(case.case_type)
+def _as_json(case: Any, rows: list[Any], policy: CaseTypePolicy | None) -> dict[str, Any]:
     items = []
     for r in rows:
         tpl = policy.step(r.step) if policy else None
@@ -76,7 +82,7 @@ def _as_json(case: Any, rows: list[Any]) -> dict[str, Any]:
 
 async def ensure_nudge(conn: AsyncConnection, *, case: Any, now: datetime) -> None:
     """Make sure the case has its one recurring "no news for a while" row."""
-    if policy_for(case.case_type) is None:
+    if await policy_for_tenant(conn, case.tenant_id, case.case_type) is None:
         return
     key = f"nudge:{case.id}"
     exists = (
@@ -123,7 +129,7 @@ async def start_timeline(
         case = await case_for(conn, user, case_id)
         require_open(case)
         wanted = case_type or case.case_type
-        policy = _policy(wanted)
+        policy = await _policy(conn, case.tenant_id, wanted)
         if wanted != case.case_type:
             raise BadInput(
                 f"The case is of type {case.case_type}, not {wanted}", code="case_type_mismatch"
@@ -137,10 +143,9 @@ async def start_timeline(
                 raise BadInput(f"Unknown step: {key}", code="unknown_step")
             if when < first:
                 raise BadInput(f"{key} is expected before the timeline starts", code="bad_date")
+        planned = expected_dates(policy, first, svc.calendar)
         for position, step in enumerate(policy.steps):
-            when = overrides.get(step.key) or svc.calendar.add_working_days(
-                first, step.expected_after
-            )
+            when = overrides.get(step.key) or planned[step.key]
             await conn.execute(
                 milestones.insert().values(
                     id=new_id(),
@@ -164,8 +169,9 @@ async def start_timeline(
             actor=f"staff:{user.id}",
             at=now,
         )
+        await snapshot_timeline(conn, case=case, policy=policy, at=now)
         await ensure_nudge(conn, case=case, now=now)
-        return _as_json(case, await _steps(conn, case_id))
+        return _as_json(case, await _steps(conn, case_id), policy)
 
 
 async def get_timeline(svc: Services, user: StaffUser, case_id: str) -> dict[str, Any]:
@@ -173,9 +179,10 @@ async def get_timeline(svc: Services, user: StaffUser, case_id: str) -> dict[str
     async with svc.read() as conn:
         case = await case_for(conn, user, case_id)
         rows = await _steps(conn, case_id)
+        policy = await timeline_policy(conn, case) if rows else None
     if not rows:
         raise NotFound("The case has no timeline", code="timeline_not_found")
-    return _as_json(case, rows)
+    return _as_json(case, rows, policy)
 
 
 def update_text(policy: CaseTypePolicy, rows: list[Any], target: str, language: str) -> str:
@@ -223,12 +230,13 @@ async def move_step(
     async with svc.write() as conn:
         case = await case_for(conn, user, case_id)
         require_open(case)
-        policy = _policy(case.case_type)
         rows = await _steps(conn, case_id)
+        policy = await timeline_policy(conn, case) if rows else None
         if not rows:
             raise NotFound("The case has no timeline", code="timeline_not_found")
         target = next((r for r in rows if r.step == step), None)
-        if target is None:
+        tpl = policy.step(step) if policy else None
+        if target is None or policy is None or tpl is None:
             raise BadInput(f"Unknown step: {step}", code="unknown_step")
         current = next((r for r in rows if r.status == "current"), rows[0])
         if target.position == current.position and current.status == "current":
@@ -256,8 +264,6 @@ async def move_step(
                 update(milestones).where(milestones.c.id == r.id).values(updated_at=now, **values)
             )
         key = case_key(svc, case.id, case.dek)
-        tpl = policy.step(step)
-        assert tpl is not None
         direction = " (tilbage)" if backwards else ""
         await note(
             conn,
@@ -299,7 +305,7 @@ async def move_step(
                     not_before=allowed_send_time(now, quiet, svc.calendar),
                     subject=f"Opdatering til borger: {title(tpl, 'da')}",
                 )
-        result = _as_json(case, rows)
+        result = _as_json(case, rows, policy)
     svc.wake_relay()
     return result
 
@@ -310,7 +316,7 @@ async def status_text(conn: AsyncConnection, case: Any, language: str) -> str | 
     None when the case has no timeline: then a caseworker answers instead.
     """
     rows = await _steps(conn, case.id)
-    policy = policy_for(case.case_type)
+    policy = await timeline_policy(conn, case) if rows else None
     current = next((r for r in rows if r.status == "current"), None)
     if policy is None or current is None:
         return None

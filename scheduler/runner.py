@@ -1,8 +1,9 @@
 """The reminder runner: claims due reminder rows and acts on each exactly once.
 
 A batch of due rows is claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL
-(SQLite has one writer), and every row is handed to ``queue_sms`` (or becomes
-a task) in the *same* transaction that marks it sent. A crash before the
+(SQLite has one writer); the SMS the batch renders are written with one
+multi-row insert per table (``scheduler.bulk.queue_many``: message, outbox and
+journal rows) in the *same* transaction that marks the rows sent. A crash before the
 commit leaves the rows pending and sends nothing; after the commit the SMS is
 in the outbox, which delivers it exactly once. So several workers, restarts
 and crashes never send a reminder twice.
@@ -23,19 +24,27 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal, select, update
+from sqlalchemy import bindparam, exists, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.schema import cases, messages, persons, teams, tenants
 from bot.errors import StorageUnavailable
 from bot.ids import new_id
-from bot.outbound import queue_sms
 from bot.services import Services
 from journal.journal import SealingKey
 from scheduler import settings as quiet_store
+from scheduler.bulk import Sms, queue_many
+from scheduler.casetypes import pick_policy, policies_for_tenants
 from scheduler.quiet import QuietSettings, allowed_send_time, is_quiet
-from scheduler.schema import appointments, deadlines, followup_tasks, reminders, reply_promises
+from scheduler.schema import (
+    appointments,
+    case_type_templates,
+    deadlines,
+    followup_tasks,
+    reminders,
+    reply_promises,
+)
 from scheduler.store import (
     add_task,
     at_ten,
@@ -48,7 +57,7 @@ from scheduler.store import (
     team_leads,
 )
 from scheduler.tasks import send_still_working
-from scheduler.templates import CASE_TYPES, long_date, policy_for, say
+from scheduler.templates import CASE_TYPES, CaseTypePolicy, long_date, say
 from scheduler.workdays import format_time
 
 log = logging.getLogger(__name__)
@@ -127,7 +136,12 @@ class _Batch:
     deadlines: dict[str, Any] = field(default_factory=dict)
     promises: dict[str, Any] = field(default_factory=dict)
     quiet: dict[tuple[str, str | None], QuietSettings] = field(default_factory=dict)
+    policies: dict[tuple[str, str], CaseTypePolicy] = field(default_factory=dict)
     keys: dict[str, SealingKey] = field(default_factory=dict)
+    # Is it quiet now under these settings? (``now`` is fixed for the batch.)
+    quiet_now: dict[int, bool] = field(default_factory=dict)
+    # SMS rendered by this batch, written together when the batch is done.
+    queued: list[Sms] = field(default_factory=list)
 
     async def load(self, rows: Sequence[Any]) -> None:
         """Fetch everything the batch needs in a handful of queries."""
@@ -196,6 +210,8 @@ class _Batch:
                 )
             }
         self.quiet = await quiet_store.settings_map(conn, tenant_ids, person_ids)
+        if "nudge" in by_kind:
+            self.policies = await policies_for_tenants(conn, tenant_ids)
 
     def key(self, case: Any) -> SealingKey:
         if case.id not in self.keys:
@@ -214,7 +230,10 @@ class _Batch:
         if person is None or not person.has_phone:
             return _skip("no_phone")
         quiet = quiet_store.pick(self.quiet, row.tenant_id, row.person_id)
-        if is_quiet(self.now, quiet, self.svc.calendar):
+        quiet_now = self.quiet_now.get(id(quiet))
+        if quiet_now is None:
+            quiet_now = self.quiet_now[id(quiet)] = is_quiet(self.now, quiet, self.svc.calendar)
+        if quiet_now:
             later = allowed_send_time(self.now, quiet, self.svc.calendar, row.event_at)
             if later > self.now and (row.expires_at is None or later < row.expires_at):
                 return _Done("pending", "quiet_hours", due_at=later)
@@ -229,17 +248,20 @@ class _Batch:
             person_id=row.person_id,
             at=self.now,
         )
-        mid = await queue_sms(
-            self.conn,
-            tenant_id=row.tenant_id,
-            conversation_id=conv_id,
-            case_id=case.id,
-            person_id=row.person_id,
-            kind="reminder",
-            body=body,
-            key=self.key(case),
-            at=self.now,
-            subject=subject,
+        mid = new_id()
+        self.queued.append(
+            Sms(
+                tenant_id=row.tenant_id,
+                conversation_id=conv_id,
+                case_id=case.id,
+                person_id=row.person_id,
+                kind="reminder",
+                body=body,
+                key=self.key(case),
+                at=self.now,
+                subject=subject,
+                message_id=mid,
+            )
         )
         return _Done("sent", "sent", message_id=mid)
 
@@ -423,7 +445,7 @@ class _Batch:
     async def _nudge(self, row: Any, case: Any) -> _Done:
         if case.status != "open":
             return _skip("case_closed", withdrawn=True)
-        policy = policy_for(case.case_type)
+        policy = pick_policy(self.policies, case.tenant_id, case.case_type)
         if policy is None:
             return _skip("no_policy", withdrawn=True)
         cal = self.svc.calendar
@@ -537,6 +559,7 @@ async def _process(
                 "b_dedupe_key": None if final else row.dedupe_key,
             }
         )
+    await queue_many(conn, batch.queued)
     await conn.execute(_APPLY, params)
     return stats
 
@@ -650,7 +673,13 @@ async def ensure_nudges(svc: Services, *, limit: int = 1000) -> int:
                 .outerjoin(reminders, reminders.c.dedupe_key == literal("nudge:") + cases.c.id)
                 .where(
                     cases.c.status == "open",
-                    cases.c.case_type.in_(known),
+                    or_(
+                        cases.c.case_type.in_(known),
+                        exists().where(
+                            case_type_templates.c.tenant_id == cases.c.tenant_id,
+                            case_type_templates.c.code == cases.c.case_type,
+                        ),
+                    ),
                     reminders.c.id.is_(None),
                 )
                 .limit(limit)

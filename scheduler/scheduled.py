@@ -21,6 +21,7 @@ from bot.services import Services
 from scheduler import settings as quiet_store
 from scheduler.quiet import allowed_send_time
 from scheduler.store import case_key, case_visible, require_open
+from scheduler.urgent import check_reason, mark_urgent
 
 MAX_AHEAD = timedelta(days=366)
 
@@ -46,9 +47,18 @@ async def _thread(conn: AsyncConnection, user: StaffUser, conv_id: str) -> Any:
 
 
 async def schedule_sms(
-    svc: Services, user: StaffUser, conv_id: str, *, body: str, send_at: datetime
+    svc: Services,
+    user: StaffUser,
+    conv_id: str,
+    *,
+    body: str,
+    send_at: datetime,
+    urgent_reason: str | None = None,
 ) -> dict[str, Any]:
     """Queue an SMS to go out at ``send_at`` (or the first allowed time after quiet hours).
+
+    Marked urgent (``urgent_reason``, journalised), it goes at ``send_at`` even
+    in quiet hours.
 
     Raises:
         NotFound: no such thread on a case this user works on.
@@ -56,6 +66,7 @@ async def schedule_sms(
             than a year ahead.
         CaseClosed: the case is closed.
     """
+    reason = check_reason(urgent_reason) if urgent_reason is not None else None
     body = body.strip()
     if not body:
         raise BadInput("The message is empty", code="empty_body")
@@ -73,7 +84,8 @@ async def schedule_sms(
         thread = await _thread(conn, user, conv_id)
         require_open(thread)
         quiet = await quiet_store.settings_for(conn, thread.tenant_id, thread.person_id)
-        effective = allowed_send_time(send_at, quiet, svc.calendar)
+        effective = send_at if reason else allowed_send_time(send_at, quiet, svc.calendar)
+        key = case_key(svc, thread.case_id, thread.dek)
         mid = await queue_sms(
             conn,
             tenant_id=thread.tenant_id,
@@ -82,12 +94,23 @@ async def schedule_sms(
             person_id=thread.person_id,
             kind="scheduled",
             body=body,
-            key=case_key(svc, thread.case_id, thread.dek),
+            key=key,
             at=now,
             author_id=user.id,
             not_before=effective,
             subject="Planlagt SMS til borger",
         )
+        if reason is not None:
+            await mark_urgent(
+                conn,
+                tenant_id=thread.tenant_id,
+                case_id=thread.case_id,
+                message_id=mid,
+                staff_id=user.id,
+                reason=reason,
+                key=key,
+                at=now,
+            )
     return {
         "id": mid,
         "conversation_id": conv_id,
@@ -95,6 +118,7 @@ async def schedule_sms(
         "requested_send_at": send_at.isoformat(),
         "send_at": effective.isoformat(),
         "status": "queued",
+        "urgent": reason is not None,
     }
 
 

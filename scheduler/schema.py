@@ -192,3 +192,44 @@ quiet_settings = Table(
     _at("updated_at"),
     UniqueConstraint("tenant_id", "scope"),
 )
+
+# Hastebesked: a caseworker's message marked urgent goes out in quiet hours too.
+# The reason is journalised (sealed) with the message; this row only says who and when.
+urgent_sends = Table(
+    "urgent_sends",
+    metadata,
+    Column("message_id", String(36), ForeignKey("messages.id"), primary_key=True),
+    _fk("tenant_id", "tenants.id"),
+    _fk("staff_id", "staff.id", index=False),
+    _at("created_at"),
+)
+
+# Sagstype per municipality: the timeline template and follow-up policy, as JSON.
+# Seeded from the built-in defaults (scheduler.templates) the first time it is read.
+case_type_templates = Table(
+    "case_type_templates",
+    metadata,
+    _id(),
+    _fk("tenant_id", "tenants.id"),
+    Column("code", String(32), nullable=False),
+    # {"steps": [{"key", "title": {lang: text}, "reached": {lang: text}, "expected_after"}],
+    #  "nudge_days": int, "auto_update": bool}: plain words, never personal data.
+    Column("template", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    _fk("updated_by", "staff.id", nullable=True, index=False),
+    _at("updated_at"),
+    UniqueConstraint("tenant_id", "code"),
+)
+
+# The template a case's timeline was started from, as it was then: later edits to the
+# municipality's template do not change a timeline already running.
+timeline_templates = Table(
+    "timeline_templates",
+    metadata,
+    Column("case_id", String(36), ForeignKey("cases.id"), primary_key=True),
+    _fk("tenant_id", "tenants.id"),
+    Column("code", String(32), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("template", Text, nullable=False),
+    _at("created_at"),
+)

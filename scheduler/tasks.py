@@ -14,6 +14,7 @@ from bot.errors import Conflict, NotFound
 from bot.outbound import queue_sms
 from bot.services import Services
 from scheduler import settings as quiet_store
+from scheduler.casetypes import policy_for_case, timeline_policy
 from scheduler.milestones import next_expected, steps_of
 from scheduler.quiet import allowed_send_time
 from scheduler.schema import followup_tasks
@@ -24,7 +25,7 @@ from scheduler.store import (
     local_date,
     require_open,
 )
-from scheduler.templates import policy_for, say, title
+from scheduler.templates import say, title
 
 DEFAULT_NUDGE_DAYS = 10
 
@@ -33,10 +34,11 @@ async def still_working_text(
     conn: AsyncConnection, svc: Services, case: Any, language: str, now: datetime
 ) -> str:
     """The nudge text: "Vi arbejder stadig på din sag. Næste skridt er … [svar i] uge 12." """
-    policy = policy_for(case.case_type)
+    policy = await policy_for_case(conn, case)
+    timeline = await timeline_policy(conn, case)
     parts = [say(language, "still_working")]
     step_key, expected = next_expected(await steps_of(conn, case.id))
-    tpl = policy.step(step_key) if policy and step_key else None
+    tpl = timeline.step(step_key) if timeline and step_key else None
     if tpl is not None:
         parts.append(say(language, "still_next", step=title(tpl, language)))
     today = local_date(now)

@@ -1,4 +1,7 @@
-"""Case types: the timeline template and the follow-up policy of each.
+"""Case types: the built-in timeline template and follow-up policy of each.
+
+These are the defaults every municipality starts from; what applies to a
+municipality is stored and edited per tenant (``scheduler.casetypes``).
 
 A timeline (milepæle) is started from its case type's template; each step has
 a plain-language title, the sentence a citizen gets when the case reaches it,
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from babel import UnknownLocaleError
@@ -30,8 +34,10 @@ class StepTemplate:
     title: dict[str, str]
     # What the citizen is told when the case reaches this step.
     reached: dict[str, str]
-    # Expected this many working days after the timeline starts.
+    # Expected this many working days after the timeline starts (or after ``after``).
     expected_after: int
+    # The earlier step the offset counts from; None: the start of the timeline.
+    after: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +252,7 @@ def reached(step: StepTemplate, language: str) -> str:
     return step.reached.get(language) or step.reached["da"]
 
 
+@lru_cache(maxsize=4096)
 def long_date(d: date, language: str) -> str:
     """A date the way messages write it ("tirsdag den 25. februar"), falling back to Danish."""
     try:

@@ -1,5 +1,6 @@
 """The track-and-trace API: timelines, appointments (.ics), deadlines, promises,
-send-later, tasks and quiet hours. Views parse and authenticate; scheduler.* decides."""
+send-later, tasks, quiet hours and case-type templates. Views parse and
+authenticate; scheduler.* decides."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from sqlalchemy import select
 
 from bot.db.schema import cases, participants, persons
 from bot.errors import BadInput, Forbidden, NotFound
-from bot.web.auth import json_object, staff_user
+from bot.web.auth import bearer_token, json_object, staff_user
 from bot.web.keys import SERVICES
 from scheduler import appointments as appts
-from scheduler import deadlines, milestones, promises, scheduled, tasks
+from scheduler import casetypes, deadlines, milestones, promises, scheduled, tasks
 from scheduler import settings as quiet_store
 from scheduler.store import case_visible
 
@@ -280,14 +281,19 @@ async def record_promise(request: web.Request) -> web.Response:
 
 @routes.post(f"/api/v1/conversations/{_ID}/scheduled")
 async def schedule_sms(request: web.Request) -> web.Response:
-    """Send an SMS later (never in quiet hours)."""
+    """Send an SMS later (never in quiet hours, unless marked urgent with a reason)."""
     user = await staff_user(request)
-    data = await json_object(request, allowed={"body", "send_at"})
+    data = await json_object(request, allowed={"body", "send_at", "urgent_reason"})
     body = _text(data, "body", required=True)
     send_at = _datetime(data, "send_at")
     assert body is not None and send_at is not None
     result = await scheduled.schedule_sms(
-        _services(request), user, request.match_info["id"], body=body, send_at=send_at
+        _services(request),
+        user,
+        request.match_info["id"],
+        body=body,
+        send_at=send_at,
+        urgent_reason=_text(data, "urgent_reason"),
     )
     return web.json_response(result, status=201)
 
@@ -423,3 +429,59 @@ async def clear_person_quiet(request: web.Request) -> web.Response:
         await _person(conn, user, pid)
         await quiet_store.clear(conn, tenant_id=user.tenant_id, person_id=pid)
     return web.Response(status=204)
+
+
+# -- case types (sagstyper) per municipality -----------------------------------------------------
+
+
+async def _template_caller(request: web.Request, *, write: bool) -> tuple[str, str | None]:
+    """(tenant_id, staff_id or None) of whoever may read or change case-type templates.
+
+    An integration key (``Bearer tvk_…``) needs ``cases:write`` to change and
+    ``cases:read`` to read; a caseworker may read, and only a team lead or an
+    admin may change.
+    """
+    from bot.integration import credentials
+
+    token = bearer_token(request)
+    if token is not None and token.startswith(credentials.PREFIX):
+        integration = await credentials.authenticate(_services(request), token)
+        credentials.require(integration, "cases:write" if write else "cases:read")
+        return integration.tenant_id, None
+    user = await staff_user(request)
+    if write and user.role not in ("lead", "admin"):
+        raise Forbidden("Only a team lead or an admin may change this", code="forbidden")
+    return user.tenant_id, user.id
+
+
+_CODE_ROUTE = "/api/v1/case-types/{code:[^{}/.]+}/template"
+
+
+@routes.get(_CODE_ROUTE)
+async def get_case_type_template(request: web.Request) -> web.Response:
+    """The municipality's timeline template and follow-up policy for a case type."""
+    tenant_id, _ = await _template_caller(request, write=False)
+    svc = _services(request)
+    async with svc.write() as conn:
+        row = await casetypes.read_template(
+            conn, tenant_id, request.match_info["code"], svc.clock.now()
+        )
+    return web.json_response(casetypes.as_response(row))
+
+
+@routes.put(_CODE_ROUTE)
+async def put_case_type_template(request: web.Request) -> web.Response:
+    """Replace the template (a new version); running timelines keep theirs."""
+    tenant_id, staff_id = await _template_caller(request, write=True)
+    data = await json_object(request, allowed={"steps", "nudge_days", "auto_update"})
+    svc = _services(request)
+    async with svc.write() as conn:
+        result = await casetypes.write_template(
+            conn,
+            tenant_id=tenant_id,
+            code=request.match_info["code"],
+            data=data,
+            at=svc.clock.now(),
+            staff_id=staff_id,
+        )
+    return web.json_response(result)

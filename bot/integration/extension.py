@@ -7,7 +7,7 @@ import logging
 from aiohttp import web
 
 from bot.config import Config
-from bot.integration import events, idempotency, staff_contracts, webhooks
+from bot.integration import events, idempotency, staff_contracts, staff_gate, webhooks
 from bot.integration.api import api
 from bot.integration.ops import METRICS_TOKEN, metrics_view, observe, openapi_document, readyz
 from bot.services import Services
@@ -43,6 +43,7 @@ def install(app: web.Application) -> None:
     app.router.add_get("/readyz", readyz)
     app[METRICS_TOKEN] = _metrics_token(app[CONFIG])
     app.middlewares.append(observe)
+    app.middlewares.append(staff_gate.gate)
 
 
 def start(app: web.Application, svc: Services, ticker: Ticker) -> None:

@@ -10,8 +10,8 @@ declarations — describes what the server really accepts and answers.
 
 from __future__ import annotations
 
-import json
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.errors import ApiError, BadInput, Conflict, NotFound
 from bot.integration import idempotency
 from bot.integration.credentials import Integration, authenticate, require
-from bot.integration.validation import Schema, SchemaError, validate
+from bot.integration.validation import Schema, SchemaError, strict_json_loads, validate
 from bot.services import Services
 from bot.web.auth import bearer_token
 from bot.web.keys import SERVICES
@@ -51,11 +51,12 @@ _STATUS_TEXT = {
     204: "No content",
     400: "Bad input (stable code in error.code)",
     401: "Missing, unknown, expired or revoked credentials",
-    403: "The key lacks the scope this operation needs",
+    403: "The key lacks the scope, or the caseworker the role, this operation needs",
     404: "No such resource in this municipality",
-    409: "Conflicts with the current state",
+    409: "Conflicts with the current state (or the Idempotency-Key's first request has "
+    "not answered)",
     413: "The body is larger than the configured maximum",
-    415: "The body must be application/json",
+    415: "The body has the wrong media type (application/json unless stated)",
     422: "Idempotency-Key reused with a different request",
     503: "The database is unavailable; retry later",
 }
@@ -93,6 +94,17 @@ Reply = tuple[int, dict[str, Any] | None]
 View = Callable[[Call], Awaitable[Reply]]
 
 
+_PATH_PARAM = re.compile(r"\{(\w+)\}")
+
+# The resource a path parameter names, for its 404 code ("case_not_found").
+_PARAM_RESOURCE = {
+    "case_id": "case",
+    "person_id": "person",
+    "entry_id": "entry",
+    "message_id": "scheduled",
+}
+
+
 @dataclass(frozen=True)
 class Operation:
     """The contract of one route."""
@@ -101,7 +113,7 @@ class Operation:
     path: str
     summary: str
     tag: str
-    security: str | None = "integration"  # integration | staff | None
+    security: str | None = "integration"  # integration | staff | either | None
     scope: str | None = None
     body: Schema | None = None
     query: Mapping[str, Schema] = field(default_factory=dict)
@@ -109,14 +121,30 @@ class Operation:
     errors: tuple[int, ...] = ()
     resource: str = "resource"
     description: str = ""
+    # The request body's media type (a non-JSON body is declared as a string).
+    body_type: str = "application/json"
+    # Other media types a success answer may come in, e.g. {200: ("text/csv",)}.
+    media: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+    # Path parameters that are not our ids (UUIDs), e.g. a case type's code.
+    path_schemas: Mapping[str, Schema] = field(default_factory=dict)
 
     @property
     def idempotent(self) -> bool:
+        """Idempotency-Key is required (integration POSTs)."""
         return self.method == "POST" and self.security == "integration"
 
     @property
+    def idempotency_optional(self) -> bool:
+        """Idempotency-Key is honoured when given (caseworker POSTs)."""
+        return self.method == "POST" and self.security == "staff"
+
+    @property
     def path_params(self) -> list[str]:
-        return [part[1:-1] for part in self.path.split("/") if part.startswith("{")]
+        return _PATH_PARAM.findall(self.path)
+
+    def resource_of(self, param: str) -> str:
+        """What a path parameter names, for its 404 code."""
+        return _PARAM_RESOURCE.get(param, self.resource)
 
 
 def default_errors(method: str, path: str) -> tuple[int, ...]:
@@ -186,21 +214,6 @@ class Api:
 # -- the wrapper ---------------------------------------------------------------
 
 
-def _json_loads(raw: bytes) -> Any:
-    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for k, v in pairs:
-            if k in out:
-                raise ValueError(f"duplicate key {k}")
-            out[k] = v
-        return out
-
-    def no_constants(name: str) -> Any:
-        raise ValueError(f"{name} is not JSON")
-
-    return json.loads(raw, object_pairs_hook=no_duplicates, parse_constant=no_constants)
-
-
 async def read_body(request: web.Request, schema: Schema) -> dict[str, Any]:
     """The request's JSON object, validated against ``schema`` (415/413/400 otherwise)."""
     if request.content_type != "application/json":
@@ -209,7 +222,7 @@ async def read_body(request: web.Request, schema: Schema) -> dict[str, Any]:
         )
     raw = await request.read()  # aiohttp enforces client_max_size: 413 body_too_large
     try:
-        data = _json_loads(raw)
+        data = strict_json_loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadInput("The body is not valid JSON", code="malformed_json") from exc
     if not isinstance(data, dict):
@@ -232,28 +245,33 @@ def read_query(request: web.Request, params: Mapping[str, Schema]) -> dict[str, 
         if len(values) > 1:
             raise BadInput(f"{name}: give it once", code="bad_parameter")
         raw: Any = values[0]
+        code = str(schema.get("x-code", "bad_parameter"))
         if schema.get("type") == "integer":
             try:
                 raw = int(raw, 10)
             except ValueError:
-                raise BadInput(f"{name}: must be an integer", code="bad_parameter") from None
+                raise BadInput(f"{name}: must be an integer", code=code) from None
         try:
             validate(raw, schema, name)
         except SchemaError as exc:
-            raise BadInput(exc.message, code="bad_parameter") from exc
+            raise BadInput(exc.message, code=code) from exc
         query[name] = raw
     return query
 
 
-def _check_ids(op: Operation, request: web.Request) -> None:
+def check_ids(op: Operation, request: web.Request) -> None:
+    """Every id in the path is one of ours (a UUID), else 404 as for an unknown id."""
     for name in op.path_params:
+        if name in op.path_schemas:
+            continue  # not an id: the view checks it
         value = request.match_info.get(name, "")
         try:
             ok = str(uuid.UUID(value)) == value
         except ValueError:
             ok = False
         if not ok:
-            raise NotFound(f"No such {op.resource}", code=f"{op.resource}_not_found")
+            resource = op.resource_of(name)
+            raise NotFound(f"No such {resource}", code=f"{resource}_not_found")
 
 
 async def _run(op: Operation, view: View, request: web.Request) -> web.StreamResponse:
@@ -261,7 +279,7 @@ async def _run(op: Operation, view: View, request: web.Request) -> web.StreamRes
     who = await authenticate(svc, bearer_token(request))
     if op.scope is not None:
         require(who, op.scope)
-    _check_ids(op, request)
+    check_ids(op, request)
     query = read_query(request, op.query)
     body: dict[str, Any] = {}
     if op.body is not None:
@@ -354,20 +372,28 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
             "name": name,
             "in": "path",
             "required": True,
-            "schema": {"type": "string", "format": "uuid"},
+            "schema": dict(op.path_schemas.get(name, {"type": "string", "format": "uuid"})),
         }
         for name in op.path_params
     ]
     for name, schema in op.query.items():
         params.append({"name": name, "in": "query", "required": False, "schema": dict(schema)})
-    if op.idempotent:
+    if op.idempotent or op.idempotency_optional:
         params.append(
             {
                 "name": idempotency.HEADER,
                 "in": "header",
-                "required": True,
-                "description": "Same key, same request: one effect and the same answer "
-                "(kept 24 hours). Same key, different request: 422.",
+                "required": op.idempotent,
+                "description": (
+                    "Same key, same request: one effect and the same answer "
+                    "(kept 24 hours). Same key, different request: 422."
+                    if op.idempotent
+                    else "Optional; honoured when given. Same key, same request: one effect "
+                    "and the same answer (kept 24 hours, per caseworker). Same key, different "
+                    "request: 422 idempotency_key_reused. While the first request runs: "
+                    "409 idempotency_key_in_progress; if its server stopped mid-way, "
+                    "409 idempotency_key_in_doubt until the key expires."
+                ),
                 "schema": {"type": "string", "pattern": "^[!-~]{1,200}$"},
             }
         )
@@ -378,8 +404,13 @@ def _operation_doc(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for status, schema in sorted(op.responses.items()):
         entry: dict[str, Any] = {"description": _STATUS_TEXT.get(status, "OK")}
+        content: dict[str, Any] = {}
         if schema is not None:
-            entry["content"] = {"application/json": {"schema": _refs(schema, components)}}
+            content["application/json"] = {"schema": _refs(schema, components)}
+        for media in op.media.get(status, ()):
+            content[media] = {"schema": {"type": "string"}}
+        if content:
+            entry["content"] = content
         responses[str(status)] = entry
     for status in op.errors:
         responses[str(status)] = {
@@ -404,12 +435,14 @@ def _operation_doc(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
         doc["security"] = [{"integrationKey": []}]
     elif op.security == "staff":
         doc["security"] = [{"staffToken": []}]
+    elif op.security == "either":
+        doc["security"] = [{"integrationKey": []}, {"staffToken": []}]
     else:
         doc["security"] = []
     if op.body is not None:
         doc["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": _refs(op.body, components)}},
+            "content": {op.body_type: {"schema": _refs(op.body, components)}},
         }
     return doc
 
@@ -425,35 +458,57 @@ def registered(app: web.Application) -> list[tuple[str, str]]:
     return out
 
 
+def undeclared(app: web.Application, operations: Mapping[tuple[str, str], Operation]) -> list[str]:
+    """Routes under /api/v1 the app serves without a declared contract (must be none)."""
+    return [
+        f"{method} {path}"
+        for method, path in sorted(registered(app))
+        if path.startswith("/api/v1/") and (method, path) not in operations
+    ]
+
+
 def build_document(
     app: web.Application, operations: Mapping[tuple[str, str], Operation], *, server: str
 ) -> dict[str, Any]:
-    """The OpenAPI 3.1 document for every registered route that has a declared contract."""
+    """The OpenAPI 3.1 document for every registered route that has a declared contract.
+
+    A route under /api/v1 without a contract is a bug: it is logged here, and
+    ``tests/integration/test_openapi.py`` fails on it.
+    """
     paths: dict[str, dict[str, Any]] = {}
     components: dict[str, Any] = {}
-    undeclared: list[str] = []
     for method, path in sorted(registered(app)):
         op = operations.get((method, path))
         if op is None:
-            if path.startswith("/api/v1/"):
-                undeclared.append(f"{method} {path}")
             continue
         paths.setdefault(path, {})[method.lower()] = _operation_doc(op, components)
+    missing = undeclared(app, operations)
+    if missing:
+        log.warning("routes without a contract: %s", ", ".join(missing))
     return {
-        # Routes under /api/v1 that exist but have no declared contract yet.
-        "x-undeclared-routes": undeclared,
         "openapi": "3.1.0",
         "info": {
             "title": "Tovholder API",
             "version": "1",
             "description": (
                 "The case system's (fagsystem/ESDH) interface to Tovholder: directory, "
-                "cases and participants, updates to families, and event subscriptions. "
-                "Authenticate with an integration key (Authorization: Bearer tvk_…); "
-                "every POST needs an Idempotency-Key. Errors are "
-                '{"error": {"code", "message"}} with a stable code. Lists are '
-                "paginated: pass next_cursor back as cursor. Personal data is never "
-                "echoed back: responses carry ids and non-personal fields."
+                "cases and participants, updates to families, and event subscriptions; "
+                "and the caseworkers' own API (conversations, replies, staffing, journal, "
+                "reminders). The case system authenticates with an integration key "
+                "(Authorization: Bearer tvk_…) and every POST it sends needs an "
+                "Idempotency-Key. Caseworkers authenticate with a personal token "
+                "(Bearer tvh_…); on their POSTs Idempotency-Key is optional and honoured "
+                "when given (optional so that simple clients keep working; send one to "
+                "retry safely): the same key "
+                "and request give one effect and the same status and body, the same key "
+                "with another request is 422 idempotency_key_reused. Keys are scoped to "
+                "the municipality and the integration key or caseworker that sent them. "
+                "Errors are "
+                '{"error": {"code", "message"}} with a stable code; an id that does not '
+                "exist in the caller's municipality, or that the caller may not see, is "
+                "404. Lists from the case system's API are paginated: pass next_cursor "
+                "back as cursor. The case system's API never echoes personal data back; "
+                "the caseworkers' API shows a caseworker the cases they work on."
             ),
         },
         "servers": [{"url": server}],

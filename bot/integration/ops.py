@@ -16,6 +16,7 @@ from bot.integration import metrics, webhooks
 from bot.integration.api import api
 from bot.integration.logs import REQUEST_ID as LOG_REQUEST_ID
 from bot.integration.openapi import build_document
+from bot.notify import LISTENER
 from bot.web.keys import CONFIG, SERVICES, TICKER
 from bot.web.middleware import REQUEST_ID, Handler
 
@@ -96,12 +97,13 @@ async def readyz(request: web.Request) -> web.Response:
     else:
         checks["scheduler"] = "ok" if ticker is not None and ticker.running else "stopped"
     gateway_ok = (
-        svc is not None
-        and getattr(svc, "gateway", None) is not None
-        and bool(config.twilio.account_sid)
-        and bool(config.twilio.auth_token)
+        svc is not None and getattr(svc, "gateway", None) is not None and bool(svc.gateways)
     )
     checks["gateway"] = "ok" if gateway_ok else "missing"
+    listener = request.app.get(LISTENER)
+    if listener is not None:
+        # Reported, not required: without LISTEN the inbox falls back to polling.
+        checks["live_updates"] = listener.state
     ready = checks["database"] == "ok" and checks["scheduler"] != "stopped" and gateway_ok
     return web.json_response(
         {"status": "ready" if ready else "not_ready", "checks": checks},

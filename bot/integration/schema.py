@@ -58,6 +58,27 @@ idempotency_keys = Table(
     UniqueConstraint("key_id", "idem_key"),
 )
 
+# One row per (staff member, Idempotency-Key) for caseworker POSTs. Claimed in its
+# own transaction before the view runs (the views open their own), finished with
+# the answer after it; see bot.integration.idempotency.
+staff_idempotency_keys = Table(
+    "staff_idempotency_keys",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(36), ForeignKey("tenants.id"), nullable=False, index=True),
+    Column("staff_id", String(36), ForeignKey("staff.id"), nullable=False),
+    Column("idem_key", String(200), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    # pending (claimed, the view is running or its server stopped) | done
+    Column("state", String(12), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("content_type", String(100), nullable=True),
+    Column("dek", LargeBinary, nullable=False),
+    Column("response_enc", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False, index=True),
+    UniqueConstraint("tenant_id", "staff_id", "idem_key"),
+)
+
 # KLE (Kommunernes Landsforenings Emnesystematik) classification of a case.
 case_details = Table(
     "case_details",

@@ -5,10 +5,15 @@ the document cannot drift from what the server accepts. Each failure names the
 field and carries a stable code: ``unknown_field``, ``missing_field`` or
 ``bad_field``. Strings are also refused when they could not be stored safely
 (NUL characters, lone surrogates), whatever the schema says.
+
+A property may carry ``x-code``: every failure on it (wrong type, wrong form,
+missing when required) then answers with that code instead, so a contract
+declared for an older view keeps the codes its clients already know.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Mapping
@@ -41,6 +46,7 @@ SUPPORTED = frozenset(
         "default",
         "readOnly",
         "examples",
+        "x-code",
     }
 )
 
@@ -56,6 +62,23 @@ _TYPES: dict[str, tuple[type, ...]] = {
 
 class SchemaError(BadInput):
     """The input does not match the declared schema."""
+
+
+def strict_json_loads(raw: bytes) -> Any:
+    """JSON as the RFC says: no duplicate keys, no NaN or Infinity (ValueError otherwise)."""
+
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, v in pairs:
+            if k in out:
+                raise ValueError(f"duplicate key {k}")
+            out[k] = v
+        return out
+
+    def no_constants(name: str) -> Any:
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(raw, object_pairs_hook=no_duplicates, parse_constant=no_constants)
 
 
 def _where(path: str) -> str:
@@ -97,6 +120,17 @@ def safe_text(value: str) -> bool:
 
 def validate(value: Any, schema: Schema, path: str = "") -> None:
     """Raise :class:`SchemaError` with a stable code when ``value`` breaks ``schema``."""
+    code = schema.get("x-code")
+    if code is None:
+        _validate(value, schema, path)
+        return
+    try:
+        _validate(value, schema, path)
+    except SchemaError as exc:
+        raise SchemaError(exc.message, code=str(code)) from None
+
+
+def _validate(value: Any, schema: Schema, path: str) -> None:
     types = schema.get("type")
     if types is not None:
         names = [types] if isinstance(types, str) else list(types)
@@ -147,10 +181,15 @@ def _validate_object(value: dict[str, Any], schema: Schema, path: str) -> None:
     for name in schema.get("required", ()):
         if name not in value:
             full = f"{path}.{name}" if path else name
-            raise SchemaError(f"Missing field: {full}", code="missing_field")
+            code = props.get(name, {}).get("x-code", "missing_field")
+            raise SchemaError(f"Missing field: {full}", code=str(code))
     for name, sub in props.items():
         if name in value:
             validate(value[name], sub, f"{path}.{name}" if path else name)
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, Mapping):
+        for name in sorted(set(value) - set(props)):
+            validate(value[name], extra, f"{path}.{name}" if path else name)
 
 
 def _validate_array(value: list[Any], schema: Schema, path: str) -> None:
@@ -175,6 +214,7 @@ def unsupported_keywords(schema: Any) -> set[str]:
         found |= set(schema) - SUPPORTED
         for sub in schema.get("properties", {}).values():
             found |= unsupported_keywords(sub)
-        if isinstance(schema.get("items"), Mapping):
-            found |= unsupported_keywords(schema["items"])
+        for nested in ("items", "additionalProperties"):
+            if isinstance(schema.get(nested), Mapping):
+                found |= unsupported_keywords(schema[nested])
     return found

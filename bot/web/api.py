@@ -34,7 +34,9 @@ async def read_conversation(request: web.Request) -> web.Response:
 async def post_reply(request: web.Request) -> web.Response:
     """Answer the citizen: the SMS goes through the outbox."""
     user = await staff_user(request)
-    data = await json_object(request, allowed={"body", "sensitive", "promise_due", "nature"})
+    data = await json_object(
+        request, allowed={"body", "sensitive", "promise_due", "nature", "urgent_reason"}
+    )
     nature = data.get("nature", "message")
     if nature not in conv.NATURES:
         raise BadInput("nature must be message, guidance or decision", code="bad_field")
@@ -59,5 +61,6 @@ async def post_reply(request: web.Request) -> web.Response:
         sensitive=sensitive,
         promise_due=promise_due,
         nature=str(nature),
+        urgent_reason=data.get("urgent_reason"),
     )
     return web.json_response(message, status=201)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection
 from typing import Any
 
@@ -10,7 +9,12 @@ from aiohttp import web
 
 from bot import conversations as conv
 from bot.errors import ApiError, BadInput
+from bot.integration.validation import strict_json_loads
 from bot.web.keys import SERVICES
+
+# The caseworker behind the request, once authenticated (the contract gate
+# authenticates before the view; the view's own call then costs nothing).
+STAFF_USER = web.RequestKey("staff_user", conv.StaffUser)
 
 
 def bearer_token(request: web.Request) -> str | None:
@@ -21,18 +25,27 @@ def bearer_token(request: web.Request) -> str | None:
 
 async def staff_user(request: web.Request) -> conv.StaffUser:
     """The staff member behind the request's bearer token (401 otherwise)."""
-    return await conv.authenticate(request.app[SERVICES], bearer_token(request))
+    known: conv.StaffUser | None = request.get(STAFF_USER)
+    if known is not None:
+        return known
+    user = await conv.authenticate(request.app[SERVICES], bearer_token(request))
+    request[STAFF_USER] = user
+    return user
 
 
 async def json_object(
     request: web.Request, allowed: Collection[str] | None = None
 ) -> dict[str, Any]:
-    """The request's JSON object body; unknown fields are refused when ``allowed`` is given."""
+    """The request's JSON object body; unknown fields are refused when ``allowed`` is given.
+
+    Duplicate keys, NaN and Infinity are not JSON and are refused like any
+    other malformed body (400 ``malformed_json``).
+    """
     if request.content_type != "application/json":
         raise ApiError("Send JSON", code="unsupported_media_type", status=415)
     try:
-        data = json.loads(await request.read())
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = strict_json_loads(await request.read())
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadInput("The body is not valid JSON", code="malformed_json") from exc
     if not isinstance(data, dict):
         raise BadInput("The body must be a JSON object", code="malformed_json")

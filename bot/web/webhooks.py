@@ -11,8 +11,9 @@ from aiohttp import web
 from bot.delivery import apply_report
 from bot.errors import ApiError, BadInput, Forbidden
 from bot.inbound import receive_sms
+from bot.services import Services
 from bot.web.keys import CONFIG, SERVICES
-from channels.base import MalformedWebhook, SignatureError, WebhookRequest
+from channels.base import MalformedWebhook, SignatureError, SmsGateway, WebhookRequest
 from channels.gatewayapi import reference_of
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -34,6 +35,13 @@ async def _webhook_request(request: web.Request) -> WebhookRequest:
     return WebhookRequest(url=url, headers=request.headers, form=fields, body=body)
 
 
+def _twilio(svc: Services) -> SmsGateway:
+    gateway = svc.gateways.get("twilio")
+    if gateway is None:
+        raise ApiError("Twilio is not configured here", code="unknown_gateway", status=404)
+    return gateway
+
+
 def _twiml() -> web.Response:
     return web.Response(text=EMPTY_TWIML, content_type="text/xml")
 
@@ -44,7 +52,7 @@ async def twilio_inbound(request: web.Request) -> web.Response:
     svc = request.app[SERVICES]
     hook = await _webhook_request(request)
     try:
-        sms = svc.gateways["twilio"].verify_inbound(hook)
+        sms = _twilio(svc).verify_inbound(hook)
     except SignatureError as exc:
         raise Forbidden("The webhook signature is missing or wrong", code="bad_signature") from exc
     except MalformedWebhook as exc:
@@ -59,7 +67,7 @@ async def twilio_status(request: web.Request) -> web.Response:
     svc = request.app[SERVICES]
     hook = await _webhook_request(request)
     try:
-        report = svc.gateways["twilio"].verify_status(hook)
+        report = _twilio(svc).verify_status(hook)
     except SignatureError as exc:
         raise Forbidden("The webhook signature is missing or wrong", code="bad_signature") from exc
     except MalformedWebhook as exc:

@@ -7,10 +7,11 @@ It speaks GatewayAPI's REST wire formats over real HTTP with real JWTs:
   (one message or a list) with ``message``, ``recipients: [{msisdn}]`` and the
   optional ``sender``, ``userref``, ``encoding`` (``UTF8``/``UCS2``),
   ``max_parts``, ``validity_period``, ``callback_url``, ``class``… It answers
-  ``{"ids": [...], "usage": {...}}``, then posts delivery status notifications
-  ``BUFFERED``, ``ENROUTE`` and ``DELIVERED`` (or ``UNDELIVERABLE``, code
-  ``0x1010``) to the message's ``callback_url`` or the default status webhook,
-  each signed as an HS256 JWT in ``X-Gwapi-Signature``.
+  ``{"ids": [...], "usage": {...}}`` (one id per recipient, in order), then
+  posts delivery status notifications ``BUFFERED``, ``ENROUTE`` and
+  ``DELIVERED`` (or ``UNDELIVERABLE``, code ``0x1010``) to the message's
+  ``callback_url`` or the default status webhook, each signed as an HS256
+  JWT in ``X-Gwapi-Signature``.
 * ``POST /_sim/phones/{msisdn}/send`` plays a family's phone: it posts a
   signed MO SMS webhook to the service, exactly as GatewayAPI would.
 
@@ -105,6 +106,9 @@ class GatewayApiSimulatorConfig:
         service_number: The number a phone writes to when a send names none
             (E.164 or bare MSISDN); when unset, the numeric sender that last
             wrote to the phone.
+        max_rate: Messages per second the gateway takes in; a request waits
+            for its messages' turn before it is answered, as an account's
+            throughput limit paces a real one. ``None``: no limit.
     """
 
     token: str
@@ -114,6 +118,7 @@ class GatewayApiSimulatorConfig:
     webhook_label: str = "tovholder"
     status_delay: float = 0.05
     service_number: str | None = None
+    max_rate: float | None = None
 
 
 @dataclass(slots=True)
@@ -144,6 +149,19 @@ class _SimState(SimulatorState):
         self.last_sender: dict[int, str] = {}
         self.faults = _Faults()
         self.ids = itertools.count(100_000_000 + secrets.randbelow(900_000_000))
+        # When the rate limit lets the next message in (event-loop time).
+        self.next_free = 0.0
+
+    async def take_turn(self, messages: int) -> bool:
+        """Wait until ``messages`` more fit under the rate limit; False if shutting down."""
+        rate = self.config.max_rate
+        if not rate:
+            return True
+        now = asyncio.get_running_loop().time()
+        start = max(now, self.next_free)
+        self.next_free = start + messages / rate
+        wait = self.next_free - now
+        return wait <= 0 or await self.pause(wait)
 
     def take_send_fault(self) -> tuple[str, float]:
         """Return the fault mode and delay for one send, counting it down."""
@@ -392,20 +410,32 @@ async def _send(request: web.Request) -> web.Response:
         if isinstance(result, web.Response):
             return result
         checked.append(result)
+    # "If specified it must be the same for all messages in the request."
+    if len({item.get("class", "standard") for item, _ in checked}) > 1:
+        return _api_error(400, "Invalid argument %1", "0x0308", ["class"])
     if mode == "fail_4xx":
         first = checked[0][1][0]
         return _api_error(400, "MSISDN %1 blacklisted", "0x0215", [first])
+    if not await state.take_turn(sum(len(msisdns) for _, msisdns in checked)):
+        return _api_error(503, "Service unavailable")
 
     ids: list[int] = []
     countries: dict[str, int] = {}
     parts_total = 0
+    accepted: list[dict[str, Any]] = []
     for item, msisdns in checked:
         for msisdn in msisdns:
             message = _record(state, item, msisdn)
+            accepted.append(message)
             ids.append(message["id"])
             parts_total += message["parts"]
             country, _ = _country(msisdn)
             countries[country or "XX"] = countries.get(country or "XX", 0) + 1
+    # One task walks every message of the request through its reports.
+    state.spawn(
+        _progress_all(state, accepted, state.faults),
+        name=f"gatewayapi-sim-status-{accepted[0]['id']}",
+    )
     usage = {
         "countries": countries,
         "currency": "DKK",
@@ -447,32 +477,35 @@ def _record(state: _SimState, item: Mapping[str, Any], msisdn: int) -> dict[str,
     state.messages.append(message)
     if _DIGIT_SENDER.match(sender):
         state.last_sender[msisdn] = sender
-    logger.info("simulator accepted message %s", message["id"])
-    callback = message["callback_url"] or state.config.status_webhook_url
-    state.spawn(
-        _progress(state, message, callback, state.faults),
-        name=f"gatewayapi-sim-status-{message['id']}",
-    )
+    logger.debug("simulator accepted message %s", message["id"])
     return message
 
 
-async def _progress(
-    state: _SimState, message: dict[str, Any], callback: str | None, faults: _Faults
-) -> None:
-    """Move a message through BUFFERED → ENROUTE → final, notifying each step."""
-    final = "UNDELIVERABLE" if message["msisdn"] in faults.undeliverable else "DELIVERED"
-    steps = (
-        [final, "BUFFERED", "ENROUTE"] if faults.reorder_reports else ["BUFFERED", "ENROUTE", final]
-    )
-    for step in steps:
+async def _progress_all(state: _SimState, messages: list[dict[str, Any]], faults: _Faults) -> None:
+    """Move messages through BUFFERED → ENROUTE → final, notifying each step of each."""
+    plans = []
+    for message in messages:
+        final = "UNDELIVERABLE" if message["msisdn"] in faults.undeliverable else "DELIVERED"
+        steps = (
+            [final, "BUFFERED", "ENROUTE"]
+            if faults.reorder_reports
+            else ["BUFFERED", "ENROUTE", final]
+        )
+        plans.append((message, steps, message["callback_url"] or state.config.status_webhook_url))
+    for i in range(3):
         if not await state.pause(state.config.status_delay):
             return
-        if _RANK[step] > _RANK[message["status"]]:
-            message["status"] = step
-            if step == "UNDELIVERABLE":
-                message["error"], message["code"] = UNDELIVERABLE_ERROR, UNDELIVERABLE_CODE
-        if callback is not None:
-            await _post_status(state, message, step, callback)
+        posts = []
+        for message, steps, callback in plans:
+            step = steps[i]
+            if _RANK[step] > _RANK[message["status"]]:
+                message["status"] = step
+                if step == "UNDELIVERABLE":
+                    message["error"], message["code"] = UNDELIVERABLE_ERROR, UNDELIVERABLE_CODE
+            if callback is not None:
+                posts.append(_post_status(state, message, step, callback))
+        if posts:
+            await asyncio.gather(*posts)
 
 
 async def _post_status(

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestServer
 
+from bot.app import create_app
 from bot.config import (
     DEMO_INDEX_KEY,
     DEMO_KEK,
@@ -15,6 +18,9 @@ from bot.config import (
     load,
 )
 from bot.crypto import KeyRing, key_id, new_key_text, parse_key
+from bot.db.schema import tenant_settings
+from bot.directory import create_tenant
+from bot.web.keys import SERVICES
 
 
 def env(**overrides: str) -> dict[str, str]:
@@ -85,7 +91,7 @@ def test_secrets_are_read_from_file_paths(tmp_path: Path) -> None:
     config = load(e)
     assert config.keks == (parse_key(kek, what="kek"),)
     assert config.index_key == parse_key(index, what="index")
-    assert config.twilio.auth_token == "token-from-file"
+    assert config.twilio is not None and config.twilio.auth_token == "token-from-file"
 
 
 def test_a_file_path_wins_over_the_inline_value(tmp_path: Path) -> None:
@@ -139,7 +145,8 @@ def test_an_unsupported_database_url_is_refused(url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["https://sms.example.dk/tovholder", "ftp://sms.example.dk", "sms.example.dk", "https://"]
+    "url",
+    ["https://sms.example.dk/tovholder", "ftp://sms.example.dk", "sms.example.dk", "https://"],
 )
 def test_a_public_base_url_with_a_path_or_odd_scheme_is_refused(url: str) -> None:
     """The public base URL must be scheme://host[:port]: webhook signatures are computed on it."""
@@ -204,8 +211,14 @@ def test_a_twilio_account_sid_must_look_like_one() -> None:
 
 def test_gateway_order_rates_and_gatewayapi_settings() -> None:
     """TOVHOLDER_GATEWAYS orders the gateways; GatewayAPI needs its token; rates are numbers."""
-    config = load(env(GATEWAYS="gatewayapi,twilio", GATEWAYAPI_TOKEN="t" * 20,
-                      GATEWAYAPI_WEBHOOK_SECRET="s" * 40, TWILIO_RATE="25"))
+    config = load(
+        env(
+            GATEWAYS="gatewayapi,twilio",
+            GATEWAYAPI_TOKEN="t" * 20,
+            GATEWAYAPI_WEBHOOK_SECRET="s" * 40,
+            TWILIO_RATE="25",
+        )
+    )
     assert config.gateways == ("gatewayapi", "twilio")
     assert config.gatewayapi is not None and config.gatewayapi.token == "t" * 20
     assert config.gateway_rates == {"twilio": 25.0}
@@ -213,3 +226,119 @@ def test_gateway_order_rates_and_gatewayapi_settings() -> None:
         load(env(GATEWAYS="twilio,carrier-pigeon"))
     with pytest.raises(ConfigError, match="GatewayAPI"):
         load(env(GATEWAYS="twilio,gatewayapi"))
+
+
+def gatewayapi_only(**overrides: str) -> dict[str, str]:
+    """A GatewayAPI-only municipality: no Twilio variable at all."""
+    e = env(GATEWAYS="gatewayapi", GATEWAYAPI_TOKEN="t" * 20, GATEWAYAPI_WEBHOOK_SECRET="s" * 40)
+    del e["TOVHOLDER_TWILIO_ACCOUNT_SID"], e["TOVHOLDER_TWILIO_AUTH_TOKEN"]
+    e.update({f"TOVHOLDER_{k}": v for k, v in overrides.items()})
+    return e
+
+
+def test_a_gatewayapi_only_deployment_needs_no_twilio_credentials() -> None:
+    """TOVHOLDER_GATEWAYS=gatewayapi loads without any Twilio setting; Twilio is then absent."""
+    config = load(gatewayapi_only())
+    assert config.gateways == ("gatewayapi",)
+    assert config.twilio is None
+    assert config.gatewayapi is not None
+
+
+def test_twilio_settings_are_required_when_twilio_is_used() -> None:
+    """Twilio in TOVHOLDER_GATEWAYS without its credentials is refused, naming the variable."""
+    e = env(
+        GATEWAYS="gatewayapi,twilio", GATEWAYAPI_TOKEN="t" * 20, GATEWAYAPI_WEBHOOK_SECRET="s" * 40
+    )
+    del e["TOVHOLDER_TWILIO_AUTH_TOKEN"]
+    with pytest.raises(ConfigError, match="TOVHOLDER_TWILIO_AUTH_TOKEN"):
+        load(e)
+    with pytest.raises(ConfigError, match="TOVHOLDER_TWILIO_ACCOUNT_SID"):
+        load({k: v for k, v in env().items() if k != "TOVHOLDER_TWILIO_ACCOUNT_SID"})
+
+
+def test_twilio_credentials_given_alongside_gatewayapi_are_kept_and_checked() -> None:
+    """Twilio that only receives (its webhooks verified) keeps its settings, half a pair is refused."""
+    config = load(gatewayapi_only(TWILIO_ACCOUNT_SID="AC" + "3" * 32, TWILIO_AUTH_TOKEN="tok"))
+    assert config.twilio is not None and config.twilio.account_sid == "AC" + "3" * 32
+    with pytest.raises(ConfigError, match="TOVHOLDER_TWILIO_AUTH_TOKEN"):
+        load(gatewayapi_only(TWILIO_ACCOUNT_SID="AC" + "3" * 32))
+
+
+def test_a_municipalitys_own_gateways_must_be_configured_too() -> None:
+    """require_gateways: a tenant routing via Twilio on a GatewayAPI-only deployment is refused."""
+    config = load(gatewayapi_only())
+    config.require_gateways(["gatewayapi"])
+    with pytest.raises(ConfigError, match="Twilio"):
+        config.require_gateways(["gatewayapi", "twilio"])
+    with pytest.raises(ConfigError, match="GatewayAPI"):
+        load(env()).require_gateways(["gatewayapi"])
+
+
+def test_trusted_proxies_are_networks_and_bad_ones_are_refused() -> None:
+    """TOVHOLDER_TRUSTED_PROXIES takes addresses and CIDRs; anything else is a ConfigError."""
+    config = load(env(TRUSTED_PROXIES=" 10.0.0.0/8, 192.0.2.7 , fd00::/8,"))
+    assert [str(n) for n in config.trusted_proxies] == ["10.0.0.0/8", "192.0.2.7/32", "fd00::/8"]
+    assert load(env()).trusted_proxies == ()
+    for bad in ("10.0.0.0/33", "proxy.internal", "10.0.0.0/8;"):
+        with pytest.raises(ConfigError, match="TOVHOLDER_TRUSTED_PROXIES"):
+            load(env(TRUSTED_PROXIES=bad))
+
+
+def test_the_live_update_safety_net_interval_is_bounded() -> None:
+    """TOVHOLDER_LIVE_FALLBACK_SECONDS is read, and refused outside one second to an hour."""
+    assert load(env(LIVE_FALLBACK_SECONDS="120")).live_fallback_seconds == 120.0
+    for bad in ("0", "7200"):
+        with pytest.raises(ConfigError, match="LIVE_FALLBACK_SECONDS"):
+            load(env(LIVE_FALLBACK_SECONDS=bad))
+
+
+async def test_a_gatewayapi_only_app_refuses_twilio_webhooks_and_is_ready(
+    aiohttp_client: Any, db_url: str
+) -> None:
+    """Without Twilio the app starts, /readyz is ready, and a Twilio webhook is 404 (never 500)."""
+    config = load(gatewayapi_only(DATABASE_URL=db_url)).with_(scheduler_enabled=False)
+    client = await aiohttp_client(create_app(config))
+    assert set(client.app[SERVICES].gateways) == {"gatewayapi"}
+    resp = await client.post(
+        "/webhooks/twilio/sms",
+        data={"From": "+4520123401", "Body": "hej"},
+        headers={"X-Twilio-Signature": "x"},
+    )
+    assert resp.status == 404
+    assert (await resp.json())["error"]["code"] == "unknown_gateway"
+    resp = await client.get("/readyz")
+    assert resp.status == 200, await resp.text()
+
+
+async def test_a_municipality_routing_through_an_unconfigured_gateway_stops_the_start(
+    aiohttp_client: Any, db_url: str
+) -> None:
+    """A tenant whose own gateway order names Twilio refuses a GatewayAPI-only start, naming it."""
+    config = load(gatewayapi_only(DATABASE_URL=db_url)).with_(scheduler_enabled=False)
+    first = await aiohttp_client(create_app(config))
+    svc = first.app[SERVICES]
+    async with svc.write() as conn:
+        tenant = await create_tenant(conn, svc, slug="ltk", name="Lyngby", sms_number="+4545970000")
+        await conn.execute(tenant_settings.insert().values(tenant_id=tenant, gateways="gatewayapi"))
+    await aiohttp_client(create_app(config))  # its own gateway is configured: starts
+    async with svc.write() as conn:
+        await conn.execute(tenant_settings.update().values(gateways="gatewayapi,twilio"))
+    server = TestServer(create_app(config))
+    try:
+        with pytest.raises(ConfigError, match="Twilio"):
+            await server.start_server()
+    finally:
+        await server.close()
+
+
+def test_a_separate_listen_url_is_postgresql_only() -> None:
+    """TOVHOLDER_LISTEN_DATABASE_URL (LISTEN past a transaction-mode PgBouncer) needs PostgreSQL."""
+    pg = "postgresql+asyncpg://tovholder@db.internal/tovholder"
+    direct = "postgresql+asyncpg://tovholder@db-direct.internal/tovholder"
+    config = load(env(DATABASE_URL=pg, LISTEN_DATABASE_URL=direct))
+    assert config.listen_database_url == direct
+    assert load(env(DATABASE_URL=pg)).listen_database_url is None
+    with pytest.raises(ConfigError, match="TOVHOLDER_LISTEN_DATABASE_URL"):
+        load(env(LISTEN_DATABASE_URL=direct))  # SQLite
+    with pytest.raises(ConfigError, match="TOVHOLDER_LISTEN_DATABASE_URL"):
+        load(env(DATABASE_URL=pg, LISTEN_DATABASE_URL="mysql://x@y/z"))

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -206,6 +207,22 @@ async def test_database_outage_answers_503_so_the_gateway_retries(
     body = await resp.json()
     assert body["error"]["code"] == "storage_unavailable"
     assert "Traceback" not in await resp.text()
+    await _aiosqlite_threads_settled()
+
+
+async def _aiosqlite_threads_settled(timeout: float = 5.0) -> None:
+    """Let aiosqlite's worker threads finish before the loop closes.
+
+    A failed aiosqlite connect queues its own stop without awaiting it; if the test's loop
+    closes first, the thread's ``call_soon_threadsafe`` raises in that thread.
+    """
+    deadline = asyncio.get_running_loop().time() + timeout
+    while any(
+        t.is_alive() and "_connection_worker_thread" in t.name for t in threading.enumerate()
+    ):
+        if asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.01)
 
 
 async def test_scheduler_ticks_the_relay(

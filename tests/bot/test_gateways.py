@@ -102,3 +102,98 @@ async def test_municipality_chooses_its_primary_gateway(two: tuple[Stack, Any]) 
     await stack.drain()
     assert len(await _gw_sent(gw_sim)) == 1
     assert await stack.sent() == []
+
+
+async def _queue_updates(stack: Stack, n: int) -> list[str]:
+    """``n`` updates to Anna, queued together (as the reminder runner queues them)."""
+    from bot.db.schema import cases, conversations
+    from scheduler.bulk import Sms, queue_many
+    from scheduler.store import case_key, conversation_for
+
+    svc, w = stack.svc, stack.world
+    cid, now = w.cases["anna"], svc.clock.now()
+    async with svc.write() as conn:
+        dek = (await conn.execute(select(cases.c.dek).where(cases.c.id == cid))).scalar_one()
+        conv = await conversation_for(conn, tenant_id=w.tenant_id, case_id=cid,
+                                      person_id=w.persons["anna"], at=now)
+        assert (await conn.execute(select(conversations.c.id).where(
+            conversations.c.id == conv))).first() is not None
+        return await queue_many(conn, [
+            Sms(tenant_id=w.tenant_id, conversation_id=conv, case_id=cid,
+                person_id=w.persons["anna"], kind="update", body=f"Opdatering {i}",
+                key=case_key(svc, cid, dek), at=now, subject="Opdatering til borger")
+            for i in range(n)])
+
+
+async def test_relay_sends_a_batch_many_per_request_and_maps_each_id(two: tuple[Stack, Any]) -> None:
+    """250 SMS through GatewayAPI's list format: each message gets its own id; none twice."""
+    from bot.outbox import relay_once
+
+    stack, gw_sim = two
+    stack.svc.gateway = stack.svc.gateways["gatewayapi"]
+    ids = await _queue_updates(stack, 250)
+    stats = await relay_once(stack.svc, limit=300)
+    assert (stats.claimed, stats.sent, stats.retried, stats.failed) == (250, 250, 0, 0)
+    sent = await _gw_sent(gw_sim)
+    assert sorted(m["userref"] for m in sent) == sorted(ids)
+    by_ref = {m["userref"]: str(m["id"]) for m in sent}
+    async with stack.svc.read() as conn:
+        rows = (await conn.execute(select(
+            messages.c.id, messages.c.provider, messages.c.provider_id, messages.c.via,
+            messages.c.body_enc).where(messages.c.id.in_(ids)))).all()
+    assert {r.id: r.provider_id for r in rows} == by_ref
+    assert {(r.provider, r.via) for r in rows} == {("gatewayapi", "sms")}
+    bodies = {m["userref"]: m["body"] for m in sent}
+    assert bodies[ids[7]] == "Opdatering 7"
+    assert (await relay_once(stack.svc)).claimed == 0
+
+
+async def test_relay_batch_retries_a_transient_gateway_failure_without_doubles(
+    two: tuple[Stack, Any],
+) -> None:
+    """A 5xx for the whole request: every SMS waits and goes once on the next pass."""
+
+    from bot.outbox import relay_once
+
+    stack, gw_sim = two
+    stack.svc.gateway = stack.svc.gateways["gatewayapi"]
+    async with aiohttp.ClientSession() as s, s.post(
+            str(gw_sim.make_url("/_sim/faults")), json={"mode": "fail_5xx", "count": 1}) as r:
+        assert r.status == 200
+    ids = await _queue_updates(stack, 40)
+    stats = await relay_once(stack.svc)
+    assert (stats.sent, stats.retried) == (0, 40)
+    assert await _gw_sent(gw_sim) == []
+    stack.clock.advance(seconds=10)
+    while (await relay_once(stack.svc)).claimed:
+        pass
+    sent = await _gw_sent(gw_sim)
+    assert sorted(m["userref"] for m in sent) == sorted(ids)
+
+
+async def test_relay_holds_a_batch_in_quiet_hours_but_not_an_urgent_one(
+    two: tuple[Stack, Any],
+) -> None:
+    """At 21:00 queued updates wait for 08:00; one marked urgent by a caseworker goes now."""
+    from bot.db.schema import cases, outbox
+    from bot.outbox import relay_once
+    from scheduler.store import case_key
+    from scheduler.urgent import mark_urgent
+
+    stack, gw_sim = two
+    stack.svc.gateway = stack.svc.gateways["gatewayapi"]
+    stack.clock.set(datetime(2025, 2, 24, 21, 0, tzinfo=COPENHAGEN))
+    ids = await _queue_updates(stack, 3)
+    cid = stack.world.cases["anna"]
+    async with stack.svc.write() as conn:
+        dek = (await conn.execute(select(cases.c.dek).where(cases.c.id == cid))).scalar_one()
+        await mark_urgent(conn, tenant_id=stack.world.tenant_id, case_id=cid, message_id=ids[1],
+                          staff_id=stack.world.mette, reason="Mødet i morgen er aflyst",
+                          key=case_key(stack.svc, cid, dek), at=stack.svc.clock.now())
+    stats = await relay_once(stack.svc)
+    assert (stats.claimed, stats.sent) == (3, 1)
+    assert [m["userref"] for m in await _gw_sent(gw_sim)] == [ids[1]]
+    async with stack.svc.read() as conn:
+        waiting = (await conn.execute(select(outbox.c.next_attempt_at).where(
+            outbox.c.state == "pending"))).scalars().all()
+    assert waiting == [datetime(2025, 2, 25, 8, 0, tzinfo=COPENHAGEN)] * 2

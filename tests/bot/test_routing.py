@@ -66,6 +66,23 @@ async def test_absent_caseworker_routes_to_substitute_and_receipt_tells_the_trut
     assert "Ferie" not in " ".join(await stack.sent_to(stack.world.phones["anna"]))
 
 
+async def test_thread_with_open_messages_for_two_owners_is_in_both_lists(stack: Stack) -> None:
+    """One open message still with Mette, a newer one routed to Sofie: each sees the thread as theirs."""
+    await stack.sms(stack.world.phones["anna"], "Hej")
+    resp = await absent(stack, "mette", "2025-02-20", "2025-02-28", substitute="sofie")
+    assert resp.status == 201, await resp.text()
+    await stack.sms(stack.world.phones["anna"], "Hej igen")
+    await stack.drain()
+    async with stack.svc.read() as conn:
+        owners = set((await conn.execute(
+            select(messages.c.owner_id).where(messages.c.awaiting_reply.is_(True))
+        )).scalars())
+    assert owners == {stack.world.mette, stack.world.sofie}
+    for who, group in (("mette", "mine"), ("sofie", "covering")):
+        items = (await (await stack.api("GET", "/api/v1/conversations", who=who)).json())["items"]
+        assert [(i["case_number"], i["group"]) for i in items] == [("2025-001", group)], who
+
+
 async def test_absence_starting_tomorrow_does_not_move_todays_message(stack: Stack) -> None:
     """An absence from tomorrow leaves today's message with the caseworker."""
     await absent(stack, "mette", "2025-02-22", "2025-03-07", substitute="sofie")

@@ -125,3 +125,62 @@ async def test_a_municipality_s_own_order_wins() -> None:
     result = await router(primary, secondary, Clock()).send(
         replace(sms(), route=("gatewayapi", "twilio")))
     assert result.gateway == "gatewayapi" and primary.sent == []
+
+
+class BatchingGateway(ScriptedGateway):
+    """A gateway that takes a list of messages in one request, as GatewayAPI does."""
+
+    def __init__(self, name: str, answers: list[str] | None = None) -> None:
+        super().__init__(name)
+        self.requests: list[list[OutboundSms]] = []
+        self.answers = list(answers or [])
+
+    async def send_many(self, batch: list[OutboundSms]) -> list[SendResult | GatewayError]:
+        self.requests.append(batch)
+        out: list[SendResult | GatewayError] = []
+        for one in batch:
+            outcome = self.answers.pop(0) if self.answers else "ok"
+            if outcome == "5xx":
+                out.append(GatewayError("server error", transient=True, status=503))
+            elif outcome == "4xx":
+                out.append(GatewayError("bad number", transient=False, status=400))
+            else:
+                self.sent.append(one)
+                out.append(SendResult(f"{self.name}-{len(self.sent)}", DeliveryState.QUEUED))
+        return out
+
+
+async def test_send_many_uses_one_request_and_keeps_each_callback() -> None:
+    """A batch for a gateway that takes lists goes in one request, each SMS with its callback."""
+    primary, secondary = BatchingGateway("gatewayapi"), ScriptedGateway("twilio")
+    batch = [sms(f"m{i}") for i in range(5)]
+    results = await router(primary, secondary, Clock()).send_many(batch)
+    assert len(primary.requests) == 1 and not secondary.sent
+    assert [r.gateway for r in results if isinstance(r, SendResult)] == ["gatewayapi"] * 5
+    assert [s.status_callback for s in primary.requests[0]] == [
+        f"https://x/gatewayapi/m{i}" for i in range(5)
+    ]
+
+
+async def test_send_many_moves_transient_failures_on_and_returns_permanent_ones() -> None:
+    """A 5xx for one SMS sends that one through the secondary; a 4xx comes back as the error."""
+    primary = BatchingGateway("gatewayapi", ["ok", "5xx", "4xx"])
+    secondary = ScriptedGateway("twilio")
+    results = await router(primary, secondary, Clock()).send_many([sms("a"), sms("b"), sms("c")])
+    assert isinstance(results[0], SendResult) and results[0].gateway == "gatewayapi"
+    assert isinstance(results[1], SendResult) and results[1].gateway == "twilio"
+    assert secondary.sent[0].reference == "b"
+    assert isinstance(results[2], GatewayError) and not results[2].transient
+
+
+async def test_send_many_all_transient_counts_against_the_breaker() -> None:
+    """A batch that fails whole opens the breaker like three single failures would."""
+    clock = Clock()
+    primary, secondary = BatchingGateway("gatewayapi", ["5xx"] * 9), ScriptedGateway("twilio")
+    gw = router(primary, secondary, clock)
+    for _ in range(3):
+        results = await gw.send_many([sms("a"), sms("b"), sms("c")])
+        assert all(isinstance(r, SendResult) and r.gateway == "twilio" for r in results)
+    assert gw.breakers["gatewayapi"].state == "open"
+    await gw.send_many([sms("d"), sms("e")])
+    assert len(primary.requests) == 3 and len(secondary.sent) == 11

@@ -30,6 +30,7 @@ from channels.base import (
     InboundSms,
     MalformedWebhook,
     OutboundSms,
+    SendResult,
     SignatureError,
     WebhookRequest,
 )
@@ -756,3 +757,109 @@ async def test_shutdown_ends_hanging_requests(session: aiohttp.ClientSession) ->
     with pytest.raises(GatewayError) as caught:
         await pending
     assert caught.value.transient is True
+
+
+# ---------------------------------------------------------------- many messages per request
+
+
+def many(n: int, **kw: Any) -> list[OutboundSms]:
+    return [
+        OutboundSms(
+            reference=f"ref-{i}", sender=SERVICE, recipient=f"+45200000{i:02d}", body=f"Besked {i}",
+            **kw,
+        )
+        for i in range(n)
+    ]
+
+
+async def test_send_many_posts_one_documented_list_and_maps_ids_in_order(
+    aiohttp_server: ServerFactory, session: aiohttp.ClientSession
+) -> None:
+    """Several SMS go as one JSON list of messages, one recipient and userref each; ids in order."""
+    capture = Capture(answer={"ids": [7, 8, 9], "usage": {}})
+    gateway = await capture_gateway(aiohttp_server, session, capture)
+    results = await gateway.send_many(many(3))
+    assert [r.provider_id for r in results if isinstance(r, SendResult)] == ["7", "8", "9"]
+    [(headers, payload)] = capture.requests
+    assert headers["Authorization"] == f"Token {TOKEN}"
+    assert isinstance(payload, list) and len(payload) == 3
+    assert [(m["userref"], m["recipients"], m["class"]) for m in payload] == [
+        (f"ref-{i}", [{"msisdn": int(f"45200000{i:02d}")}], "standard") for i in range(3)
+    ]
+
+
+async def test_send_many_refuses_a_bad_message_alone_and_sends_the_rest(
+    aiohttp_server: ServerFactory, session: aiohttp.ClientSession
+) -> None:
+    """A non-E.164 recipient fails on its own (permanent); the others still go, in one request."""
+    capture = Capture(answer={"ids": [1, 2], "usage": {}})
+    gateway = await capture_gateway(aiohttp_server, session, capture)
+    batch = many(3)
+    batch[1] = OutboundSms(reference="bad", sender=SERVICE, recipient="20000001", body="x")
+    results = await gateway.send_many(batch)
+    assert isinstance(results[1], GatewayError) and results[1].transient is False
+    assert [r.provider_id for r in results if isinstance(r, SendResult)] == ["1", "2"]
+    assert [m["userref"] for m in capture.requests[0][1]] == ["ref-0", "ref-2"]
+
+
+@pytest.mark.parametrize(
+    ("status", "answer"),
+    [(503, {"message": "Unavailable"}), (200, {"ids": [1]}), (200, {"ids": [1, True]})],
+)
+async def test_send_many_transient_failures_fail_every_message_transiently(
+    aiohttp_server: ServerFactory, session: aiohttp.ClientSession, status: int, answer: Any
+) -> None:
+    """5xx, or a 2xx without one id per message: each SMS gets a transient error to retry."""
+    gateway = await capture_gateway(aiohttp_server, session, Capture(status, answer))
+    results = await gateway.send_many(many(2))
+    assert all(isinstance(r, GatewayError) and r.transient for r in results)
+
+
+async def test_send_many_simulator_reports_each_message_by_its_own_userref(
+    sim_gateway: GatewayApiGateway, receiver: Receiver, sim: TestServer,
+    session: aiohttp.ClientSession,
+) -> None:
+    """Against the simulator: one request, three ids, and status reports naming each userref."""
+    results = await sim_gateway.send_many(many(3))
+    ids = [r.provider_id for r in results if isinstance(r, SendResult)]
+    _, listed = await call(session, sim, "GET", "/_sim/messages")
+    assert [(str(m["id"]), m["userref"]) for m in listed] == list(
+        zip(ids, ["ref-0", "ref-1", "ref-2"], strict=True))
+    finals = set()
+    while len(finals) < 3:
+        report = await next_item(receiver.reports)
+        if report.state is DeliveryState.DELIVERED:
+            finals.add((report.provider_id, reference_of(report)))
+    assert finals == set(zip(ids, ["ref-0", "ref-1", "ref-2"], strict=True))
+
+
+async def test_sim_refuses_mixed_classes_in_one_request(
+    sim: TestServer, session: aiohttp.ClientSession
+) -> None:
+    """The documented rule: the class must be the same for all messages in a request."""
+    payload = [
+        {"message": "a", "recipients": [{"msisdn": 4520000001}], "class": "standard"},
+        {"message": "b", "recipients": [{"msisdn": 4520000002}], "class": "premium"},
+    ]
+    status, body = await call(session, sim, "POST", "/rest/mtsms", payload, AUTH)
+    assert (status, body["code"], body["variables"]) == (400, "0x0308", ["class"])
+    assert (await call(session, sim, "GET", "/_sim/messages"))[1] == []
+
+
+async def test_sim_rate_limit_paces_acceptance(
+    aiohttp_server: ServerFactory, session: aiohttp.ClientSession
+) -> None:
+    """With max_rate 50/s, 25 messages in one request are answered after about half a second."""
+    config = GatewayApiSimulatorConfig(
+        token=TOKEN, webhook_secret=SECRET, mo_webhook_url=None, status_webhook_url=None,
+        max_rate=50.0,
+    )
+    server = await aiohttp_server(create_gatewayapi_simulator(config))
+    gateway = GatewayApiGateway(
+        token=TOKEN, webhook_secret=SECRET, base_url=str(server.make_url("")), session=session
+    )
+    started = time.monotonic()
+    results = await gateway.send_many(many(25))
+    took = time.monotonic() - started
+    assert all(isinstance(r, SendResult) for r in results)
+    assert 0.45 <= took < 3

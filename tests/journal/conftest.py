@@ -25,6 +25,8 @@ TRIGGERS = {
     "journal_entries": "journal_entries_append_only",
     "access_log": "access_log_append_only",
     "journal_heads": "journal_heads_forward_only",
+    # Retention records may only be written for a due case (0012_retention).
+    "journal_retention": "journal_retention_due_only",
 }
 
 

@@ -11,13 +11,18 @@ import pytest
 from journal.cli import (
     cmd_export_copy,
     cmd_reconcile,
+    cmd_retention,
+    cmd_retention_rule,
     cmd_verify,
     register,
     run_export_copy,
     run_reconcile,
+    run_retention,
+    run_retention_rule,
     run_verify,
 )
 from journal.config import JournalConfig
+from journal.retention import retention_states
 from journal.sink import heads_tick
 from tests.harness import Stack
 from tests.journal.conftest import tamper
@@ -76,3 +81,35 @@ async def test_verify_reconcile_and_export_copy(
     assert pdf.read_bytes().startswith(b"%PDF-")
     # A caseworker may not hand out a citizen's copy.
     assert await run_export_copy(stack.config, anna, stack.world.mette, "json", None) == 1
+
+
+def test_the_retention_commands_are_registered() -> None:
+    """journal retention needs --dry-run or --apply (not both); retention-rule needs its three."""
+    p = parser()
+    assert p.parse_args(["journal", "retention", "--dry-run"]).func is cmd_retention
+    args = p.parse_args(["journal", "retention", "--apply"])
+    assert (args.func, args.apply, args.dry_run) == (cmd_retention, True, False)
+    for bad in (["journal", "retention"], ["journal", "retention", "--dry-run", "--apply"],
+                ["journal", "retention-rule", "--tenant-id", "t", "--case-type", "general"]):
+        with pytest.raises(SystemExit):
+            p.parse_args(bad)
+    args = p.parse_args(["journal", "retention-rule", "--tenant-id", "t", "--case-type", "*",
+                         "--days", "90"])
+    assert (args.func, args.case_type, args.days) == (cmd_retention_rule, "*", 90)
+
+
+async def test_retention_dry_run_and_rules(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A dry run lists nothing due in a fresh world; a rule for an unknown municipality or with
+    a bad period is refused with exit 2; a good one is stored."""
+    assert await run_retention(stack.config, JournalConfig(), False) == 0
+    assert "retention: 0 closed case journal(s) due" in capsys.readouterr().out
+    assert await run_retention_rule(stack.config, "no-such-tenant", "general", 30) == 2
+    assert await run_retention_rule(stack.config, stack.world.tenant_id, "general", 0) == 2
+    capsys.readouterr()
+    assert await run_retention_rule(stack.config, stack.world.tenant_id, "boernesag", 4000) == 0
+    assert "boernesag cases: 4000 days" in capsys.readouterr().out
+    async with stack.svc.read() as conn:
+        states = await retention_states(conn)
+    assert states == []

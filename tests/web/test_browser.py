@@ -217,6 +217,8 @@ async def test_keyboard_only_family_flow(stack: Stack, browser: Any) -> None:
     await tab_to("#body")
     await page.keyboard.type("Sendt med tastaturet")
     await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.id") == "file"  # attach a photo or PDF
+    await page.keyboard.press("Tab")
     assert await page.evaluate("document.activeElement.textContent.trim()") == "Send"
     await page.keyboard.press("Enter")
     await page.wait_for_url("**?sendt=1")

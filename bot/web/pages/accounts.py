@@ -4,9 +4,9 @@ The TOTP secret is sealed under the staff member's own data key. A code is
 accepted once (its time step is remembered), within one step of the clock.
 After too many failed passwords or codes the account locks for a while.
 
-TODO(OIDC): log in through the municipality's identity provider (OpenID
-Connect, e.g. via an AD FS or Entra ID) where there is one; local accounts
-stay for the rest.
+Where the municipality has an identity provider (OpenID Connect, e.g. AD FS
+or Entra ID), caseworkers log in there instead (``bot.web.pages.oidc``);
+local accounts stay for demos and small setups.
 """
 
 from __future__ import annotations

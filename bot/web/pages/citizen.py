@@ -13,11 +13,15 @@ identifies the person by CPR; then threads are the person's own, and
 
 from __future__ import annotations
 
+import gettext
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, update
+from icalendar import Calendar, Event
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
@@ -39,8 +43,13 @@ from bot.ids import new_id
 from bot.inbound import tenant_triager
 from bot.routing import route, team_calendar, team_lead, team_row
 from bot.services import Services
+from bot.web.pages import attachments as files
+from bot.web.pages.attachments import Attachment, Download, ThreadKeys, Upload
+from bot.web.pages.i18n import translate
 from bot.web.pages.schema import web_citizen_reads
 from journal.journal import SealingKey, append
+from scheduler.schema import appointments, milestones
+from scheduler.templates import policy_for
 
 SMS_CODE = "sms-code"
 # Never shown to the citizen in the inbox (they got it on the phone; it is spent).
@@ -49,6 +58,33 @@ HIDDEN_KINDS = frozenset({"login_code"})
 # (sensitive content: the SMS carries a notice and a link). Shown only above
 # the sms-code assurance level; none exist yet.
 SECURE_ONLY_KINDS: frozenset[str] = frozenset({"secure"})
+# Session levels that may see sensitive content (a MitID login at NSIS "substantial").
+STRONG_LEVELS = frozenset({"substantial"})
+
+
+def _secret(m: Any) -> bool:
+    """Content that never travelled by SMS (sensitive, or sent as a notice with a link)."""
+    return bool(m.kind in SECURE_ONLY_KINDS or m.sensitive or m.via == "notice")
+
+
+def _(message: str) -> str:
+    """Marks a text for the catalogues; the page translates it when it shows it."""
+    return message
+
+
+# The steps of every case type's timeline (scheduler.templates), as the citizen
+# reads them: the catalogues translate them (a test keeps this list complete).
+STEP_TITLES = frozenset(
+    {
+        _("Vi har modtaget din sag"),
+        _("Vi behandler din sag"),
+        _("Afgørelse"),
+        _("Vi indhenter oplysninger"),
+        _("Sagen er sendt til visitation"),
+        _("Børnefaglig undersøgelse"),
+        _("Møde med familien"),
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +94,8 @@ class Citizen:
     tenant_id: str
     phone_index: str
     assurance: str
+    # Set by a MitID login: this person's threads only (not everyone on the phone).
+    person_id: str | None = None
 
 
 @dataclass
@@ -83,6 +121,27 @@ class CitizenMessage:
     read_by: str | None = None  # in: the first caseworker who read it ...
     read_at: datetime | None = None  # ... and when
     new: bool = False  # out: not seen in the inbox before this view
+    attachments: list[Attachment] = field(default_factory=list)
+
+
+@dataclass
+class TimelineStep:
+    """One step of the case, in plain words: done, now, or next (with the expected date)."""
+
+    title: str  # Danish; the page translates it (STEP_TITLES)
+    status: str  # done | current | pending
+    expected_on: date | None
+    completed_on: datetime | None
+
+
+@dataclass
+class Meeting:
+    """An upcoming appointment the citizen attends."""
+
+    id: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str | None  # only above the sms-code assurance level
 
 
 @dataclass
@@ -92,6 +151,8 @@ class CitizenThread:
     messages: list[CitizenMessage] = field(default_factory=list)
     hidden: int = 0  # messages that need a stronger login
     reply_by: datetime | None = None  # the municipality answers by then (if waiting)
+    timeline: list[TimelineStep] = field(default_factory=list)
+    meetings: list[Meeting] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,12 +165,22 @@ class WebReceipt:
 
 def _visible_kinds(who: Citizen) -> ColumnElement[bool]:
     hidden = set(HIDDEN_KINDS)
-    if who.assurance == SMS_CODE:
+    if who.assurance not in STRONG_LEVELS:
         hidden |= SECURE_ONLY_KINDS
+        # Below MitID "substantial": only what could also travel by SMS.
+        return and_(
+            messages.c.kind.not_in(sorted(hidden)),
+            messages.c.sensitive.is_(False),
+            or_(messages.c.via.is_(None), messages.c.via != "notice"),
+        )
     return messages.c.kind.not_in(sorted(hidden))
 
 
 def _mine(who: Citizen) -> ColumnElement[bool]:
+    if who.person_id is not None:
+        return and_(
+            conversations.c.tenant_id == who.tenant_id, conversations.c.person_id == who.person_id
+        )
     return and_(
         conversations.c.tenant_id == who.tenant_id, persons.c.phone_index == who.phone_index
     )
@@ -135,6 +206,7 @@ def _threads_query() -> Any:
             cases.c.number,
             cases.c.status,
             cases.c.team_id,
+            cases.c.case_type,
             cases.c.dek.label("case_dek"),
             administrations.c.name.label("administration"),
             staff.c.id.label("staff_id"),
@@ -278,7 +350,7 @@ async def thread(svc: Services, who: Citizen, conv_id: str) -> CitizenThread:
         ).all()
         person_dek = svc.dek("persons", conv.person_id, conv.person_dek)
         case_dek = svc.dek("cases", conv.case_id, conv.case_dek) if conv.case_id else None
-        visible = [m for m in rows if who.assurance != SMS_CODE or m.kind not in SECURE_ONLY_KINDS]
+        visible = [m for m in rows if who.assurance in STRONG_LEVELS or not _secret(m)]
         reads = await _reads(
             conn, svc, who.tenant_id, [m.id for m in visible if m.direction == "in"]
         )
@@ -298,6 +370,14 @@ async def thread(svc: Services, who: Citizen, conv_id: str) -> CitizenThread:
                 item.read_by, item.read_at = reads[m.id]
             items.append(item)
         await _mark_read(conn, who.tenant_id, [i.id for i in items if i.new], now)
+        keys = ThreadKeys(case_dek=case_dek, person_dek=person_dek)
+        found = await files.on_thread(
+            conn, tenant_id=who.tenant_id, conversation_id=conv_id, keys=keys
+        )
+        for item in items:
+            item.attachments = found.get(item.id, [])
+        timeline = await _timeline(conn, conv) if conv.case_id else []
+        meetings = await _meetings(conn, who, conv, now, case_dek) if conv.case_id else []
     summary = _summary(svc, conv, None, cache)
     summary.count = len(items)
     if items:
@@ -308,7 +388,156 @@ async def thread(svc: Services, who: Citizen, conv_id: str) -> CitizenThread:
         messages=items,
         hidden=len(rows) - len(visible),
         reply_by=min((m.reply_by for m in rows if m.awaiting_reply and m.reply_by), default=None),
+        timeline=timeline,
+        meetings=meetings,
     )
+
+
+async def _timeline(conn: AsyncConnection, conv: Any) -> list[TimelineStep]:
+    """The case's milestones in order; only steps of a known template (plain words)."""
+    policy = policy_for(conv.case_type)
+    if policy is None:
+        return []
+    rows = await conn.execute(
+        select(milestones)
+        .where(milestones.c.case_id == conv.case_id)
+        .order_by(milestones.c.position)
+    )
+    steps = []
+    for r in rows:
+        tpl = policy.step(r.step)
+        if tpl is None:
+            continue
+        steps.append(
+            TimelineStep(
+                title=tpl.title["da"],
+                status=r.status,
+                expected_on=r.expected_on,
+                completed_on=r.completed_at,
+            )
+        )
+    return steps
+
+
+def _attends(row: Any, person_id: str) -> bool:
+    return person_id in json.loads(row.attendees).get("persons", [])
+
+
+async def _meetings(
+    conn: AsyncConnection, who: Citizen, conv: Any, now: datetime, case_dek: bytes | None
+) -> list[Meeting]:
+    """Scheduled appointments on the thread's case, not yet over, that this person attends."""
+    rows = await conn.execute(
+        select(appointments)
+        .where(
+            appointments.c.case_id == conv.case_id,
+            appointments.c.tenant_id == who.tenant_id,
+            appointments.c.status == "scheduled",
+            appointments.c.ends_at > now,
+        )
+        .order_by(appointments.c.starts_at, appointments.c.id)
+    )
+    result = []
+    for r in rows:
+        if not _attends(r, conv.person_id):
+            continue
+        result.append(
+            Meeting(
+                id=r.id,
+                starts_at=r.starts_at,
+                ends_at=r.ends_at,
+                place=_place(who, r, case_dek),
+            )
+        )
+    return result
+
+
+def _place(who: Citizen, appt: Any, case_dek: bytes | None) -> str | None:
+    # The reminders by SMS carry the date and time, never the place: at the
+    # sms-code level the page shows no more than the phone already has.
+    if who.assurance not in STRONG_LEVELS or case_dek is None or appt.place_enc is None:
+        return None
+    return unseal(case_dek, appt.place_enc, f"appointments:{appt.id}:place")
+
+
+async def appointment_ics(
+    svc: Services,
+    who: Citizen,
+    conv_id: str,
+    appt_id: str,
+    translations: gettext.NullTranslations,
+) -> bytes:
+    """One of the citizen's appointments as an iCalendar file (RFC 5545).
+
+    Raises:
+        NotFound: not an appointment on this thread's case that this person attends.
+    """
+    async with svc.read() as conn:
+        conv = await _thread_row(conn, who, conv_id)
+        row = None
+        if conv.case_id is not None:
+            row = (
+                await conn.execute(
+                    select(appointments).where(
+                        appointments.c.id == appt_id,
+                        appointments.c.case_id == conv.case_id,
+                        appointments.c.tenant_id == who.tenant_id,
+                    )
+                )
+            ).first()
+        if row is None or not _attends(row, conv.person_id):
+            raise NotFound("No such appointment", code="appointment_not_found")
+        tenant_name = (
+            await conn.execute(select(tenants.c.name).where(tenants.c.id == who.tenant_id))
+        ).scalar_one()
+    case_dek = svc.dek("cases", conv.case_id, conv.case_dek)
+    cancelled = row.status == "cancelled"
+    cal = Calendar()
+    cal.add("prodid", "-//Tovholder//Tovholder//DA")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "CANCEL" if cancelled else "PUBLISH")
+    event = Event()
+    # The same UID and SEQUENCE as the caseworker's file: a moved meeting updates the entry.
+    event.add("uid", f"{row.id}@tovholder")
+    event.add("dtstamp", svc.clock.now())
+    event.add("dtstart", row.starts_at)
+    event.add("dtend", row.ends_at)
+    event.add("summary", translate(translations, "Møde med %(name)s", name=tenant_name))
+    event.add("sequence", row.sequence)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    place = _place(who, row, case_dek)
+    if place:
+        event.add("location", place)
+    event.add("description", translate(translations, "Sag %(number)s", number=conv.number))
+    cal.add_component(event)
+    return bytes(cal.to_ical())
+
+
+async def download(svc: Services, who: Citizen, conv_id: str, attachment_id: str) -> Download:
+    """A file the citizen attached on one of their threads (404 for anything else)."""
+    async with svc.read() as conn:
+        conv = await _thread_row(conn, who, conv_id)
+        keys = ThreadKeys(
+            case_dek=svc.dek("cases", conv.case_id, conv.case_dek) if conv.case_id else None,
+            person_dek=svc.dek("persons", conv.person_id, conv.person_dek),
+        )
+        info, file = await files.fetch(
+            conn,
+            tenant_id=who.tenant_id,
+            conversation_id=conv.id,
+            attachment_id=attachment_id,
+            keys=keys,
+        )
+        # Only files on messages this login may see (as the thread page shows them).
+        shown = (
+            await conn.execute(
+                select(messages.c.id).where(messages.c.id == info.message_id, _visible_kinds(who))
+            )
+        ).first()
+    if shown is None:
+        raise NotFound("No such attachment", code="attachment_not_found")
+    return file
 
 
 async def preferred_language(svc: Services, who: Citizen) -> str | None:
@@ -342,15 +571,17 @@ async def municipality_id(svc: Services, slug: str) -> str | None:
         ).scalar_one_or_none()
 
 
-async def reply(svc: Services, who: Citizen, conv_id: str, body: str) -> WebReceipt:
-    """File the citizen's message on the thread, open for an answer, journalised.
+async def reply(
+    svc: Services, who: Citizen, conv_id: str, body: str, uploads: Sequence[Upload] = ()
+) -> WebReceipt:
+    """File the citizen's message (and its files) on the thread, open for an answer, journalised.
 
     Raises:
-        BadInput: empty, too long, or the case is closed.
+        BadInput: empty (no text and no file), too long, or the case is closed.
         NotFound: not one of this citizen's threads.
     """
     body = body.strip()
-    if not body:
+    if not body and not uploads:
         raise BadInput("The message is empty", code="empty_body")
     if len(body) > svc.config.max_body_chars:
         raise BadInput("The message is too long", code="body_too_long")
@@ -439,6 +670,17 @@ async def reply(svc: Services, who: Citizen, conv_id: str, body: str) -> WebRece
             key=key,
             message_id=mid,
         )
+        if uploads:
+            await files.store(
+                conn,
+                tenant_id=who.tenant_id,
+                key=key,
+                conversation_id=conv_id,
+                case_id=conv.case_id,
+                message_id=mid,
+                uploads=uploads,
+                at=now,
+            )
         if urgent and team is not None:
             await append(
                 conn,

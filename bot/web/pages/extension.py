@@ -16,7 +16,16 @@ from aiohttp import web
 
 from bot.services import Services
 from bot.web.keys import CONFIG
-from bot.web.pages import i18n, live, sessions, views_citizen, views_staff
+from bot.web.pages import (
+    i18n,
+    live,
+    oidc,
+    sessions,
+    views_attachments,
+    views_citizen,
+    views_oidc,
+    views_staff,
+)
 from bot.web.pages.page import CATALOGUES, JINJA, SETTINGS, STATIC_PREFIX, pages_middleware
 from bot.web.pages.settings import WebSettings
 from scheduler.ticker import Ticker
@@ -45,11 +54,20 @@ def install(app: web.Application) -> None:
     app[SETTINGS] = WebSettings.from_config(app[CONFIG])
     app[CATALOGUES] = i18n.load_catalogues()
     app[live.STOPPING] = asyncio.Event()
-    environment(app)
+    app[views_oidc.OIDC] = views_oidc.OidcState(oidc.OidcSettings.from_config(app[CONFIG]))
+    env = environment(app)
+    env.globals.update(
+        oidc=app[views_oidc.OIDC].settings,
+        notice_waiting=views_oidc.notice_waiting,
+        query_has=views_oidc.query_has,
+    )
+    app.middlewares.append(views_oidc.current_request)
     app.middlewares.append(pages_middleware)
     app.router.add_routes(views_staff.routes)
     app.router.add_routes(live.routes)
     app.router.add_routes(views_citizen.routes)
+    app.router.add_routes(views_oidc.routes)
+    views_attachments.install(app)  # the upload limit, and the staff download
     app.router.add_static(STATIC_PREFIX, STATIC, name="pages.static", append_version=False)
     app.on_shutdown.append(live.on_shutdown)
 
@@ -58,3 +76,4 @@ def start(app: web.Application, svc: Services, ticker: Ticker) -> None:
     """Hourly: delete sessions and one-time codes nobody can use any more."""
     settings = app[SETTINGS]
     ticker.every("web-sessions-purge", 3600.0, lambda: sessions.purge(svc, settings))
+    ticker.every("web-oidc-purge", 3600.0, lambda: oidc.purge(svc))

@@ -8,7 +8,7 @@ this module only adds whose case each one is, and sorts it into groups.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -16,9 +16,12 @@ from sqlalchemy import select
 from bot import conversations as conv
 from bot.conversations import StaffUser
 from bot.crypto import unseal
-from bot.db.schema import cases, conversations, staff
+from bot.db.schema import cases, conversations, messages, persons, staff
+from bot.errors import NotFound
 from bot.services import Services
 from bot.web.pages.schema import web_citizen_reads
+from scheduler.schema import reply_promises
+from scheduler.store import case_visible
 
 
 @dataclass
@@ -73,6 +76,24 @@ async def _owners(svc: Services, user: StaffUser, ids: list[str]) -> dict[str, t
     return result
 
 
+async def _answering(svc: Services, user: StaffUser, ids: list[str]) -> set[str]:
+    """Of these threads, those with an open message that this user must answer now."""
+    if not ids:
+        return set()
+    async with svc.read() as conn:
+        rows = await conn.execute(
+            select(messages.c.conversation_id)
+            .where(
+                messages.c.conversation_id.in_(ids),
+                messages.c.tenant_id == user.tenant_id,
+                messages.c.owner_id == user.id,
+                messages.c.awaiting_reply.is_(True),
+            )
+            .distinct()
+        )
+        return {str(r.conversation_id) for r in rows}
+
+
 def _sort_key(item: InboxItem) -> tuple[bool, bool, datetime, str]:
     # Urgent first, then the earliest reply-by; no reply-by last.
     far = datetime.max.replace(tzinfo=item.last_message_at.tzinfo)
@@ -101,6 +122,7 @@ async def inbox(svc: Services, user: StaffUser) -> list[InboxGroup]:
     """The user's open threads in groups, urgent first; "mine" and "covering" even if empty."""
     raw: list[dict[str, Any]] = await conv.list_open(svc, user)
     owners = await _owners(svc, user, [str(i["id"]) for i in raw])
+    answering = await _answering(svc, user, [str(i["id"]) for i in raw])
     groups = {key: InboxGroup(key, title) for key, title in GROUPS.items()}
     for i in raw:
         owner_id, owner_name = owners.get(str(i["id"]), (None, None))
@@ -115,7 +137,12 @@ async def inbox(svc: Services, user: StaffUser) -> list[InboxGroup]:
             owner_name=owner_name,
             urgent=bool(i.get("urgent", False)),
         )
-        groups[_group_of(i, user, owner_id)].items.append(item)
+        group = _group_of(i, user, owner_id)
+        if item.id in answering and group not in ("mine", "covering"):
+            # One open message is the user's to answer (e.g. routed to them as a substitute)
+            # while an older one still sits with the absent caseworker.
+            group = "mine" if owner_id == user.id else "covering"
+        groups[group].items.append(item)
     for g in groups.values():
         g.items.sort(key=_sort_key)
     shown = ["mine", "covering"]
@@ -150,3 +177,100 @@ async def citizen_reads(
             )
         ).all()
     return {r.message_id: r.first_read_at for r in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadContext:
+    """What the thread page needs beside the messages: the case, and who may do what on it."""
+
+    case_id: str | None
+    case_open: bool
+    # Owner, or lead/admin of the case's team: may schedule, promise, see the
+    # timeline and file notes. A colleague covering a message may only answer it.
+    works_on_case: bool
+    citizen_first_name: str | None
+    promise_due: date | None
+
+
+async def thread_context(svc: Services, user: StaffUser, conv_id: str) -> ThreadContext:
+    """Call after ``read_thread`` has shown the user may see this thread."""
+    async with svc.read() as conn:
+        row = (
+            await conn.execute(
+                select(
+                    conversations.c.case_id,
+                    cases.c.owner_id,
+                    cases.c.team_id,
+                    cases.c.status,
+                    persons.c.id.label("person_id"),
+                    persons.c.dek,
+                    persons.c.first_name_enc,
+                )
+                .join(persons, persons.c.id == conversations.c.person_id)
+                .outerjoin(cases, cases.c.id == conversations.c.case_id)
+                .where(conversations.c.id == conv_id, conversations.c.tenant_id == user.tenant_id)
+            )
+        ).one()
+        promise = (
+            await conn.execute(
+                select(reply_promises.c.due_on)
+                .where(
+                    reply_promises.c.conversation_id == conv_id,
+                    reply_promises.c.status == "open",
+                )
+                .order_by(reply_promises.c.created_at.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+    works = row.case_id is not None and (
+        row.owner_id == user.id or (user.role in ("lead", "admin") and row.team_id == user.team_id)
+    )
+    first = None
+    if row.first_name_enc is not None:
+        dek = svc.dek("persons", row.person_id, row.dek)
+        first = unseal(dek, row.first_name_enc, f"persons:{row.person_id}:first_name")
+    return ThreadContext(
+        case_id=row.case_id,
+        case_open=row.case_id is not None and row.status == "open",
+        works_on_case=works,
+        citizen_first_name=first,
+        promise_due=promise,
+    )
+
+
+async def team_names(svc: Services, user: StaffUser) -> dict[str, str]:
+    """The user's team, active members only: staff id -> full name (decrypted), by name."""
+    async with svc.read() as conn:
+        rows = (
+            await conn.execute(
+                select(staff.c.id, staff.c.dek, staff.c.full_name_enc).where(
+                    staff.c.tenant_id == user.tenant_id,
+                    staff.c.team_id == user.team_id,
+                    staff.c.active.is_(True),
+                )
+            )
+        ).all()
+    names = {
+        r.id: unseal(svc.dek("staff", r.id, r.dek), r.full_name_enc, f"staff:{r.id}:full_name")
+        for r in rows
+    }
+    return dict(sorted(names.items(), key=lambda kv: (kv[1], kv[0])))
+
+
+async def working_case(svc: Services, user: StaffUser, conv_id: str) -> str:
+    """The thread's case id if the user works on that case (owner, or lead of its team).
+
+    Raises:
+        NotFound: no such thread, no case, or not one of the user's cases.
+    """
+    async with svc.read() as conn:
+        case_id = (
+            await conn.execute(
+                select(cases.c.id)
+                .join(conversations, conversations.c.case_id == cases.c.id)
+                .where(conversations.c.id == conv_id, case_visible(user))
+            )
+        ).scalar_one_or_none()
+    if case_id is None:
+        raise NotFound("No such conversation", code="conversation_not_found")
+    return str(case_id)

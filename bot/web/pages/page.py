@@ -50,6 +50,9 @@ SETTINGS = web.AppKey("pages_settings", WebSettings)
 CATALOGUES = web.AppKey("pages_catalogues", dict)
 
 STATIC_PREFIX = "/static/pages"
+# Routes that stream their own multipart body (uploads, size-limited while reading)
+# and check the CSRF token themselves before reading any file: see views_citizen.
+OWN_CSRF = frozenset({"pages.citizen.reply"})
 PAGE_PREFIXES = ("/borger", "/sagsbehandler")
 
 CSP = "; ".join(
@@ -244,7 +247,7 @@ async def pages_middleware(request: web.Request, handler: Handler) -> web.Stream
         st.session = await sessions.load(
             request.app[SERVICES], settings, _cookie(request, st, "tvh_session")
         )
-        if request.method == "POST":
+        if request.method == "POST" and request.match_info.route.name not in OWN_CSRF:
             form = await _form(request)
             sent = form.get("csrf")
             expected = st.session.csrf if st.session is not None else st.pre_csrf

@@ -1,12 +1,24 @@
-"""Tables for the web pages: staff credentials, sessions, one-time codes, citizens' reads.
+"""Tables for the web pages: staff credentials, sessions, one-time codes, citizens' reads,
+reply templates.
 
 Defined on the shared ``bot.db.schema.metadata`` so Alembic and the test
-fixtures see them; created by migration ``0006_web``.
+fixtures see them; created by migrations ``0006_web`` and ``0014_reply_templates``.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, String, Table
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from bot.db.schema import UTCDateTime, metadata
 
@@ -81,3 +93,24 @@ web_citizen_reads = Table(
     Column("tenant_id", String(36), ForeignKey("tenants.id"), nullable=False, index=True),
     Column("first_read_at", UTCDateTime(), nullable=False),
 )
+
+# Svarskabeloner: a municipality's plain-language reply templates. The text may
+# hold whitelisted variables ({fornavn}, {sagsbehandler}, {dato}, {sagsnummer})
+# and never personal data itself, so it is stored in clear.
+web_reply_templates = Table(
+    "web_reply_templates",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(36), ForeignKey("tenants.id"), nullable=False, index=True),
+    Column("title", String(80), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("position", Integer, nullable=False, default=0),
+    # A retired template is hidden from the picker but kept (edits are not history).
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_by", String(36), ForeignKey("staff.id"), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("tenant_id", "title"),
+)
+import bot.web.pages.attachments_schema  # noqa: E402, F401
+import bot.web.pages.oidc_schema  # noqa: E402, F401

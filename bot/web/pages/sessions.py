@@ -4,7 +4,8 @@ A session ends after 30 minutes without a request, 12 hours after it began,
 or when its holder logs out; an ended session is never revived. A staff login
 passes through a short "totp" stage (password given, second factor due) and
 gets a fresh session id when it completes, so a token seen before login is
-worth nothing after it.
+worth nothing after it. A login through OpenID Connect (``views_oidc``) makes a
+"full" session at once; a MitID session also names its person.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ class WebSession:
     csrf: str
     created_at: datetime
     last_seen_at: datetime
+    # A MitID login is one person (not whoever holds the phone).
+    person_id: str | None = None
 
     @property
     def complete(self) -> bool:
@@ -61,6 +64,7 @@ def _from_row(row: Any) -> WebSession:
         csrf=row.csrf,
         created_at=row.created_at,
         last_seen_at=row.last_seen_at,
+        person_id=getattr(row, "person_id", None),
     )
 
 
@@ -73,6 +77,7 @@ async def create(
     assurance: str,
     staff_id: str | None = None,
     phone_index: str | None = None,
+    person_id: str | None = None,
 ) -> tuple[str, WebSession]:
     """Start a session. Returns the cookie token (shown once) and the session."""
     token = secrets.token_urlsafe(32)
@@ -84,6 +89,7 @@ async def create(
         "stage": stage,
         "staff_id": staff_id,
         "phone_index": phone_index,
+        "person_id": person_id,
         "assurance": assurance,
         "csrf": secrets.token_urlsafe(32),
         "created_at": now,

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from aiohttp import web
+import hmac
+
+from aiohttp import BodyPartReader, web
 
 from bot.errors import BadInput
+from bot.web.clientip import client_ip
 from bot.web.keys import SERVICES
-from bot.web.pages import citizen, codes, i18n, sessions
+from bot.web.pages import attachments, citizen, codes, i18n, sessions
+from bot.web.pages.attachments import Upload, UploadRefused
 from bot.web.pages.citizen import Citizen
 from bot.web.pages.codes import CodeRefused, RateLimited
 from bot.web.pages.page import CATALOGUES, SETTINGS, Cookie, redirect, render, state
+from bot.web.pages.views_attachments import UPLOAD_LIMIT, file_response
+from scheduler.workdays import format_long_date
 
 routes = web.RouteTableDef()
 
@@ -23,7 +29,12 @@ def current_citizen(request: web.Request) -> Citizen | None:
     s = state(request).session
     if s is None or s.kind != "citizen" or not s.complete or s.phone_index is None:
         return None
-    return Citizen(tenant_id=s.tenant_id, phone_index=s.phone_index, assurance=s.assurance)
+    return Citizen(
+        tenant_id=s.tenant_id,
+        phone_index=s.phone_index,
+        assurance=s.assurance,
+        person_id=s.person_id,
+    )
 
 
 def _code_text(request: web.Request) -> codes.CodeText:
@@ -90,7 +101,7 @@ async def login(request: web.Request) -> web.Response:
             request.app[SETTINGS],
             tenant_id=tenant_id,
             phone=phone,
-            client_ip=request.remote or "",
+            client_ip=client_ip(request),
             text=_code_text(request),
         )
     except BadInput:
@@ -170,10 +181,16 @@ async def inbox_page(request: web.Request) -> web.Response:
 
 
 async def _thread_page(
-    request: web.Request, who: Citizen, *, error: str | None = None, draft: str = ""
+    request: web.Request,
+    who: Citizen,
+    *,
+    error: str | None = None,
+    draft: str = "",
+    status: int | None = None,
 ) -> web.Response:
     svc = request.app[SERVICES]
     thread = await citizen.thread(svc, who, request.match_info["id"])
+    limit = request.app[UPLOAD_LIMIT]
     return render(
         request,
         "citizen/thread.html",
@@ -184,8 +201,12 @@ async def _thread_page(
             "error": error,
             "draft": draft,
             "max_chars": svc.config.max_body_chars,
+            "accept": attachments.ACCEPT,
+            "max_size": attachments.size_text(limit),
+            "max_files": attachments.MAX_FILES,
+            "on_day": lambda d: format_long_date(d, state(request).language.code),
         },
-        status=400 if error else 200,
+        status=status or (400 if error else 200),
     )
 
 
@@ -197,16 +218,165 @@ async def thread_page(request: web.Request) -> web.Response:
     return await _thread_page(request, who)
 
 
+class _CsrfRefused(Exception):
+    """The reply form came without the session's CSRF token (or not first)."""
+
+
+class _BadForm(Exception):
+    """A form part we do not expect."""
+
+
+class _FileRefused(Exception):
+    """A file we do not take; the text written so far goes back into the form."""
+
+    def __init__(self, refused: UploadRefused, draft: str) -> None:
+        super().__init__(refused.code)
+        self.refused, self.draft = refused, draft
+
+
+def _csrf_ok(request: web.Request, sent: str | None) -> bool:
+    st = state(request)
+    expected = st.session.csrf if st.session is not None else st.pre_csrf
+    return bool(
+        sent is not None and expected and hmac.compare_digest(sent.encode(), expected.encode())
+    )
+
+
+async def _field(part: BodyPartReader, limit: int) -> str | None:
+    """A text field of at most ``limit`` bytes (None if longer), read in chunks."""
+    data = bytearray()
+    while chunk := await part.read_chunk(8192):
+        data += chunk
+        if len(data) > limit:
+            return None
+    return data.decode("utf-8", errors="replace")
+
+
+async def _file(part: BodyPartReader, limit: int) -> Upload | None:
+    """A file part, refused as soon as it is too big or its first bytes are not a type we take.
+
+    None when no file was chosen (browsers send an empty part).
+    """
+    data = bytearray()
+    sniffed = False
+    while chunk := await part.read_chunk(65536):
+        data += chunk
+        if len(data) > limit:
+            raise UploadRefused("The file is too large", code="file_too_large", status=413)
+        if not sniffed and len(data) >= 64:
+            sniffed = True
+            if attachments.sniff(bytes(data[:64])) is None:
+                raise UploadRefused("Only JPEG, PNG, HEIC and PDF files", code="file_type")
+    if not data and not part.filename:
+        return None
+    return attachments.check(part.filename or "", bytes(data), limit)
+
+
+async def _reply_form(request: web.Request, body_limit: int) -> tuple[str, list[Upload]]:
+    """The reply form, streamed: the CSRF token first, then the text, then up to 3 files.
+
+    Nothing is read past a missing or wrong token, and no file is kept whole
+    in memory beyond the upload limit (checked while it arrives).
+    """
+    if request.content_type != "multipart/form-data":
+        form = await request.post()  # a plain form: small, aiohttp's own size limit
+        sent = form.get("csrf")
+        if not _csrf_ok(request, sent if isinstance(sent, str) else None):
+            raise _CsrfRefused
+        return str(form.get("body", "")), []
+    limit = request.app[UPLOAD_LIMIT]
+    reader = await request.multipart()
+    checked, body = False, ""
+    uploads: list[Upload] = []
+    parts = 0
+    while (part := await reader.next()) is not None:
+        parts += 1
+        if not isinstance(part, BodyPartReader) or parts > attachments.MAX_FILES + 3:
+            raise _BadForm
+        if part.name == "csrf":
+            if not _csrf_ok(request, await _field(part, 256)):
+                raise _CsrfRefused
+            checked = True
+        elif not checked:
+            raise _CsrfRefused
+        elif part.name == "body":
+            text = await _field(part, body_limit)
+            if text is None:
+                raise BadInput("The message is too long", code="body_too_long")
+            body = text
+        elif part.name == "file":
+            try:
+                upload = await _file(part, limit)
+                if upload is not None and len(uploads) >= attachments.MAX_FILES:
+                    raise UploadRefused("Too many files", code="too_many_files")
+            except UploadRefused as exc:
+                raise _FileRefused(exc, body) from exc
+            if upload is not None:
+                uploads.append(upload)
+        else:
+            raise _BadForm
+    if not checked:
+        raise _CsrfRefused
+    return body, uploads
+
+
 @routes.post("/borger/samtaler/{id}/svar", name="pages.citizen.reply")
 async def reply(request: web.Request) -> web.Response:
+    """The family's answer, with photos or PDFs (multipart, streamed; see page.OWN_CSRF)."""
+    svc = request.app[SERVICES]
     who = current_citizen(request)
     if who is None:
-        return redirect(LOGIN)
-    form = await request.post()
-    body = str(form.get("body", ""))
+        return redirect(LOGIN)  # before reading a byte of the upload
+    try:
+        # UTF-8 takes at most four bytes a character; the length in characters is checked later.
+        body, uploads = await _reply_form(request, svc.config.max_body_chars * 4 + 16)
+    except _CsrfRefused:
+        return render(request, "error.html", {"error": "csrf"}, status=403)
+    except _BadForm:
+        return render(request, "error.html", {"error": "bad"}, status=400)
+    except _FileRefused as exc:
+        return await _thread_page(
+            request, who, error=exc.refused.code, draft=exc.draft, status=exc.refused.status
+        )
+    except BadInput as exc:
+        return await _thread_page(request, who, error=exc.code)
     conv_id = request.match_info["id"]
     try:
-        await citizen.reply(request.app[SERVICES], who, conv_id, body)
+        await citizen.reply(svc, who, conv_id, body, uploads)
     except BadInput as exc:
         return await _thread_page(request, who, error=exc.code, draft=body)
     return redirect(f"/borger/samtaler/{conv_id}", {"sendt": "1"})
+
+
+@routes.get("/borger/samtaler/{id}/filer/{aid}", name="pages.citizen.attachment")
+async def attachment(request: web.Request) -> web.Response:
+    """A file the family attached themselves (404 for anyone else's)."""
+    who = current_citizen(request)
+    if who is None:
+        return redirect(LOGIN)
+    download = await citizen.download(
+        request.app[SERVICES], who, request.match_info["id"], request.match_info["aid"]
+    )
+    return file_response(download)
+
+
+@routes.get("/borger/samtaler/{id}/moeder/{appt}.ics", name="pages.citizen.ics")
+async def meeting_ics(request: web.Request) -> web.Response:
+    """ "Føj til kalender": the appointment as an .ics file (404 if not theirs)."""
+    who = current_citizen(request)
+    if who is None:
+        return redirect(LOGIN)
+    body = await citizen.appointment_ics(
+        request.app[SERVICES],
+        who,
+        request.match_info["id"],
+        request.match_info["appt"],
+        state(request).translations,
+    )
+    return web.Response(
+        body=body,
+        headers={
+            "Content-Type": "text/calendar; charset=utf-8",
+            "Content-Disposition": 'attachment; filename="moede.ics"',
+        },
+    )

@@ -24,6 +24,17 @@
       .then(function () { busy = false; });
   }
 
-  source.addEventListener("inbox", refresh);
+  // A thread's page only needs its own thread: the event names the threads that
+  // changed (an empty list means "the inbox changed", so every page looks again).
+  var thread = /\/samtaler\/([^\/?#]+)/.exec(region.getAttribute("data-live-url") || "");
+
+  function onInbox(event) {
+    var changed = [];
+    try { changed = JSON.parse(event.data).conversations || []; } catch (e) { changed = []; }
+    if (thread && changed.length && changed.indexOf(decodeURIComponent(thread[1])) < 0) { return; }
+    refresh();
+  }
+
+  source.addEventListener("inbox", onInbox);
   source.addEventListener("ended", function () { source.close(); });
 })();
