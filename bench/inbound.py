@@ -30,7 +30,6 @@ from urllib.parse import urlencode
 import asyncpg
 import phonenumbers
 from aiohttp import web
-from sqlalchemy import event
 
 from bench.common import (
     ChildServer,
@@ -41,7 +40,6 @@ from bench.common import (
     Row,
     create_database,
     drop_database,
-    fmt,
     free_port,
     pg_dsn,
     python_module,
@@ -130,7 +128,16 @@ async def migrate_and_seed(db_url: str, keys: Secrets, citizens: int,
         await upgrade(engine)
     finally:
         await engine.dispose()
-    app = create_app(_config(db_url, keys, "http://127.0.0.1:9"))
+    config = Config(
+        database_url=db_url,
+        public_base_url="http://127.0.0.1:9",
+        keks=(parse_key(keys.kek, what="kek"),),
+        index_key=parse_key(keys.index_key, what="index"),
+        twilio=TwilioConfig(account_sid=keys.account_sid, auth_token=keys.auth_token,
+                            base_url="http://127.0.0.1:9"),
+        scheduler_enabled=False,
+    ).validate()
+    app = create_app(config)
     runner = web.AppRunner(app)
     await runner.setup()
     phones = _phone_numbers(citizens, rng)
@@ -164,19 +171,6 @@ async def migrate_and_seed(db_url: str, keys: Secrets, citizens: int,
     finally:
         await runner.cleanup()
     return phones
-
-
-def _config(db_url: str, keys: Secrets, base_url: str) -> Config:
-    """The service's configuration for an in-process app: scheduler (and outbox relay) off."""
-    return Config(
-        database_url=db_url,
-        public_base_url=base_url,
-        keks=(parse_key(keys.kek, what="kek"),),
-        index_key=parse_key(keys.index_key, what="index"),
-        twilio=TwilioConfig(account_sid=keys.account_sid, auth_token=keys.auth_token,
-                            base_url="http://127.0.0.1:9"),
-        scheduler_enabled=False,
-    ).validate()
 
 
 def _phone_numbers(n: int, rng: random.Random) -> list[str]:
@@ -390,74 +384,6 @@ class Bench:
             server.stop()
 
 
-@dataclass(frozen=True)
-class SqlCount:
-    """SQL sent per stored inbound SMS by the app alone (in-process, relay off)."""
-
-    messages: int
-    statements: int
-    transactions: int
-
-    @property
-    def per_message(self) -> float | None:
-        return self.statements / self.messages if self.messages else None
-
-    @property
-    def round_trips(self) -> float | None:
-        # Each transaction adds its BEGIN and its COMMIT.
-        return (self.statements + 2 * self.transactions) / self.messages if self.messages else None
-
-
-async def count_sql(bench: Bench, pg: asyncpg.Connection) -> SqlCount:
-    """Run webhooks through the app in this process and count the SQL it sends.
-
-    The same seeded state and traffic as the measured runs, through the real
-    HTTP handler, with the scheduler (and so the outbox relay) off so that only
-    the inbound path is counted. After a warm-up, like the timed runs.
-    """
-    await bench.reset()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    runner = web.AppRunner(create_app(_config(sqlalchemy_url(bench.db), bench.keys, base)),
-                           access_log=None)
-    await runner.setup()
-    statements = transactions = 0
-
-    def on_statement(*_: object) -> None:
-        nonlocal statements
-        statements += 1
-
-    def on_begin(*_: object) -> None:
-        nonlocal transactions
-        transactions += 1
-
-    try:
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        engine = runner.app[SERVICES].engine.sync_engine
-        s = bench.s
-        async with LoadClient(base + PATH, connections=s.concurrency) as client:
-            await client.closed_loop("count warm-up", bench.hooks.batch(base, s.warmup),
-                                     concurrency=s.concurrency, duration=s.seconds)
-            before = await Counts.of(pg)
-            event.listen(engine, "before_cursor_execute", on_statement)
-            event.listen(engine, "begin", on_begin)
-            try:
-                result = await client.closed_loop(
-                    "count", bench.hooks.batch(base, min(s.requests, 2000)),
-                    concurrency=s.concurrency, duration=s.seconds)
-            finally:
-                event.remove(engine, "before_cursor_execute", on_statement)
-                event.remove(engine, "begin", on_begin)
-            stored = (await Counts.of(pg) - before).stored
-    finally:
-        await runner.cleanup()
-    counted = SqlCount(stored, statements, transactions)
-    say(f"  SQL per inbound SMS, in-process app, relay off: {stored} of {result.accepted} "
-        f"accepted stored; {fmt(counted.per_message)} statements "
-        f"({fmt(counted.round_trips)} round trips with BEGIN and COMMIT) per message")
-    return counted
-
-
 # -- the run -------------------------------------------------------------------------------------
 
 
@@ -502,7 +428,6 @@ async def _run(s: Settings, stack: contextlib.ExitStack) -> list[Row]:
         one, half = await bench.pipeline(pg, workers=1, half_rate=True)
         two, _ = await bench.pipeline(pg, workers=2, half_rate=False)
         quiet, _ = await bench.pipeline(pg, workers=1, half_rate=False, relay_off=True)
-        sql = await count_sql(bench, pg)
     finally:
         await pg.close()
 
@@ -549,10 +474,6 @@ async def _run(s: Settings, stack: contextlib.ExitStack) -> list[Row]:
             "", "ms"),
         Row("diagnostic: relay off, server CPU per message", quiet.result.server_cpu_ms(), "",
             "ms"),
-        Row("diagnostic: SQL statements per inbound SMS (in-process, relay off)",
-            sql.per_message, "", "stmts"),
-        Row("diagnostic: SQL round trips per inbound SMS, with BEGIN and COMMIT",
-            sql.round_trips, "", "trips"),
         Row("diagnostic: pipeline 1 worker, PostgreSQL CPU per message",
             _per_message_ms(one.result, "postgres"), "", "ms"),
         Row("diagnostic: 1 worker's share of the ceiling by server CPU cost",

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Boolean, Integer, String, Table, TextualSelect, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.crypto import seal
-from bot.db.schema import UTCDateTime, messages, outbox
+from bot.db.schema import messages, outbox
 from bot.ids import new_id
-from journal.journal import (
-    LOCKED_HEAD_COLUMNS,
-    LOCKED_HEAD_CTE,
-    NewEntry,
-    SealingKey,
-    append,
-    append_many,
-    hold_head,
-    locked_head_params,
-)
+from journal.journal import SealingKey, append
 
 SUBJECTS = {
     "receipt": "Automatisk kvittering sendt",
@@ -30,88 +18,6 @@ SUBJECTS = {
     "clarify": "Spørgsmål om hvilken sag beskeden gælder",
     "reply": "SMS til borger",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class OutboundSms:
-    """One SMS ready to queue: its message row, its outbox row and its journal entry."""
-
-    message_id: str
-    message: dict[str, Any]
-    outbox: dict[str, Any]
-    entry: NewEntry
-
-    @staticmethod
-    def rows(sms: list[OutboundSms]) -> list[tuple[Table, list[dict[str, Any]]]]:
-        """The rows to insert for these SMS, messages before the outbox rows naming them."""
-        return [(messages, [s.message for s in sms]), (outbox, [s.outbox for s in sms])]
-
-
-def outbound_sms(
-    *,
-    tenant_id: str,
-    conversation_id: str,
-    case_id: str | None,
-    person_id: str,
-    kind: str,
-    body: str,
-    key: SealingKey,
-    at: datetime,
-    author_id: str | None = None,
-    not_before: datetime | None = None,
-    subject: str | None = None,
-    sensitive: bool = False,
-    via: str | None = None,
-) -> OutboundSms:
-    """What :func:`queue_sms` writes, sealed and ready; nothing is written yet.
-
-    For a caller that files the SMS together with other rows and entries (see
-    :func:`journal.journal.append_many`). The arguments are :func:`queue_sms`'s.
-    """
-    message_id = new_id()
-    return OutboundSms(
-        message_id=message_id,
-        message={
-            "id": message_id,
-            "tenant_id": tenant_id,
-            "conversation_id": conversation_id,
-            "case_id": case_id,
-            "person_id": person_id,
-            "direction": "out",
-            "kind": kind,
-            "key_scope": key.scope,
-            "body_enc": seal(key.dek, body, f"messages:{message_id}:body"),
-            "status": "queued",
-            "segments": 1,
-            "sensitive": sensitive,
-            "via": via,
-            "awaiting_reply": False,
-            "author_id": author_id,
-            "created_at": at,
-        },
-        outbox={
-            "id": new_id(),
-            "tenant_id": tenant_id,
-            "message_id": message_id,
-            "state": "pending",
-            "attempts": 0,
-            "next_attempt_at": max(at, not_before) if not_before else at,
-            "created_at": at,
-        },
-        entry=NewEntry(
-            tenant_id=tenant_id,
-            case_id=case_id,
-            kind=f"sms_out_{kind}",
-            direction="out",
-            channel="sms",
-            subject=subject or SUBJECTS.get(kind, "SMS sendt"),
-            actor=f"staff:{author_id}" if author_id else "system",
-            at=at,
-            content=body,
-            key=key,
-            message_id=message_id,
-        ),
-    )
 
 
 async def queue_sms(
@@ -145,23 +51,53 @@ async def queue_sms(
         The new message's id, which is also the idempotency reference the relay
         hands to the gateway.
     """
-    sms = outbound_sms(
-        tenant_id=tenant_id,
-        conversation_id=conversation_id,
-        case_id=case_id,
-        person_id=person_id,
-        kind=kind,
-        body=body,
-        key=key,
-        at=at,
-        author_id=author_id,
-        not_before=not_before,
-        subject=subject,
-        sensitive=sensitive,
-        via=via,
+    message_id = new_id()
+    await conn.execute(
+        messages.insert().values(
+            id=message_id,
+            tenant_id=tenant_id,
+            conversation_id=conversation_id,
+            case_id=case_id,
+            person_id=person_id,
+            direction="out",
+            kind=kind,
+            key_scope=key.scope,
+            body_enc=seal(key.dek, body, f"messages:{message_id}:body"),
+            status="queued",
+            segments=1,
+            sensitive=sensitive,
+            via=via,
+            awaiting_reply=False,
+            author_id=author_id,
+            created_at=at,
+        )
     )
-    await append_many(conn, [sms.entry], rows_first=OutboundSms.rows([sms]))
-    return sms.message_id
+    await conn.execute(
+        outbox.insert().values(
+            id=new_id(),
+            tenant_id=tenant_id,
+            message_id=message_id,
+            state="pending",
+            attempts=0,
+            next_attempt_at=max(at, not_before) if not_before else at,
+            created_at=at,
+        )
+    )
+    await append(
+        conn,
+        tenant_id=tenant_id,
+        case_id=case_id,
+        kind=f"sms_out_{kind}",
+        direction="out",
+        channel="sms",
+        subject=subject or SUBJECTS.get(kind, "SMS sendt"),
+        actor=f"staff:{author_id}" if author_id else "system",
+        at=at,
+        content=body,
+        key=key,
+        message_id=message_id,
+    )
+    return message_id
 
 
 async def withdraw_sms(
@@ -204,111 +140,46 @@ async def withdraw_sms(
     return True
 
 
-# PostgreSQL: touch the thread only if no one changed it since this statement's snapshot
-# was taken; else nothing is returned (the row is locked all the same). Having waited for
-# a concurrent SMS on the thread, the snapshot would miss that SMS, the open message this
-# one must not be receipted again for: the statement is run again, with a fresh snapshot.
-THREAD_UNCHANGED = (
-    "conversations.xmin = (SELECT c.xmin FROM conversations c WHERE c.id = conversations.id)"
-)
-
-
-def _upsert_conversation(
-    conflict: str, *, lock_head: bool = False, guard: bool = True
-) -> TextualSelect:
-    # Insert-or-touch against the unique constraints, returning the thread's id either way,
-    # and the reply-by of a message in it still waiting for an answer (the earliest first).
-    # With lock_head (PostgreSQL), it also locks (or makes) a journal chain's head, after
-    # the thread's row: the order in which the first append would have locked them.
-    columns: dict[str, Any] = {"id": String(), "open_reply_by": UTCDateTime()}
-    if lock_head:
-        columns |= {"head_seq": Integer(), "head_hash": String()}
-    return (
-        text(
-            (f"WITH {LOCKED_HEAD_CTE} " if lock_head else "") + "INSERT INTO conversations "
-            "(id, tenant_id, case_id, person_id, last_activity_at, created_at) "
-            "VALUES (:id, :tenant_id, :case_id, :person_id, :at, :at) "
-            f"ON CONFLICT {conflict} DO UPDATE SET last_activity_at = excluded.last_activity_at "
-            + (f"WHERE {THREAD_UNCHANGED} " if guard else "")
-            + "RETURNING id, (SELECT m.reply_by FROM messages m "
-            "WHERE m.conversation_id = conversations.id AND m.awaiting_reply = :waiting "
-            "ORDER BY m.reply_by LIMIT 1) AS open_reply_by"
-            + (f", {LOCKED_HEAD_COLUMNS}" if lock_head else "")
-        )
-        .bindparams(
-            bindparam("at", type_=UTCDateTime()),
-            bindparam("waiting", True, type_=Boolean()),
-        )
-        .columns(**columns)
-    )
-
-
-_CASE = "(case_id, person_id)"
-_UNASSIGNED = "(tenant_id, person_id) WHERE case_id IS NULL"
-# SQLite has one writer at a time (and no xmin): no guard.
-_CASE_THREAD = _upsert_conversation(_CASE, guard=False)
-_UNASSIGNED_THREAD = _upsert_conversation(_UNASSIGNED, guard=False)
-_CASE_THREAD_PG = _upsert_conversation(_CASE)
-_UNASSIGNED_THREAD_PG = _upsert_conversation(_UNASSIGNED)
-_CASE_THREAD_LOCKING = _upsert_conversation(_CASE, lock_head=True)
-_UNASSIGNED_THREAD_LOCKING = _upsert_conversation(_UNASSIGNED, lock_head=True)
-
-
-async def open_conversation(
-    conn: AsyncConnection,
-    *,
-    tenant_id: str,
-    case_id: str | None,
-    person_id: str,
-    at: datetime,
-    lock_chain: str | None = None,
-) -> tuple[str, datetime | None]:
-    """The thread for this case and person (or their unassigned thread), made if missing.
-
-    One statement: insert-or-touch against the unique constraints, so two first
-    SMS arriving together end up in one thread instead of two.
-
-    Args:
-        lock_chain: a journal chain about to be appended to in this transaction;
-            on PostgreSQL its head is locked in the same round trip.
-
-    Returns:
-        The thread's id, and the reply-by of a message in it still waiting for
-        an answer (None when none is).
-    """
-    params = {
-        "id": new_id(),
-        "tenant_id": tenant_id,
-        "case_id": case_id,
-        "person_id": person_id,
-        "at": at,
-    }
-    if conn.dialect.name != "postgresql":
-        stmt = _UNASSIGNED_THREAD if case_id is None else _CASE_THREAD
-        row = (await conn.execute(stmt, params)).one()
-        return str(row.id), row.open_reply_by
-    if lock_chain is None:
-        stmt = _UNASSIGNED_THREAD_PG if case_id is None else _CASE_THREAD_PG
-    else:
-        stmt = _UNASSIGNED_THREAD_LOCKING if case_id is None else _CASE_THREAD_LOCKING
-        params |= locked_head_params(lock_chain, tenant_id)
-    # Twice at most: a first try that finds the thread changed (see THREAD_UNCHANGED)
-    # leaves it locked, so the second finds it as it stays.
-    row = (await conn.execute(stmt, params)).first() or (await conn.execute(stmt, params)).one()
-    if lock_chain is not None and row.head_seq is not None:
-        hold_head(conn, lock_chain, row.head_seq, row.head_hash)
-    return str(row.id), row.open_reply_by
-
-
 async def ensure_conversation(
     conn: AsyncConnection, *, tenant_id: str, case_id: str | None, person_id: str, at: datetime
 ) -> str:
     """The thread for this case and person (or their unassigned thread), made if missing.
 
-    Insert-or-touch against the unique constraints, then read: two first SMS
+    Insert-or-nothing against the unique constraints, then read: two first SMS
     arriving together end up in one thread instead of two.
     """
-    conv_id, _ = await open_conversation(
-        conn, tenant_id=tenant_id, case_id=case_id, person_id=person_id, at=at
+    from sqlalchemy import select, update
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from bot.db.schema import conversations
+    from bot.ids import new_id
+
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    await conn.execute(
+        dialect_insert(conversations)
+        .values(
+            id=new_id(),
+            tenant_id=tenant_id,
+            case_id=case_id,
+            person_id=person_id,
+            last_activity_at=at,
+            created_at=at,
+        )
+        .on_conflict_do_nothing()
+    )
+    same_case = (
+        conversations.c.case_id.is_(None) if case_id is None else conversations.c.case_id == case_id
+    )
+    conv_id: str = (
+        await conn.execute(
+            select(conversations.c.id).where(
+                same_case,
+                conversations.c.person_id == person_id,
+                conversations.c.tenant_id == tenant_id,
+            )
+        )
+    ).scalar_one()
+    await conn.execute(
+        update(conversations).where(conversations.c.id == conv_id).values(last_activity_at=at)
     )
     return conv_id

@@ -209,27 +209,3 @@ async def test_two_first_messages_at_once_share_one_thread(stack: Stack) -> None
         inbound = (await conn.execute(select(func.count()).select_from(messages).where(
             messages.c.direction == "in"))).scalar_one()
     assert (threads, inbound) == (1, 12)
-
-
-async def test_sms_arriving_together_get_one_receipt(stack: Stack) -> None:
-    """Several SMS from one citizen at once: all filed, one receipt for the open question."""
-    import asyncio
-
-    from bot.db.schema import outbox
-
-    for _ in range(3):
-        replies = await asyncio.gather(
-            *(stack.sms(stack.world.phones["anna"], f"Hej {i}") for i in range(4))
-        )
-        assert [r.status for r in replies] == [200] * 4
-    async with stack.svc.read() as conn:
-        receipts = (await conn.execute(select(func.count()).select_from(outbox))).scalar_one()
-        reply_bys = set(
-            (
-                await conn.execute(
-                    select(messages.c.reply_by).where(messages.c.direction == "in")
-                )
-            ).scalars()
-        )
-    assert receipts == 1
-    assert len(reply_bys) == 1  # every one of them is due when the first one is
