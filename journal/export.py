@@ -42,6 +42,8 @@ from bot.db.schema import (
     tenants,
 )
 from bot.ids import new_id
+from bot.integration.events import emit
+from bot.integration.schema import webhook_subscriptions
 from bot.services import Services
 from journal.config import JournalConfig, journal_config
 from journal.exporters import ExportDocument, ExportError, JournalExporter, Party, build_exporters
@@ -355,6 +357,45 @@ async def _done(svc: Services, done: Sequence[tuple[str, str, datetime]]) -> Non
             ),
             [{"export_id": i, "r_receipt": r[:200], "r_at": at} for i, r, at in done],
         )
+        await _announce(conn, [i for i, _r, _at in done])
+
+
+async def _announce(conn: AsyncConnection, export_ids: Sequence[str]) -> None:
+    """A ``journal.exported`` webhook event per exported entry, for tenants that subscribe."""
+    rows = (
+        await conn.execute(
+            select(
+                journal_exports.c.entry_id,
+                journal_exports.c.exporter,
+                journal_exports.c.exported_at,
+                journal_entries.c.tenant_id,
+                journal_entries.c.case_id,
+            )
+            .join(journal_entries, journal_entries.c.id == journal_exports.c.entry_id)
+            .where(journal_exports.c.id.in_(export_ids))
+        )
+    ).all()
+    tenants = {r.tenant_id for r in rows}
+    wanting = set(
+        (
+            await conn.execute(
+                select(webhook_subscriptions.c.tenant_id).where(
+                    webhook_subscriptions.c.tenant_id.in_(tenants),
+                    webhook_subscriptions.c.active.is_(True),
+                    webhook_subscriptions.c.events.contains("journal.exported"),
+                )
+            )
+        ).scalars()
+    )
+    for r in rows:
+        if r.tenant_id in wanting:
+            await emit(
+                conn,
+                tenant_id=r.tenant_id,
+                event="journal.exported",
+                payload={"entry_id": r.entry_id, "case_id": r.case_id, "exporter": r.exporter},
+                at=r.exported_at,
+            )
 
 
 async def _retry_later(svc: Services, export_id: str, error: str) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.conversations import StaffUser
 from bot.errors import BadInput, Conflict, NotFound
 from bot.ids import new_id
+from bot.integration.events import emit
 from bot.outbound import queue_sms
 from bot.services import Services
 from scheduler import settings as quiet_store
@@ -275,6 +276,17 @@ async def move_step(
             at=now,
             content=f"Begrundelse: {reason}" if reason else None,
             key=key,
+        )
+        await emit(
+            conn,
+            tenant_id=case.tenant_id,
+            event="milestone.changed",
+            payload={
+                "case_id": case_id,
+                "step": step,
+                "direction": "backward" if backwards else "forward",
+            },
+            at=now,
         )
         rows = await _steps(conn, case_id)
         if notify:

@@ -229,6 +229,14 @@ STAFF_IN = named(
             "full_name": text(200),
             "role": {"type": "string", "enum": list(STAFF_ROLES)},
             "ref": REF,
+            "login": {
+                "type": ["string", "null"],
+                "minLength": 1,
+                "maxLength": 200,
+                "pattern": r"^[^\s\x00]+$",
+                "description": "The caseworker's login at the municipality's OpenID Connect "
+                "provider (by default the e-mail claim); stored only as a keyed hash.",
+            },
         },
         ("team_id", "first_name", "full_name"),
     ),
@@ -274,6 +282,7 @@ async def create_staff(call: Call) -> Reply:
         full_name=b["full_name"],
         role=b.get("role", "caseworker"),
         ref=b.get("ref"),
+        login=b.get("login"),
     )
 
 
@@ -317,6 +326,12 @@ PERSON_IN = named(
             },
             "language": {"type": "string", "pattern": "^[a-z]{2,3}$", "default": "da"},
             "ref": REF,
+            "cpr": {
+                "type": ["string", "null"],
+                "pattern": "^[0-9]{6}-?[0-9]{4}$",
+                "description": "CPR number, so a MitID login finds this person; sealed at "
+                "rest, blind-indexed, never returned.",
+            },
         },
         ("name",),
     ),
@@ -358,6 +373,7 @@ async def create_person(call: Call) -> Reply:
         phone=b.get("phone"),
         language=b.get("language", "da"),
         ref=b.get("ref"),
+        cpr=b.get("cpr"),
     )
 
 

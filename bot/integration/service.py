@@ -43,6 +43,7 @@ from bot.integration.schema import (
 )
 from bot.outbound import queue_sms
 from bot.services import Services
+from bot.web.pages import oidc
 from journal.journal import SealingKey, append
 
 CHANNELS = ("sms", "web")
@@ -268,6 +269,7 @@ async def create_staff(
     full_name: str,
     role: str = "caseworker",
     ref: str | None = None,
+    login: str | None = None,
 ) -> dict[str, Any]:
     await one(conn, teams, tenant_id, team_id, "team")
     sid = await directory.create_staff(
@@ -281,6 +283,8 @@ async def create_staff(
     )
     if ref is not None:
         await _set_ref(conn, svc, tenant_id, "staff", ref, sid)
+    if login is not None:
+        await oidc.store_staff_login(conn, svc, staff_id=sid, login=login)
     return await get_staff(conn, tenant_id, sid)
 
 
@@ -323,6 +327,7 @@ async def create_person(
     phone: str | None = None,
     language: str = "da",
     ref: str | None = None,
+    cpr: str | None = None,
 ) -> dict[str, Any]:
     pid = await directory.create_person(
         conn,
@@ -335,6 +340,8 @@ async def create_person(
     )
     if ref is not None:
         await _set_ref(conn, svc, tenant_id, "person", ref, pid)
+    if cpr is not None:
+        await oidc.store_person_cpr(conn, svc, person_id=pid, cpr=cpr)
     return await get_person(conn, tenant_id, pid)
 
 

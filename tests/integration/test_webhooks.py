@@ -195,3 +195,44 @@ async def test_emit_refuses_personal_data_and_unknown_events(integ: Integ) -> No
                 key_id=None,
             )
     assert err.value.code == "insecure_url"
+
+
+async def test_milestone_moves_and_journal_exports_are_announced(
+    integ: Integ, receiver: tuple[Receiver, str], tmp_path: Any
+) -> None:
+    """Moving a case's step sends milestone.changed; each exported journal entry sends journal.exported (ids only)."""
+    from journal.config import JournalConfig
+    from journal.export import export_tick
+    from journal.schema import journal_exports
+
+    rec, url = receiver
+    await integ.ok(
+        "POST", "/api/v1/webhooks", 201,
+        json={"url": url, "events": ["milestone.changed", "journal.exported"]},
+    )
+    stack = integ.stack
+    cid = stack.world.cases["anna"]
+    resp = await stack.api("POST", f"/api/v1/cases/{cid}/timeline", json={})
+    assert resp.status == 201, await resp.text()
+    resp = await stack.api("POST", f"/api/v1/cases/{cid}/timeline/moves", json={"step": "in_progress"})
+    assert resp.status == 200, await resp.text()
+    await _relay(integ)
+    events_seen = [json.loads(body) for _, body in rec.requests]
+    assert [(e["type"], e["data"]) for e in events_seen] == [
+        ("milestone.changed", {"case_id": cid, "step": "in_progress", "direction": "forward"})
+    ]
+
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    await export_tick(stack.svc, JournalConfig(exporters=("file",), drop_dir=folder))
+    async with stack.svc.read() as conn:
+        exported = set(
+            (await conn.execute(
+                select(journal_exports.c.entry_id).where(journal_exports.c.state == "done")
+            )).scalars()
+        )
+    assert exported
+    await _relay(integ)
+    announced = [json.loads(body) for _, body in rec.requests[1:]]
+    assert {e["data"]["entry_id"] for e in announced} == exported
+    assert {(e["type"], e["data"]["exporter"]) for e in announced} == {("journal.exported", "file")}

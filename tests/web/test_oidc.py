@@ -9,6 +9,7 @@ session.
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -552,3 +553,55 @@ async def test_provider_down_is_a_plain_page(ostack: OidcStack) -> None:
     await refused(resp, "unavailable", 502)
     assert "Login-tjenesten svarer ikke" in await resp.text()
     assert await _sessions(stack) == 0
+
+
+async def test_the_case_system_registers_logins_and_cpr_through_the_api(ostack: OidcStack) -> None:
+    """A caseworker created with a login, and a person created with a CPR number, can then log in."""
+    import uuid
+
+    from bot.integration.credentials import SCOPES, issue_key
+    from bot.web.pages.oidc_schema import web_person_cpr
+
+    stack = ostack.stack
+    svc = stack.svc
+    async with svc.write() as conn:
+        _kid, key = await issue_key(
+            conn, tenant_id=stack.world.tenant_id, label="esdh", scopes=SCOPES, at=svc.clock.now()
+        )
+
+    async def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        resp = await stack.client.post(path, json=body, headers={
+            "Authorization": f"Bearer {key}", "Idempotency-Key": str(uuid.uuid4())})
+        assert resp.status == 201, await resp.text()
+        result: dict[str, Any] = await resp.json()
+        return result
+
+    # Before: both are strangers to Tovholder.
+    await refused(await oidc_login(stack, "/borger/log-ind/mitid", "fremmed", "substantial"),
+                  "unknown_person", 403)
+    stack.client.session.cookie_jar.clear()
+    staff_row = await post("/api/v1/staff", {
+        "team_id": stack.world.team_children, "first_name": "Nina", "full_name": "Nina Nielsen",
+        "login": "nobody@kbh.example"})
+    person = await post("/api/v1/persons", {"name": "Frida Fremmed", "cpr": "311299-9999"})
+    assert "cpr" not in person and "3112999999" not in json.dumps(person)
+    async with svc.read() as conn:
+        stored = (await conn.execute(select(web_person_cpr))).all()
+    assert all(b"3112999999" not in bytes(r.cpr_enc) for r in stored)
+
+    resp = await oidc_login(stack, "/borger/log-ind/mitid", "fremmed", "substantial")
+    assert resp.status == 303 and resp.headers["Location"] == "/borger/", await resp.text()
+    stack.client.session.cookie_jar.clear()
+    resp = await oidc_login(stack, "/sagsbehandler/log-ind/oidc?next=/sagsbehandler/", "ukendt")
+    assert resp.status == 303 and resp.headers["Location"] == "/sagsbehandler/"
+    async with svc.read() as conn:
+        who = (await conn.execute(
+            select(web_sessions.c.person_id, web_sessions.c.staff_id)
+            .order_by(web_sessions.c.created_at)
+        )).all()
+    assert {(r.person_id, r.staff_id) for r in who} == {
+        (person["id"], None), (None, staff_row["id"])}
+
+    bad = await stack.client.post("/api/v1/persons", json={"name": "X", "cpr": "12345"}, headers={
+        "Authorization": f"Bearer {key}", "Idempotency-Key": str(uuid.uuid4())})
+    assert bad.status == 400

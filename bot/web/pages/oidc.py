@@ -43,6 +43,7 @@ from urllib.parse import quote_plus, urlencode, urlsplit
 import jwt
 from aiohttp import ClientError, ClientSession, ClientTimeout
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import Config, ConfigError
 from bot.db.schema import persons, staff, tenants
@@ -439,45 +440,57 @@ def normalise_cpr(value: str) -> str | None:
 
 async def link_staff(svc: Services, *, staff_id: str, login: str) -> None:
     """Let a caseworker log in at their municipality's identity provider as ``login``."""
-    now = svc.clock.now()
     async with svc.write() as conn:
-        tenant_id = (
-            await conn.execute(select(staff.c.tenant_id).where(staff.c.id == staff_id))
-        ).scalar_one()
-        await conn.execute(web_staff_oidc.delete().where(web_staff_oidc.c.staff_id == staff_id))
-        await conn.execute(
-            web_staff_oidc.insert().values(
-                staff_id=staff_id,
-                tenant_id=tenant_id,
-                login_index=staff_login_index(svc, login),
-                created_at=now,
-            )
+        await store_staff_login(conn, svc, staff_id=staff_id, login=login)
+
+
+async def store_staff_login(
+    conn: AsyncConnection, svc: Services, *, staff_id: str, login: str
+) -> None:
+    """``link_staff`` inside the caller's transaction."""
+    tenant_id = (
+        await conn.execute(select(staff.c.tenant_id).where(staff.c.id == staff_id))
+    ).scalar_one()
+    await conn.execute(web_staff_oidc.delete().where(web_staff_oidc.c.staff_id == staff_id))
+    await conn.execute(
+        web_staff_oidc.insert().values(
+            staff_id=staff_id,
+            tenant_id=tenant_id,
+            login_index=staff_login_index(svc, login),
+            created_at=svc.clock.now(),
         )
+    )
 
 
 async def set_person_cpr(svc: Services, *, person_id: str, cpr: str) -> None:
     """Record a person's CPR number (sealed, and blind-indexed for MitID logins)."""
+    async with svc.write() as conn:
+        await store_person_cpr(conn, svc, person_id=person_id, cpr=cpr)
+
+
+async def store_person_cpr(
+    conn: AsyncConnection, svc: Services, *, person_id: str, cpr: str
+) -> None:
+    """``set_person_cpr`` inside the caller's transaction."""
     digits = normalise_cpr(cpr)
     if digits is None:
         raise ValueError("a CPR number is ten digits")
-    now = svc.clock.now()
-    async with svc.write() as conn:
-        row = (
-            await conn.execute(
-                select(persons.c.tenant_id, persons.c.dek).where(persons.c.id == person_id)
-            )
-        ).one()
-        dek = svc.dek("persons", person_id, row.dek)
-        await conn.execute(web_person_cpr.delete().where(web_person_cpr.c.person_id == person_id))
+    row = (
         await conn.execute(
-            web_person_cpr.insert().values(
-                person_id=person_id,
-                tenant_id=row.tenant_id,
-                cpr_index=cpr_index(svc, digits),
-                cpr_enc=svc.seal(dek, "persons", person_id, "cpr", digits),
-                created_at=now,
-            )
+            select(persons.c.tenant_id, persons.c.dek).where(persons.c.id == person_id)
         )
+    ).one()
+    dek = svc.dek("persons", person_id, row.dek)
+    await conn.execute(web_person_cpr.delete().where(web_person_cpr.c.person_id == person_id))
+    await conn.execute(
+        web_person_cpr.insert().values(
+            person_id=person_id,
+            tenant_id=row.tenant_id,
+            cpr_index=cpr_index(svc, digits),
+            cpr_enc=svc.seal(dek, "persons", person_id, "cpr", digits),
+            created_at=svc.clock.now(),
+        )
+    )
 
 
 async def staff_for(svc: Services, provider: Provider, claims: dict[str, Any]) -> tuple[str, str]:
