@@ -16,10 +16,10 @@ from bot.crypto import BlindIndex, KeyRing
 from bot.db.engine import make_engine
 from bot.escalation import escalate_due
 from bot.guarantee import guarantee_tick
+from bot.handover import hand_over_tick
 from bot.notify import LISTENER, Listener
 from bot.outbox import relay_once
 from bot.services import Services
-from bot.handover import hand_over_tick
 from bot.staffing import absence_notices_tick
 from bot.web import api, staffing_api, webhooks
 from bot.web.keys import CONFIG, HTTP, SERVICES, TICKER

@@ -210,13 +210,13 @@ async def test_database_outage_answers_503_so_the_gateway_retries(
     await _aiosqlite_threads_settled()
 
 
-async def _aiosqlite_threads_settled(timeout: float = 5.0) -> None:
+async def _aiosqlite_threads_settled() -> None:
     """Let aiosqlite's worker threads finish before the loop closes.
 
     A failed aiosqlite connect queues its own stop without awaiting it; if the test's loop
     closes first, the thread's ``call_soon_threadsafe`` raises in that thread.
     """
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + 5.0
     while any(
         t.is_alive() and "_connection_worker_thread" in t.name for t in threading.enumerate()
     ):

@@ -6,39 +6,13 @@ by test_pages.py); screenshots land in artifacts/screenshots/.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-import pytest_asyncio
-
 from tests.harness import Stack
+from tests.web.browsing import PYTESTMARK, close_tabs, logins, stack  # noqa: F401
 from tests.web.conftest import Login, code_from_sms, open_tab
 
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def stack(bstack: Stack) -> Stack:
-    """Here the stack runs in the module's event loop, beside the shared browser."""
-    return bstack
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def logins(blogins: dict[str, Login]) -> dict[str, Login]:
-    return blogins
-
-
-@pytest_asyncio.fixture(loop_scope="module", autouse=True)
-async def _close_tabs(stack: Stack, browser: Any) -> AsyncIterator[None]:
-    """Each test's browser contexts close before its servers do."""
-    yield
-    for context in browser.contexts:
-        await context.close()
-
-
-pytestmark = [
-    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
-    pytest.mark.asyncio(loop_scope="module"),
-]
+pytestmark = PYTESTMARK
 
 
 async def test_family_logs_in_by_code_reads_and_replies(stack: Stack, browser: Any) -> None:

@@ -9,45 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-import pytest_asyncio
 from icalendar import Calendar
 from sqlalchemy import select
 
 from bot.db.schema import access_log
 from bot.web.pages.attachments_schema import message_attachments
 from tests.harness import Stack
+from tests.web.browsing import PYTESTMARK, close_tabs, logins, stack  # noqa: F401
 from tests.web.conftest import Login, Tab, code_from_sms, open_tab
 from tests.web.test_citizen_attachments import jpeg, pdf
 
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def stack(bstack: Stack) -> Stack:
-    """Here the stack runs in the module's event loop, beside the shared browser."""
-    return bstack
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def logins(blogins: dict[str, Login]) -> dict[str, Login]:
-    return blogins
-
-
-@pytest_asyncio.fixture(loop_scope="module", autouse=True)
-async def _close_tabs(stack: Stack, browser: Any) -> AsyncIterator[None]:
-    """Each test's browser contexts close before its servers do."""
-    yield
-    for context in browser.contexts:
-        await context.close()
-
-
-pytestmark = [
-    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
-    pytest.mark.asyncio(loop_scope="module"),
-]
+pytestmark = PYTESTMARK
 
 
 async def _citizen_login(tab: Tab, stack: Stack, phone: str, typed: str) -> None:

@@ -7,41 +7,16 @@ artifacts/screenshots/.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
-
-import pytest
-import pytest_asyncio
 
 from bot import staffing
 from bot.conversations import StaffUser
 from bot.web.pages.accounts import set_credentials
 from tests.harness import Stack
+from tests.web.browsing import PYTESTMARK, close_tabs, logins, stack  # noqa: F401
 from tests.web.conftest import PASSWORD, Login, Tab, open_tab
 
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def stack(bstack: Stack) -> Stack:
-    return bstack
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def logins(blogins: dict[str, Login]) -> dict[str, Login]:
-    return blogins
-
-
-@pytest_asyncio.fixture(loop_scope="module", autouse=True)
-async def _close_tabs(stack: Stack, browser: Any) -> AsyncIterator[None]:
-    """Each test's browser contexts close before its servers do."""
-    yield
-    for context in browser.contexts:
-        await context.close()
-
-
-pytestmark = [
-    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
-    pytest.mark.asyncio(loop_scope="module"),
-]
+pytestmark = PYTESTMARK
 
 THANKS = (
     "Hej Anna. Tak for din besked. Jeg ser på det og svarer dig senest "
