@@ -63,7 +63,8 @@ def verdict(row: Row) -> str:
     return "met" if ok else "MISSED"
 
 
-def _fmt(value: float | int | str | None) -> str:
+def fmt(value: float | int | str | None) -> str:
+    """A measured figure as the table prints it."""
     if value is None:
         return "—"
     if isinstance(value, bool) or isinstance(value, int | str):
@@ -77,7 +78,7 @@ def _fmt(value: float | int | str | None) -> str:
 
 def format_table(rows: Sequence[Row], *, title: str = "") -> str:
     head = ("metric", "measured", "target", "unit", "")
-    body = [(r.metric, _fmt(r.measured), r.target or "", r.unit, verdict(r)) for r in rows]
+    body = [(r.metric, fmt(r.measured), r.target or "", r.unit, verdict(r)) for r in rows]
     widths = [max(len(x[i]) for x in [head, *body]) for i in range(len(head))]
     align = ["<", ">", "<", "<", "<"]
 
@@ -440,12 +441,12 @@ class PhaseResult:
         p50, p99 = self.p(50), self.p(99)
         offered = f", offered {self.offered_rate:.0f}/s" if self.offered_rate else ""
         text = (f"{self.name}: {self.accepted}/{self.sent} accepted in {self.elapsed:.2f} s "
-                f"= {self.rate:.0f}/s{offered}; p50 {_fmt(p50)} ms, p99 {_fmt(p99)} ms; "
+                f"= {self.rate:.0f}/s{offered}; p50 {fmt(p50)} ms, p99 {fmt(p99)} ms; "
                 f"errors: {self.describe_errors()}")
         if self.cpu is not None and self.elapsed > 0:
             c, e = self.cpu, self.elapsed
             text += (f"\n    CPU, in cores busy: server {c.server / e:.2f} "
-                     f"({_fmt(self.server_cpu_ms())} ms per request), "
+                     f"({fmt(self.server_cpu_ms())} ms per request), "
                      f"PostgreSQL {c.postgres / e:.2f}, "
                      f"load generator + helpers {c.bench / e:.2f}, other processes on the machine "
                      f"{c.others / e:.2f}; machine total {c.machine / e:.2f}")

@@ -13,6 +13,9 @@ open-loop run at half the rate it reached), ``tovholder serve --workers 2``,
 and a diagnostic run of one worker with the outbox relay switched off. Every
 server starts on the seeded state (no messages, outbox or journal), and every
 run ends by checking that each webhook answered 200 added its inbound message.
+Each run reports the server's CPU per message; a last diagnostic runs the same
+traffic through the app in this process and counts the SQL statements (and
+round trips) one inbound SMS costs.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from urllib.parse import urlencode
 import asyncpg
 import phonenumbers
 from aiohttp import web
+from sqlalchemy import event
 
 from bench.common import (
     ChildServer,
@@ -40,6 +44,7 @@ from bench.common import (
     Row,
     create_database,
     drop_database,
+    fmt,
     free_port,
     pg_dsn,
     python_module,
@@ -63,7 +68,9 @@ from channels.twilio import compute_signature
 
 MUNICIPALITY = "+4533663366"
 PATH = "/webhooks/twilio/sms"
-OUTBOX_INTERVAL = "86400"
+# The relay ticks as in production (the default interval); receive_sms() also wakes it
+# whenever it has queued something.
+OUTBOX_INTERVAL = "1"
 CEILING_SHARE_TARGET = 25.0  # per cent of the raw ceiling, one worker
 HALF_RATE_P99_TARGET = 50.0  # ms
 NOISY_NEIGHBOURS = 0.25  # cores used by other processes above which the figures are suspect
@@ -128,16 +135,7 @@ async def migrate_and_seed(db_url: str, keys: Secrets, citizens: int,
         await upgrade(engine)
     finally:
         await engine.dispose()
-    config = Config(
-        database_url=db_url,
-        public_base_url="http://127.0.0.1:9",
-        keks=(parse_key(keys.kek, what="kek"),),
-        index_key=parse_key(keys.index_key, what="index"),
-        twilio=TwilioConfig(account_sid=keys.account_sid, auth_token=keys.auth_token,
-                            base_url="http://127.0.0.1:9"),
-        scheduler_enabled=False,
-    ).validate()
-    app = create_app(config)
+    app = create_app(_config(db_url, keys, "http://127.0.0.1:9"))
     runner = web.AppRunner(app)
     await runner.setup()
     phones = _phone_numbers(citizens, rng)
@@ -171,6 +169,19 @@ async def migrate_and_seed(db_url: str, keys: Secrets, citizens: int,
     finally:
         await runner.cleanup()
     return phones
+
+
+def _config(db_url: str, keys: Secrets, base_url: str) -> Config:
+    """The service's configuration for an in-process app: scheduler (and outbox relay) off."""
+    return Config(
+        database_url=db_url,
+        public_base_url=base_url,
+        keks=(parse_key(keys.kek, what="kek"),),
+        index_key=parse_key(keys.index_key, what="index"),
+        twilio=TwilioConfig(account_sid=keys.account_sid, auth_token=keys.auth_token,
+                            base_url="http://127.0.0.1:9"),
+        scheduler_enabled=False,
+    ).validate()
 
 
 def _phone_numbers(n: int, rng: random.Random) -> list[str]:
@@ -239,6 +250,19 @@ async def _reset_inbound(pg: asyncpg.Connection, tables: Sequence[str]) -> None:
     """Back to the seeded state: empty what traffic wrote, drop senders it created."""
     await pg.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables))
     await pg.execute("DELETE FROM persons WHERE origin = 'unknown'")
+
+
+async def _outbox_settled(pg: asyncpg.Connection, within: float = 180.0) -> float:
+    """Wait until nothing in the outbox is waiting to be sent; return how long that took."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    while loop.time() - start < within:
+        if not await pg.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM outbox WHERE state IN ('pending', 'sending'))"
+        ):
+            break
+        await asyncio.sleep(0.1)
+    return loop.time() - start
 
 
 @dataclass(frozen=True)
@@ -371,7 +395,10 @@ class Bench:
                 if not half_rate or closed.result.rate <= 0:
                     return closed, None
                 rate = closed.result.rate / 2
-                await asyncio.sleep(1)  # let the relay finish the receipts of the last run
+                # Half rate is measured in its own steady state, not while the relay still
+                # sends the receipts the closed loop queued faster than it could send them.
+                waited = await _outbox_settled(pg)
+                say(f"  (the relay had sent the closed loop's receipts {waited:.1f} s after it)")
                 count = int(rate * self.s.seconds) + 1
                 requests = self.hooks.batch(base, count)
                 before = await Counts.of(pg)
@@ -382,6 +409,74 @@ class Bench:
                 return closed, half
         finally:
             server.stop()
+
+
+@dataclass(frozen=True)
+class SqlCount:
+    """SQL sent per stored inbound SMS by the app alone (in-process, relay off)."""
+
+    messages: int
+    statements: int
+    transactions: int
+
+    @property
+    def per_message(self) -> float | None:
+        return self.statements / self.messages if self.messages else None
+
+    @property
+    def round_trips(self) -> float | None:
+        # Each transaction adds its BEGIN and its COMMIT.
+        return (self.statements + 2 * self.transactions) / self.messages if self.messages else None
+
+
+async def count_sql(bench: Bench, pg: asyncpg.Connection) -> SqlCount:
+    """Run webhooks through the app in this process and count the SQL it sends.
+
+    The same seeded state and traffic as the measured runs, through the real
+    HTTP handler, with the scheduler (and so the outbox relay) off so that only
+    the inbound path is counted. After a warm-up, like the timed runs.
+    """
+    await bench.reset()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    runner = web.AppRunner(create_app(_config(sqlalchemy_url(bench.db), bench.keys, base)),
+                           access_log=None)
+    await runner.setup()
+    statements = transactions = 0
+
+    def on_statement(*_: object) -> None:
+        nonlocal statements
+        statements += 1
+
+    def on_begin(*_: object) -> None:
+        nonlocal transactions
+        transactions += 1
+
+    try:
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        engine = runner.app[SERVICES].engine.sync_engine
+        s = bench.s
+        async with LoadClient(base + PATH, connections=s.concurrency) as client:
+            await client.closed_loop("count warm-up", bench.hooks.batch(base, s.warmup),
+                                     concurrency=s.concurrency, duration=s.seconds)
+            before = await Counts.of(pg)
+            event.listen(engine, "before_cursor_execute", on_statement)
+            event.listen(engine, "begin", on_begin)
+            try:
+                result = await client.closed_loop(
+                    "count", bench.hooks.batch(base, min(s.requests, 2000)),
+                    concurrency=s.concurrency, duration=s.seconds)
+            finally:
+                event.remove(engine, "before_cursor_execute", on_statement)
+                event.remove(engine, "begin", on_begin)
+            stored = (await Counts.of(pg) - before).stored
+    finally:
+        await runner.cleanup()
+    counted = SqlCount(stored, statements, transactions)
+    say(f"  SQL per inbound SMS, in-process app, relay off: {stored} of {result.accepted} "
+        f"accepted stored; {fmt(counted.per_message)} statements "
+        f"({fmt(counted.round_trips)} round trips with BEGIN and COMMIT) per message")
+    return counted
 
 
 # -- the run -------------------------------------------------------------------------------------
@@ -419,15 +514,18 @@ async def _run(s: Settings, stack: contextlib.ExitStack) -> list[Row]:
         say(f"inbound: closed loop at concurrency {s.concurrency}, each run at most "
             f"{s.requests} requests or {s.seconds:.0f} s after {s.warmup} warm-up requests; "
             f"open loop at half rate for {s.seconds:.0f} s")
-        say(f"inbound: TOVHOLDER_OUTBOX_INTERVAL={OUTBOX_INTERVAL} s, but receive_sms() wakes the "
-            "relay after every commit, so in `tovholder serve` the relay still runs under load "
-            "(receipts go to a local Twilio stand-in); the 'relay off' run shows what it costs")
+        say(f"inbound: TOVHOLDER_OUTBOX_INTERVAL={OUTBOX_INTERVAL} s, and receive_sms() wakes the "
+            "relay after every commit that queued something, so in `tovholder serve` the relay "
+            "runs under load (receipts go to a local Twilio stand-in); the 'relay off' run shows "
+            "what it costs; the half-rate run starts once the relay has sent the closed loop's "
+            "receipts")
         say("inbound: load generator = asyncio client in this process, on the same machine as "
             "the server and PostgreSQL")
         raw = await bench.raw_ceiling(pg)
         one, half = await bench.pipeline(pg, workers=1, half_rate=True)
         two, _ = await bench.pipeline(pg, workers=2, half_rate=False)
         quiet, _ = await bench.pipeline(pg, workers=1, half_rate=False, relay_off=True)
+        sql = await count_sql(bench, pg)
     finally:
         await pg.close()
 
@@ -474,6 +572,10 @@ async def _run(s: Settings, stack: contextlib.ExitStack) -> list[Row]:
             "", "ms"),
         Row("diagnostic: relay off, server CPU per message", quiet.result.server_cpu_ms(), "",
             "ms"),
+        Row("diagnostic: SQL statements per inbound SMS (in-process, relay off)",
+            sql.per_message, "", "stmts"),
+        Row("diagnostic: SQL round trips per inbound SMS, with BEGIN and COMMIT",
+            sql.round_trips, "", "trips"),
         Row("diagnostic: pipeline 1 worker, PostgreSQL CPU per message",
             _per_message_ms(one.result, "postgres"), "", "ms"),
         Row("diagnostic: 1 worker's share of the ceiling by server CPU cost",

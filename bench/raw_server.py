@@ -43,7 +43,7 @@ def create_app(dsn: str) -> web.Application:
     app = web.Application()
 
     async def pool(app: web.Application) -> AsyncIterator[None]:
-        # The same ceiling on connections as the service's engine (pool 10 + overflow 10).
+        # The same ceiling on connections as the service's engine (a pool of 20).
         p = await asyncpg.create_pool(dsn, min_size=10, max_size=20)
         async with p.acquire() as conn:
             await conn.execute(DDL)

@@ -13,18 +13,40 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import and_, select, update
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Executable,
+    Integer,
+    String,
+    TextualSelect,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy import text as sql_text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import consent
 from bot.clock import COPENHAGEN
 from bot.crypto import seal, unseal
+from bot.db.engine import frozen_for_postgresql
 from bot.db.schema import (
+    UTCDateTime,
+    absences,
     administrations,
     case_choices,
     cases,
@@ -44,14 +66,30 @@ from bot.hooks import FiledSms, HookOutcome
 from bot.ids import new_id
 from bot.integration import metrics
 from bot.integration.events import emit
-from bot.outbound import ensure_conversation, queue_sms
-from bot.routing import Route, route, team_calendar, team_lead
+from bot.integration.schema import webhook_subscriptions
+from bot.outbound import (
+    OPEN_REPLY_BY,
+    THREAD_UNCHANGED,
+    OutboundSms,
+    open_conversation,
+    outbound_sms,
+)
+from bot.routing import Route, local_day, route, team_calendar, team_lead
 from bot.services import Services
 from bot.texts import text
 from bot.triage import DEFAULT_RISK, DEFAULT_URGENT, Triager
 from channels.base import InboundSms
 from channels.sensitivity import find_cpr
-from journal.journal import SealingKey, append
+from journal.journal import (
+    NewEntry,
+    SealingKey,
+    append_many,
+    case_chain,
+    case_chain_of,
+    held_head_columns,
+    hold_head,
+    unassigned_chain,
+)
 from scheduler.workdays import WorkingCalendar, format_long_date
 
 log = logging.getLogger(__name__)
@@ -63,8 +101,16 @@ class UnknownRecipient(NotFound):
     code = "unknown_recipient"
 
 
+_DANISH_E164 = re.compile(r"\+45[1-9][0-9]{7}")
+
+
 def normalise_number(raw: str, *, field: str = "From") -> str:
     """E.164 for a phone number as gateways send it (default region: Denmark)."""
+    if _DANISH_E164.fullmatch(raw):
+        # Already E.164, as gateways send it: only its validity to check (parsing is slow).
+        if phonenumbers.is_valid_number(phonenumbers.PhoneNumber(45, int(raw[3:]))):
+            return raw
+        raise BadInput(f"{field} is not a valid phone number", code="bad_number")
     try:
         parsed = phonenumbers.parse(raw, "DK")
     except phonenumbers.NumberParseException as exc:
@@ -87,6 +133,7 @@ class _Decision:
     route: Route
     urgent: bool
     open_now: bool
+    matched: tuple[str, ...] = ()
 
 
 async def tenant_triager(conn: AsyncConnection, svc: Services, tenant_id: str) -> Triager:
@@ -127,12 +174,280 @@ class InboundResult:
     message_id: str | None
     duplicate: bool
     outcome: str  # filed | unassigned | awaiting_case | duplicate
+    # Something may be waiting in the outbox for the relay (a receipt, a page …).
+    queued: bool = True
 
 
 @dataclass(frozen=True, slots=True)
 class _Candidate:
     case_id: str
     person_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Person:
+    """Someone registered (or remembered) on the sender's number."""
+
+    id: str
+    dek: bytes
+    origin: str  # known | unknown
+    language: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _Case:
+    """An open case the sender takes part in, with what filing on it needs."""
+
+    id: str
+    number: str
+    dek: bytes
+    administration: str
+    owner_id: str
+    owner_dek: bytes
+    first_name_enc: bytes
+    owner_active: bool
+    owner_away: bool  # an absence covers today
+    team_id: str
+    tenant_id: str  # the team's (for its working calendar)
+    reply_days: int
+    opens_at: str
+    closes_at: str
+    after_hours_phone: str | None
+    escalate_after_min: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Choice:
+    """A pending "which case?" question: its options as JSON [[case_id, person_id], …]."""
+
+    id: str
+    options: str
+    phone_index: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Thread:
+    """A thread already touched (and its case's journal head locked) by _identify."""
+
+    case_id: str
+    person_id: str
+    id: str
+    open_reply_by: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Identified:
+    """What one query tells about an inbound SMS before anything is written."""
+
+    seen: str | None  # the message already stored for this provider id
+    may_emit: bool  # the municipality has an active webhook subscription
+    staff_phone: bool  # "OK" from a staff work phone or after-hours line (asked only then)
+    choice: _Choice | None  # the latest unresolved "which case?" question to this number
+    people: list[_Person]  # oldest first
+    candidates: list[_Candidate]  # entitled participations in open cases, by case number
+    cases: dict[str, _Case]
+
+
+# Deduplication, the sender's people, their open cases (with what routing and the
+# receipt need) and a pending "which case?" question: one round trip, built once.
+# The anchor row makes the answer one row even when nobody has this number. Constants
+# are written into the SQL, not bound: PostgreSQL then plans the statement once for
+# any parameters (a generic plan) instead of again on every execution.
+_ONE: ColumnElement[int] = literal_column("1", Integer())
+_anchor = select(literal_column("1").label("one")).subquery("anchor")
+_pending = (
+    select(case_choices.c.id, case_choices.c.options, case_choices.c.phone_index)
+    .where(
+        case_choices.c.tenant_id == bindparam("tenant_id"),
+        case_choices.c.phone_index == bindparam("phone_index"),
+        case_choices.c.resolved_at.is_(None),
+    )
+    .order_by(case_choices.c.created_at.desc())
+    .limit(_ONE)
+    .subquery("pending")
+)
+# "OK" from a staff work phone or an after-hours line may acknowledge a page.
+_work_phones = staff.alias("work_phones")
+_lines = teams.alias("lines")
+_identified_columns = (
+    select(messages.c.id)
+    .where(
+        messages.c.provider == bindparam("provider"),
+        messages.c.provider_id == bindparam("provider_id"),
+    )
+    .scalar_subquery()
+    .label("seen"),
+    exists()
+    .where(
+        webhook_subscriptions.c.tenant_id == bindparam("tenant_id"),
+        webhook_subscriptions.c.active.is_(True),
+    )
+    .label("may_emit"),
+    _pending.c.id.label("choice_id"),
+    _pending.c.options.label("choice_options"),
+    _pending.c.phone_index.label("choice_phone_index"),
+    persons.c.id.label("person_id"),
+    persons.c.dek.label("person_dek"),
+    persons.c.origin,
+    persons.c.language,
+    persons.c.created_at.label("person_created_at"),
+    cases.c.id.label("case_id"),
+    cases.c.number,
+    cases.c.dek.label("case_dek"),
+    administrations.c.name.label("administration"),
+    cases.c.owner_id,
+    staff.c.dek.label("owner_dek"),
+    staff.c.first_name_enc,
+    staff.c.active.label("owner_active"),
+    exists()
+    .where(
+        absences.c.staff_id == cases.c.owner_id,
+        absences.c.starts_on <= bindparam("day"),
+        absences.c.ends_on >= bindparam("day"),
+    )
+    .label("owner_away"),
+    teams.c.id.label("team_id"),
+    teams.c.tenant_id.label("team_tenant_id"),
+    teams.c.reply_days,
+    teams.c.opens_at,
+    teams.c.closes_at,
+    teams.c.after_hours_phone,
+    teams.c.escalate_after_min,
+    participants.c.created_at.label("joined_at"),
+    participants.c.id.label("participation_id"),
+)
+_identified_from = (
+    _anchor.outerjoin(_pending, true())
+    .outerjoin(
+        persons,
+        and_(
+            persons.c.tenant_id == bindparam("tenant_id"),
+            persons.c.phone_index == bindparam("phone_index"),
+        ),
+    )
+    .outerjoin(
+        participants,
+        and_(participants.c.person_id == persons.c.id, participants.c.entitled.is_(True)),
+    )
+    .outerjoin(
+        cases,
+        and_(
+            cases.c.id == participants.c.case_id,
+            cases.c.status == literal_column("'open'"),
+            cases.c.tenant_id == bindparam("tenant_id"),
+        ),
+    )
+    .outerjoin(administrations, administrations.c.id == cases.c.administration_id)
+    .outerjoin(teams, teams.c.id == cases.c.team_id)
+    .outerjoin(staff, staff.c.id == cases.c.owner_id)
+)
+
+
+def _staff_phone(*, asked: bool) -> ColumnElement[bool]:
+    """Is the sender a staff work phone or an after-hours line? With ``asked``, only if
+    the ``ok`` parameter says the SMS is an "OK" (the only SMS that question matters for)."""
+    gate = [bindparam("ok", type_=Boolean())] if asked else []
+    return or_(
+        exists().where(
+            *gate,
+            _work_phones.c.tenant_id == bindparam("tenant_id"),
+            _work_phones.c.work_phone_index == bindparam("phone_index"),
+        ),
+        exists().where(
+            *gate,
+            _lines.c.tenant_id == bindparam("tenant_id"),
+            _lines.c.after_hours_phone == bindparam("sender"),
+        ),
+    ).label("staff_phone")
+
+
+_IDENTIFY = (
+    select(*_identified_columns, _staff_phone(asked=True))
+    .select_from(_identified_from)
+    .order_by(cases.c.number, participants.c.created_at, participants.c.id)
+)
+
+
+def _identify_and_touch(*, ok: bool) -> TextualSelect:
+    """PostgreSQL: _IDENTIFY, and for an SMS that can only be filed on one thread, touch it.
+
+    That is a single open case and participant on the number, no pending question,
+    nothing to deduplicate, and (for an "OK", built with ``ok``) no page to
+    acknowledge: the same statement then touches the thread and locks (or makes) its
+    case's journal head, which is what _file does first (and run() takes exactly that
+    path). Not for STOP/START. One statement for "OK" and one for other SMS, so that
+    PostgreSQL can plan each once for any parameters, with no flag to prune by.
+    """
+    ident = (
+        select(*_identified_columns, *([_staff_phone(asked=False)] if ok else []))
+        .select_from(_identified_from)
+        .cte("ident")
+    )
+    one = (
+        select(
+            func.min(ident.c.case_id).label("case_id"),
+            func.min(ident.c.person_id).label("person_id"),
+        )
+        .where(
+            ident.c.case_id.is_not(None),
+            ident.c.seen.is_(None),
+            ident.c.choice_id.is_(None),
+            *([ident.c.staff_phone.is_(False)] if ok else []),
+        )
+        .having(func.count() == _ONE)
+        .cte("one")
+    )
+    at = bindparam("at", type_=UTCDateTime())
+    thread = pg_insert(conversations)
+    touched = (
+        thread.from_select(
+            ["id", "tenant_id", "case_id", "person_id", "last_activity_at", "created_at"],
+            select(
+                bindparam("thread_id", type_=String()),
+                bindparam("tenant_id", type_=String()),
+                one.c.case_id,
+                one.c.person_id,
+                at,
+                at,
+            ),
+        )
+        .on_conflict_do_update(
+            index_elements=["case_id", "person_id"],
+            set_={"last_activity_at": thread.excluded.last_activity_at},
+            # Changed since the snapshot: nothing touched, and _file touches it itself.
+            where=sql_text(THREAD_UNCHANGED),
+        )
+        .returning(
+            conversations.c.id,
+            conversations.c.case_id,
+            conversations.c.person_id,
+            OPEN_REPLY_BY,
+        )
+        .cte("touched")
+    )
+    return frozen_for_postgresql(
+        select(
+            ident,
+            touched.c.id.label("thread_id"),
+            touched.c.case_id.label("thread_case_id"),
+            touched.c.person_id.label("thread_person_id"),
+            touched.c.open_reply_by.label("thread_open_reply_by"),
+            *held_head_columns(
+                touched, case_chain_of(touched.c.case_id), bindparam("tenant_id", type_=String())
+            ),
+        )
+        .select_from(ident.outerjoin(touched, true()))
+        .order_by(ident.c.number, ident.c.joined_at, ident.c.participation_id)
+    )
+
+
+_IDENTIFY_AND_TOUCH = _identify_and_touch(ok=False)
+_IDENTIFY_OK_AND_TOUCH = _identify_and_touch(ok=True)
+_SEEN = select(messages.c.id).where(
+    messages.c.provider == bindparam("provider"),
+    messages.c.provider_id == bindparam("provider_id"),
+)
 
 
 class _Inbound:
@@ -156,23 +471,106 @@ class _Inbound:
         self.now = svc.clock.now()
         # A citizen who texts a CPR number gets a friendly note; the message is flagged.
         self.has_cpr = bool(find_cpr(sms.body))
+        self.may_emit = True
+        self.cases: dict[str, _Case] = {}
+        self.thread: _Thread | None = None
 
     # -- keys -------------------------------------------------------------
 
-    async def case_key(self, case_id: str) -> SealingKey:
-        wrapped = (
-            await self.conn.execute(select(cases.c.dek).where(cases.c.id == case_id))
-        ).scalar_one()
-        return SealingKey("case", case_id, self.svc.dek("cases", case_id, wrapped))
+    def case_key(self, case: _Case) -> SealingKey:
+        return SealingKey("case", case.id, self.svc.dek("cases", case.id, case.dek))
 
-    def person_key(self, person: Any) -> SealingKey:
+    def person_key(self, person: _Person) -> SealingKey:
         return SealingKey("person", person.id, self.svc.dek("persons", person.id, person.dek))
 
     # -- the flow ---------------------------------------------------------
 
+    async def _identify(self, index: str) -> _Identified:
+        params: dict[str, Any] = {
+            "provider": self.provider,
+            "provider_id": self.sms.provider_id,
+            "tenant_id": self.tenant.id,
+            "phone_index": index,
+            "day": local_day(self.now),
+        }
+        ok = bool(_OK.match(self.sms.body))
+        touching = self.conn.dialect.name == "postgresql" and consent.command(self.sms.body) is None
+        stmt: Executable
+        if touching:
+            stmt = _IDENTIFY_OK_AND_TOUCH if ok else _IDENTIFY_AND_TOUCH
+            params |= {"thread_id": new_id(), "at": self.now}
+        else:
+            stmt, params["ok"] = _IDENTIFY, ok
+        if stmt is not _IDENTIFY_AND_TOUCH:
+            params["sender"] = self.sender  # asked whether it is a staff phone
+        rows = (await self.conn.execute(stmt, params)).all()
+        first = rows[0]
+        if touching and first.thread_id is not None:
+            self.thread = _Thread(
+                first.thread_case_id,
+                first.thread_person_id,
+                first.thread_id,
+                first.thread_open_reply_by,
+            )
+            if first.head_seq is not None:
+                hold_head(
+                    self.conn, case_chain(first.thread_case_id), first.head_seq, first.head_hash
+                )
+        people: dict[str, _Person] = {}
+        candidates: list[_Candidate] = []
+        found: dict[str, _Case] = {}
+        for r in rows:
+            if r.person_id is None:
+                continue
+            people.setdefault(
+                r.person_id,
+                _Person(r.person_id, r.person_dek, r.origin, r.language, r.person_created_at),
+            )
+            if r.case_id is None:
+                continue
+            candidates.append(_Candidate(r.case_id, r.person_id))
+            found.setdefault(
+                r.case_id,
+                _Case(
+                    id=r.case_id,
+                    number=r.number,
+                    dek=r.case_dek,
+                    administration=r.administration,
+                    owner_id=r.owner_id,
+                    owner_dek=r.owner_dek,
+                    first_name_enc=r.first_name_enc,
+                    owner_active=bool(r.owner_active),
+                    owner_away=bool(r.owner_away),
+                    team_id=r.team_id,
+                    tenant_id=r.team_tenant_id,
+                    reply_days=r.reply_days,
+                    opens_at=r.opens_at,
+                    closes_at=r.closes_at,
+                    after_hours_phone=r.after_hours_phone,
+                    escalate_after_min=r.escalate_after_min,
+                ),
+            )
+        choice = None
+        if first.choice_id is not None:
+            choice = _Choice(first.choice_id, first.choice_options, first.choice_phone_index)
+        return _Identified(
+            seen=first.seen,
+            may_emit=bool(first.may_emit),
+            staff_phone=ok and bool(first.staff_phone),
+            choice=choice,
+            people=sorted(people.values(), key=lambda p: (p.created_at, p.id)),
+            candidates=candidates,
+            cases=found,
+        )
+
     async def run(self) -> InboundResult:
         index = self.svc.blind_index(self.sender)
-        if _OK.match(self.sms.body):
+        known = await self._identify(index)
+        if known.seen is not None:
+            return InboundResult(known.seen, True, "duplicate", queued=False)
+        self.may_emit = known.may_emit
+        self.cases = known.cases
+        if known.staff_phone:
             acked = await acknowledge_by_sms(
                 self.conn,
                 self.svc,
@@ -182,22 +580,14 @@ class _Inbound:
             )
             if acked is not None:
                 return InboundResult(None, False, "acknowledged")
-        people = (
-            await self.conn.execute(
-                select(persons)
-                .where(and_(persons.c.tenant_id == self.tenant.id, persons.c.phone_index == index))
-                .order_by(persons.c.created_at, persons.c.id)
-            )
-        ).all()
-        if not people:
-            people = [await self._unknown_person(index)]
+        people = known.people or [await self._unknown_person(index)]
         by_id = {p.id: p for p in people}
+        candidates = known.candidates
         consent_command = consent.command(self.sms.body)
         if consent_command is not None:
-            return await self._consent(consent_command, people)
+            return await self._consent(consent_command, people, candidates)
 
-        candidates = await self._candidates(list(by_id))
-        choice = await self._pending_choice(index)
+        choice = known.choice
         if choice is not None:
             options = [_Candidate(c, p) for c, p in json.loads(choice.options)]
             match = _CHOICE.match(self.sms.body)
@@ -206,81 +596,69 @@ class _Inbound:
                 if picked in candidates:
                     return await self._resolve_choice(choice, picked, by_id[picked.person_id])
             if len({c.case_id for c in candidates}) > 1:
-                return await self._ask(by_id, candidates, index, people[0], choice)
+                return await self._ask(candidates, index, people[0], choice)
 
         case_ids = list(dict.fromkeys(c.case_id for c in candidates))
         if not case_ids:
             return await self._unassigned(people[0])
         if len(case_ids) == 1:
             pick = candidates[0]
-            return await self._file(pick.case_id, by_id[pick.person_id])
+            return await self._file(self.cases[pick.case_id], by_id[pick.person_id])
         recent = await self._recent_thread(
             candidates, shared=self._shared_ambiguity(candidates, by_id)
         )
         if recent is not None:
-            return await self._file(recent.case_id, by_id[recent.person_id])
-        return await self._ask(by_id, candidates, index, people[0], None)
+            return await self._file(self.cases[recent.case_id], by_id[recent.person_id])
+        return await self._ask(candidates, index, people[0], None)
 
-    async def _store_unassigned(
-        self,
-        person: Any,
-        *,
-        status: str,
-        awaiting: bool = False,
-        reply_by: datetime | None = None,
-    ) -> tuple[str, SealingKey, str]:
-        """Store the SMS in the person's own (unassigned) thread, sealed with their key."""
-        conv_id = await self._conversation(None, person.id)
-        key = self.person_key(person)
-        mid = await self._store(
-            conv_id=conv_id,
-            case_id=None,
-            person_id=person.id,
-            key=key,
-            status=status,
-            awaiting=awaiting,
-            reply_by=reply_by,
-        )
-        return conv_id, key, mid
-
-    async def _consent(self, command: str, people: Sequence[Any]) -> InboundResult:
+    async def _consent(
+        self, command: str, people: Sequence[_Person], candidates: list[_Candidate]
+    ) -> InboundResult:
         """STOP / START: record consent for everyone on this number, confirm, journalise."""
         first = people[0]
-        conv_id, key, mid = await self._store_unassigned(first, status="received")
+        # The entries go on the people's cases first: their heads are locked in that order.
+        conv_id, _ = await self._conversation(None, first.id, journal_next=False)
+        key = self.person_key(first)
+        stored = self._inbound_row(
+            conv_id=conv_id, case_id=None, person_id=first.id, key=key, status="received"
+        )
+        mid = stored["id"]
         state = "opted_out" if command == "stop" else "opted_in"
         subject = (
             "Borgeren har frameldt påmindelser og nyheder på SMS (STOP)"
             if command == "stop"
             else "Borgeren har tilmeldt sig påmindelser og nyheder på SMS igen (START)"
         )
+        recorded = []
+        entries = []
         for person in people:
-            await self.conn.execute(
-                consents.insert().values(
-                    id=new_id(),
-                    tenant_id=self.tenant.id,
-                    person_id=person.id,
-                    channel="sms",
-                    state=state,
-                    source="sms",
-                    at=self.now,
-                )
+            recorded.append(
+                {
+                    "id": new_id(),
+                    "tenant_id": self.tenant.id,
+                    "person_id": person.id,
+                    "channel": "sms",
+                    "state": state,
+                    "source": "sms",
+                    "at": self.now,
+                }
             )
-            case_ids = [c.case_id for c in await self._candidates([person.id])]
+            case_ids = [c.case_id for c in candidates if c.person_id == person.id]
             for case_id in dict.fromkeys(case_ids) or [None]:
-                await append(
-                    self.conn,
-                    tenant_id=self.tenant.id,
-                    case_id=case_id,
-                    kind=f"consent_{state}",
-                    direction="in",
-                    channel="sms",
-                    subject=subject,
-                    actor="citizen",
-                    at=self.now,
-                    message_id=mid,
+                entries.append(
+                    NewEntry(
+                        tenant_id=self.tenant.id,
+                        case_id=case_id,
+                        kind=f"consent_{state}",
+                        direction="in",
+                        channel="sms",
+                        subject=subject,
+                        actor="citizen",
+                        at=self.now,
+                        message_id=mid,
+                    )
                 )
-        await queue_sms(
-            self.conn,
+        confirm = outbound_sms(
             tenant_id=self.tenant.id,
             conversation_id=conv_id,
             case_id=None,
@@ -291,41 +669,39 @@ class _Inbound:
             at=self.now,
             subject="Bekræftelse af til- eller framelding",
         )
+        await append_many(
+            self.conn,
+            [*entries, confirm.entry],
+            rows_first=[
+                (messages, [stored]),
+                (consents, recorded),
+                *OutboundSms.rows([confirm]),
+            ],
+        )
+        await self._emit(mid, conv_id, None)
         return InboundResult(mid, False, f"consent_{command}")
 
-    async def _unknown_person(self, index: str) -> Any:
+    async def _unknown_person(self, index: str) -> _Person:
         """A number nobody registered: keep it (encrypted) so staff can answer it."""
         pid = new_id()
         dek, wrapped = self.svc.new_dek("persons", pid)
-        row = {
-            "id": pid,
-            "tenant_id": self.tenant.id,
-            "dek": wrapped,
-            "phone_enc": seal(dek, self.sender, f"persons:{pid}:phone"),
-            "phone_index": index,
-            "origin": "unknown",
-            "language": self.tenant.language,
-            "created_at": self.now,
-        }
-        await self.conn.execute(persons.insert().values(**row))
-        return (await self.conn.execute(select(persons).where(persons.c.id == pid))).one()
-
-    async def _candidates(self, person_ids: list[str]) -> list[_Candidate]:
-        rows = await self.conn.execute(
-            select(participants.c.case_id, participants.c.person_id)
-            .join(cases, cases.c.id == participants.c.case_id)
-            .where(
-                participants.c.person_id.in_(person_ids),
-                participants.c.entitled.is_(True),
-                cases.c.status == "open",
-                cases.c.tenant_id == self.tenant.id,
-            )
-            .order_by(cases.c.number, participants.c.created_at, participants.c.id)
+        await self.conn.execute(
+            persons.insert(),
+            {
+                "id": pid,
+                "tenant_id": self.tenant.id,
+                "dek": wrapped,
+                "phone_enc": seal(dek, self.sender, f"persons:{pid}:phone"),
+                "phone_index": index,
+                "origin": "unknown",
+                "language": self.tenant.language,
+                "created_at": self.now,
+            },
         )
-        return [_Candidate(r.case_id, r.person_id) for r in rows]
+        return _Person(pid, wrapped, "unknown", self.tenant.language, self.now)
 
     @staticmethod
-    def _shared_ambiguity(candidates: list[_Candidate], by_id: dict[str, Any]) -> bool:
+    def _shared_ambiguity(candidates: list[_Candidate], by_id: dict[str, _Person]) -> bool:
         """True when the number is shared and not every case belongs to everyone on it."""
         known = {pid for pid, p in by_id.items() if p.origin == "known"}
         if len(known) < 2:
@@ -358,26 +734,25 @@ class _Inbound:
         pick = _Candidate(row.case_id, row.person_id)
         return pick if pick in candidates else None
 
-    async def _pending_choice(self, index: str) -> Any:
-        return (
-            await self.conn.execute(
-                select(case_choices)
-                .where(
-                    case_choices.c.tenant_id == self.tenant.id,
-                    case_choices.c.phone_index == index,
-                    case_choices.c.resolved_at.is_(None),
-                )
-                .order_by(case_choices.c.created_at.desc())
-                .limit(1)
-            )
-        ).first()
+    async def _conversation(
+        self, case_id: str | None, person_id: str, *, journal_next: bool = True
+    ) -> tuple[str, datetime | None]:
+        """The thread (made or touched), and the reply-by of a message in it still open.
 
-    async def _conversation(self, case_id: str | None, person_id: str) -> str:
-        return await ensure_conversation(
-            self.conn, tenant_id=self.tenant.id, case_id=case_id, person_id=person_id, at=self.now
+        With ``journal_next``, the next journal entry goes on the thread's chain (the
+        case's, or the unassigned one): its head is locked in the same round trip.
+        """
+        chain = case_chain(case_id) if case_id else unassigned_chain(self.tenant.id)
+        return await open_conversation(
+            self.conn,
+            tenant_id=self.tenant.id,
+            case_id=case_id,
+            person_id=person_id,
+            at=self.now,
+            lock_chain=chain if journal_next else None,
         )
 
-    async def _store(
+    def _inbound_row(
         self,
         *,
         conv_id: str,
@@ -385,102 +760,99 @@ class _Inbound:
         person_id: str,
         key: SealingKey,
         status: str,
-        awaiting: bool,
-        reply_by: datetime | None,
-    ) -> str:
+        awaiting: bool = False,
+        reply_by: datetime | None = None,
+        routing: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The citizen's SMS as a message row, sealed under ``key``; not written yet."""
         mid = new_id()
-        await self.conn.execute(
-            messages.insert().values(
-                id=mid,
+        return {
+            "id": mid,
+            "tenant_id": self.tenant.id,
+            "conversation_id": conv_id,
+            "case_id": case_id,
+            "person_id": person_id,
+            "direction": "in",
+            "kind": "citizen",
+            "key_scope": key.scope,
+            "body_enc": seal(key.dek, self.sms.body, f"messages:{mid}:body"),
+            "status": status,
+            "provider": self.provider,
+            "provider_id": self.sms.provider_id,
+            "segments": self.sms.segments,
+            "sensitive": self.has_cpr,
+            "awaiting_reply": awaiting,
+            "reply_by": reply_by,
+            "created_at": self.now,
+            **(routing or {}),
+        }
+
+    async def _emit(self, mid: str, conv_id: str, case_id: str | None) -> None:
+        if self.may_emit:  # nobody subscribes: no event to queue
+            await emit(
+                self.conn,
                 tenant_id=self.tenant.id,
-                conversation_id=conv_id,
-                case_id=case_id,
-                person_id=person_id,
-                direction="in",
-                kind="citizen",
-                key_scope=key.scope,
-                body_enc=seal(key.dek, self.sms.body, f"messages:{mid}:body"),
-                status=status,
-                provider=self.provider,
-                provider_id=self.sms.provider_id,
-                segments=self.sms.segments,
-                sensitive=self.has_cpr,
-                awaiting_reply=awaiting,
-                reply_by=reply_by,
-                created_at=self.now,
+                event="message.received",
+                payload={"message_id": mid, "conversation_id": conv_id, "case_id": case_id},
+                at=self.now,
             )
-        )
-        await emit(
-            self.conn,
+
+    def _owner_first_name(self, case: _Case) -> str:
+        dek = self.svc.dek("staff", case.owner_id, case.owner_dek)
+        return unseal(dek, case.first_name_enc, f"staff:{case.owner_id}:first_name")
+
+    def _sms_in(self, case_id: str | None, key: SealingKey, mid: str, subject: str) -> NewEntry:
+        return NewEntry(
             tenant_id=self.tenant.id,
-            event="message.received",
-            payload={"message_id": mid, "conversation_id": conv_id, "case_id": case_id},
-            at=self.now,
-        )
-        return mid
-
-    async def _open_reply_by(self, conv_id: str) -> datetime | None:
-        """The reply-by of a message in this thread still waiting for an answer, if any."""
-        return (
-            await self.conn.execute(
-                select(messages.c.reply_by)
-                .where(messages.c.conversation_id == conv_id, messages.c.awaiting_reply.is_(True))
-                .order_by(messages.c.reply_by)
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-
-    async def _case_context(self, case_id: str) -> Any:
-        return (
-            await self.conn.execute(
-                select(
-                    cases.c.id,
-                    cases.c.owner_id,
-                    cases.c.number,
-                    teams.c.id.label("team_id"),
-                    teams.c.tenant_id,
-                    teams.c.reply_days,
-                    teams.c.opens_at,
-                    teams.c.closes_at,
-                    teams.c.after_hours_phone,
-                    teams.c.escalate_after_min,
-                    staff.c.dek.label("owner_dek"),
-                    staff.c.first_name_enc,
-                )
-                .join(teams, teams.c.id == cases.c.team_id)
-                .join(staff, staff.c.id == cases.c.owner_id)
-                .where(cases.c.id == case_id)
-            )
-        ).one()
-
-    def _owner_first_name(self, ctx: Any) -> str:
-        dek = self.svc.dek("staff", ctx.owner_id, ctx.owner_dek)
-        return unseal(dek, ctx.first_name_enc, f"staff:{ctx.owner_id}:first_name")
-
-    async def _file(self, case_id: str, person: Any) -> InboundResult:
-        """File the SMS on a case's thread: reply-by, route, triage, receipt, journal."""
-        conv_id = await self._conversation(case_id, person.id)
-        key = await self.case_key(case_id)
-        ctx = await self._case_context(case_id)
-        calendar = await team_calendar(self.conn, self.svc, ctx)
-        already_open = await self._open_reply_by(conv_id)
-        reply_by = already_open or calendar.reply_by(self.now, ctx.reply_days)
-        mid = await self._store(
-            conv_id=conv_id,
             case_id=case_id,
+            kind="sms_in",
+            direction="in",
+            channel="sms",
+            subject=subject,
+            actor="citizen",
+            at=self.now,
+            content=self.sms.body,
+            key=key,
+            message_id=mid,
+        )
+
+    async def _file(self, case: _Case, person: _Person) -> InboundResult:
+        """File the SMS on a case's thread: reply-by, route, triage, receipt, journal."""
+        thread = self.thread
+        if thread is not None and (thread.case_id, thread.person_id) == (case.id, person.id):
+            conv_id, already_open = thread.id, thread.open_reply_by  # touched by _identify
+        else:
+            conv_id, already_open = await self._conversation(case.id, person.id)
+        key = self.case_key(case)
+        calendar = await team_calendar(self.conn, self.svc, case)
+        reply_by = already_open or calendar.reply_by(self.now, case.reply_days)
+        # Routing and triage read nothing this SMS writes: decided first, the message row
+        # is written once with its owner (and undone below should a hook answer it).
+        decision = await self._decide(case, calendar)
+        stored = self._inbound_row(
+            conv_id=conv_id,
+            case_id=case.id,
             person_id=person.id,
             key=key,
             status="received",
             awaiting=True,
             reply_by=reply_by,
+            routing=self._routing(case, decision),
         )
-        await self._journal_in(case_id, key, mid, "SMS fra borger")
+        mid = stored["id"]
+        # Written before the hooks run: they may read the message and journalise after it.
+        await append_many(
+            self.conn,
+            [self._sms_in(case.id, key, mid, "SMS fra borger")],
+            rows_first=[(messages, [stored])],
+        )
+        await self._emit(mid, conv_id, case.id)
         outcome = await self._run_hooks(
             FiledSms(
                 svc=self.svc,
                 conn=self.conn,
                 tenant_id=self.tenant.id,
-                case_id=case_id,
+                case_id=case.id,
                 person_id=person.id,
                 conversation_id=conv_id,
                 message_id=mid,
@@ -490,100 +862,131 @@ class _Inbound:
                 now=self.now,
             )
         )
-        awaiting = outcome is None or outcome.awaiting_reply
-        if not awaiting:
+        entries: list[NewEntry] = []
+        dispatched: _Decision | None = decision
+        if outcome is None or outcome.awaiting_reply:
+            entries += await self._dispatched(case, decision, mid, key)
+        else:
+            # Nobody needs to answer: not waiting, not routed, not urgent.
             await self.conn.execute(
                 update(messages)
                 .where(messages.c.id == mid)
-                .values(awaiting_reply=False, reply_by=None)
+                .values(
+                    awaiting_reply=False,
+                    reply_by=None,
+                    owner_id=None,
+                    original_owner_id=None,
+                    urgent=False,
+                    next_escalation_at=None,
+                )
             )
-        decision = await self._dispatch(ctx, calendar, [mid], key) if awaiting else None
+            dispatched = None
+        reply: OutboundSms | None = None
         if outcome is not None and outcome.reply is not None:
-            await queue_sms(
-                self.conn,
+            reply = outbound_sms(
                 tenant_id=self.tenant.id,
                 conversation_id=conv_id,
-                case_id=case_id,
+                case_id=case.id,
                 person_id=person.id,
                 kind="auto",
                 body=outcome.reply,
                 key=key,
                 at=self.now,
             )
-        elif decision is not None and (already_open is None or decision.urgent):
-            await self._receipt(conv_id, case_id, person, key, ctx, reply_by, decision)
-        return InboundResult(mid, False, "filed")
+        elif dispatched is not None and (already_open is None or dispatched.urgent):
+            reply = await self._receipt(conv_id, case, person, key, reply_by, dispatched)
+        if reply is not None:
+            entries.append(reply.entry)
+        if entries:
+            await append_many(
+                self.conn, entries, rows_first=OutboundSms.rows([reply]) if reply else ()
+            )
+        # A hook that acted may have queued something itself.
+        queued = reply is not None or outcome is not None or bool(dispatched and dispatched.urgent)
+        return InboundResult(mid, False, "filed", queued=queued)
 
-    async def _dispatch(
-        self, ctx: Any, calendar: WorkingCalendar, message_ids: list[str], key: SealingKey
-    ) -> _Decision:
-        """Route the message(s) to whoever answers now, flag urgency, page, and journalise it."""
-        way = await route(
-            self.conn,
-            case_owner_id=ctx.owner_id,
-            team_id=ctx.team_id,
-            at=self.now,
-            calendar=calendar,
-        )
-        triage = (await tenant_triager(self.conn, self.svc, self.tenant.id))(self.sms.body)
-        values: dict[str, Any] = {
-            "owner_id": way.owner_id,
-            "original_owner_id": ctx.owner_id if way.moved else None,
-        }
-        if triage.urgent:
-            values["urgent"] = True
-            values["next_escalation_at"] = self.now + timedelta(minutes=ctx.escalate_after_min)
-        await self.conn.execute(
-            update(messages).where(messages.c.id.in_(message_ids)).values(**values)
-        )
-        if way.moved:
-            await append(
+    async def _decide(self, case: _Case, calendar: WorkingCalendar) -> _Decision:
+        """Who answers now, and is it urgent (nothing is written)."""
+        if case.owner_active and not case.owner_away:
+            way = Route(case.owner_id, case.owner_id, "owner", None)  # known from _identify
+        else:
+            way = await route(
                 self.conn,
-                tenant_id=self.tenant.id,
-                case_id=ctx.id,
-                kind="routed",
-                direction="internal",
-                channel="system",
-                subject=ROUTE_SUBJECTS[way.reason],
-                actor="system",
+                case_owner_id=case.owner_id,
+                team_id=case.team_id,
                 at=self.now,
-                content=f"Sagsbehandler {ctx.owner_id} er ikke til stede; ansvarlig nu: "
-                f"{way.owner_id or 'teamets fælles kø'}",
-                key=key,
-                message_id=message_ids[-1],
+                calendar=calendar,
+            )
+        triage = (await tenant_triager(self.conn, self.svc, self.tenant.id))(self.sms.body)
+        return _Decision(way, triage.urgent, calendar.is_open(self.now), triage.matched)
+
+    def _routing(self, case: _Case, decision: _Decision) -> dict[str, Any]:
+        """The message columns that say who must answer (and by when, when urgent)."""
+        values: dict[str, Any] = {
+            "owner_id": decision.route.owner_id,
+            "original_owner_id": case.owner_id if decision.route.moved else None,
+        }
+        if decision.urgent:
+            values["urgent"] = True
+            values["next_escalation_at"] = self.now + timedelta(minutes=case.escalate_after_min)
+        return values
+
+    async def _dispatched(
+        self, case: _Case, decision: _Decision, message_id: str, key: SealingKey
+    ) -> list[NewEntry]:
+        """Act on a routed message: page when urgent; the journal entries saying what happened."""
+        way = decision.route
+        entries = []
+        if way.moved:
+            entries.append(
+                NewEntry(
+                    tenant_id=self.tenant.id,
+                    case_id=case.id,
+                    kind="routed",
+                    direction="internal",
+                    channel="system",
+                    subject=ROUTE_SUBJECTS[way.reason],
+                    actor="system",
+                    at=self.now,
+                    content=f"Sagsbehandler {case.owner_id} er ikke til stede; ansvarlig nu: "
+                    f"{way.owner_id or 'teamets fælles kø'}",
+                    key=key,
+                    message_id=message_id,
+                )
             )
         if way.reason == "fallback":
             log.warning(
                 "team %s: nobody available for message %s (fallback queue)",
-                ctx.team_id,
-                message_ids[-1],
+                case.team_id,
+                message_id,
             )
-        if triage.urgent:
-            await append(
-                self.conn,
-                tenant_id=self.tenant.id,
-                case_id=ctx.id,
-                kind="urgent",
-                direction="internal",
-                channel="system",
-                subject="Besked markeret som akut",
-                actor="system",
-                at=self.now,
-                content="Udløst af: " + ", ".join(triage.matched),
-                key=key,
-                message_id=message_ids[-1],
+        if decision.urgent:
+            entries.append(
+                NewEntry(
+                    tenant_id=self.tenant.id,
+                    case_id=case.id,
+                    kind="urgent",
+                    direction="internal",
+                    channel="system",
+                    subject="Besked markeret som akut",
+                    actor="system",
+                    at=self.now,
+                    content="Udløst af: " + ", ".join(decision.matched),
+                    key=key,
+                    message_id=message_id,
+                )
             )
-            paged = way.owner_id or await team_lead(self.conn, ctx.team_id)
+            paged = way.owner_id or await team_lead(self.conn, case.team_id)
             await page(
                 self.conn,
                 tenant_id=self.tenant.id,
-                team_id=ctx.team_id,
+                team_id=case.team_id,
                 staff_id=paged,
-                message_id=message_ids[-1],
+                message_id=message_id,
                 kind="urgent",
                 at=self.now,
             )
-        return _Decision(way, triage.urgent, calendar.is_open(self.now))
+        return entries
 
     async def _run_hooks(self, filed: FiledSms) -> HookOutcome | None:
         for hook in self.svc.inbound_hooks:
@@ -607,23 +1010,22 @@ class _Inbound:
     async def _receipt(
         self,
         conv_id: str,
-        case_id: str,
-        person: Any,
+        case: _Case,
+        person: _Person,
         key: SealingKey,
-        ctx: Any,
         reply_by: datetime,
         decision: _Decision,
-    ) -> None:
+    ) -> OutboundSms:
         lang = person.language
-        when = format_long_date(reply_by.astimezone(COPENHAGEN).date(), lang)
+        when = _long_date(reply_by.astimezone(COPENHAGEN).date(), lang)
         way = decision.route
         if way.reason == "owner":
-            body = text(lang, "receipt", first_name=self._owner_first_name(ctx), reply_by=when)
+            body = text(lang, "receipt", first_name=self._owner_first_name(case), reply_by=when)
         elif way.owner_id is not None and way.back_on is not None:
             body = text(
                 lang,
                 "receipt_covered",
-                back_on=format_long_date(way.back_on, lang),
+                back_on=_long_date(way.back_on, lang),
                 colleague=await self._staff_first_name(way.owner_id),
                 reply_by=when,
             )
@@ -638,7 +1040,7 @@ class _Inbound:
             body = text(
                 lang,
                 "receipt_fallback_away",
-                back_on=format_long_date(way.back_on, lang),
+                back_on=_long_date(way.back_on, lang),
                 reply_by=when,
             )
         else:
@@ -646,15 +1048,14 @@ class _Inbound:
         if self.has_cpr:
             body += " " + text(lang, "cpr_warning")
         if decision.urgent and not decision.open_now:
-            if ctx.after_hours_phone:
-                body += " " + text(lang, "urgent_after_hours", phone=ctx.after_hours_phone)
+            if case.after_hours_phone:
+                body += " " + text(lang, "urgent_after_hours", phone=case.after_hours_phone)
             else:
                 body += " " + text(lang, "urgent_112")
-        await queue_sms(
-            self.conn,
+        return outbound_sms(
             tenant_id=self.tenant.id,
             conversation_id=conv_id,
-            case_id=case_id,
+            case_id=case.id,
             person_id=person.id,
             kind="receipt",
             body=body,
@@ -662,54 +1063,53 @@ class _Inbound:
             at=self.now,
         )
 
-    async def _journal_in(
-        self, case_id: str | None, key: SealingKey, mid: str, subject: str
-    ) -> None:
-        await append(
-            self.conn,
-            tenant_id=self.tenant.id,
-            case_id=case_id,
-            kind="sms_in",
-            direction="in",
-            channel="sms",
-            subject=subject,
-            actor="citizen",
-            at=self.now,
-            content=self.sms.body,
-            key=key,
-            message_id=mid,
-        )
-
-    async def _unassigned(self, person: Any) -> InboundResult:
+    async def _unassigned(self, person: _Person) -> InboundResult:
         """No open case for this number: the unassigned queue, and a receipt that tells nothing."""
-        conv_id = await self._conversation(None, person.id)
-        already_open = await self._open_reply_by(conv_id)
-        conv_id, key, mid = await self._store_unassigned(
-            person, status="received", awaiting=True, reply_by=already_open
+        conv_id, already_open = await self._conversation(None, person.id)
+        key = self.person_key(person)
+        stored = self._inbound_row(
+            conv_id=conv_id,
+            case_id=None,
+            person_id=person.id,
+            key=key,
+            status="received",
+            awaiting=True,
+            reply_by=already_open,
         )
-        await self._journal_in(None, key, mid, "SMS fra ukendt afsender (ikke knyttet til en sag)")
+        mid = stored["id"]
+        entries = [
+            self._sms_in(None, key, mid, "SMS fra ukendt afsender (ikke knyttet til en sag)")
+        ]
+        receipts = []
         if already_open is None:
-            await queue_sms(
-                self.conn,
-                tenant_id=self.tenant.id,
-                conversation_id=conv_id,
-                case_id=None,
-                person_id=person.id,
-                kind="receipt",
-                body=text(self.tenant.language, "receipt_neutral")
-                + (" " + text(self.tenant.language, "cpr_warning") if self.has_cpr else ""),
-                key=key,
-                at=self.now,
+            lang = self.tenant.language
+            receipts.append(
+                outbound_sms(
+                    tenant_id=self.tenant.id,
+                    conversation_id=conv_id,
+                    case_id=None,
+                    person_id=person.id,
+                    kind="receipt",
+                    body=text(lang, "receipt_neutral")
+                    + (" " + text(lang, "cpr_warning") if self.has_cpr else ""),
+                    key=key,
+                    at=self.now,
+                )
             )
-        return InboundResult(mid, False, "unassigned")
+        await append_many(
+            self.conn,
+            [*entries, *(r.entry for r in receipts)],
+            rows_first=[(messages, [stored]), *OutboundSms.rows(receipts)],
+        )
+        await self._emit(mid, conv_id, None)
+        return InboundResult(mid, False, "unassigned", queued=bool(receipts))
 
     async def _ask(
         self,
-        by_id: dict[str, Any],
         candidates: list[_Candidate],
         index: str,
-        asker: Any,
-        choice: Any,
+        asker: _Person,
+        choice: _Choice | None,
     ) -> InboundResult:
         """Several open cases and no recent thread: hold the SMS and ask which case."""
         seen: dict[str, _Candidate] = {}
@@ -718,21 +1118,14 @@ class _Inbound:
         options = list(seen.values())
         lines = []
         for n, opt in enumerate(options, start=1):
-            ctx = await self._case_context(opt.case_id)
-            admin = (
-                await self.conn.execute(
-                    select(administrations.c.name)
-                    .join(cases, cases.c.administration_id == administrations.c.id)
-                    .where(cases.c.id == opt.case_id)
-                )
-            ).scalar_one()
+            case = self.cases[opt.case_id]
             lines.append(
                 text(
                     asker.language,
                     "choose_case_option",
                     n=n,
-                    administration=admin,
-                    first_name=self._owner_first_name(ctx),
+                    administration=case.administration,
+                    first_name=self._owner_first_name(case),
                 )
             )
         if choice is not None:
@@ -741,19 +1134,20 @@ class _Inbound:
                 .where(case_choices.c.id == choice.id)
                 .values(resolved_at=self.now)
             )
-        await self.conn.execute(
-            case_choices.insert().values(
-                id=new_id(),
-                tenant_id=self.tenant.id,
-                phone_index=index,
-                options=json.dumps([[o.case_id, o.person_id] for o in options]),
-                created_at=self.now,
-            )
+        asked = {
+            "id": new_id(),
+            "tenant_id": self.tenant.id,
+            "phone_index": index,
+            "options": json.dumps([[o.case_id, o.person_id] for o in options]),
+            "created_at": self.now,
+        }
+        conv_id, _ = await self._conversation(None, asker.id)
+        key = self.person_key(asker)
+        stored = self._inbound_row(
+            conv_id=conv_id, case_id=None, person_id=asker.id, key=key, status="awaiting_case"
         )
-        conv_id, key, mid = await self._store_unassigned(asker, status="awaiting_case")
-        await self._journal_in(None, key, mid, "SMS fra borger, afventer valg af sag")
-        await queue_sms(
-            self.conn,
+        mid = stored["id"]
+        question = outbound_sms(
             tenant_id=self.tenant.id,
             conversation_id=conv_id,
             case_id=None,
@@ -763,20 +1157,30 @@ class _Inbound:
             key=key,
             at=self.now,
         )
+        await append_many(
+            self.conn,
+            [self._sms_in(None, key, mid, "SMS fra borger, afventer valg af sag"), question.entry],
+            rows_first=[
+                (case_choices, [asked]),
+                (messages, [stored]),
+                *OutboundSms.rows([question]),
+            ],
+        )
+        await self._emit(mid, conv_id, None)
         return InboundResult(mid, False, "awaiting_case")
 
-    async def _resolve_choice(self, choice: Any, picked: _Candidate, person: Any) -> InboundResult:
+    async def _resolve_choice(
+        self, choice: _Choice, picked: _Candidate, person: _Person
+    ) -> InboundResult:
         """The citizen answered which case: file what was waiting, then this answer."""
         await self.conn.execute(
             update(case_choices).where(case_choices.c.id == choice.id).values(resolved_at=self.now)
         )
-        conv_id = await self._conversation(picked.case_id, person.id)
-        case_key = await self.case_key(picked.case_id)
-        ctx = await self._case_context(picked.case_id)
-        already_open = await self._open_reply_by(conv_id)
-        reply_by = already_open or (await team_calendar(self.conn, self.svc, ctx)).reply_by(
-            self.now, ctx.reply_days
-        )
+        case = self.cases[picked.case_id]
+        conv_id, already_open = await self._conversation(case.id, person.id)
+        case_key = self.case_key(case)
+        calendar = await team_calendar(self.conn, self.svc, case)
+        reply_by = already_open or calendar.reply_by(self.now, case.reply_days)
         waiting = (
             await self.conn.execute(
                 select(messages.c.id, messages.c.person_id, messages.c.body_enc, persons.c.dek)
@@ -789,6 +1193,7 @@ class _Inbound:
                 .order_by(messages.c.created_at)
             )
         ).all()
+        entries = []
         for w in waiting:
             # Re-seal under the case's key now that the message belongs to the case.
             body = unseal(
@@ -799,7 +1204,7 @@ class _Inbound:
                 .where(messages.c.id == w.id)
                 .values(
                     conversation_id=conv_id,
-                    case_id=picked.case_id,
+                    case_id=case.id,
                     person_id=person.id,
                     key_scope="case",
                     body_enc=seal(case_key.dek, body, f"messages:{w.id}:body"),
@@ -808,37 +1213,56 @@ class _Inbound:
                     reply_by=reply_by,
                 )
             )
-            await append(
-                self.conn,
-                tenant_id=self.tenant.id,
-                case_id=picked.case_id,
-                kind="sms_in",
-                direction="in",
-                channel="sms",
-                subject="SMS fra borger",
-                actor="citizen",
-                at=self.now,
-                content=body,
-                key=case_key,
-                message_id=w.id,
+            entries.append(
+                NewEntry(
+                    tenant_id=self.tenant.id,
+                    case_id=case.id,
+                    kind="sms_in",
+                    direction="in",
+                    channel="sms",
+                    subject="SMS fra borger",
+                    actor="citizen",
+                    at=self.now,
+                    content=body,
+                    key=case_key,
+                    message_id=w.id,
+                )
             )
-        mid = await self._store(
-            conv_id=conv_id,
-            case_id=picked.case_id,
-            person_id=person.id,
-            key=case_key,
-            status="received",
-            awaiting=False,
-            reply_by=None,
+        stored = self._inbound_row(
+            conv_id=conv_id, case_id=case.id, person_id=person.id, key=case_key, status="received"
         )
-        await self._journal_in(picked.case_id, case_key, mid, "Borgerens valg af sag")
+        mid = stored["id"]
+        entries.append(self._sms_in(case.id, case_key, mid, "Borgerens valg af sag"))
+        await append_many(self.conn, entries, rows_first=[(messages, [stored])])
+        await self._emit(mid, conv_id, case.id)
         if not waiting:
-            return InboundResult(mid, False, "filed")
-        calendar = await team_calendar(self.conn, self.svc, ctx)
-        decision = await self._dispatch(ctx, calendar, [w.id for w in waiting], case_key)
+            return InboundResult(mid, False, "filed", queued=False)
+        decision = await self._decide(case, calendar)
+        await self.conn.execute(
+            update(messages)
+            .where(messages.c.id.in_([w.id for w in waiting]))
+            .values(**self._routing(case, decision))
+        )
+        entries = await self._dispatched(case, decision, waiting[-1].id, case_key)
         if already_open is None or decision.urgent:
-            await self._receipt(conv_id, picked.case_id, person, case_key, ctx, reply_by, decision)
+            receipt = await self._receipt(conv_id, case, person, case_key, reply_by, decision)
+            entries.append(receipt.entry)
+            await append_many(self.conn, entries, rows_first=OutboundSms.rows([receipt]))
+        elif entries:
+            await append_many(self.conn, entries)
         return InboundResult(waiting[0].id, False, "filed")
+
+
+@lru_cache(maxsize=4096)
+def _long_date(day: date, language: str) -> str:
+    """A receipt's date in words (pure, and Babel's formatting is not cheap)."""
+    return format_long_date(day, language)
+
+
+@lru_cache(maxsize=64)
+def _municipality_number(raw: str) -> str:
+    """The E.164 form of a number SMS are sent *to*: a municipality's, public, few."""
+    return normalise_number(raw, field="To")
 
 
 async def receive_sms(svc: Services, sms: InboundSms, *, provider: str) -> InboundResult:
@@ -854,36 +1278,29 @@ async def receive_sms(svc: Services, sms: InboundSms, *, provider: str) -> Inbou
             f"Body is longer than {svc.config.max_body_chars} characters", code="body_too_long"
         )
     sender = normalise_number(sms.sender, field="From")
-    recipient = normalise_number(sms.recipient, field="To")
+    recipient = _municipality_number(sms.recipient)
+    seen_params = {"provider": provider, "provider_id": sms.provider_id}
     try:
         async with svc.write() as conn:
-            seen = (
-                await conn.execute(
-                    select(messages.c.id).where(
-                        messages.c.provider == provider, messages.c.provider_id == sms.provider_id
-                    )
-                )
-            ).scalar_one_or_none()
-            if seen is not None:
-                return InboundResult(seen, True, "duplicate")
             tenant = await _tenant_by_number(conn, svc, recipient)
             if tenant is None:
+                seen = (await conn.execute(_SEEN, seen_params)).scalar_one_or_none()
+                if seen is not None:
+                    return InboundResult(seen, True, "duplicate")
                 raise UnknownRecipient("No municipality here uses that number")
+            # Deduplication on the provider's id is part of the first query of the flow.
             result = await _Inbound(svc, conn, sms, provider, tenant, sender).run()
     except IntegrityError:
         # A concurrent retry of the same webhook won the race: same answer as a replay.
         async with svc.read() as conn:
-            seen = (
-                await conn.execute(
-                    select(messages.c.id).where(
-                        messages.c.provider == provider, messages.c.provider_id == sms.provider_id
-                    )
-                )
-            ).scalar_one_or_none()
+            seen = (await conn.execute(_SEEN, seen_params)).scalar_one_or_none()
         if seen is None:
             raise
         return InboundResult(seen, True, "duplicate")
+    if result.duplicate:
+        return result
     log.info("inbound %s stored as %s (%s)", sms.provider_id, result.message_id, result.outcome)
     metrics.message_received()
-    svc.wake_relay()
+    if result.queued:  # else the relay would wake for nothing to send
+        svc.wake_relay()
     return result

@@ -82,13 +82,17 @@ async def absence_on(conn: AsyncConnection, staff_id: str, day: date) -> Any:
     ).first()
 
 
-async def is_available(conn: AsyncConnection, staff_id: str | None, day: date) -> bool:
-    if staff_id is None:
-        return False
+async def _active(conn: AsyncConnection, staff_id: str) -> bool:
     active = (
         await conn.execute(select(staff.c.active).where(staff.c.id == staff_id))
     ).scalar_one_or_none()
-    return bool(active) and await absence_on(conn, staff_id, day) is None
+    return bool(active)
+
+
+async def is_available(conn: AsyncConnection, staff_id: str | None, day: date) -> bool:
+    if staff_id is None:
+        return False
+    return await _active(conn, staff_id) and await absence_on(conn, staff_id, day) is None
 
 
 async def on_duty(conn: AsyncConnection, team_id: str, day: date) -> str | None:
@@ -155,7 +159,7 @@ async def route(
     """Decide who answers a message on a case owned by ``case_owner_id``, at ``at``."""
     day = local_day(at)
     away = await absence_on(conn, case_owner_id, day)
-    if away is None and await is_available(conn, case_owner_id, day):
+    if away is None and await _active(conn, case_owner_id):
         return Route(case_owner_id, case_owner_id, "owner", None)
     back_on = calendar.add_working_days(away.ends_on, 1) if away is not None else None
     if (

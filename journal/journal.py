@@ -12,28 +12,62 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Integer,
+    Label,
+    String,
+    Table,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.crypto import seal
+from bot.db.engine import Then, insert_rows
 from bot.db.schema import journal_entries, journal_heads
 from bot.ids import new_id
 from journal.schema import journal_export_intake
 
 GENESIS = "0" * 64
 
+# Plain SQL both backends speak, built once: compiled once, never rebuilt per append.
 _ENSURE_HEAD = text(
     "INSERT INTO journal_heads (chain, tenant_id, seq, hash) "
     "VALUES (:chain, :tenant_id, :seq, :hash) ON CONFLICT DO NOTHING"
 )
+_READ_HEAD = text("SELECT seq, hash FROM journal_heads WHERE chain = :chain")
+_LOCK_HEAD = text("SELECT seq, hash FROM journal_heads WHERE chain = :chain FOR UPDATE")
+# One row per entry: the database lets a head move forward one entry at a time.
+_MOVE_HEAD = text("UPDATE journal_heads SET seq = :seq, hash = :hash WHERE chain = :chain")
+# PostgreSQL: the entries' insert moves their heads in the same statement, when no chain
+# gets two entries at once. (The head's trigger sees the entry, inserted first.)
+_INSERT_AND_MOVE = Then(
+    table=journal_entries,
+    returning="chain, seq, hash",
+    sql="UPDATE journal_heads SET seq = e.seq, hash = e.hash FROM {returned} e "
+    "WHERE journal_heads.chain = e.chain",
+)
+_HELD_HEADS = "tovholder.journal_heads"
 
 
 def case_chain(case_id: str) -> str:
     return f"case:{case_id}"
+
+
+def case_chain_of(case_id: ColumnElement[str]) -> ColumnElement[str]:
+    """:func:`case_chain` in SQL, for a statement that names a case's chain itself."""
+    return literal("case:", String()) + case_id
 
 
 def unassigned_chain(tenant_id: str) -> str:
@@ -47,6 +81,27 @@ class SealingKey:
     scope: str  # "case" | "person"
     owner_id: str
     dek: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """One entry to file with :func:`append_many` (the arguments of :func:`append`)."""
+
+    tenant_id: str
+    case_id: str | None
+    kind: str
+    direction: str
+    channel: str
+    subject: str
+    actor: str
+    at: datetime
+    content: str | None = None
+    key: SealingKey | None = None
+    message_id: str | None = None
+
+    @property
+    def chain(self) -> str:
+        return case_chain(self.case_id) if self.case_id else unassigned_chain(self.tenant_id)
 
 
 def entry_hash(row: dict[str, Any], prev_hash: str) -> str:
@@ -74,6 +129,170 @@ def entry_hash(row: dict[str, Any], prev_hash: str) -> str:
     return hashlib.sha256(prev_hash.encode() + b"\n" + data.encode()).hexdigest()
 
 
+def _held_heads(conn: AsyncConnection) -> dict[str, tuple[int, str]]:
+    """Heads this transaction locked while doing something else (see hold_head): by chain.
+
+    The next append to the chain starts from its head here and takes it away:
+    later appends lock and read the head again, for code that files entries
+    without this module (scheduler.bulk) may have moved it meanwhile. Kept per
+    (transaction, savepoint): a new transaction, or a savepoint entered,
+    released or rolled back, finds none.
+    """
+    sync = conn.sync_connection
+    assert sync is not None
+    txn, nested = sync.get_transaction(), sync.get_nested_transaction()
+    slot = sync.info.get(_HELD_HEADS)
+    if slot is None or slot[0] is not txn or slot[1] is not nested:
+        slot = sync.info[_HELD_HEADS] = (txn, nested, {})
+    heads: dict[str, tuple[int, str]] = slot[2]
+    return heads
+
+
+def held_head_columns(
+    source: FromClause, chain: ColumnElement[str], tenant_id: ColumnElement[str]
+) -> tuple[Label[int], Label[str]]:
+    """PostgreSQL: columns that lock (or make) a chain's head inside another statement.
+
+    For a statement that is about to be followed by an append to ``chain``:
+    one row of ``source`` (e.g. what an INSERT … RETURNING returned) names the
+    chain; the head is made when the chain has none (a row we insert is ours
+    until we commit), else locked ``FOR UPDATE``, after ``source``'s rows were
+    written. Select the columns, then :func:`hold_head` what they return: the
+    append saves the round trips of making and locking the head. A head made
+    by someone else after the statement began is neither made nor seen: NULL,
+    and the append locks it as usual.
+
+    Returns:
+        ``head_seq`` and ``head_hash``.
+    """
+    made = (
+        pg_insert(journal_heads)
+        .from_select(
+            ["chain", "tenant_id", "seq", "hash"],
+            select(
+                chain, tenant_id, literal_column("0", Integer()), literal(GENESIS, String())
+            ).select_from(source),
+        )
+        .on_conflict_do_nothing()
+        .returning(journal_heads.c.seq, journal_heads.c.hash)
+        .cte("made_head")
+    )
+    locked = (
+        select(journal_heads.c.seq, journal_heads.c.hash)
+        .where(journal_heads.c.chain == select(chain).select_from(source).scalar_subquery())
+        .with_for_update()
+        .cte("locked_head")
+    )
+    return (
+        func.coalesce(
+            select(made.c.seq).scalar_subquery(), select(locked.c.seq).scalar_subquery()
+        ).label("head_seq"),
+        func.coalesce(
+            select(made.c.hash).scalar_subquery(), select(locked.c.hash).scalar_subquery()
+        ).label("head_hash"),
+    )
+
+
+def hold_head(conn: AsyncConnection, chain: str, seq: int, hash_: str) -> None:
+    """Note that this transaction holds ``chain``'s head locked, at ``seq`` and ``hash_``.
+
+    Only with what :func:`held_head_columns` returned, in this transaction: the
+    next append to the chain starts from it instead of locking and reading it.
+    """
+    _held_heads(conn)[chain] = (seq, hash_)
+
+
+async def _head(conn: AsyncConnection, chain: str, tenant_id: str) -> tuple[int, str]:
+    """Lock the chain's head (``FOR UPDATE`` on PostgreSQL; SQLite has one writer); make it."""
+    read = _LOCK_HEAD if conn.dialect.name == "postgresql" else _READ_HEAD
+    row = (await conn.execute(read, {"chain": chain})).first()
+    if row is None:
+        await conn.execute(
+            _ENSURE_HEAD, {"chain": chain, "tenant_id": tenant_id, "seq": 0, "hash": GENESIS}
+        )
+        row = (await conn.execute(read, {"chain": chain})).one()
+    return int(row.seq), str(row.hash)
+
+
+def _entry_row(entry: NewEntry, chain: str, head: tuple[int, str]) -> dict[str, Any]:
+    """The sealed, hashed row that files ``entry`` after ``head`` (its chain's seq and hash)."""
+    # The hash covers created_at's ISO form; the database gives it back in UTC.
+    at = entry.at.astimezone(UTC)
+    entry_id = new_id()
+    content_enc = None
+    key = entry.key
+    if entry.content is not None:
+        if key is None:
+            raise ValueError("content needs a sealing key")
+        content_enc = seal(key.dek, entry.content, f"journal_entries:{entry_id}:content")
+    row: dict[str, Any] = {
+        "id": entry_id,
+        "tenant_id": entry.tenant_id,
+        "chain": chain,
+        "seq": head[0] + 1,
+        "case_id": entry.case_id,
+        "kind": entry.kind,
+        "direction": entry.direction,
+        "channel": entry.channel,
+        "subject": entry.subject,
+        "key_scope": key.scope if key and content_enc is not None else None,
+        "key_owner_id": key.owner_id if key and content_enc is not None else None,
+        "content_enc": content_enc,
+        "message_id": entry.message_id,
+        "actor": entry.actor,
+        "created_at": at,
+    }
+    row["prev_hash"] = head[1]
+    row["hash"] = entry_hash(row, head[1])
+    return row
+
+
+async def append_many(
+    conn: AsyncConnection,
+    entries: Sequence[NewEntry],
+    *,
+    rows_first: Sequence[tuple[Table, Sequence[Mapping[str, Any]]]] = (),
+) -> list[str]:
+    """File entries, in order, at the heads of their chains, inside the caller's transaction.
+
+    Each chain's head is locked (``FOR UPDATE`` on PostgreSQL; SQLite has one
+    writer), so concurrent appends to one case serialise instead of forking,
+    and moved one entry at a time. The entries, their export intake rows and
+    ``rows_first`` (e.g. the messages the entries describe) are inserted
+    together: one statement on PostgreSQL (see :func:`bot.db.engine.insert_rows`).
+
+    Returns:
+        The new entries' ids, in the order given.
+    """
+    held = _held_heads(conn)
+    heads: dict[str, tuple[int, str]] = {}
+    rows: list[dict[str, Any]] = []
+    for entry in entries:
+        chain = entry.chain
+        head = (
+            heads.get(chain) or held.pop(chain, None) or await _head(conn, chain, entry.tenant_id)
+        )
+        row = _entry_row(entry, chain, head)
+        heads[chain] = (row["seq"], row["hash"])
+        rows.append(row)
+    # An entry filed on a case is queued for export to the case system (ESDH) in the
+    # same transaction, so the exporters can never miss it.
+    intake = [
+        {"entry_id": r["id"], "tenant_id": r["tenant_id"], "created_at": r["created_at"]}
+        for r in rows
+        if r["case_id"] is not None
+    ]
+    moved = await insert_rows(
+        conn,
+        [*rows_first, (journal_entries, rows), (journal_export_intake, intake)],
+        then=_INSERT_AND_MOVE if rows and len(heads) == len(rows) else None,
+    )
+    if rows and not moved:
+        moves = [{"chain": r["chain"], "seq": r["seq"], "hash": r["hash"]} for r in rows]
+        await conn.execute(_MOVE_HEAD, moves)
+    return [row["id"] for row in rows]
+
+
 async def append(
     conn: AsyncConnection,
     *,
@@ -96,54 +315,17 @@ async def append(
     An entry filed on a case is also queued for export to the case system
     (ESDH) in the same transaction, so the exporters can never miss it.
     """
-    # The hash covers created_at's ISO form; the database gives it back in UTC.
-    at = at.astimezone(UTC)
-    chain = case_chain(case_id) if case_id else unassigned_chain(tenant_id)
-    dialect = conn.dialect.name
-    # Plain SQL that both backends speak: the dialect insert constructs carry no cache key
-    # and would be compiled again on every append.
-    await conn.execute(
-        _ENSURE_HEAD, {"chain": chain, "tenant_id": tenant_id, "seq": 0, "hash": GENESIS}
+    entry = NewEntry(
+        tenant_id=tenant_id,
+        case_id=case_id,
+        kind=kind,
+        direction=direction,
+        channel=channel,
+        subject=subject,
+        actor=actor,
+        at=at,
+        content=content,
+        key=key,
+        message_id=message_id,
     )
-    head_q = select(journal_heads.c.seq, journal_heads.c.hash).where(journal_heads.c.chain == chain)
-    if dialect == "postgresql":
-        head_q = head_q.with_for_update()
-    head = (await conn.execute(head_q)).one()
-    entry_id = new_id()
-    content_enc = None
-    if content is not None:
-        if key is None:
-            raise ValueError("content needs a sealing key")
-        content_enc = seal(key.dek, content, f"journal_entries:{entry_id}:content")
-    row: dict[str, Any] = {
-        "id": entry_id,
-        "tenant_id": tenant_id,
-        "chain": chain,
-        "seq": head.seq + 1,
-        "case_id": case_id,
-        "kind": kind,
-        "direction": direction,
-        "channel": channel,
-        "subject": subject,
-        "key_scope": key.scope if key and content is not None else None,
-        "key_owner_id": key.owner_id if key and content is not None else None,
-        "content_enc": content_enc,
-        "message_id": message_id,
-        "actor": actor,
-        "created_at": at,
-    }
-    row["prev_hash"] = head.hash
-    row["hash"] = entry_hash(row, head.hash)
-    await conn.execute(journal_entries.insert().values(**row))
-    await conn.execute(
-        update(journal_heads)
-        .where(journal_heads.c.chain == chain)
-        .values(seq=row["seq"], hash=row["hash"])
-    )
-    if case_id is not None:
-        await conn.execute(
-            journal_export_intake.insert().values(
-                entry_id=entry_id, tenant_id=tenant_id, created_at=at
-            )
-        )
-    return entry_id
+    return (await append_many(conn, [entry]))[0]

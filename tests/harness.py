@@ -65,7 +65,7 @@ def make_config(
         keks=(keys["kek"],),
         index_key=keys["index"],
         twilio=TwilioConfig(
-            account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, base_url=sim_url, timeout=2.0
+            account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, base_url=sim_url, timeout=10.0
         ),
         port=port,
         scheduler_enabled=False,

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, event
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy import (
+    Connection,
+    Insert,
+    Select,
+    Table,
+    TextClause,
+    TextualSelect,
+    bindparam,
+    column,
+    event,
+    text,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -31,12 +45,162 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cur.close()
 
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 10)
+    # Twenty connections, kept: overflow connections would be opened and closed again
+    # as load comes and goes, and each new one prepares every statement anew.
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 0)
     # No pre-ping (a round trip per checkout): a dead connection surfaces as a 503
     # that the gateway retries, and recycling keeps connections from going stale.
     kwargs.setdefault("pool_recycle", 1800)
     return create_async_engine(url, **kwargs)
+
+
+Rows = Sequence[Mapping[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Then:
+    """What ends an :func:`insert_rows` statement on PostgreSQL, after its inserts.
+
+    ``sql`` reads the rows the insert into ``table`` returns (``returning``)
+    as ``{returned}``; reading them makes those rows be inserted first.
+    """
+
+    table: Table
+    returning: str
+    sql: str
+
+
+_COMPUTED = object()
+# Per table: the Python-side column defaults Core would fill in for a missing key.
+_DEFAULTS: dict[Table, tuple[tuple[str, Any], ...]] = {}
+# Prebuilt statements, so SQLAlchemy's compiled cache hits instead of building anew.
+_INSERTS: dict[Table, Insert] = {}
+_STATEMENTS: dict[tuple[Any, ...], TextClause] = {}
+
+
+def _insert(table: Table) -> Insert:
+    stmt = _INSERTS.get(table)
+    if stmt is None:
+        stmt = _INSERTS[table] = table.insert()
+    return stmt
+
+
+def _defaults(table: Table) -> tuple[tuple[str, Any], ...]:
+    found = _DEFAULTS.get(table)
+    if found is None:
+        found = _DEFAULTS[table] = tuple(
+            (c.key, c.default.arg if c.default.is_scalar else _COMPUTED)  # type: ignore[attr-defined]
+            for c in table.columns
+            if c.default is not None
+        )
+    return found
+
+
+def _runs(table: Table, rows: Rows) -> list[list[Mapping[str, Any]]]:
+    """The rows, defaults filled in, as runs of consecutive rows giving the same columns."""
+    runs: list[list[Mapping[str, Any]]] = []
+    for row in rows:
+        missing = [(k, v) for k, v in _defaults(table) if k not in row]
+        if missing:
+            if any(v is _COMPUTED for _, v in missing):
+                raise ValueError(f"{table.name}: give every column whose default is computed")
+            row = {**row, **dict(missing)}
+        if runs and runs[-1][0].keys() == row.keys():
+            runs[-1].append(row)
+        else:
+            runs.append([row])
+    return runs
+
+
+def _statement(
+    todo: Sequence[tuple[Table, list[Mapping[str, Any]]]], then: Then | None
+) -> TextClause:
+    """The INSERTs as one statement, earlier ones as data-modifying CTEs; built once per shape."""
+    shape = (tuple((t.name, tuple(rows[0]), len(rows)) for t, rows in todo), then)
+    stmt = _STATEMENTS.get(shape)
+    if stmt is not None:
+        return stmt
+    parts: list[str] = []
+    binds = []
+    returned = None
+    for t, (table, rows) in enumerate(todo):
+        keys = list(rows[0])
+        tuples = []
+        for r in range(len(rows)):
+            names = [f"t{t}r{r}c{c}" for c in range(len(keys))]
+            binds += [bindparam(n, type_=table.c[k].type) for n, k in zip(names, keys, strict=True)]
+            tuples.append("(" + ", ".join(":" + n for n in names) + ")")
+        sql = f"INSERT INTO {table.name} ({', '.join(keys)}) VALUES {', '.join(tuples)}"
+        if then is not None and table is then.table:
+            if returned is not None:
+                raise ValueError(f"{table.name}: rows giving different columns, and a Then")
+            returned = f"t{t}"
+            sql += f" RETURNING {then.returning}"
+        parts.append(sql)
+    if then is not None:
+        if returned is None:
+            raise ValueError(f"nothing inserted into {then.table.name} to end with")
+        main, ctes = then.sql.format(returned=returned), parts
+    else:
+        main, ctes = parts[-1], parts[:-1]
+    head = "WITH " + ", ".join(f"t{i} AS ({p})" for i, p in enumerate(ctes)) + " " if ctes else ""
+    stmt = _STATEMENTS[shape] = text(head + main).bindparams(*binds)
+    return stmt
+
+
+async def insert_rows(
+    conn: AsyncConnection, batches: Sequence[tuple[Table, Rows]], *, then: Then | None = None
+) -> bool:
+    """Insert rows into several tables, in order, in as few round trips as the backend allows.
+
+    PostgreSQL: one statement, the earlier tables as data-modifying CTEs; its
+    foreign keys are checked when the whole statement ends, so a row may name
+    a row inserted before it in the same call. SQLite (in-process, no round
+    trips): one prebuilt INSERT per table.
+
+    Args:
+        then: on PostgreSQL, a statement to end with (see :class:`Then`).
+
+    Returns:
+        Whether ``then`` ran (never on SQLite; the caller does its work itself).
+    """
+    todo = [(table, run) for table, rows in batches if rows for run in _runs(table, rows)]
+    if not todo:
+        return False
+    if conn.dialect.name != "postgresql" or (
+        then is None and len(todo) == 1 and len(todo[0][1]) == 1
+    ):
+        for table, rows in todo:
+            await conn.execute(_insert(table), rows)
+        return False
+    params = {
+        f"t{t}r{r}c{c}": row[key]
+        for t, (_, rows) in enumerate(todo)
+        for r, row in enumerate(rows)
+        for c, key in enumerate(rows[0])
+    }
+    await conn.execute(_statement(todo, then), params)
+    return then is not None
+
+
+def frozen_for_postgresql(stmt: Select[Any]) -> TextualSelect:
+    """``stmt`` compiled once for PostgreSQL, kept as text with its parameters' and columns' types.
+
+    For a hot statement SQLAlchemy cannot cache: one using PostgreSQL's
+    ``INSERT … ON CONFLICT`` construct (which has no cache key) would otherwise
+    be compiled again on every execution. Parameters keep their names.
+    """
+    dialect = postgresql.dialect(paramstyle="named")  # type: ignore[no-untyped-call]
+    compiled = stmt.compile(dialect=dialect)
+    binds = [
+        bindparam(name, type_=bind.type)
+        if bind.required
+        else bindparam(name, compiled.params[name], type_=bind.type)
+        for bind, name in compiled.bind_names.items()
+    ]
+    columns = [column(str(c.key), c.type) for c in stmt.selected_columns]
+    return text(compiled.string).bindparams(*binds).columns(*columns)
 
 
 def alembic_config() -> AlembicConfig:

@@ -209,3 +209,53 @@ async def test_two_first_messages_at_once_share_one_thread(stack: Stack) -> None
         inbound = (await conn.execute(select(func.count()).select_from(messages).where(
             messages.c.direction == "in"))).scalar_one()
     assert (threads, inbound) == (1, 12)
+
+
+async def test_sms_arriving_together_get_one_receipt(stack: Stack) -> None:
+    """Several SMS from one citizen at once: all filed, one receipt for the open question."""
+    import asyncio
+
+    from bot.db.schema import outbox
+
+    for _ in range(3):
+        replies = await asyncio.gather(
+            *(stack.sms(stack.world.phones["anna"], f"Hej {i}") for i in range(4))
+        )
+        assert [r.status for r in replies] == [200] * 4
+    async with stack.svc.read() as conn:
+        receipts = (await conn.execute(select(func.count()).select_from(outbox))).scalar_one()
+        reply_bys = set(
+            (
+                await conn.execute(
+                    select(messages.c.reply_by).where(messages.c.direction == "in")
+                )
+            ).scalars()
+        )
+    assert receipts == 1
+    assert len(reply_bys) == 1  # every one of them is due when the first one is
+
+
+async def test_an_sms_filed_on_a_case_costs_few_round_trips(stack: Stack) -> None:
+    """On PostgreSQL, filing an SMS takes two statements, and its receipt two more."""
+    from sqlalchemy import event
+
+    # Another family's SMS first: the municipality, its words and calendar are cached.
+    await stack.sms(stack.world.phones["shared_same"], "Hej")
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    engine = stack.svc.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        await stack.sms(stack.world.phones["anna"], "Hej")  # filed, receipted
+        first = len(statements)
+        await stack.sms(stack.world.phones["anna"], "Hej igen")  # filed; a receipt is out
+        second = len(statements) - first
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(await stack.sent_to(stack.world.phones["anna"])) == 0
+    assert (await stack.relay()).sent == 2  # a receipt to each family
+    if stack.config.database_url.startswith("postgresql"):
+        assert (first, second) == (4, 2), statements
