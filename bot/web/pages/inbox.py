@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bot import conversations as conv
 from bot.conversations import StaffUser
 from bot.crypto import unseal
-from bot.db.schema import cases, conversations, messages, persons, staff
+from bot.db.schema import cases, conversations, persons, staff
 from bot.errors import NotFound
 from bot.services import Services
 from bot.web.pages.schema import web_citizen_reads
@@ -76,24 +76,6 @@ async def _owners(svc: Services, user: StaffUser, ids: list[str]) -> dict[str, t
     return result
 
 
-async def _answering(svc: Services, user: StaffUser, ids: list[str]) -> set[str]:
-    """Of these threads, those with an open message that this user must answer now."""
-    if not ids:
-        return set()
-    async with svc.read() as conn:
-        rows = await conn.execute(
-            select(messages.c.conversation_id)
-            .where(
-                messages.c.conversation_id.in_(ids),
-                messages.c.tenant_id == user.tenant_id,
-                messages.c.owner_id == user.id,
-                messages.c.awaiting_reply.is_(True),
-            )
-            .distinct()
-        )
-        return {str(r.conversation_id) for r in rows}
-
-
 def _sort_key(item: InboxItem) -> tuple[bool, bool, datetime, str]:
     # Urgent first, then the earliest reply-by; no reply-by last.
     far = datetime.max.replace(tzinfo=item.last_message_at.tzinfo)
@@ -122,7 +104,6 @@ async def inbox(svc: Services, user: StaffUser) -> list[InboxGroup]:
     """The user's open threads in groups, urgent first; "mine" and "covering" even if empty."""
     raw: list[dict[str, Any]] = await conv.list_open(svc, user)
     owners = await _owners(svc, user, [str(i["id"]) for i in raw])
-    answering = await _answering(svc, user, [str(i["id"]) for i in raw])
     groups = {key: InboxGroup(key, title) for key, title in GROUPS.items()}
     for i in raw:
         owner_id, owner_name = owners.get(str(i["id"]), (None, None))
@@ -137,12 +118,7 @@ async def inbox(svc: Services, user: StaffUser) -> list[InboxGroup]:
             owner_name=owner_name,
             urgent=bool(i.get("urgent", False)),
         )
-        group = _group_of(i, user, owner_id)
-        if item.id in answering and group not in ("mine", "covering"):
-            # One open message is the user's to answer (e.g. routed to them as a substitute)
-            # while an older one still sits with the absent caseworker.
-            group = "mine" if owner_id == user.id else "covering"
-        groups[group].items.append(item)
+        groups[_group_of(i, user, owner_id)].items.append(item)
     for g in groups.values():
         g.items.sort(key=_sort_key)
     shown = ["mine", "covering"]
