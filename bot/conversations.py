@@ -291,6 +291,8 @@ async def reply(
     A reply waits for the end of quiet hours (stilletid) unless the caseworker
     marks it urgent with ``urgent_reason``, which is journalised with it.
     """
+    from scheduler.quiet import allowed_send_time
+    from scheduler.settings import settings_for
     from scheduler.urgent import check_reason, mark_urgent
 
     reason = check_reason(urgent_reason) if urgent_reason is not None else None
@@ -333,7 +335,12 @@ async def reply(
             author_id=user.id,
             sensitive=sensitive,
         )
-        if reason is not None:
+        sends_at = None
+        if reason is None:  # not urgent: it waits for the end of quiet hours
+            quiet = await settings_for(conn, conv.tenant_id, conv.person_id)
+            goes = allowed_send_time(now, quiet, svc.calendar)
+            sends_at = goes if goes > now else None
+        else:
             await mark_urgent(
                 conn,
                 tenant_id=conv.tenant_id,
@@ -374,6 +381,7 @@ async def reply(
         "body": body,
         "status": "queued",
         "created_at": now.isoformat(),
+        "sends_at": sends_at.isoformat() if sends_at is not None else None,
     }
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.crypto import unseal
+from bot.db.engine import update_many
 from bot.db.schema import (
     cases,
     messages,
@@ -301,11 +302,12 @@ async def _inbox_first(svc: Services, outbox_id: str) -> str | None:
     return outcome
 
 
-# Answers to what the citizen just wrote, and their login codes, go at any hour.
-# Everything else a citizen gets (updates, scheduled SMS, reminders) waits for the end
-# of quiet hours, unless a caseworker marked it urgent with a reason (scheduler.urgent);
-# reminders and nudges never are.
-QUIET_HOURS_EXEMPT = (*CONVERSATIONAL, "reply", "login_code", "fallback")
+# Automatic answers to what the citizen just wrote (receipts, "which case?"), and their
+# login codes, go at any hour. Everything else a citizen gets (a caseworker's reply,
+# updates, scheduled SMS, reminders) waits for the end of quiet hours, unless a
+# caseworker marked it urgent with a reason (scheduler.urgent); reminders and nudges
+# never are.
+QUIET_HOURS_EXEMPT = (*CONVERSATIONAL, "login_code", "fallback")
 
 
 async def _quiet_hours(svc: Services, outbox_id: str) -> bool:
@@ -720,6 +722,25 @@ async def _send_plain(svc: Services, plain: list[_Plain]) -> list[SendResult | G
     return [r for r in out if r is not None]
 
 
+# What _settle's batched updates do one row at a time (SQLite, or a few rows).
+_DONE = (
+    update(outbox).where(outbox.c.id == bindparam("b_id")).values(state="done", lease_until=None)
+)
+_SENT = (
+    update(messages)
+    .where(messages.c.id == bindparam("b_id"))
+    .values(
+        status=case(
+            (messages.c.status == "queued", bindparam("b_status")),
+            else_=messages.c.status,
+        ),
+        provider=bindparam("b_provider"),
+        provider_id=bindparam("b_provider_id"),
+        via="sms",
+    )
+)
+
+
 async def _settle(
     svc: Services, plain: list[_Plain], results: list[SendResult | GatewayError]
 ) -> tuple[int, int, int]:
@@ -737,33 +758,31 @@ async def _settle(
     now = svc.clock.now()
     async with svc.write() as conn:
         if done:
-            await conn.execute(
-                update(outbox)
-                .where(outbox.c.id.in_([p.outbox_id for p, _ in done]))
-                .values(state="done", lease_until=None)
+            await update_many(
+                conn,
+                outbox,
+                [{"id": p.outbox_id} for p, _ in done],
+                fallback=_DONE,
+                assign={"state": "'done'", "lease_until": "NULL"},
             )
             # Only move the status forward: a fast status callback may already have said more.
-            await conn.execute(
-                update(messages)
-                .where(messages.c.id == bindparam("b_id"))
-                .values(
-                    status=case(
-                        (messages.c.status == "queued", bindparam("b_status")),
-                        else_=messages.c.status,
-                    ),
-                    provider=bindparam("b_provider"),
-                    provider_id=bindparam("b_pid"),
-                    via="sms",
-                ),
+            await update_many(
+                conn,
+                messages,
                 [
                     {
-                        "b_id": p.message_id,
-                        "b_status": r.state.value,
-                        "b_provider": r.gateway or svc.gateway.name,
-                        "b_pid": r.provider_id,
+                        "id": p.message_id,
+                        "status": r.state.value,
+                        "provider": r.gateway or svc.gateway.name,
+                        "provider_id": r.provider_id,
                     }
                     for p, r in done
                 ],
+                fallback=_SENT,
+                assign={
+                    "status": "CASE WHEN t.status = 'queued' THEN v.status ELSE t.status END",
+                    "via": "'sms'",
+                },
             )
         if retry:
             await conn.execute(

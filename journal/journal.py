@@ -50,12 +50,14 @@ _READ_HEAD = text("SELECT seq, hash FROM journal_heads WHERE chain = :chain")
 _LOCK_HEAD = text("SELECT seq, hash FROM journal_heads WHERE chain = :chain FOR UPDATE")
 # One row per entry: the database lets a head move forward one entry at a time.
 _MOVE_HEAD = text("UPDATE journal_heads SET seq = :seq, hash = :hash WHERE chain = :chain")
-# PostgreSQL: the entries' insert moves their heads in the same statement, when no chain
-# gets two entries at once. (The head's trigger sees the entry, inserted first.)
+# PostgreSQL: the entries' insert moves each head to its chain's last new entry in the
+# same statement. (The head's trigger sees the entries, inserted first, and checks that
+# they link up from the old head.)
 _INSERT_AND_MOVE = Then(
     table=journal_entries,
     returning="chain, seq, hash",
-    sql="UPDATE journal_heads SET seq = e.seq, hash = e.hash FROM {returned} e "
+    sql="UPDATE journal_heads SET seq = e.seq, hash = e.hash FROM "
+    "(SELECT DISTINCT ON (chain) chain, seq, hash FROM {returned} ORDER BY chain, seq DESC) e "
     "WHERE journal_heads.chain = e.chain",
 )
 _HELD_HEADS = "tovholder.journal_heads"
@@ -257,7 +259,7 @@ async def append_many(
 
     Each chain's head is locked (``FOR UPDATE`` on PostgreSQL; SQLite has one
     writer), so concurrent appends to one case serialise instead of forking,
-    and moved one entry at a time. The entries, their export intake rows and
+    and moved to the last new entry of its chain. The entries, their export intake rows and
     ``rows_first`` (e.g. the messages the entries describe) are inserted
     together: one statement on PostgreSQL (see :func:`bot.db.engine.insert_rows`).
 
@@ -285,7 +287,7 @@ async def append_many(
     moved = await insert_rows(
         conn,
         [*rows_first, (journal_entries, rows), (journal_export_intake, intake)],
-        then=_INSERT_AND_MOVE if rows and len(heads) == len(rows) else None,
+        then=_INSERT_AND_MOVE if rows else None,
     )
     if rows and not moved:
         moves = [{"chain": r["chain"], "seq": r["seq"], "hash": r["hash"]} for r in rows]

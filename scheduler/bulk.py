@@ -9,9 +9,8 @@ seconds rather than minutes.
 ``append_many`` files entries exactly as ``journal.journal.append`` would, one
 after the other: the same rows, the same hashes, the same chain order. Each
 chain's head is locked once (``FOR UPDATE`` on PostgreSQL, in chain order so
-two batches never wait on each other in a circle), advanced by as many entries
-as the batch has for it (one step per entry, as the database insists), with
-one round trip for all of them.
+two batches never wait on each other in a circle) and moved once, to its last
+new entry (on PostgreSQL a trigger checks that every entry it passes links up).
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.crypto import seal
+from bot.db.engine import insert_many, update_many
 from bot.db.schema import journal_entries, journal_heads, messages, outbox
 from bot.ids import new_id
 from journal.journal import GENESIS, SealingKey, case_chain, entry_hash, unassigned_chain
@@ -40,7 +40,7 @@ _ADVANCE = (
     update(journal_heads)
     .where(journal_heads.c.chain == bindparam("b_chain"))
     .values(seq=bindparam("b_seq"), hash=bindparam("b_hash"))
-)
+)  # what update_many does on SQLite, and on PostgreSQL for a handful of heads
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,15 +125,12 @@ async def append_many(conn: AsyncConnection, entries: Sequence[Entry]) -> list[s
         ids.append(entry_id)
         if e.case_id is not None:
             intake.append({"entry_id": entry_id, "tenant_id": e.tenant_id, "created_at": at})
-    await conn.execute(journal_entries.insert(), rows)
-    # On PostgreSQL a trigger lets a head move one entry at a time, so the head steps
-    # through every entry; executemany sends the steps in one pipelined round trip.
-    await conn.execute(
-        _ADVANCE,
-        [{"b_chain": r["chain"], "b_seq": r["seq"], "b_hash": r["hash"]} for r in rows],
-    )
-    if intake:
-        await conn.execute(journal_export_intake.insert(), intake)
+    await insert_many(conn, journal_entries, rows)
+    # Each head moves to its chain's last new entry (the database checks that the
+    # entries it passes link up).
+    last = {r["chain"]: {"chain": r["chain"], "seq": r["seq"], "hash": r["hash"]} for r in rows}
+    await update_many(conn, journal_heads, list(last.values()), key="chain", fallback=_ADVANCE)
+    await insert_many(conn, journal_export_intake, intake)
     return ids
 
 
@@ -218,7 +215,7 @@ async def queue_many(conn: AsyncConnection, items: Sequence[Sms]) -> list[str]:
                 message_id=mid,
             )
         )
-    await conn.execute(messages.insert(), message_rows)
-    await conn.execute(outbox.insert(), outbox_rows)
+    await insert_many(conn, messages, message_rows)
+    await insert_many(conn, outbox, outbox_rows)
     await append_many(conn, entries)
     return ids

@@ -28,6 +28,7 @@ from sqlalchemy import bindparam, exists, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db.engine import update_many
 from bot.db.schema import cases, messages, persons, teams, tenants
 from bot.errors import StorageUnavailable
 from bot.ids import new_id
@@ -550,17 +551,19 @@ async def _process(
             stats.postponed += 1
         params.append(
             {
-                "b_id": row.id,
-                "b_state": done.state,
-                "b_outcome": done.outcome,
-                "b_message_id": done.message_id or row.message_id,
-                "b_due_at": done.due_at or row.due_at,
-                "b_done_at": now if final else None,
-                "b_dedupe_key": None if final else row.dedupe_key,
+                "id": row.id,
+                "state": done.state,
+                "outcome": done.outcome,
+                "message_id": done.message_id or row.message_id,
+                "due_at": done.due_at or row.due_at,
+                "done_at": now if final else None,
+                "dedupe_key": None if final else row.dedupe_key,
             }
         )
     await queue_many(conn, batch.queued)
-    await conn.execute(_APPLY, params)
+    await update_many(
+        conn, reminders, params, fallback=_APPLY, assign={"attempts": "t.attempts + 1"}
+    )
     return stats
 
 

@@ -69,6 +69,12 @@ def _fk(name: str, target: str, *, nullable: bool = False, index: bool = True) -
     return Column(name, String(36), ForeignKey(target), nullable=nullable, index=index)
 
 
+def _where_set(name: str, column: str) -> Index:
+    """An index of the rows where ``column`` is set (a query for a value needs no others)."""
+    where = text(f"{column} IS NOT NULL")
+    return Index(name, column, postgresql_where=where, sqlite_where=where)
+
+
 def _created() -> Column[datetime]:
     return Column("created_at", UTCDateTime(), nullable=False)
 
@@ -197,8 +203,9 @@ conversations = Table(
     metadata,
     _id(),
     _fk("tenant_id", "tenants.id"),
-    # NULL: the municipality's unassigned queue (no case known yet).
-    _fk("case_id", "cases.id", nullable=True),
+    # NULL: the municipality's unassigned queue (no case known yet). Indexed as the
+    # leading column of the (case_id, person_id) constraint below.
+    _fk("case_id", "cases.id", nullable=True, index=False),
     _fk("person_id", "persons.id"),
     Column("last_activity_at", UTCDateTime(), nullable=False),
     _created(),
@@ -220,7 +227,8 @@ messages = Table(
     metadata,
     _id(),
     _fk("tenant_id", "tenants.id"),
-    _fk("conversation_id", "conversations.id"),
+    # Indexed as the leading column of ix_messages_open.
+    _fk("conversation_id", "conversations.id", index=False),
     _fk("case_id", "cases.id", nullable=True),
     _fk("person_id", "persons.id"),
     Column("direction", String(4), nullable=False),  # in | out
@@ -238,15 +246,15 @@ messages = Table(
     Column("awaiting_reply", Boolean, nullable=False, default=False),
     Column("reply_by", UTCDateTime(), nullable=True),
     Column("answered_at", UTCDateTime(), nullable=True),
-    _fk("author_id", "staff.id", nullable=True),
+    _fk("author_id", "staff.id", nullable=True, index=False),
     # Routing: who must answer now, and whose case it is when they are away.
-    _fk("owner_id", "staff.id", nullable=True),
+    _fk("owner_id", "staff.id", nullable=True, index=False),
     _fk("original_owner_id", "staff.id", nullable=True, index=False),
     Column("urgent", Boolean, nullable=False, server_default=sa_false()),
     Column("acknowledged_at", UTCDateTime(), nullable=True),
     _fk("acknowledged_by", "staff.id", nullable=True, index=False),
     Column("escalation_level", Integer, nullable=False, server_default="0"),
-    Column("next_escalation_at", UTCDateTime(), nullable=True, index=True),
+    Column("next_escalation_at", UTCDateTime(), nullable=True),
     Column("reminded_at", UTCDateTime(), nullable=True),
     Column("breached_at", UTCDateTime(), nullable=True),
     # Sensitive content never travels by SMS: the SMS carries a notice and a link.
@@ -256,6 +264,10 @@ messages = Table(
     _created(),
     UniqueConstraint("provider", "provider_id"),
     Index("ix_messages_open", "conversation_id", "awaiting_reply"),
+    # Every SMS adds a row: these index only the rows that have the value.
+    _where_set("ix_messages_owner_id", "owner_id"),
+    _where_set("ix_messages_author_id", "author_id"),
+    _where_set("ix_messages_next_escalation_at", "next_escalation_at"),
 )
 
 outbox = Table(
@@ -265,7 +277,7 @@ outbox = Table(
     _fk("tenant_id", "tenants.id"),
     _fk("message_id", "messages.id", nullable=True),
     # Or, instead of a citizen message, a notice to staff (never content).
-    _fk("staff_notice_id", "staff_notices.id", nullable=True),
+    _fk("staff_notice_id", "staff_notices.id", nullable=True, index=False),
     Column("state", String(12), nullable=False),  # pending | sending | done | failed
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", UTCDateTime(), nullable=False),
@@ -273,6 +285,7 @@ outbox = Table(
     Column("last_error", String(64), nullable=True),
     _created(),
     Index("ix_outbox_due", "state", "next_attempt_at"),
+    _where_set("ix_outbox_staff_notice_id", "staff_notice_id"),
 )
 
 case_choices = Table(

@@ -149,6 +149,8 @@ MESSAGE = named(
             "acknowledged_at": _NULL_STR,
             "reply_by": _NULL_STR,
             "created_at": TS,
+            # A reply queued in quiet hours (stilletid) goes when they end; null: now.
+            "sends_at": _NULL_STR,
         },
         ("id", "direction", "kind", "body", "status", "created_at"),
     ),

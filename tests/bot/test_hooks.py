@@ -71,8 +71,11 @@ async def test_withdrawn_sms_is_never_sent(stack: Stack) -> None:
     assert "Senere besked" not in await stack.sent_to(stack.world.phones["anna"])
 
 
-async def test_proactive_sms_due_at_night_waits_for_morning_replies_do_not(stack: Stack) -> None:
-    """An update that falls due at 21:00 waits until 08:00; a caseworker's reply goes at once."""
+async def test_sms_due_at_night_waits_for_morning_unless_it_answers_the_citizen(
+    stack: Stack,
+) -> None:
+    """An update and a caseworker's reply queued at 21:00 wait until 08:00; the automatic
+    answer to a citizen's own SMS at 21:00 goes at once."""
     from datetime import datetime
 
     from bot.clock import COPENHAGEN
@@ -92,9 +95,12 @@ async def test_proactive_sms_due_at_night_waits_for_morning_replies_do_not(stack
                             conversation_id=row.conversation_id, case_id=row.case_id,
                             person_id=row.person_id, kind=kind, body=body, key=key,
                             at=svc.clock.now())
+    await stack.sms(stack.world.phones["bo"], "Hej")  # the automatic answer goes now
     await stack.drain()
+    assert len(await stack.sent_to(stack.world.phones["bo"])) == 1
     sent = await stack.sent_to(stack.world.phones["anna"])
-    assert "Svar om aftenen" in sent and "Din sag er gået videre" not in sent
+    assert "Svar om aftenen" not in sent and "Din sag er gået videre" not in sent
     stack.clock.set(datetime(2025, 2, 25, 8, 1, tzinfo=COPENHAGEN))
     await stack.drain()
-    assert "Din sag er gået videre" in await stack.sent_to(stack.world.phones["anna"])
+    sent = await stack.sent_to(stack.world.phones["anna"])
+    assert "Din sag er gået videre" in sent and "Svar om aftenen" in sent

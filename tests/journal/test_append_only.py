@@ -66,3 +66,63 @@ async def test_no_update_or_delete_even_as_superuser(
     finally:
         await engine.dispose()
         await stack.session.close()
+
+
+async def test_a_head_moves_many_entries_at_once_only_along_linked_entries(
+    aiohttp_client: Any, aiohttp_server: Any, db_url: str, keys: dict[str, bytes]
+) -> None:
+    """A batch moves a head past several entries in one UPDATE; the trigger refuses a move
+    over a gap in seq or over an entry that does not name the one before it."""
+    if db_url.startswith("sqlite"):
+        pytest.skip("the head's trigger is PostgreSQL's; SQLite keeps the rules in code")
+    from journal.journal import NewEntry, append_many
+
+    stack = await start_stack(aiohttp_client, aiohttp_server, db_url, keys, start=FRIDAY_MORNING)
+    engine = make_engine(db_url)
+    cid = stack.world.cases["anna"]
+    chain = f"case:{cid}"
+    try:
+        await _some_history(stack)  # the SMS and its receipt: seq 1 and 2
+
+        def note(n: int) -> NewEntry:
+            return NewEntry(tenant_id=stack.world.tenant_id, case_id=cid, kind="note",
+                            direction="internal", channel="system", subject=f"Notat {n}",
+                            actor="system", at=stack.clock.now())
+
+        async with stack.svc.write() as conn:  # three entries, one head move (2 -> 5)
+            await append_many(conn, [note(1), note(2), note(3)])
+        head = "SELECT seq FROM journal_heads WHERE chain = :c"
+        async with engine.connect() as conn:
+            assert (await conn.execute(text(head), {"c": chain})).scalar() == 5
+
+        # Forged entries can be inserted (the table is append-only), but the head
+        # cannot be moved onto them.
+        copy = (
+            "INSERT INTO journal_entries (id, tenant_id, chain, seq, case_id, kind, direction, "
+            "channel, subject, actor, created_at, prev_hash, hash) "
+            "SELECT :id, tenant_id, chain, :seq, case_id, kind, direction, channel, subject, "
+            "actor, created_at, :prev, :hash FROM journal_entries WHERE chain = :c AND seq = 5"
+        )
+        move = "UPDATE journal_heads SET seq = :seq, hash = :hash WHERE chain = :c"
+        async with engine.begin() as conn:  # a gap: nothing at seq 6
+            await conn.execute(text(copy), {"id": "gap-7", "seq": 7, "prev": "x", "hash": "h7",
+                                            "c": chain})
+        with pytest.raises(DBAPIError, match="linked entries"):
+            async with engine.begin() as conn:
+                await conn.execute(text(move), {"seq": 7, "hash": "h7", "c": chain})
+        async with engine.begin() as conn:  # seq 6 exists now but does not name seq 5
+            await conn.execute(text(copy), {"id": "bad-6", "seq": 6, "prev": "not-5",
+                                            "hash": "h6", "c": chain})
+        for seq, hash_ in ((6, "h6"), (7, "h7")):
+            with pytest.raises(DBAPIError, match="linked entries"):
+                async with engine.begin() as conn:
+                    await conn.execute(text(move), {"seq": seq, "hash": hash_, "c": chain})
+        async with engine.connect() as conn:
+            assert (await conn.execute(text(head), {"c": chain})).scalar() == 5
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("TRUNCATE journal_export_intake, journal_entries, access_log CASCADE")
+            )
+    finally:
+        await engine.dispose()
+        await stack.session.close()

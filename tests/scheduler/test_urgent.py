@@ -99,6 +99,31 @@ async def test_an_urgent_update_queued_in_quiet_hours_goes_a_plain_one_waits(
         "Opdatering 07:59", "Opdatering 07:59 haster", "Opdatering 20:00", "Opdatering 20:00 haster"]
 
 
+async def test_a_reply_written_in_quiet_hours_waits_unless_urgent_and_says_when(
+    stack: Stack,
+) -> None:
+    """A caseworker answering at 21:00 on a Monday: the plain reply waits for 08:00 (and the
+    answer says so); the urgent one goes at once. At 19:59 a reply goes at once."""
+    conv = await _thread(stack)
+    url = f"/api/v1/conversations/{conv}/replies"
+    stack.clock.set(cph(2025, 2, 24, 19, 59))
+    resp = await stack.api("POST", url, json={"body": "Svar kl 19:59"})
+    assert resp.status == 201 and (await resp.json())["sends_at"] is None
+    await stack.drain()
+    await at(stack, cph(2025, 2, 24, 21, 0))
+    resp = await stack.api("POST", url, json={"body": "Svar om aftenen"})
+    assert resp.status == 201, await resp.text()
+    assert datetime.fromisoformat((await resp.json())["sends_at"]) == cph(2025, 2, 25, 8, 0)
+    resp = await stack.api("POST", url, json={"body": "Svar haster", "urgent_reason": REASON})
+    assert (await resp.json())["sends_at"] is None
+    await stack.drain()
+    assert await _bodies(stack, "Svar") == ["Svar kl 19:59", "Svar haster"]
+    await at(stack, cph(2025, 2, 25, 7, 59))
+    assert await _bodies(stack, "Svar") == ["Svar kl 19:59", "Svar haster"]
+    await at(stack, cph(2025, 2, 25, 8, 0))
+    assert await _bodies(stack, "Svar") == ["Svar kl 19:59", "Svar haster", "Svar om aftenen"]
+
+
 async def test_urgent_reason_is_journalised_sealed_and_required(stack: Stack) -> None:
     """The reason is filed on the case under its key, with who; a blank reason is 400 and nothing."""
     conv = await _thread(stack)

@@ -240,6 +240,35 @@ async def test_bad_times_and_dates_are_refused_and_write_nothing(
     assert await _count(stack, messages, messages.c.awaiting_reply.is_(True)) == 1
 
 
+async def test_a_reply_in_quiet_hours_says_when_it_goes_or_goes_if_urgent(
+    stack: Stack, logins: dict[str, Login]
+) -> None:
+    """Mette answers at 21:30: the page says the reply goes tomorrow at 08:00, and it waits;
+    with a reason for the hurry it goes at once."""
+    from datetime import datetime
+
+    from bot.clock import COPENHAGEN
+
+    conv = await _anna_thread(stack)
+    stack.clock.set(datetime(2025, 2, 24, 21, 30, tzinfo=COPENHAGEN))  # a Monday evening
+    await staff_login(stack, logins["mette"])
+    thread = f"/sagsbehandler/samtaler/{conv}"
+    resp = await form_post(stack, thread, f"{thread}/svar", body="Vi ses i morgen.")
+    assert resp.status == 303
+    page = await _page(stack, resp.headers["Location"])
+    assert "Det er stilletid, så det sendes tirsdag den 25. februar kl. 08:00." in page
+    resp = await form_post(
+        stack, thread, f"{thread}/svar", body="Mødet er aflyst.", urgent_reason="Mødet er kl. 8"
+    )
+    assert resp.status == 303 and "kl=" not in resp.headers["Location"]
+    await stack.drain()
+    sent = await stack.sent_to(stack.world.phones["anna"])
+    assert "Mødet er aflyst." in sent and "Vi ses i morgen." not in sent
+    stack.clock.set(datetime(2025, 2, 25, 8, 0, tzinfo=COPENHAGEN))
+    await stack.drain()
+    assert "Vi ses i morgen." in await stack.sent_to(stack.world.phones["anna"])
+
+
 async def test_promise_and_guidance_go_with_the_reply(
     stack: Stack, logins: dict[str, Login]
 ) -> None:

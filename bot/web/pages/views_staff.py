@@ -20,6 +20,8 @@ from scheduler import milestones, scheduled
 from scheduler.quiet import local_instant
 from scheduler.store import CaseClosed, local_date
 from scheduler.templates import long_date
+from scheduler.urgent import BadUrgentReason
+from scheduler.workdays import format_time
 
 routes = web.RouteTableDef()
 
@@ -73,6 +75,7 @@ ERRORS = {
         "Fjern datoen for lovet svar eller tidspunktet for at sende senere."
     ),
     "already_sent": "Beskeden er allerede sendt og kan ikke trækkes tilbage.",
+    "urgent_reason_required": "Begrundelsen for, at svaret haster, må højst være 500 tegn.",
     "bad_note": "Skriv et notat på højst 2000 tegn om, hvordan det blev håndteret.",
     "empty_field": "Skriv notatet, før du gemmer.",
     "field_too_long": "Notatet er for langt.",
@@ -255,6 +258,17 @@ def _day(value: str, code: str) -> date | None:
         raise BadInput("Not a date", code=code) from exc
 
 
+def _sends_at(value: str | None) -> dict[str, str] | None:
+    """When a reply queued in quiet hours goes, in words ("tirsdag den 25. februar", "08:00")."""
+    try:
+        at = datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    if at is None or at.tzinfo is None:
+        return None
+    return {"day": long_date(local_date(at), "da"), "time": format_time(at, "da")}
+
+
 def _send_at(day_text: str, time_text: str) -> datetime | None:
     """Copenhagen date and wall-clock time as a UTC instant; None when both are empty."""
     if not day_text.strip() and not time_text.strip():
@@ -359,6 +373,7 @@ async def _thread_page(
             "today": local_date(svc.clock.now()),
             "date_text": lambda d: long_date(d, "da") if d else "",
             "sent": "sendt" in request.query,
+            "sends_at": _sends_at(request.query.get("kl")),
             "scheduled": "planlagt" in request.query,
             "withdrawn": "tilbagekaldt" in request.query,
             "noted": "notat" in request.query,
@@ -399,7 +414,15 @@ async def reply(request: web.Request) -> web.Response:
     form = await request.post()
     fields = {
         k: _form_text(form, k)
-        for k in ("body", "guidance", "sensitive", "promise_due", "send_date", "send_time")
+        for k in (
+            "body",
+            "guidance",
+            "sensitive",
+            "urgent_reason",
+            "promise_due",
+            "send_date",
+            "send_time",
+        )
     }
     conv_id = request.match_info["id"]
     body = fields["body"]
@@ -420,12 +443,21 @@ async def reply(request: web.Request) -> web.Response:
                 text = f"{text}\n{conv.GUIDANCE_LINE}"
             await scheduled.schedule_sms(svc, who.user, conv_id, body=text, send_at=send_at)
             return redirect(_thread_url(conv_id), {"planlagt": "1"})
-        await conv.reply(
-            svc, who.user, conv_id, body, sensitive=sensitive, promise_due=promise, nature=nature
+        queued = await conv.reply(
+            svc,
+            who.user,
+            conv_id,
+            body,
+            sensitive=sensitive,
+            promise_due=promise,
+            nature=nature,
+            urgent_reason=fields["urgent_reason"].strip() or None,
         )
-    except (BadInput, CaseClosed) as exc:
+    except (BadInput, BadUrgentReason, CaseClosed) as exc:
         return await _thread_page(request, who, error=exc.code, form=fields, status=exc.status)
-    return redirect(_thread_url(conv_id), {"sendt": "1"})
+    # In quiet hours (stilletid) the page tells when the reply will go.
+    later = {"kl": queued["sends_at"]} if queued["sends_at"] else {}
+    return redirect(_thread_url(conv_id), {"sendt": "1", **later})
 
 
 @routes.post("/sagsbehandler/samtaler/{id}/planlagt/{mid}/tilbagekald", name="pages.staff.withdraw")
