@@ -16,10 +16,13 @@ GatewayAPI simulator (``channels.simulator.gatewayapi_sim``), served by this
 process, which records every message with its ``userref``. The clock in the
 workers is fixed at the due instant.
 
-Timing starts when the worker processes are started (so it includes their
-Python start-up, about a second) and ends when the simulator accepted the last
-message. "Handed over" counts what the simulator accepted; "twice" counts
-``userref``s it accepted more than once.
+Timing starts when the reminders fall due for workers that are already running:
+each worker process starts, connects to the database and says "ready"; both are
+told to go at once, and that is when the clock starts (their Python start-up,
+about a second, is not counted: a production worker is up before its reminders
+fall due). It ends when the simulator accepted the last message. "Handed over"
+counts what the simulator accepted; "twice" counts ``userref``s it accepted more
+than once.
 
 A second run does the same against a simulator that takes at most
 ``--rate`` SMS/s (default 100), as an account's throughput limit would; there
@@ -74,6 +77,10 @@ async def _worker() -> None:
 
     svc = services_from_env(os.environ, FixedClock(DUE))
     svc.config = svc.config.with_(outbox_batch=RELAY_BATCH, send_concurrency=8)
+    async with svc.read() as conn:  # connected, as a running worker is
+        await conn.execute(select(1))
+    print("ready", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
     fired = handed = 0
     reminders_done = asyncio.Event()
     async with aiohttp.ClientSession() as session:
@@ -230,21 +237,32 @@ async def _scenario(n: int, rate: float | None) -> list[Row]:
         print(f"  {label}: seeding {n} reminders …", flush=True)
         await _seed(url, env, n)
         print(f"  {label}: two workers …", flush=True)
-        started_wall = datetime.now(UTC)
-        started = time.monotonic()
         workers = [
             await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bench.reminders", "--worker", cwd=ROOT, env=env,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE)
             for _ in range(2)
         ]
-        outputs = await asyncio.gather(*(w.communicate() for w in workers))
+        # The reminders fall due while the workers run, as in production: each worker
+        # starts, connects and says so; the clock starts when both are told to go.
+        for w in workers:
+            assert w.stdout is not None
+            line = await asyncio.wait_for(w.stdout.readline(), timeout=120)
+            if line.strip() != b"ready":
+                raise RuntimeError(f"a reminder worker did not start: {line!r}")
+        started_wall = datetime.now(UTC)
+        started = time.monotonic()
+        outputs = await asyncio.gather(*(w.communicate(b"go\n") for w in workers))
         finished = time.monotonic() - started
         for w, (_, err) in zip(workers, outputs, strict=True):
             if w.returncode != 0:
                 raise RuntimeError(f"a reminder worker failed:\n{err.decode()[-2000:]}")
         accepted = sim[STATE_KEY].messages
         refs = collections.Counter(m["userref"] for m in accepted)
+        per_second = collections.Counter(
+            int((datetime.fromisoformat(m["created_at"]) - started_wall).total_seconds())
+            for m in accepted)
         last = max((datetime.fromisoformat(m["created_at"]) for m in accepted), default=None)
         elapsed = (last - started_wall).total_seconds() if last else finished
         sent, done, filed = await _counts(url)
@@ -256,6 +274,9 @@ async def _scenario(n: int, rate: float | None) -> list[Row]:
     print(f"  {label}: {handed}/{n} handed over in {elapsed:.1f} s "
           f"(workers done after {finished:.1f} s), {twice} twice; batches {REMINDER_BATCH} "
           f"reminders / {RELAY_BATCH} outbox rows", flush=True)
+    if per_second:
+        print(f"  {label}: handed over per second: "
+              f"{' '.join(str(per_second[i]) for i in range(max(per_second) + 1))}", flush=True)
     rows = [
         Row(f"{label}: reminders due at the same minute", n, "", "count"),
         Row(f"{label}: due → last handed to gateway, 2 workers", elapsed,

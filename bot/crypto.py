@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from bot.ids import random_bytes
+
 _VERSION = 1
 _NONCE = 12
 
@@ -136,10 +138,25 @@ class KeyRing:
         return self.wrap(self.unwrap(wrapped, aad), aad)
 
 
+# A cipher per data key, kept: setting one up costs more than sealing a short text, and a
+# batch seals many texts under one case's key.
+_CIPHERS: dict[bytes, AESGCM] = {}
+_CIPHERS_MAX = 4096
+
+
+def _cipher(dek: bytes) -> AESGCM:
+    found = _CIPHERS.get(dek)
+    if found is None:
+        if len(_CIPHERS) >= _CIPHERS_MAX:
+            _CIPHERS.pop(next(iter(_CIPHERS)))
+        found = _CIPHERS[dek] = AESGCM(dek)
+    return found
+
+
 def seal(dek: bytes, plaintext: str, aad: str) -> bytes:
     """Encrypt text under a DEK, bound to ``aad`` (e.g. ``"message:<id>:body"``)."""
-    nonce = os.urandom(_NONCE)
-    return bytes([_VERSION]) + nonce + AESGCM(dek).encrypt(nonce, plaintext.encode(), aad.encode())
+    nonce = random_bytes(_NONCE)  # 96 random bits, as for uuid4: never reused
+    return bytes([_VERSION]) + nonce + _cipher(dek).encrypt(nonce, plaintext.encode(), aad.encode())
 
 
 def unseal(dek: bytes, blob: bytes, aad: str) -> str:
@@ -148,7 +165,7 @@ def unseal(dek: bytes, blob: bytes, aad: str) -> str:
         raise DecryptionError("unknown ciphertext format")
     nonce, ct = blob[1 : 1 + _NONCE], blob[1 + _NONCE :]
     try:
-        return AESGCM(dek).decrypt(nonce, ct, aad.encode()).decode()
+        return _cipher(dek).decrypt(nonce, ct, aad.encode()).decode()
     except InvalidTag as exc:
         raise DecryptionError("ciphertext did not authenticate") from exc
 

@@ -123,7 +123,7 @@ reminders = Table(
     "reminders",
     metadata,
     _id(),
-    _fk("tenant_id", "tenants.id"),
+    _fk("tenant_id", "tenants.id", index=False),  # claimed by time, found by case or ref
     _fk("case_id", "cases.id"),
     # appointment | deadline | nudge | promise_due | promise_overdue
     Column("kind", String(24), nullable=False),

@@ -226,7 +226,8 @@ messages = Table(
     "messages",
     metadata,
     _id(),
-    _fk("tenant_id", "tenants.id"),
+    # Indexed with the open messages only (ix_messages_awaiting): the inbox's question.
+    _fk("tenant_id", "tenants.id", index=False),
     # Indexed as the leading column of ix_messages_open.
     _fk("conversation_id", "conversations.id", index=False),
     _fk("case_id", "cases.id", nullable=True),
@@ -265,6 +266,14 @@ messages = Table(
     UniqueConstraint("provider", "provider_id"),
     Index("ix_messages_open", "conversation_id", "awaiting_reply"),
     # Every SMS adds a row: these index only the rows that have the value.
+    # The inbox: a municipality's open messages, by thread.
+    Index(
+        "ix_messages_awaiting",
+        "tenant_id",
+        "conversation_id",
+        postgresql_where=text("awaiting_reply IS TRUE"),
+        sqlite_where=text("awaiting_reply IS TRUE"),
+    ),
     _where_set("ix_messages_owner_id", "owner_id"),
     _where_set("ix_messages_author_id", "author_id"),
     _where_set("ix_messages_next_escalation_at", "next_escalation_at"),
@@ -274,7 +283,7 @@ outbox = Table(
     "outbox",
     metadata,
     _id(),
-    _fk("tenant_id", "tenants.id"),
+    _fk("tenant_id", "tenants.id", index=False),  # nothing asks the outbox by municipality
     _fk("message_id", "messages.id", nullable=True),
     # Or, instead of a citizen message, a notice to staff (never content).
     _fk("staff_notice_id", "staff_notices.id", nullable=True, index=False),
@@ -304,7 +313,7 @@ journal_entries = Table(
     "journal_entries",
     metadata,
     _id(),
-    _fk("tenant_id", "tenants.id"),
+    _fk("tenant_id", "tenants.id", index=False),  # entries are read by chain, case or message
     # A hash chain per case ("case:<id>") or per tenant's unassigned queue.
     Column("chain", String(80), nullable=False),
     Column("seq", Integer, nullable=False),

@@ -254,3 +254,28 @@ async def test_the_database_dump_holds_no_bodies_names_or_phone_numbers(stack: S
         if n.casefold() in as_text.casefold() or n.encode() in as_bytes
     ]
     assert leaks == []
+
+
+def test_ids_are_version_4_uuids_and_a_forked_child_makes_its_own() -> None:
+    """new_id() reads random bytes in blocks; a forked child must not replay its parent's."""
+    import os
+    import uuid
+
+    from bot.ids import new_id
+
+    made = [new_id() for _ in range(1000)]
+    assert len(set(made)) == 1000
+    for i in made[:50]:
+        u = uuid.UUID(i)
+        assert u.version == 4 and u.variant == uuid.RFC_4122 and str(u) == i
+    new_id()  # the parent has unread bytes in its block now
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: write its next id and leave at once
+        os.write(write, new_id().encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    child = os.read(read, 64).decode()
+    os.close(read)
+    assert child != new_id() and uuid.UUID(child).version == 4
