@@ -60,7 +60,7 @@ TOKEN = "bench-gatewayapi-token"
 SECRET = "bench-gatewayapi-webhook-secret-0123456789"
 # Rows per reminder transaction and per relay claim (TOVHOLDER_BENCH_REMINDER_BATCH,
 # TOVHOLDER_BENCH_RELAY_BATCH); the figures in the README name the ones used.
-REMINDER_BATCH = int(os.environ.get("TOVHOLDER_BENCH_REMINDER_BATCH", "1000"))
+REMINDER_BATCH = int(os.environ.get("TOVHOLDER_BENCH_REMINDER_BATCH", "2000"))
 RELAY_BATCH = int(os.environ.get("TOVHOLDER_BENCH_RELAY_BATCH", "2000"))
 
 
@@ -75,8 +75,10 @@ async def _worker() -> None:
     from scheduler.runner import fire_due
     from scheduler.worker import FixedClock, services_from_env
 
+    # The batch sizes are the service's settings (TOVHOLDER_REMINDER_BATCH and
+    # TOVHOLDER_OUTBOX_BATCH), set for the workers by _scenario.
     svc = services_from_env(os.environ, FixedClock(DUE))
-    svc.config = svc.config.with_(outbox_batch=RELAY_BATCH, send_concurrency=8)
+    svc.config = svc.config.with_(send_concurrency=8)
     async with svc.read() as conn:  # connected, as a running worker is
         await conn.execute(select(1))
     print("ready", flush=True)
@@ -96,7 +98,7 @@ async def _worker() -> None:
             nonlocal fired
             try:
                 while True:
-                    stats = await fire_due(svc, limit=REMINDER_BATCH)
+                    stats = await fire_due(svc, limit=svc.config.reminder_batch)
                     fired += stats.sent
                     if stats.claimed == 0:
                         return
@@ -233,6 +235,8 @@ async def _scenario(n: int, rate: float | None) -> list[Row]:
             "TOVHOLDER_KEKS": new_key_text(),
             "TOVHOLDER_INDEX_KEY": new_key_text(),
             "TOVHOLDER_BENCH_GATEWAY_URL": f"http://127.0.0.1:{port}",
+            "TOVHOLDER_REMINDER_BATCH": str(REMINDER_BATCH),
+            "TOVHOLDER_OUTBOX_BATCH": str(RELAY_BATCH),
         }
         print(f"  {label}: seeding {n} reminders …", flush=True)
         await _seed(url, env, n)

@@ -109,7 +109,9 @@ class Config:
     thread_recent_days: int = 14
     max_body_chars: int = 1600
     max_request_bytes: int = 64 * 1024
+    # Rows per claim: outbox rows per relay pass, due reminders per transaction.
     outbox_batch: int = 50
+    reminder_batch: int = 200
     send_concurrency: int = 16
     extra: Mapping[str, str] = field(default_factory=dict)
     # Sending order: the first is the primary, the next take over when its breaker opens.
@@ -230,6 +232,18 @@ def _secret(env: Mapping[str, str], name: str) -> str | None:
     return env.get(f"TOVHOLDER_{name}")
 
 
+def batch_setting(env: Mapping[str, str], name: str, default: int) -> int:
+    """A batch size from the environment: a whole number from 1 to 10,000."""
+    raw = env.get(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number") from exc
+    if not 1 <= value <= 10_000:
+        raise ConfigError(f"{name} must be between 1 and 10000")
+    return value
+
+
 def _required(env: Mapping[str, str], name: str) -> str:
     value = _secret(env, name)
     if not value:
@@ -284,6 +298,8 @@ def load(env: Mapping[str, str] | None = None) -> Config:
             demo_mode=demo,
             outbox_interval=float(env.get("TOVHOLDER_OUTBOX_INTERVAL", "1.0")),
             thread_recent_days=int(env.get("TOVHOLDER_THREAD_RECENT_DAYS", "14")),
+            outbox_batch=batch_setting(env, "TOVHOLDER_OUTBOX_BATCH", 50),
+            reminder_batch=batch_setting(env, "TOVHOLDER_REMINDER_BATCH", 200),
             gateways=gateways,
             gatewayapi=(
                 GatewayApiConfig(

@@ -83,7 +83,7 @@ async def authenticate(svc: Services, token: str | None) -> StaffUser:
     return StaffUser(row.id, row.tenant_id, row.team_id, row.role)
 
 
-def _visible(user: StaffUser) -> ColumnElement[bool]:
+def visible_to(user: StaffUser) -> ColumnElement[bool]:
     """Which conversations this user may see: own cases, and threads they currently cover."""
     covering = conversations.c.id.in_(
         select(messages.c.conversation_id).where(
@@ -159,7 +159,7 @@ async def list_open(svc: Services, user: StaffUser) -> list[dict[str, Any]]:
                 .join(open_q, open_q.c.conversation_id == conversations.c.id)
                 .join(persons, persons.c.id == conversations.c.person_id)
                 .outerjoin(cases, cases.c.id == conversations.c.case_id)
-                .where(_visible(user))
+                .where(visible_to(user))
                 .order_by(
                     open_q.c.urgent.desc(),
                     open_q.c.reply_by.is_(None),
@@ -190,7 +190,8 @@ class _Person:
     name_enc: bytes | None
 
 
-async def _conversation_for(conn: AsyncConnection, user: StaffUser, conv_id: str) -> Any:
+async def thread_for(conn: AsyncConnection, user: StaffUser, conv_id: str) -> Any:
+    """The thread ``conv_id`` if this user may see it (:func:`visible_to`); else 404."""
     row = (
         await conn.execute(
             select(
@@ -206,7 +207,7 @@ async def _conversation_for(conn: AsyncConnection, user: StaffUser, conv_id: str
             )
             .join(persons, persons.c.id == conversations.c.person_id)
             .outerjoin(cases, cases.c.id == conversations.c.case_id)
-            .where(conversations.c.id == conv_id, _visible(user))
+            .where(conversations.c.id == conv_id, visible_to(user))
         )
     ).first()
     if row is None:
@@ -225,7 +226,7 @@ async def read_thread(
 ) -> dict[str, Any]:
     """The whole thread, decrypted. Every message shown is recorded in the access log."""
     async with svc.write() as conn:
-        conv = await _conversation_for(conn, user, conv_id)
+        conv = await thread_for(conn, user, conv_id)
         case_key = _key(svc, conv)
         person_dek = svc.dek("persons", conv.person_id, conv.person_dek)
         rows = (
@@ -273,6 +274,19 @@ async def read_thread(
     }
 
 
+async def check_sms_fits(
+    conn: AsyncConnection, tenant_id: str, body: str, *, sensitive: bool = False
+) -> None:
+    """400 ``too_many_segments`` when ``body`` would go by SMS and is longer than the
+    municipality allows. What goes as a notice with a link (sensitive) may be longer."""
+    settings = await tenant_settings_for(conn, tenant_id)
+    if not needs_notice(body, sensitive=sensitive, terms=settings.sensitive_terms):
+        try:
+            check_fits(body, settings.max_segments)
+        except TooManySegments as exc:
+            raise BadInput(str(exc), code="too_many_segments") from exc
+
+
 async def reply(
     svc: Services,
     user: StaffUser,
@@ -313,15 +327,10 @@ async def reply(
         )
     now = svc.clock.now()
     async with svc.write() as conn:
-        conv = await _conversation_for(conn, user, conv_id)
+        conv = await thread_for(conn, user, conv_id)
         if conv.case_id is not None and conv.case_status != "open":
             raise BadInput("The case is closed", code="case_closed")
-        settings = await tenant_settings_for(conn, conv.tenant_id)
-        if not needs_notice(body, sensitive=sensitive, terms=settings.sensitive_terms):
-            try:
-                check_fits(body, settings.max_segments)
-            except TooManySegments as exc:
-                raise BadInput(str(exc), code="too_many_segments") from exc
+        await check_sms_fits(conn, conv.tenant_id, body, sensitive=sensitive)
         mid = await queue_sms(
             conn,
             tenant_id=conv.tenant_id,
@@ -394,7 +403,7 @@ async def close_with_note(
         raise BadInput("A note of 1–2000 characters is required", code="bad_note")
     now = svc.clock.now()
     async with svc.write() as conn:
-        conv = await _conversation_for(conn, user, conv_id)
+        conv = await thread_for(conn, user, conv_id)
         closed = await conn.execute(
             update(messages)
             .where(messages.c.conversation_id == conv.id, messages.c.awaiting_reply.is_(True))
@@ -430,6 +439,6 @@ async def acknowledge_message(svc: Services, user: StaffUser, message_id: str) -
         ).scalar_one_or_none()
         if conv_id is None:
             raise NotFound("No such message", code="message_not_found")
-        await _conversation_for(conn, user, conv_id)
+        await thread_for(conn, user, conv_id)
         changed = await acknowledge(conn, svc, message_id=message_id, staff_id=user.id, via="api")
     return {"id": message_id, "acknowledged": True, "changed": changed}

@@ -39,7 +39,7 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from bot.conversations import StaffUser, _visible
+from bot.conversations import StaffUser, visible_to
 from bot.db.schema import cases, conversations
 from bot.services import Services
 
@@ -301,6 +301,6 @@ async def visible_among(svc: Services, user: StaffUser, ids: Iterable[str]) -> s
         rows = await conn.execute(
             select(conversations.c.id)
             .outerjoin(cases, cases.c.id == conversations.c.case_id)
-            .where(conversations.c.id.in_(wanted), _visible(user))
+            .where(conversations.c.id.in_(wanted), visible_to(user))
         )
         return {r.id for r in rows}

@@ -641,8 +641,14 @@ async def fire_due(svc: Services, *, limit: int = BATCH) -> FireStats:
     return stats
 
 
-async def run_due(svc: Services, *, limit: int = BATCH, max_batches: int = 50) -> FireStats:
-    """Fire due reminders until none are left (or ``max_batches`` batches ran)."""
+async def run_due(
+    svc: Services, *, limit: int | None = None, max_batches: int = 50
+) -> FireStats:
+    """Fire due reminders until none are left (or ``max_batches`` batches ran).
+
+    ``limit`` rows per transaction; by default ``TOVHOLDER_REMINDER_BATCH``.
+    """
+    limit = limit or svc.config.reminder_batch
     total = FireStats()
     for _ in range(max_batches):
         stats = await fire_due(svc, limit=limit)

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.conversations import StaffUser
+from bot.conversations import StaffUser, check_sms_fits
 from bot.db.schema import cases, conversations, messages, outbox
 from bot.errors import BadInput, Conflict, NotFound
 from bot.outbound import queue_sms, withdraw_sms
@@ -62,8 +62,8 @@ async def schedule_sms(
 
     Raises:
         NotFound: no such thread on a case this user works on.
-        BadInput: an empty or over-long body, ``send_at`` in the past or more
-            than a year ahead.
+        BadInput: an empty or over-long body (also: more SMS segments than the
+            municipality allows), ``send_at`` in the past or more than a year ahead.
         CaseClosed: the case is closed.
     """
     reason = check_reason(urgent_reason) if urgent_reason is not None else None
@@ -83,6 +83,7 @@ async def schedule_sms(
     async with svc.write() as conn:
         thread = await _thread(conn, user, conv_id)
         require_open(thread)
+        await check_sms_fits(conn, thread.tenant_id, body)
         quiet = await quiet_store.settings_for(conn, thread.tenant_id, thread.person_id)
         effective = send_at if reason else allowed_send_time(send_at, quiet, svc.calendar)
         key = case_key(svc, thread.case_id, thread.dek)

@@ -7,7 +7,8 @@ Environment: ``TOVHOLDER_DATABASE_URL``, ``TOVHOLDER_KEKS``,
 ``TOVHOLDER_INDEX_KEY`` (as for the service), and optionally
 ``TOVHOLDER_WORKER_UNTIL_IDLE=1`` (stop when nothing is due),
 ``TOVHOLDER_WORKER_NOW`` (an ISO instant: run as if it were then; tests),
-``TOVHOLDER_REMINDER_BATCH`` (rows per transaction).
+``TOVHOLDER_REMINDER_BATCH`` (rows per transaction) and ``TOVHOLDER_OUTBOX_BATCH``
+(rows per relay pass, for callers that relay too).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from bot.clock import Clock, SystemClock
-from bot.config import Config, TwilioConfig
+from bot.config import Config, TwilioConfig, batch_setting
 from bot.crypto import BlindIndex, KeyRing, parse_key
 from bot.db.engine import make_engine
 from bot.services import Services
@@ -67,6 +68,8 @@ def services_from_env(env: Mapping[str, str], clock: Clock | None = None) -> Ser
         index_key=index_key,
         twilio=TwilioConfig(account_sid="AC" + "0" * 32, auth_token="reminder-worker-unused"),
         scheduler_enabled=False,
+        outbox_batch=batch_setting(env, "TOVHOLDER_OUTBOX_BATCH", 50),
+        reminder_batch=batch_setting(env, "TOVHOLDER_REMINDER_BATCH", BATCH),
         extra=dict(env),
     ).validate()
     engine_options = {} if config.database_url.startswith("sqlite") else {"pool_size": 2}
@@ -104,7 +107,7 @@ async def _main(env: Mapping[str, str]) -> FireStats:
         return await run(
             svc,
             until_idle=env.get("TOVHOLDER_WORKER_UNTIL_IDLE", "") in ("1", "true", "yes"),
-            batch=int(env.get("TOVHOLDER_REMINDER_BATCH", str(BATCH))),
+            batch=svc.config.reminder_batch,
         )
     finally:
         await svc.engine.dispose()

@@ -119,6 +119,27 @@ async def test_text_over_the_segment_limit_is_refused_with_the_count(stack: Stac
     assert "4" in body["error"]["message"]
 
 
+async def test_a_scheduled_sms_over_the_segment_limit_is_refused_and_nothing_queued(
+    stack: Stack,
+) -> None:
+    """Send-later is held to the same limit as a reply sent now: 400, nothing written."""
+    from sqlalchemy import func
+
+    conv = await _thread(stack)
+    async with stack.svc.read() as conn:
+        before = (await conn.execute(select(func.count()).select_from(messages))).scalar_one()
+    send_at = (stack.clock.now() + timedelta(days=1)).isoformat()
+    resp = await stack.api("POST", f"/api/v1/conversations/{conv}/scheduled",
+                           json={"body": "x" * 470, "send_at": send_at})
+    body = await resp.json()
+    assert resp.status == 400 and body["error"]["code"] == "too_many_segments"
+    async with stack.svc.read() as conn:
+        assert (await conn.execute(select(func.count()).select_from(messages))).scalar_one() == before
+    resp = await stack.api("POST", f"/api/v1/conversations/{conv}/scheduled",
+                           json={"body": "x" * 300, "send_at": send_at})
+    assert resp.status == 201, await resp.text()
+
+
 async def test_stop_and_start(stack: Stack) -> None:
     """STOP opts out of proactive SMS (confirmed, journalised); answers still go; START opts in."""
     anna = stack.world.phones["anna"]

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import ConfigError
-from bot.conversations import StaffUser, _conversation_for
+from bot.conversations import StaffUser, thread_for
 from bot.crypto import DecryptionError, seal, unseal
 from bot.db.schema import access_log
 from bot.errors import BadInput, NotFound
@@ -354,7 +354,7 @@ async def for_staff(svc: Services, user: StaffUser, conv_id: str) -> dict[str, l
     (the thread view logs its reads); each download is.
     """
     async with svc.read() as conn:
-        conv = await _conversation_for(conn, user, conv_id)
+        conv = await thread_for(conn, user, conv_id)
         return await on_thread(
             conn, tenant_id=user.tenant_id, conversation_id=conv.id, keys=_staff_keys(svc, conv)
         )
@@ -365,7 +365,7 @@ async def staff_download(
 ) -> Download:
     """A file on a thread the user may see, written to the access log (404 otherwise)."""
     async with svc.write() as conn:
-        conv = await _conversation_for(conn, user, conv_id)
+        conv = await thread_for(conn, user, conv_id)
         info, download = await fetch(
             conn,
             tenant_id=user.tenant_id,
