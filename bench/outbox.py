@@ -113,7 +113,7 @@ async def _seed(svc: Any, n: int) -> None:
                     conversation_id=conv,
                     case_id=case,
                     person_id=p,
-                    kind="reply",
+                    kind="receipt",
                     body=f"Besked {i}",
                     key=key,
                     at=now,
