@@ -232,16 +232,37 @@ def _secret(env: Mapping[str, str], name: str) -> str | None:
     return env.get(f"TOVHOLDER_{name}")
 
 
+def number_setting(
+    env: Mapping[str, str],
+    name: str,
+    default: float,
+    *,
+    low: float,
+    high: float,
+    what: str,
+    whole: bool = False,
+) -> float:
+    """A number from the environment within [low, high]; a ConfigError names the variable.
+
+    ``what`` says what the number is ("a number of seconds"); ``whole`` refuses fractions.
+    """
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be {what}") from exc
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}")
+    return value
+
+
 def batch_setting(env: Mapping[str, str], name: str, default: int) -> int:
     """A batch size from the environment: a whole number from 1 to 10,000."""
-    raw = env.get(name, str(default))
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a whole number") from exc
-    if not 1 <= value <= 10_000:
-        raise ConfigError(f"{name} must be between 1 and 10000")
-    return value
+    return int(
+        number_setting(env, name, default, low=1, high=10_000, what="a whole number", whole=True)
+    )
 
 
 def _required(env: Mapping[str, str], name: str) -> str:

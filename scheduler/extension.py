@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.config import ConfigError
+from bot.config import number_setting
 from bot.services import Services
 from scheduler.hooks import appointment_hook, status_hook
 from scheduler.runner import ensure_nudges, run_due
@@ -24,16 +24,9 @@ def install(app: web.Application) -> None:
 
 
 def _seconds(svc: Services, name: str, default: float) -> float:
-    raw = svc.config.extra.get(name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a number of seconds") from exc
-    if not 0.1 <= value <= 3600:
-        raise ConfigError(f"{name} must be between 0.1 and 3600 seconds")
-    return value
+    return number_setting(
+        svc.config.extra, name, default, low=0.1, high=3600, what="a number of seconds"
+    )
 
 
 def start(app: web.Application, svc: Services, ticker: Ticker) -> None:
