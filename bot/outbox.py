@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, or_, select, update
+from sqlalchemy import TextClause, and_, bindparam, case, or_, select, update
+from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.crypto import unseal
 from bot.db.engine import update_many
 from bot.db.schema import (
+    UTCDateTime,
     cases,
     messages,
     metadata,
@@ -482,13 +484,47 @@ async def _finish(
 MESSAGES_PER_REQUEST = 100
 
 
+# PostgreSQL's claim, one statement: the ids are picked in queue order along
+# ix_outbox_due (state, next attempt, queued at), walking only the rows in the state
+# asked for and stopping at the limit, and locked, skipping rows another worker holds;
+# the UPDATE then finds them by primary key. Rows whose lease ran out (a worker died
+# mid-send) come first; the batch may then hold up to twice the limit. The limit is
+# written into the statement, so that PostgreSQL plans the walk for it.
+_CLAIM_PG = """
+UPDATE outbox AS o SET state = 'sending', lease_until = :lease, attempts = o.attempts + 1
+FROM (SELECT unnest(
+    ARRAY(SELECT id FROM outbox WHERE state = 'sending' AND lease_until < :now
+          ORDER BY next_attempt_at, created_at LIMIT {limit} FOR UPDATE SKIP LOCKED)
+    || ARRAY(SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= :now
+             ORDER BY next_attempt_at, created_at LIMIT {limit} FOR UPDATE SKIP LOCKED)
+) AS id) AS picked
+WHERE o.id = picked.id
+RETURNING o.id, o.message_id, o.staff_notice_id, o.attempts, o.next_attempt_at, o.created_at
+"""
+_CLAIMS: dict[int, TextClause] = {}
+
+
+def _claim_pg(limit: int) -> TextClause:
+    stmt = _CLAIMS.get(limit)
+    if stmt is None:
+        stmt = _CLAIMS[limit] = sql_text(_CLAIM_PG.format(limit=int(limit))).bindparams(
+            bindparam("lease", type_=UTCDateTime()), bindparam("now", type_=UTCDateTime())
+        )
+    return stmt
+
+
 async def _claim_batch(svc: Services, limit: int) -> list[Any]:
     """Claim due rows: on PostgreSQL with one ``UPDATE … RETURNING`` (``SKIP LOCKED``).
 
-    The rows come back in the order they were queued (``position``): RETURNING
-    itself promises no order, and a citizen's SMS must go in order.
+    The rows come back in the order they were queued (next attempt, then queued
+    at): RETURNING itself promises no order, and a citizen's SMS must go in order.
     """
     now = svc.clock.now()
+    if not svc.sqlite:
+        async with svc.write() as conn:
+            rows = list(await conn.execute(_claim_pg(limit), {"lease": now + LEASE, "now": now}))
+        rows.sort(key=lambda r: (r.next_attempt_at, r.created_at))
+        return rows
     due = or_(
         and_(outbox.c.state == "pending", outbox.c.next_attempt_at <= now),
         and_(outbox.c.state == "sending", outbox.c.lease_until < now),
@@ -501,33 +537,18 @@ async def _claim_batch(svc: Services, limit: int) -> list[Any]:
     )
     claimed = (outbox.c.id, outbox.c.message_id, outbox.c.staff_notice_id, outbox.c.attempts)
     claim = {"state": "sending", "lease_until": now + LEASE, "attempts": outbox.c.attempts + 1}
-    if svc.sqlite:
-        # One writer, and its RETURNING sees only the updated table: pick, then claim.
-        async with svc.write() as conn:
-            ids = list((await conn.execute(pick)).scalars())
-            if not ids:
-                return []
-            rows = list(
-                await conn.execute(
-                    update(outbox).where(outbox.c.id.in_(ids)).values(**claim).returning(*claimed)
-                )
-            )
-        order = {oid: i for i, oid in enumerate(ids)}
-        rows.sort(key=lambda r: order[r.id])
-        return rows
-    locked = pick.with_for_update(skip_locked=True).subquery("locked")
-    # Numbered outside the locking select: PostgreSQL allows no window function beside FOR UPDATE.
-    picked = select(locked.c.id, func.row_number().over().label("position")).cte("picked")
+    # One writer, and its RETURNING sees only the updated table: pick, then claim.
     async with svc.write() as conn:
+        ids = list((await conn.execute(pick)).scalars())
+        if not ids:
+            return []
         rows = list(
             await conn.execute(
-                update(outbox)
-                .where(outbox.c.id == picked.c.id)
-                .values(**claim)
-                .returning(*claimed, picked.c.position)
+                update(outbox).where(outbox.c.id.in_(ids)).values(**claim).returning(*claimed)
             )
         )
-    rows.sort(key=lambda r: r.position)
+    order = {oid: i for i, oid in enumerate(ids)}
+    rows.sort(key=lambda r: order[r.id])
     return rows
 
 

@@ -293,7 +293,8 @@ outbox = Table(
     Column("lease_until", UTCDateTime(), nullable=True),
     Column("last_error", String(64), nullable=True),
     _created(),
-    Index("ix_outbox_due", "state", "next_attempt_at"),
+    # The relay's claim: per state, in queue order.
+    Index("ix_outbox_due", "state", "next_attempt_at", "created_at"),
     _where_set("ix_outbox_staff_notice_id", "staff_notice_id"),
 )
 

@@ -67,17 +67,32 @@ def _where(sql: str) -> dict[str, sa.TextClause]:
     return {"postgresql_where": sa.text(sql), "sqlite_where": sa.text(sql)}
 
 
+# The relay's claim walks one state in queue order (next attempt, then queued at).
+_CLAIM = (
+    "ix_outbox_due",
+    "outbox",
+    ["state", "next_attempt_at"],
+    ["state", "next_attempt_at", "created_at"],
+)
+
+
 def upgrade() -> None:
     for name, table, _ in (*_COVERED, *_UNUSED):
         op.drop_index(name, table_name=table)
     name, table, columns, where = _AWAITING
     op.create_index(name, table, columns, **_where(where))
+    name, table, _, columns = _CLAIM
+    op.drop_index(name, table_name=table)
+    op.create_index(name, table, columns)
     for name, table, columns, where in _PARTIAL:
         op.drop_index(name, table_name=table)
         op.create_index(name, table, columns, **_where(where))
 
 
 def downgrade() -> None:
+    name, table, old, _ = _CLAIM
+    op.drop_index(name, table_name=table)
+    op.create_index(name, table, old)
     for name, table, columns, _ in _PARTIAL:
         op.drop_index(name, table_name=table)
         op.create_index(name, table, columns)
