@@ -13,7 +13,7 @@ import asyncio
 import logging
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import TextClause, and_, bindparam, case, or_, select, update
@@ -620,6 +620,8 @@ async def _triage(svc: Services, claimed: list[Any]) -> tuple[list[_Plain], list
     # A batch often holds many SMS of one case or one text: unwrap and check each once.
     deks: dict[tuple[str, str], bytes] = {}
     notice: dict[tuple[str, str], bool] = {}
+    # Most rows share their municipality's quiet hours: when they allow sending, once each.
+    allowed: dict[int, datetime] = {}
 
     def dek(table: str, row_id: str, wrapped: bytes) -> bytes:
         if (table, row_id) not in deks:
@@ -631,7 +633,10 @@ async def _triage(svc: Services, claimed: list[Any]) -> tuple[list[_Plain], list
         if row is None:
             continue
         if row.kind not in QUIET_HOURS_EXEMPT and row.id not in urgent:
-            when = allowed_send_time(now, pick(quiet, row.tenant_id, row.person_id), svc.calendar)
+            applies = pick(quiet, row.tenant_id, row.person_id)
+            when = allowed.get(id(applies))
+            if when is None:
+                when = allowed[id(applies)] = allowed_send_time(now, applies, svc.calendar)
             if when > now:
                 held.append((claim.id, when))
                 continue
