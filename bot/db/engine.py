@@ -213,21 +213,22 @@ def _unnest(table: Table, keys: Sequence[str]) -> str:
 async def insert_many(conn: AsyncConnection, table: Table, rows: Rows) -> None:
     """Insert rows into one table: on PostgreSQL one statement however many rows.
 
-    Every row gives the same columns (as ``table.insert()`` executemany wants).
+    Column defaults are filled in as Core would (see :func:`_runs`); consecutive rows
+    giving the same columns go together.
     """
-    if not rows:
-        return
-    if conn.dialect.name != "postgresql" or len(rows) < UNNEST_FROM:
-        await conn.execute(_insert(table), rows)
-        return
-    keys = tuple(rows[0])
-    shape = ("insert", table.name, keys)
-    stmt = _UNNEST.get(shape)
-    if stmt is None:
-        stmt = _UNNEST[shape] = text(
-            f"INSERT INTO {table.name} ({', '.join(keys)}) SELECT * FROM {_unnest(table, keys)}"
-        )
-    await conn.execute(stmt, _arrays(conn, table, keys, rows))
+    for run in _runs(table, rows):
+        if conn.dialect.name != "postgresql" or len(run) < UNNEST_FROM:
+            await conn.execute(_insert(table), run)
+            continue
+        keys = tuple(run[0])
+        shape = ("insert", table.name, keys)
+        stmt = _UNNEST.get(shape)
+        if stmt is None:
+            stmt = _UNNEST[shape] = text(
+                f"INSERT INTO {table.name} ({', '.join(keys)}) "
+                f"SELECT * FROM {_unnest(table, keys)}"
+            )
+        await conn.execute(stmt, _arrays(conn, table, keys, run))
 
 
 async def update_many(

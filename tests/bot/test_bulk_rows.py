@@ -1,0 +1,45 @@
+"""insert_many / update_many: the same rows as executemany, on both backends."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import bindparam, select, update
+
+from bot.db.engine import UNNEST_FROM, insert_many, make_engine, update_many
+from bot.db.schema import tenants
+
+AT = datetime(2025, 2, 24, 9, 0, tzinfo=UTC)
+# What update_many runs row by row where it does not take arrays.
+_RENAME = (
+    update(tenants)
+    .where(tenants.c.id == bindparam("b_id"))
+    .values(name=bindparam("b_name"), language="en")
+)
+
+
+async def test_many_rows_go_in_with_defaults_and_come_back_changed(db_url: str) -> None:
+    """A batch above the array threshold and one below: every row stored, the language
+    filled in from its Python default, then renamed with a constant set beside."""
+    engine = make_engine(db_url)
+    n = UNNEST_FROM * 3
+    rows = [{"id": f"t{i:03d}", "slug": f"k{i}", "name": f"Kommune {i}",
+             "sms_number": f"+45700{i:05d}", "created_at": AT} for i in range(n)]
+    try:
+        async with engine.begin() as conn:
+            await insert_many(conn, tenants, rows[: UNNEST_FROM - 1])
+            await insert_many(conn, tenants, rows[UNNEST_FROM - 1 :])
+            stored = (await conn.execute(select(tenants).order_by(tenants.c.id))).all()
+            assert [r.id for r in stored] == [r["id"] for r in rows]
+            assert {r.language for r in stored} == {"da"}
+            assert stored[5].created_at == AT
+            for part in (rows[:2], rows[2:]):  # executemany, then one array statement
+                await update_many(
+                    conn, tenants, [{"id": r["id"], "name": r["name"].upper()} for r in part],
+                    fallback=_RENAME, assign={"language": "'en'"},
+                )
+            changed = (await conn.execute(select(tenants).order_by(tenants.c.id))).all()
+        assert [r.name for r in changed] == [r["name"].upper() for r in rows]
+        assert {r.language for r in changed} == {"en"}
+    finally:
+        await engine.dispose()
