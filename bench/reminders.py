@@ -62,6 +62,8 @@ SECRET = "bench-gatewayapi-webhook-secret-0123456789"
 # TOVHOLDER_BENCH_RELAY_BATCH); the figures in the README name the ones used.
 REMINDER_BATCH = int(os.environ.get("TOVHOLDER_BENCH_REMINDER_BATCH", "2000"))
 RELAY_BATCH = int(os.environ.get("TOVHOLDER_BENCH_RELAY_BATCH", "2000"))
+# Gateway requests open at once per worker (the simulator is one process).
+SEND_CONCURRENCY = int(os.environ.get("TOVHOLDER_BENCH_SEND_CONCURRENCY", "8"))
 
 
 # -- the worker process --------------------------------------------------------------------------
@@ -75,10 +77,9 @@ async def _worker() -> None:
     from scheduler.runner import fire_due
     from scheduler.worker import FixedClock, services_from_env
 
-    # The batch sizes are the service's settings (TOVHOLDER_REMINDER_BATCH and
-    # TOVHOLDER_OUTBOX_BATCH), set for the workers by _scenario.
+    # Batch sizes and send concurrency are the service's settings (TOVHOLDER_REMINDER_BATCH,
+    # TOVHOLDER_OUTBOX_BATCH, TOVHOLDER_SEND_CONCURRENCY), set for the workers by _scenario.
     svc = services_from_env(os.environ, FixedClock(DUE))
-    svc.config = svc.config.with_(send_concurrency=8)
     async with svc.read() as conn:  # connected, as a running worker is
         await conn.execute(select(1))
     print("ready", flush=True)
@@ -237,6 +238,7 @@ async def _scenario(n: int, rate: float | None) -> list[Row]:
             "TOVHOLDER_BENCH_GATEWAY_URL": f"http://127.0.0.1:{port}",
             "TOVHOLDER_REMINDER_BATCH": str(REMINDER_BATCH),
             "TOVHOLDER_OUTBOX_BATCH": str(RELAY_BATCH),
+            "TOVHOLDER_SEND_CONCURRENCY": str(SEND_CONCURRENCY),
         }
         print(f"  {label}: seeding {n} reminders …", flush=True)
         await _seed(url, env, n)

@@ -321,6 +321,17 @@ def load(env: Mapping[str, str] | None = None) -> Config:
             thread_recent_days=int(env.get("TOVHOLDER_THREAD_RECENT_DAYS", "14")),
             outbox_batch=batch_setting(env, "TOVHOLDER_OUTBOX_BATCH", 50),
             reminder_batch=batch_setting(env, "TOVHOLDER_REMINDER_BATCH", 200),
+            send_concurrency=int(
+                number_setting(
+                    env,
+                    "TOVHOLDER_SEND_CONCURRENCY",
+                    16,
+                    low=1,
+                    high=256,
+                    what="a whole number",
+                    whole=True,
+                )
+            ),
             gateways=gateways,
             gatewayapi=(
                 GatewayApiConfig(

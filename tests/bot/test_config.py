@@ -344,15 +344,16 @@ def test_a_separate_listen_url_is_postgresql_only() -> None:
         load(env(DATABASE_URL=pg, LISTEN_DATABASE_URL="mysql://x@y/z"))
 
 
-@pytest.mark.parametrize("name", ["REMINDER_BATCH", "OUTBOX_BATCH"])
+@pytest.mark.parametrize("name", ["REMINDER_BATCH", "OUTBOX_BATCH", "SEND_CONCURRENCY"])
 @pytest.mark.parametrize("bad", ["0", "10001", "-5", "many", "2.5"])
 def test_a_batch_size_out_of_range_names_the_variable(name: str, bad: str) -> None:
-    """Batch sizes are whole numbers from 1 to 10,000; anything else names its variable."""
+    """Batch sizes (1 to 10,000) and send concurrency (1 to 256) are whole numbers; anything
+    else names its variable."""
     with pytest.raises(ConfigError, match=f"TOVHOLDER_{name}"):
         load(env(**{name: bad}))
 
 
 def test_batch_sizes_come_from_the_environment() -> None:
-    config = load(env(REMINDER_BATCH="2000", OUTBOX_BATCH="500"))
-    assert (config.reminder_batch, config.outbox_batch) == (2000, 500)
+    config = load(env(REMINDER_BATCH="2000", OUTBOX_BATCH="500", SEND_CONCURRENCY="8"))
+    assert (config.reminder_batch, config.outbox_batch, config.send_concurrency) == (2000, 500, 8)
     assert (load(env()).reminder_batch, load(env()).outbox_batch) == (200, 50)
