@@ -265,6 +265,25 @@ def batch_setting(env: Mapping[str, str], name: str, default: int) -> int:
     )
 
 
+def throughput_settings(env: Mapping[str, str]) -> dict[str, int]:
+    """Batch sizes and send concurrency, for the service and the stand-alone worker."""
+    return {
+        "outbox_batch": batch_setting(env, "TOVHOLDER_OUTBOX_BATCH", 50),
+        "reminder_batch": batch_setting(env, "TOVHOLDER_REMINDER_BATCH", 200),
+        "send_concurrency": int(
+            number_setting(
+                env,
+                "TOVHOLDER_SEND_CONCURRENCY",
+                16,
+                low=1,
+                high=256,
+                what="a whole number",
+                whole=True,
+            )
+        ),
+    }
+
+
 def _required(env: Mapping[str, str], name: str) -> str:
     value = _secret(env, name)
     if not value:
@@ -319,19 +338,6 @@ def load(env: Mapping[str, str] | None = None) -> Config:
             demo_mode=demo,
             outbox_interval=float(env.get("TOVHOLDER_OUTBOX_INTERVAL", "1.0")),
             thread_recent_days=int(env.get("TOVHOLDER_THREAD_RECENT_DAYS", "14")),
-            outbox_batch=batch_setting(env, "TOVHOLDER_OUTBOX_BATCH", 50),
-            reminder_batch=batch_setting(env, "TOVHOLDER_REMINDER_BATCH", 200),
-            send_concurrency=int(
-                number_setting(
-                    env,
-                    "TOVHOLDER_SEND_CONCURRENCY",
-                    16,
-                    low=1,
-                    high=256,
-                    what="a whole number",
-                    whole=True,
-                )
-            ),
             gateways=gateways,
             gatewayapi=(
                 GatewayApiConfig(
@@ -357,7 +363,7 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         )
     except ValueError as exc:
         raise ConfigError(f"a numeric setting is not a number: {exc}") from exc
-    return config.validate()
+    return config.with_(**throughput_settings(env)).validate()
 
 
 def demo_env(database_url: str, *, port: int = 8080, sim_port: int = 8081) -> dict[str, str]:

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from bot.clock import Clock, SystemClock
-from bot.config import Config, TwilioConfig, batch_setting, number_setting
+from bot.config import Config, TwilioConfig, throughput_settings
 from bot.crypto import BlindIndex, KeyRing, parse_key
 from bot.db.engine import make_engine
 from bot.services import Services
@@ -68,21 +68,9 @@ def services_from_env(env: Mapping[str, str], clock: Clock | None = None) -> Ser
         index_key=index_key,
         twilio=TwilioConfig(account_sid="AC" + "0" * 32, auth_token="reminder-worker-unused"),
         scheduler_enabled=False,
-        outbox_batch=batch_setting(env, "TOVHOLDER_OUTBOX_BATCH", 50),
-        reminder_batch=batch_setting(env, "TOVHOLDER_REMINDER_BATCH", BATCH),
-        send_concurrency=int(
-            number_setting(
-                env,
-                "TOVHOLDER_SEND_CONCURRENCY",
-                16,
-                low=1,
-                high=256,
-                what="a whole number",
-                whole=True,
-            )
-        ),
         extra=dict(env),
-    ).validate()
+    )
+    config = config.with_(**throughput_settings(env)).validate()
     engine_options = {} if config.database_url.startswith("sqlite") else {"pool_size": 2}
     return Services(
         config=config,

@@ -25,14 +25,8 @@ branch_labels = None
 # Replaces the function 0012 wrote.
 depends_on = "0012_retention"
 
-_HEAD_FORWARD = """
-CREATE OR REPLACE FUNCTION tovholder_head_forward() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    passed integer;
-    linked boolean;
-BEGIN
-    IF TG_OP = 'DELETE' THEN
+# Retention's sanctioned delete, as 0012 wrote it; anything else is refused.
+_ON_DELETE = """    IF TG_OP = 'DELETE' THEN
         IF current_setting('tovholder.retention', true) = OLD.chain
            AND EXISTS (SELECT 1 FROM journal_retention r
                        WHERE r.chain = OLD.chain AND r.final_seq = OLD.seq
@@ -42,7 +36,16 @@ BEGIN
         RAISE EXCEPTION 'tovholder: journal_heads is append-only; DELETE refused'
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    IF NEW.chain <> OLD.chain OR NEW.tenant_id <> OLD.tenant_id OR NEW.seq <= OLD.seq THEN
+"""
+
+_HEAD_FORWARD = """
+CREATE OR REPLACE FUNCTION tovholder_head_forward() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    passed integer;
+    linked boolean;
+BEGIN
+{on_delete}    IF NEW.chain <> OLD.chain OR NEW.tenant_id <> OLD.tenant_id OR NEW.seq <= OLD.seq THEN
         RAISE EXCEPTION 'tovholder: a journal head only moves forward'
             USING ERRCODE = 'insufficient_privilege';
     END IF;
@@ -65,24 +68,14 @@ BEGIN
     RETURN NEW;
 END
 $$
-"""
+""".format(on_delete=_ON_DELETE)
 
 # 0012's, restored on downgrade.
 _HEAD_FORWARD_0012 = """
 CREATE OR REPLACE FUNCTION tovholder_head_forward() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'DELETE' THEN
-        IF current_setting('tovholder.retention', true) = OLD.chain
-           AND EXISTS (SELECT 1 FROM journal_retention r
-                       WHERE r.chain = OLD.chain AND r.final_seq = OLD.seq
-                         AND r.final_hash = OLD.hash AND r.removed_at = now()) THEN
-            RETURN OLD;
-        END IF;
-        RAISE EXCEPTION 'tovholder: journal_heads is append-only; DELETE refused'
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    IF NEW.chain <> OLD.chain OR NEW.tenant_id <> OLD.tenant_id
+{on_delete}    IF NEW.chain <> OLD.chain OR NEW.tenant_id <> OLD.tenant_id
             OR NEW.seq <> OLD.seq + 1 THEN
         RAISE EXCEPTION 'tovholder: a journal head only moves forward one entry at a time'
             USING ERRCODE = 'insufficient_privilege';
@@ -97,7 +90,7 @@ BEGIN
     RETURN NEW;
 END
 $$
-"""
+""".format(on_delete=_ON_DELETE)
 
 
 def upgrade() -> None:
