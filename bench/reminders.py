@@ -29,7 +29,8 @@ A second run does the same against a simulator that takes at most
 the gateway, not our side, sets the pace (N / rate seconds at best).
 
 ``python -m bench reminders`` runs both with ``TOVHOLDER_BENCH_REMINDERS``
-(default 100,000) and ``TOVHOLDER_BENCH_REMINDERS_LIMITED`` (default the same;
+(default 100,000; the unlimited scenario ``TOVHOLDER_BENCH_REMINDERS_RUNS`` times,
+default 3, judged by the median run) and ``TOVHOLDER_BENCH_REMINDERS_LIMITED`` (default the same;
 at 100 SMS/s, 100,000 take over 16 minutes). ``python -m bench.reminders
 --count 10000 [--rate 100]`` runs one scenario.
 """
@@ -300,11 +301,46 @@ async def _scenario(n: int, rate: float | None) -> list[Row]:
     return rows
 
 
+def _median_run(runs: list[list[Row]]) -> list[Row]:
+    """The rows of the run with the median time, and what the runs were together.
+
+    On a shared two-core machine one run moves by a second either way; the target is
+    checked against the median, and every run's time is printed beside it. A run
+    that lost or doubled a message shows in the counts of all runs.
+    """
+    def value(rows: list[Row], part: str) -> float:
+        return float(next(r.measured for r in rows if part in r.metric))  # type: ignore[arg-type]
+
+    def elapsed(rows: list[Row]) -> float:
+        return value(rows, "due → last handed")
+
+    ordered = sorted(runs, key=elapsed)
+    median = ordered[len(ordered) // 2]
+    times = ", ".join(f"{elapsed(r):.1f}" for r in runs)
+    label = median[0].metric.split(":")[0]
+    twice = sum(int(value(rows, "handed to gateway twice")) for rows in runs)
+    short = sum(int(value(rows, "due at the same minute") - value(rows, "distinct"))
+                for rows in runs)
+    return [
+        *(Row(r.metric + (f" (median of {len(runs)} runs)" if "due → last" in r.metric else ""),
+              r.measured, r.target, r.unit) for r in median),
+        Row(f"{label}: every run, due → last handed over (s): {times}", elapsed(ordered[-1]),
+            "", "s"),
+        Row(f"{label}: every run, handed to gateway twice", twice, "= 0", "count"),
+        Row(f"{label}: every run, due but not handed over", short, "= 0", "count"),
+    ]
+
+
 def run() -> list[Row]:
-    """Measure both scenarios; return (metric, measured, target, unit) rows."""
+    """Measure both scenarios; return (metric, measured, target, unit) rows.
+
+    The scenario without a rate limit runs ``TOVHOLDER_BENCH_REMINDERS_RUNS`` times
+    (default 3), each on a fresh database; the rows are those of the median run.
+    """
     n = int(os.environ.get("TOVHOLDER_BENCH_REMINDERS", "100000"))
     limited = int(os.environ.get("TOVHOLDER_BENCH_REMINDERS_LIMITED", str(n)))
-    rows = asyncio.run(_scenario(n, None))
+    repeats = max(1, int(os.environ.get("TOVHOLDER_BENCH_REMINDERS_RUNS", "3")))
+    rows = _median_run([asyncio.run(_scenario(n, None)) for _ in range(repeats)])
     if limited:
         rows += asyncio.run(_scenario(limited, LIMITED_RATE))
     return rows
