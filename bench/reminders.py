@@ -41,8 +41,10 @@ import argparse
 import asyncio
 import collections
 import os
+import resource
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -50,7 +52,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bench.common import Row, create_database, drop_database, sqlalchemy_url
+from bench.common import Row, create_database, drop_database, machine_busy, sqlalchemy_url
 
 ROOT = Path(__file__).resolve().parents[1]
 DUE = datetime(2025, 2, 24, 9, 0, tzinfo=UTC)  # Monday 10:00 in Copenhagen: not quiet
@@ -260,8 +262,10 @@ async def _scenario(n: int, rate: float | None) -> list[Row]:
                 raise RuntimeError(f"a reminder worker did not start: {line!r}")
         started_wall = datetime.now(UTC)
         started = time.monotonic()
+        cpu_before = (machine_busy(), time.process_time(), _children_cpu())
         outputs = await asyncio.gather(*(w.communicate(b"go\n") for w in workers))
         finished = time.monotonic() - started
+        cpu = _CpuSplit.since(*cpu_before)
         for w, (_, err) in zip(workers, outputs, strict=True):
             if w.returncode != 0:
                 raise RuntimeError(f"a reminder worker failed:\n{err.decode()[-2000:]}")
@@ -281,6 +285,7 @@ async def _scenario(n: int, rate: float | None) -> list[Row]:
     print(f"  {label}: {handed}/{n} handed over in {elapsed:.1f} s "
           f"(workers done after {finished:.1f} s), {twice} twice; batches {REMINDER_BATCH} "
           f"reminders / {RELAY_BATCH} outbox rows", flush=True)
+    print(f"  {label}: CPU seconds while the workers ran: {cpu}", flush=True)
     if per_second:
         print(f"  {label}: handed over per second: "
               f"{' '.join(str(per_second[i]) for i in range(max(per_second) + 1))}", flush=True)
@@ -299,6 +304,32 @@ async def _scenario(n: int, rate: float | None) -> list[Row]:
     if rate is not None:
         rows.append(Row(f"{label}: best possible at this limit (N / rate)", n / rate, "", "s"))
     return rows
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass(frozen=True)
+class _CpuSplit:
+    """Where the machine's CPU went while the workers ran (seconds, over both cores)."""
+
+    machine: float
+    workers: float
+    simulator: float
+
+    @classmethod
+    def since(cls, machine: float, own: float, children: float) -> _CpuSplit:
+        # The workers are this process's children (counted once they have exited); the
+        # simulator runs in this process; the rest is PostgreSQL and the machine's own.
+        return cls(machine_busy() - machine, _children_cpu() - children,
+                   time.process_time() - own)
+
+    def __str__(self) -> str:
+        rest = self.machine - self.workers - self.simulator
+        return (f"{self.machine:.1f} in all: workers {self.workers:.1f}, simulator "
+                f"{self.simulator:.1f}, PostgreSQL and the rest {rest:.1f}")
 
 
 def _median_run(runs: list[list[Row]]) -> list[Row]:

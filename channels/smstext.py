@@ -68,9 +68,12 @@ class TooManySegments(Exception):
         self.max_segments = max_segments
 
 
+_GSM7_ANY: Final = GSM7_BASIC | GSM7_EXTENSION
+
+
 def is_gsm7(text: str) -> bool:
     """Whether every character of ``text`` is in the GSM-7 basic or extension set."""
-    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
+    return _GSM7_ANY.issuperset(text)
 
 
 def _unit_costs(text: str, encoding: Encoding) -> list[int]:
@@ -110,10 +113,14 @@ def analyse(text: str, encoding: Encoding | None = None) -> SmsText:
     elif encoding == "GSM-7" and not is_gsm7(text):
         raise ValueError("text has characters outside the GSM-7 alphabet")
     single, part = (SINGLE_GSM7, PART_GSM7) if encoding == "GSM-7" else (SINGLE_UCS2, PART_UCS2)
-    costs = _unit_costs(text, encoding)
-    units = sum(costs)
+    # Most texts are one segment: count the units without walking the text in Python.
+    if encoding == "GSM-7":
+        units = len(text) + sum(text.count(ch) for ch in GSM7_EXTENSION)
+    else:
+        units = len(text.encode("utf-16-le", "surrogatepass")) // 2
     if units <= single:
         return SmsText(encoding=encoding, units=units, segments=1, per_segment=single)
+    costs = _unit_costs(text, encoding)
     return SmsText(encoding=encoding, units=units, segments=_parts(costs, part), per_segment=part)
 
 

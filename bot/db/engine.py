@@ -193,21 +193,44 @@ _PG = postgresql.dialect()  # type: ignore[no-untyped-call]
 _UNNEST: dict[tuple[Any, ...], TextClause] = {}
 
 
-def _arrays(conn: AsyncConnection, table: Table, keys: Sequence[str], rows: Rows) -> dict[str, Any]:
-    """One list per column, each value through its column type's bind processing."""
+def _split(
+    conn: AsyncConnection, table: Table, keys: Sequence[str], rows: Rows, keep: Sequence[str]
+) -> tuple[tuple[bool, ...], dict[str, Any]]:
+    """The parameters: one list per column, or one value for a column all rows agree on.
+
+    A batch often gives many columns one value (its municipality, a state, a time);
+    those travel once, not once per row. The columns in ``keep`` are always lists.
+
+    Returns:
+        (which columns are lists, the parameters ``a<i>`` and ``s<i>``), each value
+        through its column type's bind processing.
+    """
+    arrays: list[bool] = []
     out: dict[str, Any] = {}
     for i, k in enumerate(keys):
         process = table.c[k].type.bind_processor(conn.dialect)
         values = [r[k] for r in rows]
+        first = values[0]
+        if k not in keep and values.count(first) == len(values):
+            arrays.append(False)
+            out[f"s{i}"] = process(first) if process is not None else first
+            continue
+        arrays.append(True)
         out[f"a{i}"] = [process(v) for v in values] if process is not None else values
-    return out
+    return tuple(arrays), out
 
 
-def _unnest(table: Table, keys: Sequence[str]) -> str:
+def _unnest(table: Table, keys: Sequence[str], arrays: Sequence[bool]) -> str:
+    """``SELECT … FROM unnest(…) AS u(…)``: the listed columns unnested, the others bound once."""
+    listed = [(i, k) for i, (k, is_list) in enumerate(zip(keys, arrays, strict=True)) if is_list]
     casts = ", ".join(
-        f"CAST(:a{i} AS {table.c[k].type.compile(dialect=_PG)}[])" for i, k in enumerate(keys)
+        f"CAST(:a{i} AS {table.c[k].type.compile(dialect=_PG)}[])" for i, k in listed
     )
-    return f"unnest({casts})"
+    picks = ", ".join(
+        f"u.{k}" if is_list else f"CAST(:s{i} AS {table.c[k].type.compile(dialect=_PG)})"
+        for i, (k, is_list) in enumerate(zip(keys, arrays, strict=True))
+    )
+    return f"SELECT {picks} FROM unnest({casts}) AS u({', '.join(k for _, k in listed)})"
 
 
 async def insert_many(conn: AsyncConnection, table: Table, rows: Rows) -> None:
@@ -221,14 +244,14 @@ async def insert_many(conn: AsyncConnection, table: Table, rows: Rows) -> None:
             await conn.execute(_insert(table), run)
             continue
         keys = tuple(run[0])
-        shape = ("insert", table.name, keys)
+        arrays, params = _split(conn, table, keys, run, keep=keys[:1])
+        shape = ("insert", table.name, keys, arrays)
         stmt = _UNNEST.get(shape)
         if stmt is None:
             stmt = _UNNEST[shape] = text(
-                f"INSERT INTO {table.name} ({', '.join(keys)}) "
-                f"SELECT * FROM {_unnest(table, keys)}"
+                f"INSERT INTO {table.name} ({', '.join(keys)}) {_unnest(table, keys, arrays)}"
             )
-        await conn.execute(stmt, _arrays(conn, table, keys, run))
+        await conn.execute(stmt, params)
 
 
 async def update_many(
@@ -255,15 +278,19 @@ async def update_many(
         return
     keys = tuple(rows[0])
     extra = tuple(sorted((assign or {}).items()))
-    shape = ("update", table.name, key, keys, extra)
+    # The key, and what an ``assign`` expression reads from the item, stay per row.
+    keep = [key, *(k for k in keys if any(f"v.{k}" in sql for _, sql in extra))]
+    arrays, params = _split(conn, table, keys, rows, keep=keep)
+    shape = ("update", table.name, key, keys, extra, arrays)
     stmt = _UNNEST.get(shape)
     if stmt is None:
         sets = {k: f"v.{k}" for k in keys if k != key} | dict(extra)
         stmt = _UNNEST[shape] = text(
             f"UPDATE {table.name} AS t SET {', '.join(f'{k} = {v}' for k, v in sets.items())} "
-            f"FROM {_unnest(table, keys)} AS v({', '.join(keys)}) WHERE t.{key} = v.{key}"
+            f"FROM ({_unnest(table, keys, arrays)}) AS v({', '.join(keys)}) "
+            f"WHERE t.{key} = v.{key}"
         )
-    await conn.execute(stmt, _arrays(conn, table, keys, rows))
+    await conn.execute(stmt, params)
 
 
 def frozen_for_postgresql(stmt: Select[Any]) -> TextualSelect:

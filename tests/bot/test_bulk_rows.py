@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, event, func, select, update
 
 from bot.db.engine import UNNEST_FROM, insert_many, make_engine, update_many
 from bot.db.schema import tenants
@@ -15,6 +15,12 @@ _RENAME = (
     update(tenants)
     .where(tenants.c.id == bindparam("b_id"))
     .values(name=bindparam("b_name"), language="en")
+)
+
+_RENAME_LOWER = (
+    update(tenants)
+    .where(tenants.c.id == bindparam("b_id"))
+    .values(name=bindparam("b_name"), language=func.lower(bindparam("b_name")))
 )
 
 
@@ -42,4 +48,41 @@ async def test_many_rows_go_in_with_defaults_and_come_back_changed(db_url: str) 
         assert [r.name for r in changed] == [r["name"].upper() for r in rows]
         assert {r.language for r in changed} == {"en"}
     finally:
+        await engine.dispose()
+
+
+async def test_a_value_every_row_shares_is_sent_once(db_url: str) -> None:
+    """Columns all rows agree on travel as one value, not one per row; the rows are the
+    same either way, and a column an ``assign`` reads stays per row."""
+    engine = make_engine(db_url)
+    n = UNNEST_FROM * 2
+    rows = [{"id": f"s{i:03d}", "slug": f"s{i}", "name": "Fælles Kommune",
+             "sms_number": f"+45800{i:05d}", "language": "kl", "created_at": AT}
+            for i in range(n)]
+    sent: list[object] = []
+
+    def remember(_conn: object, _cursor: object, _sql: str, params: object, *_: object) -> None:
+        sent.append(params)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", remember)
+    try:
+        async with engine.begin() as conn:
+            await insert_many(conn, tenants, rows)
+            stored = (await conn.execute(select(tenants).order_by(tenants.c.id))).all()
+            assert [(r.id, r.name, r.language, r.created_at) for r in stored] == [
+                (r["id"], "Fælles Kommune", "kl", AT) for r in rows
+            ]
+            await update_many(
+                conn, tenants, [{"id": r["id"], "name": "Ny"} for r in rows],
+                fallback=_RENAME_LOWER, assign={"language": "lower(v.name)"},
+            )
+            changed = (await conn.execute(select(tenants).order_by(tenants.c.id))).all()
+        assert {(r.name, r.language) for r in changed} == {("Ny", "ny")}
+        if engine.dialect.name == "postgresql":
+            lists = [sum(isinstance(v, list) for v in p) for p in sent[:3:2]]  # type: ignore[attr-defined]
+            # The insert: id, slug and sms_number differ row to row; name, language and
+            # created_at went once. The update: the key and the name ``assign`` reads.
+            assert lists == [3, 2]
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", remember)
         await engine.dispose()
