@@ -28,7 +28,7 @@ from sqlalchemy import bindparam, exists, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.db.engine import update_many
+from bot.db.engine import records, update_many
 from bot.db.schema import cases, messages, persons, teams, tenants
 from bot.errors import StorageUnavailable
 from bot.ids import new_id
@@ -164,7 +164,7 @@ class _Batch:
             .join(teams, teams.c.id == cases.c.team_id)
             .where(cases.c.id.in_(case_ids))
         )
-        self.cases = {r.id: r for r in await conn.execute(q)}
+        self.cases = {r.id: r for r in records(await conn.execute(q))}
         tenant_ids = ids_in(r.tenant_id for r in rows)
         self.tenants = {
             r.id: r.name
@@ -176,12 +176,14 @@ class _Batch:
         if person_ids:
             self.persons = {
                 r.id: r
-                for r in await conn.execute(
-                    select(
-                        persons.c.id,
-                        persons.c.language,
-                        persons.c.phone_enc.is_not(None).label("has_phone"),
-                    ).where(persons.c.id.in_(person_ids))
+                for r in records(
+                    await conn.execute(
+                        select(
+                            persons.c.id,
+                            persons.c.language,
+                            persons.c.phone_enc.is_not(None).label("has_phone"),
+                        ).where(persons.c.id.in_(person_ids))
+                    )
                 )
             }
         by_kind: dict[str, list[str]] = {}
@@ -191,16 +193,20 @@ class _Batch:
         if ids := ids_in(by_kind.get("appointment", [])):
             self.appointments = {
                 r.id: r
-                for r in await conn.execute(
-                    select(
-                        appointments.c.id, appointments.c.status, appointments.c.starts_at
-                    ).where(appointments.c.id.in_(ids))
+                for r in records(
+                    await conn.execute(
+                        select(
+                            appointments.c.id, appointments.c.status, appointments.c.starts_at
+                        ).where(appointments.c.id.in_(ids))
+                    )
                 )
             }
         if ids := ids_in(by_kind.get("deadline", [])):
             self.deadlines = {
                 r.id: r
-                for r in await conn.execute(select(deadlines).where(deadlines.c.id.in_(ids)))
+                for r in records(
+                    await conn.execute(select(deadlines).where(deadlines.c.id.in_(ids)))
+                )
             }
         promise_ids = ids_in(by_kind.get("promise_due", []) + by_kind.get("promise_overdue", []))
         if promise_ids:
@@ -512,7 +518,7 @@ async def _claim(
     q = q.order_by(reminders.c.due_at, reminders.c.case_id, reminders.c.id).limit(limit)
     if not svc.sqlite:
         q = q.with_for_update(skip_locked=True)
-    rows = list(await conn.execute(q))
+    rows = records(await conn.execute(q))
     # One lock order for journal heads across workers: by case.
     rows.sort(key=lambda r: (r.case_id, r.due_at, r.id))
     return rows

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from sqlalchemy import (
     Connection,
     Executable,
     Insert,
+    Result,
     Select,
     Table,
     TextClause,
@@ -101,16 +104,19 @@ def _defaults(table: Table) -> tuple[tuple[str, Any], ...]:
 def _runs(table: Table, rows: Rows) -> list[list[Mapping[str, Any]]]:
     """The rows, defaults filled in, as runs of consecutive rows giving the same columns."""
     runs: list[list[Mapping[str, Any]]] = []
+    defaults = _defaults(table)
+    last: Any = None  # the columns of the run being filled
     for row in rows:
-        missing = [(k, v) for k, v in _defaults(table) if k not in row]
-        if missing:
+        if defaults and (missing := [(k, v) for k, v in defaults if k not in row]):
             if any(v is _COMPUTED for _, v in missing):
                 raise ValueError(f"{table.name}: give every column whose default is computed")
             row = {**row, **dict(missing)}
-        if runs and runs[-1][0].keys() == row.keys():
+        keys = row.keys()
+        if keys == last:
             runs[-1].append(row)
         else:
             runs.append([row])
+            last = keys
     return runs
 
 
@@ -209,7 +215,7 @@ def _split(
     out: dict[str, Any] = {}
     for i, k in enumerate(keys):
         process = table.c[k].type.bind_processor(conn.dialect)
-        values = [r[k] for r in rows]
+        values = list(map(itemgetter(k), rows))
         first = values[0]
         if k not in keep and values.count(first) == len(values):
             arrays.append(False)
@@ -291,6 +297,22 @@ async def update_many(
             f"WHERE t.{key} = v.{key}"
         )
     await conn.execute(stmt, params)
+
+
+_RECORDS: dict[tuple[str, ...], Any] = {}
+
+
+def records(result: Result[Any]) -> list[Any]:
+    """A result's rows as named tuples, for loops over thousands of rows.
+
+    A ``Row``'s attributes are looked up by name on every access; a named tuple's
+    are fixed offsets, several times cheaper where a batch reads each row often.
+    """
+    keys = tuple(result.keys())
+    cls = _RECORDS.get(keys)
+    if cls is None:
+        cls = _RECORDS[keys] = namedtuple("Record", keys)  # type: ignore[misc]
+    return list(map(cls._make, result))
 
 
 def frozen_for_postgresql(stmt: Select[Any]) -> TextualSelect:
