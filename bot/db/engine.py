@@ -309,10 +309,10 @@ def records(result: Result[Any]) -> list[Any]:
     are fixed offsets, several times cheaper where a batch reads each row often.
     """
     keys = tuple(result.keys())
-    cls = _RECORDS.get(keys)
-    if cls is None:
-        cls = _RECORDS[keys] = namedtuple("Record", keys)  # type: ignore[misc]
-    return list(map(cls._make, result))
+    make = _RECORDS.get(keys)
+    if make is None:
+        make = _RECORDS[keys] = namedtuple("Record", keys)._make  # type: ignore[attr-defined]
+    return list(map(make, result))
 
 
 def frozen_for_postgresql(stmt: Select[Any]) -> TextualSelect:
