@@ -28,7 +28,7 @@ from sqlalchemy import bindparam, exists, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.db.engine import records, update_many
+from bot.db.engine import index_walk, records, update_many
 from bot.db.schema import cases, messages, persons, teams, tenants
 from bot.errors import StorageUnavailable
 from bot.ids import new_id
@@ -518,7 +518,8 @@ async def _claim(
     q = q.order_by(reminders.c.due_at, reminders.c.case_id, reminders.c.id).limit(limit)
     if not svc.sqlite:
         q = q.with_for_update(skip_locked=True)
-    rows = records(await conn.execute(q))
+    async with index_walk(conn):
+        rows = records(await conn.execute(q))
     # One lock order for journal heads across workers: by case.
     rows.sort(key=lambda r: (r.case_id, r.due_at, r.id))
     return rows

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
@@ -297,6 +298,29 @@ async def update_many(
             f"WHERE t.{key} = v.{key}"
         )
     await conn.execute(stmt, params)
+
+
+_BITMAP_OFF = text("SET LOCAL enable_bitmapscan = off")
+_BITMAP_RESET = text("RESET enable_bitmapscan")
+
+
+@asynccontextmanager
+async def index_walk(conn: AsyncConnection) -> AsyncIterator[None]:
+    """Have PostgreSQL walk an index for the claims inside, whatever its statistics say.
+
+    A claim (``ORDER BY … LIMIT n FOR UPDATE SKIP LOCKED`` along an index in that
+    order) on a table that grew since it was last analysed (100,000 reminders
+    booked since the last ANALYZE) is otherwise planned as a bitmap scan of every
+    due row and a sort of them all, once per batch: at 100,000 due, 250 ms and a
+    20 MB sort on disk per claim instead of 6 ms. Inside the caller's transaction;
+    the setting is back to normal afterwards (or gone with a failed transaction).
+    """
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    await conn.execute(_BITMAP_OFF)
+    yield
+    await conn.execute(_BITMAP_RESET)
 
 
 _RECORDS: dict[tuple[str, ...], Any] = {}
