@@ -21,7 +21,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.crypto import unseal
-from bot.db.engine import index_walk, records, update_many
+from bot.db.engine import records, update_many
 from bot.db.schema import (
     UTCDateTime,
     cases,
@@ -521,7 +521,7 @@ async def _claim_batch(svc: Services, limit: int) -> list[Any]:
     """
     now = svc.clock.now()
     if not svc.sqlite:
-        async with svc.write() as conn, index_walk(conn):
+        async with svc.write() as conn:
             rows = records(await conn.execute(_claim_pg(limit), {"lease": now + LEASE, "now": now}))
         rows.sort(key=lambda r: (r.next_attempt_at, r.created_at))
         return rows

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, literal, or_, select, update
+from sqlalchemy import Select, bindparam, exists, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -509,15 +509,23 @@ class _Batch:
         return _Done("pending", "nudged", due_at=rearm)
 
 
-async def _claim(
-    conn: AsyncConnection, svc: Services, now: datetime, limit: int, only: str | None = None
-) -> list[Any]:
+def claim_query(now: datetime, limit: int, *, only: str | None = None, lock: bool) -> Select[Any]:
+    """Due reminders, earliest first, in the order of ix_reminders_due (so that no sort
+    of all due rows is needed to find a batch); ``lock``: skipping those another
+    worker holds (PostgreSQL)."""
     q = select(reminders).where(reminders.c.state == "pending", reminders.c.due_at <= now)
     if only is not None:
         q = q.where(reminders.c.id == only)
-    q = q.order_by(reminders.c.due_at, reminders.c.case_id, reminders.c.id).limit(limit)
-    if not svc.sqlite:
-        q = q.with_for_update(skip_locked=True)
+    q = q.order_by(reminders.c.due_at, reminders.c.case_id).limit(limit)
+    return q.with_for_update(skip_locked=True) if lock else q
+
+
+async def _claim(
+    conn: AsyncConnection, svc: Services, now: datetime, limit: int, only: str | None = None
+) -> list[Any]:
+    q = claim_query(now, limit, only=only, lock=not svc.sqlite)
+    # Once per batch; a burst of due rows the statistics do not know of yet would
+    # otherwise have every claim sort all of them.
     async with index_walk(conn):
         rows = records(await conn.execute(q))
     # One lock order for journal heads across workers: by case.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, event, func, select, text, update
+from sqlalchemy import bindparam, event, func, select, update
 
 from bot.db.engine import UNNEST_FROM, insert_many, make_engine, update_many
 from bot.db.schema import tenants
@@ -87,36 +87,3 @@ async def test_a_value_every_row_shares_is_sent_once(db_url: str) -> None:
         event.remove(engine.sync_engine, "before_cursor_execute", remember)
         await engine.dispose()
 
-
-async def test_claims_walk_the_index_whatever_the_statistics_say(db_url: str) -> None:
-    """A relay claim over a queue of 5,000 due rows that PostgreSQL has no statistics
-    for yet (as after a burst): inside ``index_walk`` it walks ix_outbox_due in queue
-    order (no bitmap scan, no sort of the whole queue); afterwards the setting is back."""
-    from bot.db.engine import index_walk
-    from bot.db.schema import outbox
-    from bot.outbox import _CLAIM_PG
-
-    engine = make_engine(db_url)
-    try:
-        async with engine.begin() as conn:
-            await insert_many(conn, tenants, [{"id": "t1", "slug": "t1", "name": "T",
-                                               "sms_number": "+4570000001", "created_at": AT}])
-            await insert_many(conn, outbox, [
-                {"id": f"o{i:04d}", "tenant_id": "t1", "message_id": None, "state": "pending",
-                 "attempts": 0, "next_attempt_at": AT, "created_at": AT} for i in range(5000)])
-            if engine.dialect.name != "postgresql":
-                async with index_walk(conn):  # nothing to plan differently on SQLite
-                    assert (await conn.execute(select(outbox.c.id))).first() is not None
-                return
-            explain = text("EXPLAIN " + _CLAIM_PG.format(limit=50))
-            params = {"lease": AT, "now": AT}
-            unguided = "\n".join((await conn.execute(explain, params)).scalars())
-            async with index_walk(conn):
-                plan = "\n".join((await conn.execute(explain, params)).scalars())
-                assert (await conn.execute(text("SHOW enable_bitmapscan"))).scalar() == "off"
-            assert (await conn.execute(text("SHOW enable_bitmapscan"))).scalar() == "on"
-        assert "Bitmap" in unguided  # what the statistics alone would have done
-        assert plan.count("Index Scan using ix_outbox_due") == 2, plan
-        assert "Bitmap" not in plan and "Sort" not in plan, plan
-    finally:
-        await engine.dispose()
