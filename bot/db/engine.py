@@ -333,10 +333,13 @@ def records(result: Result[Any]) -> list[Any]:
     are fixed offsets, several times cheaper where a batch reads each row often.
     """
     keys = tuple(result.keys())
-    make = _RECORDS.get(keys)
-    if make is None:
-        make = _RECORDS[keys] = namedtuple("Record", keys)._make  # type: ignore[attr-defined]
-    return list(map(make, result))
+    if keys not in _RECORDS:
+        try:
+            _RECORDS[keys] = namedtuple("Record", keys)._make  # type: ignore[attr-defined]
+        except ValueError:  # a name a named tuple cannot have (a keyword, "_x", twice)
+            _RECORDS[keys] = None
+    make = _RECORDS[keys]
+    return list(result) if make is None else list(map(make, result))
 
 
 def frozen_for_postgresql(stmt: Select[Any]) -> TextualSelect:

@@ -87,3 +87,23 @@ async def test_a_value_every_row_shares_is_sent_once(db_url: str) -> None:
         event.remove(engine.sync_engine, "before_cursor_execute", remember)
         await engine.dispose()
 
+
+
+async def test_records_read_like_rows(db_url: str) -> None:
+    """``records`` gives the rows' values by name; a result whose names a named tuple
+    cannot take (a keyword, a name twice) comes back as the rows themselves."""
+    from sqlalchemy import literal_column
+
+    from bot.db.engine import records
+
+    engine = make_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            rows = records(await conn.execute(select(
+                literal_column("1").label("a"), literal_column("'x'").label("b"))))
+            assert [(r.a, r.b) for r in rows] == [(1, "x")]
+            odd = records(await conn.execute(select(
+                literal_column("2").label("class"), literal_column("3").label("ok"))))
+            assert [(r[0], r.ok) for r in odd] == [(2, 3)]
+    finally:
+        await engine.dispose()
