@@ -18,6 +18,7 @@ from aiohttp import web
 
 from bot import config as config_mod
 from bot.app import create_app
+from bot.cli import settle_heap
 
 
 async def serve() -> None:
@@ -26,6 +27,7 @@ async def serve() -> None:
     await runner.setup()
     try:
         await web.TCPSite(runner, config.host, config.port).start()
+        settle_heap()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
