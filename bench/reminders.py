@@ -22,7 +22,9 @@ told to go at once, and that is when the clock starts (their Python start-up,
 about a second, is not counted: a production worker is up before its reminders
 fall due). It ends when the simulator accepted the last message. "Handed over"
 counts what the simulator accepted; "twice" counts ``userref``s it accepted more
-than once.
+than once. Each run also prints the CPU seconds the machine spent while the
+workers ran, and whose they were (workers, simulator, the rest: PostgreSQL):
+steadier than the time on a machine whose speed drifts.
 
 A second run does the same against a simulator that takes at most
 ``--rate`` SMS/s (default 100), as an account's throughput limit would; there
