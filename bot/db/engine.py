@@ -217,13 +217,16 @@ def _split(
     for i, k in enumerate(keys):
         process = table.c[k].type.bind_processor(conn.dialect)
         values = list(map(itemgetter(k), rows))
-        first = values[0]
-        if k not in keep and values.count(first) == len(values):
+        if process is not None:
+            # Compared as they will be sent: two local times one hour apart at a DST
+            # fold are equal in Python, but not once converted to UTC.
+            values = [process(v) for v in values]
+        if k not in keep and values.count(values[0]) == len(values):
             arrays.append(False)
-            out[f"s{i}"] = process(first) if process is not None else first
+            out[f"s{i}"] = values[0]
             continue
         arrays.append(True)
-        out[f"a{i}"] = [process(v) for v in values] if process is not None else values
+        out[f"a{i}"] = values
     return tuple(arrays), out
 
 
@@ -300,8 +303,11 @@ async def update_many(
     await conn.execute(stmt, params)
 
 
-_BITMAP_OFF = text("SET LOCAL enable_bitmapscan = off")
-_BITMAP_RESET = text("RESET enable_bitmapscan")
+# Evaluated left to right: the value before, then the change (for this transaction).
+_BITMAP_OFF = text(
+    "SELECT current_setting('enable_bitmapscan'), set_config('enable_bitmapscan', 'off', true)"
+)
+_BITMAP_BACK = text("SELECT set_config('enable_bitmapscan', :was, true)")
 
 
 @asynccontextmanager
@@ -313,14 +319,14 @@ async def index_walk(conn: AsyncConnection) -> AsyncIterator[None]:
     booked since the last ANALYZE) is otherwise planned as a bitmap scan of every
     due row and a sort of them all, once per batch: at 100,000 due, 250 ms and a
     20 MB sort on disk per claim instead of 6 ms. Inside the caller's transaction;
-    the setting is back to normal afterwards (or gone with a failed transaction).
+    the setting is back to what it was afterwards (or gone with a failed transaction).
     """
     if conn.dialect.name != "postgresql":
         yield
         return
-    await conn.execute(_BITMAP_OFF)
+    was = (await conn.execute(_BITMAP_OFF)).scalar_one()
     yield
-    await conn.execute(_BITMAP_RESET)
+    await conn.execute(_BITMAP_BACK, {"was": was})
 
 
 _RECORDS: dict[tuple[str, ...], Any] = {}

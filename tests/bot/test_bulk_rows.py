@@ -107,3 +107,24 @@ async def test_records_read_like_rows(db_url: str) -> None:
             assert [(r[0], r.ok) for r in odd] == [(2, 3)]
     finally:
         await engine.dispose()
+
+
+async def test_times_equal_in_python_but_not_in_utc_stay_apart(db_url: str) -> None:
+    """02:30 in Copenhagen on the night clocks go back happens twice; Python calls the
+    two equal, UTC does not. A batch holding both stores both."""
+    from zoneinfo import ZoneInfo
+
+    first = datetime(2024, 10, 27, 2, 30, tzinfo=ZoneInfo("Europe/Copenhagen"))
+    second = first.replace(fold=1)
+    assert first == second and first.astimezone(UTC) != second.astimezone(UTC)
+    engine = make_engine(db_url)
+    rows = [{"id": f"f{i:03d}", "slug": f"f{i}", "name": "K", "sms_number": f"+45810{i:05d}",
+             "created_at": first if i % 2 else second} for i in range(UNNEST_FROM * 2)]
+    try:
+        async with engine.begin() as conn:
+            await insert_many(conn, tenants, rows)
+            stored = (await conn.execute(select(tenants.c.id, tenants.c.created_at)
+                                         .order_by(tenants.c.id))).all()
+        assert [r.created_at for r in stored] == [r["created_at"].astimezone(UTC) for r in rows]
+    finally:
+        await engine.dispose()

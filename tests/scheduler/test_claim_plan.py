@@ -44,5 +44,10 @@ async def test_a_burst_of_due_reminders_is_claimed_along_the_index(stack: Stack)
             plan = "\n".join((await conn.execute(explain, compiled.params)).scalars())
             assert (await conn.execute(text("SHOW enable_bitmapscan"))).scalar() == "off"
         assert (await conn.execute(text("SHOW enable_bitmapscan"))).scalar() == "on"
+        # A setting the caller had made is what it finds afterwards.
+        await conn.execute(text("SET LOCAL enable_bitmapscan = off"))
+        async with index_walk(conn):
+            pass
+        assert (await conn.execute(text("SHOW enable_bitmapscan"))).scalar() == "off"
     assert "Index Scan using ix_reminders_due" in plan, plan
     assert "Bitmap" not in plan and "Sort" not in plan, plan
