@@ -217,6 +217,10 @@ def _split(
     for i, k in enumerate(keys):
         process = table.c[k].type.bind_processor(conn.dialect)
         values = list(map(itemgetter(k), rows))
+        if k not in keep and len(set(map(id, values))) == 1:  # one object in every row
+            arrays.append(False)
+            out[f"s{i}"] = process(values[0]) if process is not None else values[0]
+            continue
         if process is not None:
             # Compared as they will be sent: two local times one hour apart at a DST
             # fold are equal in Python, but not once converted to UTC.
