@@ -17,6 +17,7 @@ from bot.db.engine import make_engine
 from bot.escalation import escalate_due
 from bot.guarantee import guarantee_tick
 from bot.handover import hand_over_tick
+from bot.inbound import inbound_batcher
 from bot.notify import LISTENER, Listener
 from bot.outbox import relay_once
 from bot.services import Services
@@ -125,6 +126,7 @@ def create_app(
             email=EmailNotices(config.smtp) if config.smtp else None,
             wake_relay=lambda: ticker.poke("outbox"),
         )
+        svc.batcher = inbound_batcher(svc)
         app[SERVICES] = svc
         app[HTTP] = session
         app[TICKER] = ticker
@@ -143,6 +145,8 @@ def create_app(
         try:
             yield
         finally:
+            if svc.batcher is not None:
+                await svc.batcher.aclose()
             await listener.aclose()
             await ticker.aclose()
             await session.close()

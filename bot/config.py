@@ -113,6 +113,8 @@ class Config:
     outbox_batch: int = 50
     reminder_batch: int = 200
     send_concurrency: int = 16
+    # Inbound SMS filed together in one transaction at most (PostgreSQL; 1: one at a time).
+    inbound_batch: int = 64
     extra: Mapping[str, str] = field(default_factory=dict)
     # Sending order: the first is the primary, the next take over when its breaker opens.
     gateways: tuple[str, ...] = ("twilio",)
@@ -270,6 +272,7 @@ def throughput_settings(env: Mapping[str, str]) -> dict[str, int]:
     return {
         "outbox_batch": batch_setting(env, "TOVHOLDER_OUTBOX_BATCH", 50),
         "reminder_batch": batch_setting(env, "TOVHOLDER_REMINDER_BATCH", 200),
+        "inbound_batch": batch_setting(env, "TOVHOLDER_INBOUND_BATCH", 64),
         "send_concurrency": int(
             number_setting(
                 env,

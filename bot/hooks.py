@@ -8,9 +8,10 @@ appointment. The first hook that returns an outcome wins.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,6 +19,8 @@ from journal.journal import SealingKey
 
 if TYPE_CHECKING:
     from bot.services import Services
+
+_H = TypeVar("_H", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +56,30 @@ class HookOutcome:
 
 class InboundHook(Protocol):
     async def __call__(self, filed: FiledSms) -> HookOutcome | None: ...
+
+
+_ACTS_ON = "tovholder_acts_on"
+
+
+def acts_on(words: Callable[[str], bool]) -> Callable[[_H], _H]:
+    """Declare which SMS bodies a hook may act on; for all others it returns None unread.
+
+    The inbound path files SMS that no hook may act on in batches (several in
+    one transaction), without calling the hooks; a hook that declares nothing
+    is asked about every SMS, one at a time.
+    """
+
+    def mark(hook: _H) -> _H:
+        setattr(hook, _ACTS_ON, words)
+        return hook
+
+    return mark
+
+
+def may_act(hooks: Sequence[InboundHook], body: str) -> bool:
+    """Might any of ``hooks`` act on an SMS with this body? (True for undeclared hooks.)"""
+    for hook in hooks:
+        words = getattr(hook, _ACTS_ON, None)
+        if words is None or words(body):
+            return True
+    return False

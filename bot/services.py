@@ -6,10 +6,12 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.batcher import GroupCommit
 from bot.clock import Clock
 from bot.config import Config
 from bot.crypto import BlindIndex, KeyRing, seal, unseal
@@ -41,6 +43,9 @@ class Services:
     wake_relay: Callable[[], None] = lambda: None
     # Run after a citizen's SMS is filed on a case; see bot.hooks.
     inbound_hooks: list[InboundHook] = field(default_factory=list)
+    # Files inbound SMS that arrive together in one transaction (PostgreSQL); see
+    # bot.inbound.receive_sms. None: each SMS in its own.
+    batcher: GroupCommit[Any, Any] | None = None
     _sqlite_write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property

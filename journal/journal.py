@@ -204,6 +204,36 @@ def hold_head(conn: AsyncConnection, chain: str, seq: int, hash_: str) -> None:
     _held_heads(conn)[chain] = (seq, hash_)
 
 
+# PostgreSQL: make the heads a batch is missing and lock the others, in chain order (so
+# that two batches locking some of the same heads queue instead of deadlocking). A head
+# made by someone else after the statement began is neither made nor seen: the append
+# locks it as usual.
+_HOLD_HEADS = text(
+    "WITH made AS (INSERT INTO journal_heads (chain, tenant_id, seq, hash) "
+    "SELECT u.chain, u.tenant_id, 0, :genesis "
+    "FROM unnest(CAST(:chains AS VARCHAR[]), CAST(:tenants AS VARCHAR[])) AS u(chain, tenant_id) "
+    "ORDER BY u.chain ON CONFLICT DO NOTHING RETURNING chain, seq, hash), "
+    "locked AS (SELECT chain, seq, hash FROM journal_heads "
+    "WHERE chain = ANY(CAST(:chains AS VARCHAR[])) ORDER BY chain FOR UPDATE) "
+    "SELECT chain, seq, hash FROM made UNION ALL SELECT chain, seq, hash FROM locked"
+).bindparams(genesis=GENESIS)
+
+
+async def hold_heads(conn: AsyncConnection, chains: Mapping[str, str]) -> None:
+    """PostgreSQL: lock (or make) several chains' heads in one round trip, and hold them.
+
+    For a transaction about to append to all of ``chains`` (chain → tenant id):
+    the appends then start from the held heads (see :func:`hold_head`).
+    """
+    ordered = sorted(chains)
+    found = await conn.execute(
+        _HOLD_HEADS, {"chains": ordered, "tenants": [chains[c] for c in ordered]}
+    )
+    held = _held_heads(conn)
+    for row in found:
+        held[row.chain] = (int(row.seq), str(row.hash))
+
+
 async def _head(conn: AsyncConnection, chain: str, tenant_id: str) -> tuple[int, str]:
     """Lock the chain's head (``FOR UPDATE`` on PostgreSQL; SQLite has one writer); make it."""
     read = _LOCK_HEAD if conn.dialect.name == "postgresql" else _READ_HEAD
@@ -254,6 +284,7 @@ async def append_many(
     entries: Sequence[NewEntry],
     *,
     rows_first: Sequence[tuple[Table, Sequence[Mapping[str, Any]]]] = (),
+    arrays: bool = False,
 ) -> list[str]:
     """File entries, in order, at the heads of their chains, inside the caller's transaction.
 
@@ -261,7 +292,8 @@ async def append_many(
     writer), so concurrent appends to one case serialise instead of forking,
     and moved to the last new entry of its chain. The entries, their export intake rows and
     ``rows_first`` (e.g. the messages the entries describe) are inserted
-    together: one statement on PostgreSQL (see :func:`bot.db.engine.insert_rows`).
+    together: one statement on PostgreSQL (see :func:`bot.db.engine.insert_rows`;
+    ``arrays`` for a caller whose row counts vary, such as a batch of SMS).
 
     Returns:
         The new entries' ids, in the order given.
@@ -288,6 +320,7 @@ async def append_many(
         conn,
         [*rows_first, (journal_entries, rows), (journal_export_intake, intake)],
         then=_INSERT_AND_MOVE if rows else None,
+        arrays=arrays,
     )
     if rows and not moved:
         moves = [{"chain": r["chain"], "seq": r["seq"], "hash": r["hash"]} for r in rows]

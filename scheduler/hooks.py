@@ -18,7 +18,7 @@ import re
 from sqlalchemy import select, update
 
 from bot.db.schema import cases, messages
-from bot.hooks import FiledSms, HookOutcome
+from bot.hooks import FiledSms, HookOutcome, acts_on
 from scheduler.appointments import next_for
 from scheduler.milestones import status_text
 from scheduler.schema import appointments
@@ -27,6 +27,7 @@ from scheduler.templates import long_date, say
 from scheduler.workdays import format_time
 
 _WORD = re.compile(r"^\s*([A-Za-zÆØÅæøå]+)\s*[.!]*\s*$")
+_APPOINTMENT_WORDS = ("OK", "FLYT", "AFLYS")
 
 
 def keyword(body: str) -> str | None:
@@ -35,6 +36,7 @@ def keyword(body: str) -> str | None:
     return match.group(1).upper() if match else None
 
 
+@acts_on(lambda body: keyword(body) == "STATUS")
 async def status_hook(filed: FiledSms) -> HookOutcome | None:
     """ "STATUS": where the case is and what is expected next."""
     if keyword(filed.body) != "STATUS":
@@ -50,10 +52,11 @@ async def status_hook(filed: FiledSms) -> HookOutcome | None:
     return HookOutcome(reply=answer, awaiting_reply=False)
 
 
+@acts_on(lambda body: keyword(body) in _APPOINTMENT_WORDS)
 async def appointment_hook(filed: FiledSms) -> HookOutcome | None:
     """ "OK" confirms the next appointment; "FLYT" / "AFLYS" ask to move or cancel it."""
     word = keyword(filed.body)
-    if word not in ("OK", "FLYT", "AFLYS"):
+    if word not in _APPOINTMENT_WORDS:
         return None
     conn = filed.conn
     appt = await next_for(conn, case_id=filed.case_id, person_id=filed.person_id, now=filed.now)

@@ -122,10 +122,17 @@ def _runs(table: Table, rows: Rows) -> list[list[Mapping[str, Any]]]:
 
 
 def _statement(
-    todo: Sequence[tuple[Table, list[Mapping[str, Any]]]], then: Then | None
+    todo: Sequence[tuple[Table, list[Mapping[str, Any]]]], then: Then | None, arrays: bool
 ) -> TextClause:
-    """The INSERTs as one statement, earlier ones as data-modifying CTEs; built once per shape."""
-    shape = (tuple((t.name, tuple(rows[0]), len(rows)) for t, rows in todo), then)
+    """The INSERTs as one statement, earlier ones as data-modifying CTEs; built once per shape.
+
+    With ``arrays``, each table's rows travel as one array per column (``unnest``),
+    so the shape, and with it the prepared statement, does not depend on row counts.
+    """
+    shape = (
+        tuple((t.name, tuple(rows[0]), None if arrays else len(rows)) for t, rows in todo),
+        then,
+    )
     stmt = _STATEMENTS.get(shape)
     if stmt is not None:
         return stmt
@@ -134,12 +141,22 @@ def _statement(
     returned = None
     for t, (table, rows) in enumerate(todo):
         keys = list(rows[0])
-        tuples = []
-        for r in range(len(rows)):
-            names = [f"t{t}r{r}c{c}" for c in range(len(keys))]
-            binds += [bindparam(n, type_=table.c[k].type) for n, k in zip(names, keys, strict=True)]
-            tuples.append("(" + ", ".join(":" + n for n in names) + ")")
-        sql = f"INSERT INTO {table.name} ({', '.join(keys)}) VALUES {', '.join(tuples)}"
+        if arrays:
+            casts = ", ".join(
+                f"CAST(:t{t}c{c} AS {table.c[k].type.compile(dialect=_PG)}[])"
+                for c, k in enumerate(keys)
+            )
+            values = f"SELECT * FROM unnest({casts})"
+        else:
+            tuples = []
+            for r in range(len(rows)):
+                names = [f"t{t}r{r}c{c}" for c in range(len(keys))]
+                binds += [
+                    bindparam(n, type_=table.c[k].type) for n, k in zip(names, keys, strict=True)
+                ]
+                tuples.append("(" + ", ".join(":" + n for n in names) + ")")
+            values = "VALUES " + ", ".join(tuples)
+        sql = f"INSERT INTO {table.name} ({', '.join(keys)}) {values}"
         if then is not None and table is then.table:
             if returned is not None:
                 raise ValueError(f"{table.name}: rows giving different columns, and a Then")
@@ -158,7 +175,11 @@ def _statement(
 
 
 async def insert_rows(
-    conn: AsyncConnection, batches: Sequence[tuple[Table, Rows]], *, then: Then | None = None
+    conn: AsyncConnection,
+    batches: Sequence[tuple[Table, Rows]],
+    *,
+    then: Then | None = None,
+    arrays: bool = False,
 ) -> bool:
     """Insert rows into several tables, in order, in as few round trips as the backend allows.
 
@@ -169,6 +190,9 @@ async def insert_rows(
 
     Args:
         then: on PostgreSQL, a statement to end with (see :class:`Then`).
+        arrays: on PostgreSQL, send one array per column instead of one parameter
+            per value: for callers whose row counts vary from call to call (a
+            batch), which then share one prepared statement.
 
     Returns:
         Whether ``then`` ran (never on SQLite; the caller does its work itself).
@@ -182,13 +206,20 @@ async def insert_rows(
         for table, rows in todo:
             await conn.execute(_insert(table), rows)
         return False
-    params = {
-        f"t{t}r{r}c{c}": row[key]
-        for t, (_, rows) in enumerate(todo)
-        for r, row in enumerate(rows)
-        for c, key in enumerate(rows[0])
-    }
-    await conn.execute(_statement(todo, then), params)
+    if arrays:
+        params: dict[str, Any] = {}
+        for t, (table, rows) in enumerate(todo):
+            keys = tuple(rows[0])
+            _, split = _split(conn, table, keys, rows, keep=keys)
+            params.update({f"t{t}c{name[1:]}": v for name, v in split.items()})
+    else:
+        params = {
+            f"t{t}r{r}c{c}": row[key]
+            for t, (_, rows) in enumerate(todo)
+            for r, row in enumerate(rows)
+            for c, key in enumerate(rows[0])
+        }
+    await conn.execute(_statement(todo, then, arrays), params)
     return then is not None
 
 

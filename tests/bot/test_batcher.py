@@ -1,0 +1,151 @@
+"""Group commit (bot.batcher): batches form under load, keys never overlap, failures fall back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from bot.batcher import GroupCommit
+
+
+class Recorder:
+    """A ``handle`` that answers each item doubled, one batch at a time when told to go."""
+
+    def __init__(self, *, fail_on: object = None) -> None:
+        self.batches: list[list[tuple[str, int]]] = []
+        self.running: list[set[str]] = []
+        self.gate = asyncio.Event()
+        self.fail_on = fail_on
+        self._now: set[str] = set()
+
+    async def __call__(self, items: Sequence[tuple[str, int]]) -> list[int | None]:
+        keys = {k for k, _ in items}
+        assert not keys & self._now, "a key in two running batches"
+        self._now |= keys
+        self.running.append(set(self._now))
+        self.batches.append(list(items))
+        try:
+            await self.gate.wait()
+            if any(v == self.fail_on for _, v in items):
+                raise RuntimeError("boom")
+            return [None if v < 0 else 2 * v for _, v in items]
+        finally:
+            self._now -= keys
+
+
+async def settle() -> None:
+    """Let every task that can run, run (submits, then the batches they start)."""
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+def batcher(handle: Recorder, *, size: int = 10, lanes: int = 1) -> GroupCommit[tuple[str, int], int]:
+    return GroupCommit(handle, key=lambda item: item[0], size=size, lanes=lanes, name="test")
+
+
+async def test_items_that_wait_together_go_in_one_batch() -> None:
+    """The first item goes at once, alone; those arriving meanwhile share the next batch."""
+    rec = Recorder()
+    group = batcher(rec)
+    calls = [asyncio.ensure_future(group.submit((f"k{i}", i))) for i in range(5)]
+    await settle()
+    assert [len(b) for b in rec.batches] == [1]
+    rec.gate.set()
+    assert await asyncio.gather(*calls) == [0, 2, 4, 6, 8]
+    assert [len(b) for b in rec.batches] == [1, 4]
+
+
+async def test_a_batch_takes_at_most_its_size() -> None:
+    """Past ``size`` items, the rest wait for the next batch."""
+    rec = Recorder()
+    group = batcher(rec, size=2)
+    calls = [asyncio.ensure_future(group.submit((f"k{i}", i))) for i in range(5)]
+    await settle()
+    rec.gate.set()
+    await asyncio.gather(*calls)
+    assert [len(b) for b in rec.batches] == [1, 2, 2]
+
+
+async def test_one_key_is_never_in_two_running_batches_nor_twice_in_one() -> None:
+    """Two items of one sender go one after the other, whatever the lanes."""
+    rec = Recorder()
+    group = batcher(rec, lanes=3)
+    calls = [asyncio.ensure_future(group.submit(("same", i))) for i in range(3)]
+    calls += [asyncio.ensure_future(group.submit((f"other{i}", 10 + i))) for i in range(3)]
+    await settle()
+    rec.gate.set()
+    assert await asyncio.gather(*calls) == [0, 2, 4, 20, 22, 24]
+    assert all(sum(k == "same" for k, _ in b) <= 1 for b in rec.batches)
+    assert len(rec.batches) >= 3
+
+
+async def test_lanes_run_batches_side_by_side() -> None:
+    """With two lanes, a second batch starts while the first is still running."""
+    rec = Recorder()
+    group = batcher(rec, lanes=2)
+    calls = [asyncio.ensure_future(group.submit((f"k{i}", i))) for i in range(4)]
+    await settle()
+    assert group.running == 2
+    assert [len(b) for b in rec.batches] == [1, 1]
+    rec.gate.set()
+    await asyncio.gather(*calls)
+    assert [len(b) for b in rec.batches] == [1, 1, 2]
+
+
+async def test_a_failed_batch_sends_every_item_back_and_the_next_batch_runs() -> None:
+    """``handle`` raising answers None for each item of that batch; later batches go on."""
+    rec = Recorder(fail_on=3)
+    group = batcher(rec)
+    calls = [asyncio.ensure_future(group.submit((f"k{i}", i))) for i in range(4)]
+    await settle()
+    rec.gate.set()
+    assert await asyncio.gather(*calls) == [0, None, None, None]
+    assert await group.submit(("k9", 9)) == 18
+
+
+async def test_an_item_the_handler_leaves_is_answered_none() -> None:
+    """``handle`` may leave single items to the caller."""
+    rec = Recorder()
+    rec.gate.set()
+    group = batcher(rec)
+    assert await group.submit(("k", -1)) is None
+
+
+async def test_a_caller_that_goes_away_does_not_stop_the_batch() -> None:
+    """Cancelling one waiting caller leaves the others' batch running to the end."""
+    rec = Recorder()
+    group = batcher(rec)
+    first = asyncio.ensure_future(group.submit(("a", 1)))
+    second = asyncio.ensure_future(group.submit(("b", 2)))
+    await settle()
+    first.cancel()
+    rec.gate.set()
+    assert await second == 4
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert [len(b) for b in rec.batches] == [1, 1]
+
+
+async def test_closing_waits_for_running_batches_and_sends_waiting_items_back() -> None:
+    """aclose: the running batch finishes; items not yet taken get None, as do later ones."""
+    rec = Recorder()
+    group = batcher(rec)
+    running = asyncio.ensure_future(group.submit(("a", 1)))
+    waiting = asyncio.ensure_future(group.submit(("b", 2)))
+    await settle()
+    closing = asyncio.ensure_future(group.aclose())
+    await settle()
+    assert await waiting is None
+    assert not closing.done()
+    rec.gate.set()
+    await closing
+    assert await running == 2
+    assert await group.submit(("c", 3)) is None
+
+
+def test_a_batcher_needs_room() -> None:
+    """Size and lanes are at least one."""
+    with pytest.raises(ValueError):
+        GroupCommit(Recorder(), key=lambda item: item, size=0, lanes=1, name="x")
