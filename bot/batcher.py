@@ -37,6 +37,8 @@ class GroupCommit(Generic[T, R]):
         key: items with equal keys never run concurrently.
         size: the most items in one batch.
         lanes: the most batches running at once.
+        linger: while another batch runs, how long a lone item waits for company
+            (seconds) before it goes alone; a quiet queue never waits.
         name: for logs and task names.
     """
 
@@ -47,6 +49,7 @@ class GroupCommit(Generic[T, R]):
         key: Callable[[T], Hashable],
         size: int,
         lanes: int,
+        linger: float = 0.0,
         name: str,
     ) -> None:
         if size < 1 or lanes < 1:
@@ -60,6 +63,8 @@ class GroupCommit(Generic[T, R]):
         self._busy: set[Hashable] = set()
         self._running: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._linger = linger
+        self._timer: asyncio.TimerHandle | None = None
 
     @property
     def running(self) -> int:
@@ -79,6 +84,9 @@ class GroupCommit(Generic[T, R]):
     async def aclose(self) -> None:
         """Take no more items; wait for the running batches; send the waiting ones back."""
         self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         for _, future in self._waiting:
             if not future.done():
                 future.set_result(None)
@@ -101,8 +109,19 @@ class GroupCommit(Generic[T, R]):
         self._busy |= keys
         return taken
 
-    def _start(self) -> None:
+    def _start(self, *, lingered: bool = False) -> None:
+        if self._timer is not None and (lingered or len(self._waiting) > 1):
+            self._timer.cancel()
+            self._timer = None
         while len(self._running) < self._lanes and self._waiting:
+            if not lingered and self._running and len(self._waiting) == 1 and self._linger > 0:
+                # Under load another item is about to come: wait for it a moment.
+                if self._timer is None:
+                    self._timer = asyncio.get_running_loop().call_later(
+                        self._linger, self._lingered
+                    )
+                return
+            lingered = False
             batch = self._take()
             if not batch:
                 return  # everything waiting has a key in a running batch
@@ -137,6 +156,11 @@ class GroupCommit(Generic[T, R]):
         for (_, future), result in zip(batch, results, strict=True):
             if not future.done():
                 future.set_result(result)
+
+    def _lingered(self) -> None:
+        self._timer = None
+        if not self._closed:
+            self._start(lingered=True)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)

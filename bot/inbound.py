@@ -102,7 +102,9 @@ log = logging.getLogger(__name__)
 _CHOICE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 # Batches of inbound SMS handled at once (see receive_sms): enough to keep PostgreSQL busy
 # while this process builds the next, few enough that each batch gathers many SMS.
-INBOUND_LANES = 3
+INBOUND_LANES = int(__import__("os").environ.get("XLANES", "3"))
+# Under load, how long a lone SMS waits for another to share its batch (seconds).
+INBOUND_LINGER = float(__import__("os").environ.get("XLINGER", "0.002"))
 
 
 class UnknownRecipient(NotFound):
@@ -509,6 +511,25 @@ def _known(rows: Sequence[Any], *, staff_phone: bool) -> _Identified:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _CaseFiling:
+    """An SMS being filed on a case's thread: what it is filed as, and what decides its answer."""
+
+    case: _Case
+    person: _Person
+    conv_id: str
+    already_open: datetime | None  # the reply-by of a message in the thread still open
+    key: SealingKey
+    reply_by: datetime
+    decision: _Decision
+    stored: dict[str, Any]  # its message row
+    entry: NewEntry  # its journal entry
+
+    @property
+    def message_id(self) -> str:
+        return str(self.stored["id"])
+
+
 class _Inbound:
     """One inbound SMS being handled inside one write transaction."""
 
@@ -838,12 +859,33 @@ class _Inbound:
             conv_id, already_open = thread.id, thread.open_reply_by  # touched by _identify
         else:
             conv_id, already_open = await self._conversation(case.id, person.id)
-        key = self.case_key(case)
         calendar = await team_calendar(self.conn, self.svc, case)
-        reply_by = already_open or calendar.reply_by(self.now, case.reply_days)
         # Routing and triage read nothing this SMS writes: decided first, the message row
         # is written once with its owner (and undone below should a hook answer it).
-        decision = await self._decide(case, calendar)
+        filing = self._filing(case, person, conv_id, already_open, calendar,
+                              await self._decide(case, calendar))
+        # Written before the hooks run: they may read the message and journalise after it.
+        await append_many(self.conn, [filing.entry], rows_first=[(messages, [filing.stored])])
+        await self._emit(filing.message_id, conv_id, case.id)
+        entries, reply, result = await self._answer(filing, await self._run_hooks(filing))
+        if entries:
+            await append_many(
+                self.conn, entries, rows_first=OutboundSms.rows([reply]) if reply else ()
+            )
+        return result
+
+    def _filing(
+        self,
+        case: _Case,
+        person: _Person,
+        conv_id: str,
+        already_open: datetime | None,
+        calendar: WorkingCalendar,
+        decision: _Decision,
+    ) -> _CaseFiling:
+        """The SMS as filed on its case's thread: its message row and journal entry, unwritten."""
+        key = self.case_key(case)
+        reply_by = already_open or calendar.reply_by(self.now, case.reply_days)
         stored = self._inbound_row(
             conv_id=conv_id,
             case_id=case.id,
@@ -854,33 +896,44 @@ class _Inbound:
             reply_by=reply_by,
             routing=self._routing(case, decision),
         )
-        mid = stored["id"]
-        # Written before the hooks run: they may read the message and journalise after it.
-        await append_many(
-            self.conn,
-            [self._sms_in(case.id, key, mid, "SMS fra borger")],
-            rows_first=[(messages, [stored])],
+        entry = self._sms_in(case.id, key, stored["id"], "SMS fra borger")
+        return _CaseFiling(case, person, conv_id, already_open, key, reply_by, decision,
+                           stored, entry)
+
+    async def _run_hooks(self, filing: _CaseFiling) -> HookOutcome | None:
+        """The first outcome a hook gives for the filed SMS (written and journalised by now)."""
+        filed = FiledSms(
+            svc=self.svc,
+            conn=self.conn,
+            tenant_id=self.tenant.id,
+            case_id=filing.case.id,
+            person_id=filing.person.id,
+            conversation_id=filing.conv_id,
+            message_id=filing.message_id,
+            body=self.sms.body,
+            language=filing.person.language,
+            key=filing.key,
+            now=self.now,
         )
-        await self._emit(mid, conv_id, case.id)
-        outcome = await self._run_hooks(
-            FiledSms(
-                svc=self.svc,
-                conn=self.conn,
-                tenant_id=self.tenant.id,
-                case_id=case.id,
-                person_id=person.id,
-                conversation_id=conv_id,
-                message_id=mid,
-                body=self.sms.body,
-                language=person.language,
-                key=key,
-                now=self.now,
-            )
-        )
+        for hook in self.svc.inbound_hooks:
+            outcome = await hook(filed)
+            if outcome is not None:
+                return outcome
+        return None
+
+    async def _answer(
+        self, filing: _CaseFiling, outcome: HookOutcome | None
+    ) -> tuple[list[NewEntry], OutboundSms | None, InboundResult]:
+        """After the SMS is written: what to journalise and send (not written yet), and pages.
+
+        Pages for an urgent SMS are written here; they name the message, so it must be
+        in the database first.
+        """
+        case, mid, decision = filing.case, filing.message_id, filing.decision
         entries: list[NewEntry] = []
         dispatched: _Decision | None = decision
         if outcome is None or outcome.awaiting_reply:
-            entries += await self._dispatched(case, decision, mid, key)
+            entries += await self._dispatched(case, decision, mid, filing.key)
         else:
             # Nobody needs to answer: not waiting, not routed, not urgent.
             await self.conn.execute(
@@ -900,25 +953,23 @@ class _Inbound:
         if outcome is not None and outcome.reply is not None:
             reply = outbound_sms(
                 tenant_id=self.tenant.id,
-                conversation_id=conv_id,
+                conversation_id=filing.conv_id,
                 case_id=case.id,
-                person_id=person.id,
+                person_id=filing.person.id,
                 kind="auto",
                 body=outcome.reply,
-                key=key,
+                key=filing.key,
                 at=self.now,
             )
-        elif dispatched is not None and (already_open is None or dispatched.urgent):
-            reply = await self._receipt(conv_id, case, person, key, reply_by, dispatched)
+        elif dispatched is not None and (filing.already_open is None or dispatched.urgent):
+            reply = await self._receipt(
+                filing.conv_id, case, filing.person, filing.key, filing.reply_by, dispatched
+            )
         if reply is not None:
             entries.append(reply.entry)
-        if entries:
-            await append_many(
-                self.conn, entries, rows_first=OutboundSms.rows([reply]) if reply else ()
-            )
         # A hook that acted may have queued something itself.
         queued = reply is not None or outcome is not None or bool(dispatched and dispatched.urgent)
-        return InboundResult(mid, False, "filed", queued=queued)
+        return entries, reply, InboundResult(mid, False, "filed", queued=queued)
 
     async def _decide(self, case: _Case, calendar: WorkingCalendar) -> _Decision:
         """Who answers now, and is it urgent (nothing is written)."""
@@ -1002,13 +1053,6 @@ class _Inbound:
                 at=self.now,
             )
         return entries
-
-    async def _run_hooks(self, filed: FiledSms) -> HookOutcome | None:
-        for hook in self.svc.inbound_hooks:
-            outcome = await hook(filed)
-            if outcome is not None:
-                return outcome
-        return None
 
     async def _staff_first_name(self, staff_id: str) -> str:
         row = (
@@ -1304,18 +1348,19 @@ class BatchedSms:
 def _identify_many() -> TextualSelect:
     """_IDENTIFY for a batch: one row set per SMS (``n``), from arrays of their parameters."""
     per_sms = (
-        select(*_identified_columns)
+        select(*_identified_columns, _staff_phone(asked=True))
         .select_from(_identified_from)
         .order_by(cases.c.number, participants.c.created_at, participants.c.id)
     )
     dialect = postgresql.dialect(paramstyle="named")  # type: ignore[no-untyped-call]
     inner = per_sms.compile(dialect=dialect).string
     # Each SMS's own parameters come from its row of the arrays; the day is the batch's.
-    inner = re.sub(r":(provider_id|provider|tenant_id|phone_index)\b", r"p.\1", inner)
+    inner = re.sub(r":(provider_id|provider|tenant_id|phone_index|sender|ok)\b", r"p.\1", inner)
     sql = (
         "SELECT p.n, ident.* FROM unnest(CAST(:n AS INTEGER[]), CAST(:provider AS VARCHAR[]), "
         "CAST(:provider_id AS VARCHAR[]), CAST(:tenant_id AS VARCHAR[]), "
-        "CAST(:phone_index AS VARCHAR[])) AS p(n, provider, provider_id, tenant_id, phone_index) "
+        "CAST(:phone_index AS VARCHAR[]), CAST(:sender AS VARCHAR[]), CAST(:ok AS BOOLEAN[])) "
+        "AS p(n, provider, provider_id, tenant_id, phone_index, sender, ok) "
         f"CROSS JOIN LATERAL ({inner}) AS ident "
         "ORDER BY p.n, ident.number, ident.joined_at, ident.participation_id"
     )
@@ -1359,8 +1404,8 @@ _TOUCH_MANY = (
 
 
 @dataclass(slots=True)
-class _Filing:
-    """One SMS of a batch that the batch files."""
+class _ToFile:
+    """One SMS of a batch that the batch files on its case."""
 
     n: int
     inbound: _Inbound
@@ -1368,14 +1413,15 @@ class _Filing:
     person: _Person
     calendar: WorkingCalendar
     decision: _Decision
+    # Its answer waits until it is written: hooks may read it, pages name it.
+    after: bool
 
 
 async def _touch_threads(
-    conn: AsyncConnection, filings: Sequence[_Filing]
+    conn: AsyncConnection, todo: Sequence[_ToFile]
 ) -> dict[tuple[str, str], tuple[str, datetime | None]]:
-    """Each filing's thread (made or touched): its id and the reply-by still open in it."""
+    """Each SMS's thread (made or touched): its id and the reply-by still open in it."""
     threads: dict[tuple[str, str], tuple[str, datetime | None]] = {}
-    todo = list(filings)
     while todo:  # twice at most: a second pass finds the threads it locked as they stay
         found = await conn.execute(
             _TOUCH_MANY,
@@ -1393,34 +1439,38 @@ async def _touch_threads(
     return threads
 
 
-async def _filing(
+async def _to_file(
     conn: AsyncConnection, svc: Services, n: int, item: BatchedSms, tenant: Any, rows: list[Any]
-) -> _Filing | InboundResult | None:
+) -> _ToFile | InboundResult | None:
     """What a batch does with one SMS: files it, answers it as a duplicate, or leaves it."""
-    known = _known(rows, staff_phone=False)
+    ok = bool(_OK.match(item.sms.body))
+    known = _known(rows, staff_phone=ok and bool(rows[0].staff_phone))
     if known.seen is not None:
         return InboundResult(known.seen, True, "duplicate", queued=False)
-    if not _batchable(svc, item.sms.body):
+    if known.staff_phone or consent.command(item.sms.body) is not None:
         return None
     if known.choice is not None or len({c.case_id for c in known.candidates}) != 1:
         return None
     pick = known.candidates[0]
     case = known.cases[pick.case_id]
-    if not case.owner_active or case.owner_away:
-        return None  # routing asks the database who covers
     inbound = _Inbound(svc, conn, item.sms, item.provider, tenant, item.sender)
     inbound.may_emit = known.may_emit
     inbound.cases = known.cases
     calendar = await team_calendar(conn, svc, case)
     decision = await inbound._decide(case, calendar)
-    if decision.urgent:
-        return None  # pages and escalation: one at a time
     person = next(p for p in known.people if p.id == pick.person_id)
-    return _Filing(n, inbound, case, person, calendar, decision)
+    after = decision.urgent or may_act(svc.inbound_hooks, item.sms.body)
+    return _ToFile(n, inbound, case, person, calendar, decision, after)
 
 
 async def file_batch(svc: Services, items: Sequence[BatchedSms]) -> list[InboundResult | None]:
     """File a batch of SMS in one transaction (PostgreSQL); None: left for run().
+
+    What one SMS at a time does in its own transaction (see _Inbound._file), for all
+    of them at once: their threads touched, journal heads held, messages and journal
+    entries written, and the answers that need nothing more (receipts) with them in
+    one statement; then the hooks and pages of those that need them, and their
+    answers in one more.
 
     Raises:
         StorageUnavailable: the database is down (nothing of the batch is kept).
@@ -1442,54 +1492,55 @@ async def file_batch(svc: Services, items: Sequence[BatchedSms]) -> list[Inbound
                 "provider_id": [item.sms.provider_id for _, item, _ in asked],
                 "tenant_id": [tenant.id for _, _, tenant in asked],
                 "phone_index": [item.index for _, item, _ in asked],
+                "sender": [item.sender for _, item, _ in asked],
+                "ok": [bool(_OK.match(item.sms.body)) for _, item, _ in asked],
                 "day": local_day(svc.clock.now()),
             },
         ):
             found.setdefault(row.n, []).append(row)
-        filings: list[_Filing] = []
+        todo: list[_ToFile] = []
         for n, item, tenant in asked:
-            done = await _filing(conn, svc, n, item, tenant, found[n])
-            if isinstance(done, _Filing):
-                filings.append(done)
+            done = await _to_file(conn, svc, n, item, tenant, found[n])
+            if isinstance(done, _ToFile):
+                todo.append(done)
             else:
                 results[n] = done
-        if not filings:
+        if not todo:
             return results
-        threads = await _touch_threads(conn, filings)
-        await hold_heads(conn, {case_chain(f.case.id): f.inbound.tenant.id for f in filings})
+        threads = await _touch_threads(conn, todo)
+        await hold_heads(conn, {case_chain(f.case.id): f.inbound.tenant.id for f in todo})
         stored: list[dict[str, Any]] = []
         entries: list[NewEntry] = []
         replies: list[OutboundSms] = []
-        filed: list[tuple[_Filing, str, str]] = []
-        for f in filings:
-            ib, case = f.inbound, f.case
-            conv_id, already_open = threads[case.id, f.person.id]
-            key = ib.case_key(case)
-            reply_by = already_open or f.calendar.reply_by(ib.now, case.reply_days)
-            msg = ib._inbound_row(
-                conv_id=conv_id,
-                case_id=case.id,
-                person_id=f.person.id,
-                key=key,
-                status="received",
-                awaiting=True,
-                reply_by=reply_by,
-                routing=ib._routing(case, f.decision),
+        filings: list[tuple[_ToFile, _CaseFiling]] = []
+        for f in todo:
+            conv_id, already_open = threads[f.case.id, f.person.id]
+            filing = f.inbound._filing(
+                f.case, f.person, conv_id, already_open, f.calendar, f.decision
             )
-            stored.append(msg)
-            entries.append(ib._sms_in(case.id, key, msg["id"], "SMS fra borger"))
-            entries += await ib._dispatched(case, f.decision, msg["id"], key)
-            if already_open is None:
-                reply = await ib._receipt(conv_id, case, f.person, key, reply_by, f.decision)
-                replies.append(reply)
-                entries.append(reply.entry)
-            filed.append((f, msg["id"], conv_id))
-            results[f.n] = InboundResult(msg["id"], False, "filed", queued=already_open is None)
+            filings.append((f, filing))
+            stored.append(filing.stored)
+            entries.append(filing.entry)
+            if f.after:
+                continue
+            answer, reply, results[f.n] = await f.inbound._answer(filing, None)
+            entries += answer
+            replies += [reply] if reply else []
         await append_many(
             conn, entries, rows_first=[(messages, stored), *OutboundSms.rows(replies)], arrays=True
         )
-        for f, mid, conv_id in filed:
-            await f.inbound._emit(mid, conv_id, f.case.id)
+        for f, filing in filings:
+            await f.inbound._emit(filing.message_id, filing.conv_id, f.case.id)
+        entries, replies = [], []
+        for f, filing in filings:
+            if not f.after:
+                continue
+            outcome = await f.inbound._run_hooks(filing)
+            answer, reply, results[f.n] = await f.inbound._answer(filing, outcome)
+            entries += answer
+            replies += [reply] if reply else []
+        if entries:
+            await append_many(conn, entries, rows_first=OutboundSms.rows(replies), arrays=True)
     return results
 
 
@@ -1502,16 +1553,8 @@ def inbound_batcher(svc: Services) -> GroupCommit[BatchedSms, InboundResult] | N
         key=lambda item: item.index,
         size=svc.config.inbound_batch,
         lanes=INBOUND_LANES,
+        linger=INBOUND_LINGER,
         name="inbound",
-    )
-
-
-def _batchable(svc: Services, body: str) -> bool:
-    """Could a batch file an SMS with this body? (It checks the rest once it knows the sender.)"""
-    return (
-        consent.command(body) is None
-        and not _OK.match(body)  # perhaps a staff phone acknowledging a page
-        and not may_act(svc.inbound_hooks, body)
     )
 
 
@@ -1529,7 +1572,7 @@ async def receive_sms(svc: Services, sms: InboundSms, *, provider: str) -> Inbou
         )
     sender = normalise_number(sms.sender, field="From")
     recipient = _municipality_number(sms.recipient)
-    if svc.batcher is not None and _batchable(svc, sms.body):
+    if svc.batcher is not None and consent.command(sms.body) is None:
         index = svc.blind_index(sender)
         batched = await svc.batcher.submit(BatchedSms(sms, provider, recipient, sender, index))
         if batched is not None:

@@ -41,8 +41,11 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
-def batcher(handle: Recorder, *, size: int = 10, lanes: int = 1) -> GroupCommit[tuple[str, int], int]:
-    return GroupCommit(handle, key=lambda item: item[0], size=size, lanes=lanes, name="test")
+def batcher(
+    handle: Recorder, *, size: int = 10, lanes: int = 1, linger: float = 0.0
+) -> GroupCommit[tuple[str, int], int]:
+    return GroupCommit(handle, key=lambda item: item[0], size=size, lanes=lanes, linger=linger,
+                       name="test")
 
 
 async def test_items_that_wait_together_go_in_one_batch() -> None:
@@ -143,6 +146,43 @@ async def test_closing_waits_for_running_batches_and_sends_waiting_items_back() 
     await closing
     assert await running == 2
     assert await group.submit(("c", 3)) is None
+
+
+async def test_under_load_a_lone_item_waits_a_moment_for_company() -> None:
+    """While a batch runs, a lone item lingers; the next one to come shares its batch."""
+    rec = Recorder()
+    group = batcher(rec, lanes=2, linger=5.0)
+    calls = [asyncio.ensure_future(group.submit(("a", 1)))]
+    await settle()
+    calls.append(asyncio.ensure_future(group.submit(("b", 2))))
+    await settle()
+    assert [len(b) for b in rec.batches] == [1]  # b waits for company
+    calls.append(asyncio.ensure_future(group.submit(("c", 3))))
+    await settle()
+    assert [len(b) for b in rec.batches] == [1, 2]
+    rec.gate.set()
+    assert await asyncio.gather(*calls) == [2, 4, 6]
+
+
+async def test_a_lingering_item_goes_alone_when_no_company_comes() -> None:
+    """The linger is short: then the lone item goes in a batch of its own."""
+    rec = Recorder()
+    group = batcher(rec, lanes=2, linger=0.01)
+    first = asyncio.ensure_future(group.submit(("a", 1)))
+    await settle()
+    second = asyncio.ensure_future(group.submit(("b", 2)))
+    await asyncio.sleep(0.05)
+    assert [len(b) for b in rec.batches] == [1, 1]
+    rec.gate.set()
+    assert (await first, await second) == (2, 4)
+
+
+async def test_a_quiet_queue_never_lingers() -> None:
+    """With nothing running, an item starts at once, whatever the linger."""
+    rec = Recorder()
+    rec.gate.set()
+    group = batcher(rec, linger=5.0)
+    assert await asyncio.wait_for(group.submit(("a", 1)), 1.0) == 2
 
 
 def test_a_batcher_needs_room() -> None:

@@ -122,7 +122,7 @@ async def test_webhooks_arriving_together_are_all_answered_and_filed(stack: Stac
 
 
 async def test_a_batch_leaves_what_it_cannot_file_and_answers_duplicates(stack: Stack) -> None:
-    """Two cases, unknown sender, urgent, an "OK", a STOP: left for one at a time; a replay answered."""
+    """Two cases, a shared phone, an unknown sender, a STOP: left for one at a time; a replay answered."""
     phones = await families(stack, 1)
     w = stack.world
     first = await receive_sms(stack.svc, inbound(phones[0], sid="SMdone"), provider="twilio")
@@ -130,8 +130,7 @@ async def test_a_batch_leaves_what_it_cannot_file_and_answers_duplicates(stack: 
         batched(stack, w.phones["anna"]),
         batched(stack, w.phones["bo"]),  # two open cases: which one?
         batched(stack, "+4529999999"),  # nobody we know
-        batched(stack, w.phones["shared_same"], "Det haster!"),  # urgent: pages
-        batched(stack, w.phones["shared_split"], "Ok"),  # a hook may answer
+        batched(stack, w.phones["shared_split"]),  # two people, each their own case
         batched(stack, "+4520123405", "STOP"),
         batched(stack, phones[0], sid="SMdone"),  # a replay
     ]
@@ -140,26 +139,49 @@ async def test_a_batch_leaves_what_it_cannot_file_and_answers_duplicates(stack: 
         assert results == [None] * len(items)
         return
     assert results[0] is not None and results[0].outcome == "filed"
-    assert results[1:6] == [None] * 5
-    assert results[6] == InboundResult(first.message_id, True, "duplicate", queued=False)
-    rows = await inbound_rows(stack)
-    assert len(rows) == 2  # the first SMS and Anna's
+    assert results[1:5] == [None] * 4
+    assert results[5] == InboundResult(first.message_id, True, "duplicate", queued=False)
+    assert len(await inbound_rows(stack)) == 2  # the first SMS and Anna's
     await stack.drain()
     assert await stack.sent_to(w.phones["anna"]) == [RECEIPT]
 
 
-async def test_a_caseworker_away_is_left_for_routing(stack: Stack) -> None:
-    """An SMS whose caseworker is away goes one at a time, where routing finds the substitute."""
+async def test_a_batch_files_urgent_and_hook_words_as_one_at_a_time_would(stack: Stack) -> None:
+    """An urgent SMS is paged and a hook sees an "Ok", inside the batch; a plain one beside them."""
+    phones = await families(stack, 3)
+    results = await file_batch(stack.svc, [
+        batched(stack, phones[0], "Det haster!"), batched(stack, phones[1], "Ok"),
+        batched(stack, phones[2])])
+    if not is_pg(stack):
+        return
+    assert [r.outcome for r in results if r] == ["filed"] * 3
+    assert sorted(r.urgent for r in await inbound_rows(stack)) == [False, False, True]
+    async with stack.svc.read() as conn:
+        kinds = [k for (k,) in await conn.execute(select(journal_entries.c.kind))]
+    assert kinds.count("urgent") == 1 and kinds.count("sms_in") == 3
+    assert (await verify(stack.config.database_url)).ok
+    await stack.drain()
+    for p in phones:  # no appointment for the "Ok" to confirm: the ordinary receipt
+        assert (await stack.sent_to(p))[0].startswith("Tak for din besked. Mette svarer dig")
+
+
+async def test_a_caseworker_away_is_routed_inside_the_batch(stack: Stack) -> None:
+    """An SMS whose caseworker is away is routed to the substitute, and the receipt says so."""
     phones = await families(stack, 2)
     resp = await stack.api("POST", "/api/v1/absences", who="hanne", json={
         "staff_id": stack.world.mette, "starts_on": "2025-02-20", "ends_on": "2025-02-28",
         "substitute_id": stack.world.sofie, "reason": "Ferie"})
     assert resp.status == 201, await resp.text()
-    assert await file_batch(stack.svc, [batched(stack, p) for p in phones]) == [None, None]
-    results = await asyncio.gather(
-        *(receive_sms(stack.svc, inbound(p), provider="twilio") for p in phones))
-    assert [r.outcome for r in results] == ["filed", "filed"]
+    results = await file_batch(stack.svc, [batched(stack, p) for p in phones])
+    if is_pg(stack):
+        assert [r.outcome for r in results if r] == ["filed", "filed"]
+    else:
+        await asyncio.gather(*(receive_sms(stack.svc, inbound(p), provider="twilio")
+                               for p in phones))
     assert {r.owner_id for r in await inbound_rows(stack)} == {stack.world.sofie}
+    await stack.drain()
+    for p in phones:
+        assert "sendt til Sofie" in (await stack.sent_to(p))[0]
 
 
 async def test_two_parents_of_one_case_in_one_batch_chain_in_order(stack: Stack) -> None:
