@@ -113,8 +113,10 @@ class Config:
     outbox_batch: int = 50
     reminder_batch: int = 200
     send_concurrency: int = 16
-    # Inbound SMS filed together in one transaction at most (PostgreSQL; 1: one at a time).
+    # Inbound SMS filed together in one transaction at most (PostgreSQL; 1: one at a time),
+    # and how many such batches run at once.
     inbound_batch: int = 64
+    inbound_lanes: int = 2
     extra: Mapping[str, str] = field(default_factory=dict)
     # Sending order: the first is the primary, the next take over when its breaker opens.
     gateways: tuple[str, ...] = ("twilio",)
@@ -260,30 +262,26 @@ def number_setting(
     return value
 
 
-def batch_setting(env: Mapping[str, str], name: str, default: int) -> int:
-    """A batch size from the environment: a whole number from 1 to 10,000."""
+def count_setting(env: Mapping[str, str], name: str, default: int, *, high: int) -> int:
+    """A whole number from the environment, from 1 to ``high``."""
     return int(
-        number_setting(env, name, default, low=1, high=10_000, what="a whole number", whole=True)
+        number_setting(env, name, default, low=1, high=high, what="a whole number", whole=True)
     )
 
 
+def batch_setting(env: Mapping[str, str], name: str, default: int) -> int:
+    """A batch size from the environment: a whole number from 1 to 10,000."""
+    return count_setting(env, name, default, high=10_000)
+
+
 def throughput_settings(env: Mapping[str, str]) -> dict[str, int]:
-    """Batch sizes and send concurrency, for the service and the stand-alone worker."""
+    """Batch sizes and concurrency, for the service and the stand-alone worker."""
     return {
         "outbox_batch": batch_setting(env, "TOVHOLDER_OUTBOX_BATCH", 50),
         "reminder_batch": batch_setting(env, "TOVHOLDER_REMINDER_BATCH", 200),
         "inbound_batch": batch_setting(env, "TOVHOLDER_INBOUND_BATCH", 64),
-        "send_concurrency": int(
-            number_setting(
-                env,
-                "TOVHOLDER_SEND_CONCURRENCY",
-                16,
-                low=1,
-                high=256,
-                what="a whole number",
-                whole=True,
-            )
-        ),
+        "inbound_lanes": count_setting(env, "TOVHOLDER_INBOUND_LANES", 2, high=16),
+        "send_concurrency": count_setting(env, "TOVHOLDER_SEND_CONCURRENCY", 16, high=256),
     }
 
 

@@ -100,11 +100,8 @@ from scheduler.workdays import WorkingCalendar, format_long_date
 log = logging.getLogger(__name__)
 
 _CHOICE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
-# Batches of inbound SMS handled at once (see receive_sms): enough to keep PostgreSQL busy
-# while this process builds the next, few enough that each batch gathers many SMS.
-INBOUND_LANES = int(__import__("os").environ.get("XLANES", "3"))
 # Under load, how long a lone SMS waits for another to share its batch (seconds).
-INBOUND_LINGER = float(__import__("os").environ.get("XLINGER", "0.002"))
+INBOUND_LINGER = 0.002
 
 
 class UnknownRecipient(NotFound):
@@ -1552,7 +1549,7 @@ def inbound_batcher(svc: Services) -> GroupCommit[BatchedSms, InboundResult] | N
         lambda items: file_batch(svc, items),
         key=lambda item: item.index,
         size=svc.config.inbound_batch,
-        lanes=INBOUND_LANES,
+        lanes=svc.config.inbound_lanes,
         linger=INBOUND_LINGER,
         name="inbound",
     )

@@ -344,11 +344,14 @@ def test_a_separate_listen_url_is_postgresql_only() -> None:
         load(env(DATABASE_URL=pg, LISTEN_DATABASE_URL="mysql://x@y/z"))
 
 
-@pytest.mark.parametrize("name", ["REMINDER_BATCH", "OUTBOX_BATCH", "SEND_CONCURRENCY"])
+@pytest.mark.parametrize(
+    "name",
+    ["REMINDER_BATCH", "OUTBOX_BATCH", "INBOUND_BATCH", "INBOUND_LANES", "SEND_CONCURRENCY"],
+)
 @pytest.mark.parametrize("bad", ["0", "10001", "-5", "many", "2.5"])
 def test_a_batch_size_out_of_range_names_the_variable(name: str, bad: str) -> None:
-    """Batch sizes (1 to 10,000) and send concurrency (1 to 256) are whole numbers; anything
-    else names its variable."""
+    """Batch sizes (1 to 10,000), inbound lanes (1 to 16) and send concurrency (1 to 256) are
+    whole numbers; anything else names its variable."""
     with pytest.raises(ConfigError, match=f"TOVHOLDER_{name}"):
         load(env(**{name: bad}))
 
@@ -357,3 +360,10 @@ def test_batch_sizes_come_from_the_environment() -> None:
     config = load(env(REMINDER_BATCH="2000", OUTBOX_BATCH="500", SEND_CONCURRENCY="8"))
     assert (config.reminder_batch, config.outbox_batch, config.send_concurrency) == (2000, 500, 8)
     assert (load(env()).reminder_batch, load(env()).outbox_batch) == (200, 50)
+
+
+def test_inbound_batching_comes_from_the_environment() -> None:
+    """Inbound batch size and lanes: 64 and 2 unless set."""
+    config = load(env(INBOUND_BATCH="1", INBOUND_LANES="3"))
+    assert (config.inbound_batch, config.inbound_lanes) == (1, 3)
+    assert (load(env()).inbound_batch, load(env()).inbound_lanes) == (64, 2)

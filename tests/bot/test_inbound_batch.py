@@ -238,3 +238,12 @@ async def test_a_failed_batch_keeps_nothing_and_its_sms_go_one_at_a_time(stack: 
         *(receive_sms(stack.svc, inbound(p, sid="SMtwice"), provider="twilio") for p in phones))
     assert sorted(r.duplicate for r in results) == [False, True]
     assert len(await inbound_rows(stack)) == 1
+
+
+async def test_batching_can_be_switched_off(stack: Stack) -> None:
+    """TOVHOLDER_INBOUND_BATCH=1: no batcher, every SMS in its own transaction."""
+    from dataclasses import replace
+
+    off = replace(stack.svc, config=stack.svc.config.with_(inbound_batch=1))
+    assert inbound_batcher(off) is None
+    assert (inbound_batcher(stack.svc) is None) == (not is_pg(stack))
