@@ -37,8 +37,10 @@ class GroupCommit(Generic[T, R]):
         key: items with equal keys never run concurrently.
         size: the most items in one batch.
         lanes: the most batches running at once.
-        linger: while another batch runs, how long a lone item waits for company
-            (seconds) before it goes alone; a quiet queue never waits.
+        gather: while another batch runs, a new one waits until this many items wait
+            (or ``linger`` has passed): under load, batches stay large and cheap.
+        linger: the longest an item waits for company (seconds); an item that finds
+            no batch running never waits.
         name: for logs and task names.
     """
 
@@ -49,6 +51,7 @@ class GroupCommit(Generic[T, R]):
         key: Callable[[T], Hashable],
         size: int,
         lanes: int,
+        gather: int = 2,
         linger: float = 0.0,
         name: str,
     ) -> None:
@@ -63,6 +66,7 @@ class GroupCommit(Generic[T, R]):
         self._busy: set[Hashable] = set()
         self._running: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._gather = min(gather, size) if linger > 0 else 1
         self._linger = linger
         self._timer: asyncio.TimerHandle | None = None
 
@@ -110,12 +114,12 @@ class GroupCommit(Generic[T, R]):
         return taken
 
     def _start(self, *, lingered: bool = False) -> None:
-        if self._timer is not None and (lingered or len(self._waiting) > 1):
+        if self._timer is not None and (lingered or len(self._waiting) >= self._gather):
             self._timer.cancel()
             self._timer = None
         while len(self._running) < self._lanes and self._waiting:
-            if not lingered and self._running and len(self._waiting) == 1 and self._linger > 0:
-                # Under load another item is about to come: wait for it a moment.
+            if not lingered and self._running and len(self._waiting) < self._gather:
+                # Under load more items are about to come: wait for them a moment.
                 if self._timer is None:
                     self._timer = asyncio.get_running_loop().call_later(
                         self._linger, self._lingered

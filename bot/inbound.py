@@ -100,8 +100,9 @@ from scheduler.workdays import WorkingCalendar, format_long_date
 log = logging.getLogger(__name__)
 
 _CHOICE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
-# Under load, how long a lone SMS waits for another to share its batch (seconds).
-INBOUND_LINGER = 0.002
+# Under load (a batch running), a new batch waits for this many SMS, or this long.
+INBOUND_GATHER = 8
+INBOUND_LINGER = 0.005
 
 
 class UnknownRecipient(NotFound):
@@ -538,6 +539,7 @@ class _Inbound:
         provider: str,
         tenant: Any,
         sender: str,
+        now: datetime | None = None,
     ) -> None:
         self.svc = svc
         self.conn = conn
@@ -545,7 +547,7 @@ class _Inbound:
         self.provider = provider
         self.tenant = tenant
         self.sender = sender
-        self.now = svc.clock.now()
+        self.now = now or svc.clock.now()
         # A citizen who texts a CPR number gets a friendly note; the message is flagged.
         self.has_cpr = bool(find_cpr(sms.body))
         self.may_emit = True
@@ -1437,7 +1439,13 @@ async def _touch_threads(
 
 
 async def _to_file(
-    conn: AsyncConnection, svc: Services, n: int, item: BatchedSms, tenant: Any, rows: list[Any]
+    conn: AsyncConnection,
+    svc: Services,
+    n: int,
+    item: BatchedSms,
+    tenant: Any,
+    rows: list[Any],
+    now: datetime,
 ) -> _ToFile | InboundResult | None:
     """What a batch does with one SMS: files it, answers it as a duplicate, or leaves it."""
     ok = bool(_OK.match(item.sms.body))
@@ -1450,7 +1458,7 @@ async def _to_file(
         return None
     pick = known.candidates[0]
     case = known.cases[pick.case_id]
-    inbound = _Inbound(svc, conn, item.sms, item.provider, tenant, item.sender)
+    inbound = _Inbound(svc, conn, item.sms, item.provider, tenant, item.sender, now)
     inbound.may_emit = known.may_emit
     inbound.cases = known.cases
     calendar = await team_calendar(conn, svc, case)
@@ -1475,6 +1483,7 @@ async def file_batch(svc: Services, items: Sequence[BatchedSms]) -> list[Inbound
     results: list[InboundResult | None] = [None] * len(items)
     if len(items) < 2 or svc.sqlite:
         return results  # alone, an SMS costs fewer statements one at a time
+    now = svc.clock.now()  # the batch's SMS are filed at one time
     async with svc.write() as conn:
         tenants = [await _tenant_by_number(conn, svc, item.recipient) for item in items]
         asked = [(n, item, t) for n, (item, t) in enumerate(zip(items, tenants, strict=True)) if t]
@@ -1491,13 +1500,13 @@ async def file_batch(svc: Services, items: Sequence[BatchedSms]) -> list[Inbound
                 "phone_index": [item.index for _, item, _ in asked],
                 "sender": [item.sender for _, item, _ in asked],
                 "ok": [bool(_OK.match(item.sms.body)) for _, item, _ in asked],
-                "day": local_day(svc.clock.now()),
+                "day": local_day(now),
             },
         ):
             found.setdefault(row.n, []).append(row)
         todo: list[_ToFile] = []
         for n, item, tenant in asked:
-            done = await _to_file(conn, svc, n, item, tenant, found[n])
+            done = await _to_file(conn, svc, n, item, tenant, found[n], now)
             if isinstance(done, _ToFile):
                 todo.append(done)
             else:
@@ -1550,6 +1559,7 @@ def inbound_batcher(svc: Services) -> GroupCommit[BatchedSms, InboundResult] | N
         key=lambda item: item.index,
         size=svc.config.inbound_batch,
         lanes=svc.config.inbound_lanes,
+        gather=INBOUND_GATHER,
         linger=INBOUND_LINGER,
         name="inbound",
     )

@@ -122,15 +122,21 @@ def _runs(table: Table, rows: Rows) -> list[list[Mapping[str, Any]]]:
 
 
 def _statement(
-    todo: Sequence[tuple[Table, list[Mapping[str, Any]]]], then: Then | None, arrays: bool
+    todo: Sequence[tuple[Table, list[Mapping[str, Any]]]],
+    then: Then | None,
+    arrays: Sequence[tuple[bool, ...]] | None,
 ) -> TextClause:
     """The INSERTs as one statement, earlier ones as data-modifying CTEs; built once per shape.
 
-    With ``arrays``, each table's rows travel as one array per column (``unnest``),
-    so the shape, and with it the prepared statement, does not depend on row counts.
+    With ``arrays`` (per table, which columns are lists: see :func:`_split`), each
+    table's rows travel as one array per column (``unnest``), so the shape, and with
+    it the prepared statement, does not depend on row counts.
     """
     shape = (
-        tuple((t.name, tuple(rows[0]), None if arrays else len(rows)) for t, rows in todo),
+        tuple(
+            (t.name, tuple(rows[0]), arrays[i] if arrays is not None else len(rows))
+            for i, (t, rows) in enumerate(todo)
+        ),
         then,
     )
     stmt = _STATEMENTS.get(shape)
@@ -141,12 +147,8 @@ def _statement(
     returned = None
     for t, (table, rows) in enumerate(todo):
         keys = list(rows[0])
-        if arrays:
-            casts = ", ".join(
-                f"CAST(:t{t}c{c} AS {table.c[k].type.compile(dialect=_PG)}[])"
-                for c, k in enumerate(keys)
-            )
-            values = f"SELECT * FROM unnest({casts})"
+        if arrays is not None:
+            values = _unnest(table, keys, arrays[t], prefix=f"t{t}")
         else:
             tuples = []
             for r in range(len(rows)):
@@ -206,12 +208,15 @@ async def insert_rows(
         for table, rows in todo:
             await conn.execute(_insert(table), rows)
         return False
+    lists: list[tuple[bool, ...]] | None = None
     if arrays:
         params: dict[str, Any] = {}
+        lists = []
         for t, (table, rows) in enumerate(todo):
             keys = tuple(rows[0])
-            _, split = _split(conn, table, keys, rows, keep=keys)
-            params.update({f"t{t}c{name[1:]}": v for name, v in split.items()})
+            listed, split = _split(conn, table, keys, rows, keep=keys[:1])
+            lists.append(listed)
+            params.update({f"t{t}{name}": v for name, v in split.items()})
     else:
         params = {
             f"t{t}r{r}c{c}": row[key]
@@ -219,7 +224,7 @@ async def insert_rows(
             for r, row in enumerate(rows)
             for c, key in enumerate(rows[0])
         }
-    await conn.execute(_statement(todo, then, arrays), params)
+    await conn.execute(_statement(todo, then, lists), params)
     return then is not None
 
 
@@ -265,14 +270,17 @@ def _split(
     return tuple(arrays), out
 
 
-def _unnest(table: Table, keys: Sequence[str], arrays: Sequence[bool]) -> str:
-    """``SELECT … FROM unnest(…) AS u(…)``: the listed columns unnested, the others bound once."""
+def _unnest(table: Table, keys: Sequence[str], arrays: Sequence[bool], prefix: str = "") -> str:
+    """``SELECT … FROM unnest(…) AS u(…)``: the listed columns unnested, the others bound once.
+
+    The parameters are ``<prefix>a<i>`` (lists) and ``<prefix>s<i>`` (single values).
+    """
     listed = [(i, k) for i, (k, is_list) in enumerate(zip(keys, arrays, strict=True)) if is_list]
     casts = ", ".join(
-        f"CAST(:a{i} AS {table.c[k].type.compile(dialect=_PG)}[])" for i, k in listed
+        f"CAST(:{prefix}a{i} AS {table.c[k].type.compile(dialect=_PG)}[])" for i, k in listed
     )
     picks = ", ".join(
-        f"u.{k}" if is_list else f"CAST(:s{i} AS {table.c[k].type.compile(dialect=_PG)})"
+        f"u.{k}" if is_list else f"CAST(:{prefix}s{i} AS {table.c[k].type.compile(dialect=_PG)})"
         for i, (k, is_list) in enumerate(zip(keys, arrays, strict=True))
     )
     return f"SELECT {picks} FROM unnest({casts}) AS u({', '.join(k for _, k in listed)})"

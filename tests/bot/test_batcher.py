@@ -42,10 +42,10 @@ async def settle() -> None:
 
 
 def batcher(
-    handle: Recorder, *, size: int = 10, lanes: int = 1, linger: float = 0.0
+    handle: Recorder, *, size: int = 10, lanes: int = 1, gather: int = 2, linger: float = 0.0
 ) -> GroupCommit[tuple[str, int], int]:
-    return GroupCommit(handle, key=lambda item: item[0], size=size, lanes=lanes, linger=linger,
-                       name="test")
+    return GroupCommit(handle, key=lambda item: item[0], size=size, lanes=lanes, gather=gather,
+                       linger=linger, name="test")
 
 
 async def test_items_that_wait_together_go_in_one_batch() -> None:
@@ -162,6 +162,23 @@ async def test_under_load_a_lone_item_waits_a_moment_for_company() -> None:
     assert [len(b) for b in rec.batches] == [1, 2]
     rec.gate.set()
     assert await asyncio.gather(*calls) == [2, 4, 6]
+
+
+async def test_under_load_a_batch_gathers_several_items_before_it_starts() -> None:
+    """With ``gather`` 3, a second batch starts once three items wait, not before."""
+    rec = Recorder()
+    group = batcher(rec, lanes=2, gather=3, linger=5.0)
+    calls = [asyncio.ensure_future(group.submit(("a", 1)))]
+    await settle()
+    for key in "bc":
+        calls.append(asyncio.ensure_future(group.submit((key, 2))))
+        await settle()
+        assert [len(b) for b in rec.batches] == [1]
+    calls.append(asyncio.ensure_future(group.submit(("d", 3))))
+    await settle()
+    assert [len(b) for b in rec.batches] == [1, 3]
+    rec.gate.set()
+    assert await asyncio.gather(*calls) == [2, 4, 4, 6]
 
 
 async def test_a_lingering_item_goes_alone_when_no_company_comes() -> None:
