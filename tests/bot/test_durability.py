@@ -15,11 +15,13 @@ from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import select
+from sqlalchemy import distinct, func, select
 from twilio.request_validator import RequestValidator
 
 from bot.app import create_app
-from bot.db.schema import outbox
+from bot.config import Config
+from bot.db.engine import make_engine
+from bot.db.schema import messages, outbox
 from bot.web.keys import SERVICES
 from channels.simulator import SimulatorConfig, create_simulator_app
 from tests.harness import (
@@ -30,6 +32,7 @@ from tests.harness import (
     free_port,
     make_config,
     message_sid,
+    seed_families,
     seed_world,
 )
 
@@ -92,6 +95,37 @@ async def sim(aiohttp_server: Any) -> AsyncIterator[Any]:
     yield server
 
 
+def _service_env(db_url: str, keys: dict[str, bytes], config: Config, port: int) -> dict[str, str]:
+    assert config.twilio is not None
+    return {
+        "TOVHOLDER_DATABASE_URL": db_url,
+        "TOVHOLDER_PORT": str(port),
+        "TOVHOLDER_PUBLIC_BASE_URL": config.public_base_url,
+        "TOVHOLDER_KEKS": _b64(keys["kek"]),
+        "TOVHOLDER_INDEX_KEY": _b64(keys["index"]),
+        "TOVHOLDER_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TOVHOLDER_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TOVHOLDER_TWILIO_BASE_URL": config.twilio.base_url,
+        "TOVHOLDER_LOG_LEVEL": "WARNING",
+    }
+
+
+def _params(sender: str, body: str) -> dict[str, str]:
+    """An inbound webhook's form, as Twilio posts it."""
+    sid = message_sid()
+    return {
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "AccountSid": ACCOUNT_SID,
+        "From": sender,
+        "To": MUNICIPALITY,
+        "Body": body,
+        "NumSegments": "1",
+        "NumMedia": "0",
+        "ApiVersion": "2010-04-01",
+    }
+
+
 async def _sim_count(sim: Any) -> int:
     async with aiohttp.ClientSession() as s, s.get(str(sim.make_url("/_sim/messages"))) as r:
         return len(await r.json())
@@ -109,33 +143,11 @@ async def test_crash_after_store_before_send_sends_receipt_exactly_once(
     world = await seed_world(app[SERVICES])
     await runner.cleanup()
 
-    env = {
-        "TOVHOLDER_DATABASE_URL": db_url,
-        "TOVHOLDER_PORT": str(port),
-        "TOVHOLDER_PUBLIC_BASE_URL": config.public_base_url,
-        "TOVHOLDER_KEKS": _b64(keys["kek"]),
-        "TOVHOLDER_INDEX_KEY": _b64(keys["index"]),
-        "TOVHOLDER_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TOVHOLDER_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TOVHOLDER_TWILIO_BASE_URL": config.twilio.base_url,
-        "TOVHOLDER_LOG_LEVEL": "WARNING",
-    }
-    service = Service(env, port)
+    service = Service(_service_env(db_url, keys, config, port), port)
     await service.start(TOVHOLDER_OUTBOX_INTERVAL="3600")  # the relay never ticks in this life
     try:
         url = f"{config.public_base_url}/webhooks/twilio/sms"
-        sid = message_sid()
-        params = {
-            "MessageSid": sid,
-            "SmsSid": sid,
-            "AccountSid": ACCOUNT_SID,
-            "From": world.phones["anna"],
-            "To": MUNICIPALITY,
-            "Body": "Hej",
-            "NumSegments": "1",
-            "NumMedia": "0",
-            "ApiVersion": "2010-04-01",
-        }
+        params = _params(world.phones["anna"], "Hej")
         sig = RequestValidator(AUTH_TOKEN).compute_signature(url, params)
         async with (
             aiohttp.ClientSession() as s,
@@ -154,6 +166,66 @@ async def test_crash_after_store_before_send_sends_receipt_exactly_once(
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.5)  # several more ticks: nothing more may go out
         assert await _sim_count(sim) == 1
+    finally:
+        service.kill(signal.SIGTERM)
+
+
+async def test_crash_after_a_batch_is_stored_sends_each_receipt_exactly_once(
+    sim: Any, db_url: str, keys: dict[str, bytes]
+) -> None:
+    """kill -9 after a burst of SMS is answered (filed in batches on PostgreSQL): all stored with receipts queued; after restart each goes out once."""
+    port = free_port()
+    config = make_config(db_url, keys, port=port, sim_url=str(sim.make_url("")).rstrip("/"))
+    app = create_app(config)
+    runner = aiohttp.web.AppRunner(app)
+    await runner.setup()
+    svc = app[SERVICES]
+    phones = await seed_families(svc, await seed_world(svc), 16)
+    await runner.cleanup()
+    service = Service(_service_env(db_url, keys, config, port), port)
+    # In this life the gateway is unreachable: receipts the relay claims go back, to retry.
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    await service.start(TOVHOLDER_OUTBOX_INTERVAL="3600", TOVHOLDER_TWILIO_BASE_URL=nowhere)
+    try:
+        url = f"{config.public_base_url}/webhooks/twilio/sms"
+        async with aiohttp.ClientSession() as s:
+
+            async def send(phone: str) -> int:
+                params = _params(phone, "Hej")
+                sig = RequestValidator(AUTH_TOKEN).compute_signature(url, params)
+                async with s.post(url, data=params, headers={"X-Twilio-Signature": sig}) as r:
+                    return r.status
+
+            assert await asyncio.gather(*(send(p) for p in phones)) == [200] * len(phones)
+    finally:
+        service.kill()
+    assert await _sim_count(sim) == 0
+    engine = make_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            stored, times = (await conn.execute(
+                select(func.count(), func.count(distinct(messages.c.created_at)))
+                .where(messages.c.direction == "in"))).one()
+            states = dict(list(await conn.execute(
+                select(outbox.c.state, func.count()).group_by(outbox.c.state))))
+    finally:
+        await engine.dispose()
+    assert stored == len(phones) and sum(states.values()) == len(phones)  # nothing lost
+    if db_url.startswith("postgresql"):
+        assert times < len(phones)  # several SMS were filed at one time: in one batch
+    # A receipt the dead relay held ("sending") waits for its lease to run out: it may
+    # have reached the gateway. Every other one goes now, once.
+    due = len(phones) - states.get("sending", 0)
+    await service.start(TOVHOLDER_OUTBOX_INTERVAL="0.1")
+    try:
+        for _ in range(400):
+            if await _sim_count(sim) >= due:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        async with aiohttp.ClientSession() as s, s.get(str(sim.make_url("/_sim/messages"))) as r:
+            sent = [m["to"] for m in await r.json()]
+        assert len(sent) == len(set(sent)) == due and set(sent) <= set(phones)
     finally:
         service.kill(signal.SIGTERM)
 

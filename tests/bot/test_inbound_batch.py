@@ -10,35 +10,16 @@ from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.db.schema import journal_entries, messages, outbox
-from bot.directory import add_participant, create_case, create_person
 from bot.inbound import BatchedSms, InboundResult, file_batch, inbound_batcher, receive_sms
 from channels.base import InboundSms
 from journal.verify import verify
-from tests.harness import MUNICIPALITY, Stack, message_sid
+from tests.harness import MUNICIPALITY, Stack, message_sid, seed_families
 
 RECEIPT = "Tak for din besked. Mette svarer dig senest tirsdag den 25. februar."
 
 
 async def families(stack: Stack, n: int, *, one_case: bool = False) -> list[str]:
-    """``n`` citizens with a phone each and an open case with Mette (or one case for all)."""
-    svc, w = stack.svc, stack.world
-    phones = [f"+4520124{i:03d}" for i in range(n)]
-    async with svc.write() as c:
-        shared = None
-        for i, phone in enumerate(phones):
-            person = await create_person(c, svc, tenant_id=w.tenant_id, name=f"Borger {i}",
-                                         first_name=f"Borger{i}", phone=phone)
-            case = shared
-            if case is None:
-                case = await create_case(c, svc, tenant_id=w.tenant_id,
-                                         administration_id=w.admin_children,
-                                         team_id=w.team_children, owner_id=w.mette,
-                                         number=f"2025-9{i:03d}")
-                if one_case:
-                    shared = case
-            await add_participant(c, svc, tenant_id=w.tenant_id, case_id=case, person_id=person,
-                                  role="parent" if one_case else "party")
-    return phones
+    return await seed_families(stack.svc, stack.world, n, one_case=one_case)
 
 
 def inbound(sender: str, body: str = "Hej", sid: str | None = None) -> InboundSms:
