@@ -4,29 +4,53 @@ Under load, many webhooks are in flight at once. Handling each in its own
 transaction costs a BEGIN, a COMMIT and a few statements apiece, and on a
 small machine those per-statement costs (in the driver, on the wire and in
 PostgreSQL) are most of what an SMS costs. A :class:`GroupCommit` queues the
-items, and a few *lanes* each take everything waiting and hand it to one
+items, and a few *lanes* each take what is waiting and hand it to one
 ``handle`` call: one transaction and the same few statements for the lot.
-With a quiet queue an item goes at once, alone; nothing waits for a batch to
-fill.
+With a quiet queue an item goes at once, alone; under load a new batch waits
+a moment to gather several.
 
 Items with the same key are never in two running batches at once (nor twice
 in one), so a batch never waits on rows another batch holds for the same
-sender. ``handle`` answers ``None`` for an item it leaves to the caller's
-one-at-a-time path; if it raises, every item of its batch is answered
-``None`` and nothing it did is kept (its transaction rolled back).
+sender. ``handle`` answers ``None`` for an item it leaves to the caller, who
+then handles it alone inside :meth:`GroupCommit.turn`: until that block ends,
+no batch takes another item with its key. If ``handle`` raises, nothing it did
+is kept (its transaction rolled back) and every item of the batch is the
+caller's again (or, for the exception types given as ``passes``, the exception
+is raised to every caller).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+@dataclass(eq=False, slots=True)
+class _Entry(Generic[T, R]):
+    item: T
+    key: Hashable
+    future: asyncio.Future[R | None]
+    held: bool = False  # the key stays busy until the caller's turn ends
+    gone: bool = False  # the caller's turn ended before its batch did
+
+
+@dataclass(slots=True)
+class BatchCounts:
+    """What a batcher has done, for metrics and tests."""
+
+    batches: int = 0
+    items: int = 0
+    failed: int = 0
+    sizes: dict[int, int] = field(default_factory=dict)
 
 
 class GroupCommit(Generic[T, R]):
@@ -41,6 +65,8 @@ class GroupCommit(Generic[T, R]):
             (or ``linger`` has passed): under load, batches stay large and cheap.
         linger: the longest an item waits for company (seconds); an item that finds
             no batch running never waits.
+        passes: exceptions from ``handle`` that every caller of the batch gets (e.g.
+            "the database is down"), instead of handling its item alone.
         name: for logs and task names.
     """
 
@@ -53,6 +79,7 @@ class GroupCommit(Generic[T, R]):
         lanes: int,
         gather: int = 2,
         linger: float = 0.0,
+        passes: tuple[type[Exception], ...] = (),
         name: str,
     ) -> None:
         if size < 1 or lanes < 1:
@@ -61,29 +88,46 @@ class GroupCommit(Generic[T, R]):
         self._key = key
         self._size = size
         self._lanes = lanes
-        self._name = name
-        self._waiting: list[tuple[T, asyncio.Future[R | None]]] = []
-        self._busy: set[Hashable] = set()
-        self._running: set[asyncio.Task[None]] = set()
-        self._closed = False
         self._gather = min(gather, size) if linger > 0 else 1
         self._linger = linger
+        self._passes = passes
+        self._name = name
+        self._waiting: list[_Entry[T, R]] = []
+        self._busy: set[Hashable] = set()
+        self._running: dict[asyncio.Task[None], list[_Entry[T, R]]] = {}
         self._timer: asyncio.TimerHandle | None = None
+        self._closed = False
+        self.counts = BatchCounts()
 
     @property
     def running(self) -> int:
         """Batches being handled now."""
         return len(self._running)
 
-    async def submit(self, item: T) -> R | None:
-        """Handle ``item`` in the next batch; None: the caller handles it itself."""
+    @asynccontextmanager
+    async def turn(self, item: T) -> AsyncIterator[R | None]:
+        """Hand ``item`` to the next batch; yield its result, or None: handle it yourself.
+
+        Handle a None item inside the block: until it ends, no batch takes another
+        item with the same key (the sender's next SMS, or a retry of this one).
+        """
         if self._closed:
-            return None
-        future: asyncio.Future[R | None] = asyncio.get_running_loop().create_future()
-        self._waiting.append((item, future))
+            yield None
+            return
+        entry: _Entry[T, R] = _Entry(
+            item, self._key(item), asyncio.get_running_loop().create_future()
+        )
+        self._waiting.append(entry)
         self._start()
-        # The batch carries on for its other items if this caller goes away.
-        return await asyncio.shield(future)
+        try:
+            # The batch carries on for its other items if this caller goes away.
+            yield await asyncio.shield(entry.future)
+        finally:
+            entry.gone = True
+            if entry in self._waiting:  # never taken
+                self._waiting.remove(entry)
+            elif entry.held:
+                self._release(entry)
 
     async def aclose(self) -> None:
         """Take no more items; wait for the running batches; send the waiting ones back."""
@@ -91,21 +135,26 @@ class GroupCommit(Generic[T, R]):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        for _, future in self._waiting:
-            if not future.done():
-                future.set_result(None)
+        for entry in self._waiting:
+            if not entry.future.done():
+                entry.future.set_result(None)
         self._waiting.clear()
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
 
-    def _take(self) -> list[tuple[T, asyncio.Future[R | None]]]:
-        taken: list[tuple[T, asyncio.Future[R | None]]] = []
-        left: list[tuple[T, asyncio.Future[R | None]]] = []
+    def _release(self, entry: _Entry[T, R]) -> None:
+        entry.held = False
+        self._busy.discard(entry.key)
+        if not self._closed:
+            self._start()
+
+    def _take(self) -> list[_Entry[T, R]]:
+        taken: list[_Entry[T, R]] = []
+        left: list[_Entry[T, R]] = []
         keys: set[Hashable] = set()
         for entry in self._waiting:
-            key = self._key(entry[0])
-            if len(taken) < self._size and key not in self._busy and key not in keys:
-                keys.add(key)
+            if len(taken) < self._size and entry.key not in self._busy and entry.key not in keys:
+                keys.add(entry.key)
                 taken.append(entry)
             else:
                 left.append(entry)
@@ -128,47 +177,66 @@ class GroupCommit(Generic[T, R]):
             lingered = False
             batch = self._take()
             if not batch:
-                return  # everything waiting has a key in a running batch
+                return  # everything waiting has a key in a running batch or turn
             task = asyncio.get_running_loop().create_task(
                 self._run(batch), name=f"{self._name}-batch"
             )
-            self._running.add(task)
+            self._running[task] = batch
             task.add_done_callback(self._finished)
-
-    async def _run(self, batch: list[tuple[T, asyncio.Future[R | None]]]) -> None:
-        results: Sequence[R | None]
-        try:
-            results = await self._handle([item for item, _ in batch])
-            if len(results) != len(batch):
-                raise RuntimeError(f"{len(results)} results for {len(batch)} items")
-        except asyncio.CancelledError:
-            for _, future in batch:
-                future.cancel()
-            raise
-        except Exception as exc:
-            # Only the exception's kind: its text may quote a row.
-            log.warning(
-                "%s: a batch of %d failed (%s); each item goes on its own",
-                self._name,
-                len(batch),
-                type(exc).__name__,
-            )
-            results = [None] * len(batch)
-        finally:
-            for item, _ in batch:
-                self._busy.discard(self._key(item))
-        for (_, future), result in zip(batch, results, strict=True):
-            if not future.done():
-                future.set_result(result)
 
     def _lingered(self) -> None:
         self._timer = None
         if not self._closed:
             self._start(lingered=True)
 
+    async def _run(self, batch: list[_Entry[T, R]]) -> None:
+        counts = self.counts
+        counts.batches += 1
+        counts.items += len(batch)
+        counts.sizes[len(batch)] = counts.sizes.get(len(batch), 0) + 1
+        results: Sequence[R | None]
+        try:
+            results = await self._handle([e.item for e in batch])
+            if len(results) != len(batch):
+                raise RuntimeError(f"{len(results)} results for {len(batch)} items")
+        except self._passes as exc:
+            counts.failed += 1
+            for entry in batch:
+                self._busy.discard(entry.key)
+                if not entry.future.done():
+                    entry.future.set_exception(exc)
+            return
+        except Exception as exc:
+            counts.failed += 1
+            # A database error's text may quote a row: its kind only. Anything else is a
+            # fault in the code, and its traceback is what finds it.
+            if type(exc).__module__.startswith("sqlalchemy"):
+                log.warning(
+                    "%s: a batch of %d failed (%s); each item goes on its own",
+                    self._name,
+                    len(batch),
+                    type(exc).__name__,
+                )
+            else:
+                log.error("%s: a batch of %d failed", self._name, len(batch), exc_info=exc)
+            results = [None] * len(batch)
+        self._settle(batch, results)
+
+    def _settle(self, batch: list[_Entry[T, R]], results: Sequence[R | None]) -> None:
+        for entry, result in zip(batch, results, strict=True):
+            if result is None and not entry.gone and not entry.future.done():
+                entry.held = True  # the caller handles it alone, its key still busy
+            else:
+                self._busy.discard(entry.key)
+            if not entry.future.done():
+                entry.future.set_result(result)
+
     def _finished(self, task: asyncio.Task[None]) -> None:
-        self._running.discard(task)
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            log.error("%s: batch task failed", self._name, exc_info=exc)
+        batch = self._running.pop(task, [])
+        if task.cancelled() or task.exception() is not None:
+            # Cancelled (or broken) before it answered: its items are their callers' again.
+            if not task.cancelled():
+                log.error("%s: batch task failed", self._name, exc_info=task.exception())
+            self._settle(batch, [None] * len(batch))
         if not self._closed:
             self._start()

@@ -64,7 +64,7 @@ from bot.db.schema import (
     tenants,
     triage_terms,
 )
-from bot.errors import BadInput, NotFound
+from bot.errors import BadInput, NotFound, StorageUnavailable
 from bot.escalation import acknowledge_by_sms, page
 from bot.hooks import FiledSms, HookOutcome, may_act
 from bot.ids import new_id
@@ -987,14 +987,15 @@ class _Inbound:
 
     def _routing(self, case: _Case, decision: _Decision) -> dict[str, Any]:
         """The message columns that say who must answer (and by when, when urgent)."""
-        values: dict[str, Any] = {
+        # Every column every time: a batch's message rows then share one set of columns.
+        return {
             "owner_id": decision.route.owner_id,
             "original_owner_id": case.owner_id if decision.route.moved else None,
+            "urgent": decision.urgent,
+            "next_escalation_at": (
+                self.now + timedelta(minutes=case.escalate_after_min) if decision.urgent else None
+            ),
         }
-        if decision.urgent:
-            values["urgent"] = True
-            values["next_escalation_at"] = self.now + timedelta(minutes=case.escalate_after_min)
-        return values
 
     async def _dispatched(
         self, case: _Case, decision: _Decision, message_id: str, key: SealingKey
@@ -1355,12 +1356,18 @@ def _identify_many() -> TextualSelect:
     inner = per_sms.compile(dialect=dialect).string
     # Each SMS's own parameters come from its row of the arrays; the day is the batch's.
     inner = re.sub(r":(provider_id|provider|tenant_id|phone_index|sender|ok)\b", r"p.\1", inner)
+    left = set(re.findall(r"(?<![:\w]):(\w+)", inner))
+    if left != {"day"}:  # a parameter added to the identify statement must be mapped here
+        raise RuntimeError(f"identify statement: unmapped parameters {sorted(left - {'day'})}")
     sql = (
         "SELECT p.n, ident.* FROM unnest(CAST(:n AS INTEGER[]), CAST(:provider AS VARCHAR[]), "
         "CAST(:provider_id AS VARCHAR[]), CAST(:tenant_id AS VARCHAR[]), "
         "CAST(:phone_index AS VARCHAR[]), CAST(:sender AS VARCHAR[]), CAST(:ok AS BOOLEAN[])) "
         "AS p(n, provider, provider_id, tenant_id, phone_index, sender, ok) "
         f"CROSS JOIN LATERAL ({inner}) AS ident "
+        # A batch that waits long for a lock (a head another transaction holds) gives up,
+        # and its SMS go one at a time, rather than holding up every SMS queued behind it.
+        f"CROSS JOIN (SELECT set_config('lock_timeout', '{BATCH_LOCK_TIMEOUT}', true)) AS guard "
         "ORDER BY p.n, ident.number, ident.joined_at, ident.participation_id"
     )
     return (
@@ -1372,6 +1379,7 @@ def _identify_many() -> TextualSelect:
     )
 
 
+BATCH_LOCK_TIMEOUT = "500ms"
 _IDENTIFY_MANY = _identify_many()
 _OPEN_REPLY_BY_SQL = str(
     OPEN_REPLY_BY.compile(
@@ -1421,7 +1429,9 @@ async def _touch_threads(
 ) -> dict[tuple[str, str], tuple[str, datetime | None]]:
     """Each SMS's thread (made or touched): its id and the reply-by still open in it."""
     threads: dict[tuple[str, str], tuple[str, datetime | None]] = {}
-    while todo:  # twice at most: a second pass finds the threads it locked as they stay
+    for _ in range(3):  # twice at most: a second pass finds the threads it locked as they stay
+        if not todo:
+            return threads
         found = await conn.execute(
             _TOUCH_MANY,
             {
@@ -1435,7 +1445,7 @@ async def _touch_threads(
         for row in found:
             threads[row.case_id, row.person_id] = (row.id, row.open_reply_by)
         todo = [f for f in todo if (f.case.id, f.person.id) not in threads]
-    return threads
+    raise RuntimeError("threads changed under a batch three times over")
 
 
 async def _to_file(
@@ -1483,8 +1493,8 @@ async def file_batch(svc: Services, items: Sequence[BatchedSms]) -> list[Inbound
     results: list[InboundResult | None] = [None] * len(items)
     if len(items) < 2 or svc.sqlite:
         return results  # alone, an SMS costs fewer statements one at a time
-    now = svc.clock.now()  # the batch's SMS are filed at one time
     async with svc.write() as conn:
+        now = svc.clock.now()  # the batch's SMS are filed at one time
         tenants = [await _tenant_by_number(conn, svc, item.recipient) for item in items]
         asked = [(n, item, t) for n, (item, t) in enumerate(zip(items, tenants, strict=True)) if t]
         if not asked:
@@ -1511,6 +1521,14 @@ async def file_batch(svc: Services, items: Sequence[BatchedSms]) -> list[Inbound
                 todo.append(done)
             else:
                 results[n] = done
+        # An SMS whose answer is written after the batch's first insert (hooks, pages)
+        # keeps its case's chain to itself: another SMS on the case would be journalised
+        # between its entries. The others on that case go alone, after the batch.
+        waits = {f.case.id for f in todo if f.after}
+        first: dict[str, _ToFile] = {}
+        for f in todo:
+            first.setdefault(f.case.id, f)
+        todo = [f for f in todo if f.case.id not in waits or first[f.case.id] is f]
         if not todo:
             return results
         threads = await _touch_threads(conn, todo)
@@ -1554,13 +1572,27 @@ def inbound_batcher(svc: Services) -> GroupCommit[BatchedSms, InboundResult] | N
     """The service's batcher for inbound SMS; None where SMS go one at a time (SQLite)."""
     if svc.sqlite or svc.config.inbound_batch < 2:
         return None
+
+    async def handle(items: Sequence[BatchedSms]) -> list[InboundResult | None]:
+        try:
+            results = await file_batch(svc, items)
+        except Exception:
+            metrics.inbound_batch("failed")
+            raise
+        if len(items) > 1:
+            metrics.inbound_batch("ok")
+        return results
+
     return GroupCommit(
-        lambda items: file_batch(svc, items),
+        handle,
         key=lambda item: item.index,
         size=svc.config.inbound_batch,
         lanes=svc.config.inbound_lanes,
         gather=INBOUND_GATHER,
         linger=INBOUND_LINGER,
+        # The database down: every SMS of the batch is answered 503 (the gateway retries),
+        # rather than each trying again alone.
+        passes=(StorageUnavailable,),
         name="inbound",
     )
 
@@ -1579,11 +1611,20 @@ async def receive_sms(svc: Services, sms: InboundSms, *, provider: str) -> Inbou
         )
     sender = normalise_number(sms.sender, field="From")
     recipient = _municipality_number(sms.recipient)
-    if svc.batcher is not None and consent.command(sms.body) is None:
-        index = svc.blind_index(sender)
-        batched = await svc.batcher.submit(BatchedSms(sms, provider, recipient, sender, index))
+    if svc.batcher is None or consent.command(sms.body) is not None:
+        return await _alone(svc, sms, provider, sender, recipient)
+    item = BatchedSms(sms, provider, recipient, sender, svc.blind_index(sender))
+    async with svc.batcher.turn(item) as batched:
         if batched is not None:
             return _received(svc, sms, batched)
+        # Left to us: filed alone, while no batch takes this sender's next SMS.
+        return await _alone(svc, sms, provider, sender, recipient)
+
+
+async def _alone(
+    svc: Services, sms: InboundSms, provider: str, sender: str, recipient: str
+) -> InboundResult:
+    """One SMS in its own transaction (see receive_sms)."""
     seen_params = {"provider": provider, "provider_id": sms.provider_id}
     try:
         async with svc.write() as conn:

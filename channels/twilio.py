@@ -22,7 +22,7 @@ import json
 import logging
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import aiohttp
 
@@ -205,7 +205,10 @@ class TwilioGateway:
         )
         self._session = session
         self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._headers = {"Authorization": basic_auth_header(account_sid, auth_token)}
+        self._headers = {
+            "Authorization": basic_auth_header(account_sid, auth_token),
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
 
     async def send(self, sms: OutboundSms) -> SendResult:
         """Create a Message resource at Twilio.
@@ -224,8 +227,12 @@ class TwilioGateway:
         if sms.status_callback:
             form["StatusCallback"] = sms.status_callback
         try:
+            # Encoded here, not by aiohttp's FormData: the same bytes at a fraction of the cost.
             async with self._session.post(
-                self._messages_url, data=form, headers=self._headers, timeout=self._timeout
+                self._messages_url,
+                data=urlencode(form).encode(),
+                headers=self._headers,
+                timeout=self._timeout,
             ) as response:
                 status = response.status
                 payload = await response.read()

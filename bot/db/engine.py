@@ -18,6 +18,7 @@ from sqlalchemy import (
     Insert,
     Result,
     Select,
+    String,
     Table,
     TextClause,
     TextualSelect,
@@ -214,7 +215,8 @@ async def insert_rows(
         lists = []
         for t, (table, rows) in enumerate(todo):
             keys = tuple(rows[0])
-            listed, split = _split(conn, table, keys, rows, keep=keys[:1])
+            # Every column an array: one statement per set of columns, whatever the values.
+            listed, split = _split(conn, table, keys, rows, keep=keys)
             lists.append(listed)
             params.update({f"t{t}{name}": v for name, v in split.items()})
     else:
@@ -270,17 +272,28 @@ def _split(
     return tuple(arrays), out
 
 
+def _cast_type(table: Table, key: str) -> str:
+    """The type a parameter for ``key`` is cast to: its column's, strings without a length.
+
+    An explicit cast to ``VARCHAR(64)`` cuts a longer string short without a word; cast
+    to ``TEXT``, the insert's own assignment to the column refuses it, as a plain
+    INSERT would.
+    """
+    kind = table.c[key].type
+    if isinstance(kind, String):
+        return "TEXT"
+    return str(kind.compile(dialect=_PG))
+
+
 def _unnest(table: Table, keys: Sequence[str], arrays: Sequence[bool], prefix: str = "") -> str:
     """``SELECT … FROM unnest(…) AS u(…)``: the listed columns unnested, the others bound once.
 
     The parameters are ``<prefix>a<i>`` (lists) and ``<prefix>s<i>`` (single values).
     """
     listed = [(i, k) for i, (k, is_list) in enumerate(zip(keys, arrays, strict=True)) if is_list]
-    casts = ", ".join(
-        f"CAST(:{prefix}a{i} AS {table.c[k].type.compile(dialect=_PG)}[])" for i, k in listed
-    )
+    casts = ", ".join(f"CAST(:{prefix}a{i} AS {_cast_type(table, k)}[])" for i, k in listed)
     picks = ", ".join(
-        f"u.{k}" if is_list else f"CAST(:{prefix}s{i} AS {table.c[k].type.compile(dialect=_PG)})"
+        f"u.{k}" if is_list else f"CAST(:{prefix}s{i} AS {_cast_type(table, k)})"
         for i, (k, is_list) in enumerate(zip(keys, arrays, strict=True))
     )
     return f"SELECT {picks} FROM unnest({casts}) AS u({', '.join(k for _, k in listed)})"

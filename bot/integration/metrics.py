@@ -47,6 +47,12 @@ WEBHOOKS = Counter(
     ["outcome"],
     registry=REGISTRY,
 )
+INBOUND_BATCHES = Counter(
+    "tovholder_inbound_batches",
+    "Batches of inbound SMS filed together, by outcome (failed: each SMS went alone)",
+    ["outcome"],
+    registry=REGISTRY,
+)
 HTTP = Counter(
     "tovholder_http_requests",
     "HTTP requests by route template and status class",
@@ -93,6 +99,11 @@ def escalated(n: int = 1) -> None:
 def export_lag(seconds: float) -> None:
     """The journal exporter's own view of its lag (the scrape also measures it)."""
     EXPORT_LAG_REPORTED.set(max(0.0, seconds))
+
+
+def inbound_batch(outcome: str) -> None:
+    """A batch of inbound SMS was filed (``ok``) or rolled back (``failed``)."""
+    INBOUND_BATCHES.labels(_code(outcome)).inc()
 
 
 def webhook_delivery(outcome: str, n: int = 1) -> None:

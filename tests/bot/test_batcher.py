@@ -13,11 +13,12 @@ from bot.batcher import GroupCommit
 class Recorder:
     """A ``handle`` that answers each item doubled, one batch at a time when told to go."""
 
-    def __init__(self, *, fail_on: object = None) -> None:
+    def __init__(self, *, fail_on: object = None, error: Exception | None = None) -> None:
         self.batches: list[list[tuple[str, int]]] = []
         self.running: list[set[str]] = []
         self.gate = asyncio.Event()
         self.fail_on = fail_on
+        self.error = error or RuntimeError("boom")
         self._now: set[str] = set()
 
     async def __call__(self, items: Sequence[tuple[str, int]]) -> list[int | None]:
@@ -29,7 +30,7 @@ class Recorder:
         try:
             await self.gate.wait()
             if any(v == self.fail_on for _, v in items):
-                raise RuntimeError("boom")
+                raise self.error
             return [None if v < 0 else 2 * v for _, v in items]
         finally:
             self._now -= keys
@@ -43,9 +44,27 @@ async def settle() -> None:
 
 def batcher(
     handle: Recorder, *, size: int = 10, lanes: int = 1, gather: int = 2, linger: float = 0.0
-) -> GroupCommit[tuple[str, int], int]:
-    return GroupCommit(handle, key=lambda item: item[0], size=size, lanes=lanes, gather=gather,
-                       linger=linger, name="test")
+) -> Group:
+    return Group(GroupCommit(handle, key=lambda item: item[0], size=size, lanes=lanes,
+                             gather=gather, linger=linger, passes=(LookupError,), name="test"))
+
+
+class Group:
+    """A GroupCommit as callers use it: a turn each; an item left to them is done at once."""
+
+    def __init__(self, group: GroupCommit[tuple[str, int], int]) -> None:
+        self.group = group
+
+    @property
+    def running(self) -> int:
+        return self.group.running
+
+    async def submit(self, item: tuple[str, int]) -> int | None:
+        async with self.group.turn(item) as result:
+            return result
+
+    async def aclose(self) -> None:
+        await self.group.aclose()
 
 
 async def test_items_that_wait_together_go_in_one_batch() -> None:
@@ -206,3 +225,54 @@ def test_a_batcher_needs_room() -> None:
     """Size and lanes are at least one."""
     with pytest.raises(ValueError):
         GroupCommit(Recorder(), key=lambda item: item, size=0, lanes=1, name="x")
+
+
+async def test_a_key_stays_busy_while_its_caller_handles_a_left_item() -> None:
+    """An item answered None: no batch takes the same key until the caller's turn ends."""
+    rec = Recorder()
+    rec.gate.set()
+    group = batcher(rec, lanes=2)
+    release = asyncio.Event()
+
+    async def alone() -> None:
+        async with group.group.turn(("k", -1)) as result:
+            assert result is None
+            await release.wait()  # handling it alone
+
+    first = asyncio.ensure_future(alone())
+    await settle()
+    second = asyncio.ensure_future(group.submit(("k", 2)))
+    other = asyncio.ensure_future(group.submit(("x", 3)))
+    await settle()
+    assert await other == 6
+    assert not second.done()  # waits for the first caller
+    release.set()
+    await first
+    assert await second == 4
+
+
+async def test_a_passed_exception_reaches_every_caller_of_the_batch() -> None:
+    """An exception type given as ``passes`` is raised to each caller (and keys freed)."""
+    rec = Recorder(fail_on=3, error=LookupError("down"))
+    group = batcher(rec)
+    calls = [asyncio.ensure_future(group.submit((f"k{i}", i))) for i in range(4)]
+    await settle()
+    rec.gate.set()
+    done = await asyncio.gather(*calls, return_exceptions=True)
+    assert done[0] == 0 and all(isinstance(d, LookupError) for d in done[1:])
+    rec.fail_on = None
+    assert await group.submit(("k1", 5)) == 10
+    assert group.group.counts.failed == 1
+
+
+async def test_a_cancelled_batch_gives_its_items_back() -> None:
+    """A batch task cancelled mid-way answers None to its callers and frees their keys."""
+    rec = Recorder()
+    group = batcher(rec)
+    call = asyncio.ensure_future(group.submit(("k", 1)))
+    await settle()
+    (task,) = list(group.group._running)
+    task.cancel()
+    assert await call is None
+    rec.gate.set()
+    assert await group.submit(("k", 2)) == 4

@@ -128,3 +128,34 @@ async def test_times_equal_in_python_but_not_in_utc_stay_apart(db_url: str) -> N
         assert [r.created_at for r in stored] == [r["created_at"].astimezone(UTC) for r in rows]
     finally:
         await engine.dispose()
+
+
+async def test_array_inserts_never_cut_a_string_too_long_for_its_column(db_url: str) -> None:
+    """insert_many and insert_rows(arrays=True) refuse an over-long string on PostgreSQL,
+    as a plain INSERT does, instead of storing it cut short (SQLite keeps it whole)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from bot.db.engine import insert_rows
+
+    engine = make_engine(db_url)
+    long_slug = "x" * 200
+    rows = [{"id": f"v{i:03d}", "slug": long_slug if i == 3 else f"v{i}", "name": "K",
+             "sms_number": f"+45900{i:05d}", "created_at": AT} for i in range(UNNEST_FROM)]
+    refused = []
+    try:
+        for write in (lambda c: insert_many(c, tenants, rows),
+                      lambda c: insert_rows(c, [(tenants, rows)], arrays=True)):
+            async with engine.connect() as conn:
+                trans = await conn.begin()
+                try:
+                    await write(conn)
+                    stored = (await conn.execute(
+                        select(tenants.c.slug).where(tenants.c.id == "v003"))).scalar_one()
+                    assert stored == long_slug
+                except DBAPIError as exc:
+                    refused.append("too long" in str(exc))
+                finally:
+                    await trans.rollback()
+    finally:
+        await engine.dispose()
+    assert refused == ([True, True] if db_url.startswith("postgresql") else [])

@@ -248,6 +248,28 @@ async def test_receipt_survives_app_restart_in_process(stack: Stack, aiohttp_cli
     assert len(await stack.sent_to(stack.world.phones["anna"])) == 1
 
 
+async def test_database_outage_answers_503_to_every_webhook_of_a_burst(
+    aiohttp_client: Any, keys: dict[str, bytes]
+) -> None:
+    """PostgreSQL unreachable while a burst is batched: every webhook gets 503, none a trace."""
+    port = free_port()
+    config = make_config("postgresql+asyncpg://postgres@127.0.0.1:1/nothing", keys, port=port,
+                         sim_url="http://127.0.0.1:9")
+    client = await aiohttp_client(aiohttp.test_utils.TestServer(create_app(config), port=port))
+    url = f"{config.public_base_url}/webhooks/twilio/sms"
+
+    async def send(i: int) -> tuple[int, str]:
+        params = _params(f"+45201234{10 + i:02d}", "Hej")
+        sig = RequestValidator(AUTH_TOKEN).compute_signature(url, params)
+        resp = await client.post("/webhooks/twilio/sms", data=params,
+                                 headers={"X-Twilio-Signature": sig})
+        return resp.status, await resp.text()
+
+    answers = await asyncio.gather(*(send(i) for i in range(8)))
+    assert [status for status, _ in answers] == [503] * 8
+    assert all("storage_unavailable" in text and "Traceback" not in text for _, text in answers)
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 async def test_database_outage_answers_503_so_the_gateway_retries(
     aiohttp_client: Any, backend: str, keys: dict[str, bytes], tmp_path: Any

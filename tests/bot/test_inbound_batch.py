@@ -228,3 +228,22 @@ async def test_batching_can_be_switched_off(stack: Stack) -> None:
     off = replace(stack.svc, config=stack.svc.config.with_(inbound_batch=1))
     assert inbound_batcher(off) is None
     assert (inbound_batcher(stack.svc) is None) == (not is_pg(stack))
+
+
+async def test_an_sms_answered_after_the_batch_keeps_its_case_to_itself(stack: Stack) -> None:
+    """Two parents of one case, one urgent: the urgent one is filed in the batch, the other
+    left to go alone; the case's journal has each SMS's entries together."""
+    phones = await families(stack, 2, one_case=True)
+    results = await file_batch(stack.svc, [batched(stack, phones[0], "Det haster!"),
+                                           batched(stack, phones[1])])
+    if not is_pg(stack):
+        return
+    assert results[0] is not None and results[0].outcome == "filed" and results[1] is None
+    await receive_sms(stack.svc, inbound(phones[1]), provider="twilio")
+    async with stack.svc.read() as conn:
+        kinds = [k for (k,) in await conn.execute(
+            select(journal_entries.c.kind).where(journal_entries.c.kind != "case_created")
+            .order_by(journal_entries.c.seq))]
+    assert kinds[-5:] == ["sms_in", "urgent", "sms_out_receipt", "sms_in", "sms_out_receipt"]
+    assert (await verify(stack.config.database_url)).ok
+
