@@ -39,6 +39,7 @@ class _Entry(Generic[T, R]):
     item: T
     key: Hashable
     future: asyncio.Future[R | None]
+    since: float  # when it began to wait (the loop's clock)
     held: bool = False  # the key stays busy until the caller's turn ends
     gone: bool = False  # the caller's turn ended before its batch did
 
@@ -114,9 +115,8 @@ class GroupCommit(Generic[T, R]):
         if self._closed:
             yield None
             return
-        entry: _Entry[T, R] = _Entry(
-            item, self._key(item), asyncio.get_running_loop().create_future()
-        )
+        loop = asyncio.get_running_loop()
+        entry: _Entry[T, R] = _Entry(item, self._key(item), loop.create_future(), loop.time())
         self._waiting.append(entry)
         self._start()
         try:
@@ -162,19 +162,18 @@ class GroupCommit(Generic[T, R]):
         self._busy |= keys
         return taken
 
-    def _start(self, *, lingered: bool = False) -> None:
-        if self._timer is not None and (lingered or len(self._waiting) >= self._gather):
+    def _start(self) -> None:
+        if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        loop = asyncio.get_running_loop()
         while len(self._running) < self._lanes and self._waiting:
-            if not lingered and self._running and len(self._waiting) < self._gather:
-                # Under load more items are about to come: wait for them a moment.
-                if self._timer is None:
-                    self._timer = asyncio.get_running_loop().call_later(
-                        self._linger, self._lingered
-                    )
+            # Under load more items are about to come: wait for them a moment, the
+            # longest-waiting item no longer than ``linger`` in all.
+            left = self._linger - (loop.time() - self._waiting[0].since)
+            if self._running and len(self._waiting) < self._gather and left > 0:
+                self._timer = loop.call_later(left, self._lingered)
                 return
-            lingered = False
             batch = self._take()
             if not batch:
                 return  # everything waiting has a key in a running batch or turn
@@ -187,7 +186,7 @@ class GroupCommit(Generic[T, R]):
     def _lingered(self) -> None:
         self._timer = None
         if not self._closed:
-            self._start(lingered=True)
+            self._start()
 
     async def _run(self, batch: list[_Entry[T, R]]) -> None:
         counts = self.counts
