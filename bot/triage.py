@@ -65,15 +65,13 @@ def _close(a: str, b: str) -> bool:
     if la >= 3 and lb >= 3 and a[0] != b[0] and a[-1] != b[-1]:
         return False
     if la == lb:
-        diff = [i for i in range(la) if a[i] != b[i]]
-        if len(diff) == 1:
-            return True
-        return (
-            len(diff) == 2
-            and diff[1] == diff[0] + 1
-            and a[diff[0]] == b[diff[1]]
-            and a[diff[1]] == b[diff[0]]
-        )
+        i = 0  # the first difference (a != b)
+        while a[i] == b[i]:
+            i += 1
+        if a[i + 1 :] == b[i + 1 :]:
+            return True  # one letter swapped for another
+        # Two neighbours swapped, the rest alike.
+        return i + 1 < la and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]
     short, long_ = (a, b) if la < lb else (b, a)
     # The first difference is the one letter the longer word has in excess.
     i = 0
@@ -127,13 +125,14 @@ class _Lookup:
         size = len(word)
         if size < 4 or not self._lengths:
             return hits
-        tried = [*self._ends.get((0, word[0]), ()), *self._ends.get((-1, word[-1]), ())]
+        tried = {*self._ends.get((0, word[0]), ()), *self._ends.get((-1, word[-1]), ())}
         for n in self._lengths:
             if n >= size:
                 break
-            tried += self._cut.get((n, word[n - 1]), ())
+            tried.update(self._cut.get((n, word[n - 1]), ()))
+        tried -= hits  # each term tried once
         for i in tried:
-            if i not in hits and _word_matches(word, self._terms[i]):
+            if _word_matches(word, self._terms[i]):
                 hits.add(i)
         return hits
 
