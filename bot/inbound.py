@@ -85,14 +85,16 @@ from bot.triage import DEFAULT_RISK, DEFAULT_URGENT, Triager
 from channels.base import InboundSms
 from channels.sensitivity import find_cpr
 from journal.journal import (
+    HOLD_HEADS_CTES,
     NewEntry,
     SealingKey,
     append_many,
     case_chain,
     case_chain_of,
+    heads_parameters,
     held_head_columns,
+    hold_found_heads,
     hold_head,
-    hold_heads,
     unassigned_chain,
 )
 from scheduler.workdays import WorkingCalendar, format_long_date
@@ -1387,25 +1389,34 @@ _OPEN_REPLY_BY_SQL = str(
         compile_kwargs={"literal_binds": True},
     )
 )
-# Touch (or make) each SMS's thread. A thread changed since the statement's snapshot (see
-# THREAD_UNCHANGED) is locked but not returned: it is touched again, with a fresh snapshot.
+# Touch (or make) each SMS's thread, and hold its case's journal head (made or locked,
+# after the threads: the order one SMS alone takes them in). A thread changed since the
+# statement's snapshot (see THREAD_UNCHANGED) is locked but not returned: it is touched
+# again, with a fresh snapshot.
 _TOUCH_MANY = (
     sql_text(
-        "INSERT INTO conversations (id, tenant_id, case_id, person_id, last_activity_at, "
-        "created_at) SELECT v.id, v.tenant_id, v.case_id, v.person_id, v.at, v.at "
-        "FROM unnest(CAST(:id AS VARCHAR[]), CAST(:tenant_id AS VARCHAR[]), "
-        "CAST(:case_id AS VARCHAR[]), CAST(:person_id AS VARCHAR[]), "
+        "WITH touched AS (INSERT INTO conversations (id, tenant_id, case_id, person_id, "
+        "last_activity_at, created_at) SELECT v.id, v.tenant_id, v.case_id, v.person_id, v.at, "
+        "v.at FROM unnest(CAST(:id AS TEXT[]), CAST(:tenant_id AS TEXT[]), "
+        "CAST(:case_id AS TEXT[]), CAST(:person_id AS TEXT[]), "
         "CAST(:at AS TIMESTAMP WITH TIME ZONE[])) AS v(id, tenant_id, case_id, person_id, at) "
         "ON CONFLICT (case_id, person_id) DO UPDATE "
         f"SET last_activity_at = excluded.last_activity_at WHERE {THREAD_UNCHANGED} "
         "RETURNING conversations.id, conversations.case_id, conversations.person_id, "
-        f"{_OPEN_REPLY_BY_SQL}"
+        f"{_OPEN_REPLY_BY_SQL} AS open_reply_by), {HOLD_HEADS_CTES} "
+        "SELECT id, case_id, person_id, open_reply_by, CAST(NULL AS TEXT) AS chain, "
+        "CAST(NULL AS INTEGER) AS seq, CAST(NULL AS TEXT) AS hash FROM touched "
+        "UNION ALL SELECT NULL, NULL, NULL, NULL, chain, seq, hash FROM made "
+        "UNION ALL SELECT NULL, NULL, NULL, NULL, chain, seq, hash FROM locked"
     )
     .columns(
         column("id", String()),
         column("case_id", String()),
         column("person_id", String()),
         column("open_reply_by", UTCDateTime()),
+        column("chain", String()),
+        column("seq", Integer()),
+        column("hash", String()),
     )
 )
 
@@ -1427,23 +1438,31 @@ class _ToFile:
 async def _touch_threads(
     conn: AsyncConnection, todo: Sequence[_ToFile]
 ) -> dict[tuple[str, str], tuple[str, datetime | None]]:
-    """Each SMS's thread (made or touched): its id and the reply-by still open in it."""
+    """Each SMS's thread (made or touched): its id and the reply-by still open in it.
+
+    Their cases' journal heads are held too (see journal.journal.hold_found_heads).
+    """
     threads: dict[tuple[str, str], tuple[str, datetime | None]] = {}
     for _ in range(3):  # twice at most: a second pass finds the threads it locked as they stay
         if not todo:
             return threads
-        found = await conn.execute(
-            _TOUCH_MANY,
-            {
-                "id": [new_id() for _ in todo],
-                "tenant_id": [f.inbound.tenant.id for f in todo],
-                "case_id": [f.case.id for f in todo],
-                "person_id": [f.person.id for f in todo],
-                "at": [f.inbound.now for f in todo],
-            },
+        found = list(
+            await conn.execute(
+                _TOUCH_MANY,
+                {
+                    "id": [new_id() for _ in todo],
+                    "tenant_id": [f.inbound.tenant.id for f in todo],
+                    "case_id": [f.case.id for f in todo],
+                    "person_id": [f.person.id for f in todo],
+                    "at": [f.inbound.now for f in todo],
+                    **heads_parameters({case_chain(f.case.id): f.inbound.tenant.id for f in todo}),
+                },
+            )
         )
+        hold_found_heads(conn, [row for row in found if row.chain is not None])
         for row in found:
-            threads[row.case_id, row.person_id] = (row.id, row.open_reply_by)
+            if row.chain is None:
+                threads[row.case_id, row.person_id] = (row.id, row.open_reply_by)
         todo = [f for f in todo if (f.case.id, f.person.id) not in threads]
     raise RuntimeError("threads changed under a batch three times over")
 
@@ -1532,7 +1551,6 @@ async def file_batch(svc: Services, items: Sequence[BatchedSms]) -> list[Inbound
         if not todo:
             return results
         threads = await _touch_threads(conn, todo)
-        await hold_heads(conn, {case_chain(f.case.id): f.inbound.tenant.id for f in todo})
         stored: list[dict[str, Any]] = []
         entries: list[NewEntry] = []
         replies: list[OutboundSms] = []

@@ -207,30 +207,28 @@ def hold_head(conn: AsyncConnection, chain: str, seq: int, hash_: str) -> None:
 # PostgreSQL: make the heads a batch is missing and lock the others, in chain order (so
 # that two batches locking some of the same heads queue instead of deadlocking). A head
 # made by someone else after the statement began is neither made nor seen: the append
-# locks it as usual.
-_HOLD_HEADS = text(
-    "WITH made AS (INSERT INTO journal_heads (chain, tenant_id, seq, hash) "
+# locks it as usual. As CTEs (``made``, ``locked``) for a statement that does more (the
+# inbound batch's, which touches threads first); hold_found_heads then holds them.
+HOLD_HEADS_CTES = (
+    "made AS (INSERT INTO journal_heads (chain, tenant_id, seq, hash) "
     "SELECT u.chain, u.tenant_id, 0, :genesis "
-    "FROM unnest(CAST(:chains AS VARCHAR[]), CAST(:tenants AS VARCHAR[])) AS u(chain, tenant_id) "
+    "FROM unnest(CAST(:chains AS TEXT[]), CAST(:tenants AS TEXT[])) AS u(chain, tenant_id) "
     "ORDER BY u.chain ON CONFLICT DO NOTHING RETURNING chain, seq, hash), "
     "locked AS (SELECT chain, seq, hash FROM journal_heads "
-    "WHERE chain = ANY(CAST(:chains AS VARCHAR[])) ORDER BY chain FOR UPDATE) "
-    "SELECT chain, seq, hash FROM made UNION ALL SELECT chain, seq, hash FROM locked"
-).bindparams(genesis=GENESIS)
+    "WHERE chain = ANY(CAST(:chains AS TEXT[])) ORDER BY chain FOR UPDATE)"
+)
 
 
-async def hold_heads(conn: AsyncConnection, chains: Mapping[str, str]) -> None:
-    """PostgreSQL: lock (or make) several chains' heads in one round trip, and hold them.
-
-    For a transaction about to append to all of ``chains`` (chain → tenant id):
-    the appends then start from the held heads (see :func:`hold_head`).
-    """
+def heads_parameters(chains: Mapping[str, str]) -> dict[str, Any]:
+    """The parameters of :data:`HOLD_HEADS_CTES` for ``chains`` (chain → tenant id)."""
     ordered = sorted(chains)
-    found = await conn.execute(
-        _HOLD_HEADS, {"chains": ordered, "tenants": [chains[c] for c in ordered]}
-    )
+    return {"chains": ordered, "tenants": [chains[c] for c in ordered], "genesis": GENESIS}
+
+
+def hold_found_heads(conn: AsyncConnection, rows: Sequence[Any]) -> None:
+    """Hold the heads :data:`HOLD_HEADS_CTES` returned (rows with chain, seq and hash)."""
     held = _held_heads(conn)
-    for row in found:
+    for row in rows:
         held[row.chain] = (int(row.seq), str(row.hash))
 
 
