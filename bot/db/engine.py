@@ -238,8 +238,9 @@ async def insert_rows(
         lists = []
         for t, (table, rows) in enumerate(todo):
             keys = tuple(rows[0])
-            # Every column an array: one statement per set of columns, whatever the values.
-            listed, split = _split(conn, table, keys, rows, keep=keys)
+            # A value every row shares by construction (the municipality, the batch's
+            # time, a state) travels once; anything else as a list.
+            listed, split = _split(conn, table, keys, rows, keep=keys[:1], equal=False)
             lists.append(listed)
             params.update({f"t{t}{name}": v for name, v in split.items()})
     else:
@@ -262,12 +263,21 @@ _UNNEST: dict[tuple[Any, ...], TextClause] = {}
 
 
 def _split(
-    conn: AsyncConnection, table: Table, keys: Sequence[str], rows: Rows, keep: Sequence[str]
+    conn: AsyncConnection,
+    table: Table,
+    keys: Sequence[str],
+    rows: Rows,
+    keep: Sequence[str],
+    *,
+    equal: bool = True,
 ) -> tuple[tuple[bool, ...], dict[str, Any]]:
     """The parameters: one list per column, or one value for a column all rows agree on.
 
     A batch often gives many columns one value (its municipality, a state, a time);
     those travel once, not once per row. The columns in ``keep`` are always lists.
+    Without ``equal``, only a column holding one object in every row travels once
+    (values equal by chance do not): which columns are lists then follows from the
+    caller's code, not from its data, and so do the statements it prepares.
 
     Returns:
         (which columns are lists, the parameters ``a<i>`` and ``s<i>``), each value
@@ -286,7 +296,7 @@ def _split(
             # Compared as they will be sent: two local times one hour apart at a DST
             # fold are equal in Python, but not once converted to UTC.
             values = [process(v) for v in values]
-        if k not in keep and values.count(values[0]) == len(values):
+        if equal and k not in keep and values.count(values[0]) == len(values):
             arrays.append(False)
             out[f"s{i}"] = values[0]
             continue
