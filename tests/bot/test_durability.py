@@ -29,6 +29,7 @@ from tests.harness import (
     AUTH_TOKEN,
     MUNICIPALITY,
     Stack,
+    World,
     free_port,
     make_config,
     message_sid,
@@ -126,6 +127,24 @@ def _params(sender: str, body: str) -> dict[str, str]:
     }
 
 
+async def _seeded(
+    sim: Any, db_url: str, keys: dict[str, bytes], *, families: int = 0
+) -> tuple[Config, int, World, list[str]]:
+    """The seeded world (and ``families`` more citizens) in the database; the service's config."""
+    port = free_port()
+    config = make_config(db_url, keys, port=port, sim_url=str(sim.make_url("")).rstrip("/"))
+    app = create_app(config)
+    runner = aiohttp.web.AppRunner(app)
+    await runner.setup()
+    try:
+        svc = app[SERVICES]
+        world = await seed_world(svc)
+        phones = await seed_families(svc, world, families) if families else []
+    finally:
+        await runner.cleanup()
+    return config, port, world, phones
+
+
 async def _sim_count(sim: Any) -> int:
     async with aiohttp.ClientSession() as s, s.get(str(sim.make_url("/_sim/messages"))) as r:
         return len(await r.json())
@@ -135,13 +154,7 @@ async def test_crash_after_store_before_send_sends_receipt_exactly_once(
     sim: Any, db_url: str, keys: dict[str, bytes]
 ) -> None:
     """kill -9 after the SMS is stored and answered, before the receipt is sent: after restart it goes out once."""
-    port = free_port()
-    config = make_config(db_url, keys, port=port, sim_url=str(sim.make_url("")).rstrip("/"))
-    app = create_app(config)
-    runner = aiohttp.web.AppRunner(app)
-    await runner.setup()
-    world = await seed_world(app[SERVICES])
-    await runner.cleanup()
+    config, port, world, _ = await _seeded(sim, db_url, keys)
 
     service = Service(_service_env(db_url, keys, config, port), port)
     await service.start(TOVHOLDER_OUTBOX_INTERVAL="3600")  # the relay never ticks in this life
@@ -174,14 +187,7 @@ async def test_crash_after_a_batch_is_stored_sends_each_receipt_exactly_once(
     sim: Any, db_url: str, keys: dict[str, bytes]
 ) -> None:
     """kill -9 after a burst of SMS is answered (filed in batches on PostgreSQL): all stored with receipts queued; after restart each goes out once."""
-    port = free_port()
-    config = make_config(db_url, keys, port=port, sim_url=str(sim.make_url("")).rstrip("/"))
-    app = create_app(config)
-    runner = aiohttp.web.AppRunner(app)
-    await runner.setup()
-    svc = app[SERVICES]
-    phones = await seed_families(svc, await seed_world(svc), 16)
-    await runner.cleanup()
+    config, port, _, phones = await _seeded(sim, db_url, keys, families=16)
     service = Service(_service_env(db_url, keys, config, port), port)
     # In this life the gateway is unreachable: receipts the relay claims go back, to retry.
     nowhere = f"http://127.0.0.1:{free_port()}"
@@ -206,8 +212,8 @@ async def test_crash_after_a_batch_is_stored_sends_each_receipt_exactly_once(
             stored, times = (await conn.execute(
                 select(func.count(), func.count(distinct(messages.c.created_at)))
                 .where(messages.c.direction == "in"))).one()
-            states = dict(list(await conn.execute(
-                select(outbox.c.state, func.count()).group_by(outbox.c.state))))
+            states: dict[str, int] = {state: n for state, n in await conn.execute(
+                select(outbox.c.state, func.count()).group_by(outbox.c.state))}
     finally:
         await engine.dispose()
     assert stored == len(phones) and sum(states.values()) == len(phones)  # nothing lost
