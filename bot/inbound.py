@@ -1618,6 +1618,10 @@ def inbound_batcher(svc: Services) -> GroupCommit[BatchedSms, InboundResult] | N
 async def receive_sms(svc: Services, sms: InboundSms, *, provider: str) -> InboundResult:
     """Handle one verified inbound SMS. Commits before returning.
 
+    On PostgreSQL under load, the SMS is filed in a batch with others that arrive
+    with it (see file_batch and bot.batcher), exactly as it would be alone; what a
+    batch cannot file that way, and every SMS on SQLite, goes alone (_alone).
+
     Raises:
         BadInput: a malformed number or an over-long body (nothing is written).
         UnknownRecipient: the SMS was sent to a number no municipality here owns.
