@@ -63,7 +63,8 @@ async def hand_over(svc: Services, tenant_id: str, staff_id: str) -> int:
         by_case: dict[str, list[Any]] = defaultdict(list)
         for r in rows:
             by_case[r.case_id].append(r)
-        for case_id, items in by_case.items():
+        # Journal heads in case order, as every writer that holds several locks them.
+        for case_id, items in sorted(by_case.items()):
             case = items[0]
             team = await team_row(conn, case.team_id)
             way = await route(

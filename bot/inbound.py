@@ -706,6 +706,8 @@ class _Inbound:
             at=self.now,
             subject="Bekræftelse af til- eller framelding",
         )
+        # Heads in chain order, as every writer that holds several locks them.
+        entries.sort(key=lambda e: e.chain)
         await append_many(
             self.conn,
             [*entries, confirm.entry],
