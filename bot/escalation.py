@@ -131,7 +131,8 @@ async def escalate_due(svc: Services, limit: int = 50) -> int:
         )
         if not svc.sqlite:
             q = q.with_for_update(of=messages, skip_locked=True)
-        for msg in (await conn.execute(q)).all():
+        # Journal heads in case order, as every writer that holds several locks them.
+        for msg in sorted((await conn.execute(q)).all(), key=lambda m: m.case_id):
             await _escalate_one(conn, svc, msg, now)
             done += 1
     return done
