@@ -26,12 +26,12 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 # Web pages: the design system (dkfds) and axe-core from npm, copied into static/vendor.
-WEB_VENDOR := bot/web/pages/static/vendor/dkfds/.stamp
+WEB_VENDOR := bot/http/pages/static/vendor/dkfds/.stamp
 web-assets: $(WEB_VENDOR)
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
-$(WEB_VENDOR): node_modules/.package-lock.json bot/web/pages/build_assets.py
-	$(PYTHON) bot/web/pages/build_assets.py
+$(WEB_VENDOR): node_modules/.package-lock.json bot/http/pages/build_assets.py
+	$(PYTHON) bot/http/pages/build_assets.py
 
 # Browser tests drive Debian's Chromium; install it when missing (only as root).
 browser:

@@ -51,10 +51,10 @@ from bench.common import (
     sqlalchemy_url,
 )
 from bot.app import create_app
-from bot.config import Config, TwilioConfig
-from bot.crypto import new_key_text, parse_key
-from bot.db.engine import make_engine, upgrade
-from bot.directory import (
+from bot.base.appkeys import SERVICES
+from bot.base.config import Config, TwilioConfig
+from bot.base.crypto import new_key_text, parse_key
+from bot.domain.directory import (
     add_participant,
     create_administration,
     create_case,
@@ -63,7 +63,7 @@ from bot.directory import (
     create_team,
     create_tenant,
 )
-from bot.web.keys import SERVICES
+from bot.store.engine import make_engine, upgrade
 from channels.twilio import compute_signature
 
 MUNICIPALITY = "+4533663366"

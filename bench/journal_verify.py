@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.common import Row
-from bot.db.engine import make_engine, upgrade
+from bot.store.engine import make_engine, upgrade
 from journal.journal import GENESIS
 from journal.verify import row_hash, verify
 

@@ -22,7 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from bench.common import Row, create_database, drop_database, sqlalchemy_url
-from bot.crypto import new_key_text
+from bot.base.crypto import new_key_text
 
 BATCH = int(os.environ.get("TOVHOLDER_BENCH_OUTBOX", "3000"))
 ACCOUNT = "AC" + "b" * 32
@@ -43,9 +43,9 @@ def _env(db_url: str, sink_port: int, keks: str, index: str) -> dict[str, str]:
 
 
 async def _with_services(job: Any) -> Any:
-    from bot import config as config_mod
     from bot.app import create_app
-    from bot.web.keys import SERVICES
+    from bot.base import config as config_mod
+    from bot.base.appkeys import SERVICES
 
     config = config_mod.load().with_(scheduler_enabled=False, outbox_batch=200, send_concurrency=32)
     app = create_app(config)
@@ -61,8 +61,8 @@ async def _seed(svc: Any, n: int) -> None:
     """One municipality, 100 citizens with a case each, n receipts queued and due."""
     from sqlalchemy import select
 
-    from bot.db.schema import cases
-    from bot.directory import (
+    from bot.base.crypto import SealingKey
+    from bot.domain.directory import (
         add_participant,
         create_administration,
         create_case,
@@ -71,8 +71,8 @@ async def _seed(svc: Any, n: int) -> None:
         create_team,
         create_tenant,
     )
-    from bot.outbound import ensure_conversation, queue_sms
-    from journal.journal import SealingKey
+    from bot.domain.outbound import ensure_conversation, queue_sms
+    from bot.store.schema.core import cases
 
     now = svc.clock.now()
     async with svc.write() as c:
@@ -122,7 +122,7 @@ async def _seed(svc: Any, n: int) -> None:
 
 def worker() -> None:
     """One relay process: drain until nothing is due."""
-    from bot.outbox import drain
+    from bot.domain.outbox import drain
 
     asyncio.run(_with_services(lambda svc: drain(svc, max_rounds=100_000)))
 
@@ -134,7 +134,7 @@ async def _phase(
     db_url = sqlalchemy_url(dbname)
     env = {**base_env, "TOVHOLDER_DATABASE_URL": db_url}
     try:
-        from bot.db.engine import make_engine, upgrade
+        from bot.store.engine import make_engine, upgrade
 
         engine = make_engine(db_url)
         await upgrade(engine)

@@ -12,7 +12,7 @@ batch with ``FOR UPDATE SKIP LOCKED``, render, one multi-row insert per table
 for messages, outbox and journal, mark sent: one transaction per batch) and,
 concurrently, the outbox relay (claim with one ``UPDATE … RETURNING``, send
 100 SMS per GatewayAPI request, mark done). They talk over real HTTP to the
-GatewayAPI simulator (``channels.simulator.gatewayapi_sim``), served by this
+GatewayAPI simulator (``bot.simulators.gatewayapi``), served by this
 process, which records every message with its ``userref``. The clock in the
 workers is fixed at the due instant.
 
@@ -78,7 +78,7 @@ SEND_CONCURRENCY = int(os.environ.get("TOVHOLDER_BENCH_SEND_CONCURRENCY", "8"))
 async def _worker() -> None:
     import aiohttp
 
-    from bot.outbox import relay_once
+    from bot.domain.outbox import relay_once
     from channels.gatewayapi import GatewayApiGateway
     from scheduler.runner import fire_due
     from scheduler.worker import FixedClock, services_from_env
@@ -136,8 +136,8 @@ async def _worker() -> None:
 
 
 async def _seed(url: str, env: dict[str, str], n: int) -> None:
-    from bot.db.engine import make_engine, upgrade
-    from bot.directory import (
+    from bot.base.ids import new_id
+    from bot.domain.directory import (
         add_participant,
         create_administration,
         create_case,
@@ -146,8 +146,8 @@ async def _seed(url: str, env: dict[str, str], n: int) -> None:
         create_team,
         create_tenant,
     )
-    from bot.ids import new_id
-    from scheduler.schema import deadlines, reminders
+    from bot.store.engine import make_engine, upgrade
+    from bot.store.schema.scheduler import deadlines, reminders
     from scheduler.store import conversation_for
     from scheduler.worker import FixedClock, services_from_env
 
@@ -196,9 +196,9 @@ async def _seed(url: str, env: dict[str, str], n: int) -> None:
 
 async def _counts(url: str) -> tuple[int, int, int]:
     """(reminders marked sent, their outbox rows done, journal entries of the SMS)."""
-    from bot.db.engine import make_engine
-    from bot.db.schema import journal_entries, messages, outbox
-    from scheduler.schema import reminders
+    from bot.store.engine import make_engine
+    from bot.store.schema.core import journal_entries, messages, outbox
+    from bot.store.schema.scheduler import reminders
 
     engine = make_engine(url)
     try:
@@ -217,8 +217,8 @@ async def _counts(url: str) -> tuple[int, int, int]:
 
 async def _scenario(n: int, rate: float | None) -> list[Row]:
     """Seed, run two workers against the simulator, count. One fresh database per scenario."""
-    from bot.crypto import new_key_text
-    from channels.simulator.gatewayapi_sim import (
+    from bot.base.crypto import new_key_text
+    from bot.simulators.gatewayapi import (
         STATE_KEY,
         GatewayApiSimulatorConfig,
         create_gatewayapi_simulator,

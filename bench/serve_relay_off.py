@@ -16,8 +16,8 @@ import signal
 
 from aiohttp import web
 
-from bot import config as config_mod
 from bot.app import create_app
+from bot.base import config as config_mod
 from bot.cli import settle_heap
 
 

@@ -9,31 +9,40 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot import extensions
-from bot.clock import Clock, SystemClock
-from bot.config import Config, require_tenant_gateways
-from bot.crypto import BlindIndex, KeyRing
-from bot.db.engine import make_engine
-from bot.escalation import escalate_due
-from bot.guarantee import guarantee_tick
-from bot.handover import hand_over_tick
-from bot.inbound import inbound_batcher
-from bot.notify import LISTENER, Listener
-from bot.outbox import relay_once
-from bot.services import Services
-from bot.staffing import absence_notices_tick
-from bot.web import api, staffing_api, webhooks
-from bot.web.keys import CONFIG, HTTP, SERVICES, TICKER
-from bot.web.middleware import errors
+from bot.base.appkeys import CONFIG, HTTP, SERVICES, TICKER
+from bot.base.clock import Clock, SystemClock
+from bot.base.config import Config
+from bot.base.crypto import BlindIndex, KeyRing
+from bot.base.services import Services
+from bot.base.ticker import Ticker
+from bot.base.workdays import WorkingCalendar
+from bot.domain.escalation import escalate_due
+from bot.domain.guarantee import guarantee_tick
+from bot.domain.handover import hand_over_tick
+from bot.domain.inbound import inbound_batcher
+from bot.domain.notify import LISTENER, Listener
+from bot.domain.outbox import relay_once
+from bot.domain.staffing import absence_notices_tick
+from bot.http import api, staffing_api, webhooks
+from bot.http.middleware import errors
+from bot.store.engine import make_engine
+from bot.store.settings import require_tenant_gateways
+from bot.wiring import integration as integration_feature
+from bot.wiring import journal as journal_feature
+from bot.wiring import pages as pages_feature
+from bot.wiring import scheduler as scheduler_feature
 from channels.base import SmsGateway
 from channels.email import EmailNotices
 from channels.failover import FailoverGateway
 from channels.gatewayapi import GatewayApiGateway
 from channels.twilio import TwilioGateway
-from scheduler.ticker import Ticker
-from scheduler.workdays import WorkingCalendar
 
 log = logging.getLogger(__name__)
+
+# The features that plug in routes and ticker jobs, in this order: each module has
+# ``install(app)`` (routes, middlewares, app keys) and ``start(app, svc, ticker)``
+# (inbound hooks and ticker jobs, once the services exist).
+FEATURES = (journal_feature, scheduler_feature, integration_feature, pages_feature)
 
 GatewayFactory = Callable[[Config, aiohttp.ClientSession], dict[str, SmsGateway]]
 
@@ -97,7 +106,6 @@ def create_app(
     """
     app = web.Application(middlewares=[errors], client_max_size=config.max_request_bytes)
     app[CONFIG] = config
-    modules = extensions.load()
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         engine = make_engine(config.database_url, **(engine_options or {}))
@@ -135,7 +143,8 @@ def create_app(
         ticker.every("guarantee", 60, lambda: guarantee_tick(svc))
         ticker.every("absence_notices", 300, lambda: absence_notices_tick(svc))
         ticker.every("absence_handover", 300, lambda: hand_over_tick(svc))
-        extensions.start(app, svc, ticker, modules)
+        for feature in FEATURES:
+            feature.start(app, svc, ticker)
         if config.scheduler_enabled:
             ticker.start()
         listener = app[LISTENER] = Listener.for_url(
@@ -157,7 +166,8 @@ def create_app(
     app.router.add_routes(api.routes)
     app.router.add_routes(staffing_api.routes)
     app.router.add_get("/healthz", _healthz)
-    extensions.install(app, modules)
+    for feature in FEATURES:
+        feature.install(app)
     return app
 
 

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot import config as config_mod
 from bot.app import create_app
-from bot.config import Config, ConfigError
-from bot.db.engine import make_engine, upgrade
-from bot.web.keys import SERVICES
+from bot.base import config as config_mod
+from bot.base.appkeys import SERVICES
+from bot.base.config import Config, ConfigError
+from bot.store.engine import make_engine, upgrade
 
 log = logging.getLogger("tovholder")
 
@@ -31,7 +31,7 @@ def _setup_logging(level: str = "INFO") -> None:
     )
     # APScheduler logs every tick at INFO; that is noise, not news.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    from bot.integration.logs import json_logs_wanted, use_json_logs
+    from bot.base.logs import json_logs_wanted, use_json_logs
 
     if json_logs_wanted():
         use_json_logs(level)
@@ -128,7 +128,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_new(args: argparse.Namespace) -> int:
-    from bot.crypto import new_key_text
+    from bot.base.crypto import new_key_text
 
     print(new_key_text())
     return 0
@@ -145,7 +145,7 @@ async def _with_services(config: Config, job: Callable[..., Awaitable[object]]) 
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
-    from bot.keys import rotate
+    from bot.domain.keys import rotate
 
     report = asyncio.run(_with_services(config_mod.load(), rotate))
     print(report)
@@ -156,7 +156,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_status(args: argparse.Namespace) -> int:
-    from bot.keys import check
+    from bot.domain.keys import check
 
     status = asyncio.run(_with_services(config_mod.load(), check))
     for table, per_kek in status.items():  # type: ignore[attr-defined]
@@ -168,9 +168,9 @@ def cmd_keys_status(args: argparse.Namespace) -> int:
 def cmd_staff_token(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from bot.conversations import issue_token
-    from bot.db.schema import staff
-    from bot.services import Services
+    from bot.base.services import Services
+    from bot.domain.conversations import issue_token
+    from bot.store.schema.core import staff
 
     async def job(svc: Services) -> str:
         async with svc.write() as conn:
@@ -192,8 +192,8 @@ def cmd_staff_token(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from bot.demo import seed_demo
-    from channels.simulator import SimCaseworker, SimPhone, SimulatorConfig, create_simulator_app
+    from bot.simulators import SimCaseworker, SimPhone, SimulatorConfig, create_simulator_app
+    from bot.wiring.demo import seed_demo
 
     db = Path(args.db)
     db.parent.mkdir(parents=True, exist_ok=True)
@@ -203,7 +203,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     env = config_mod.demo_env(
         f"sqlite+aiosqlite:///{db.resolve()}", port=args.port, sim_port=args.sim_port
     )
-    from bot.web.pages import idp_sim  # OpenID Connect: both identity providers, simulated
+    from bot.simulators import idp as idp_sim
 
     idp_ports = (args.sim_port + 1, args.sim_port + 2)
     env = idp_sim.demo_env(
@@ -220,7 +220,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             nonlocal sim_runner
             info = await seed_demo(app[SERVICES])
             assert config.twilio is not None  # demo_env sets it
-            from bot.web.pages.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_logins
+            from bot.wiring.demo_accounts import DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_logins
 
             await seed_logins(app[SERVICES], info.staff_ids)
             idp_runners.extend(await idp_sim.start_demo(app[SERVICES], info.staff_ids))
@@ -319,8 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label", default="cli")
     p.set_defaults(func=cmd_staff_token)
 
-    from bot.integration.cli import register
-    from journal.cli import register as register_journal
+    from bot.wiring.integration_cli import register
+    from bot.wiring.journal_cli import register as register_journal
 
     register(sub)
     register_journal(sub)

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.db.schema import access_log
-from bot.ids import new_id
+from bot.base.ids import new_id
+from bot.store.schema.core import access_log
 
 
 async def record_reads(

@@ -19,10 +19,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.db.schema import access_log, cases, messages, participants, persons, staff, tenants
-from bot.errors import NotFound
-from bot.ids import new_id
-from bot.services import Services
+from bot.base.errors import NotFound
+from bot.base.ids import new_id
+from bot.base.services import Services
+from bot.store.schema.core import access_log, cases, messages, participants, persons, staff, tenants
 from journal.pdf import access_copy_pdf, local_time
 
 PURPOSE = "aktindsigt"

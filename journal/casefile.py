@@ -13,12 +13,13 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.conversations import StaffUser
-from bot.db.schema import cases, journal_entries
-from bot.errors import BadInput, NotFound
-from bot.services import Services
+from bot.base.crypto import SealingKey
+from bot.base.errors import BadInput, NotFound
+from bot.base.services import Services
+from bot.base.staff import StaffUser
+from bot.store.schema.core import cases, journal_entries
 from journal.export import export_status
-from journal.journal import SealingKey, append
+from journal.journal import append
 
 SUBJECT_MAX = 200
 NOTE_MAX = 20_000

@@ -32,8 +32,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bot.config import ConfigError
-from bot.crypto import KeyConfigError, parse_key
+from bot.base.config import ConfigError
+from bot.base.crypto import KeyConfigError, parse_key
 
 EXPORTERS = ("file", "mail", "http")
 SMTP_TLS = ("none", "starttls", "tls")

@@ -31,8 +31,11 @@ import aiohttp
 from sqlalchemy import and_, bindparam, delete, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.crypto import unseal
-from bot.db.schema import (
+from bot.base.crypto import unseal
+from bot.base.ids import new_id
+from bot.base.services import Services
+from bot.store.events import emit
+from bot.store.schema.core import (
     cases,
     journal_entries,
     messages,
@@ -41,14 +44,11 @@ from bot.db.schema import (
     staff,
     tenants,
 )
-from bot.ids import new_id
-from bot.integration.events import emit
-from bot.integration.schema import webhook_subscriptions
-from bot.services import Services
+from bot.store.schema.integration import webhook_subscriptions
+from bot.store.schema.journal import journal_export_intake, journal_exports
 from journal.config import JournalConfig, journal_config
 from journal.exporters import ExportDocument, ExportError, JournalExporter, Party, build_exporters
 from journal.pdf import entry_pdf
-from journal.schema import journal_export_intake, journal_exports
 
 log = logging.getLogger(__name__)
 

@@ -33,11 +33,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.crypto import seal
-from bot.db.engine import Then, insert_rows
-from bot.db.schema import journal_entries, journal_heads
-from bot.ids import new_id
-from journal.schema import journal_export_intake
+from bot.base.crypto import SealingKey, seal
+from bot.base.ids import new_id
+from bot.store.engine import Then, insert_rows
+from bot.store.schema.core import journal_entries, journal_heads
+from bot.store.schema.journal import journal_export_intake
 
 GENESIS = "0" * 64
 
@@ -74,15 +74,6 @@ def case_chain_of(case_id: ColumnElement[str]) -> ColumnElement[str]:
 
 def unassigned_chain(tenant_id: str) -> str:
     return f"unassigned:{tenant_id}"
-
-
-@dataclass(frozen=True, slots=True)
-class SealingKey:
-    """The data key that seals an entry's content, and whose key it is."""
-
-    scope: str  # "case" | "person"
-    owner_id: str
-    dek: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,7 +281,7 @@ async def append_many(
     writer), so concurrent appends to one case serialise instead of forking,
     and moved to the last new entry of its chain. The entries, their export intake rows and
     ``rows_first`` (e.g. the messages the entries describe) are inserted
-    together: one statement on PostgreSQL (see :func:`bot.db.engine.insert_rows`;
+    together: one statement on PostgreSQL (see :func:`bot.store.engine.insert_rows`;
     ``arrays`` for a caller whose row counts vary, such as a batch of SMS).
 
     Returns:

@@ -26,7 +26,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from bot.clock import COPENHAGEN
+from bot.base.clock import COPENHAGEN
 
 log = logging.getLogger(__name__)
 

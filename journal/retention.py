@@ -43,9 +43,12 @@ from sqlalchemy import case, delete, func, literal, select, text, union
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.conversations import StaffUser
-from bot.crypto import seal
-from bot.db.schema import (
+from bot.base.crypto import SealingKey, seal
+from bot.base.errors import BadInput, NotFound
+from bot.base.ids import new_id
+from bot.base.services import Services
+from bot.base.staff import StaffUser
+from bot.store.schema.core import (
     cases,
     inbox_links,
     journal_entries,
@@ -57,18 +60,15 @@ from bot.db.schema import (
     restrictions,
     staff_notices,
 )
-from bot.errors import BadInput, NotFound
-from bot.ids import new_id
-from bot.services import Services
-from journal.config import JournalConfig, journal_config
-from journal.journal import SealingKey, append
-from journal.schema import (
+from bot.store.schema.journal import (
     journal_anchors,
     journal_export_intake,
     journal_exports,
     journal_retention,
     retention_rules,
 )
+from journal.config import JournalConfig, journal_config
+from journal.journal import append
 from journal.sinkfile import append_lines, format_line
 
 log = logging.getLogger(__name__)

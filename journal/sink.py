@@ -18,10 +18,10 @@ import logging
 from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.db.schema import journal_heads
-from bot.services import Services
+from bot.base.services import Services
+from bot.store.schema.core import journal_heads
+from bot.store.schema.journal import journal_anchors
 from journal.config import JournalConfig, journal_config
-from journal.schema import journal_anchors
 from journal.sinkfile import append_lines, format_line
 
 log = logging.getLogger(__name__)

@@ -17,16 +17,17 @@ from icalendar import Calendar, Event
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.conversations import StaffUser
-from bot.db.schema import cases, participants, persons, tenants
-from bot.errors import BadInput, Conflict, NotFound
-from bot.ids import new_id
-from bot.outbound import queue_sms
-from bot.services import Services
-from journal.journal import SealingKey
+from bot.base.crypto import SealingKey
+from bot.base.errors import BadInput, Conflict, NotFound
+from bot.base.ids import new_id
+from bot.base.services import Services
+from bot.base.staff import StaffUser
+from bot.base.workdays import format_time
+from bot.domain.outbound import queue_sms
+from bot.store.schema.core import cases, participants, persons, tenants
+from bot.store.schema.scheduler import appointments, followup_tasks, reminders
 from scheduler import settings as quiet_store
 from scheduler.quiet import allowed_send_time, local_instant
-from scheduler.schema import appointments, followup_tasks, reminders
 from scheduler.store import (
     add_reminder,
     case_for,
@@ -39,7 +40,6 @@ from scheduler.store import (
     withdraw_reminders,
 )
 from scheduler.templates import long_date, say
-from scheduler.workdays import format_time
 
 MAX_OFFSETS = 5
 MAX_AHEAD = timedelta(days=2 * 366)

@@ -1,6 +1,6 @@
 """Many journal entries and outbound SMS at once, inside the caller's transaction.
 
-``queue_many`` does for a batch of SMS what ``bot.outbound.queue_sms`` does for
+``queue_many`` does for a batch of SMS what ``bot.domain.outbound.queue_sms`` does for
 one (a message row, an outbox row and a journal entry each), with one
 multi-row insert per table instead of several round trips per message. That is
 what lets the reminder runner put 100,000 due reminders in the outbox in
@@ -23,12 +23,12 @@ from typing import Any
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.crypto import seal
-from bot.db.engine import insert_many, update_many
-from bot.db.schema import journal_entries, journal_heads, messages, outbox
-from bot.ids import new_id
-from journal.journal import GENESIS, SealingKey, case_chain, entry_hash, unassigned_chain
-from journal.schema import journal_export_intake
+from bot.base.crypto import SealingKey, seal
+from bot.base.ids import new_id
+from bot.store.engine import insert_many, update_many
+from bot.store.schema.core import journal_entries, journal_heads, messages, outbox
+from bot.store.schema.journal import journal_export_intake
+from journal.journal import GENESIS, case_chain, entry_hash, unassigned_chain
 
 __all__ = ["Entry", "Sms", "append_many", "queue_many"]
 
@@ -136,7 +136,7 @@ async def append_many(conn: AsyncConnection, entries: Sequence[Entry]) -> list[s
 
 @dataclass(frozen=True, slots=True)
 class Sms:
-    """One SMS to queue (the arguments of ``bot.outbound.queue_sms``)."""
+    """One SMS to queue (the arguments of ``bot.domain.outbound.queue_sms``)."""
 
     tenant_id: str
     conversation_id: str

@@ -25,11 +25,11 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.errors import BadInput, NotFound
-from bot.ids import new_id
-from scheduler.schema import case_type_templates, timeline_templates
+from bot.base.errors import BadInput, NotFound
+from bot.base.ids import new_id
+from bot.base.workdays import WorkingCalendar
+from bot.store.schema.scheduler import case_type_templates, timeline_templates
 from scheduler.templates import CASE_TYPES, CaseTypePolicy, StepTemplate
-from scheduler.workdays import WorkingCalendar
 
 __all__ = [
     "from_json",

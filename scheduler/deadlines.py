@@ -7,14 +7,14 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from bot.conversations import StaffUser
-from bot.db.schema import cases
-from bot.errors import BadInput, Conflict, NotFound
-from bot.ids import new_id
-from bot.services import Services
+from bot.base.errors import BadInput, Conflict, NotFound
+from bot.base.ids import new_id
+from bot.base.services import Services
+from bot.base.staff import StaffUser
+from bot.store.schema.core import cases
+from bot.store.schema.scheduler import deadlines, reminders
 from scheduler import settings as quiet_store
 from scheduler.quiet import local_instant
-from scheduler.schema import deadlines, reminders
 from scheduler.store import (
     add_reminder,
     at_ten,

@@ -17,14 +17,14 @@ import re
 
 from sqlalchemy import select, update
 
-from bot.db.schema import cases, messages
-from bot.hooks import FiledSms, HookOutcome, acts_on
+from bot.base.hooks import FiledSms, HookOutcome, acts_on
+from bot.base.workdays import format_time
+from bot.store.schema.core import cases, messages
+from bot.store.schema.scheduler import appointments
 from scheduler.appointments import next_for
 from scheduler.milestones import status_text
-from scheduler.schema import appointments
 from scheduler.store import add_task, local_date, note
 from scheduler.templates import long_date, say
-from scheduler.workdays import format_time
 
 _WORD = re.compile(r"^\s*([A-Za-zÆØÅæøå]+)\s*[.!]*\s*$")
 _APPOINTMENT_WORDS = ("OK", "FLYT", "AFLYS")

@@ -14,12 +14,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.conversations import StaffUser
-from bot.errors import BadInput, Conflict, NotFound
-from bot.ids import new_id
-from bot.integration.events import emit
-from bot.outbound import queue_sms
-from bot.services import Services
+from bot.base.errors import BadInput, Conflict, NotFound
+from bot.base.ids import new_id
+from bot.base.services import Services
+from bot.base.staff import StaffUser
+from bot.domain.outbound import queue_sms
+from bot.store.events import emit
+from bot.store.schema.scheduler import milestones, reminders
 from scheduler import settings as quiet_store
 from scheduler.casetypes import (
     expected_dates,
@@ -28,7 +29,6 @@ from scheduler.casetypes import (
     timeline_policy,
 )
 from scheduler.quiet import allowed_send_time
-from scheduler.schema import milestones, reminders
 from scheduler.store import (
     case_for,
     case_key,

@@ -13,14 +13,14 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.conversations import StaffUser
-from bot.db.schema import cases, conversations
-from bot.errors import BadInput, NotFound
-from bot.ids import new_id
-from bot.services import Services
+from bot.base.errors import BadInput, NotFound
+from bot.base.ids import new_id
+from bot.base.services import Services
+from bot.base.staff import StaffUser
+from bot.store.schema.core import cases, conversations
+from bot.store.schema.scheduler import reply_promises
 from scheduler import settings as quiet_store
 from scheduler.quiet import local_instant
-from scheduler.schema import reply_promises
 from scheduler.store import (
     add_reminder,
     at_ten,

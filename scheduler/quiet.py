@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 
-from bot.clock import COPENHAGEN
+from bot.base.clock import COPENHAGEN
 
 __all__ = [
     "DEFAULT",
@@ -43,7 +43,7 @@ EARLY_MARGIN = timedelta(minutes=15)
 
 
 class HolidayCalendar(Protocol):
-    """What the rule needs of the calendar (scheduler.workdays.WorkingCalendar has it)."""
+    """What the rule needs of the calendar (bot.base.workdays.WorkingCalendar has it)."""
 
     def is_public_holiday(self, d: date) -> bool: ...
 

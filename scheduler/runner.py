@@ -28,17 +28,14 @@ from sqlalchemy import Select, bindparam, exists, func, literal, or_, select, up
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.db.engine import index_walk, records, update_many
-from bot.db.schema import cases, messages, persons, teams, tenants
-from bot.errors import StorageUnavailable
-from bot.ids import new_id
-from bot.services import Services
-from journal.journal import SealingKey
-from scheduler import settings as quiet_store
-from scheduler.bulk import Sms, queue_many
-from scheduler.casetypes import pick_policy, policies_for_tenants
-from scheduler.quiet import QuietSettings, allowed_send_time, is_quiet
-from scheduler.schema import (
+from bot.base.crypto import SealingKey
+from bot.base.errors import StorageUnavailable
+from bot.base.ids import new_id
+from bot.base.services import Services
+from bot.base.workdays import format_time
+from bot.store.engine import index_walk, records, update_many
+from bot.store.schema.core import cases, messages, persons, teams, tenants
+from bot.store.schema.scheduler import (
     appointments,
     case_type_templates,
     deadlines,
@@ -46,6 +43,10 @@ from scheduler.schema import (
     reminders,
     reply_promises,
 )
+from scheduler import settings as quiet_store
+from scheduler.bulk import Sms, queue_many
+from scheduler.casetypes import pick_policy, policies_for_tenants
+from scheduler.quiet import QuietSettings, allowed_send_time, is_quiet
 from scheduler.store import (
     add_task,
     at_ten,
@@ -59,7 +60,6 @@ from scheduler.store import (
 )
 from scheduler.tasks import send_still_working
 from scheduler.templates import CASE_TYPES, CaseTypePolicy, long_date, say
-from scheduler.workdays import format_time
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Send later: a caseworker's SMS queued now, handed to the gateway at a chosen time.
 
-The message goes through bot.outbound.queue_sms with ``not_before`` (moved
+The message goes through bot.domain.outbound.queue_sms with ``not_before`` (moved
 out of the recipient's quiet hours), so it is stored, journalised and in the
 outbox at once; withdrawing it before its time stops it for good.
 """
@@ -13,11 +13,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.conversations import StaffUser, check_sms_fits
-from bot.db.schema import cases, conversations, messages, outbox
-from bot.errors import BadInput, Conflict, NotFound
-from bot.outbound import queue_sms, withdraw_sms
-from bot.services import Services
+from bot.base.errors import BadInput, Conflict, NotFound
+from bot.base.services import Services
+from bot.base.staff import StaffUser
+from bot.domain.conversations import check_sms_fits
+from bot.domain.outbound import queue_sms, withdraw_sms
+from bot.store.schema.core import cases, conversations, messages, outbox
 from scheduler import settings as quiet_store
 from scheduler.quiet import allowed_send_time
 from scheduler.store import case_key, case_visible, require_open

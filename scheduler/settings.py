@@ -16,10 +16,10 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.errors import BadInput
-from bot.ids import new_id
+from bot.base.errors import BadInput
+from bot.base.ids import new_id
+from bot.store.schema.scheduler import quiet_settings
 from scheduler.quiet import DEFAULT, QuietSettings
-from scheduler.schema import quiet_settings
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 

@@ -1,6 +1,6 @@
 """Shared storage helpers for track-and-trace: access, keys, threads, reminders, tasks.
 
-Access follows bot.conversations: a caseworker works on the cases they own; a
+Access follows bot.domain.conversations: a caseworker works on the cases they own; a
 team lead (or admin) also on their team's cases. Anything else is "not found".
 """
 
@@ -14,16 +14,17 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.clock import COPENHAGEN
-from bot.conversations import StaffUser
-from bot.db.schema import cases, conversations, outbox, participants, persons, staff
-from bot.errors import ApiError, NotFound
-from bot.ids import new_id
-from bot.outbound import withdraw_sms
-from bot.services import Services
-from journal.journal import SealingKey, append
+from bot.base.clock import COPENHAGEN
+from bot.base.crypto import SealingKey
+from bot.base.errors import ApiError, NotFound
+from bot.base.ids import new_id
+from bot.base.services import Services
+from bot.base.staff import StaffUser
+from bot.domain.outbound import withdraw_sms
+from bot.store.schema.core import cases, conversations, outbox, participants, persons, staff
+from bot.store.schema.scheduler import followup_tasks, reminders
+from journal.journal import append
 from scheduler.quiet import QuietSettings, allowed_send_time, local_instant
-from scheduler.schema import followup_tasks, reminders
 
 # Reminders to citizens go out at this local time on the day the offset names.
 REMINDER_TIME = time(10, 0)
@@ -50,6 +51,21 @@ def case_visible(user: StaffUser) -> ColumnElement[bool]:
     if user.role in ("lead", "admin"):
         return and_(cases.c.tenant_id == user.tenant_id, or_(mine, cases.c.team_id == user.team_id))
     return and_(cases.c.tenant_id == user.tenant_id, mine)
+
+
+async def person_visible(conn: AsyncConnection, user: StaffUser, person_id: str) -> None:
+    """Refuse (404) a person who is on none of the cases ``user`` may see."""
+    found = (
+        await conn.execute(
+            select(participants.c.id)
+            .join(cases, cases.c.id == participants.c.case_id)
+            .join(persons, persons.c.id == participants.c.person_id)
+            .where(participants.c.person_id == person_id, case_visible(user))
+            .limit(1)
+        )
+    ).first()
+    if found is None:
+        raise NotFound("No such person", code="person_not_found")
 
 
 async def case_for(conn: AsyncConnection, user: StaffUser, case_id: str) -> Any:

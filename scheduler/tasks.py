@@ -8,16 +8,16 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.conversations import StaffUser
-from bot.db.schema import cases
-from bot.errors import Conflict, NotFound
-from bot.outbound import queue_sms
-from bot.services import Services
+from bot.base.errors import Conflict, NotFound
+from bot.base.services import Services
+from bot.base.staff import StaffUser
+from bot.domain.outbound import queue_sms
+from bot.store.schema.core import cases
+from bot.store.schema.scheduler import followup_tasks
 from scheduler import settings as quiet_store
 from scheduler.casetypes import policy_for_case, timeline_policy
 from scheduler.milestones import next_expected, steps_of
 from scheduler.quiet import allowed_send_time
-from scheduler.schema import followup_tasks
 from scheduler.store import (
     case_key,
     conversation_for,

@@ -21,7 +21,7 @@ from typing import Any
 
 from babel import UnknownLocaleError
 
-from scheduler.workdays import format_long_date
+from bot.base.workdays import format_long_date
 
 __all__ = ["CASE_TYPES", "CaseTypePolicy", "StepTemplate", "policy_for", "say"]
 

@@ -15,9 +15,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.errors import ApiError
-from journal.journal import SealingKey, append
-from scheduler.schema import urgent_sends
+from bot.base.crypto import SealingKey
+from bot.base.errors import ApiError
+from bot.store.schema.scheduler import urgent_sends
+from journal.journal import append
 
 __all__ = ["REASON_MAX", "BadUrgentReason", "check_reason", "mark_urgent", "urgent_ids"]
 

@@ -20,14 +20,14 @@ import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from bot.clock import Clock, SystemClock
-from bot.config import Config, TwilioConfig, throughput_settings
-from bot.crypto import BlindIndex, KeyRing, parse_key
-from bot.db.engine import make_engine
-from bot.services import Services
+from bot.base.clock import Clock, SystemClock
+from bot.base.config import Config, TwilioConfig, throughput_settings
+from bot.base.crypto import BlindIndex, KeyRing, parse_key
+from bot.base.services import Services
+from bot.base.workdays import WorkingCalendar
+from bot.store.engine import make_engine
 from channels.base import DeliveryReport, InboundSms, OutboundSms, SendResult, WebhookRequest
 from scheduler.runner import BATCH, FireStats, fire_due
-from scheduler.workdays import WorkingCalendar
 
 log = logging.getLogger(__name__)
 

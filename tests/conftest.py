@@ -12,9 +12,9 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 
-from bot.crypto import new_key_text, parse_key
-from bot.db.engine import make_engine, upgrade
-from bot.db.schema import metadata
+from bot.base.crypto import new_key_text, parse_key
+from bot.store.engine import make_engine, upgrade
+from bot.store.schema import metadata
 
 PG_ADMIN_DSN = os.environ.get("TOVHOLDER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 

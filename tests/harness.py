@@ -15,9 +15,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from twilio.request_validator import RequestValidator
 
 from bot.app import create_app
-from bot.config import Config, TwilioConfig
-from bot.conversations import issue_token
-from bot.directory import (
+from bot.base.appkeys import SERVICES
+from bot.base.config import Config, TwilioConfig
+from bot.base.services import Services
+from bot.domain.conversations import issue_token
+from bot.domain.directory import (
     add_participant,
     create_administration,
     create_case,
@@ -26,10 +28,8 @@ from bot.directory import (
     create_team,
     create_tenant,
 )
-from bot.outbox import RelayStats, drain, relay_once
-from bot.services import Services
-from bot.web.keys import SERVICES
-from channels.simulator import SimulatorConfig, create_simulator_app
+from bot.domain.outbox import RelayStats, drain, relay_once
+from bot.simulators import SimulatorConfig, create_simulator_app
 from tests.fakes.clock import FakeClock
 
 ACCOUNT_SID = "AC" + "1" * 32

@@ -1,13 +1,13 @@
-"""Alembic environment: runs on the connection bot.db.engine.upgrade hands in."""
+"""Alembic environment: runs on the connection bot.store.engine.upgrade hands in."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from bot.db.schema import metadata
+from bot.store.schema import metadata
 
 connection = context.config.attributes.get("connection")
-if connection is None:  # pragma: no cover - used only from bot.db.engine.upgrade
+if connection is None:  # pragma: no cover - used only from bot.store.engine.upgrade
     raise RuntimeError("run migrations with `tovholder db upgrade`")
 context.configure(
     connection=connection,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from bot.clock import Clock
+from bot.base.clock import Clock
 from journal.config import JournalConfig
 from journal.exporters.base import ExportDocument, ExportError, JournalExporter, Party
 from journal.exporters.file_drop import FileDropExporter

@@ -21,7 +21,7 @@ import json
 
 import aiohttp
 
-from bot.clock import Clock
+from bot.base.clock import Clock
 from journal.exporters.base import ExportDocument, ExportError
 
 TIMESTAMP_HEADER = "X-Tovholder-Timestamp"

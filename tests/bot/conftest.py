@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.clock import COPENHAGEN
+from bot.base.clock import COPENHAGEN
 from tests.harness import Stack, start_stack
 
 # Friday 21 February 2025, 10:00 in Copenhagen: two working days later is Tuesday 25 February.

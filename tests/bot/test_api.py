@@ -6,9 +6,9 @@ import asyncio
 
 from sqlalchemy import func, select, update
 
-from bot.conversations import issue_token
-from bot.db.schema import access_log, cases, journal_entries, messages
-from bot.directory import create_administration, create_staff, create_team, create_tenant
+from bot.domain.conversations import issue_token
+from bot.domain.directory import create_administration, create_staff, create_team, create_tenant
+from bot.store.schema.core import access_log, cases, journal_entries, messages
 from tests.harness import Stack
 
 
@@ -197,7 +197,7 @@ async def test_lead_sees_unassigned_queue(stack: Stack) -> None:
 
 async def test_a_reply_can_carry_a_promise(stack: Stack) -> None:
     """A reply with promise_due records the promise; a bad date is a 400 and nothing is sent."""
-    from scheduler.schema import reply_promises as promises
+    from bot.store.schema.scheduler import reply_promises as promises
 
     conv = await _open_thread(stack)
     bad = await stack.api("POST", f"/api/v1/conversations/{conv}/replies",

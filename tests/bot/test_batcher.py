@@ -1,4 +1,4 @@
-"""Group commit (bot.batcher): batches form under load, keys never overlap, failures fall back."""
+"""Group commit (bot.base.batcher): batches form under load, keys never overlap, failures fall back."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from bot.batcher import GroupCommit
+from bot.base.batcher import GroupCommit
 
 
 class Recorder:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, event, func, select, update
 
-from bot.db.engine import UNNEST_FROM, insert_many, make_engine, update_many
-from bot.db.schema import tenants
+from bot.store.engine import UNNEST_FROM, insert_many, make_engine, update_many
+from bot.store.schema.core import tenants
 
 AT = datetime(2025, 2, 24, 9, 0, tzinfo=UTC)
 # What update_many runs row by row where it does not take arrays.
@@ -94,7 +94,7 @@ async def test_records_read_like_rows(db_url: str) -> None:
     cannot take (a keyword, a name twice) comes back as the rows themselves."""
     from sqlalchemy import literal_column
 
-    from bot.db.engine import records
+    from bot.store.engine import records
 
     engine = make_engine(db_url)
     try:
@@ -135,7 +135,7 @@ async def test_array_inserts_never_cut_a_string_too_long_for_its_column(db_url: 
     as a plain INSERT does, instead of storing it cut short (SQLite keeps it whole)."""
     from sqlalchemy.exc import DBAPIError
 
-    from bot.db.engine import insert_rows
+    from bot.store.engine import insert_rows
 
     engine = make_engine(db_url)
     long_slug = "x" * 200

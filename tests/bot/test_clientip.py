@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.config import Config, TwilioConfig, parse_networks
-from bot.web.clientip import client_ip, resolve
-from bot.web.keys import CONFIG
+from bot.base.appkeys import CONFIG
+from bot.base.config import Config, TwilioConfig, parse_networks
+from bot.http.clientip import client_ip, resolve
 
 PROXIES = parse_networks("10.0.0.0/8, 2001:db8::/32")
 

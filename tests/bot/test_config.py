@@ -9,7 +9,8 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.app import create_app
-from bot.config import (
+from bot.base.appkeys import SERVICES
+from bot.base.config import (
     DEMO_INDEX_KEY,
     DEMO_KEK,
     DEMO_TWILIO_TOKEN,
@@ -17,10 +18,9 @@ from bot.config import (
     demo_env,
     load,
 )
-from bot.crypto import KeyRing, key_id, new_key_text, parse_key
-from bot.db.schema import tenant_settings
-from bot.directory import create_tenant
-from bot.web.keys import SERVICES
+from bot.base.crypto import KeyRing, key_id, new_key_text, parse_key
+from bot.domain.directory import create_tenant
+from bot.store.schema.core import tenant_settings
 
 
 def env(**overrides: str) -> dict[str, str]:

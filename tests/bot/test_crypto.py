@@ -8,7 +8,7 @@ import os
 import pytest
 from sqlalchemy import inspect, text
 
-from bot.crypto import (
+from bot.base.crypto import (
     BlindIndex,
     DecryptionError,
     KeyConfigError,
@@ -19,7 +19,7 @@ from bot.crypto import (
     seal,
     unseal,
 )
-from bot.db.schema import metadata
+from bot.store.schema import metadata
 from tests.harness import MUNICIPALITY, Stack
 
 
@@ -261,7 +261,7 @@ def test_ids_are_version_4_uuids_and_a_forked_child_makes_its_own() -> None:
     import os
     import uuid
 
-    from bot.ids import new_id
+    from bot.base.ids import new_id
 
     made = [new_id() for _ in range(1000)]
     assert len(set(made)) == 1000

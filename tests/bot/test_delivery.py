@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot.db.schema import journal_entries, messages
-from bot.delivery import apply_report
+from bot.domain.delivery import apply_report
+from bot.store.schema.core import journal_entries, messages
 from channels.base import DeliveryReport, DeliveryState
 from tests.harness import Stack
 

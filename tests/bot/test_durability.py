@@ -19,11 +19,11 @@ from sqlalchemy import distinct, func, select
 from twilio.request_validator import RequestValidator
 
 from bot.app import create_app
-from bot.config import Config
-from bot.db.engine import make_engine
-from bot.db.schema import messages, outbox
-from bot.web.keys import SERVICES
-from channels.simulator import SimulatorConfig, create_simulator_app
+from bot.base.appkeys import SERVICES
+from bot.base.config import Config
+from bot.simulators import SimulatorConfig, create_simulator_app
+from bot.store.engine import make_engine
+from bot.store.schema.core import messages, outbox
 from tests.harness import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -245,7 +245,7 @@ async def test_receipt_survives_app_restart_in_process(stack: Stack, aiohttp_cli
     await runner.setup()
     try:
         svc2 = app2[SERVICES]
-        from bot.outbox import drain
+        from bot.domain.outbox import drain
 
         assert await drain(svc2) == 1
         assert await drain(svc2) == 0

@@ -12,9 +12,9 @@ import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import select, update
 
-from bot.clock import COPENHAGEN
-from bot.db.schema import consents, journal_entries, persons
-from bot.ids import new_id
+from bot.base.clock import COPENHAGEN
+from bot.base.ids import new_id
+from bot.store.schema.core import consents, journal_entries, persons
 from channels.email import SmtpConfig
 from tests.harness import Stack, start_stack
 

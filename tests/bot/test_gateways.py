@@ -11,10 +11,10 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.clock import COPENHAGEN
-from bot.config import GatewayApiConfig
-from bot.db.schema import messages
-from channels.simulator.gatewayapi_sim import GatewayApiSimulatorConfig, create_gatewayapi_simulator
+from bot.base.clock import COPENHAGEN
+from bot.base.config import GatewayApiConfig
+from bot.simulators.gatewayapi import GatewayApiSimulatorConfig, create_gatewayapi_simulator
+from bot.store.schema.core import messages
 from tests.harness import MUNICIPALITY, Stack, free_port, start_stack
 
 TOKEN = "gwapi-test-token"
@@ -91,7 +91,7 @@ async def test_forged_gatewayapi_webhook_is_refused(two: tuple[Stack, Any]) -> N
 
 async def test_municipality_chooses_its_primary_gateway(two: tuple[Stack, Any]) -> None:
     """With GatewayAPI as this municipality's primary, its receipts go there, Twilio untouched."""
-    from bot.db.schema import tenant_settings
+    from bot.store.schema.core import tenant_settings
 
     stack, gw_sim = two
     async with stack.svc.write() as conn:
@@ -106,7 +106,7 @@ async def test_municipality_chooses_its_primary_gateway(two: tuple[Stack, Any]) 
 
 async def _queue_updates(stack: Stack, n: int) -> list[str]:
     """``n`` updates to Anna, queued together (as the reminder runner queues them)."""
-    from bot.db.schema import cases, conversations
+    from bot.store.schema.core import cases, conversations
     from scheduler.bulk import Sms, queue_many
     from scheduler.store import case_key, conversation_for
 
@@ -127,7 +127,7 @@ async def _queue_updates(stack: Stack, n: int) -> list[str]:
 
 async def test_relay_sends_a_batch_many_per_request_and_maps_each_id(two: tuple[Stack, Any]) -> None:
     """250 SMS through GatewayAPI's list format: each message gets its own id; none twice."""
-    from bot.outbox import relay_once
+    from bot.domain.outbox import relay_once
 
     stack, gw_sim = two
     stack.svc.gateway = stack.svc.gateways["gatewayapi"]
@@ -153,7 +153,7 @@ async def test_relay_batch_retries_a_transient_gateway_failure_without_doubles(
 ) -> None:
     """A 5xx for the whole request: every SMS waits and goes once on the next pass."""
 
-    from bot.outbox import relay_once
+    from bot.domain.outbox import relay_once
 
     stack, gw_sim = two
     stack.svc.gateway = stack.svc.gateways["gatewayapi"]
@@ -175,8 +175,8 @@ async def test_relay_holds_a_batch_in_quiet_hours_but_not_an_urgent_one(
     two: tuple[Stack, Any],
 ) -> None:
     """At 21:00 queued updates wait for 08:00; one marked urgent by a caseworker goes now."""
-    from bot.db.schema import cases, outbox
-    from bot.outbox import relay_once
+    from bot.domain.outbox import relay_once
+    from bot.store.schema.core import cases, outbox
     from scheduler.store import case_key
     from scheduler.urgent import mark_urgent
 

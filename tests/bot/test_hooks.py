@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.db.schema import messages
-from bot.hooks import FiledSms, HookOutcome
-from bot.outbound import queue_sms, withdraw_sms
-from journal.journal import SealingKey
+from bot.base.crypto import SealingKey
+from bot.base.hooks import FiledSms, HookOutcome
+from bot.domain.outbound import queue_sms, withdraw_sms
+from bot.store.schema.core import messages
 from tests.harness import Stack
 
 
@@ -41,7 +41,7 @@ async def _queue_later(stack: Stack, hours: float) -> str:
     async with svc.write() as conn:
         row = (await conn.execute(select(messages.c.conversation_id, messages.c.case_id,
                                          messages.c.person_id).limit(1))).one()
-        from bot.db.schema import cases
+        from bot.store.schema.core import cases
         wrapped = (await conn.execute(select(cases.c.dek).where(cases.c.id == row.case_id))).scalar_one()
         key = SealingKey("case", row.case_id, svc.dek("cases", row.case_id, wrapped))
         return await queue_sms(conn, tenant_id=stack.world.tenant_id,
@@ -78,7 +78,7 @@ async def test_sms_due_at_night_waits_for_morning_unless_it_answers_the_citizen(
     answer to a citizen's own SMS at 21:00 goes at once."""
     from datetime import datetime
 
-    from bot.clock import COPENHAGEN
+    from bot.base.clock import COPENHAGEN
 
     await stack.sms(stack.world.phones["anna"], "Hej")
     await stack.drain()
@@ -87,7 +87,7 @@ async def test_sms_due_at_night_waits_for_morning_unless_it_answers_the_citizen(
     async with svc.write() as conn:
         row = (await conn.execute(select(messages.c.conversation_id, messages.c.case_id,
                                          messages.c.person_id).limit(1))).one()
-        from bot.db.schema import cases
+        from bot.store.schema.core import cases
         wrapped = (await conn.execute(select(cases.c.dek).where(cases.c.id == row.case_id))).scalar_one()
         key = SealingKey("case", row.case_id, svc.dek("cases", row.case_id, wrapped))
         for kind, body in (("update", "Din sag er gået videre"), ("reply", "Svar om aftenen")):

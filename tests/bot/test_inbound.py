@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot.db.schema import journal_entries, messages, outbox
+from bot.store.schema.core import journal_entries, messages, outbox
 from tests.harness import Stack, message_sid
 
 
@@ -145,7 +145,7 @@ async def test_unknown_numbers_learn_nothing(stack: Stack) -> None:
     """An unknown number, and a known one with no open case, get byte-identical answers and receipts."""
     from sqlalchemy import update
 
-    from bot.db.schema import cases
+    from bot.store.schema.core import cases
 
     async with stack.svc.write() as conn:
         await conn.execute(
@@ -197,7 +197,7 @@ async def test_two_first_messages_at_once_share_one_thread(stack: Stack) -> None
     """Two first SMS from one citizen arriving together are both stored, in one thread."""
     import asyncio
 
-    from bot.db.schema import conversations
+    from bot.store.schema.core import conversations
 
     for _ in range(3):
         replies = await asyncio.gather(
@@ -215,7 +215,7 @@ async def test_sms_arriving_together_get_one_receipt(stack: Stack) -> None:
     """Several SMS from one citizen at once: all filed, one receipt for the open question."""
     import asyncio
 
-    from bot.db.schema import outbox
+    from bot.store.schema.core import outbox
 
     for _ in range(3):
         replies = await asyncio.gather(

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
-from bot.db.schema import journal_entries, messages, outbox
-from bot.inbound import BatchedSms, InboundResult, file_batch, inbound_batcher, receive_sms
+from bot.domain.inbound import BatchedSms, InboundResult, file_batch, inbound_batcher, receive_sms
+from bot.store.schema.core import journal_entries, messages, outbox
 from channels.base import InboundSms
 from journal.verify import verify
 from tests.harness import MUNICIPALITY, Stack, message_sid, seed_families

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.app import create_app
-from bot.crypto import DecryptionError, KeyRing, key_id, unseal
-from bot.db.schema import cases, conversations, journal_entries, messages, persons, staff
-from bot.keys import WRAPPED_KEY_TABLES, check, rotate
-from bot.services import Services
-from bot.web.keys import SERVICES
+from bot.base.appkeys import SERVICES
+from bot.base.crypto import DecryptionError, KeyRing, key_id, unseal
+from bot.base.services import Services
+from bot.domain.keys import WRAPPED_KEY_TABLES, check, rotate
+from bot.store.schema.core import cases, conversations, journal_entries, messages, persons, staff
 from tests.harness import Stack
 
 UNKNOWN_SENDER = "+4531234599"

@@ -7,8 +7,8 @@ from typing import Any
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from bot.db.engine import make_engine
-from bot.db.schema import metadata
+from bot.store.engine import make_engine
+from bot.store.schema import metadata
 
 
 async def test_migrations_match_the_schema(db_url: str) -> None:

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from bot.db.schema import cases, messages, outbox
-from bot.outbound import queue_sms
-from bot.outbox import LEASE, relay_once
-from journal.journal import SealingKey
+from bot.base.crypto import SealingKey
+from bot.domain.outbound import queue_sms
+from bot.domain.outbox import LEASE, relay_once
+from bot.store.schema.core import cases, messages, outbox
 from tests.harness import Stack
 
 

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
-from bot.consent import proactive_allowed
-from bot.db.schema import journal_entries, messages, persons, tenant_settings
-from bot.privacy import LinkError, needs_notice, notice_body, use_link
+from bot.domain.consent import proactive_allowed
+from bot.domain.privacy import LinkError, needs_notice, notice_body, use_link
+from bot.store.schema.core import journal_entries, messages, persons, tenant_settings
 from channels.sensitivity import find_cpr
 from tests.harness import Stack
 
@@ -197,7 +197,7 @@ def test_no_sms_carries_12_characters_of_a_sensitive_message(body: str, lang: st
 
 async def test_inbox_first_notifies_only_when_unread(stack: Stack) -> None:
     """"Secure inbox first": nothing goes out at once; after the wait, a notice only if unread."""
-    from bot.db.schema import metadata
+    from bot.store.schema import metadata
 
     async with stack.svc.write() as conn:
         await conn.execute(update(persons).where(persons.c.id == stack.world.persons["anna"])

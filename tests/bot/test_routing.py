@@ -9,12 +9,12 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.app import create_app
-from bot.clock import COPENHAGEN
-from bot.db.schema import absences, duty_overrides, journal_entries, messages
-from bot.escalation import escalate_due
-from bot.guarantee import guarantee_tick
-from bot.staffing import absence_notices_tick
-from bot.web.keys import SERVICES
+from bot.base.appkeys import SERVICES
+from bot.base.clock import COPENHAGEN
+from bot.domain.escalation import escalate_due
+from bot.domain.guarantee import guarantee_tick
+from bot.domain.staffing import absence_notices_tick
+from bot.store.schema.core import absences, duty_overrides, journal_entries, messages
 from tests.harness import Stack
 
 MONDAY = "2025-02-24"
@@ -197,7 +197,7 @@ async def test_escalation_resumes_after_restart(stack: Stack) -> None:
         svc2 = app[SERVICES]
         stack.clock.advance(minutes=16)
         assert await escalate_due(svc2) == 1  # → Hanne, not Sofie again
-        from bot.outbox import drain
+        from bot.domain.outbox import drain
         await drain(svc2)
     finally:
         await runner.cleanup()
@@ -300,7 +300,7 @@ async def test_bad_staffing_input_is_refused_and_writes_nothing(stack: Stack) ->
     assert resp.status == 400 and (await resp.json())["error"]["code"] == "bad_date_range"
     resp = await absent(stack, "mette", "2025-03-01", "03/05/2025")
     assert resp.status == 400 and (await resp.json())["error"]["code"] == "bad_date"
-    from bot.directory import create_administration, create_staff, create_team, create_tenant
+    from bot.domain.directory import create_administration, create_staff, create_team, create_tenant
     svc = stack.svc
     async with svc.write() as c:
         t = await create_tenant(c, svc, slug="x", name="X Kommune", sms_number="+4533123456")

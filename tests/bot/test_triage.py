@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from bot.triage import Triager, _close
+from bot.domain.triage import Triager, _close
 
 
 def one_edit_apart(a: str, b: str) -> bool:

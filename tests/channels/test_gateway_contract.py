@@ -22,6 +22,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.simulators import (
+    GatewayApiSimulatorConfig,
+    SimulatorConfig,
+    create_gatewayapi_simulator,
+    create_simulator_app,
+)
 from channels.base import (
     DeliveryReport,
     DeliveryState,
@@ -33,12 +39,6 @@ from channels.base import (
     WebhookRequest,
 )
 from channels.gatewayapi import GatewayApiGateway
-from channels.simulator import (
-    GatewayApiSimulatorConfig,
-    SimulatorConfig,
-    create_gatewayapi_simulator,
-    create_simulator_app,
-)
 from channels.twilio import TwilioGateway
 
 SERVICE = "+4570000000"

@@ -23,6 +23,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from bot.simulators import GatewayApiSimulatorConfig, create_gatewayapi_simulator
 from channels.base import (
     DeliveryReport,
     DeliveryState,
@@ -45,7 +46,6 @@ from channels.gatewayapi import (
     reference_of,
     to_msisdn,
 )
-from channels.simulator import GatewayApiSimulatorConfig, create_gatewayapi_simulator
 from tests.channels.test_gateway_contract import Receiver, next_item, reports_until_final
 
 # Long enough for PyJWT to sign HS512 with it without a key-length warning.

@@ -18,6 +18,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.simulators import SimCaseworker, SimPhone, SimulatorConfig, create_simulator_app
 from channels.base import (
     DeliveryReport,
     DeliveryState,
@@ -26,7 +27,6 @@ from channels.base import (
     OutboundSms,
     WebhookRequest,
 )
-from channels.simulator import SimCaseworker, SimPhone, SimulatorConfig, create_simulator_app
 from channels.twilio import TwilioGateway, basic_auth_header
 
 ACCOUNT = "AC" + "c" * 32

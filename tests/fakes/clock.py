@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 
 class FakeClock:
-    """Implements bot.clock.Clock; starts where the test says and moves only when told."""
+    """Implements bot.base.clock.Clock; starts where the test says and moves only when told."""
 
     def __init__(self, start: datetime) -> None:
         if start.tzinfo is None:

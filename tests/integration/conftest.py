@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from aiohttp import ClientResponse
 
-from bot.clock import COPENHAGEN
-from bot.directory import (
+from bot.base.clock import COPENHAGEN
+from bot.domain.directory import (
     add_participant,
     create_administration,
     create_case,
@@ -21,8 +21,8 @@ from bot.directory import (
     create_team,
     create_tenant,
 )
-from bot.integration.credentials import SCOPES, issue_key
-from bot.integration.webhooks import subscribe
+from bot.domain.integration.credentials import SCOPES, issue_key
+from bot.domain.integration.webhooks import subscribe
 from tests.harness import Stack, start_stack
 
 # Friday 21 February 2025, 10:00 in Copenhagen.

@@ -14,11 +14,11 @@ from aiohttp.test_utils import unused_port
 from sqlalchemy import select, text
 
 from bot.app import create_app
-from bot.db.engine import make_engine, upgrade
-from bot.db.schema import messages, metadata
-from bot.inbound import receive_sms
-from bot.integration.credentials import SCOPES, issue_key
-from bot.web.keys import SERVICES
+from bot.base.appkeys import SERVICES
+from bot.domain.inbound import receive_sms
+from bot.domain.integration.credentials import SCOPES, issue_key
+from bot.store.engine import make_engine, upgrade
+from bot.store.schema.core import messages, metadata
 from channels.base import InboundSms
 from scheduler.store import add_task
 from tests.fakes.clock import FakeClock

@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.conversations import issue_token
-from bot.db.schema import messages, metadata
-from bot.inbound import receive_sms
-from bot.integration.api import api
-from bot.integration.openapi import Operation
+from bot.domain.conversations import issue_token
+from bot.domain.inbound import receive_sms
+from bot.http.integration.api import api
+from bot.http.integration.openapi import Operation
+from bot.store.schema.core import messages, metadata
 from channels.base import InboundSms
 from scheduler.store import add_task
 from tests.harness import MUNICIPALITY, Stack

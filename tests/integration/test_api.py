@@ -8,7 +8,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.db.schema import (
+from bot.domain.integration.credentials import hash_key, revoke_key
+from bot.http.integration.api import api
+from bot.store.schema.core import (
     administrations,
     cases,
     consents,
@@ -17,9 +19,7 @@ from bot.db.schema import (
     persons,
     staff,
 )
-from bot.integration.api import api
-from bot.integration.credentials import hash_key, revoke_key
-from bot.integration.schema import external_refs, integration_keys, participant_consents
+from bot.store.schema.integration import external_refs, integration_keys, participant_consents
 from tests.integration.conftest import Integ
 
 ALL_TABLES = (administrations, cases, persons, staff, messages, external_refs, participant_consents)

@@ -6,8 +6,8 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from bot.db.schema import cases, messages
-from bot.integration.schema import idempotency_keys
+from bot.store.schema.core import cases, messages
+from bot.store.schema.integration import idempotency_keys
 from tests.integration.conftest import Integ
 
 

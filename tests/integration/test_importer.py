@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.db.schema import cases, participants, persons, staff, teams
-from bot.integration import cli as integration_cli
-from bot.integration.importer import import_all, read_file, write_rejects
-from bot.integration.schema import external_refs
+from bot.store.schema.core import cases, participants, persons, staff, teams
+from bot.store.schema.integration import external_refs
+from bot.wiring import integration_cli as integration_cli
+from bot.wiring.importer import import_all, read_file, write_rejects
 from tests.harness import Stack
 from tests.integration.live import LiveServer
 
@@ -149,7 +149,7 @@ def test_cli_imports_a_semicolon_csv_and_manages_keys(
 
     server = LiveServer(url, keys, FRIDAY_MORNING, migrate=True).start()
     server.stop()
-    from bot.crypto import new_key_text
+    from bot.base.crypto import new_key_text
 
     kek = keys["kek"].hex()
     monkeypatch.setenv("TOVHOLDER_DATABASE_URL", url)

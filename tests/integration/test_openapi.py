@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from bot.app import create_app
-from bot.integration.api import api
-from bot.integration.openapi import build_document, registered, undeclared
-from bot.integration.validation import unsupported_keywords
+from bot.http.integration.api import api
+from bot.http.integration.openapi import build_document, registered, undeclared
+from bot.http.integration.validation import unsupported_keywords
 from tests.harness import make_config
 from tests.integration.conftest import FRIDAY_MORNING
 from tests.integration.live import LiveServer

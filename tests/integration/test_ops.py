@@ -7,10 +7,10 @@ import json
 import logging
 import sys
 
-from bot.db.engine import make_engine
-from bot.integration import metrics
-from bot.integration.logs import JsonFormatter, redact
-from bot.web.keys import TICKER
+from bot.base import metrics
+from bot.base.appkeys import TICKER
+from bot.base.logs import JsonFormatter, redact
+from bot.store.engine import make_engine
 from tests.integration.conftest import Integ
 
 

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.db.schema import absences, closing_days, messages
-from bot.integration import idempotency, staff_gate
-from bot.integration.openapi import Operation
-from bot.integration.schema import staff_idempotency_keys
+from bot.domain.integration import idempotency
+from bot.http.integration import staff_gate
+from bot.http.integration.openapi import Operation
+from bot.store.schema.core import absences, closing_days, messages
+from bot.store.schema.integration import staff_idempotency_keys
 from tests.integration.conftest import Integ
 from tests.integration.staffworld import (
     fill_path,

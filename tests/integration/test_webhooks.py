@@ -12,9 +12,10 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.errors import ApiError
-from bot.integration import events, webhooks
-from bot.integration.schema import webhook_deliveries, webhook_subscriptions
+from bot.base.errors import ApiError
+from bot.domain.integration import webhooks
+from bot.store import events
+from bot.store.schema.integration import webhook_deliveries, webhook_subscriptions
 from tests.integration.conftest import Integ
 
 
@@ -201,9 +202,9 @@ async def test_milestone_moves_and_journal_exports_are_announced(
     integ: Integ, receiver: tuple[Receiver, str], tmp_path: Any
 ) -> None:
     """Moving a case's step sends milestone.changed; each exported journal entry sends journal.exported (ids only)."""
+    from bot.store.schema.journal import journal_exports
     from journal.config import JournalConfig
     from journal.export import export_tick
-    from journal.schema import journal_exports
 
     rec, url = receiver
     await integ.ok(

@@ -11,8 +11,8 @@ import pytest
 from aiohttp import ClientSession
 from sqlalchemy import text
 
-from bot.clock import COPENHAGEN
-from bot.db.engine import make_engine
+from bot.base.clock import COPENHAGEN
+from bot.store.engine import make_engine
 from tests.fakes.clock import FakeClock
 from tests.harness import Stack, start_stack
 from tests.journal.receivers import FileReceiver, HttpReceiver, Receiver, SmtpReceiver

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from aiohttp import ClientSession, web
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from bot.clock import Clock
+from bot.base.clock import Clock
 from journal.exporters import (
     FileDropExporter,
     HttpExporter,

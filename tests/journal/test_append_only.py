@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from bot.db.engine import make_engine
-from bot.db.schema import access_log, journal_entries
+from bot.store.engine import make_engine
+from bot.store.schema.core import access_log, journal_entries
 from tests.harness import Stack, start_stack
 from tests.journal.conftest import FRIDAY_MORNING
 

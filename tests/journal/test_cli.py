@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from journal.cli import (
+from bot.wiring.journal_cli import (
     cmd_export_copy,
     cmd_reconcile,
     cmd_retention,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError
-from bot.crypto import new_key_text, parse_key
+from bot.base.config import ConfigError
+from bot.base.crypto import new_key_text, parse_key
 from journal.config import JournalConfig, journal_config
 
 SECRET = "s" * 40

@@ -10,12 +10,12 @@ from typing import Any
 from aiohttp import ClientSession
 from sqlalchemy import func, insert, select
 
-from bot.db.schema import journal_entries, messages
-from bot.ids import new_id
+from bot.base.ids import new_id
+from bot.store.schema.core import journal_entries, messages
+from bot.store.schema.journal import journal_exports
 from journal.config import JournalConfig
 from journal.export import export_tick, reconcile
 from journal.exporters import JournalExporter
-from journal.schema import journal_exports
 from tests.harness import Stack, start_stack
 from tests.journal.conftest import FRIDAY_MORNING
 from tests.journal.receivers import FileReceiver, HttpReceiver, SmtpReceiver
@@ -261,7 +261,7 @@ async def test_the_running_app_exports_on_its_own(
         await stack.sms(stack.world.phones["anna"], "Hej")
         from sqlalchemy import func, select
 
-        from bot.db.schema import journal_entries
+        from bot.store.schema.core import journal_entries
 
         filed = 0
         for _ in range(200):

@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from bot.consent import proactive_allowed
-from bot.db.engine import make_engine
-from bot.db.schema import (
+from bot.base.errors import BadInput
+from bot.domain.consent import proactive_allowed
+from bot.domain.integration.service import update_case
+from bot.store.engine import make_engine
+from bot.store.schema.core import (
     inbox_links,
     journal_entries,
     journal_heads,
@@ -18,8 +20,7 @@ from bot.db.schema import (
     outbox,
     restrictions,
 )
-from bot.errors import BadInput
-from bot.integration.service import update_case
+from bot.store.schema.journal import journal_retention
 from journal.config import JournalConfig
 from journal.export import export_tick
 from journal.exporters.file_drop import FileDropExporter
@@ -33,7 +34,6 @@ from journal.retention import (
     retention_states,
     set_rule,
 )
-from journal.schema import journal_retention
 from journal.sink import heads_tick
 from journal.sinkfile import Anchor
 from journal.verify import retire_anchors, verify

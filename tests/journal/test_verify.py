@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.db.schema import journal_entries, journal_heads
+from bot.store.schema.core import journal_entries, journal_heads
 from journal.config import JournalConfig
 from journal.journal import GENESIS, case_chain, entry_hash
 from journal.sink import heads_tick

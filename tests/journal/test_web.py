@@ -6,10 +6,10 @@ import json
 
 from sqlalchemy import select
 
-from bot.conversations import issue_token
-from bot.crypto import unseal
-from bot.db.schema import access_log, cases, journal_entries
-from bot.directory import create_administration, create_staff, create_team, create_tenant
+from bot.base.crypto import unseal
+from bot.domain.conversations import issue_token
+from bot.domain.directory import create_administration, create_staff, create_team, create_tenant
+from bot.store.schema.core import access_log, cases, journal_entries
 from tests.harness import Stack
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.clock import COPENHAGEN
-from bot.db.schema import journal_entries, messages
+from bot.base.clock import COPENHAGEN
+from bot.store.schema.core import journal_entries, messages
 from scheduler.runner import FireStats, run_due
 from tests.harness import Stack, start_stack
 

@@ -8,9 +8,9 @@ from typing import Any
 from icalendar import Calendar
 from sqlalchemy import select
 
-from bot.db.schema import messages
+from bot.store.schema.core import messages
+from bot.store.schema.scheduler import reminders
 from scheduler.runner import fire_due
-from scheduler.schema import reminders
 from tests.harness import Stack
 
 from .conftest import at, cph, journal_subjects, tick

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot.db.schema import cases, journal_entries, journal_heads, messages, outbox
+from bot.store.schema.core import cases, journal_entries, journal_heads, messages, outbox
+from bot.store.schema.journal import journal_export_intake
 from journal.journal import append, case_chain
-from journal.schema import journal_export_intake
 from journal.verify import verify
 from scheduler.bulk import Entry, Sms, append_many, queue_many
 from scheduler.store import case_key, conversation_for
@@ -83,7 +83,7 @@ async def test_queue_many_writes_what_queue_sms_writes(stack: Stack) -> None:
 
 def test_relay_waves_keep_each_citizens_order_and_fill_requests() -> None:
     """One citizen's SMS never race each other: piece j goes in wave j; requests stay ≤ limit."""
-    from bot.outbox import _Plain, _waves
+    from bot.domain.outbox import _Plain, _waves
     from channels.base import OutboundSms
 
     def p(to: str, n: int) -> _Plain:

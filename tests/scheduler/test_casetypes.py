@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.integration.credentials import issue_key
-from scheduler.schema import case_type_templates, followup_tasks
+from bot.domain.integration.credentials import issue_key
+from bot.store.schema.scheduler import case_type_templates, followup_tasks
 from tests.harness import Stack
 
 from .conftest import at, cph

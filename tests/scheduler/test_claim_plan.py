@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 
-from bot.db.engine import index_walk, insert_many
-from bot.ids import new_id
+from bot.base.ids import new_id
+from bot.store.engine import index_walk, insert_many
+from bot.store.schema.scheduler import reminders
 from scheduler.runner import claim_query
-from scheduler.schema import reminders
 from tests.harness import Stack
 
 

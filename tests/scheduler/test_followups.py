@@ -6,9 +6,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot.directory import add_participant, create_case, create_person
+from bot.domain.directory import add_participant, create_case, create_person
+from bot.store.schema.scheduler import reply_promises
 from scheduler.runner import ensure_nudges
-from scheduler.schema import reply_promises
 from tests.harness import Stack
 
 from .conftest import at, cph, journal_subjects, tick

@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.conversations import issue_token
-from bot.db.schema import journal_entries, messages, metadata
-from bot.directory import create_administration, create_staff, create_team, create_tenant
-from scheduler.schema import (
+from bot.domain.conversations import issue_token
+from bot.domain.directory import create_administration, create_staff, create_team, create_tenant
+from bot.store.schema.core import journal_entries, messages, metadata
+from bot.store.schema.scheduler import (
     appointments,
     deadlines,
     followup_tasks,

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.clock import COPENHAGEN
+from bot.base.clock import COPENHAGEN
+from bot.base.workdays import WorkingCalendar
 from scheduler.quiet import (
     DEFAULT,
     EARLY_MARGIN,
@@ -17,7 +18,6 @@ from scheduler.quiet import (
     is_quiet,
     local_instant,
 )
-from scheduler.workdays import WorkingCalendar
 
 CAL = WorkingCalendar()
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from bot.db.schema import cases
-from scheduler.schema import reminders
+from bot.store.schema.core import cases
+from bot.store.schema.scheduler import reminders
 from scheduler.worker import FixedClock, run, services_from_env
 from tests.harness import Stack
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from scheduler.ticker import Ticker
+from bot.base.ticker import Ticker
 
 
 async def test_poke_while_running_asks_for_one_more_pass() -> None:

@@ -6,9 +6,9 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from bot.crypto import unseal
-from bot.db.schema import cases, journal_entries
-from scheduler.schema import urgent_sends
+from bot.base.crypto import unseal
+from bot.store.schema.core import cases, journal_entries
+from bot.store.schema.scheduler import urgent_sends
 from scheduler.store import case_key
 from tests.harness import Stack
 
@@ -72,7 +72,7 @@ async def test_an_urgent_update_queued_in_quiet_hours_goes_a_plain_one_waits(
     stack: Stack,
 ) -> None:
     """The relay's own check at 20:00 and 07:59: an urgent update goes, a plain one waits."""
-    from bot.outbound import queue_sms
+    from bot.domain.outbound import queue_sms
     from scheduler.urgent import mark_urgent
 
     conv = await _thread(stack)

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.clock import COPENHAGEN
-from scheduler.workdays import WorkingCalendar, format_long_date, format_time
+from bot.base.clock import COPENHAGEN
+from bot.base.workdays import WorkingCalendar, format_long_date, format_time
 
 CAL = WorkingCalendar()
 

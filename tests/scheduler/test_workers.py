@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.db.schema import journal_entries, messages, outbox
-from bot.directory import add_participant, create_case, create_person
-from bot.ids import new_id
-from scheduler.schema import deadlines, reminders
+from bot.base.ids import new_id
+from bot.domain.directory import add_participant, create_case, create_person
+from bot.store.schema.core import journal_entries, messages, outbox
+from bot.store.schema.scheduler import deadlines, reminders
 from scheduler.store import conversation_for
 from tests.harness import Stack
 

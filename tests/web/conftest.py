@@ -16,10 +16,10 @@ import pytest_asyncio
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.clock import COPENHAGEN
-from bot.db.engine import make_engine
-from bot.db.schema import metadata
-from bot.web.pages.accounts import set_credentials
+from bot.base.clock import COPENHAGEN
+from bot.domain.accounts import set_credentials
+from bot.store.engine import make_engine
+from bot.store.schema import metadata
 from tests.harness import Stack, start_stack
 
 # Friday 21 February 2025, 10:00 in Copenhagen (as in tests/bot).

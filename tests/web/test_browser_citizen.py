@@ -15,8 +15,8 @@ from typing import Any
 from icalendar import Calendar
 from sqlalchemy import select
 
-from bot.db.schema import access_log
-from bot.web.pages.attachments_schema import message_attachments
+from bot.store.schema.attachments import message_attachments
+from bot.store.schema.core import access_log
 from tests.harness import Stack
 from tests.web.browsing import PYTESTMARK, close_tabs, logins, stack  # noqa: F401
 from tests.web.conftest import Login, Tab, code_from_sms, open_tab

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import staffing
-from bot.conversations import StaffUser
-from bot.web.pages.accounts import set_credentials
+from bot.base.staff import StaffUser
+from bot.domain import staffing
+from bot.domain.accounts import set_credentials
 from tests.harness import Stack
 from tests.web.browsing import PYTESTMARK, close_tabs, logins, stack  # noqa: F401
 from tests.web.conftest import PASSWORD, Login, Tab, open_tab

@@ -14,12 +14,12 @@ from fpdf import FPDF
 from PIL import Image
 from sqlalchemy import func, select
 
-from bot.config import ConfigError
-from bot.db.schema import access_log, journal_entries, messages
-from bot.directory import create_administration, create_staff, create_team, create_tenant
-from bot.web.pages import attachments
-from bot.web.pages.accounts import set_credentials
-from bot.web.pages.attachments_schema import message_attachments
+from bot.base.config import ConfigError
+from bot.domain import attachments
+from bot.domain.accounts import set_credentials
+from bot.domain.directory import create_administration, create_staff, create_team, create_tenant
+from bot.store.schema.attachments import message_attachments
+from bot.store.schema.core import access_log, journal_entries, messages
 from scheduler.store import conversation_for
 from tests.harness import Stack, start_stack
 from tests.web.conftest import (
@@ -330,7 +330,7 @@ async def test_staff_partial_lists_files_it_is_given(stack: Stack) -> None:
     """staff/_attachments.html shows the message's files with download links, nothing without."""
     from datetime import UTC, datetime
 
-    from bot.web.pages.page import JINJA
+    from bot.http.pages.page import JINJA
 
     app = stack.client.app
     assert app is not None

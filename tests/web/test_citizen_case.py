@@ -6,7 +6,7 @@ from datetime import datetime
 
 from icalendar import Calendar
 
-from bot.web.pages import citizen, sessions
+from bot.domain import citizen, sessions
 from scheduler.store import conversation_for
 from scheduler.templates import CASE_TYPES
 from tests.harness import Stack

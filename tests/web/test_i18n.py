@@ -9,7 +9,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.web.pages import i18n
+from bot.base import i18n
 
 PAGES = Path(i18n.__file__).resolve().parent
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]

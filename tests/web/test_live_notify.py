@@ -15,10 +15,10 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from bot.db.schema import messages
-from bot.notify import CHANNEL, LISTENER, Listener, asyncpg_dsn
-from bot.web.pages.accounts import set_credentials
-from bot.web.pages.schema import web_citizen_reads
+from bot.domain.accounts import set_credentials
+from bot.domain.notify import CHANNEL, LISTENER, Listener, asyncpg_dsn
+from bot.store.schema.core import messages
+from bot.store.schema.pages import web_citizen_reads
 from tests.conftest import PG_ADMIN_DSN
 from tests.harness import Stack, start_stack
 from tests.web.conftest import FRIDAY_MORNING, PASSWORD, Login, give_logins, staff_login

@@ -22,11 +22,11 @@ from aiohttp import ClientResponse, ClientSession
 from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
-from bot.config import Config, ConfigError
-from bot.directory import create_administration, create_staff, create_team, create_tenant
-from bot.web.pages.idp_sim import IdpSimConfig, SimClient, SimIdentity, create_idp_app
-from bot.web.pages.oidc import OidcSettings, link_staff, set_person_cpr
-from bot.web.pages.schema import web_sessions
+from bot.base.config import Config, ConfigError
+from bot.domain.directory import create_administration, create_staff, create_team, create_tenant
+from bot.domain.identity import OidcSettings, link_staff, set_person_cpr
+from bot.simulators.idp import IdpSimConfig, SimClient, SimIdentity, create_idp_app
+from bot.store.schema.pages import web_sessions
 from tests.harness import Stack, free_port, start_stack
 from tests.web.conftest import FRIDAY_MORNING, code_from_sms, form_post
 
@@ -559,8 +559,8 @@ async def test_the_case_system_registers_logins_and_cpr_through_the_api(ostack: 
     """A caseworker created with a login, and a person created with a CPR number, can then log in."""
     import uuid
 
-    from bot.integration.credentials import SCOPES, issue_key
-    from bot.web.pages.oidc_schema import web_person_cpr
+    from bot.domain.integration.credentials import SCOPES, issue_key
+    from bot.store.schema.oidc import web_person_cpr
 
     stack = ostack.stack
     svc = stack.svc

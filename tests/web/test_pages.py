@@ -8,10 +8,10 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from bot.db.schema import access_log, journal_entries, messages
-from bot.directory import create_administration, create_staff, create_team, create_tenant
-from bot.web.pages.accounts import set_credentials
-from bot.web.pages.schema import web_sessions
+from bot.domain.accounts import set_credentials
+from bot.domain.directory import create_administration, create_staff, create_team, create_tenant
+from bot.store.schema.core import access_log, journal_entries, messages
+from bot.store.schema.pages import web_sessions
 from tests.harness import Stack
 from tests.web.conftest import (
     PASSWORD,
@@ -406,7 +406,7 @@ async def _rows(stack: Stack, query: object) -> list[tuple[object, ...]]:
 @sqlite_only
 async def test_demo_logins_only_in_demo_mode(stack: Stack) -> None:
     """The published demo password and TOTP secret are refused outside demo mode."""
-    from bot.web.pages.demo import seed_logins
+    from bot.wiring.demo_accounts import seed_logins
 
     with pytest.raises(RuntimeError):
         await seed_logins(stack.svc, {"mette": stack.world.mette})
@@ -414,9 +414,9 @@ async def test_demo_logins_only_in_demo_mode(stack: Stack) -> None:
 
 async def test_spent_sessions_and_codes_are_purged(stack: Stack, logins: dict[str, Login]) -> None:
     """A day after a session ended or timed out, and after a code's window, their rows go."""
-    from bot.web.pages.page import SETTINGS
-    from bot.web.pages.schema import web_login_codes
-    from bot.web.pages.sessions import purge
+    from bot.domain.sessions import purge
+    from bot.http.pages.page import SETTINGS
+    from bot.store.schema.pages import web_login_codes
 
     await staff_login(stack, logins["mette"])
     await form_post(stack, "/borger/log-ind", phone=stack.world.phones["anna"])
@@ -432,7 +432,7 @@ async def test_login_codes_never_show_in_a_staff_thread(stack: Stack) -> None:
     await form_post(stack, "/borger/log-ind", phone=stack.world.phones["anna"])
     items = (await (await stack.api("GET", "/api/v1/conversations", who="hanne")).json())["items"]
     async with stack.svc.read() as conn:
-        from bot.db.schema import conversations
+        from bot.store.schema.core import conversations
 
         convs = list((await conn.execute(select(conversations.c.id))).scalars())
     for conv in {*convs, *(i["id"] for i in items)}:

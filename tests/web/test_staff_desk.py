@@ -13,15 +13,15 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot import staffing
-from bot.conversations import GUIDANCE_LINE, StaffUser
-from bot.db.schema import absences, journal_entries, messages
-from bot.errors import BadInput, NotFound
-from bot.handover import hand_over_tick
-from bot.web.pages import reply_templates
-from bot.web.pages.accounts import set_credentials
-from bot.web.pages.schema import web_reply_templates
-from scheduler.schema import reply_promises
+from bot.base.errors import BadInput, NotFound
+from bot.base.staff import StaffUser
+from bot.domain import reply_templates, staffing
+from bot.domain.accounts import set_credentials
+from bot.domain.conversations import GUIDANCE_LINE
+from bot.domain.handover import hand_over_tick
+from bot.store.schema.core import absences, journal_entries, messages
+from bot.store.schema.pages import web_reply_templates
+from bot.store.schema.scheduler import reply_promises
 from tests.harness import Stack
 from tests.web.conftest import PASSWORD, Login, citizen_login, csrf_of, form_post, staff_login
 
@@ -247,7 +247,7 @@ async def test_a_reply_in_quiet_hours_says_when_it_goes_or_goes_if_urgent(
     with a reason for the hurry it goes at once."""
     from datetime import datetime
 
-    from bot.clock import COPENHAGEN
+    from bot.base.clock import COPENHAGEN
 
     conv = await _anna_thread(stack)
     stack.clock.set(datetime(2025, 2, 24, 21, 30, tzinfo=COPENHAGEN))  # a Monday evening

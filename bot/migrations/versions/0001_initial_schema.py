@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from alembic import op
 import sqlalchemy as sa
-import bot.db.schema
+import bot.store.schema.core
 
 
 revision = '0001'
@@ -26,7 +26,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('sms_number', sa.String(length=20), nullable=False),
     sa.Column('language', sa.String(length=8), nullable=False),
-    sa.Column('created_at', bot.db.schema.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tenants')),
     sa.UniqueConstraint('slug', name=op.f('uq_tenants_slug')),
     sa.UniqueConstraint('sms_number', name=op.f('uq_tenants_sms_number'))
@@ -35,7 +35,7 @@ def upgrade() -> None:
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('tenant_id', sa.String(length=36), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('created_at', bot.db.schema.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_administrations_tenant_id_tenants')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_administrations'))
     )
@@ -47,8 +47,8 @@ def upgrade() -> None:
     sa.Column('tenant_id', sa.String(length=36), nullable=False),
     sa.Column('phone_index', sa.String(length=64), nullable=False),
     sa.Column('options', sa.Text(), nullable=False),
-    sa.Column('created_at', bot.db.schema.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('resolved_at', bot.db.schema.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', bot.store.schema.core.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_case_choices_tenant_id_tenants')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_case_choices'))
     )
@@ -77,7 +77,7 @@ def upgrade() -> None:
     sa.Column('phone_index', sa.String(length=64), nullable=True),
     sa.Column('origin', sa.String(length=16), nullable=False),
     sa.Column('language', sa.String(length=8), nullable=False),
-    sa.Column('created_at', bot.db.schema.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_persons_tenant_id_tenants')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_persons'))
     )
@@ -91,7 +91,7 @@ def upgrade() -> None:
     sa.Column('administration_id', sa.String(length=36), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('reply_days', sa.Integer(), nullable=False),
-    sa.Column('created_at', bot.db.schema.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['administration_id'], ['administrations.id'], name=op.f('fk_teams_administration_id_administrations')),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_teams_tenant_id_tenants')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_teams'))
@@ -109,7 +109,7 @@ def upgrade() -> None:
     sa.Column('first_name_enc', sa.LargeBinary(), nullable=False),
     sa.Column('full_name_enc', sa.LargeBinary(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', bot.db.schema.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['team_id'], ['teams.id'], name=op.f('fk_staff_team_id_teams')),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_staff_tenant_id_tenants')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff'))
@@ -124,8 +124,8 @@ def upgrade() -> None:
     sa.Column('staff_id', sa.String(length=36), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('label', sa.String(length=100), nullable=False),
-    sa.Column('created_at', bot.db.schema.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', bot.db.schema.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', bot.store.schema.core.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_api_tokens_staff_id_staff')),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_api_tokens_tenant_id_tenants')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
@@ -145,7 +145,7 @@ def upgrade() -> None:
     sa.Column('case_type', sa.String(length=64), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('dek', sa.LargeBinary(), nullable=False),
-    sa.Column('created_at', bot.db.schema.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['administration_id'], ['administrations.id'], name=op.f('fk_cases_administration_id_administrations')),
     sa.ForeignKeyConstraint(['owner_id'], ['staff.id'], name=op.f('fk_cases_owner_id_staff')),
     sa.ForeignKeyConstraint(['team_id'], ['teams.id'], name=op.f('fk_cases_team_id_teams')),
@@ -167,7 +167,7 @@ def upgrade() -> None:
     sa.Column('case_id', sa.String(length=36), nullable=True),
     sa.Column('message_id', sa.String(length=36), nullable=True),
     sa.Column('purpose', sa.String(length=64), nullable=False),
-    sa.Column('at', bot.db.schema.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_access_log_case_id_cases')),
     sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_access_log_staff_id_staff')),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_access_log_tenant_id_tenants')),
@@ -184,8 +184,8 @@ def upgrade() -> None:
     sa.Column('tenant_id', sa.String(length=36), nullable=False),
     sa.Column('case_id', sa.String(length=36), nullable=True),
     sa.Column('person_id', sa.String(length=36), nullable=False),
-    sa.Column('last_activity_at', bot.db.schema.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('created_at', bot.db.schema.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_activity_at', bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_conversations_case_id_cases')),
     sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_conversations_person_id_persons')),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_conversations_tenant_id_tenants')),
@@ -211,7 +211,7 @@ def upgrade() -> None:
     sa.Column('content_enc', sa.LargeBinary(), nullable=True),
     sa.Column('message_id', sa.String(length=36), nullable=True),
     sa.Column('actor', sa.String(length=64), nullable=False),
-    sa.Column('created_at', bot.db.schema.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
     sa.Column('prev_hash', sa.String(length=64), nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_journal_entries_case_id_cases')),
@@ -231,7 +231,7 @@ def upgrade() -> None:
     sa.Column('person_id', sa.String(length=36), nullable=False),
     sa.Column('role', sa.String(length=16), nullable=False),
     sa.Column('entitled', sa.Boolean(), nullable=False),
-    sa.Column('created_at', bot.db.schema.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_participants_case_id_cases')),
     sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_participants_person_id_persons')),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_participants_tenant_id_tenants')),
@@ -258,10 +258,10 @@ def upgrade() -> None:
     sa.Column('provider_id', sa.String(length=64), nullable=True),
     sa.Column('segments', sa.Integer(), nullable=False),
     sa.Column('awaiting_reply', sa.Boolean(), nullable=False),
-    sa.Column('reply_by', bot.db.schema.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('answered_at', bot.db.schema.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reply_by', bot.store.schema.core.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('answered_at', bot.store.schema.core.UTCDateTime(timezone=True), nullable=True),
     sa.Column('author_id', sa.String(length=36), nullable=True),
-    sa.Column('created_at', bot.db.schema.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['author_id'], ['staff.id'], name=op.f('fk_messages_author_id_staff')),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_messages_case_id_cases')),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_messages_conversation_id_conversations')),
@@ -284,10 +284,10 @@ def upgrade() -> None:
     sa.Column('message_id', sa.String(length=36), nullable=False),
     sa.Column('state', sa.String(length=12), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', bot.db.schema.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('lease_until', bot.db.schema.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('lease_until', bot.store.schema.core.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.String(length=64), nullable=True),
-    sa.Column('created_at', bot.db.schema.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['message_id'], ['messages.id'], name=op.f('fk_outbox_message_id_messages')),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_outbox_tenant_id_tenants')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox'))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db.schema
+import bot.store.schema.core
 
 revision = "0002_journal"
 down_revision = "0001"
@@ -79,7 +79,7 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.String(length=36), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
-        sa.Column("anchored_at", bot.db.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("anchored_at", bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id"], ["tenants.id"], name=op.f("fk_journal_anchors_tenant_id_tenants")
         ),
@@ -92,7 +92,7 @@ def upgrade() -> None:
         "journal_export_intake",
         sa.Column("entry_id", sa.String(length=36), nullable=False),
         sa.Column("tenant_id", sa.String(length=36), nullable=False),
-        sa.Column("created_at", bot.db.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["entry_id"],
             ["journal_entries.id"],
@@ -117,12 +117,12 @@ def upgrade() -> None:
         sa.Column("exporter", sa.String(length=16), nullable=False),
         sa.Column("state", sa.String(length=12), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", bot.db.schema.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("lease_until", bot.db.schema.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_attempt_at", bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("lease_until", bot.store.schema.core.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.String(length=200), nullable=True),
         sa.Column("receipt", sa.String(length=200), nullable=True),
-        sa.Column("exported_at", bot.db.schema.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", bot.db.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("exported_at", bot.store.schema.core.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["entry_id"],
             ["journal_entries.id"],

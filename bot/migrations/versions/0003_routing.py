@@ -9,14 +9,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db.schema
+import bot.store.schema.core
 
 revision = "0003_routing"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-UTC = bot.db.schema.UTCDateTime
+UTC = bot.store.schema.core.UTCDateTime
 
 
 def upgrade() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db.schema
+import bot.store.schema.core
 
 revision = "0005_integration"
 down_revision = "0001"
@@ -20,7 +20,7 @@ depends_on = None
 
 
 def _ts(name: str, nullable: bool = False) -> sa.Column:  # type: ignore[type-arg]
-    return sa.Column(name, bot.db.schema.UTCDateTime(timezone=True), nullable=nullable)
+    return sa.Column(name, bot.store.schema.core.UTCDateTime(timezone=True), nullable=nullable)
 
 
 def _tenant_fk(table: str) -> sa.ForeignKeyConstraint:

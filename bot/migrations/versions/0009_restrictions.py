@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db.schema
+import bot.store.schema.core
 
 revision = "0009_restrictions"
 down_revision = "0008_one_thread"
@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("person_id", sa.String(36), nullable=False),
         sa.Column("reason_enc", sa.LargeBinary(), nullable=False),
         sa.Column("staff_id", sa.String(36), nullable=False),
-        sa.Column("created_at", bot.db.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name="fk_restrictions_tenant_id_tenants"),
         sa.ForeignKeyConstraint(["person_id"], ["persons.id"], name="fk_restrictions_person_id_persons"),
         sa.ForeignKeyConstraint(["staff_id"], ["staff.id"], name="fk_restrictions_staff_id_staff"),

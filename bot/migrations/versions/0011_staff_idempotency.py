@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db.schema
+import bot.store.schema.core
 
 revision = "0011_staff_idempotency"
 down_revision = "0010_tenant_gateways"
@@ -32,7 +32,7 @@ def upgrade() -> None:
         sa.Column("content_type", sa.String(length=100), nullable=True),
         sa.Column("dek", sa.LargeBinary(), nullable=False),
         sa.Column("response_enc", sa.LargeBinary(), nullable=False),
-        sa.Column("created_at", bot.db.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id"], ["tenants.id"], name=op.f(f"fk_{_TABLE}_tenant_id_tenants")
         ),

@@ -25,7 +25,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db.schema
+import bot.store.schema.core
 
 revision = "0012_retention"
 down_revision = "0010_tenant_gateways"
@@ -231,7 +231,7 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.String(length=36), nullable=False),
         sa.Column("case_type", sa.String(length=64), nullable=False),
         sa.Column("days", sa.Integer(), nullable=False),
-        sa.Column("created_at", bot.db.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id"], ["tenants.id"], name=op.f("fk_retention_rules_tenant_id_tenants")
         ),
@@ -246,11 +246,11 @@ def upgrade() -> None:
         sa.Column("entries", sa.Integer(), nullable=False),
         sa.Column("final_seq", sa.Integer(), nullable=False),
         sa.Column("final_hash", sa.String(length=64), nullable=False),
-        sa.Column("closed_at", bot.db.schema.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("due_at", bot.db.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
         sa.Column("rule", sa.String(length=200), nullable=False),
         sa.Column("actor", sa.String(length=64), nullable=False),
-        sa.Column("removed_at", bot.db.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("removed_at", bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id"], ["tenants.id"], name=op.f("fk_journal_retention_tenant_id_tenants")
         ),

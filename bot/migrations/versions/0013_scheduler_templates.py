@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db.schema
+import bot.store.schema.core
 
 revision = "0013_scheduler_templates"
 down_revision = "0010_tenant_gateways"
@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(length=36), nullable=False),
         sa.Column("tenant_id", sa.String(length=36), nullable=False),
         sa.Column("staff_id", sa.String(length=36), nullable=False),
-        sa.Column("created_at", bot.db.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["message_id"], ["messages.id"], name=op.f("fk_urgent_sends_message_id_messages")
         ),
@@ -44,7 +44,7 @@ def upgrade() -> None:
         sa.Column("template", sa.Text(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("updated_by", sa.String(length=36), nullable=True),
-        sa.Column("updated_at", bot.db.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id"], ["tenants.id"], name=op.f("fk_case_type_templates_tenant_id_tenants")
         ),
@@ -66,7 +66,7 @@ def upgrade() -> None:
         sa.Column("code", sa.String(length=32), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("template", sa.Text(), nullable=False),
-        sa.Column("created_at", bot.db.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"], ["cases.id"], name=op.f("fk_timeline_templates_case_id_cases")
         ),

@@ -9,14 +9,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db.schema
+import bot.store.schema.core
 
 revision = "0015_attachments"
 down_revision = "0010_tenant_gateways"
 branch_labels = None
 depends_on = None
 
-_dt = bot.db.schema.UTCDateTime
+_dt = bot.store.schema.core.UTCDateTime
 
 
 def upgrade() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from bot.db.schema import UTCDateTime
+from bot.store.schema.core import UTCDateTime
 
 revision = "0016_oidc"
 down_revision = "0010_tenant_gateways"

@@ -1,0 +1,151 @@
+"""Delivery reports: move an outbound message along queued → sent → delivered | failed."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.base import metrics
+from bot.base.crypto import SealingKey, unseal
+from bot.base.services import Services
+from bot.domain.consent import email_consented
+from bot.domain.outbound import queue_sms
+from bot.store.events import emit
+from bot.store.schema.core import cases, messages, persons
+from channels.base import DeliveryReport, DeliveryState
+from journal.journal import append
+
+log = logging.getLogger(__name__)
+
+FINAL_SUBJECTS = {
+    DeliveryState.DELIVERED: "SMS leveret til borgerens telefon",
+    DeliveryState.FAILED: "SMS kunne ikke leveres",
+    DeliveryState.EXPIRED: "SMS udløb uden at blive leveret",
+}
+
+
+async def apply_report(svc: Services, message_id: str, report: DeliveryReport) -> bool:
+    """Apply one delivery report to our message ``message_id``.
+
+    A report that would move the state backwards (a late "sent" after
+    "delivered") or repeats the current state changes nothing. A report that
+    reaches a final state is journalised on the case.
+
+    Returns:
+        True when the message changed.
+    """
+    async with svc.write() as conn:
+        msg = (
+            await conn.execute(
+                select(
+                    messages.c.id,
+                    messages.c.status,
+                    messages.c.tenant_id,
+                    messages.c.case_id,
+                    messages.c.provider_id,
+                    messages.c.direction,
+                ).where(messages.c.id == message_id)
+            )
+        ).first()
+        if msg is None or msg.direction != "out":
+            log.warning("delivery report for unknown message %s ignored", message_id)
+            return False
+        if msg.provider_id is not None and msg.provider_id != report.provider_id:
+            log.warning("delivery report for %s names another provider id; ignored", message_id)
+            return False
+        try:
+            current = DeliveryState(msg.status)
+        except ValueError:  # withdrawn: nothing was sent, nothing to move
+            return False
+        if current.is_final or report.state.rank <= current.rank:
+            return False
+        await conn.execute(
+            update(messages)
+            .where(messages.c.id == message_id)
+            .values(status=report.state.value, provider_id=report.provider_id)
+        )
+        if report.state in (DeliveryState.FAILED, DeliveryState.EXPIRED):
+            await fall_back(conn, svc, message_id)
+        if report.state.is_final:
+            await emit(
+                conn,
+                tenant_id=msg.tenant_id,
+                event="message.delivered"
+                if report.state is DeliveryState.DELIVERED
+                else "message.failed",
+                payload={
+                    "message_id": message_id,
+                    "case_id": msg.case_id,
+                    "status": report.state.value,
+                },
+            )
+            await append(
+                conn,
+                tenant_id=msg.tenant_id,
+                case_id=msg.case_id,
+                kind=f"delivery_{report.state.value}",
+                direction="internal",
+                channel="sms",
+                subject=FINAL_SUBJECTS[report.state],
+                actor="gateway",
+                at=svc.clock.now(),
+                message_id=message_id,
+            )
+    if report.state.is_final:
+        metrics.delivery_outcome(report.state.value)
+    return True
+
+
+async def fall_back(conn: AsyncConnection, svc: Services, message_id: str) -> None:
+    """An SMS that did not arrive is never silent: a call task, and an e-mail notice if allowed."""
+    msg = (
+        await conn.execute(
+            select(
+                messages,
+                persons.c.email_enc,
+                persons.c.dek.label("person_dek"),
+                cases.c.dek.label("case_dek"),
+            )
+            .join(persons, persons.c.id == messages.c.person_id)
+            .outerjoin(cases, cases.c.id == messages.c.case_id)
+            .where(messages.c.id == message_id)
+        )
+    ).one()
+    if msg.via == "email" or msg.kind == "fallback":
+        return
+    now = svc.clock.now()
+    await append(
+        conn,
+        tenant_id=msg.tenant_id,
+        case_id=msg.case_id,
+        kind="call_task",
+        direction="internal",
+        channel="system",
+        subject="SMS kunne ikke leveres: ring til borgeren",
+        actor="system",
+        at=now,
+        message_id=message_id,
+    )
+    if svc.email is None or msg.email_enc is None or not await email_consented(conn, msg.person_id):
+        return
+    if msg.key_scope == "case":
+        key = SealingKey("case", msg.case_id, svc.dek("cases", msg.case_id, msg.case_dek))
+    else:
+        key = SealingKey("person", msg.person_id, svc.dek("persons", msg.person_id, msg.person_dek))
+    body = unseal(key.dek, msg.body_enc, f"messages:{msg.id}:body")
+    await queue_sms(
+        conn,
+        tenant_id=msg.tenant_id,
+        conversation_id=msg.conversation_id,
+        case_id=msg.case_id,
+        person_id=msg.person_id,
+        kind="fallback",
+        body=body,
+        key=key,
+        at=now,
+        via="email",
+        sensitive=msg.sensitive,
+    )
+    svc.wake_relay()

@@ -1,0 +1,572 @@
+"""Logging in through OpenID Connect: caseworkers at the municipality's identity
+provider, citizens through a MitID broker.
+
+The relying party: discovery (cached), the authorization-code flow with PKCE
+(S256), state and nonce kept server-side (single use, ten minutes), the code
+exchanged over HTTP with client-secret authentication, and the ID token
+verified with PyJWT against the provider's JWKS (issuer, audience, expiry,
+nonce; a minute of clock skew, against the injected clock).
+
+Who the login is:
+
+- A caseworker: the identifier the provider sends (``email`` by default)
+  must belong to an active caseworker of the provider's own municipality
+  (``web_staff_oidc``). Nobody else gets in, and no account is ever made.
+- A citizen: the broker's CPR number (``dk.cpr``) must belong to a person the
+  municipality knows (``web_person_cpr``). At NSIS level "substantial" (or
+  "high") the session may see sensitive messages; at "low" it is the same
+  lower level as an SMS code.
+
+Configuration (``TOVHOLDER_*``, from ``Config.extra``), per provider
+(``STAFF`` or ``MITID``): ``TOVHOLDER_OIDC_<P>_ISSUER``, ``..._CLIENT_ID``,
+``..._CLIENT_SECRET_FILE`` (or ``..._CLIENT_SECRET``), optional
+``..._SCOPE``; staff also ``TOVHOLDER_OIDC_STAFF_TENANT`` (the municipality's
+slug) and optional ``TOVHOLDER_OIDC_STAFF_CLAIM`` (default ``email``). All or
+nothing: a half configuration refuses to start.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote_plus, urlencode, urlsplit
+
+import jwt
+from aiohttp import ClientError, ClientSession, ClientTimeout
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.base.config import Config, ConfigError
+from bot.base.ids import new_id
+from bot.base.services import Services
+from bot.store.schema.core import persons, staff, tenants
+from bot.store.schema.oidc import web_oidc_flows, web_person_cpr, web_staff_oidc
+
+log = logging.getLogger(__name__)
+
+STAFF = "staff"
+MITID = "mitid"
+FLOW_LIFETIME = timedelta(minutes=10)
+CLOCK_SKEW = 60  # seconds
+DISCOVERY_TTL = 3600.0
+# A JWKS is fetched again for an unknown key id (key rotation), at most this often.
+JWKS_REFRESH = 60.0
+ALGORITHMS = ("RS256", "PS256", "ES256")
+HTTP_TIMEOUT = ClientTimeout(total=10)
+
+# Session assurance levels (web_sessions.assurance).
+STAFF_OIDC = "oidc"
+SUBSTANTIAL = "substantial"
+LOW = "mitid-low"
+# The NSIS levels a MitID broker sends in ``loa`` (Nets/Signaturgruppen:
+# "https://data.gov.dk/concept/core/nsis/Substantial"; the DIGST vocabulary
+# also writes ".../nsis/loa/Substantial"): the last path segment is the level.
+STRONG_LEVELS = frozenset({"substantial", "high"})
+CPR_CLAIMS = ("dk.cpr", "mitid.cpr", "nin")
+
+
+class OidcRefused(Exception):
+    """A login that does not go through. ``code`` is stable and shown on the page.
+
+    state | idp_error | cancelled | token | id_token | issuer | audience | expired |
+    nonce | signature | unknown_staff | unknown_person | unavailable
+    """
+
+    def __init__(self, code: str, status: int = 400) -> None:
+        super().__init__(code)
+        self.code = code
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One identity provider we trust, as configured."""
+
+    name: str  # staff | mitid
+    issuer: str
+    client_id: str
+    client_secret: str
+    scope: str
+    tenant_slug: str | None = None  # staff: the municipality this provider logs into
+    claim: str = "email"  # staff: the claim that names the caseworker
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    staff: Provider | None = None
+    mitid: Provider | None = None
+
+    @classmethod
+    def from_config(cls, config: Config) -> OidcSettings:
+        """Read both providers; refuse a half configuration or an insecure issuer."""
+        extra = config.extra
+        return cls(
+            staff=_provider(extra, STAFF, "openid email profile"),
+            mitid=_provider(extra, MITID, "openid mitid ssn"),
+        )
+
+    def get(self, name: str) -> Provider | None:
+        return self.staff if name == STAFF else self.mitid if name == MITID else None
+
+
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _provider(extra: Any, name: str, default_scope: str) -> Provider | None:
+    prefix = f"TOVHOLDER_OIDC_{name.upper()}_"
+    issuer = extra.get(prefix + "ISSUER", "").strip()
+    client_id = extra.get(prefix + "CLIENT_ID", "").strip()
+    secret_file = extra.get(prefix + "CLIENT_SECRET_FILE", "").strip()
+    secret = extra.get(prefix + "CLIENT_SECRET", "").strip()
+    tenant = extra.get(prefix + "TENANT", "").strip() if name == STAFF else ""
+    given = [v for v in (issuer, client_id, secret_file or secret) if v]
+    if name == STAFF and tenant:
+        given.append(tenant)
+    if not given:
+        return None
+    required = ["ISSUER", "CLIENT_ID", "CLIENT_SECRET_FILE"] + (["TENANT"] if name == STAFF else [])
+    if not (issuer and client_id and (secret_file or secret) and (name != STAFF or tenant)):
+        raise ConfigError(
+            f"OpenID Connect for {name} is half configured: set all of "
+            + ", ".join(prefix + r for r in required)
+        )
+    if secret_file:
+        try:
+            secret = Path(secret_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"{prefix}CLIENT_SECRET_FILE cannot be read: {exc}") from exc
+        if not secret:
+            raise ConfigError(f"{prefix}CLIENT_SECRET_FILE is empty")
+    parts = urlsplit(issuer)
+    if parts.scheme != "https" and not (
+        parts.scheme == "http" and (parts.hostname or "") in _LOOPBACK
+    ):
+        raise ConfigError(f"{prefix}ISSUER must be an https URL")
+    scope = extra.get(prefix + "SCOPE", "").strip() or default_scope
+    if "openid" not in scope.split():
+        raise ConfigError(f"{prefix}SCOPE must include openid")
+    claim = extra.get(prefix + "CLAIM", "").strip() or "email"
+    return Provider(
+        name=name,
+        issuer=issuer.rstrip("/"),
+        client_id=client_id,
+        client_secret=secret,
+        scope=scope,
+        tenant_slug=tenant or None,
+        claim=claim,
+    )
+
+
+@dataclass
+class _Cached:
+    value: dict[str, Any]
+    at: float
+
+
+@dataclass
+class OidcClient:
+    """Talks to the providers over HTTP; caches discovery documents and key sets."""
+
+    http: ClientSession
+    discovered: dict[str, _Cached] = field(default_factory=dict)
+    keys: dict[str, _Cached] = field(default_factory=dict)
+
+    async def _get_json(self, url: str) -> dict[str, Any]:
+        try:
+            async with self.http.get(url, timeout=HTTP_TIMEOUT) as resp:
+                if resp.status != 200:
+                    raise OidcRefused("unavailable", 502)
+                data = await resp.json(content_type=None)
+        except (ClientError, TimeoutError, ValueError) as exc:
+            log.warning("identity provider unreachable: %s", type(exc).__name__)
+            raise OidcRefused("unavailable", 502) from exc
+        if not isinstance(data, dict):
+            raise OidcRefused("unavailable", 502)
+        return data
+
+    async def metadata(self, provider: Provider) -> dict[str, Any]:
+        """The provider's discovery document (cached for an hour), checked against its issuer."""
+        hit = self.discovered.get(provider.issuer)
+        if hit is not None and time.monotonic() - hit.at < DISCOVERY_TTL:
+            return hit.value
+        doc = await self._get_json(provider.issuer + "/.well-known/openid-configuration")
+        if doc.get("issuer", "").rstrip("/") != provider.issuer:
+            # OpenID Connect Discovery 4.3: the issuer must be the one we asked.
+            raise OidcRefused("issuer", 502)
+        for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
+            if not isinstance(doc.get(key), str):
+                raise OidcRefused("unavailable", 502)
+        self.discovered[provider.issuer] = _Cached(doc, time.monotonic())
+        return doc
+
+    async def signing_key(self, jwks_uri: str, kid: str | None, alg: str) -> Any:
+        """The public key for ``kid`` from the provider's JWKS; refetched once for a new kid."""
+        for attempt in range(2):
+            hit = self.keys.get(jwks_uri)
+            stale = hit is None or (attempt == 1 and time.monotonic() - hit.at >= JWKS_REFRESH)
+            if stale:
+                hit = _Cached(await self._get_json(jwks_uri), time.monotonic())
+                self.keys[jwks_uri] = hit
+            assert hit is not None
+            for jwk in hit.value.get("keys", []):
+                if not isinstance(jwk, dict) or jwk.get("use", "sig") != "sig":
+                    continue
+                if kid is not None and jwk.get("kid") != kid:
+                    continue
+                try:
+                    return jwt.PyJWK(jwk, algorithm=alg).key
+                except jwt.PyJWTError:
+                    continue
+        raise OidcRefused("signature")
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _sha(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Started:
+    state: str
+    url: str
+
+
+async def start(
+    svc: Services,
+    client: OidcClient,
+    provider: Provider,
+    *,
+    redirect_uri: str,
+    tenant_id: str | None = None,
+    next_path: str | None = None,
+) -> Started:
+    """Begin a login: remember state, nonce and verifier; the URL to send the browser to."""
+    meta = await client.metadata(provider)
+    state = secrets.token_urlsafe(32)
+    nonce = secrets.token_urlsafe(32)
+    verifier = secrets.token_urlsafe(64)
+    now = svc.clock.now()
+    async with svc.write() as conn:
+        await conn.execute(
+            web_oidc_flows.insert().values(
+                id=new_id(),
+                state_hash=_sha(state),
+                provider=provider.name,
+                tenant_id=tenant_id,
+                nonce=nonce,
+                code_verifier=verifier,
+                next_path=next_path,
+                created_at=now,
+                expires_at=now + FLOW_LIFETIME,
+                used_at=None,
+            )
+        )
+    params = {
+        "response_type": "code",
+        "client_id": provider.client_id,
+        "redirect_uri": redirect_uri,
+        "scope": provider.scope,
+        "state": state,
+        "nonce": nonce,
+        "code_challenge": _b64(hashlib.sha256(verifier.encode()).digest()),
+        "code_challenge_method": "S256",
+    }
+    endpoint = str(meta["authorization_endpoint"])
+    sep = "&" if urlsplit(endpoint).query else "?"
+    return Started(state=state, url=endpoint + sep + urlencode(params))
+
+
+@dataclass(frozen=True)
+class Flow:
+    provider: str
+    tenant_id: str | None
+    nonce: str
+    code_verifier: str
+    next_path: str | None
+
+
+async def take_flow(svc: Services, provider: str, state: str, cookie_state: str | None) -> Flow:
+    """Spend the login flow behind ``state`` (once, within ten minutes, same browser)."""
+    if not state or not cookie_state or len(state) > 200:
+        raise OidcRefused("state")
+    if not hmac.compare_digest(state.encode(), cookie_state.encode()):
+        raise OidcRefused("state")
+    now = svc.clock.now()
+    async with svc.write() as conn:
+        row = (
+            await conn.execute(
+                select(web_oidc_flows).where(web_oidc_flows.c.state_hash == _sha(state))
+            )
+        ).first()
+        if row is None or row.provider != provider or row.used_at is not None:
+            raise OidcRefused("state")
+        spent = await conn.execute(
+            update(web_oidc_flows)
+            .where(web_oidc_flows.c.id == row.id, web_oidc_flows.c.used_at.is_(None))
+            .values(used_at=now)
+        )
+        if spent.rowcount != 1:
+            raise OidcRefused("state")
+    if now >= row.expires_at:
+        raise OidcRefused("state")
+    return Flow(row.provider, row.tenant_id, row.nonce, row.code_verifier, row.next_path)
+
+
+async def exchange(
+    client: OidcClient, provider: Provider, *, code: str, redirect_uri: str, verifier: str
+) -> str:
+    """The authorization code for an ID token (the raw JWT)."""
+    meta = await client.metadata(provider)
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect_uri,
+        "code_verifier": verifier,
+    }
+    methods = meta.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
+    headers = {"Accept": "application/json"}
+    if "client_secret_basic" in methods:
+        # RFC 6749, 2.3.1: id and secret are form-urlencoded, then joined and base64'd.
+        pair = f"{quote_plus(provider.client_id)}:{quote_plus(provider.client_secret)}"
+        headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+    else:
+        data.update(client_id=provider.client_id, client_secret=provider.client_secret)
+    try:
+        async with client.http.post(
+            str(meta["token_endpoint"]),
+            data=data,
+            headers=headers,
+            timeout=HTTP_TIMEOUT,
+        ) as resp:
+            body = await resp.text()
+            status = resp.status
+    except (ClientError, TimeoutError) as exc:
+        log.warning("token endpoint unreachable: %s", type(exc).__name__)
+        raise OidcRefused("unavailable", 502) from exc
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        answer = None
+    if status != 200 or not isinstance(answer, dict):
+        err = answer.get("error") if isinstance(answer, dict) else None
+        log.info("token endpoint refused the code: %s %s", status, err)
+        raise OidcRefused("token")
+    id_token = answer.get("id_token")
+    if not isinstance(id_token, str):
+        raise OidcRefused("token")
+    return id_token
+
+
+async def verify_id_token(
+    svc: Services, client: OidcClient, provider: Provider, id_token: str, nonce: str
+) -> dict[str, Any]:
+    """Check the ID token's signature, issuer, audience, times and nonce; its claims."""
+    meta = await client.metadata(provider)
+    try:
+        header = jwt.get_unverified_header(id_token)
+    except jwt.PyJWTError as exc:
+        raise OidcRefused("id_token") from exc
+    alg = header.get("alg")
+    if alg not in ALGORITHMS:  # never "none", never a symmetric algorithm
+        raise OidcRefused("signature")
+    key = await client.signing_key(str(meta["jwks_uri"]), header.get("kid"), alg)
+    try:
+        # Times are checked below against the service's clock (PyJWT only knows the wall clock).
+        claims: dict[str, Any] = jwt.decode(
+            id_token,
+            key,
+            algorithms=[alg],
+            audience=provider.client_id,
+            issuer=provider.issuer,
+            options={
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+                "require": ["iss", "aud", "exp", "iat", "sub"],
+            },
+        )
+    except jwt.InvalidAudienceError as exc:
+        raise OidcRefused("audience") from exc
+    except jwt.InvalidIssuerError as exc:
+        raise OidcRefused("issuer") from exc
+    except jwt.InvalidSignatureError as exc:
+        raise OidcRefused("signature") from exc
+    except jwt.PyJWTError as exc:
+        raise OidcRefused("id_token") from exc
+    aud = claims["aud"]
+    if isinstance(aud, list) and len(aud) > 1 and claims.get("azp") != provider.client_id:
+        raise OidcRefused("audience")  # OpenID Connect Core 3.1.3.7, items 4 and 5
+    now = svc.clock.now().timestamp()
+    try:
+        exp, iat = float(claims["exp"]), float(claims["iat"])
+        nbf = float(claims.get("nbf", iat))
+    except (TypeError, ValueError) as exc:
+        raise OidcRefused("id_token") from exc
+    if now >= exp + CLOCK_SKEW or iat > now + CLOCK_SKEW or nbf > now + CLOCK_SKEW:
+        raise OidcRefused("expired")
+    sent = claims.get("nonce")
+    if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), nonce.encode()):
+        raise OidcRefused("nonce")
+    return claims
+
+
+# -- who the login is ------------------------------------------------------------
+
+
+def staff_login_index(svc: Services, value: str) -> str:
+    return svc.blind_index(f"oidc-staff:{value.strip().lower()}")
+
+
+def cpr_index(svc: Services, cpr: str) -> str:
+    return svc.blind_index(f"cpr:{cpr}")
+
+
+def normalise_cpr(value: str) -> str | None:
+    digits = value.replace("-", "").strip()
+    return digits if len(digits) == 10 and digits.isascii() and digits.isdigit() else None
+
+
+async def link_staff(svc: Services, *, staff_id: str, login: str) -> None:
+    """Let a caseworker log in at their municipality's identity provider as ``login``."""
+    async with svc.write() as conn:
+        await store_staff_login(conn, svc, staff_id=staff_id, login=login)
+
+
+async def store_staff_login(
+    conn: AsyncConnection, svc: Services, *, staff_id: str, login: str
+) -> None:
+    """``link_staff`` inside the caller's transaction."""
+    tenant_id = (
+        await conn.execute(select(staff.c.tenant_id).where(staff.c.id == staff_id))
+    ).scalar_one()
+    await conn.execute(web_staff_oidc.delete().where(web_staff_oidc.c.staff_id == staff_id))
+    await conn.execute(
+        web_staff_oidc.insert().values(
+            staff_id=staff_id,
+            tenant_id=tenant_id,
+            login_index=staff_login_index(svc, login),
+            created_at=svc.clock.now(),
+        )
+    )
+
+
+async def set_person_cpr(svc: Services, *, person_id: str, cpr: str) -> None:
+    """Record a person's CPR number (sealed, and blind-indexed for MitID logins)."""
+    async with svc.write() as conn:
+        await store_person_cpr(conn, svc, person_id=person_id, cpr=cpr)
+
+
+async def store_person_cpr(
+    conn: AsyncConnection, svc: Services, *, person_id: str, cpr: str
+) -> None:
+    """``set_person_cpr`` inside the caller's transaction."""
+    digits = normalise_cpr(cpr)
+    if digits is None:
+        raise ValueError("a CPR number is ten digits")
+    row = (
+        await conn.execute(
+            select(persons.c.tenant_id, persons.c.dek).where(persons.c.id == person_id)
+        )
+    ).one()
+    dek = svc.dek("persons", person_id, row.dek)
+    await conn.execute(web_person_cpr.delete().where(web_person_cpr.c.person_id == person_id))
+    await conn.execute(
+        web_person_cpr.insert().values(
+            person_id=person_id,
+            tenant_id=row.tenant_id,
+            cpr_index=cpr_index(svc, digits),
+            cpr_enc=svc.seal(dek, "persons", person_id, "cpr", digits),
+            created_at=svc.clock.now(),
+        )
+    )
+
+
+async def staff_for(svc: Services, provider: Provider, claims: dict[str, Any]) -> tuple[str, str]:
+    """(tenant id, staff id) of the caseworker this login is; refused if none, in that tenant."""
+    value = claims.get(provider.claim)
+    if not isinstance(value, str) or not value.strip():
+        raise OidcRefused("unknown_staff", 403)
+    async with svc.read() as conn:
+        row = (
+            await conn.execute(
+                select(web_staff_oidc.c.staff_id, web_staff_oidc.c.tenant_id)
+                .join(tenants, tenants.c.id == web_staff_oidc.c.tenant_id)
+                .join(staff, staff.c.id == web_staff_oidc.c.staff_id)
+                .where(
+                    tenants.c.slug == provider.tenant_slug,
+                    web_staff_oidc.c.login_index == staff_login_index(svc, value),
+                    staff.c.active.is_(True),
+                )
+            )
+        ).first()
+    if row is None:
+        raise OidcRefused("unknown_staff", 403)
+    return str(row.tenant_id), str(row.staff_id)
+
+
+def level_of(claims: dict[str, Any]) -> str:
+    """The session level a MitID login gives: substantial (or high) unlocks sensitive messages."""
+    for name in ("loa", "acr", "mitid.loa", "mitid_loa"):
+        value = claims.get(name)
+        if isinstance(value, str) and value:
+            last = value.rstrip("/").rsplit("/", 1)[-1].lower()
+            return SUBSTANTIAL if last in STRONG_LEVELS else LOW
+    return LOW
+
+
+@dataclass(frozen=True)
+class PersonLogin:
+    tenant_id: str
+    person_id: str
+    phone_index: str | None
+    language: str
+
+
+async def person_for(svc: Services, claims: dict[str, Any], tenant_id: str | None) -> PersonLogin:
+    """The person the broker's CPR number names (in ``tenant_id`` when given)."""
+    cpr = next((claims[n] for n in CPR_CLAIMS if isinstance(claims.get(n), str)), None)
+    digits = normalise_cpr(cpr) if cpr else None
+    if digits is None:
+        raise OidcRefused("unknown_person", 403)
+    query = (
+        select(
+            persons.c.id,
+            persons.c.tenant_id,
+            persons.c.phone_index,
+            persons.c.language,
+        )
+        .join(web_person_cpr, web_person_cpr.c.person_id == persons.c.id)
+        .where(web_person_cpr.c.cpr_index == cpr_index(svc, digits))
+        .order_by(persons.c.created_at, persons.c.id)
+    )
+    if tenant_id is not None:
+        query = query.where(persons.c.tenant_id == tenant_id)
+    async with svc.read() as conn:
+        rows = (await conn.execute(query)).all()
+    if len({r.tenant_id for r in rows}) != 1:
+        # Unknown, or known in several municipalities and none chosen.
+        raise OidcRefused("unknown_person" if not rows else "municipality", 403)
+    r = rows[0]
+    return PersonLogin(str(r.tenant_id), str(r.id), r.phone_index, str(r.language))
+
+
+async def purge(svc: Services) -> int:
+    """Delete login flows that can no longer be used."""
+    cutoff: datetime = svc.clock.now() - timedelta(days=1)
+    async with svc.write() as conn:
+        gone = await conn.execute(
+            web_oidc_flows.delete().where(web_oidc_flows.c.expires_at < cutoff)
+        )
+    return int(gone.rowcount or 0)

@@ -1,0 +1,863 @@
+"""What the case system may do: the directory, cases, participants and updates.
+
+Every function works inside the caller's connection and sees only one
+municipality (``tenant_id``): another municipality's ids are "not found".
+Names and phone numbers are sealed by :mod:`bot.domain.directory`; nothing here
+returns them — representations carry ids and non-personal fields only.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, Table, and_, delete, func, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.base.clock import COPENHAGEN
+from bot.base.crypto import SealingKey
+from bot.base.errors import BadInput, Conflict, NotFound
+from bot.base.ids import new_id
+from bot.base.services import Services
+from bot.domain import directory
+from bot.domain import identity as oidc
+from bot.domain.consent import proactive_allowed
+from bot.domain.outbound import queue_sms
+from bot.store.schema.core import (
+    administrations,
+    cases,
+    conversations,
+    participants,
+    persons,
+    staff,
+    teams,
+)
+from bot.store.schema.integration import (
+    case_details,
+    external_refs,
+    participant_consents,
+    participant_details,
+)
+from journal.journal import append
+
+CHANNELS = ("sms", "web")
+_CPR_LIKE = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
+UPDATE_SUBJECT = "Opdatering til sagens parter fra fagsystemet"
+
+
+# -- small helpers ---------------------------------------------------------------
+
+
+def iso(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def encode_cursor(last_id: str) -> str:
+    raw = json.dumps({"v": 1, "after": last_id}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        after = data["after"]
+        if data.get("v") != 1 or str(uuid.UUID(after)) != after:
+            raise ValueError(after)
+    except (ValueError, KeyError, TypeError, UnicodeEncodeError, binascii.Error):
+        raise BadInput("The cursor is not one we gave out", code="bad_cursor") from None
+    return str(after)
+
+
+async def page(
+    conn: AsyncConnection, q: Select[Any], id_col: Any, limit: int, cursor: str | None
+) -> tuple[list[Row[Any]], str | None]:
+    """One page of ``q`` in id order (keyset pagination: stable under inserts)."""
+    if cursor:
+        q = q.where(id_col > decode_cursor(cursor))
+    rows = list((await conn.execute(q.order_by(id_col).limit(limit + 1))).all())
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+async def one(conn: AsyncConnection, table: Table, tenant_id: str, row_id: str, what: str) -> Any:
+    """The row ``row_id`` of ``table`` in this municipality, or 404 ``<what>_not_found``."""
+    row = (
+        await conn.execute(
+            select(table).where(table.c.id == row_id, table.c.tenant_id == tenant_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"No such {what.replace('_', ' ')}", code=f"{what}_not_found")
+    return row
+
+
+async def _refs(conn: AsyncConnection, kind: str, row_ids: Iterable[str]) -> dict[str, str]:
+    ids = list(row_ids)
+    if not ids:
+        return {}
+    rows = await conn.execute(
+        select(external_refs.c.row_id, external_refs.c.ref).where(
+            external_refs.c.kind == kind, external_refs.c.row_id.in_(ids)
+        )
+    )
+    return {r.row_id: r.ref for r in rows}
+
+
+async def resolve_ref(conn: AsyncConnection, tenant_id: str, kind: str, ref: str) -> str | None:
+    """Our id for the case system's reference ``ref`` (kind: staff | person)."""
+    return (
+        await conn.execute(
+            select(external_refs.c.row_id).where(
+                external_refs.c.tenant_id == tenant_id,
+                external_refs.c.kind == kind,
+                external_refs.c.ref == ref,
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def _set_ref(
+    conn: AsyncConnection, svc: Services, tenant_id: str, kind: str, ref: str, row_id: str
+) -> None:
+    if _CPR_LIKE.search(ref):
+        raise BadInput("A reference must not be a CPR number", code="ref_looks_like_cpr")
+    if await resolve_ref(conn, tenant_id, kind, ref) is not None:
+        raise Conflict(f"The {kind} reference is already in use", code="ref_taken")
+    await conn.execute(
+        external_refs.insert().values(
+            id=new_id(),
+            tenant_id=tenant_id,
+            kind=kind,
+            ref=ref,
+            row_id=row_id,
+            created_at=svc.clock.now(),
+        )
+    )
+
+
+# -- administrations and teams ------------------------------------------------
+
+
+def _administration(r: Any) -> dict[str, Any]:
+    return {"id": r.id, "name": r.name, "created_at": iso(r.created_at)}
+
+
+async def list_administrations(
+    conn: AsyncConnection, tenant_id: str, *, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    q = select(administrations).where(administrations.c.tenant_id == tenant_id)
+    rows, nxt = await page(conn, q, administrations.c.id, limit, cursor)
+    return {"items": [_administration(r) for r in rows], "next_cursor": nxt}
+
+
+async def get_administration(conn: AsyncConnection, tenant_id: str, aid: str) -> dict[str, Any]:
+    return _administration(await one(conn, administrations, tenant_id, aid, "administration"))
+
+
+async def create_administration(
+    conn: AsyncConnection, svc: Services, tenant_id: str, *, name: str
+) -> dict[str, Any]:
+    aid = await directory.create_administration(conn, svc, tenant_id=tenant_id, name=name)
+    return await get_administration(conn, tenant_id, aid)
+
+
+def _team(r: Any) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "administration_id": r.administration_id,
+        "name": r.name,
+        "reply_days": r.reply_days,
+        "created_at": iso(r.created_at),
+    }
+
+
+async def list_teams(
+    conn: AsyncConnection,
+    tenant_id: str,
+    *,
+    limit: int,
+    cursor: str | None,
+    administration_id: str | None = None,
+) -> dict[str, Any]:
+    q = select(teams).where(teams.c.tenant_id == tenant_id)
+    if administration_id is not None:
+        q = q.where(teams.c.administration_id == administration_id)
+    rows, nxt = await page(conn, q, teams.c.id, limit, cursor)
+    return {"items": [_team(r) for r in rows], "next_cursor": nxt}
+
+
+async def get_team(conn: AsyncConnection, tenant_id: str, team_id: str) -> dict[str, Any]:
+    return _team(await one(conn, teams, tenant_id, team_id, "team"))
+
+
+async def create_team(
+    conn: AsyncConnection,
+    svc: Services,
+    tenant_id: str,
+    *,
+    administration_id: str,
+    name: str,
+    reply_days: int = 2,
+) -> dict[str, Any]:
+    await one(conn, administrations, tenant_id, administration_id, "administration")
+    team_id = await directory.create_team(
+        conn,
+        svc,
+        tenant_id=tenant_id,
+        administration_id=administration_id,
+        name=name,
+        reply_days=reply_days,
+    )
+    return await get_team(conn, tenant_id, team_id)
+
+
+# -- staff and persons ----------------------------------------------------------
+
+
+async def _staff_out(conn: AsyncConnection, rows: list[Any]) -> list[dict[str, Any]]:
+    refs = await _refs(conn, "staff", (r.id for r in rows))
+    return [
+        {
+            "id": r.id,
+            "team_id": r.team_id,
+            "role": r.role,
+            "active": r.active,
+            "ref": refs.get(r.id),
+            "created_at": iso(r.created_at),
+        }
+        for r in rows
+    ]
+
+
+async def list_staff(
+    conn: AsyncConnection,
+    tenant_id: str,
+    *,
+    limit: int,
+    cursor: str | None,
+    team_id: str | None = None,
+    ref: str | None = None,
+) -> dict[str, Any]:
+    q = select(staff).where(staff.c.tenant_id == tenant_id)
+    if team_id is not None:
+        q = q.where(staff.c.team_id == team_id)
+    if ref is not None:
+        q = q.where(staff.c.id == (await resolve_ref(conn, tenant_id, "staff", ref) or ""))
+    rows, nxt = await page(conn, q, staff.c.id, limit, cursor)
+    return {"items": await _staff_out(conn, rows), "next_cursor": nxt}
+
+
+async def get_staff(conn: AsyncConnection, tenant_id: str, staff_id: str) -> dict[str, Any]:
+    row = await one(conn, staff, tenant_id, staff_id, "staff")
+    return (await _staff_out(conn, [row]))[0]
+
+
+async def create_staff(
+    conn: AsyncConnection,
+    svc: Services,
+    tenant_id: str,
+    *,
+    team_id: str,
+    first_name: str,
+    full_name: str,
+    role: str = "caseworker",
+    ref: str | None = None,
+    login: str | None = None,
+) -> dict[str, Any]:
+    await one(conn, teams, tenant_id, team_id, "team")
+    sid = await directory.create_staff(
+        conn,
+        svc,
+        tenant_id=tenant_id,
+        team_id=team_id,
+        first_name=first_name,
+        full_name=full_name,
+        role=role,
+    )
+    if ref is not None:
+        await _set_ref(conn, svc, tenant_id, "staff", ref, sid)
+    if login is not None:
+        await oidc.store_staff_login(conn, svc, staff_id=sid, login=login)
+    return await get_staff(conn, tenant_id, sid)
+
+
+async def _persons_out(conn: AsyncConnection, rows: list[Any]) -> list[dict[str, Any]]:
+    refs = await _refs(conn, "person", (r.id for r in rows))
+    return [
+        {
+            "id": r.id,
+            "language": r.language,
+            "has_phone": r.phone_index is not None,
+            "ref": refs.get(r.id),
+            "created_at": iso(r.created_at),
+        }
+        for r in rows
+    ]
+
+
+async def list_persons(
+    conn: AsyncConnection, tenant_id: str, *, limit: int, cursor: str | None, ref: str | None
+) -> dict[str, Any]:
+    q = select(persons).where(persons.c.tenant_id == tenant_id, persons.c.origin == "known")
+    if ref is not None:
+        q = q.where(persons.c.id == (await resolve_ref(conn, tenant_id, "person", ref) or ""))
+    rows, nxt = await page(conn, q, persons.c.id, limit, cursor)
+    return {"items": await _persons_out(conn, rows), "next_cursor": nxt}
+
+
+async def get_person(conn: AsyncConnection, tenant_id: str, person_id: str) -> dict[str, Any]:
+    row = await one(conn, persons, tenant_id, person_id, "person")
+    return (await _persons_out(conn, [row]))[0]
+
+
+async def create_person(
+    conn: AsyncConnection,
+    svc: Services,
+    tenant_id: str,
+    *,
+    name: str,
+    first_name: str | None = None,
+    phone: str | None = None,
+    language: str = "da",
+    ref: str | None = None,
+    cpr: str | None = None,
+) -> dict[str, Any]:
+    pid = await directory.create_person(
+        conn,
+        svc,
+        tenant_id=tenant_id,
+        name=name,
+        first_name=first_name or name.split()[0],
+        phone=phone,
+        language=language,
+    )
+    if ref is not None:
+        await _set_ref(conn, svc, tenant_id, "person", ref, pid)
+    if cpr is not None:
+        await oidc.store_person_cpr(conn, svc, person_id=pid, cpr=cpr)
+    return await get_person(conn, tenant_id, pid)
+
+
+# -- participants -----------------------------------------------------------------
+
+
+def _participant_query() -> Select[Any]:
+    return select(
+        participants,
+        participant_details.c.authority_from,
+        participant_details.c.authority_to,
+    ).outerjoin(participant_details, participant_details.c.participant_id == participants.c.id)
+
+
+async def _participants_out(conn: AsyncConnection, rows: list[Any]) -> list[dict[str, Any]]:
+    consent: dict[str, dict[str, bool | None]] = {r.id: dict.fromkeys(CHANNELS) for r in rows}
+    if rows:
+        found = await conn.execute(
+            select(
+                participant_consents.c.participant_id,
+                participant_consents.c.channel,
+                participant_consents.c.granted,
+            ).where(participant_consents.c.participant_id.in_(list(consent)))
+        )
+        for c in found:
+            consent[c.participant_id][c.channel] = c.granted
+    return [
+        {
+            "id": r.id,
+            "case_id": r.case_id,
+            "person_id": r.person_id,
+            "role": r.role,
+            "entitled": r.entitled,
+            "authority_from": iso(r.authority_from),
+            "authority_to": iso(r.authority_to),
+            "consent": consent[r.id],
+            "created_at": iso(r.created_at),
+        }
+        for r in rows
+    ]
+
+
+def _check_authority(role: str, start: date | None, end: date | None) -> None:
+    if role != "representative":
+        if start is not None or end is not None:
+            raise BadInput(
+                "Only a representative has a period of authority", code="authority_not_allowed"
+            )
+        return
+    if start is None:
+        raise BadInput("A representative needs authority_from", code="authority_required")
+    if end is not None and end < start:
+        raise BadInput("authority_to is before authority_from", code="bad_date_range")
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value is not None else None
+
+
+async def _write_consent(
+    conn: AsyncConnection,
+    svc: Services,
+    tenant_id: str,
+    participant_id: str,
+    consent: Mapping[str, bool | None],
+) -> None:
+    for channel, granted in consent.items():
+        await conn.execute(
+            delete(participant_consents).where(
+                participant_consents.c.participant_id == participant_id,
+                participant_consents.c.channel == channel,
+            )
+        )
+        if granted is not None:
+            await conn.execute(
+                participant_consents.insert().values(
+                    id=new_id(),
+                    tenant_id=tenant_id,
+                    participant_id=participant_id,
+                    channel=channel,
+                    granted=granted,
+                    recorded_at=svc.clock.now(),
+                )
+            )
+
+
+async def add_participant(
+    conn: AsyncConnection, svc: Services, tenant_id: str, case_id: str, data: Mapping[str, Any]
+) -> str:
+    """Add a person to a case (the case must exist in this municipality)."""
+    await one(conn, persons, tenant_id, data["person_id"], "person")
+    role = data["role"]
+    start, end = _date(data.get("authority_from")), _date(data.get("authority_to"))
+    _check_authority(role, start, end)
+    exists = (
+        await conn.execute(
+            select(participants.c.id).where(
+                participants.c.case_id == case_id, participants.c.person_id == data["person_id"]
+            )
+        )
+    ).first()
+    if exists is not None:
+        raise Conflict("The person already takes part in the case", code="participant_exists")
+    part_id = await directory.add_participant(
+        conn,
+        svc,
+        tenant_id=tenant_id,
+        case_id=case_id,
+        person_id=data["person_id"],
+        role=role,
+        entitled=data.get("entitled", True),
+    )
+    if start is not None or end is not None:
+        await conn.execute(
+            participant_details.insert().values(
+                participant_id=part_id,
+                tenant_id=tenant_id,
+                authority_from=start,
+                authority_to=end,
+                updated_at=svc.clock.now(),
+            )
+        )
+    await _write_consent(conn, svc, tenant_id, part_id, data.get("consent", {}))
+    return part_id
+
+
+async def list_participants(
+    conn: AsyncConnection, tenant_id: str, case_id: str, *, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    await one(conn, cases, tenant_id, case_id, "case")
+    q = _participant_query().where(
+        participants.c.case_id == case_id, participants.c.tenant_id == tenant_id
+    )
+    rows, nxt = await page(conn, q, participants.c.id, limit, cursor)
+    return {"items": await _participants_out(conn, rows), "next_cursor": nxt}
+
+
+async def get_participant(conn: AsyncConnection, tenant_id: str, part_id: str) -> dict[str, Any]:
+    row = (
+        await conn.execute(
+            _participant_query().where(
+                participants.c.id == part_id, participants.c.tenant_id == tenant_id
+            )
+        )
+    ).first()
+    if row is None:
+        raise NotFound("No such participant", code="participant_not_found")
+    return (await _participants_out(conn, [row]))[0]
+
+
+async def create_participant(
+    conn: AsyncConnection, svc: Services, tenant_id: str, case_id: str, data: Mapping[str, Any]
+) -> dict[str, Any]:
+    await one(conn, cases, tenant_id, case_id, "case")
+    part_id = await add_participant(conn, svc, tenant_id, case_id, data)
+    return await get_participant(conn, tenant_id, part_id)
+
+
+async def update_participant(
+    conn: AsyncConnection, svc: Services, tenant_id: str, part_id: str, data: Mapping[str, Any]
+) -> dict[str, Any]:
+    current = await get_participant(conn, tenant_id, part_id)
+    start = _date(data["authority_from"]) if "authority_from" in data else None
+    end = _date(data["authority_to"]) if "authority_to" in data else None
+    if "authority_from" not in data:
+        start = _date(current["authority_from"])
+    if "authority_to" not in data:
+        end = _date(current["authority_to"])
+    _check_authority(current["role"], start, end)
+    if "entitled" in data:
+        await conn.execute(
+            update(participants)
+            .where(participants.c.id == part_id)
+            .values(entitled=data["entitled"])
+        )
+    if "authority_from" in data or "authority_to" in data:
+        await conn.execute(
+            delete(participant_details).where(participant_details.c.participant_id == part_id)
+        )
+        await conn.execute(
+            participant_details.insert().values(
+                participant_id=part_id,
+                tenant_id=tenant_id,
+                authority_from=start,
+                authority_to=end,
+                updated_at=svc.clock.now(),
+            )
+        )
+    if "consent" in data:
+        await _write_consent(conn, svc, tenant_id, part_id, data["consent"])
+    return await get_participant(conn, tenant_id, part_id)
+
+
+# -- cases --------------------------------------------------------------------------
+
+
+def _case_query() -> Select[Any]:
+    return select(
+        cases.c.id,
+        cases.c.number,
+        cases.c.case_type,
+        cases.c.status,
+        cases.c.administration_id,
+        cases.c.team_id,
+        cases.c.owner_id,
+        cases.c.created_at,
+        case_details.c.kle_code,
+    ).outerjoin(case_details, case_details.c.case_id == cases.c.id)
+
+
+async def _cases_out(conn: AsyncConnection, rows: list[Any]) -> list[dict[str, Any]]:
+    by_case: dict[str, list[dict[str, Any]]] = {r.id: [] for r in rows}
+    if rows:
+        parts = (
+            await conn.execute(
+                _participant_query()
+                .where(participants.c.case_id.in_(list(by_case)))
+                .order_by(participants.c.created_at, participants.c.id)
+            )
+        ).all()
+        for p in await _participants_out(conn, list(parts)):
+            by_case[p["case_id"]].append(p)
+    return [
+        {
+            "id": r.id,
+            "number": r.number,
+            "kle_code": r.kle_code,
+            "case_type": r.case_type,
+            "status": r.status,
+            "administration_id": r.administration_id,
+            "team_id": r.team_id,
+            "owner_id": r.owner_id,
+            "participants": by_case[r.id],
+            "created_at": iso(r.created_at),
+        }
+        for r in rows
+    ]
+
+
+async def list_cases(
+    conn: AsyncConnection,
+    tenant_id: str,
+    *,
+    limit: int,
+    cursor: str | None,
+    number: str | None = None,
+    team_id: str | None = None,
+    owner_id: str | None = None,
+    status: str | None = None,
+) -> dict[str, Any]:
+    q = _case_query().where(cases.c.tenant_id == tenant_id)
+    for col, value in (
+        (cases.c.number, number),
+        (cases.c.team_id, team_id),
+        (cases.c.owner_id, owner_id),
+        (cases.c.status, status),
+    ):
+        if value is not None:
+            q = q.where(col == value)
+    rows, nxt = await page(conn, q, cases.c.id, limit, cursor)
+    return {"items": await _cases_out(conn, rows), "next_cursor": nxt}
+
+
+async def get_case(conn: AsyncConnection, tenant_id: str, case_id: str) -> dict[str, Any]:
+    row = (
+        await conn.execute(
+            _case_query().where(cases.c.id == case_id, cases.c.tenant_id == tenant_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound("No such case", code="case_not_found")
+    return (await _cases_out(conn, [row]))[0]
+
+
+async def _active_owner(conn: AsyncConnection, tenant_id: str, owner_id: str) -> Any:
+    owner = await one(conn, staff, tenant_id, owner_id, "staff")
+    if not owner.active:
+        raise Conflict("The owner is not an active staff member", code="owner_inactive")
+    return owner
+
+
+async def _set_kle(
+    conn: AsyncConnection, svc: Services, tenant_id: str, case_id: str, kle: str | None
+) -> None:
+    await conn.execute(delete(case_details).where(case_details.c.case_id == case_id))
+    await conn.execute(
+        case_details.insert().values(
+            case_id=case_id, tenant_id=tenant_id, kle_code=kle, updated_at=svc.clock.now()
+        )
+    )
+
+
+async def create_case(
+    conn: AsyncConnection, svc: Services, tenant_id: str, data: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A case, its KLE code and its participants, all or nothing."""
+    team = await one(conn, teams, tenant_id, data["team_id"], "team")
+    await _active_owner(conn, tenant_id, data["owner_id"])
+    taken = (
+        await conn.execute(
+            select(cases.c.id).where(
+                cases.c.tenant_id == tenant_id, cases.c.number == data["number"]
+            )
+        )
+    ).first()
+    if taken is not None:
+        raise Conflict("A case with that number exists", code="case_number_taken")
+    case_id = await directory.create_case(
+        conn,
+        svc,
+        tenant_id=tenant_id,
+        administration_id=team.administration_id,
+        team_id=team.id,
+        owner_id=data["owner_id"],
+        number=data["number"],
+        case_type=data.get("case_type", "general"),
+    )
+    if data.get("kle_code") is not None:
+        await _set_kle(conn, svc, tenant_id, case_id, data["kle_code"])
+    seen: set[str] = set()
+    for p in data.get("participants", []):
+        if p["person_id"] in seen:
+            raise BadInput("A person is listed twice", code="participant_exists")
+        seen.add(p["person_id"])
+        await add_participant(conn, svc, tenant_id, case_id, p)
+    return await get_case(conn, tenant_id, case_id)
+
+
+async def update_case(
+    conn: AsyncConnection,
+    svc: Services,
+    tenant_id: str,
+    case_id: str,
+    data: Mapping[str, Any],
+    *,
+    actor: str,
+) -> dict[str, Any]:
+    """Change owner, team, type, KLE code or status; a new owner or status is journalised."""
+    current = await get_case(conn, tenant_id, case_id)
+    values: dict[str, Any] = {}
+    notes: list[tuple[str, str]] = []
+    if "team_id" in data and data["team_id"] != current["team_id"]:
+        team = await one(conn, teams, tenant_id, data["team_id"], "team")
+        values.update(team_id=team.id, administration_id=team.administration_id)
+    if "owner_id" in data and data["owner_id"] != current["owner_id"]:
+        await _active_owner(conn, tenant_id, data["owner_id"])
+        values["owner_id"] = data["owner_id"]
+        notes.append(("case_owner_changed", "Sagen har fået en ny sagsbehandler"))
+    if "case_type" in data:
+        values["case_type"] = data["case_type"]
+    if "status" in data and data["status"] != current["status"]:
+        values["status"] = data["status"]
+        notes.append(
+            ("case_closed", "Sagen er lukket")
+            if data["status"] == "closed"
+            else ("case_reopened", "Sagen er genåbnet")
+        )
+    if values:
+        await conn.execute(update(cases).where(cases.c.id == case_id).values(**values))
+    if "kle_code" in data:
+        await _set_kle(conn, svc, tenant_id, case_id, data["kle_code"])
+    for kind, subject in notes:
+        await append(
+            conn,
+            tenant_id=tenant_id,
+            case_id=case_id,
+            kind=kind,
+            direction="internal",
+            channel="api",
+            subject=subject,
+            actor=actor,
+            at=svc.clock.now(),
+        )
+    return await get_case(conn, tenant_id, case_id)
+
+
+# -- updates to the family ----------------------------------------------------------
+
+
+async def _conversation(
+    conn: AsyncConnection, tenant_id: str, case_id: str, person_id: str, at: datetime
+) -> str:
+    conv_id = (
+        await conn.execute(
+            select(conversations.c.id)
+            .where(conversations.c.case_id == case_id, conversations.c.person_id == person_id)
+            .order_by(conversations.c.last_activity_at.desc(), conversations.c.id)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if conv_id is None:
+        conv_id = new_id()
+        await conn.execute(
+            conversations.insert().values(
+                id=conv_id,
+                tenant_id=tenant_id,
+                case_id=case_id,
+                person_id=person_id,
+                last_activity_at=at,
+                created_at=at,
+            )
+        )
+    else:
+        await conn.execute(
+            update(conversations).where(conversations.c.id == conv_id).values(last_activity_at=at)
+        )
+    return str(conv_id)
+
+
+def _skip_reason(p: Any, sms_consent: bool | None, today: date) -> str | None:
+    if not p.entitled:
+        return "not_entitled"
+    if sms_consent is False:
+        return "no_consent"
+    if p.role == "representative" and not (
+        p.authority_from is not None
+        and p.authority_from <= today
+        and (p.authority_to is None or today <= p.authority_to)
+    ):
+        return "authority_not_in_force"
+    if p.phone_index is None:
+        return "no_phone"
+    return None
+
+
+async def send_update(
+    conn: AsyncConnection, svc: Services, tenant_id: str, case_id: str, body: str
+) -> dict[str, Any]:
+    """Queue one SMS per entitled participant (consent, authority in force, a phone).
+
+    A participant is skipped when not entitled, when the case system recorded
+    no SMS consent, when a representative's authority is not in force today,
+    without a phone, or when the citizen opted out of proactive SMS (STOP).
+
+    Each goes through :func:`bot.domain.outbound.queue_sms` into the participant's
+    thread on the case, sealed under the case's key and journalised.
+    """
+    body = body.strip()
+    if not body:
+        raise BadInput("The update is empty", code="empty_body")
+    if len(body) > svc.config.max_body_chars:
+        raise BadInput(
+            f"The update is longer than {svc.config.max_body_chars} characters",
+            code="body_too_long",
+        )
+    case = await one(conn, cases, tenant_id, case_id, "case")
+    if case.status != "open":
+        raise Conflict("The case is closed", code="case_closed")
+    now = svc.clock.now()
+    today = now.astimezone(COPENHAGEN).date()
+    rows = (
+        await conn.execute(
+            select(
+                participants.c.id,
+                participants.c.person_id,
+                participants.c.role,
+                participants.c.entitled,
+                participant_details.c.authority_from,
+                participant_details.c.authority_to,
+                persons.c.phone_index,
+                participant_consents.c.granted.label("sms_consent"),
+            )
+            .join(persons, persons.c.id == participants.c.person_id)
+            .outerjoin(
+                participant_details, participant_details.c.participant_id == participants.c.id
+            )
+            .outerjoin(
+                participant_consents,
+                and_(
+                    participant_consents.c.participant_id == participants.c.id,
+                    participant_consents.c.channel == "sms",
+                ),
+            )
+            .where(participants.c.case_id == case_id)
+            .order_by(participants.c.created_at, participants.c.id)
+        )
+    ).all()
+    sent: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    key = SealingKey("case", case_id, svc.dek("cases", case_id, case.dek))
+    for p in rows:
+        reason = _skip_reason(p, p.sms_consent, today)
+        if reason is None and not await proactive_allowed(conn, p.person_id, "sms"):
+            reason = "opted_out"  # the citizen texted STOP: no proactive updates
+        if reason is not None:
+            skipped.append({"participant_id": p.id, "reason": reason})
+            continue
+        conv_id = await _conversation(conn, tenant_id, case_id, p.person_id, now)
+        mid = await queue_sms(
+            conn,
+            tenant_id=tenant_id,
+            conversation_id=conv_id,
+            case_id=case_id,
+            person_id=p.person_id,
+            kind="update",
+            body=body,
+            key=key,
+            at=now,
+            subject=UPDATE_SUBJECT,
+        )
+        sent.append({"participant_id": p.id, "conversation_id": conv_id, "message_id": mid})
+    if not sent:
+        raise Conflict(
+            "No participant may receive the update: "
+            + (", ".join(sorted({s["reason"] for s in skipped})) or "the case has none"),
+            code="no_recipients",
+        )
+    return {"case_id": case_id, "messages": sent, "skipped": skipped}
+
+
+async def count_rows(conn: AsyncConnection, table: Table, tenant_id: str) -> int:
+    return int(
+        (
+            await conn.execute(
+                select(func.count()).select_from(table).where(table.c.tenant_id == tenant_id)
+            )
+        ).scalar_one()
+    )

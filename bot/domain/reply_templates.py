@@ -1,0 +1,263 @@
+"""Svarskabeloner: a municipality's short, plain-language reply templates.
+
+A template is text with a few whitelisted variables in braces, e.g.
+``Hej {fornavn}. Jeg svarer dig senest {dato}. Hilsen {sagsbehandler}``.
+It is filled by plain substitution of the parsed fields: no attribute or
+index access, no conversions, no format specs — anything but a bare known
+name is refused when the template is saved, and never evaluated.
+
+Every municipality starts with a handful of good templates (seeded on first
+use); its team leads may add, edit and retire them.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.base.errors import BadInput, NotFound
+from bot.base.ids import new_id
+from bot.base.services import Services
+from bot.base.staff import StaffUser
+from bot.store.schema.pages import web_reply_templates
+
+TITLE_MAX = 80
+BODY_MAX = 480
+
+# name -> what it becomes (shown to whoever writes a template)
+VARIABLES: dict[str, str] = {
+    "fornavn": "borgerens fornavn",
+    "sagsbehandler": "dit fornavn",
+    "dato": "en dato: dit løfte om svar, ellers svarfristen",
+    "sagsnummer": "sagens nummer",
+}
+
+# Short, warm and concrete: who, what, by when. GSM-7 only, so one SMS each.
+DEFAULTS: tuple[tuple[str, str], ...] = (
+    (
+        "Tak, jeg vender tilbage",
+        "Hej {fornavn}. Tak for din besked. Jeg ser på det og svarer dig senest {dato}. "
+        "Hilsen {sagsbehandler}",
+    ),
+    (
+        "Jeg arbejder stadig på sagen",
+        "Hej {fornavn}. Jeg arbejder stadig på din sag. Vi venter på svar fra andre. "
+        "Du hører fra mig senest {dato}. Hilsen {sagsbehandler}",
+    ),
+    (
+        "Bekræft møde",
+        "Hej {fornavn}. Jeg bekræfter vores møde {dato}. Skriv til mig, hvis det ikke passer. "
+        "Hilsen {sagsbehandler}",
+    ),
+    (
+        "Jeg ringer til dig",
+        "Hej {fornavn}. Jeg vil gerne tale med dig, så jeg ringer {dato}. "
+        "Skriv, hvis et andet tidspunkt passer bedre. Hilsen {sagsbehandler}",
+    ),
+    (
+        "Papirer modtaget",
+        "Hej {fornavn}. Vi har fået dine papirer til sag {sagsnummer}. "
+        "Jeg giver dig besked senest {dato}. Hilsen {sagsbehandler}",
+    ),
+    (
+        "Jeg dækker for en kollega",
+        "Hej {fornavn}. Jeg hjælper med din sag, mens din sagsbehandler er væk. "
+        "Jeg svarer dig senest {dato}. Hilsen {sagsbehandler}",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyTemplate:
+    id: str
+    title: str
+    body: str
+    position: int
+    active: bool
+
+
+def _fields(body: str) -> list[tuple[str, str | None]]:
+    """The template as (literal, variable name or None) pairs; refuses anything but bare names."""
+    try:
+        parsed = list(string.Formatter().parse(body))
+    except ValueError as exc:  # a lone "{" or "}"
+        raise BadInput(
+            "A brace without its partner; write {{ or }} for a brace", code="bad_template"
+        ) from exc
+    out: list[tuple[str, str | None]] = []
+    for literal, name, spec, conversion in parsed:
+        if name is None:
+            out.append((literal, None))
+            continue
+        if name not in VARIABLES or spec or conversion:
+            raise BadInput(f"Unknown variable: {{{name}}}", code="unknown_variable")
+        out.append((literal, name))
+    return out
+
+
+def check(title: str, body: str) -> tuple[str, str]:
+    """A template's title and text, trimmed and checked (BadInput with a stable code)."""
+    title, body = title.strip(), body.strip()
+    if not title or len(title) > TITLE_MAX:
+        raise BadInput(f"A title of 1–{TITLE_MAX} characters is required", code="bad_title")
+    if not body or len(body) > BODY_MAX:
+        raise BadInput(f"A text of 1–{BODY_MAX} characters is required", code="bad_body")
+    _fields(body)
+    return title, body
+
+
+def fill(body: str, values: dict[str, str]) -> str:
+    """The template with its variables replaced (a missing value becomes "…" to fill in)."""
+    parts = []
+    for literal, name in _fields(body):
+        parts.append(literal)
+        if name is not None:
+            parts.append(values.get(name) or "…")
+    return "".join(parts)
+
+
+def _row(r: Any) -> ReplyTemplate:
+    return ReplyTemplate(r.id, r.title, r.body, r.position, r.active)
+
+
+async def _seed(svc: Services, tenant_id: str) -> None:
+    now = svc.clock.now()
+    try:
+        async with svc.write() as conn:
+            if (
+                await conn.execute(
+                    select(func.count())
+                    .select_from(web_reply_templates)
+                    .where(web_reply_templates.c.tenant_id == tenant_id)
+                )
+            ).scalar_one():
+                return
+            for position, (title, body) in enumerate(DEFAULTS):
+                await conn.execute(
+                    web_reply_templates.insert().values(
+                        id=new_id(),
+                        tenant_id=tenant_id,
+                        title=title,
+                        body=body,
+                        position=position,
+                        active=True,
+                        created_by=None,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+    except IntegrityError:
+        pass  # another request seeded them at the same moment
+
+
+async def list_templates(
+    svc: Services, user: StaffUser, *, include_retired: bool = False
+) -> list[ReplyTemplate]:
+    """The municipality's templates in order (seeded with the defaults on first use)."""
+    where = [web_reply_templates.c.tenant_id == user.tenant_id]
+    if not include_retired:
+        where.append(web_reply_templates.c.active.is_(True))
+    query = (
+        select(web_reply_templates)
+        .where(*where)
+        .order_by(web_reply_templates.c.position, web_reply_templates.c.title)
+    )
+    async with svc.read() as conn:
+        rows = (await conn.execute(query)).all()
+        if not rows:
+            seeded = (
+                await conn.execute(
+                    select(func.count())
+                    .select_from(web_reply_templates)
+                    .where(web_reply_templates.c.tenant_id == user.tenant_id)
+                )
+            ).scalar_one()
+    if not rows and not seeded:
+        await _seed(svc, user.tenant_id)
+        async with svc.read() as conn:
+            rows = (await conn.execute(query)).all()
+    return [_row(r) for r in rows]
+
+
+async def get_template(svc: Services, user: StaffUser, template_id: str) -> ReplyTemplate:
+    """One of the user's municipality's templates (404 for anyone else's)."""
+    async with svc.read() as conn:
+        row = (
+            await conn.execute(
+                select(web_reply_templates).where(
+                    web_reply_templates.c.id == template_id,
+                    web_reply_templates.c.tenant_id == user.tenant_id,
+                )
+            )
+        ).first()
+    if row is None:
+        raise NotFound("No such template", code="template_not_found")
+    return _row(row)
+
+
+def may_edit(user: StaffUser) -> bool:
+    return user.role in ("lead", "admin")
+
+
+async def save_template(
+    svc: Services,
+    user: StaffUser,
+    template_id: str | None,
+    *,
+    title: str,
+    body: str,
+    active: bool = True,
+) -> str:
+    """Add (``template_id`` None) or change a template; team leads and admins only.
+
+    Raises:
+        NotFound: not a lead or admin, or no such template in the municipality.
+        BadInput: bad_title, bad_body, bad_template, unknown_variable, or
+            duplicate_title (another template has that title).
+    """
+    if not may_edit(user):
+        raise NotFound("No such template", code="template_not_found")
+    title, body = check(title, body)
+    now = svc.clock.now()
+    try:
+        async with svc.write() as conn:
+            if template_id is None:
+                template_id = new_id()
+                last = (
+                    await conn.execute(
+                        select(func.max(web_reply_templates.c.position)).where(
+                            web_reply_templates.c.tenant_id == user.tenant_id
+                        )
+                    )
+                ).scalar_one()
+                await conn.execute(
+                    web_reply_templates.insert().values(
+                        id=template_id,
+                        tenant_id=user.tenant_id,
+                        title=title,
+                        body=body,
+                        position=(last if last is not None else -1) + 1,
+                        active=active,
+                        created_by=user.id,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+            else:
+                changed = await conn.execute(
+                    update(web_reply_templates)
+                    .where(
+                        web_reply_templates.c.id == template_id,
+                        web_reply_templates.c.tenant_id == user.tenant_id,
+                    )
+                    .values(title=title, body=body, active=active, updated_at=now)
+                )
+                if changed.rowcount != 1:
+                    raise NotFound("No such template", code="template_not_found")
+    except IntegrityError as exc:
+        raise BadInput("Another template has that title", code="duplicate_title") from exc
+    return template_id

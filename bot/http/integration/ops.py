@@ -1,0 +1,123 @@
+"""Operations endpoints: /api/openapi.json, /metrics, /readyz, and request observation."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from bot.base import metrics
+from bot.base.appkeys import CONFIG, SERVICES, TICKER
+from bot.base.errors import ApiError
+from bot.base.logs import REQUEST_ID as LOG_REQUEST_ID
+from bot.domain.integration import webhooks
+from bot.domain.notify import LISTENER
+from bot.http.integration.api import api
+from bot.http.integration.openapi import build_document
+from bot.http.middleware import REQUEST_ID, Handler
+from bot.store import ops as samples
+
+log = logging.getLogger(__name__)
+
+METRICS_TOKEN = web.AppKey("integration_metrics_token", str)
+
+
+async def openapi_document(request: web.Request) -> web.Response:
+    """The OpenAPI 3.1 document of the API this app serves."""
+    doc = build_document(request.app, api.operations, server=request.app[CONFIG].public_base_url)
+    return web.json_response(doc)
+
+
+async def _sample(request: web.Request) -> dict[str, tuple[str, dict[str, float]]]:
+    svc = request.app[SERVICES]
+    now = svc.clock.now()
+    depth: dict[str, float] = {}
+    lag = 0.0
+    async with svc.read() as conn:
+        depth["sms"] = await samples.sms_backlog(conn)
+        depth["webhooks"] = await webhooks.depth(conn)
+        exports = await samples.export_backlog(conn)
+        depth["journal_export"] = exports.count
+        if exports.oldest is not None:
+            lag = max(0.0, (now - exports.oldest).total_seconds())
+    return {
+        "tovholder_outbox_depth": ("Work waiting in each outbox, sampled at scrape", depth),
+        "tovholder_journal_export_lag_seconds": (
+            "Age of the oldest journal entry not yet exported to the case system",
+            {"": lag},
+        ),
+    }
+
+
+async def metrics_view(request: web.Request) -> web.Response:
+    """Prometheus text exposition."""
+    token = request.app.get(METRICS_TOKEN, "")
+    if token:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise ApiError("A metrics token is required", code="unauthorized", status=401)
+    sampled = await _sample(request)
+    body = metrics.exposition(sampled)
+    return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Ready to serve: database answers, scheduler ticking, SMS gateway configured."""
+    config = request.app[CONFIG]
+    checks: dict[str, str] = {}
+    svc = request.app.get(SERVICES)
+    try:
+        if svc is None:
+            raise RuntimeError("not started")
+        async with asyncio.timeout(2.0), svc.read() as conn:
+            await samples.ping(conn)
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure means "not ready", never a 500
+        log.warning("readyz: database check failed (%s)", type(exc).__name__)
+        checks["database"] = "unavailable"
+    ticker = request.app.get(TICKER)
+    if not config.scheduler_enabled:
+        checks["scheduler"] = "disabled"
+    else:
+        checks["scheduler"] = "ok" if ticker is not None and ticker.running else "stopped"
+    gateway_ok = (
+        svc is not None and getattr(svc, "gateway", None) is not None and bool(svc.gateways)
+    )
+    checks["gateway"] = "ok" if gateway_ok else "missing"
+    listener = request.app.get(LISTENER)
+    if listener is not None:
+        # Reported, not required: without LISTEN the inbox falls back to polling.
+        checks["live_updates"] = listener.state
+    ready = checks["database"] == "ok" and checks["scheduler"] != "stopped" and gateway_ok
+    return web.json_response(
+        {"status": "ready" if ready else "not_ready", "checks": checks},
+        status=200 if ready else 503,
+    )
+
+
+def _route_of(request: web.Request) -> str:
+    info: Any = request.match_info
+    resource = getattr(getattr(info, "route", None), "resource", None)
+    return resource.canonical if resource is not None else "unmatched"
+
+
+@web.middleware
+async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Put the request id in the log context; count requests by route template."""
+    LOG_REQUEST_ID.set(request.get(REQUEST_ID))
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except ApiError as exc:
+        status = exc.status
+        raise
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        metrics.http_request(request.method, _route_of(request), status)

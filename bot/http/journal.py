@@ -1,0 +1,96 @@
+"""The journal's JSON API: notes, the case journal with export status, the citizen's copy.
+
+There is deliberately no endpoint that changes or removes a journal entry:
+PUT, PATCH and DELETE on these paths answer 405.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from bot.base.appkeys import SERVICES
+from bot.base.errors import BadInput, NotFound
+from bot.http.auth import json_object, staff_user
+from journal import casefile
+from journal.access_copy import access_copy, access_copy_as_pdf
+from journal.config import JournalConfig, journal_config
+
+routes = web.RouteTableDef()
+
+# The journal's settings, read once when the app is built (bot.wiring.journal).
+JOURNAL_CONFIG = web.AppKey("journal_config", JournalConfig)
+
+
+@routes.post("/api/v1/cases/{case_id}/notes")
+async def post_note(request: web.Request) -> web.Response:
+    """File a caseworker's note on the case (owner or team lead only)."""
+    user = await staff_user(request)
+    data = await json_object(request, allowed=("subject", "text"))
+    entry = await casefile.add_note(
+        request.app[SERVICES],
+        user,
+        request.match_info["case_id"],
+        data.get("subject"),
+        data.get("text"),
+    )
+    return web.json_response(entry, status=201)
+
+
+@routes.get("/api/v1/cases/{case_id}/journal")
+async def list_journal(request: web.Request) -> web.Response:
+    """The case's journal, in order, with each entry's export status."""
+    user = await staff_user(request)
+    body = await casefile.list_entries(request.app[SERVICES], user, request.match_info["case_id"])
+    return web.json_response(body)
+
+
+@routes.get("/api/v1/cases/{case_id}/journal/{entry_id}")
+async def get_entry(request: web.Request) -> web.Response:
+    """One journal entry with its export status."""
+    user = await staff_user(request)
+    body = await casefile.entry_detail(
+        request.app[SERVICES], user, request.match_info["case_id"], request.match_info["entry_id"]
+    )
+    return web.json_response(body)
+
+
+@routes.get("/api/v1/persons/{person_id}/access-copy")
+async def get_access_copy(request: web.Request) -> web.StreamResponse:
+    """Aktindsigt: the person's messages and staff look-ups, as JSON or PDF (leads/admins)."""
+    user = await staff_user(request)
+    fmt = request.query.get("format", "json")
+    if fmt not in ("json", "pdf"):
+        raise BadInput("format must be json or pdf", code="bad_format")
+    svc = request.app[SERVICES]
+    person_id = request.match_info["person_id"]
+    if user.role not in ("lead", "admin"):
+        # The same answer as for a person who does not exist.
+        raise NotFound("No such person", code="person_not_found")
+    copy = await access_copy(svc, person_id, staff_id=user.id, tenant_id=user.tenant_id)
+    if fmt == "json":
+        return web.json_response(copy, headers={"Cache-Control": "no-store"})
+    jcfg = request.app.get(JOURNAL_CONFIG) or journal_config(svc.config)
+    pdf = await asyncio.to_thread(access_copy_as_pdf, copy, jcfg.pdf_font)
+    return web.Response(
+        body=pdf,
+        content_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="aktindsigt-{person_id}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@routes.post("/api/v1/persons/{id}/restriction")
+async def request_erasure(request: web.Request) -> web.Response:
+    """An erasure request: recorded as a restriction of processing, never a deletion."""
+    from journal.retention import restrict
+
+    user = await staff_user(request)
+    data = await json_object(request, {"reason"})
+    result = await restrict(
+        request.app[SERVICES], user, request.match_info["id"], data.get("reason")
+    )
+    return web.json_response(result, status=201)

@@ -1,0 +1,292 @@
+"""The OpenID Connect login pages, and the notice link from an SMS (``/b/<token>``).
+
+- ``/sagsbehandler/log-ind/oidc``: a caseworker logs in at the municipality's
+  identity provider; back at ``…/oidc/svar``.
+- ``/borger/log-ind/mitid``: a citizen logs in with MitID through the broker;
+  back at ``…/mitid/svar``.
+- ``/b/<token>``: the link in an SMS notice (``bot.domain.privacy``). It is spent
+  once; the browser remembers which thread it points to (a cookie) and goes
+  to the login. After MitID at level substantial the citizen lands on the
+  message; after an SMS code (or MitID at a low level) the pages say that the
+  message needs MitID.
+
+A refused login is a plain page with a stable code; no session is made.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bot.base import i18n
+from bot.base.appkeys import CONFIG, HTTP, SERVICES
+from bot.domain import citizen, sessions
+from bot.domain import identity as oidc
+from bot.domain.identity import MITID, STAFF, OidcClient, OidcRefused, OidcSettings, Provider
+from bot.domain.privacy import LinkError, follow_link
+from bot.http.pages.page import Cookie, redirect, render, state
+
+log = logging.getLogger(__name__)
+
+routes = web.RouteTableDef()
+
+STAFF_HOME = "/sagsbehandler/"
+STAFF_START = "/sagsbehandler/log-ind/oidc"
+STAFF_CALLBACK = "/sagsbehandler/log-ind/oidc/svar"
+CITIZEN_HOME = "/borger/"
+CITIZEN_LOGIN = "/borger/log-ind"
+MITID_START = "/borger/log-ind/mitid"
+MITID_CALLBACK = "/borger/log-ind/mitid/svar"
+STATE_COOKIE = "tvh_oidc"
+NOTICE_COOKIE = "tvh_notice"
+NOTICE_PREFIX = "/borger/samtaler/"
+
+
+@dataclass
+class OidcState:
+    settings: OidcSettings
+    client: OidcClient | None = None
+
+
+OIDC = web.AppKey("pages_oidc", OidcState)
+
+
+def _client(request: web.Request) -> OidcClient:
+    holder = request.app[OIDC]
+    if holder.client is None:
+        holder.client = OidcClient(http=request.app[HTTP])
+    return holder.client
+
+
+def _provider(request: web.Request, name: str) -> Provider:
+    provider = request.app[OIDC].settings.get(name)
+    if provider is None:
+        raise web.HTTPNotFound()
+    return provider
+
+
+def _safe_staff_next(value: str | None) -> str:
+    if value and value.startswith(STAFF_HOME) and "//" not in value and "\\" not in value:
+        return value
+    return STAFF_HOME
+
+
+def _safe_notice(value: str | None) -> str | None:
+    if (
+        value
+        and value.startswith(NOTICE_PREFIX)
+        and len(value) <= 100
+        and "//" not in value
+        and "\\" not in value
+        and "?" not in value
+    ):
+        return value
+    return None
+
+
+# The request being answered, for the templates' helpers below (render() passes no request).
+_REQUEST: ContextVar[web.Request | None] = ContextVar("pages_request", default=None)
+
+
+@web.middleware
+async def current_request(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    token = _REQUEST.set(request)
+    try:
+        return await handler(request)
+    finally:
+        _REQUEST.reset(token)
+
+
+def notice_waiting() -> bool:
+    """Did this browser come from an SMS notice whose message is not shown yet? (templates)"""
+    request = _REQUEST.get()
+    if request is None:
+        return False
+    st = state(request)
+    return _safe_notice(request.cookies.get(st.cookie_name(NOTICE_COOKIE))) is not None
+
+
+def query_has(name: str) -> bool:
+    """Is ``name`` in the page's query string? (templates)"""
+    request = _REQUEST.get()
+    return request is not None and name in request.query
+
+
+def _refused(request: web.Request, exc: OidcRefused) -> web.Response:
+    st = state(request)
+    st.cookies.append(Cookie(STATE_COOKIE, None))
+    log.info("oidc login refused: %s", exc.code)
+    return render(request, "oidc_refused.html", {"code": exc.code}, status=exc.status)
+
+
+async def _begin(
+    request: web.Request,
+    provider: Provider,
+    callback: str,
+    *,
+    tenant_id: str | None = None,
+    next_path: str | None = None,
+) -> web.Response:
+    svc = request.app[SERVICES]
+    try:
+        started = await oidc.start(
+            svc,
+            _client(request),
+            provider,
+            redirect_uri=request.app[CONFIG].public_base_url + callback,
+            tenant_id=tenant_id,
+            next_path=next_path,
+        )
+    except OidcRefused as exc:
+        return _refused(request, exc)
+    state(request).cookies.append(
+        Cookie(STATE_COOKIE, started.state, max_age=int(oidc.FLOW_LIFETIME.total_seconds()))
+    )
+    return web.Response(status=303, headers={"Location": started.url})
+
+
+async def _finish(request: web.Request, provider: Provider, callback: str) -> oidc.Flow:
+    """Check the answer from the provider; the flow and the verified claims."""
+    st = state(request)
+    q = request.query
+    flow = await oidc.take_flow(
+        request.app[SERVICES],
+        provider.name,
+        q.get("state", ""),
+        request.cookies.get(st.cookie_name(STATE_COOKIE)),
+    )
+    st.cookies.append(Cookie(STATE_COOKIE, None))
+    if "error" in q:
+        raise OidcRefused("cancelled" if q["error"] == "access_denied" else "idp_error")
+    if q.get("iss") and q["iss"].rstrip("/") != provider.issuer:
+        raise OidcRefused("issuer")  # RFC 9207: a mix-up between providers
+    if not q.get("code"):
+        raise OidcRefused("idp_error")
+    return flow
+
+
+async def _claims(
+    request: web.Request, provider: Provider, callback: str, flow: oidc.Flow
+) -> dict[str, object]:
+    client = _client(request)
+    id_token = await oidc.exchange(
+        client,
+        provider,
+        code=request.query["code"],
+        redirect_uri=request.app[CONFIG].public_base_url + callback,
+        verifier=flow.code_verifier,
+    )
+    return await oidc.verify_id_token(request.app[SERVICES], client, provider, id_token, flow.nonce)
+
+
+# -- caseworkers -----------------------------------------------------------------
+
+
+@routes.get(STAFF_START, name="pages.staff.oidc")
+async def staff_start(request: web.Request) -> web.Response:
+    provider = _provider(request, STAFF)
+    nxt = _safe_staff_next(request.query.get("next"))
+    return await _begin(request, provider, STAFF_CALLBACK, next_path=nxt)
+
+
+@routes.get(STAFF_CALLBACK, name="pages.staff.oidc_callback")
+async def staff_callback(request: web.Request) -> web.Response:
+    provider = _provider(request, STAFF)
+    svc, st = request.app[SERVICES], state(request)
+    try:
+        flow = await _finish(request, provider, STAFF_CALLBACK)
+        claims = await _claims(request, provider, STAFF_CALLBACK, flow)
+        tenant_id, staff_id = await oidc.staff_for(svc, provider, dict(claims))
+    except OidcRefused as exc:
+        return _refused(request, exc)
+    if st.session is not None:
+        await sessions.end(svc, st.session.id)
+    token, session = await sessions.create(
+        svc,
+        tenant_id=tenant_id,
+        kind="staff",
+        stage="full",
+        assurance=oidc.STAFF_OIDC,
+        staff_id=staff_id,
+    )
+    st.start_session(token, session)
+    return redirect(_safe_staff_next(flow.next_path))
+
+
+# -- citizens --------------------------------------------------------------------
+
+
+@routes.get(MITID_START, name="pages.citizen.mitid")
+async def mitid_start(request: web.Request) -> web.Response:
+    provider = _provider(request, MITID)
+    svc = request.app[SERVICES]
+    slug = request.query.get("kommune", "")
+    tenant_id = await citizen.municipality_id(svc, slug) if slug else None
+    return await _begin(request, provider, MITID_CALLBACK, tenant_id=tenant_id)
+
+
+@routes.get(MITID_CALLBACK, name="pages.citizen.mitid_callback")
+async def mitid_callback(request: web.Request) -> web.Response:
+    provider = _provider(request, MITID)
+    svc, st = request.app[SERVICES], state(request)
+    try:
+        flow = await _finish(request, provider, MITID_CALLBACK)
+        claims = await _claims(request, provider, MITID_CALLBACK, flow)
+        who = await oidc.person_for(svc, dict(claims), flow.tenant_id)
+    except OidcRefused as exc:
+        return _refused(request, exc)
+    level = oidc.level_of(dict(claims))
+    if st.session is not None:
+        await sessions.end(svc, st.session.id)
+    token, session = await sessions.create(
+        svc,
+        tenant_id=who.tenant_id,
+        kind="citizen",
+        stage="full",
+        assurance=level,
+        phone_index=who.phone_index or "",
+        person_id=who.person_id,
+    )
+    st.start_session(token, session)
+    if request.cookies.get(st.cookie_name("tvh_lang")) is None:
+        if who.language in i18n.LANGUAGES and who.language != i18n.DEFAULT:
+            st.cookies.append(Cookie("tvh_lang", who.language, max_age=365 * 24 * 3600))
+    target = _safe_notice(request.cookies.get(st.cookie_name(NOTICE_COOKIE)))
+    if target is not None and level == oidc.SUBSTANTIAL:
+        st.cookies.append(Cookie(NOTICE_COOKIE, None))
+    # At a low level the thread itself says that the message needs MitID.
+    return redirect(target or CITIZEN_HOME)
+
+
+# -- the link in an SMS notice -----------------------------------------------------
+
+
+@routes.get("/b/{token}", name="pages.citizen.notice")
+async def notice_link(request: web.Request) -> web.Response:
+    svc, st = request.app[SERVICES], state(request)
+    token = request.match_info["token"]
+    now = svc.clock.now()
+    try:
+        async with svc.write() as conn:
+            found = await follow_link(conn, token, now)
+        conv_id, slug = found.conversation_id, found.tenant_slug
+    except LinkError as exc:
+        # Used, expired or unknown: the same friendly way in, without saying which.
+        log.info("notice link refused: %s", exc.reason)
+        return redirect(CITIZEN_LOGIN, {"link": "brugt"})
+    target = f"{NOTICE_PREFIX}{conv_id}" if conv_id else CITIZEN_HOME
+    session = st.session
+    logged_in = session is not None and session.kind == "citizen" and session.complete
+    strong = logged_in and session is not None and session.assurance == oidc.SUBSTANTIAL
+    if conv_id and not strong:
+        # Remembered until a MitID login at "substantial" comes back for it.
+        st.cookies.append(Cookie(NOTICE_COOKIE, target, max_age=3600))
+    if logged_in:
+        return redirect(target)
+    return redirect(CITIZEN_LOGIN, {"kommune": slug, "besked": "1"})

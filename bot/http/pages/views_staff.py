@@ -1,0 +1,765 @@
+"""The caseworker's pages: log in (password + TOTP), inbox, thread, reply, live updates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from bot.base.appkeys import SERVICES
+from bot.base.errors import BadInput, Conflict, NotFound
+from bot.base.workdays import format_time
+from bot.domain import accounts, attachments, handover, inbox, reply_templates, sessions, staffing
+from bot.domain import conversations as conv
+from bot.domain.accounts import LoginRefused, StaffIdentity
+from bot.http.pages.page import SETTINGS, redirect, render, state
+from journal import casefile
+from scheduler import milestones, scheduled
+from scheduler.quiet import local_instant
+from scheduler.store import CaseClosed, local_date
+from scheduler.templates import long_date
+from scheduler.urgent import BadUrgentReason
+
+routes = web.RouteTableDef()
+
+HOME = "/sagsbehandler/"
+LOGIN = "/sagsbehandler/log-ind"
+TOTP = "/sagsbehandler/log-ind/kode"
+ASSURANCE = "password+totp"
+
+STATUS = {
+    "queued": "I kø",
+    "sent": "Sendt",
+    "delivered": "Leveret",
+    "failed": "Kunne ikke leveres",
+    "expired": "Udløbet",
+    "withdrawn": "Trukket tilbage",
+    "received": "Modtaget",
+    "awaiting_case": "Venter på valg af sag",
+}
+KINDS = {
+    "citizen": "Fra borgeren",
+    "reply": "Svar",
+    "receipt": "Automatisk kvittering",
+    "auto": "Automatisk svar",
+    "clarify": "Spørgsmål om sag",
+    "login_code": "Engangskode til den sikre indbakke",
+    "scheduled": "Planlagt SMS",
+}
+STEP_STATUS = {"done": "Færdig", "current": "Nu", "pending": "Kommer"}
+
+# What went wrong, in plain Danish, by the domain's stable error codes.
+ERRORS = {
+    "empty_body": "Skriv et svar, før du sender.",
+    "body_too_long": "Svaret er for langt.",
+    "too_many_segments": "Svaret fylder for mange SMS'er. Gør det kortere.",
+    "case_closed": "Sagen er lukket, så der kan ikke sendes noget.",
+    "decision_not_allowed": "En afgørelse sendes med Digital Post, ikke her.",
+    "bad_promise_date": "Datoen for lovet svar er ikke en gyldig dato.",
+    "promise_in_past": "Datoen for lovet svar er overskredet. Vælg i dag eller senere.",
+    "bad_date": "Datoen ligger mere end et år ude i fremtiden.",
+    "promise_without_case": "Et løfte om svar kræver, at beskeden er knyttet til en sag.",
+    "bad_send_date": (
+        "Tidspunktet for at sende senere er ikke gyldigt. Skriv både dato og klokkeslæt."
+    ),
+    "send_at_in_past": "Tidspunktet for at sende senere er overskredet. Vælg et senere tidspunkt.",
+    "bad_datetime": "Du kan højst planlægge et år frem.",
+    "sensitive_not_schedulable": (
+        "Følsomme beskeder kan ikke planlægges. Send dem nu, eller fjern markeringen."
+    ),
+    "promise_with_schedule": (
+        "Et løfte om svar kan kun gives med et svar, der sendes nu. "
+        "Fjern datoen for lovet svar eller tidspunktet for at sende senere."
+    ),
+    "already_sent": "Beskeden er allerede sendt og kan ikke trækkes tilbage.",
+    "urgent_reason_required": "Begrundelsen for, at svaret haster, må højst være 500 tegn.",
+    "bad_note": "Skriv et notat på højst 2000 tegn om, hvordan det blev håndteret.",
+    "empty_field": "Skriv notatet, før du gemmer.",
+    "field_too_long": "Notatet er for langt.",
+    "bad_date_range": "Slutdatoen ligger før startdatoen.",
+    "bad_absence_dates": 'Skriv en gyldig dato i både "Fra og med" og "Til og med".',
+    "absence_in_past": "Fraværet er allerede slut. Vælg en slutdato i dag eller senere.",
+    "bad_substitute": "Vælg en stedfortræder fra dit team (ikke dig selv).",
+    "bad_title": "Skriv en titel på højst 80 tegn.",
+    "bad_body": "Skriv en tekst på højst 480 tegn.",
+    "bad_template": "En krøllet parentes mangler sin partner. Skriv {{ eller }} for en parentes.",
+    "unknown_variable": "Skabelonen bruger en ukendt variabel. Brug kun dem, der står på listen.",
+    "duplicate_title": "Der findes allerede en skabelon med den titel.",
+}
+
+
+def _safe_next(value: str | None) -> str:
+    """Only our own staff pages: no open redirect."""
+    if value and value.startswith(HOME) and "//" not in value and "\\" not in value:
+        return value
+    return HOME
+
+
+async def current_staff(request: web.Request) -> StaffIdentity | None:
+    """The logged-in staff member (both factors), or None."""
+    s = state(request).session
+    if s is None or s.kind != "staff" or not s.complete or s.staff_id is None:
+        return None
+    return await accounts.identity(request.app[SERVICES], s.staff_id)
+
+
+def _to_login(request: web.Request) -> web.Response:
+    return redirect(LOGIN, {"next": request.path_qs})
+
+
+@routes.get("/sagsbehandler", name="pages.staff.root")
+async def root(request: web.Request) -> web.Response:
+    return redirect(HOME)
+
+
+@routes.get(LOGIN, name="pages.staff.login")
+async def login_form(request: web.Request) -> web.Response:
+    if await current_staff(request) is not None:
+        return redirect(_safe_next(request.query.get("next")))
+    return render(
+        request,
+        "staff/login.html",
+        {
+            "next": _safe_next(request.query.get("next")),
+            "logged_out": "logget_ud" in request.query,
+        },
+    )
+
+
+@routes.post(LOGIN, name="pages.staff.login_post")
+async def login(request: web.Request) -> web.Response:
+    svc, st = request.app[SERVICES], state(request)
+    form = await request.post()
+    username, password = str(form.get("username", "")), str(form.get("password", ""))
+    nxt = _safe_next(str(form.get("next", "")))
+    try:
+        staff_id = await accounts.check_password(svc, request.app[SETTINGS], username, password)
+    except LoginRefused as exc:
+        return render(
+            request,
+            "staff/login.html",
+            {"next": nxt, "error": exc.reason, "username": username, "logged_out": False},
+            status=400,
+        )
+    ident = await accounts.identity(svc, staff_id)
+    assert ident is not None  # check_password only accepts active staff
+    if st.session is not None:
+        await sessions.end(svc, st.session.id)
+    token, session = await sessions.create(
+        svc,
+        tenant_id=ident.user.tenant_id,
+        kind="staff",
+        stage="totp",
+        assurance=ASSURANCE,
+        staff_id=staff_id,
+    )
+    st.start_session(token, session)
+    return redirect(TOTP, {"next": nxt})
+
+
+def _pending(request: web.Request) -> bool:
+    s = state(request).session
+    return s is not None and s.kind == "staff" and s.stage == "totp"
+
+
+@routes.get(TOTP, name="pages.staff.totp")
+async def totp_form(request: web.Request) -> web.Response:
+    if not _pending(request):
+        return redirect(LOGIN)
+    return render(request, "staff/totp.html", {"next": _safe_next(request.query.get("next"))})
+
+
+@routes.post(TOTP, name="pages.staff.totp_post")
+async def totp(request: web.Request) -> web.Response:
+    svc, st = request.app[SERVICES], state(request)
+    if not _pending(request):
+        return redirect(LOGIN)
+    pending = st.session
+    assert pending is not None and pending.staff_id is not None
+    form = await request.post()
+    nxt = _safe_next(str(form.get("next", "")))
+    try:
+        await accounts.check_totp(
+            svc, request.app[SETTINGS], pending.staff_id, str(form.get("code", ""))
+        )
+    except LoginRefused as exc:
+        if exc.reason == "locked":
+            await sessions.end(svc, pending.id)
+            st.end_session()
+        return render(request, "staff/totp.html", {"next": nxt, "error": exc.reason}, status=400)
+    # A fresh session id once both factors are in: nothing seen before carries over.
+    await sessions.end(svc, pending.id)
+    token, session = await sessions.create(
+        svc,
+        tenant_id=pending.tenant_id,
+        kind="staff",
+        stage="full",
+        assurance=ASSURANCE,
+        staff_id=pending.staff_id,
+    )
+    st.start_session(token, session)
+    return redirect(nxt)
+
+
+@routes.post("/sagsbehandler/log-ud", name="pages.staff.logout")
+async def logout(request: web.Request) -> web.Response:
+    st = state(request)
+    if st.session is not None:
+        await sessions.end(request.app[SERVICES], st.session.id)
+        st.end_session()
+    return redirect(LOGIN, {"logget_ud": "1"})
+
+
+@routes.get(HOME, name="pages.staff.inbox")
+async def inbox_page(request: web.Request) -> web.Response:
+    who = await current_staff(request)
+    if who is None:
+        return _to_login(request)
+    svc = request.app[SERVICES]
+    groups = await inbox.inbox(svc, who.user)
+    if request.query.get("partial"):
+        return render(request, "staff/_inbox_groups.html", {"me": who, "groups": groups})
+    # Am I away today? Then say so, and who answers instead.
+    today = local_date(svc.clock.now()).isoformat()
+    away = next(
+        (
+            a
+            for a in await staffing.list_absences(svc, who.user, who.user.id)
+            if a["starts_on"] <= today <= a["ends_on"]
+        ),
+        None,
+    )
+    away_info = None
+    if away is not None:
+        names = await inbox.team_names(svc, who.user) if away["substitute_id"] else {}
+        away_info = {
+            "until": long_date(date.fromisoformat(away["ends_on"]), "da"),
+            "substitute": names.get(away["substitute_id"] or "", None),
+        }
+    return render(request, "staff/inbox.html", {"me": who, "groups": groups, "away": away_info})
+
+
+def _form_text(form: MultiDictProxy[Any], name: str) -> str:
+    value = form.get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+def _day(value: str, code: str) -> date | None:
+    """A date from a form field (YYYY-MM-DD), or None when left empty."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise BadInput("Not a date", code=code) from exc
+
+
+def _sends_at(value: str | None) -> dict[str, str] | None:
+    """When a reply queued in quiet hours goes, in words ("tirsdag den 25. februar", "08:00")."""
+    try:
+        at = datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    if at is None or at.tzinfo is None:
+        return None
+    return {"day": long_date(local_date(at), "da"), "time": format_time(at, "da")}
+
+
+def _send_at(day_text: str, time_text: str) -> datetime | None:
+    """Copenhagen date and wall-clock time as a UTC instant; None when both are empty."""
+    if not day_text.strip() and not time_text.strip():
+        return None
+    day = _day(day_text, "bad_send_date")
+    try:
+        at = time.fromisoformat(time_text.strip())
+    except ValueError as exc:
+        raise BadInput("Not a time", code="bad_send_date") from exc
+    if day is None:
+        raise BadInput("A time without a date", code="bad_send_date")
+    return local_instant(day, at.replace(second=0, microsecond=0, tzinfo=None))
+
+
+def _default_date(svc: Any, ctx: inbox.ThreadContext, messages: list[dict[str, Any]]) -> date:
+    """What {dato} means on this thread: the open promise, else the earliest reply-by,
+    else two working days from today."""
+    if ctx.promise_due is not None:
+        return ctx.promise_due
+    reply_bys = [m["reply_by_at"] for m in messages if m["awaiting_reply"] and m["reply_by_at"]]
+    if reply_bys:
+        return local_date(min(reply_bys))
+    today: date = local_date(svc.clock.now())
+    result: date = svc.calendar.add_working_days(today, 2)
+    return result
+
+
+async def _thread_page(
+    request: web.Request,
+    who: StaffIdentity,
+    *,
+    error: str | None = None,
+    error_in: str = "reply",
+    status: int = 400,
+    form: dict[str, str] | None = None,
+) -> web.Response:
+    svc = request.app[SERVICES]
+    conv_id = request.match_info["id"]
+    thread = await conv.read_thread(svc, who.user, conv_id)
+    reads = await inbox.citizen_reads(svc, who.user, [m["id"] for m in thread["messages"]])
+    for m in thread["messages"]:
+        m["created"] = datetime.fromisoformat(m["created_at"])
+        m["reply_by_at"] = datetime.fromisoformat(m["reply_by"]) if m.get("reply_by") else None
+    partial = bool(request.query.get("partial"))
+    values = dict(form or {})
+    context: dict[str, Any] = {
+        "me": who,
+        "thread": thread,
+        "reads": reads,
+        "status_labels": STATUS,
+        "kind_labels": KINDS,
+        "max_chars": svc.config.max_body_chars,
+        # Files the citizen attached, by message id (staff/_attachments.html shows them).
+        "attachments": await attachments.for_staff(svc, who.user, conv_id),
+    }
+    if partial:
+        return render(request, "staff/_thread_messages.html", context)
+    ctx = await inbox.thread_context(svc, who.user, conv_id)
+    templates = await reply_templates.list_templates(svc, who.user)
+    variables = {
+        "fornavn": ctx.citizen_first_name or "",
+        "sagsbehandler": who.first_name,
+        "sagsnummer": thread["case_number"] or "",
+        "dato": long_date(_default_date(svc, ctx, thread["messages"]), "da"),
+    }
+    filled = [(t, reply_templates.fill(t.body, variables)) for t in templates]
+    chosen = request.query.get("skabelon")
+    if chosen and "body" not in values:
+        for t, text in filled:
+            if t.id == chosen:
+                values["body"] = text
+    timeline = None
+    planned: list[dict[str, Any]] = []
+    if ctx.works_on_case and ctx.case_id is not None:
+        try:
+            timeline = await milestones.get_timeline(svc, who.user, ctx.case_id)
+        except NotFound:
+            timeline = None
+        bodies = {m["id"]: m["body"] for m in thread["messages"]}
+        for p in await scheduled.list_scheduled(svc, who.user, conv_id):
+            planned.append(
+                {
+                    "id": p["id"],
+                    "send_at": datetime.fromisoformat(p["send_at"]),
+                    "body": bodies.get(p["id"], ""),
+                }
+            )
+    if timeline is not None:
+        for step in timeline["steps"]:
+            expected = step["expected_on"]
+            step["expected"] = date.fromisoformat(expected) if expected else None
+            completed = step["completed_at"]
+            step["completed"] = datetime.fromisoformat(completed) if completed else None
+    context.update(
+        {
+            "ctx": ctx,
+            "templates": filled,
+            "chosen": chosen,
+            "timeline": timeline,
+            "planned": planned,
+            "step_labels": STEP_STATUS,
+            "today": local_date(svc.clock.now()),
+            "date_text": lambda d: long_date(d, "da") if d else "",
+            "sent": "sendt" in request.query,
+            "sends_at": _sends_at(request.query.get("kl")),
+            "scheduled": "planlagt" in request.query,
+            "withdrawn": "tilbagekaldt" in request.query,
+            "noted": "notat" in request.query,
+            "closed": "lukket" in request.query,
+            "acknowledged": "kvitteret" in request.query,
+            "error": error,
+            "error_in": error_in,
+            "error_text": ERRORS.get(error or "", "Det kunne ikke gennemføres. Prøv igen."),
+            "form": values,
+            "open": any(m["awaiting_reply"] for m in thread["messages"]),
+            "urgent_open": [
+                m for m in thread["messages"] if m.get("urgent") and not m.get("acknowledged_at")
+            ],
+        }
+    )
+    return render(request, "staff/thread.html", context, status=status if error else 200)
+
+
+@routes.get("/sagsbehandler/samtaler/{id}", name="pages.staff.thread")
+async def thread_page(request: web.Request) -> web.Response:
+    who = await current_staff(request)
+    if who is None:
+        return _to_login(request)
+    return await _thread_page(request, who)
+
+
+def _thread_url(conv_id: str) -> str:
+    return f"/sagsbehandler/samtaler/{conv_id}"
+
+
+@routes.post("/sagsbehandler/samtaler/{id}/svar", name="pages.staff.reply")
+async def reply(request: web.Request) -> web.Response:
+    """Answer now (optionally as guidance, sensitive, with a promised date), or schedule it."""
+    who = await current_staff(request)
+    if who is None:
+        return _to_login(request)
+    svc = request.app[SERVICES]
+    form = await request.post()
+    fields = {
+        k: _form_text(form, k)
+        for k in (
+            "body",
+            "guidance",
+            "sensitive",
+            "urgent_reason",
+            "promise_due",
+            "send_date",
+            "send_time",
+        )
+    }
+    conv_id = request.match_info["id"]
+    body = fields["body"]
+    nature = "guidance" if fields["guidance"] else "message"
+    sensitive = bool(fields["sensitive"])
+    try:
+        promise = _day(fields["promise_due"], "bad_promise_date")
+        send_at = _send_at(fields["send_date"], fields["send_time"])
+        if send_at is not None:
+            if sensitive:
+                raise BadInput(
+                    "Sensitive messages are not scheduled", code="sensitive_not_schedulable"
+                )
+            if promise is not None:
+                raise BadInput("A promise goes with a reply sent now", code="promise_with_schedule")
+            text = body.strip()
+            if text and nature == "guidance":
+                text = f"{text}\n{conv.GUIDANCE_LINE}"
+            await scheduled.schedule_sms(svc, who.user, conv_id, body=text, send_at=send_at)
+            return redirect(_thread_url(conv_id), {"planlagt": "1"})
+        queued = await conv.reply(
+            svc,
+            who.user,
+            conv_id,
+            body,
+            sensitive=sensitive,
+            promise_due=promise,
+            nature=nature,
+            urgent_reason=fields["urgent_reason"].strip() or None,
+        )
+    except (BadInput, BadUrgentReason, CaseClosed) as exc:
+        return await _thread_page(request, who, error=exc.code, form=fields, status=exc.status)
+    # In quiet hours (stilletid) the page tells when the reply will go.
+    later = {"kl": queued["sends_at"]} if queued["sends_at"] else {}
+    return redirect(_thread_url(conv_id), {"sendt": "1", **later})
+
+
+@routes.post("/sagsbehandler/samtaler/{id}/planlagt/{mid}/tilbagekald", name="pages.staff.withdraw")
+async def withdraw(request: web.Request) -> web.Response:
+    """Withdraw a scheduled SMS that has not gone out yet."""
+    who = await current_staff(request)
+    if who is None:
+        return _to_login(request)
+    conv_id = request.match_info["id"]
+    try:
+        await scheduled.withdraw_scheduled(
+            request.app[SERVICES], who.user, conv_id, request.match_info["mid"]
+        )
+    except Conflict as exc:
+        return await _thread_page(
+            request, who, error=exc.code, error_in="planned", status=exc.status
+        )
+    return redirect(_thread_url(conv_id), {"tilbagekaldt": "1"})
+
+
+@routes.post("/sagsbehandler/samtaler/{id}/telefonnotat", name="pages.staff.phone_note")
+async def phone_note(request: web.Request) -> web.Response:
+    """Notat om telefonsamtale: filed on the case's journal; the thread stays as it is."""
+    who = await current_staff(request)
+    if who is None:
+        return _to_login(request)
+    svc = request.app[SERVICES]
+    form = await request.post()
+    text = _form_text(form, "phone_note")
+    conv_id = request.match_info["id"]
+    # Owner or lead of the case's team only (a covering colleague gets a 404, as from the API).
+    case_id = await inbox.working_case(svc, who.user, conv_id)
+    try:
+        await casefile.add_note(svc, who.user, case_id, "Notat om telefonsamtale", text)
+    except BadInput as exc:
+        return await _thread_page(
+            request, who, error=exc.code, error_in="phone", form={"phone_note": text}
+        )
+    return redirect(_thread_url(conv_id), {"notat": "1"})
+
+
+@routes.post("/sagsbehandler/samtaler/{id}/haandteret", name="pages.staff.handled")
+async def handled(request: web.Request) -> web.Response:
+    """Handled another way (e.g. by phone): close the open messages with a journal note."""
+    who = await current_staff(request)
+    if who is None:
+        return _to_login(request)
+    form = await request.post()
+    note = _form_text(form, "note")
+    conv_id = request.match_info["id"]
+    try:
+        await conv.close_with_note(request.app[SERVICES], who.user, conv_id, note)
+    except BadInput as exc:
+        return await _thread_page(
+            request, who, error=exc.code, error_in="handled", form={"note": note}
+        )
+    return redirect(f"/sagsbehandler/samtaler/{conv_id}", {"lukket": "1"})
+
+
+@routes.post("/sagsbehandler/samtaler/{id}/beskeder/{mid}/kvitter", name="pages.staff.ack")
+async def acknowledge(request: web.Request) -> web.Response:
+    """ "Jeg tager den": pick up an urgent message, which stops its escalation."""
+    who = await current_staff(request)
+    if who is None:
+        return _to_login(request)
+    conv_id = request.match_info["id"]
+    # Checks that the message's thread is one this user may see (404 otherwise).
+    await conv.acknowledge_message(request.app[SERVICES], who.user, request.match_info["mid"])
+    return redirect(f"/sagsbehandler/samtaler/{conv_id}", {"kvitteret": "1"})
+
+
+# -- fravær og vagtplan -------------------------------------------------------------------
+
+ABSENCE = "/sagsbehandler/fravaer"
+ROSTER = "/sagsbehandler/vagtplan"
+ROSTER_DAYS = 28
+
+
+async def _absence_page(
+    request: web.Request,
+    who: StaffIdentity,
+    *,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+) -> web.Response:
+    svc = request.app[SERVICES]
+    today = local_date(svc.clock.now())
+    moved = request.query.get("flyttet", "")
+    names = await inbox.team_names(svc, who.user)
+    mine = [
+        a | {"starts": date.fromisoformat(a["starts_on"]), "ends": date.fromisoformat(a["ends_on"])}
+        for a in await staffing.list_absences(svc, who.user, who.user.id)
+    ]
+    return render(
+        request,
+        "staff/absence.html",
+        {
+            "me": who,
+            "absences": [a for a in mine if a["ends"] >= today],
+            "colleagues": {k: v for k, v in names.items() if k != who.user.id},
+            "names": names,
+            "today": today,
+            "date_text": lambda d: long_date(d, "da") if d else "",
+            "saved": "gemt" in request.query,
+            "moved": int(moved) if moved.isdigit() else 0,
+            "removed": "slettet" in request.query,
+            "error": error,
+            "error_text": ERRORS.get(error or "", "Fraværet kunne ikke gemmes. Prøv igen."),
+            "form": form or {},
+        },
+        status=400 if error else 200,
+    )
+
+
+@routes.get(ABSENCE, name="pages.staff.absence")
+async def absence_page(request: web.Request) -> web.Response:
+    """Mit fravær: my coming absences, and a form to add one with a substitute."""
+    who = await current_staff(request)
+    if who is None:
+        return _to_login(request)
+    return await _absence_page(request, who)
+
+
+@routes.post(ABSENCE, name="pages.staff.absence_add")
+async def absence_add(request: web.Request) -> web.Response:
+    who = await current_staff(request)
+    if who is None:
+        return _to_login(request)
+    svc = request.app[SERVICES]
+    form = await request.post()
+    fields = {k: _form_text(form, k) for k in ("starts_on", "ends_on", "substitute_id", "reason")}
+    try:
+        starts = _day(fields["starts_on"], "bad_absence_dates")
+        ends = _day(fields["ends_on"], "bad_absence_dates")
+        if starts is None or ends is None:
+            raise BadInput("Both dates are needed", code="bad_absence_dates")
+        if ends < local_date(svc.clock.now()):
+            raise BadInput("The absence is over", code="absence_in_past")
+        substitute = fields["substitute_id"] or None
+        if substitute is not None and (
+            substitute == who.user.id or substitute not in await inbox.team_names(svc, who.user)
+        ):
+            raise BadInput("Not a colleague in the team", code="bad_substitute")
+        await staffing.add_absence(
+            svc,
+            who.user,
+            {
+                "starts_on": starts.isoformat(),
+                "ends_on": ends.isoformat(),
+                "substitute_id": substitute,
+                "reason": fields["reason"].strip() or None,
+            },
+        )
+    except BadInput as exc:
+        return await _absence_page(request, who, error=exc.code, form=fields)
+    # Already away? Then the questions waiting for me move on now, not only new ones.
+    moved = await handover.hand_over(svc, who.user.tenant_id, who.user.id)
+    return redirect(ABSENCE, {"gemt": "1", "flyttet": str(moved)})
+
+
+@routes.post(ABSENCE + "/{aid}/slet", name="pages.staff.absence_remove")
+async def absence_remove(request: web.Request) -> web.Response:
+    who = await current_staff(request)
+    if who is None:
+        return _to_login(request)
+    svc = request.app[SERVICES]
+    aid = request.match_info["aid"]
+    # Only my own absences from this page (a lead manages others' through the API).
+    if aid not in {a["id"] for a in await staffing.list_absences(svc, who.user, who.user.id)}:
+        raise NotFound("No such absence", code="absence_not_found")
+    await staffing.remove_absence(svc, who.user, aid)
+    return redirect(ABSENCE, {"slettet": "1"})
+
+
+@routes.get(ROSTER, name="pages.staff.roster")
+async def roster_page(request: web.Request) -> web.Response:
+    """Vagtplan: who is on duty in my team the coming four weeks, with the gaps."""
+    who = await current_staff(request)
+    if who is None:
+        return _to_login(request)
+    svc = request.app[SERVICES]
+    today = local_date(svc.clock.now())
+    plan = await staffing.roster(svc, who.user, who.user.team_id, today, ROSTER_DAYS)
+    names = await inbox.team_names(svc, who.user)
+    gaps = {g["day"]: g for g in plan["gaps"]}
+    days = [
+        d | {"date": date.fromisoformat(d["day"]), "gap": gaps.get(d["day"])} for d in plan["days"]
+    ]
+    return render(
+        request,
+        "staff/roster.html",
+        {
+            "me": who,
+            "days": days,
+            "gap_count": len(gaps),
+            "names": names,
+            "date_text": lambda d: long_date(d, "da") if d else "",
+        },
+    )
+
+
+# -- svarskabeloner (team leads) ------------------------------------------------------------
+
+TEMPLATES = "/sagsbehandler/skabeloner"
+
+
+async def _lead(request: web.Request) -> StaffIdentity | web.Response:
+    who = await current_staff(request)
+    if who is None:
+        return _to_login(request)
+    if not reply_templates.may_edit(who.user):
+        raise NotFound("No such page", code="not_found")
+    return who
+
+
+@routes.get(TEMPLATES, name="pages.staff.templates")
+async def templates_page(request: web.Request) -> web.Response:
+    who = await _lead(request)
+    if isinstance(who, web.Response):
+        return who
+    items = await reply_templates.list_templates(
+        request.app[SERVICES], who.user, include_retired=True
+    )
+    return render(
+        request,
+        "staff/templates.html",
+        {
+            "me": who,
+            "items": items,
+            "saved": "gemt" in request.query,
+            "variables": reply_templates.VARIABLES,
+        },
+    )
+
+
+async def _template_form(
+    request: web.Request,
+    who: StaffIdentity,
+    item: reply_templates.ReplyTemplate | None,
+    *,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+) -> web.Response:
+    values = form or (
+        {"title": item.title, "body": item.body, "active": "1" if item.active else ""}
+        if item
+        else {"title": "", "body": "", "active": "1"}
+    )
+    return render(
+        request,
+        "staff/template_edit.html",
+        {
+            "me": who,
+            "item": item,
+            "form": values,
+            "variables": reply_templates.VARIABLES,
+            "max_chars": reply_templates.BODY_MAX,
+            "error": error,
+            "error_text": ERRORS.get(error or "", "Skabelonen kunne ikke gemmes."),
+        },
+        status=400 if error else 200,
+    )
+
+
+@routes.get(TEMPLATES + "/ny", name="pages.staff.template_new")
+async def template_new(request: web.Request) -> web.Response:
+    who = await _lead(request)
+    if isinstance(who, web.Response):
+        return who
+    return await _template_form(request, who, None)
+
+
+@routes.get(TEMPLATES + "/{tid}", name="pages.staff.template")
+async def template_edit(request: web.Request) -> web.Response:
+    who = await _lead(request)
+    if isinstance(who, web.Response):
+        return who
+    item = await reply_templates.get_template(
+        request.app[SERVICES], who.user, request.match_info["tid"]
+    )
+    return await _template_form(request, who, item)
+
+
+@routes.post(TEMPLATES + "/{tid}", name="pages.staff.template_save")
+async def template_save(request: web.Request) -> web.Response:
+    """Save a new ("ny") or changed template."""
+    who = await _lead(request)
+    if isinstance(who, web.Response):
+        return who
+    svc = request.app[SERVICES]
+    tid = request.match_info["tid"]
+    item = None if tid == "ny" else await reply_templates.get_template(svc, who.user, tid)
+    form = await request.post()
+    fields = {k: _form_text(form, k) for k in ("title", "body", "active")}
+    try:
+        await reply_templates.save_template(
+            svc,
+            who.user,
+            item.id if item else None,
+            title=fields["title"],
+            body=fields["body"],
+            active=bool(fields["active"]),
+        )
+    except BadInput as exc:
+        return await _template_form(request, who, item, error=exc.code, form=fields)
+    return redirect(TEMPLATES, {"gemt": "1"})

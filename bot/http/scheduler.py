@@ -1,0 +1,471 @@
+"""The track-and-trace API: timelines, appointments (.ics), deadlines, promises,
+send-later, tasks, quiet hours and case-type templates. Views parse and
+authenticate; scheduler.* decides."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from aiohttp import web
+
+from bot.base.appkeys import SERVICES
+from bot.base.errors import BadInput, Forbidden
+from bot.http.auth import bearer_token, json_object, staff_user
+from scheduler import appointments as appts
+from scheduler import casetypes, deadlines, milestones, promises, scheduled, tasks
+from scheduler import settings as quiet_store
+from scheduler.store import person_visible
+
+routes = web.RouteTableDef()
+
+_ID = "{id:[^{}/.]+}"
+
+
+# -- parsing -------------------------------------------------------------------------------------
+
+
+def _datetime(data: dict[str, Any], name: str, *, required: bool = True) -> datetime | None:
+    raw = data.get(name)
+    if raw is None and not required:
+        return None
+    if not isinstance(raw, str):
+        raise BadInput(f"{name} must be an ISO 8601 date and time", code="bad_datetime")
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise BadInput(f"{name} must be an ISO 8601 date and time", code="bad_datetime") from exc
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise BadInput(f"{name} needs a UTC offset (e.g. +01:00)", code="bad_datetime")
+    return value
+
+
+def _date(data: dict[str, Any], name: str, *, required: bool = True) -> date | None:
+    raw = data.get(name)
+    if raw is None and not required:
+        return None
+    if not isinstance(raw, str):
+        raise BadInput(f"{name} must be a date like 2025-03-14", code="bad_date")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise BadInput(f"{name} must be a date like 2025-03-14", code="bad_date") from exc
+
+
+def _text(data: dict[str, Any], name: str, *, required: bool = False) -> str | None:
+    raw = data.get(name)
+    if raw is None and not required:
+        return None
+    if not isinstance(raw, str):
+        raise BadInput(f"{name} must be text", code="bad_field")
+    return raw
+
+
+def _bool(data: dict[str, Any], name: str, default: bool) -> bool:
+    raw = data.get(name, default)
+    if not isinstance(raw, bool):
+        raise BadInput(f"{name} must be true or false", code="bad_field")
+    return raw
+
+
+def _services(request: web.Request) -> Any:
+    return request.app[SERVICES]
+
+
+# -- timelines (milepæle) ------------------------------------------------------------------------
+
+
+@routes.post(f"/api/v1/cases/{_ID}/timeline")
+async def start_timeline(request: web.Request) -> web.Response:
+    """Start the case's timeline from its case type's template."""
+    user = await staff_user(request)
+    data = await json_object(request, allowed={"case_type", "start", "expected"})
+    expected_raw = data.get("expected", {})
+    if not isinstance(expected_raw, dict):
+        raise BadInput("expected must map steps to dates", code="bad_field")
+    expected = {str(k): _date(expected_raw, k) for k in expected_raw}
+    result = await milestones.start_timeline(
+        _services(request),
+        user,
+        request.match_info["id"],
+        case_type=_text(data, "case_type"),
+        start=_date(data, "start", required=False),
+        expected={k: v for k, v in expected.items() if v is not None},
+    )
+    return web.json_response(result, status=201)
+
+
+@routes.get(f"/api/v1/cases/{_ID}/timeline")
+async def get_timeline(request: web.Request) -> web.Response:
+    """The case's timeline."""
+    user = await staff_user(request)
+    return web.json_response(
+        await milestones.get_timeline(_services(request), user, request.match_info["id"])
+    )
+
+
+@routes.post(f"/api/v1/cases/{_ID}/timeline/moves")
+async def move_step(request: web.Request) -> web.Response:
+    """Move the timeline to a step (backwards only with a reason); tells the participants."""
+    user = await staff_user(request)
+    data = await json_object(request, allowed={"step", "reason", "next_expected_on", "notify"})
+    step = _text(data, "step", required=True)
+    assert step is not None
+    result = await milestones.move_step(
+        _services(request),
+        user,
+        request.match_info["id"],
+        step=step,
+        reason=_text(data, "reason"),
+        next_expected_on=_date(data, "next_expected_on", required=False),
+        notify=_bool(data, "notify", True),
+    )
+    return web.json_response(result)
+
+
+# -- appointments --------------------------------------------------------------------------------
+
+
+@routes.post(f"/api/v1/cases/{_ID}/appointments")
+async def create_appointment(request: web.Request) -> web.Response:
+    """Book an appointment and schedule its reminders."""
+    user = await staff_user(request)
+    data = await json_object(
+        request,
+        allowed={"starts_at", "ends_at", "place", "video_url", "attendees", "reminders"},
+    )
+    attendees = data.get("attendees")
+    if attendees is not None and (
+        not isinstance(attendees, list)
+        or not all(isinstance(a, str) for a in attendees)
+        or not attendees
+    ):
+        raise BadInput("attendees must be a list of person ids", code="bad_field")
+    offsets = appts.parse_offsets(data["reminders"]) if "reminders" in data else None
+    starts_at = _datetime(data, "starts_at")
+    assert starts_at is not None
+    result = await appts.create_appointment(
+        _services(request),
+        user,
+        request.match_info["id"],
+        starts_at=starts_at,
+        ends_at=_datetime(data, "ends_at", required=False),
+        place=_text(data, "place"),
+        video_url=_text(data, "video_url"),
+        attendees=attendees,
+        offsets=offsets or appts.DEFAULT_OFFSETS,
+    )
+    return web.json_response(result, status=201)
+
+
+@routes.get(f"/api/v1/cases/{_ID}/appointments")
+async def list_appointments(request: web.Request) -> web.Response:
+    """The case's appointments."""
+    user = await staff_user(request)
+    items = await appts.list_appointments(_services(request), user, request.match_info["id"])
+    return web.json_response({"items": items})
+
+
+@routes.get(f"/api/v1/appointments/{_ID}.ics")
+async def appointment_ics(request: web.Request) -> web.Response:
+    """The appointment as an iCalendar file."""
+    user = await staff_user(request)
+    body = await appts.appointment_ics(_services(request), user, request.match_info["id"])
+    return web.Response(
+        body=body,
+        content_type="text/calendar",
+        charset="utf-8",
+        headers={"Content-Disposition": 'attachment; filename="moede.ics"'},
+    )
+
+
+@routes.get(f"/api/v1/appointments/{_ID}")
+async def get_appointment(request: web.Request) -> web.Response:
+    """One appointment with its reminders."""
+    user = await staff_user(request)
+    return web.json_response(
+        await appts.get_appointment(_services(request), user, request.match_info["id"])
+    )
+
+
+@routes.patch(f"/api/v1/appointments/{_ID}")
+async def move_appointment(request: web.Request) -> web.Response:
+    """Move an appointment (or change where it is); reminders follow."""
+    user = await staff_user(request)
+    data = await json_object(
+        request, allowed={"starts_at", "ends_at", "place", "video_url", "notify"}
+    )
+    result = await appts.move_appointment(
+        _services(request),
+        user,
+        request.match_info["id"],
+        starts_at=_datetime(data, "starts_at", required=False),
+        ends_at=_datetime(data, "ends_at", required=False),
+        place=_text(data, "place"),
+        video_url=_text(data, "video_url"),
+        notify=_bool(data, "notify", True),
+    )
+    return web.json_response(result)
+
+
+@routes.delete(f"/api/v1/appointments/{_ID}")
+async def cancel_appointment(request: web.Request) -> web.Response:
+    """Cancel an appointment; its reminders are withdrawn."""
+    user = await staff_user(request)
+    notify = request.query.get("notify", "true") != "false"
+    result = await appts.cancel_appointment(
+        _services(request), user, request.match_info["id"], notify=notify
+    )
+    return web.json_response(result)
+
+
+# -- deadlines (frister) -------------------------------------------------------------------------
+
+
+@routes.post(f"/api/v1/cases/{_ID}/deadlines")
+async def create_deadline(request: web.Request) -> web.Response:
+    """A deadline with a reminder N working days before."""
+    user = await staff_user(request)
+    data = await json_object(request, allowed={"kind", "due_on", "remind_working_days_before"})
+    days = data.get("remind_working_days_before", 2)
+    if isinstance(days, bool) or not isinstance(days, int):
+        raise BadInput("remind_working_days_before must be a whole number", code="bad_offset")
+    kind = _text(data, "kind", required=True)
+    due_on = _date(data, "due_on")
+    assert kind is not None and due_on is not None
+    result = await deadlines.create_deadline(
+        _services(request),
+        user,
+        request.match_info["id"],
+        kind=kind,
+        due_on=due_on,
+        remind_days=days,
+    )
+    return web.json_response(result, status=201)
+
+
+@routes.get(f"/api/v1/cases/{_ID}/deadlines")
+async def list_deadlines(request: web.Request) -> web.Response:
+    """The case's deadlines."""
+    user = await staff_user(request)
+    items = await deadlines.list_deadlines(_services(request), user, request.match_info["id"])
+    return web.json_response({"items": items})
+
+
+@routes.delete(f"/api/v1/deadlines/{_ID}")
+async def cancel_deadline(request: web.Request) -> web.Response:
+    """Cancel a deadline; its reminders are withdrawn."""
+    user = await staff_user(request)
+    return web.json_response(
+        await deadlines.cancel_deadline(_services(request), user, request.match_info["id"])
+    )
+
+
+# -- promises and send-later ---------------------------------------------------------------------
+
+
+@routes.post(f"/api/v1/conversations/{_ID}/promise")
+async def record_promise(request: web.Request) -> web.Response:
+    """Promise the citizen an answer by a date."""
+    user = await staff_user(request)
+    data = await json_object(request, allowed={"due"})
+    due = _date(data, "due")
+    assert due is not None
+    result = await promises.promise_for_conversation(
+        _services(request), user, request.match_info["id"], due
+    )
+    return web.json_response(result, status=201)
+
+
+@routes.post(f"/api/v1/conversations/{_ID}/scheduled")
+async def schedule_sms(request: web.Request) -> web.Response:
+    """Send an SMS later (never in quiet hours, unless marked urgent with a reason)."""
+    user = await staff_user(request)
+    data = await json_object(request, allowed={"body", "send_at", "urgent_reason"})
+    body = _text(data, "body", required=True)
+    send_at = _datetime(data, "send_at")
+    assert body is not None and send_at is not None
+    result = await scheduled.schedule_sms(
+        _services(request),
+        user,
+        request.match_info["id"],
+        body=body,
+        send_at=send_at,
+        urgent_reason=_text(data, "urgent_reason"),
+    )
+    return web.json_response(result, status=201)
+
+
+@routes.get(f"/api/v1/conversations/{_ID}/scheduled")
+async def list_scheduled(request: web.Request) -> web.Response:
+    """Scheduled SMS in the thread that have not gone out."""
+    user = await staff_user(request)
+    items = await scheduled.list_scheduled(_services(request), user, request.match_info["id"])
+    return web.json_response({"items": items})
+
+
+@routes.delete(f"/api/v1/conversations/{_ID}/scheduled/{{message_id}}")
+async def withdraw_scheduled(request: web.Request) -> web.Response:
+    """Withdraw a scheduled SMS before it goes out."""
+    user = await staff_user(request)
+    await scheduled.withdraw_scheduled(
+        _services(request), user, request.match_info["id"], request.match_info["message_id"]
+    )
+    return web.Response(status=204)
+
+
+# -- tasks ---------------------------------------------------------------------------------------
+
+
+@routes.get("/api/v1/tasks")
+async def list_tasks(request: web.Request) -> web.Response:
+    """My open follow-up tasks (a lead also sees the team's)."""
+    user = await staff_user(request)
+    return web.json_response({"items": await tasks.list_tasks(_services(request), user)})
+
+
+@routes.post(f"/api/v1/tasks/{_ID}/done")
+async def complete_task(request: web.Request) -> web.Response:
+    """Mark a task done."""
+    user = await staff_user(request)
+    return web.json_response(
+        await tasks.complete_task(_services(request), user, request.match_info["id"])
+    )
+
+
+@routes.post(f"/api/v1/tasks/{_ID}/send-still-working")
+async def still_working(request: web.Request) -> web.Response:
+    """One click on a nudge: send "we are still working on your case" and close it."""
+    user = await staff_user(request)
+    return web.json_response(
+        await tasks.still_working_from_task(_services(request), user, request.match_info["id"])
+    )
+
+
+# -- quiet hours ---------------------------------------------------------------------------------
+
+
+@routes.get("/api/v1/settings/quiet-hours")
+async def get_tenant_quiet(request: web.Request) -> web.Response:
+    """The municipality's quiet hours."""
+    user = await staff_user(request)
+    async with _services(request).read() as conn:
+        current = await quiet_store.settings_for(conn, user.tenant_id)
+    return web.json_response(quiet_store.as_json(current))
+
+
+@routes.put("/api/v1/settings/quiet-hours")
+async def put_tenant_quiet(request: web.Request) -> web.Response:
+    """Set the municipality's quiet hours (team leads and admins)."""
+    user = await staff_user(request)
+    if user.role not in ("lead", "admin"):
+        raise Forbidden("Only a team lead or an admin may change this", code="forbidden")
+    data = await json_object(
+        request, allowed={"enabled", "quiet_from", "quiet_until", "sundays", "holidays"}
+    )
+    svc = _services(request)
+    async with svc.write() as conn:
+        new = quiet_store.parse(data, await quiet_store.settings_for(conn, user.tenant_id))
+        await quiet_store.store(
+            conn, tenant_id=user.tenant_id, person_id=None, settings=new, at=svc.clock.now()
+        )
+    return web.json_response(quiet_store.as_json(new))
+
+
+@routes.get(f"/api/v1/persons/{_ID}/quiet-hours")
+async def get_person_quiet(request: web.Request) -> web.Response:
+    """The quiet hours that apply to a participant, and whether they are their own."""
+    user = await staff_user(request)
+    pid = request.match_info["id"]
+    async with _services(request).read() as conn:
+        await person_visible(conn, user, pid)
+        own = await quiet_store.own_settings(conn, user.tenant_id, pid)
+        current = own or await quiet_store.settings_for(conn, user.tenant_id)
+    return web.json_response({**quiet_store.as_json(current), "own": own is not None})
+
+
+@routes.put(f"/api/v1/persons/{_ID}/quiet-hours")
+async def put_person_quiet(request: web.Request) -> web.Response:
+    """Store a participant's own quiet-hours preference."""
+    user = await staff_user(request)
+    pid = request.match_info["id"]
+    data = await json_object(
+        request, allowed={"enabled", "quiet_from", "quiet_until", "sundays", "holidays"}
+    )
+    svc = _services(request)
+    async with svc.write() as conn:
+        await person_visible(conn, user, pid)
+        base = await quiet_store.settings_for(conn, user.tenant_id, pid)
+        new = quiet_store.parse(data, base)
+        await quiet_store.store(
+            conn, tenant_id=user.tenant_id, person_id=pid, settings=new, at=svc.clock.now()
+        )
+    return web.json_response({**quiet_store.as_json(new), "own": True})
+
+
+@routes.delete(f"/api/v1/persons/{_ID}/quiet-hours")
+async def clear_person_quiet(request: web.Request) -> web.Response:
+    """Drop a participant's own preference: the municipality's applies again."""
+    user = await staff_user(request)
+    pid = request.match_info["id"]
+    svc = _services(request)
+    async with svc.write() as conn:
+        await person_visible(conn, user, pid)
+        await quiet_store.clear(conn, tenant_id=user.tenant_id, person_id=pid)
+    return web.Response(status=204)
+
+
+# -- case types (sagstyper) per municipality -----------------------------------------------------
+
+
+async def _template_caller(request: web.Request, *, write: bool) -> tuple[str, str | None]:
+    """(tenant_id, staff_id or None) of whoever may read or change case-type templates.
+
+    An integration key (``Bearer tvk_…``) needs ``cases:write`` to change and
+    ``cases:read`` to read; a caseworker may read, and only a team lead or an
+    admin may change.
+    """
+    from bot.domain.integration import credentials
+
+    token = bearer_token(request)
+    if token is not None and token.startswith(credentials.PREFIX):
+        integration = await credentials.authenticate(_services(request), token)
+        credentials.require(integration, "cases:write" if write else "cases:read")
+        return integration.tenant_id, None
+    user = await staff_user(request)
+    if write and user.role not in ("lead", "admin"):
+        raise Forbidden("Only a team lead or an admin may change this", code="forbidden")
+    return user.tenant_id, user.id
+
+
+_CODE_ROUTE = "/api/v1/case-types/{code:[^{}/.]+}/template"
+
+
+@routes.get(_CODE_ROUTE)
+async def get_case_type_template(request: web.Request) -> web.Response:
+    """The municipality's timeline template and follow-up policy for a case type."""
+    tenant_id, _ = await _template_caller(request, write=False)
+    svc = _services(request)
+    async with svc.write() as conn:
+        row = await casetypes.read_template(
+            conn, tenant_id, request.match_info["code"], svc.clock.now()
+        )
+    return web.json_response(casetypes.as_response(row))
+
+
+@routes.put(_CODE_ROUTE)
+async def put_case_type_template(request: web.Request) -> web.Response:
+    """Replace the template (a new version); running timelines keep theirs."""
+    tenant_id, staff_id = await _template_caller(request, write=True)
+    data = await json_object(request, allowed={"steps", "nudge_days", "auto_update"})
+    svc = _services(request)
+    async with svc.write() as conn:
+        result = await casetypes.write_template(
+            conn,
+            tenant_id=tenant_id,
+            code=request.match_info["code"],
+            data=data,
+            at=svc.clock.now(),
+            staff_id=staff_id,
+        )
+    return web.json_response(result)

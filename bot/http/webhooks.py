@@ -1,0 +1,120 @@
+"""Gateway webhooks: verify, parse, hand to one service function, answer.
+
+The answer comes only after the message is committed; a database outage is a
+503 so the gateway retries.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.base.appkeys import CONFIG, SERVICES
+from bot.base.errors import ApiError, BadInput, Forbidden
+from bot.base.services import Services
+from bot.domain.delivery import apply_report
+from bot.domain.inbound import receive_sms
+from channels.base import MalformedWebhook, SignatureError, SmsGateway, WebhookRequest
+from channels.gatewayapi import reference_of
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+routes = web.RouteTableDef()
+
+
+async def _webhook_request(request: web.Request) -> WebhookRequest:
+    if request.content_type != "application/x-www-form-urlencoded":
+        raise ApiError("Webhooks must be form-encoded", code="unsupported_media_type", status=415)
+    body = await request.read()
+    form = await request.post()
+    fields: dict[str, str] = {}
+    for key, value in form.items():
+        if not isinstance(value, str) or key in fields:
+            raise BadInput("Webhook fields must be single text values", code="bad_field")
+        fields[key] = value
+    url = request.app[CONFIG].public_base_url + request.raw_path
+    return WebhookRequest(url=url, headers=request.headers, form=fields, body=body)
+
+
+def _twilio(svc: Services) -> SmsGateway:
+    gateway = svc.gateways.get("twilio")
+    if gateway is None:
+        raise ApiError("Twilio is not configured here", code="unknown_gateway", status=404)
+    return gateway
+
+
+def _twiml() -> web.Response:
+    return web.Response(text=EMPTY_TWIML, content_type="text/xml")
+
+
+@routes.post("/webhooks/twilio/sms")
+async def twilio_inbound(request: web.Request) -> web.Response:
+    """A family's SMS, as Twilio delivers it."""
+    svc = request.app[SERVICES]
+    hook = await _webhook_request(request)
+    try:
+        sms = _twilio(svc).verify_inbound(hook)
+    except SignatureError as exc:
+        raise Forbidden("The webhook signature is missing or wrong", code="bad_signature") from exc
+    except MalformedWebhook as exc:
+        raise BadInput(str(exc), code=exc.code) from exc
+    await receive_sms(svc, sms, provider="twilio")
+    return _twiml()
+
+
+@routes.post("/webhooks/twilio/status")
+async def twilio_status(request: web.Request) -> web.Response:
+    """A delivery report for one of our messages; ``ref`` (signed, in the URL) names it."""
+    svc = request.app[SERVICES]
+    hook = await _webhook_request(request)
+    try:
+        report = _twilio(svc).verify_status(hook)
+    except SignatureError as exc:
+        raise Forbidden("The webhook signature is missing or wrong", code="bad_signature") from exc
+    except MalformedWebhook as exc:
+        raise BadInput(str(exc), code=exc.code) from exc
+    ref = request.query.get("ref")
+    if not ref:
+        raise BadInput("The status callback has no message reference", code="missing_field")
+    await apply_report(svc, ref, report)
+    return web.Response(status=204)
+
+
+async def _gatewayapi_request(request: web.Request) -> tuple[WebhookRequest, object]:
+    svc = request.app[SERVICES]
+    gateway = svc.gateways.get("gatewayapi")
+    if gateway is None:
+        raise ApiError("GatewayAPI is not configured here", code="unknown_gateway", status=404)
+    body = await request.read()
+    url = request.app[CONFIG].public_base_url + request.raw_path
+    return WebhookRequest(url=url, headers=request.headers, form={}, body=body), gateway
+
+
+@routes.post("/webhooks/gatewayapi/sms")
+async def gatewayapi_inbound(request: web.Request) -> web.Response:
+    """A family's SMS, as GatewayAPI delivers it (claims in an HS256 JWT)."""
+    hook, gateway = await _gatewayapi_request(request)
+    try:
+        sms = gateway.verify_inbound(hook)  # type: ignore[attr-defined]
+    except SignatureError as exc:
+        raise Forbidden("The webhook signature is missing or wrong", code="bad_signature") from exc
+    except MalformedWebhook as exc:
+        raise BadInput(str(exc), code=exc.code) from exc
+    await receive_sms(request.app[SERVICES], sms, provider="gatewayapi")
+    return web.Response(status=204)
+
+
+@routes.post("/webhooks/gatewayapi/status")
+async def gatewayapi_status(request: web.Request) -> web.Response:
+    """A GatewayAPI delivery report; our reference comes back signed as ``userref``."""
+    hook, gateway = await _gatewayapi_request(request)
+    try:
+        report = gateway.verify_status(hook)  # type: ignore[attr-defined]
+    except SignatureError as exc:
+        raise Forbidden("The webhook signature is missing or wrong", code="bad_signature") from exc
+    except MalformedWebhook as exc:
+        raise BadInput(str(exc), code=exc.code) from exc
+    ref = reference_of(report)
+    if not ref:
+        raise BadInput("The report has no userref", code="missing_field")
+    await apply_report(request.app[SERVICES], ref, report)
+    return web.Response(status=204)

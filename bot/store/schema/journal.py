@@ -1,0 +1,88 @@
+"""The journal's own tables, on the shared ``bot.store.schema.core.metadata``.
+
+``journal_export_intake`` is filled by :func:`journal.journal.append` in the
+same transaction as the entry, so no entry is ever forgotten by the exporters;
+the export relay fans each intake row out into one ``journal_exports`` row per
+enabled exporter (the ESDH outbox). ``journal_anchors`` remembers which chain
+heads were last written to the external append-only heads sink.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, UniqueConstraint
+
+from bot.store.schema.core import UTCDateTime, metadata
+
+journal_export_intake = Table(
+    "journal_export_intake",
+    metadata,
+    Column("entry_id", String(36), ForeignKey("journal_entries.id"), primary_key=True),
+    Column("tenant_id", String(36), ForeignKey("tenants.id"), nullable=False, index=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+journal_exports = Table(
+    "journal_exports",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(36), ForeignKey("tenants.id"), nullable=False, index=True),
+    Column("entry_id", String(36), ForeignKey("journal_entries.id"), nullable=False),
+    # file | mail | http
+    Column("exporter", String(16), nullable=False),
+    # pending | sending | done. A failure leaves the row pending with last_error
+    # set: the case file must be complete, so we never give up on an entry.
+    Column("state", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("lease_until", UTCDateTime(), nullable=True),
+    Column("last_error", String(200), nullable=True),
+    # What the receiving system gave back: a file name, a Message-ID, a status.
+    Column("receipt", String(200), nullable=True),
+    Column("exported_at", UTCDateTime(), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("entry_id", "exporter"),
+    Index("ix_journal_exports_due", "state", "next_attempt_at"),
+)
+
+journal_anchors = Table(
+    "journal_anchors",
+    metadata,
+    Column("chain", String(80), primary_key=True),
+    Column("tenant_id", String(36), ForeignKey("tenants.id"), nullable=False, index=True),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("anchored_at", UTCDateTime(), nullable=False),
+)
+
+# Retention per case type (bevaringsperiode), set per municipality. ``case_type`` "*"
+# is the municipality's rule for every type it has not named; without a rule the
+# defaults in :mod:`journal.retention` apply.
+retention_rules = Table(
+    "retention_rules",
+    metadata,
+    Column("tenant_id", String(36), ForeignKey("tenants.id"), primary_key=True),
+    Column("case_type", String(64), primary_key=True),
+    Column("days", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# One row per case journal removed at the end of its retention period: append-only,
+# so ``journal verify`` and the heads sink can tell a deliberate removal from tampering.
+journal_retention = Table(
+    "journal_retention",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(36), ForeignKey("tenants.id"), nullable=False, index=True),
+    Column("case_id", String(36), ForeignKey("cases.id"), nullable=False, index=True),
+    Column("chain", String(80), nullable=False, index=True),
+    Column("entries", Integer, nullable=False),
+    Column("final_seq", Integer, nullable=False),
+    Column("final_hash", String(64), nullable=False),
+    # When the case was (last) closed, and when its retention period ended.
+    Column("closed_at", UTCDateTime(), nullable=False),
+    Column("due_at", UTCDateTime(), nullable=False),
+    # e.g. "boernesag: 3653 days (default)" or "kontanthjaelp: 1826 days (municipality)".
+    Column("rule", String(200), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("removed_at", UTCDateTime(), nullable=False),
+)

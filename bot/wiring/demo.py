@@ -1,0 +1,163 @@
+"""Demo data: one municipality, two teams, a handful of caseworkers, five families.
+
+Everything here is invented. The numbers are valid Danish mobile numbers that
+only ever reach the local gateway simulator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.base.services import Services
+from bot.domain.conversations import issue_token
+from bot.domain.directory import (
+    add_participant,
+    create_administration,
+    create_case,
+    create_person,
+    create_staff,
+    create_team,
+    create_tenant,
+)
+
+MUNICIPALITY_NUMBER = "+4545971000"
+
+
+@dataclass
+class DemoPhone:
+    number: str
+    label: str
+
+
+@dataclass
+class DemoInfo:
+    municipality_number: str = MUNICIPALITY_NUMBER
+    phones: list[DemoPhone] = field(default_factory=list)
+    # (caseworker name, bearer token)
+    caseworkers: list[tuple[str, str]] = field(default_factory=list)
+    # demo key ("mette") -> staff id
+    staff_ids: dict[str, str] = field(default_factory=dict)
+
+
+STAFF = [
+    # key, first name, full name, team, role
+    ("mette", "Mette", "Mette Holm", "children", "caseworker"),
+    ("sofie", "Sofie", "Sofie Dahl", "children", "caseworker"),
+    ("hanne", "Hanne", "Hanne Lund", "children", "lead"),
+    ("lars", "Lars", "Lars Berg", "jobs", "caseworker"),
+    ("ahmad", "Ahmad", "Ahmad Nouri", "jobs", "caseworker"),
+]
+
+PERSONS = [
+    # key, full name, first name, phone, language
+    ("maria", "Maria Jensen", "Maria", "+4520123411", "da"),
+    ("peter", "Peter Jensen", "Peter", "+4520123412", "da"),
+    ("amira", "Amira Hassan", "Amira", "+4520123413", "da"),
+    ("oleksandr", "Oleksandr Kovalenko", "Oleksandr", "+4520123414", "en"),
+    ("kirsten", "Kirsten Nielsen", "Kirsten", "+4520123415", "da"),
+    ("bent", "Bent Nielsen", "Bent", "+4520123415", "da"),
+    ("jonas", "Jonas Madsen", "Jonas", "+4520123416", "da"),
+    ("lone", "Lone Berg", "Lone", "+4520123417", "da"),
+]
+
+CASES = [
+    # number, administration, owner, [(person, role)]
+    ("BF-2025-0101", "children", "mette", [("maria", "parent"), ("peter", "parent")]),
+    ("BF-2025-0102", "children", "sofie", [("amira", "parent")]),
+    ("JC-2025-0201", "jobs", "lars", [("amira", "party")]),
+    ("JC-2025-0202", "jobs", "ahmad", [("oleksandr", "party")]),
+    ("BF-2025-0103", "children", "mette", [("kirsten", "parent")]),
+    ("JC-2025-0203", "jobs", "lars", [("bent", "party")]),
+    ("JC-2025-0204", "jobs", "lars", [("jonas", "party"), ("lone", "bisidder")]),
+]
+
+PHONES = [
+    DemoPhone("+4520123411", "Familien Jensen — Maria (mor)"),
+    DemoPhone("+4520123412", "Familien Jensen — Peter (far)"),
+    DemoPhone("+4520123413", "Amira Hassan (to sager)"),
+    DemoPhone("+4520123414", "Oleksandr Kovalenko (English)"),
+    DemoPhone("+4520123415", "Kirsten og Bent Nielsen (delt telefon)"),
+    DemoPhone("+4520123416", "Jonas Madsen"),
+    DemoPhone("+4520123417", "Lone Berg (bisidder for Jonas)"),
+    DemoPhone("+4531234599", "Ukendt nummer"),
+]
+
+
+async def seed_demo(svc: Services) -> DemoInfo:
+    """Create the demo municipality. Returns what the simulator and the console need."""
+    info = DemoInfo(phones=list(PHONES))
+    async with svc.write() as c:
+        tenant = await create_tenant(
+            c, svc, slug="lyngby-demo", name="Demo Kommune", sms_number=MUNICIPALITY_NUMBER
+        )
+        admins = {
+            "children": await create_administration(
+                c, svc, tenant_id=tenant, name="Børn og Familie"
+            ),
+            "jobs": await create_administration(c, svc, tenant_id=tenant, name="Jobcenter"),
+        }
+        teams = {
+            "children": await create_team(
+                c,
+                svc,
+                tenant_id=tenant,
+                administration_id=admins["children"],
+                name="Familieteam Nord",
+                reply_days=2,
+            ),
+            "jobs": await create_team(
+                c,
+                svc,
+                tenant_id=tenant,
+                administration_id=admins["jobs"],
+                name="Ydelsesteamet",
+                reply_days=3,
+            ),
+        }
+        staff_ids: dict[str, str] = {}
+        for key, first, full, team, role in STAFF:
+            staff_ids[key] = await create_staff(
+                c,
+                svc,
+                tenant_id=tenant,
+                team_id=teams[team],
+                first_name=first,
+                full_name=full,
+                role=role,
+            )
+            token = await issue_token(
+                c, staff_id=staff_ids[key], tenant_id=tenant, label="demo", at=svc.clock.now()
+            )
+            info.caseworkers.append((f"{full} ({role})", token))
+            info.staff_ids[key] = staff_ids[key]
+        person_ids: dict[str, str] = {}
+        for key, full, first, phone, language in PERSONS:
+            person_ids[key] = await create_person(
+                c,
+                svc,
+                tenant_id=tenant,
+                name=full,
+                first_name=first,
+                phone=phone,
+                language=language,
+            )
+        for number, admin, owner, members in CASES:
+            case_id = await create_case(
+                c,
+                svc,
+                tenant_id=tenant,
+                administration_id=admins[admin],
+                team_id=teams[admin],
+                owner_id=staff_ids[owner],
+                number=number,
+            )
+            for person, role in members:
+                await add_participant(
+                    c,
+                    svc,
+                    tenant_id=tenant,
+                    case_id=case_id,
+                    person_id=person_ids[person],
+                    role=role,
+                )
+    return info

@@ -1,0 +1,56 @@
+"""Plugs the integration module into the app (listed in ``bot.app.FEATURES``)."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from bot.base.appkeys import CONFIG, HTTP
+from bot.base.config import Config
+from bot.base.services import Services
+from bot.base.ticker import Ticker
+from bot.domain.integration import idempotency, webhooks
+from bot.http.integration import staff_contracts, staff_gate
+from bot.http.integration.api import api
+from bot.http.integration.ops import METRICS_TOKEN, metrics_view, observe, openapi_document, readyz
+from bot.store import events
+
+log = logging.getLogger(__name__)
+
+assert staff_contracts  # imported for its declarations
+
+
+def _setting(config: Config, name: str, default: float) -> float:
+    raw = config.extra.get(name)
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        log.warning("%s is not a number; using %s", name, default)
+        return default
+
+
+def _metrics_token(config: Config) -> str:
+    path = config.extra.get("TOVHOLDER_METRICS_TOKEN_FILE")
+    if path:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read().strip()
+    return config.extra.get("TOVHOLDER_METRICS_TOKEN", "")
+
+
+def install(app: web.Application) -> None:
+    app.router.add_routes(api.routes)
+    app.router.add_get("/api/openapi.json", openapi_document)
+    app.router.add_get("/metrics", metrics_view)
+    app.router.add_get("/readyz", readyz)
+    app[METRICS_TOKEN] = _metrics_token(app[CONFIG])
+    app.middlewares.append(observe)
+    app.middlewares.append(staff_gate.gate)
+
+
+def start(app: web.Application, svc: Services, ticker: Ticker) -> None:
+    events.use_clock(svc.clock)
+    session = app[HTTP]
+    interval = _setting(svc.config, "TOVHOLDER_WEBHOOK_INTERVAL", 2.0)
+    ticker.every("webhooks", interval, lambda: webhooks.relay_once(svc, session))
+    ticker.every("idempotency-purge", 3600.0, lambda: idempotency.purge(svc))

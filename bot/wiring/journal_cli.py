@@ -1,0 +1,198 @@
+"""``tovholder journal verify | reconcile | export-copy | retention | retention-rule``.
+
+Wire into the main parser with ``bot.wiring.journal_cli.register(subparsers)``.
+
+- ``verify`` recomputes every hash chain and compares it with the heads sink;
+  exit 0 when the journal is intact, 1 when it names a problem.
+- ``reconcile`` lists exchanges without a journal entry and entries not
+  exported to the case system within 60 s; exit 0 when there are none, 1 otherwise.
+- ``export-copy`` writes a citizen's own copy (aktindsigt, GDPR art. 15) as
+  JSON or PDF, on behalf of a lead or admin, and records that it was made.
+- ``retention --dry-run | --apply`` lists (or removes) the journals of closed
+  cases whose retention period has passed; ``retention-rule`` sets a
+  municipality's period for a case type.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from bot.base import config as config_mod
+from bot.base.config import Config
+from bot.base.errors import NotFound
+from bot.base.services import Services
+from journal.config import JournalConfig, journal_config
+
+T = TypeVar("T")
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``journal`` command and its subcommands to the ``tovholder`` parser."""
+    journal = subparsers.add_parser("journal", help="the case journal: verify, reconcile, copy")
+    sub = journal.add_subparsers(dest="journal_cmd", required=True)
+
+    p = sub.add_parser("verify", help="prove every hash chain intact (and against the heads sink)")
+    p.add_argument("--workers", type=int, default=None, help="processes (default: by size)")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser(
+        "reconcile", help="exchanges without a journal entry; entries not exported within 60 s"
+    )
+    p.add_argument("--limit", type=int, default=100, help="list at most this many entries")
+    p.set_defaults(func=cmd_reconcile)
+
+    p = sub.add_parser("export-copy", help="a citizen's own copy (aktindsigt, GDPR art. 15)")
+    p.add_argument("--person-id", required=True)
+    p.add_argument("--staff-id", required=True, help="the lead or admin who hands it out")
+    p.add_argument("--format", choices=("json", "pdf"), default="json")
+    p.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    p.set_defaults(func=cmd_export_copy)
+
+    p = sub.add_parser(
+        "retention", help="remove the journals of closed cases whose retention period has passed"
+    )
+    mode = p.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--dry-run", action="store_true", help="list what is due; change nothing")
+    mode.add_argument("--apply", action="store_true", help="remove what is due")
+    p.set_defaults(func=cmd_retention)
+
+    p = sub.add_parser("retention-rule", help="a municipality's retention period for a case type")
+    p.add_argument("--tenant-id", required=True)
+    p.add_argument("--case-type", required=True, help='a case type, or "*" for every other type')
+    p.add_argument("--days", type=int, required=True)
+    p.set_defaults(func=cmd_retention_rule)
+
+
+def _configs() -> tuple[Config, JournalConfig]:
+    config = config_mod.load()
+    return config, journal_config(config)
+
+
+async def _with_services(config: Config, job: Callable[[Services], Awaitable[T]]) -> T:
+    from bot.app import create_app
+    from bot.base.appkeys import SERVICES
+
+    app = create_app(config.with_(scheduler_enabled=False))
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        return await job(app[SERVICES])
+    finally:
+        await runner.cleanup()
+
+
+async def run_verify(config: Config, jconfig: JournalConfig, workers: int | None) -> int:
+    from journal.verify import verify
+
+    report = await verify(
+        config.database_url, sink=jconfig.heads_sink, sink_key=jconfig.heads_key, workers=workers
+    )
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    config, jconfig = _configs()
+    return asyncio.run(run_verify(config, jconfig, args.workers))
+
+
+async def run_reconcile(config: Config, jconfig: JournalConfig, limit: int) -> int:
+    from journal.export import reconcile
+
+    report = await _with_services(config, lambda svc: reconcile(svc, jconfig, limit=limit))
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    config, jconfig = _configs()
+    return asyncio.run(run_reconcile(config, jconfig, args.limit))
+
+
+async def run_export_copy(
+    config: Config, person_id: str, staff_id: str, fmt: str, out: Path | None
+) -> int:
+    from journal.access_copy import access_copy, access_copy_as_pdf
+
+    async def job(svc: Services) -> bytes:
+        copy = await access_copy(svc, person_id, staff_id=staff_id)
+        if fmt == "pdf":
+            font = journal_config(svc.config).pdf_font
+            return await asyncio.to_thread(access_copy_as_pdf, copy, font)
+        return (json.dumps(copy, ensure_ascii=False, indent=2) + "\n").encode()
+
+    try:
+        data = await _with_services(config, job)
+    except NotFound:
+        print(
+            "tovholder: no such person, or that staff member is not a lead or admin there",
+            file=sys.stderr,
+        )
+        return 1
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        await asyncio.to_thread(out.write_bytes, data)
+        print(f"wrote {out} ({len(data)} bytes)", file=sys.stderr)
+    return 0
+
+
+def cmd_export_copy(args: argparse.Namespace) -> int:
+    config, _ = _configs()
+    return asyncio.run(
+        run_export_copy(config, args.person_id, args.staff_id, args.format, args.out)
+    )
+
+
+async def run_retention(config: Config, jconfig: JournalConfig, apply: bool) -> int:
+    from journal.retention import apply_retention
+
+    report = await _with_services(
+        config, lambda svc: apply_retention(svc, jconfig, apply=apply, actor="cli")
+    )
+    print(report.summary())
+    return 1 if report.refused else 0
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    config, jconfig = _configs()
+    return asyncio.run(run_retention(config, jconfig, bool(args.apply)))
+
+
+async def run_retention_rule(config: Config, tenant_id: str, case_type: str, days: int) -> int:
+    from sqlalchemy import select
+
+    from bot.base.errors import BadInput
+    from bot.store.schema.core import tenants
+    from journal.retention import set_rule
+
+    async def job(svc: Services) -> None:
+        async with svc.read() as conn:
+            known = (
+                await conn.execute(select(tenants.c.id).where(tenants.c.id == tenant_id))
+            ).first()
+        if known is None:
+            raise NotFound("No such municipality", code="tenant_not_found")
+        await set_rule(svc, tenant_id, case_type, days)
+
+    try:
+        await _with_services(config, job)
+    except (NotFound, BadInput) as exc:
+        print(f"tovholder: {exc}", file=sys.stderr)
+        return 2
+    print(f"retention for {case_type} cases: {days} days")
+    return 0
+
+
+def cmd_retention_rule(args: argparse.Namespace) -> int:
+    config, _ = _configs()
+    return asyncio.run(run_retention_rule(config, args.tenant_id, args.case_type, args.days))
