@@ -18,9 +18,13 @@ demo: $(STAMP) web-assets
 test: $(STAMP) web-assets browser
 	$(BIN)/python -m pytest
 
+# The house rules: style, types, the direction of imports, no tangled function.
 lint: $(STAMP)
-	$(BIN)/ruff check bot channels journal scheduler tests
+	$(BIN)/ruff check bot channels journal scheduler tests bench
+	$(BIN)/ruff format --check bot channels journal scheduler tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/xenon --max-absolute C --exclude 'bot/migrations/*' bot channels journal scheduler
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

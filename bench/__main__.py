@@ -36,10 +36,17 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     known = [name for name, _ in BENCHMARKS]
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("names", nargs="*", metavar="name",
-                        help=f"benchmarks to run (default: all): {', '.join(known)}")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "names",
+        nargs="*",
+        metavar="name",
+        help=f"benchmarks to run (default: all): {', '.join(known)}",
+    )
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in known]
     if unknown:
@@ -55,8 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, module in chosen:
         print(f"== {name}", flush=True)
         try:
-            rows += [r._replace(metric=f"{name}: {r.metric}")
-                     for r in importlib.import_module(module).run()]
+            rows += [
+                r._replace(metric=f"{name}: {r.metric}")
+                for r in importlib.import_module(module).run()
+            ]
         except KeyboardInterrupt:
             print(f"== {name}: interrupted; cleaned up", file=sys.stderr, flush=True)
             return 130

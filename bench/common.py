@@ -56,9 +56,12 @@ def verdict(row: Row) -> str:
         return ""
     op, bound = m.group(1), float(m.group(2))
     ok = {
-        "≥": row.measured >= bound, ">=": row.measured >= bound,
-        "≤": row.measured <= bound, "<=": row.measured <= bound,
-        "=": row.measured == bound, "==": row.measured == bound,
+        "≥": row.measured >= bound,
+        ">=": row.measured >= bound,
+        "≤": row.measured <= bound,
+        "<=": row.measured <= bound,
+        "=": row.measured == bound,
+        "==": row.measured == bound,
     }[op]
     return "met" if ok else "MISSED"
 
@@ -203,8 +206,12 @@ class CpuUse:
 class CpuMeter:
     """Snapshots of per-process CPU, so a phase can say where the machine's time went."""
 
-    def __init__(self, server_groups: Sequence[int], helper_groups: Sequence[int],
-                 postgres_pids: Callable[[], Awaitable[Sequence[int]]]) -> None:
+    def __init__(
+        self,
+        server_groups: Sequence[int],
+        helper_groups: Sequence[int],
+        postgres_pids: Callable[[], Awaitable[Sequence[int]]],
+    ) -> None:
         self.server_groups = server_groups
         self.helper_groups = helper_groups
         self.postgres_pids = postgres_pids
@@ -214,8 +221,10 @@ class CpuMeter:
         return {
             "server": {p: process_cpu(p) for g in self.server_groups for p in group_pids(g)},
             "postgres": {p: process_cpu(p) for p in backends},
-            "bench": {p: process_cpu(p) for p in [os.getpid(), *(
-                q for g in self.helper_groups for q in group_pids(g))]},
+            "bench": {
+                p: process_cpu(p)
+                for p in [os.getpid(), *(q for g in self.helper_groups for q in group_pids(g))]
+            },
             "machine": {0: machine_busy()},
         }
 
@@ -224,8 +233,12 @@ class CpuMeter:
         def delta(kind: str) -> float:
             return sum(v - before[kind].get(p, 0.0) for p, v in after[kind].items())
 
-        return CpuUse(server=delta("server"), postgres=delta("postgres"), bench=delta("bench"),
-                      machine=delta("machine"))
+        return CpuUse(
+            server=delta("server"),
+            postgres=delta("postgres"),
+            bench=delta("bench"),
+            machine=delta("machine"),
+        )
 
 
 def load_average() -> str:
@@ -291,16 +304,24 @@ _VARIABLE = re.compile(r"[0-9a-f]{8}-[0-9a-f-]{27}|\b[0-9a-f]{32}\b|[\d:.,-]*\d"
 class ChildServer:
     """A server in its own process group, so stopping it stops every worker it forked."""
 
-    def __init__(self, name: str, argv: Sequence[str], env: Mapping[str, str], port: int,
-                 *, listeners: int = 1) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        env: Mapping[str, str],
+        port: int,
+        *,
+        listeners: int = 1,
+    ) -> None:
         self.name = name
         self.argv = list(argv)
         self.env = {**os.environ, **env}
         self.port = port
         self.listeners = listeners
         self.proc: subprocess.Popen[bytes] | None = None
-        self._log = tempfile.NamedTemporaryFile(prefix=f"bench-{name}-", suffix=".log",
-                                                delete=False)
+        self._log = tempfile.NamedTemporaryFile(
+            prefix=f"bench-{name}-", suffix=".log", delete=False
+        )
 
     def log_tail(self, lines: int = 30) -> str:
         self._log.flush()
@@ -317,8 +338,7 @@ class ChildServer:
         with Path(self._log.name).open("rb") as f:
             f.seek(since)
             lines = f.read().decode(errors="replace").splitlines()
-        found = [m.group(1) + " " + m.group(2) for ln in lines
-                 if (m := _LOG_LINE.match(ln))]
+        found = [m.group(1) + " " + m.group(2) for ln in lines if (m := _LOG_LINE.match(ln))]
         if not found:
             return "no warnings or errors logged"
         # Ids, numbers and timestamps differ line to line; the message shape is what repeats.
@@ -345,17 +365,25 @@ class ChildServer:
         # Popen, not asyncio's subprocesses: stop() must work from a plain ``finally`` after
         # the event loop is gone (Ctrl-C), and starting a process does not block.
         self.proc = subprocess.Popen(  # noqa: ASYNC220
-            self.argv, env=self.env, stdout=self._log, stderr=self._log,
-            stdin=subprocess.DEVNULL, start_new_session=True)
+            self.argv,
+            env=self.env,
+            stdout=self._log,
+            stderr=self._log,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + within
         async with aiohttp.ClientSession() as s:
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n"
-                                       f"{self.log_tail()}")
+                    raise RuntimeError(
+                        f"{self.name} exited with {self.proc.returncode}:\n{self.log_tail()}"
+                    )
                 with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                    async with s.get(f"http://127.0.0.1:{self.port}/healthz",
-                                     timeout=aiohttp.ClientTimeout(total=1)) as r:
+                    async with s.get(
+                        f"http://127.0.0.1:{self.port}/healthz",
+                        timeout=aiohttp.ClientTimeout(total=1),
+                    ) as r:
                         n = _listening_sockets(self.port)
                         if r.status == 200 and (n < 0 or n >= self.listeners):
                             return
@@ -440,16 +468,20 @@ class PhaseResult:
     def summary(self) -> str:
         p50, p99 = self.p(50), self.p(99)
         offered = f", offered {self.offered_rate:.0f}/s" if self.offered_rate else ""
-        text = (f"{self.name}: {self.accepted}/{self.sent} accepted in {self.elapsed:.2f} s "
-                f"= {self.rate:.0f}/s{offered}; p50 {fmt(p50)} ms, p99 {fmt(p99)} ms; "
-                f"errors: {self.describe_errors()}")
+        text = (
+            f"{self.name}: {self.accepted}/{self.sent} accepted in {self.elapsed:.2f} s "
+            f"= {self.rate:.0f}/s{offered}; p50 {fmt(p50)} ms, p99 {fmt(p99)} ms; "
+            f"errors: {self.describe_errors()}"
+        )
         if self.cpu is not None and self.elapsed > 0:
             c, e = self.cpu, self.elapsed
-            text += (f"\n    CPU, in cores busy: server {c.server / e:.2f} "
-                     f"({fmt(self.server_cpu_ms())} ms per request), "
-                     f"PostgreSQL {c.postgres / e:.2f}, "
-                     f"load generator + helpers {c.bench / e:.2f}, other processes on the machine "
-                     f"{c.others / e:.2f}; machine total {c.machine / e:.2f}")
+            text += (
+                f"\n    CPU, in cores busy: server {c.server / e:.2f} "
+                f"({fmt(self.server_cpu_ms())} ms per request), "
+                f"PostgreSQL {c.postgres / e:.2f}, "
+                f"load generator + helpers {c.bench / e:.2f}, other processes on the machine "
+                f"{c.others / e:.2f}; machine total {c.machine / e:.2f}"
+            )
         return text
 
 
@@ -489,8 +521,15 @@ class LoadClient:
             result.accepted += 1
             result.latencies_ms.append((time.perf_counter() - started) * 1000)
 
-    async def closed_loop(self, name: str, requests: Sequence[Prepared], *, concurrency: int,
-                          duration: float, meter: CpuMeter | None = None) -> PhaseResult:
+    async def closed_loop(
+        self,
+        name: str,
+        requests: Sequence[Prepared],
+        *,
+        concurrency: int,
+        duration: float,
+        meter: CpuMeter | None = None,
+    ) -> PhaseResult:
         """``concurrency`` senders, each sending its next request as soon as the last is answered,
         until ``requests`` run out or ``duration`` seconds have passed."""
         result = PhaseResult(name)
@@ -512,8 +551,15 @@ class LoadClient:
             result.cpu = CpuMeter.between(before, await meter.snapshot())
         return result
 
-    async def open_loop(self, name: str, requests: Sequence[Prepared], *, rate: float,
-                        duration: float, meter: CpuMeter | None = None) -> PhaseResult:
+    async def open_loop(
+        self,
+        name: str,
+        requests: Sequence[Prepared],
+        *,
+        rate: float,
+        duration: float,
+        meter: CpuMeter | None = None,
+    ) -> PhaseResult:
         """Send at a fixed ``rate`` whatever the answers, for ``duration`` seconds.
 
         Latency counts from when a request was *due*, not when it left, so a

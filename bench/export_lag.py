@@ -144,8 +144,12 @@ async def _run(s: Settings, stack: contextlib.ExitStack) -> list[Row]:
     try:
         await pg.execute("ANALYZE")
         sink_port = free_port()
-        sink = ChildServer("twilio-sink", python_module("bench.twilio_sink"),
-                           {"BENCH_SINK_PORT": str(sink_port)}, sink_port)
+        sink = ChildServer(
+            "twilio-sink",
+            python_module("bench.twilio_sink"),
+            {"BENCH_SINK_PORT": str(sink_port)},
+            sink_port,
+        )
         stack.callback(sink.stop)
         await sink.start()
         port = free_port()
@@ -165,9 +169,13 @@ async def _run(s: Settings, stack: contextlib.ExitStack) -> list[Row]:
             "TOVHOLDER_JOURNAL_EXPORT_INTERVAL": f"{s.export_interval:g}",
             "TOVHOLDER_JOURNAL_EXPORT_BATCH": str(s.export_batch),
         }
-        server = ChildServer(f"serve --workers {s.workers}",
-                             python_module("bot.cli", "serve", "--workers", str(s.workers)),
-                             env, port, listeners=s.workers)
+        server = ChildServer(
+            f"serve --workers {s.workers}",
+            python_module("bot.cli", "serve", "--workers", str(s.workers)),
+            env,
+            port,
+            listeners=s.workers,
+        )
         stack.callback(server.stop)
         await server.start()
         base = f"http://127.0.0.1:{port}"
@@ -176,15 +184,19 @@ async def _run(s: Settings, stack: contextlib.ExitStack) -> list[Row]:
         requests = hooks.batch(base, count)
 
         async def backends() -> list[int]:
-            rows = await pg.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1 "
-                                  "AND pid <> pg_backend_pid()", db)
+            rows = await pg.fetch(
+                "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                db,
+            )
             return [r["pid"] for r in rows]
 
         assert server.proc is not None and sink.proc is not None
         meter = CpuMeter([server.proc.pid], [sink.proc.pid], backends)
-        say(f"export_lag: {count} signed webhooks open loop at {s.rate:g}/s for {s.seconds:g} s "
+        say(
+            f"export_lag: {count} signed webhooks open loop at {s.rate:g}/s for {s.seconds:g} s "
             f"to `tovholder serve --workers {s.workers}`; file-drop exporter, export tick every "
-            f"{s.export_interval:g} s, batch {s.export_batch}")
+            f"{s.export_interval:g} s, batch {s.export_batch}"
+        )
         mark = server.log_mark()
         before = await meter.snapshot()
         async with LoadClient(base + PATH, connections=64) as client:
@@ -195,7 +207,8 @@ async def _run(s: Settings, stack: contextlib.ExitStack) -> list[Row]:
         backlog_at_end, _, _ = await _pending(pg)
         at_end = await meter.snapshot()
         exported_at_end = await pg.fetchval(
-            "SELECT count(*) FROM journal_exports WHERE state = 'done'")
+            "SELECT count(*) FROM journal_exports WHERE state = 'done'"
+        )
         started = time.monotonic()
         waited = 0.0
         while True:
@@ -210,22 +223,32 @@ async def _run(s: Settings, stack: contextlib.ExitStack) -> list[Row]:
         lags = await _lags(pg)
         drained = lags.exported - int(exported_at_end)
         if drained > 0 and waited > 0:
-            say(f"  drain (after the load): {drained} entries exported in {waited:.1f} s = "
+            say(
+                f"  drain (after the load): {drained} entries exported in {waited:.1f} s = "
                 f"{drained / waited:.0f}/s; server CPU {1000 * drain_cpu.server / drained:.1f} ms "
                 f"per entry exported (includes any inbound work still queued); "
-                f"{backlog_at_end} were waiting when the load stopped")
-        files = await asyncio.to_thread(lambda: sum(1 for p in drop.iterdir()
-                                                    if p.suffix == ".json"))
-        say(f"  after the load: every entry exported {waited:.1f} s later" if pending == 0 else
-            f"  after {waited:.0f} s still {pending} entries not exported ({failing} failing: "
-            f"{error})")
-        say(f"  {lags.exported}/{lags.entries} case entries exported; {files} JSON files in the "
+                f"{backlog_at_end} were waiting when the load stopped"
+            )
+        files = await asyncio.to_thread(
+            lambda: sum(1 for p in drop.iterdir() if p.suffix == ".json")
+        )
+        say(
+            f"  after the load: every entry exported {waited:.1f} s later"
+            if pending == 0
+            else f"  after {waited:.0f} s still {pending} entries not exported ({failing} failing: "
+            f"{error})"
+        )
+        say(
+            f"  {lags.exported}/{lags.entries} case entries exported; {files} JSON files in the "
             f"drop folder; lag max {lags.max_s or 0:.2f} s, p99 {lags.p99_s or 0:.2f} s, "
-            f"p50 {lags.p50_s or 0:.2f} s")
+            f"p50 {lags.p50_s or 0:.2f} s"
+        )
         busy = load.elapsed + waited
-        say(f"  CPU over load + drain ({busy:.0f} s), in cores busy: server "
+        say(
+            f"  CPU over load + drain ({busy:.0f} s), in cores busy: server "
             f"{cpu.server / busy:.2f}, PostgreSQL {cpu.postgres / busy:.2f}, load generator "
-            f"{cpu.bench / busy:.2f}, other processes {cpu.others / busy:.2f}")
+            f"{cpu.bench / busy:.2f}, other processes {cpu.others / busy:.2f}"
+        )
         say(f"  server log: {server.log_summary(mark)}")
         if error_text := server.first_error(mark):
             say("    the first error it logged:")
@@ -233,19 +256,35 @@ async def _run(s: Settings, stack: contextlib.ExitStack) -> list[Row]:
     finally:
         await pg.close()
     return [
-        Row(f"inbound rate achieved ({s.rate:g}/s offered, {s.workers} workers)",
-            round(load.rate, 1), "", "msg/s"),
+        Row(
+            f"inbound rate achieved ({s.rate:g}/s offered, {s.workers} workers)",
+            round(load.rate, 1),
+            "",
+            "msg/s",
+        ),
         Row("inbound webhooks not answered 200", load.errors, "= 0", ""),
         Row("case entries not exported", lags.entries - lags.exported, "= 0", ""),
         Row("export lag max (exchange → exported)", lags.max_s, f"≤ {TARGET_S:g}", "s"),
         Row("export lag p99", lags.p99_s, f"≤ {TARGET_S:g}", "s"),
         Row("export lag p50", lags.p50_s, "", "s"),
-        Row("server cores busy over load + drain (2 cores shared with other jobs)",
-            round(cpu.server / busy, 2) if busy else None, "", "cores"),
-        Row("other processes' cores busy meanwhile", round(cpu.others / busy, 2) if busy else None,
-            "", "cores"),
-        Row("drain: entries exported per second after the load",
-            round(drained / waited) if drained > 0 and waited > 0 else None, "", "entries/s"),
+        Row(
+            "server cores busy over load + drain (2 cores shared with other jobs)",
+            round(cpu.server / busy, 2) if busy else None,
+            "",
+            "cores",
+        ),
+        Row(
+            "other processes' cores busy meanwhile",
+            round(cpu.others / busy, 2) if busy else None,
+            "",
+            "cores",
+        ),
+        Row(
+            "drain: entries exported per second after the load",
+            round(drained / waited) if drained > 0 and waited > 0 else None,
+            "",
+            "entries/s",
+        ),
     ]
 
 
@@ -258,15 +297,17 @@ def run() -> list[Row]:
 def main(argv: Sequence[str] | None = None) -> int:
     from bench.common import format_table
 
-    parser = argparse.ArgumentParser(prog="python -m bench.export_lag", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.export_lag",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--seconds", type=float, default=Settings.seconds)
     parser.add_argument("--rate", type=float, default=Settings.rate, help="inbound SMS per second")
     parser.add_argument("--workers", type=int, default=Settings.workers)
     parser.add_argument("--citizens", type=int, default=Settings.citizens)
     args = parser.parse_args(argv)
-    s = Settings(seconds=args.seconds, rate=args.rate, workers=args.workers,
-                 citizens=args.citizens)
+    s = Settings(seconds=args.seconds, rate=args.rate, workers=args.workers, citizens=args.citizens)
     with contextlib.ExitStack() as stack:
         rows = asyncio.run(_run(s, stack))
     print()

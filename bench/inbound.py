@@ -86,7 +86,6 @@ BODIES = (
 )
 
 
-
 @dataclass(frozen=True)
 class Settings:
     seconds: float = 10.0
@@ -116,8 +115,12 @@ class Secrets:
 
     @classmethod
     def fresh(cls) -> Secrets:
-        return cls(kek=new_key_text(), index_key=new_key_text(),
-                   account_sid="AC" + secrets.token_hex(16), auth_token=secrets.token_hex(16))
+        return cls(
+            kek=new_key_text(),
+            index_key=new_key_text(),
+            account_sid="AC" + secrets.token_hex(16),
+            auth_token=secrets.token_hex(16),
+        )
 
 
 def say(text: str) -> None:
@@ -127,8 +130,9 @@ def say(text: str) -> None:
 # -- the world -----------------------------------------------------------------------------------
 
 
-async def migrate_and_seed(db_url: str, keys: Secrets, citizens: int,
-                           rng: random.Random) -> list[str]:
+async def migrate_and_seed(
+    db_url: str, keys: Secrets, citizens: int, rng: random.Random
+) -> list[str]:
     """Migrate, then seed one municipality; return the citizens' phone numbers."""
     engine = make_engine(db_url)
     try:
@@ -142,30 +146,57 @@ async def migrate_and_seed(db_url: str, keys: Secrets, citizens: int,
     try:
         svc = app[SERVICES]
         async with svc.write() as c:
-            tenant = await create_tenant(c, svc, slug="bench", name="Benchmark Kommune",
-                                         sms_number=MUNICIPALITY)
+            tenant = await create_tenant(
+                c, svc, slug="bench", name="Benchmark Kommune", sms_number=MUNICIPALITY
+            )
             teams: list[tuple[str, str, list[str]]] = []
-            for admin_name, team_name, reply_days in (("Børn og Familie", "Team Nord", 2),
-                                                      ("Jobcenter", "Team Ydelse", 3)):
+            for admin_name, team_name, reply_days in (
+                ("Børn og Familie", "Team Nord", 2),
+                ("Jobcenter", "Team Ydelse", 3),
+            ):
                 admin = await create_administration(c, svc, tenant_id=tenant, name=admin_name)
-                team = await create_team(c, svc, tenant_id=tenant, administration_id=admin,
-                                         name=team_name, reply_days=reply_days)
+                team = await create_team(
+                    c,
+                    svc,
+                    tenant_id=tenant,
+                    administration_id=admin,
+                    name=team_name,
+                    reply_days=reply_days,
+                )
                 owners = [
-                    await create_staff(c, svc, tenant_id=tenant, team_id=team,
-                                       first_name=f"Rådgiver{i}",
-                                       full_name=f"Rådgiver {i} {team_name}")
+                    await create_staff(
+                        c,
+                        svc,
+                        tenant_id=tenant,
+                        team_id=team,
+                        first_name=f"Rådgiver{i}",
+                        full_name=f"Rådgiver {i} {team_name}",
+                    )
                     for i in range(10)
                 ]
                 teams.append((admin, team, owners))
             for i, phone in enumerate(phones):
-                person = await create_person(c, svc, tenant_id=tenant, name=f"Borger {i}",
-                                             first_name=f"Borger{i}", phone=phone)
+                person = await create_person(
+                    c,
+                    svc,
+                    tenant_id=tenant,
+                    name=f"Borger {i}",
+                    first_name=f"Borger{i}",
+                    phone=phone,
+                )
                 admin, team, owners = teams[i % len(teams)]
-                case = await create_case(c, svc, tenant_id=tenant, administration_id=admin,
-                                         team_id=team, owner_id=owners[i % len(owners)],
-                                         number=f"2025-{i:06d}")
-                await add_participant(c, svc, tenant_id=tenant, case_id=case, person_id=person,
-                                      role="party")
+                case = await create_case(
+                    c,
+                    svc,
+                    tenant_id=tenant,
+                    administration_id=admin,
+                    team_id=team,
+                    owner_id=owners[i % len(owners)],
+                    number=f"2025-{i:06d}",
+                )
+                await add_participant(
+                    c, svc, tenant_id=tenant, case_id=case, person_id=person, role="party"
+                )
     finally:
         await runner.cleanup()
     return phones
@@ -178,8 +209,9 @@ def _config(db_url: str, keys: Secrets, base_url: str) -> Config:
         public_base_url=base_url,
         keks=(parse_key(keys.kek, what="kek"),),
         index_key=parse_key(keys.index_key, what="index"),
-        twilio=TwilioConfig(account_sid=keys.account_sid, auth_token=keys.auth_token,
-                            base_url="http://127.0.0.1:9"),
+        twilio=TwilioConfig(
+            account_sid=keys.account_sid, auth_token=keys.auth_token, base_url="http://127.0.0.1:9"
+        ),
         scheduler_enabled=False,
     ).validate()
 
@@ -209,19 +241,36 @@ class Webhooks:
         for _ in range(n):
             sid = f"SM{next(self._serial):08x}{secrets.token_hex(12)}"
             params = {
-                "ToCountry": "DK", "ToState": "", "SmsMessageSid": sid, "NumMedia": "0",
-                "ToCity": "", "FromZip": "", "SmsSid": sid, "FromState": "",
-                "SmsStatus": "received", "FromCity": "", "Body": self.rng.choice(BODIES),
-                "FromCountry": "DK", "To": MUNICIPALITY, "ToZip": "", "NumSegments": "1",
-                "MessageSid": sid, "AccountSid": self.keys.account_sid,
-                "From": self.rng.choice(self.phones), "ApiVersion": "2010-04-01",
+                "ToCountry": "DK",
+                "ToState": "",
+                "SmsMessageSid": sid,
+                "NumMedia": "0",
+                "ToCity": "",
+                "FromZip": "",
+                "SmsSid": sid,
+                "FromState": "",
+                "SmsStatus": "received",
+                "FromCity": "",
+                "Body": self.rng.choice(BODIES),
+                "FromCountry": "DK",
+                "To": MUNICIPALITY,
+                "ToZip": "",
+                "NumSegments": "1",
+                "MessageSid": sid,
+                "AccountSid": self.keys.account_sid,
+                "From": self.rng.choice(self.phones),
+                "ApiVersion": "2010-04-01",
             }
             signature = compute_signature(self.keys.auth_token, url, params)
-            out.append(Prepared(
-                body=urlencode(params).encode(),
-                headers={"Content-Type": "application/x-www-form-urlencoded",
-                         "X-Twilio-Signature": signature},
-            ))
+            out.append(
+                Prepared(
+                    body=urlencode(params).encode(),
+                    headers={
+                        "Content-Type": "application/x-www-form-urlencoded",
+                        "X-Twilio-Signature": signature,
+                    },
+                )
+            )
         return out
 
 
@@ -240,10 +289,13 @@ class Checked:
 
 async def _empty_tables(pg: asyncpg.Connection) -> list[str]:
     """The tables seeding left empty: what traffic writes to, whatever the schema grows into."""
-    names = [r["tablename"] for r in await pg.fetch(
-        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")]
-    return [n for n in names
-            if not await pg.fetchval(f'SELECT EXISTS (SELECT 1 FROM "{n}")')]
+    names = [
+        r["tablename"]
+        for r in await pg.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
+        )
+    ]
+    return [n for n in names if not await pg.fetchval(f'SELECT EXISTS (SELECT 1 FROM "{n}")')]
 
 
 async def _reset_inbound(pg: asyncpg.Connection, tables: Sequence[str]) -> None:
@@ -280,18 +332,28 @@ class Counts:
         row = await pg.fetchrow(
             "SELECT count(*) FILTER (WHERE direction = 'in') AS stored, "
             "count(*) FILTER (WHERE direction = 'in' AND case_id IS NOT NULL) AS filed, "
-            "(SELECT count(*) FROM outbox) AS queued FROM messages")
+            "(SELECT count(*) FROM outbox) AS queued FROM messages"
+        )
         assert row is not None
         return cls(int(row["stored"]), int(row["filed"]), int(row["queued"]))
 
     def __sub__(self, other: Counts) -> Counts:
-        return Counts(self.stored - other.stored, self.filed - other.filed,
-                      self.queued - other.queued)
+        return Counts(
+            self.stored - other.stored, self.filed - other.filed, self.queued - other.queued
+        )
 
 
 class Bench:
-    def __init__(self, s: Settings, keys: Secrets, phones: Sequence[str], db: str,
-                 stack: contextlib.ExitStack, sink: ChildServer, pg: asyncpg.Connection) -> None:
+    def __init__(
+        self,
+        s: Settings,
+        keys: Secrets,
+        phones: Sequence[str],
+        db: str,
+        stack: contextlib.ExitStack,
+        sink: ChildServer,
+        pg: asyncpg.Connection,
+    ) -> None:
         self.s = s
         self.keys = keys
         self.db = db
@@ -307,8 +369,10 @@ class Bench:
         await _reset_inbound(self.pg, self.traffic_tables)
 
     async def _backends(self) -> list[int]:
-        rows = await self.pg.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1 "
-                                   "AND pid <> pg_backend_pid()", self.db)
+        rows = await self.pg.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            self.db,
+        )
         return [r["pid"] for r in rows]
 
     def _meter(self, server: ChildServer) -> CpuMeter:
@@ -335,29 +399,58 @@ class Bench:
         await server.start()
         return server
 
-    async def _closed(self, client: LoadClient, pg: asyncpg.Connection, base: str,
-                      server: ChildServer, *, raw: bool = False) -> Checked:
+    async def _closed(
+        self,
+        client: LoadClient,
+        pg: asyncpg.Connection,
+        base: str,
+        server: ChildServer,
+        *,
+        raw: bool = False,
+    ) -> Checked:
         s = self.s
-        await client.closed_loop(f"{server.name} warm-up", self.hooks.batch(base, s.warmup),
-                                 concurrency=s.concurrency, duration=s.seconds)
+        await client.closed_loop(
+            f"{server.name} warm-up",
+            self.hooks.batch(base, s.warmup),
+            concurrency=s.concurrency,
+            duration=s.seconds,
+        )
         requests = self.hooks.batch(base, s.requests)
         before = await Counts.of(pg, raw=raw)
         mark = server.log_mark()
-        result = await client.closed_loop(server.name, requests, concurrency=s.concurrency,
-                                          duration=s.seconds, meter=self._meter(server))
+        result = await client.closed_loop(
+            server.name,
+            requests,
+            concurrency=s.concurrency,
+            duration=s.seconds,
+            meter=self._meter(server),
+        )
         return await self._check(pg, result, server, mark, before, raw=raw)
 
-    async def _check(self, pg: asyncpg.Connection, result: PhaseResult, server: ChildServer,
-                     mark: int, before: Counts, *, raw: bool = False) -> Checked:
+    async def _check(
+        self,
+        pg: asyncpg.Connection,
+        result: PhaseResult,
+        server: ChildServer,
+        mark: int,
+        before: Counts,
+        *,
+        raw: bool = False,
+    ) -> Checked:
         # Every answer is in, so everything the server committed for this run is visible.
         made = await Counts.of(pg, raw=raw) - before
         stored = made.stored
-        extra = "" if raw else (f"; {made.filed} filed on a case, {made.queued} receipts "
-                                "queued in the outbox")
+        extra = (
+            ""
+            if raw
+            else (f"; {made.filed} filed on a case, {made.queued} receipts queued in the outbox")
+        )
         checked = Checked(result, stored)
         say(f"  {result.summary()}")
-        say(f"    stored {stored} of {result.accepted} accepted"
-            f"{'' if checked.missing == 0 else f' — {checked.missing} MISSING'}{extra}")
+        say(
+            f"    stored {stored} of {result.accepted} accepted"
+            f"{'' if checked.missing == 0 else f' — {checked.missing} MISSING'}{extra}"
+        )
         say(f"    server log: {server.log_summary(mark)}")
         if result.errors and (error := server.first_error(mark)):
             say("    the first error it logged:")
@@ -366,9 +459,14 @@ class Bench:
 
     async def raw_ceiling(self, pg: asyncpg.Connection) -> Checked:
         port = free_port()
-        server = await self._start(ChildServer(
-            "raw ceiling", python_module("bench.raw_server"),
-            {"BENCH_RAW_DSN": pg_dsn(self.db), "BENCH_RAW_PORT": str(port)}, port))
+        server = await self._start(
+            ChildServer(
+                "raw ceiling",
+                python_module("bench.raw_server"),
+                {"BENCH_RAW_DSN": pg_dsn(self.db), "BENCH_RAW_PORT": str(port)},
+                port,
+            )
+        )
         base = f"http://127.0.0.1:{port}"
         try:
             async with LoadClient(base + PATH, connections=self.s.concurrency) as client:
@@ -376,8 +474,9 @@ class Bench:
         finally:
             server.stop()
 
-    async def pipeline(self, pg: asyncpg.Connection, *, workers: int, half_rate: bool,
-                       relay_off: bool = False) -> tuple[Checked, Checked | None]:
+    async def pipeline(
+        self, pg: asyncpg.Connection, *, workers: int, half_rate: bool, relay_off: bool = False
+    ) -> tuple[Checked, Checked | None]:
         port = free_port()
         if relay_off:
             argv = python_module("bench.serve_relay_off")
@@ -386,8 +485,9 @@ class Bench:
             argv = python_module("bot.cli", "serve", "--workers", str(workers))
             name = f"pipeline {workers} worker{'s' if workers > 1 else ''}"
         await self.reset()
-        server = await self._start(ChildServer(name, argv, self._serve_env(port), port,
-                                               listeners=workers))
+        server = await self._start(
+            ChildServer(name, argv, self._serve_env(port), port, listeners=workers)
+        )
         base = f"http://127.0.0.1:{port}"
         try:
             async with LoadClient(base + PATH, connections=self.s.concurrency) as client:
@@ -403,8 +503,13 @@ class Bench:
                 requests = self.hooks.batch(base, count)
                 before = await Counts.of(pg)
                 mark = server.log_mark()
-                result = await client.open_loop(f"{name} at half rate", requests, rate=rate,
-                                                duration=self.s.seconds, meter=self._meter(server))
+                result = await client.open_loop(
+                    f"{name} at half rate",
+                    requests,
+                    rate=rate,
+                    duration=self.s.seconds,
+                    meter=self._meter(server),
+                )
                 half = await self._check(pg, result, server, mark, before)
                 return closed, half
         finally:
@@ -439,8 +544,9 @@ async def count_sql(bench: Bench, pg: asyncpg.Connection) -> SqlCount:
     await bench.reset()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    runner = web.AppRunner(create_app(_config(sqlalchemy_url(bench.db), bench.keys, base)),
-                           access_log=None)
+    runner = web.AppRunner(
+        create_app(_config(sqlalchemy_url(bench.db), bench.keys, base)), access_log=None
+    )
     await runner.setup()
     statements = transactions = 0
 
@@ -457,15 +563,22 @@ async def count_sql(bench: Bench, pg: asyncpg.Connection) -> SqlCount:
         engine = runner.app[SERVICES].engine.sync_engine
         s = bench.s
         async with LoadClient(base + PATH, connections=s.concurrency) as client:
-            await client.closed_loop("count warm-up", bench.hooks.batch(base, s.warmup),
-                                     concurrency=s.concurrency, duration=s.seconds)
+            await client.closed_loop(
+                "count warm-up",
+                bench.hooks.batch(base, s.warmup),
+                concurrency=s.concurrency,
+                duration=s.seconds,
+            )
             before = await Counts.of(pg)
             event.listen(engine, "before_cursor_execute", on_statement)
             event.listen(engine, "begin", on_begin)
             try:
                 result = await client.closed_loop(
-                    "count", bench.hooks.batch(base, min(s.requests, 2000)),
-                    concurrency=s.concurrency, duration=s.seconds)
+                    "count",
+                    bench.hooks.batch(base, min(s.requests, 2000)),
+                    concurrency=s.concurrency,
+                    duration=s.seconds,
+                )
             finally:
                 event.remove(engine, "before_cursor_execute", on_statement)
                 event.remove(engine, "begin", on_begin)
@@ -473,9 +586,11 @@ async def count_sql(bench: Bench, pg: asyncpg.Connection) -> SqlCount:
     finally:
         await runner.cleanup()
     counted = SqlCount(stored, statements, transactions)
-    say(f"  SQL per inbound SMS, in-process app, relay off: {stored} of {result.accepted} "
+    say(
+        f"  SQL per inbound SMS, in-process app, relay off: {stored} of {result.accepted} "
         f"accepted stored; {fmt(counted.per_message)} statements "
-        f"({fmt(counted.round_trips)} round trips with BEGIN and COMMIT) per message")
+        f"({fmt(counted.round_trips)} round trips with BEGIN and COMMIT) per message"
+    )
     return counted
 
 
@@ -502,25 +617,37 @@ async def _run(s: Settings, stack: contextlib.ExitStack) -> list[Row]:
     try:
         await pg.execute("ANALYZE")
         sink_port = free_port()
-        sink = ChildServer("twilio-sink", python_module("bench.twilio_sink"),
-                           {"BENCH_SINK_PORT": str(sink_port)}, sink_port)
+        sink = ChildServer(
+            "twilio-sink",
+            python_module("bench.twilio_sink"),
+            {"BENCH_SINK_PORT": str(sink_port)},
+            sink_port,
+        )
         stack.callback(sink.stop)
         await sink.start()
         bench = Bench(s, keys, phones, db, stack, sink, pg)
         bench.traffic_tables = await _empty_tables(pg)
-        say(f"inbound: each server starts on the seeded state ({len(bench.traffic_tables)} tables "
+        say(
+            f"inbound: each server starts on the seeded state ({len(bench.traffic_tables)} tables "
             f"seeding left empty are emptied: {', '.join(bench.traffic_tables)}); its runs are "
-            "checked by the rows they added")
-        say(f"inbound: closed loop at concurrency {s.concurrency}, each run at most "
+            "checked by the rows they added"
+        )
+        say(
+            f"inbound: closed loop at concurrency {s.concurrency}, each run at most "
             f"{s.requests} requests or {s.seconds:.0f} s after {s.warmup} warm-up requests; "
-            f"open loop at half rate for {s.seconds:.0f} s")
-        say(f"inbound: TOVHOLDER_OUTBOX_INTERVAL={OUTBOX_INTERVAL} s, and receive_sms() wakes the "
+            f"open loop at half rate for {s.seconds:.0f} s"
+        )
+        say(
+            f"inbound: TOVHOLDER_OUTBOX_INTERVAL={OUTBOX_INTERVAL} s, and receive_sms() wakes the "
             "relay after every commit that queued something, so in `tovholder serve` the relay "
             "runs under load (receipts go to a local Twilio stand-in); the 'relay off' run shows "
             "what it costs; the half-rate run starts once the relay has sent the closed loop's "
-            "receipts")
-        say("inbound: load generator = asyncio client in this process, on the same machine as "
-            "the server and PostgreSQL")
+            "receipts"
+        )
+        say(
+            "inbound: load generator = asyncio client in this process, on the same machine as "
+            "the server and PostgreSQL"
+        )
         raw = await bench.raw_ceiling(pg)
         one, half = await bench.pipeline(pg, workers=1, half_rate=True)
         two, _ = await bench.pipeline(pg, workers=2, half_rate=False)
@@ -531,57 +658,109 @@ async def _run(s: Settings, stack: contextlib.ExitStack) -> list[Row]:
 
     ceiling = raw.result.rate
     runs = [raw, one, two, quiet] + ([half] if half else [])
-    busiest = max((r.result.cpu.others / r.result.elapsed for r in runs
-                   if r.result.cpu and r.result.elapsed > 0), default=0.0)
+    busiest = max(
+        (
+            r.result.cpu.others / r.result.elapsed
+            for r in runs
+            if r.result.cpu and r.result.elapsed > 0
+        ),
+        default=0.0,
+    )
     if busiest > NOISY_NEIGHBOURS:
-        say(f"inbound: WARNING: processes outside this benchmark used up to {busiest:.2f} cores "
+        say(
+            f"inbound: WARNING: processes outside this benchmark used up to {busiest:.2f} cores "
             "during the measured runs; rates and latencies are lower/higher than this machine "
-            "gives when quiet. Server CPU per message depends less on that.")
+            "gives when quiet. Server CPU per message depends less on that."
+        )
     rows = [
         Row("raw ceiling: aiohttp + 1 asyncpg INSERT, 1 process", ceiling, "", "msg/s"),
         Row("raw ceiling p50", raw.result.p(50), "", "ms"),
         Row("raw ceiling p99", raw.result.p(99), "", "ms"),
         Row("pipeline, 1 worker", one.result.rate, "", "msg/s"),
-        Row("pipeline, 1 worker, share of raw ceiling", _share(one.result.rate, ceiling),
-            f"≥ {CEILING_SHARE_TARGET:g}", "%"),
+        Row(
+            "pipeline, 1 worker, share of raw ceiling",
+            _share(one.result.rate, ceiling),
+            f"≥ {CEILING_SHARE_TARGET:g}",
+            "%",
+        ),
         Row("pipeline, 1 worker p50", one.result.p(50), "", "ms"),
         Row("pipeline, 1 worker p99", one.result.p(99), "", "ms"),
     ]
     if half is not None:
-        rows.append(Row(f"pipeline, 1 worker p99 at half its max rate "
-                        f"({half.result.offered_rate:.0f}/s offered, open loop)",
-                        half.result.p(99), f"≤ {HALF_RATE_P99_TARGET:g}", "ms"))
+        rows.append(
+            Row(
+                f"pipeline, 1 worker p99 at half its max rate "
+                f"({half.result.offered_rate:.0f}/s offered, open loop)",
+                half.result.p(99),
+                f"≤ {HALF_RATE_P99_TARGET:g}",
+                "ms",
+            )
+        )
         rows.append(Row("pipeline, 1 worker p50 at half its max rate", half.result.p(50), "", "ms"))
     rows += [
-        Row("pipeline, 1 worker: answers other than 200", one.result.errors
-            + (half.result.errors if half else 0), "= 0", ""),
+        Row(
+            "pipeline, 1 worker: answers other than 200",
+            one.result.errors + (half.result.errors if half else 0),
+            "= 0",
+            "",
+        ),
         Row("pipeline, 2 workers", two.result.rate, "", "msg/s"),
         Row("pipeline, 2 workers, share of raw ceiling", _share(two.result.rate, ceiling), "", "%"),
         Row("pipeline, 2 workers p50", two.result.p(50), "", "ms"),
         Row("pipeline, 2 workers p99", two.result.p(99), "", "ms"),
         Row("pipeline, 2 workers: answers other than 200", two.result.errors, "= 0", ""),
         Row("diagnostic: pipeline, 1 worker, relay off", quiet.result.rate, "", "msg/s"),
-        Row("diagnostic: relay off, share of raw ceiling", _share(quiet.result.rate, ceiling),
-            "", "%"),
+        Row(
+            "diagnostic: relay off, share of raw ceiling",
+            _share(quiet.result.rate, ceiling),
+            "",
+            "%",
+        ),
         Row("diagnostic: relay off p50", quiet.result.p(50), "", "ms"),
         Row("diagnostic: relay off p99", quiet.result.p(99), "", "ms"),
         Row("accepted webhooks not stored (every run)", sum(r.missing for r in runs), "= 0", ""),
-        Row("diagnostic: raw ceiling, server CPU per request", raw.result.server_cpu_ms(), "",
-            "ms"),
-        Row("diagnostic: pipeline 1 worker, server CPU per message", one.result.server_cpu_ms(),
-            "", "ms"),
-        Row("diagnostic: relay off, server CPU per message", quiet.result.server_cpu_ms(), "",
-            "ms"),
-        Row("diagnostic: SQL statements per inbound SMS (in-process, relay off)",
-            sql.per_message, "", "stmts"),
-        Row("diagnostic: SQL round trips per inbound SMS, with BEGIN and COMMIT",
-            sql.round_trips, "", "trips"),
-        Row("diagnostic: pipeline 1 worker, PostgreSQL CPU per message",
-            _per_message_ms(one.result, "postgres"), "", "ms"),
-        Row("diagnostic: 1 worker's share of the ceiling by server CPU cost",
-            _share(raw.result.server_cpu_ms() or 0, one.result.server_cpu_ms() or 0), "", "%"),
-        Row("diagnostic: CPU of other processes during 1-worker run (shared machine)",
-            (one.result.cpu.others / one.result.elapsed) if one.result.cpu else None, "", "cores"),
+        Row(
+            "diagnostic: raw ceiling, server CPU per request", raw.result.server_cpu_ms(), "", "ms"
+        ),
+        Row(
+            "diagnostic: pipeline 1 worker, server CPU per message",
+            one.result.server_cpu_ms(),
+            "",
+            "ms",
+        ),
+        Row(
+            "diagnostic: relay off, server CPU per message", quiet.result.server_cpu_ms(), "", "ms"
+        ),
+        Row(
+            "diagnostic: SQL statements per inbound SMS (in-process, relay off)",
+            sql.per_message,
+            "",
+            "stmts",
+        ),
+        Row(
+            "diagnostic: SQL round trips per inbound SMS, with BEGIN and COMMIT",
+            sql.round_trips,
+            "",
+            "trips",
+        ),
+        Row(
+            "diagnostic: pipeline 1 worker, PostgreSQL CPU per message",
+            _per_message_ms(one.result, "postgres"),
+            "",
+            "ms",
+        ),
+        Row(
+            "diagnostic: 1 worker's share of the ceiling by server CPU cost",
+            _share(raw.result.server_cpu_ms() or 0, one.result.server_cpu_ms() or 0),
+            "",
+            "%",
+        ),
+        Row(
+            "diagnostic: CPU of other processes during 1-worker run (shared machine)",
+            (one.result.cpu.others / one.result.elapsed) if one.result.cpu else None,
+            "",
+            "cores",
+        ),
     ]
     return rows
 

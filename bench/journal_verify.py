@@ -193,12 +193,18 @@ def measure(
     rate = checked / elapsed
     backend = "PostgreSQL" if pg else "SQLite"
     print(f"  journal verify ({backend}): {checked:,} entries in {elapsed:.2f} s", flush=True)
-    print(f"  = {rate:,.0f} entries/s; the verifying process(es) used {cpu:.2f} CPU-s "
-          f"({checked / cpu:,.0f} entries per CPU-second; the database's own CPU not counted)")
+    print(
+        f"  = {rate:,.0f} entries/s; the verifying process(es) used {cpu:.2f} CPU-s "
+        f"({checked / cpu:,.0f} entries per CPU-second; the database's own CPU not counted)"
+    )
     return [
         Row(f"journal verify, {backend} (entries/s)", round(rate), f"≥ {TARGET}", "entries/s"),
-        Row(f"journal verify, {backend}: CPU of the verifying process(es)", round(cpu, 2), "",
-            "CPU-s"),
+        Row(
+            f"journal verify, {backend}: CPU of the verifying process(es)",
+            round(cpu, 2),
+            "",
+            "CPU-s",
+        ),
     ]
 
 

@@ -31,8 +31,9 @@ async def inbound(request: web.Request) -> web.Response:
     form = await request.post()
     async with request.app[POOL].acquire() as conn:
         await conn.execute(INSERT, str(form["MessageSid"]), str(form["From"]), str(form["Body"]))
-    return web.Response(text='<?xml version="1.0" encoding="UTF-8"?><Response></Response>',
-                        content_type="text/xml")
+    return web.Response(
+        text='<?xml version="1.0" encoding="UTF-8"?><Response></Response>', content_type="text/xml"
+    )
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -58,8 +59,13 @@ def create_app(dsn: str) -> web.Application:
 
 
 def main() -> None:
-    web.run_app(create_app(os.environ["BENCH_RAW_DSN"]), host="127.0.0.1",
-                port=int(os.environ["BENCH_RAW_PORT"]), access_log=None, print=None)
+    web.run_app(
+        create_app(os.environ["BENCH_RAW_DSN"]),
+        host="127.0.0.1",
+        port=int(os.environ["BENCH_RAW_PORT"]),
+        access_log=None,
+        print=None,
+    )
 
 
 if __name__ == "__main__":

@@ -158,34 +158,71 @@ async def _seed(url: str, env: dict[str, str], n: int) -> None:
     try:
         targets = []
         async with svc.write() as c:
-            t = await create_tenant(c, svc, slug="bench", name="Bench Kommune",
-                                    sms_number="+4533663366")
+            t = await create_tenant(
+                c, svc, slug="bench", name="Bench Kommune", sms_number="+4533663366"
+            )
             a = await create_administration(c, svc, tenant_id=t, name="Jobcenter")
             team = await create_team(c, svc, tenant_id=t, administration_id=a, name="Ydelse")
-            s = await create_staff(c, svc, tenant_id=t, team_id=team, first_name="B",
-                                   full_name="B B")
+            s = await create_staff(
+                c, svc, tenant_id=t, team_id=team, first_name="B", full_name="B B"
+            )
             for i in range(min(CASES, n)):
-                p = await create_person(c, svc, tenant_id=t, name=f"Borger {i}", first_name="B",
-                                        phone=f"+4520{100000 + i:06d}")
-                case = await create_case(c, svc, tenant_id=t, administration_id=a, team_id=team,
-                                         owner_id=s, number=f"B-{i}")
-                await add_participant(c, svc, tenant_id=t, case_id=case, person_id=p,
-                                      role="party")
+                p = await create_person(
+                    c,
+                    svc,
+                    tenant_id=t,
+                    name=f"Borger {i}",
+                    first_name="B",
+                    phone=f"+4520{100000 + i:06d}",
+                )
+                case = await create_case(
+                    c,
+                    svc,
+                    tenant_id=t,
+                    administration_id=a,
+                    team_id=team,
+                    owner_id=s,
+                    number=f"B-{i}",
+                )
+                await add_participant(c, svc, tenant_id=t, case_id=case, person_id=p, role="party")
                 conv = await conversation_for(c, tenant_id=t, case_id=case, person_id=p, at=DUE)
                 d = new_id()
-                await c.execute(deadlines.insert().values(
-                    id=d, tenant_id=t, case_id=case, kind="andet", due_on=date(2025, 6, 2),
-                    remind_days=1, status="open", created_by=s, created_at=DUE))
+                await c.execute(
+                    deadlines.insert().values(
+                        id=d,
+                        tenant_id=t,
+                        case_id=case,
+                        kind="andet",
+                        due_on=date(2025, 6, 2),
+                        remind_days=1,
+                        status="open",
+                        created_by=s,
+                        created_at=DUE,
+                    )
+                )
                 targets.append((t, case, p, conv, d))
         chunk: list[dict[str, Any]] = []
         for i in range(n):
             t, case, p, conv, d = targets[i % len(targets)]
-            chunk.append({
-                "id": new_id(), "tenant_id": t, "case_id": case, "kind": "deadline",
-                "ref_id": d, "person_id": p, "conversation_id": conv, "staff_id": None,
-                "nominal_at": DUE, "due_at": DUE, "event_at": None, "expires_at": None,
-                "state": "pending", "attempts": 0, "created_at": DUE,
-            })
+            chunk.append(
+                {
+                    "id": new_id(),
+                    "tenant_id": t,
+                    "case_id": case,
+                    "kind": "deadline",
+                    "ref_id": d,
+                    "person_id": p,
+                    "conversation_id": conv,
+                    "staff_id": None,
+                    "nominal_at": DUE,
+                    "due_at": DUE,
+                    "event_at": None,
+                    "expires_at": None,
+                    "state": "pending",
+                    "attempts": 0,
+                    "created_at": DUE,
+                }
+            )
             if len(chunk) == 10_000 or i == n - 1:
                 async with svc.write() as c:
                     await c.execute(reminders.insert(), chunk)
@@ -203,13 +240,26 @@ async def _counts(url: str) -> tuple[int, int, int]:
     engine = make_engine(url)
     try:
         async with engine.connect() as c:
-            sent = (await c.execute(select(func.count()).select_from(reminders).where(
-                reminders.c.state == "sent"))).scalar_one()
-            done = (await c.execute(select(func.count()).select_from(outbox).join(
-                messages, messages.c.id == outbox.c.message_id).where(
-                outbox.c.state == "done", messages.c.kind == "reminder"))).scalar_one()
-            filed = (await c.execute(select(func.count()).select_from(journal_entries).where(
-                journal_entries.c.kind == "sms_out_reminder"))).scalar_one()
+            sent = (
+                await c.execute(
+                    select(func.count()).select_from(reminders).where(reminders.c.state == "sent")
+                )
+            ).scalar_one()
+            done = (
+                await c.execute(
+                    select(func.count())
+                    .select_from(outbox)
+                    .join(messages, messages.c.id == outbox.c.message_id)
+                    .where(outbox.c.state == "done", messages.c.kind == "reminder")
+                )
+            ).scalar_one()
+            filed = (
+                await c.execute(
+                    select(func.count())
+                    .select_from(journal_entries)
+                    .where(journal_entries.c.kind == "sms_out_reminder")
+                )
+            ).scalar_one()
     finally:
         await engine.dispose()
     return int(sent), int(done), int(filed)
@@ -226,9 +276,15 @@ async def _scenario(n: int, rate: float | None) -> list[Row]:
 
     label = "no rate limit" if rate is None else f"gateway limit {rate:g} SMS/s"
     name = await create_database("bench_reminders")
-    sim = create_gatewayapi_simulator(GatewayApiSimulatorConfig(
-        token=TOKEN, webhook_secret=SECRET, mo_webhook_url=None, status_webhook_url=None,
-        max_rate=rate))
+    sim = create_gatewayapi_simulator(
+        GatewayApiSimulatorConfig(
+            token=TOKEN,
+            webhook_secret=SECRET,
+            mo_webhook_url=None,
+            status_webhook_url=None,
+            max_rate=rate,
+        )
+    )
     runner = web.AppRunner(sim, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -251,9 +307,16 @@ async def _scenario(n: int, rate: float | None) -> list[Row]:
         print(f"  {label}: two workers …", flush=True)
         workers = [
             await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bench.reminders", "--worker", cwd=ROOT, env=env,
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE)
+                sys.executable,
+                "-m",
+                "bench.reminders",
+                "--worker",
+                cwd=ROOT,
+                env=env,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
             for _ in range(2)
         ]
         # The reminders fall due while the workers run, as in production: each worker
@@ -276,7 +339,8 @@ async def _scenario(n: int, rate: float | None) -> list[Row]:
         refs = collections.Counter(m["userref"] for m in accepted)
         per_second = collections.Counter(
             int((datetime.fromisoformat(m["created_at"]) - started_wall).total_seconds())
-            for m in accepted)
+            for m in accepted
+        )
         last = max((datetime.fromisoformat(m["created_at"]) for m in accepted), default=None)
         elapsed = (last - started_wall).total_seconds() if last else finished
         sent, done, filed = await _counts(url)
@@ -285,24 +349,38 @@ async def _scenario(n: int, rate: float | None) -> list[Row]:
         await asyncio.to_thread(drop_database, name)
     handed = len(refs)
     twice = sum(c - 1 for c in refs.values() if c > 1)
-    print(f"  {label}: {handed}/{n} handed over in {elapsed:.1f} s "
-          f"(workers done after {finished:.1f} s), {twice} twice; batches {REMINDER_BATCH} "
-          f"reminders / {RELAY_BATCH} outbox rows", flush=True)
+    print(
+        f"  {label}: {handed}/{n} handed over in {elapsed:.1f} s "
+        f"(workers done after {finished:.1f} s), {twice} twice; batches {REMINDER_BATCH} "
+        f"reminders / {RELAY_BATCH} outbox rows",
+        flush=True,
+    )
     print(f"  {label}: CPU seconds while the workers ran: {cpu}", flush=True)
     if per_second:
-        print(f"  {label}: handed over per second: "
-              f"{' '.join(str(per_second[i]) for i in range(max(per_second) + 1))}", flush=True)
+        print(
+            f"  {label}: handed over per second: "
+            f"{' '.join(str(per_second[i]) for i in range(max(per_second) + 1))}",
+            flush=True,
+        )
     rows = [
         Row(f"{label}: reminders due at the same minute", n, "", "count"),
-        Row(f"{label}: due → last handed to gateway, 2 workers", elapsed,
-            f"≤ {TARGET_SECONDS:g}" if rate is None else "", "s"),
+        Row(
+            f"{label}: due → last handed to gateway, 2 workers",
+            elapsed,
+            f"≤ {TARGET_SECONDS:g}" if rate is None else "",
+            "s",
+        ),
         Row(f"{label}: handed to gateway (distinct userref)", handed, f"= {n}", "count"),
         Row(f"{label}: handed to gateway twice", twice, "= 0", "count"),
         Row(f"{label}: reminder rows marked sent", sent, f"= {n}", "count"),
         Row(f"{label}: outbox rows done", done, f"= {n}", "count"),
         Row(f"{label}: journal entries filed", filed, f"= {n}", "count"),
-        Row(f"{label}: throughput, reminder → gateway", handed / elapsed if elapsed else 0.0,
-            "", "SMS/s"),
+        Row(
+            f"{label}: throughput, reminder → gateway",
+            handed / elapsed if elapsed else 0.0,
+            "",
+            "SMS/s",
+        ),
     ]
     if rate is not None:
         rows.append(Row(f"{label}: best possible at this limit (N / rate)", n / rate, "", "s"))
@@ -326,13 +404,14 @@ class _CpuSplit:
     def since(cls, machine: float, own: float, children: float) -> _CpuSplit:
         # The workers are this process's children (counted once they have exited); the
         # simulator runs in this process; the rest is PostgreSQL and the machine's own.
-        return cls(machine_busy() - machine, _children_cpu() - children,
-                   time.process_time() - own)
+        return cls(machine_busy() - machine, _children_cpu() - children, time.process_time() - own)
 
     def __str__(self) -> str:
         rest = self.machine - self.workers - self.simulator
-        return (f"{self.machine:.1f} in all: workers {self.workers:.1f}, simulator "
-                f"{self.simulator:.1f}, PostgreSQL and the rest {rest:.1f}")
+        return (
+            f"{self.machine:.1f} in all: workers {self.workers:.1f}, simulator "
+            f"{self.simulator:.1f}, PostgreSQL and the rest {rest:.1f}"
+        )
 
 
 def _median_run(runs: list[list[Row]]) -> list[Row]:
@@ -342,6 +421,7 @@ def _median_run(runs: list[list[Row]]) -> list[Row]:
     checked against the median, and every run's time is printed beside it. A run
     that lost or doubled a message shows in the counts of all runs.
     """
+
     def value(rows: list[Row], part: str) -> float:
         return float(next(r.measured for r in rows if part in r.metric))  # type: ignore[arg-type]
 
@@ -353,13 +433,25 @@ def _median_run(runs: list[list[Row]]) -> list[Row]:
     times = ", ".join(f"{elapsed(r):.1f}" for r in runs)
     label = median[0].metric.split(":")[0]
     twice = sum(int(value(rows, "handed to gateway twice")) for rows in runs)
-    short = sum(int(value(rows, "due at the same minute") - value(rows, "distinct"))
-                for rows in runs)
+    short = sum(
+        int(value(rows, "due at the same minute") - value(rows, "distinct")) for rows in runs
+    )
     return [
-        *(Row(r.metric + (f" (median of {len(runs)} runs)" if "due → last" in r.metric else ""),
-              r.measured, r.target, r.unit) for r in median),
-        Row(f"{label}: every run, due → last handed over (s): {times}", elapsed(ordered[-1]),
-            "", "s"),
+        *(
+            Row(
+                r.metric + (f" (median of {len(runs)} runs)" if "due → last" in r.metric else ""),
+                r.measured,
+                r.target,
+                r.unit,
+            )
+            for r in median
+        ),
+        Row(
+            f"{label}: every run, due → last handed over (s): {times}",
+            elapsed(ordered[-1]),
+            "",
+            "s",
+        ),
         Row(f"{label}: every run, handed to gateway twice", twice, "= 0", "count"),
         Row(f"{label}: every run, due but not handed over", short, "= 0", "count"),
     ]

@@ -39,8 +39,10 @@ async def serve() -> None:
 
 def main() -> None:
     # The format `tovholder serve` logs in, so the benchmark reads both logs the same way.
-    logging.basicConfig(level=os.environ.get("TOVHOLDER_LOG_LEVEL", "WARNING").upper(),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("TOVHOLDER_LOG_LEVEL", "WARNING").upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
     asyncio.run(serve())
 
 

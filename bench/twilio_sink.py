@@ -32,8 +32,13 @@ def create_app() -> web.Application:
 
 
 def main() -> None:
-    web.run_app(create_app(), host="127.0.0.1", port=int(os.environ["BENCH_SINK_PORT"]),
-                access_log=None, print=None)
+    web.run_app(
+        create_app(),
+        host="127.0.0.1",
+        port=int(os.environ["BENCH_SINK_PORT"]),
+        access_log=None,
+        print=None,
+    )
 
 
 if __name__ == "__main__":

@@ -165,8 +165,12 @@ async def load_documents(
         sender_rows = (
             (
                 await conn.execute(
-                    select(messages.c.id.label("message_id"), persons.c.id, persons.c.dek,
-                           persons.c.name_enc)
+                    select(
+                        messages.c.id.label("message_id"),
+                        persons.c.id,
+                        persons.c.dek,
+                        persons.c.name_enc,
+                    )
                     .join(persons, persons.c.id == messages.c.person_id)
                     .where(messages.c.id.in_(citizen_msgs))
                 )  # fmt: skip
@@ -182,7 +186,9 @@ async def load_documents(
                 await conn.execute(
                     select(persons.c.id, persons.c.dek).where(persons.c.id.in_(person_keys))
                 )
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
             if person_keys
             else []
         )
@@ -197,7 +203,9 @@ async def load_documents(
                     await conn.execute(
                         select(cases.c.id, cases.c.dek).where(cases.c.id.in_(case_keys))
                     )
-                ).tuples().all()
+                )
+                .tuples()
+                .all()
             )
     parties: dict[str, list[Party]] = {}
     for p in party_rows:
@@ -561,9 +569,7 @@ async def export_tick(
     if "http" not in cfg.exporters:
         return await export_rounds(svc, cfg, build_exporters(cfg, session=None, clock=svc.clock))
     async with aiohttp.ClientSession() as session:
-        return await export_rounds(
-            svc, cfg, build_exporters(cfg, session=session, clock=svc.clock)
-        )
+        return await export_rounds(svc, cfg, build_exporters(cfg, session=session, clock=svc.clock))
 
 
 # -- export status ----------------------------------------------------------------------

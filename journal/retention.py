@@ -488,8 +488,11 @@ async def apply_retention(
         except NotDue as exc:
             report.refused.append((s.case_id, exc.reason))
     if report.removed:
-        log.info("retention removed the journals of %d closed cases: %s", len(report.removed),
-                 ", ".join(c for c, _ in report.removed))
+        log.info(
+            "retention removed the journals of %d closed cases: %s",
+            len(report.removed),
+            ", ".join(c for c, _ in report.removed),
+        )
     return report
 
 

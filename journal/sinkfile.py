@@ -49,9 +49,7 @@ def _canonical(chain: str, seq: int, hash_: str, at: str, retired: bool = False)
     return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
 
-def line_mac(
-    key: bytes, chain: str, seq: int, hash_: str, at: str, retired: bool = False
-) -> str:
+def line_mac(key: bytes, chain: str, seq: int, hash_: str, at: str, retired: bool = False) -> str:
     """The HMAC-SHA256 (hex) that seals one sink line."""
     return hmac.new(key, _canonical(chain, seq, hash_, at, retired), hashlib.sha256).hexdigest()
 

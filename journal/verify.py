@@ -660,9 +660,7 @@ def retire_anchors(found: Sequence[Anchor], retired: Retired) -> list[Anchor]:
         a
         for a in found
         if not a.retired
-        and not (
-            a.chain in cut and (a.line <= cut[a.chain] or (a.seq, a.hash) in retired[a.chain])
-        )
+        and not (a.chain in cut and (a.line <= cut[a.chain] or (a.seq, a.hash) in retired[a.chain]))
     ]
 
 

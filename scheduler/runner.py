@@ -656,9 +656,7 @@ async def fire_due(svc: Services, *, limit: int = BATCH) -> FireStats:
     return stats
 
 
-async def run_due(
-    svc: Services, *, limit: int | None = None, max_batches: int = 50
-) -> FireStats:
+async def run_due(svc: Services, *, limit: int | None = None, max_batches: int = 50) -> FireStats:
     """Fire due reminders until none are left (or ``max_batches`` batches ran).
 
     ``limit`` rows per transaction; by default ``TOVHOLDER_REMINDER_BATCH``.

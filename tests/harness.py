@@ -229,18 +229,35 @@ async def seed_families(svc: Services, w: World, n: int, *, one_case: bool = Fal
     async with svc.write() as c:
         shared = None
         for i, phone in enumerate(phones):
-            person = await create_person(c, svc, tenant_id=w.tenant_id, name=f"Borger {i}",
-                                         first_name=f"Borger{i}", phone=phone)
+            person = await create_person(
+                c,
+                svc,
+                tenant_id=w.tenant_id,
+                name=f"Borger {i}",
+                first_name=f"Borger{i}",
+                phone=phone,
+            )
             case = shared
             if case is None:
-                case = await create_case(c, svc, tenant_id=w.tenant_id,
-                                         administration_id=w.admin_children,
-                                         team_id=w.team_children, owner_id=w.mette,
-                                         number=f"2025-9{i:03d}")
+                case = await create_case(
+                    c,
+                    svc,
+                    tenant_id=w.tenant_id,
+                    administration_id=w.admin_children,
+                    team_id=w.team_children,
+                    owner_id=w.mette,
+                    number=f"2025-9{i:03d}",
+                )
                 if one_case:
                     shared = case
-            await add_participant(c, svc, tenant_id=w.tenant_id, case_id=case, person_id=person,
-                                  role="parent" if one_case else "party")
+            await add_participant(
+                c,
+                svc,
+                tenant_id=w.tenant_id,
+                case_id=case,
+                person_id=person,
+                role="parent" if one_case else "party",
+            )
     return phones
 
 

@@ -61,7 +61,6 @@ class InboundHook(Protocol):
     async def __call__(self, filed: FiledSms) -> HookOutcome | None: ...
 
 
-
 @dataclass
 class Services:
     """One per process: config, database, clock, keys, calendar and the SMS gateway."""

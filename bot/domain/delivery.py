@@ -80,6 +80,7 @@ async def apply_report(svc: Services, message_id: str, report: DeliveryReport) -
                     "case_id": msg.case_id,
                     "status": report.state.value,
                 },
+                at=svc.clock.now(),
             )
             await append(
                 conn,

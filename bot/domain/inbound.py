@@ -598,7 +598,6 @@ class _Inbound:
                 )
         return _known(rows, staff_phone=ok and bool(first.staff_phone))
 
-
     async def run(self) -> InboundResult:
         index = self.svc.blind_index(self.sender)
         known = await self._identify(index)
@@ -864,8 +863,9 @@ class _Inbound:
         calendar = await team_calendar(self.conn, self.svc, case)
         # Routing and triage read nothing this SMS writes: decided first, the message row
         # is written once with its owner (and undone below should a hook answer it).
-        filing = self._filing(case, person, conv_id, already_open, calendar,
-                              await self._decide(case, calendar))
+        filing = self._filing(
+            case, person, conv_id, already_open, calendar, await self._decide(case, calendar)
+        )
         # Written before the hooks run: they may read the message and journalise after it.
         await append_many(self.conn, [filing.entry], rows_first=[(messages, [filing.stored])])
         await self._emit(filing.message_id, conv_id, case.id)
@@ -899,8 +899,9 @@ class _Inbound:
             routing=self._routing(case, decision),
         )
         entry = self._sms_in(case.id, key, stored["id"], "SMS fra borger")
-        return _CaseFiling(case, person, conv_id, already_open, key, reply_by, decision,
-                           stored, entry)
+        return _CaseFiling(
+            case, person, conv_id, already_open, key, reply_by, decision, stored, entry
+        )
 
     async def _run_hooks(self, filing: _CaseFiling) -> HookOutcome | None:
         """The first outcome a hook gives for the filed SMS (written and journalised by now)."""
@@ -1394,31 +1395,28 @@ _OPEN_REPLY_BY_SQL = str(
 # after the threads: the order one SMS alone takes them in). A thread changed since the
 # statement's snapshot (see THREAD_UNCHANGED) is locked but not returned: it is touched
 # again, with a fresh snapshot.
-_TOUCH_MANY = (
-    sql_text(
-        "WITH touched AS (INSERT INTO conversations (id, tenant_id, case_id, person_id, "
-        "last_activity_at, created_at) SELECT v.id, v.tenant_id, v.case_id, v.person_id, v.at, "
-        "v.at FROM unnest(CAST(:id AS TEXT[]), CAST(:tenant_id AS TEXT[]), "
-        "CAST(:case_id AS TEXT[]), CAST(:person_id AS TEXT[]), "
-        "CAST(:at AS TIMESTAMP WITH TIME ZONE[])) AS v(id, tenant_id, case_id, person_id, at) "
-        "ON CONFLICT (case_id, person_id) DO UPDATE "
-        f"SET last_activity_at = excluded.last_activity_at WHERE {THREAD_UNCHANGED} "
-        "RETURNING conversations.id, conversations.case_id, conversations.person_id, "
-        f"{_OPEN_REPLY_BY_SQL} AS open_reply_by), {HOLD_HEADS_CTES} "
-        "SELECT id, case_id, person_id, open_reply_by, CAST(NULL AS TEXT) AS chain, "
-        "CAST(NULL AS INTEGER) AS seq, CAST(NULL AS TEXT) AS hash FROM touched "
-        "UNION ALL SELECT NULL, NULL, NULL, NULL, chain, seq, hash FROM made "
-        "UNION ALL SELECT NULL, NULL, NULL, NULL, chain, seq, hash FROM locked"
-    )
-    .columns(
-        column("id", String()),
-        column("case_id", String()),
-        column("person_id", String()),
-        column("open_reply_by", UTCDateTime()),
-        column("chain", String()),
-        column("seq", Integer()),
-        column("hash", String()),
-    )
+_TOUCH_MANY = sql_text(
+    "WITH touched AS (INSERT INTO conversations (id, tenant_id, case_id, person_id, "
+    "last_activity_at, created_at) SELECT v.id, v.tenant_id, v.case_id, v.person_id, v.at, "
+    "v.at FROM unnest(CAST(:id AS TEXT[]), CAST(:tenant_id AS TEXT[]), "
+    "CAST(:case_id AS TEXT[]), CAST(:person_id AS TEXT[]), "
+    "CAST(:at AS TIMESTAMP WITH TIME ZONE[])) AS v(id, tenant_id, case_id, person_id, at) "
+    "ON CONFLICT (case_id, person_id) DO UPDATE "
+    f"SET last_activity_at = excluded.last_activity_at WHERE {THREAD_UNCHANGED} "
+    "RETURNING conversations.id, conversations.case_id, conversations.person_id, "
+    f"{_OPEN_REPLY_BY_SQL} AS open_reply_by), {HOLD_HEADS_CTES} "
+    "SELECT id, case_id, person_id, open_reply_by, CAST(NULL AS TEXT) AS chain, "
+    "CAST(NULL AS INTEGER) AS seq, CAST(NULL AS TEXT) AS hash FROM touched "
+    "UNION ALL SELECT NULL, NULL, NULL, NULL, chain, seq, hash FROM made "
+    "UNION ALL SELECT NULL, NULL, NULL, NULL, chain, seq, hash FROM locked"
+).columns(
+    column("id", String()),
+    column("case_id", String()),
+    column("person_id", String()),
+    column("open_reply_by", UTCDateTime()),
+    column("chain", String()),
+    column("seq", Integer()),
+    column("hash", String()),
 )
 
 

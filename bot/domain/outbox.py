@@ -477,6 +477,7 @@ async def _finish(
                 "status": "failed",
                 "reason": error,
             },
+            at=svc.clock.now(),
         )
 
 

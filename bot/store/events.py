@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.base.clock import Clock, SystemClock
 from bot.base.ids import new_id
 from bot.store.schema.integration import webhook_deliveries, webhook_subscriptions
 
@@ -31,15 +30,6 @@ EVENTS = (
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _VALUE = re.compile(r"^[A-Za-z0-9_.:+\-]{0,100}$")
 _PHONE_OR_CPR = re.compile(r"^\+?\d{8,}$|^\d{6}-?\d{4}$")
-
-# Used by emit() when the caller gives no time: the app's clock (set at start).
-_clock: Clock = SystemClock()
-
-
-def use_clock(clock: Clock) -> None:
-    global _clock
-    _clock = clock
-
 
 class PersonalDataInPayload(ValueError):
     """A webhook payload must hold ids and codes only."""
@@ -64,7 +54,7 @@ async def emit(
     tenant_id: str,
     event: str,
     payload: Mapping[str, Any],
-    at: datetime | None = None,
+    at: datetime,
 ) -> str:
     """Queue ``event`` for every subscription of the tenant that wants it.
 
@@ -73,7 +63,7 @@ async def emit(
     only (e.g. ``{"message_id": ..., "case_id": ...}``).
 
     Args:
-        at: the event's time; pass ``svc.clock.now()`` when you have it.
+        at: the event's time, from the caller's clock (``svc.clock.now()``).
 
     Returns:
         The event id (the same in every delivery of this event).
@@ -81,7 +71,7 @@ async def emit(
     if event not in EVENTS:
         raise ValueError(f"unknown webhook event {event!r}")
     check_payload(payload)
-    when = at or _clock.now()
+    when = at
     event_id = new_id()
     subs = (
         await conn.execute(

@@ -14,7 +14,6 @@ from bot.domain.integration import idempotency, webhooks
 from bot.http.integration import staff_contracts, staff_gate
 from bot.http.integration.api import api
 from bot.http.integration.ops import METRICS_TOKEN, metrics_view, observe, openapi_document, readyz
-from bot.store import events
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +48,6 @@ def install(app: web.Application) -> None:
 
 
 def start(app: web.Application, svc: Services, ticker: Ticker) -> None:
-    events.use_clock(svc.clock)
     session = app[HTTP]
     interval = _setting(svc.config, "TOVHOLDER_WEBHOOK_INTERVAL", 2.0)
     ticker.every("webhooks", interval, lambda: webhooks.relay_once(svc, session))

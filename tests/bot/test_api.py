@@ -200,11 +200,17 @@ async def test_a_reply_can_carry_a_promise(stack: Stack) -> None:
     from bot.store.schema.scheduler import reply_promises as promises
 
     conv = await _open_thread(stack)
-    bad = await stack.api("POST", f"/api/v1/conversations/{conv}/replies",
-                          json={"body": "Svar", "promise_due": "torsdag"})
+    bad = await stack.api(
+        "POST",
+        f"/api/v1/conversations/{conv}/replies",
+        json={"body": "Svar", "promise_due": "torsdag"},
+    )
     assert bad.status == 400 and (await bad.json())["error"]["code"] == "bad_date"
-    resp = await stack.api("POST", f"/api/v1/conversations/{conv}/replies",
-                           json={"body": "Jeg vender tilbage torsdag", "promise_due": "2025-02-27"})
+    resp = await stack.api(
+        "POST",
+        f"/api/v1/conversations/{conv}/replies",
+        json={"body": "Jeg vender tilbage torsdag", "promise_due": "2025-02-27"},
+    )
     assert resp.status == 201, await resp.text()
     async with stack.svc.read() as conn:
         rows = (await conn.execute(select(promises.c.due_on.label("due")))).all()
@@ -214,13 +220,19 @@ async def test_a_reply_can_carry_a_promise(stack: Stack) -> None:
 async def test_decisions_are_refused_and_guidance_says_so(stack: Stack) -> None:
     """A decision never goes by SMS (400, Digital Post); guidance gets its plain line."""
     conv = await _open_thread(stack)
-    resp = await stack.api("POST", f"/api/v1/conversations/{conv}/replies",
-                           json={"body": "Du får afslag", "nature": "decision"})
+    resp = await stack.api(
+        "POST",
+        f"/api/v1/conversations/{conv}/replies",
+        json={"body": "Du får afslag", "nature": "decision"},
+    )
     body = await resp.json()
     assert resp.status == 400 and body["error"]["code"] == "decision_not_allowed"
     assert "Digital Post" in body["error"]["message"]
-    resp = await stack.api("POST", f"/api/v1/conversations/{conv}/replies",
-                           json={"body": "Du kan søge om hjælp til tandpleje.", "nature": "guidance"})
+    resp = await stack.api(
+        "POST",
+        f"/api/v1/conversations/{conv}/replies",
+        json={"body": "Du kan søge om hjælp til tandpleje.", "nature": "guidance"},
+    )
     assert resp.status == 201
     await stack.drain()
     assert (

@@ -45,8 +45,18 @@ async def settle() -> None:
 def batcher(
     handle: Recorder, *, size: int = 10, lanes: int = 1, gather: int = 2, linger: float = 0.0
 ) -> Group:
-    return Group(GroupCommit(handle, key=lambda item: item[0], size=size, lanes=lanes,
-                             gather=gather, linger=linger, passes=(LookupError,), name="test"))
+    return Group(
+        GroupCommit(
+            handle,
+            key=lambda item: item[0],
+            size=size,
+            lanes=lanes,
+            gather=gather,
+            linger=linger,
+            passes=(LookupError,),
+            name="test",
+        )
+    )
 
 
 class Group:

@@ -170,8 +170,17 @@ def test_parse_key_accepts_base64_urlsafe_and_hex() -> None:
         "zz" * 32,
         "not a key",
     ],
-    ids=["empty", "blank", "16-bytes", "31-bytes", "33-bytes", "31-hex", "33-hex", "bad-hex",
-         "words"],
+    ids=[
+        "empty",
+        "blank",
+        "16-bytes",
+        "31-bytes",
+        "33-bytes",
+        "31-hex",
+        "33-hex",
+        "bad-hex",
+        "words",
+    ],
 )
 def test_parse_key_rejects_anything_else(bad: str) -> None:
     """Keys of the wrong size or in no known encoding are refused, naming the setting."""
@@ -205,8 +214,19 @@ UNKNOWN_SENDER = "+4531234599"
 UNKNOWN_BODY = "Ukendt afsender Narhval 7710"
 REPLY_BODY = "Svar fra Mette: Flamingo 5521"
 NAMES = [
-    "Anna Andersen", "Andersen", "Bo Bech", "Carl Carlsen", "Dorte Carlsen", "Carlsen",
-    "Eva Eriksen", "Frank Eriksen", "Eriksen", "Mette", "Mette Holm", "Lars Berg", "Hanne",
+    "Anna Andersen",
+    "Andersen",
+    "Bo Bech",
+    "Carl Carlsen",
+    "Dorte Carlsen",
+    "Carlsen",
+    "Eva Eriksen",
+    "Frank Eriksen",
+    "Eriksen",
+    "Mette",
+    "Mette Holm",
+    "Lars Berg",
+    "Hanne",
     "Hanne Lund",
 ]
 
@@ -235,8 +255,9 @@ async def test_the_database_dump_holds_no_bodies_names_or_phone_numbers(stack: S
     assert (await stack.sms(UNKNOWN_SENDER, UNKNOWN_BODY)).status == 200
     threads = (await (await stack.api("GET", "/api/v1/conversations")).json())["items"]
     assert threads
-    resp = await stack.api("POST", f"/api/v1/conversations/{threads[0]['id']}/replies",
-                           json={"body": REPLY_BODY})
+    resp = await stack.api(
+        "POST", f"/api/v1/conversations/{threads[0]['id']}/replies", json={"body": REPLY_BODY}
+    )
     assert resp.status == 201
     resp = await stack.api("GET", f"/api/v1/conversations/{threads[0]['id']}")
     assert resp.status == 200  # leaves an access-log row too
@@ -249,10 +270,7 @@ async def test_the_database_dump_holds_no_bodies_names_or_phone_numbers(stack: S
     # The check would be vacuous if the dump were empty or the municipality's own
     # (public) number, which is allowed, were not found by it.
     assert MUNICIPALITY in as_text and MUNICIPALITY.encode() in as_bytes
-    leaks = [
-        n for n in needles
-        if n.casefold() in as_text.casefold() or n.encode() in as_bytes
-    ]
+    leaks = [n for n in needles if n.casefold() in as_text.casefold() or n.encode() in as_bytes]
     assert leaks == []
 
 

@@ -18,9 +18,13 @@ async def _receipt(stack: Stack) -> tuple[str, str]:
     await stack.drain()
     for _ in range(200):
         async with stack.svc.read() as conn:
-            row = (await conn.execute(select(messages.c.id, messages.c.provider_id,
-                                             messages.c.status).where(
-                messages.c.direction == "out"))).one()
+            row = (
+                await conn.execute(
+                    select(messages.c.id, messages.c.provider_id, messages.c.status).where(
+                        messages.c.direction == "out"
+                    )
+                )
+            ).one()
         if row.status == "delivered":
             break
         await asyncio.sleep(0.02)
@@ -46,7 +50,9 @@ async def test_late_transient_report_after_final_is_ignored_and_replays_change_n
     assert not await apply_report(stack.svc, mid, report(sid, DeliveryState.DELIVERED))
     assert not await apply_report(stack.svc, mid, report(sid, DeliveryState.FAILED))
     async with stack.svc.read() as conn:
-        status = (await conn.execute(select(messages.c.status).where(messages.c.id == mid))).scalar_one()
+        status = (
+            await conn.execute(select(messages.c.status).where(messages.c.id == mid))
+        ).scalar_one()
     assert status == "delivered"
 
 
@@ -54,7 +60,9 @@ async def test_report_for_another_provider_id_is_ignored(stack: Stack) -> None:
     """A report whose provider id does not match the message's changes nothing."""
     mid, _ = await _receipt(stack)
     async with stack.svc.read() as conn:
-        before = (await conn.execute(select(func.count()).select_from(journal_entries))).scalar_one()
+        before = (
+            await conn.execute(select(func.count()).select_from(journal_entries))
+        ).scalar_one()
     assert not await apply_report(stack.svc, mid, report("SMother", DeliveryState.FAILED))
     async with stack.svc.read() as conn:
         after = (await conn.execute(select(func.count()).select_from(journal_entries))).scalar_one()

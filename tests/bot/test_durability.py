@@ -209,11 +209,19 @@ async def test_crash_after_a_batch_is_stored_sends_each_receipt_exactly_once(
     engine = make_engine(db_url)
     try:
         async with engine.connect() as conn:
-            stored, times = (await conn.execute(
-                select(func.count(), func.count(distinct(messages.c.created_at)))
-                .where(messages.c.direction == "in"))).one()
-            states: dict[str, int] = {state: n for state, n in await conn.execute(
-                select(outbox.c.state, func.count()).group_by(outbox.c.state))}
+            stored, times = (
+                await conn.execute(
+                    select(func.count(), func.count(distinct(messages.c.created_at))).where(
+                        messages.c.direction == "in"
+                    )
+                )
+            ).one()
+            states: dict[str, int] = {
+                state: n
+                for state, n in await conn.execute(
+                    select(outbox.c.state, func.count()).group_by(outbox.c.state)
+                )
+            }
     finally:
         await engine.dispose()
     assert stored == len(phones) and sum(states.values()) == len(phones)  # nothing lost
@@ -259,16 +267,21 @@ async def test_database_outage_answers_503_to_every_webhook_of_a_burst(
 ) -> None:
     """PostgreSQL unreachable while a burst is batched: every webhook gets 503, none a trace."""
     port = free_port()
-    config = make_config("postgresql+asyncpg://postgres@127.0.0.1:1/nothing", keys, port=port,
-                         sim_url="http://127.0.0.1:9")
+    config = make_config(
+        "postgresql+asyncpg://postgres@127.0.0.1:1/nothing",
+        keys,
+        port=port,
+        sim_url="http://127.0.0.1:9",
+    )
     client = await aiohttp_client(aiohttp.test_utils.TestServer(create_app(config), port=port))
     url = f"{config.public_base_url}/webhooks/twilio/sms"
 
     async def send(i: int) -> tuple[int, str]:
         params = _params(f"+45201234{10 + i:02d}", "Hej")
         sig = RequestValidator(AUTH_TOKEN).compute_signature(url, params)
-        resp = await client.post("/webhooks/twilio/sms", data=params,
-                                 headers={"X-Twilio-Signature": sig})
+        resp = await client.post(
+            "/webhooks/twilio/sms", data=params, headers={"X-Twilio-Signature": sig}
+        )
         return resp.status, await resp.text()
 
     answers = await asyncio.gather(*(send(i) for i in range(8)))

@@ -30,14 +30,19 @@ class Mailbox:
 
 
 @pytest.fixture
-async def mail_stack(aiohttp_client: Any, aiohttp_server: Any, db_url: str,
-                     keys: dict[str, bytes]) -> AsyncIterator[tuple[Stack, Mailbox]]:
+async def mail_stack(
+    aiohttp_client: Any, aiohttp_server: Any, db_url: str, keys: dict[str, bytes]
+) -> AsyncIterator[tuple[Stack, Mailbox]]:
     box = Mailbox()
     server = await asyncio.get_running_loop().create_server(
-        lambda: SMTP(box, hostname="relay.kbh.dk"), "127.0.0.1", 0)
+        lambda: SMTP(box, hostname="relay.kbh.dk"), "127.0.0.1", 0
+    )
     port = server.sockets[0].getsockname()[1]
     stack = await start_stack(
-        aiohttp_client, aiohttp_server, db_url, keys,
+        aiohttp_client,
+        aiohttp_server,
+        db_url,
+        keys,
         start=datetime(2025, 2, 21, 10, 0, tzinfo=COPENHAGEN),
         smtp=SmtpConfig(host="127.0.0.1", port=port, sender="noreply@kk.dk", tls="none", timeout=3),
     )
@@ -45,8 +50,11 @@ async def mail_stack(aiohttp_client: Any, aiohttp_server: Any, db_url: str,
         anna = stack.world.persons["anna"]
         row = (await conn.execute(select(persons.c.dek).where(persons.c.id == anna))).one()
         dek = stack.svc.dek("persons", anna, row.dek)
-        await conn.execute(update(persons).where(persons.c.id == anna).values(
-            email_enc=stack.svc.seal(dek, "persons", anna, "email", "anna@example.dk")))
+        await conn.execute(
+            update(persons)
+            .where(persons.c.id == anna)
+            .values(email_enc=stack.svc.seal(dek, "persons", anna, "email", "anna@example.dk"))
+        )
     try:
         yield stack, box
     finally:
@@ -57,9 +65,17 @@ async def mail_stack(aiohttp_client: Any, aiohttp_server: Any, db_url: str,
 
 async def _consent(stack: Stack) -> None:
     async with stack.svc.write() as conn:
-        await conn.execute(consents.insert().values(
-            id=new_id(), tenant_id=stack.world.tenant_id, person_id=stack.world.persons["anna"],
-            channel="email", state="opted_in", source="api", at=stack.clock.now()))
+        await conn.execute(
+            consents.insert().values(
+                id=new_id(),
+                tenant_id=stack.world.tenant_id,
+                person_id=stack.world.persons["anna"],
+                channel="email",
+                state="opted_in",
+                source="api",
+                at=stack.clock.now(),
+            )
+        )
 
 
 async def _wait_for(box: Mailbox, n: int) -> None:
@@ -105,12 +121,17 @@ async def test_no_email_without_consent(mail_stack: tuple[Stack, Mailbox]) -> No
     assert box.mails == []
 
 
-async def test_email_preference_sends_replies_as_email_notices(mail_stack: tuple[Stack, Mailbox]) -> None:
+async def test_email_preference_sends_replies_as_email_notices(
+    mail_stack: tuple[Stack, Mailbox],
+) -> None:
     """A citizen who prefers e-mail gets a caseworker's reply as an e-mail notice, not an SMS."""
     stack, box = mail_stack
     async with stack.svc.write() as conn:
-        await conn.execute(update(persons).where(persons.c.id == stack.world.persons["anna"])
-                           .values(channel_pref="email"))
+        await conn.execute(
+            update(persons)
+            .where(persons.c.id == stack.world.persons["anna"])
+            .values(channel_pref="email")
+        )
     await stack.sms(stack.world.phones["anna"], "Hej")
     await stack.drain()
     conv = (await (await stack.api("GET", "/api/v1/conversations")).json())["items"][0]["id"]

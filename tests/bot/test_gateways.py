@@ -22,19 +22,35 @@ SECRET = "gwapi-webhook-secret-of-at-least-32-bytes!"
 
 
 @pytest.fixture
-async def two(aiohttp_client: Any, aiohttp_server: Any, db_url: str,
-              keys: dict[str, bytes]) -> AsyncIterator[tuple[Stack, Any]]:
+async def two(
+    aiohttp_client: Any, aiohttp_server: Any, db_url: str, keys: dict[str, bytes]
+) -> AsyncIterator[tuple[Stack, Any]]:
     port = free_port()
-    gw_sim = await aiohttp_server(create_gatewayapi_simulator(GatewayApiSimulatorConfig(
-        token=TOKEN, webhook_secret=SECRET,
-        mo_webhook_url=f"http://127.0.0.1:{port}/webhooks/gatewayapi/sms",
-        status_delay=0.01, service_number=MUNICIPALITY)))
+    gw_sim = await aiohttp_server(
+        create_gatewayapi_simulator(
+            GatewayApiSimulatorConfig(
+                token=TOKEN,
+                webhook_secret=SECRET,
+                mo_webhook_url=f"http://127.0.0.1:{port}/webhooks/gatewayapi/sms",
+                status_delay=0.01,
+                service_number=MUNICIPALITY,
+            )
+        )
+    )
     stack = await start_stack(
-        aiohttp_client, aiohttp_server, db_url, keys,
-        start=datetime(2025, 2, 21, 10, 0, tzinfo=COPENHAGEN), port=port,
+        aiohttp_client,
+        aiohttp_server,
+        db_url,
+        keys,
+        start=datetime(2025, 2, 21, 10, 0, tzinfo=COPENHAGEN),
+        port=port,
         gateways=("twilio", "gatewayapi"),
-        gatewayapi=GatewayApiConfig(token=TOKEN, webhook_secret=SECRET,
-                                    base_url=str(gw_sim.make_url("")).rstrip("/"), timeout=2.0),
+        gatewayapi=GatewayApiConfig(
+            token=TOKEN,
+            webhook_secret=SECRET,
+            base_url=str(gw_sim.make_url("")).rstrip("/"),
+            timeout=2.0,
+        ),
     )
     try:
         yield stack, gw_sim
@@ -48,7 +64,9 @@ async def _gw_sent(gw_sim: Any) -> list[dict[str, Any]]:
     return list(data if isinstance(data, list) else data.get("messages", []))
 
 
-async def test_primary_down_sends_through_secondary_and_its_report_lands(two: tuple[Stack, Any]) -> None:
+async def test_primary_down_sends_through_secondary_and_its_report_lands(
+    two: tuple[Stack, Any],
+) -> None:
     """Twilio answering 5xx: the receipt goes via GatewayAPI, whose signed report marks it delivered."""
     stack, gw_sim = two
     await stack.faults(mode="fail_5xx")
@@ -56,11 +74,17 @@ async def test_primary_down_sends_through_secondary_and_its_report_lands(two: tu
     assert (await stack.relay()).sent == 1
     sent = await _gw_sent(gw_sim)
     assert [m["body"] for m in sent] == [
-        "Tak for din besked. Mette svarer dig senest tirsdag den 25. februar."]
+        "Tak for din besked. Mette svarer dig senest tirsdag den 25. februar."
+    ]
     for _ in range(100):
         async with stack.svc.read() as conn:
-            row = (await conn.execute(select(messages.c.provider, messages.c.status).where(
-                messages.c.direction == "out"))).one()
+            row = (
+                await conn.execute(
+                    select(messages.c.provider, messages.c.status).where(
+                        messages.c.direction == "out"
+                    )
+                )
+            ).one()
         if row.status == "delivered":
             break
         await asyncio.sleep(0.03)
@@ -70,10 +94,13 @@ async def test_primary_down_sends_through_secondary_and_its_report_lands(two: tu
 async def test_gatewayapi_inbound_webhook_files_the_message(two: tuple[Stack, Any]) -> None:
     """A phone's SMS through GatewayAPI (JWT-signed MO webhook) is filed and receipted."""
     stack, gw_sim = two
-    async with aiohttp.ClientSession() as s, s.post(
-        str(gw_sim.make_url(f"/_sim/phones/{stack.world.phones['anna'].lstrip('+')}/send")),
-        json={"body": "Hej fra GatewayAPI", "to": MUNICIPALITY},
-    ) as r:
+    async with (
+        aiohttp.ClientSession() as s,
+        s.post(
+            str(gw_sim.make_url(f"/_sim/phones/{stack.world.phones['anna'].lstrip('+')}/send")),
+            json={"body": "Hej fra GatewayAPI", "to": MUNICIPALITY},
+        ) as r,
+    ):
         assert r.status == 200, await r.text()
     items = (await (await stack.api("GET", "/api/v1/conversations")).json())["items"]
     assert [i["case_number"] for i in items] == ["2025-001"]
@@ -82,8 +109,11 @@ async def test_gatewayapi_inbound_webhook_files_the_message(two: tuple[Stack, An
 async def test_forged_gatewayapi_webhook_is_refused(two: tuple[Stack, Any]) -> None:
     """An MO webhook without a valid HS256 JWT is a 403 and files nothing."""
     stack, _ = two
-    resp = await stack.client.post("/webhooks/gatewayapi/sms", json={"msisdn": 4520123401},
-                                   headers={"X-Gwapi-Signature": "eyJhbGciOiJub25lIn0.e30."})
+    resp = await stack.client.post(
+        "/webhooks/gatewayapi/sms",
+        json={"msisdn": 4520123401},
+        headers={"X-Gwapi-Signature": "eyJhbGciOiJub25lIn0.e30."},
+    )
     assert resp.status == 403
     async with stack.svc.read() as conn:
         assert (await conn.execute(select(messages.c.id))).first() is None
@@ -95,9 +125,14 @@ async def test_municipality_chooses_its_primary_gateway(two: tuple[Stack, Any]) 
 
     stack, gw_sim = two
     async with stack.svc.write() as conn:
-        await conn.execute(tenant_settings.insert().values(
-            tenant_id=stack.world.tenant_id, max_segments=3, sensitive_terms="[]",
-            gateways="gatewayapi,twilio"))
+        await conn.execute(
+            tenant_settings.insert().values(
+                tenant_id=stack.world.tenant_id,
+                max_segments=3,
+                sensitive_terms="[]",
+                gateways="gatewayapi,twilio",
+            )
+        )
     await stack.sms(stack.world.phones["anna"], "Hej")
     await stack.drain()
     assert len(await _gw_sent(gw_sim)) == 1
@@ -114,18 +149,34 @@ async def _queue_updates(stack: Stack, n: int) -> list[str]:
     cid, now = w.cases["anna"], svc.clock.now()
     async with svc.write() as conn:
         dek = (await conn.execute(select(cases.c.dek).where(cases.c.id == cid))).scalar_one()
-        conv = await conversation_for(conn, tenant_id=w.tenant_id, case_id=cid,
-                                      person_id=w.persons["anna"], at=now)
-        assert (await conn.execute(select(conversations.c.id).where(
-            conversations.c.id == conv))).first() is not None
-        return await queue_many(conn, [
-            Sms(tenant_id=w.tenant_id, conversation_id=conv, case_id=cid,
-                person_id=w.persons["anna"], kind="update", body=f"Opdatering {i}",
-                key=case_key(svc, cid, dek), at=now, subject="Opdatering til borger")
-            for i in range(n)])
+        conv = await conversation_for(
+            conn, tenant_id=w.tenant_id, case_id=cid, person_id=w.persons["anna"], at=now
+        )
+        assert (
+            await conn.execute(select(conversations.c.id).where(conversations.c.id == conv))
+        ).first() is not None
+        return await queue_many(
+            conn,
+            [
+                Sms(
+                    tenant_id=w.tenant_id,
+                    conversation_id=conv,
+                    case_id=cid,
+                    person_id=w.persons["anna"],
+                    kind="update",
+                    body=f"Opdatering {i}",
+                    key=case_key(svc, cid, dek),
+                    at=now,
+                    subject="Opdatering til borger",
+                )
+                for i in range(n)
+            ],
+        )
 
 
-async def test_relay_sends_a_batch_many_per_request_and_maps_each_id(two: tuple[Stack, Any]) -> None:
+async def test_relay_sends_a_batch_many_per_request_and_maps_each_id(
+    two: tuple[Stack, Any],
+) -> None:
     """250 SMS through GatewayAPI's list format: each message gets its own id; none twice."""
     from bot.domain.outbox import relay_once
 
@@ -138,9 +189,17 @@ async def test_relay_sends_a_batch_many_per_request_and_maps_each_id(two: tuple[
     assert sorted(m["userref"] for m in sent) == sorted(ids)
     by_ref = {m["userref"]: str(m["id"]) for m in sent}
     async with stack.svc.read() as conn:
-        rows = (await conn.execute(select(
-            messages.c.id, messages.c.provider, messages.c.provider_id, messages.c.via,
-            messages.c.body_enc).where(messages.c.id.in_(ids)))).all()
+        rows = (
+            await conn.execute(
+                select(
+                    messages.c.id,
+                    messages.c.provider,
+                    messages.c.provider_id,
+                    messages.c.via,
+                    messages.c.body_enc,
+                ).where(messages.c.id.in_(ids))
+            )
+        ).all()
     assert {r.id: r.provider_id for r in rows} == by_ref
     assert {(r.provider, r.via) for r in rows} == {("gatewayapi", "sms")}
     bodies = {m["userref"]: m["body"] for m in sent}
@@ -157,8 +216,10 @@ async def test_relay_batch_retries_a_transient_gateway_failure_without_doubles(
 
     stack, gw_sim = two
     stack.svc.gateway = stack.svc.gateways["gatewayapi"]
-    async with aiohttp.ClientSession() as s, s.post(
-            str(gw_sim.make_url("/_sim/faults")), json={"mode": "fail_5xx", "count": 1}) as r:
+    async with (
+        aiohttp.ClientSession() as s,
+        s.post(str(gw_sim.make_url("/_sim/faults")), json={"mode": "fail_5xx", "count": 1}) as r,
+    ):
         assert r.status == 200
     ids = await _queue_updates(stack, 40)
     stats = await relay_once(stack.svc)
@@ -187,13 +248,27 @@ async def test_relay_holds_a_batch_in_quiet_hours_but_not_an_urgent_one(
     cid = stack.world.cases["anna"]
     async with stack.svc.write() as conn:
         dek = (await conn.execute(select(cases.c.dek).where(cases.c.id == cid))).scalar_one()
-        await mark_urgent(conn, tenant_id=stack.world.tenant_id, case_id=cid, message_id=ids[1],
-                          staff_id=stack.world.mette, reason="Mødet i morgen er aflyst",
-                          key=case_key(stack.svc, cid, dek), at=stack.svc.clock.now())
+        await mark_urgent(
+            conn,
+            tenant_id=stack.world.tenant_id,
+            case_id=cid,
+            message_id=ids[1],
+            staff_id=stack.world.mette,
+            reason="Mødet i morgen er aflyst",
+            key=case_key(stack.svc, cid, dek),
+            at=stack.svc.clock.now(),
+        )
     stats = await relay_once(stack.svc)
     assert (stats.claimed, stats.sent) == (3, 1)
     assert [m["userref"] for m in await _gw_sent(gw_sim)] == [ids[1]]
     async with stack.svc.read() as conn:
-        waiting = (await conn.execute(select(outbox.c.next_attempt_at).where(
-            outbox.c.state == "pending"))).scalars().all()
+        waiting = (
+            (
+                await conn.execute(
+                    select(outbox.c.next_attempt_at).where(outbox.c.state == "pending")
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert waiting == [datetime(2025, 2, 25, 8, 0, tzinfo=COPENHAGEN)] * 2

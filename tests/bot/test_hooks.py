@@ -26,8 +26,15 @@ async def test_a_hook_can_answer_instead_of_the_receipt(stack: Stack) -> None:
     await stack.relay()
     assert await stack.sent_to(stack.world.phones["anna"]) == ["Status for din sag (da)"]
     async with stack.svc.read() as conn:
-        awaiting = (await conn.execute(select(messages.c.awaiting_reply).where(
-            messages.c.direction == "in"))).scalars().all()
+        awaiting = (
+            (
+                await conn.execute(
+                    select(messages.c.awaiting_reply).where(messages.c.direction == "in")
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert awaiting == [False]
     await stack.sms(stack.world.phones["anna"], "Hej")
     await stack.relay()
@@ -39,15 +46,31 @@ async def _queue_later(stack: Stack, hours: float) -> str:
     now = svc.clock.now()
     await stack.sms(stack.world.phones["anna"], "Hej")
     async with svc.write() as conn:
-        row = (await conn.execute(select(messages.c.conversation_id, messages.c.case_id,
-                                         messages.c.person_id).limit(1))).one()
+        row = (
+            await conn.execute(
+                select(messages.c.conversation_id, messages.c.case_id, messages.c.person_id).limit(
+                    1
+                )
+            )
+        ).one()
         from bot.store.schema.core import cases
-        wrapped = (await conn.execute(select(cases.c.dek).where(cases.c.id == row.case_id))).scalar_one()
+
+        wrapped = (
+            await conn.execute(select(cases.c.dek).where(cases.c.id == row.case_id))
+        ).scalar_one()
         key = SealingKey("case", row.case_id, svc.dek("cases", row.case_id, wrapped))
-        return await queue_sms(conn, tenant_id=stack.world.tenant_id,
-                               conversation_id=row.conversation_id, case_id=row.case_id,
-                               person_id=row.person_id, kind="reply", body="Senere besked",
-                               key=key, at=now, not_before=now + timedelta(hours=hours))
+        return await queue_sms(
+            conn,
+            tenant_id=stack.world.tenant_id,
+            conversation_id=row.conversation_id,
+            case_id=row.case_id,
+            person_id=row.person_id,
+            kind="reply",
+            body="Senere besked",
+            key=key,
+            at=now,
+            not_before=now + timedelta(hours=hours),
+        )
 
 
 async def test_send_later_waits_for_its_time(stack: Stack) -> None:
@@ -64,7 +87,9 @@ async def test_withdrawn_sms_is_never_sent(stack: Stack) -> None:
     """A queued SMS withdrawn before its time never goes out, and the withdrawal is journalised."""
     mid = await _queue_later(stack, 1)
     async with stack.svc.write() as conn:
-        assert await withdraw_sms(conn, message_id=mid, at=stack.clock.now(), reason="aftale flyttet")
+        assert await withdraw_sms(
+            conn, message_id=mid, at=stack.clock.now(), reason="aftale flyttet"
+        )
         assert not await withdraw_sms(conn, message_id=mid, at=stack.clock.now(), reason="igen")
     stack.clock.advance(hours=2)
     await stack.drain()
@@ -85,16 +110,31 @@ async def test_sms_due_at_night_waits_for_morning_unless_it_answers_the_citizen(
     stack.clock.set(datetime(2025, 2, 24, 21, 0, tzinfo=COPENHAGEN))  # Monday evening
     svc = stack.svc
     async with svc.write() as conn:
-        row = (await conn.execute(select(messages.c.conversation_id, messages.c.case_id,
-                                         messages.c.person_id).limit(1))).one()
+        row = (
+            await conn.execute(
+                select(messages.c.conversation_id, messages.c.case_id, messages.c.person_id).limit(
+                    1
+                )
+            )
+        ).one()
         from bot.store.schema.core import cases
-        wrapped = (await conn.execute(select(cases.c.dek).where(cases.c.id == row.case_id))).scalar_one()
+
+        wrapped = (
+            await conn.execute(select(cases.c.dek).where(cases.c.id == row.case_id))
+        ).scalar_one()
         key = SealingKey("case", row.case_id, svc.dek("cases", row.case_id, wrapped))
         for kind, body in (("update", "Din sag er gået videre"), ("reply", "Svar om aftenen")):
-            await queue_sms(conn, tenant_id=stack.world.tenant_id,
-                            conversation_id=row.conversation_id, case_id=row.case_id,
-                            person_id=row.person_id, kind=kind, body=body, key=key,
-                            at=svc.clock.now())
+            await queue_sms(
+                conn,
+                tenant_id=stack.world.tenant_id,
+                conversation_id=row.conversation_id,
+                case_id=row.case_id,
+                person_id=row.person_id,
+                kind=kind,
+                body=body,
+                key=key,
+                at=svc.clock.now(),
+            )
     await stack.sms(stack.world.phones["bo"], "Hej")  # the automatic answer goes now
     await stack.drain()
     assert len(await stack.sent_to(stack.world.phones["bo"])) == 1

@@ -206,8 +206,11 @@ async def test_two_first_messages_at_once_share_one_thread(stack: Stack) -> None
         assert [r.status for r in replies] == [200] * 4
     async with stack.svc.read() as conn:
         threads = (await conn.execute(select(func.count()).select_from(conversations))).scalar_one()
-        inbound = (await conn.execute(select(func.count()).select_from(messages).where(
-            messages.c.direction == "in"))).scalar_one()
+        inbound = (
+            await conn.execute(
+                select(func.count()).select_from(messages).where(messages.c.direction == "in")
+            )
+        ).scalar_one()
     assert (threads, inbound) == (1, 12)
 
 
@@ -226,9 +229,7 @@ async def test_sms_arriving_together_get_one_receipt(stack: Stack) -> None:
         receipts = (await conn.execute(select(func.count()).select_from(outbox))).scalar_one()
         reply_bys = set(
             (
-                await conn.execute(
-                    select(messages.c.reply_by).where(messages.c.direction == "in")
-                )
+                await conn.execute(select(messages.c.reply_by).where(messages.c.direction == "in"))
             ).scalars()
         )
     assert receipts == 1

@@ -23,13 +23,15 @@ async def families(stack: Stack, n: int, *, one_case: bool = False) -> list[str]
 
 
 def inbound(sender: str, body: str = "Hej", sid: str | None = None) -> InboundSms:
-    return InboundSms(provider_id=sid or message_sid(), sender=sender, recipient=MUNICIPALITY,
-                      body=body)
+    return InboundSms(
+        provider_id=sid or message_sid(), sender=sender, recipient=MUNICIPALITY, body=body
+    )
 
 
 def batched(stack: Stack, sender: str, body: str = "Hej", sid: str | None = None) -> BatchedSms:
-    return BatchedSms(inbound(sender, body, sid), "twilio", MUNICIPALITY, sender,
-                      stack.svc.blind_index(sender))
+    return BatchedSms(
+        inbound(sender, body, sid), "twilio", MUNICIPALITY, sender, stack.svc.blind_index(sender)
+    )
 
 
 def is_pg(stack: Stack) -> bool:
@@ -60,8 +62,11 @@ class Statements:
 
 async def inbound_rows(stack: Stack) -> list[Any]:
     async with stack.svc.read() as conn:
-        return list(await conn.execute(
-            select(messages).where(messages.c.direction == "in").order_by(messages.c.created_at)))
+        return list(
+            await conn.execute(
+                select(messages).where(messages.c.direction == "in").order_by(messages.c.created_at)
+            )
+        )
 
 
 async def test_sms_arriving_together_are_filed_together(stack: Stack) -> None:
@@ -69,7 +74,8 @@ async def test_sms_arriving_together_are_filed_together(stack: Stack) -> None:
     phones = await families(stack, 12)
     with Statements(stack) as sql:
         results = await asyncio.gather(
-            *(receive_sms(stack.svc, inbound(p), provider="twilio") for p in phones))
+            *(receive_sms(stack.svc, inbound(p), provider="twilio") for p in phones)
+        )
     assert [r.outcome for r in results] == ["filed"] * 12
     rows = await inbound_rows(stack)
     assert len(rows) == 12 and all(r.case_id and r.awaiting_reply for r in rows)
@@ -79,8 +85,11 @@ async def test_sms_arriving_together_are_filed_together(stack: Stack) -> None:
     for p in phones:
         assert await stack.sent_to(p) == [RECEIPT]
     async with stack.svc.read() as conn:
-        kinds = list(await conn.execute(
-            select(journal_entries.c.kind, func.count()).group_by(journal_entries.c.kind)))
+        kinds = list(
+            await conn.execute(
+                select(journal_entries.c.kind, func.count()).group_by(journal_entries.c.kind)
+            )
+        )
     assert dict(kinds)["sms_in"] == 12 and dict(kinds)["sms_out_receipt"] == 12
     assert (await verify(stack.config.database_url)).ok
     if is_pg(stack):
@@ -130,9 +139,14 @@ async def test_a_batch_leaves_what_it_cannot_file_and_answers_duplicates(stack: 
 async def test_a_batch_files_urgent_and_hook_words_as_one_at_a_time_would(stack: Stack) -> None:
     """An urgent SMS is paged and a hook sees an "Ok", inside the batch; a plain one beside them."""
     phones = await families(stack, 3)
-    results = await file_batch(stack.svc, [
-        batched(stack, phones[0], "Det haster!"), batched(stack, phones[1], "Ok"),
-        batched(stack, phones[2])])
+    results = await file_batch(
+        stack.svc,
+        [
+            batched(stack, phones[0], "Det haster!"),
+            batched(stack, phones[1], "Ok"),
+            batched(stack, phones[2]),
+        ],
+    )
     if not is_pg(stack):
         return
     assert [r.outcome for r in results if r] == ["filed"] * 3
@@ -149,16 +163,26 @@ async def test_a_batch_files_urgent_and_hook_words_as_one_at_a_time_would(stack:
 async def test_a_caseworker_away_is_routed_inside_the_batch(stack: Stack) -> None:
     """An SMS whose caseworker is away is routed to the substitute, and the receipt says so."""
     phones = await families(stack, 2)
-    resp = await stack.api("POST", "/api/v1/absences", who="hanne", json={
-        "staff_id": stack.world.mette, "starts_on": "2025-02-20", "ends_on": "2025-02-28",
-        "substitute_id": stack.world.sofie, "reason": "Ferie"})
+    resp = await stack.api(
+        "POST",
+        "/api/v1/absences",
+        who="hanne",
+        json={
+            "staff_id": stack.world.mette,
+            "starts_on": "2025-02-20",
+            "ends_on": "2025-02-28",
+            "substitute_id": stack.world.sofie,
+            "reason": "Ferie",
+        },
+    )
     assert resp.status == 201, await resp.text()
     results = await file_batch(stack.svc, [batched(stack, p) for p in phones])
     if is_pg(stack):
         assert [r.outcome for r in results if r] == ["filed", "filed"]
     else:
-        await asyncio.gather(*(receive_sms(stack.svc, inbound(p), provider="twilio")
-                               for p in phones))
+        await asyncio.gather(
+            *(receive_sms(stack.svc, inbound(p), provider="twilio") for p in phones)
+        )
     assert {r.owner_id for r in await inbound_rows(stack)} == {stack.world.sofie}
     await stack.drain()
     for p in phones:
@@ -175,9 +199,13 @@ async def test_two_parents_of_one_case_in_one_batch_chain_in_order(stack: Stack)
     rows = await inbound_rows(stack)
     assert len({r.case_id for r in rows}) == 1 and len({r.conversation_id for r in rows}) == 2
     async with stack.svc.read() as conn:
-        entries = list(await conn.execute(
-            select(journal_entries.c.seq, journal_entries.c.kind)
-            .where(journal_entries.c.case_id == rows[0].case_id).order_by(journal_entries.c.seq)))
+        entries = list(
+            await conn.execute(
+                select(journal_entries.c.seq, journal_entries.c.kind)
+                .where(journal_entries.c.case_id == rows[0].case_id)
+                .order_by(journal_entries.c.seq)
+            )
+        )
     assert [e.kind for e in entries][-4:] == ["sms_in", "sms_out_receipt"] * 2
     assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
     assert (await verify(stack.config.database_url)).ok
@@ -213,10 +241,12 @@ async def test_a_failed_batch_keeps_nothing_and_its_sms_go_one_at_a_time(stack: 
         await file_batch(stack.svc, [batched(stack, p, sid="SMtwice") for p in phones])
     assert await inbound_rows(stack) == []
     async with stack.svc.read() as conn:
-        assert (await conn.execute(select(func.count()).select_from(journal_entries))
-                ).scalar_one() == 0
+        assert (
+            await conn.execute(select(func.count()).select_from(journal_entries))
+        ).scalar_one() == 0
     results = await asyncio.gather(
-        *(receive_sms(stack.svc, inbound(p, sid="SMtwice"), provider="twilio") for p in phones))
+        *(receive_sms(stack.svc, inbound(p, sid="SMtwice"), provider="twilio") for p in phones)
+    )
     assert sorted(r.duplicate for r in results) == [False, True]
     assert len(await inbound_rows(stack)) == 1
 
@@ -234,16 +264,21 @@ async def test_an_sms_answered_after_the_batch_keeps_its_case_to_itself(stack: S
     """Two parents of one case, one urgent: the urgent one is filed in the batch, the other
     left to go alone; the case's journal has each SMS's entries together."""
     phones = await families(stack, 2, one_case=True)
-    results = await file_batch(stack.svc, [batched(stack, phones[0], "Det haster!"),
-                                           batched(stack, phones[1])])
+    results = await file_batch(
+        stack.svc, [batched(stack, phones[0], "Det haster!"), batched(stack, phones[1])]
+    )
     if not is_pg(stack):
         return
     assert results[0] is not None and results[0].outcome == "filed" and results[1] is None
     await receive_sms(stack.svc, inbound(phones[1]), provider="twilio")
     async with stack.svc.read() as conn:
-        kinds = [k for (k,) in await conn.execute(
-            select(journal_entries.c.kind).where(journal_entries.c.kind != "case_created")
-            .order_by(journal_entries.c.seq))]
+        kinds = [
+            k
+            for (k,) in await conn.execute(
+                select(journal_entries.c.kind)
+                .where(journal_entries.c.kind != "case_created")
+                .order_by(journal_entries.c.seq)
+            )
+        ]
     assert kinds[-5:] == ["sms_in", "urgent", "sms_out_receipt", "sms_in", "sms_out_receipt"]
     assert (await verify(stack.config.database_url)).ok
-

@@ -59,8 +59,9 @@ async def decrypt_everything(svc: Services) -> list[str]:
         for j in (await conn.execute(select(journal_entries))).all():
             if j.content_enc is not None:
                 keys = case_keys if j.key_scope == "case" else person_keys
-                out.append(unseal(keys[j.key_owner_id], j.content_enc,
-                                  f"journal_entries:{j.id}:content"))
+                out.append(
+                    unseal(keys[j.key_owner_id], j.content_enc, f"journal_entries:{j.id}:content")
+                )
     return out
 
 

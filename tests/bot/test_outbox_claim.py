@@ -21,18 +21,35 @@ async def _queue(stack: Stack, bodies: list[str], *, minutes_apart: int = 1) -> 
     start = svc.clock.now()
     ids = []
     async with svc.write() as conn:
-        row = (await conn.execute(select(messages.c.conversation_id, messages.c.case_id,
-                                         messages.c.person_id).limit(1))).one()
-        wrapped = (await conn.execute(select(cases.c.dek).where(cases.c.id == row.case_id))).scalar_one()
+        row = (
+            await conn.execute(
+                select(messages.c.conversation_id, messages.c.case_id, messages.c.person_id).limit(
+                    1
+                )
+            )
+        ).one()
+        wrapped = (
+            await conn.execute(select(cases.c.dek).where(cases.c.id == row.case_id))
+        ).scalar_one()
         key = SealingKey("case", row.case_id, svc.dek("cases", row.case_id, wrapped))
         for i, body in enumerate(bodies):
             at = start + timedelta(minutes=i * minutes_apart)
-            mid = await queue_sms(conn, tenant_id=stack.world.tenant_id,
-                                  conversation_id=row.conversation_id, case_id=row.case_id,
-                                  person_id=row.person_id, kind="receipt", body=body, key=key,
-                                  at=at)
-            ids.append((await conn.execute(select(outbox.c.id).where(
-                outbox.c.message_id == mid))).scalar_one())
+            mid = await queue_sms(
+                conn,
+                tenant_id=stack.world.tenant_id,
+                conversation_id=row.conversation_id,
+                case_id=row.case_id,
+                person_id=row.person_id,
+                kind="receipt",
+                body=body,
+                key=key,
+                at=at,
+            )
+            ids.append(
+                (
+                    await conn.execute(select(outbox.c.id).where(outbox.c.message_id == mid))
+                ).scalar_one()
+            )
     stack.clock.advance(minutes=len(bodies) * minutes_apart)
     return ids
 
@@ -44,17 +61,26 @@ async def test_a_dead_workers_rows_go_again_first_and_in_queue_order(stack: Stac
     ids = await _queue(stack, ["Første", "Anden", "Tredje"])
     now = stack.svc.clock.now()
     async with stack.svc.write() as conn:
-        await conn.execute(update(outbox).where(outbox.c.id == ids[0]).values(
-            state="sending", attempts=1, lease_until=now - timedelta(seconds=1)))
-        await conn.execute(update(outbox).where(outbox.c.id == ids[2]).values(
-            state="sending", attempts=1, lease_until=now + LEASE))
+        await conn.execute(
+            update(outbox)
+            .where(outbox.c.id == ids[0])
+            .values(state="sending", attempts=1, lease_until=now - timedelta(seconds=1))
+        )
+        await conn.execute(
+            update(outbox)
+            .where(outbox.c.id == ids[2])
+            .values(state="sending", attempts=1, lease_until=now + LEASE)
+        )
     stats = await relay_once(stack.svc)
     assert stats.claimed == 2 and stats.sent == 2
     sent = await stack.sent_to(stack.world.phones["anna"])
     assert [b for b in sent if b in ("Første", "Anden", "Tredje")] == ["Første", "Anden"]
     async with stack.svc.read() as conn:
-        states = dict((await conn.execute(select(outbox.c.id, outbox.c.state).where(
-            outbox.c.id.in_(ids)))).all())
+        states = dict(
+            (
+                await conn.execute(select(outbox.c.id, outbox.c.state).where(outbox.c.id.in_(ids)))
+            ).all()
+        )
     assert [states[i] for i in ids] == ["done", "done", "sending"]
 
 

@@ -28,7 +28,9 @@ async def _thread(stack: Stack) -> str:
 async def _reply(stack: Stack, body: str, **extra: object) -> str:
     conv = await _thread(stack)
     await stack.drain()  # the receipt first, so the reply is the last SMS
-    resp = await stack.api("POST", f"/api/v1/conversations/{conv}/replies", json={"body": body, **extra})
+    resp = await stack.api(
+        "POST", f"/api/v1/conversations/{conv}/replies", json={"body": body, **extra}
+    )
     assert resp.status == 201, await resp.text()
     await stack.drain()
     return (await stack.sent_to(stack.world.phones["anna"]))[-1]
@@ -36,7 +38,9 @@ async def _reply(stack: Stack, body: str, **extra: object) -> str:
 
 async def test_sensitive_reply_goes_as_notice_with_single_use_link(stack: Stack) -> None:
     """A reply marked sensitive is sent as a notice; the link works once, then says it is used."""
-    sms = await _reply(stack, "Vi har modtaget lægens udtalelse om din søns diagnose.", sensitive=True)
+    sms = await _reply(
+        stack, "Vi har modtaget lægens udtalelse om din søns diagnose.", sensitive=True
+    )
     assert sms.startswith("Du har en ny besked fra Københavns Kommune. Læs den her: http")
     assert "diagnose" not in sms
     token = LINK.search(sms).group(1)  # type: ignore[union-attr]
@@ -68,14 +72,22 @@ async def test_cpr_or_sensitive_word_turns_a_reply_into_a_notice(stack: Stack) -
     sms = await _reply(stack, "Dit CPR er 010203-1234, ikke?")
     assert "010203" not in sms and sms.startswith("Du har en ny besked")
     async with stack.svc.write() as conn:
-        await conn.execute(tenant_settings.insert().values(
-            tenant_id=stack.world.tenant_id, max_segments=3, sensitive_terms=json.dumps(["anbringelse"])))
+        await conn.execute(
+            tenant_settings.insert().values(
+                tenant_id=stack.world.tenant_id,
+                max_segments=3,
+                sensitive_terms=json.dumps(["anbringelse"]),
+            )
+        )
     conv = (await (await stack.api("GET", "/api/v1/conversations", who="lars")).json())["items"]
     assert conv == []
     await stack.sms(stack.world.phones["anna"], "Et spørgsmål mere")
     items = (await (await stack.api("GET", "/api/v1/conversations")).json())["items"]
-    await stack.api("POST", f"/api/v1/conversations/{items[0]['id']}/replies",
-                    json={"body": "Om Anbringelsen af din datter"})
+    await stack.api(
+        "POST",
+        f"/api/v1/conversations/{items[0]['id']}/replies",
+        json={"body": "Om Anbringelsen af din datter"},
+    )
     await stack.drain()
     assert "datter" not in (await stack.sent_to(stack.world.phones["anna"]))[-1]
 
@@ -83,13 +95,19 @@ async def test_cpr_or_sensitive_word_turns_a_reply_into_a_notice(stack: Stack) -
 async def test_sms_only_citizen_gets_a_call_instead_of_sensitive_sms(stack: Stack) -> None:
     """SMS-only preference: sensitive content is not sent; the caseworker is told to call."""
     async with stack.svc.write() as conn:
-        await conn.execute(update(persons).where(persons.c.id == stack.world.persons["anna"])
-                           .values(channel_pref="sms_only"))
+        await conn.execute(
+            update(persons)
+            .where(persons.c.id == stack.world.persons["anna"])
+            .values(channel_pref="sms_only")
+        )
     conv = await _thread(stack)
     await stack.drain()
     before = len(await stack.sent_to(stack.world.phones["anna"]))
-    await stack.api("POST", f"/api/v1/conversations/{conv}/replies",
-                    json={"body": "Om din sag", "sensitive": True})
+    await stack.api(
+        "POST",
+        f"/api/v1/conversations/{conv}/replies",
+        json={"body": "Om din sag", "sensitive": True},
+    )
     await stack.drain()
     assert len(await stack.sent_to(stack.world.phones["anna"])) == before
     async with stack.svc.read() as conn:
@@ -102,18 +120,23 @@ async def test_citizen_who_texts_a_cpr_is_warned_and_the_message_flagged(stack: 
     await stack.sms(stack.world.phones["anna"], "Mit cpr er 0102031234")
     await stack.drain()
     receipt = (await stack.sent_to(stack.world.phones["anna"]))[-1]
-    assert receipt.endswith("Send venligst ikke dit CPR-nummer på SMS. Vi har gemt din besked sikkert.")
+    assert receipt.endswith(
+        "Send venligst ikke dit CPR-nummer på SMS. Vi har gemt din besked sikkert."
+    )
     assert "0102031234" not in receipt
     async with stack.svc.read() as conn:
-        flagged = (await conn.execute(select(messages.c.sensitive).where(
-            messages.c.direction == "in"))).scalar_one()
+        flagged = (
+            await conn.execute(select(messages.c.sensitive).where(messages.c.direction == "in"))
+        ).scalar_one()
     assert flagged is True
 
 
 async def test_text_over_the_segment_limit_is_refused_with_the_count(stack: Stack) -> None:
     """A reply that would take 4 SMS (limit 3) is a 400 that says how many it would take."""
     conv = await _thread(stack)
-    resp = await stack.api("POST", f"/api/v1/conversations/{conv}/replies", json={"body": "x" * 470})
+    resp = await stack.api(
+        "POST", f"/api/v1/conversations/{conv}/replies", json={"body": "x" * 470}
+    )
     body = await resp.json()
     assert resp.status == 400 and body["error"]["code"] == "too_many_segments"
     assert "4" in body["error"]["message"]
@@ -129,14 +152,22 @@ async def test_a_scheduled_sms_over_the_segment_limit_is_refused_and_nothing_que
     async with stack.svc.read() as conn:
         before = (await conn.execute(select(func.count()).select_from(messages))).scalar_one()
     send_at = (stack.clock.now() + timedelta(days=1)).isoformat()
-    resp = await stack.api("POST", f"/api/v1/conversations/{conv}/scheduled",
-                           json={"body": "x" * 470, "send_at": send_at})
+    resp = await stack.api(
+        "POST",
+        f"/api/v1/conversations/{conv}/scheduled",
+        json={"body": "x" * 470, "send_at": send_at},
+    )
     body = await resp.json()
     assert resp.status == 400 and body["error"]["code"] == "too_many_segments"
     async with stack.svc.read() as conn:
-        assert (await conn.execute(select(func.count()).select_from(messages))).scalar_one() == before
-    resp = await stack.api("POST", f"/api/v1/conversations/{conv}/scheduled",
-                           json={"body": "x" * 300, "send_at": send_at})
+        assert (
+            await conn.execute(select(func.count()).select_from(messages))
+        ).scalar_one() == before
+    resp = await stack.api(
+        "POST",
+        f"/api/v1/conversations/{conv}/scheduled",
+        json={"body": "x" * 300, "send_at": send_at},
+    )
     assert resp.status == 201, await resp.text()
 
 
@@ -148,8 +179,15 @@ async def test_stop_and_start(stack: Stack) -> None:
     assert (await stack.sent_to(anna))[-1].startswith("Du får ikke længere påmindelser")
     async with stack.svc.read() as conn:
         assert not await proactive_allowed(conn, stack.world.persons["anna"])
-        chains = list((await conn.execute(select(journal_entries.c.case_id).where(
-            journal_entries.c.kind == "consent_opted_out"))).scalars())
+        chains = list(
+            (
+                await conn.execute(
+                    select(journal_entries.c.case_id).where(
+                        journal_entries.c.kind == "consent_opted_out"
+                    )
+                )
+            ).scalars()
+        )
     assert chains == [stack.world.cases["anna"]]
     sms = await _reply(stack, "Svar på dit spørgsmål")
     assert sms == "Svar på dit spørgsmål"
@@ -196,12 +234,15 @@ def test_no_sms_carries_12_characters_of_a_sensitive_message(body: str, lang: st
 
 
 async def test_inbox_first_notifies_only_when_unread(stack: Stack) -> None:
-    """"Secure inbox first": nothing goes out at once; after the wait, a notice only if unread."""
+    """ "Secure inbox first": nothing goes out at once; after the wait, a notice only if unread."""
     from bot.store.schema import metadata
 
     async with stack.svc.write() as conn:
-        await conn.execute(update(persons).where(persons.c.id == stack.world.persons["anna"])
-                           .values(channel_pref="inbox_first"))
+        await conn.execute(
+            update(persons)
+            .where(persons.c.id == stack.world.persons["anna"])
+            .values(channel_pref="inbox_first")
+        )
     conv = await _thread(stack)
     await stack.drain()
     before = await stack.sent_to(stack.world.phones["anna"])  # the receipt still goes by SMS
@@ -210,13 +251,25 @@ async def test_inbox_first_notifies_only_when_unread(stack: Stack) -> None:
     await stack.drain()
     assert await stack.sent_to(stack.world.phones["anna"]) == before
     async with stack.svc.write() as conn:
-        first = (await conn.execute(select(messages.c.id).where(
-            messages.c.kind == "reply").order_by(messages.c.created_at, messages.c.id))).scalars().all()
+        first = (
+            (
+                await conn.execute(
+                    select(messages.c.id)
+                    .where(messages.c.kind == "reply")
+                    .order_by(messages.c.created_at, messages.c.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
         reads = metadata.tables["web_citizen_reads"]
         read_id = first[0]
-        await conn.execute(reads.insert().values(
-            message_id=read_id, tenant_id=stack.world.tenant_id, first_read_at=stack.clock.now()))
+        await conn.execute(
+            reads.insert().values(
+                message_id=read_id, tenant_id=stack.world.tenant_id, first_read_at=stack.clock.now()
+            )
+        )
     stack.clock.advance(minutes=121)
     await stack.drain()
-    after = (await stack.sent_to(stack.world.phones["anna"]))[len(before):]
+    after = (await stack.sent_to(stack.world.phones["anna"]))[len(before) :]
     assert len(after) == 1 and after[0].startswith("Du har en ny besked fra Københavns Kommune")

@@ -20,10 +20,22 @@ from tests.harness import Stack
 MONDAY = "2025-02-24"
 
 
-async def absent(stack: Stack, who: str, starts: str, ends: str, *, by: str = "hanne",
-                 substitute: str | None = None, reason: str | None = "Ferie") -> Any:
-    body: dict[str, Any] = {"staff_id": getattr(stack.world, who), "starts_on": starts,
-                            "ends_on": ends, "reason": reason}
+async def absent(
+    stack: Stack,
+    who: str,
+    starts: str,
+    ends: str,
+    *,
+    by: str = "hanne",
+    substitute: str | None = None,
+    reason: str | None = "Ferie",
+) -> Any:
+    body: dict[str, Any] = {
+        "staff_id": getattr(stack.world, who),
+        "starts_on": starts,
+        "ends_on": ends,
+        "reason": reason,
+    }
     if substitute:
         body["substitute_id"] = getattr(stack.world, substitute)
     return await stack.api("POST", "/api/v1/absences", who=by, json=body)
@@ -35,24 +47,38 @@ async def receipt(stack: Stack, number: str) -> str:
 
 
 async def set_roster(stack: Stack, who: str) -> None:
-    resp = await stack.api("PUT", f"/api/v1/teams/{stack.world.team_children}/rotation", who="hanne",
-                           json={"rotation": {str(d): getattr(stack.world, who) for d in range(5)}})
+    resp = await stack.api(
+        "PUT",
+        f"/api/v1/teams/{stack.world.team_children}/rotation",
+        who="hanne",
+        json={"rotation": {str(d): getattr(stack.world, who) for d in range(5)}},
+    )
     assert resp.status == 200, await resp.text()
 
 
 async def work_phones(stack: Stack) -> dict[str, str]:
     phones = {"mette": "+4522334401", "sofie": "+4522334402", "hanne": "+4522334403"}
     for who, phone in phones.items():
-        resp = await stack.api("PUT", f"/api/v1/staff/{getattr(stack.world, who)}/work-phone",
-                               who="hanne", json={"phone": phone})
+        resp = await stack.api(
+            "PUT",
+            f"/api/v1/staff/{getattr(stack.world, who)}/work-phone",
+            who="hanne",
+            json={"phone": phone},
+        )
         assert resp.status == 204, await resp.text()
-    resp = await stack.api("PUT", f"/api/v1/teams/{stack.world.team_children}/hours", who="hanne",
-                           json={"after_hours_phone": "+4533173333"})
+    resp = await stack.api(
+        "PUT",
+        f"/api/v1/teams/{stack.world.team_children}/hours",
+        who="hanne",
+        json={"after_hours_phone": "+4533173333"},
+    )
     assert resp.status == 200, await resp.text()
     return {**phones, "after_hours": "+4533173333"}
 
 
-async def test_absent_caseworker_routes_to_substitute_and_receipt_tells_the_truth(stack: Stack) -> None:
+async def test_absent_caseworker_routes_to_substitute_and_receipt_tells_the_truth(
+    stack: Stack,
+) -> None:
     """Mette is away with Sofie as substitute: the message moves to Sofie, the receipt says so."""
     resp = await absent(stack, "mette", "2025-02-20", "2025-02-28", substitute="sofie")
     assert resp.status == 201, await resp.text()
@@ -74,9 +100,13 @@ async def test_thread_with_open_messages_for_two_owners_is_in_both_lists(stack: 
     await stack.sms(stack.world.phones["anna"], "Hej igen")
     await stack.drain()
     async with stack.svc.read() as conn:
-        owners = set((await conn.execute(
-            select(messages.c.owner_id).where(messages.c.awaiting_reply.is_(True))
-        )).scalars())
+        owners = set(
+            (
+                await conn.execute(
+                    select(messages.c.owner_id).where(messages.c.awaiting_reply.is_(True))
+                )
+            ).scalars()
+        )
     assert owners == {stack.world.mette, stack.world.sofie}
     for who, group in (("mette", "mine"), ("sofie", "covering")):
         items = (await (await stack.api("GET", "/api/v1/conversations", who=who)).json())["items"]
@@ -87,7 +117,9 @@ async def test_absence_starting_tomorrow_does_not_move_todays_message(stack: Sta
     """An absence from tomorrow leaves today's message with the caseworker."""
     await absent(stack, "mette", "2025-02-22", "2025-03-07", substitute="sofie")
     await stack.sms(stack.world.phones["anna"], "Hej")
-    assert (await receipt(stack, stack.world.phones["anna"])).startswith("Tak for din besked. Mette")
+    assert (await receipt(stack, stack.world.phones["anna"])).startswith(
+        "Tak for din besked. Mette"
+    )
 
 
 async def test_substitute_also_away_goes_to_the_colleague_on_duty(stack: Stack) -> None:
@@ -112,11 +144,20 @@ async def test_roster_gap_lands_in_the_fallback_queue_and_is_reported(stack: Sta
     async with stack.svc.read() as conn:
         subjects = list((await conn.execute(select(journal_entries.c.subject))).scalars())
     assert "Ingen tilgængelig: besked lagt i teamets fælles kø" in subjects
-    report = await (await stack.api(
-        "GET", f"/api/v1/teams/{stack.world.team_children}/roster?from=2025-02-24&days=7",
-        who="hanne")).json()
-    assert [g["day"] for g in report["gaps"]] == ["2025-02-24", "2025-02-25", "2025-02-26",
-                                                   "2025-02-27", "2025-02-28"]
+    report = await (
+        await stack.api(
+            "GET",
+            f"/api/v1/teams/{stack.world.team_children}/roster?from=2025-02-24&days=7",
+            who="hanne",
+        )
+    ).json()
+    assert [g["day"] for g in report["gaps"]] == [
+        "2025-02-24",
+        "2025-02-25",
+        "2025-02-26",
+        "2025-02-27",
+        "2025-02-28",
+    ]
 
 
 async def test_message_at_1559_and_1601(stack: Stack) -> None:
@@ -127,7 +168,8 @@ async def test_message_at_1559_and_1601(stack: Stack) -> None:
     stack.clock.set(datetime(2025, 2, 20, 16, 1, tzinfo=COPENHAGEN))
     await stack.sms(stack.world.phones["shared_same"], "Hej")
     assert (await receipt(stack, stack.world.phones["shared_same"])).endswith(
-        "tirsdag den 25. februar.")
+        "tirsdag den 25. februar."
+    )
 
 
 async def test_full_escalation_chain_until_acknowledged(stack: Stack) -> None:
@@ -152,9 +194,15 @@ async def test_full_escalation_chain_until_acknowledged(stack: Stack) -> None:
     stack.clock.advance(minutes=30)
     assert await escalate_due(stack.svc) == 0
     async with stack.svc.read() as conn:
-        kinds = list((await conn.execute(select(journal_entries.c.kind).where(
-            journal_entries.c.kind.in_(["urgent", "escalation", "acknowledged"]))
-            .order_by(journal_entries.c.seq))).scalars())
+        kinds = list(
+            (
+                await conn.execute(
+                    select(journal_entries.c.kind)
+                    .where(journal_entries.c.kind.in_(["urgent", "escalation", "acknowledged"]))
+                    .order_by(journal_entries.c.seq)
+                )
+            ).scalars()
+        )
     assert kinds == ["urgent", "escalation", "escalation", "escalation", "acknowledged"]
 
 
@@ -162,7 +210,9 @@ async def test_acknowledging_in_the_api_stops_escalation(stack: Stack) -> None:
     """One API call by the caseworker acknowledges; nothing escalates afterwards."""
     await stack.sms(stack.world.phones["anna"], "AKUT")
     async with stack.svc.read() as conn:
-        mid = (await conn.execute(select(messages.c.id).where(messages.c.urgent.is_(True)))).scalar_one()
+        mid = (
+            await conn.execute(select(messages.c.id).where(messages.c.urgent.is_(True)))
+        ).scalar_one()
     resp = await stack.api("POST", f"/api/v1/messages/{mid}/acknowledge")
     assert resp.status == 200 and (await resp.json())["changed"] is True
     other = await stack.api("POST", f"/api/v1/messages/{mid}/acknowledge", who="lars")
@@ -177,8 +227,11 @@ async def test_ok_from_work_phone_acknowledges(stack: Stack) -> None:
     await stack.sms(stack.world.phones["anna"], "selvmordstanker")
     await stack.sms(phones["mette"], "ok")
     async with stack.svc.read() as conn:
-        row = (await conn.execute(select(messages.c.acknowledged_by).where(
-            messages.c.urgent.is_(True)))).one()
+        row = (
+            await conn.execute(
+                select(messages.c.acknowledged_by).where(messages.c.urgent.is_(True))
+            )
+        ).one()
     assert row.acknowledged_by == stack.world.mette
 
 
@@ -198,6 +251,7 @@ async def test_escalation_resumes_after_restart(stack: Stack) -> None:
         stack.clock.advance(minutes=16)
         assert await escalate_due(svc2) == 1  # → Hanne, not Sofie again
         from bot.domain.outbox import drain
+
         await drain(svc2)
     finally:
         await runner.cleanup()
@@ -239,9 +293,17 @@ async def test_reply_stats_per_week_as_json_and_csv(stack: Stack) -> None:
     await stack.sms(stack.world.phones["shared_same"], "Hej")
     path = f"/api/v1/teams/{stack.world.team_children}/reply-stats?from=2025-02-17&to=2025-02-23"
     rows = (await (await stack.api("GET", path, who="hanne")).json())["items"]
-    assert rows == [{"week": "2025-W08", "messages": 2, "answered": 1, "within_guarantee": 1,
-                     "share_within_guarantee": 0.5, "median_hours_to_reply": 3.0,
-                     "p90_hours_to_reply": 3.0}]
+    assert rows == [
+        {
+            "week": "2025-W08",
+            "messages": 2,
+            "answered": 1,
+            "within_guarantee": 1,
+            "share_within_guarantee": 0.5,
+            "median_hours_to_reply": 3.0,
+            "p90_hours_to_reply": 3.0,
+        }
+    ]
     csv_text = await (await stack.api("GET", path + "&format=csv", who="hanne")).text()
     assert csv_text.splitlines()[1] == "2025-W08,2,1,1,0.5,3.0,3.0"
     assert (await stack.api("GET", path, who="mette")).status == 404
@@ -251,16 +313,21 @@ async def test_close_with_note_ends_the_guarantee(stack: Stack) -> None:
     """Closing with a note (handled by phone) closes the thread and files the note."""
     await stack.sms(stack.world.phones["anna"], "Ring mig")
     conv = (await (await stack.api("GET", "/api/v1/conversations")).json())["items"][0]["id"]
-    resp = await stack.api("POST", f"/api/v1/conversations/{conv}/close",
-                           json={"note": "Ringet op, aftalt møde"})
+    resp = await stack.api(
+        "POST", f"/api/v1/conversations/{conv}/close", json={"note": "Ringet op, aftalt møde"}
+    )
     assert resp.status == 200
     assert (await (await stack.api("GET", "/api/v1/conversations")).json())["items"] == []
 
 
 async def test_new_caseworker_and_long_absence_tell_the_citizen_once(stack: Stack) -> None:
     """A new owner is announced; an absence longer than the guarantee names the contact once."""
-    resp = await stack.api("POST", f"/api/v1/cases/{stack.world.cases['anna']}/owner", who="hanne",
-                           json={"owner_id": stack.world.sofie})
+    resp = await stack.api(
+        "POST",
+        f"/api/v1/cases/{stack.world.cases['anna']}/owner",
+        who="hanne",
+        json={"owner_id": stack.world.sofie},
+    )
     assert resp.status == 200, await resp.text()
     assert await receipt(stack, stack.world.phones["anna"]) == (
         "Din sag har fået en ny kontaktperson: Sofie. Du kan skrive til Sofie her på samme nummer."
@@ -284,13 +351,22 @@ async def test_ical_import_creates_and_updates_absences(stack: Stack) -> None:
     path = f"/api/v1/staff/{stack.world.mette}/absences/ical"
     resp = await stack.api("POST", path, data=ics, headers={"Content-Type": "text/calendar"})
     assert (await resp.json()) == {"created": 1, "updated": 0}
-    resp = await stack.api("POST", path, data=ics.replace("20250308", "20250310"),
-                           headers={"Content-Type": "text/calendar"})
+    resp = await stack.api(
+        "POST",
+        path,
+        data=ics.replace("20250308", "20250310"),
+        headers={"Content-Type": "text/calendar"},
+    )
     assert (await resp.json()) == {"created": 0, "updated": 1}
-    items = (await (await stack.api("GET", f"/api/v1/staff/{stack.world.mette}/absences")).json())["items"]
+    items = (await (await stack.api("GET", f"/api/v1/staff/{stack.world.mette}/absences")).json())[
+        "items"
+    ]
     assert [(i["starts_on"], i["ends_on"], i["reason"]) for i in items] == [
-        ("2025-03-03", "2025-03-09", "Ferie")]
-    bad = await stack.api("POST", path, data="not a calendar", headers={"Content-Type": "text/calendar"})
+        ("2025-03-03", "2025-03-09", "Ferie")
+    ]
+    bad = await stack.api(
+        "POST", path, data="not a calendar", headers={"Content-Type": "text/calendar"}
+    )
     assert bad.status == 400 and (await bad.json())["error"]["code"] == "bad_ical"
 
 
@@ -301,32 +377,61 @@ async def test_bad_staffing_input_is_refused_and_writes_nothing(stack: Stack) ->
     resp = await absent(stack, "mette", "2025-03-01", "03/05/2025")
     assert resp.status == 400 and (await resp.json())["error"]["code"] == "bad_date"
     from bot.domain.directory import create_administration, create_staff, create_team, create_tenant
+
     svc = stack.svc
     async with svc.write() as c:
         t = await create_tenant(c, svc, slug="x", name="X Kommune", sms_number="+4533123456")
         a = await create_administration(c, svc, tenant_id=t, name="A")
         team = await create_team(c, svc, tenant_id=t, administration_id=a, name="T")
-        foreign = await create_staff(c, svc, tenant_id=t, team_id=team, first_name="F", full_name="F")
-    resp = await stack.api("POST", "/api/v1/absences", who="mette", json={
-        "starts_on": "2025-03-01", "ends_on": "2025-03-02", "substitute_id": foreign})
+        foreign = await create_staff(
+            c, svc, tenant_id=t, team_id=team, first_name="F", full_name="F"
+        )
+    resp = await stack.api(
+        "POST",
+        "/api/v1/absences",
+        who="mette",
+        json={"starts_on": "2025-03-01", "ends_on": "2025-03-02", "substitute_id": foreign},
+    )
     assert resp.status == 404 and (await resp.json())["error"]["code"] == "substitute_not_found"
-    resp = await stack.api("POST", "/api/v1/absences", who="mette", json={
-        "staff_id": stack.world.lars, "starts_on": "2025-03-01", "ends_on": "2025-03-02"})
+    resp = await stack.api(
+        "POST",
+        "/api/v1/absences",
+        who="mette",
+        json={"staff_id": stack.world.lars, "starts_on": "2025-03-01", "ends_on": "2025-03-02"},
+    )
     assert resp.status == 404  # a caseworker cannot register someone else's absence
     path = f"/api/v1/teams/{stack.world.team_children}/overrides"
-    ok = await stack.api("POST", path, who="hanne", json={"day": MONDAY, "staff_id": stack.world.sofie})
+    ok = await stack.api(
+        "POST", path, who="hanne", json={"day": MONDAY, "staff_id": stack.world.sofie}
+    )
     assert ok.status == 201
-    clash = await stack.api("POST", path, who="hanne", json={"day": MONDAY, "staff_id": stack.world.mette})
+    clash = await stack.api(
+        "POST", path, who="hanne", json={"day": MONDAY, "staff_id": stack.world.mette}
+    )
     assert clash.status == 409 and (await clash.json())["error"]["code"] == "duty_override_exists"
-    resp = await stack.api("POST", f"/api/v1/teams/{team}/overrides", who="hanne",
-                           json={"day": MONDAY, "staff_id": stack.world.sofie})
+    resp = await stack.api(
+        "POST",
+        f"/api/v1/teams/{team}/overrides",
+        who="hanne",
+        json={"day": MONDAY, "staff_id": stack.world.sofie},
+    )
     assert resp.status == 404 and (await resp.json())["error"]["code"] == "team_not_found"
-    resp = await stack.api("PUT", f"/api/v1/teams/{stack.world.team_children}/hours", who="mette",
-                           json={"opens_at": "09:00"})
+    resp = await stack.api(
+        "PUT",
+        f"/api/v1/teams/{stack.world.team_children}/hours",
+        who="mette",
+        json={"opens_at": "09:00"},
+    )
     assert resp.status == 403
-    resp = await stack.api("PUT", f"/api/v1/teams/{stack.world.team_children}/hours", who="hanne",
-                           json={"opens_at": "17:00"})
+    resp = await stack.api(
+        "PUT",
+        f"/api/v1/teams/{stack.world.team_children}/hours",
+        who="hanne",
+        json={"opens_at": "17:00"},
+    )
     assert resp.status == 400 and (await resp.json())["error"]["code"] == "bad_time_range"
     async with svc.read() as conn:
         assert (await conn.execute(select(func.count()).select_from(absences))).scalar_one() == 0
-        assert (await conn.execute(select(func.count()).select_from(duty_overrides))).scalar_one() == 1
+        assert (
+            await conn.execute(select(func.count()).select_from(duty_overrides))
+        ).scalar_one() == 1

@@ -14,8 +14,9 @@ def one_edit_apart(a: str, b: str) -> bool:
     d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
     for i in range(1, len(a) + 1):
         for j in range(1, len(b) + 1):
-            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1,
-                          d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            d[i][j] = min(
+                d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1])
+            )
             if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
                 d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
     return d[len(a)][len(b)] <= 1
@@ -41,17 +42,20 @@ def test_close_is_exactly_one_edit_apart() -> None:
         assert _close(a, "".join(b)) == one_edit_apart(a, "".join(b)), (a, b)
 
 
-@pytest.mark.parametrize(("text", "matched"), [
-    ("Det haster!", ("haster", "det haster")),
-    ("Jeg har selvmordstanker", ("selvmord",)),
-    ("det handler om selvmrod", ("selvmord",)),
-    ("ring til politti", ("politi",)),
-    ("selv mord", ("selvmord",)),
-    ("h aster", ("haster",)),
-    ("AKUT", ("akut",)),
-    ("Hej, jeg kan ikke komme til mødet på torsdag. Kan vi flytte det?", ()),
-    ("Tak for beskeden.", ()),
-])
+@pytest.mark.parametrize(
+    ("text", "matched"),
+    [
+        ("Det haster!", ("haster", "det haster")),
+        ("Jeg har selvmordstanker", ("selvmord",)),
+        ("det handler om selvmrod", ("selvmord",)),
+        ("ring til politti", ("politi",)),
+        ("selv mord", ("selvmord",)),
+        ("h aster", ("haster",)),
+        ("AKUT", ("akut",)),
+        ("Hej, jeg kan ikke komme til mødet på torsdag. Kan vi flytte det?", ()),
+        ("Tak for beskeden.", ()),
+    ],
+)
 def test_triage_finds_urgent_words_and_risks_through_slips_and_spacing(
     text: str, matched: tuple[str, ...]
 ) -> None:

@@ -47,8 +47,13 @@ def sms(ref: str = "m1") -> OutboundSms:
 
 
 def router(primary: ScriptedGateway, secondary: ScriptedGateway, clock: Clock) -> FailoverGateway:
-    return FailoverGateway([primary, secondary], callback_for=lambda g, r: f"https://x/{g}/{r}",
-                           threshold=3, cooldown=30, monotonic=clock)
+    return FailoverGateway(
+        [primary, secondary],
+        callback_for=lambda g, r: f"https://x/{g}/{r}",
+        threshold=3,
+        cooldown=30,
+        monotonic=clock,
+    )
 
 
 def test_breaker_opens_after_threshold_and_half_opens_after_cooldown() -> None:
@@ -123,7 +128,8 @@ async def test_a_municipality_s_own_order_wins() -> None:
 
     primary, secondary = ScriptedGateway("twilio"), ScriptedGateway("gatewayapi")
     result = await router(primary, secondary, Clock()).send(
-        replace(sms(), route=("gatewayapi", "twilio")))
+        replace(sms(), route=("gatewayapi", "twilio"))
+    )
     assert result.gateway == "gatewayapi" and primary.sent == []
 
 

@@ -765,7 +765,10 @@ async def test_shutdown_ends_hanging_requests(session: aiohttp.ClientSession) ->
 def many(n: int, **kw: Any) -> list[OutboundSms]:
     return [
         OutboundSms(
-            reference=f"ref-{i}", sender=SERVICE, recipient=f"+45200000{i:02d}", body=f"Besked {i}",
+            reference=f"ref-{i}",
+            sender=SERVICE,
+            recipient=f"+45200000{i:02d}",
+            body=f"Besked {i}",
             **kw,
         )
         for i in range(n)
@@ -816,7 +819,9 @@ async def test_send_many_transient_failures_fail_every_message_transiently(
 
 
 async def test_send_many_simulator_reports_each_message_by_its_own_userref(
-    sim_gateway: GatewayApiGateway, receiver: Receiver, sim: TestServer,
+    sim_gateway: GatewayApiGateway,
+    receiver: Receiver,
+    sim: TestServer,
     session: aiohttp.ClientSession,
 ) -> None:
     """Against the simulator: one request, three ids, and status reports naming each userref."""
@@ -824,7 +829,8 @@ async def test_send_many_simulator_reports_each_message_by_its_own_userref(
     ids = [r.provider_id for r in results if isinstance(r, SendResult)]
     _, listed = await call(session, sim, "GET", "/_sim/messages")
     assert [(str(m["id"]), m["userref"]) for m in listed] == list(
-        zip(ids, ["ref-0", "ref-1", "ref-2"], strict=True))
+        zip(ids, ["ref-0", "ref-1", "ref-2"], strict=True)
+    )
     finals = set()
     while len(finals) < 3:
         report = await next_item(receiver.reports)
@@ -851,7 +857,10 @@ async def test_sim_rate_limit_paces_acceptance(
 ) -> None:
     """With max_rate 50/s, 25 messages in one request are answered after about half a second."""
     config = GatewayApiSimulatorConfig(
-        token=TOKEN, webhook_secret=SECRET, mo_webhook_url=None, status_webhook_url=None,
+        token=TOKEN,
+        webhook_secret=SECRET,
+        mo_webhook_url=None,
+        status_webhook_url=None,
         max_rate=50.0,
     )
     server = await aiohttp_server(create_gatewayapi_simulator(config))

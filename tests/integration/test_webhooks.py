@@ -77,15 +77,23 @@ async def test_events_are_signed_delivered_and_only_on_commit(
     payload = {"message_id": "6b3c1d0e-5f9b-4a43-9d1c-0a2f7e0c9b11", "case_id": None}
     async with svc.write() as conn:
         event_id = await webhooks.emit(
-            conn, tenant_id=tenant, event="message.received", payload=payload
+            conn, at=svc.clock.now(), tenant_id=tenant, event="message.received", payload=payload
         )
-        await webhooks.emit(conn, tenant_id=tenant, event="urgent.escalated", payload={})
         await webhooks.emit(
-            conn, tenant_id=integ.other["tenant"], event="message.received", payload={}
+            conn, at=svc.clock.now(), tenant_id=tenant, event="urgent.escalated", payload={}
+        )
+        await webhooks.emit(
+            conn,
+            at=svc.clock.now(),
+            tenant_id=integ.other["tenant"],
+            event="message.received",
+            payload={},
         )
     with pytest.raises(RuntimeError):
         async with svc.write() as conn:
-            await webhooks.emit(conn, tenant_id=tenant, event="message.delivered", payload={})
+            await webhooks.emit(
+                conn, at=svc.clock.now(), tenant_id=tenant, event="message.delivered", payload={}
+            )
             raise RuntimeError("the caller's transaction fails")
     stats = await _relay(integ)
     assert stats["done"] == 1
@@ -120,7 +128,11 @@ async def test_failed_deliveries_back_off_retry_and_die(
     tenant = integ.stack.world.tenant_id
     async with svc.write() as conn:
         await webhooks.emit(
-            conn, tenant_id=tenant, event="journal.exported", payload={"entry_id": "e1"}
+            conn,
+            at=svc.clock.now(),
+            tenant_id=tenant,
+            event="journal.exported",
+            payload={"entry_id": "e1"},
         )
     assert (await _relay(integ))["retried"] == 1
     assert (await _relay(integ))["claimed"] == 0  # not due yet
@@ -144,7 +156,9 @@ async def test_failed_deliveries_back_off_retry_and_die(
         json={"url": "http://127.0.0.1:9/nowhere", "events": ["milestone.changed"]},
     )
     async with svc.write() as conn:
-        await webhooks.emit(conn, tenant_id=tenant, event="milestone.changed", payload={})
+        await webhooks.emit(
+            conn, at=svc.clock.now(), tenant_id=tenant, event="milestone.changed", payload={}
+        )
         await conn.execute(
             webhook_deliveries.update()
             .where(webhook_deliveries.c.subscription_id == dead_sub["id"])
@@ -154,7 +168,9 @@ async def test_failed_deliveries_back_off_retry_and_die(
 
     await integ.ok("DELETE", f"/api/v1/webhooks/{created['id']}", 204)
     async with svc.write() as conn:
-        await webhooks.emit(conn, tenant_id=tenant, event="journal.exported", payload={})
+        await webhooks.emit(
+            conn, at=svc.clock.now(), tenant_id=tenant, event="journal.exported", payload={}
+        )
     assert (await _relay(integ))["claimed"] == 0
     listed = await integ.ok("GET", "/api/v1/webhooks")
     assert {(s["id"], s["active"]) for s in listed["items"]} == {
@@ -179,11 +195,17 @@ async def test_emit_refuses_personal_data_and_unknown_events(integ: Integ) -> No
         async with svc.write() as conn:
             with pytest.raises(events.PersonalDataInPayload):
                 await webhooks.emit(
-                    conn, tenant_id=tenant, event="message.received", payload=payload
+                    conn,
+                    at=svc.clock.now(),
+                    tenant_id=tenant,
+                    event="message.received",
+                    payload=payload,
                 )
     async with svc.write() as conn:
         with pytest.raises(ValueError):
-            await webhooks.emit(conn, tenant_id=tenant, event="message.read", payload={})
+            await webhooks.emit(
+                conn, at=svc.clock.now(), tenant_id=tenant, event="message.read", payload={}
+            )
     strict = dataclasses.replace(svc, config=svc.config.with_(extra={}))
     async with svc.write() as conn:
         with pytest.raises(ApiError) as err:
@@ -208,14 +230,18 @@ async def test_milestone_moves_and_journal_exports_are_announced(
 
     rec, url = receiver
     await integ.ok(
-        "POST", "/api/v1/webhooks", 201,
+        "POST",
+        "/api/v1/webhooks",
+        201,
         json={"url": url, "events": ["milestone.changed", "journal.exported"]},
     )
     stack = integ.stack
     cid = stack.world.cases["anna"]
     resp = await stack.api("POST", f"/api/v1/cases/{cid}/timeline", json={})
     assert resp.status == 201, await resp.text()
-    resp = await stack.api("POST", f"/api/v1/cases/{cid}/timeline/moves", json={"step": "in_progress"})
+    resp = await stack.api(
+        "POST", f"/api/v1/cases/{cid}/timeline/moves", json={"step": "in_progress"}
+    )
     assert resp.status == 200, await resp.text()
     await _relay(integ)
     events_seen = [json.loads(body) for _, body in rec.requests]
@@ -228,9 +254,11 @@ async def test_milestone_moves_and_journal_exports_are_announced(
     await export_tick(stack.svc, JournalConfig(exporters=("file",), drop_dir=folder))
     async with stack.svc.read() as conn:
         exported = set(
-            (await conn.execute(
-                select(journal_exports.c.entry_id).where(journal_exports.c.state == "done")
-            )).scalars()
+            (
+                await conn.execute(
+                    select(journal_exports.c.entry_id).where(journal_exports.c.state == "done")
+                )
+            ).scalars()
         )
     assert exported
     await _relay(integ)

@@ -92,9 +92,16 @@ async def test_a_head_moves_many_entries_at_once_only_along_linked_entries(
         await _some_history(stack)  # the SMS and its receipt: seq 1 and 2
 
         def note(n: int) -> NewEntry:
-            return NewEntry(tenant_id=stack.world.tenant_id, case_id=cid, kind="note",
-                            direction="internal", channel="system", subject=f"Notat {n}",
-                            actor="system", at=stack.clock.now())
+            return NewEntry(
+                tenant_id=stack.world.tenant_id,
+                case_id=cid,
+                kind="note",
+                direction="internal",
+                channel="system",
+                subject=f"Notat {n}",
+                actor="system",
+                at=stack.clock.now(),
+            )
 
         async with stack.svc.write() as conn:  # three entries, one head move (2 -> 5)
             await append_many(conn, [note(1), note(2), note(3)])
@@ -112,14 +119,16 @@ async def test_a_head_moves_many_entries_at_once_only_along_linked_entries(
         )
         move = "UPDATE journal_heads SET seq = :seq, hash = :hash WHERE chain = :c"
         async with engine.begin() as conn:  # a gap: nothing at seq 6
-            await conn.execute(text(copy), {"id": "gap-7", "seq": 7, "prev": "x", "hash": "h7",
-                                            "c": chain})
+            await conn.execute(
+                text(copy), {"id": "gap-7", "seq": 7, "prev": "x", "hash": "h7", "c": chain}
+            )
         with pytest.raises(DBAPIError, match="linked entries"):
             async with engine.begin() as conn:
                 await conn.execute(text(move), {"seq": 7, "hash": "h7", "c": chain})
         async with engine.begin() as conn:  # seq 6 exists now but does not name seq 5
-            await conn.execute(text(copy), {"id": "bad-6", "seq": 6, "prev": "not-5",
-                                            "hash": "h6", "c": chain})
+            await conn.execute(
+                text(copy), {"id": "bad-6", "seq": 6, "prev": "not-5", "hash": "h6", "c": chain}
+            )
         for seq, hash_ in ((6, "h6"), (7, "h7")):
             with pytest.raises(DBAPIError, match="linked entries"):
                 async with engine.begin() as conn:

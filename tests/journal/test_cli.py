@@ -89,12 +89,16 @@ def test_the_retention_commands_are_registered() -> None:
     assert p.parse_args(["journal", "retention", "--dry-run"]).func is cmd_retention
     args = p.parse_args(["journal", "retention", "--apply"])
     assert (args.func, args.apply, args.dry_run) == (cmd_retention, True, False)
-    for bad in (["journal", "retention"], ["journal", "retention", "--dry-run", "--apply"],
-                ["journal", "retention-rule", "--tenant-id", "t", "--case-type", "general"]):
+    for bad in (
+        ["journal", "retention"],
+        ["journal", "retention", "--dry-run", "--apply"],
+        ["journal", "retention-rule", "--tenant-id", "t", "--case-type", "general"],
+    ):
         with pytest.raises(SystemExit):
             p.parse_args(bad)
-    args = p.parse_args(["journal", "retention-rule", "--tenant-id", "t", "--case-type", "*",
-                         "--days", "90"])
+    args = p.parse_args(
+        ["journal", "retention-rule", "--tenant-id", "t", "--case-type", "*", "--days", "90"]
+    )
     assert (args.func, args.case_type, args.days) == (cmd_retention_rule, "*", 90)
 
 

@@ -267,8 +267,13 @@ async def test_the_running_app_exports_on_its_own(
         for _ in range(200):
             # Every case entry (the SMS, the receipt, and its delivery once reported) is exported.
             async with stack.svc.read() as conn:
-                filed = (await conn.execute(select(func.count()).select_from(journal_entries).where(
-                    journal_entries.c.case_id.is_not(None)))).scalar_one()
+                filed = (
+                    await conn.execute(
+                        select(func.count())
+                        .select_from(journal_entries)
+                        .where(journal_entries.c.case_id.is_not(None))
+                    )
+                ).scalar_one()
             if filed >= 2 and len(list(folder.glob("*.json"))) == filed and sink.exists():
                 break
             await asyncio.sleep(0.05)

@@ -46,19 +46,28 @@ async def _count(stack: Stack, table) -> int:  # type: ignore[no-untyped-def]
         return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
 
 
-async def test_transient_data_is_purged_after_the_period_and_the_journal_stays(stack: Stack) -> None:
+async def test_transient_data_is_purged_after_the_period_and_the_journal_stays(
+    stack: Stack,
+) -> None:
     """Spent links and sent-message bookkeeping go after 30 days; messages and journal stay."""
     await stack.sms(stack.world.phones["anna"], "Hej")
     conv = (await (await stack.api("GET", "/api/v1/conversations")).json())["items"][0]["id"]
-    await stack.api("POST", f"/api/v1/conversations/{conv}/replies",
-                    json={"body": "Følsomt svar", "sensitive": True})
+    await stack.api(
+        "POST",
+        f"/api/v1/conversations/{conv}/replies",
+        json={"body": "Følsomt svar", "sensitive": True},
+    )
     await stack.drain()
     assert await _count(stack, inbox_links) == 1
     sent = await _count(stack, outbox)
     journal_before = await _count(stack, journal_entries)
     messages_before = await _count(stack, messages)
-    assert await purge_transient(stack.svc) == {"inbox_links": 0, "outbox": 0, "staff_notices": 0,
-                                                "login_codes": 0}
+    assert await purge_transient(stack.svc) == {
+        "inbox_links": 0,
+        "outbox": 0,
+        "staff_notices": 0,
+        "login_codes": 0,
+    }
     stack.clock.advance(days=45)
     counts = await purge_transient(stack.svc)
     assert counts["inbox_links"] == 1 and counts["outbox"] == sent
@@ -70,7 +79,9 @@ async def test_erasure_request_becomes_a_journalised_restriction(stack: Stack) -
     """A lead records the request with a reason: no deletion, journalised, no proactive SMS after."""
     anna = stack.world.persons["anna"]
     path = f"/api/v1/persons/{anna}/restriction"
-    assert (await stack.api("POST", path, who="mette", json={"reason": "Borgeren beder om sletning"})).status == 404
+    assert (
+        await stack.api("POST", path, who="mette", json={"reason": "Borgeren beder om sletning"})
+    ).status == 404
     bad = await stack.api("POST", path, who="hanne", json={"reason": ""})
     assert bad.status == 400 and (await bad.json())["error"]["code"] == "bad_reason"
     resp = await stack.api("POST", path, who="hanne", json={"reason": "Borgeren beder om sletning"})
@@ -80,8 +91,9 @@ async def test_erasure_request_becomes_a_journalised_restriction(stack: Stack) -
         kinds = list((await conn.execute(select(journal_entries.c.kind))).scalars())
     assert kinds == ["restriction"]
     assert await _count(stack, restrictions) == 1
-    other = await stack.api("POST", "/api/v1/persons/not-a-person/restriction", who="hanne",
-                            json={"reason": "x y z"})
+    other = await stack.api(
+        "POST", "/api/v1/persons/not-a-person/restriction", who="hanne", json={"reason": "x y z"}
+    )
     assert other.status == 404
 
 
@@ -97,8 +109,9 @@ async def _close_and_export(stack: Stack, case_key: str, tmp_path: Path) -> str:
     case_id = stack.world.cases[case_key]
     await stack.sms(stack.world.phones["anna"], "Hej, jeg har et spørgsmål")
     async with stack.svc.write() as conn:
-        await update_case(conn, stack.svc, stack.world.tenant_id, case_id, {"status": "closed"},
-                          actor="system")
+        await update_case(
+            conn, stack.svc, stack.world.tenant_id, case_id, {"status": "closed"}, actor="system"
+        )
     drop = tmp_path / "drop"
     drop.mkdir(exist_ok=True)
     while (await export_tick(stack.svc, JournalConfig(), [FileDropExporter(drop)])).claimed:
@@ -108,9 +121,15 @@ async def _close_and_export(stack: Stack, case_key: str, tmp_path: Path) -> str:
 
 async def _chain_entries(stack: Stack, case_id: str) -> int:
     async with stack.svc.read() as conn:
-        return int((await conn.execute(
-            select(func.count()).select_from(journal_entries)
-            .where(journal_entries.c.chain == f"case:{case_id}"))).scalar_one())
+        return int(
+            (
+                await conn.execute(
+                    select(func.count())
+                    .select_from(journal_entries)
+                    .where(journal_entries.c.chain == f"case:{case_id}")
+                )
+            ).scalar_one()
+        )
 
 
 async def test_a_closed_case_journal_goes_when_its_period_has_passed(
@@ -144,15 +163,26 @@ async def test_a_closed_case_journal_goes_when_its_period_has_passed(
     assert await _count(stack, journal_entries) == total_before - entries
     async with stack.svc.read() as conn:
         rec = (await conn.execute(select(journal_retention))).one()
-        heads = (await conn.execute(select(func.count()).select_from(journal_heads).where(
-            journal_heads.c.chain == f"case:{case_id}"))).scalar_one()
-    assert (rec.case_id, rec.entries, rec.final_seq, rec.actor) == (case_id, entries, entries, "cli")
+        heads = (
+            await conn.execute(
+                select(func.count())
+                .select_from(journal_heads)
+                .where(journal_heads.c.chain == f"case:{case_id}")
+            )
+        ).scalar_one()
+    assert (rec.case_id, rec.entries, rec.final_seq, rec.actor) == (
+        case_id,
+        entries,
+        entries,
+        "cli",
+    )
     assert rec.rule == "general: 30 days (municipality)" and heads == 0
 
     report_ = await verify(stack.config.database_url, sink=cfg.heads_sink, sink_key=cfg.heads_key)
     assert report_.ok, report_.summary()
-    assert report_.retired == 1 and "removed at the end of their retention period" in \
-        report_.summary()
+    assert (
+        report_.retired == 1 and "removed at the end of their retention period" in report_.summary()
+    )
     # Nothing more is due; a second run changes nothing.
     assert (await apply_retention(stack.svc, cfg)).removed == []
 
@@ -167,8 +197,9 @@ async def test_an_open_or_unexported_case_is_kept(stack: Stack, tmp_path: Path) 
     with pytest.raises(NotDue):
         await remove_case_journal(stack.svc, anna)
     async with stack.svc.write() as conn:
-        await update_case(conn, stack.svc, stack.world.tenant_id, anna, {"status": "closed"},
-                          actor="system")
+        await update_case(
+            conn, stack.svc, stack.world.tenant_id, anna, {"status": "closed"}, actor="system"
+        )
     stack.clock.advance(days=400)
     states = await _states(stack)
     assert [s.blocked for s in states] == ["entries are not yet exported to the case system"]
@@ -193,16 +224,22 @@ async def test_defaults_per_case_type_and_the_database_agree(stack: Stack) -> No
     await set_rule(stack.svc, tenant, "kontanthjaelp", 500)  # replaces
     if not stack.svc.sqlite:
         async with stack.svc.read() as conn:
-            for case_type, days in (("general", 1826), ("boernesag", 3653),
-                                    ("kontanthjaelp", 500)):
-                got = (await conn.execute(text("SELECT tovholder_retention_days(:t, :c)"),
-                                          {"t": tenant, "c": case_type})).scalar_one()
+            for case_type, days in (("general", 1826), ("boernesag", 3653), ("kontanthjaelp", 500)):
+                got = (
+                    await conn.execute(
+                        text("SELECT tovholder_retention_days(:t, :c)"),
+                        {"t": tenant, "c": case_type},
+                    )
+                ).scalar_one()
                 assert got == days, case_type
     await set_rule(stack.svc, tenant, "*", 90)
     if not stack.svc.sqlite:
         async with stack.svc.read() as conn:
-            got = (await conn.execute(text("SELECT tovholder_retention_days(:t, 'boernesag')"),
-                                      {"t": tenant})).scalar_one()
+            got = (
+                await conn.execute(
+                    text("SELECT tovholder_retention_days(:t, 'boernesag')"), {"t": tenant}
+                )
+            ).scalar_one()
             assert got == 90
 
 
@@ -218,16 +255,23 @@ async def test_the_database_refuses_every_other_removal(
     case_id = await _close_and_export(stack, "anna", tmp_path)
     chain = f"case:{case_id}"
     async with stack.svc.read() as conn:
-        head = (await conn.execute(select(journal_heads).where(
-            journal_heads.c.chain == chain))).one()
+        head = (
+            await conn.execute(select(journal_heads).where(journal_heads.c.chain == chain))
+        ).one()
     attempts = [
         [f"DELETE FROM journal_entries WHERE chain = '{chain}'"],
-        [f"SELECT set_config('tovholder.retention', '{chain}', true)",
-         f"DELETE FROM journal_entries WHERE chain = '{chain}'"],
-        [f"SELECT set_config('tovholder.retention', '{chain}', true)",
-         f"DELETE FROM journal_heads WHERE chain = '{chain}'"],
-        [f"INSERT INTO journal_retention VALUES ('r1', '{stack.world.tenant_id}', '{case_id}', "
-         f"'{chain}', {head.seq}, {head.seq}, '{head.hash}', now(), now(), 'x', 'x', now())"],
+        [
+            f"SELECT set_config('tovholder.retention', '{chain}', true)",
+            f"DELETE FROM journal_entries WHERE chain = '{chain}'",
+        ],
+        [
+            f"SELECT set_config('tovholder.retention', '{chain}', true)",
+            f"DELETE FROM journal_heads WHERE chain = '{chain}'",
+        ],
+        [
+            f"INSERT INTO journal_retention VALUES ('r1', '{stack.world.tenant_id}', '{case_id}', "
+            f"'{chain}', {head.seq}, {head.seq}, '{head.hash}', now(), now(), 'x', 'x', now())"
+        ],
         [f"SELECT tovholder_retention_remove('{case_id}', '2200-01-01T00:00:00Z', 'r2', 'x')"],
         ["UPDATE journal_entries SET subject = 'x'"],
     ]
@@ -270,19 +314,30 @@ async def test_verify_still_finds_a_chain_removed_behind_the_retention_path(
     assert await heads_tick(stack.svc, cfg) >= 1
     chain = f"case:{case_id}"
     async with stack.svc.read() as conn:
-        head = (await conn.execute(select(journal_heads).where(
-            journal_heads.c.chain == chain))).one()
+        head = (
+            await conn.execute(select(journal_heads).where(journal_heads.c.chain == chain))
+        ).one()
     at = stack.clock.now()
-    await tamper(stack.config.database_url, [
-        "DELETE FROM journal_exports WHERE entry_id IN "
-        "(SELECT id FROM journal_entries WHERE chain = :chain)",
-        "DELETE FROM journal_entries WHERE chain = :chain",
-        "DELETE FROM journal_heads WHERE chain = :chain",
-        "INSERT INTO journal_retention (id, tenant_id, case_id, chain, entries, final_seq, "
-        "final_hash, closed_at, due_at, rule, actor, removed_at) VALUES ('forged', :tenant, "
-        ":case_id, :chain, :seq, :seq, :hash, :at, :at, 'x', 'x', :at)",
-    ], {"chain": chain, "tenant": stack.world.tenant_id, "case_id": case_id, "seq": head.seq,
-        "hash": head.hash, "at": at})
+    await tamper(
+        stack.config.database_url,
+        [
+            "DELETE FROM journal_exports WHERE entry_id IN "
+            "(SELECT id FROM journal_entries WHERE chain = :chain)",
+            "DELETE FROM journal_entries WHERE chain = :chain",
+            "DELETE FROM journal_heads WHERE chain = :chain",
+            "INSERT INTO journal_retention (id, tenant_id, case_id, chain, entries, final_seq, "
+            "final_hash, closed_at, due_at, rule, actor, removed_at) VALUES ('forged', :tenant, "
+            ":case_id, :chain, :seq, :seq, :hash, :at, :at, 'x', 'x', :at)",
+        ],
+        {
+            "chain": chain,
+            "tenant": stack.world.tenant_id,
+            "case_id": case_id,
+            "seq": head.seq,
+            "hash": head.hash,
+            "at": at,
+        },
+    )
     report = await verify(stack.config.database_url, sink=cfg.heads_sink, sink_key=cfg.heads_key)
     assert not report.ok
     assert [(p.chain, p.kind) for p in report.problems] == [(chain, "removed")]

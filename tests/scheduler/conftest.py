@@ -67,8 +67,8 @@ async def count(stack: Stack, table: Any, *where: Any) -> int:
 async def out_kinds(stack: Stack) -> list[str]:
     async with stack.svc.read() as conn:
         rows = await conn.execute(
-            select(messages.c.kind).where(messages.c.direction == "out").order_by(
-                messages.c.created_at
-            )
+            select(messages.c.kind)
+            .where(messages.c.direction == "out")
+            .order_by(messages.c.created_at)
         )
         return [str(k) for k in rows.scalars()]

@@ -24,7 +24,8 @@ REMINDER = (
 async def _book(stack: Stack, starts_at: datetime, **extra: Any) -> dict[str, Any]:
     cid = stack.world.cases["anna"]
     resp = await stack.api(
-        "POST", f"/api/v1/cases/{cid}/appointments",
+        "POST",
+        f"/api/v1/cases/{cid}/appointments",
         json={"starts_at": starts_at.isoformat(), "place": "Rådhuset, lokale 3", **extra},
     )
     assert resp.status == 201, await resp.text()
@@ -61,8 +62,15 @@ async def test_reminders_go_on_time_once_ok_confirms_and_ics_describes(stack: St
     got = await (await stack.api("GET", f"/api/v1/appointments/{appt['id']}")).json()
     assert got["confirmed_at"] is not None
     async with stack.svc.read() as conn:
-        inbound = (await conn.execute(select(messages.c.awaiting_reply).where(
-            messages.c.direction == "in"))).scalars().all()
+        inbound = (
+            (
+                await conn.execute(
+                    select(messages.c.awaiting_reply).where(messages.c.direction == "in")
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert inbound == [False]  # OK needs no answer from a caseworker
     resp = await stack.api("GET", f"/api/v1/appointments/{appt['id']}.ics")
     assert resp.status == 200
@@ -82,8 +90,11 @@ async def test_moving_an_appointment_never_sends_a_stale_reminder(stack: Stack) 
     # Monday 10:00: the reminder is queued but the relay has not run yet when it is moved.
     stack.clock.set(cph(2025, 2, 24, 10, 0))
     assert (await fire_due(stack.svc)).sent == 1
-    resp = await stack.api("PATCH", f"/api/v1/appointments/{appt['id']}",
-                           json={"starts_at": cph(2025, 2, 27, 14, 0).isoformat()})
+    resp = await stack.api(
+        "PATCH",
+        f"/api/v1/appointments/{appt['id']}",
+        json={"starts_at": cph(2025, 2, 27, 14, 0).isoformat()},
+    )
     assert resp.status == 200, await resp.text()
     moved = await resp.json()
     assert moved["sequence"] == 1
@@ -99,8 +110,13 @@ async def test_moving_an_appointment_never_sends_a_stale_reminder(stack: Stack) 
         REMINDER.format(when="torsdag den 27. februar kl. 14:00")
     ] * 2
     async with stack.svc.read() as conn:
-        states = sorted((await conn.execute(select(reminders.c.state).where(
-            reminders.c.ref_id == appt["id"]))).scalars())
+        states = sorted(
+            (
+                await conn.execute(
+                    select(reminders.c.state).where(reminders.c.ref_id == appt["id"])
+                )
+            ).scalars()
+        )
     assert states == ["sent", "sent", "sent", "withdrawn"]
     ics = Calendar.from_ical(
         await (await stack.api("GET", f"/api/v1/appointments/{appt['id']}.ics")).read()

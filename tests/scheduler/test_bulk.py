@@ -21,31 +21,83 @@ async def test_append_many_interleaves_with_single_appends_and_the_journal_verif
     anna, bo = w.cases["anna"], w.cases["bo_children"]
     now = svc.clock.now()
     async with svc.write() as conn:
-        await append(conn, tenant_id=w.tenant_id, case_id=anna, kind="note", direction="internal",
-                     channel="system", subject="før", actor="system", at=now)
+        await append(
+            conn,
+            tenant_id=w.tenant_id,
+            case_id=anna,
+            kind="note",
+            direction="internal",
+            channel="system",
+            subject="før",
+            actor="system",
+            at=now,
+        )
         dek = (await conn.execute(select(cases.c.dek).where(cases.c.id == anna))).scalar_one()
         key = case_key(svc, anna, dek)
-        ids = await append_many(conn, [
-            Entry(tenant_id=w.tenant_id, case_id=case, kind="note", direction="internal",
-                  channel="system", subject=f"batch {i}", actor="system", at=now,
-                  content="hemmeligt" if case == anna else None,
-                  key=key if case == anna else None)
-            for i, case in enumerate([anna, bo, anna, anna, bo])
-        ] + [Entry(tenant_id=w.tenant_id, case_id=None, kind="note", direction="internal",
-                   channel="system", subject="uden sag", actor="system", at=now)])
-        await append(conn, tenant_id=w.tenant_id, case_id=anna, kind="note", direction="internal",
-                     channel="system", subject="efter", actor="system", at=now)
+        ids = await append_many(
+            conn,
+            [
+                Entry(
+                    tenant_id=w.tenant_id,
+                    case_id=case,
+                    kind="note",
+                    direction="internal",
+                    channel="system",
+                    subject=f"batch {i}",
+                    actor="system",
+                    at=now,
+                    content="hemmeligt" if case == anna else None,
+                    key=key if case == anna else None,
+                )
+                for i, case in enumerate([anna, bo, anna, anna, bo])
+            ]
+            + [
+                Entry(
+                    tenant_id=w.tenant_id,
+                    case_id=None,
+                    kind="note",
+                    direction="internal",
+                    channel="system",
+                    subject="uden sag",
+                    actor="system",
+                    at=now,
+                )
+            ],
+        )
+        await append(
+            conn,
+            tenant_id=w.tenant_id,
+            case_id=anna,
+            kind="note",
+            direction="internal",
+            channel="system",
+            subject="efter",
+            actor="system",
+            at=now,
+        )
     assert len(set(ids)) == 6
     async with svc.read() as conn:
-        rows = (await conn.execute(select(journal_entries.c.seq, journal_entries.c.subject)
-                                   .where(journal_entries.c.chain == case_chain(anna))
-                                   .order_by(journal_entries.c.seq))).all()
-        head = (await conn.execute(select(journal_heads.c.seq).where(
-            journal_heads.c.chain == case_chain(anna)))).scalar_one()
-        intake = (await conn.execute(select(func.count()).select_from(journal_export_intake)
-                                     .where(journal_export_intake.c.entry_id.in_(ids)))).scalar_one()
+        rows = (
+            await conn.execute(
+                select(journal_entries.c.seq, journal_entries.c.subject)
+                .where(journal_entries.c.chain == case_chain(anna))
+                .order_by(journal_entries.c.seq)
+            )
+        ).all()
+        head = (
+            await conn.execute(
+                select(journal_heads.c.seq).where(journal_heads.c.chain == case_chain(anna))
+            )
+        ).scalar_one()
+        intake = (
+            await conn.execute(
+                select(func.count())
+                .select_from(journal_export_intake)
+                .where(journal_export_intake.c.entry_id.in_(ids))
+            )
+        ).scalar_one()
     subjects = [r.subject for r in rows]
-    assert subjects[subjects.index("før"):] == ["før", "batch 0", "batch 2", "batch 3", "efter"]
+    assert subjects[subjects.index("før") :] == ["før", "batch 0", "batch 2", "batch 3", "efter"]
     assert [r.seq for r in rows] == list(range(1, len(rows) + 1)) and head == len(rows)
     assert intake == 5  # the entry without a case is not exported to a case system
     report = await verify(stack.config.database_url)
@@ -58,24 +110,40 @@ async def test_queue_many_writes_what_queue_sms_writes(stack: Stack) -> None:
     anna, now = w.cases["anna"], svc.clock.now()
     async with svc.write() as conn:
         dek = (await conn.execute(select(cases.c.dek).where(cases.c.id == anna))).scalar_one()
-        conv = await conversation_for(conn, tenant_id=w.tenant_id, case_id=anna,
-                                      person_id=w.persons["anna"], at=now)
-        ids = await queue_many(conn, [
-            Sms(tenant_id=w.tenant_id, conversation_id=conv, case_id=anna,
-                person_id=w.persons["anna"], kind="reminder", body=f"Husk {i}",
-                key=case_key(svc, anna, dek), at=now, subject="Påmindelse om frist sendt")
-            for i in range(3)])
+        conv = await conversation_for(
+            conn, tenant_id=w.tenant_id, case_id=anna, person_id=w.persons["anna"], at=now
+        )
+        ids = await queue_many(
+            conn,
+            [
+                Sms(
+                    tenant_id=w.tenant_id,
+                    conversation_id=conv,
+                    case_id=anna,
+                    person_id=w.persons["anna"],
+                    kind="reminder",
+                    body=f"Husk {i}",
+                    key=case_key(svc, anna, dek),
+                    at=now,
+                    subject="Påmindelse om frist sendt",
+                )
+                for i in range(3)
+            ],
+        )
     async with svc.read() as conn:
         msgs = (await conn.execute(select(messages).where(messages.c.id.in_(ids)))).all()
         boxes = (await conn.execute(select(outbox).where(outbox.c.message_id.in_(ids)))).all()
-        entries = (await conn.execute(select(journal_entries).where(
-            journal_entries.c.message_id.in_(ids)))).all()
+        entries = (
+            await conn.execute(select(journal_entries).where(journal_entries.c.message_id.in_(ids)))
+        ).all()
     assert {(m.status, m.direction, m.kind, m.key_scope) for m in msgs} == {
-        ("queued", "out", "reminder", "case")}
+        ("queued", "out", "reminder", "case")
+    }
     assert all(b"Husk" not in m.body_enc for m in msgs)
     assert {(b.state, b.attempts) for b in boxes} == {("pending", 0)} and len(boxes) == 3
     assert {(e.kind, e.direction, e.channel, e.key_scope) for e in entries} == {
-        ("sms_out_reminder", "out", "sms", "case")}
+        ("sms_out_reminder", "out", "sms", "case")
+    }
     await stack.drain()
     assert sorted(await stack.sent_to(w.phones["anna"])) == ["Husk 0", "Husk 1", "Husk 2"]
     assert (await verify(stack.config.database_url)).ok
@@ -87,8 +155,13 @@ def test_relay_waves_keep_each_citizens_order_and_fill_requests() -> None:
     from channels.base import OutboundSms
 
     def p(to: str, n: int) -> _Plain:
-        return _Plain(f"o{n}", f"m{n}", "reminder", 1,
-                      OutboundSms(reference=f"m{n}", sender="+4533", recipient=to, body="x"))
+        return _Plain(
+            f"o{n}",
+            f"m{n}",
+            "reminder",
+            1,
+            OutboundSms(reference=f"m{n}", sender="+4533", recipient=to, body="x"),
+        )
 
     plain = [p("+451", 0), p("+452", 1), p("+451", 2), p("+453", 3), p("+451", 4)]
     assert _waves(plain, 1) == [[[0], [1], [3]], [[2]], [[4]]]

@@ -28,8 +28,13 @@ def _editable(body: dict[str, Any]) -> dict[str, Any]:
 
 async def _key(stack: Stack, *scopes: str) -> str:
     async with stack.svc.write() as conn:
-        _, key = await issue_key(conn, tenant_id=stack.world.tenant_id, label="esdh",
-                                 scopes=scopes, at=stack.svc.clock.now())
+        _, key = await issue_key(
+            conn,
+            tenant_id=stack.world.tenant_id,
+            label="esdh",
+            scopes=scopes,
+            at=stack.svc.clock.now(),
+        )
     return key
 
 
@@ -89,8 +94,13 @@ async def test_bad_templates_are_refused_with_a_stable_code_and_nothing_is_writt
     after = await _get(stack)
     assert after["version"] == 1 and _editable(after) == base
     async with stack.svc.read() as conn:
-        assert (await conn.execute(select(func.count()).select_from(case_type_templates).where(
-            case_type_templates.c.code == "Bad-Code"))).scalar_one() == 0
+        assert (
+            await conn.execute(
+                select(func.count())
+                .select_from(case_type_templates)
+                .where(case_type_templates.c.code == "Bad-Code")
+            )
+        ).scalar_one() == 0
 
 
 async def test_running_timelines_keep_their_template_new_ones_follow_the_edit(
@@ -103,8 +113,13 @@ async def test_running_timelines_keep_their_template_new_ones_follow_the_edit(
     new = _editable(await _get(stack))
     new["steps"] = [
         new["steps"][0],
-        {"key": "meeting", "title": {"da": "Møde"}, "reached": {"da": "Vi holder møde."},
-         "expected_after": 2, "after": "received"},
+        {
+            "key": "meeting",
+            "title": {"da": "Møde"},
+            "reached": {"da": "Vi holder møde."},
+            "expected_after": 2,
+            "after": "received",
+        },
         {**new["steps"][2], "expected_after": 5, "after": "meeting"},
     ]
     resp = await stack.api("PUT", URL, who="hanne", json=new)
@@ -113,12 +128,14 @@ async def test_running_timelines_keep_their_template_new_ones_follow_the_edit(
     old = await (await stack.api("GET", f"/api/v1/cases/{anna}/timeline")).json()
     assert [s["step"] for s in old["steps"]] == ["received", "in_progress", "decision"]
     assert old["steps"][1]["title"] == "Vi behandler din sag"
-    resp = await stack.api("POST", f"/api/v1/cases/{anna}/timeline/moves",
-                           json={"step": "in_progress"})
+    resp = await stack.api(
+        "POST", f"/api/v1/cases/{anna}/timeline/moves", json={"step": "in_progress"}
+    )
     assert resp.status == 200, await resp.text()
     await stack.drain()
     assert (await stack.sent_to(stack.world.phones["anna"]))[-1].startswith(
-        "Vi er nu i gang med at behandle din sag.")
+        "Vi er nu i gang med at behandle din sag."
+    )
 
     resp = await stack.api("POST", f"/api/v1/cases/{carl}/timeline", json={"start": "2025-02-21"})
     assert resp.status == 201, await resp.text()
@@ -139,13 +156,15 @@ async def test_an_integration_key_reads_with_cases_read_and_writes_with_cases_wr
     assert resp.status == 200
     body = _editable(await resp.json())
     body["nudge_days"] = 7
-    resp = await stack.api("PUT", URL, who="", json=body,
-                           headers={"Authorization": f"Bearer {reader}"})
+    resp = await stack.api(
+        "PUT", URL, who="", json=body, headers={"Authorization": f"Bearer {reader}"}
+    )
     assert (resp.status, (await resp.json())["error"]["code"]) == (403, "insufficient_scope")
     resp = await stack.api("GET", URL, who="", headers={"Authorization": f"Bearer {other}"})
     assert resp.status == 403
-    resp = await stack.api("PUT", URL, who="", json=body,
-                           headers={"Authorization": f"Bearer {writer}"})
+    resp = await stack.api(
+        "PUT", URL, who="", json=body, headers={"Authorization": f"Bearer {writer}"}
+    )
     assert resp.status == 200, await resp.text()
     assert (await resp.json())["nudge_days"] == 7
     resp = await stack.api("GET", URL, who="")
@@ -169,6 +188,5 @@ async def test_the_municipalitys_nudge_policy_is_the_one_the_runner_follows(stac
     sent = await stack.sent_to(anna)
     assert len(sent) == 1 and sent[0].startswith("Vi arbejder stadig på din sag.")
     async with stack.svc.read() as conn:
-        tasks = (await conn.execute(select(func.count()).select_from(
-            followup_tasks))).scalar_one()
+        tasks = (await conn.execute(select(func.count()).select_from(followup_tasks))).scalar_one()
     assert tasks == 0

@@ -23,11 +23,23 @@ async def test_a_burst_of_due_reminders_is_claimed_along_the_index(stack: Stack)
     svc, w = stack.svc, stack.world
     now = svc.clock.now()
     rows: list[dict[str, Any]] = [
-        {"id": new_id(), "tenant_id": w.tenant_id, "case_id": w.cases["anna"], "kind": "deadline",
-         "ref_id": None, "person_id": None, "conversation_id": None, "staff_id": None,
-         "nominal_at": now - timedelta(seconds=i), "due_at": now - timedelta(seconds=i),
-         "event_at": None, "expires_at": None, "state": "pending", "attempts": 0,
-         "created_at": now}
+        {
+            "id": new_id(),
+            "tenant_id": w.tenant_id,
+            "case_id": w.cases["anna"],
+            "kind": "deadline",
+            "ref_id": None,
+            "person_id": None,
+            "conversation_id": None,
+            "staff_id": None,
+            "nominal_at": now - timedelta(seconds=i),
+            "due_at": now - timedelta(seconds=i),
+            "event_at": None,
+            "expires_at": None,
+            "state": "pending",
+            "attempts": 0,
+            "created_at": now,
+        }
         for i in range(3000)
     ]
     async with svc.write() as conn:

@@ -24,7 +24,9 @@ async def test_promises_kept_and_broken(stack: Stack) -> None:
     """Reminded the day before; unanswered, citizen and lead are told of the delay; answered, nothing."""
     anna, bo = stack.world.phones["anna"], stack.world.phones["bo"]
     conv = await _thread(stack, "mette", anna)
-    resp = await stack.api("POST", f"/api/v1/conversations/{conv}/promise", json={"due": "2025-02-26"})
+    resp = await stack.api(
+        "POST", f"/api/v1/conversations/{conv}/promise", json={"due": "2025-02-26"}
+    )
     assert resp.status == 201, await resp.text()
     # Bo has two cases: answering "1" files his SMS on the children's case.
     await stack.sms(bo, "Hej")
@@ -33,7 +35,9 @@ async def test_promises_kept_and_broken(stack: Stack) -> None:
     bo_conv = next(t["id"] for t in threads if t["case_number"] == "2025-002")
     await stack.api("POST", f"/api/v1/conversations/{bo_conv}/promise", json={"due": "2025-02-27"})
     stack.clock.set(cph(2025, 2, 24, 11, 0))
-    resp = await stack.api("POST", f"/api/v1/conversations/{bo_conv}/replies", json={"body": "Svar"})
+    resp = await stack.api(
+        "POST", f"/api/v1/conversations/{bo_conv}/replies", json={"body": "Svar"}
+    )
     assert resp.status == 201
 
     await at(stack, cph(2025, 2, 25, 10, 0))
@@ -50,23 +54,32 @@ async def test_promises_kept_and_broken(stack: Stack) -> None:
     )
     lead = (await (await stack.api("GET", "/api/v1/tasks", who="hanne")).json())["items"]
     assert ("promise_broken", stack.world.hanne) in [(t["kind"], t["staff_id"]) for t in lead]
-    assert any(s.startswith("Lovet svar ikke givet senest onsdag den 26. februar")
-               for s in await journal_subjects(stack, stack.world.cases["anna"]))
+    assert any(
+        s.startswith("Lovet svar ikke givet senest onsdag den 26. februar")
+        for s in await journal_subjects(stack, stack.world.cases["anna"])
+    )
 
     await at(stack, cph(2025, 2, 28, 9, 0))
     assert not any(b.startswith("Vi beklager") for b in await stack.sent_to(bo))
     async with stack.svc.read() as conn:
-        status = (await conn.execute(select(reply_promises.c.status).where(
-            reply_promises.c.conversation_id == bo_conv))).scalar_one()
+        status = (
+            await conn.execute(
+                select(reply_promises.c.status).where(reply_promises.c.conversation_id == bo_conv)
+            )
+        ).scalar_one()
     assert status == "kept"
     mine = [t["kind"] for t in (await (await stack.api("GET", "/api/v1/tasks")).json())["items"]]
     assert mine == ["promise_due"]  # Anna's only: none for Bo's kept promise
 
 
-async def test_no_news_nudges_the_caseworker_once_and_one_click_sends_the_update(stack: Stack) -> None:
+async def test_no_news_nudges_the_caseworker_once_and_one_click_sends_the_update(
+    stack: Stack,
+) -> None:
     """Ten quiet working days: one task; its one-click action sends "still working … uge N"."""
     cid = stack.world.cases["anna"]
-    await stack.api("POST", f"/api/v1/cases/{cid}/timeline", json={"expected": {"decision": "2025-03-21"}})
+    await stack.api(
+        "POST", f"/api/v1/cases/{cid}/timeline", json={"expected": {"decision": "2025-03-21"}}
+    )
     await at(stack, cph(2025, 3, 6, 10, 0))
     assert (await (await stack.api("GET", "/api/v1/tasks")).json())["items"] == []
     await at(stack, cph(2025, 3, 7, 10, 0))
@@ -94,13 +107,27 @@ async def test_a_case_type_with_automatic_updates_sends_them_itself(stack: Stack
     """Kontanthjælp: after five quiet working days the update goes out by itself, not at night."""
     svc, w = stack.svc, stack.world
     async with svc.write() as c:
-        person = await create_person(c, svc, tenant_id=w.tenant_id, name="Gitte Gram",
-                                     first_name="Gitte", phone="+4520123409")
-        case = await create_case(c, svc, tenant_id=w.tenant_id, administration_id=w.admin_jobs,
-                                 team_id=w.team_jobs, owner_id=w.lars, number="2025-101",
-                                 case_type="kontanthjaelp")
-        await add_participant(c, svc, tenant_id=w.tenant_id, case_id=case, person_id=person,
-                              role="party")
+        person = await create_person(
+            c,
+            svc,
+            tenant_id=w.tenant_id,
+            name="Gitte Gram",
+            first_name="Gitte",
+            phone="+4520123409",
+        )
+        case = await create_case(
+            c,
+            svc,
+            tenant_id=w.tenant_id,
+            administration_id=w.admin_jobs,
+            team_id=w.team_jobs,
+            owner_id=w.lars,
+            number="2025-101",
+            case_type="kontanthjaelp",
+        )
+        await add_participant(
+            c, svc, tenant_id=w.tenant_id, case_id=case, person_id=person, role="party"
+        )
     assert await ensure_nudges(svc) >= 1
     assert await ensure_nudges(svc) == 0
     await tick(stack)
@@ -126,8 +153,9 @@ async def test_send_later_respects_quiet_hours_and_can_be_withdrawn(stack: Stack
     }
     ids = {}
     for wanted, effective in expected.items():
-        resp = await stack.api("POST", url, json={"body": f"Besked {wanted:%d %H:%M}",
-                                                  "send_at": wanted.isoformat()})
+        resp = await stack.api(
+            "POST", url, json={"body": f"Besked {wanted:%d %H:%M}", "send_at": wanted.isoformat()}
+        )
         assert resp.status == 201, await resp.text()
         body = await resp.json()
         assert datetime.fromisoformat(body["send_at"]) == effective

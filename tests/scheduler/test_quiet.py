@@ -55,17 +55,17 @@ def test_early_meeting_moves_the_reminder_earlier() -> None:
     """A 05:30 reminder for a 07:30 meeting goes the evening before, just before quiet hours."""
     evening = cph(2025, 2, 25, 20, 0) - EARLY_MARGIN
     assert (
-        allowed_send_time(cph(2025, 2, 26, 5, 30), DEFAULT, CAL, cph(2025, 2, 26, 7, 30))
-        == evening
+        allowed_send_time(cph(2025, 2, 26, 5, 30), DEFAULT, CAL, cph(2025, 2, 26, 7, 30)) == evening
     )
     # A 09:00 meeting is after the quiet hours: the reminder waits until 08:00 instead.
-    assert allowed_send_time(
-        cph(2025, 2, 26, 7, 0), DEFAULT, CAL, cph(2025, 2, 26, 9, 0)
-    ) == cph(2025, 2, 26, 8, 0)
+    assert allowed_send_time(cph(2025, 2, 26, 7, 0), DEFAULT, CAL, cph(2025, 2, 26, 9, 0)) == cph(
+        2025, 2, 26, 8, 0
+    )
     # A Monday 07:30 meeting: Sunday is quiet, so the reminder goes Saturday evening.
-    assert allowed_send_time(
-        cph(2025, 3, 3, 5, 30), DEFAULT, CAL, cph(2025, 3, 3, 7, 30)
-    ) == cph(2025, 3, 1, 20, 0) - EARLY_MARGIN
+    assert (
+        allowed_send_time(cph(2025, 3, 3, 5, 30), DEFAULT, CAL, cph(2025, 3, 3, 7, 30))
+        == cph(2025, 3, 1, 20, 0) - EARLY_MARGIN
+    )
 
 
 def test_spring_forward_night_0230_does_not_exist_and_is_handled() -> None:

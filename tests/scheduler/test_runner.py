@@ -17,8 +17,11 @@ from .conftest import at, cph, journal_subjects, tick
 async def test_deadline_reminder_goes_n_working_days_before(stack: Stack) -> None:
     """Partshøring due Friday 7 March, 3 working days: reminded Tuesday 4 March 10:00, once."""
     cid = stack.world.cases["anna"]
-    resp = await stack.api("POST", f"/api/v1/cases/{cid}/deadlines", json={
-        "kind": "partshoering", "due_on": "2025-03-07", "remind_working_days_before": 3})
+    resp = await stack.api(
+        "POST",
+        f"/api/v1/cases/{cid}/deadlines",
+        json={"kind": "partshoering", "due_on": "2025-03-07", "remind_working_days_before": 3},
+    )
     assert resp.status == 201, await resp.text()
     body = await resp.json()
     assert body["reminders"][0]["due_at"] == cph(2025, 3, 4, 10, 0).astimezone(UTC).isoformat()
@@ -36,10 +39,16 @@ async def test_deadline_reminder_goes_n_working_days_before(stack: Stack) -> Non
 async def test_a_closed_case_gets_no_reminders_and_the_skip_is_journalised(stack: Stack) -> None:
     """Once the case is closed, its reminders are skipped with the reason in the journal."""
     cid = stack.world.cases["anna"]
-    await stack.api("POST", f"/api/v1/cases/{cid}/appointments",
-                    json={"starts_at": cph(2025, 2, 25, 9, 0).isoformat()})
-    await stack.api("POST", f"/api/v1/cases/{cid}/deadlines",
-                    json={"kind": "dokumentation", "due_on": "2025-02-28"})
+    await stack.api(
+        "POST",
+        f"/api/v1/cases/{cid}/appointments",
+        json={"starts_at": cph(2025, 2, 25, 9, 0).isoformat()},
+    )
+    await stack.api(
+        "POST",
+        f"/api/v1/cases/{cid}/deadlines",
+        json={"kind": "dokumentation", "due_on": "2025-02-28"},
+    )
     async with stack.svc.write() as conn:
         await conn.execute(update(cases).where(cases.c.id == cid).values(status="closed"))
     await at(stack, cph(2025, 2, 24, 10, 0))
@@ -53,15 +62,21 @@ async def test_a_closed_case_gets_no_reminders_and_the_skip_is_journalised(stack
 async def test_a_reminder_due_in_quiet_hours_waits_and_is_sent_once(stack: Stack) -> None:
     """A reminder whose time comes while quiet (the tenant widened quiet hours) waits for morning."""
     cid = stack.world.cases["anna"]
-    await stack.api("POST", f"/api/v1/cases/{cid}/appointments", json={
-        "starts_at": cph(2025, 2, 26, 14, 0).isoformat(),
-        "reminders": [{"working_days_before": 1, "at": "21:30"}]})
+    await stack.api(
+        "POST",
+        f"/api/v1/cases/{cid}/appointments",
+        json={
+            "starts_at": cph(2025, 2, 26, 14, 0).isoformat(),
+            "reminders": [{"working_days_before": 1, "at": "21:30"}],
+        },
+    )
     # 21:30 is quiet and the meeting is after the quiet hours: stored as 08:00 the next morning.
     async with stack.svc.read() as conn:
         due = (await conn.execute(select(reminders.c.due_at))).scalar_one()
     assert due == cph(2025, 2, 26, 8, 0)
-    resp = await stack.api("PUT", "/api/v1/settings/quiet-hours", who="hanne",
-                           json={"quiet_until": "09:00"})
+    resp = await stack.api(
+        "PUT", "/api/v1/settings/quiet-hours", who="hanne", json={"quiet_until": "09:00"}
+    )
     assert resp.status == 200
     anna = stack.world.phones["anna"]
     stats = await at(stack, cph(2025, 2, 26, 8, 0))
@@ -94,14 +109,20 @@ async def test_dst_night_reminders_fire_once(stack: Stack) -> None:
     assert resp.status == 200
     stack.clock.set(cph(2025, 3, 28, 10, 0))
     # 06:30 summer time is 04:30 UTC; three hours before is 01:30 UTC.
-    await stack.api("POST", f"/api/v1/cases/{cid}/appointments", json={
-        "starts_at": "2025-03-30T06:30:00+02:00", "reminders": [{"hours_before": 3}]})
+    await stack.api(
+        "POST",
+        f"/api/v1/cases/{cid}/appointments",
+        json={"starts_at": "2025-03-30T06:30:00+02:00", "reminders": [{"hours_before": 3}]},
+    )
     sent = await _night(stack, datetime(2025, 3, 29, 23, 0, tzinfo=UTC), 5)
     assert sent == [datetime(2025, 3, 30, 1, 30, tzinfo=UTC)]
 
     stack.clock.set(cph(2025, 10, 24, 10, 0))
-    await stack.api("POST", f"/api/v1/cases/{cid}/appointments", json={
-        "starts_at": "2025-10-26T04:30:00+01:00", "reminders": [{"hours_before": 2}]})
+    await stack.api(
+        "POST",
+        f"/api/v1/cases/{cid}/appointments",
+        json={"starts_at": "2025-10-26T04:30:00+01:00", "reminders": [{"hours_before": 2}]},
+    )
     sent = await _night(stack, datetime(2025, 10, 25, 23, 0, tzinfo=UTC), 4)
     assert sent == [datetime(2025, 10, 26, 1, 30, tzinfo=UTC)]  # the second 02:30, once
 
@@ -112,11 +133,17 @@ async def test_restart_after_downtime_sends_what_still_matters(
     """Down from Friday to Tuesday 08:30: a fresh worker sends the meaningful reminder, skips the rest."""
     cid = stack.world.cases["anna"]
     # Monday 13:00 (reminders Friday 10:00 and Monday 11:00): over before the restart.
-    await stack.api("POST", f"/api/v1/cases/{cid}/appointments",
-                    json={"starts_at": cph(2025, 2, 24, 13, 0).isoformat()})
+    await stack.api(
+        "POST",
+        f"/api/v1/cases/{cid}/appointments",
+        json={"starts_at": cph(2025, 2, 24, 13, 0).isoformat()},
+    )
     # Tuesday 09:00 (Monday 10:00 and Tuesday 08:00): only the later one still makes sense.
-    await stack.api("POST", f"/api/v1/cases/{cid}/appointments",
-                    json={"starts_at": cph(2025, 2, 25, 9, 0).isoformat()})
+    await stack.api(
+        "POST",
+        f"/api/v1/cases/{cid}/appointments",
+        json={"starts_at": cph(2025, 2, 25, 9, 0).isoformat()},
+    )
     env = {
         "TOVHOLDER_DATABASE_URL": stack.config.database_url,
         "TOVHOLDER_KEKS": keys["kek"].hex(),
@@ -136,7 +163,11 @@ async def test_restart_after_downtime_sends_what_still_matters(
     ]
     subjects = await journal_subjects(stack, cid)
     assert subjects.count("Påmindelse (møde) ikke sendt: for sent, tidspunktet er passeret") == 2
-    assert subjects.count(
-        "Påmindelse (møde) ikke sendt: en senere påmindelse om det samme sendes i stedet") == 1
+    assert (
+        subjects.count(
+            "Påmindelse (møde) ikke sendt: en senere påmindelse om det samme sendes i stedet"
+        )
+        == 1
+    )
     stack.clock.set(cph(2025, 2, 25, 8, 31))
     assert (await tick(stack)).claimed == 0

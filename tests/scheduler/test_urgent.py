@@ -48,8 +48,10 @@ async def test_scheduled_sms_in_quiet_hours_waits_unless_urgent_at_both_edges(
         (cph(2025, 2, 25, 7, 59), REASON, cph(2025, 2, 25, 7, 59)),
     ]
     for wanted, reason, effective in plan:
-        body: dict[str, str] = {"body": f"Planlagt {wanted:%H:%M}{' haster' if reason else ''}",
-                                "send_at": wanted.isoformat()}
+        body: dict[str, str] = {
+            "body": f"Planlagt {wanted:%H:%M}{' haster' if reason else ''}",
+            "send_at": wanted.isoformat(),
+        }
         if reason:
             body["urgent_reason"] = reason
         resp = await stack.api("POST", url, json=body)
@@ -61,11 +63,20 @@ async def test_scheduled_sms_in_quiet_hours_waits_unless_urgent_at_both_edges(
     assert await _bodies(stack, "Planlagt") == ["Planlagt 19:59", "Planlagt 20:00 haster"]
     await at(stack, cph(2025, 2, 25, 7, 59))
     assert await _bodies(stack, "Planlagt") == [
-        "Planlagt 19:59", "Planlagt 20:00 haster", "Planlagt 07:59 haster"]
+        "Planlagt 19:59",
+        "Planlagt 20:00 haster",
+        "Planlagt 07:59 haster",
+    ]
     await at(stack, cph(2025, 2, 25, 8, 0))
-    assert sorted(await _bodies(stack, "Planlagt")) == sorted([
-        "Planlagt 19:59", "Planlagt 20:00 haster", "Planlagt 07:59 haster",
-        "Planlagt 20:00", "Planlagt 07:59"])
+    assert sorted(await _bodies(stack, "Planlagt")) == sorted(
+        [
+            "Planlagt 19:59",
+            "Planlagt 20:00 haster",
+            "Planlagt 07:59 haster",
+            "Planlagt 20:00",
+            "Planlagt 07:59",
+        ]
+    )
 
 
 async def test_an_urgent_update_queued_in_quiet_hours_goes_a_plain_one_waits(
@@ -84,19 +95,39 @@ async def test_an_urgent_update_queued_in_quiet_hours_goes_a_plain_one_waits(
             key = case_key(stack.svc, cid, dek)
             for urgent in (False, True):
                 mid = await queue_sms(
-                    conn, tenant_id=stack.world.tenant_id, conversation_id=conv, case_id=cid,
-                    person_id=stack.world.persons["anna"], kind="update", key=key, at=when,
-                    body=f"Opdatering {when:%H:%M}{' haster' if urgent else ''}")
+                    conn,
+                    tenant_id=stack.world.tenant_id,
+                    conversation_id=conv,
+                    case_id=cid,
+                    person_id=stack.world.persons["anna"],
+                    kind="update",
+                    key=key,
+                    at=when,
+                    body=f"Opdatering {when:%H:%M}{' haster' if urgent else ''}",
+                )
                 if urgent:
-                    await mark_urgent(conn, tenant_id=stack.world.tenant_id, case_id=cid,
-                                      message_id=mid, staff_id=stack.world.mette, reason=REASON,
-                                      key=key, at=when)
+                    await mark_urgent(
+                        conn,
+                        tenant_id=stack.world.tenant_id,
+                        case_id=cid,
+                        message_id=mid,
+                        staff_id=stack.world.mette,
+                        reason=REASON,
+                        key=key,
+                        at=when,
+                    )
         await stack.drain()
     assert await _bodies(stack, "Opdatering") == [
-        "Opdatering 20:00 haster", "Opdatering 07:59 haster"]
+        "Opdatering 20:00 haster",
+        "Opdatering 07:59 haster",
+    ]
     await at(stack, cph(2025, 2, 25, 8, 0))
     assert sorted(await _bodies(stack, "Opdatering")) == [
-        "Opdatering 07:59", "Opdatering 07:59 haster", "Opdatering 20:00", "Opdatering 20:00 haster"]
+        "Opdatering 07:59",
+        "Opdatering 07:59 haster",
+        "Opdatering 20:00",
+        "Opdatering 20:00 haster",
+    ]
 
 
 async def test_a_reply_written_in_quiet_hours_waits_unless_urgent_and_says_when(
@@ -130,13 +161,20 @@ async def test_urgent_reason_is_journalised_sealed_and_required(stack: Stack) ->
     cid = stack.world.cases["anna"]
     mid = await _reply(stack, conv, "Ring til os i aften", REASON)
     assert "Besked markeret som hastende: sendes også i stilletiden" in await journal_subjects(
-        stack, cid)
+        stack, cid
+    )
     async with stack.svc.read() as conn:
-        entry = (await conn.execute(select(journal_entries).where(
-            journal_entries.c.kind == "urgent_send", journal_entries.c.message_id == mid))).one()
+        entry = (
+            await conn.execute(
+                select(journal_entries).where(
+                    journal_entries.c.kind == "urgent_send", journal_entries.c.message_id == mid
+                )
+            )
+        ).one()
         dek = (await conn.execute(select(cases.c.dek).where(cases.c.id == cid))).scalar_one()
-        marked = (await conn.execute(select(urgent_sends).where(
-            urgent_sends.c.message_id == mid))).one()
+        marked = (
+            await conn.execute(select(urgent_sends).where(urgent_sends.c.message_id == mid))
+        ).one()
     assert REASON.encode() not in entry.content_enc
     key = case_key(stack.svc, cid, dek)
     assert unseal(key.dek, entry.content_enc, f"journal_entries:{entry.id}:content") == REASON
@@ -145,12 +183,16 @@ async def test_urgent_reason_is_journalised_sealed_and_required(stack: Stack) ->
 
     async def count() -> int:
         async with stack.svc.read() as conn:
-            return int((await conn.execute(
-                select(func.count()).select_from(urgent_sends))).scalar_one())
+            return int(
+                (await conn.execute(select(func.count()).select_from(urgent_sends))).scalar_one()
+            )
 
     for bad in ("   ", "", 42, "x" * 501):
-        resp = await stack.api("POST", f"/api/v1/conversations/{conv}/replies",
-                               json={"body": "Hej", "urgent_reason": bad})
+        resp = await stack.api(
+            "POST",
+            f"/api/v1/conversations/{conv}/replies",
+            json={"body": "Hej", "urgent_reason": bad},
+        )
         assert resp.status == 400
         assert (await resp.json())["error"]["code"] == "urgent_reason_required"
     assert await count() == 1
@@ -161,8 +203,11 @@ async def test_urgent_scheduled_sms_says_so_and_goes_at_its_time(stack: Stack) -
     conv = await _thread(stack)
     url = f"/api/v1/conversations/{conv}/scheduled"
     wanted = cph(2025, 2, 24, 21, 0)
-    resp = await stack.api("POST", url, json={"body": "Planlagt haster", "send_at": wanted.isoformat(),
-                                              "urgent_reason": REASON})
+    resp = await stack.api(
+        "POST",
+        url,
+        json={"body": "Planlagt haster", "send_at": wanted.isoformat(), "urgent_reason": REASON},
+    )
     assert resp.status == 201, await resp.text()
     body = await resp.json()
     assert datetime.fromisoformat(body["send_at"]) == wanted and body["urgent"] is True
@@ -179,9 +224,11 @@ async def test_urgent_scheduled_sms_says_so_and_goes_at_its_time(stack: Stack) -
 async def test_reminders_are_never_urgent(stack: Stack) -> None:
     """A reminder that the relay finds in quiet hours waits, whatever else is urgent."""
     cid = stack.world.cases["anna"]
-    await stack.api("POST", f"/api/v1/cases/{cid}/deadlines",
-                    json={"kind": "andet", "due_on": "2025-03-07",
-                          "remind_working_days_before": 1})
+    await stack.api(
+        "POST",
+        f"/api/v1/cases/{cid}/deadlines",
+        json={"kind": "andet", "due_on": "2025-03-07", "remind_working_days_before": 1},
+    )
     # The reminder is queued at 10:00 Thursday, but the relay is down until 20:30.
     from scheduler.runner import run_due
 
@@ -190,6 +237,8 @@ async def test_reminders_are_never_urgent(stack: Stack) -> None:
     await at(stack, cph(2025, 3, 6, 20, 30))
     assert await _bodies(stack, "Husk") == []
     async with stack.svc.read() as conn:
-        assert (await conn.execute(select(func.count()).select_from(urgent_sends))).scalar_one() == 0
+        assert (
+            await conn.execute(select(func.count()).select_from(urgent_sends))
+        ).scalar_one() == 0
     await at(stack, cph(2025, 3, 7, 8, 0))
     assert len(await _bodies(stack, "Husk")) == 1

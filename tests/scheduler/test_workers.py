@@ -29,25 +29,61 @@ async def _seed(stack: Stack, cases_n: int, per_case: int) -> int:
     rows: list[dict[str, Any]] = []
     async with svc.write() as c:
         for i in range(cases_n):
-            person = await create_person(c, svc, tenant_id=w.tenant_id, name=f"Borger {i}",
-                                         first_name="Borger", phone=f"+45301{i:05d}")
-            case = await create_case(c, svc, tenant_id=w.tenant_id, administration_id=w.admin_jobs,
-                                     team_id=w.team_jobs, owner_id=w.lars, number=f"X-{i}")
-            await add_participant(c, svc, tenant_id=w.tenant_id, case_id=case, person_id=person,
-                                  role="party")
-            conv = await conversation_for(c, tenant_id=w.tenant_id, case_id=case,
-                                          person_id=person, at=now)
+            person = await create_person(
+                c,
+                svc,
+                tenant_id=w.tenant_id,
+                name=f"Borger {i}",
+                first_name="Borger",
+                phone=f"+45301{i:05d}",
+            )
+            case = await create_case(
+                c,
+                svc,
+                tenant_id=w.tenant_id,
+                administration_id=w.admin_jobs,
+                team_id=w.team_jobs,
+                owner_id=w.lars,
+                number=f"X-{i}",
+            )
+            await add_participant(
+                c, svc, tenant_id=w.tenant_id, case_id=case, person_id=person, role="party"
+            )
+            conv = await conversation_for(
+                c, tenant_id=w.tenant_id, case_id=case, person_id=person, at=now
+            )
             deadline = new_id()
-            await c.execute(deadlines.insert().values(
-                id=deadline, tenant_id=w.tenant_id, case_id=case, kind="andet",
-                due_on=date(2025, 6, 2), remind_days=1, status="open", created_by=w.lars,
-                created_at=now))
+            await c.execute(
+                deadlines.insert().values(
+                    id=deadline,
+                    tenant_id=w.tenant_id,
+                    case_id=case,
+                    kind="andet",
+                    due_on=date(2025, 6, 2),
+                    remind_days=1,
+                    status="open",
+                    created_by=w.lars,
+                    created_at=now,
+                )
+            )
             rows += [
-                {"id": new_id(), "tenant_id": w.tenant_id, "case_id": case, "kind": "deadline",
-                 "ref_id": deadline, "person_id": person, "conversation_id": conv,
-                 "staff_id": None, "nominal_at": now - timedelta(minutes=1),
-                 "due_at": now - timedelta(minutes=1), "event_at": None, "expires_at": None,
-                 "state": "pending", "attempts": 0, "created_at": now}
+                {
+                    "id": new_id(),
+                    "tenant_id": w.tenant_id,
+                    "case_id": case,
+                    "kind": "deadline",
+                    "ref_id": deadline,
+                    "person_id": person,
+                    "conversation_id": conv,
+                    "staff_id": None,
+                    "nominal_at": now - timedelta(minutes=1),
+                    "due_at": now - timedelta(minutes=1),
+                    "event_at": None,
+                    "expires_at": None,
+                    "state": "pending",
+                    "attempts": 0,
+                    "created_at": now,
+                }
                 for _ in range(per_case)
             ]
         await c.execute(reminders.insert(), rows)
@@ -64,8 +100,13 @@ async def _spawn(stack: Stack, keys: dict[str, bytes]) -> asyncio.subprocess.Pro
         "TOVHOLDER_WORKER_NOW": stack.clock.now().isoformat(),
     }
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "scheduler.worker", cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "scheduler.worker",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
 
 
@@ -107,9 +148,24 @@ async def test_workers_in_separate_processes_send_each_reminder_exactly_once(
         .group_by(reminders.c.id)
         .subquery()
     )
-    assert await _scalar(stack, select(func.count()).select_from(per_reminder).where(
-        per_reminder.c.n == 1)) == total
-    assert await _scalar(stack, select(func.count()).select_from(messages).where(
-        messages.c.kind == "reminder")) == total
-    assert await _scalar(stack, select(func.count()).select_from(journal_entries).where(
-        journal_entries.c.kind == "sms_out_reminder")) == total
+    assert (
+        await _scalar(
+            stack, select(func.count()).select_from(per_reminder).where(per_reminder.c.n == 1)
+        )
+        == total
+    )
+    assert (
+        await _scalar(
+            stack, select(func.count()).select_from(messages).where(messages.c.kind == "reminder")
+        )
+        == total
+    )
+    assert (
+        await _scalar(
+            stack,
+            select(func.count())
+            .select_from(journal_entries)
+            .where(journal_entries.c.kind == "sms_out_reminder"),
+        )
+        == total
+    )

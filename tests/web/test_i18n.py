@@ -9,9 +9,11 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+import bot
 from bot.base import i18n
 
-PAGES = Path(i18n.__file__).resolve().parent
+# The pages' texts: templates under bot/http/pages, Python wherever a page's words are made.
+SOURCES = Path(bot.__file__).resolve().parent
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "translate": (2,)}
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
@@ -20,7 +22,7 @@ _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 def _source_messages() -> set[str]:
     found = set()
     for _file, _line, message, _comments, _ctx in extract_from_dir(
-        str(PAGES),
+        str(SOURCES),
         METHODS,
         keywords=KEYWORDS,  # type: ignore[arg-type]
     ):
@@ -31,7 +33,7 @@ def _source_messages() -> set[str]:
 @pytest.mark.parametrize("lang", [code for code in i18n.LANGUAGES if code != i18n.DEFAULT])
 def test_catalogue_is_complete(lang: str) -> None:
     """Every Danish text in the pages has a translation, none fuzzy, with the same placeholders."""
-    path = PAGES / "i18n" / lang / "LC_MESSAGES" / "messages.po"
+    path = i18n.CATALOGUE_DIR / lang / "LC_MESSAGES" / "messages.po"
     with path.open("rb") as fp:
         catalog = read_po(fp, locale=lang)
     source = _source_messages()

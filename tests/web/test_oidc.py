@@ -570,19 +570,31 @@ async def test_the_case_system_registers_logins_and_cpr_through_the_api(ostack: 
         )
 
     async def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
-        resp = await stack.client.post(path, json=body, headers={
-            "Authorization": f"Bearer {key}", "Idempotency-Key": str(uuid.uuid4())})
+        resp = await stack.client.post(
+            path,
+            json=body,
+            headers={"Authorization": f"Bearer {key}", "Idempotency-Key": str(uuid.uuid4())},
+        )
         assert resp.status == 201, await resp.text()
         result: dict[str, Any] = await resp.json()
         return result
 
     # Before: both are strangers to Tovholder.
-    await refused(await oidc_login(stack, "/borger/log-ind/mitid", "fremmed", "substantial"),
-                  "unknown_person", 403)
+    await refused(
+        await oidc_login(stack, "/borger/log-ind/mitid", "fremmed", "substantial"),
+        "unknown_person",
+        403,
+    )
     stack.client.session.cookie_jar.clear()
-    staff_row = await post("/api/v1/staff", {
-        "team_id": stack.world.team_children, "first_name": "Nina", "full_name": "Nina Nielsen",
-        "login": "nobody@kbh.example"})
+    staff_row = await post(
+        "/api/v1/staff",
+        {
+            "team_id": stack.world.team_children,
+            "first_name": "Nina",
+            "full_name": "Nina Nielsen",
+            "login": "nobody@kbh.example",
+        },
+    )
     person = await post("/api/v1/persons", {"name": "Frida Fremmed", "cpr": "311299-9999"})
     assert "cpr" not in person and "3112999999" not in json.dumps(person)
     async with svc.read() as conn:
@@ -595,13 +607,21 @@ async def test_the_case_system_registers_logins_and_cpr_through_the_api(ostack: 
     resp = await oidc_login(stack, "/sagsbehandler/log-ind/oidc?next=/sagsbehandler/", "ukendt")
     assert resp.status == 303 and resp.headers["Location"] == "/sagsbehandler/"
     async with svc.read() as conn:
-        who = (await conn.execute(
-            select(web_sessions.c.person_id, web_sessions.c.staff_id)
-            .order_by(web_sessions.c.created_at)
-        )).all()
+        who = (
+            await conn.execute(
+                select(web_sessions.c.person_id, web_sessions.c.staff_id).order_by(
+                    web_sessions.c.created_at
+                )
+            )
+        ).all()
     assert {(r.person_id, r.staff_id) for r in who} == {
-        (person["id"], None), (None, staff_row["id"])}
+        (person["id"], None),
+        (None, staff_row["id"]),
+    }
 
-    bad = await stack.client.post("/api/v1/persons", json={"name": "X", "cpr": "12345"}, headers={
-        "Authorization": f"Bearer {key}", "Idempotency-Key": str(uuid.uuid4())})
+    bad = await stack.client.post(
+        "/api/v1/persons",
+        json={"name": "X", "cpr": "12345"},
+        headers={"Authorization": f"Bearer {key}", "Idempotency-Key": str(uuid.uuid4())},
+    )
     assert bad.status == 400

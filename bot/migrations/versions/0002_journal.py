@@ -117,7 +117,9 @@ def upgrade() -> None:
         sa.Column("exporter", sa.String(length=16), nullable=False),
         sa.Column("state", sa.String(length=12), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "next_attempt_at", bot.store.schema.core.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.Column("lease_until", bot.store.schema.core.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.String(length=200), nullable=True),
         sa.Column("receipt", sa.String(length=200), nullable=True),

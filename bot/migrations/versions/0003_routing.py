@@ -67,7 +67,9 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(36), nullable=True),
         sa.Column("created_at", UTC(timezone=True), nullable=False),
         sa.Column("citizens_told_at", UTC(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name="fk_absences_tenant_id_tenants"),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name="fk_absences_tenant_id_tenants"
+        ),
         sa.ForeignKeyConstraint(["staff_id"], ["staff.id"], name="fk_absences_staff_id_staff"),
         sa.ForeignKeyConstraint(
             ["substitute_id"], ["staff.id"], name="fk_absences_substitute_id_staff"
@@ -104,7 +106,9 @@ def upgrade() -> None:
             sa.Column("team_id", sa.String(36), nullable=False),
             sa.Column(col, coltype, nullable=False),
             sa.Column("staff_id", sa.String(36), nullable=False),
-            sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=f"fk_{name}_tenant_id_tenants"),
+            sa.ForeignKeyConstraint(
+                ["tenant_id"], ["tenants.id"], name=f"fk_{name}_tenant_id_tenants"
+            ),
             sa.ForeignKeyConstraint(["team_id"], ["teams.id"], name=f"fk_{name}_team_id_teams"),
             sa.ForeignKeyConstraint(["staff_id"], ["staff.id"], name=f"fk_{name}_staff_id_staff"),
             sa.PrimaryKeyConstraint("id", name=f"pk_{name}"),
@@ -148,7 +152,9 @@ def upgrade() -> None:
             ["tenant_id"], ["tenants.id"], name="fk_triage_terms_tenant_id_tenants"
         ),
         sa.PrimaryKeyConstraint("id", name="pk_triage_terms"),
-        sa.UniqueConstraint("tenant_id", "kind", "term", name="uq_triage_terms_tenant_id_kind_term"),
+        sa.UniqueConstraint(
+            "tenant_id", "kind", "term", name="uq_triage_terms_tenant_id_kind_term"
+        ),
     )
     op.create_index("ix_triage_terms_tenant_id", "triage_terms", ["tenant_id"])
 
@@ -167,15 +173,31 @@ def downgrade() -> None:
         b.drop_constraint("fk_outbox_staff_notice_id_staff_notices", type_="foreignkey")
         b.drop_column("staff_notice_id")
         b.alter_column("message_id", existing_type=sa.String(36), nullable=False)
-    for name in ("triage_terms", "staff_notices", "duty_overrides", "duty_rotation", "closing_days", "absences"):
+    for name in (
+        "triage_terms",
+        "staff_notices",
+        "duty_overrides",
+        "duty_rotation",
+        "closing_days",
+        "absences",
+    ):
         op.drop_table(name)
     with op.batch_alter_table("messages") as b:
         b.drop_index("ix_messages_next_escalation_at")
         b.drop_index("ix_messages_owner_id")
         for fk in ("acknowledged_by", "original_owner_id", "owner_id"):
             b.drop_constraint(f"fk_messages_{fk}_staff", type_="foreignkey")
-        for col in ("breached_at", "reminded_at", "next_escalation_at", "escalation_level",
-                    "acknowledged_by", "acknowledged_at", "urgent", "original_owner_id", "owner_id"):
+        for col in (
+            "breached_at",
+            "reminded_at",
+            "next_escalation_at",
+            "escalation_level",
+            "acknowledged_by",
+            "acknowledged_at",
+            "urgent",
+            "original_owner_id",
+            "owner_id",
+        ):
             b.drop_column(col)
     with op.batch_alter_table("staff") as b:
         b.drop_index("ix_staff_work_phone_index")

@@ -21,7 +21,9 @@ UTC = bot.store.schema.core.UTCDateTime
 
 def upgrade() -> None:
     with op.batch_alter_table("messages") as b:
-        b.add_column(sa.Column("sensitive", sa.Boolean(), nullable=False, server_default=sa.false()))
+        b.add_column(
+            sa.Column("sensitive", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
         b.add_column(sa.Column("via", sa.String(8), nullable=True))
     with op.batch_alter_table("persons") as b:
         b.add_column(sa.Column("channel_pref", sa.String(12), nullable=False, server_default="sms"))
@@ -35,8 +37,12 @@ def upgrade() -> None:
         sa.Column("state", sa.String(12), nullable=False),
         sa.Column("source", sa.String(8), nullable=False),
         sa.Column("at", UTC(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name="fk_consents_tenant_id_tenants"),
-        sa.ForeignKeyConstraint(["person_id"], ["persons.id"], name="fk_consents_person_id_persons"),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name="fk_consents_tenant_id_tenants"
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["persons.id"], name="fk_consents_person_id_persons"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_consents"),
     )
     op.create_index("ix_consents_tenant_id", "consents", ["tenant_id"])
@@ -51,8 +57,12 @@ def upgrade() -> None:
         sa.Column("created_at", UTC(timezone=True), nullable=False),
         sa.Column("expires_at", UTC(timezone=True), nullable=False),
         sa.Column("used_at", UTC(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name="fk_inbox_links_tenant_id_tenants"),
-        sa.ForeignKeyConstraint(["person_id"], ["persons.id"], name="fk_inbox_links_person_id_persons"),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name="fk_inbox_links_tenant_id_tenants"
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["persons.id"], name="fk_inbox_links_person_id_persons"
+        ),
         sa.ForeignKeyConstraint(
             ["message_id"], ["messages.id"], name="fk_inbox_links_message_id_messages"
         ),

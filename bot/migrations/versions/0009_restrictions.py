@@ -26,8 +26,12 @@ def upgrade() -> None:
         sa.Column("reason_enc", sa.LargeBinary(), nullable=False),
         sa.Column("staff_id", sa.String(36), nullable=False),
         sa.Column("created_at", bot.store.schema.core.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name="fk_restrictions_tenant_id_tenants"),
-        sa.ForeignKeyConstraint(["person_id"], ["persons.id"], name="fk_restrictions_person_id_persons"),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name="fk_restrictions_tenant_id_tenants"
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["persons.id"], name="fk_restrictions_person_id_persons"
+        ),
         sa.ForeignKeyConstraint(["staff_id"], ["staff.id"], name="fk_restrictions_staff_id_staff"),
         sa.PrimaryKeyConstraint("id", name="pk_restrictions"),
     )

@@ -296,8 +296,10 @@ def downgrade() -> None:
         )
         op.execute("ALTER TABLE journal_entries ENABLE ALWAYS TRIGGER journal_entries_append_only")
         op.execute(_HEAD_FORWARD_0002)
-        op.execute("DROP FUNCTION IF EXISTS tovholder_retention_remove(varchar, timestamptz, "
-                   "varchar, varchar)")
+        op.execute(
+            "DROP FUNCTION IF EXISTS tovholder_retention_remove(varchar, timestamptz, "
+            "varchar, varchar)"
+        )
         op.execute("DROP FUNCTION IF EXISTS tovholder_journal_entry_guard()")
         op.execute("DROP FUNCTION IF EXISTS tovholder_retention_record_guard()")
         op.execute("DROP FUNCTION IF EXISTS tovholder_retention_due_at(varchar)")

@@ -56,9 +56,7 @@ def upgrade() -> None:
             "tenant_id", "code", name=op.f("uq_case_type_templates_tenant_id_code")
         ),
     )
-    op.create_index(
-        op.f("ix_case_type_templates_tenant_id"), "case_type_templates", ["tenant_id"]
-    )
+    op.create_index(op.f("ix_case_type_templates_tenant_id"), "case_type_templates", ["tenant_id"])
     op.create_table(
         "timeline_templates",
         sa.Column("case_id", sa.String(length=36), nullable=False),
@@ -75,9 +73,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("case_id", name=op.f("pk_timeline_templates")),
     )
-    op.create_index(
-        op.f("ix_timeline_templates_tenant_id"), "timeline_templates", ["tenant_id"]
-    )
+    op.create_index(op.f("ix_timeline_templates_tenant_id"), "timeline_templates", ["tenant_id"])
 
 
 def downgrade() -> None:
