@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench web-assets browser
+.PHONY: demo test lint bench web-assets browser bench-tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,13 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/xenon --max-absolute C --exclude 'bot/migrations/*' bot channels journal scheduler
 
-bench: $(STAMP)
+bench: $(STAMP) bench-tools
 	$(BIN)/python -m bench
+
+# The inbound benchmark drives its servers with Debian's wrk; install it when missing (only as root).
+bench-tools:
+	@if ! command -v wrk >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; fi
 
 # Web pages: the design system (dkfds) and axe-core from npm, copied into static/vendor.
 WEB_VENDOR := bot/http/pages/static/vendor/dkfds/.stamp

@@ -1,10 +1,13 @@
 """What every benchmark shares: result rows, a scratch database, child servers, a load generator.
 
-The load generator is an asyncio client in the benchmark's own process. It
+The load generator here is an asyncio client in the benchmark's own process. It
 sends requests that were fully built (and signed) before the clock started, so
 what is timed is the server, the database, and the client's own HTTP overhead,
 which is the same for every server measured. On a small machine the client,
-the server and PostgreSQL share the cores; every figure says so.
+the server and PostgreSQL share the cores; every figure says so. Python's HTTP
+client costs far more CPU per request than the server it measures does, so the
+inbound benchmark's headline figures come from ``wrk`` instead (``bench.wrk``);
+this client remains for its diagnostics.
 """
 
 from __future__ import annotations
@@ -442,6 +445,12 @@ class PhaseResult:
     latencies_ms: list[float] = field(default_factory=list)  # of accepted requests only
     offered_rate: float | None = None  # open loop only
     cpu: CpuUse | None = None
+    # Percentiles (ms) computed by an outside load generator, when there are no latencies_ms.
+    quantiles_ms: dict[float, float] = field(default_factory=dict)
+    in_flight: int = 0  # sent but not answered when the load generator stopped
+    ran_out: int = 0  # requests the load generator wanted after the prepared ones were all sent
+    late: int = 0  # paced runs: requests that left more than a few ms after their slot
+    max_late_ms: float = 0.0
 
     @property
     def errors(self) -> int:
@@ -452,7 +461,10 @@ class PhaseResult:
         return self.accepted / self.elapsed if self.elapsed > 0 else 0.0
 
     def p(self, q: float) -> float | None:
-        return percentile(sorted(self.latencies_ms), q)
+        """The ``q``-th percentile latency in ms (nearest rank), if it was measured."""
+        if self.latencies_ms:
+            return percentile(sorted(self.latencies_ms), q)
+        return self.quantiles_ms.get(q)
 
     def server_cpu_ms(self) -> float | None:
         """Server CPU per accepted request: what one request costs, whatever else runs."""
@@ -473,6 +485,18 @@ class PhaseResult:
             f"= {self.rate:.0f}/s{offered}; p50 {fmt(p50)} ms, p99 {fmt(p99)} ms; "
             f"errors: {self.describe_errors()}"
         )
+        if self.in_flight:
+            text += f"; {self.in_flight} in flight when the load generator stopped"
+        if self.offered_rate and self.max_late_ms:
+            text += (
+                f"; {self.late} requests left more than 5 ms after their slot "
+                f"(latest {self.max_late_ms:.0f} ms)"
+            )
+        if self.ran_out:
+            text += (
+                f"\n    WARNING: the prepared requests ran out ({self.ran_out} more were "
+                "wanted): connections idled before the end, so the rate reads low"
+            )
         if self.cpu is not None and self.elapsed > 0:
             c, e = self.cpu, self.elapsed
             text += (

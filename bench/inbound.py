@@ -8,14 +8,21 @@ maximum rate.
 
 The run: a fresh PostgreSQL database, migrated and seeded with one
 municipality whose citizens each have one open case; then, one after another,
-the raw ceiling, ``tovholder serve`` with one worker (closed loop, then an
-open-loop run at half the rate it reached), ``tovholder serve --workers 2``,
-and a diagnostic run of one worker with the outbox relay switched off. Every
-server starts on the seeded state (no messages, outbox or journal), and every
-run ends by checking that each webhook answered 200 added its inbound message.
-Each run reports the server's CPU per message; a last diagnostic runs the same
-traffic through the app in this process and counts the SQL statements (and
-round trips) one inbound SMS costs.
+the raw ceiling, ``tovholder serve`` with one worker (closed loop, then a run
+paced at half the rate it reached), ``tovholder serve --workers 2``, and a
+diagnostic run of one worker with the outbox relay switched off. Every server
+starts on the seeded state (no messages, outbox or journal), and every run ends
+by checking that each webhook answered 200 added its inbound message. Each run
+reports the server's CPU per message; a last diagnostic runs the same traffic
+through the app in this process and counts the SQL statements (and round trips)
+one inbound SMS costs.
+
+The load generator is ``wrk`` (``bench.wrk``), fed webhooks signed before the
+run, each with its own MessageSid: on a 2-core machine the Python client in
+``bench.common`` takes CPU from the server it measures, more from the fast raw
+ceiling than from the pipeline, so the share of the ceiling read high with it.
+Its figures for the raw ceiling and one worker remain as diagnostic rows
+(``TOVHOLDER_BENCH_PYTHON_CLIENT=0`` skips them).
 """
 
 from __future__ import annotations
@@ -26,8 +33,10 @@ import itertools
 import os
 import random
 import secrets
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlencode
 
 import asyncpg
@@ -50,6 +59,7 @@ from bench.common import (
     python_module,
     sqlalchemy_url,
 )
+from bench.wrk import PACING, Wrk, ensure_wrk
 from bot.app import create_app
 from bot.base.appkeys import SERVICES
 from bot.base.config import Config, TwilioConfig
@@ -74,6 +84,7 @@ OUTBOX_INTERVAL = "1"
 CEILING_SHARE_TARGET = 25.0  # per cent of the raw ceiling, one worker
 HALF_RATE_P99_TARGET = 50.0  # ms
 NOISY_NEIGHBOURS = 0.25  # cores used by other processes above which the figures are suspect
+POOL_HEADROOM = 1.5  # a timed run's signed requests: its warm-up's rate times this, and more
 
 BODIES = (
     "Hej, jeg kan ikke komme til mødet på torsdag. Kan vi flytte det?",
@@ -88,21 +99,52 @@ BODIES = (
 
 @dataclass(frozen=True)
 class Settings:
-    seconds: float = 10.0
+    """What the run does; each can be set from the environment (``from_env``).
+
+    Attributes:
+        seconds: Length of each timed wrk run, and of the half-rate timetable.
+        warmup_seconds: Length of the wrk warm-up before each closed loop.
+        max_rate: Requests per second the warm-up's signed requests are sized for.
+        wrk_threads: wrk's threads (``-t``).
+        requests: Python client runs (diagnostic): at most this many requests per run.
+        warmup: Python client runs: warm-up requests.
+        citizens: Seeded citizens, each with one open case.
+        concurrency: Connections of the closed loops, for wrk and the Python client alike.
+        paced_connections: Connections of the half-rate run: enough that one is free for each
+            slot of its timetable even while answers are slow, as an open loop needs.
+        python_client: Whether to add the Python client's diagnostic runs.
+    """
+
+    seconds: int = 10
+    warmup_seconds: int = 2
+    max_rate: float = 8000.0
+    wrk_threads: int = 1
     requests: int = 5000
     warmup: int = 300
     citizens: int = 2000
     concurrency: int = 32
+    paced_connections: int = 128
+    python_client: bool = True
 
     @classmethod
     def from_env(cls) -> Settings:
+        """The defaults, overridden by ``TOVHOLDER_BENCH_*`` variables."""
         env = os.environ
         return cls(
-            seconds=float(env.get("TOVHOLDER_BENCH_SECONDS", cls.seconds)),
+            seconds=max(1, round(float(env.get("TOVHOLDER_BENCH_SECONDS", cls.seconds)))),
+            warmup_seconds=max(
+                1, round(float(env.get("TOVHOLDER_BENCH_WARMUP_SECONDS", cls.warmup_seconds)))
+            ),
+            max_rate=float(env.get("TOVHOLDER_BENCH_MAX_RATE", cls.max_rate)),
+            wrk_threads=int(env.get("TOVHOLDER_BENCH_WRK_THREADS", cls.wrk_threads)),
             requests=int(env.get("TOVHOLDER_BENCH_REQUESTS", cls.requests)),
             warmup=int(env.get("TOVHOLDER_BENCH_WARMUP", cls.warmup)),
             citizens=int(env.get("TOVHOLDER_BENCH_CITIZENS", cls.citizens)),
             concurrency=int(env.get("TOVHOLDER_BENCH_CONCURRENCY", cls.concurrency)),
+            paced_connections=int(
+                env.get("TOVHOLDER_BENCH_PACED_CONNECTIONS", cls.paced_connections)
+            ),
+            python_client=env.get("TOVHOLDER_BENCH_PYTHON_CLIENT", "1") not in ("0", "", "no"),
         )
 
 
@@ -279,12 +321,20 @@ class Webhooks:
 
 @dataclass
 class Checked:
+    """A run's result and the inbound messages (rows) it left behind."""
+
     result: PhaseResult
     stored: int
 
     @property
     def missing(self) -> int:
-        return self.result.accepted - self.stored
+        """Webhooks answered 200 whose message is not stored."""
+        return max(0, self.result.accepted - self.stored)
+
+    @property
+    def surplus(self) -> int:
+        """Rows beyond every answered webhook and every one still in flight at the end."""
+        return max(0, self.stored - self.result.accepted - self.result.in_flight)
 
 
 async def _empty_tables(pg: asyncpg.Connection) -> list[str]:
@@ -315,6 +365,25 @@ async def _outbox_settled(pg: asyncpg.Connection, within: float = 180.0) -> floa
             break
         await asyncio.sleep(0.1)
     return loop.time() - start
+
+
+async def _settled(
+    pg: asyncpg.Connection, *, raw: bool = False, expect: int | None = None, within: float = 15.0
+) -> Counts:
+    """Counts once the server has stopped adding rows: ``expect`` stored, or 1 s unchanged."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    last: Counts | None = None
+    unchanged = 0
+    while True:
+        now = await Counts.of(pg, raw=raw)
+        if expect is not None and now.stored >= expect:
+            return now
+        unchanged = unchanged + 1 if now == last else 0
+        if unchanged >= 10 or loop.time() > deadline:
+            return now
+        last = now
+        await asyncio.sleep(0.1)
 
 
 @dataclass(frozen=True)
@@ -353,8 +422,10 @@ class Bench:
         stack: contextlib.ExitStack,
         sink: ChildServer,
         pg: asyncpg.Connection,
+        wrk: Wrk,
     ) -> None:
         self.s = s
+        self.wrk = wrk
         self.keys = keys
         self.db = db
         self.stack = stack
@@ -363,6 +434,10 @@ class Bench:
         self.pg = pg
         self.hooks = Webhooks(keys, phones, random.Random(7))
         self.traffic_tables: list[str] = []
+        # The Python client's diagnostic runs, when made.
+        self.python_raw: Checked | None = None
+        self.ceiling_hint = 0.0  # the raw ceiling's rate, once measured
+        self.python_one: Checked | None = None
 
     async def reset(self) -> None:
         """Only while no server runs: TRUNCATE would deadlock with its transactions."""
@@ -400,6 +475,34 @@ class Bench:
         return server
 
     async def _closed(
+        self, pg: asyncpg.Connection, base: str, server: ChildServer, *, raw: bool = False
+    ) -> Checked:
+        """Warm up, then a timed closed loop with wrk; checked against the rows it added."""
+        s = self.s
+        warm = await self.wrk.run(
+            f"{server.name} warm-up",
+            base,
+            PATH,
+            self.hooks.batch(base, int(s.max_rate * s.warmup_seconds)),
+            seconds=s.warmup_seconds,
+        )
+        # Signed requests enough for the timed run, whatever the server does after warming up
+        # (a fresh worker warms up slower than it then runs): sized on the raw ceiling too.
+        expected = max(warm.rate, self.ceiling_hint, 100.0)
+        size = int(expected * POOL_HEADROOM * s.seconds) + 4 * s.concurrency
+        requests = self.hooks.batch(base, size)
+        before = await _settled(pg, raw=raw)
+        say(
+            f"  warm-up {warm.rate:.0f}/s for {s.warmup_seconds} s; {size} signed requests "
+            "ready for the timed run"
+        )
+        mark = server.log_mark()
+        result = await self.wrk.run(
+            server.name, base, PATH, requests, seconds=s.seconds, meter=self._meter(server)
+        )
+        return await self._check(pg, result, server, mark, before, raw=raw)
+
+    async def _closed_python(
         self,
         client: LoadClient,
         pg: asyncpg.Connection,
@@ -408,9 +511,10 @@ class Bench:
         *,
         raw: bool = False,
     ) -> Checked:
+        """The Python client's closed loop (diagnostic): the method wrk replaced."""
         s = self.s
         await client.closed_loop(
-            f"{server.name} warm-up",
+            f"{server.name} warm-up (Python client)",
             self.hooks.batch(base, s.warmup),
             concurrency=s.concurrency,
             duration=s.seconds,
@@ -419,7 +523,7 @@ class Bench:
         before = await Counts.of(pg, raw=raw)
         mark = server.log_mark()
         result = await client.closed_loop(
-            server.name,
+            f"{server.name}, Python client",
             requests,
             concurrency=s.concurrency,
             duration=s.seconds,
@@ -437,8 +541,12 @@ class Bench:
         *,
         raw: bool = False,
     ) -> Checked:
-        # Every answer is in, so everything the server committed for this run is visible.
-        made = await Counts.of(pg, raw=raw) - before
+        # Every answer is in; wrk may have left requests in flight when it stopped, which the
+        # server still finishes: wait for those to land before counting.
+        made = (
+            await _settled(pg, raw=raw, expect=before.stored + result.accepted + result.in_flight)
+            - before
+        )
         stored = made.stored
         extra = (
             ""
@@ -446,11 +554,16 @@ class Bench:
             else (f"; {made.filed} filed on a case, {made.queued} receipts queued in the outbox")
         )
         checked = Checked(result, stored)
-        say(f"  {result.summary()}")
-        say(
-            f"    stored {stored} of {result.accepted} accepted"
-            f"{'' if checked.missing == 0 else f' — {checked.missing} MISSING'}{extra}"
+        problems = ""
+        if checked.missing:
+            problems += f" — {checked.missing} MISSING"
+        if checked.surplus:
+            problems += f" — {checked.surplus} MORE than were sent"
+        in_flight = (
+            f" (+ {result.in_flight} in flight when wrk stopped)" if result.in_flight else ""
         )
+        say(f"  {result.summary()}")
+        say(f"    stored {stored} of {result.accepted} accepted{in_flight}{problems}{extra}")
         say(f"    server log: {server.log_summary(mark)}")
         if result.errors and (error := server.first_error(mark)):
             say("    the first error it logged:")
@@ -469,8 +582,12 @@ class Bench:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            async with LoadClient(base + PATH, connections=self.s.concurrency) as client:
-                return await self._closed(client, pg, base, server, raw=True)
+            checked = await self._closed(pg, base, server, raw=True)
+            self.ceiling_hint = checked.result.rate
+            if self.s.python_client:
+                async with LoadClient(base + PATH, connections=self.s.concurrency) as client:
+                    self.python_raw = await self._closed_python(client, pg, base, server, raw=True)
+            return checked
         finally:
             server.stop()
 
@@ -490,28 +607,35 @@ class Bench:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            async with LoadClient(base + PATH, connections=self.s.concurrency) as client:
-                closed = await self._closed(client, pg, base, server)
-                if not half_rate or closed.result.rate <= 0:
-                    return closed, None
-                rate = closed.result.rate / 2
-                # Half rate is measured in its own steady state, not while the relay still
-                # sends the receipts the closed loop queued faster than it could send them.
-                waited = await _outbox_settled(pg)
-                say(f"  (the relay had sent the closed loop's receipts {waited:.1f} s after it)")
-                count = int(rate * self.s.seconds) + 1
-                requests = self.hooks.batch(base, count)
-                before = await Counts.of(pg)
-                mark = server.log_mark()
-                result = await client.open_loop(
-                    f"{name} at half rate",
-                    requests,
-                    rate=rate,
-                    duration=self.s.seconds,
-                    meter=self._meter(server),
-                )
-                half = await self._check(pg, result, server, mark, before)
-                return closed, half
+            closed = await self._closed(pg, base, server)
+            if not half_rate or closed.result.rate <= 0:
+                return closed, None
+            rate = closed.result.rate / 2
+            # Half rate is measured in its own steady state, not while the relay still
+            # sends the receipts the closed loop queued faster than it could send them.
+            waited = await _outbox_settled(pg)
+            say(f"  (the relay had sent the closed loop's receipts {waited:.1f} s after it)")
+            requests = self.hooks.batch(base, int(rate * self.s.seconds))
+            before = await _settled(pg)
+            mark = server.log_mark()
+            connections = self.s.paced_connections
+            say(f"  paced: {self.wrk.describe(self.s.seconds, rate=rate, connections=connections)}")
+            result = await self.wrk.run(
+                f"{name} at half rate",
+                base,
+                PATH,
+                requests,
+                seconds=self.s.seconds,
+                rate=rate,
+                connections=connections,
+                meter=self._meter(server),
+            )
+            half = await self._check(pg, result, server, mark, before)
+            if self.s.python_client:
+                await _outbox_settled(pg)
+                async with LoadClient(base + PATH, connections=self.s.concurrency) as client:
+                    self.python_one = await self._closed_python(client, pg, base, server)
+            return closed, half
         finally:
             server.stop()
 
@@ -607,7 +731,9 @@ def _per_message_ms(result: PhaseResult, who: str) -> float | None:
     return 1000 * float(getattr(result.cpu, who)) / result.accepted
 
 
-async def _run(s: Settings, stack: contextlib.ExitStack) -> list[Row]:
+async def _run(s: Settings, stack: contextlib.ExitStack, wrk_path: str) -> list[Row]:
+    workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-wrk-")))
+    wrk = Wrk(wrk_path, connections=s.concurrency, threads=s.wrk_threads, workdir=workdir)
     keys = Secrets.fresh()
     db = await create_database("tovholder_bench")
     stack.callback(drop_database, db)
@@ -625,7 +751,7 @@ async def _run(s: Settings, stack: contextlib.ExitStack) -> list[Row]:
         )
         stack.callback(sink.stop)
         await sink.start()
-        bench = Bench(s, keys, phones, db, stack, sink, pg)
+        bench = Bench(s, keys, phones, db, stack, sink, pg, wrk)
         bench.traffic_tables = await _empty_tables(pg)
         say(
             f"inbound: each server starts on the seeded state ({len(bench.traffic_tables)} tables "
@@ -633,9 +759,16 @@ async def _run(s: Settings, stack: contextlib.ExitStack) -> list[Row]:
             "checked by the rows they added"
         )
         say(
-            f"inbound: closed loop at concurrency {s.concurrency}, each run at most "
-            f"{s.requests} requests or {s.seconds:.0f} s after {s.warmup} warm-up requests; "
-            f"open loop at half rate for {s.seconds:.0f} s"
+            f"inbound: load generator = wrk ({wrk_path}), {s.wrk_threads} thread(s), on the "
+            "same machine as the server and PostgreSQL, fed webhooks signed before each run "
+            "(each its own MessageSid, From one of the seeded citizens; each sent once)"
+        )
+        say(
+            f"inbound: closed loop: {wrk.describe(s.seconds)}, after a {s.warmup_seconds} s warm-up"
+        )
+        say(
+            f"inbound: half rate: {PACING}; {s.seconds} s over {s.paced_connections} connections, "
+            "each opened with one GET /healthz so that the timetable starts without a burst"
         )
         say(
             f"inbound: TOVHOLDER_OUTBOX_INTERVAL={OUTBOX_INTERVAL} s, and receive_sms() wakes the "
@@ -644,10 +777,12 @@ async def _run(s: Settings, stack: contextlib.ExitStack) -> list[Row]:
             "what it costs; the half-rate run starts once the relay has sent the closed loop's "
             "receipts"
         )
-        say(
-            "inbound: load generator = asyncio client in this process, on the same machine as "
-            "the server and PostgreSQL"
-        )
+        if s.python_client:
+            say(
+                f"inbound: diagnostic: the asyncio client in this process (the old method), "
+                f"closed loop, {s.requests} requests or {s.seconds} s after {s.warmup} warm-up "
+                "requests, on the raw ceiling and on one worker"
+            )
         raw = await bench.raw_ceiling(pg)
         one, half = await bench.pipeline(pg, workers=1, half_rate=True)
         two, _ = await bench.pipeline(pg, workers=2, half_rate=False)
@@ -673,7 +808,7 @@ async def _run(s: Settings, stack: contextlib.ExitStack) -> list[Row]:
             "gives when quiet. Server CPU per message depends less on that."
         )
     rows = [
-        Row("raw ceiling: aiohttp + 1 asyncpg INSERT, 1 process", ceiling, "", "msg/s"),
+        Row("raw ceiling (wrk): aiohttp + 1 asyncpg INSERT, 1 process", ceiling, "", "msg/s"),
         Row("raw ceiling p50", raw.result.p(50), "", "ms"),
         Row("raw ceiling p99", raw.result.p(99), "", "ms"),
         Row("pipeline, 1 worker", one.result.rate, "", "msg/s"),
@@ -690,13 +825,21 @@ async def _run(s: Settings, stack: contextlib.ExitStack) -> list[Row]:
         rows.append(
             Row(
                 f"pipeline, 1 worker p99 at half its max rate "
-                f"({half.result.offered_rate:.0f}/s offered, open loop)",
+                f"({half.result.offered_rate:.0f}/s offered, wrk paced by Lua delay())",
                 half.result.p(99),
                 f"≤ {HALF_RATE_P99_TARGET:g}",
                 "ms",
             )
         )
         rows.append(Row("pipeline, 1 worker p50 at half its max rate", half.result.p(50), "", "ms"))
+        rows.append(
+            Row(
+                "diagnostic: half rate, requests that left > 5 ms after their slot",
+                half.result.late,
+                "",
+                "",
+            )
+        )
     rows += [
         Row(
             "pipeline, 1 worker: answers other than 200",
@@ -719,6 +862,12 @@ async def _run(s: Settings, stack: contextlib.ExitStack) -> list[Row]:
         Row("diagnostic: relay off p50", quiet.result.p(50), "", "ms"),
         Row("diagnostic: relay off p99", quiet.result.p(99), "", "ms"),
         Row("accepted webhooks not stored (every run)", sum(r.missing for r in runs), "= 0", ""),
+        Row(
+            "rows stored beyond the webhooks sent (every run)",
+            sum(r.surplus for r in runs),
+            "= 0",
+            "",
+        ),
         Row(
             "diagnostic: raw ceiling, server CPU per request", raw.result.server_cpu_ms(), "", "ms"
         ),
@@ -761,7 +910,39 @@ async def _run(s: Settings, stack: contextlib.ExitStack) -> list[Row]:
             "",
             "cores",
         ),
+        Row(
+            "diagnostic: load generator (wrk) + sink CPU during 1-worker run",
+            (one.result.cpu.bench / one.result.elapsed) if one.result.cpu else None,
+            "",
+            "cores",
+        ),
     ]
+    py_raw, py_one = bench.python_raw, bench.python_one
+    if py_raw is not None and py_one is not None:
+        py_ceiling = py_raw.result.rate
+        rows += [
+            Row("diagnostic: Python client: raw ceiling", py_ceiling, "", "msg/s"),
+            Row("diagnostic: Python client: pipeline, 1 worker", py_one.result.rate, "", "msg/s"),
+            Row(
+                "diagnostic: Python client: 1 worker's share of its raw ceiling",
+                _share(py_one.result.rate, py_ceiling),
+                "",
+                "%",
+            ),
+            Row("diagnostic: Python client: pipeline, 1 worker p99", py_one.result.p(99), "", "ms"),
+            Row(
+                "diagnostic: Python client: load generator CPU during its 1-worker run",
+                (py_one.result.cpu.bench / py_one.result.elapsed) if py_one.result.cpu else None,
+                "",
+                "cores",
+            ),
+            Row(
+                "diagnostic: Python client runs: accepted not stored, answers other than 200",
+                f"{py_raw.missing + py_one.missing}, {py_raw.result.errors + py_one.result.errors}",
+                "",
+                "",
+            ),
+        ]
     return rows
 
 
@@ -770,5 +951,6 @@ def run() -> list[Row]:
 
     Subprocesses are stopped and the database dropped however it ends (error, Ctrl-C, SIGTERM).
     """
+    wrk_path = ensure_wrk()  # before anything is set up: it may install Debian's package
     with contextlib.ExitStack() as stack:
-        return asyncio.run(_run(Settings.from_env(), stack))
+        return asyncio.run(_run(Settings.from_env(), stack, wrk_path))
