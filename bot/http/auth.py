@@ -11,7 +11,7 @@ from bot.base.appkeys import SERVICES
 from bot.base.errors import ApiError, BadInput
 from bot.base.staff import StaffUser
 from bot.domain import conversations as conv
-from bot.http.integration.validation import strict_json_loads
+from bot.http.validation import strict_json_loads
 
 # The caseworker behind the request, once authenticated (the contract gate
 # authenticates before the view; the view's own call then costs nothing).

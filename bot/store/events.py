@@ -31,6 +31,7 @@ _KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _VALUE = re.compile(r"^[A-Za-z0-9_.:+\-]{0,100}$")
 _PHONE_OR_CPR = re.compile(r"^\+?\d{8,}$|^\d{6}-?\d{4}$")
 
+
 class PersonalDataInPayload(ValueError):
     """A webhook payload must hold ids and codes only."""
 

@@ -41,7 +41,7 @@ from bot.base.errors import ApiError, BadInput
 from bot.base.services import Services
 from bot.domain.integration import service
 from bot.http.integration.api import CASE_TYPE, KLE, REF, obj, text
-from bot.http.integration.validation import validate
+from bot.http.validation import validate
 from bot.store.schema.core import administrations, cases, participants, teams
 
 log = logging.getLogger(__name__)

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bot.cli import integration as integration_cli
 from bot.store.schema.core import cases, participants, persons, staff, teams
 from bot.store.schema.integration import external_refs
-from bot.wiring import integration_cli as integration_cli
 from bot.wiring.importer import import_all, read_file, write_rejects
 from tests.harness import Stack
 from tests.integration.live import LiveServer

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from bot.app import create_app
 from bot.http.integration.api import api
 from bot.http.integration.openapi import build_document, registered, undeclared
-from bot.http.integration.validation import unsupported_keywords
+from bot.http.validation import unsupported_keywords
 from tests.harness import make_config
 from tests.integration.conftest import FRIDAY_MORNING
 from tests.integration.live import LiveServer

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.wiring.journal_cli import (
+from bot.cli.journal import (
     cmd_export_copy,
     cmd_reconcile,
     cmd_retention,

@@ -25,7 +25,7 @@ from bot.base.services import Connection, Services
 from bot.domain.integration import idempotency
 from bot.domain.integration.credentials import Integration, authenticate, require
 from bot.http.auth import bearer_token
-from bot.http.integration.validation import Schema, SchemaError, strict_json_loads, validate
+from bot.http.validation import Schema, SchemaError, strict_json_loads, validate
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from bot.http.integration.api import ID, TS, api, obj, out
 from bot.http.integration.openapi import Operation, named
-from bot.http.integration.validation import Schema
+from bot.http.validation import Schema
 
 _NULL_STR: dict[str, Any] = {"type": ["string", "null"]}
 _NULL_ID: dict[str, Any] = {"type": ["string", "null"], "format": "uuid"}

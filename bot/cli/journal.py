@@ -1,6 +1,6 @@
 """``tovholder journal verify | reconcile | export-copy | retention | retention-rule``.
 
-Wire into the main parser with ``bot.wiring.journal_cli.register(subparsers)``.
+Wire into the main parser with ``bot.cli.journal.register(subparsers)``.
 
 - ``verify`` recomputes every hash chain and compares it with the heads sink;
   exit 0 when the journal is intact, 1 when it names a problem.

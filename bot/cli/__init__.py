@@ -319,8 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label", default="cli")
     p.set_defaults(func=cmd_staff_token)
 
-    from bot.wiring.integration_cli import register
-    from bot.wiring.journal_cli import register as register_journal
+    from bot.cli.integration import register
+    from bot.cli.journal import register as register_journal
 
     register(sub)
     register_journal(sub)
