@@ -34,6 +34,7 @@ from typing import Any, Final
 import aiohttp
 import jwt
 
+from channels import transport
 from channels.base import (
     DeliveryReport,
     DeliveryState,
@@ -282,24 +283,15 @@ class GatewayApiGateway:
                 ``sender_max_parts`` segments.
         """
         payload = self._payload(sms)
-        try:
-            async with self._session.post(
-                self._send_url, json=payload, headers=self._headers, timeout=self._timeout
-            ) as response:
-                status = response.status
-                body = await response.read()
-        except TimeoutError:
-            logger.warning("GatewayAPI send timed out (reference %s)", sms.reference)
-            raise GatewayError("GatewayAPI did not answer in time", transient=True) from None
-        except aiohttp.ClientError as exc:
-            logger.warning(
-                "GatewayAPI send failed to connect (reference %s): %s",
-                sms.reference,
-                type(exc).__name__,
-            )
-            raise GatewayError(
-                f"could not reach GatewayAPI ({type(exc).__name__})", transient=True
-            ) from exc
+        status, body = await transport.post(
+            self._session,
+            self._send_url,
+            gateway="GatewayAPI",
+            reference=sms.reference,
+            headers=self._headers,
+            deadline=self._timeout,
+            json=payload,
+        )
 
         if 200 <= status < 300:
             return self._parse_accepted(sms, status, body)

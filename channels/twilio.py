@@ -26,6 +26,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import aiohttp
 
+from channels import transport
 from channels.base import (
     DeliveryReport,
     DeliveryState,
@@ -226,28 +227,16 @@ class TwilioGateway:
         form = {"To": sms.recipient, "From": sms.sender, "Body": sms.body}
         if sms.status_callback:
             form["StatusCallback"] = sms.status_callback
-        try:
+        status, payload = await transport.post(
+            self._session,
+            self._messages_url,
+            gateway="Twilio",
+            reference=sms.reference,
+            headers=self._headers,
             # Encoded here, not by aiohttp's FormData: the same bytes at a fraction of the cost.
-            async with self._session.post(
-                self._messages_url,
-                data=urlencode(form).encode(),
-                headers=self._headers,
-                timeout=self._timeout,
-            ) as response:
-                status = response.status
-                payload = await response.read()
-        except TimeoutError:
-            logger.warning("Twilio send timed out (reference %s)", sms.reference)
-            raise GatewayError("Twilio did not answer in time", transient=True) from None
-        except aiohttp.ClientError as exc:
-            logger.warning(
-                "Twilio send failed to connect (reference %s): %s",
-                sms.reference,
-                type(exc).__name__,
-            )
-            raise GatewayError(
-                f"could not reach Twilio ({type(exc).__name__})", transient=True
-            ) from exc
+            data=urlencode(form).encode(),
+            deadline=self._timeout,
+        )
 
         if 200 <= status < 300:
             return self._parse_created(sms, status, payload)
