@@ -20,7 +20,7 @@ from functools import lru_cache
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import case, or_, select, update
 
 from bot.base.crypto import unseal
 from bot.base.errors import BadInput, NotFound
@@ -122,16 +122,72 @@ def provisioning_uri(secret: str, username: str, issuer: str = "Tovholder") -> s
     return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=issuer)
 
 
-async def _fail(svc: Services, settings: WebSettings, staff_id: str, failed: int) -> None:
+async def _reserve_attempt(svc: Services, settings: WebSettings, staff_id: str) -> int:
+    """Count one attempt before it is checked; the count it makes.
+
+    One statement that waits for any other attempt on the account, so parallel
+    guesses cannot all read the same count while the slow check runs: the
+    first ``staff_attempts`` are checked, every later one is refused.
+
+    Raises:
+        LoginRefused: ("locked") the account is locked, or this attempt is past the limit.
+    """
     now = svc.clock.now()
-    values: dict[str, object] = {"failed_attempts": failed + 1, "updated_at": now}
-    if failed + 1 >= settings.staff_attempts:
-        values.update(failed_attempts=0, locked_until=now + settings.staff_lockout)
+    async with svc.write() as conn:
+        count = (
+            await conn.execute(
+                update(web_staff_credentials)
+                .where(
+                    web_staff_credentials.c.staff_id == staff_id,
+                    or_(
+                        web_staff_credentials.c.locked_until.is_(None),
+                        web_staff_credentials.c.locked_until <= now,
+                    ),
+                )
+                .values(failed_attempts=web_staff_credentials.c.failed_attempts + 1, updated_at=now)
+                .returning(web_staff_credentials.c.failed_attempts)
+            )
+        ).scalar_one_or_none()
+    if count is None:
+        raise LoginRefused("locked")
+    if count > settings.staff_attempts:
+        await _lock(svc, settings, staff_id)
+        raise LoginRefused("locked")
+    return int(count)
+
+
+async def _fail(svc: Services, settings: WebSettings, staff_id: str, count: int) -> None:
+    """An attempt (already counted) failed: the last one allowed locks the account."""
+    if count >= settings.staff_attempts:
+        await _lock(svc, settings, staff_id)
+
+
+async def _lock(svc: Services, settings: WebSettings, staff_id: str) -> None:
+    now = svc.clock.now()
     async with svc.write() as conn:
         await conn.execute(
             update(web_staff_credentials)
             .where(web_staff_credentials.c.staff_id == staff_id)
-            .values(**values)
+            .values(failed_attempts=0, locked_until=now + settings.staff_lockout, updated_at=now)
+        )
+
+
+async def _give_back(svc: Services, staff_id: str, **values: object) -> None:
+    """A right password: the attempt it counted is given back (and ``values`` are stored).
+
+    Not reset: the count also holds wrong TOTP codes, and a known password must
+    not buy an attacker fresh tries at the second factor.
+    """
+    attempts = web_staff_credentials.c.failed_attempts
+    async with svc.write() as conn:
+        await conn.execute(
+            update(web_staff_credentials)
+            .where(web_staff_credentials.c.staff_id == staff_id)
+            .values(
+                failed_attempts=case((attempts > 0, attempts - 1), else_=0),
+                updated_at=svc.clock.now(),
+                **values,
+            )
         )
 
 
@@ -161,17 +217,15 @@ async def check_password(svc: Services, settings: WebSettings, username: str, pa
         raise LoginRefused("bad")
     if _locked(row.locked_until, svc.clock.now()):
         raise LoginRefused("locked")
+    count = await _reserve_attempt(svc, settings, row.staff_id)
     if not await asyncio.to_thread(_verify, row.password_hash, password):
-        await _fail(svc, settings, row.staff_id, row.failed_attempts)
+        await _fail(svc, settings, row.staff_id, count)
         raise LoginRefused("bad")
     if _hasher.check_needs_rehash(row.password_hash):
         new_hash = await asyncio.to_thread(_hasher.hash, password)
-        async with svc.write() as conn:
-            await conn.execute(
-                update(web_staff_credentials)
-                .where(web_staff_credentials.c.staff_id == row.staff_id)
-                .values(password_hash=new_hash)
-            )
+        await _give_back(svc, row.staff_id, password_hash=new_hash)
+    else:
+        await _give_back(svc, row.staff_id)
     return str(row.staff_id)
 
 
@@ -202,6 +256,7 @@ async def check_totp(svc: Services, settings: WebSettings, staff_id: str, code: 
         raise LoginRefused("bad")
     if _locked(row.locked_until, now):
         raise LoginRefused("locked")
+    count = await _reserve_attempt(svc, settings, staff_id)
     dek = svc.dek("staff", staff_id, row.dek)
     totp = pyotp.TOTP(unseal(dek, row.totp_secret_enc, f"staff:{staff_id}:totp_secret"))
     step = int(now.timestamp()) // TOTP_STEP
@@ -211,7 +266,7 @@ async def check_totp(svc: Services, settings: WebSettings, staff_id: str, code: 
             if hmac.compare_digest(totp.generate_otp(candidate), code):
                 matched = candidate
     if matched is None or (row.totp_last_step is not None and matched <= row.totp_last_step):
-        await _fail(svc, settings, staff_id, row.failed_attempts)
+        await _fail(svc, settings, staff_id, count)
         raise LoginRefused("bad")
     async with svc.write() as conn:
         done = await conn.execute(

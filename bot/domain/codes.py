@@ -202,19 +202,24 @@ async def verify_code(svc: Services, settings: WebSettings, flow: str, code: str
     code = code.strip().replace(" ", "")
     refusal: CodeRefused | None = None
     async with svc.write() as conn:
+        # The try is counted before the code is compared, in one statement that
+        # waits for any other try on the same flow: parallel guesses cannot
+        # pass the limit between a read and a write.
         row = (
             await conn.execute(
-                select(web_login_codes).where(web_login_codes.c.flow_hash == _sha(flow))
+                update(web_login_codes)
+                .where(
+                    web_login_codes.c.flow_hash == _sha(flow),
+                    web_login_codes.c.used_at.is_(None),
+                    web_login_codes.c.expires_at > now,
+                    web_login_codes.c.attempts < settings.code_attempts,
+                )
+                .values(attempts=web_login_codes.c.attempts + 1)
+                .returning(*web_login_codes.c)
             )
         ).first()
         if row is None:
-            raise CodeRefused("expired")
-        if row.used_at is not None:
-            raise CodeRefused("used")
-        if now >= row.expires_at:
-            raise CodeRefused("expired")
-        if row.attempts >= settings.code_attempts:
-            raise CodeRefused("attempts")
+            raise await _why_refused(conn, flow, now, settings)
         good = (
             row.code_hash is not None
             and len(code) == 6
@@ -223,22 +228,29 @@ async def verify_code(svc: Services, settings: WebSettings, flow: str, code: str
             and hmac.compare_digest(row.code_hash, _code_hash(svc, row.id, code))
         )
         if good:
-            done = await conn.execute(
-                update(web_login_codes)
-                .where(web_login_codes.c.id == row.id, web_login_codes.c.used_at.is_(None))
-                .values(used_at=now)
+            await conn.execute(
+                update(web_login_codes).where(web_login_codes.c.id == row.id).values(used_at=now)
             )
-            if done.rowcount != 1:
-                refusal = CodeRefused("used")
         else:
             # Committed before we refuse: a wrong try always counts.
-            await conn.execute(
-                update(web_login_codes)
-                .where(web_login_codes.c.id == row.id)
-                .values(attempts=web_login_codes.c.attempts + 1)
-            )
-            remaining = settings.code_attempts - row.attempts - 1
+            remaining = settings.code_attempts - row.attempts
             refusal = CodeRefused("wrong" if remaining > 0 else "attempts", remaining)
     if refusal is not None:
         raise refusal
     return CodeLogin(tenant_id=row.tenant_id, phone_index=row.phone_index)
+
+
+async def _why_refused(
+    conn: AsyncConnection, flow: str, now: datetime, settings: WebSettings
+) -> CodeRefused:
+    """Why a flow's code may not be tried now: unknown or expired, used, or out of tries."""
+    row = (
+        await conn.execute(select(web_login_codes).where(web_login_codes.c.flow_hash == _sha(flow)))
+    ).first()
+    if row is None:
+        return CodeRefused("expired")
+    if row.used_at is not None:
+        return CodeRefused("used")
+    if now >= row.expires_at:
+        return CodeRefused("expired")
+    return CodeRefused("attempts")
