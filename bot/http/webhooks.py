@@ -6,6 +6,9 @@ The answer comes only after the message is committed; a database outage is a
 
 from __future__ import annotations
 
+import re
+from urllib.parse import parse_qsl
+
 from aiohttp import web
 
 from bot.base.appkeys import CONFIG, SERVICES
@@ -21,15 +24,40 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 routes = web.RouteTableDef()
 
 
+# Control characters a text field may not hold (tab, line feed and carriage return may).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _text_of(body: bytes) -> str:
+    """The body as UTF-8 text, refused (400) before anything else reads it."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInput("The webhook body is not UTF-8", code="bad_encoding") from None
+    if _CONTROL.search(text):
+        raise BadInput("The webhook body holds control characters", code="bad_field")
+    return text
+
+
+def _check_text(*values: str) -> None:
+    """Refuse (400) a decoded field that holds a control character (a NUL after a number…)."""
+    if any(_CONTROL.search(value) for value in values):
+        raise BadInput("A webhook field holds control characters", code="bad_field")
+
+
 async def _webhook_request(request: web.Request) -> WebhookRequest:
     if request.content_type != "application/x-www-form-urlencoded":
         raise ApiError("Webhooks must be form-encoded", code="unsupported_media_type", status=415)
     body = await request.read()
-    form = await request.post()
+    try:
+        pairs = parse_qsl(_text_of(body), keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        raise BadInput("A webhook field is not UTF-8", code="bad_encoding") from None
     fields: dict[str, str] = {}
-    for key, value in form.items():
-        if not isinstance(value, str) or key in fields:
+    for key, value in pairs:
+        if key in fields:
             raise BadInput("Webhook fields must be single text values", code="bad_field")
+        _check_text(key, value)
         fields[key] = value
     url = request.app[CONFIG].public_base_url + request.raw_path
     return WebhookRequest(url=url, headers=request.headers, form=fields, body=body)
@@ -85,6 +113,7 @@ async def _gatewayapi_request(request: web.Request) -> tuple[WebhookRequest, obj
     if gateway is None:
         raise ApiError("GatewayAPI is not configured here", code="unknown_gateway", status=404)
     body = await request.read()
+    _text_of(body)
     url = request.app[CONFIG].public_base_url + request.raw_path
     return WebhookRequest(url=url, headers=request.headers, form={}, body=body), gateway
 
@@ -99,6 +128,7 @@ async def gatewayapi_inbound(request: web.Request) -> web.Response:
         raise Forbidden("The webhook signature is missing or wrong", code="bad_signature") from exc
     except MalformedWebhook as exc:
         raise BadInput(str(exc), code=exc.code) from exc
+    _check_text(sms.sender, sms.recipient, sms.body)
     await receive_sms(request.app[SERVICES], sms, provider="gatewayapi")
     return web.Response(status=204)
 

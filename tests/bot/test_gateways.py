@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import aiohttp
+import jwt
 import pytest
 from sqlalchemy import select
 
@@ -272,3 +273,30 @@ async def test_relay_holds_a_batch_in_quiet_hours_but_not_an_urgent_one(
             .all()
         )
     assert waiting == [datetime(2025, 2, 25, 8, 0, tzinfo=COPENHAGEN)] * 2
+
+
+async def test_gatewayapi_webhook_that_is_not_utf8_or_holds_a_nul_is_a_400(
+    two: tuple[Stack, Any],
+) -> None:
+    """GatewayAPI's MO webhook: a body that is not UTF-8, or a validly signed message with a NUL, is a 400 and files nothing."""
+    stack, _ = two
+    resp = await stack.client.post(
+        "/webhooks/gatewayapi/sms",
+        data=b'{"msisdn": 4520123401, "message": "caf\xe9"}',
+        headers={"Content-Type": "application/json", "X-Gwapi-Signature": "x"},
+    )
+    assert resp.status == 400 and (await resp.json())["error"]["code"] == "bad_encoding"
+    claims = {
+        "id": 1001,
+        "msisdn": int(stack.world.phones["anna"].lstrip("+")),
+        "receiver": int(MUNICIPALITY.lstrip("+")),
+        "message": "Hej\u0000 med dig",
+    }
+    resp = await stack.client.post(
+        "/webhooks/gatewayapi/sms",
+        json=claims,
+        headers={"X-Gwapi-Signature": jwt.encode(claims, SECRET, algorithm="HS256")},
+    )
+    assert resp.status == 400 and (await resp.json())["error"]["code"] == "bad_field"
+    async with stack.svc.read() as conn:
+        assert (await conn.execute(select(messages.c.id))).first() is None
