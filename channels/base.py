@@ -45,6 +45,9 @@ class WebhookRequest:
     headers: Mapping[str, str]
     form: Mapping[str, str]
     body: bytes = b""
+    # Form fields sent more than once, with all their values: they are signed
+    # (Twilio's validator covers every value) but never read as one value.
+    repeated: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,9 +20,9 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import aiohttp
 
@@ -44,7 +44,6 @@ logger = logging.getLogger(__name__)
 API_VERSION = "2010-04-01"
 SIGNATURE_HEADER = "X-Twilio-Signature"
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 # Every Message status Twilio documents, mapped onto our own state machine.
 # "receiving"/"received" belong to inbound messages and never describe ours.
@@ -84,73 +83,94 @@ def map_status(twilio_status: str) -> DeliveryState:
         raise ValueError(f"unknown Twilio message status {twilio_status!r}") from None
 
 
-def compute_signature(auth_token: str, url: str, params: Mapping[str, str]) -> str:
-    """Compute the ``X-Twilio-Signature`` value for a request.
+Params = Mapping[str, str | Sequence[str]]
+"""Form parameters: one value each, or every value of a parameter sent more than once."""
+
+
+def compute_signature(auth_token: str, url: str, params: Params) -> str:
+    """Compute the ``X-Twilio-Signature`` value for a request, as Twilio does.
+
+    The URL, then each parameter name in sorted order followed by each of its
+    distinct values in sorted order, HMAC-SHA1 with the auth token.
 
     Args:
         auth_token: The account's auth token (the HMAC key).
         url: The full URL Twilio requested, including scheme, host, port as
             written, path and query.
-        params: The form-encoded POST parameters.
+        params: The form-encoded POST parameters (all values of a repeated one).
 
     Returns:
         The base64-encoded HMAC-SHA1 signature.
     """
-    payload = url + "".join(name + params[name] for name in sorted(params))
-    mac = hmac.new(auth_token.encode("utf-8"), payload.encode("utf-8"), hashlib.sha1)
+    parts = [url]
+    for name in sorted(params):
+        given = params[name]
+        values = (given,) if isinstance(given, str) else given
+        parts.extend(name + value for value in sorted(set(values)))
+    mac = hmac.new(auth_token.encode("utf-8"), "".join(parts).encode("utf-8"), hashlib.sha1)
     return base64.b64encode(mac.digest()).decode("ascii")
 
 
-def _url_variants(url: str) -> list[str]:
-    """Return ``url`` as given, plus its form with or without the scheme's default port.
+def _url_variants(url: str) -> tuple[str, str]:
+    """``url`` with its port (the scheme's default added when none is written) and without any.
 
-    Twilio is inconsistent about whether ``:443`` is part of the signed URL, so
-    the official validator tries both. Unlike the official one we never strip a
-    non-default port: a signature for ``host:8443`` does not cover ``host``.
+    Twilio is inconsistent about whether the port is part of the signed URL,
+    so its own validator accepts a signature for either form: so do we.
     """
-    variants = [url]
+    parts = urlsplit(url)
+    host = parts.netloc.split(":")[0]
     try:
-        parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        return variants
-    default = _DEFAULT_PORTS.get(parts.scheme.lower())
-    if default is None or not parts.netloc:
-        return variants
+        return url, url
     if port is None:
-        variants.append(urlunsplit(parts._replace(netloc=f"{parts.netloc}:{default}")))
-    elif port == default:
-        netloc = parts.netloc.rsplit(":", 1)[0]
-        variants.append(urlunsplit(parts._replace(netloc=netloc)))
-    return variants
+        default = 443 if parts.scheme == "https" else 80
+        with_port = urlunsplit(parts._replace(netloc=f"{parts.netloc}:{default}"))
+    else:
+        with_port = url
+    without_port = urlunsplit(parts._replace(netloc=host)) if port is not None else url
+    return with_port, without_port
 
 
 def signature_valid(
-    auth_token: str, url: str, params: Mapping[str, str], signature: str | None
+    auth_token: str,
+    url: str,
+    params: Params,
+    signature: str | None,
+    *,
+    body: str | None = None,
 ) -> bool:
-    """Check an ``X-Twilio-Signature`` header in constant time.
+    """Check an ``X-Twilio-Signature`` header exactly as Twilio's ``RequestValidator`` does.
 
-    The URL is tried as given and with or without the scheme's default port,
-    like twilio-python's ``RequestValidator``.
+    The URL is tried with and without its port; a request whose URL carries
+    ``bodySHA256`` (a JSON webhook) is signed over the URL alone, and its
+    ``body`` must hash to that value. Comparisons take constant time.
 
     Args:
         auth_token: The account's auth token.
         url: The full public URL Twilio called.
-        params: The form-encoded POST parameters.
+        params: The form-encoded POST parameters (every value of a repeated one).
         signature: The header value; ``None`` or empty means unsigned.
+        body: The raw body of a JSON webhook (None for a form).
 
     Returns:
-        True if the signature matches one of the URL variants.
+        True if the signature matches one of the URL variants (and the body its hash).
     """
     if not signature:
         return False
+    body_ok = True
+    wanted = parse_qs(urlsplit(url).query).get("bodySHA256")
+    if wanted and body is not None:
+        digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+        body_ok = hmac.compare_digest(digest.encode(), wanted[0].encode())
+        params = {}
     given = signature.strip().encode("utf-8")
     valid = False
     for candidate in _url_variants(url):
         expected = compute_signature(auth_token, candidate, params).encode("ascii")
         # No short-circuit: every variant is compared.
         valid = hmac.compare_digest(expected, given) | valid
-    return valid
+    return body_ok and valid
 
 
 def basic_auth_header(login: str, password: str) -> str:
@@ -293,7 +313,8 @@ class TwilioGateway:
         if signature is None:
             logger.warning("Twilio webhook without %s header rejected", SIGNATURE_HEADER)
             raise SignatureError(f"missing {SIGNATURE_HEADER} header")
-        if not signature_valid(self._auth_token, request.url, request.form, signature):
+        params: dict[str, str | Sequence[str]] = {**request.form, **request.repeated}
+        if not signature_valid(self._auth_token, request.url, params, signature):
             logger.warning("Twilio webhook with a wrong signature rejected")
             raise SignatureError(f"{SIGNATURE_HEADER} does not match")
 
@@ -315,8 +336,9 @@ class TwilioGateway:
             MalformedWebhook: ``missing_field``, ``wrong_account`` or ``bad_field``.
         """
         self._check_signature(request)
+        _read_once(request, (*_INBOUND_FIELDS, "AccountSid", "NumSegments"))
         form = request.form
-        _require(form, ("MessageSid", "From", "To", "Body"))
+        _require(form, _INBOUND_FIELDS)
         self._check_account(form)
         raw_segments = form.get("NumSegments", "1")
         try:
@@ -348,6 +370,7 @@ class TwilioGateway:
             MalformedWebhook: ``missing_field``, ``wrong_account`` or ``bad_field``.
         """
         self._check_signature(request)
+        _read_once(request, ("MessageSid", "MessageStatus", "AccountSid", "ErrorCode"))
         form = request.form
         _require(form, ("MessageSid", "MessageStatus"))
         self._check_account(form)
@@ -364,6 +387,16 @@ class TwilioGateway:
             provider_status=provider_status,
             error_code=form.get("ErrorCode") or None,
         )
+
+
+_INBOUND_FIELDS = ("MessageSid", "From", "To", "Body")
+
+
+def _read_once(request: WebhookRequest, names: tuple[str, ...]) -> None:
+    """Raise MalformedWebhook(bad_field) when a field we read was sent more than once."""
+    twice = sorted(set(names) & set(request.repeated))
+    if twice:
+        raise MalformedWebhook("bad_field", f"webhook repeats {', '.join(twice)}")
 
 
 def _require(form: Mapping[str, str], names: tuple[str, ...]) -> None:

@@ -53,14 +53,18 @@ async def _webhook_request(request: web.Request) -> WebhookRequest:
         pairs = parse_qsl(_text_of(body), keep_blank_values=True, errors="strict")
     except UnicodeDecodeError:
         raise BadInput("A webhook field is not UTF-8", code="bad_encoding") from None
-    fields: dict[str, str] = {}
+    values: dict[str, list[str]] = {}
     for key, value in pairs:
-        if key in fields:
-            raise BadInput("Webhook fields must be single text values", code="bad_field")
         _check_text(key, value)
-        fields[key] = value
+        values.setdefault(key, []).append(value)
     url = request.app[CONFIG].public_base_url + request.raw_path
-    return WebhookRequest(url=url, headers=request.headers, form=fields, body=body)
+    return WebhookRequest(
+        url=url,
+        headers=request.headers,
+        form={key: got[0] for key, got in values.items() if len(got) == 1},
+        body=body,
+        repeated={key: tuple(got) for key, got in values.items() if len(got) > 1},
+    )
 
 
 def _twilio(svc: Services) -> SmsGateway:

@@ -121,11 +121,14 @@ def test_removed_param_is_rejected() -> None:
         "https://tovholder.example.dk/webhooks/twilio/inbound",
         "https://evil.example.dk/webhooks/twilio/inbound?kommune=0101",
         "http://tovholder.example.dk/webhooks/twilio/inbound?kommune=0101",
-        "https://tovholder.example.dk:8443/webhooks/twilio/inbound?kommune=0101",
     ],
 )
 def test_changed_url_is_rejected(other_url: str) -> None:
-    """A signature for one URL does not cover another path, query, host, scheme or port."""
+    """A signature for one URL does not cover another path, query, host or scheme.
+
+    (Ports follow Twilio's own validator, which accepts a URL with or without
+    its port: see test_twilio_signature.py.)
+    """
     assert not signature_valid(TOKEN, other_url, PARAMS, official(URL, PARAMS))
 
 
