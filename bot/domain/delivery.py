@@ -26,6 +26,17 @@ FINAL_SUBJECTS = {
 }
 
 
+async def message_sent_as(svc: Services, provider: str, provider_id: str) -> str | None:
+    """Our message that ``provider`` accepted under its own id ``provider_id`` (None: not ours)."""
+    async with svc.read() as conn:
+        found = await conn.execute(
+            select(messages.c.id).where(
+                messages.c.provider == provider, messages.c.provider_id == provider_id
+            )
+        )
+        return found.scalar_one_or_none()
+
+
 async def apply_report(svc: Services, message_id: str, report: DeliveryReport) -> bool:
     """Apply one delivery report to our message ``message_id``.
 

@@ -14,7 +14,7 @@ from aiohttp import web
 from bot.base.appkeys import CONFIG, SERVICES
 from bot.base.errors import ApiError, BadInput, Forbidden
 from bot.base.services import Services
-from bot.domain.delivery import apply_report
+from bot.domain.delivery import apply_report, message_sent_as
 from bot.domain.inbound import receive_sms
 from channels.base import MalformedWebhook, SignatureError, SmsGateway, WebhookRequest
 from channels.gatewayapi import reference_of
@@ -147,8 +147,13 @@ async def gatewayapi_status(request: web.Request) -> web.Response:
         raise Forbidden("The webhook signature is missing or wrong", code="bad_signature") from exc
     except MalformedWebhook as exc:
         raise BadInput(str(exc), code=exc.code) from exc
-    ref = reference_of(report)
-    if not ref:
-        raise BadInput("The report has no userref", code="missing_field")
-    await apply_report(request.app[SERVICES], ref, report)
+    svc = request.app[SERVICES]
+    # Our reference comes back as ``userref`` when we sent one; otherwise
+    # GatewayAPI's own message id names the message (it answered with it).
+    ref = reference_of(report) or await message_sent_as(svc, "gatewayapi", report.provider_id)
+    if ref is None:
+        # Not ours (or not yet stored as sent): answered 2xx all the same, so
+        # GatewayAPI does not retry it for ever.
+        return web.Response(status=204)
+    await apply_report(svc, ref, report)
     return web.Response(status=204)

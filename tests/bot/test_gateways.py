@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import jwt
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.base.clock import COPENHAGEN
 from bot.base.config import GatewayApiConfig
@@ -300,3 +300,50 @@ async def test_gatewayapi_webhook_that_is_not_utf8_or_holds_a_nul_is_a_400(
     assert resp.status == 400 and (await resp.json())["error"]["code"] == "bad_field"
     async with stack.svc.read() as conn:
         assert (await conn.execute(select(messages.c.id))).first() is None
+
+
+async def _post_report(stack: Stack, claims: dict[str, Any]) -> int:
+    resp = await stack.client.post(
+        "/webhooks/gatewayapi/status",
+        json=claims,
+        headers={"X-Gwapi-Signature": jwt.encode(claims, SECRET, algorithm="HS256")},
+    )
+    return resp.status
+
+
+async def test_gatewayapi_report_without_userref_is_matched_by_its_id(
+    two: tuple[Stack, Any],
+) -> None:
+    """A delivery report without userref names the message by GatewayAPI's id and lands; an unknown id is answered 204, so GatewayAPI stops retrying."""
+    stack, _ = two
+    await stack.faults(mode="fail_5xx")
+    await stack.sms(stack.world.phones["anna"], "Hej")
+    assert (await stack.relay()).sent == 1
+    for _ in range(100):
+        async with stack.svc.read() as conn:
+            row = (
+                await conn.execute(
+                    select(messages.c.id, messages.c.provider_id, messages.c.status).where(
+                        messages.c.direction == "out"
+                    )
+                )
+            ).one()
+        if row.status == "delivered":
+            break
+        await asyncio.sleep(0.03)
+    # As if GatewayAPI's own report had not come yet: the message is only sent.
+    async with stack.svc.write() as conn:
+        await conn.execute(update(messages).where(messages.c.id == row.id).values(status="sent"))
+    report = {
+        "id": int(row.provider_id),
+        "msisdn": int(stack.world.phones["anna"].lstrip("+")),
+        "time": 1522764062,
+        "status": "DELIVERED",
+    }
+    assert await _post_report(stack, report) == 204
+    async with stack.svc.read() as conn:
+        status = (
+            await conn.execute(select(messages.c.status).where(messages.c.id == row.id))
+        ).scalar_one()
+    assert status == "delivered"
+    assert await _post_report(stack, {**report, "id": 999_999_999}) == 204
