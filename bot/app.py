@@ -24,7 +24,7 @@ from bot.domain.notify import LISTENER, Listener
 from bot.domain.outbox import relay_once
 from bot.domain.staffing import absence_notices_tick
 from bot.http import api, staffing_api, webhooks
-from bot.http.middleware import errors
+from bot.http.middleware import body_deadline, errors
 from bot.store.engine import make_engine
 from bot.store.settings import require_tenant_gateways
 from bot.wiring import integration as integration_feature
@@ -104,7 +104,9 @@ def create_app(
         gateway_factory: builds the SMS gateways from config and the HTTP session.
         engine_options: extra SQLAlchemy engine options (tests shrink the pool).
     """
-    app = web.Application(middlewares=[errors], client_max_size=config.max_request_bytes)
+    app = web.Application(
+        middlewares=[errors, body_deadline], client_max_size=config.max_request_bytes
+    )
     app[CONFIG] = config
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
