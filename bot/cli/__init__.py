@@ -19,6 +19,7 @@ from bot.app import create_app
 from bot.base import config as config_mod
 from bot.base.appkeys import SERVICES
 from bot.base.config import Config, ConfigError
+from bot.base.services import Services
 from bot.store.engine import make_engine, upgrade
 
 log = logging.getLogger("tovholder")
@@ -145,14 +146,18 @@ async def _with_services(config: Config, job: Callable[..., Awaitable[object]]) 
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
-    from bot.domain.keys import rotate
+    from bot.domain.keys import RotationReport, TableRotation, describe_table, rotate
 
-    report = asyncio.run(_with_services(config_mod.load(), rotate))
-    print(report)
-    if not report.complete:  # type: ignore[attr-defined]
-        print("tovholder: some data keys could not be re-wrapped; see the log", file=sys.stderr)
-        return 1
-    return 0
+    def progress(table: str, done: TableRotation) -> None:
+        print(describe_table(table, done), flush=True)
+
+    async def job(svc: Services) -> RotationReport:
+        return await rotate(svc, progress=progress)
+
+    report = asyncio.run(_with_services(config_mod.load(), job))
+    assert isinstance(report, RotationReport)
+    print(report.summary())
+    return 0 if report.complete else 1
 
 
 def cmd_keys_status(args: argparse.Namespace) -> int:
@@ -166,25 +171,22 @@ def cmd_keys_status(args: argparse.Namespace) -> int:
 
 
 def cmd_staff_token(args: argparse.Namespace) -> int:
-    from sqlalchemy import select
+    from bot.domain.conversations import find_staff, issue_token
 
-    from bot.base.services import Services
-    from bot.domain.conversations import issue_token
-    from bot.store.schema.core import staff
+    if args.ref and not args.tenant:
+        raise SystemExit("tovholder: --ref needs --tenant (the municipality's slug)")
 
     async def job(svc: Services) -> str:
         async with svc.write() as conn:
-            tenant_id = (
-                await conn.execute(select(staff.c.tenant_id).where(staff.c.id == args.staff_id))
-            ).scalar_one_or_none()
-            if tenant_id is None:
-                raise SystemExit("no staff member with that id")
+            found = await find_staff(
+                conn, staff_id=args.staff_id, tenant_slug=args.tenant, reference=args.ref
+            )
+            if found is None:
+                named = f"id {args.staff_id}" if args.staff_id else f"reference {args.ref}"
+                raise SystemExit(f"tovholder: no staff member with {named}")
+            staff_id, tenant_id = found
             return await issue_token(
-                conn,
-                staff_id=args.staff_id,
-                tenant_id=tenant_id,
-                label=args.label,
-                at=svc.clock.now(),
+                conn, staff_id=staff_id, tenant_id=tenant_id, label=args.label, at=svc.clock.now()
             )
 
     print(asyncio.run(_with_services(config_mod.load(), job)))
@@ -315,7 +317,10 @@ def build_parser() -> argparse.ArgumentParser:
         dest="staff_cmd", required=True
     )
     p = staff.add_parser("token", help="issue an API bearer token (shown once)")
-    p.add_argument("--staff-id", required=True)
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--staff-id", help="our id of the staff member")
+    who.add_argument("--ref", help="the case system's reference (as in the import file)")
+    p.add_argument("--tenant", help="the municipality's slug (with --ref)")
     p.add_argument("--label", default="cli")
     p.set_defaults(func=cmd_staff_token)
 

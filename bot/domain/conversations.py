@@ -24,7 +24,16 @@ from bot.base.services import Services
 from bot.base.staff import StaffUser
 from bot.domain.outbound import queue_sms
 from bot.domain.privacy import needs_notice, tenant_settings_for
-from bot.store.schema.core import api_tokens, cases, conversations, messages, persons, staff
+from bot.store.schema.core import (
+    api_tokens,
+    cases,
+    conversations,
+    messages,
+    persons,
+    staff,
+    tenants,
+)
+from bot.store.schema.integration import external_refs
 from channels.smstext import TooManySegments, check_fits
 from journal.access import record_reads
 from journal.journal import append
@@ -36,6 +45,36 @@ NATURES = ("message", "guidance", "decision")
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def find_staff(
+    conn: AsyncConnection,
+    *,
+    staff_id: str | None = None,
+    tenant_slug: str | None = None,
+    reference: str | None = None,
+) -> tuple[str, str] | None:
+    """A staff member named by our id, or by the case system's reference in a municipality.
+
+    Returns:
+        ``(staff_id, tenant_id)``, or None when no one answers to it.
+    """
+    if staff_id is not None:
+        query = select(staff.c.id, staff.c.tenant_id).where(staff.c.id == staff_id)
+    else:
+        query = (
+            select(staff.c.id, staff.c.tenant_id)
+            .join(external_refs, external_refs.c.row_id == staff.c.id)
+            .join(tenants, tenants.c.id == staff.c.tenant_id)
+            .where(
+                tenants.c.slug == tenant_slug,
+                external_refs.c.tenant_id == tenants.c.id,
+                external_refs.c.kind == "staff",
+                external_refs.c.ref == reference,
+            )
+        )
+    row = (await conn.execute(query)).first()
+    return (str(row.id), str(row.tenant_id)) if row is not None else None
 
 
 async def issue_token(

@@ -18,7 +18,7 @@ compare-and-set on the old blob, so a concurrent writer is never overwritten.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,8 +80,35 @@ class RotationReport:
         """True when every data key seen is now under the primary KEK."""
         return all(t.changed_concurrently == 0 and t.unreadable == 0 for t in self.tables.values())
 
+    def summary(self) -> str:
+        """One plain sentence: complete or not, under which KEK, and the counts."""
+        counts = f"{self.rewrapped} re-wrapped, {self.already_current} already current"
+        if self.complete:
+            return f"Key rotation to KEK {self.primary_kek} is complete: {counts}."
+        left = sum(t.changed_concurrently + t.unreadable for t in self.tables.values())
+        return (
+            f"Key rotation to KEK {self.primary_kek} is NOT complete: {counts}, "
+            f"{left} left as they were (changed meanwhile: run it again; "
+            "unreadable: under a KEK missing from TOVHOLDER_KEKS, or corrupt)."
+        )
 
-async def rotate(svc: Services, *, batch: int = 500) -> RotationReport:
+
+def describe_table(name: str, done: TableRotation) -> str:
+    """One line of progress for one table."""
+    line = f"{name}: {done.rewrapped} re-wrapped, {done.already_current} already current"
+    if done.changed_concurrently:
+        line += f", {done.changed_concurrently} changed meanwhile"
+    if done.unreadable:
+        line += f", {done.unreadable} unreadable"
+    return line
+
+
+async def rotate(
+    svc: Services,
+    *,
+    batch: int = 500,
+    progress: Callable[[str, TableRotation], None] | None = None,
+) -> RotationReport:
     """Re-wrap every data key that is not yet under the keyring's primary KEK.
 
     Safe to run while the service serves traffic, and safe to run again: a key
@@ -91,6 +118,7 @@ async def rotate(svc: Services, *, batch: int = 500) -> RotationReport:
         svc: services whose keyring has the new KEK first and every KEK still
             in use after it.
         batch: rows read and updated per write transaction.
+        progress: told each table's counts as soon as the table is done.
 
     Returns:
         Per-table counts. ``report.complete`` is false when some keys could not
@@ -100,7 +128,9 @@ async def rotate(svc: Services, *, batch: int = 500) -> RotationReport:
         raise ValueError("batch must be at least 1")
     report = RotationReport(primary_kek=svc.keyring.primary_id)
     for table in WRAPPED_KEY_TABLES:
-        report.tables[table.name] = await _rotate_table(svc, table, batch)
+        done = report.tables[table.name] = await _rotate_table(svc, table, batch)
+        if progress is not None:
+            progress(table.name, done)
     log.info(
         "key rotation to KEK %s: %d re-wrapped, %d already current, complete=%s",
         report.primary_kek,

@@ -200,3 +200,19 @@ def test_cli_imports_a_semicolon_csv_and_manages_keys(
     key_id = listing.split()[0]
     assert run("integration", "key", "revoke", key_id) == 0
     assert run("integration", "key", "revoke", key_id) == 1
+    # A staff member is named by the reference the import file gave them.
+    from bot.cli import build_parser
+
+    main_args = build_parser()
+    token_args = main_args.parse_args(["staff", "token", "--ref", "AB", "--tenant", "kbh"])
+    capsys.readouterr()
+    assert token_args.func(token_args) == 0
+    assert capsys.readouterr().out.strip().startswith("tvh_")
+    unknown = main_args.parse_args(["staff", "token", "--ref", "ZZ", "--tenant", "kbh"])
+    with pytest.raises(SystemExit, match="no staff member with reference ZZ"):
+        unknown.func(unknown)
+    # Key rotation says what it did, table by table, and that it is complete.
+    rotate_args = main_args.parse_args(["keys", "rotate"])
+    assert rotate_args.func(rotate_args) == 0
+    out = capsys.readouterr().out
+    assert "staff: " in out and "is complete:" in out and "RotationReport(" not in out
