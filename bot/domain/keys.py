@@ -239,3 +239,22 @@ async def check(svc: Services, *, batch: int = 1000) -> dict[str, dict[str, int]
                 counts[kid] = counts.get(kid, 0) + 1
         status[table.name] = counts
     return status
+
+
+async def keys_readable(svc: Services, *, sample: int = 20) -> bool:
+    """Do the data keys in use unwrap with this process's KEKs? (A readiness check.)
+
+    Unwraps a few data keys of every table that holds them. A service started
+    with the wrong ``TOVHOLDER_KEKS`` would fail every read of a thread: it is
+    not ready, however well the database answers.
+    """
+    async with svc.read() as conn:
+        for table in WRAPPED_KEY_TABLES:
+            rows = (await conn.execute(select(table.c.id, table.c.dek).limit(sample))).all()
+            for row in rows:
+                try:
+                    svc.dek(table.name, row.id, row.dek)
+                except (DecryptionError, ValueError):
+                    log.warning("readiness: a data key in %s does not unwrap", table.name)
+                    return False
+    return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import namedtuple
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -12,6 +13,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import (
     Connection,
     Executable,
@@ -470,3 +473,32 @@ async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
 
     async with engine.begin() as conn:
         await conn.run_sync(_run)
+
+
+async def at_head(conn: AsyncConnection) -> bool:
+    """Is the database's schema at the migrations' head (nothing left for ``db upgrade``)?
+
+    The migrations form several branches (one per area) that depend on each
+    other, so "at head" means: every revision is applied, i.e. each one is
+    among the revisions the database's current heads stand on.
+    """
+
+    def _current(sync: Connection) -> tuple[str, ...]:
+        return tuple(MigrationContext.configure(sync).get_current_heads())
+
+    current = await conn.run_sync(_current)
+    if not current:
+        return False
+    script = _script()
+    applied = {rev.revision for rev in script.iterate_revisions(current, "base")}
+    return applied >= _all_revisions()
+
+
+@functools.cache
+def _script() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
+@functools.cache
+def _all_revisions() -> frozenset[str]:
+    return frozenset(rev.revision for rev in _script().walk_revisions())

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.store.engine import at_head
 from bot.store.schema.core import outbox
 from bot.store.schema.journal import journal_exports
 
@@ -23,6 +24,11 @@ class Backlog:
 async def ping(conn: AsyncConnection) -> None:
     """One round trip: the database answers."""
     await conn.execute(text("SELECT 1"))
+
+
+async def migrated(conn: AsyncConnection) -> bool:
+    """The schema is at the migrations' head (``tovholder db upgrade`` has nothing to do)."""
+    return await at_head(conn)
 
 
 async def sms_backlog(conn: AsyncConnection) -> int:

@@ -13,7 +13,14 @@ from bot.base.ticker import Ticker
 from bot.domain.integration import idempotency, webhooks
 from bot.http.integration import staff_contracts, staff_gate
 from bot.http.integration.api import api
-from bot.http.integration.ops import METRICS_TOKEN, metrics_view, observe, openapi_document, readyz
+from bot.http.integration.ops import (
+    METRICS_TOKEN,
+    install_readiness,
+    metrics_view,
+    observe,
+    openapi_document,
+    readyz,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +49,7 @@ def install(app: web.Application) -> None:
     app.router.add_get("/api/openapi.json", openapi_document)
     app.router.add_get("/metrics", metrics_view)
     app.router.add_get("/readyz", readyz)
+    install_readiness(app)
     app[METRICS_TOKEN] = _metrics_token(app[CONFIG])
     app.middlewares.append(observe)
     app.middlewares.append(staff_gate.gate)

@@ -6,9 +6,11 @@ import io
 import json
 import logging
 import sys
+from pathlib import Path
 
 from bot.base import metrics
 from bot.base.appkeys import TICKER
+from bot.base.crypto import KeyRing, new_key_text, parse_key
 from bot.base.logs import JsonFormatter, redact
 from bot.store.engine import make_engine
 from tests.integration.conftest import Integ
@@ -57,12 +59,18 @@ async def test_metrics_count_and_sample_queues(integ: Integ) -> None:
 
     stack = integ.stack
     resp = await stack.client.get("/readyz")
-    assert resp.status == 200
     body = await resp.json()
+    assert resp.status == 200, body
     live = body["checks"].pop("live_updates")
     assert body == {
         "status": "ready",
-        "checks": {"database": "ok", "scheduler": "disabled", "gateway": "ok"},
+        "checks": {
+            "database": "ok",
+            "schema": "ok",
+            "keys": "ok",
+            "scheduler": "disabled",
+            "gateway": "ok",
+        },
     }
     assert live in ("disabled", "connecting", "listening")
     engine = stack.svc.engine
@@ -113,3 +121,31 @@ async def test_json_logs_carry_request_ids_and_no_personal_data(integ: Integ) ->
     assert redact("cpr 010190-1234, id 12345678-1234-1234-1234-123456789012") == (
         "cpr [cpr], id 12345678-1234-1234-1234-123456789012"
     )
+
+
+async def test_readyz_is_not_ready_unmigrated_or_with_keys_that_do_not_unwrap(
+    integ: Integ, tmp_path: Path
+) -> None:
+    """/readyz is 503 on a database that answers but is not migrated, and while the data keys in use do not unwrap with the configured KEKs; ready again when mended."""
+    stack = integ.stack
+    engine = stack.svc.engine
+    stack.svc.engine = make_engine(f"sqlite+aiosqlite:///{tmp_path}/empty.db")
+    try:
+        resp = await stack.client.get("/readyz")
+        checks = (await resp.json())["checks"]
+        assert resp.status == 503
+        assert (checks["database"], checks["schema"]) == ("ok", "not_migrated")
+    finally:
+        await stack.svc.engine.dispose()
+        stack.svc.engine = engine
+    keyring = stack.svc.keyring
+    stack.svc.keyring = KeyRing((parse_key(new_key_text(), what="kek"),))
+    try:
+        stack.clock.advance(minutes=2)
+        resp = await stack.client.get("/readyz")
+        assert resp.status == 503
+        assert (await resp.json())["checks"]["keys"] == "unreadable"
+    finally:
+        stack.svc.keyring = keyring
+    resp = await stack.client.get("/readyz")
+    assert resp.status == 200

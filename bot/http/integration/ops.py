@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -13,7 +14,9 @@ from bot.base import metrics
 from bot.base.appkeys import CONFIG, SERVICES, TICKER
 from bot.base.errors import ApiError
 from bot.base.logs import REQUEST_ID as LOG_REQUEST_ID
+from bot.base.services import Services
 from bot.domain.integration import webhooks
+from bot.domain.keys import keys_readable
 from bot.domain.notify import LISTENER
 from bot.http.integration.api import api
 from bot.http.integration.openapi import build_document
@@ -69,15 +72,20 @@ async def readyz(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
     checks: dict[str, str] = {}
     svc = request.app.get(SERVICES)
+    checks["database"] = checks["schema"] = checks["keys"] = "unknown"
     try:
         if svc is None:
             raise RuntimeError("not started")
         async with asyncio.timeout(2.0), svc.read() as conn:
             await samples.ping(conn)
-        checks["database"] = "ok"
+            checks["database"] = "ok"
+            checks["schema"] = "ok" if await samples.migrated(conn) else "not_migrated"
+        if checks["schema"] == "ok":
+            checks["keys"] = "ok" if await _keys_readable(request, svc) else "unreadable"
     except Exception as exc:  # any failure means "not ready", never a 500
         log.warning("readyz: database check failed (%s)", type(exc).__name__)
-        checks["database"] = "unavailable"
+        if checks["database"] != "ok":
+            checks["database"] = "unavailable"
     ticker = request.app.get(TICKER)
     if not config.scheduler_enabled:
         checks["scheduler"] = "disabled"
@@ -91,11 +99,37 @@ async def readyz(request: web.Request) -> web.Response:
     if listener is not None:
         # Reported, not required: without LISTEN the inbox falls back to polling.
         checks["live_updates"] = listener.state
-    ready = checks["database"] == "ok" and checks["scheduler"] != "stopped" and gateway_ok
+    ready = (
+        checks["database"] == "ok"
+        and checks["schema"] == "ok"
+        and checks["keys"] == "ok"
+        and checks["scheduler"] != "stopped"
+        and gateway_ok
+    )
     return web.json_response(
         {"status": "ready" if ready else "not_ready", "checks": checks},
         status=200 if ready else 503,
     )
+
+
+# The data keys' check unwraps a few keys per table: done at most once a minute
+# while it passes (every time while it fails, so a fixed KEK shows at once).
+_KEYS_CHECKED = web.AppKey("readyz_keys_checked", dict)
+_KEYS_EVERY = timedelta(minutes=1)
+
+
+async def _keys_readable(request: web.Request, svc: Services) -> bool:
+    memo: dict[str, Any] = request.app[_KEYS_CHECKED]
+    now = svc.clock.now()
+    last = memo.get("at")
+    if not memo.get("ok") or last is None or now - last >= _KEYS_EVERY:
+        memo["ok"], memo["at"] = await keys_readable(svc), now
+    return bool(memo["ok"])
+
+
+def install_readiness(app: web.Application) -> None:
+    """Give the app the memo the readiness check keeps between calls."""
+    app[_KEYS_CHECKED] = {}
 
 
 def _route_of(request: web.Request) -> str:
