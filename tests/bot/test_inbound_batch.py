@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
-from bot.domain.inbound import BatchedSms, InboundResult, file_batch, inbound_batcher, receive_sms
+from bot.domain.inbound import InboundResult, receive_sms
+from bot.domain.inbound_batch import BatchedSms, file_batch, inbound_batcher
 from bot.store.schema.core import journal_entries, messages, outbox
 from channels.base import InboundSms
 from journal.verify import verify
