@@ -19,7 +19,7 @@ from bot.base.workdays import WorkingCalendar
 from bot.domain.escalation import escalate_due
 from bot.domain.guarantee import guarantee_tick
 from bot.domain.handover import hand_over_tick
-from bot.domain.inbound import inbound_batcher
+from bot.domain.inbound_batch import inbound_batcher
 from bot.domain.notify import LISTENER, Listener
 from bot.domain.outbox import relay_once
 from bot.domain.staffing import absence_notices_tick

@@ -17,7 +17,7 @@ import gettext
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from icalendar import Calendar, Event
@@ -33,9 +33,8 @@ from bot.base.ids import new_id
 from bot.base.services import Services
 from bot.domain import attachments as files
 from bot.domain.attachments import Attachment, Download, ThreadKeys, Upload
-from bot.domain.escalation import page
-from bot.domain.inbound import tenant_triager
-from bot.domain.routing import route, team_calendar, team_lead, team_row
+from bot.domain.dispatch import CaseOnTeam, Decision, decide, dispatch, routing_columns
+from bot.domain.routing import team_calendar, team_row
 from bot.store.schema.core import (
     access_log,
     administrations,
@@ -48,7 +47,7 @@ from bot.store.schema.core import (
 )
 from bot.store.schema.pages import web_citizen_reads
 from bot.store.schema.scheduler import appointments, milestones
-from journal.journal import append
+from journal.journal import append, append_many
 from scheduler.templates import policy_for
 
 SMS_CODE = "sms-code"
@@ -324,60 +323,93 @@ async def _thread_row(conn: AsyncConnection, who: Citizen, conv_id: str) -> Any:
     return row
 
 
+async def _tenant_name(conn: AsyncConnection, tenant_id: str) -> str:
+    return str(
+        (await conn.execute(select(tenants.c.name).where(tenants.c.id == tenant_id))).scalar_one()
+    )
+
+
+async def _thread_messages(conn: AsyncConnection, conv_id: str) -> list[Any]:
+    """Every message on the thread the inbox may ever show, oldest first, with its author."""
+    rows = await conn.execute(
+        select(
+            messages,
+            web_citizen_reads.c.first_read_at,
+            staff.c.id.label("staff_id"),
+            staff.c.dek.label("staff_dek"),
+            staff.c.first_name_enc.label("staff_first_name_enc"),
+        )
+        .outerjoin(web_citizen_reads, web_citizen_reads.c.message_id == messages.c.id)
+        .outerjoin(staff, staff.c.id == messages.c.author_id)
+        .where(messages.c.conversation_id == conv_id, messages.c.kind.not_in(HIDDEN_KINDS))
+        .order_by(messages.c.created_at, messages.c.direction, messages.c.id)
+    )
+    return list(rows.all())
+
+
+def _citizen_message(
+    svc: Services, m: Any, keys: ThreadKeys, cache: dict[str, str]
+) -> CitizenMessage:
+    """One message as the citizen reads it, decrypted."""
+    dek = keys.case_dek if m.key_scope == "case" and keys.case_dek else keys.person_dek
+    out = m.direction == "out"
+    return CitizenMessage(
+        id=m.id,
+        direction=m.direction,
+        kind=m.kind,
+        body=unseal(dek, m.body_enc, f"messages:{m.id}:body"),
+        created_at=m.created_at,
+        author=_staff_name(svc, m, cache) if out else None,
+        new=out and m.first_read_at is None,
+    )
+
+
+async def _shown(
+    conn: AsyncConnection,
+    svc: Services,
+    who: Citizen,
+    visible: Sequence[Any],
+    keys: ThreadKeys,
+    cache: dict[str, str],
+) -> list[CitizenMessage]:
+    """The visible messages, decrypted, with who first read the citizen's own and when."""
+    reads = await _reads(conn, svc, who.tenant_id, [m.id for m in visible if m.direction == "in"])
+    items = []
+    for m in visible:
+        item = _citizen_message(svc, m, keys, cache)
+        if m.id in reads:
+            item.read_by, item.read_at = reads[m.id]
+        items.append(item)
+    return items
+
+
+def _open_reply_by(rows: Sequence[Any]) -> datetime | None:
+    """When the municipality answers by: the earliest reply-by of a message still waiting."""
+    return min((m.reply_by for m in rows if m.awaiting_reply and m.reply_by), default=None)
+
+
 async def thread(svc: Services, who: Citizen, conv_id: str) -> CitizenThread:
     """One thread, decrypted. Messages from the municipality are marked as seen."""
     now = svc.clock.now()
     cache: dict[str, str] = {}
     async with svc.write() as conn:
         conv = await _thread_row(conn, who, conv_id)
-        tenant_name = (
-            await conn.execute(select(tenants.c.name).where(tenants.c.id == who.tenant_id))
-        ).scalar_one()
-        rows = (
-            await conn.execute(
-                select(
-                    messages,
-                    web_citizen_reads.c.first_read_at,
-                    staff.c.id.label("staff_id"),
-                    staff.c.dek.label("staff_dek"),
-                    staff.c.first_name_enc.label("staff_first_name_enc"),
-                )
-                .outerjoin(web_citizen_reads, web_citizen_reads.c.message_id == messages.c.id)
-                .outerjoin(staff, staff.c.id == messages.c.author_id)
-                .where(messages.c.conversation_id == conv_id, messages.c.kind.not_in(HIDDEN_KINDS))
-                .order_by(messages.c.created_at, messages.c.direction, messages.c.id)
-            )
-        ).all()
-        person_dek = svc.dek("persons", conv.person_id, conv.person_dek)
-        case_dek = svc.dek("cases", conv.case_id, conv.case_dek) if conv.case_id else None
-        visible = [m for m in rows if who.assurance in STRONG_LEVELS or not _secret(m)]
-        reads = await _reads(
-            conn, svc, who.tenant_id, [m.id for m in visible if m.direction == "in"]
+        tenant_name = await _tenant_name(conn, who.tenant_id)
+        rows = await _thread_messages(conn, conv_id)
+        keys = ThreadKeys(
+            case_dek=svc.dek("cases", conv.case_id, conv.case_dek) if conv.case_id else None,
+            person_dek=svc.dek("persons", conv.person_id, conv.person_dek),
         )
-        items = []
-        for m in visible:
-            dek = case_dek if m.key_scope == "case" and case_dek else person_dek
-            item = CitizenMessage(
-                id=m.id,
-                direction=m.direction,
-                kind=m.kind,
-                body=unseal(dek, m.body_enc, f"messages:{m.id}:body"),
-                created_at=m.created_at,
-                author=_staff_name(svc, m, cache) if m.direction == "out" else None,
-                new=m.direction == "out" and m.first_read_at is None,
-            )
-            if m.id in reads:
-                item.read_by, item.read_at = reads[m.id]
-            items.append(item)
+        visible = [m for m in rows if who.assurance in STRONG_LEVELS or not _secret(m)]
+        items = await _shown(conn, svc, who, visible, keys, cache)
         await _mark_read(conn, who.tenant_id, [i.id for i in items if i.new], now)
-        keys = ThreadKeys(case_dek=case_dek, person_dek=person_dek)
         found = await files.on_thread(
             conn, tenant_id=who.tenant_id, conversation_id=conv_id, keys=keys
         )
         for item in items:
             item.attachments = found.get(item.id, [])
         timeline = await _timeline(conn, conv) if conv.case_id else []
-        meetings = await _meetings(conn, who, conv, now, case_dek) if conv.case_id else []
+        meetings = await _meetings(conn, who, conv, now, keys.case_dek) if conv.case_id else []
     summary = _summary(svc, conv, None, cache)
     summary.count = len(items)
     if items:
@@ -387,7 +419,7 @@ async def thread(svc: Services, who: Citizen, conv_id: str) -> CitizenThread:
         tenant_name=tenant_name,
         messages=items,
         hidden=len(rows) - len(visible),
-        reply_by=min((m.reply_by for m in rows if m.awaiting_reply and m.reply_by), default=None),
+        reply_by=_open_reply_by(rows),
         timeline=timeline,
         meetings=meetings,
     )
@@ -571,10 +603,45 @@ async def municipality_id(svc: Services, slug: str) -> str | None:
         ).scalar_one_or_none()
 
 
+def _thread_key(svc: Services, conv: Any) -> SealingKey:
+    """The key a message on the thread is sealed under: its case's, else its person's."""
+    if conv.case_id is not None:
+        return SealingKey("case", conv.case_id, svc.dek("cases", conv.case_id, conv.case_dek))
+    return SealingKey("person", conv.person_id, svc.dek("persons", conv.person_id, conv.person_dek))
+
+
+async def _decided(
+    conn: AsyncConnection,
+    svc: Services,
+    who: Citizen,
+    conv: Any,
+    body: str,
+    now: datetime,
+    reply_by: datetime | None,
+) -> tuple[CaseOnTeam, Decision, datetime]:
+    """The same rules as an SMS: the team's calendar, absences, duty, triage; and the reply-by."""
+    team = await team_row(conn, conv.team_id)
+    calendar = await team_calendar(conn, svc, team)
+    reply_by = reply_by or calendar.reply_by(now, team.reply_days)
+    case = CaseOnTeam(
+        id=conv.case_id,
+        owner_id=conv.staff_id,
+        team_id=conv.team_id,
+        escalate_after_min=team.escalate_after_min,
+    )
+    decision = await decide(
+        conn, svc, tenant_id=who.tenant_id, case=case, body=body, at=now, calendar=calendar
+    )
+    return case, decision, reply_by
+
+
 async def reply(
     svc: Services, who: Citizen, conv_id: str, body: str, uploads: Sequence[Upload] = ()
 ) -> WebReceipt:
     """File the citizen's message (and its files) on the thread, open for an answer, journalised.
+
+    On a case, the message is routed, triaged, paged and journalised as an SMS on
+    the case would be (bot.domain.dispatch).
 
     Raises:
         BadInput: empty (no text and no file), too long, or the case is closed.
@@ -591,12 +658,7 @@ async def reply(
         conv = await _thread_row(conn, who, conv_id)
         if conv.case_id is not None and conv.status != "open":
             raise BadInput("The case is closed", code="case_closed")
-        if conv.case_id is not None:
-            key = SealingKey("case", conv.case_id, svc.dek("cases", conv.case_id, conv.case_dek))
-        else:
-            key = SealingKey(
-                "person", conv.person_id, svc.dek("persons", conv.person_id, conv.person_dek)
-            )
+        key = _thread_key(svc, conv)
         reply_by = (
             await conn.execute(
                 select(func.min(messages.c.reply_by)).where(
@@ -604,33 +666,11 @@ async def reply(
                 )
             )
         ).scalar_one_or_none()
+        routed: tuple[CaseOnTeam, Decision] | None = None
         routing: dict[str, Any] = {}
-        urgent: list[str] = []
-        team = None
         if conv.case_id is not None:
-            # The same rules as an SMS: the team's calendar, absences, duty, triage.
-            team = await team_row(conn, conv.team_id)
-            calendar = await team_calendar(conn, svc, team)
-            if reply_by is None:
-                reply_by = calendar.reply_by(now, team.reply_days)
-            way = await route(
-                conn,
-                case_owner_id=conv.staff_id,
-                team_id=conv.team_id,
-                at=now,
-                calendar=calendar,
-            )
-            routing = {
-                "owner_id": way.owner_id,
-                "original_owner_id": conv.staff_id if way.moved else None,
-            }
-            triage = (await tenant_triager(conn, svc, who.tenant_id))(body)
-            if triage.urgent:
-                urgent = list(triage.matched)
-                routing.update(
-                    urgent=True,
-                    next_escalation_at=now + timedelta(minutes=team.escalate_after_min),
-                )
+            case, decision, reply_by = await _decided(conn, svc, who, conv, body, now, reply_by)
+            routed, routing = (case, decision), routing_columns(case, decision, now)
         mid = new_id()
         await conn.execute(
             messages.insert().values(
@@ -681,28 +721,16 @@ async def reply(
                 uploads=uploads,
                 at=now,
             )
-        if urgent and team is not None:
-            await append(
+        if routed is not None:
+            entries = await dispatch(
                 conn,
                 tenant_id=who.tenant_id,
-                case_id=conv.case_id,
-                kind="urgent",
-                direction="internal",
-                channel="system",
-                subject="Besked markeret som akut",
-                actor="system",
-                at=now,
-                content="Udløst af: " + ", ".join(urgent),
+                case=routed[0],
+                decision=routed[1],
+                message_id=mid,
                 key=key,
-                message_id=mid,
-            )
-            await page(
-                conn,
-                tenant_id=who.tenant_id,
-                team_id=conv.team_id,
-                staff_id=routing.get("owner_id") or await team_lead(conn, conv.team_id),
-                message_id=mid,
-                kind="urgent",
                 at=now,
             )
+            if entries:
+                await append_many(conn, entries)
     return WebReceipt(caseworker=_staff_name(svc, conv, cache), reply_by=reply_by)

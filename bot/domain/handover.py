@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 
 from bot.base.crypto import SealingKey
 from bot.base.services import Services
-from bot.domain.inbound import ROUTE_SUBJECTS
+from bot.domain.dispatch import ROUTE_SUBJECTS
 from bot.domain.routing import absence_on, local_day, route, team_calendar, team_row
 from bot.store.schema.core import absences, cases, messages
 from journal.journal import append

@@ -9,12 +9,14 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
-from bot.domain.inbound import BatchedSms, InboundResult, file_batch, inbound_batcher, receive_sms
+from bot.domain.inbound import InboundResult, receive_sms
+from bot.domain.inbound_batch import BatchedSms, file_batch, inbound_batcher
 from bot.store.schema.core import journal_entries, messages, outbox
 from channels.base import InboundSms
 from journal.verify import verify
 from tests.harness import MUNICIPALITY, Stack, message_sid, seed_families
 
+URGENT = "Det haster!"
 RECEIPT = "Tak for din besked. Mette svarer dig senest tirsdag den 25. februar."
 
 
@@ -282,3 +284,33 @@ async def test_an_sms_answered_after_the_batch_keeps_its_case_to_itself(stack: S
         ]
     assert kinds[-5:] == ["sms_in", "urgent", "sms_out_receipt", "sms_in", "sms_out_receipt"]
     assert (await verify(stack.config.database_url)).ok
+
+
+async def test_a_batch_is_three_statements(stack: Stack) -> None:
+    """Caches warm, a batch of plain SMS: identify all, touch threads and hold heads, write all."""
+    if not is_pg(stack):
+        pytest.skip("batches are PostgreSQL's")
+    phones = await families(stack, 6)
+    # A first batch: the municipality, its words and the team's calendar are cached.
+    await file_batch(stack.svc, [batched(stack, p) for p in phones[:2]])
+    with Statements(stack) as sql:
+        results = await file_batch(stack.svc, [batched(stack, p) for p in phones[2:]])
+    assert [r.outcome for r in results if r] == ["filed"] * 4
+    assert len(sql.sent) == 3 and sql.batches == 1, sql.sent
+    assert "lock_timeout', '500ms'" in sql.sent[0]
+
+
+async def test_an_urgent_sms_in_a_batch_costs_its_page_and_one_more_write(stack: Stack) -> None:
+    """Caches warm, one urgent SMS among plain ones: its page and answer, after the batch's write."""
+    if not is_pg(stack):
+        pytest.skip("batches are PostgreSQL's")
+    phones = await families(stack, 5)
+    await file_batch(stack.svc, [batched(stack, p, URGENT) for p in phones[:2]])
+    with Statements(stack) as sql:
+        results = await file_batch(
+            stack.svc, [batched(stack, phones[2], URGENT), *(batched(stack, p) for p in phones[3:])]
+        )
+    assert [r.outcome for r in results if r] == ["filed"] * 3
+    # Identify, touch, write; the page (a notice and its outbox row); the answers after
+    # it, on the urgent SMS's case (its head locked again, then the write).
+    assert len(sql.sent) == 7, sql.sent

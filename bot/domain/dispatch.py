@@ -1,0 +1,203 @@
+"""One inbound dispatch: who answers a citizen's message, is it urgent, who is paged.
+
+Two doors lead here: an SMS filed on a case (bot.domain.inbound_filing) and a
+citizen's reply in the secure inbox (bot.domain.citizen). Both call
+:func:`decide` before the message is written (its row carries the answer, see
+:func:`routing_columns`) and :func:`dispatch` once it is: the same routing,
+the same triage, the same page and the same journal entries ("routed" when the
+caseworker is away, "urgent" when the triage says so), whichever door it came by.
+What is journalised is decided here too; the caller writes it with its own entries.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.base.crypto import SealingKey
+from bot.base.services import Services
+from bot.base.workdays import WorkingCalendar
+from bot.domain.escalation import page
+from bot.domain.routing import Route, route, team_lead
+from bot.domain.triage import DEFAULT_RISK, DEFAULT_URGENT, Triager
+from bot.store.schema.core import triage_terms
+from journal.journal import NewEntry
+
+log = logging.getLogger(__name__)
+
+ROUTE_SUBJECTS = {
+    "substitute": "Sagsbehandler fraværende: besked sendt til stedfortræder",
+    "on_duty": "Sagsbehandler fraværende: besked sendt til vagthavende kollega",
+    "fallback": "Ingen tilgængelig: besked lagt i teamets fælles kø",
+}
+
+
+class RoutedCase(Protocol):
+    """What routing and paging need to know about the case a message is filed on."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def owner_id(self) -> str: ...
+
+    @property
+    def team_id(self) -> str: ...
+
+    @property
+    def escalate_after_min(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CaseOnTeam:
+    """A case as :class:`RoutedCase`, for a caller that read it piecemeal."""
+
+    id: str
+    owner_id: str  # the caseworker
+    team_id: str
+    escalate_after_min: int  # the team's: how long before an urgent message escalates
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Who answers a message now, and is it urgent (decided before anything is written)."""
+
+    route: Route
+    urgent: bool
+    open_now: bool  # the team is open (else an urgent receipt names the after-hours line)
+    matched: tuple[str, ...] = ()  # the triage words that made it urgent
+
+
+async def tenant_triager(conn: AsyncConnection, svc: Services, tenant_id: str) -> Triager:
+    """The municipality's triage: the defaults plus its own words (cached a minute)."""
+    cache: dict[str, tuple[float, Triager]] = svc.__dict__.setdefault("_triagers", {})
+    hit = cache.get(tenant_id)
+    if hit is not None and time.monotonic() - hit[0] < 60:
+        return hit[1]
+    rows = (
+        await conn.execute(
+            select(triage_terms.c.kind, triage_terms.c.term).where(
+                triage_terms.c.tenant_id == tenant_id
+            )
+        )
+    ).all()
+    triager = Triager(
+        urgent=[*DEFAULT_URGENT, *(r.term for r in rows if r.kind == "urgent")],
+        risk=[*DEFAULT_RISK, *(r.term for r in rows if r.kind == "risk")],
+    )
+    cache[tenant_id] = (time.monotonic(), triager)
+    return triager
+
+
+async def decide(
+    conn: AsyncConnection,
+    svc: Services,
+    *,
+    tenant_id: str,
+    case: RoutedCase,
+    body: str,
+    at: datetime,
+    calendar: WorkingCalendar,
+    owner_here: bool = False,
+) -> Decision:
+    """Who answers a message on ``case`` now, and is it urgent (nothing is written).
+
+    Args:
+        calendar: the case's team's working calendar.
+        owner_here: the caller already knows the caseworker is active and not away
+            today (the SMS path reads it with the sender), so routing asks nothing.
+    """
+    if owner_here:
+        way = Route(case.owner_id, case.owner_id, "owner", None)
+    else:
+        way = await route(
+            conn, case_owner_id=case.owner_id, team_id=case.team_id, at=at, calendar=calendar
+        )
+    triage = (await tenant_triager(conn, svc, tenant_id))(body)
+    return Decision(way, triage.urgent, calendar.is_open(at), triage.matched)
+
+
+def routing_columns(case: RoutedCase, decision: Decision, at: datetime) -> dict[str, Any]:
+    """The message columns that say who must answer (and by when, when urgent)."""
+    # Every column every time: a batch's message rows then share one set of columns.
+    return {
+        "owner_id": decision.route.owner_id,
+        "original_owner_id": case.owner_id if decision.route.moved else None,
+        "urgent": decision.urgent,
+        "next_escalation_at": (
+            at + timedelta(minutes=case.escalate_after_min) if decision.urgent else None
+        ),
+    }
+
+
+async def dispatch(
+    conn: AsyncConnection,
+    *,
+    tenant_id: str,
+    case: RoutedCase,
+    decision: Decision,
+    message_id: str,
+    key: SealingKey,
+    at: datetime,
+) -> list[NewEntry]:
+    """Act on a routed message (written by now): page when urgent; the entries saying what happened.
+
+    The entries are returned, not written: the caller appends them with whatever
+    else it journalises on the case (a receipt), in one go.
+    """
+    way = decision.route
+    entries = []
+    if way.moved:
+        entries.append(
+            NewEntry(
+                tenant_id=tenant_id,
+                case_id=case.id,
+                kind="routed",
+                direction="internal",
+                channel="system",
+                subject=ROUTE_SUBJECTS[way.reason],
+                actor="system",
+                at=at,
+                content=f"Sagsbehandler {case.owner_id} er ikke til stede; ansvarlig nu: "
+                f"{way.owner_id or 'teamets fælles kø'}",
+                key=key,
+                message_id=message_id,
+            )
+        )
+    if way.reason == "fallback":
+        log.warning(
+            "team %s: nobody available for message %s (fallback queue)", case.team_id, message_id
+        )
+    if decision.urgent:
+        entries.append(
+            NewEntry(
+                tenant_id=tenant_id,
+                case_id=case.id,
+                kind="urgent",
+                direction="internal",
+                channel="system",
+                subject="Besked markeret som akut",
+                actor="system",
+                at=at,
+                content="Udløst af: " + ", ".join(decision.matched),
+                key=key,
+                message_id=message_id,
+            )
+        )
+        # The page names the message: it must be in the database first.
+        await page(
+            conn,
+            tenant_id=tenant_id,
+            team_id=case.team_id,
+            staff_id=way.owner_id or await team_lead(conn, case.team_id),
+            message_id=message_id,
+            kind="urgent",
+            at=at,
+        )
+    return entries

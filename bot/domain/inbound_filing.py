@@ -1,0 +1,869 @@
+"""Filing one inbound SMS: identify the sender, decide, store encrypted, receipt, journal.
+
+:class:`Intake` is one SMS inside one write transaction: on a case (routed and
+triaged by bot.domain.dispatch, receipted), on the number's unassigned thread,
+held while the sender is asked which case they mean, or a STOP/START. The batch
+(bot.domain.inbound_batch) files several SMS on their cases through the same
+steps: :meth:`Intake.decide`, :meth:`Intake.on_case`, :meth:`Intake.run_hooks`,
+:meth:`Intake.answer` and :meth:`Intake.emit`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.base.clock import COPENHAGEN
+from bot.base.crypto import SealingKey, seal, unseal
+from bot.base.hooks import FiledSms, HookOutcome
+from bot.base.ids import new_id
+from bot.base.services import Services
+from bot.base.workdays import WorkingCalendar, format_long_date
+from bot.domain import consent
+from bot.domain.dispatch import Decision, decide, dispatch, routing_columns
+from bot.domain.escalation import acknowledge_by_sms
+from bot.domain.outbound import (
+    OPEN_REPLY_BY,
+    THREAD_UNCHANGED,
+    OutboundSms,
+    open_conversation,
+    outbound_sms,
+)
+from bot.domain.routing import local_day, team_calendar
+from bot.domain.texts import text
+from bot.store.events import emit
+from bot.store.inbound import (
+    Ask,
+    Candidate,
+    Identified,
+    InboundStore,
+    OpenCase,
+    PendingChoice,
+    Person,
+    TouchedThread,
+)
+from bot.store.schema.core import (
+    case_choices,
+    consents,
+    conversations,
+    messages,
+    persons,
+    staff,
+    tenants,
+)
+from channels.base import InboundSms
+from channels.sensitivity import find_cpr
+from journal.journal import (
+    HOLD_HEADS_CTES,
+    NewEntry,
+    append_many,
+    case_chain,
+    case_chain_of,
+    held_head_columns,
+    hold_head,
+    unassigned_chain,
+)
+
+log = logging.getLogger(__name__)
+
+# The inbound statements, with the journal's way of holding a case's head inside them
+# and the outbound thread guard (the store cannot import the domain: handed over here).
+STORE = InboundStore(
+    thread_unchanged=THREAD_UNCHANGED,
+    open_reply_by=OPEN_REPLY_BY,
+    head_columns=held_head_columns,
+    case_chain_of=case_chain_of,
+    hold_heads=HOLD_HEADS_CTES,
+)
+
+_CHOICE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
+_OK = re.compile(r"^\s*ok\W*$", re.IGNORECASE)
+
+
+def is_ok(body: str) -> bool:
+    """An "OK": from a staff phone it may acknowledge a page; a hook may read it too."""
+    return bool(_OK.match(body))
+
+
+@dataclass(frozen=True, slots=True)
+class InboundResult:
+    message_id: str | None
+    duplicate: bool
+    outcome: str  # filed | unassigned | awaiting_case | duplicate
+    # Something may be waiting in the outbox for the relay (a receipt, a page …).
+    queued: bool = True
+
+
+async def tenant_by_number(conn: AsyncConnection, svc: Services, number: str) -> Any:
+    """The municipality that owns this SMS number (cached a minute; numbers rarely move)."""
+    cache: dict[str, tuple[float, Any]] = svc.__dict__.setdefault("_tenants_by_number", {})
+    hit = cache.get(number)
+    if hit is not None and time.monotonic() - hit[0] < 60:
+        return hit[1]
+    tenant = (await conn.execute(select(tenants).where(tenants.c.sms_number == number))).first()
+    if tenant is not None:
+        cache[number] = (time.monotonic(), tenant)
+    return tenant
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFiling:
+    """An SMS being filed on a case's thread: what it is filed as, and what decides its answer."""
+
+    case: OpenCase
+    person: Person
+    conv_id: str
+    already_open: datetime | None  # the reply-by of a message in the thread still open
+    key: SealingKey
+    reply_by: datetime
+    decision: Decision
+    stored: dict[str, Any]  # its message row
+    entry: NewEntry  # its journal entry
+
+    @property
+    def message_id(self) -> str:
+        return str(self.stored["id"])
+
+
+class Intake:
+    """One inbound SMS being handled inside one write transaction."""
+
+    def __init__(
+        self,
+        svc: Services,
+        conn: AsyncConnection,
+        sms: InboundSms,
+        provider: str,
+        tenant: Any,
+        sender: str,
+        now: datetime | None = None,
+        *,
+        may_emit: bool = True,
+        cases: Mapping[str, OpenCase] | None = None,
+    ) -> None:
+        """Start handling ``sms`` in ``conn``'s transaction.
+
+        Args:
+            tenant: the municipality's row (the SMS was sent to its number).
+            sender: the sender's number, E.164.
+            now: the time the SMS is filed at (a batch files its SMS at one time).
+            may_emit: the municipality has an active webhook subscription (as far as known).
+            cases: the sender's open cases, when identified already (a batch).
+        """
+        self.svc = svc
+        self.conn = conn
+        self.sms = sms
+        self.provider = provider
+        self.tenant = tenant
+        self.sender = sender
+        self.now = now or svc.clock.now()
+        # A citizen who texts a CPR number gets a friendly note; the message is flagged.
+        self.has_cpr = bool(find_cpr(sms.body))
+        self.may_emit = may_emit
+        self.cases: Mapping[str, OpenCase] = cases or {}
+        self.thread: TouchedThread | None = None
+
+    # -- keys -------------------------------------------------------------
+
+    def case_key(self, case: OpenCase) -> SealingKey:
+        return SealingKey("case", case.id, self.svc.dek("cases", case.id, case.dek))
+
+    def person_key(self, person: Person) -> SealingKey:
+        return SealingKey("person", person.id, self.svc.dek("persons", person.id, person.dek))
+
+    # -- the flow ---------------------------------------------------------
+
+    async def _identify(self, index: str) -> Identified:
+        """What the database knows about this SMS; on PostgreSQL, its one thread touched."""
+        ask = Ask(
+            provider=self.provider,
+            provider_id=self.sms.provider_id,
+            tenant_id=self.tenant.id,
+            phone_index=index,
+            sender=self.sender,
+            ok=is_ok(self.sms.body),
+        )
+        # Not for STOP/START: they file on the number's unassigned thread first.
+        touch_at = self.now if consent.command(self.sms.body) is None else None
+        known = await STORE.identify(self.conn, ask, day=local_day(self.now), touch_at=touch_at)
+        self.thread = known.thread
+        if known.thread is not None and known.head is not None:
+            hold_head(self.conn, case_chain(known.thread.case_id), *known.head)
+        return known
+
+    async def run(self) -> InboundResult:
+        index = self.svc.blind_index(self.sender)
+        known = await self._identify(index)
+        if known.seen is not None:
+            return InboundResult(known.seen, True, "duplicate", queued=False)
+        self.may_emit = known.may_emit
+        self.cases = known.cases
+        if known.staff_phone:
+            acked = await acknowledge_by_sms(
+                self.conn,
+                self.svc,
+                tenant_id=self.tenant.id,
+                phone_index=index,
+                after_hours_number=self.sender,
+            )
+            if acked is not None:
+                return InboundResult(None, False, "acknowledged")
+        people = known.people or [await self._unknown_person(index)]
+        by_id = {p.id: p for p in people}
+        candidates = known.candidates
+        consent_command = consent.command(self.sms.body)
+        if consent_command is not None:
+            return await self._consent(consent_command, people, candidates)
+
+        choice = known.choice
+        if choice is not None:
+            options = [Candidate(c, p) for c, p in json.loads(choice.options)]
+            match = _CHOICE.match(self.sms.body)
+            if match and 1 <= int(match.group(1)) <= len(options):
+                picked = options[int(match.group(1)) - 1]
+                if picked in candidates:
+                    return await self._resolve_choice(choice, picked, by_id[picked.person_id])
+            if len({c.case_id for c in candidates}) > 1:
+                return await self._ask(candidates, index, people[0], choice)
+
+        case_ids = list(dict.fromkeys(c.case_id for c in candidates))
+        if not case_ids:
+            return await self._unassigned(people[0])
+        if len(case_ids) == 1:
+            pick = candidates[0]
+            return await self._file(self.cases[pick.case_id], by_id[pick.person_id])
+        recent = await self._recent_thread(
+            candidates, shared=self._shared_ambiguity(candidates, by_id)
+        )
+        if recent is not None:
+            return await self._file(self.cases[recent.case_id], by_id[recent.person_id])
+        return await self._ask(candidates, index, people[0], None)
+
+    async def _consent(
+        self, command: str, people: Sequence[Person], candidates: list[Candidate]
+    ) -> InboundResult:
+        """STOP / START: record consent for everyone on this number, confirm, journalise."""
+        first = people[0]
+        # The entries go on the people's cases first: their heads are locked in that order.
+        conv_id, _ = await self._conversation(None, first.id, journal_next=False)
+        key = self.person_key(first)
+        stored = self._inbound_row(
+            conv_id=conv_id, case_id=None, person_id=first.id, key=key, status="received"
+        )
+        mid = stored["id"]
+        state = "opted_out" if command == "stop" else "opted_in"
+        subject = (
+            "Borgeren har frameldt påmindelser og nyheder på SMS (STOP)"
+            if command == "stop"
+            else "Borgeren har tilmeldt sig påmindelser og nyheder på SMS igen (START)"
+        )
+        recorded = []
+        entries = []
+        for person in people:
+            recorded.append(
+                {
+                    "id": new_id(),
+                    "tenant_id": self.tenant.id,
+                    "person_id": person.id,
+                    "channel": "sms",
+                    "state": state,
+                    "source": "sms",
+                    "at": self.now,
+                }
+            )
+            case_ids = [c.case_id for c in candidates if c.person_id == person.id]
+            for case_id in dict.fromkeys(case_ids) or [None]:
+                entries.append(
+                    NewEntry(
+                        tenant_id=self.tenant.id,
+                        case_id=case_id,
+                        kind=f"consent_{state}",
+                        direction="in",
+                        channel="sms",
+                        subject=subject,
+                        actor="citizen",
+                        at=self.now,
+                        message_id=mid,
+                    )
+                )
+        confirm = outbound_sms(
+            tenant_id=self.tenant.id,
+            conversation_id=conv_id,
+            case_id=None,
+            person_id=first.id,
+            kind="auto",
+            body=text(first.language, "stopped" if command == "stop" else "started"),
+            key=key,
+            at=self.now,
+            subject="Bekræftelse af til- eller framelding",
+        )
+        # Heads in chain order, as every writer that holds several locks them.
+        entries.sort(key=lambda e: e.chain)
+        await append_many(
+            self.conn,
+            [*entries, confirm.entry],
+            rows_first=[
+                (messages, [stored]),
+                (consents, recorded),
+                *OutboundSms.rows([confirm]),
+            ],
+        )
+        await self.emit(mid, conv_id, None)
+        return InboundResult(mid, False, f"consent_{command}")
+
+    async def _unknown_person(self, index: str) -> Person:
+        """A number nobody registered: keep it (encrypted) so staff can answer it."""
+        pid = new_id()
+        dek, wrapped = self.svc.new_dek("persons", pid)
+        await self.conn.execute(
+            persons.insert(),
+            {
+                "id": pid,
+                "tenant_id": self.tenant.id,
+                "dek": wrapped,
+                "phone_enc": seal(dek, self.sender, f"persons:{pid}:phone"),
+                "phone_index": index,
+                "origin": "unknown",
+                "language": self.tenant.language,
+                "created_at": self.now,
+            },
+        )
+        return Person(pid, wrapped, "unknown", self.tenant.language, self.now)
+
+    @staticmethod
+    def _shared_ambiguity(candidates: list[Candidate], by_id: dict[str, Person]) -> bool:
+        """True when the number is shared and not every case belongs to everyone on it."""
+        known = {pid for pid, p in by_id.items() if p.origin == "known"}
+        if len(known) < 2:
+            return False
+        per_case: dict[str, set[str]] = {}
+        for c in candidates:
+            per_case.setdefault(c.case_id, set()).add(c.person_id)
+        return any(members != known for members in per_case.values())
+
+    async def _recent_thread(
+        self, candidates: list[Candidate], *, shared: bool
+    ) -> Candidate | None:
+        if shared:
+            return None  # a shared phone is never filed by guesswork
+        since = self.now - timedelta(days=self.svc.config.thread_recent_days)
+        row = (
+            await self.conn.execute(
+                select(conversations.c.case_id, conversations.c.person_id)
+                .where(
+                    conversations.c.person_id.in_({c.person_id for c in candidates}),
+                    conversations.c.case_id.is_not(None),
+                    conversations.c.last_activity_at >= since,
+                )
+                .order_by(conversations.c.last_activity_at.desc())
+                .limit(1)
+            )
+        ).first()
+        if row is None:
+            return None
+        pick = Candidate(row.case_id, row.person_id)
+        return pick if pick in candidates else None
+
+    async def _conversation(
+        self, case_id: str | None, person_id: str, *, journal_next: bool = True
+    ) -> tuple[str, datetime | None]:
+        """The thread (made or touched), and the reply-by of a message in it still open.
+
+        With ``journal_next``, the next journal entry goes on the thread's chain (the
+        case's, or the unassigned one): its head is locked in the same round trip.
+        """
+        chain = case_chain(case_id) if case_id else unassigned_chain(self.tenant.id)
+        return await open_conversation(
+            self.conn,
+            tenant_id=self.tenant.id,
+            case_id=case_id,
+            person_id=person_id,
+            at=self.now,
+            lock_chain=chain if journal_next else None,
+        )
+
+    def _inbound_row(
+        self,
+        *,
+        conv_id: str,
+        case_id: str | None,
+        person_id: str,
+        key: SealingKey,
+        status: str,
+        awaiting: bool = False,
+        reply_by: datetime | None = None,
+        routing: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The citizen's SMS as a message row, sealed under ``key``; not written yet."""
+        mid = new_id()
+        return {
+            "id": mid,
+            "tenant_id": self.tenant.id,
+            "conversation_id": conv_id,
+            "case_id": case_id,
+            "person_id": person_id,
+            "direction": "in",
+            "kind": "citizen",
+            "key_scope": key.scope,
+            "body_enc": seal(key.dek, self.sms.body, f"messages:{mid}:body"),
+            "status": status,
+            "provider": self.provider,
+            "provider_id": self.sms.provider_id,
+            "segments": self.sms.segments,
+            "sensitive": self.has_cpr,
+            "awaiting_reply": awaiting,
+            "reply_by": reply_by,
+            "created_at": self.now,
+            **(routing or {}),
+        }
+
+    async def emit(self, mid: str, conv_id: str, case_id: str | None) -> None:
+        if self.may_emit:  # nobody subscribes: no event to queue
+            await emit(
+                self.conn,
+                tenant_id=self.tenant.id,
+                event="message.received",
+                payload={"message_id": mid, "conversation_id": conv_id, "case_id": case_id},
+                at=self.now,
+            )
+
+    def _owner_first_name(self, case: OpenCase) -> str:
+        dek = self.svc.dek("staff", case.owner_id, case.owner_dek)
+        return unseal(dek, case.first_name_enc, f"staff:{case.owner_id}:first_name")
+
+    def _sms_in(self, case_id: str | None, key: SealingKey, mid: str, subject: str) -> NewEntry:
+        return NewEntry(
+            tenant_id=self.tenant.id,
+            case_id=case_id,
+            kind="sms_in",
+            direction="in",
+            channel="sms",
+            subject=subject,
+            actor="citizen",
+            at=self.now,
+            content=self.sms.body,
+            key=key,
+            message_id=mid,
+        )
+
+    async def _file(self, case: OpenCase, person: Person) -> InboundResult:
+        """File the SMS on a case's thread: reply-by, route, triage, receipt, journal."""
+        thread = self.thread
+        if thread is not None and (thread.case_id, thread.person_id) == (case.id, person.id):
+            conv_id, already_open = thread.id, thread.open_reply_by  # touched by _identify
+        else:
+            conv_id, already_open = await self._conversation(case.id, person.id)
+        calendar = await team_calendar(self.conn, self.svc, case)
+        # Routing and triage read nothing this SMS writes: decided first, the message row
+        # is written once with its owner (and undone below should a hook answer it).
+        filing = self.on_case(
+            case, person, conv_id, already_open, calendar, await self.decide(case, calendar)
+        )
+        # Written before the hooks run: they may read the message and journalise after it.
+        await append_many(self.conn, [filing.entry], rows_first=[(messages, [filing.stored])])
+        await self.emit(filing.message_id, conv_id, case.id)
+        entries, reply, result = await self.answer(filing, await self.run_hooks(filing))
+        if entries:
+            await append_many(
+                self.conn, entries, rows_first=OutboundSms.rows([reply]) if reply else ()
+            )
+        return result
+
+    def on_case(
+        self,
+        case: OpenCase,
+        person: Person,
+        conv_id: str,
+        already_open: datetime | None,
+        calendar: WorkingCalendar,
+        decision: Decision,
+    ) -> CaseFiling:
+        """The SMS as filed on its case's thread: its message row and journal entry, unwritten."""
+        key = self.case_key(case)
+        reply_by = already_open or calendar.reply_by(self.now, case.reply_days)
+        stored = self._inbound_row(
+            conv_id=conv_id,
+            case_id=case.id,
+            person_id=person.id,
+            key=key,
+            status="received",
+            awaiting=True,
+            reply_by=reply_by,
+            routing=routing_columns(case, decision, self.now),
+        )
+        entry = self._sms_in(case.id, key, stored["id"], "SMS fra borger")
+        return CaseFiling(
+            case, person, conv_id, already_open, key, reply_by, decision, stored, entry
+        )
+
+    async def run_hooks(self, filing: CaseFiling) -> HookOutcome | None:
+        """The first outcome a hook gives for the filed SMS (written and journalised by now)."""
+        filed = FiledSms(
+            svc=self.svc,
+            conn=self.conn,
+            tenant_id=self.tenant.id,
+            case_id=filing.case.id,
+            person_id=filing.person.id,
+            conversation_id=filing.conv_id,
+            message_id=filing.message_id,
+            body=self.sms.body,
+            language=filing.person.language,
+            key=filing.key,
+            now=self.now,
+        )
+        for hook in self.svc.inbound_hooks:
+            outcome = await hook(filed)
+            if outcome is not None:
+                return outcome
+        return None
+
+    async def answer(
+        self, filing: CaseFiling, outcome: HookOutcome | None
+    ) -> tuple[list[NewEntry], OutboundSms | None, InboundResult]:
+        """After the SMS is written: what to journalise and send (not written yet), and pages.
+
+        Pages for an urgent SMS are written here; they name the message, so it must be
+        in the database first.
+        """
+        case, mid, decision = filing.case, filing.message_id, filing.decision
+        entries: list[NewEntry] = []
+        dispatched: Decision | None = decision
+        if outcome is None or outcome.awaiting_reply:
+            entries += await self._dispatched(case, decision, mid, filing.key)
+        else:
+            # Nobody needs to answer: not waiting, not routed, not urgent.
+            await self.conn.execute(
+                update(messages)
+                .where(messages.c.id == mid)
+                .values(
+                    awaiting_reply=False,
+                    reply_by=None,
+                    owner_id=None,
+                    original_owner_id=None,
+                    urgent=False,
+                    next_escalation_at=None,
+                )
+            )
+            dispatched = None
+        reply: OutboundSms | None = None
+        if outcome is not None and outcome.reply is not None:
+            reply = outbound_sms(
+                tenant_id=self.tenant.id,
+                conversation_id=filing.conv_id,
+                case_id=case.id,
+                person_id=filing.person.id,
+                kind="auto",
+                body=outcome.reply,
+                key=filing.key,
+                at=self.now,
+            )
+        elif dispatched is not None and (filing.already_open is None or dispatched.urgent):
+            reply = await self._receipt(
+                filing.conv_id, case, filing.person, filing.key, filing.reply_by, dispatched
+            )
+        if reply is not None:
+            entries.append(reply.entry)
+        # A hook that acted may have queued something itself.
+        queued = reply is not None or outcome is not None or bool(dispatched and dispatched.urgent)
+        return entries, reply, InboundResult(mid, False, "filed", queued=queued)
+
+    async def decide(self, case: OpenCase, calendar: WorkingCalendar) -> Decision:
+        """Who answers now, and is it urgent (nothing is written)."""
+        return await decide(
+            self.conn,
+            self.svc,
+            tenant_id=self.tenant.id,
+            case=case,
+            body=self.sms.body,
+            at=self.now,
+            calendar=calendar,
+            # Known from the identify statement: routing need not ask.
+            owner_here=case.owner_active and not case.owner_away,
+        )
+
+    async def _dispatched(
+        self, case: OpenCase, decision: Decision, message_id: str, key: SealingKey
+    ) -> list[NewEntry]:
+        """Act on a routed message: page when urgent; the journal entries saying what happened."""
+        return await dispatch(
+            self.conn,
+            tenant_id=self.tenant.id,
+            case=case,
+            decision=decision,
+            message_id=message_id,
+            key=key,
+            at=self.now,
+        )
+
+    async def _staff_first_name(self, staff_id: str) -> str:
+        row = (
+            await self.conn.execute(
+                select(staff.c.dek, staff.c.first_name_enc).where(staff.c.id == staff_id)
+            )
+        ).one()
+        return unseal(
+            self.svc.dek("staff", staff_id, row.dek),
+            row.first_name_enc,
+            f"staff:{staff_id}:first_name",
+        )
+
+    async def _receipt(
+        self,
+        conv_id: str,
+        case: OpenCase,
+        person: Person,
+        key: SealingKey,
+        reply_by: datetime,
+        decision: Decision,
+    ) -> OutboundSms:
+        lang = person.language
+        when = _long_date(reply_by.astimezone(COPENHAGEN).date(), lang)
+        way = decision.route
+        if way.reason == "owner":
+            body = text(lang, "receipt", first_name=self._owner_first_name(case), reply_by=when)
+        elif way.owner_id is not None and way.back_on is not None:
+            body = text(
+                lang,
+                "receipt_covered",
+                back_on=_long_date(way.back_on, lang),
+                colleague=await self._staff_first_name(way.owner_id),
+                reply_by=when,
+            )
+        elif way.owner_id is not None:
+            body = text(
+                lang,
+                "receipt_colleague",
+                colleague=await self._staff_first_name(way.owner_id),
+                reply_by=when,
+            )
+        elif way.back_on is not None:
+            body = text(
+                lang,
+                "receipt_fallback_away",
+                back_on=_long_date(way.back_on, lang),
+                reply_by=when,
+            )
+        else:
+            body = text(lang, "receipt_fallback", reply_by=when)
+        if self.has_cpr:
+            body += " " + text(lang, "cpr_warning")
+        if decision.urgent and not decision.open_now:
+            if case.after_hours_phone:
+                body += " " + text(lang, "urgent_after_hours", phone=case.after_hours_phone)
+            else:
+                body += " " + text(lang, "urgent_112")
+        return outbound_sms(
+            tenant_id=self.tenant.id,
+            conversation_id=conv_id,
+            case_id=case.id,
+            person_id=person.id,
+            kind="receipt",
+            body=body,
+            key=key,
+            at=self.now,
+        )
+
+    async def _unassigned(self, person: Person) -> InboundResult:
+        """No open case for this number: the unassigned queue, and a receipt that tells nothing."""
+        conv_id, already_open = await self._conversation(None, person.id)
+        key = self.person_key(person)
+        stored = self._inbound_row(
+            conv_id=conv_id,
+            case_id=None,
+            person_id=person.id,
+            key=key,
+            status="received",
+            awaiting=True,
+            reply_by=already_open,
+        )
+        mid = stored["id"]
+        entries = [
+            self._sms_in(None, key, mid, "SMS fra ukendt afsender (ikke knyttet til en sag)")
+        ]
+        receipts = []
+        if already_open is None:
+            lang = self.tenant.language
+            receipts.append(
+                outbound_sms(
+                    tenant_id=self.tenant.id,
+                    conversation_id=conv_id,
+                    case_id=None,
+                    person_id=person.id,
+                    kind="receipt",
+                    body=text(lang, "receipt_neutral")
+                    + (" " + text(lang, "cpr_warning") if self.has_cpr else ""),
+                    key=key,
+                    at=self.now,
+                )
+            )
+        await append_many(
+            self.conn,
+            [*entries, *(r.entry for r in receipts)],
+            rows_first=[(messages, [stored]), *OutboundSms.rows(receipts)],
+        )
+        await self.emit(mid, conv_id, None)
+        return InboundResult(mid, False, "unassigned", queued=bool(receipts))
+
+    async def _ask(
+        self,
+        candidates: list[Candidate],
+        index: str,
+        asker: Person,
+        choice: PendingChoice | None,
+    ) -> InboundResult:
+        """Several open cases and no recent thread: hold the SMS and ask which case."""
+        seen: dict[str, Candidate] = {}
+        for c in candidates:
+            seen.setdefault(c.case_id, c)
+        options = list(seen.values())
+        lines = []
+        for n, opt in enumerate(options, start=1):
+            case = self.cases[opt.case_id]
+            lines.append(
+                text(
+                    asker.language,
+                    "choose_case_option",
+                    n=n,
+                    administration=case.administration,
+                    first_name=self._owner_first_name(case),
+                )
+            )
+        if choice is not None:
+            await self.conn.execute(
+                update(case_choices)
+                .where(case_choices.c.id == choice.id)
+                .values(resolved_at=self.now)
+            )
+        asked = {
+            "id": new_id(),
+            "tenant_id": self.tenant.id,
+            "phone_index": index,
+            "options": json.dumps([[o.case_id, o.person_id] for o in options]),
+            "created_at": self.now,
+        }
+        conv_id, _ = await self._conversation(None, asker.id)
+        key = self.person_key(asker)
+        stored = self._inbound_row(
+            conv_id=conv_id, case_id=None, person_id=asker.id, key=key, status="awaiting_case"
+        )
+        mid = stored["id"]
+        question = outbound_sms(
+            tenant_id=self.tenant.id,
+            conversation_id=conv_id,
+            case_id=None,
+            person_id=asker.id,
+            kind="clarify",
+            body=text(asker.language, "choose_case", options="\n".join(lines)),
+            key=key,
+            at=self.now,
+        )
+        await append_many(
+            self.conn,
+            [self._sms_in(None, key, mid, "SMS fra borger, afventer valg af sag"), question.entry],
+            rows_first=[
+                (case_choices, [asked]),
+                (messages, [stored]),
+                *OutboundSms.rows([question]),
+            ],
+        )
+        await self.emit(mid, conv_id, None)
+        return InboundResult(mid, False, "awaiting_case")
+
+    async def _resolve_choice(
+        self, choice: PendingChoice, picked: Candidate, person: Person
+    ) -> InboundResult:
+        """The citizen answered which case: file what was waiting, then this answer."""
+        await self.conn.execute(
+            update(case_choices).where(case_choices.c.id == choice.id).values(resolved_at=self.now)
+        )
+        case = self.cases[picked.case_id]
+        conv_id, already_open = await self._conversation(case.id, person.id)
+        case_key = self.case_key(case)
+        calendar = await team_calendar(self.conn, self.svc, case)
+        reply_by = already_open or calendar.reply_by(self.now, case.reply_days)
+        waiting = (
+            await self.conn.execute(
+                select(messages.c.id, messages.c.person_id, messages.c.body_enc, persons.c.dek)
+                .join(persons, persons.c.id == messages.c.person_id)
+                .where(
+                    messages.c.tenant_id == self.tenant.id,
+                    messages.c.status == "awaiting_case",
+                    persons.c.phone_index == choice.phone_index,
+                )
+                .order_by(messages.c.created_at)
+            )
+        ).all()
+        entries = []
+        for w in waiting:
+            # Re-seal under the case's key now that the message belongs to the case.
+            body = unseal(
+                self.svc.dek("persons", w.person_id, w.dek), w.body_enc, f"messages:{w.id}:body"
+            )
+            await self.conn.execute(
+                update(messages)
+                .where(messages.c.id == w.id)
+                .values(
+                    conversation_id=conv_id,
+                    case_id=case.id,
+                    person_id=person.id,
+                    key_scope="case",
+                    body_enc=seal(case_key.dek, body, f"messages:{w.id}:body"),
+                    status="received",
+                    awaiting_reply=True,
+                    reply_by=reply_by,
+                )
+            )
+            entries.append(
+                NewEntry(
+                    tenant_id=self.tenant.id,
+                    case_id=case.id,
+                    kind="sms_in",
+                    direction="in",
+                    channel="sms",
+                    subject="SMS fra borger",
+                    actor="citizen",
+                    at=self.now,
+                    content=body,
+                    key=case_key,
+                    message_id=w.id,
+                )
+            )
+        stored = self._inbound_row(
+            conv_id=conv_id, case_id=case.id, person_id=person.id, key=case_key, status="received"
+        )
+        mid = stored["id"]
+        entries.append(self._sms_in(case.id, case_key, mid, "Borgerens valg af sag"))
+        await append_many(self.conn, entries, rows_first=[(messages, [stored])])
+        await self.emit(mid, conv_id, case.id)
+        if not waiting:
+            return InboundResult(mid, False, "filed", queued=False)
+        decision = await self.decide(case, calendar)
+        await self.conn.execute(
+            update(messages)
+            .where(messages.c.id.in_([w.id for w in waiting]))
+            .values(**routing_columns(case, decision, self.now))
+        )
+        entries = await self._dispatched(case, decision, waiting[-1].id, case_key)
+        if already_open is None or decision.urgent:
+            receipt = await self._receipt(conv_id, case, person, case_key, reply_by, decision)
+            entries.append(receipt.entry)
+            await append_many(self.conn, entries, rows_first=OutboundSms.rows([receipt]))
+        elif entries:
+            await append_many(self.conn, entries)
+        return InboundResult(waiting[0].id, False, "filed")
+
+
+@lru_cache(maxsize=4096)
+def _long_date(day: date, language: str) -> str:
+    """A receipt's date in words (pure, and Babel's formatting is not cheap)."""
+    return format_long_date(day, language)
