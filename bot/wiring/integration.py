@@ -11,13 +11,10 @@ from bot.base.config import Config
 from bot.base.services import Services
 from bot.base.ticker import Ticker
 from bot.domain.integration import idempotency, webhooks
-from bot.http.integration import staff_contracts, staff_gate
 from bot.http.integration.api import api
 from bot.http.integration.ops import METRICS_TOKEN, metrics_view, observe, openapi_document, readyz
 
 log = logging.getLogger(__name__)
-
-assert staff_contracts  # imported for its declarations
 
 
 def _setting(config: Config, name: str, default: float) -> float:
@@ -44,7 +41,6 @@ def install(app: web.Application) -> None:
     app.router.add_get("/readyz", readyz)
     app[METRICS_TOKEN] = _metrics_token(app[CONFIG])
     app.middlewares.append(observe)
-    app.middlewares.append(staff_gate.gate)
 
 
 def start(app: web.Application, svc: Services, ticker: Ticker) -> None:
