@@ -229,3 +229,31 @@ def test_schemathesis_finds_no_5xx_and_answers_match_the_schema(live: LiveServer
         if op["security"] == [{"staffToken": []}]
     ]
     assert len(staff_ops) >= 40 and all(label in outcomes for label in staff_ops)
+
+
+def test_a_route_open_to_keys_and_caseworkers_documents_both(
+    keys: dict[str, bytes], tmp_path: Any
+) -> None:
+    """A route that takes an integration key or a staff token lists both schemes, the key's scope per method, and 403 among its errors."""
+    _, doc = _document(keys, str(tmp_path))
+    ops = doc["paths"]["/api/v1/case-types/{code}/template"]
+    assert {m: op["x-scope"] for m, op in ops.items()} == {
+        "get": "cases:read",
+        "put": "cases:write",
+    }
+    for op in ops.values():
+        assert op["security"] == [{"integrationKey": []}, {"staffToken": []}]
+        assert "403" in op["responses"]
+
+
+def test_an_integration_route_must_name_its_scope() -> None:
+    """Declaring a route open to integration keys without a scope fails when the module loads, not at the first request."""
+    with pytest.raises(ValueError, match="scope"):
+        Api().operation(
+            "GET",
+            "/api/v1/x",
+            summary="x",
+            tag="x",
+            security="either",
+            responses={200: None},
+        )
