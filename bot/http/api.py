@@ -1,4 +1,4 @@
-"""The JSON API for caseworkers (per-user bearer tokens)."""
+"""The JSON API for caseworkers (per-user bearer tokens): their threads and replies."""
 
 from __future__ import annotations
 
@@ -9,12 +9,94 @@ from aiohttp import web
 from bot.base.appkeys import SERVICES
 from bot.base.errors import BadInput
 from bot.domain import conversations as conv
-from bot.http.auth import json_object, staff_user
+from bot.http.auth import body_of, staff_user
+from bot.http.integration.api import ID, TS, obj, out
+from bot.http.integration.fields import BOOL, NULL_STR, day, flag, text
+from bot.http.integration.openapi import Api, named
 
-routes = web.RouteTableDef()
+api = Api()
+routes = api.routes
+
+THREAD_ITEM = named(
+    "OpenThread",
+    out(
+        {
+            "id": ID,
+            "case_number": NULL_STR,
+            "participant_name": NULL_STR,
+            "open_count": {"type": "integer"},
+            "urgent": BOOL,
+            "group": {
+                "type": "string",
+                "enum": ["mine", "covering", "team", "team_unassigned", "unassigned"],
+            },
+            "reply_by": NULL_STR,
+            "last_message_at": TS,
+        }
+    ),
+)
+MESSAGE = named(
+    "Message",
+    obj(
+        {
+            "id": ID,
+            "direction": {"type": "string", "enum": ["in", "out"]},
+            "kind": {"type": "string"},
+            "body": {"type": "string"},
+            "status": {"type": "string"},
+            "awaiting_reply": {"type": "boolean"},
+            "urgent": BOOL,
+            "acknowledged_at": NULL_STR,
+            "reply_by": NULL_STR,
+            "created_at": TS,
+            # A reply queued in quiet hours (stilletid) goes when they end; null: now.
+            "sends_at": NULL_STR,
+        },
+        ("id", "direction", "kind", "body", "status", "created_at"),
+    ),
+)
+THREAD = named(
+    "Thread",
+    out(
+        {
+            "id": ID,
+            "case_number": NULL_STR,
+            "participant_name": NULL_STR,
+            "messages": {"type": "array", "items": MESSAGE},
+        }
+    ),
+)
+REPLY_IN = named(
+    "ReplyIn",
+    obj(
+        {
+            "body": text(),
+            "sensitive": flag(),
+            "promise_due": day(null=True),
+            "nature": {
+                "type": "string",
+                "enum": ["message", "guidance", "decision"],
+                "x-code": "bad_field",
+            },
+            "urgent_reason": text(
+                "urgent_reason_required",
+                null=True,
+                description="Marks the reply urgent; journalised with it",
+            ),
+        },
+        ("body",),
+    ),
+)
 
 
-@routes.get("/api/v1/conversations")
+@api.operation(
+    "GET",
+    "/api/v1/conversations",
+    summary="Caseworker: my open threads, earliest reply-by first",
+    tag="caseworker",
+    security="staff",
+    responses={200: out({"items": {"type": "array", "items": THREAD_ITEM}})},
+)
 async def list_conversations(request: web.Request) -> web.Response:
     """My open conversations: threads with a message waiting for an answer."""
     user = await staff_user(request)
@@ -22,7 +104,15 @@ async def list_conversations(request: web.Request) -> web.Response:
     return web.json_response({"items": items})
 
 
-@routes.get("/api/v1/conversations/{id}")
+@api.operation(
+    "GET",
+    "/api/v1/conversations/{id}",
+    summary="Caseworker: read a thread (every message read is access-logged)",
+    tag="caseworker",
+    security="staff",
+    resource="conversation",
+    responses={200: THREAD},
+)
 async def read_conversation(request: web.Request) -> web.Response:
     """One thread, decrypted; each message read is recorded in the access log."""
     user = await staff_user(request)
@@ -30,22 +120,24 @@ async def read_conversation(request: web.Request) -> web.Response:
     return web.json_response(thread)
 
 
-@routes.post("/api/v1/conversations/{id}/replies")
+@api.operation(
+    "POST",
+    "/api/v1/conversations/{id}/replies",
+    summary="Caseworker: answer the citizen (through the outbox)",
+    tag="caseworker",
+    security="staff",
+    resource="conversation",
+    body=REPLY_IN,
+    responses={201: MESSAGE},
+)
 async def post_reply(request: web.Request) -> web.Response:
     """Answer the citizen: the SMS goes through the outbox."""
     user = await staff_user(request)
-    data = await json_object(
-        request, allowed={"body", "sensitive", "promise_due", "nature", "urgent_reason"}
-    )
+    data = body_of(request)
     nature = data.get("nature", "message")
     if nature not in conv.NATURES:
         raise BadInput("nature must be message, guidance or decision", code="bad_field")
-    body = data.get("body")
-    if not isinstance(body, str):
-        raise BadInput("body must be text", code="bad_field")
-    sensitive = data.get("sensitive", False)
-    if not isinstance(sensitive, bool):
-        raise BadInput("sensitive must be true or false", code="bad_field")
+    body = data["body"]
     promise = data.get("promise_due")
     try:
         promise_due = date.fromisoformat(promise) if isinstance(promise, str) else None
@@ -58,7 +150,7 @@ async def post_reply(request: web.Request) -> web.Response:
         user,
         request.match_info["id"],
         body,
-        sensitive=sensitive,
+        sensitive=data.get("sensitive", False),
         promise_due=promise_due,
         nature=str(nature),
         urgent_reason=data.get("urgent_reason"),

@@ -1,24 +1,32 @@
-"""Who is calling, and what they sent: shared by every JSON view."""
+"""Who is calling, and what they sent: shared by every JSON view.
+
+The route's contract (:meth:`bot.http.integration.openapi.Api.operation`)
+authenticates the caller and validates the body before the view runs; these
+helpers hand the view what it found.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from typing import Any
 
 from aiohttp import web
 
 from bot.base.appkeys import SERVICES
-from bot.base.errors import ApiError, BadInput
 from bot.base.staff import StaffUser
 from bot.domain import conversations as conv
-from bot.http.validation import strict_json_loads
+from bot.domain.integration.credentials import Integration
 
-# The caseworker behind the request, once authenticated (the contract gate
+# The caseworker behind the request, once authenticated (the contract
 # authenticates before the view; the view's own call then costs nothing).
 STAFF_USER = web.RequestKey("staff_user", StaffUser)
+# The integration key behind a request to a route open to keys and caseworkers.
+INTEGRATION = web.RequestKey("integration", Integration)
+# The request's JSON body, validated against the route's declared schema.
+BODY = web.RequestKey("validated_body", dict)
 
 
 def bearer_token(request: web.Request) -> str | None:
+    """The bearer token in the Authorization header, if any."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" else None
@@ -34,24 +42,16 @@ async def staff_user(request: web.Request) -> StaffUser:
     return user
 
 
-async def json_object(
-    request: web.Request, allowed: Collection[str] | None = None
-) -> dict[str, Any]:
-    """The request's JSON object body; unknown fields are refused when ``allowed`` is given.
+def integration_of(request: web.Request) -> Integration | None:
+    """The integration key that called a route open to keys and caseworkers; None: a caseworker."""
+    return request.get(INTEGRATION)
 
-    Duplicate keys, NaN and Infinity are not JSON and are refused like any
-    other malformed body (400 ``malformed_json``).
+
+def body_of(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object, already checked against the route's declared schema.
+
+    Duplicate keys, NaN and Infinity, unknown fields and wrong types were
+    refused before the view ran (400 with a stable code).
     """
-    if request.content_type != "application/json":
-        raise ApiError("Send JSON", code="unsupported_media_type", status=415)
-    try:
-        data = strict_json_loads(await request.read())
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise BadInput("The body is not valid JSON", code="malformed_json") from exc
-    if not isinstance(data, dict):
-        raise BadInput("The body must be a JSON object", code="malformed_json")
-    if allowed is not None:
-        unknown = sorted(set(data) - set(allowed))
-        if unknown:
-            raise BadInput(f"Unknown field: {unknown[0]}", code="unknown_field")
-    return data
+    body: dict[str, Any] = request[BODY]
+    return body

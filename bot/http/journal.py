@@ -12,22 +12,52 @@ from aiohttp import web
 
 from bot.base.appkeys import SERVICES
 from bot.base.errors import BadInput, NotFound
-from bot.http.auth import json_object, staff_user
+from bot.http.auth import body_of, staff_user
+from bot.http.integration.api import ID, TS, obj
+from bot.http.integration.fields import INT, NULL_STR, STR, loose, text
+from bot.http.integration.openapi import Api, named
 from journal import casefile
 from journal.access_copy import access_copy, access_copy_as_pdf
 from journal.config import JournalConfig, journal_config
 
-routes = web.RouteTableDef()
+api = Api()
+routes = api.routes
 
 # The journal's settings, read once when the app is built (bot.wiring.journal).
 JOURNAL_CONFIG = web.AppKey("journal_config", JournalConfig)
 
+ENTRY = named(
+    "JournalEntry",
+    loose(
+        {
+            "id": ID,
+            "case_id": ID,
+            "seq": INT,
+            "kind": STR,
+            "subject": NULL_STR,
+            "created_at": TS,
+            "hash": STR,
+            "export": {},
+        },
+        ("id", "case_id"),
+    ),
+)
 
-@routes.post("/api/v1/cases/{case_id}/notes")
+
+@api.operation(
+    "POST",
+    "/api/v1/cases/{case_id}/notes",
+    summary="File a caseworker's note on the case (owner or team lead)",
+    tag="journal",
+    security="staff",
+    resource="case",
+    body=named("NoteIn", obj({"subject": text(), "text": text()}, ("subject", "text"))),
+    responses={201: ENTRY},
+)
 async def post_note(request: web.Request) -> web.Response:
     """File a caseworker's note on the case (owner or team lead only)."""
     user = await staff_user(request)
-    data = await json_object(request, allowed=("subject", "text"))
+    data = body_of(request)
     entry = await casefile.add_note(
         request.app[SERVICES],
         user,
@@ -38,7 +68,20 @@ async def post_note(request: web.Request) -> web.Response:
     return web.json_response(entry, status=201)
 
 
-@routes.get("/api/v1/cases/{case_id}/journal")
+@api.operation(
+    "GET",
+    "/api/v1/cases/{case_id}/journal",
+    summary="The case's journal, in order, with each entry's export status",
+    tag="journal",
+    security="staff",
+    resource="case",
+    responses={
+        200: loose(
+            {"case_id": ID, "case_number": NULL_STR, "items": {"type": "array", "items": ENTRY}},
+            ("case_id", "items"),
+        )
+    },
+)
 async def list_journal(request: web.Request) -> web.Response:
     """The case's journal, in order, with each entry's export status."""
     user = await staff_user(request)
@@ -46,7 +89,15 @@ async def list_journal(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
-@routes.get("/api/v1/cases/{case_id}/journal/{entry_id}")
+@api.operation(
+    "GET",
+    "/api/v1/cases/{case_id}/journal/{entry_id}",
+    summary="One journal entry with its export status",
+    tag="journal",
+    security="staff",
+    resource="case",
+    responses={200: ENTRY},
+)
 async def get_entry(request: web.Request) -> web.Response:
     """One journal entry with its export status."""
     user = await staff_user(request)
@@ -56,7 +107,17 @@ async def get_entry(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
-@routes.get("/api/v1/persons/{person_id}/access-copy")
+@api.operation(
+    "GET",
+    "/api/v1/persons/{person_id}/access-copy",
+    summary="Aktindsigt: the person's messages and staff look-ups, as JSON or PDF (leads/admins)",
+    tag="journal",
+    security="staff",
+    resource="person",
+    query={"format": {"type": "string", "enum": ["json", "pdf"], "x-code": "bad_format"}},
+    responses={200: {"type": "object"}},
+    media={200: ("application/pdf",)},
+)
 async def get_access_copy(request: web.Request) -> web.StreamResponse:
     """Aktindsigt: the person's messages and staff look-ups, as JSON or PDF (leads/admins)."""
     user = await staff_user(request)
@@ -83,13 +144,22 @@ async def get_access_copy(request: web.Request) -> web.StreamResponse:
     )
 
 
-@routes.post("/api/v1/persons/{id}/restriction")
+@api.operation(
+    "POST",
+    "/api/v1/persons/{id}/restriction",
+    summary="An erasure request, recorded as a restriction of processing (never a deletion)",
+    tag="journal",
+    security="staff",
+    resource="person",
+    body=named("RestrictionIn", obj({"reason": text("bad_reason")}, ("reason",))),
+    responses={201: {"type": "object"}},
+)
 async def request_erasure(request: web.Request) -> web.Response:
     """An erasure request: recorded as a restriction of processing, never a deletion."""
     from journal.retention import restrict
 
     user = await staff_user(request)
-    data = await json_object(request, {"reason"})
+    data = body_of(request)
     result = await restrict(
         request.app[SERVICES], user, request.match_info["id"], data.get("reason")
     )

@@ -1,6 +1,9 @@
 """The track-and-trace API: timelines, appointments (.ics), deadlines, promises,
-send-later, tasks, quiet hours and case-type templates. Views parse and
-authenticate; scheduler.* decides."""
+send-later, tasks, quiet hours and case-type templates.
+
+Each route declares its contract beside its view (checked before the view
+runs); views turn the checked input into dates and times; scheduler.* decides.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +14,105 @@ from aiohttp import web
 
 from bot.base.appkeys import SERVICES
 from bot.base.errors import BadInput, Forbidden
-from bot.http.auth import bearer_token, json_object, staff_user
+from bot.http.auth import body_of, integration_of, staff_user
+from bot.http.integration.api import ID, TS, obj
+from bot.http.integration.fields import BOOL, INT, NULL_STR, STR, day, flag, items, loose, moment
+from bot.http.integration.fields import text as text_field
+from bot.http.integration.openapi import Api, named
 from scheduler import appointments as appts
 from scheduler import casetypes, deadlines, milestones, promises, scheduled, tasks
 from scheduler import settings as quiet_store
 from scheduler.store import person_visible
 
-routes = web.RouteTableDef()
+api = Api()
+routes = api.routes
 
 _ID = "{id:[^{}/.]+}"
+
+# -- answers -------------------------------------------------------------------------------------
+
+TIMELINE = named(
+    "Timeline",
+    loose(
+        {
+            "case_id": ID,
+            "case_type": NULL_STR,
+            "current": NULL_STR,
+            "steps": {
+                "type": "array",
+                "items": loose(
+                    {
+                        "step": STR,
+                        "title": STR,
+                        "status": STR,
+                        "expected_on": NULL_STR,
+                        "started_at": NULL_STR,
+                        "completed_at": NULL_STR,
+                    },
+                    ("step", "status"),
+                ),
+            },
+        },
+        ("case_id", "steps"),
+    ),
+)
+APPOINTMENT = named(
+    "Appointment",
+    loose(
+        {
+            "id": ID,
+            "case_id": ID,
+            "starts_at": TS,
+            "ends_at": TS,
+            "place": NULL_STR,
+            "video_url": NULL_STR,
+            "attendees": {"type": "array", "items": STR},
+            "status": STR,
+            "sequence": INT,
+            "reminders": {"type": "array"},
+        },
+        ("id", "case_id", "starts_at", "status"),
+    ),
+)
+DEADLINE = named("Deadline", loose({"id": ID, "case_id": ID, "kind": STR}, ("id",)))
+SCHEDULED = named(
+    "ScheduledSms",
+    loose({"id": ID, "conversation_id": ID, "send_at": STR, "status": STR}, ("id",)),
+)
+TASK = named("Task", loose({"id": ID, "kind": STR, "state": STR}, ("id",)))
+QUIET = named(
+    "QuietHours",
+    loose(
+        {
+            "enabled": BOOL,
+            "quiet_from": STR,
+            "quiet_until": STR,
+            "sundays": BOOL,
+            "holidays": BOOL,
+        },
+        ("enabled", "quiet_from", "quiet_until", "sundays", "holidays"),
+    ),
+)
+QUIET_IN = named(
+    "QuietHoursIn",
+    obj(
+        {
+            "enabled": flag(),
+            "quiet_from": text_field("bad_time", description="HH:MM"),
+            "quiet_until": text_field("bad_time", description="HH:MM"),
+            "sundays": flag(),
+            "holidays": flag(),
+        }
+    ),
+)
+PERSON_QUIET = named(
+    "PersonQuietHours",
+    {
+        **QUIET,
+        "required": [*QUIET["required"], "own"],
+        "properties": {**QUIET["properties"], "own": BOOL},
+    },
+)
 
 
 # -- parsing -------------------------------------------------------------------------------------
@@ -75,11 +168,34 @@ def _services(request: web.Request) -> Any:
 # -- timelines (milepæle) ------------------------------------------------------------------------
 
 
-@routes.post(f"/api/v1/cases/{_ID}/timeline")
+@api.operation(
+    "POST",
+    f"/api/v1/cases/{_ID}/timeline",
+    summary="Start the case's timeline (milepæle) from its case type's template",
+    tag="track-and-trace",
+    security="staff",
+    resource="case",
+    body=named(
+        "TimelineIn",
+        obj(
+            {
+                "case_type": text_field(null=True),
+                "start": day(null=True),
+                "expected": {
+                    "type": "object",
+                    "additionalProperties": day(),
+                    "x-code": "bad_field",
+                    "description": "step → expected date",
+                },
+            }
+        ),
+    ),
+    responses={201: TIMELINE},
+)
 async def start_timeline(request: web.Request) -> web.Response:
     """Start the case's timeline from its case type's template."""
     user = await staff_user(request)
-    data = await json_object(request, allowed={"case_type", "start", "expected"})
+    data = body_of(request)
     expected_raw = data.get("expected", {})
     if not isinstance(expected_raw, dict):
         raise BadInput("expected must map steps to dates", code="bad_field")
@@ -95,7 +211,15 @@ async def start_timeline(request: web.Request) -> web.Response:
     return web.json_response(result, status=201)
 
 
-@routes.get(f"/api/v1/cases/{_ID}/timeline")
+@api.operation(
+    "GET",
+    f"/api/v1/cases/{_ID}/timeline",
+    summary="The case's timeline",
+    tag="track-and-trace",
+    security="staff",
+    resource="case",
+    responses={200: TIMELINE},
+)
 async def get_timeline(request: web.Request) -> web.Response:
     """The case's timeline."""
     user = await staff_user(request)
@@ -104,11 +228,31 @@ async def get_timeline(request: web.Request) -> web.Response:
     )
 
 
-@routes.post(f"/api/v1/cases/{_ID}/timeline/moves")
+@api.operation(
+    "POST",
+    f"/api/v1/cases/{_ID}/timeline/moves",
+    summary="Move the timeline to a step (backwards only with a reason); tells the participants",
+    tag="track-and-trace",
+    security="staff",
+    resource="case",
+    body=named(
+        "MoveIn",
+        obj(
+            {
+                "step": text_field(),
+                "reason": text_field(null=True),
+                "next_expected_on": day(null=True),
+                "notify": flag(),
+            },
+            ("step",),
+        ),
+    ),
+    responses={200: TIMELINE},
+)
 async def move_step(request: web.Request) -> web.Response:
     """Move the timeline to a step (backwards only with a reason); tells the participants."""
     user = await staff_user(request)
-    data = await json_object(request, allowed={"step", "reason", "next_expected_on", "notify"})
+    data = body_of(request)
     step = _text(data, "step", required=True)
     assert step is not None
     result = await milestones.move_step(
@@ -126,14 +270,44 @@ async def move_step(request: web.Request) -> web.Response:
 # -- appointments --------------------------------------------------------------------------------
 
 
-@routes.post(f"/api/v1/cases/{_ID}/appointments")
+@api.operation(
+    "POST",
+    f"/api/v1/cases/{_ID}/appointments",
+    summary="Book an appointment and schedule its reminders",
+    tag="track-and-trace",
+    security="staff",
+    resource="case",
+    body=named(
+        "AppointmentIn",
+        obj(
+            {
+                "starts_at": moment(),
+                "ends_at": moment(null=True),
+                "place": text_field(null=True),
+                "video_url": text_field(null=True),
+                "attendees": {
+                    "type": ["array", "null"],
+                    "items": {"type": "string"},
+                    "minItems": 1,
+                    "x-code": "bad_field",
+                },
+                "reminders": {
+                    "type": "array",
+                    "items": {"type": "object"},
+                    "x-code": "bad_offset",
+                    "description": 'e.g. [{"working_days_before": 1, "at": "10:00"}, '
+                    '{"hours_before": 2}]',
+                },
+            },
+            ("starts_at",),
+        ),
+    ),
+    responses={201: APPOINTMENT},
+)
 async def create_appointment(request: web.Request) -> web.Response:
     """Book an appointment and schedule its reminders."""
     user = await staff_user(request)
-    data = await json_object(
-        request,
-        allowed={"starts_at", "ends_at", "place", "video_url", "attendees", "reminders"},
-    )
+    data = body_of(request)
     attendees = data.get("attendees")
     if attendees is not None and (
         not isinstance(attendees, list)
@@ -158,7 +332,15 @@ async def create_appointment(request: web.Request) -> web.Response:
     return web.json_response(result, status=201)
 
 
-@routes.get(f"/api/v1/cases/{_ID}/appointments")
+@api.operation(
+    "GET",
+    f"/api/v1/cases/{_ID}/appointments",
+    summary="The case's appointments",
+    tag="track-and-trace",
+    security="staff",
+    resource="case",
+    responses={200: items(APPOINTMENT)},
+)
 async def list_appointments(request: web.Request) -> web.Response:
     """The case's appointments."""
     user = await staff_user(request)
@@ -166,7 +348,16 @@ async def list_appointments(request: web.Request) -> web.Response:
     return web.json_response({"items": items})
 
 
-@routes.get(f"/api/v1/appointments/{_ID}.ics")
+@api.operation(
+    "GET",
+    f"/api/v1/appointments/{_ID}.ics",
+    summary="The appointment as an iCalendar file",
+    tag="track-and-trace",
+    security="staff",
+    resource="appointment",
+    responses={200: None},
+    media={200: ("text/calendar",)},
+)
 async def appointment_ics(request: web.Request) -> web.Response:
     """The appointment as an iCalendar file."""
     user = await staff_user(request)
@@ -179,7 +370,15 @@ async def appointment_ics(request: web.Request) -> web.Response:
     )
 
 
-@routes.get(f"/api/v1/appointments/{_ID}")
+@api.operation(
+    "GET",
+    f"/api/v1/appointments/{_ID}",
+    summary="One appointment with its reminders",
+    tag="track-and-trace",
+    security="staff",
+    resource="appointment",
+    responses={200: APPOINTMENT},
+)
 async def get_appointment(request: web.Request) -> web.Response:
     """One appointment with its reminders."""
     user = await staff_user(request)
@@ -188,13 +387,31 @@ async def get_appointment(request: web.Request) -> web.Response:
     )
 
 
-@routes.patch(f"/api/v1/appointments/{_ID}")
+@api.operation(
+    "PATCH",
+    f"/api/v1/appointments/{_ID}",
+    summary="Move an appointment (or change where it is); reminders follow",
+    tag="track-and-trace",
+    security="staff",
+    resource="appointment",
+    body=named(
+        "AppointmentPatch",
+        obj(
+            {
+                "starts_at": moment(null=True),
+                "ends_at": moment(null=True),
+                "place": text_field(null=True),
+                "video_url": text_field(null=True),
+                "notify": flag(),
+            }
+        ),
+    ),
+    responses={200: APPOINTMENT},
+)
 async def move_appointment(request: web.Request) -> web.Response:
     """Move an appointment (or change where it is); reminders follow."""
     user = await staff_user(request)
-    data = await json_object(
-        request, allowed={"starts_at", "ends_at", "place", "video_url", "notify"}
-    )
+    data = body_of(request)
     result = await appts.move_appointment(
         _services(request),
         user,
@@ -208,7 +425,16 @@ async def move_appointment(request: web.Request) -> web.Response:
     return web.json_response(result)
 
 
-@routes.delete(f"/api/v1/appointments/{_ID}")
+@api.operation(
+    "DELETE",
+    f"/api/v1/appointments/{_ID}",
+    summary="Cancel an appointment; its reminders are withdrawn",
+    tag="track-and-trace",
+    security="staff",
+    resource="appointment",
+    query={"notify": {"type": "string", "enum": ["true", "false"], "default": "true"}},
+    responses={200: APPOINTMENT},
+)
 async def cancel_appointment(request: web.Request) -> web.Response:
     """Cancel an appointment; its reminders are withdrawn."""
     user = await staff_user(request)
@@ -222,11 +448,30 @@ async def cancel_appointment(request: web.Request) -> web.Response:
 # -- deadlines (frister) -------------------------------------------------------------------------
 
 
-@routes.post(f"/api/v1/cases/{_ID}/deadlines")
+@api.operation(
+    "POST",
+    f"/api/v1/cases/{_ID}/deadlines",
+    summary="A deadline (frist) with a reminder N working days before",
+    tag="track-and-trace",
+    security="staff",
+    resource="case",
+    body=named(
+        "DeadlineIn",
+        obj(
+            {
+                "kind": text_field(),
+                "due_on": day(),
+                "remind_working_days_before": {"type": "integer", "x-code": "bad_offset"},
+            },
+            ("kind", "due_on"),
+        ),
+    ),
+    responses={201: DEADLINE},
+)
 async def create_deadline(request: web.Request) -> web.Response:
     """A deadline with a reminder N working days before."""
     user = await staff_user(request)
-    data = await json_object(request, allowed={"kind", "due_on", "remind_working_days_before"})
+    data = body_of(request)
     days = data.get("remind_working_days_before", 2)
     if isinstance(days, bool) or not isinstance(days, int):
         raise BadInput("remind_working_days_before must be a whole number", code="bad_offset")
@@ -244,7 +489,15 @@ async def create_deadline(request: web.Request) -> web.Response:
     return web.json_response(result, status=201)
 
 
-@routes.get(f"/api/v1/cases/{_ID}/deadlines")
+@api.operation(
+    "GET",
+    f"/api/v1/cases/{_ID}/deadlines",
+    summary="The case's deadlines",
+    tag="track-and-trace",
+    security="staff",
+    resource="case",
+    responses={200: items(DEADLINE)},
+)
 async def list_deadlines(request: web.Request) -> web.Response:
     """The case's deadlines."""
     user = await staff_user(request)
@@ -252,7 +505,15 @@ async def list_deadlines(request: web.Request) -> web.Response:
     return web.json_response({"items": items})
 
 
-@routes.delete(f"/api/v1/deadlines/{_ID}")
+@api.operation(
+    "DELETE",
+    f"/api/v1/deadlines/{_ID}",
+    summary="Cancel a deadline; its reminders are withdrawn",
+    tag="track-and-trace",
+    security="staff",
+    resource="deadline",
+    responses={200: DEADLINE},
+)
 async def cancel_deadline(request: web.Request) -> web.Response:
     """Cancel a deadline; its reminders are withdrawn."""
     user = await staff_user(request)
@@ -264,11 +525,20 @@ async def cancel_deadline(request: web.Request) -> web.Response:
 # -- promises and send-later ---------------------------------------------------------------------
 
 
-@routes.post(f"/api/v1/conversations/{_ID}/promise")
+@api.operation(
+    "POST",
+    f"/api/v1/conversations/{_ID}/promise",
+    summary="Promise the citizen an answer by a date",
+    tag="track-and-trace",
+    security="staff",
+    resource="conversation",
+    body=named("PromiseIn", obj({"due": day()}, ("due",))),
+    responses={201: loose({"id": ID, "conversation_id": ID, "due": STR}, ("id",))},
+)
 async def record_promise(request: web.Request) -> web.Response:
     """Promise the citizen an answer by a date."""
     user = await staff_user(request)
-    data = await json_object(request, allowed={"due"})
+    data = body_of(request)
     due = _date(data, "due")
     assert due is not None
     result = await promises.promise_for_conversation(
@@ -277,11 +547,30 @@ async def record_promise(request: web.Request) -> web.Response:
     return web.json_response(result, status=201)
 
 
-@routes.post(f"/api/v1/conversations/{_ID}/scheduled")
+@api.operation(
+    "POST",
+    f"/api/v1/conversations/{_ID}/scheduled",
+    summary="Send an SMS later (never in quiet hours)",
+    tag="track-and-trace",
+    security="staff",
+    resource="conversation",
+    body=named(
+        "ScheduledIn",
+        obj(
+            {
+                "body": text_field(),
+                "send_at": moment(),
+                "urgent_reason": text_field("urgent_reason_required", null=True),
+            },
+            ("body", "send_at"),
+        ),
+    ),
+    responses={201: SCHEDULED},
+)
 async def schedule_sms(request: web.Request) -> web.Response:
     """Send an SMS later (never in quiet hours, unless marked urgent with a reason)."""
     user = await staff_user(request)
-    data = await json_object(request, allowed={"body", "send_at", "urgent_reason"})
+    data = body_of(request)
     body = _text(data, "body", required=True)
     send_at = _datetime(data, "send_at")
     assert body is not None and send_at is not None
@@ -296,7 +585,15 @@ async def schedule_sms(request: web.Request) -> web.Response:
     return web.json_response(result, status=201)
 
 
-@routes.get(f"/api/v1/conversations/{_ID}/scheduled")
+@api.operation(
+    "GET",
+    f"/api/v1/conversations/{_ID}/scheduled",
+    summary="Scheduled SMS in the thread that have not gone out",
+    tag="track-and-trace",
+    security="staff",
+    resource="conversation",
+    responses={200: items(SCHEDULED)},
+)
 async def list_scheduled(request: web.Request) -> web.Response:
     """Scheduled SMS in the thread that have not gone out."""
     user = await staff_user(request)
@@ -304,7 +601,15 @@ async def list_scheduled(request: web.Request) -> web.Response:
     return web.json_response({"items": items})
 
 
-@routes.delete(f"/api/v1/conversations/{_ID}/scheduled/{{message_id}}")
+@api.operation(
+    "DELETE",
+    f"/api/v1/conversations/{_ID}/scheduled/{{message_id}}",
+    summary="Withdraw a scheduled SMS before it goes out",
+    tag="track-and-trace",
+    security="staff",
+    resource="conversation",
+    responses={204: None},
+)
 async def withdraw_scheduled(request: web.Request) -> web.Response:
     """Withdraw a scheduled SMS before it goes out."""
     user = await staff_user(request)
@@ -317,14 +622,29 @@ async def withdraw_scheduled(request: web.Request) -> web.Response:
 # -- tasks ---------------------------------------------------------------------------------------
 
 
-@routes.get("/api/v1/tasks")
+@api.operation(
+    "GET",
+    "/api/v1/tasks",
+    summary="My open follow-up tasks (a lead also sees the team's)",
+    tag="track-and-trace",
+    security="staff",
+    responses={200: items(TASK)},
+)
 async def list_tasks(request: web.Request) -> web.Response:
     """My open follow-up tasks (a lead also sees the team's)."""
     user = await staff_user(request)
     return web.json_response({"items": await tasks.list_tasks(_services(request), user)})
 
 
-@routes.post(f"/api/v1/tasks/{_ID}/done")
+@api.operation(
+    "POST",
+    f"/api/v1/tasks/{_ID}/done",
+    summary="Mark a task done",
+    tag="track-and-trace",
+    security="staff",
+    resource="task",
+    responses={200: TASK},
+)
 async def complete_task(request: web.Request) -> web.Response:
     """Mark a task done."""
     user = await staff_user(request)
@@ -333,7 +653,15 @@ async def complete_task(request: web.Request) -> web.Response:
     )
 
 
-@routes.post(f"/api/v1/tasks/{_ID}/send-still-working")
+@api.operation(
+    "POST",
+    f"/api/v1/tasks/{_ID}/send-still-working",
+    summary='One click on a nudge: send "we are still working on your case" and close it',
+    tag="track-and-trace",
+    security="staff",
+    resource="task",
+    responses={200: {"type": "object"}},
+)
 async def still_working(request: web.Request) -> web.Response:
     """One click on a nudge: send "we are still working on your case" and close it."""
     user = await staff_user(request)
@@ -345,7 +673,14 @@ async def still_working(request: web.Request) -> web.Response:
 # -- quiet hours ---------------------------------------------------------------------------------
 
 
-@routes.get("/api/v1/settings/quiet-hours")
+@api.operation(
+    "GET",
+    "/api/v1/settings/quiet-hours",
+    summary="The municipality's quiet hours",
+    tag="track-and-trace",
+    security="staff",
+    responses={200: QUIET},
+)
 async def get_tenant_quiet(request: web.Request) -> web.Response:
     """The municipality's quiet hours."""
     user = await staff_user(request)
@@ -354,15 +689,21 @@ async def get_tenant_quiet(request: web.Request) -> web.Response:
     return web.json_response(quiet_store.as_json(current))
 
 
-@routes.put("/api/v1/settings/quiet-hours")
+@api.operation(
+    "PUT",
+    "/api/v1/settings/quiet-hours",
+    summary="Set the municipality's quiet hours (leads and admins)",
+    tag="track-and-trace",
+    security="staff",
+    body=QUIET_IN,
+    responses={200: QUIET},
+)
 async def put_tenant_quiet(request: web.Request) -> web.Response:
     """Set the municipality's quiet hours (team leads and admins)."""
     user = await staff_user(request)
     if user.role not in ("lead", "admin"):
         raise Forbidden("Only a team lead or an admin may change this", code="forbidden")
-    data = await json_object(
-        request, allowed={"enabled", "quiet_from", "quiet_until", "sundays", "holidays"}
-    )
+    data = body_of(request)
     svc = _services(request)
     async with svc.write() as conn:
         new = quiet_store.parse(data, await quiet_store.settings_for(conn, user.tenant_id))
@@ -372,7 +713,15 @@ async def put_tenant_quiet(request: web.Request) -> web.Response:
     return web.json_response(quiet_store.as_json(new))
 
 
-@routes.get(f"/api/v1/persons/{_ID}/quiet-hours")
+@api.operation(
+    "GET",
+    f"/api/v1/persons/{_ID}/quiet-hours",
+    summary="The quiet hours that apply to a participant, and whether they are their own",
+    tag="track-and-trace",
+    security="staff",
+    resource="person",
+    responses={200: PERSON_QUIET},
+)
 async def get_person_quiet(request: web.Request) -> web.Response:
     """The quiet hours that apply to a participant, and whether they are their own."""
     user = await staff_user(request)
@@ -384,14 +733,21 @@ async def get_person_quiet(request: web.Request) -> web.Response:
     return web.json_response({**quiet_store.as_json(current), "own": own is not None})
 
 
-@routes.put(f"/api/v1/persons/{_ID}/quiet-hours")
+@api.operation(
+    "PUT",
+    f"/api/v1/persons/{_ID}/quiet-hours",
+    summary="Store a participant's own quiet-hours preference",
+    tag="track-and-trace",
+    security="staff",
+    resource="person",
+    body=QUIET_IN,
+    responses={200: PERSON_QUIET},
+)
 async def put_person_quiet(request: web.Request) -> web.Response:
     """Store a participant's own quiet-hours preference."""
     user = await staff_user(request)
     pid = request.match_info["id"]
-    data = await json_object(
-        request, allowed={"enabled", "quiet_from", "quiet_until", "sundays", "holidays"}
-    )
+    data = body_of(request)
     svc = _services(request)
     async with svc.write() as conn:
         await person_visible(conn, user, pid)
@@ -403,7 +759,15 @@ async def put_person_quiet(request: web.Request) -> web.Response:
     return web.json_response({**quiet_store.as_json(new), "own": True})
 
 
-@routes.delete(f"/api/v1/persons/{_ID}/quiet-hours")
+@api.operation(
+    "DELETE",
+    f"/api/v1/persons/{_ID}/quiet-hours",
+    summary="Drop a participant's own preference: the municipality's applies again",
+    tag="track-and-trace",
+    security="staff",
+    resource="person",
+    responses={204: None},
+)
 async def clear_person_quiet(request: web.Request) -> web.Response:
     """Drop a participant's own preference: the municipality's applies again."""
     user = await staff_user(request)
@@ -418,19 +782,29 @@ async def clear_person_quiet(request: web.Request) -> web.Response:
 # -- case types (sagstyper) per municipality -----------------------------------------------------
 
 
+CASE_TYPE_CODE: dict[str, Any] = {
+    "type": "string",
+    "pattern": "^[a-z][a-z0-9_]{1,31}$",
+    "description": "The case type's code, e.g. paragraf_50",
+}
+TEMPLATE = named(
+    "CaseTypeTemplate",
+    loose(
+        {"code": STR, "version": INT, "steps": {"type": "array"}, "updated_at": TS},
+        ("code", "version"),
+    ),
+)
+
+
 async def _template_caller(request: web.Request, *, write: bool) -> tuple[str, str | None]:
     """(tenant_id, staff_id or None) of whoever may read or change case-type templates.
 
-    An integration key (``Bearer tvk_…``) needs ``cases:write`` to change and
-    ``cases:read`` to read; a caseworker may read, and only a team lead or an
-    admin may change.
+    An integration key (``Bearer tvk_…``) has had its scope checked by the
+    route's contract (``cases:write`` to change, ``cases:read`` to read); a
+    caseworker may read, and only a team lead or an admin may change.
     """
-    from bot.domain.integration import credentials
-
-    token = bearer_token(request)
-    if token is not None and token.startswith(credentials.PREFIX):
-        integration = await credentials.authenticate(_services(request), token)
-        credentials.require(integration, "cases:write" if write else "cases:read")
+    integration = integration_of(request)
+    if integration is not None:
         return integration.tenant_id, None
     user = await staff_user(request)
     if write and user.role not in ("lead", "admin"):
@@ -441,7 +815,17 @@ async def _template_caller(request: web.Request, *, write: bool) -> tuple[str, s
 _CODE_ROUTE = "/api/v1/case-types/{code:[^{}/.]+}/template"
 
 
-@routes.get(_CODE_ROUTE)
+@api.operation(
+    "GET",
+    _CODE_ROUTE,
+    summary="The municipality's timeline template and follow-up policy for a case type",
+    tag="track-and-trace",
+    security="either",
+    scope="cases:read",
+    resource="case_type",
+    path_schemas={"code": CASE_TYPE_CODE},
+    responses={200: TEMPLATE},
+)
 async def get_case_type_template(request: web.Request) -> web.Response:
     """The municipality's timeline template and follow-up policy for a case type."""
     tenant_id, _ = await _template_caller(request, write=False)
@@ -453,11 +837,32 @@ async def get_case_type_template(request: web.Request) -> web.Response:
     return web.json_response(casetypes.as_response(row))
 
 
-@routes.put(_CODE_ROUTE)
+@api.operation(
+    "PUT",
+    _CODE_ROUTE,
+    summary="Replace a case type's template (a new version); running timelines keep theirs",
+    tag="track-and-trace",
+    security="either",
+    scope="cases:write",
+    resource="case_type",
+    path_schemas={"code": CASE_TYPE_CODE},
+    body=named(
+        "CaseTypeTemplateIn",
+        obj(
+            {
+                "steps": {"type": "array", "items": {"type": "object"}, "x-code": "bad_field"},
+                "nudge_days": {"type": "integer", "x-code": "bad_offset"},
+                "auto_update": {"type": "boolean", "x-code": "bad_field"},
+            },
+            ("steps", "nudge_days", "auto_update"),
+        ),
+    ),
+    responses={200: TEMPLATE},
+)
 async def put_case_type_template(request: web.Request) -> web.Response:
     """Replace the template (a new version); running timelines keep theirs."""
     tenant_id, staff_id = await _template_caller(request, write=True)
-    data = await json_object(request, allowed={"steps", "nudge_days", "auto_update"})
+    data = body_of(request)
     svc = _services(request)
     async with svc.write() as conn:
         result = await casetypes.write_template(

@@ -11,7 +11,6 @@ from bot.base.config import Config
 from bot.base.services import Services
 from bot.base.ticker import Ticker
 from bot.domain.integration import idempotency, webhooks
-from bot.http.integration import staff_contracts, staff_gate
 from bot.http.integration.api import api
 from bot.http.integration.ops import (
     METRICS_TOKEN,
@@ -23,8 +22,6 @@ from bot.http.integration.ops import (
 )
 
 log = logging.getLogger(__name__)
-
-assert staff_contracts  # imported for its declarations
 
 
 def _setting(config: Config, name: str, default: float) -> float:
@@ -52,7 +49,6 @@ def install(app: web.Application) -> None:
     install_readiness(app)
     app[METRICS_TOKEN] = _metrics_token(app[CONFIG])
     app.middlewares.append(observe)
-    app.middlewares.append(staff_gate.gate)
 
 
 def start(app: web.Application, svc: Services, ticker: Ticker) -> None:

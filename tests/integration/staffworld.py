@@ -13,8 +13,7 @@ from sqlalchemy import func, select
 
 from bot.domain.conversations import issue_token
 from bot.domain.inbound import receive_sms
-from bot.http.integration.api import api
-from bot.http.integration.openapi import Operation
+from bot.http.integration.openapi import Operation, declared
 from bot.store.schema.core import messages, metadata
 from channels.base import InboundSms
 from scheduler.store import add_task
@@ -24,9 +23,9 @@ OTHER_NUMBER = "+4589404040"  # the second municipality in tests/integration/con
 OTHER_PHONE = "+4520999999"
 
 
-def staff_operations() -> list[Operation]:
-    """Every declared caseworker route (staff token only), in a stable order."""
-    ops = [op for op in api.operations.values() if op.security == "staff"]
+def staff_operations(stack: Stack) -> list[Operation]:
+    """Every declared caseworker route (staff token only) the app serves, in a stable order."""
+    ops = [op for op in declared(stack.client.app).values() if op.security == "staff"]
     return sorted(ops, key=lambda op: (op.path, op.method))
 
 

@@ -9,13 +9,25 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
+from aiohttp import web
 from aiohttp.web import RouteDef
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from bot.app import create_app
+from bot.http import api as conversations_api
+from bot.http import journal as journal_api
+from bot.http import scheduler as scheduler_api
+from bot.http import staffing_api
 from bot.http.integration.api import api
-from bot.http.integration.openapi import build_document, registered, undeclared
+from bot.http.integration.openapi import (
+    Api,
+    Operation,
+    build_document,
+    declared,
+    registered,
+    undeclared,
+)
 from bot.http.validation import unsupported_keywords
 from tests.harness import make_config
 from tests.integration.conftest import FRIDAY_MORNING
@@ -26,35 +38,60 @@ from tests.integration.live import LiveServer
 EXAMPLES = 10  # per operation and backend: a few seconds in all
 
 
-def _document(keys: dict[str, bytes], tmp: str) -> tuple[Any, dict[str, Any]]:
+# Every table of /api/v1 routes: each route declares its operation beside its view.
+TABLES: dict[str, Api] = {
+    "integration": api,
+    "conversations": conversations_api.api,
+    "staffing": staffing_api.api,
+    "journal": journal_api.api,
+    "track-and-trace": scheduler_api.api,
+}
+
+
+def _app(keys: dict[str, bytes], tmp: str) -> web.Application:
     config = make_config(f"sqlite+aiosqlite:///{tmp}/x.db", keys, port=1, sim_url="http://x")
-    app = create_app(config)
-    return app, build_document(app, api.operations, server="http://127.0.0.1:1")
+    return create_app(config)
+
+
+def _document(keys: dict[str, bytes], tmp: str) -> tuple[Any, dict[str, Any]]:
+    app = _app(keys, tmp)
+    return app, build_document(app, declared(app), server="http://127.0.0.1:1")
+
+
+def _contract(method: str, path: str) -> Operation:
+    """The declared operation at (method, path), whichever table holds it."""
+    found = [
+        t.operations[(method, path)] for t in TABLES.values() if (method, path) in t.operations
+    ]
+    assert len(found) == 1, (method, path)
+    return found[0]
 
 
 def test_document_matches_the_routes(keys: dict[str, bytes], tmp_path: Any) -> None:
     """Every declared contract has a live route and appears in the document; every route of ours is declared; request schemas use only keywords the server enforces."""
     app, doc = _document(keys, str(tmp_path))
     routes = set(registered(app))
-    declared = set(api.operations)
-    assert declared <= routes, declared - routes
-    ours = {(r.method, r.path) for r in api.routes if isinstance(r, RouteDef)}
-    assert ours <= declared
+    contracts = declared(app)
+    assert set(contracts) <= routes, set(contracts) - routes
+    for table in TABLES.values():
+        assert set(table.operations) <= set(contracts)
+        ours = {(r.method, r.path) for r in table.routes if isinstance(r, RouteDef)}
+        assert len(ours) == len(table.operations)  # every route of the table is declared
     in_doc = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
-    assert in_doc == declared
-    for method, path in declared:
+    assert in_doc == set(contracts)
+    for method, path in contracts:
         op = doc["paths"][path][method.lower()]
         if method == "POST" and op["security"] == [{"integrationKey": []}]:
             assert any(p["name"] == "Idempotency-Key" and p["required"] for p in op["parameters"])
-        assert not unsupported_keywords(api.operations[(method, path)].body or {})
+        assert not unsupported_keywords(contracts[(method, path)].body or {})
     assert doc["openapi"] == "3.1.0"
     schemathesis.openapi.from_dict(doc)  # a document schemathesis accepts
 
 
 def test_every_api_v1_route_has_a_contract(keys: dict[str, bytes], tmp_path: Any) -> None:
-    """A route under /api/v1 registered without a declared contract fails here: declare it in bot/integration/staff_contracts.py (or beside its view with @api.operation)."""
+    """A route under /api/v1 registered without a declared contract fails here: declare it beside its view with @api.operation."""
     app, doc = _document(keys, str(tmp_path))
-    assert undeclared(app, api.operations) == []
+    assert undeclared(app, declared(app)) == []
     assert "x-undeclared-routes" not in doc
     ours = {(m, p) for m, p in registered(app) if p.startswith("/api/v1/")}
     in_doc = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
@@ -116,7 +153,7 @@ def _ids_by_kind(server: LiveServer) -> dict[str, list[str]]:
 
 def _path_ids(server: LiveServer, method: str, path: str) -> dict[str, list[str]]:
     """Real ids for each path parameter of the operation, by the kind it names."""
-    op = api.operations[(method, path)]
+    op = _contract(method, path)
     by_kind = _ids_by_kind(server)
     return {name: by_kind.get(op.resource_of(name), []) for name in op.path_params}
 
@@ -192,3 +229,31 @@ def test_schemathesis_finds_no_5xx_and_answers_match_the_schema(live: LiveServer
         if op["security"] == [{"staffToken": []}]
     ]
     assert len(staff_ops) >= 40 and all(label in outcomes for label in staff_ops)
+
+
+def test_a_route_open_to_keys_and_caseworkers_documents_both(
+    keys: dict[str, bytes], tmp_path: Any
+) -> None:
+    """A route that takes an integration key or a staff token lists both schemes, the key's scope per method, and 403 among its errors."""
+    _, doc = _document(keys, str(tmp_path))
+    ops = doc["paths"]["/api/v1/case-types/{code}/template"]
+    assert {m: op["x-scope"] for m, op in ops.items()} == {
+        "get": "cases:read",
+        "put": "cases:write",
+    }
+    for op in ops.values():
+        assert op["security"] == [{"integrationKey": []}, {"staffToken": []}]
+        assert "403" in op["responses"]
+
+
+def test_an_integration_route_must_name_its_scope() -> None:
+    """Declaring a route open to integration keys without a scope fails when the module loads, not at the first request."""
+    with pytest.raises(ValueError, match="scope"):
+        Api().operation(
+            "GET",
+            "/api/v1/x",
+            summary="x",
+            tag="x",
+            security="either",
+            responses={200: None},
+        )

@@ -82,7 +82,7 @@ async def test_another_municipalitys_ids_are_404_on_every_staff_route(integ: Int
     """Every caseworker route that takes an id answers 404 for the second municipality's ids, to a caseworker and to a team lead, and writes nothing."""
     stack = integ.stack
     theirs = await their_ids(stack, integ.other)
-    ops = [op for op in staff_operations() if op.path_params]
+    ops = [op for op in staff_operations(stack) if op.path_params]
     assert len(ops) >= 30
     before = await row_counts(stack)
     for who in ("mette", "hanne"):
@@ -109,7 +109,7 @@ async def test_our_own_ids_reach_the_views(integ: Integ) -> None:
     stack = integ.stack
     ours = await our_ids(stack)
     not_found = []
-    for op in staff_operations():
+    for op in staff_operations(stack):
         if not op.path_params or op.method != "GET":
             continue
         resp = await stack.api(op.method, fill_path(op, ours), who="hanne")
@@ -145,7 +145,7 @@ async def test_bad_input_on_every_staff_route_is_a_precise_4xx_and_writes_nothin
     ours = await our_ids(stack)
     limit = stack.config.max_request_bytes
     before = await row_counts(stack)
-    ops = [op for op in staff_operations() if op.body is not None]
+    ops = [op for op in staff_operations(stack) if op.body is not None]
     assert len(ops) >= 20
     for op in ops:
         assert op.body is not None
@@ -193,7 +193,7 @@ async def test_bad_input_on_every_staff_route_is_a_precise_4xx_and_writes_nothin
 async def test_non_ids_in_the_path_are_404_and_unknown_query_parameters_400(integ: Integ) -> None:
     """A path id that is not one of ours is 404 (never a 500 or a database error); an undeclared or malformed query parameter is a 400."""
     stack = integ.stack
-    for op in staff_operations():
+    for op in staff_operations(stack):
         if not op.path_params:
             continue
         path = op.path

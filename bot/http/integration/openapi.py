@@ -1,30 +1,50 @@
 """Operations declared next to their views, and the OpenAPI document built from them.
 
-``@api.operation(...)`` registers an aiohttp route *and* its contract: scope,
-query parameters, request body and response schemas. The wrapper enforces the
-contract (authenticate, check scope, validate path, query and body, apply
-Idempotency-Key to POSTs) before the view runs, so the document served at
-``/api/openapi.json`` — built from the app's registered routes and these
-declarations — describes what the server really accepts and answers.
+``@api.operation(...)`` registers an aiohttp route *and* its contract: who may
+call (``security``), scope, query parameters, request body and response
+schemas. It is the one way to declare a route under /api/v1, whoever calls it:
+
+- ``security="integration"`` (the case system, ``Bearer tvk_…``): the view
+  gets a validated :class:`Call` and answers a :data:`Reply`; the wrapper
+  authenticates, checks the scope, validates path, query and body, opens the
+  transaction and makes every POST idempotent (Idempotency-Key required);
+- ``security="staff"`` (a caseworker, ``Bearer tvh_…``): the view is a plain
+  aiohttp handler; the wrapper authenticates the caseworker (remembered for
+  :func:`bot.http.auth.staff_user`), validates path, query and body (the
+  validated body is :func:`bot.http.auth.body_of`), and honours an optional
+  Idempotency-Key on POSTs (:mod:`bot.http.integration.staff_gate`);
+- ``security="either"``: an integration key (which needs ``scope``) or a
+  caseworker's token; the view finds the key with
+  :func:`bot.http.auth.integration_of`.
+
+Every check runs before the view, so refused input writes nothing, and the
+document served at ``/api/openapi.json`` — built from the app's registered
+routes and these declarations — describes what the server really accepts and
+answers.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, TypeVar, overload
 
 from aiohttp import web
+from aiohttp.web_urldispatcher import DynamicResource
 
 from bot.base.appkeys import SERVICES
-from bot.base.errors import ApiError, BadInput, Conflict, NotFound
+from bot.base.errors import ApiError, BadInput, Conflict, NotFound, Unauthorized
 from bot.base.services import Connection, Services
+from bot.base.staff import StaffUser
 from bot.domain.integration import idempotency
-from bot.domain.integration.credentials import Integration, authenticate, require
-from bot.http.auth import bearer_token
+from bot.domain.integration.credentials import PREFIX, Integration, authenticate, require
+from bot.http.auth import BODY, INTEGRATION, bearer_token, staff_user
+from bot.http.integration import staff_gate
+from bot.http.middleware import Handler
 from bot.http.validation import Schema, SchemaError, strict_json_loads, validate
 
 log = logging.getLogger(__name__)
@@ -90,6 +110,8 @@ class Call:
 
 Reply = tuple[int, dict[str, Any] | None]
 View = Callable[[Call], Awaitable[Reply]]
+H = TypeVar("H", bound=Handler)
+Security = Literal["integration", "staff", "either"]
 
 
 _PATH_PARAM = re.compile(r"\{(\w+)\}")
@@ -146,6 +168,7 @@ class Operation:
 
 
 def default_errors(method: str, path: str) -> tuple[int, ...]:
+    """The error answers of an integration operation."""
     errors = [400, 401, 403, 503]
     if "{" in path or method != "GET":
         errors.append(404)
@@ -156,6 +179,32 @@ def default_errors(method: str, path: str) -> tuple[int, ...]:
     return tuple(sorted(errors))
 
 
+def staff_errors(method: str, path: str, body: Schema | None, security: str) -> tuple[int, ...]:
+    """The error answers of a caseworker operation (a key's missing scope is 403 too)."""
+    errors = {400, 401, 503}
+    if "{" in path or method != "GET":
+        errors.add(404)
+    if method != "GET":
+        errors |= {403, 409}
+    if security == "either":
+        errors.add(403)
+    if body is not None:
+        errors |= {413, 415}
+    if method == "POST":
+        errors.add(422)
+    return tuple(sorted(errors))
+
+
+def canonical(path: str) -> str:
+    """The route's path as the document names it: ``{id:[^/]+}`` becomes ``{id}``."""
+    return DynamicResource(path).canonical if "{" in path else path
+
+
+# The contract of each registered handler, so the document is built from the
+# routes an app really serves (whichever module's table they came from).
+_CONTRACTS: dict[Callable[..., Any], Operation] = {}
+
+
 class Api:
     """A route table whose routes carry their OpenAPI contract."""
 
@@ -163,9 +212,42 @@ class Api:
         self.routes = web.RouteTableDef()
         self.operations: dict[tuple[str, str], Operation] = {}
 
-    def declare(self, op: Operation) -> None:
-        """Record the contract of a route registered elsewhere (views we do not own)."""
-        self.operations[(op.method, op.path)] = op
+    @overload
+    def operation(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        tag: str,
+        responses: Mapping[int, Schema | None],
+        scope: str,
+        security: Literal["integration"] = "integration",
+        body: Schema | None = None,
+        query: Mapping[str, Schema] | None = None,
+        resource: str = "resource",
+        description: str = "",
+    ) -> Callable[[View], View]: ...
+
+    @overload
+    def operation(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        tag: str,
+        responses: Mapping[int, Schema | None],
+        security: Literal["staff", "either"],
+        scope: str | None = None,
+        body: Schema | None = None,
+        query: Mapping[str, Schema] | None = None,
+        resource: str = "resource",
+        description: str = "",
+        body_type: str = "application/json",
+        media: Mapping[int, tuple[str, ...]] | None = None,
+        path_schemas: Mapping[str, Schema] | None = None,
+    ) -> Callable[[H], H]: ...
 
     def operation(
         self,
@@ -174,39 +256,85 @@ class Api:
         *,
         summary: str,
         tag: str,
-        scope: str,
         responses: Mapping[int, Schema | None],
+        scope: str | None = None,
+        security: Security = "integration",
         body: Schema | None = None,
         query: Mapping[str, Schema] | None = None,
         resource: str = "resource",
         description: str = "",
-    ) -> Callable[[View], View]:
+        body_type: str = "application/json",
+        media: Mapping[int, tuple[str, ...]] | None = None,
+        path_schemas: Mapping[str, Schema] | None = None,
+    ) -> Callable[[Any], Any]:
+        """Register the decorated view at ``method path`` with this contract.
+
+        Args:
+            method: the HTTP method.
+            path: the route; a parameter may carry an aiohttp pattern
+                (``{id:[^{}/.]+}``), which the document leaves out.
+            summary: one line for the document.
+            tag: the document's group.
+            responses: the success answers by status (``None``: no body).
+            scope: the integration key's scope (required for ``integration``).
+            security: ``integration``, ``staff`` or ``either`` (see the module).
+            body: the request body's schema (JSON unless ``body_type``).
+            query: each query parameter's schema.
+            resource: what ``{id}`` names, for the 404 code.
+            description: more words for the document.
+            body_type: the request body's media type.
+            media: other media types a success answer may come in.
+            path_schemas: path parameters that are not our ids.
+
+        Returns:
+            A decorator that registers the view and returns it unchanged.
+        """
+        if security in ("integration", "either") and scope is None:
+            raise ValueError(f"{method} {path}: an integration key needs a scope")
         op = Operation(
             method=method,
-            path=path,
+            path=canonical(path),
             summary=summary,
             tag=tag,
+            security=security,
             scope=scope,
             body=body,
             query=dict(query or {}),
             responses=dict(responses),
-            errors=default_errors(method, path),
+            errors=default_errors(method, path)
+            if security == "integration"
+            else staff_errors(method, path, body, security),
             resource=resource,
             description=description,
+            body_type=body_type,
+            media=dict(media or {}),
+            path_schemas=dict(path_schemas or {}),
         )
 
-        def register(view: View) -> View:
-            self.declare(op)
-
+        def register(view: Any) -> Any:
             async def handler(request: web.Request) -> web.StreamResponse:
-                return await _run(op, view, request)
+                if op.security == "integration":
+                    return await _run(op, view, request)
+                return await _run_staff(op, view, request)
 
             handler.__name__ = view.__name__
             handler.__doc__ = view.__doc__
+            self.operations[(op.method, op.path)] = op
+            _CONTRACTS[handler] = op
             self.routes.route(method, path)(handler)
             return view
 
         return register
+
+
+def declared(app: web.Application) -> dict[tuple[str, str], Operation]:
+    """The contract of every route the app serves that declared one, by (method, path)."""
+    ops: dict[tuple[str, str], Operation] = {}
+    for route in app.router.routes():
+        op = _CONTRACTS.get(route.handler)
+        if op is not None and route.method == op.method:
+            ops[(op.method, op.path)] = op
+    return ops
 
 
 # -- the wrapper ---------------------------------------------------------------
@@ -299,6 +427,52 @@ async def _run(op: Operation, view: View, request: web.Request) -> web.StreamRes
     for hook in call_hooks:
         hook()
     return _respond(status, payload)
+
+
+async def _caller(op: Operation, request: web.Request) -> StaffUser | None:
+    """The caseworker calling a staff route, or None for an integration key ("either")."""
+    if op.security == "staff":
+        return await staff_user(request)
+    token = bearer_token(request)
+    if token is None:
+        raise Unauthorized("A bearer token is required")
+    if not token.startswith(PREFIX):
+        return await staff_user(request)
+    who = await authenticate(request.app[SERVICES], token)
+    if op.scope is not None:
+        require(who, op.scope)
+    request[INTEGRATION] = who
+    return None
+
+
+async def _staff_body(op: Operation, request: web.Request) -> Any:
+    """The validated JSON body (kept for the view), or a non-JSON body's digest."""
+    assert op.body is not None
+    if op.body_type == "application/json":
+        body = request[BODY] = await read_body(request, op.body)
+        return body
+    if request.content_type != op.body_type:
+        raise ApiError(f"Send {op.body_type}", code="unsupported_media_type", status=415)
+    raw = await request.read()  # aiohttp enforces client_max_size: 413 body_too_large
+    return hashlib.sha256(raw).hexdigest()
+
+
+async def _run_staff(op: Operation, view: Handler, request: web.Request) -> web.StreamResponse:
+    """Enforce a caseworker route's contract, then run its view (once per Idempotency-Key)."""
+    user = await _caller(op, request)
+    check_ids(op, request)
+    read_query(request, op.query)
+    body: Any = None
+    if op.body is not None:
+        body = await _staff_body(op, request)
+    if user is None or not op.idempotency_optional:
+        return await view(request)
+    # Optional for caseworkers: the browser inbox and older clients post without it.
+    key = idempotency.key_from(request.headers, required=False)
+    if key is None:
+        return await view(request)
+    req_hash = idempotency.request_hash(request.method, request.path_qs, body)
+    return await staff_gate.once(request, view, request.app[SERVICES], user, key, req_hash)
 
 
 async def _idempotent(

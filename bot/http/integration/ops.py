@@ -18,8 +18,7 @@ from bot.base.services import Services
 from bot.domain.integration import webhooks
 from bot.domain.keys import keys_readable
 from bot.domain.notify import LISTENER
-from bot.http.integration.api import api
-from bot.http.integration.openapi import build_document
+from bot.http.integration.openapi import build_document, declared
 from bot.http.middleware import REQUEST_ID, Handler
 from bot.store import ops as samples
 
@@ -30,7 +29,9 @@ METRICS_TOKEN = web.AppKey("integration_metrics_token", str)
 
 async def openapi_document(request: web.Request) -> web.Response:
     """The OpenAPI 3.1 document of the API this app serves."""
-    doc = build_document(request.app, api.operations, server=request.app[CONFIG].public_base_url)
+    doc = build_document(
+        request.app, declared(request.app), server=request.app[CONFIG].public_base_url
+    )
     return web.json_response(doc)
 
 

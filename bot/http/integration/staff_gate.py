@@ -1,42 +1,25 @@
-"""The gate in front of the caseworkers' API: declared contracts and Idempotency-Key.
+"""Idempotency-Key on caseworker POSTs: one effect and one answer per key.
 
-The staff-token views (``bot/http/api.py``, ``bot/http/staffing_api.py``,
-``journal/web.py``, ``scheduler/web.py``) are plain aiohttp handlers. Their
-contracts are declared in :mod:`bot.http.integration.staff_contracts`; this one
-middleware enforces them before any view runs, so each view need not:
-
-1. authenticate the caseworker (401), remembered on the request for the view
-   (a route open to integration keys too authenticates in its view);
-2. every id in the path is one of ours, else 404 as for an unknown id;
-3. query parameters are declared and well-formed (400 ``unknown_parameter``,
-   ``bad_parameter``);
-4. the body has the declared media type (415), fits (413), is JSON (400
-   ``malformed_json``) and matches its schema (400 ``unknown_field``,
-   ``missing_field``, ``bad_field`` or the property's own ``x-code``);
-5. a POST with ``Idempotency-Key`` has one effect and one answer (see
-   :mod:`bot.domain.integration.idempotency`). The header is optional for
-   caseworkers: the browser inbox and older clients post without it.
-
-Every check runs before the view, so refused input writes nothing.
+The header is optional for caseworkers (the browser inbox and older clients
+post without it). When given, the first request claims the key (see
+:mod:`bot.domain.integration.idempotency`), runs its view and stores the
+answer, sealed; a duplicate waits for that answer and gets it replayed with
+``Idempotent-Replayed: true``. The contract checks (token, ids, query, body)
+have run before (:func:`bot.http.integration.openapi.Api.operation`), so a
+refused request never claims a key.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-from typing import Any
 
 from aiohttp import web
 
-from bot.base.appkeys import SERVICES
-from bot.base.errors import ApiError, Unauthorized
+from bot.base.errors import ApiError
 from bot.base.services import Services
 from bot.base.staff import StaffUser
 from bot.domain.integration import idempotency
-from bot.http.auth import bearer_token, staff_user
-from bot.http.integration.api import api
-from bot.http.integration.openapi import Operation, check_ids, read_body, read_query
 from bot.http.middleware import Handler
 
 log = logging.getLogger(__name__)
@@ -44,50 +27,6 @@ log = logging.getLogger(__name__)
 # How long a duplicate waits for the first request's answer, and how often it looks.
 WAIT_SECONDS = 10.0
 POLL_SECONDS = 0.05
-
-
-def operation_of(request: web.Request) -> Operation | None:
-    """The declared contract of the route this request matched, if any."""
-    route = getattr(request.match_info, "route", None)
-    resource = getattr(route, "resource", None)
-    if resource is None:
-        return None
-    # HEAD runs the GET view: it gets the GET's checks.
-    method = "GET" if request.method == "HEAD" else request.method
-    return api.operations.get((method, resource.canonical))
-
-
-async def _raw_body(request: web.Request, op: Operation) -> bytes:
-    if request.content_type != op.body_type:
-        raise ApiError(f"Send {op.body_type}", code="unsupported_media_type", status=415)
-    return await request.read()  # aiohttp enforces client_max_size: 413 body_too_large
-
-
-@web.middleware
-async def gate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Enforce the declared contract of a caseworker route, then run its view."""
-    op = operation_of(request)
-    if op is None or op.security not in ("staff", "either"):
-        return await handler(request)
-    # "either": an integration key or a staff token; the view authenticates.
-    user = await staff_user(request) if op.security == "staff" else None
-    if user is None and bearer_token(request) is None:
-        raise Unauthorized("A bearer token is required")
-    check_ids(op, request)
-    read_query(request, op.query)
-    body: Any = None
-    if op.body is not None:
-        if op.body_type == "application/json":
-            body = await read_body(request, op.body)
-        else:
-            body = hashlib.sha256(await _raw_body(request, op)).hexdigest()
-    if user is None or not op.idempotency_optional:
-        return await handler(request)
-    key = idempotency.key_from(request.headers, required=False)
-    if key is None:
-        return await handler(request)
-    req_hash = idempotency.request_hash(request.method, request.path_qs, body)
-    return await _once(request, handler, request.app[SERVICES], user, key, req_hash)
 
 
 def _replay(answer: idempotency.StaffAnswer) -> web.Response:
@@ -128,7 +67,7 @@ async def _release(svc: Services, row_id: str) -> None:
         log.exception("could not release idempotency claim %s", row_id)
 
 
-async def _once(
+async def once(
     request: web.Request,
     handler: Handler,
     svc: Services,
@@ -136,6 +75,19 @@ async def _once(
     key: str,
     req_hash: str,
 ) -> web.StreamResponse:
+    """Run ``handler`` once for this caseworker's ``key``; replay its answer to duplicates.
+
+    Args:
+        request: the request, already checked against its contract.
+        handler: the view.
+        svc: the services.
+        user: the caseworker (keys are theirs alone).
+        key: the Idempotency-Key.
+        req_hash: the request's hash (method, path and query, body).
+
+    Returns:
+        The view's answer, or the first request's answer replayed.
+    """
     claimed = await _claim(svc, user, key, req_hash)
     if isinstance(claimed, web.Response):
         return claimed
