@@ -1,4 +1,10 @@
-"""What every gateway simulator shares: kept background tasks, a client session, shutdown."""
+"""What every gateway simulator shares.
+
+Kept background tasks, a client session and a shutdown that ends hanging
+requests at once; the sent messages behind ``GET|DELETE /_sim/messages``; the
+error shape and JSON reading of the ``/_sim/`` control surface. Fault
+injection is in :mod:`bot.simulators.faults`.
+"""
 
 from __future__ import annotations
 

@@ -193,11 +193,12 @@ def create_gatewayapi_simulator(config: GatewayApiSimulatorConfig) -> web.Applic
         ``cleanup_ctx`` and end with it.
     """
     app = web.Application()
-    app[STATE_KEY] = _SimState(config)
-    app[STATE_KEY].serve_with(app)
+    state = _SimState(config)
+    app[STATE_KEY] = state
+    state.serve_with(app)
     app.router.add_post(SEND_PATH, _send)
-    add_fault_routes(app, app[STATE_KEY].faults)
-    app[STATE_KEY].add_message_routes(app)
+    add_fault_routes(app, state.faults)
+    state.add_message_routes(app)
     app.router.add_post("/_sim/phones/{msisdn}/send", _phone_send)
     return app
 

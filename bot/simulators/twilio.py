@@ -186,14 +186,15 @@ def create_simulator_app(config: SimulatorConfig) -> web.Application:
         ``cleanup_ctx`` and end with it.
     """
     app = web.Application()
-    app[STATE_KEY] = _SimState(config, _PAGE.read_text("utf-8"))
-    app[STATE_KEY].serve_with(app)
+    state = _SimState(config, _PAGE.read_text("utf-8"))
+    app[STATE_KEY] = state
+    state.serve_with(app)
     messages = f"/{API_VERSION}/Accounts/{{account_sid}}/Messages"
     app.router.add_get("/", _page)
     app.router.add_post(f"{messages}.json", _create_message)
     app.router.add_get(f"{messages}/{{message_sid}}.json", _fetch_message)
-    add_fault_routes(app, app[STATE_KEY].faults)
-    app[STATE_KEY].add_message_routes(app)
+    add_fault_routes(app, state.faults)
+    state.add_message_routes(app)
     app.router.add_get("/_sim/phones", _list_phones)
     app.router.add_get("/_sim/phones/{number}/messages", _phone_messages)
     app.router.add_post("/_sim/phones/{number}/send", _phone_send)
