@@ -41,7 +41,7 @@ import re
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -49,8 +49,8 @@ from typing import Any, Final
 import aiohttp
 from aiohttp import web
 
-from bot.simulators.base import SimulatorState
-from bot.simulators.twilio import FAULT_MODES, HANG_SECONDS
+from bot.simulators.base import CLIENT_TIMEOUT, SimulatorState, read_json, sim_error
+from bot.simulators.faults import FaultInjection, Faults, GatewayWords, add_fault_routes
 from channels.gatewayapi import SEND_PATH, SIGNATURE_HEADER, encode_claims
 from channels.smstext import GSM7_BASIC, GSM7_EXTENSION, SmsText, analyse
 
@@ -87,7 +87,26 @@ _KNOWN_FIELDS: Final = frozenset(
 _CLASSES: Final = frozenset({"standard", "premium", "secret"})
 _COUNTRIES: Final = ((45, "DK"), (46, "SE"), (47, "NO"), (49, "DE"), (44, "GB"), (1, "US"))
 _RANK: Final = {"UNKNOWN": 0, "BUFFERED": 1, "ENROUTE": 2, "DELIVERED": 3, "UNDELIVERABLE": 3}
-_CLIENT_TIMEOUT = aiohttp.ClientTimeout(total=10)
+# What GET /_sim/messages shows of a message.
+_PUBLIC_KEYS: Final = (
+    "id",
+    "to",
+    "msisdn",
+    "from",
+    "body",
+    "encoding",
+    "parts",
+    "truncated",
+    "userref",
+    "callback_url",
+    "validity_period",
+    "max_parts",
+    "class",
+    "status",
+    "error",
+    "code",
+    "created_at",
+)
 
 
 @dataclass(slots=True)
@@ -121,33 +140,14 @@ class GatewayApiSimulatorConfig:
     max_rate: float | None = None
 
 
-@dataclass(slots=True)
-class _Faults:
-    mode: str = "ok"
-    count: int | None = None
-    delay: float = 0.0
-    undeliverable: frozenset[int] = frozenset()
-    reorder_reports: bool = False
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "mode": self.mode,
-            "count": self.count,
-            "delay": self.delay,
-            "undeliverable": sorted(f"+{n}" for n in self.undeliverable),
-            "reorder_reports": self.reorder_reports,
-        }
-
-
 class _SimState(SimulatorState):
     """Everything the simulator remembers, hung on the app."""
 
     def __init__(self, config: GatewayApiSimulatorConfig) -> None:
-        super().__init__()
+        super().__init__(_PUBLIC_KEYS)
         self.config = config
-        self.messages: list[dict[str, Any]] = []
         self.last_sender: dict[int, str] = {}
-        self.faults = _Faults()
+        self.faults = FaultInjection(_GATEWAYAPI_WORDS)
         self.ids = itertools.count(100_000_000 + secrets.randbelow(900_000_000))
         # When the rate limit lets the next message in (event-loop time).
         self.next_free = 0.0
@@ -163,18 +163,23 @@ class _SimState(SimulatorState):
         wait = self.next_free - now
         return wait <= 0 or await self.pause(wait)
 
-    def take_send_fault(self) -> tuple[str, float]:
-        """Return the fault mode and delay for one send, counting it down."""
-        faults = self.faults
-        mode, delay = faults.mode, faults.delay
-        if (mode != "ok" or delay > 0) and faults.count is not None:
-            faults.count -= 1
-            if faults.count <= 0:
-                faults.mode, faults.delay, faults.count = "ok", 0.0, None
-        return mode, delay
-
 
 STATE_KEY: Final = web.AppKey("gatewayapi_simulator_state", _SimState)
+
+
+def _undeliverable_key(number: str) -> str | None:
+    """A number named in ``undeliverable`` as a message's ``to`` (``+`` and the MSISDN)."""
+    msisdn = _msisdn(number)
+    return None if msisdn is None else f"+{msisdn}"
+
+
+# GatewayAPI's answers to the shared faults; it takes MSISDNs with or without "+".
+_GATEWAYAPI_WORDS: Final = GatewayWords(
+    unavailable=lambda: _api_error(503, "Service unavailable"),
+    server_error=lambda: _api_error(500, "Internal server error"),
+    number_key=_undeliverable_key,
+    number_error="undeliverable must be a list of phone numbers",
+)
 
 
 def create_gatewayapi_simulator(config: GatewayApiSimulatorConfig) -> web.Application:
@@ -188,37 +193,14 @@ def create_gatewayapi_simulator(config: GatewayApiSimulatorConfig) -> web.Applic
         ``cleanup_ctx`` and end with it.
     """
     app = web.Application()
-    app[STATE_KEY] = _SimState(config)
-    app.cleanup_ctx.append(_lifecycle)
-    app.on_shutdown.append(_wake_sleepers)
+    state = _SimState(config)
+    app[STATE_KEY] = state
+    state.serve_with(app)
     app.router.add_post(SEND_PATH, _send)
-    app.router.add_get("/_sim/faults", _get_faults)
-    app.router.add_post("/_sim/faults", _set_faults)
-    app.router.add_delete("/_sim/faults", _reset_faults)
-    app.router.add_get("/_sim/messages", _list_messages)
-    app.router.add_delete("/_sim/messages", _clear_messages)
+    add_fault_routes(app, state.faults)
+    state.add_message_routes(app)
     app.router.add_post("/_sim/phones/{msisdn}/send", _phone_send)
     return app
-
-
-async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
-    state = app[STATE_KEY]
-    async with aiohttp.ClientSession() as session:
-        state.session = session
-        try:
-            yield
-        finally:
-            state.closing.set()
-            tasks = list(state.tasks)
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            state.session = None
-
-
-async def _wake_sleepers(app: web.Application) -> None:
-    # Runs before the server waits for open handlers, so "hang" ends at once.
-    app[STATE_KEY].closing.set()
 
 
 # ---------------------------------------------------------------- helpers
@@ -252,10 +234,6 @@ def _api_error(
     return web.json_response(body, status=status)
 
 
-def _sim_error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
-
-
 def _authorized(request: web.Request, token: str) -> bool:
     """Token auth: ``Token`` header, basic auth with the token as user name, or ``?token=``."""
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
@@ -275,13 +253,6 @@ def _authorized(request: web.Request, token: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8"))
 
 
-async def _read_json(request: web.Request) -> Any:
-    try:
-        return await request.json()
-    except ValueError:
-        return None
-
-
 def _to_gsm7(text: str) -> str:
     """Transcode to GSM 03.38 as a gateway does: what it cannot carry becomes ``?``."""
     return "".join(ch if ch in GSM7_BASIC or ch in GSM7_EXTENSION else "?" for ch in text)
@@ -297,29 +268,6 @@ def _cut_to_parts(text: str, encoding: str, max_parts: int) -> str:
         else:
             high = middle - 1
     return text[:low]
-
-
-def _public_message(message: Mapping[str, Any]) -> dict[str, Any]:
-    keys = (
-        "id",
-        "to",
-        "msisdn",
-        "from",
-        "body",
-        "encoding",
-        "parts",
-        "truncated",
-        "userref",
-        "callback_url",
-        "validity_period",
-        "max_parts",
-        "class",
-        "status",
-        "error",
-        "code",
-        "created_at",
-    )
-    return {key: message[key] for key in keys}
 
 
 # ---------------------------------------------------------------- REST API
@@ -386,21 +334,28 @@ async def _send(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     if not _authorized(request, state.config.token):
         return _api_error(401, "Invalid Consumer Key", "0x0223")
-
-    mode, delay = state.take_send_fault()
-    if delay > 0 and not await state.pause(delay):
+    fault = await state.faults.before_send(state)
+    if fault.answer is not None:
+        return fault.answer
+    checked = _check_request(await read_json(request))
+    if isinstance(checked, web.Response):
+        return checked
+    if fault.refuse:
+        first = checked[0][1][0]
+        return _api_error(400, "MSISDN %1 blacklisted", "0x0215", [first])
+    if not await state.take_turn(sum(len(msisdns) for _, msisdns in checked)):
         return _api_error(503, "Service unavailable")
-    if mode == "hang":
-        await state.pause(HANG_SECONDS)
-        return _api_error(503, "Service unavailable")
-    if mode == "fail_5xx":
-        return _api_error(500, "Internal server error")
-    if mode == "garbage":
-        return web.Response(
-            status=200, text="<html><body>502 Bad Gateway</body>", content_type="text/html"
-        )
+    accepted = [_record(state, item, msisdn) for item, msisdns in checked for msisdn in msisdns]
+    # One task walks every message of the request through its reports.
+    state.spawn(
+        _progress_all(state, accepted, state.faults.current),
+        name=f"gatewayapi-sim-status-{accepted[0]['id']}",
+    )
+    return web.json_response({"ids": [m["id"] for m in accepted], "usage": _usage(accepted)})
 
-    data = await _read_json(request)
+
+def _check_request(data: Any) -> list[tuple[dict[str, Any], list[int]]] | web.Response:
+    """Check a send request (one message or a list); return each with its MSISDNs, or an error."""
     items = data if isinstance(data, list) else [data]
     if not items or data is None:
         return _api_error(422, "Invalid json request body")
@@ -413,35 +368,21 @@ async def _send(request: web.Request) -> web.Response:
     # "If specified it must be the same for all messages in the request."
     if len({item.get("class", "standard") for item, _ in checked}) > 1:
         return _api_error(400, "Invalid argument %1", "0x0308", ["class"])
-    if mode == "fail_4xx":
-        first = checked[0][1][0]
-        return _api_error(400, "MSISDN %1 blacklisted", "0x0215", [first])
-    if not await state.take_turn(sum(len(msisdns) for _, msisdns in checked)):
-        return _api_error(503, "Service unavailable")
+    return checked
 
-    ids: list[int] = []
+
+def _usage(accepted: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ``usage`` of a send answer: messages per country and the price of their parts."""
     countries: dict[str, int] = {}
-    parts_total = 0
-    accepted: list[dict[str, Any]] = []
-    for item, msisdns in checked:
-        for msisdn in msisdns:
-            message = _record(state, item, msisdn)
-            accepted.append(message)
-            ids.append(message["id"])
-            parts_total += message["parts"]
-            country, _ = _country(msisdn)
-            countries[country or "XX"] = countries.get(country or "XX", 0) + 1
-    # One task walks every message of the request through its reports.
-    state.spawn(
-        _progress_all(state, accepted, state.faults),
-        name=f"gatewayapi-sim-status-{accepted[0]['id']}",
-    )
-    usage = {
+    for message in accepted:
+        country, _ = _country(message["msisdn"])
+        countries[country or "XX"] = countries.get(country or "XX", 0) + 1
+    parts_total = sum(message["parts"] for message in accepted)
+    return {
         "countries": countries,
         "currency": "DKK",
         "total_cost": round(parts_total * PRICE_PER_PART, 2),
     }
-    return web.json_response({"ids": ids, "usage": usage})
 
 
 def _record(state: _SimState, item: Mapping[str, Any], msisdn: int) -> dict[str, Any]:
@@ -481,15 +422,15 @@ def _record(state: _SimState, item: Mapping[str, Any], msisdn: int) -> dict[str,
     return message
 
 
-async def _progress_all(state: _SimState, messages: list[dict[str, Any]], faults: _Faults) -> None:
+async def _progress_all(state: _SimState, messages: list[dict[str, Any]], faults: Faults) -> None:
     """Move messages through BUFFERED → ENROUTE → final, notifying each step of each."""
     plans = []
     for message in messages:
-        final = "UNDELIVERABLE" if message["msisdn"] in faults.undeliverable else "DELIVERED"
-        steps = (
-            [final, "BUFFERED", "ENROUTE"]
-            if faults.reorder_reports
-            else ["BUFFERED", "ENROUTE", final]
+        steps = faults.report_steps(
+            message["to"],
+            progress=["BUFFERED", "ENROUTE"],
+            delivered="DELIVERED",
+            failed="UNDELIVERABLE",
         )
         plans.append((message, steps, message["callback_url"] or state.config.status_webhook_url))
     for i in range(3):
@@ -537,7 +478,7 @@ async def _post_signed(
     headers = {SIGNATURE_HEADER: encode_claims(claims, state.config.webhook_secret)}
     try:
         async with state.session.post(
-            url, json=dict(claims), headers=headers, timeout=_CLIENT_TIMEOUT
+            url, json=dict(claims), headers=headers, timeout=CLIENT_TIMEOUT
         ) as response:
             await response.read()
             status = response.status
@@ -549,63 +490,6 @@ async def _post_signed(
     return status
 
 
-# ---------------------------------------------------------------- faults and inspection
-
-
-async def _get_faults(request: web.Request) -> web.Response:
-    return web.json_response(request.app[STATE_KEY].faults.as_json())
-
-
-async def _set_faults(request: web.Request) -> web.Response:
-    data = await _read_json(request)
-    if not isinstance(data, dict):
-        return _sim_error(400, "expected a JSON object")
-    mode = data.get("mode", "ok")
-    count = data.get("count")
-    delay = data.get("delay", 0.0)
-    undeliverable = data.get("undeliverable", [])
-    reorder = data.get("reorder_reports", False)
-    if mode not in FAULT_MODES:
-        return _sim_error(400, f"mode must be one of {sorted(FAULT_MODES)}")
-    if count is not None and not _int_in(count, 1, 10**9):
-        return _sim_error(400, "count must be a positive integer or null")
-    if isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0:
-        return _sim_error(400, "delay must be a non-negative number")
-    if not isinstance(undeliverable, list) or not all(isinstance(n, str) for n in undeliverable):
-        return _sim_error(400, "undeliverable must be a list of phone numbers")
-    numbers = [_msisdn(n) for n in undeliverable]
-    if None in numbers:
-        return _sim_error(400, "undeliverable must be a list of phone numbers")
-    if not isinstance(reorder, bool):
-        return _sim_error(400, "reorder_reports must be true or false")
-    faults = _Faults(
-        mode=mode,
-        count=count,
-        delay=float(delay),
-        undeliverable=frozenset(n for n in numbers if n is not None),
-        reorder_reports=reorder,
-    )
-    request.app[STATE_KEY].faults = faults
-    logger.info("simulator faults set: mode=%s count=%s delay=%s", mode, count, delay)
-    return web.json_response(faults.as_json())
-
-
-async def _reset_faults(request: web.Request) -> web.Response:
-    request.app[STATE_KEY].faults = _Faults()
-    return web.json_response(_Faults().as_json())
-
-
-async def _list_messages(request: web.Request) -> web.Response:
-    return web.json_response([_public_message(m) for m in request.app[STATE_KEY].messages])
-
-
-async def _clear_messages(request: web.Request) -> web.Response:
-    state = request.app[STATE_KEY]
-    state.messages.clear()
-    state.last_sender.clear()
-    return web.Response(status=204)
-
-
 # ---------------------------------------------------------------- phones
 
 
@@ -614,20 +498,20 @@ async def _phone_send(request: web.Request) -> web.Response:
     config = state.config
     msisdn = _msisdn(request.match_info["msisdn"])
     if msisdn is None:
-        return _sim_error(400, "the phone must be an MSISDN or E.164 number")
-    data = await _read_json(request)
+        return sim_error(400, "the phone must be an MSISDN or E.164 number")
+    data = await read_json(request)
     if not isinstance(data, dict):
-        return _sim_error(400, "expected a JSON object")
+        return sim_error(400, "expected a JSON object")
     body = data.get("body")
     if not isinstance(body, str) or not body or len(body) > MAX_BODY_CHARS:
-        return _sim_error(400, f"body must be a string of 1 to {MAX_BODY_CHARS} characters")
+        return sim_error(400, f"body must be a string of 1 to {MAX_BODY_CHARS} characters")
     receiver = _msisdn(
         data.get("to") or config.service_number or state.last_sender.get(msisdn) or ""
     )
     if receiver is None:
-        return _sim_error(400, "to must be a phone number (none is configured)")
+        return sim_error(400, "to must be a phone number (none is configured)")
     if config.mo_webhook_url is None:
-        return _sim_error(409, "no MO webhook URL is configured")
+        return sim_error(409, "no MO webhook URL is configured")
 
     country, prefix = _country(msisdn)
     mo_id = next(state.ids)

@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlencode, urlsplit
 
 import jwt
@@ -43,6 +43,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from bot.base.services import Services
+
+if TYPE_CHECKING:
+    from bot.domain.identity import Provider
 
 NSIS = "https://data.gov.dk/concept/core/nsis/"
 LEVELS = {"substantial": NSIS + "Substantial", "low": NSIS + "Low"}
@@ -517,33 +520,21 @@ async def start_demo(svc: Services, staff_ids: dict[str, str]) -> list[web.AppRu
     apps = [
         (
             settings.staff,
-            IdpSimConfig(
-                issuer=settings.staff.issuer,
+            _demo_config(
+                settings.staff,
                 kind="staff",
                 title="Demo Kommunes login (simulator)",
-                clients=[
-                    SimClient(
-                        settings.staff.client_id,
-                        settings.staff.client_secret,
-                        (f"{base}/sagsbehandler/log-ind/oidc/svar",),
-                    )
-                ],
+                redirect_uri=f"{base}/sagsbehandler/log-ind/oidc/svar",
                 identities=staff_people,
             ),
         ),
         (
             settings.mitid,
-            IdpSimConfig(
-                issuer=settings.mitid.issuer,
+            _demo_config(
+                settings.mitid,
                 kind="mitid",
                 title="MitID via broker (simulator)",
-                clients=[
-                    SimClient(
-                        settings.mitid.client_id,
-                        settings.mitid.client_secret,
-                        (f"{base}/borger/log-ind/mitid/svar",),
-                    )
-                ],
+                redirect_uri=f"{base}/borger/log-ind/mitid/svar",
                 identities=citizens,
             ),
         ),
@@ -556,6 +547,25 @@ async def start_demo(svc: Services, staff_ids: dict[str, str]) -> list[web.AppRu
         await web.TCPSite(runner, parts.hostname, parts.port).start()
         runners.append(runner)
     return runners
+
+
+def _demo_config(
+    provider: Provider,
+    *,
+    kind: str,
+    title: str,
+    redirect_uri: str,
+    identities: list[SimIdentity],
+) -> IdpSimConfig:
+    """A simulator for one configured provider, with the service as its one client."""
+    client = SimClient(provider.client_id, provider.client_secret, (redirect_uri,))
+    return IdpSimConfig(
+        issuer=provider.issuer,
+        kind=kind,
+        title=title,
+        clients=[client],
+        identities=identities,
+    )
 
 
 async def _demo_person_ids(svc: Services) -> dict[str, str]:

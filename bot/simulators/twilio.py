@@ -30,7 +30,6 @@ Routes:
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -39,7 +38,7 @@ import math
 import re
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -51,14 +50,13 @@ from xml.etree import ElementTree
 import aiohttp
 from aiohttp import web
 
-from bot.simulators.base import SimulatorState
+from bot.simulators.base import CLIENT_TIMEOUT, SimulatorState, read_json, sim_error
+from bot.simulators.faults import FaultInjection, Faults, GatewayWords, add_fault_routes
 from channels.twilio import API_VERSION, SIGNATURE_HEADER, compute_signature
 
 logger = logging.getLogger(__name__)
 
-FAULT_MODES: Final = frozenset({"ok", "fail_5xx", "fail_4xx", "hang", "garbage"})
 UNDELIVERED_ERROR_CODE: Final = "30003"
-HANG_SECONDS: Final = 3600.0
 MAX_BODY_CHARS: Final = 1600
 
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
@@ -71,8 +69,18 @@ _COUNTRIES: Final = (
     ("+44", "GB"),
     ("+1", "US"),
 )
+# What GET /_sim/messages shows of a message (and the demo page of a phone's conversation).
+_PUBLIC_KEYS: Final = (
+    "sid",
+    "to",
+    "from",
+    "body",
+    "status",
+    "error_code",
+    "num_segments",
+    "created_at",
+)
 _OUTBOUND_RANK: Final = {"queued": 0, "sent": 1, "delivered": 2, "undelivered": 2}
-_CLIENT_TIMEOUT = aiohttp.ClientTimeout(total=10)
 _PAGE = Path(__file__).with_name("phone.html")
 
 
@@ -125,47 +133,21 @@ class SimulatorConfig:
     service_number: str | None = None
 
 
-@dataclass(slots=True)
-class _Faults:
-    """The fault injection in force."""
-
-    mode: str = "ok"
-    count: int | None = None
-    delay: float = 0.0
-    undeliverable: frozenset[str] = frozenset()
-    reorder_reports: bool = False
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "mode": self.mode,
-            "count": self.count,
-            "delay": self.delay,
-            "undeliverable": sorted(self.undeliverable),
-            "reorder_reports": self.reorder_reports,
-        }
-
-
 class _SimState(SimulatorState):
     """Everything the simulator remembers, hung on the app."""
 
     def __init__(self, config: SimulatorConfig, page: str) -> None:
-        super().__init__()
+        super().__init__(_PUBLIC_KEYS)
         self.config = config
         self.page = page
-        self.messages: list[dict[str, Any]] = []
         self.by_sid: dict[str, dict[str, Any]] = {}
         self.conversations: dict[str, list[dict[str, Any]]] = {}
-        self.faults = _Faults()
+        self.faults = FaultInjection(_TWILIO_WORDS)
 
-    def take_send_fault(self) -> tuple[str, float]:
-        """Return the fault mode and delay for one send, counting it down."""
-        faults = self.faults
-        mode, delay = faults.mode, faults.delay
-        if (mode != "ok" or delay > 0) and faults.count is not None:
-            faults.count -= 1
-            if faults.count <= 0:
-                faults.mode, faults.delay, faults.count = "ok", 0.0, None
-        return mode, delay
+    def forget_messages(self) -> None:
+        super().forget_messages()
+        self.by_sid.clear()
+        self.conversations.clear()
 
     def record_to_phone(self, number: str, sid: str) -> None:
         self.conversations.setdefault(number, []).append({"sid": sid, "direction": "to_phone"})
@@ -176,13 +158,21 @@ class _SimState(SimulatorState):
         for entry in self.conversations.get(number, []):
             if entry["direction"] == "to_phone" and entry["sid"] in self.by_sid:
                 message = self.by_sid[entry["sid"]]
-                entries.append({**_public_message(message), "direction": "to_phone"})
+                entries.append({**self.public_message(message), "direction": "to_phone"})
             else:
                 entries.append(dict(entry))
         return entries
 
 
 STATE_KEY: Final = web.AppKey("twilio_simulator_state", _SimState)
+
+# Twilio's answers to the shared faults; Twilio keys messages by the E.164 ``To`` as given.
+_TWILIO_WORDS: Final = GatewayWords(
+    unavailable=lambda: _twilio_error(503, 20503, "Service unavailable"),
+    server_error=lambda: _twilio_error(500, 20500, "An internal server error has occurred"),
+    number_key=lambda number: number,
+    number_error="undeliverable must be a list of numbers",
+)
 
 
 def create_simulator_app(config: SimulatorConfig) -> web.Application:
@@ -196,18 +186,15 @@ def create_simulator_app(config: SimulatorConfig) -> web.Application:
         ``cleanup_ctx`` and end with it.
     """
     app = web.Application()
-    app[STATE_KEY] = _SimState(config, _PAGE.read_text("utf-8"))
-    app.cleanup_ctx.append(_lifecycle)
-    app.on_shutdown.append(_wake_sleepers)
+    state = _SimState(config, _PAGE.read_text("utf-8"))
+    app[STATE_KEY] = state
+    state.serve_with(app)
     messages = f"/{API_VERSION}/Accounts/{{account_sid}}/Messages"
     app.router.add_get("/", _page)
     app.router.add_post(f"{messages}.json", _create_message)
     app.router.add_get(f"{messages}/{{message_sid}}.json", _fetch_message)
-    app.router.add_get("/_sim/faults", _get_faults)
-    app.router.add_post("/_sim/faults", _set_faults)
-    app.router.add_delete("/_sim/faults", _reset_faults)
-    app.router.add_get("/_sim/messages", _list_messages)
-    app.router.add_delete("/_sim/messages", _clear_messages)
+    add_fault_routes(app, state.faults)
+    state.add_message_routes(app)
     app.router.add_get("/_sim/phones", _list_phones)
     app.router.add_get("/_sim/phones/{number}/messages", _phone_messages)
     app.router.add_post("/_sim/phones/{number}/send", _phone_send)
@@ -217,26 +204,6 @@ def create_simulator_app(config: SimulatorConfig) -> web.Application:
     app.router.add_get(f"{caseworker}/conversations/{{conversation_id}}", _cw_thread)
     app.router.add_post(f"{caseworker}/conversations/{{conversation_id}}/replies", _cw_reply)
     return app
-
-
-async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
-    state = app[STATE_KEY]
-    async with aiohttp.ClientSession() as session:
-        state.session = session
-        try:
-            yield
-        finally:
-            state.closing.set()
-            tasks = list(state.tasks)
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            state.session = None
-
-
-async def _wake_sleepers(app: web.Application) -> None:
-    # Runs before the server waits for open handlers, so "hang" ends at once.
-    app[STATE_KEY].closing.set()
 
 
 # ---------------------------------------------------------------- helpers
@@ -275,15 +242,6 @@ def _twilio_error(status: int, code: int, message: str) -> web.Response:
     )
 
 
-def _sim_error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
-
-
-def _public_message(message: Mapping[str, Any]) -> dict[str, Any]:
-    keys = ("sid", "to", "from", "body", "status", "error_code", "num_segments", "created_at")
-    return {key: message[key] for key in keys}
-
-
 def _authorized(request: web.Request, config: SimulatorConfig) -> bool:
     """Check HTTP basic auth against the configured account SID and token."""
     scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
@@ -306,10 +264,7 @@ def _signed_headers(config: SimulatorConfig, url: str, form: Mapping[str, str]) 
 
 
 async def _read_json_object(request: web.Request) -> dict[str, Any] | None:
-    try:
-        data = await request.json()
-    except ValueError:
-        return None
+    data = await read_json(request)
     return data if isinstance(data, dict) else None
 
 
@@ -325,21 +280,27 @@ async def _create_message(request: web.Request) -> web.Response:
         return response
     if request.match_info["account_sid"] != config.account_sid:
         return _twilio_error(404, 20404, f"The requested resource {request.path} was not found")
+    fault = await state.faults.before_send(state)
+    if fault.answer is not None:
+        return fault.answer
+    checked = _check_form(await request.post())
+    if isinstance(checked, web.Response):
+        return checked
+    if fault.refuse:
+        return _twilio_error(400, 21610, "Attempt to send to unsubscribed recipient")
+    to, sender, body, callback = checked
+    message = _record(state, to, sender, body)
+    state.spawn(
+        _progress(state, message, callback or None, state.faults.current),
+        name=f"twilio-sim-status-{message['sid']}",
+    )
+    return web.json_response(_resource(config, message), status=201)
 
-    mode, delay = state.take_send_fault()
-    if delay > 0 and not await state.pause(delay):
-        return _twilio_error(503, 20503, "Service unavailable")
-    if mode == "hang":
-        await state.pause(HANG_SECONDS)
-        return _twilio_error(503, 20503, "Service unavailable")
-    if mode == "fail_5xx":
-        return _twilio_error(500, 20500, "An internal server error has occurred")
-    if mode == "garbage":
-        return web.Response(
-            status=200, text="<html><body>502 Bad Gateway</body>", content_type="text/html"
-        )
 
-    form = await request.post()
+def _check_form(
+    form: Mapping[str, Any],
+) -> tuple[str, str, str, str | None] | web.Response:
+    """Check a create-message form: ``To``, ``From``, ``Body``, ``StatusCallback``, or an error."""
     to, sender, body, callback = (
         form.get("To"),
         form.get("From"),
@@ -364,9 +325,11 @@ async def _create_message(request: web.Request) -> web.Response:
         not isinstance(callback, str) or not callback.startswith(("http://", "https://"))
     ):
         return _twilio_error(400, 21609, "Invalid StatusCallback url")
-    if mode == "fail_4xx":
-        return _twilio_error(400, 21610, "Attempt to send to unsubscribed recipient")
+    return to, sender, body, callback
 
+
+def _record(state: _SimState, to: str, sender: str, body: str) -> dict[str, Any]:
+    """Store one accepted message, queued."""
     now = _now()
     sid = new_message_sid()
     message: dict[str, Any] = {
@@ -384,11 +347,7 @@ async def _create_message(request: web.Request) -> web.Response:
     state.by_sid[sid] = message
     state.record_to_phone(to, sid)
     logger.info("simulator accepted message %s", sid)
-    state.spawn(
-        _progress(state, message, callback or None, state.faults),
-        name=f"twilio-sim-status-{sid}",
-    )
-    return web.json_response(_resource(config, message), status=201)
+    return message
 
 
 async def _fetch_message(request: web.Request) -> web.Response:
@@ -430,11 +389,12 @@ def _resource(config: SimulatorConfig, message: Mapping[str, Any]) -> dict[str, 
 
 
 async def _progress(
-    state: _SimState, message: dict[str, Any], callback: str | None, faults: _Faults
+    state: _SimState, message: dict[str, Any], callback: str | None, faults: Faults
 ) -> None:
     """Move a sent message through sent → delivered/undelivered, reporting each step."""
-    final = "undelivered" if message["to"] in faults.undeliverable else "delivered"
-    steps = [final, "sent"] if faults.reorder_reports else ["sent", final]
+    steps = faults.report_steps(
+        message["to"], progress=["sent"], delivered="delivered", failed="undelivered"
+    )
     for step in steps:
         if not await state.pause(state.config.status_delay):
             return
@@ -469,7 +429,7 @@ async def _post_status(
             callback,
             data=form,
             headers=_signed_headers(config, callback, form),
-            timeout=_CLIENT_TIMEOUT,
+            timeout=CLIENT_TIMEOUT,
         ) as response:
             await response.read()
             status = response.status
@@ -480,61 +440,6 @@ async def _post_status(
         return
     if status >= 400:
         logger.warning("status callback %s for %s answered HTTP %s", step, message["sid"], status)
-
-
-# ---------------------------------------------------------------- faults and inspection
-
-
-async def _get_faults(request: web.Request) -> web.Response:
-    return web.json_response(request.app[STATE_KEY].faults.as_json())
-
-
-async def _set_faults(request: web.Request) -> web.Response:
-    data = await _read_json_object(request)
-    if data is None:
-        return _sim_error(400, "expected a JSON object")
-    mode = data.get("mode", "ok")
-    count = data.get("count")
-    delay = data.get("delay", 0.0)
-    undeliverable = data.get("undeliverable", [])
-    reorder = data.get("reorder_reports", False)
-    if mode not in FAULT_MODES:
-        return _sim_error(400, f"mode must be one of {sorted(FAULT_MODES)}")
-    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
-        return _sim_error(400, "count must be a positive integer or null")
-    if isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0:
-        return _sim_error(400, "delay must be a non-negative number")
-    if not isinstance(undeliverable, list) or not all(isinstance(n, str) for n in undeliverable):
-        return _sim_error(400, "undeliverable must be a list of numbers")
-    if not isinstance(reorder, bool):
-        return _sim_error(400, "reorder_reports must be true or false")
-    faults = _Faults(
-        mode=mode,
-        count=count,
-        delay=float(delay),
-        undeliverable=frozenset(undeliverable),
-        reorder_reports=reorder,
-    )
-    request.app[STATE_KEY].faults = faults
-    logger.info("simulator faults set: mode=%s count=%s delay=%s", mode, count, delay)
-    return web.json_response(faults.as_json())
-
-
-async def _reset_faults(request: web.Request) -> web.Response:
-    request.app[STATE_KEY].faults = _Faults()
-    return web.json_response(_Faults().as_json())
-
-
-async def _list_messages(request: web.Request) -> web.Response:
-    return web.json_response([_public_message(m) for m in request.app[STATE_KEY].messages])
-
-
-async def _clear_messages(request: web.Request) -> web.Response:
-    state = request.app[STATE_KEY]
-    state.messages.clear()
-    state.by_sid.clear()
-    state.conversations.clear()
-    return web.Response(status=204)
 
 
 # ---------------------------------------------------------------- phones
@@ -548,7 +453,7 @@ async def _list_phones(request: web.Request) -> web.Response:
 async def _phone_messages(request: web.Request) -> web.Response:
     number = request.match_info["number"]
     if not _E164.match(number):
-        return _sim_error(400, "number must be in E.164 form")
+        return sim_error(400, "number must be in E.164 form")
     return web.json_response(request.app[STATE_KEY].conversation(number))
 
 
@@ -566,18 +471,18 @@ async def _phone_send(request: web.Request) -> web.Response:
     config = state.config
     number = request.match_info["number"]
     if not _E164.match(number):
-        return _sim_error(400, "number must be in E.164 form")
+        return sim_error(400, "number must be in E.164 form")
     data = await _read_json_object(request)
     if data is None:
-        return _sim_error(400, "expected a JSON object")
+        return sim_error(400, "expected a JSON object")
     body = data.get("body")
     if not isinstance(body, str) or len(body) > MAX_BODY_CHARS:
-        return _sim_error(400, f"body must be a string of at most {MAX_BODY_CHARS} characters")
+        return sim_error(400, f"body must be a string of at most {MAX_BODY_CHARS} characters")
     to = data.get("to") or config.service_number or _counterpart(state, number)
     if not isinstance(to, str) or not _E164.match(to):
-        return _sim_error(400, "to must be an E.164 number (none is configured)")
+        return sim_error(400, "to must be an E.164 number (none is configured)")
     if config.inbound_webhook_url is None:
-        return _sim_error(409, "no inbound webhook URL is configured")
+        return sim_error(409, "no inbound webhook URL is configured")
 
     sid = new_message_sid()
     form = {
@@ -618,7 +523,7 @@ async def _phone_send(request: web.Request) -> web.Response:
     state.conversations.setdefault(number, []).append(entry)
     try:
         async with state.session.post(
-            url, data=form, headers=_signed_headers(config, url, form), timeout=_CLIENT_TIMEOUT
+            url, data=form, headers=_signed_headers(config, url, form), timeout=CLIENT_TIMEOUT
         ) as response:
             webhook_status = response.status
             content_type = response.content_type
@@ -691,7 +596,7 @@ async def _cw_thread(request: web.Request) -> web.Response:
 async def _cw_reply(request: web.Request) -> web.Response:
     data = await _read_json_object(request)
     if data is None or not isinstance(data.get("body"), str):
-        return _sim_error(400, "expected a JSON object with a string body")
+        return sim_error(400, "expected a JSON object with a string body")
     conversation = quote(request.match_info["conversation_id"], safe="")
     return await _proxy(
         request,
@@ -708,28 +613,28 @@ async def _proxy(
     state = request.app[STATE_KEY]
     config = state.config
     if config.caseworker_api_base is None:
-        return _sim_error(503, "no caseworker API is configured")
+        return sim_error(503, "no caseworker API is configured")
     index = int(request.match_info["index"])
     if index >= len(config.caseworker_tokens):
-        return _sim_error(404, "no such caseworker")
+        return sim_error(404, "no such caseworker")
     token = config.caseworker_tokens[index].token
     url = config.caseworker_api_base.rstrip("/") + path
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
     try:
         async with state.session.request(
-            method, url, headers=headers, json=payload, timeout=_CLIENT_TIMEOUT
+            method, url, headers=headers, json=payload, timeout=CLIENT_TIMEOUT
         ) as response:
             status = response.status
             content_type = response.content_type
             answer = await response.read()
     except (aiohttp.ClientError, TimeoutError) as exc:
         logger.warning("caseworker API %s %s failed: %s", method, path, type(exc).__name__)
-        return _sim_error(502, "caseworker API unreachable")
+        return sim_error(502, "caseworker API unreachable")
     if not answer:
         return web.Response(status=status)
     if content_type == "application/json":
         return web.Response(status=status, body=answer, content_type="application/json")
-    return _sim_error(
+    return sim_error(
         status if status >= 400 else 502, f"caseworker API answered HTTP {status} without JSON"
     )
 

@@ -441,3 +441,79 @@ async def test_long_inbound_sms_counts_segments(
     """A 320-character inbound SMS is three segments, whoever reports it."""
     await sim_json(session, sim, "POST", f"/_sim/phones/{FAMILY}/send", {"body": "a" * 320})
     assert (await next_item(receiver.inbound)).segments == 3
+
+
+# ---------------------------------------------------------------- the simulators' fault control
+
+NO_FAULTS = {
+    "mode": "ok",
+    "count": None,
+    "delay": 0.0,
+    "undeliverable": [],
+    "reorder_reports": False,
+}
+
+
+async def test_fault_control_shows_sets_and_resets(
+    sim: TestServer, session: aiohttp.ClientSession
+) -> None:
+    """GET /_sim/faults shows what POST set, in the same shape; DELETE puts back no faults."""
+    assert await sim_json(session, sim, "GET", "/_sim/faults") == (200, NO_FAULTS)
+    wanted = {
+        "mode": "fail_5xx",
+        "count": 2,
+        "delay": 0.5,
+        "undeliverable": [FAMILY],
+        "reorder_reports": True,
+    }
+    assert await sim_json(session, sim, "POST", "/_sim/faults", wanted) == (200, wanted)
+    assert await sim_json(session, sim, "GET", "/_sim/faults") == (200, wanted)
+    assert await sim_json(session, sim, "DELETE", "/_sim/faults") == (200, NO_FAULTS)
+    assert await sim_json(session, sim, "GET", "/_sim/faults") == (200, NO_FAULTS)
+
+
+async def test_counted_delay_ends_after_its_sends(
+    gateway: SmsGateway, sim: TestServer, session: aiohttp.ClientSession
+) -> None:
+    """A delay with a count slows that many sends, then the faults go back to none."""
+    await set_faults(session, sim, delay=0.2, count=1, undeliverable=[FAMILY])
+    started = time.monotonic()
+    await gateway.send(sms())
+    assert time.monotonic() - started >= 0.2
+    _, faults = await sim_json(session, sim, "GET", "/_sim/faults")
+    # The count covers mode and delay; who is undeliverable stays until reset.
+    assert faults == {**NO_FAULTS, "undeliverable": [FAMILY]}
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"mode": "explode"},
+        {"count": 0},
+        {"count": True},
+        {"count": 1.5},
+        {"delay": -1},
+        {"delay": True},
+        {"delay": "1"},
+        {"undeliverable": FAMILY},
+        {"undeliverable": [4520000001]},
+        {"reorder_reports": "yes"},
+        ["not", "an", "object"],
+    ],
+)
+async def test_fault_control_refuses_nonsense(
+    sim: TestServer, session: aiohttp.ClientSession, bad: Any
+) -> None:
+    """A fault setting that makes no sense is refused with 400 and leaves the faults as they were."""
+    status, answer = await sim_json(session, sim, "POST", "/_sim/faults", bad)
+    assert status == 400 and isinstance(answer["error"], str)
+    assert await sim_json(session, sim, "GET", "/_sim/faults") == (200, NO_FAULTS)
+
+
+async def test_fault_control_refuses_a_body_that_is_not_json(
+    sim: TestServer, session: aiohttp.ClientSession
+) -> None:
+    """A POST /_sim/faults body that is not JSON is refused with 400."""
+    async with session.post(sim.make_url("/_sim/faults"), data=b"mode=hang") as response:
+        assert response.status == 400
+        assert await response.json() == {"error": "expected a JSON object"}

@@ -872,3 +872,14 @@ async def test_sim_rate_limit_paces_acceptance(
     took = time.monotonic() - started
     assert all(isinstance(r, SendResult) for r in results)
     assert 0.45 <= took < 3
+
+
+async def test_sim_fault_numbers_take_gatewayapi_forms(
+    sim: TestServer, session: aiohttp.ClientSession
+) -> None:
+    """Undeliverable numbers may be bare MSISDNs or E.164; the simulator shows them as E.164."""
+    payload = {"undeliverable": ["4520000002", "+4520000001", "4520000001"]}
+    status, faults = await call(session, sim, "POST", "/_sim/faults", payload)
+    assert (status, faults["undeliverable"]) == (200, ["+4520000001", "+4520000002"])
+    status, error = await call(session, sim, "POST", "/_sim/faults", {"undeliverable": ["12"]})
+    assert (status, error) == (400, {"error": "undeliverable must be a list of phone numbers"})
