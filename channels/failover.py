@@ -150,58 +150,80 @@ class FailoverGateway:
             One result per SMS, in order: a ``SendResult`` or the ``GatewayError``.
         """
         results: list[SendResult | GatewayError | None] = [None] * len(batch)
+        for name, indexes in self._shares(batch).items():
+            if name:
+                answers = await self._send_share(name, [batch[i] for i in indexes])
+            else:
+                answers = await self._send_each([batch[i] for i in indexes])
+            for i, answer in zip(indexes, answers, strict=True):
+                results[i] = answer
+        assert all(r is not None for r in results)
+        return [r for r in results if r is not None]
+
+    def _shares(self, batch: list[OutboundSms]) -> dict[str, list[int]]:
+        """Indexes of the batch by the list-taking gateway each SMS goes to first ("": none).
+
+        Asking a breaker may let its half-open trial through, so each SMS asks once.
+        """
         shares: dict[str, list[int]] = {}
         for i, sms in enumerate(batch):
             first = next((g for g in self._order(sms) if self.breakers[g.name].allow()), None)
             key = first.name if first is not None and hasattr(first, "send_many") else ""
             shares.setdefault(key, []).append(i)
-        for name, indexes in shares.items():
-            if not name:
+        return shares
 
-                async def one(i: int) -> SendResult | GatewayError:
-                    try:
-                        return await self.send(batch[i])
-                    except GatewayError as exc:
-                        return exc
+    async def _send_each(self, share: list[OutboundSms]) -> list[SendResult | GatewayError]:
+        """Send each SMS on its own, concurrently, as ``send`` would."""
 
-                for i, answer in zip(
-                    indexes, await asyncio.gather(*(one(i) for i in indexes)), strict=True
-                ):
-                    results[i] = answer
-                continue
-            gateway = self.by_name[name]
-            for _ in indexes:
-                await self.limits[name].acquire()
-            routed = [
-                replace(batch[i], status_callback=self._callback_for(name, batch[i].reference))
-                for i in indexes
-            ]
-            answers = await gateway.send_many(routed)  # type: ignore[attr-defined]
-            transient = [
-                i
-                for i, a in zip(indexes, answers, strict=True)
-                if isinstance(a, GatewayError) and a.transient
-            ]
-            breaker = self.breakers[name]
-            if transient and len(transient) == len(indexes):
-                breaker.failure()
-                log.warning("gateway %s failed a batch (breaker %s)", name, breaker.state)
-            else:
-                breaker.success()
-            for i, answer in zip(indexes, answers, strict=True):
-                if isinstance(answer, SendResult):
-                    results[i] = replace(answer, gateway=name)
-                elif answer.transient:
-                    order = self._order(batch[i])
-                    rest = order[[g.name for g in order].index(name) + 1 :]
-                    try:
-                        results[i] = await self._send_via(batch[i], rest, last=answer)
-                    except GatewayError as exc:
-                        results[i] = exc
-                else:
-                    results[i] = answer
-        assert all(r is not None for r in results)
-        return [r for r in results if r is not None]
+        async def one(sms: OutboundSms) -> SendResult | GatewayError:
+            try:
+                return await self.send(sms)
+            except GatewayError as exc:
+                return exc
+
+        return list(await asyncio.gather(*(one(sms) for sms in share)))
+
+    async def _send_share(
+        self, name: str, share: list[OutboundSms]
+    ) -> list[SendResult | GatewayError]:
+        """Send a share in one request to gateway ``name``; transient failures try the next."""
+        gateway = self.by_name[name]
+        for _ in share:
+            await self.limits[name].acquire()
+        routed = [
+            replace(sms, status_callback=self._callback_for(name, sms.reference)) for sms in share
+        ]
+        answers: list[SendResult | GatewayError] = await gateway.send_many(routed)  # type: ignore[attr-defined]
+        self._judge(name, answers)
+        return [
+            await self._after_list(name, sms, answer)
+            for sms, answer in zip(share, answers, strict=True)
+        ]
+
+    def _judge(self, name: str, answers: list[SendResult | GatewayError]) -> None:
+        """A batch the gateway failed as a whole counts against its breaker; any answer heals."""
+        transient = [a for a in answers if isinstance(a, GatewayError) and a.transient]
+        breaker = self.breakers[name]
+        if transient and len(transient) == len(answers):
+            breaker.failure()
+            log.warning("gateway %s failed a batch (breaker %s)", name, breaker.state)
+        else:
+            breaker.success()
+
+    async def _after_list(
+        self, name: str, sms: OutboundSms, answer: SendResult | GatewayError
+    ) -> SendResult | GatewayError:
+        """One SMS's answer from a list request; a transient failure goes on down its order."""
+        if isinstance(answer, SendResult):
+            return replace(answer, gateway=name)
+        if not answer.transient:
+            return answer
+        order = self._order(sms)
+        rest = order[[g.name for g in order].index(name) + 1 :]
+        try:
+            return await self._send_via(sms, rest, last=answer)
+        except GatewayError as exc:
+            return exc
 
     async def _send_via(
         self, sms: OutboundSms, order: Sequence[SmsGateway], *, last: GatewayError | None = None

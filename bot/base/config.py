@@ -134,11 +134,27 @@ class Config:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     def validate(self) -> Config:
-        """Refuse unsafe or incoherent settings; return self for chaining."""
+        """Refuse unsafe or incoherent settings; return self for chaining.
+
+        The checks run in a fixed order, so a setting with several faults is
+        always refused with the same (first) message.
+        """
+        self._check_database_url()
+        self._check_public_base_url()
+        self._check_keys()
+        self._check_gateways()
+        self._check_credentials()
+        self._check_live_updates()
+        return self
+
+    def _check_database_url(self) -> None:
         if not self.database_url.startswith(("sqlite+aiosqlite:", "postgresql+asyncpg:")):
             raise ConfigError(
                 "TOVHOLDER_DATABASE_URL must be sqlite+aiosqlite:// or postgresql+asyncpg://"
             )
+
+    def _check_public_base_url(self) -> None:
+        # Links in SMS and e-mail are this plus a path: anything after the host would break them.
         parts = urlsplit(self.public_base_url)
         if (
             parts.scheme not in ("http", "https")
@@ -150,26 +166,35 @@ class Config:
             raise ConfigError(
                 "TOVHOLDER_PUBLIC_BASE_URL must be scheme://host[:port] without path or query"
             )
+
+    def _check_keys(self) -> None:
         if not self.keks:
             raise ConfigError("TOVHOLDER_KEKS must hold at least one key")
         if not self.demo_mode:
-            demo = {parse_key(DEMO_KEK, what="demo"), parse_key(DEMO_INDEX_KEY, what="demo")}
-            if demo & set(self.keks) or self.index_key in demo:
-                raise ConfigError(
-                    "refusing to start with the published demo keys outside demo mode"
-                )
-            if self.twilio is not None and self.twilio.auth_token == DEMO_TWILIO_TOKEN:
-                raise ConfigError("refusing to start with the demo Twilio token outside demo mode")
+            self._refuse_demo_secrets()
+
+    def _refuse_demo_secrets(self) -> None:
+        demo = {parse_key(DEMO_KEK, what="demo"), parse_key(DEMO_INDEX_KEY, what="demo")}
+        if demo & set(self.keks) or self.index_key in demo:
+            raise ConfigError("refusing to start with the published demo keys outside demo mode")
+        if self.twilio is not None and self.twilio.auth_token == DEMO_TWILIO_TOKEN:
+            raise ConfigError("refusing to start with the demo Twilio token outside demo mode")
+
+    def _check_gateways(self) -> None:
         unknown = [g for g in self.gateways if g not in KNOWN_GATEWAYS]
         if unknown or not self.gateways:
             raise ConfigError(
                 f"TOVHOLDER_GATEWAYS must list gateways from {', '.join(KNOWN_GATEWAYS)}"
             )
         self.require_gateways(self.gateways)
+
+    def _check_credentials(self) -> None:
         if self.index_key in self.keks:
             raise ConfigError("the blind-index key must differ from every key-encryption key")
         if self.twilio is not None and not self.twilio.account_sid.startswith("AC"):
             raise ConfigError("TOVHOLDER_TWILIO_ACCOUNT_SID must start with AC")
+
+    def _check_live_updates(self) -> None:
         if self.listen_database_url is not None and not (
             self.database_url.startswith("postgresql+asyncpg:")
             and self.listen_database_url.startswith("postgresql+asyncpg:")
@@ -180,7 +205,6 @@ class Config:
             )
         if not 1.0 <= self.live_fallback_seconds <= 3600.0:
             raise ConfigError("TOVHOLDER_LIVE_FALLBACK_SECONDS must be between 1 and 3600")
-        return self
 
     def require_gateways(self, names: Iterable[str]) -> None:
         """Refuse unless every named gateway has its credentials here.

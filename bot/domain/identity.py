@@ -122,48 +122,93 @@ _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def _provider(extra: Any, name: str, default_scope: str) -> Provider | None:
-    prefix = f"TOVHOLDER_OIDC_{name.upper()}_"
-    issuer = extra.get(prefix + "ISSUER", "").strip()
-    client_id = extra.get(prefix + "CLIENT_ID", "").strip()
-    secret_file = extra.get(prefix + "CLIENT_SECRET_FILE", "").strip()
-    secret = extra.get(prefix + "CLIENT_SECRET", "").strip()
-    tenant = extra.get(prefix + "TENANT", "").strip() if name == STAFF else ""
-    given = [v for v in (issuer, client_id, secret_file or secret) if v]
-    if name == STAFF and tenant:
-        given.append(tenant)
-    if not given:
+    """One provider from ``TOVHOLDER_OIDC_<NAME>_*``: None when none of it is set.
+
+    Raises:
+        ConfigError: Half a configuration, an unreadable or empty secret file, an
+            issuer that is not https (loopback may be http), or a scope without openid.
+    """
+    given = _ProviderSettings.read(extra, name)
+    if not given.anything_set():
         return None
-    required = ["ISSUER", "CLIENT_ID", "CLIENT_SECRET_FILE"] + (["TENANT"] if name == STAFF else [])
-    if not (issuer and client_id and (secret_file or secret) and (name != STAFF or tenant)):
-        raise ConfigError(
-            f"OpenID Connect for {name} is half configured: set all of "
-            + ", ".join(prefix + r for r in required)
-        )
-    if secret_file:
-        try:
-            secret = Path(secret_file).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(f"{prefix}CLIENT_SECRET_FILE cannot be read: {exc}") from exc
-        if not secret:
-            raise ConfigError(f"{prefix}CLIENT_SECRET_FILE is empty")
-    parts = urlsplit(issuer)
-    if parts.scheme != "https" and not (
-        parts.scheme == "http" and (parts.hostname or "") in _LOOPBACK
-    ):
-        raise ConfigError(f"{prefix}ISSUER must be an https URL")
+    given.require_all(name)
+    prefix = given.prefix
+    secret = _client_secret(given)
+    _check_issuer(prefix, given.issuer)
     scope = extra.get(prefix + "SCOPE", "").strip() or default_scope
     if "openid" not in scope.split():
         raise ConfigError(f"{prefix}SCOPE must include openid")
     claim = extra.get(prefix + "CLAIM", "").strip() or "email"
     return Provider(
         name=name,
-        issuer=issuer.rstrip("/"),
-        client_id=client_id,
+        issuer=given.issuer.rstrip("/"),
+        client_id=given.client_id,
         client_secret=secret,
         scope=scope,
-        tenant_slug=tenant or None,
+        tenant_slug=given.tenant or None,
         claim=claim,
     )
+
+
+@dataclass(frozen=True)
+class _ProviderSettings:
+    """The settings that must come all together for one provider, as given (stripped)."""
+
+    prefix: str  # TOVHOLDER_OIDC_<NAME>_
+    issuer: str
+    client_id: str
+    secret_file: str
+    secret: str
+    tenant: str  # staff only; always "" for MitID
+
+    @classmethod
+    def read(cls, extra: Any, name: str) -> _ProviderSettings:
+        prefix = f"TOVHOLDER_OIDC_{name.upper()}_"
+        return cls(
+            prefix=prefix,
+            issuer=extra.get(prefix + "ISSUER", "").strip(),
+            client_id=extra.get(prefix + "CLIENT_ID", "").strip(),
+            secret_file=extra.get(prefix + "CLIENT_SECRET_FILE", "").strip(),
+            secret=extra.get(prefix + "CLIENT_SECRET", "").strip(),
+            tenant=extra.get(prefix + "TENANT", "").strip() if name == STAFF else "",
+        )
+
+    def anything_set(self) -> bool:
+        return any((self.issuer, self.client_id, self.secret_file or self.secret, self.tenant))
+
+    def require_all(self, name: str) -> None:
+        """Refuse a half configuration: it would log nobody in, silently."""
+        required = ["ISSUER", "CLIENT_ID", "CLIENT_SECRET_FILE"]
+        if name == STAFF:
+            required.append("TENANT")
+        has_secret = bool(self.secret_file or self.secret)
+        if not (self.issuer and self.client_id and has_secret and (name != STAFF or self.tenant)):
+            raise ConfigError(
+                f"OpenID Connect for {name} is half configured: set all of "
+                + ", ".join(self.prefix + r for r in required)
+            )
+
+
+def _client_secret(given: _ProviderSettings) -> str:
+    """The client secret: from its file when one is named (preferred), else inline."""
+    if not given.secret_file:
+        return given.secret
+    try:
+        secret = Path(given.secret_file).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{given.prefix}CLIENT_SECRET_FILE cannot be read: {exc}") from exc
+    if not secret:
+        raise ConfigError(f"{given.prefix}CLIENT_SECRET_FILE is empty")
+    return secret
+
+
+def _check_issuer(prefix: str, issuer: str) -> None:
+    """Refuse an issuer that is not https; plain http only on this machine (tests, demo)."""
+    parts = urlsplit(issuer)
+    if parts.scheme != "https" and not (
+        parts.scheme == "http" and (parts.hostname or "") in _LOOPBACK
+    ):
+        raise ConfigError(f"{prefix}ISSUER must be an https URL")
 
 
 @dataclass

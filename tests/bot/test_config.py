@@ -367,3 +367,20 @@ def test_inbound_batching_comes_from_the_environment() -> None:
     config = load(env(INBOUND_BATCH="1", INBOUND_LANES="3"))
     assert (config.inbound_batch, config.inbound_lanes) == (1, 3)
     assert (load(env()).inbound_batch, load(env()).inbound_lanes) == (64, 2)
+
+
+def test_with_several_faults_the_first_check_in_order_names_the_problem() -> None:
+    """Checks run in a fixed order: database, base URL, keys, gateways, credentials, live updates."""
+    kek = new_key_text()
+    faults = {
+        "DATABASE_URL": ("mysql://x", "TOVHOLDER_DATABASE_URL"),
+        "PUBLIC_BASE_URL": ("ftp://sms.example.dk", "TOVHOLDER_PUBLIC_BASE_URL"),
+        "GATEWAYS": ("carrier-pigeon", "TOVHOLDER_GATEWAYS"),
+        "INDEX_KEY": (kek, "blind-index key"),
+        "LIVE_FALLBACK_SECONDS": ("0", "TOVHOLDER_LIVE_FALLBACK_SECONDS"),
+    }
+    names = list(faults)
+    for i, name in enumerate(names):
+        given = {n: faults[n][0] for n in names[i:]}
+        with pytest.raises(ConfigError, match=faults[name][1]):
+            load(env(KEKS=kek, **given))

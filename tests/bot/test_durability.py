@@ -50,10 +50,16 @@ class Service:
         self.port = port
         self.proc: subprocess.Popen[bytes] | None = None
 
-    async def start(self, **overrides: str) -> None:
+    async def start(self, *, relay: bool = True, **overrides: str) -> None:
+        """Start serving; with ``relay=False`` the outbox relay never runs in this life.
+
+        A stored SMS wakes the relay at once, so a long TOVHOLDER_OUTBOX_INTERVAL
+        alone does not keep a receipt from going out before a kill.
+        """
         env = {**os.environ, **self.env, **overrides}
+        command = ["bot.cli", "serve"] if relay else ["bench.serve_relay_off"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve"],
+            [sys.executable, "-m", *command],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -157,7 +163,7 @@ async def test_crash_after_store_before_send_sends_receipt_exactly_once(
     config, port, world, _ = await _seeded(sim, db_url, keys)
 
     service = Service(_service_env(db_url, keys, config, port), port)
-    await service.start(TOVHOLDER_OUTBOX_INTERVAL="3600")  # the relay never ticks in this life
+    await service.start(relay=False)  # the relay never runs in this life
     try:
         url = f"{config.public_base_url}/webhooks/twilio/sms"
         params = _params(world.phones["anna"], "Hej")

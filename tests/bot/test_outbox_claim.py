@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from bot.base.crypto import SealingKey
 from bot.domain.outbound import queue_sms
 from bot.domain.outbox import LEASE, relay_once
 from bot.store.schema.core import cases, messages, outbox
 from tests.harness import Stack
+
+# Set while the test itself relays: tasks the relay starts inherit it, webhooks do not.
+_RELAYING: ContextVar[int] = ContextVar("relaying", default=0)
 
 
 async def _queue(stack: Stack, bodies: list[str], *, minutes_apart: int = 1) -> list[str]:
@@ -93,3 +98,32 @@ async def test_a_pass_claims_at_most_a_batch_oldest_first(stack: Stack) -> None:
     assert [(await relay_once(svc)).sent for _ in range(4)] == [2, 2, 1, 0]
     sent = await stack.sent_to(stack.world.phones["anna"])
     assert [b for b in sent if b.startswith("Besked")] == bodies
+
+
+async def _statements_to_relay(stack: Stack, n: int) -> int:
+    """How many SQL statements one relay pass runs to send ``n`` plain SMS."""
+    await _queue(stack, [f"Runde {n} nr {i}" for i in range(n)])
+    count = 0
+
+    def counted(*_args: Any) -> None:
+        # Status callbacks reach the app meanwhile; only the relay's own tasks count.
+        nonlocal count
+        count += _RELAYING.get()
+
+    engine = stack.svc.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", counted)
+    token = _RELAYING.set(1)
+    try:
+        stats = await relay_once(stack.svc)
+    finally:
+        _RELAYING.reset(token)
+        event.remove(engine, "before_cursor_execute", counted)
+    assert stats.claimed == n and stats.sent == n
+    return count
+
+
+async def test_a_pass_runs_as_many_statements_for_three_sms_as_for_twelve(stack: Stack) -> None:
+    """Plain SMS are claimed, triaged and settled in batches: no statement is run per message."""
+    few = await _statements_to_relay(stack, 3)
+    many = await _statements_to_relay(stack, 12)
+    assert 0 < few == many, (few, many)

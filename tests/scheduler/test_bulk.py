@@ -151,11 +151,11 @@ async def test_queue_many_writes_what_queue_sms_writes(stack: Stack) -> None:
 
 def test_relay_waves_keep_each_citizens_order_and_fill_requests() -> None:
     """One citizen's SMS never race each other: piece j goes in wave j; requests stay ≤ limit."""
-    from bot.domain.outbox import _Plain, _waves
+    from bot.domain.outbox.batch import Plain, waves
     from channels.base import OutboundSms
 
-    def p(to: str, n: int) -> _Plain:
-        return _Plain(
+    def p(to: str, n: int) -> Plain:
+        return Plain(
             f"o{n}",
             f"m{n}",
             "reminder",
@@ -164,8 +164,8 @@ def test_relay_waves_keep_each_citizens_order_and_fill_requests() -> None:
         )
 
     plain = [p("+451", 0), p("+452", 1), p("+451", 2), p("+453", 3), p("+451", 4)]
-    assert _waves(plain, 1) == [[[0], [1], [3]], [[2]], [[4]]]
-    assert _waves(plain, 2) == [[[0, 2], [1, 3]], [[4]]]
-    assert _waves(plain, 100) == [[[0, 2, 4, 1, 3]]]
+    assert waves(plain, 1) == [[[0], [1], [3]], [[2]], [[4]]]
+    assert waves(plain, 2) == [[[0, 2], [1, 3]], [[4]]]
+    assert waves(plain, 100) == [[[0, 2, 4, 1, 3]]]
     many = [p(f"+45{i}", i) for i in range(250)]
-    assert [len(r) for r in _waves(many, 100)[0]] == [100, 100, 50]
+    assert [len(r) for r in waves(many, 100)[0]] == [100, 100, 50]

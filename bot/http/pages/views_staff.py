@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import Any
 
@@ -308,10 +309,7 @@ async def _thread_page(
     conv_id = request.match_info["id"]
     thread = await conv.read_thread(svc, who.user, conv_id)
     reads = await inbox.citizen_reads(svc, who.user, [m["id"] for m in thread["messages"]])
-    for m in thread["messages"]:
-        m["created"] = datetime.fromisoformat(m["created_at"])
-        m["reply_by_at"] = datetime.fromisoformat(m["reply_by"]) if m.get("reply_by") else None
-    partial = bool(request.query.get("partial"))
+    _parse_message_times(thread["messages"])
     values = dict(form or {})
     context: dict[str, Any] = {
         "me": who,
@@ -323,44 +321,14 @@ async def _thread_page(
         # Files the citizen attached, by message id (staff/_attachments.html shows them).
         "attachments": await attachments.for_staff(svc, who.user, conv_id),
     }
-    if partial:
+    if request.query.get("partial"):
         return render(request, "staff/_thread_messages.html", context)
     ctx = await inbox.thread_context(svc, who.user, conv_id)
-    templates = await reply_templates.list_templates(svc, who.user)
-    variables = {
-        "fornavn": ctx.citizen_first_name or "",
-        "sagsbehandler": who.first_name,
-        "sagsnummer": thread["case_number"] or "",
-        "dato": long_date(_default_date(svc, ctx, thread["messages"]), "da"),
-    }
-    filled = [(t, reply_templates.fill(t.body, variables)) for t in templates]
+    filled = await _filled_templates(svc, who, ctx, thread)
     chosen = request.query.get("skabelon")
     if chosen and "body" not in values:
-        for t, text in filled:
-            if t.id == chosen:
-                values["body"] = text
-    timeline = None
-    planned: list[dict[str, Any]] = []
-    if ctx.works_on_case and ctx.case_id is not None:
-        try:
-            timeline = await milestones.get_timeline(svc, who.user, ctx.case_id)
-        except NotFound:
-            timeline = None
-        bodies = {m["id"]: m["body"] for m in thread["messages"]}
-        for p in await scheduled.list_scheduled(svc, who.user, conv_id):
-            planned.append(
-                {
-                    "id": p["id"],
-                    "send_at": datetime.fromisoformat(p["send_at"]),
-                    "body": bodies.get(p["id"], ""),
-                }
-            )
-    if timeline is not None:
-        for step in timeline["steps"]:
-            expected = step["expected_on"]
-            step["expected"] = date.fromisoformat(expected) if expected else None
-            completed = step["completed_at"]
-            step["completed"] = datetime.fromisoformat(completed) if completed else None
+        _choose_template(values, filled, chosen)
+    timeline, planned = await _case_plan(svc, who, ctx, conv_id, thread["messages"])
     context.update(
         {
             "ctx": ctx,
@@ -371,13 +339,7 @@ async def _thread_page(
             "step_labels": STEP_STATUS,
             "today": local_date(svc.clock.now()),
             "date_text": lambda d: long_date(d, "da") if d else "",
-            "sent": "sendt" in request.query,
-            "sends_at": _sends_at(request.query.get("kl")),
-            "scheduled": "planlagt" in request.query,
-            "withdrawn": "tilbagekaldt" in request.query,
-            "noted": "notat" in request.query,
-            "closed": "lukket" in request.query,
-            "acknowledged": "kvitteret" in request.query,
+            **_notices(request.query),
             "error": error,
             "error_in": error_in,
             "error_text": ERRORS.get(error or "", "Det kunne ikke gennemføres. Prøv igen."),
@@ -389,6 +351,84 @@ async def _thread_page(
         }
     )
     return render(request, "staff/thread.html", context, status=status if error else 200)
+
+
+def _parse_message_times(messages: list[dict[str, Any]]) -> None:
+    """Give each message its times as datetimes, for the templates to format."""
+    for m in messages:
+        m["created"] = datetime.fromisoformat(m["created_at"])
+        m["reply_by_at"] = datetime.fromisoformat(m["reply_by"]) if m.get("reply_by") else None
+
+
+async def _filled_templates(
+    svc: Any, who: StaffIdentity, ctx: inbox.ThreadContext, thread: dict[str, Any]
+) -> list[tuple[Any, str]]:
+    """The caseworker's reply templates, each with this thread's {fornavn}, {dato} … filled in."""
+    templates = await reply_templates.list_templates(svc, who.user)
+    variables = {
+        "fornavn": ctx.citizen_first_name or "",
+        "sagsbehandler": who.first_name,
+        "sagsnummer": thread["case_number"] or "",
+        "dato": long_date(_default_date(svc, ctx, thread["messages"]), "da"),
+    }
+    return [(t, reply_templates.fill(t.body, variables)) for t in templates]
+
+
+def _choose_template(values: dict[str, str], filled: list[tuple[Any, str]], chosen: str) -> None:
+    """Put the chosen template's filled text in the reply box."""
+    for t, text in filled:
+        if t.id == chosen:
+            values["body"] = text
+
+
+async def _case_plan(
+    svc: Any,
+    who: StaffIdentity,
+    ctx: inbox.ThreadContext,
+    conv_id: str,
+    messages: list[dict[str, Any]],
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The case's timeline and the SMS planned on this thread, for those who work on the case."""
+    if not (ctx.works_on_case and ctx.case_id is not None):
+        return None, []
+    try:
+        timeline: dict[str, Any] | None = await milestones.get_timeline(svc, who.user, ctx.case_id)
+    except NotFound:
+        timeline = None
+    bodies = {m["id"]: m["body"] for m in messages}
+    planned = [
+        {
+            "id": p["id"],
+            "send_at": datetime.fromisoformat(p["send_at"]),
+            "body": bodies.get(p["id"], ""),
+        }
+        for p in await scheduled.list_scheduled(svc, who.user, conv_id)
+    ]
+    if timeline is not None:
+        _parse_step_dates(timeline["steps"])
+    return timeline, planned
+
+
+def _parse_step_dates(steps: list[dict[str, Any]]) -> None:
+    """Give each milestone its expected and completed dates as dates, for the templates."""
+    for step in steps:
+        expected = step["expected_on"]
+        step["expected"] = date.fromisoformat(expected) if expected else None
+        completed = step["completed_at"]
+        step["completed"] = datetime.fromisoformat(completed) if completed else None
+
+
+def _notices(query: Mapping[str, str]) -> dict[str, Any]:
+    """What the page confirms after a redirect (sent, scheduled, withdrawn …), from its query."""
+    return {
+        "sent": "sendt" in query,
+        "sends_at": _sends_at(query.get("kl")),
+        "scheduled": "planlagt" in query,
+        "withdrawn": "tilbagekaldt" in query,
+        "noted": "notat" in query,
+        "closed": "lukket" in query,
+        "acknowledged": "kvitteret" in query,
+    }
 
 
 @routes.get("/sagsbehandler/samtaler/{id}", name="pages.staff.thread")

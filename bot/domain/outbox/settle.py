@@ -1,0 +1,238 @@
+"""Settling what the gateway said: mark sent, retry later with backoff, or fail and journalise.
+
+The batched updates here keep the relay at a handful of statements per batch,
+however many SMS it holds; the one-row forms serve the one-by-one way.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import bindparam, case, select, update
+
+from bot.base import metrics
+from bot.base.services import Services
+from bot.domain.outbox.policy import MAX_ATTEMPTS, backoff_seconds
+from bot.domain.outbox.triage import Plain
+from bot.store.engine import update_many
+from bot.store.events import emit
+from bot.store.schema.core import messages, outbox, staff_notices
+from channels.base import DeliveryState, GatewayError, SendResult
+from journal.journal import append
+
+log = logging.getLogger(__name__)
+
+
+async def finish(
+    svc: Services, outbox_id: str, *, state: str, error: str, message_id: str | None = None
+) -> None:
+    """Settle a row that will not be sent; a failed message is journalised and announced.
+
+    Args:
+        svc: The services.
+        outbox_id: The row.
+        state: "done" or "failed".
+        error: Why, for the row's ``last_error``.
+        message_id: The citizen's message that failed, if any: it is marked failed,
+            journalised and announced as ``message.failed``.
+    """
+    async with svc.write() as conn:
+        await conn.execute(
+            update(outbox)
+            .where(outbox.c.id == outbox_id)
+            .values(state=state, last_error=error, lease_until=None)
+        )
+        if message_id is None:
+            return
+        await conn.execute(
+            update(messages)
+            .where(messages.c.id == message_id)
+            .values(status=DeliveryState.FAILED.value)
+        )
+        msg = (
+            await conn.execute(
+                select(messages.c.tenant_id, messages.c.case_id).where(messages.c.id == message_id)
+            )
+        ).one()
+        await append(
+            conn,
+            tenant_id=msg.tenant_id,
+            case_id=msg.case_id,
+            kind="delivery_failed",
+            direction="internal",
+            channel="sms",
+            subject="SMS kunne ikke afleveres til gatewayen",
+            actor="system",
+            at=svc.clock.now(),
+            message_id=message_id,
+        )
+        await emit(
+            conn,
+            tenant_id=msg.tenant_id,
+            event="message.failed",
+            payload={
+                "message_id": message_id,
+                "case_id": msg.case_id,
+                "status": "failed",
+                "reason": error,
+            },
+            at=svc.clock.now(),
+        )
+
+
+async def retry_one(svc: Services, outbox_id: str, exc: GatewayError, attempts: int) -> None:
+    """Put a row that failed transiently back to wait, with backoff.
+
+    Args:
+        svc: The services.
+        outbox_id: The row, still in the state "sending".
+        exc: What the gateway said.
+        attempts: How many times the row has been claimed.
+    """
+    delay = backoff_seconds(attempts)
+    async with svc.write() as conn:
+        await conn.execute(
+            update(outbox)
+            .where(outbox.c.id == outbox_id, outbox.c.state == "sending")
+            .values(
+                state="pending",
+                next_attempt_at=svc.clock.now() + timedelta(seconds=delay),
+                lease_until=None,
+                last_error=f"gateway_{exc.status or 'transient'}",
+            )
+        )
+    log.warning("outbox %s: transient gateway failure, retry in %.1fs", outbox_id, delay)
+
+
+async def record_sent(
+    svc: Services, outbox_id: str, reference: str, result: SendResult, *, is_notice: bool
+) -> None:
+    """Mark one row done and note on its message (or staff notice) what the gateway said.
+
+    Args:
+        svc: The services.
+        outbox_id: The row.
+        reference: The message's id, or the staff notice's.
+        result: The gateway's answer.
+        is_notice: Whether the row is a notice to staff.
+    """
+    async with svc.write() as conn:
+        await conn.execute(
+            update(outbox).where(outbox.c.id == outbox_id).values(state="done", lease_until=None)
+        )
+        if is_notice:
+            await conn.execute(
+                update(staff_notices)
+                .where(staff_notices.c.id == reference)
+                .values(status=result.state.value, provider_id=result.provider_id)
+            )
+            return
+        # Only move forward: a fast status callback may already have said more.
+        await conn.execute(
+            update(messages)
+            .where(messages.c.id == reference, messages.c.status.in_(["queued"]))
+            .values(status=result.state.value)
+        )
+        await conn.execute(
+            update(messages)
+            .where(messages.c.id == reference)
+            .values(provider=result.gateway or svc.gateway.name, provider_id=result.provider_id)
+        )
+
+
+# What settle_plain's batched updates do one row at a time (SQLite, or a few rows).
+_DONE = (
+    update(outbox).where(outbox.c.id == bindparam("b_id")).values(state="done", lease_until=None)
+)
+_SENT = (
+    update(messages)
+    .where(messages.c.id == bindparam("b_id"))
+    .values(
+        status=case(
+            (messages.c.status == "queued", bindparam("b_status")),
+            else_=messages.c.status,
+        ),
+        provider=bindparam("b_provider"),
+        provider_id=bindparam("b_provider_id"),
+        via="sms",
+    )
+)
+
+
+async def settle_plain(
+    svc: Services, plain: list[Plain], results: list[SendResult | GatewayError]
+) -> tuple[int, int, int]:
+    """Record what the gateway said about each plain SMS: (sent, retried, failed)."""
+    done: list[tuple[Plain, SendResult]] = []
+    retry: list[tuple[Plain, GatewayError]] = []
+    failed: list[tuple[Plain, GatewayError]] = []
+    for p, result in zip(plain, results, strict=True):
+        if isinstance(result, SendResult):
+            done.append((p, result))
+        elif result.transient and p.attempts < MAX_ATTEMPTS:
+            retry.append((p, result))
+        else:
+            failed.append((p, result))
+    now = svc.clock.now()
+    async with svc.write() as conn:
+        if done:
+            await update_many(
+                conn,
+                outbox,
+                [{"id": p.outbox_id} for p, _ in done],
+                fallback=_DONE,
+                assign={"state": "'done'", "lease_until": "NULL"},
+            )
+            # Only move the status forward: a fast status callback may already have said more.
+            await update_many(
+                conn,
+                messages,
+                [
+                    {
+                        "id": p.message_id,
+                        "status": r.state.value,
+                        "provider": r.gateway or svc.gateway.name,
+                        "provider_id": r.provider_id,
+                    }
+                    for p, r in done
+                ],
+                fallback=_SENT,
+                assign={
+                    "status": "CASE WHEN t.status = 'queued' THEN v.status ELSE t.status END",
+                    "via": "'sms'",
+                },
+            )
+        if retry:
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id == bindparam("b_id"), outbox.c.state == "sending")
+                .values(
+                    state="pending",
+                    next_attempt_at=bindparam("b_when"),
+                    lease_until=None,
+                    last_error=bindparam("b_error"),
+                ),
+                [
+                    {
+                        "b_id": p.outbox_id,
+                        "b_when": now + timedelta(seconds=backoff_seconds(p.attempts)),
+                        "b_error": f"gateway_{exc.status or 'transient'}",
+                    }
+                    for p, exc in retry
+                ],
+            )
+    if retry:
+        log.warning("outbox: %d SMS failed transiently at the gateway; retrying", len(retry))
+    for p, exc in failed:
+        log.error("outbox %s: gateway refused the message (status %s)", p.outbox_id, exc.status)
+        await finish(
+            svc,
+            p.outbox_id,
+            state="failed",
+            error=f"gateway_{exc.status or 'failed'}",
+            message_id=p.message_id,
+        )
+    if done:
+        metrics.message_sent("sms", len(done))
+    return len(done), len(retry), len(failed)
