@@ -1,4 +1,4 @@
-"""The ``tovholder`` command: serve, demo, db upgrade, keys, staff tokens."""
+"""The ``tovholder`` command: serve, demo, db upgrade, keys, staff tokens, tenants."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from bot.base import config as config_mod
 from bot.base.appkeys import SERVICES
 from bot.base.config import Config, ConfigError
 from bot.base.services import Services
+from bot.cli.services import with_services
 from bot.store.engine import make_engine, upgrade
 
 log = logging.getLogger("tovholder")
@@ -135,16 +136,6 @@ def cmd_keys_new(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _with_services(config: Config, job: Callable[..., Awaitable[object]]) -> object:
-    app = create_app(config.with_(scheduler_enabled=False))
-    runner = web.AppRunner(app)
-    await runner.setup()
-    try:
-        return await job(app[SERVICES])
-    finally:
-        await runner.cleanup()
-
-
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
     from bot.domain.keys import RotationReport, TableRotation, describe_table, rotate
 
@@ -154,8 +145,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     async def job(svc: Services) -> RotationReport:
         return await rotate(svc, progress=progress)
 
-    report = asyncio.run(_with_services(config_mod.load(), job))
-    assert isinstance(report, RotationReport)
+    report = asyncio.run(with_services(config_mod.load(), job))
     print(report.summary())
     return 0 if report.complete else 1
 
@@ -163,8 +153,8 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 def cmd_keys_status(args: argparse.Namespace) -> int:
     from bot.domain.keys import check
 
-    status = asyncio.run(_with_services(config_mod.load(), check))
-    for table, per_kek in status.items():  # type: ignore[attr-defined]
+    status = asyncio.run(with_services(config_mod.load(), check))
+    for table, per_kek in status.items():
         for kek, n in per_kek.items():
             print(f"{table:10} {kek:18} {n}")
     return 0
@@ -189,7 +179,7 @@ def cmd_staff_token(args: argparse.Namespace) -> int:
                 conn, staff_id=staff_id, tenant_id=tenant_id, label=args.label, at=svc.clock.now()
             )
 
-    print(asyncio.run(_with_services(config_mod.load(), job)))
+    print(asyncio.run(with_services(config_mod.load(), job)))
     return 0
 
 
@@ -326,9 +316,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from bot.cli.integration import register
     from bot.cli.journal import register as register_journal
+    from bot.cli.tenant import register as register_tenant
 
     register(sub)
     register_journal(sub)
+    register_tenant(sub)
     return parser
 
 

@@ -8,33 +8,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from aiohttp import web
 from sqlalchemy import select
 
+from bot.base import config as config_mod
 from bot.base.errors import ApiError
 from bot.base.services import Services
+from bot.cli.services import with_services
 from bot.store.schema.core import tenants
 
 T = TypeVar("T")
-
-
-async def _with_services(job: Callable[[Services], Awaitable[T]]) -> T:
-    from bot.app import create_app
-    from bot.base import config as config_mod
-    from bot.base.appkeys import SERVICES
-
-    app = create_app(config_mod.load().with_(scheduler_enabled=False))
-    runner = web.AppRunner(app)
-    await runner.setup()
-    try:
-        return await job(app[SERVICES])
-    finally:
-        await runner.cleanup()
 
 
 async def _tenant_id(svc: Services, slug: str) -> str:
@@ -72,7 +58,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         tenant_id = await _tenant_id(svc, args.tenant)
         return await import_all(svc, tenant_id, data, progress=bar)
 
-    report = asyncio.run(_with_services(job))
+    report = asyncio.run(with_services(config_mod.load(), job))
     print(report.summary())
     for r in report.rejected:
         print(f"rejected {r.kind} line {r.line}: {r.reason}")
@@ -100,7 +86,7 @@ def cmd_key_create(args: argparse.Namespace) -> int:
             )
 
     try:
-        key_id, key = asyncio.run(_with_services(job))
+        key_id, key = asyncio.run(with_services(config_mod.load(), job))
     except ApiError as exc:
         print(f"tovholder: {exc.message}", file=sys.stderr)
         return 2
@@ -117,7 +103,7 @@ def cmd_key_revoke(args: argparse.Namespace) -> int:
         async with svc.write() as conn:
             return await revoke_key(conn, key_id=args.key_id, at=svc.clock.now())
 
-    if not asyncio.run(_with_services(job)):
+    if not asyncio.run(with_services(config_mod.load(), job)):
         print("tovholder: no such unrevoked key", file=sys.stderr)
         return 1
     print("revoked")
@@ -132,7 +118,7 @@ def cmd_key_list(args: argparse.Namespace) -> int:
         async with svc.read() as conn:
             return await list_keys(conn, tenant_id)
 
-    for k in asyncio.run(_with_services(job)):
+    for k in asyncio.run(with_services(config_mod.load(), job)):
         state = "revoked" if k["revoked_at"] else "active"
         expires = k["expires_at"].date().isoformat() if k["expires_at"] else "never"
         print(

@@ -19,16 +19,14 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
-
-from aiohttp import web
 
 from bot.base import config as config_mod
 from bot.base.config import Config
 from bot.base.errors import NotFound
 from bot.base.services import Services
+from bot.cli.services import with_services
 from journal.config import JournalConfig, journal_config
 
 T = TypeVar("T")
@@ -76,19 +74,6 @@ def _configs() -> tuple[Config, JournalConfig]:
     return config, journal_config(config)
 
 
-async def _with_services(config: Config, job: Callable[[Services], Awaitable[T]]) -> T:
-    from bot.app import create_app
-    from bot.base.appkeys import SERVICES
-
-    app = create_app(config.with_(scheduler_enabled=False))
-    runner = web.AppRunner(app)
-    await runner.setup()
-    try:
-        return await job(app[SERVICES])
-    finally:
-        await runner.cleanup()
-
-
 async def run_verify(config: Config, jconfig: JournalConfig, workers: int | None) -> int:
     from journal.verify import verify
 
@@ -107,7 +92,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 async def run_reconcile(config: Config, jconfig: JournalConfig, limit: int) -> int:
     from journal.export import reconcile
 
-    report = await _with_services(config, lambda svc: reconcile(svc, jconfig, limit=limit))
+    report = await with_services(config, lambda svc: reconcile(svc, jconfig, limit=limit))
     print(report.summary())
     return 0 if report.ok else 1
 
@@ -130,7 +115,7 @@ async def run_export_copy(
         return (json.dumps(copy, ensure_ascii=False, indent=2) + "\n").encode()
 
     try:
-        data = await _with_services(config, job)
+        data = await with_services(config, job)
     except NotFound:
         print(
             "tovholder: no such person, or that staff member is not a lead or admin there",
@@ -156,7 +141,7 @@ def cmd_export_copy(args: argparse.Namespace) -> int:
 async def run_retention(config: Config, jconfig: JournalConfig, apply: bool) -> int:
     from journal.retention import apply_retention
 
-    report = await _with_services(
+    report = await with_services(
         config, lambda svc: apply_retention(svc, jconfig, apply=apply, actor="cli")
     )
     print(report.summary())
@@ -185,7 +170,7 @@ async def run_retention_rule(config: Config, tenant_id: str, case_type: str, day
         await set_rule(svc, tenant_id, case_type, days)
 
     try:
-        await _with_services(config, job)
+        await with_services(config, job)
     except (NotFound, BadInput) as exc:
         print(f"tovholder: {exc}", file=sys.stderr)
         return 2

@@ -6,9 +6,15 @@ are also blind-indexed so an inbound SMS can find its sender.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.base.errors import BadInput
+from bot.base.config import KNOWN_GATEWAYS
+from bot.base.errors import BadInput, Conflict
+from bot.base.i18n import LANGUAGES
 from bot.base.ids import new_id
 from bot.base.services import Services
 from bot.domain.inbound import normalise_number
@@ -19,6 +25,7 @@ from bot.store.schema.core import (
     persons,
     staff,
     teams,
+    tenant_settings,
     tenants,
 )
 
@@ -48,6 +55,125 @@ async def create_tenant(
         )
     )
     return tid
+
+
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+_CLOCK = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
+
+
+@dataclass(frozen=True, slots=True)
+class TenantSetup:
+    """What an operator says to start a municipality (see ``tovholder tenant create``).
+
+    Attributes:
+        slug: its short name in URLs and commands ("nordby").
+        name: as citizens read it ("Nordby Kommune").
+        sms_number: the number families text (E.164 or Danish).
+        language: the default language of what it sends (da, en, uk, ar).
+        gateways: its SMS gateways in sending order (empty: the deployment's).
+        administration: a first administration (forvaltning), if named.
+        team: a first team in it, with its opening hours and reply days.
+    """
+
+    slug: str
+    name: str
+    sms_number: str
+    language: str = "da"
+    gateways: tuple[str, ...] = ()
+    administration: str | None = None
+    team: str | None = None
+    opens_at: str = "08:00"
+    closes_at: str = "16:00"
+    reply_days: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class NewTenant:
+    """The ids made for a new municipality (administration and team when asked for)."""
+
+    tenant_id: str
+    administration_id: str | None
+    team_id: str | None
+
+
+def _check_setup(setup: TenantSetup) -> None:
+    if not _SLUG.match(setup.slug):
+        raise BadInput(
+            "slug: 1-64 lower-case letters, digits and hyphens, not at either end",
+            code="bad_slug",
+        )
+    if not setup.name.strip() or len(setup.name) > 200:
+        raise BadInput("name: 1-200 characters", code="bad_field")
+    if setup.language not in LANGUAGES:
+        raise BadInput(f"language: one of {', '.join(LANGUAGES)}", code="bad_language")
+    unknown = [g for g in setup.gateways if g not in KNOWN_GATEWAYS]
+    if unknown or len(set(setup.gateways)) != len(setup.gateways):
+        raise BadInput(
+            f"gateways: each of {', '.join(KNOWN_GATEWAYS)} at most once", code="bad_gateway"
+        )
+    if not (_CLOCK.match(setup.opens_at) and _CLOCK.match(setup.closes_at)):
+        raise BadInput("opening hours: HH:MM, e.g. 08:00 and 15:30", code="bad_time")
+    if setup.opens_at >= setup.closes_at:
+        raise BadInput("opening hours: it must open before it closes", code="bad_time")
+    if setup.team is not None and setup.administration is None:
+        raise BadInput("a team needs an administration to belong to", code="bad_field")
+
+
+async def set_up_tenant(conn: AsyncConnection, svc: Services, setup: TenantSetup) -> NewTenant:
+    """Create a municipality with its settings (and a first administration and team).
+
+    All in the caller's transaction: a refusal leaves nothing behind.
+
+    Raises:
+        BadInput: a setting is malformed (the code names which).
+        Conflict: the slug or the SMS number belongs to another municipality.
+    """
+    _check_setup(setup)
+    number = normalise_number(setup.sms_number, field="sms_number")
+    taken = (
+        await conn.execute(
+            select(tenants.c.slug).where(
+                (tenants.c.slug == setup.slug) | (tenants.c.sms_number == number)
+            )
+        )
+    ).first()
+    if taken is not None:
+        raise Conflict(
+            "A municipality with that slug or SMS number exists already", code="tenant_exists"
+        )
+    tenant_id = await create_tenant(
+        conn,
+        svc,
+        slug=setup.slug,
+        name=setup.name.strip(),
+        sms_number=number,
+        language=setup.language,
+    )
+    await conn.execute(
+        tenant_settings.insert().values(
+            tenant_id=tenant_id, gateways=",".join(setup.gateways) or None
+        )
+    )
+    admin_id = team_id = None
+    if setup.administration is not None:
+        admin_id = await create_administration(
+            conn, svc, tenant_id=tenant_id, name=setup.administration
+        )
+    if setup.team is not None and admin_id is not None:
+        team_id = await create_team(
+            conn,
+            svc,
+            tenant_id=tenant_id,
+            administration_id=admin_id,
+            name=setup.team,
+            reply_days=setup.reply_days,
+        )
+        await conn.execute(
+            update(teams)
+            .where(teams.c.id == team_id)
+            .values(opens_at=setup.opens_at, closes_at=setup.closes_at)
+        )
+    return NewTenant(tenant_id, admin_id, team_id)
 
 
 async def create_administration(

@@ -1,0 +1,26 @@
+"""The services of a started app, for one command: no ticker, no HTTP server."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from aiohttp import web
+
+from bot.app import create_app
+from bot.base.appkeys import SERVICES
+from bot.base.config import Config
+from bot.base.services import Services
+
+T = TypeVar("T")
+
+
+async def with_services(config: Config, job: Callable[[Services], Awaitable[T]]) -> T:
+    """Start the app's services from ``config``, run ``job`` with them, and stop them."""
+    app = create_app(config.with_(scheduler_enabled=False))
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        return await job(app[SERVICES])
+    finally:
+        await runner.cleanup()
