@@ -21,14 +21,14 @@ itself when it builds the SMS; this module decides who may be written to.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store.schema.core import consents, participants, restrictions
+from bot.store.schema.core import consents, messages, participants, restrictions
 from bot.store.schema.integration import participant_consents, participant_details
 
 # Answers to what the citizen just wrote: they go back even after STOP.
@@ -47,16 +47,6 @@ REASON_WORDS = {
     NO_CONSENT: "sagssystemet har registreret, at deltageren ikke vil have SMS",
     AUTHORITY_NOT_IN_FORCE: "fuldmagten gælder ikke i dag",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """What the gate needs to know of one SMS: which message, to whom, on which case."""
-
-    message_id: str
-    kind: str
-    person_id: str
-    case_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,77 +78,43 @@ def verdict(kind: str, standing: _Standing) -> str | None:
 
 
 async def withheld(
-    conn: AsyncConnection, outgoing: Sequence[Outgoing], today: date
+    conn: AsyncConnection, message_ids: Sequence[str], today: date
 ) -> dict[str, str]:
-    """The SMS of a batch that may not go now, by message id, with the reason.
+    """The citizen SMS among ``message_ids`` that may not go now, with the reason.
 
-    Three statements for the whole batch, whatever its size.
+    One statement for the whole batch, whatever its size: each message with its
+    kind, the person's latest SMS consent and restriction, and their part in
+    the message's case.
     """
-    if not outgoing:
+    if not message_ids:
         return {}
-    people = sorted({o.person_id for o in outgoing})
-    opted_out = await _opted_out(conn, people)
-    restricted = await _restricted(conn, people)
-    on_cases = await _participation(conn, [o for o in outgoing if o.case_id], today)
-    reasons: dict[str, str] = {}
-    for o in outgoing:
-        refused, out_of_period = on_cases.get((o.case_id or "", o.person_id), (False, False))
-        standing = _Standing(
-            opted_out=o.person_id in opted_out,
-            restricted=o.person_id in restricted,
-            refused_sms=refused,
-            representative_out_of_period=out_of_period,
-        )
-        reason = verdict(o.kind, standing)
-        if reason is not None:
-            reasons[o.message_id] = reason
-    return reasons
-
-
-async def _opted_out(conn: AsyncConnection, people: list[str]) -> set[str]:
-    """People whose latest SMS consent is STOP."""
-    latest = (
-        select(
-            consents.c.person_id,
-            consents.c.state,
-            func.row_number()
-            .over(
-                partition_by=consents.c.person_id,
-                order_by=(consents.c.at.desc(), consents.c.id.desc()),
-            )
-            .label("n"),
-        )
-        .where(consents.c.person_id.in_(people), consents.c.channel == "sms")
-        .subquery()
+    latest_consent = (
+        select(consents.c.state)
+        .where(consents.c.person_id == messages.c.person_id, consents.c.channel == "sms")
+        .order_by(consents.c.at.desc(), consents.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
     )
-    rows = await conn.execute(
-        select(latest.c.person_id).where(latest.c.n == 1, latest.c.state == "opted_out")
+    restricted = (
+        select(restrictions.c.id).where(restrictions.c.person_id == messages.c.person_id).exists()
     )
-    return {r.person_id for r in rows}
-
-
-async def _restricted(conn: AsyncConnection, people: list[str]) -> set[str]:
-    rows = await conn.execute(
-        select(restrictions.c.person_id).where(restrictions.c.person_id.in_(people)).distinct()
-    )
-    return {r.person_id for r in rows}
-
-
-async def _participation(
-    conn: AsyncConnection, outgoing: Iterable[Outgoing], today: date
-) -> dict[tuple[str, str], tuple[bool, bool]]:
-    """(refused SMS, representative outside their period) per (case, person)."""
-    pairs = {(o.case_id, o.person_id) for o in outgoing if o.case_id is not None}
-    if not pairs:
-        return {}
     rows = await conn.execute(
         select(
-            participants.c.case_id,
-            participants.c.person_id,
+            messages.c.id,
+            messages.c.kind,
+            latest_consent.label("consent"),
+            restricted.label("restricted"),
             participants.c.role,
             participant_details.c.authority_from,
             participant_details.c.authority_to,
             participant_consents.c.granted,
+        )
+        .outerjoin(
+            participants,
+            and_(
+                participants.c.case_id == messages.c.case_id,
+                participants.c.person_id == messages.c.person_id,
+            ),
         )
         .outerjoin(participant_details, participant_details.c.participant_id == participants.c.id)
         .outerjoin(
@@ -168,22 +124,39 @@ async def _participation(
                 participant_consents.c.channel == "sms",
             ),
         )
-        .where(
-            participants.c.case_id.in_(sorted({c for c, _ in pairs})),
-            participants.c.person_id.in_(sorted({p for _, p in pairs})),
-        )
+        .where(messages.c.id.in_(list(message_ids)))
     )
-    found: dict[tuple[str, str], tuple[bool, bool]] = {}
+    standing: dict[str, tuple[str, _Standing]] = {}
     for r in rows:
-        if (r.case_id, r.person_id) not in pairs:
-            continue
-        refused = r.granted is False
         out_of_period = r.role == "representative" and _outside(
             r.authority_from, r.authority_to, today
         )
-        was = found.get((r.case_id, r.person_id), (False, False))
-        found[(r.case_id, r.person_id)] = (was[0] or refused, was[1] or out_of_period)
-    return found
+        was = standing.get(r.id)
+        if was is None:
+            now = _Standing(
+                opted_out=r.consent == "opted_out",
+                restricted=bool(r.restricted),
+                refused_sms=r.granted is False,
+                representative_out_of_period=out_of_period,
+            )
+        else:
+            # Several parts in one case: refused if any says so; a representative
+            # out of period only if no other part of theirs lets them hear.
+            now = _Standing(
+                opted_out=was[1].opted_out,
+                restricted=was[1].restricted,
+                refused_sms=was[1].refused_sms or r.granted is False,
+                representative_out_of_period=(
+                    was[1].representative_out_of_period and out_of_period
+                ),
+            )
+        standing[r.id] = (r.kind, now)
+    reasons: dict[str, str] = {}
+    for message_id, (kind, now) in standing.items():
+        reason = verdict(kind, now)
+        if reason is not None:
+            reasons[message_id] = reason
+    return reasons
 
 
 def _outside(start: date | None, end: date | None, today: date) -> bool:

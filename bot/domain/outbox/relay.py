@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from bot.base import metrics
+from bot.base.clock import COPENHAGEN
 from bot.base.services import Services
+from bot.domain import gate
 from bot.domain.outbox.batch import send_plain
 from bot.domain.outbox.claim import claim_batch
-from bot.domain.outbox.settle import settle_plain
+from bot.domain.outbox.settle import settle_plain, withhold
 from bot.domain.outbox.single import send_one
 from bot.domain.outbox.triage import triage
 
@@ -25,6 +28,8 @@ class RelayStats:
     sent: int
     retried: int
     failed: int
+    # Held back by the send-time gate (STOP, restriction, no consent, authority).
+    withheld: int = 0
 
 
 async def relay_once(svc: Services, limit: int | None = None) -> RelayStats:
@@ -40,7 +45,8 @@ async def relay_once(svc: Services, limit: int | None = None) -> RelayStats:
     claimed = await claim_batch(svc, limit or svc.config.outbox_batch)
     if not claimed:
         return RelayStats(0, 0, 0, 0)
-    plain, single, _quiet = await triage(svc, claimed)
+    held = await _gate(svc, claimed)
+    plain, single, _quiet = await triage(svc, [r for r in claimed if r.id not in held])
     gate = asyncio.Semaphore(svc.config.send_concurrency)
 
     async def one(oid: str) -> str:
@@ -64,10 +70,29 @@ async def relay_once(svc: Services, limit: int | None = None) -> RelayStats:
         metrics.message_sent("sms", outcomes.count("sent"))
     return RelayStats(
         claimed=len(claimed),
+        withheld=len(held),
         sent=sent + outcomes.count("sent"),
         retried=retried + outcomes.count("retried"),
         failed=failed + outcomes.count("failed"),
     )
+
+
+async def _gate(svc: Services, claimed: list[Any]) -> set[str]:
+    """Ask the send-time gate about every citizen SMS of the batch; settle those it holds back.
+
+    This is the one place every outbound citizen SMS passes, whatever made it.
+    Returns the outbox ids held back.
+    """
+    to_citizens = {r.message_id: r.id for r in claimed if r.message_id and not r.staff_notice_id}
+    if not to_citizens:
+        return set()
+    # Periods of authority are Danish calendar days.
+    today = svc.clock.now().astimezone(COPENHAGEN).date()
+    async with svc.read() as conn:
+        reasons = await gate.withheld(conn, list(to_citizens), today)
+    for message_id, reason in reasons.items():
+        await withhold(svc, to_citizens[message_id], message_id, reason)
+    return {to_citizens[m] for m in reasons}
 
 
 async def drain(svc: Services, *, max_rounds: int = 100) -> int:

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, case, select, update
 
 from bot.base import metrics
 from bot.base.services import Services
+from bot.domain.gate import REASON_WORDS
 from bot.domain.outbox.policy import MAX_ATTEMPTS, backoff_seconds
 from bot.domain.outbox.triage import Plain
 from bot.store.engine import update_many
@@ -20,6 +21,9 @@ from bot.store.events import emit
 from bot.store.schema.core import messages, outbox, staff_notices
 from channels.base import DeliveryState, GatewayError, SendResult
 from journal.journal import append
+
+# A citizen SMS the send-time gate held back (bot.domain.gate): never sent.
+WITHHELD = "withheld"
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +83,42 @@ async def finish(
             },
             at=svc.clock.now(),
         )
+
+
+async def withhold(svc: Services, outbox_id: str, message_id: str, reason: str) -> None:
+    """Settle a citizen SMS the send-time gate holds back: never sent, said why, journalised.
+
+    The message is marked ``withheld`` and its case's journal says why in plain
+    words (see :data:`bot.domain.gate.REASON_WORDS`); one transaction per
+    message, so no two journal heads are held at once.
+    """
+    async with svc.write() as conn:
+        await conn.execute(
+            update(outbox)
+            .where(outbox.c.id == outbox_id)
+            .values(state="done", last_error=f"withheld: {reason}", lease_until=None)
+        )
+        await conn.execute(
+            update(messages).where(messages.c.id == message_id).values(status=WITHHELD)
+        )
+        msg = (
+            await conn.execute(
+                select(messages.c.tenant_id, messages.c.case_id).where(messages.c.id == message_id)
+            )
+        ).one()
+        await append(
+            conn,
+            tenant_id=msg.tenant_id,
+            case_id=msg.case_id,
+            kind="sms_withheld",
+            direction="internal",
+            channel="sms",
+            subject=f"SMS ikke sendt: {REASON_WORDS[reason]}",
+            actor="system",
+            at=svc.clock.now(),
+            message_id=message_id,
+        )
+    log.info("outbox %s: message %s withheld (%s)", outbox_id, message_id, reason)
 
 
 async def retry_one(svc: Services, outbox_id: str, exc: GatewayError, attempts: int) -> None:

@@ -37,6 +37,7 @@ STATUS = {
     "failed": "Kunne ikke leveres",
     "expired": "Udløbet",
     "withdrawn": "Trukket tilbage",
+    "withheld": "Ikke sendt (borgeren har sagt fra)",
     "received": "Modtaget",
     "awaiting_case": "Venter på valg af sag",
 }
