@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.store.schema.core import cases, journal_entries, journal_heads, messages, outbox
 from bot.store.schema.journal import journal_export_intake
-from journal.journal import append, case_chain
+from journal.journal import NewEntry, append, append_many, case_chain
 from journal.verify import verify
-from scheduler.bulk import Entry, Sms, append_many, queue_many
+from scheduler.bulk import Sms, queue_many
 from scheduler.store import case_key, conversation_for
 from tests.harness import Stack
 
 
+@pytest.mark.parametrize("lock_first", [True, False], ids=["heads-first", "head-by-head"])
 async def test_append_many_interleaves_with_single_appends_and_the_journal_verifies(
-    stack: Stack,
+    stack: Stack, lock_first: bool
 ) -> None:
     """Several entries per case in one batch, between single appends: seq runs on, chain verifies."""
     svc, w = stack.svc, stack.world
@@ -37,7 +39,7 @@ async def test_append_many_interleaves_with_single_appends_and_the_journal_verif
         ids = await append_many(
             conn,
             [
-                Entry(
+                NewEntry(
                     tenant_id=w.tenant_id,
                     case_id=case,
                     kind="note",
@@ -52,7 +54,7 @@ async def test_append_many_interleaves_with_single_appends_and_the_journal_verif
                 for i, case in enumerate([anna, bo, anna, anna, bo])
             ]
             + [
-                Entry(
+                NewEntry(
                     tenant_id=w.tenant_id,
                     case_id=None,
                     kind="note",
@@ -63,6 +65,7 @@ async def test_append_many_interleaves_with_single_appends_and_the_journal_verif
                     at=now,
                 )
             ],
+            lock_first=lock_first,
         )
         await append(
             conn,
