@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bot.store.schema.core import cases, journal_entries, journal_heads, messages, outbox
 from bot.store.schema.journal import journal_export_intake
@@ -172,3 +174,55 @@ def test_relay_waves_keep_each_citizens_order_and_fill_requests() -> None:
     assert _waves(plain, 100) == [[[0, 2, 4, 1, 3]]]
     many = [p(f"+45{i}", i) for i in range(250)]
     assert [len(r) for r in _waves(many, 100)[0]] == [100, 100, 50]
+
+
+async def test_queue_many_locks_every_head_first_in_case_order(stack: Stack) -> None:
+    """The batch reads (on PostgreSQL locks) all its heads in one statement, sorted, before any write."""
+    svc, w = stack.svc, stack.world
+    now = svc.clock.now()
+    statements: list[tuple[str, Any]] = []
+
+    def seen(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, _many: bool) -> None:
+        statements.append((statement, params))
+
+    # Given against chain order, so that locking in the order given would show.
+    people = sorted(
+        [("anna", w.cases["anna"]), ("bo", w.cases["bo_children"])],
+        key=lambda p: case_chain(p[1]),
+        reverse=True,
+    )
+    async with svc.write() as conn:
+        sms = []
+        for who, case in people:
+            dek = (await conn.execute(select(cases.c.dek).where(cases.c.id == case))).scalar_one()
+            conv = await conversation_for(
+                conn, tenant_id=w.tenant_id, case_id=case, person_id=w.persons[who], at=now
+            )
+            sms.append(
+                Sms(
+                    tenant_id=w.tenant_id,
+                    conversation_id=conv,
+                    case_id=case,
+                    person_id=w.persons[who],
+                    kind="reminder",
+                    body="Husk",
+                    key=case_key(svc, case, dek),
+                    at=now,
+                    subject="Påmindelse om frist sendt",
+                )
+            )
+        event.listen(svc.engine.sync_engine, "before_cursor_execute", seen)
+        try:
+            await queue_many(conn, sms)
+        finally:
+            event.remove(svc.engine.sync_engine, "before_cursor_execute", seen)
+    chains = sorted(case_chain(c) for c in (w.cases["anna"], w.cases["bo_children"]))
+    reads = [
+        i for i, (sql, _) in enumerate(statements) if "FROM journal_heads" in sql and " IN " in sql
+    ]
+    writes = [i for i, (sql, _) in enumerate(statements) if "journal_entries" in sql]
+    assert len(reads) == 1 and writes and reads[0] < min(writes)
+    sql, params = statements[reads[0]]
+    assert ("FOR UPDATE" in sql) == (not svc.sqlite)
+    assert [p for p in params if isinstance(p, str) and p.startswith("case:")] == chains
+    assert (await verify(stack.config.database_url)).ok
