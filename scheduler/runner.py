@@ -395,10 +395,9 @@ class _Batch:
         if await self._answered(promise):
             return _skip("answered")
         when = long_date(promise.due_on, "da")
-        await add_task(
-            self.conn,
-            tenant_id=row.tenant_id,
-            case_id=case.id,
+        await self._task(
+            row,
+            case,
             staff_id=promise.staff_id,
             kind="promise_due",
             ref_id=promise.id,
