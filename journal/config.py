@@ -68,29 +68,13 @@ class JournalConfig:
 
     def validate(self) -> JournalConfig:
         """Refuse incoherent settings; return self for chaining."""
-        for name in self.exporters:
-            if name not in EXPORTERS:
-                raise ConfigError(
-                    f"{PREFIX}EXPORTERS: unknown exporter {name!r} (use {', '.join(EXPORTERS)})"
-                )
-        if len(set(self.exporters)) != len(self.exporters):
-            raise ConfigError(f"{PREFIX}EXPORTERS names an exporter twice")
+        self._check_exporter_names()
         if "file" in self.exporters and self.drop_dir is None:
             raise ConfigError(f"the file exporter needs {PREFIX}DROP_DIR")
         if "mail" in self.exporters:
-            if not (self.smtp_host and self.mail_from and self.mail_to):
-                raise ConfigError(
-                    f"the mail exporter needs {PREFIX}SMTP_HOST, {PREFIX}MAIL_FROM and "
-                    f"{PREFIX}MAIL_TO"
-                )
-            if self.smtp_tls not in SMTP_TLS:
-                raise ConfigError(f"{PREFIX}SMTP_TLS must be one of {', '.join(SMTP_TLS)}")
+            self._check_mail()
         if "http" in self.exporters:
-            parts = urlsplit(self.http_url)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
-                raise ConfigError(f"the http exporter needs {PREFIX}HTTP_URL (http[s]://…)")
-            if len(self.http_secret) < 32:
-                raise ConfigError(f"{PREFIX}HTTP_SECRET must be at least 32 characters")
+            self._check_http()
         if self.heads_sink is not None and self.heads_key is None:
             raise ConfigError(f"{PREFIX}HEADS_SINK needs {PREFIX}HEADS_KEY (or _FILE)")
         if self.export_timeout <= 0 or self.export_interval <= 0 or self.heads_interval <= 0:
@@ -98,6 +82,33 @@ class JournalConfig:
         if self.export_batch < 1:
             raise ConfigError(f"{PREFIX}EXPORT_BATCH must be at least 1")
         return self
+
+    def _check_exporter_names(self) -> None:
+        """Every exporter named is known, and named once."""
+        for name in self.exporters:
+            if name not in EXPORTERS:
+                raise ConfigError(
+                    f"{PREFIX}EXPORTERS: unknown exporter {name!r} (use {', '.join(EXPORTERS)})"
+                )
+        if len(set(self.exporters)) != len(self.exporters):
+            raise ConfigError(f"{PREFIX}EXPORTERS names an exporter twice")
+
+    def _check_mail(self) -> None:
+        """The journal mailbox exporter has a server, a sender, a mailbox and a TLS mode."""
+        if not (self.smtp_host and self.mail_from and self.mail_to):
+            raise ConfigError(
+                f"the mail exporter needs {PREFIX}SMTP_HOST, {PREFIX}MAIL_FROM and {PREFIX}MAIL_TO"
+            )
+        if self.smtp_tls not in SMTP_TLS:
+            raise ConfigError(f"{PREFIX}SMTP_TLS must be one of {', '.join(SMTP_TLS)}")
+
+    def _check_http(self) -> None:
+        """The HTTP exporter has an http(s) endpoint and a long enough signing secret."""
+        parts = urlsplit(self.http_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(f"the http exporter needs {PREFIX}HTTP_URL (http[s]://…)")
+        if len(self.http_secret) < 32:
+            raise ConfigError(f"{PREFIX}HTTP_SECRET must be at least 32 characters")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> JournalConfig:

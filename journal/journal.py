@@ -24,6 +24,7 @@ from sqlalchemy import (
     Label,
     String,
     Table,
+    bindparam,
     func,
     literal,
     literal_column,
@@ -48,6 +49,13 @@ _ENSURE_HEAD = text(
 )
 _READ_HEAD = text("SELECT seq, hash FROM journal_heads WHERE chain = :chain")
 _LOCK_HEAD = text("SELECT seq, hash FROM journal_heads WHERE chain = :chain FOR UPDATE")
+# Many chains' heads at once, in chain order (see _lock_heads).
+_READ_HEADS = (
+    select(journal_heads.c.chain, journal_heads.c.seq, journal_heads.c.hash)
+    .where(journal_heads.c.chain.in_(bindparam("chains", expanding=True)))
+    .order_by(journal_heads.c.chain)
+)
+_LOCK_HEADS = _READ_HEADS.with_for_update()
 # One row per entry: the database lets a head move forward one entry at a time.
 _MOVE_HEAD = text("UPDATE journal_heads SET seq = :seq, hash = :hash WHERE chain = :chain")
 # PostgreSQL: the entries' insert moves each head to its chain's last new entry in the
@@ -126,8 +134,7 @@ def _held_heads(conn: AsyncConnection) -> dict[str, tuple[int, str]]:
     """Heads this transaction locked while doing something else (see hold_head): by chain.
 
     The next append to the chain starts from its head here and takes it away:
-    later appends lock and read the head again, for code that files entries
-    without this module (scheduler.bulk) may have moved it meanwhile. Kept per
+    that append moves the head on, so later appends lock and read it again. Kept per
     (transaction, savepoint): a new transaction, or a savepoint entered,
     released or rolled back, finds none.
     """
@@ -235,6 +242,31 @@ async def _head(conn: AsyncConnection, chain: str, tenant_id: str) -> tuple[int,
     return int(row.seq), str(row.hash)
 
 
+async def _lock_heads(
+    conn: AsyncConnection, chains: Mapping[str, str]
+) -> dict[str, tuple[int, str]]:
+    """Make the heads ``chains`` (chain → tenant id) lack, then lock them all, in chain order.
+
+    Two statements however many chains: for a batch that files on many cases, where a
+    round trip per chain would cost more than the batch. Chain order, so that two
+    batches locking some of the same heads queue instead of deadlocking.
+
+    Returns:
+        Each chain's head: seq and hash.
+    """
+    if not chains:
+        return {}
+    ordered = sorted(chains)
+    await conn.execute(
+        _ENSURE_HEAD,
+        [{"chain": c, "tenant_id": chains[c], "seq": 0, "hash": GENESIS} for c in ordered],
+    )
+    read = _LOCK_HEADS if conn.dialect.name == "postgresql" else _READ_HEADS
+    return {
+        r.chain: (int(r.seq), str(r.hash)) for r in await conn.execute(read, {"chains": ordered})
+    }
+
+
 def _entry_row(entry: NewEntry, chain: str, head: tuple[int, str]) -> dict[str, Any]:
     """The sealed, hashed row that files ``entry`` after ``head`` (its chain's seq and hash)."""
     # The hash covers created_at's ISO form; the database gives it back in UTC.
@@ -274,6 +306,7 @@ async def append_many(
     *,
     rows_first: Sequence[tuple[Table, Sequence[Mapping[str, Any]]]] = (),
     arrays: bool = False,
+    lock_first: bool = False,
 ) -> list[str]:
     """File entries, in order, at the heads of their chains, inside the caller's transaction.
 
@@ -284,11 +317,23 @@ async def append_many(
     together: one statement on PostgreSQL (see :func:`bot.store.engine.insert_rows`;
     ``arrays`` for a caller whose row counts vary, such as a batch of SMS).
 
+    Args:
+        lock_first: lock the heads of all the entries' chains before filing any, in
+            chain order (case order), with two statements in all (see
+            :func:`_lock_heads`), instead of each head when its chain's first entry
+            comes: for a batch over many cases, such as the reminder runner's. A head
+            this transaction holds (see :func:`hold_head`) is used as it is.
+
     Returns:
         The new entries' ids, in the order given.
     """
     held = _held_heads(conn)
     heads: dict[str, tuple[int, str]] = {}
+    if lock_first:
+        tenants: dict[str, str] = {}
+        for entry in entries:
+            tenants.setdefault(entry.chain, entry.tenant_id)
+        heads = await _lock_heads(conn, {c: t for c, t in tenants.items() if c not in held})
     rows: list[dict[str, Any]] = []
     for entry in entries:
         chain = entry.chain

@@ -268,6 +268,8 @@ class ChainChecker:
 
         Rows of one chain may arrive over several calls, as long as the order holds.
         """
+        # The state lives in locals while the loop runs (this runs once per entry, and
+        # a local is cheaper than an attribute); the rare turns are methods.
         result = self.result
         problems = result.problems
         chain_now, expect, prev = self._chain, self._expect, self._prev
@@ -282,27 +284,22 @@ class ChainChecker:
             if chain != chain_now:
                 if chain_now is not None:
                     self._finish(chain_now, expect - 1, last_id, failed, at_head, hashes)
-                chain_now, expect, prev, failed, last_id = chain, 1, GENESIS, False, None
-                head = self.heads.get(chain)
-                head_seq, at_head = (head.seq if head is not None else None), None
-                hashes = {} if head is None else None
-                anchors = self.anchors.get(chain)
-                result.seen.add(chain)
-                result.chains += 1
+                chain_now, expect, prev, failed, last_id, at_head = (
+                    chain,
+                    1,
+                    GENESIS,
+                    False,
+                    None,
+                    None,
+                )
+                head_seq, hashes, anchors = self._start(chain)
             if failed:
                 continue
             if seq != expect:
-                problems.append(
-                    Problem(
-                        chain,
-                        "removed",
-                        expect,
-                        None,
-                        f"entry #{expect} is missing: the chain jumps from #{expect - 1} to #{seq}",
-                    )
-                )
+                problems.append(_gap(chain, expect, seq))
                 failed = True
                 continue
+            # iso_utc, written out: a call per entry costs more than the rest of this.
             if len(text) == 26 and text[19] == ".":
                 if text.endswith("000000"):
                     created = f"{text[:10]}T{text[11:19]}+00:00"
@@ -311,20 +308,11 @@ class ChainChecker:
             else:
                 created = iso_utc(text)
             if prev_hash != prev:
-                own = row_hash(prev_hash, r, created)
-                detail = (
-                    f"does not follow #{seq - 1}: it was moved, or an entry before it "
-                    "was removed or replaced"
-                )
-                kind = "reordered"
-                if own != stored:
-                    kind = "changed"
-                    detail = "its fields no longer match its hash, and it " + detail
-                problems.append(Problem(chain, kind, seq, id_, detail))
+                altered = row_hash(prev_hash, r, created) != stored
+                problems.append(_misplaced(chain, seq, id_, altered=altered))
                 failed = True
                 continue
-            digest = row_hash(prev, r, created)
-            if digest != stored:
+            if row_hash(prev, r, created) != stored:
                 problems.append(
                     Problem(
                         chain,
@@ -337,21 +325,10 @@ class ChainChecker:
                 failed = True
                 continue
             if anchors is not None and seq in anchors:
-                for a in anchors[seq]:
-                    result.anchors_checked += 1
-                    if a.hash != stored and not failed:
-                        problems.append(
-                            Problem(
-                                chain,
-                                "rewritten",
-                                seq,
-                                id_,
-                                f"differs from the head anchored in the sink at {a.at} "
-                                f"(line {a.line}): the chain was rewritten at or before #{seq}",
-                            )
-                        )
-                        failed = True
-                if failed:
+                rewritten = self._check_anchors(chain, seq, id_, stored, anchors[seq])
+                if rewritten is not None:
+                    problems.append(rewritten)
+                    failed = True
                     continue
             prev = stored
             last_id = id_
@@ -364,6 +341,39 @@ class ChainChecker:
         self._chain, self._expect, self._prev = chain_now, expect, prev
         self._failed, self._last_id = failed, last_id
         self._head_seq, self._at_head, self._hashes = head_seq, at_head, hashes
+
+    def _start(
+        self, chain: str
+    ) -> tuple[int | None, dict[int, str] | None, dict[int, list[Anchor]] | None]:
+        """Count a new chain in; its head's seq, its hashes to keep and its sink anchors.
+
+        The hashes are kept (an empty dict to fill) only for a chain without a head row:
+        it is judged at the end, against the heads read again.
+        """
+        head = self.heads.get(chain)
+        self.result.seen.add(chain)
+        self.result.chains += 1
+        if head is None:
+            return None, {}, self.anchors.get(chain)
+        return head.seq, None, self.anchors.get(chain)
+
+    def _check_anchors(
+        self, chain: str, seq: int, entry_id: str, stored: str, group: list[Anchor]
+    ) -> Problem | None:
+        """Count the sink's anchors of entry ``seq``; the problem if one has another hash."""
+        found = None
+        for a in group:
+            self.result.anchors_checked += 1
+            if a.hash != stored and found is None:
+                found = Problem(
+                    chain,
+                    "rewritten",
+                    seq,
+                    entry_id,
+                    f"differs from the head anchored in the sink at {a.at} "
+                    f"(line {a.line}): the chain was rewritten at or before #{seq}",
+                )
+        return found
 
     def _finish(
         self,
@@ -397,6 +407,33 @@ class ChainChecker:
         return self.result
 
 
+def _gap(chain: str, expect: int, seq: int) -> Problem:
+    """Entry ``expect`` is missing: the chain goes on at ``seq``."""
+    return Problem(
+        chain,
+        "removed",
+        expect,
+        None,
+        f"entry #{expect} is missing: the chain jumps from #{expect - 1} to #{seq}",
+    )
+
+
+def _misplaced(chain: str, seq: int, entry_id: str, *, altered: bool) -> Problem:
+    """Entry ``seq`` does not name the one before it (``altered``: nor matches its own hash)."""
+    detail = (
+        f"does not follow #{seq - 1}: it was moved, or an entry before it was removed or replaced"
+    )
+    if altered:
+        detail = "its fields no longer match its hash, and it " + detail
+        return Problem(chain, "changed", seq, entry_id, detail)
+    return Problem(chain, "reordered", seq, entry_id, detail)
+
+
+def _cut_short(chain: str, last_seq: int, detail: str) -> list[Problem]:
+    """The chain ends at ``last_seq`` where something says it goes on."""
+    return [Problem(chain, "removed", last_seq + 1, None, detail)]
+
+
 def judge_head(
     chain: str,
     head: Head,
@@ -411,16 +448,12 @@ def judge_head(
     (the head was read first). It may not stop short of it.
     """
     if head.seq > last_seq:
-        return [
-            Problem(
-                chain,
-                "removed",
-                last_seq + 1,
-                None,
-                f"the head names #{head.seq} but the chain ends at #{last_seq}: "
-                "its last entries were removed",
-            )
-        ]
+        return _cut_short(
+            chain,
+            last_seq,
+            f"the head names #{head.seq} but the chain ends at #{last_seq}: "
+            "its last entries were removed",
+        )
     if head.hash != at_head:
         return [
             Problem(
@@ -434,16 +467,12 @@ def judge_head(
     later = [a for seq, group in anchors.get(chain, {}).items() if seq > last_seq for a in group]
     if later:
         a = min(later, key=lambda x: x.seq)
-        return [
-            Problem(
-                chain,
-                "removed",
-                last_seq + 1,
-                None,
-                f"the heads sink anchored #{a.seq} at {a.at} (line {a.line}) but the chain "
-                f"ends at #{last_seq}: entries were removed",
-            )
-        ]
+        return _cut_short(
+            chain,
+            last_seq,
+            f"the heads sink anchored #{a.seq} at {a.at} (line {a.line}) but the chain "
+            f"ends at #{last_seq}: entries were removed",
+        )
     return []
 
 

@@ -8,12 +8,14 @@ participants, in one short sentence, where their case is and what comes next.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.base.crypto import SealingKey
 from bot.base.errors import BadInput, Conflict, NotFound
 from bot.base.ids import new_id
 from bot.base.services import Services
@@ -38,7 +40,7 @@ from scheduler.store import (
     note,
     require_open,
 )
-from scheduler.templates import CaseTypePolicy, long_date, reached, say, title
+from scheduler.templates import CaseTypePolicy, StepTemplate, long_date, reached, say, title
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,14 @@ async def _steps(conn: AsyncConnection, case_id: str) -> list[Any]:
             .order_by(milestones.c.position)
         )
     )
+
+
+async def _timeline(conn: AsyncConnection, case: Any) -> tuple[list[Any], CaseTypePolicy | None]:
+    """The case's steps and the template they follow (404 when the case has no timeline)."""
+    rows = await _steps(conn, case.id)
+    if not rows:
+        raise NotFound("The case has no timeline", code="timeline_not_found")
+    return rows, await timeline_policy(conn, case)
 
 
 def _as_json(case: Any, rows: list[Any], policy: CaseTypePolicy | None) -> dict[str, Any]:
@@ -179,10 +189,7 @@ async def get_timeline(svc: Services, user: StaffUser, case_id: str) -> dict[str
     """The case's timeline (404 when it has none)."""
     async with svc.read() as conn:
         case = await case_for(conn, user, case_id)
-        rows = await _steps(conn, case_id)
-        policy = await timeline_policy(conn, case) if rows else None
-    if not rows:
-        raise NotFound("The case has no timeline", code="timeline_not_found")
+        rows, policy = await _timeline(conn, case)
     return _as_json(case, rows, policy)
 
 
@@ -194,13 +201,126 @@ def update_text(policy: CaseTypePolicy, rows: list[Any], target: str, language: 
     keys = [r.step for r in rows]
     idx = keys.index(target)
     if idx + 1 < len(rows):
-        nxt = rows[idx + 1]
-        nxt_tpl = policy.step(nxt.step)
-        if nxt_tpl is not None:
-            parts.append(say(language, "next", step=title(nxt_tpl, language)))
-        if nxt.expected_on is not None:
-            parts.append(say(language, "expected", date=long_date(nxt.expected_on, language)))
+        parts += _what_comes_next(policy, rows[idx + 1], language)
     return " ".join(parts)
+
+
+def _what_comes_next(policy: CaseTypePolicy, nxt: Any, language: str) -> list[str]:
+    """ "Næste skridt: … Forventet svar: …" for the step ``nxt``, as far as it is known."""
+    parts: list[str] = []
+    nxt_tpl = policy.step(nxt.step)
+    if nxt_tpl is not None:
+        parts.append(say(language, "next", step=title(nxt_tpl, language)))
+    if nxt.expected_on is not None:
+        parts.append(say(language, "expected", date=long_date(nxt.expected_on, language)))
+    return parts
+
+
+def _clean_reason(reason: str | None) -> str | None:
+    """The reason for a move as it is journalised: trimmed, None when blank.
+
+    Raises:
+        BadInput: longer than :data:`MAX_REASON`.
+    """
+    if reason is not None:
+        reason = reason.strip() or None
+    if reason is not None and len(reason) > MAX_REASON:
+        raise BadInput(f"reason is longer than {MAX_REASON} characters", code="bad_field")
+    return reason
+
+
+@dataclass(frozen=True, slots=True)
+class _Move:
+    """A move of a timeline that passed the checks: to which step, and which way."""
+
+    policy: CaseTypePolicy
+    target: Any  # the milestones row moved to
+    tpl: StepTemplate  # its step in the template
+    backwards: bool
+
+
+def _check_move(
+    rows: list[Any],
+    policy: CaseTypePolicy | None,
+    step: str,
+    *,
+    reason: str | None,
+    next_expected_on: date | None,
+    today: date,
+) -> _Move:
+    """The move to ``step``, if the timeline allows it (see :func:`move_step`'s BadInput)."""
+    target = next((r for r in rows if r.step == step), None)
+    tpl = policy.step(step) if policy else None
+    if target is None or policy is None or tpl is None:
+        raise BadInput(f"Unknown step: {step}", code="unknown_step")
+    current = next((r for r in rows if r.status == "current"), rows[0])
+    if target.position == current.position and current.status == "current":
+        raise BadInput("The case is already at that step", code="same_step")
+    backwards = target.position < current.position
+    if backwards and reason is None:
+        raise BadInput("Moving a step backwards needs a reason", code="reason_required")
+    if next_expected_on is not None:
+        if next_expected_on < today:
+            raise BadInput("next_expected_on is in the past", code="bad_date")
+        if target.position + 1 >= len(rows):
+            raise BadInput("There is no next step", code="no_next_step")
+    return _Move(policy, target, tpl, backwards)
+
+
+def _step_values(
+    row: Any, target: int, now: datetime, next_expected_on: date | None
+) -> dict[str, Any]:
+    """What a step becomes when the timeline moves to position ``target``."""
+    if row.position < target:
+        values: dict[str, Any] = {"status": "done"}
+        if row.completed_at is None:
+            values["completed_at"] = now
+    elif row.position == target:
+        values = {"status": "current", "started_at": now, "completed_at": None}
+    else:
+        values = {"status": "pending", "completed_at": None}
+        if row.position == target + 1 and next_expected_on is not None:
+            values["expected_on"] = next_expected_on
+    return values
+
+
+async def _tell_participants(
+    conn: AsyncConnection,
+    svc: Services,
+    *,
+    case: Any,
+    move: _Move,
+    rows: list[Any],
+    key: SealingKey,
+    author_id: str,
+    now: datetime,
+) -> None:
+    """Queue each entitled participant the one-sentence update, after their quiet hours."""
+    people = await entitled_people(conn, case.id)
+    stored = await quiet_store.settings_map(conn, [case.tenant_id], [p.person_id for p in people])
+    for person in people:
+        conv_id = await conversation_for(
+            conn,
+            tenant_id=case.tenant_id,
+            case_id=case.id,
+            person_id=person.person_id,
+            at=now,
+        )
+        quiet = quiet_store.pick(stored, case.tenant_id, person.person_id)
+        await queue_sms(
+            conn,
+            tenant_id=case.tenant_id,
+            conversation_id=conv_id,
+            case_id=case.id,
+            person_id=person.person_id,
+            kind="update",
+            body=update_text(move.policy, rows, move.target.step, person.language),
+            key=key,
+            at=now,
+            author_id=author_id,
+            not_before=allowed_send_time(now, quiet, svc.calendar),
+            subject=f"Opdatering til borger: {title(move.tpl, 'da')}",
+        )
 
 
 async def move_step(
@@ -223,55 +343,33 @@ async def move_step(
             without a reason, an expected date in the past.
         Conflict: the case is closed.
     """
-    if reason is not None:
-        reason = reason.strip() or None
-    if reason is not None and len(reason) > MAX_REASON:
-        raise BadInput(f"reason is longer than {MAX_REASON} characters", code="bad_field")
+    reason = _clean_reason(reason)
     now = svc.clock.now()
     async with svc.write() as conn:
         case = await case_for(conn, user, case_id)
         require_open(case)
-        rows = await _steps(conn, case_id)
-        policy = await timeline_policy(conn, case) if rows else None
-        if not rows:
-            raise NotFound("The case has no timeline", code="timeline_not_found")
-        target = next((r for r in rows if r.step == step), None)
-        tpl = policy.step(step) if policy else None
-        if target is None or policy is None or tpl is None:
-            raise BadInput(f"Unknown step: {step}", code="unknown_step")
-        current = next((r for r in rows if r.status == "current"), rows[0])
-        if target.position == current.position and current.status == "current":
-            raise BadInput("The case is already at that step", code="same_step")
-        backwards = target.position < current.position
-        if backwards and reason is None:
-            raise BadInput("Moving a step backwards needs a reason", code="reason_required")
-        if next_expected_on is not None:
-            if next_expected_on < local_date(now):
-                raise BadInput("next_expected_on is in the past", code="bad_date")
-            if target.position + 1 >= len(rows):
-                raise BadInput("There is no next step", code="no_next_step")
+        rows, policy = await _timeline(conn, case)
+        move = _check_move(
+            rows,
+            policy,
+            step,
+            reason=reason,
+            next_expected_on=next_expected_on,
+            today=local_date(now),
+        )
         for r in rows:
-            if r.position < target.position:
-                values: dict[str, Any] = {"status": "done"}
-                if r.completed_at is None:
-                    values["completed_at"] = now
-            elif r.position == target.position:
-                values = {"status": "current", "started_at": now, "completed_at": None}
-            else:
-                values = {"status": "pending", "completed_at": None}
-                if r.position == target.position + 1 and next_expected_on is not None:
-                    values["expected_on"] = next_expected_on
+            values = _step_values(r, move.target.position, now, next_expected_on)
             await conn.execute(
                 update(milestones).where(milestones.c.id == r.id).values(updated_at=now, **values)
             )
         key = case_key(svc, case.id, case.dek)
-        direction = " (tilbage)" if backwards else ""
+        direction = " (tilbage)" if move.backwards else ""
         await note(
             conn,
             tenant_id=case.tenant_id,
             case_id=case_id,
             kind="milestone_moved",
-            subject=f"Milepæl{direction}: {title(tpl, 'da')}",
+            subject=f"Milepæl{direction}: {title(move.tpl, 'da')}",
             actor=f"staff:{user.id}",
             at=now,
             content=f"Begrundelse: {reason}" if reason else None,
@@ -284,39 +382,15 @@ async def move_step(
             payload={
                 "case_id": case_id,
                 "step": step,
-                "direction": "backward" if backwards else "forward",
+                "direction": "backward" if move.backwards else "forward",
             },
             at=now,
         )
         rows = await _steps(conn, case_id)
         if notify:
-            people = await entitled_people(conn, case_id)
-            stored = await quiet_store.settings_map(
-                conn, [case.tenant_id], [p.person_id for p in people]
+            await _tell_participants(
+                conn, svc, case=case, move=move, rows=rows, key=key, author_id=user.id, now=now
             )
-            for person in people:
-                conv_id = await conversation_for(
-                    conn,
-                    tenant_id=case.tenant_id,
-                    case_id=case_id,
-                    person_id=person.person_id,
-                    at=now,
-                )
-                quiet = quiet_store.pick(stored, case.tenant_id, person.person_id)
-                await queue_sms(
-                    conn,
-                    tenant_id=case.tenant_id,
-                    conversation_id=conv_id,
-                    case_id=case_id,
-                    person_id=person.person_id,
-                    kind="update",
-                    body=update_text(policy, rows, step, person.language),
-                    key=key,
-                    at=now,
-                    author_id=user.id,
-                    not_before=allowed_send_time(now, quiet, svc.calendar),
-                    subject=f"Opdatering til borger: {title(tpl, 'da')}",
-                )
         result = _as_json(case, rows, policy)
     svc.wake_relay()
     return result
@@ -336,12 +410,7 @@ async def status_text(conn: AsyncConnection, case: Any, language: str) -> str | 
     parts = [say(language, "status", step=title(tpl, language) if tpl else current.step)]
     later = [r for r in rows if r.position > current.position]
     if later:
-        nxt = later[0]
-        nxt_tpl = policy.step(nxt.step)
-        if nxt_tpl is not None:
-            parts.append(say(language, "next", step=title(nxt_tpl, language)))
-        if nxt.expected_on is not None:
-            parts.append(say(language, "expected", date=long_date(nxt.expected_on, language)))
+        parts += _what_comes_next(policy, later[0], language)
     return " ".join(parts)
 
 

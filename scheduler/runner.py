@@ -225,6 +225,32 @@ class _Batch:
             self.keys[case.id] = case_key(self.svc, case.id, case.dek)
         return self.keys[case.id]
 
+    async def _note(self, row: Any, case: Any, kind: str, subject: str) -> None:
+        """Journalise on the reminder's case what the runner did instead of (or beside) an SMS."""
+        await note(
+            self.conn,
+            tenant_id=row.tenant_id,
+            case_id=case.id,
+            kind=kind,
+            subject=subject,
+            at=self.now,
+        )
+
+    async def _task(
+        self, row: Any, case: Any, *, staff_id: str, kind: str, ref_id: str, title: str
+    ) -> None:
+        """Give a member of staff a follow-up task on the reminder's case."""
+        await add_task(
+            self.conn,
+            tenant_id=row.tenant_id,
+            case_id=case.id,
+            staff_id=staff_id,
+            kind=kind,
+            ref_id=ref_id,
+            title=title,
+            at=self.now,
+        )
+
     # -- the checks every SMS to a citizen passes --------------------------------------------
 
     def _gate(self, row: Any, case: Any) -> _Done | None:
@@ -288,16 +314,14 @@ class _Batch:
             return _skip("unknown_kind")
         done = await handler(row, case)
         if done.state in ("skipped", "withdrawn") and done.outcome:
-            await note(
-                self.conn,
-                tenant_id=row.tenant_id,
-                case_id=case.id,
-                kind="reminder_skipped",
-                subject=(
+            await self._note(
+                row,
+                case,
+                "reminder_skipped",
+                (
                     f"Påmindelse ({_WHAT.get(row.kind, row.kind)}) ikke sendt: "
                     f"{_REASONS.get(done.outcome, done.outcome)}"
                 ),
-                at=self.now,
             )
         return done
 
@@ -371,23 +395,19 @@ class _Batch:
         if await self._answered(promise):
             return _skip("answered")
         when = long_date(promise.due_on, "da")
-        await add_task(
-            self.conn,
-            tenant_id=row.tenant_id,
-            case_id=case.id,
+        await self._task(
+            row,
+            case,
             staff_id=promise.staff_id,
             kind="promise_due",
             ref_id=promise.id,
             title=f"Du har lovet borgeren svar senest {when}",
-            at=self.now,
         )
-        await note(
-            self.conn,
-            tenant_id=row.tenant_id,
-            case_id=case.id,
-            kind="reminder_task",
-            subject=f"Påmindelse til sagsbehandler: svar lovet borgeren senest {when}",
-            at=self.now,
+        await self._note(
+            row,
+            case,
+            "reminder_task",
+            f"Påmindelse til sagsbehandler: svar lovet borgeren senest {when}",
         )
         return _Done("sent", "task")
 
@@ -426,26 +446,22 @@ class _Batch:
         leads = await team_leads(self.conn, case.team_id) or [case.owner_id]
         when = long_date(promise.due_on, "da")
         for lead in leads:
-            await add_task(
-                self.conn,
-                tenant_id=row.tenant_id,
-                case_id=case.id,
+            await self._task(
+                row,
+                case,
                 staff_id=lead,
                 kind="promise_broken",
                 ref_id=promise.id,
                 title=f"Lovet svar i sag {case.number} blev ikke givet senest {when}",
-                at=self.now,
             )
-        await note(
-            self.conn,
-            tenant_id=row.tenant_id,
-            case_id=case.id,
-            kind="promise_broken",
-            subject=(
+        await self._note(
+            row,
+            case,
+            "promise_broken",
+            (
                 f"Lovet svar ikke givet senest {when}; borgeren har fået nyt svartidspunkt "
                 f"({long_date(new_date, 'da')}) og teamlederen besked"
             ),
-            at=self.now,
         )
         return done
 
@@ -488,23 +504,19 @@ class _Batch:
         if open_task is not None:
             return _Done("pending", "task_open", due_at=rearm)
         title = f"Ingen opdatering til borgeren i {policy.nudge_days} arbejdsdage"
-        await add_task(
-            self.conn,
-            tenant_id=row.tenant_id,
-            case_id=case.id,
+        await self._task(
+            row,
+            case,
             staff_id=case.owner_id,
             kind="nudge",
             ref_id=case.id,
             title=title,
-            at=self.now,
         )
-        await note(
-            self.conn,
-            tenant_id=row.tenant_id,
-            case_id=case.id,
-            kind="nudge_task",
-            subject=f"Påmindelse til sagsbehandler: {title.lower()}",
-            at=self.now,
+        await self._note(
+            row,
+            case,
+            "nudge_task",
+            f"Påmindelse til sagsbehandler: {title.lower()}",
         )
         return _Done("pending", "nudged", due_at=rearm)
 

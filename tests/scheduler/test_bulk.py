@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
 
 from bot.store.schema.core import cases, journal_entries, journal_heads, messages, outbox
 from bot.store.schema.journal import journal_export_intake
-from journal.journal import append, case_chain
+from journal.journal import NewEntry, append, append_many, case_chain
 from journal.verify import verify
-from scheduler.bulk import Entry, Sms, append_many, queue_many
+from scheduler.bulk import Sms, queue_many
 from scheduler.store import case_key, conversation_for
 from tests.harness import Stack
 
 
+@pytest.mark.parametrize("lock_first", [True, False], ids=["heads-first", "head-by-head"])
 async def test_append_many_interleaves_with_single_appends_and_the_journal_verifies(
-    stack: Stack,
+    stack: Stack, lock_first: bool
 ) -> None:
     """Several entries per case in one batch, between single appends: seq runs on, chain verifies."""
     svc, w = stack.svc, stack.world
@@ -37,7 +41,7 @@ async def test_append_many_interleaves_with_single_appends_and_the_journal_verif
         ids = await append_many(
             conn,
             [
-                Entry(
+                NewEntry(
                     tenant_id=w.tenant_id,
                     case_id=case,
                     kind="note",
@@ -52,7 +56,7 @@ async def test_append_many_interleaves_with_single_appends_and_the_journal_verif
                 for i, case in enumerate([anna, bo, anna, anna, bo])
             ]
             + [
-                Entry(
+                NewEntry(
                     tenant_id=w.tenant_id,
                     case_id=None,
                     kind="note",
@@ -63,6 +67,7 @@ async def test_append_many_interleaves_with_single_appends_and_the_journal_verif
                     at=now,
                 )
             ],
+            lock_first=lock_first,
         )
         await append(
             conn,
@@ -169,3 +174,55 @@ def test_relay_waves_keep_each_citizens_order_and_fill_requests() -> None:
     assert waves(plain, 100) == [[[0, 2, 4, 1, 3]]]
     many = [p(f"+45{i}", i) for i in range(250)]
     assert [len(r) for r in waves(many, 100)[0]] == [100, 100, 50]
+
+
+async def test_queue_many_locks_every_head_first_in_case_order(stack: Stack) -> None:
+    """The batch reads (on PostgreSQL locks) all its heads in one statement, sorted, before any write."""
+    svc, w = stack.svc, stack.world
+    now = svc.clock.now()
+    statements: list[tuple[str, Any]] = []
+
+    def seen(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, _many: bool) -> None:
+        statements.append((statement, params))
+
+    # Given against chain order, so that locking in the order given would show.
+    people = sorted(
+        [("anna", w.cases["anna"]), ("bo", w.cases["bo_children"])],
+        key=lambda p: case_chain(p[1]),
+        reverse=True,
+    )
+    async with svc.write() as conn:
+        sms = []
+        for who, case in people:
+            dek = (await conn.execute(select(cases.c.dek).where(cases.c.id == case))).scalar_one()
+            conv = await conversation_for(
+                conn, tenant_id=w.tenant_id, case_id=case, person_id=w.persons[who], at=now
+            )
+            sms.append(
+                Sms(
+                    tenant_id=w.tenant_id,
+                    conversation_id=conv,
+                    case_id=case,
+                    person_id=w.persons[who],
+                    kind="reminder",
+                    body="Husk",
+                    key=case_key(svc, case, dek),
+                    at=now,
+                    subject="Påmindelse om frist sendt",
+                )
+            )
+        event.listen(svc.engine.sync_engine, "before_cursor_execute", seen)
+        try:
+            await queue_many(conn, sms)
+        finally:
+            event.remove(svc.engine.sync_engine, "before_cursor_execute", seen)
+    chains = sorted(case_chain(c) for c in (w.cases["anna"], w.cases["bo_children"]))
+    reads = [
+        i for i, (sql, _) in enumerate(statements) if "FROM journal_heads" in sql and " IN " in sql
+    ]
+    writes = [i for i, (sql, _) in enumerate(statements) if "journal_entries" in sql]
+    assert len(reads) == 1 and writes and reads[0] < min(writes)
+    sql, params = statements[reads[0]]
+    assert ("FOR UPDATE" in sql) == (not svc.sqlite)
+    assert [p for p in params if isinstance(p, str) and p.startswith("case:")] == chains
+    assert (await verify(stack.config.database_url)).ok
