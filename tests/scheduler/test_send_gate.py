@@ -1,0 +1,124 @@
+"""STOP stops everything proactive, at the gateway: the one send-time gate every SMS passes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from bot.base.staff import StaffUser
+from bot.store.schema.core import journal_entries, messages, participants
+from bot.store.schema.integration import participant_details
+from journal.retention import restrict
+from tests.harness import Stack
+
+from .conftest import at, cph, journal_subjects
+
+WITHHELD_STOP = "SMS ikke sendt: borgeren har sagt STOP til påmindelser og opdateringer"
+
+
+async def _book(stack: Stack, starts_at: Any) -> None:
+    cid = stack.world.cases["anna"]
+    resp = await stack.api(
+        "POST",
+        f"/api/v1/cases/{cid}/appointments",
+        json={"starts_at": starts_at.isoformat(), "place": "Rådhuset, lokale 3"},
+    )
+    assert resp.status == 201, await resp.text()
+
+
+async def _statuses(stack: Stack, kind: str) -> list[str]:
+    async with stack.svc.read() as conn:
+        rows = await conn.execute(
+            select(messages.c.status).where(
+                messages.c.kind == kind, messages.c.person_id == stack.world.persons["anna"]
+            )
+        )
+        return [r.status for r in rows]
+
+
+async def test_after_stop_no_reminder_milestone_or_update_reaches_the_phone(stack: Stack) -> None:
+    """STOP, then a due reminder, a milestone move and a case-system update: none reaches the gateway, each is withheld with its reason journalised; the answer to the citizen's own next SMS still goes; START lets them through again."""
+    anna, cid = stack.world.phones["anna"], stack.world.cases["anna"]
+    await _book(stack, cph(2025, 2, 25, 9, 0))  # reminded Monday 10:00
+    # A case-system update queued before the STOP, not yet sent when the STOP lands.
+    resp = await stack.api("POST", f"/api/v1/cases/{cid}/timeline", json={})
+    assert resp.status == 201, await resp.text()
+    await stack.sms(anna, "STOP")
+    resp = await stack.api(
+        "POST", f"/api/v1/cases/{cid}/timeline/moves", json={"step": "in_progress"}
+    )
+    assert resp.status == 200, await resp.text()
+    await stack.drain()
+    sent = await stack.sent_to(anna)
+    assert len(sent) == 1 and sent[0].startswith("Du får ikke længere påmindelser")
+
+    stats = await at(stack, cph(2025, 2, 24, 10, 0))
+    assert stats.sent == 1  # the runner queued it; the gate holds it at the gateway's door
+    assert await stack.sent_to(anna) == sent
+    assert await _statuses(stack, "reminder") == ["withheld"]
+    assert "withheld" in await _statuses(stack, "update")
+    subjects = await journal_subjects(stack, cid)
+    assert subjects.count(WITHHELD_STOP) >= 2
+
+    await stack.sms(anna, "Hvornår er mødet?")
+    await stack.drain()
+    receipt = (await stack.sent_to(anna))[-1]
+    assert receipt.startswith("Tak for din besked")
+
+    stack.clock.advance(minutes=5)
+    await stack.sms(anna, "START")
+    await stack.drain()
+    before = len(await stack.sent_to(anna))
+    await at(stack, cph(2025, 2, 25, 8, 0))  # the second reminder, after START
+    assert len(await stack.sent_to(anna)) == before + 1
+
+
+async def test_a_restricted_person_gets_answers_but_no_reminders(stack: Stack) -> None:
+    """While processing is restricted (GDPR art. 18) a reminder is withheld as 'restricted'; a receipt still goes."""
+    anna = stack.world.phones["anna"]
+    await _book(stack, cph(2025, 2, 25, 9, 0))
+    lead = StaffUser(stack.world.hanne, stack.world.tenant_id, stack.world.team_children, "lead")
+    await restrict(stack.svc, lead, stack.world.persons["anna"], "Borgeren gør indsigelse")
+    await at(stack, cph(2025, 2, 24, 10, 0))
+    assert await stack.sent_to(anna) == []
+    assert await _statuses(stack, "reminder") == ["withheld"]
+    await stack.sms(anna, "Hej")
+    await stack.drain()
+    assert len(await stack.sent_to(anna)) == 1
+
+
+async def test_a_representative_whose_period_ended_gets_nothing_more(stack: Stack) -> None:
+    """A representative (fuldmagt) whose period ended before today: not even the receipt of their own SMS goes."""
+    anna, cid = stack.world.phones["anna"], stack.world.cases["anna"]
+    async with stack.svc.write() as conn:
+        part = (
+            await conn.execute(
+                select(participants.c.id).where(
+                    participants.c.case_id == cid,
+                    participants.c.person_id == stack.world.persons["anna"],
+                )
+            )
+        ).scalar_one()
+        await conn.execute(
+            participants.update().where(participants.c.id == part).values(role="representative")
+        )
+        await conn.execute(
+            insert(participant_details).values(
+                participant_id=part,
+                tenant_id=stack.world.tenant_id,
+                authority_from=cph(2024, 1, 1).date(),
+                authority_to=cph(2025, 1, 31).date(),
+                updated_at=stack.clock.now(),
+            )
+        )
+    await stack.sms(anna, "Hej, jeg skriver for min mor")
+    await stack.drain()
+    assert await stack.sent_to(anna) == []
+    async with stack.svc.read() as conn:
+        reasons = (
+            await conn.execute(
+                select(journal_entries.c.subject).where(journal_entries.c.kind == "sms_withheld")
+            )
+        ).scalars()
+        assert list(reasons) == ["SMS ikke sendt: fuldmagten gælder ikke i dag"]
