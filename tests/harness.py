@@ -56,6 +56,9 @@ def message_sid() -> str:
     return "SM" + secrets.token_hex(16)
 
 
+METRICS_TOKEN = "test-metrics-token"
+
+
 def make_config(
     database_url: str, keys: dict[str, bytes], *, port: int, sim_url: str, **overrides: Any
 ) -> Config:
@@ -69,6 +72,7 @@ def make_config(
         ),
         port=port,
         scheduler_enabled=False,
+        extra={"TOVHOLDER_METRICS_TOKEN": METRICS_TOKEN, **overrides.pop("extra", {})},
     )
     return config.with_(**overrides).validate()
 

@@ -302,14 +302,15 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         index_key = parse_key(_required(env, "INDEX_KEY"), what="TOVHOLDER_INDEX_KEY")
     except KeyConfigError as exc:
         raise ConfigError(str(exc)) from exc
-    gateways = tuple(
-        g.strip() for g in env.get("TOVHOLDER_GATEWAYS", "twilio").split(",") if g.strip()
+    twilio_given = any(
+        env.get(f"TOVHOLDER_TWILIO_{n}")
+        for n in ("ACCOUNT_SID", "AUTH_TOKEN", "AUTH_TOKEN_FILE", "ACCOUNT_SID_FILE")
     )
+    gatewayapi_given = bool(_secret(env, "GATEWAYAPI_TOKEN"))
+    gateways = _gateways(env, twilio_given=twilio_given, gatewayapi_given=gatewayapi_given)
     # Twilio settings are needed when Twilio sends, or to verify its webhooks
     # when it only receives; a GatewayAPI-only deployment sets none of them.
-    twilio_wanted = "twilio" in gateways or any(
-        env.get(f"TOVHOLDER_TWILIO_{n}") for n in ("ACCOUNT_SID", "AUTH_TOKEN", "AUTH_TOKEN_FILE")
-    )
+    twilio_wanted = "twilio" in gateways or twilio_given
     try:
         config = Config(
             database_url=env.get("TOVHOLDER_DATABASE_URL", "sqlite+aiosqlite:///tovholder.db"),
@@ -325,16 +326,44 @@ def load(env: Mapping[str, str] | None = None) -> Config:
                     base_url=env.get("TOVHOLDER_TWILIO_BASE_URL", "https://api.twilio.com").rstrip(
                         "/"
                     ),
-                    timeout=float(env.get("TOVHOLDER_TWILIO_TIMEOUT", "10")),
+                    timeout=number_setting(
+                        env,
+                        "TOVHOLDER_TWILIO_TIMEOUT",
+                        10.0,
+                        low=0.1,
+                        high=300,
+                        what="a number of seconds",
+                    ),
                 )
                 if twilio_wanted
                 else None
             ),
             host=env.get("TOVHOLDER_HOST", "127.0.0.1"),
-            port=int(env.get("TOVHOLDER_PORT", "8080")),
+            port=int(
+                number_setting(
+                    env, "TOVHOLDER_PORT", 8080, low=1, high=65535, what="a port number", whole=True
+                )
+            ),
             demo_mode=demo,
-            outbox_interval=float(env.get("TOVHOLDER_OUTBOX_INTERVAL", "1.0")),
-            thread_recent_days=int(env.get("TOVHOLDER_THREAD_RECENT_DAYS", "14")),
+            outbox_interval=number_setting(
+                env,
+                "TOVHOLDER_OUTBOX_INTERVAL",
+                1.0,
+                low=0.01,
+                high=3600,
+                what="a number of seconds",
+            ),
+            thread_recent_days=int(
+                number_setting(
+                    env,
+                    "TOVHOLDER_THREAD_RECENT_DAYS",
+                    14,
+                    low=0,
+                    high=365,
+                    what="a whole number of days",
+                    whole=True,
+                )
+            ),
             gateways=gateways,
             gatewayapi=(
                 GatewayApiConfig(
@@ -342,25 +371,72 @@ def load(env: Mapping[str, str] | None = None) -> Config:
                     webhook_secret=_required(env, "GATEWAYAPI_WEBHOOK_SECRET"),
                     base_url=env.get("TOVHOLDER_GATEWAYAPI_BASE_URL", "https://gatewayapi.com"),
                 )
-                if _secret(env, "GATEWAYAPI_TOKEN")
+                if gatewayapi_given
                 else None
             ),
             gateway_rates={
-                name: float(env[f"TOVHOLDER_{name.upper()}_RATE"])
+                name: number_setting(
+                    env,
+                    f"TOVHOLDER_{name.upper()}_RATE",
+                    0.0,
+                    low=0,
+                    high=100_000,
+                    what="messages per second",
+                )
                 for name in KNOWN_GATEWAYS
                 if env.get(f"TOVHOLDER_{name.upper()}_RATE")
             },
             smtp=_smtp(env),
-            inbox_unread_minutes=int(env.get("TOVHOLDER_INBOX_UNREAD_MINUTES", "120")),
+            inbox_unread_minutes=int(
+                number_setting(
+                    env,
+                    "TOVHOLDER_INBOX_UNREAD_MINUTES",
+                    120,
+                    low=1,
+                    high=10_080,
+                    what="a whole number of minutes",
+                    whole=True,
+                )
+            ),
             trusted_proxies=parse_networks(env.get("TOVHOLDER_TRUSTED_PROXIES", "")),
-            live_fallback_seconds=float(env.get("TOVHOLDER_LIVE_FALLBACK_SECONDS", "60")),
+            live_fallback_seconds=number_setting(
+                env,
+                "TOVHOLDER_LIVE_FALLBACK_SECONDS",
+                60.0,
+                low=0,
+                high=86_400,
+                what="a number of seconds",
+            ),
             listen_database_url=env.get("TOVHOLDER_LISTEN_DATABASE_URL") or None,
             # Feature modules read their own TOVHOLDER_* settings from here.
             extra={k: v for k, v in env.items() if k.startswith("TOVHOLDER_")},
         )
-    except ValueError as exc:
-        raise ConfigError(f"a numeric setting is not a number: {exc}") from exc
+    except ConfigError:
+        raise
+    except ValueError as exc:  # a value no setting check caught: say what it was
+        raise ConfigError(f"a setting has a value that cannot be used: {exc}") from exc
     return config.with_(**throughput_settings(env)).validate()
+
+
+def _gateways(
+    env: Mapping[str, str], *, twilio_given: bool, gatewayapi_given: bool
+) -> tuple[str, ...]:
+    """The gateways in sending order: as set, or else those whose settings are given."""
+    named = tuple(g.strip() for g in env.get("TOVHOLDER_GATEWAYS", "").split(",") if g.strip())
+    if named:
+        return named
+    configured = tuple(
+        name
+        for name, given in (("twilio", twilio_given), ("gatewayapi", gatewayapi_given))
+        if given
+    )
+    if not configured:
+        raise ConfigError(
+            "no SMS gateway is configured: set TOVHOLDER_TWILIO_ACCOUNT_SID and "
+            "TOVHOLDER_TWILIO_AUTH_TOKEN, or TOVHOLDER_GATEWAYAPI_TOKEN and "
+            "TOVHOLDER_GATEWAYAPI_WEBHOOK_SECRET"
+        )
+    return configured
 
 
 def demo_env(database_url: str, *, port: int = 8080, sim_port: int = 8081) -> dict[str, str]:
@@ -375,6 +451,8 @@ def demo_env(database_url: str, *, port: int = 8080, sim_port: int = 8081) -> di
         "TOVHOLDER_TWILIO_ACCOUNT_SID": DEMO_TWILIO_SID,
         "TOVHOLDER_TWILIO_AUTH_TOKEN": DEMO_TWILIO_TOKEN,
         "TOVHOLDER_TWILIO_BASE_URL": f"http://127.0.0.1:{sim_port}",
+        # The demo runs on this machine only: its metrics need no token.
+        "TOVHOLDER_METRICS_PUBLIC": "1",
     }
 
 

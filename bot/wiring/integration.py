@@ -13,6 +13,7 @@ from bot.base.ticker import Ticker
 from bot.domain.integration import idempotency, webhooks
 from bot.http.integration.api import api
 from bot.http.integration.ops import (
+    METRICS_PUBLIC,
     METRICS_TOKEN,
     install_readiness,
     metrics_view,
@@ -48,6 +49,7 @@ def install(app: web.Application) -> None:
     app.router.add_get("/readyz", readyz)
     install_readiness(app)
     app[METRICS_TOKEN] = _metrics_token(app[CONFIG])
+    app[METRICS_PUBLIC] = app[CONFIG].extra.get("TOVHOLDER_METRICS_PUBLIC", "") in ("1", "true")
     app.middlewares.append(observe)
 
 

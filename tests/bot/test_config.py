@@ -198,9 +198,31 @@ def test_several_keks_make_a_keyring_whose_primary_is_the_first() -> None:
 
 @pytest.mark.parametrize(("name", "value"), [("PORT", "eighty"), ("OUTBOX_INTERVAL", "soon")])
 def test_a_non_numeric_setting_is_a_config_error(name: str, value: str) -> None:
-    """A number that is not a number is a ConfigError, not a bare ValueError."""
-    with pytest.raises(ConfigError, match="not a number"):
+    """A number that is not a number is a ConfigError naming the setting, not a bare ValueError."""
+    with pytest.raises(ConfigError, match=f"^TOVHOLDER_{name} must be a"):
         load(env(**{name: value}))
+
+
+def test_missing_twilio_settings_are_named_as_missing() -> None:
+    """Twilio in the gateways without its credentials names them as required (never as 'not a number')."""
+    bare = {k: v for k, v in env().items() if not k.startswith("TOVHOLDER_TWILIO_")}
+    with pytest.raises(ConfigError, match="^TOVHOLDER_TWILIO_ACCOUNT_SID .*is required"):
+        load({**bare, "TOVHOLDER_GATEWAYS": "twilio"})
+    with pytest.raises(ConfigError, match="^no SMS gateway is configured"):
+        load(bare)
+
+
+def test_a_gatewayapi_only_deployment_needs_no_twilio_settings() -> None:
+    """With only GatewayAPI's settings and no TOVHOLDER_GATEWAYS, GatewayAPI is the gateway and Twilio is off."""
+    bare = {k: v for k, v in env().items() if not k.startswith("TOVHOLDER_TWILIO_")}
+    config = load(
+        {
+            **bare,
+            "TOVHOLDER_GATEWAYAPI_TOKEN": "gw-token",
+            "TOVHOLDER_GATEWAYAPI_WEBHOOK_SECRET": "s" * 40,
+        }
+    )
+    assert config.gateways == ("gatewayapi",) and config.twilio is None
 
 
 def test_a_twilio_account_sid_must_look_like_one() -> None:

@@ -7,13 +7,18 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
+from bot.app import create_app
 from bot.base import metrics
 from bot.base.appkeys import TICKER
 from bot.base.crypto import KeyRing, new_key_text, parse_key
 from bot.base.logs import JsonFormatter, redact
 from bot.store.engine import make_engine
+from tests.harness import METRICS_TOKEN, make_config
 from tests.integration.conftest import Integ
+
+SCRAPER = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
 def _value(text: str, name: str) -> float:
@@ -28,7 +33,7 @@ async def test_metrics_count_and_sample_queues(integ: Integ) -> None:
     """/metrics shows the counters others bump and queue depths read at scrape; /readyz is 200 when ready and 503 naming the failed check."""
     stack = integ.stack
     w = stack.world
-    before = await (await stack.client.get("/metrics")).text()
+    before = await (await stack.client.get("/metrics", headers=SCRAPER)).text()
     metrics.message_received()
     metrics.message_sent("receipt")
     metrics.delivery_outcome("delivered")
@@ -36,7 +41,7 @@ async def test_metrics_count_and_sample_queues(integ: Integ) -> None:
     metrics.escalated()
     metrics.export_lag(12.5)
     await integ.ok("POST", f"/api/v1/cases/{w.cases['eriksen']}/updates", 201, json={"body": "Hej"})
-    resp = await stack.client.get("/metrics")
+    resp = await stack.client.get("/metrics", headers=SCRAPER)
     assert resp.status == 200 and resp.content_type == "text/plain"
     text = await resp.text()
     for name in (
@@ -54,7 +59,7 @@ async def test_metrics_count_and_sample_queues(integ: Integ) -> None:
     assert 'route="/api/v1/cases/{id}/updates"' in text  # templates, never ids
     assert w.cases["eriksen"] not in text
     await stack.drain()
-    text = await (await stack.client.get("/metrics")).text()
+    text = await (await stack.client.get("/metrics", headers=SCRAPER)).text()
     assert _value(text, 'tovholder_outbox_depth{queue="sms"}') == 0
 
     stack = integ.stack
@@ -149,3 +154,20 @@ async def test_readyz_is_not_ready_unmigrated_or_with_keys_that_do_not_unwrap(
         stack.svc.keyring = keyring
     resp = await stack.client.get("/readyz")
     assert resp.status == 200
+
+
+async def test_metrics_need_a_token_unless_made_public(
+    aiohttp_client: Any, db_url: str, keys: dict[str, bytes]
+) -> None:
+    """Without TOVHOLDER_METRICS_TOKEN, /metrics is 401 metrics_token_required unless TOVHOLDER_METRICS_PUBLIC=1; with a token, a wrong one is 401."""
+    for extra, status, code in (
+        ({"TOVHOLDER_METRICS_TOKEN": ""}, 401, "metrics_token_required"),
+        ({"TOVHOLDER_METRICS_TOKEN": "", "TOVHOLDER_METRICS_PUBLIC": "1"}, 200, None),
+        ({"TOVHOLDER_METRICS_TOKEN": "right"}, 401, "unauthorized"),
+    ):
+        config = make_config(db_url, keys, port=1, sim_url="http://127.0.0.1:2", extra=extra)
+        client = await aiohttp_client(create_app(config))
+        resp = await client.get("/metrics", headers={"Authorization": "Bearer wrong"})
+        assert resp.status == status
+        if code is not None:
+            assert (await resp.json())["error"]["code"] == code

@@ -25,6 +25,8 @@ from bot.store import ops as samples
 log = logging.getLogger(__name__)
 
 METRICS_TOKEN = web.AppKey("integration_metrics_token", str)
+# /metrics without a token only where the operator said so (a private network).
+METRICS_PUBLIC = web.AppKey("integration_metrics_public", bool)
 
 
 async def openapi_document(request: web.Request) -> web.Response:
@@ -63,6 +65,13 @@ async def metrics_view(request: web.Request) -> web.Response:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(given.encode(), token.encode()):
             raise ApiError("A metrics token is required", code="unauthorized", status=401)
+    elif not request.app.get(METRICS_PUBLIC, False):
+        raise ApiError(
+            "Metrics need TOVHOLDER_METRICS_TOKEN (or TOVHOLDER_METRICS_PUBLIC=1 on a "
+            "private network)",
+            code="metrics_token_required",
+            status=401,
+        )
     sampled = await _sample(request)
     body = metrics.exposition(sampled)
     return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4"})
