@@ -53,8 +53,12 @@ NEGATORS = (
     "لا", "ليس", "ليست", "مش", "مو", "ما", "لم", "لن", "بدون", "ماحدا", "حدا", "مش", "msh", "mish", "mesh", "mush",
     "mo", "mu", "ma", "la", "mafi", "mafish",
 )
-NEG_AFTER = ("ابدا", "abadan")
+NEG_AFTER: tuple[str, ...] = ()
 NEG_AFTER_EXCEPT: tuple[str, ...] = ()
+NEG_ADVERBS: tuple[str, ...] = ()
+
+# A new subject or conjunction ends the reach of a negation before it.
+STARTERS = ("انا", "هو", "هي", "احنا", "ana", "howa", "hiye", "bas", "بس")
 
 SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("past", (
@@ -69,7 +73,7 @@ SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
         "mosalsal", "film", "akhbar", "markaz", "مركز",
     )),
     ("police_ok", ("لقيت", "رجعت", "محفظ*", "البسكليت", "تلفوني", "ورقه", "la2et", "rage3at", "mahfaza")),
-    ("joke", ("emojilaugh", "ههه", "بمزح", "hhh", "haha*")),
+    ("joke", ("emojilaugh", "ههه", "بمزح", "haha*")),
     ("speech", ("قال", "قلي", "قالي", "بيقول")),
 )
 

@@ -17,19 +17,21 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "vil ~ dø$", "vil ~ dø (nu|snart|i nat|i aften)", "vil bare dø", "lyst til at dø", "ønsker at dø",
         "ønsker ~ død", "vil ~ være død", "gid jeg var død", "dø nu", "dør snart",
         "vil ikke leve", "ikke lyst til at leve", "orker ikke ~ leve", "orker ikke livet",
-        "kan ikke leve", "ikke leve ~ mere", "vil ikke mere", "ikke lyst til at være her",
+        "kan ikke leve", "ikke lyst til at (leve|være her)", "ikke leve ~ mere", "vil ikke mere", "ikke lyst til at være her",
         "ikke være her ~ mere", "her ikke i morgen", "færdig med livet", "træt af livet",
         "ende* det", "ender det", "ende* ~ liv*", "gøre en ende på", "afslut* ~ livet",
         "ikke vågne", "sove for altid", "væk for altid", "ingen udvej", "nogen udvej",
         "ikke klar* natten", "ikke ~ klar* natten", "hop* (ud|ned) (fra|af)", "spring* (ud|ned|foran)",
         "hoppe ud", "hænge mig", "hænger mig", "købt reb", "står på (taget|broen|perronen|kanten)",
         "er på broen", "afskedsbrev*", "skrevet ~ brev til ~ (børn*|unger*|drenge*|piger*)",
-        "sig* farvel", "farvel og tak", "farvel ~ (for altid|alle)", "tak for alt", "lede efter mig",
+        "sig* farvel", "^farvel$", "farvel og tak", "farvel ~ (for altid|alle)", "tak for alt", "lede efter mig",
         "pas godt på (børnene|ungerne|drengene|pigerne|dem)", "kommer ikke tilbage",
         "ikke tilbage igen", "ikke se* mig igen",
     )),
     ("piller", "akut", (
-        "(taget|tog|slugt|sluge|spist|kastet) ~ (piller|pillerne|pil*|tabletter*|panodil*|pamol*)",
+        "(taget|tog|slugt|sluge|spist) ~ (alle|mange|masse|hel|hele|pakke|glas|bunke|resten) ~ (piller|pillerne|pil*|tabletter*|panodil*|pamol*)",
+        "(taget|tog|slugt|spist) (alle|mange|masse|hele) (piller|pillerne|pil*|tabletter*|panodil*|pamol*)",
+        "(slugt|sluge) ~ (piller|pillerne|tabletter*)",
         "(alle|mange) (piller|pillerne|mine piller|tabletter*)", "hel pakke", "overdos*",
         "for mange (piller|tabletter)", "samlet ~ piller", "sovepiller", "emojipills",
     )),
@@ -42,13 +44,13 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("vold", "akut", (
         "(slår|slog|slået|slaet|slaar) (mig|os|hende|ham|dem|børnene|ungerne|babyen|barnet|min|mine|vores|mor|far)",
         "(han|hun|far|mor|stedfar|mand|manden|kæresten|eksmand*|eks) (slår|slog|tæver|banker|sparker)",
-        "(slår|slog|slaar) igen", "(slår|slar|sla) og sparker", "blir (slået|slaet|slaaet)", "bliver slået",
+        "(slår|slog|slaar) igen", "slå* (sit|sin|sine|hans|hendes) (barn|børn|søn|datter|kone|kæreste)", "(slår|slar|sla) og sparker", "blir (slået|slaet|slaaet)", "bliver slået",
         "tæsk*", "tæv*", "bank* (mig|os|hende|ham)", "spark* (mig|os|hende|ham|døren)", "sparkede",
         "kvæl*", "kvælertag", "vold$", "vold (her|hjemme|derhjemme)", "voldelig*", "voldtag*",
         "voldtægt*", "voldsmand", "slå* ~ ihjel", "dræb* (mig|os|dig|hende|ham|ungerne|børnene)",
-        "tru* (mig|os|hende|med)", "truede", "kniv*", "emojiknife", "pistol*", "gevær*", "våben",
+        "tru* (mig|os|hende|ham|børnene|ungerne)", "tru* med (at|kniv*|vold|tæsk)", "truede", "kniv*", "emojiknife", "pistol*", "gevær*", "våben",
         "kølle", "smadr* ~ (døren|alt|ting|telefon*|tv*|ruden)", "smider med ting", "kaster med ting",
-        "kaste* mig", "brænde huset", "låst (mig|os) inde", "låser (mig|os) inde",
+        "kaste* mig", "brænde huset", "låst (mig|os) inde", "låst døren", "(smidt|taget|smadret) min telefon", "væk fra ham", "krisecent*", "låser (mig|os) inde",
         "holder mig fast", "skubbe* mig", "er her igen", "står ~ (udenfor|uden for|nede på|nede ved) ~ (døren|gaden|huset|vinduet)",
         "står (nedenfor|udenfor|uden for)", "på vej (herhen|hertil|hit)", "fundet ud af hvor vi bor",
         "venter på mig", "tør ikke ~ (hjem|være her|gå hjem|tage hjem)", "bange for (ham|min mand|min kæreste|min eks|min far|hans)",
@@ -59,7 +61,7 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     )),
     ("overgreb", "akut", (
         "rør* ved (mig|ham|hende|min|mit|os|børnene|dem)", "rørt* ved", "seksuel* (overgreb|misbrug)",
-        "overgreb*", "misbrug* (mig|min|mit|hende|ham|os|børnene|datter*|søn*)", "befamle*",
+        "overgreb*", "seksuel*", "misbrug* (mig|min|mit|hende|ham|os|børnene|datter*|søn*)", "befamle*",
         "misbrugt", "rører* ved", "molest*",
     )),
     ("barn", "akut", (
@@ -80,9 +82,9 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "skiftet låsen", "låst ude", "fogeden",
     )),
     ("udstyr", "akut", (
-        "(ilt*|respirator*|iltapparat*|iltmaskine*|sonde*|insulinpumpe*|dialyse*|maskine*|apparat*|pumpe*) ~ (strøm*|batteri*|virker ikke|i stykker|kører ikke|stoppet)",
+        "(ilt*|respirator*|iltapparat*|iltmaskine*|sonde*|insulinpumpe*|dialyse*|maskine*|apparat*|pumpe*) ~ (strøm*|batteri*|virker ikke|i stykker|kører ikke|stoppet|ingen strøm|uden strøm)",
         "(strøm*|elselskab*) ~ (ilt*|respirator*|iltapparat*|sonde*|maskine*|apparat*|pumpe*)",
-        "ingen insulin",
+        "ingen insulin", "(iltapparat*|iltmaskine*|respirator*|ilt maskine*|ilt apparat*)",
     )),
     ("udstyr", "bekymring", ("lukket for strømmen", "lukke for strømmen", "ingen strøm")),
     ("krop", "akut", (
@@ -91,7 +93,7 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "slået hovedet", "ambulance", "emojiambulance", "112",
     )),
     ("hjælp", "akut", (
-        "^hjælp$", "hjælp (mig|os|nu|hurtigt|please|plz|pls)", "please hjælp", "hjælp$",
+        "^hjælp$", "^hjelp", "hjelp (mig|os|nu)", "hjælp (mig|os|nu|hurtigt|please|plz|pls)", "please hjælp", "hjælp$",
         "kan (i|du) hjælpe$", "kan (i|du) hjælpe (han|hun|nu)", "kom ~ (hurtigt|nu) ~ hjælp*",
         "kom hurtigt", "sos", "ring ~ (nu|med det samme|hurtigt|asap|straks|omgående)",
         "ringe ~ (hurtigt|asap|straks|nu)", "ring (til|efter) politi*", "ring nu",
@@ -124,16 +126,21 @@ BLOCK: tuple[str, ...] = (
     "død træt", "dødtræt", "dødssyg* kedelig", "dræbende kedelig*", "slå katten af tønden",
     "slå* op med", "slog op", "slå* mig at", "slog mig at", "det slog mig", "slå* ~ sammen",
     "slå* ~ streg", "slå* sig (på|i)", "slog sig", "slå* (hinanden|hovedet) med puder", "slag i ansigtet",
-    "slag i hovedet", "slå* min tå", "slog min tå", "kniv og gaffel", "skar kage", "skære kage",
+    "slag i hovedet", "tru* med at (lukke|opsige|slukke|sætte|stoppe|trække)", "for hovedpine", "slå* min tå", "slog min tå", "kniv og gaffel", "skar kage", "skære kage",
     "politi og røvere", "gemmeleg", "slåspil", "hjælp til", "hjælp med", "få hjælp", "søg* hjælp",
     "tak for hjælpen", "hjælpe mig med", "hjælpe os med", "ring i morgen", "ikke mere end",
     "kan ikke mere end", "tak for alt (det|jeres|din)", "alle pillerne som", "er væk i",
-    "væk i weekend*", "på gaden (i|ved|hvor)", "sover ikke hjemme", "ringe 112 hvis",
+    "væk i weekend*", "sover ikke hjemme", "ringe 112 hvis",
 )
 
 NEGATORS = ("ikke", "ik", "ikk", "ike", "ikek", "aldrig", "ingen", "intet", "ingenting", "nej", "ej")
 NEG_AFTER = ("ikke", "ik", "ikk", "ike", "aldrig")
 NEG_AFTER_EXCEPT = ("kun", "bare", "blot", "længere")
+# Words that may stand between a verb and its negation ("det haster overhovedet ikke").
+NEG_ADVERBS = ("overhovedet", "slet", "egentlig", "vel", "jo", "altså")
+
+# A new subject or conjunction ends the reach of a negation before it.
+STARTERS = ("jeg", "han", "hun", "vi", "de", "du", "og", "men", "så", "fordi")
 
 SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("past", (
@@ -141,7 +148,7 @@ SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
         "sidste (år|uge|måned|vinter|sommer|forår|efterår|jul)", "tidligere", "dengang", "engang",
         "i sin tid", "da jeg var (barn|ung|lille|yngre)", "før i tiden", "i (2010|2015|2016|2017|2018|2019|2020|2021|2022|2023)",
         "er slut", "helt slut", "overstået", "ikke længere", "det er fortid",
-        "har det godt nu", "nu har jeg det godt", "nu er (alt|det) godt", "går godt nu",
+        "har det godt nu", "har det fint nu", "nu har jeg det godt", "nu er (alt|det) godt", "går godt nu",
     )),
     ("docref", (
         "i brevet", "jeres brev", "brevet fra", "i brev*", "står der", "der står", "skriver i",
@@ -152,11 +159,11 @@ SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("hypo", ("hvis", "hvad hvis", "i tilfælde", "nogensinde", "en dag")),
     ("question", ("hvem", "hvad", "hvordan", "skal jeg", "hvor")),
     ("topic", (
-        "serie*", "film*", "tv", "tv2", "dokumentar*", "nyhed*", "krimi*", "bog", "bogen", "bøger",
+        "serie*", "film*", "på tv", "i tv", "tv2", "tv serie*", "dokumentar*", "nyhed*", "krimi*", "bog", "bogen", "bøger",
         "roman*", "podcast*", "afsnit*", "netflix", "drama*", "opgave*", "projekt*", "stil om",
         "speciale*", "foredrag*", "undervisning*", "kursus", "spil", "spiller", "spillet",
         "fortnite", "roblox", "minecraft", "ps5", "playstation", "computerspil", "lektie*",
-        "tegnefilm*", "forbrydelsen", "broen", "arbejd* ~ krisecent*", "akutmodtagelse*", "akuthospital*",
+        "tegnefilm*", "forbrydelsen", "arbejd* ~ krisecent*", "akutmodtagelse*", "akuthospital*",
         "akutklinik*", "tandlæge*", "fastelavn", "taekwondo", "håndbold", "fodbold", "karate",
         "boksning", "stævne", "drømte", "drøm", "mareridt", "leger", "legede", "legen", "kat", "katten", "hund",
         "hunden", "pinligt", "politigården", "politistation*",
@@ -191,7 +198,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "en anden dag", "en anden tid", "andre tider", "et andet tidspunkt", "ny* (tid|dato)",
         "flytte (mødet|tiden|det|aftalen)", "flyt* (mødet|tiden|aftalen)", "rykke* (det|mødet|tiden)",
         "ryk* (det|mødet)", "rykkes", "ændre (tiden|tidspunktet|dato*)", "udsætte (mødet|det)",
-        "i stedet$", "passer (ikke|dårligt)", "kan vi (tage|ses|mødes) ~ (dag|uge|tid|fredag|mandag|tirsdag|onsdag|torsdag)",
+        "i stedet$", "^passer (ikke|dårligt)$", "det passer (ikke|dårligt)$", "(mandag|tirsdag|onsdag|torsdag|fredag|tidspunktet|tiden|dagen) passer (ikke|dårligt)", "passer (ikke|dårligt) (mandag|tirsdag|onsdag|torsdag|fredag|i dag|i morgen|den dag)", "kan vi (tage|ses|mødes) ~ (dag|uge|tid|fredag|mandag|tirsdag|onsdag|torsdag)",
         "næste uge i stedet", "(mandag|tirsdag|onsdag|torsdag|fredag) ~ i stedet",
     ),
     "AFLYS": (

@@ -10,7 +10,7 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "end* things", "want* to die", "wanna die", "wish i was dead", "wish i were dead", "better off dead",
         "dont want to (live|be alive|be here)", "dont wanna (live|be here)", "no point (living|in living)",
         "dont see the point", "cant go on", "cant do this anymore", "going to jump", "gonna jump", "jump off",
-        "(have|got|bought) a rope", "hang myself", "take my own life", "take my life", "not be here tomorrow",
+        "(have|got|bought) a rope", "hang myself", "take my own life", "take my life", "not be here tomorrow", "dont think ill be here",
         "be here tomorrow", "say* goodbye", "this is goodbye", "goodbye (everyone|all|forever)",
         "thank you for (trying|everything)", "sleep forever", "not wake up", "never wake up",
         "dont want to wake up",
@@ -45,7 +45,7 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     )),
     ("equipment", "akut", (
         "(oxygen|ventilator|machine|pump|insulin) ~ (stopped|power|battery|broken|off)",
-        "(power|electricity) ~ (oxygen|ventilator|machine|pump)",
+        "(power|electricity) ~ (oxygen|ventilator|machine|pump)", "ventilator", "oxygen (machine|concentrator|tank)", "(power|electricity) (cut|off|outage|went off|is off|gone)",
     )),
     ("body", "akut", (
         "barely breathing", "not breathing", "cant breathe", "unconscious", "wont wake up", "passed out",
@@ -71,7 +71,7 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 BLOCK: tuple[str, ...] = (
     "died laughing", "dying (to|of)", "die laughing", "killing me", "killed it", "killing each other",
     "kill me now", "cops and robbers", "emergency (room|medicine|services)", "in an emergency",
-    "police check", "call me back when", "help with", "help me with",
+    "police check", "call me back when", "help with", "help me with", "for (your|the|all your) help", "thanks for ~ help", "with your help",
 )
 
 NEGATORS = (
@@ -80,6 +80,10 @@ NEGATORS = (
 )
 NEG_AFTER: tuple[str, ...] = ()
 NEG_AFTER_EXCEPT: tuple[str, ...] = ()
+NEG_ADVERBS: tuple[str, ...] = ()
+
+# A new subject or conjunction ends the reach of a negation before it.
+STARTERS = ("i", "he", "she", "we", "they", "you", "and", "but", "so", "because")
 
 SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("past", (

@@ -26,6 +26,8 @@ class Lexicon:
     negators: frozenset[str]
     neg_after: frozenset[str]
     neg_after_except: frozenset[str]
+    neg_adverbs: frozenset[str]
+    starters: frozenset[str]
     keywords: dict[str, tuple[str, str]]  # normal form -> (intent, language)
     polite: frozenset[str]
 
@@ -70,6 +72,8 @@ def lexicon() -> Lexicon:
         negators=frozenset().union(*(_words(m.NEGATORS) for m in LANGUAGES)),
         neg_after=frozenset().union(*(_words(m.NEG_AFTER) for m in LANGUAGES)),
         neg_after_except=frozenset().union(*(_words(m.NEG_AFTER_EXCEPT) for m in LANGUAGES)),
+        neg_adverbs=frozenset().union(*(_words(m.NEG_ADVERBS) for m in LANGUAGES)),
+        starters=frozenset().union(*(_words(m.STARTERS) for m in LANGUAGES)),
         keywords=keywords(),
         polite=frozenset().union(*(_words(m.POLITE) for m in LANGUAGES)),
     )

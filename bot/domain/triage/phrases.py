@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from bot.domain.triage.text import Clause, normal_pattern
 
 _CLITIC1 = frozenset("وفبلك")
+# Spoken short forms a pattern word also stands for ("ikke" is also written "ik").
+_SPOKEN = {"ike": "(ike|ik)", "dont": "(dont|do not)"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +63,7 @@ def compile_pattern(pattern: str, gap_block: str) -> tuple[re.Pattern[str], list
             out += gap
             continue
         end = word.endswith("$")
-        body = _word_regex(word.rstrip("$"))
+        body = _word_regex(_SPOKEN.get(word.rstrip("$"), word.rstrip("$")))
         out += body + (r"(?!\w)" + ("$" if end else "") if last else " ")
     return re.compile(out), _keys(words[0])
 

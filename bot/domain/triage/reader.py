@@ -179,14 +179,19 @@ class Triager:
 
     def _keyword(self, reading: Reading) -> str | None:
         words = reading.squeezed.split(" ")
+        if len(words) > 6:
+            return None
         polite = self._lex.polite
-        # Greetings and thanks around a keyword ("stop tak", "hej STOP") do not hide it.
-        while len(words) > 1 and words[0] in polite:
-            words = words[1:]
-        while len(words) > 1 and words[-1] in polite:
-            words = words[:-1]
-        for end in (len(words), len(words) - 1):
-            hit = self._lex.keywords.get(" ".join(words[:end])) if end > 0 else None
-            if hit is not None and (end == len(words) or " ".join(words[end:]) in polite):
-                return hit[0]
+        keywords = self._lex.keywords
+        # Greetings and thanks (one or two words) around a keyword ("stop tak", "hej STOP",
+        # "STOP لو سمحت") do not hide it.
+        for a in range(3):
+            if a and " ".join(words[:a]) not in polite:
+                continue
+            for b in range(3):
+                rest = words[a : len(words) - b]
+                if rest and (not b or " ".join(words[len(words) - b :]) in polite):
+                    hit = keywords.get(" ".join(rest))
+                    if hit is not None:
+                        return hit[0]
         return None

@@ -55,16 +55,23 @@ class Scope:
 
     def _negated(self, words: list[str], start: int, end: int) -> bool:
         lex = self._lex
-        if any(w in lex.negators for w in words[max(0, start - 3) : start]):
-            return True
+        for w in reversed(words[max(0, start - 3) : start]):
+            if w in lex.negators:
+                return True
+            if w in lex.starters:
+                break
         after = words[end : end + 3]
+        if after and after[0] in lex.neg_adverbs:
+            after = after[1:]
         return bool(after) and after[0] in lex.neg_after and not (
             len(after) > 1 and after[1] in lex.neg_after_except
         )
 
     def _sentence_reason(self, clause: int, start: int, tag: str, words: list[str]) -> str | None:
         sentence = self._reading.clauses[clause].sentence
-        kinds = {m.phrase.tag: m for m in self._by_sentence.get(sentence, ())}
+        kinds: dict[str, PhraseHit] = {}
+        for m in self._by_sentence.get(sentence, ()):
+            kinds.setdefault(m.phrase.tag, m)  # the first of each kind: markers come in order
         if "past" in kinds:
             return "past"
         if "docref" in kinds:
@@ -77,6 +84,9 @@ class Scope:
             return "topic"
         hypo = kinds.get("hypo")
         if hypo is not None and (hypo.clause, hypo.start) <= (clause, start):
-            if self._reading.clauses[clause].question or "question" in kinds:
+            # A question about what to do if …, or the short condition of an if-clause itself
+            # ("hvis det bliver akut, ringer jeg"); not a threat that happens to start with if.
+            asked = self._reading.clauses[clause].question or "question" in kinds
+            if asked or (hypo.clause == clause and start - hypo.end <= 3):
                 return "hypothetical"
         return None

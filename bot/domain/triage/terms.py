@@ -46,12 +46,28 @@ def _close(a: str, b: str) -> bool:
     return long_[i + 1 :] == short[i:]
 
 
+# Ordinary words one slip from a default term, or starting with one: never a match
+# unless written exactly as a term ("babyen hoster" is not "haster"; "politik" not "politi").
+NOT_TERMS = frozenset(
+    {
+        "hoster", "hostede", "hosten", "taenker", "taenke", "taenkte", "politik", "politiker",
+        "politikere", "politisk", "politiske", "traer", "truet", "trues", "tasker", "tasken",
+        "laster", "faster", "paster", "masker", "haste", "hastig", "hastigt", "hastighed",
+        "akutte", "vilence", "violent",
+    }
+)
+
+
 def _word_matches(word: str, term: str, *, compounds: bool = True) -> bool:
     if word == term:
         return True
     n = len(term)
-    if n < 5 or len(word) < n - 1:
+    if n < 5 or len(word) < n - 1 or word in NOT_TERMS:
         return False
+    if len(word) > n + 1 and n < 8:
+        # A compound of a short term must start with it exactly: "selvmordstanker", but not
+        # "taenker" (one slip from "tæsk" + "er").
+        return compounds and word.startswith(term)
     # Compounds: "selvmordstanker" starts with "selvmord"; one slip allowed.
     return _close(word, term) or (compounds and len(word) > n and _close(word[:n], term))
 

@@ -1,0 +1,106 @@
+"""``tovholder triage train``: rebuild the model's weights from the training split.
+
+Deterministic: the same corpus gives the same weights (liblinear with a fixed
+seed, features in sorted order, weights rounded). scikit-learn and numpy are
+needed here only; the reader itself runs on the stored JSON arrays.
+
+The two decision thresholds are chosen on out-of-fold scores of the training
+split (five folds), never on the held-out split: the threshold for ``akut`` is
+the one that, with the lexicon, finds the most urgent training messages while
+keeping false alarms on training hard negatives at most ``MAX_FALSE_ALARMS``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from bot.domain.triage.corpus import load
+from bot.domain.triage.lexicon import lexicon
+from bot.domain.triage.model import MODEL_PATH, Model, features
+from bot.domain.triage.reader import AKUT, Triager
+from bot.domain.triage.text import read
+
+SEED = 16
+C = 2.0
+FOLDS = 5
+MAX_FALSE_ALARMS = 0.04
+_GRID = [x / 100 for x in range(30, 100, 5)]
+
+
+def _fit(feats: list[list[str]], labels: list[int], vocab: list[str]) -> tuple[list[float], float]:
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
+
+    col = {f: i for i, f in enumerate(vocab)}
+    rows, cols, vals = [], [], []
+    for r, fs in enumerate(feats):
+        counts: dict[int, int] = {}
+        for f in fs:
+            if f in col:
+                counts[col[f]] = counts.get(col[f], 0) + 1
+        for c, n in counts.items():
+            rows.append(r)
+            cols.append(c)
+            vals.append(1.0 + np.log(n))
+    x = csr_matrix((vals, (rows, cols)), shape=(len(feats), len(vocab)))
+    clf = LogisticRegression(
+        C=C, class_weight="balanced", solver="liblinear", random_state=SEED, max_iter=1000
+    )
+    clf.fit(x, np.array(labels))
+    return [float(w) for w in clf.coef_[0]], float(clf.intercept_[0])
+
+
+def _weights(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    negators = lexicon().negators
+    feats = [features(read(r["text"]), negators) for r in rows]
+    vocab = sorted({f for fs in feats for f in fs})
+    akut, ba = _fit(feats, [int(r["urgent"]) for r in rows], vocab)
+    concern, bc = _fit(feats, [int(r["level"] is not None) for r in rows], vocab)
+    keep = [i for i in range(len(vocab)) if abs(akut[i]) >= 1e-3 or abs(concern[i]) >= 1e-3]
+    return {
+        "version": 1,
+        "vocab": [vocab[i] for i in keep],
+        "akut": [round(akut[i], 4) for i in keep],
+        "concern": [round(concern[i], 4) for i in keep],
+        "bias": [round(ba, 4), round(bc, 4)],
+    }
+
+
+def _thresholds(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Out-of-fold: each training row is scored by a model that did not see it."""
+    import random
+
+    order = list(range(len(rows)))
+    random.Random(SEED).shuffle(order)
+    scored: list[tuple[dict[str, Any], float, float, bool]] = []
+    lexicon_only = Triager(model=None)
+    for k in range(FOLDS):
+        test = set(order[k::FOLDS])
+        model = Model({**_weights([r for i, r in enumerate(rows) if i not in test])})
+        negators = lexicon().negators
+        for i in sorted(test):
+            base = lexicon_only(rows[i]["text"])
+            set_aside = any("set aside" in w for w in base.why) and base.level is None
+            s = model.score(features(read(rows[i]["text"]), negators))
+            scored.append((rows[i], s.akut if not set_aside else 0.0, s.concern, base.level == AKUT))
+    hard = [x for x in scored if x[0]["hard_negative"]]
+    urgent = [x for x in scored if x[0]["urgent"]]
+    best = (-1.0, 0.95)
+    for t in _GRID:
+        fa = sum(lex or p >= t for _, p, _, lex in hard) / max(1, len(hard))
+        recall = sum(lex or p >= t for _, p, _, lex in urgent) / max(1, len(urgent))
+        if fa <= MAX_FALSE_ALARMS and (recall, t) > best:
+            best = (recall, t)
+    return {"akut": best[1], "concern": 0.6}
+
+
+def train(corpus: Path, out: Path = MODEL_PATH) -> dict[str, Any]:
+    """Fit on ``corpus`` and write the weights to ``out``; returns what was written."""
+    rows = load(corpus)
+    data = _weights(rows)
+    data["thresholds"] = _thresholds(rows)
+    out.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", "utf-8")
+    return data
