@@ -27,13 +27,15 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "sig* farvel", "^farvel$", "farvel og tak", "farvel ~ (for altid|alle)", "tak for alt", "lede efter mig",
         "pas godt på (børnene|ungerne|drengene|pigerne|dem)", "kommer ikke tilbage",
         "ikke tilbage igen", "ikke se* mig igen",
+        "dræb* mig selv", "skyd* mig selv", "ikke værd at leve", "bedre uden mig", "ingen vil savne mig",
+        "sidste (besked|gang i hører)", "har en plan", "orker ikke mere", "vil ikke være her",
     )),
     ("piller", "akut", (
         "(taget|tog|slugt|sluge|spist) ~ (alle|mange|masse|hel|hele|pakke|glas|bunke|resten) ~ (piller|pillerne|pil*|tabletter*|panodil*|pamol*)",
         "(taget|tog|slugt|spist) (alle|mange|masse|hele) (piller|pillerne|pil*|tabletter*|panodil*|pamol*)",
         "(slugt|sluge) ~ (piller|pillerne|tabletter*)",
         "(alle|mange) (piller|pillerne|mine piller|tabletter*)", "hel pakke", "overdos*",
-        "for mange (piller|tabletter)", "samlet ~ piller", "sovepiller", "emojipills",
+        "for mange (piller|tabletter)", "samlet ~ piller", "sovepiller", "emojipills", "(drukket|druk*) ~ piller", "og taget piller",
     )),
     ("selvskade", "akut", (
         "skar* (mig|sig) ~ (selv|i)?", "skåret (mig|sig|i)", "skære* (mig|i mig)", "skærer i",
@@ -58,6 +60,8 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "ikke tryg* ~ (hjemme|derhjemme)", "ikke tryg$", "ikke i sikkerhed", "(er|vi er|jeg er) i fare",
         "livsfare", "i livsfare", "gemmer sig", "gemt sig", "gemmer os", "råber efter mig",
         "sende mig til hjemlandet", "gifte mig bort", "tvangs*", "taget mine ~ pas", "tager børnene",
+        "har slået", "prygl*", "lussing*", "lussede", "mishandl*", "går amok", "gik amok", "dødstrus*",
+        "bange for ham", "han er efter mig", "forfølger mig", "stalker*", "skade* (mig|os|børnene|ungerne)",
     )),
     ("overgreb", "akut", (
         "rør* ved (mig|ham|hende|min|mit|os|børnene|dem)", "rørt* ved", "seksuel* (overgreb|misbrug)",
@@ -70,16 +74,18 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "(børnene|ungerne|barnet|ungen|min søn|min datter|drengen|pigen|lillebror|lillesøster|babyen|børn) ~ alene",
         "alene (siden|hele natten|i nat)", "ingen voksne", "taget min (dreng|pige|søn|datter)",
         "har været væk", "er væk$",
+        "ved ikke hvor (hun|han|de) er (nu|i nat)", "ikke set (ham|hende) siden", "ikke hjemme endnu", "væk hjemmefra",
     )),
     ("barn", "bekymring", ("alene hjemme",)),
     ("mad", "akut", (
         "ingen mad", "ikke noget mad", "intet mad", "intet at spise", "ikke noget at spise",
-        "ikke spist", "ikke fået mad", "sultne", "af sult", "sulter", "mangler mad", "0 kr",
+        "ikke spist", "ikke fået mad", "sultne", "af sult", "sulter", "mangler mad", "0 kr", "tomt køleskab", "tom køleskab",
+        "ikke noget at give (børnene|ungerne|dem)",
     )),
     ("bolig", "akut", (
         "smidt ud", "smider (os|mig) ud", "sat (os|mig) ud", "sat på gaden", "på gaden",
         "ingen steder at (sove|bo|være)", "ikke noget sted at (sove|bo|være)", "intet sted at (sove|bo)",
-        "skiftet låsen", "låst ude", "fogeden",
+        "skiftet låsen", "låst ude", "fogeden", "hjemløs*", "sover i bilen", "sove i bilen", "sover udenfor",
     )),
     ("udstyr", "akut", (
         "(ilt*|respirator*|iltapparat*|iltmaskine*|sonde*|insulinpumpe*|dialyse*|maskine*|apparat*|pumpe*) ~ (strøm*|batteri*|virker ikke|i stykker|kører ikke|stoppet|ingen strøm|uden strøm)",
@@ -91,13 +97,14 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "svær at vække", "vil ikke vågne", "reagerer ikke", "kan ikke trække vejret",
         "trækker ikke vejret", "bevidstløs", "besvimet", "taler mærkeligt", "krampe*", "helt væk",
         "slået hovedet", "ambulance", "emojiambulance", "112",
+        "får ikke luft", "kan ikke få luft", "blå i (hovedet|ansigtet|læberne)", "hjerteanfald", "blodforgiftning",
     )),
     ("hjælp", "akut", (
         "^hjælp$", "^hjelp", "hjelp (mig|os|nu)", "hjælp (mig|os|nu|hurtigt|please|plz|pls)", "please hjælp", "hjælp$",
         "kan (i|du) hjælpe$", "kan (i|du) hjælpe (han|hun|nu)", "kom ~ (hurtigt|nu) ~ hjælp*",
         "kom hurtigt", "sos", "ring ~ (nu|med det samme|hurtigt|asap|straks|omgående)",
         "ringe ~ (hurtigt|asap|straks|nu)", "ring (til|efter) politi*", "ring nu",
-        "(meget|virkelig) vigtigt", "akut hjælp",
+        "(meget|virkelig) vigtigt", "akut hjælp", "vær sød at ringe", "kan du ringe nu", "ring tilbage (nu|hurtigt)",
     )),
     ("trivsel", "bekymring", (
         "har det (skidt|dårligt|rigtig skidt|meget dårligt|ikke godt|ikke så godt)", "ikke godt psykisk",

@@ -14,6 +14,8 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "be here tomorrow", "say* goodbye", "this is goodbye", "goodbye (everyone|all|forever)",
         "thank you for (trying|everything)", "sleep forever", "not wake up", "never wake up",
         "dont want to wake up",
+        "not worth living", "better off without me", "nobody (would|will) miss me", "final goodbye", "last message",
+        "end my own life", "take my own life",
     )),
     ("pills", "akut", (
         "(took|taken|swallowed|take) ~ (pills|tablets|overdose|bottle)", "overdos*", "od ed", "all my (pills|meds)",
@@ -31,17 +33,19 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "found our address", "locked (us|me) in", "took my phone", "smashed", "not safe", "in danger",
         "scared for my life", "afraid (of him|he will)", "scared (of him|he will)", "kids are hiding", "hiding under",
         "raped", "rape", "touch* (me|my|her|him|them) ~", "touches", "molest*", "sexual*", "strangling", "choking",
+        "slapped (me|her|him)", "punched (me|her|him)", "assault*", "attacked (me|us)", "death threat*",
+        "scared of him", "afraid for my life", "bruises", "threatening (me|us|to)", "going to hurt",
     )),
     ("child", "akut", (
         "missing", "ran away", "run away", "hasnt come home", "didnt come home", "not come home",
-        "(kids|children|toddlers|baby|son|daughter) ~ alone", "left alone", "home alone", "cant find (my|him|her)",
+        "(kids|children|toddlers|baby|son|daughter) ~ alone", "left alone", "home alone", "cant find (my|him|her)", "disappeared", "hasnt come back", "not back yet", "dont know where (he|she) is",
     )),
     ("food", "akut", (
-        "no food", "nothing to eat", "havent eaten", "hasnt eaten", "not eaten", "starving", "hungry",
+        "no food", "nothing to eat", "havent eaten", "hasnt eaten", "not eaten", "starving", "hungry", "empty fridge",
     )),
     ("housing", "akut", (
         "kicked out", "thrown out", "evicted (today|tonight|now)", "being evicted", "homeless", "nowhere to (go|sleep|stay)",
-        "on the street",
+        "on the street", "sleeping in (the|my) car", "on the streets",
     )),
     ("equipment", "akut", (
         "(oxygen|ventilator|machine|pump|insulin) ~ (stopped|power|battery|broken|off)",
@@ -54,7 +58,7 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("help", "akut", (
         "^help$", "help me", "help us", "please help", "need help (now|right now|asap)", "help$",
         "call me (now|asap|right now|back|immediately)", "call (now|asap)", "emergency", "urgent$", "^urgent",
-        "call the police", "call 911", "sos",
+        "call the police", "call 911", "sos", "please call (me|now)", "call me please", "need you to call",
     )),
     ("wellbeing", "bekymring", (
         "struggling", "hard time", "not coping", "anxiety", "anxious", "depress*", "lonely", "alone and",
