@@ -112,7 +112,9 @@ class Triager:
         intent, exact = (None, False) if level == AKUT else self._intent(reading, hits, scope)
         if intent is not None:
             why.append(f"intent {intent} ({'keyword' if exact else 'paraphrase'})")
-        why += [f"set aside {w!r}: {r}" for w, r in set_aside]
+        why += [f"set aside {w!r}: {r}" for w, r in dict(set_aside).items()]
+        if not why:
+            why.append("no risk and no reply found")
         matched = tuple(live) if level else ()
         return Triage(level == AKUT, matched, level, intent, exact, tuple(why))
 
@@ -134,14 +136,15 @@ class Triager:
                 terms.append(t.term)
                 why.append(f"word {t.term!r}")
         for h in hits:
-            if h.phrase.level not in (AKUT, BEKYMRING) or h.text in phrases:
+            if h.phrase.level not in (AKUT, BEKYMRING) or h.phrase.pattern in phrases:
                 continue
             reason = scope.reason(h.clause, h.start, h.end, h.phrase.tag)
             if reason:
-                set_aside.append((h.text, reason))
+                set_aside.append((h.phrase.pattern, reason))
                 continue
-            phrases.append(h.text)
-            why.append(f"phrase {h.text!r} ({h.phrase.lang}, {h.phrase.tag}, {h.phrase.level})")
+            # The lexicon's own pattern, not the citizen's words: `matched` is stored by callers.
+            phrases.append(h.phrase.pattern)
+            why.append(f"phrase {h.phrase.pattern!r} ({h.phrase.lang}, {h.phrase.tag}, {h.phrase.level})")
             if _RANK[h.phrase.level] > _RANK[level]:
                 level = h.phrase.level
         return level, terms or phrases, set_aside, why
