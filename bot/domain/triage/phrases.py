@@ -7,9 +7,10 @@ optional, ``(a|b)`` is a choice. A word ``~`` stands for up to three words that
 are not a negation ("vil ~ dø" finds "vil bare gerne dø", not "vil ikke dø").
 ``^`` at the start and ``$`` at the end tie the pattern to the clause's edges.
 
-Patterns are tried only where a word starts with the same two letters as the
-pattern does (Arabic words also after a clitic: و, ف, ب, ل, ك, ال), so the cost
-per SMS grows with its words, not with the size of the lexicon.
+Patterns are tried only where a word is the pattern's first word, or starts
+with the same two letters as a pattern whose first word is a stem or a choice
+(Arabic words also after a clitic: و, ف, ب, ل, ك, ال), so the cost per SMS
+grows with its words, not with the size of the lexicon.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def compile_pattern(pattern: str, gap_block: str) -> tuple[re.Pattern[str], list
     """The regex for one pattern and the two-letter keys its first word can start with."""
     norm = normal_pattern(pattern)
     anchored = norm.startswith("^")
-    words = _split(norm.lstrip("^"))
+    words = [_SPOKEN.get(w, w) for w in _split(norm.lstrip("^"))]
     gap = rf"(?:(?!(?:{gap_block})\b)\S+ ){{0,3}}"
     out = "^" if anchored else ""
     for k, word in enumerate(words):
@@ -63,7 +64,7 @@ def compile_pattern(pattern: str, gap_block: str) -> tuple[re.Pattern[str], list
             out += gap
             continue
         end = word.endswith("$")
-        body = _word_regex(_SPOKEN.get(word.rstrip("$"), word.rstrip("$")))
+        body = _word_regex(word.rstrip("$"))
         out += body + (r"(?!\w)" + ("$" if end else "") if last else " ")
     return re.compile(out), _keys(words[0])
 
@@ -80,15 +81,21 @@ def _split(pattern: str) -> list[str]:
 
 
 def _keys(first: str) -> list[str]:
-    """Two-letter starts of a pattern's first word: one, or one per choice of a leading group."""
+    """Where a pattern's first word is looked up: the whole word when it is plain
+    ("han"), else its first two letters ("sl" for "slå*"); one key per choice of a
+    leading group ("(han|hun)" → "han", "hun"). Two-letter keys start with "\x00"."""
     if first.startswith("("):
         close = first.index(")")
-        rest = first[close + 1 :].lstrip("?*")
-        return sorted({k for alt in first[1:close].split("|") for k in _keys(alt + rest)})
-    head = re.match(r"\w{1,2}", first)
-    if head is None or (len(head.group()) == 1 and first[1:2] not in ("", "$")):
+        rest = first[close + 1 :]
+        alts = first[1:close].split("|")
+        return sorted({k for alt in alts for k in _keys(alt.split(" ")[0] + rest)})
+    word = first.rstrip("$")
+    if word and not any(c in word for c in "*?()|"):
+        return [word]
+    head = re.match(r"\w{2}", first)
+    if head is None:
         raise ValueError(f"a pattern must start with a whole word or two letters: {first!r}")
-    return [head.group()]
+    return ["\x00" + head.group()]
 
 
 class PhraseIndex:
@@ -112,7 +119,11 @@ class PhraseIndex:
             pos = 0
             for i, word in enumerate(text.split(" ")):
                 for off in _offsets(word):
-                    for regex, phrase in by_key.get(word[off : off + 2], ()):
+                    stem = word[off:]
+                    for regex, phrase in (
+                        *by_key.get(stem, ()),
+                        *by_key.get("\x00" + stem[:2], ()),
+                    ):
                         m = regex.match(text, pos + off)
                         if m is not None:
                             end = i + text.count(" ", pos, m.end()) + 1

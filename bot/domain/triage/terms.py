@@ -86,6 +86,7 @@ class _Lookup:
     def __init__(self, terms: list[str], *, compounds: bool = True) -> None:
         self._terms = terms
         self._compounds = compounds
+        self._memo: dict[str, frozenset[int]] = {}
         self._exact: dict[str, list[int]] = {}
         self._ends: dict[tuple[int, str], list[int]] = {}  # (0, first) | (-1, last)
         self._cut: dict[tuple[int, str], list[int]] = {}  # (length, last)
@@ -98,6 +99,14 @@ class _Lookup:
         self._lengths = sorted({n for n, _ in self._cut})
 
     def __call__(self, word: str) -> set[int]:
+        memo = self._memo.get(word)
+        if memo is None:
+            if len(self._memo) > 20_000:  # bounded: a long stream of new words
+                self._memo.clear()
+            memo = self._memo[word] = frozenset(self._find(word))
+        return set(memo)
+
+    def _find(self, word: str) -> set[int]:
         hits = set(self._exact.get(word, ()))
         size = len(word)
         if size < 4 or not self._lengths:
