@@ -108,8 +108,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     try:
-        from bot.domain.triage.train import train
         from bot.domain.triage.model import MODEL_PATH
+        from bot.domain.triage.train import train
 
         data = train(args.corpus, args.out or MODEL_PATH)
     except ImportError as exc:

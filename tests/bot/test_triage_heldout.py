@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain.triage import Triager
-from bot.domain.triage.corpus import Figures, LANGS, evaluate, load
+from bot.domain.triage.corpus import LANGS, Figures, evaluate, load
 
 HELDOUT = Path(__file__).resolve().parents[1] / "data" / "triage" / "heldout.jsonl"
 RECALL = {"da": 79, "en": 27, "uk": 26, "ar": 29}

@@ -73,9 +73,7 @@ def measure(rows: list[dict[str, Any]], results: list[Triage]) -> dict[str, Figu
             ordinary_as_intent=_share(
                 (r["intent"] is None and not r["urgent"], t.intent is not None) for r, t in pairs
             ),
-            concern=_share(
-                (r["level"] == "bekymring", t.level is not None) for r, t in pairs
-            ),
+            concern=_share((r["level"] == "bekymring", t.level is not None) for r, t in pairs),
         )
     return out
 
@@ -87,7 +85,14 @@ def evaluate(rows: list[dict[str, Any]], triage: Callable[[str], Triage]) -> dic
 
 def report(figures: dict[str, Figures]) -> str:
     """The figures as a table (one row per language)."""
-    head = ("lang", "urgent recall", "false alarms (hard neg.)", "intents", "ordinary→intent", "concern")
+    head = (
+        "lang",
+        "urgent recall",
+        "false alarms (hard neg.)",
+        "intents",
+        "ordinary→intent",
+        "concern",
+    )
     lines = [" | ".join(head)]
     for lang, f in figures.items():
         cells = (f.recall, f.false_alarms, f.intents, f.ordinary_as_intent, f.concern)
@@ -99,8 +104,12 @@ def misses(rows: list[dict[str, Any]], results: list[Triage]) -> list[str]:
     """One line per row read wrongly (urgency or intent), for looking at the training split."""
     out = []
     for r, t in zip(rows, results, strict=True):
-        if r["urgent"] != t.urgent or (r["intent"] is not None and r["intent"] != t.intent) or (
-            r["intent"] is None and not r["urgent"] and t.intent is not None
+        if (
+            r["urgent"] != t.urgent
+            or (r["intent"] is not None and r["intent"] != t.intent)
+            or (r["intent"] is None and not r["urgent"] and t.intent is not None)
         ):
-            out.append(f"{r['id']} want={r['level']}/{r['intent']} got={t.level}/{t.intent} {t.why}")
+            out.append(
+                f"{r['id']} want={r['level']}/{r['intent']} got={t.level}/{t.intent} {t.why}"
+            )
     return out

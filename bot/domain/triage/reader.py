@@ -144,7 +144,9 @@ class Triager:
                 continue
             # The lexicon's own pattern, not the citizen's words: `matched` is stored by callers.
             phrases.append(h.phrase.pattern)
-            why.append(f"phrase {h.phrase.pattern!r} ({h.phrase.lang}, {h.phrase.tag}, {h.phrase.level})")
+            why.append(
+                f"phrase {h.phrase.pattern!r} ({h.phrase.lang}, {h.phrase.tag}, {h.phrase.level})"
+            )
             if _RANK[h.phrase.level] > _RANK[level]:
                 level = h.phrase.level
         return level, terms or phrases, set_aside, why

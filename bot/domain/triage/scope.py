@@ -63,8 +63,10 @@ class Scope:
         after = words[end : end + 3]
         if after and after[0] in lex.neg_adverbs:
             after = after[1:]
-        return bool(after) and after[0] in lex.neg_after and not (
-            len(after) > 1 and after[1] in lex.neg_after_except
+        return (
+            bool(after)
+            and after[0] in lex.neg_after
+            and not (len(after) > 1 and after[1] in lex.neg_after_except)
         )
 
     def _sentence_reason(self, clause: int, start: int, tag: str, words: list[str]) -> str | None:

@@ -50,10 +50,33 @@ def _close(a: str, b: str) -> bool:
 # unless written exactly as a term ("babyen hoster" is not "haster"; "politik" not "politi").
 NOT_TERMS = frozenset(
     {
-        "hoster", "hostede", "hosten", "taenker", "taenke", "taenkte", "politik", "politiker",
-        "politikere", "politisk", "politiske", "traer", "truet", "trues", "tasker", "tasken",
-        "laster", "faster", "paster", "masker", "haste", "hastig", "hastigt", "hastighed",
-        "akutte", "vilence", "violent",
+        "hoster",
+        "hostede",
+        "hosten",
+        "taenker",
+        "taenke",
+        "taenkte",
+        "politik",
+        "politiker",
+        "politikere",
+        "politisk",
+        "politiske",
+        "traer",
+        "truet",
+        "trues",
+        "tasker",
+        "tasken",
+        "laster",
+        "faster",
+        "paster",
+        "masker",
+        "haste",
+        "hastig",
+        "hastigt",
+        "hastighed",
+        "akutte",
+        "vilence",
+        "violent",
     }
 )
 

@@ -72,23 +72,33 @@ def _weights(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _thresholds(rows: list[dict[str, Any]]) -> dict[str, float]:
-    """Out-of-fold: each training row is scored by a model that did not see it."""
+_Scored = tuple[dict[str, Any], float, float, bool]  # row, p(akut), p(concern), lexicon akut
+
+
+def _out_of_fold(rows: list[dict[str, Any]]) -> list[_Scored]:
+    """Each training row scored by a model that did not see it (``FOLDS`` folds)."""
     import random
 
     order = list(range(len(rows)))
     random.Random(SEED).shuffle(order)
-    scored: list[tuple[dict[str, Any], float, float, bool]] = []
+    scored: list[_Scored] = []
     lexicon_only = Triager(model=None)
+    negators = lexicon().negators
     for k in range(FOLDS):
         test = set(order[k::FOLDS])
-        model = Model({**_weights([r for i, r in enumerate(rows) if i not in test])})
-        negators = lexicon().negators
+        model = Model(_weights([r for i, r in enumerate(rows) if i not in test]))
         for i in sorted(test):
             base = lexicon_only(rows[i]["text"])
-            set_aside = any("set aside" in w for w in base.why) and base.level is None
+            # The reader does not let the model raise a message whose risk words were set aside.
+            set_aside = base.level is None and any("set aside" in w for w in base.why)
             s = model.score(features(read(rows[i]["text"]), negators))
-            scored.append((rows[i], s.akut if not set_aside else 0.0, s.concern, base.level == AKUT))
+            scored.append((rows[i], 0.0 if set_aside else s.akut, s.concern, base.level == AKUT))
+    return scored
+
+
+def _thresholds(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """The two thresholds, chosen on out-of-fold scores of the training split."""
+    scored = _out_of_fold(rows)
     hard = [x for x in scored if x[0]["hard_negative"]]
     urgent = [x for x in scored if x[0]["urgent"]]
     calm = [x for x in scored if x[0]["level"] is None]
