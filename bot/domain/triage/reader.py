@@ -61,8 +61,10 @@ class Triage:
     """What triage read in one SMS.
 
     ``urgent`` and ``matched`` are what callers always had: urgent is level
-    ``akut``; matched names the municipality's words found (or, when none, the
-    lexicon phrases that made it urgent or a concern).
+    ``akut``; matched names the municipality's words found or, when none, the
+    lexicon phrases that made it urgent or a concern ("vold: kniv", as the
+    message wrote them, normalised) or "model akut". Callers file it in the
+    case journal ("Udløst af: …"); like the message, it is never logged.
     """
 
     urgent: bool
@@ -115,6 +117,8 @@ class Triager:
         why += [f"set aside {w!r}: {r}" for w, r in dict(set_aside).items()]
         if not why:
             why.append("no risk and no reply found")
+        if level == AKUT and not live:
+            live = [w.split(" (", 1)[0] for w in why if w.startswith("model")]
         matched = tuple(live) if level else ()
         return Triage(level == AKUT, matched, level, intent, exact, tuple(why))
 
@@ -123,7 +127,8 @@ class Triager:
     ) -> tuple[str | None, list[str], list[tuple[str, str]], list[str]]:
         level: str | None = None
         terms: list[str] = []
-        phrases: list[str] = []
+        phrases: list[str] = []  # "tag: words", for the caseworker's "Udløst af"
+        seen: set[str] = set()
         set_aside: list[tuple[str, str]] = []
         why: list[str] = []
         for t in self._terms.find(reading):
@@ -136,14 +141,15 @@ class Triager:
                 terms.append(t.term)
                 why.append(f"word {t.term!r}")
         for h in hits:
-            if h.phrase.level not in (AKUT, BEKYMRING) or h.phrase.pattern in phrases:
+            if h.phrase.level not in (AKUT, BEKYMRING) or h.phrase.pattern in seen:
                 continue
+            seen.add(h.phrase.pattern)
             reason = scope.reason(h.clause, h.start, h.end, h.phrase.tag)
             if reason:
                 set_aside.append((h.phrase.pattern, reason))
                 continue
-            # The lexicon's own pattern, not the citizen's words: `matched` is stored by callers.
-            phrases.append(h.phrase.pattern)
+            # `matched` is filed in the case journal (with the message), never logged.
+            phrases.append(f"{h.phrase.tag}: {h.text}")
             why.append(
                 f"phrase {h.phrase.pattern!r} ({h.phrase.lang}, {h.phrase.tag}, {h.phrase.level})"
             )
