@@ -24,6 +24,7 @@ BENCHMARKS: list[tuple[str, str]] = [
     ("reminders", "bench.reminders"),
     ("journal_verify", "bench.journal_verify"),
     ("export_lag", "bench.export_lag"),
+    ("triage", "bench.triage"),
 ]
 
 

@@ -317,10 +317,12 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.cli.integration import register
     from bot.cli.journal import register as register_journal
     from bot.cli.tenant import register as register_tenant
+    from bot.cli.triage import register as register_triage
 
     register(sub)
     register_journal(sub)
     register_tenant(sub)
+    register_triage(sub)
     return parser
 
 

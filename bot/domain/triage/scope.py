@@ -1,0 +1,94 @@
+"""Scope: is a frightening phrase said about now, by the writer, in earnest?
+
+A phrase found is set aside, with the reason, when it is
+
+- inside an idiom ("dø af grin", "killing me", "slog op med"),
+- negated: a negation up to three words before it ("det er ikke akut",
+  "not urgent at all", "це не терміново", "مش مستعجل"), or, in Danish, right
+  after the verb ("det haster ikke", "han slår ikke"; but "slår ikke kun mig"),
+- in the past: the sentence dates it ("for fem år siden", "last year",
+  "минулого року", "من زمان") or says it is over ("det er slut nu"),
+- quoted: the sentence refers to a letter or asks what a word means ("i
+  brevet står der", "what does … mean"), or the phrase is in quotation marks
+  not introduced by a speech verb ("han sagde "jeg slår dig"" still counts),
+- hypothetical: "hvis / if / якщо / اذا" before it in a question ("hvem
+  ringer jeg til hvis det haster?"),
+- about something else: a series, the news, a school project, a game, a
+  street ("Voldgade"), the police returning a wallet, or a joke ("haha", 😂).
+
+Negations that belong to the risk itself ("vil ikke leve", "not safe",
+"ingen mad") are part of the phrase, so they do not cancel it.
+"""
+
+from __future__ import annotations
+
+from bot.domain.triage.lexicon import Lexicon
+from bot.domain.triage.phrases import PhraseHit
+from bot.domain.triage.text import QUOTE, Reading
+
+_STREET = ("vej", "gade", "gaden", "alle", "straede", "stien", "plads", "street", "lane", "road")
+_POLICE_TAGS = frozenset({"politi", "police"})
+
+
+class Scope:
+    """The scope markers of one message, asked about each phrase found in it."""
+
+    def __init__(self, reading: Reading, lex: Lexicon, markers: list[PhraseHit]) -> None:
+        self._reading = reading
+        self._lex = lex
+        self._blocks = [m for m in markers if m.phrase.level == "block"]
+        self._by_sentence: dict[int, list[PhraseHit]] = {}
+        for m in markers:
+            if m.phrase.level == "scope":
+                self._by_sentence.setdefault(reading.clauses[m.clause].sentence, []).append(m)
+
+    def reason(self, clause: int, start: int, end: int, tag: str) -> str | None:
+        """Why a phrase at these words does not count, or None when it does."""
+        if any(b.clause == clause and b.start < end and start < b.end for b in self._blocks):
+            return "idiom"
+        words = self._reading.clauses[clause].text.split(" ")
+        if self._negated(words, start, end):
+            return "negated"
+        if any(len(w) > len(s) + 2 and w.endswith(s) for w in words[start:end] for s in _STREET):
+            return "street name"
+        return self._sentence_reason(clause, start, tag, words)
+
+    def _negated(self, words: list[str], start: int, end: int) -> bool:
+        lex = self._lex
+        for w in reversed(words[max(0, start - 3) : start]):
+            if w in lex.negators:
+                return True
+            if w in lex.starters:
+                break
+        after = words[end : end + 3]
+        if after and after[0] in lex.neg_adverbs:
+            after = after[1:]
+        return (
+            bool(after)
+            and after[0] in lex.neg_after
+            and not (len(after) > 1 and after[1] in lex.neg_after_except)
+        )
+
+    def _sentence_reason(self, clause: int, start: int, tag: str, words: list[str]) -> str | None:
+        sentence = self._reading.clauses[clause].sentence
+        kinds: dict[str, PhraseHit] = {}
+        for m in self._by_sentence.get(sentence, ()):
+            kinds.setdefault(m.phrase.tag, m)  # the first of each kind: markers come in order
+        if "past" in kinds:
+            return "past"
+        if "docref" in kinds:
+            return "quoted"
+        if words[:start].count(QUOTE) % 2 == 1 and "speech" not in kinds:
+            return "quoted"
+        if "joke" in kinds:
+            return "joke"
+        if "topic" in kinds or (tag in _POLICE_TAGS and "police_ok" in kinds):
+            return "topic"
+        hypo = kinds.get("hypo")
+        if hypo is not None and (hypo.clause, hypo.start) <= (clause, start):
+            # A question about what to do if …, or the short condition of an if-clause itself
+            # ("hvis det bliver akut, ringer jeg"); not a threat that happens to start with if.
+            asked = self._reading.clauses[clause].question or "question" in kinds
+            if asked or (hypo.clause == clause and start - hypo.end <= 3):
+                return "hypothetical"
+        return None

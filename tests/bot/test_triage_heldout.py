@@ -1,0 +1,53 @@
+"""The reader on the held-out split: the figures reached, so a regression fails.
+
+The held-out split was written before the reader was built and was never used
+to tune it (tests/data/triage/README.md). The floors below are the figures
+measured on its first and only evaluation (issue #16's targets in brackets):
+urgent recall da 79/80, en 27/29, uk 26/27, ar 29/31 (≥ 98 % each: missed in
+en, uk, ar); false alarms on hard negatives 2/184 (≤ 10 %); intents 110/112
+(≥ 95 %); ordinary messages read as an intent 4/338 (≤ 2 %).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.domain.triage import Triager
+from bot.domain.triage.corpus import LANGS, Figures, evaluate, load
+
+HELDOUT = Path(__file__).resolve().parents[1] / "data" / "triage" / "heldout.jsonl"
+RECALL = {"da": 79, "en": 27, "uk": 26, "ar": 29}
+
+
+@pytest.fixture(scope="module")
+def figures() -> dict[str, Figures]:
+    return evaluate(load(HELDOUT), Triager())
+
+
+def test_the_held_out_split_is_what_the_issue_asks_for() -> None:
+    """At least 600 messages, a quarter hard negatives, every language, ordinary and intent replies."""
+    rows = load(HELDOUT)
+    assert len(rows) >= 600
+    assert sum(r["hard_negative"] for r in rows) >= len(rows) / 4
+    for lang in LANGS:
+        mine = [r for r in rows if r["lang"] == lang]
+        assert any(r["urgent"] for r in mine) and any(r["intent"] for r in mine)
+        assert any(not (r["urgent"] or r["intent"] or r["hard_negative"]) for r in mine)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_urgent_recall_per_language_does_not_fall(figures: dict[str, Figures], lang: str) -> None:
+    """Urgent messages read as akut: no fewer than on the first evaluation."""
+    assert figures[lang].recall.hits >= RECALL[lang], str(figures[lang].recall)
+
+
+def test_false_alarms_intents_and_ordinary_replies_do_not_worsen(
+    figures: dict[str, Figures],
+) -> None:
+    """Hard negatives paged, intents read right, ordinary messages read as an intent: as measured."""
+    f = figures["all"]
+    assert f.false_alarms.hits <= 2, str(f.false_alarms)
+    assert f.intents.hits >= 110, str(f.intents)
+    assert f.ordinary_as_intent.hits <= 4, str(f.ordinary_as_intent)
