@@ -104,9 +104,19 @@ async def entitled_people(conn: AsyncConnection, case_id: str) -> list[Any]:
 
 
 async def conversation_for(
-    conn: AsyncConnection, *, tenant_id: str, case_id: str, person_id: str, at: datetime
+    conn: AsyncConnection,
+    *,
+    tenant_id: str,
+    case_id: str,
+    person_id: str,
+    at: datetime,
+    touch: bool = False,
 ) -> str:
-    """The thread between a case and a person, created when there is none yet."""
+    """The thread between a case and a person, created when there is none yet.
+
+    Args:
+        touch: mark a thread found as active ``at`` (something is being written to it).
+    """
     conv_id = (
         await conn.execute(
             select(conversations.c.id)
@@ -120,6 +130,12 @@ async def conversation_for(
         )
     ).scalar_one_or_none()
     if conv_id is not None:
+        if touch:
+            await conn.execute(
+                update(conversations)
+                .where(conversations.c.id == conv_id)
+                .values(last_activity_at=at)
+            )
         return str(conv_id)
     conv_id = new_id()
     await conn.execute(

@@ -174,7 +174,7 @@ async def withdraw_sms(
     Returns:
         True when it was withdrawn; False when it is already on its way (or gone).
     """
-    from sqlalchemy import select, update
+    from sqlalchemy import update
 
     done = await conn.execute(
         update(outbox)
@@ -183,9 +183,31 @@ async def withdraw_sms(
     )
     if done.rowcount != 1:
         return False
-    await conn.execute(
-        update(messages).where(messages.c.id == message_id).values(status="withdrawn")
+    await settle_message(
+        conn,
+        message_id,
+        status="withdrawn",
+        kind="sms_withdrawn",
+        subject=f"Planlagt SMS trukket tilbage: {reason}",
+        at=at,
     )
+    return True
+
+
+async def settle_message(
+    conn: AsyncConnection, message_id: str, *, status: str, kind: str, subject: str, at: datetime
+) -> Any:
+    """Give an outbound SMS its final ``status`` and journalise why on its case.
+
+    For every way an SMS ends without reaching a phone (withdrawn, withheld,
+    failed at the gateway): one place that says so in the record.
+
+    Returns:
+        The message's ``tenant_id`` and ``case_id``.
+    """
+    from sqlalchemy import select, update
+
+    await conn.execute(update(messages).where(messages.c.id == message_id).values(status=status))
     msg = (
         await conn.execute(
             select(messages.c.tenant_id, messages.c.case_id).where(messages.c.id == message_id)
@@ -195,15 +217,15 @@ async def withdraw_sms(
         conn,
         tenant_id=msg.tenant_id,
         case_id=msg.case_id,
-        kind="sms_withdrawn",
+        kind=kind,
         direction="internal",
         channel="sms",
-        subject=f"Planlagt SMS trukket tilbage: {reason}",
+        subject=subject,
         actor="system",
         at=at,
         message_id=message_id,
     )
-    return True
+    return msg
 
 
 # PostgreSQL: touch the thread only if no one changed it since this statement's snapshot

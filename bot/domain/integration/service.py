@@ -33,7 +33,6 @@ from bot.domain.outbound import queue_sms
 from bot.store.schema.core import (
     administrations,
     cases,
-    conversations,
     participants,
     persons,
     staff,
@@ -46,6 +45,7 @@ from bot.store.schema.integration import (
     participant_details,
 )
 from journal.journal import append
+from scheduler.store import conversation_for
 
 CHANNELS = ("sms", "web")
 _CPR_LIKE = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
@@ -722,36 +722,6 @@ async def update_case(
 # -- updates to the family ----------------------------------------------------------
 
 
-async def _conversation(
-    conn: AsyncConnection, tenant_id: str, case_id: str, person_id: str, at: datetime
-) -> str:
-    conv_id = (
-        await conn.execute(
-            select(conversations.c.id)
-            .where(conversations.c.case_id == case_id, conversations.c.person_id == person_id)
-            .order_by(conversations.c.last_activity_at.desc(), conversations.c.id)
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-    if conv_id is None:
-        conv_id = new_id()
-        await conn.execute(
-            conversations.insert().values(
-                id=conv_id,
-                tenant_id=tenant_id,
-                case_id=case_id,
-                person_id=person_id,
-                last_activity_at=at,
-                created_at=at,
-            )
-        )
-    else:
-        await conn.execute(
-            update(conversations).where(conversations.c.id == conv_id).values(last_activity_at=at)
-        )
-    return str(conv_id)
-
-
 def _skip_reason(p: Any, sms_consent: bool | None, today: date) -> str | None:
     if not p.entitled:
         return "not_entitled"
@@ -830,7 +800,9 @@ async def send_update(
         if reason is not None:
             skipped.append({"participant_id": p.id, "reason": reason})
             continue
-        conv_id = await _conversation(conn, tenant_id, case_id, p.person_id, now)
+        conv_id = await conversation_for(
+            conn, tenant_id=tenant_id, case_id=case_id, person_id=p.person_id, at=now, touch=True
+        )
         mid = await queue_sms(
             conn,
             tenant_id=tenant_id,

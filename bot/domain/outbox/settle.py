@@ -9,18 +9,18 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import bindparam, case, select, update
+from sqlalchemy import bindparam, case, update
 
 from bot.base import metrics
 from bot.base.services import Services
 from bot.domain.gate import REASON_WORDS
+from bot.domain.outbound import settle_message
 from bot.domain.outbox.policy import MAX_ATTEMPTS, backoff_seconds
 from bot.domain.outbox.triage import Plain
 from bot.store.engine import update_many
 from bot.store.events import emit
 from bot.store.schema.core import messages, outbox, staff_notices
 from channels.base import DeliveryState, GatewayError, SendResult
-from journal.journal import append
 
 # A citizen SMS the send-time gate held back (bot.domain.gate): never sent.
 WITHHELD = "withheld"
@@ -49,27 +49,13 @@ async def finish(
         )
         if message_id is None:
             return
-        await conn.execute(
-            update(messages)
-            .where(messages.c.id == message_id)
-            .values(status=DeliveryState.FAILED.value)
-        )
-        msg = (
-            await conn.execute(
-                select(messages.c.tenant_id, messages.c.case_id).where(messages.c.id == message_id)
-            )
-        ).one()
-        await append(
+        msg = await settle_message(
             conn,
-            tenant_id=msg.tenant_id,
-            case_id=msg.case_id,
+            message_id,
+            status=DeliveryState.FAILED.value,
             kind="delivery_failed",
-            direction="internal",
-            channel="sms",
             subject="SMS kunne ikke afleveres til gatewayen",
-            actor="system",
             at=svc.clock.now(),
-            message_id=message_id,
         )
         await emit(
             conn,
@@ -98,25 +84,13 @@ async def withhold(svc: Services, outbox_id: str, message_id: str, reason: str) 
             .where(outbox.c.id == outbox_id)
             .values(state="done", last_error=f"withheld: {reason}", lease_until=None)
         )
-        await conn.execute(
-            update(messages).where(messages.c.id == message_id).values(status=WITHHELD)
-        )
-        msg = (
-            await conn.execute(
-                select(messages.c.tenant_id, messages.c.case_id).where(messages.c.id == message_id)
-            )
-        ).one()
-        await append(
+        await settle_message(
             conn,
-            tenant_id=msg.tenant_id,
-            case_id=msg.case_id,
+            message_id,
+            status=WITHHELD,
             kind="sms_withheld",
-            direction="internal",
-            channel="sms",
             subject=f"SMS ikke sendt: {REASON_WORDS[reason]}",
-            actor="system",
             at=svc.clock.now(),
-            message_id=message_id,
         )
     log.info("outbox %s: message %s withheld (%s)", outbox_id, message_id, reason)
 
