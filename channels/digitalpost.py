@@ -120,7 +120,8 @@ def kombi_request(message: MemoMessage) -> bytes:
     root = ET.Element("kombi_request")
     ET.SubElement(root, "KombiValgKode").text = KOMBI_DIGITAL_POST
     root.append(ET.fromstring(message.xml))
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return body
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,7 +52,9 @@ _CPR = re.compile(r"\d{10}")
 _CVR = re.compile(r"\d{8}")
 _LANGUAGE = re.compile(r"[a-z]{2}")
 # memoUuidType: a version-4 UUID (hex digits of either case).
-_UUID4 = re.compile(r"[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-4[a-fA-F0-9]{3}-[aAbB89][a-fA-F0-9]{3}-[a-fA-F0-9]{12}")
+_UUID4 = re.compile(
+    r"[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-4[a-fA-F0-9]{3}-[aAbB89][a-fA-F0-9]{3}-[a-fA-F0-9]{12}"
+)
 
 
 class InvalidLetter(ValueError):
@@ -143,14 +145,18 @@ def decision_document(
         raise InvalidLetter("an afgørelse needs its klagevejledning")
     heading = "Klagevejledning" if language == "da" else "How to appeal"
     text = f"{title}\n\n{decision.strip()}\n\n{heading}\n\n{klagevejledning.strip()}\n"
-    return MainFile(filename=_filename(title, "txt"), media_type="text/plain", content=text.encode())
+    return MainFile(
+        filename=_filename(title, "txt"), media_type="text/plain", content=text.encode()
+    )
 
 
 def text_document(*, title: str, text: str) -> MainFile:
     """An ordinary letter as one plain-text document."""
     if not text.strip():
         raise InvalidLetter("a letter needs its text")
-    return MainFile(filename=_filename(title, "txt"), media_type="text/plain", content=text.encode())
+    return MainFile(
+        filename=_filename(title, "txt"), media_type="text/plain", content=text.encode()
+    )
 
 
 def _filename(title: str, extension: str) -> str:
@@ -261,14 +267,15 @@ def check_message(message: Any) -> list[str]:
     problems: list[str] = []
     if message.tag != f"{{{MEMO_NS}}}Message":
         return ["the root element is not a MeMo Message"]
+    head = "memo:MessageHeader/"
     rules = [
-        (_text(message, "memo:MessageHeader/memo:messageType") == "DIGITALPOST", "not DIGITALPOST"),
-        (bool(_UUID4.fullmatch(_text(message, "memo:MessageHeader/memo:messageUUID"))), "bad UUID"),
-        (bool(_text(message, "memo:MessageHeader/memo:label")), "the label is missing"),
-        (_text(message, "memo:MessageHeader/memo:Sender/memo:idType") == "CVR", "sender not CVR"),
-        (bool(_CVR.fullmatch(_text(message, "memo:MessageHeader/memo:Sender/memo:senderID"))), "bad CVR"),
-        (_text(message, "memo:MessageHeader/memo:Recipient/memo:idType") == "CPR", "recipient not CPR"),
-        (bool(_CPR.fullmatch(_text(message, "memo:MessageHeader/memo:Recipient/memo:recipientID"))), "bad CPR"),
+        (_text(message, head + "memo:messageType") == "DIGITALPOST", "not DIGITALPOST"),
+        (bool(_UUID4.fullmatch(_text(message, head + "memo:messageUUID"))), "bad messageUUID"),
+        (bool(_text(message, head + "memo:label")), "the label is missing"),
+        (_text(message, head + "memo:Sender/memo:idType") == "CVR", "the sender is not a CVR"),
+        (bool(_CVR.fullmatch(_text(message, head + "memo:Sender/memo:senderID"))), "bad CVR"),
+        (_text(message, head + "memo:Recipient/memo:idType") == "CPR", "recipient is not a CPR"),
+        (bool(_CPR.fullmatch(_text(message, head + "memo:Recipient/memo:recipientID"))), "bad CPR"),
     ]
     problems.extend(why for ok, why in rules if not ok)
     files = message.findall("memo:MessageBody/memo:MainDocument/memo:File", {"memo": MEMO_NS})
@@ -296,7 +303,9 @@ def file_contents(message: Any) -> list[tuple[str, bytes]]:
     """The main document's files of a (checked) message: media type and bytes."""
     out = []
     for file in message.findall("memo:MessageBody/memo:MainDocument/memo:File", {"memo": MEMO_NS}):
-        out.append((_text(file, "memo:encodingFormat"), base64.b64decode(_text(file, "memo:content"))))
+        out.append(
+            (_text(file, "memo:encodingFormat"), base64.b64decode(_text(file, "memo:content")))
+        )
     return out
 
 
@@ -318,9 +327,7 @@ def safe_parser() -> Any:
     """An lxml parser that reads no DTD, resolves no entity and fetches nothing."""
     from lxml import etree
 
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-    )
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 def schema_errors(message: Any) -> list[str]:

@@ -17,7 +17,7 @@ Everything under ``/_sim/`` is the simulator's own control surface:
         ``{"mode": "ok" | "reject" | "unavailable" | "timeout", "count": n | null,
         "delay": seconds, "unregistered": [cpr, …]}``. ``reject`` answers 400,
         ``unavailable`` 503, ``timeout`` waits ``delay`` seconds (default 60)
-        before answering 200 but remembering nothing; ``count`` limits the fault
+        before answering 504, keeping nothing; ``count`` limits the fault
         to that many calls. A CPR in ``unregistered`` is rejected with
         ``recipient_not_registered`` (a citizen exempt from Digital Post).
     ``GET|DELETE /_sim/letters``: list or forget the letters received
@@ -181,9 +181,7 @@ def _accept(request: web.Request, state: _State, message: Any) -> web.Response:
     if message_uuid in state.seen:
         return _error(409, "duplicate_message", "this messageUUID was already received")
     if header_text(message, "memo:Recipient/memo:recipientID") in state.faults.unregistered:
-        return _error(
-            400, "recipient_not_registered", "the recipient is exempt from Digital Post"
-        )
+        return _error(400, "recipient_not_registered", "the recipient is exempt from Digital Post")
     state.seen.add(message_uuid)
     state.letters.append(_letter_json(message, transaction_id))
     return web.json_response({"transaktionsId": transaction_id, "messageUUID": message_uuid})
