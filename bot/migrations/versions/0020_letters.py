@@ -47,9 +47,13 @@ def upgrade() -> None:
         sa.Column("failed_at", _dt(timezone=True), nullable=True),
         sa.Column("failure_seen", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("created_at", _dt(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_letters_tenant_id_tenants")),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_letters_tenant_id_tenants")
+        ),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_letters_case_id_cases")),
-        sa.ForeignKeyConstraint(["author_id"], ["staff.id"], name=op.f("fk_letters_author_id_staff")),
+        sa.ForeignKeyConstraint(
+            ["author_id"], ["staff.id"], name=op.f("fk_letters_author_id_staff")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_letters")),
         sa.UniqueConstraint("message_uuid", name=op.f("uq_letters_message_uuid")),
     )
