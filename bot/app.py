@@ -29,6 +29,7 @@ from bot.store.engine import make_engine
 from bot.store.settings import require_tenant_gateways
 from bot.wiring import integration as integration_feature
 from bot.wiring import journal as journal_feature
+from bot.wiring import letters as letters_feature
 from bot.wiring import pages as pages_feature
 from bot.wiring import scheduler as scheduler_feature
 from channels.base import SmsGateway
@@ -42,7 +43,13 @@ log = logging.getLogger(__name__)
 # The features that plug in routes and ticker jobs, in this order: each module has
 # ``install(app)`` (routes, middlewares, app keys) and ``start(app, svc, ticker)``
 # (inbound hooks and ticker jobs, once the services exist).
-FEATURES = (journal_feature, scheduler_feature, integration_feature, pages_feature)
+FEATURES = (
+    journal_feature,
+    scheduler_feature,
+    integration_feature,
+    pages_feature,
+    letters_feature,
+)
 
 GatewayFactory = Callable[[Config, aiohttp.ClientSession], dict[str, SmsGateway]]
 

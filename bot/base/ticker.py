@@ -23,11 +23,14 @@ class Ticker:
     def __init__(self) -> None:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._jobs: dict[str, Any] = {}
+        self._work: dict[str, Callable[[], Awaitable[object]]] = {}
         self._busy: dict[str, bool] = {}
         self._again: dict[str, bool] = {}
         self._running: set[asyncio.Task[Any]] = set()
 
     def every(self, name: str, seconds: float, job: Callable[[], Awaitable[object]]) -> None:
+        self._work[name] = job
+
         async def run() -> None:
             task = asyncio.current_task()
             if task is not None:
@@ -57,6 +60,15 @@ class Ticker:
             coalesce=True,
             misfire_grace_time=None,
         )
+
+    @property
+    def names(self) -> list[str]:
+        """The jobs added, by name."""
+        return sorted(self._work)
+
+    async def run_once(self, name: str) -> None:
+        """Do one pass of a job now, in the caller's task (tests, and commands that drain)."""
+        await self._work[name]()
 
     def poke(self, name: str) -> None:
         """Run a job as soon as possible (e.g. the relay, right after a commit)."""
