@@ -27,6 +27,7 @@ from bot.http.pages import (
     views_attachments,
     views_citizen,
     views_oidc,
+    views_root,
     views_staff,
 )
 from bot.http.pages.page import CATALOGUES, JINJA, SETTINGS, STATIC_PREFIX, pages_middleware
@@ -60,6 +61,7 @@ def install(app: web.Application) -> None:
     )
     app.middlewares.append(views_oidc.current_request)
     app.middlewares.append(pages_middleware)
+    app.router.add_routes(views_root.routes)
     app.router.add_routes(views_staff.routes)
     app.router.add_routes(live.routes)
     app.router.add_routes(views_citizen.routes)

@@ -440,3 +440,11 @@ async def test_login_codes_never_show_in_a_staff_thread(stack: Stack) -> None:
         if resp.status == 200:
             assert all(m["kind"] != "login_code" for m in (await resp.json())["messages"])
     assert await _count(stack, messages, messages.c.kind == "login_code") == 1
+
+
+async def test_the_root_leads_to_the_family_inbox_and_the_icon_answers(stack: Stack) -> None:
+    """`/` redirects to the family's secure inbox (no JSON 404), and /favicon.ico is an image."""
+    resp = await stack.client.get("/", allow_redirects=False)
+    assert resp.status == 302 and resp.headers["Location"] == "/borger/"
+    icon = await stack.client.get("/favicon.ico")
+    assert icon.status == 200 and icon.content_type == "image/svg+xml"
