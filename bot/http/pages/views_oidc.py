@@ -12,7 +12,8 @@
 
 - ``/sagsbehandler/log-ud/oidc`` and ``/borger/log-ud/mitid`` (POST): log out here
   first, then at the provider (RP-initiated logout, ``bot.domain.identity_session``)
-  when the session came from it; back at the login page with ``logget_ud=1``.
+  when the session came from it (through a small page that refreshes to it: see
+  ``_onward``); back at the login page with ``logget_ud=1``.
 
 A refused login is a plain page with a stable code; no session is made. A
 refusal after the provider answered is journalised (the reason, no personal
@@ -22,6 +23,7 @@ a plain Danish 429 page and no flow row.
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
@@ -385,7 +387,34 @@ async def _logout(request: web.Request, name: str, login_path: str) -> web.Respo
     )
     if url is None:
         return redirect(login_path, {"logget_ud": "1"})
-    return web.Response(status=303, headers={"Location": url})
+    return _onward(url)
+
+
+def _onward(url: str) -> web.Response:
+    """A page that sends the browser on to the provider's logout.
+
+    Not a redirect: the logout is a form POST, and our pages' CSP (``form-action
+    'self'``) stops a form's redirect to another origin. A refresh from a page of
+    our own is a new navigation; the link is there for a browser that does not
+    follow it.
+    """
+    target = html.escape(url, quote=True)
+    body = f"""<!doctype html>
+<html lang="da">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="0;url={target}">
+<title>Du er logget ud</title>
+</head>
+<body>
+<main>
+<h1>Du er logget ud her</h1>
+<p><a href="{target}">Fortsæt for at logge ud hos login-tjenesten også</a></p>
+</main>
+</body>
+</html>"""
+    return web.Response(text=body, content_type="text/html", charset="utf-8")
 
 
 @routes.post(STAFF_LOGOUT, name="pages.staff.oidc_logout")
