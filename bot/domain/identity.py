@@ -12,17 +12,32 @@ Who the login is:
 - A caseworker: the identifier the provider sends (``email`` by default)
   must belong to an active caseworker of the provider's own municipality
   (``web_staff_oidc``). Nobody else gets in, and no account is ever made.
-- A citizen: the broker's CPR number (``dk.cpr``) must belong to a person the
-  municipality knows (``web_person_cpr``). At NSIS level "substantial" (or
-  "high") the session may see sensitive messages; at "low" it is the same
-  lower level as an SMS code.
+- A citizen: the broker's CPR number must belong to a person the municipality
+  knows (``web_person_cpr``). At NSIS level "substantial" (or "high") the
+  session may see sensitive messages; at "low" it is the same lower level as an
+  SMS code. Which claims hold the CPR number and the level depends on the
+  broker (``TOVHOLDER_OIDC_MITID_BROKER``, see :data:`BROKERS`). A token
+  without a CPR claim, with a level we do not know, or from another eID scheme
+  is refused, and so is one whose key is not in the broker's JWKS.
+
+The start's rate limit, refusals on the record and RP-initiated logout are in
+:mod:`bot.domain.identity_session`.
+
+Why PyJWT and not Authlib/joserfc: PyJWT (maintained) already does the
+signature, algorithm, issuer and audience checks; what is ours is discovery,
+the JWKS cache with rotation, the nonce, ``azp`` and the times against the
+injected clock, which Authlib's client would not take off our hands without
+an HTTP client of its own (httpx) beside aiohttp. Swapping adds a dependency
+for no check we lack.
 
 Configuration (``TOVHOLDER_*``, from ``Config.extra``), per provider
 (``STAFF`` or ``MITID``): ``TOVHOLDER_OIDC_<P>_ISSUER``, ``..._CLIENT_ID``,
 ``..._CLIENT_SECRET_FILE`` (or ``..._CLIENT_SECRET``), optional
 ``..._SCOPE``; staff also ``TOVHOLDER_OIDC_STAFF_TENANT`` (the municipality's
-slug) and optional ``TOVHOLDER_OIDC_STAFF_CLAIM`` (default ``email``). All or
-nothing: a half configuration refuses to start.
+slug) and optional ``TOVHOLDER_OIDC_STAFF_CLAIM`` (default ``email``); MitID
+also ``TOVHOLDER_OIDC_MITID_BROKER`` (``criipto`` (alias ``idura``),
+``signaturgruppen``, ``nemlogin``; default ``generic``, the claims read before
+brokers were named). All or nothing: a half configuration refuses to start.
 """
 
 from __future__ import annotations
@@ -34,6 +49,7 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -67,18 +83,102 @@ HTTP_TIMEOUT = ClientTimeout(total=10)
 STAFF_OIDC = "oidc"
 SUBSTANTIAL = "substantial"
 LOW = "mitid-low"
-# The NSIS levels a MitID broker sends in ``loa`` (Nets/Signaturgruppen:
-# "https://data.gov.dk/concept/core/nsis/Substantial"; the DIGST vocabulary
-# also writes ".../nsis/loa/Substantial"): the last path segment is the level.
-STRONG_LEVELS = frozenset({"substantial", "high"})
-CPR_CLAIMS = ("dk.cpr", "mitid.cpr", "nin")
+# NSIS ("National Standard for Identiteters Sikringsniveauer"): Low, Substantial, High.
+# Substantial and High unlock sensitive messages; Low is the level of an SMS code.
+NSIS_LOW, NSIS_SUBSTANTIAL, NSIS_HIGH = "low", "substantial", "high"
+STRONG_LEVELS = frozenset({NSIS_SUBSTANTIAL, NSIS_HIGH})
+_NSIS = ("Low", "Substantial", "High")
+# The DIGST vocabulary: ".../nsis/Substantial" (the Signaturgruppen broker's examples)
+# and ".../nsis/loa/Substantial" (NemLog-in's acr) both name the level.
+_NSIS_URIS = {
+    f"https://data.gov.dk/concept/core/nsis/{p}{level}".lower(): level.lower()
+    for level in _NSIS
+    for p in ("", "loa/")
+}
+_NSIS_WORDS = {level.lower(): level.lower() for level in _NSIS}
+# Idura (formerly Criipto) Verify: the acr value asked for comes back in
+# ``authenticationtype``: urn:grn:authn:dk:mitid:low | substantial | high.
+_IDURA_URNS = {f"urn:grn:authn:dk:mitid:{level.lower()}": level.lower() for level in _NSIS}
+
+
+@dataclass(frozen=True)
+class Broker:
+    """Where one MitID broker puts the CPR number and the NSIS level in its ID token.
+
+    ``levels`` maps a claim value (lower-cased; compared case-insensitively) to an NSIS level;
+    a value not in it is refused (``assurance``). A token without any of
+    ``level_claims`` is refused too, unless ``missing_level`` says what it means.
+    ``scheme`` (claim, value): the eID the broker says was used must be MitID.
+    """
+
+    name: str
+    cpr_claims: tuple[str, ...]
+    level_claims: tuple[str, ...]
+    levels: Mapping[str, str]
+    default_scope: str
+    scheme: tuple[str, str] | None = None
+    missing_level: str | None = None
+
+
+GENERIC = "generic"
+BROKERS: dict[str, Broker] = {
+    # What the relying party read before brokers were named (the default).
+    GENERIC: Broker(
+        name=GENERIC,
+        cpr_claims=("dk.cpr", "mitid.cpr", "nin"),
+        level_claims=("loa", "acr", "mitid.loa", "mitid_loa"),
+        levels={**_NSIS_URIS, **_NSIS_WORDS, **_IDURA_URNS},
+        default_scope="openid mitid ssn",
+        missing_level=NSIS_LOW,
+    ),
+    # Idura Verify (Criipto), "Danish MitID" token examples (docs.idura.app/verify/
+    # e-ids/danish-mitid): "identityscheme": "dkmitid", "cprNumberIdentifier" (with the
+    # ssn scope), "authenticationtype": "urn:grn:authn:dk:mitid:substantial", and the
+    # NSIS level again in "loA": "SUBSTANTIAL".
+    "criipto": Broker(
+        name="criipto",
+        cpr_claims=("cprNumberIdentifier",),
+        level_claims=("authenticationtype", "loA"),
+        levels={**_IDURA_URNS, **_NSIS_WORDS},
+        default_scope="openid ssn",
+        scheme=("identityscheme", "dkmitid"),
+    ),
+    # Signaturgruppen's Nets eID Broker (signaturgruppen-a-s.github.io/signaturgruppen-
+    # broker-documentation): "idp": "mitid", "dk.cpr" for the ssn scope, "loa" (and
+    # "acr") as "https://data.gov.dk/concept/core/nsis/Substantial".
+    "signaturgruppen": Broker(
+        name="signaturgruppen",
+        cpr_claims=("dk.cpr",),
+        level_claims=("loa", "acr"),
+        levels=_NSIS_URIS,
+        default_scope="openid mitid ssn",
+        scheme=("idp", "mitid"),
+    ),
+    # NemLog-in (OIO-SAML 3 attribute names, which its OpenID Connect interface keeps):
+    # "https://data.gov.dk/model/core/eid/cprNumber" and
+    # "https://data.gov.dk/concept/core/nsis/loa": "Substantial"; acr
+    # "https://data.gov.dk/concept/core/nsis/loa/Substantial".
+    "nemlogin": Broker(
+        name="nemlogin",
+        cpr_claims=("https://data.gov.dk/model/core/eid/cprNumber",),
+        level_claims=("https://data.gov.dk/concept/core/nsis/loa", "acr"),
+        levels={**_NSIS_WORDS, **_NSIS_URIS},
+        default_scope="openid",
+    ),
+}
+_BROKER_ALIASES = {"idura": "criipto"}
+CPR_CLAIMS = BROKERS[GENERIC].cpr_claims
+# Flow starts per client address: (how many, in how many seconds).
+DEFAULT_START_LIMIT = (30, 300.0)
 
 
 class OidcRefused(Exception):
     """A login that does not go through. ``code`` is stable and shown on the page.
 
     state | idp_error | cancelled | token | id_token | issuer | audience | expired |
-    nonce | signature | unknown_staff | unknown_person | unavailable
+    nonce | signature | unknown_staff | unknown_person | municipality | unavailable |
+    no_cpr (the broker's token names no CPR number) | assurance (no NSIS level, or one
+    we do not know) | identity_scheme (an eID other than MitID)
     """
 
     def __init__(self, code: str, status: int = 400) -> None:
@@ -98,12 +198,19 @@ class Provider:
     scope: str
     tenant_slug: str | None = None  # staff: the municipality this provider logs into
     claim: str = "email"  # staff: the claim that names the caseworker
+    broker: str = GENERIC  # mitid: whose claims the ID token carries (BROKERS)
+
+    @property
+    def claims(self) -> Broker:
+        """The broker's claim table (MitID)."""
+        return BROKERS[self.broker]
 
 
 @dataclass(frozen=True)
 class OidcSettings:
     staff: Provider | None = None
     mitid: Provider | None = None
+    start_limit: tuple[int, float] = DEFAULT_START_LIMIT
 
     @classmethod
     def from_config(cls, config: Config) -> OidcSettings:
@@ -111,7 +218,8 @@ class OidcSettings:
         extra = config.extra
         return cls(
             staff=_provider(extra, STAFF, "openid email profile"),
-            mitid=_provider(extra, MITID, "openid mitid ssn"),
+            mitid=_provider(extra, MITID, ""),
+            start_limit=_start_limit(extra.get("TOVHOLDER_OIDC_START_LIMIT", "")),
         )
 
     def get(self, name: str) -> Provider | None:
@@ -135,7 +243,10 @@ def _provider(extra: Any, name: str, default_scope: str) -> Provider | None:
     prefix = given.prefix
     secret = _client_secret(given)
     _check_issuer(prefix, given.issuer)
-    scope = extra.get(prefix + "SCOPE", "").strip() or default_scope
+    broker = _broker_name(extra.get(prefix + "BROKER", "")) if name == MITID else GENERIC
+    scope = (
+        extra.get(prefix + "SCOPE", "").strip() or default_scope or BROKERS[broker].default_scope
+    )
     if "openid" not in scope.split():
         raise ConfigError(f"{prefix}SCOPE must include openid")
     claim = extra.get(prefix + "CLAIM", "").strip() or "email"
@@ -147,7 +258,33 @@ def _provider(extra: Any, name: str, default_scope: str) -> Provider | None:
         scope=scope,
         tenant_slug=given.tenant or None,
         claim=claim,
+        broker=broker,
     )
+
+
+def _broker_name(value: str) -> str:
+    """``TOVHOLDER_OIDC_MITID_BROKER``: a name in :data:`BROKERS` (empty: generic)."""
+    name = value.strip().lower() or GENERIC
+    name = _BROKER_ALIASES.get(name, name)
+    if name not in BROKERS:
+        raise ConfigError(
+            "TOVHOLDER_OIDC_MITID_BROKER must be one of " + ", ".join(sorted(BROKERS))
+        )
+    return name
+
+
+def _start_limit(value: str) -> tuple[int, float]:
+    """``TOVHOLDER_OIDC_START_LIMIT``: ``COUNT/SECONDS`` (e.g. ``30/300``), both positive."""
+    if not value.strip():
+        return DEFAULT_START_LIMIT
+    count, _, seconds = value.strip().partition("/")
+    try:
+        limit = (int(count), float(seconds))
+    except ValueError as exc:
+        raise ConfigError("TOVHOLDER_OIDC_START_LIMIT must be COUNT/SECONDS") from exc
+    if limit[0] < 1 or limit[1] <= 0:
+        raise ConfigError("TOVHOLDER_OIDC_START_LIMIT must be COUNT/SECONDS, both positive")
+    return limit
 
 
 @dataclass(frozen=True)
@@ -561,14 +698,57 @@ async def staff_for(svc: Services, provider: Provider, claims: dict[str, Any]) -
     return str(row.tenant_id), str(row.staff_id)
 
 
-def level_of(claims: dict[str, Any]) -> str:
-    """The session level a MitID login gives: substantial (or high) unlocks sensitive messages."""
-    for name in ("loa", "acr", "mitid.loa", "mitid_loa"):
+def nsis_level(claims: dict[str, Any], broker: Broker | None = None) -> str:
+    """The NSIS level (low | substantial | high) the broker's token states.
+
+    The first of the broker's level claims that is present decides.
+
+    Raises:
+        OidcRefused: ``assurance``: no level claim (where the broker always sends
+            one), or a value the broker's table does not know.
+    """
+    table = broker or BROKERS[GENERIC]
+    for name in table.level_claims:
         value = claims.get(name)
         if isinstance(value, str) and value:
-            last = value.rstrip("/").rsplit("/", 1)[-1].lower()
-            return SUBSTANTIAL if last in STRONG_LEVELS else LOW
-    return LOW
+            level = table.levels.get(value.strip().lower())
+            if level is None:
+                log.info("oidc %s: unknown assurance value in %s", table.name, name)
+                raise OidcRefused("assurance", 403)
+            return level
+    if table.missing_level is None:
+        raise OidcRefused("assurance", 403)
+    return table.missing_level
+
+
+def level_of(claims: dict[str, Any], broker: Broker | None = None) -> str:
+    """The session level a MitID login gives: substantial (or high) unlocks sensitive messages."""
+    return SUBSTANTIAL if nsis_level(claims, broker) in STRONG_LEVELS else LOW
+
+
+def check_scheme(claims: dict[str, Any], broker: Broker) -> None:
+    """Refuse (``identity_scheme``) a token from an eID the broker says was not MitID."""
+    if broker.scheme is None:
+        return
+    name, expected = broker.scheme
+    value = claims.get(name)
+    if not isinstance(value, str) or value.strip().lower() != expected:
+        raise OidcRefused("identity_scheme", 403)
+
+
+def cpr_of(claims: dict[str, Any], broker: Broker | None = None) -> str:
+    """The CPR number (ten digits) in the broker's CPR claim.
+
+    Raises:
+        OidcRefused: ``no_cpr``: none of the broker's CPR claims holds ten digits.
+    """
+    table = broker or BROKERS[GENERIC]
+    for name in table.cpr_claims:
+        value = claims.get(name)
+        digits = normalise_cpr(value) if isinstance(value, str) else None
+        if digits is not None:
+            return digits
+    raise OidcRefused("no_cpr", 403)
 
 
 @dataclass(frozen=True)
@@ -579,12 +759,14 @@ class PersonLogin:
     language: str
 
 
-async def person_for(svc: Services, claims: dict[str, Any], tenant_id: str | None) -> PersonLogin:
-    """The person the broker's CPR number names (in ``tenant_id`` when given)."""
-    cpr = next((claims[n] for n in CPR_CLAIMS if isinstance(claims.get(n), str)), None)
-    digits = normalise_cpr(cpr) if cpr else None
-    if digits is None:
-        raise OidcRefused("unknown_person", 403)
+async def person_for(
+    svc: Services, claims: dict[str, Any], tenant_id: str | None, broker: Broker | None = None
+) -> PersonLogin:
+    """The person the broker's CPR number names (in ``tenant_id`` when given).
+
+    Only finds: a login never makes a person.
+    """
+    digits = cpr_of(claims, broker)
     query = (
         select(
             persons.c.id,

@@ -12,15 +12,32 @@ broker (citizens). It speaks the same wire format as the real ones:
   authentication by ``client_secret_basic`` or ``client_secret_post``;
 - ``/logout``: RP-initiated logout back to a registered address.
 
-The broker's claims follow the Nets/Signaturgruppen MitID broker: ``loa`` (and
-``acr``) hold an NSIS level as a URI, ``https://data.gov.dk/concept/core/nsis/
-Substantial`` (the documented id-token examples of the broker, e.g. Nets
-E-Ident's ``"loa": "https://data.gov.dk/concept/core/nsis/High"``), the CPR
-number comes as ``dk.cpr`` when the ``ssn`` scope is asked for, and ``idp`` is
-``mitid``, ``identity_type`` ``private``.
+As a MitID broker it speaks one of three dialects (``IdpSimConfig.broker``),
+each as its documentation shows it (a demo identity's CPR number is given as
+``dk.cpr`` and sent under the broker's own name):
+
+- ``signaturgruppen`` (the default): Signaturgruppen's Nets eID Broker. ``loa``
+  (and ``acr``) hold an NSIS level as a URI,
+  ``https://data.gov.dk/concept/core/nsis/Substantial`` (the broker's documented
+  token examples, e.g. Nets E-Ident's ``"loa": "https://data.gov.dk/concept/core/
+  nsis/High"``), the CPR number comes as ``dk.cpr`` when the ``ssn`` scope is
+  asked for, ``idp`` is ``mitid``, ``identity_type`` ``private``, and
+  ``mitid.uuid``, ``mitid.has_cpr``.
+- ``criipto``: Idura (Criipto) Verify's "Danish MitID" token:
+  ``identityscheme: dkmitid``, ``authenticationtype:
+  urn:grn:authn:dk:mitid:substantial``, ``authenticationmethod`` and ``loA``
+  (``SUBSTANTIAL``), ``uuid``, and ``cprNumberIdentifier`` for the ``ssn`` scope.
+- ``nemlogin``: NemLog-in, with OIO-SAML 3 attribute names as claims:
+  ``https://data.gov.dk/model/core/eid/cprNumber`` and
+  ``https://data.gov.dk/concept/core/nsis/loa`` (``Substantial``), ``acr``
+  ``https://data.gov.dk/concept/core/nsis/loa/Substantial``.
 
 Tests can make the next token wrong on purpose (``POST /_sim/faults``):
-another audience, issuer or nonce, already expired, or signed by another key.
+another audience, issuer or nonce, already expired, signed by another key
+under our key id (``foreign_key``) or by a key the JWKS does not list (any
+more: ``unknown_kid``), or with an assurance value nobody knows
+(``level_value``). ``/logout`` checks the ``id_token_hint`` it is given and
+records each logout (``GET /_sim/logouts``).
 """
 
 from __future__ import annotations
@@ -48,7 +65,16 @@ if TYPE_CHECKING:
     from bot.domain.identity import Provider
 
 NSIS = "https://data.gov.dk/concept/core/nsis/"
-LEVELS = {"substantial": NSIS + "Substantial", "low": NSIS + "Low"}
+LEVELS = {"substantial": NSIS + "Substantial", "low": NSIS + "Low", "high": NSIS + "High"}
+BROKERS = ("signaturgruppen", "criipto", "nemlogin")
+NEMLOGIN_CPR = "https://data.gov.dk/model/core/eid/cprNumber"
+NEMLOGIN_LOA = "https://data.gov.dk/concept/core/nsis/loa"
+# The claims that carry the level, per broker (what the level_value fault overwrites).
+LEVEL_CLAIMS = {
+    "signaturgruppen": ("loa", "acr"),
+    "criipto": ("authenticationtype", "loA"),
+    "nemlogin": (NEMLOGIN_LOA, "acr"),
+}
 
 
 @dataclass(frozen=True)
@@ -80,6 +106,8 @@ class IdpSimConfig:
     clock: Callable[[], float] = time.time
     token_ttl: int = 300
     code_ttl: int = 60
+    broker: str = "signaturgruppen"  # mitid: whose claims to send (BROKERS)
+    end_session: bool = True  # publish an end_session_endpoint
 
 
 @dataclass
@@ -103,6 +131,7 @@ class _State:
     codes: dict[str, _Code] = field(default_factory=dict)
     faults: dict[str, Any] = field(default_factory=dict)
     issued: list[dict[str, Any]] = field(default_factory=list)
+    logouts: list[dict[str, Any]] = field(default_factory=list)
 
 
 STATE = web.AppKey("idp_sim_state", _State)
@@ -170,27 +199,27 @@ async def discovery(request: web.Request) -> web.Response:
     cfg = _config(request)
     iss = cfg.issuer
     scopes = ["openid", "email", "profile"] if cfg.kind == "staff" else ["openid", "mitid", "ssn"]
-    return web.json_response(
-        {
-            "issuer": iss,
-            "authorization_endpoint": f"{iss}/authorize",
-            "token_endpoint": f"{iss}/token",
-            "jwks_uri": f"{iss}/jwks",
-            "end_session_endpoint": f"{iss}/logout",
-            "response_types_supported": ["code"],
-            "grant_types_supported": ["authorization_code"],
-            "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "code_challenge_methods_supported": ["S256"],
-            "scopes_supported": scopes,
-            "claims_supported": sorted(
-                {"iss", "aud", "exp", "iat", "sub", "nonce", "auth_time"}
-                | {k for i in cfg.identities for k in i.claims}
-                | ({"loa", "acr", "idp", "identity_type"} if cfg.kind == "mitid" else set())
-            ),
-        }
-    )
+    doc = {
+        "issuer": iss,
+        "authorization_endpoint": f"{iss}/authorize",
+        "token_endpoint": f"{iss}/token",
+        "jwks_uri": f"{iss}/jwks",
+        "response_types_supported": ["code"],
+        "grant_types_supported": ["authorization_code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": scopes,
+        "claims_supported": sorted(
+            {"iss", "aud", "exp", "iat", "sub", "nonce", "auth_time"}
+            | {k for i in cfg.identities for k in i.claims}
+            | (set(LEVEL_CLAIMS[cfg.broker]) if cfg.kind == "mitid" else set())
+        ),
+    }
+    if cfg.end_session:
+        doc["end_session_endpoint"] = f"{iss}/logout"
+    return web.json_response(doc)
 
 
 async def jwks(request: web.Request) -> web.Response:
@@ -260,6 +289,7 @@ async def authorize_form(request: web.Request) -> web.Response:
 <legend>Sikringsniveau</legend>
 <label><input type="radio" name="level" value="substantial" checked> Betydelig (MitID-app)</label>
 <label><input type="radio" name="level" value="low"> Lav (kun brugernavn og adgangskode)</label>
+<label><input type="radio" name="level" value="high"> Høj (MitID-chip)</label>
 </fieldset>"""
     body = f"""<h1>{html.escape(cfg.title)}</h1>
 <p class="note">Dette er en simulator til demo og test. Der er ingen rigtig adgangskode:
@@ -346,22 +376,62 @@ def _claims(st: _State, code: _Code, faults: dict[str, Any]) -> dict[str, Any]:
     if code.nonce is not None:
         claims["nonce"] = code.nonce
     for name, value in code.identity.claims.items():
-        if name == "dk.cpr" and "ssn" not in code.scope.split():
-            continue  # the broker sends the CPR number only for the ssn scope
-        claims[name] = value
+        if name != "dk.cpr" or cfg.kind != "mitid":
+            claims[name] = value
     if cfg.kind == "mitid":
-        claims.update(
-            loa=LEVELS[code.level],
-            acr=LEVELS[code.level],
-            idp="mitid",
-            identity_type="private",
-        )
+        claims.update(_broker_claims(cfg, code, now))
+        if "level_value" in faults:
+            for name in LEVEL_CLAIMS[cfg.broker]:
+                claims[name] = faults["level_value"]
     if faults.get("expired"):
         claims.update(iat=now - 2 * cfg.token_ttl, exp=now - cfg.token_ttl)
     for name in ("aud", "iss", "nonce"):
         if name in faults:
             claims[name] = faults[name]
     return claims
+
+
+def _broker_claims(cfg: IdpSimConfig, code: _Code, now: int) -> dict[str, Any]:
+    """The level, the CPR number and the eID, as ``cfg.broker`` sends them."""
+    level, cpr = code.level, code.identity.claims.get("dk.cpr")
+    ssn = "ssn" in code.scope.split()  # Signaturgruppen and Idura: CPR only for the ssn scope
+    uuid = hashlib.sha256(code.identity.key.encode()).hexdigest()[:32]
+    out: dict[str, Any]
+    if cfg.broker == "criipto":
+        word = level.upper()
+        out = {
+            "identityscheme": "dkmitid",
+            "authenticationtype": f"urn:grn:authn:dk:mitid:{level}",
+            "authenticationmethod": f"app:{now * 1000}:{word}:{word}:{word}:HIGH",
+            "loA": word,
+            "ial": word,
+            "aal": word,
+            "fal": "HIGH",
+            "uuid": uuid,
+            "country": "DK",
+        }
+        if cpr and ssn:
+            out["cprNumberIdentifier"] = cpr
+    elif cfg.broker == "nemlogin":
+        out = {
+            NEMLOGIN_LOA: level.title(),
+            "acr": f"{NSIS}loa/{level.title()}",
+            "https://data.gov.dk/model/core/specVersion": "OIO-SAML-3.0",
+        }
+        if cpr:
+            out[NEMLOGIN_CPR] = cpr
+    else:
+        out = {
+            "loa": LEVELS[level],
+            "acr": LEVELS[level],
+            "idp": "mitid",
+            "identity_type": "private",
+            "mitid.uuid": uuid,
+            "mitid.has_cpr": "true" if cpr else "false",
+        }
+        if cpr and ssn:
+            out["dk.cpr"] = cpr
+    return out
 
 
 async def token(request: web.Request) -> web.Response:
@@ -392,11 +462,15 @@ async def token(request: web.Request) -> web.Response:
         return _token_error("invalid_grant")
     faults, st.faults = st.faults, {}
     claims = _claims(st, code, faults)
-    key = st.key
+    key, kid = st.key, st.kid
     if faults.get("foreign_key"):
         # Another key under our key id: what a forged token looks like.
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    id_token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": st.kid})
+    if faults.get("unknown_kid"):
+        # A key the JWKS does not list (never did, or was rotated out and expired).
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        kid = "retired-" + secrets.token_hex(4)
+    id_token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
     st.issued.append(claims)
     return web.json_response(
         {
@@ -410,11 +484,41 @@ async def token(request: web.Request) -> web.Response:
     )
 
 
+def _hint_claims(st: _State, hint: str) -> dict[str, Any] | None:
+    """The claims of an ``id_token_hint`` we issued (expired is fine, per the spec)."""
+    try:
+        found: dict[str, Any] = jwt.decode(
+            hint,
+            st.key.public_key(),
+            algorithms=["RS256"],
+            issuer=st.config.issuer,
+            options={"verify_exp": False, "verify_aud": False, "verify_iat": False},
+        )
+    except jwt.PyJWTError:
+        return None
+    return found
+
+
 async def logout(request: web.Request) -> web.Response:
-    """RP-initiated logout: back to a registered address, or a plain "logged out" page."""
-    cfg = _config(request)
-    target = request.query.get("post_logout_redirect_uri", "")
-    if target and any(target in c.post_logout_redirect_uris for c in cfg.clients):
+    """RP-initiated logout: back to a registered address, or a plain "logged out" page.
+
+    An ``id_token_hint`` must be one of our tokens, for the ``client_id`` given.
+    """
+    st = request.app[STATE]
+    cfg = st.config
+    q = request.query
+    hinted = _hint_claims(st, q["id_token_hint"]) if q.get("id_token_hint") else None
+    if q.get("id_token_hint") and (
+        hinted is None or (q.get("client_id") and hinted.get("aud") != q["client_id"])
+    ):
+        return _error_page(cfg, "Ugyldigt id_token_hint.")
+    client_id = q.get("client_id") or (str(hinted["aud"]) if hinted else "")
+    st.logouts.append(
+        {"client_id": client_id, "sub": hinted.get("sub") if hinted else None, **dict(q)}
+    )
+    target = q.get("post_logout_redirect_uri", "")
+    client = _client(cfg, client_id)
+    if target and client is not None and target in client.post_logout_redirect_uris:
         params = {"state": request.query["state"]} if request.query.get("state") else {}
         if not params:
             return web.Response(status=303, headers={"Location": target})
@@ -423,17 +527,26 @@ async def logout(request: web.Request) -> web.Response:
 
 
 async def set_faults(request: web.Request) -> web.Response:
-    """Make the next token wrong: {"aud"|"iss"|"nonce": value, "expired"|"foreign_key": true}."""
+    """Make the next token wrong.
+
+    ``{"aud"|"iss"|"nonce"|"level_value": value, "expired"|"foreign_key"|"unknown_kid": true}``.
+    """
     st = request.app[STATE]
     body = await request.json()
-    st.faults = {k: v for k, v in body.items() if k in {"aud", "iss", "nonce", "expired"}}
-    if body.get("foreign_key"):
-        st.faults["foreign_key"] = True
+    known = {"aud", "iss", "nonce", "expired", "level_value"}
+    st.faults = {k: v for k, v in body.items() if k in known}
+    for flag in ("foreign_key", "unknown_kid"):
+        if body.get(flag):
+            st.faults[flag] = True
     return web.json_response(st.faults)
 
 
 async def issued(request: web.Request) -> web.Response:
     return web.json_response(request.app[STATE].issued)
+
+
+async def logouts(request: web.Request) -> web.Response:
+    return web.json_response(request.app[STATE].logouts)
 
 
 def create_idp_app(config: IdpSimConfig) -> web.Application:
@@ -449,6 +562,7 @@ def create_idp_app(config: IdpSimConfig) -> web.Application:
     app.router.add_get("/logout", logout)
     app.router.add_post("/_sim/faults", set_faults)
     app.router.add_get("/_sim/issued", issued)
+    app.router.add_get("/_sim/logouts", logouts)
     return app
 
 
@@ -525,6 +639,7 @@ async def start_demo(svc: Services, staff_ids: dict[str, str]) -> list[web.AppRu
                 kind="staff",
                 title="Demo Kommunes login (simulator)",
                 redirect_uri=f"{base}/sagsbehandler/log-ind/oidc/svar",
+                logged_out=f"{base}/sagsbehandler/log-ind?logget_ud=1",
                 identities=staff_people,
             ),
         ),
@@ -535,6 +650,7 @@ async def start_demo(svc: Services, staff_ids: dict[str, str]) -> list[web.AppRu
                 kind="mitid",
                 title="MitID via broker (simulator)",
                 redirect_uri=f"{base}/borger/log-ind/mitid/svar",
+                logged_out=f"{base}/borger/log-ind?logget_ud=1",
                 identities=citizens,
             ),
         ),
@@ -555,16 +671,22 @@ def _demo_config(
     kind: str,
     title: str,
     redirect_uri: str,
+    logged_out: str,
     identities: list[SimIdentity],
 ) -> IdpSimConfig:
-    """A simulator for one configured provider, with the service as its one client."""
-    client = SimClient(provider.client_id, provider.client_secret, (redirect_uri,))
+    """A simulator for one configured provider, with the service as its one client.
+
+    The MitID simulator speaks the configured broker's dialect (the generic
+    reading is Signaturgruppen's).
+    """
+    client = SimClient(provider.client_id, provider.client_secret, (redirect_uri,), (logged_out,))
     return IdpSimConfig(
         issuer=provider.issuer,
         kind=kind,
         title=title,
         clients=[client],
         identities=identities,
+        broker=provider.broker if provider.broker in BROKERS else "signaturgruppen",
     )
 
 

@@ -1,8 +1,8 @@
 """OpenID Connect logins in a real browser: Chromium via Playwright, axe-core on every page.
 
 The SMS notice link → the citizen login → the MitID broker simulator → the
-sensitive message; and a caseworker through the municipality's identity
-provider. SQLite only (the flows run on both backends in test_oidc.py);
+sensitive message; a caseworker through the municipality's identity
+provider; and logging out there again (RP-initiated logout). SQLite only (the flows run on both backends in test_oidc.py);
 screenshots land in artifacts/screenshots/.
 """
 
@@ -119,3 +119,18 @@ async def test_caseworker_logs_in_at_the_municipality_idp(ostack: Stack, browser
     await other.page.get_by_role("button", name="Log ind", exact=True).click()
     await other.page.get_by_role("heading", name="Du blev ikke logget ind").wait_for()
     await other.check("oidc-staff-refused")
+
+
+async def test_logout_goes_through_the_provider_and_back(ostack: Stack, browser: Any) -> None:
+    """ "Log ud" ends the session here, passes the provider's logout and lands on our login page."""
+    tab = await open_tab(browser, ostack)
+    page = tab.page
+    await tab.goto("/sagsbehandler/log-ind/oidc")
+    await page.get_by_label("Mette Holm (Familieteam)").check()
+    await page.get_by_role("button", name="Log ind", exact=True).click()
+    await page.wait_for_url(re.compile(r"/sagsbehandler/$"))
+    await page.get_by_role("button", name="Log ud").click()
+    await page.wait_for_url(re.compile(r"/sagsbehandler/log-ind\?logget_ud=1$"))
+    await tab.check("oidc-staff-logged-out")
+    await tab.goto("/sagsbehandler/")
+    assert "/sagsbehandler/log-ind" in page.url

@@ -92,7 +92,10 @@ def idp_apps(app_port: int, staff_port: int, mitid_port: int, clock: Any) -> tup
             title="Kommunens login (simulator)",
             clients=[
                 SimClient(
-                    "tovholder-staff", STAFF_SECRET, (f"{base}/sagsbehandler/log-ind/oidc/svar",)
+                    "tovholder-staff",
+                    STAFF_SECRET,
+                    (f"{base}/sagsbehandler/log-ind/oidc/svar",),
+                    (f"{base}/sagsbehandler/log-ind?logget_ud=1",),
                 )
             ],
             identities=staff_identities(),
@@ -105,7 +108,12 @@ def idp_apps(app_port: int, staff_port: int, mitid_port: int, clock: Any) -> tup
             kind="mitid",
             title="MitID (simulator)",
             clients=[
-                SimClient("tovholder-mitid", MITID_SECRET, (f"{base}/borger/log-ind/mitid/svar",))
+                SimClient(
+                    "tovholder-mitid",
+                    MITID_SECRET,
+                    (f"{base}/borger/log-ind/mitid/svar",),
+                    (f"{base}/borger/log-ind?logget_ud=1",),
+                )
             ],
             identities=mitid_identities(),
             clock=clock,
