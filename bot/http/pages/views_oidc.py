@@ -346,7 +346,9 @@ async def mitid_callback(request: web.Request) -> web.Response:
         person_id=who.person_id,
     )
     st.start_session(token, session)
-    _keep_hint(request, session, answer.id_token)
+    # No id_token_hint for families: a MitID token names the CPR number, and the
+    # hint would travel in the logout URL into the browser's history (a shared
+    # family computer). The logout sends client_id alone, which the spec allows.
     if request.cookies.get(st.cookie_name("tvh_lang")) is None:
         if who.language in i18n.LANGUAGES and who.language != i18n.DEFAULT:
             st.cookies.append(Cookie("tvh_lang", who.language, max_age=365 * 24 * 3600))
