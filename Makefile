@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench web-assets browser bench-tools
+.PHONY: demo test lint bench web-assets browser bench-tools image image-smoke
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,3 +46,14 @@ $(WEB_VENDOR): node_modules/.package-lock.json bot/http/pages/build_assets.py
 browser:
 	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; fi
+
+# The container image (docs/deploy.md, section 8): wheels and web assets built here, then
+# `docker build` with no package index; the base made from Debian's packages when no
+# registry answers. IMAGE names it.
+IMAGE ?= tovholder:latest
+image: $(STAMP) web-assets
+	PYTHON=$(BIN)/python IMAGE=$(IMAGE) docker/build.sh
+
+# The image against this machine's PostgreSQL and the Twilio simulator (tests/image/smoke.py).
+image-smoke: image
+	$(BIN)/python tests/image/smoke.py --image $(IMAGE)
