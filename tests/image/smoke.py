@@ -33,7 +33,6 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -162,20 +161,6 @@ async def admin(sql: str) -> None:
     conn = await asyncpg.connect(ADMIN_DSN)
     try:
         await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-async def add_municipality(database: str) -> None:
-    """The one municipality, owner of SERVICE_NUMBER (no command creates one yet)."""
-    conn = await asyncpg.connect(dsn_for(database))
-    try:
-        await conn.execute(
-            "INSERT INTO tenants (id, slug, name, sms_number, language, created_at)"
-            " VALUES ($1, 'smoke', 'Smoke Kommune', $2, 'da', now())",
-            str(uuid.uuid4()),
-            SERVICE_NUMBER,
-        )
     finally:
         await conn.close()
 
@@ -334,7 +319,13 @@ def smoke(run: Run, work: Path) -> None:
                 "--env-file", str(env_file), run.image, "tovholder", "db", "upgrade",
                 timeout=180,
             )  # fmt: skip
-        asyncio.run(add_municipality(run.database))
+        with step("tovholder tenant create (the operator's command, in the image)"):
+            docker(
+                "run", "--rm", "--network", "host", "--read-only", "--tmpfs", "/tmp",
+                "--env-file", str(env_file), run.image, "tovholder", "tenant", "create",
+                "--slug", "smoke", "--name", "Smoke Kommune", "--sms-number", SERVICE_NUMBER,
+                timeout=120,
+            )  # fmt: skip
         with container(run, env_file):
             check_running(run)
             check_styled_page(run)
