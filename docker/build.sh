@@ -38,7 +38,7 @@ if ! "$PYTHON" -m pip wheel --quiet --disable-pip-version-check --wheel-dir "$WH
 fi
 rm -rf build
 wheel=$(ls "$WHEELS"/tovholder-*.whl)
-if ! "$PYTHON" -m zipfile -l "$wheel" | grep -q "static/vendor/dkfds/css/dkfds.min.css"; then
+if ! "$PYTHON" -m zipfile -l "$wheel" | grep "static/vendor/dkfds/css/dkfds.min.css" >/dev/null; then
     echo "image: $wheel holds no dkfds CSS; the pages would be unstyled" >&2
     exit 1
 fi
