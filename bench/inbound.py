@@ -350,7 +350,11 @@ async def _empty_tables(pg: asyncpg.Connection) -> list[str]:
 
 async def _reset_inbound(pg: asyncpg.Connection, tables: Sequence[str]) -> None:
     """Back to the seeded state: empty what traffic wrote, drop senders it created."""
-    await pg.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables))
+    truncate = "TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
+    # One implicit transaction: the journal's TRUNCATE guard is off only inside it.
+    await pg.execute(
+        f"SELECT tovholder_truncate_guard(false); {truncate}; SELECT tovholder_truncate_guard(true)"
+    )
     await pg.execute("DELETE FROM persons WHERE origin = 'unknown'")
 
 

@@ -169,7 +169,8 @@ class Problem:
 
     kind: ``changed`` (an entry's fields no longer match its hash),
     ``reordered`` (an entry does not follow the one before it: moved, or an
-    entry before it removed or replaced), ``removed`` (a seq number is
+    entry before it removed or replaced), ``backdated`` (dated before the
+    entry it follows), ``removed`` (a seq number is
     missing, or the head or the sink names entries that are gone), ``head``
     (the head row disagrees with the chain), ``rewritten`` (the chain differs
     from the copy in the heads sink) or ``sink`` (the sink file is damaged).
@@ -196,7 +197,10 @@ class VerifyReport:
     anchors_checked: int = 0
     sink: str = "not configured"
     problems: list[Problem] = field(default_factory=list)
-    retired: int = 0  # chains removed by the retention job (journal_retention records)
+    # Chains removed by the retention job: records the heads sink confirms (``unproven``:
+    # records it does not, or every record when verify has no sink to ask).
+    retired: int = 0
+    unproven: int = 0
 
     @property
     def ok(self) -> bool:
@@ -209,6 +213,8 @@ class VerifyReport:
         )
         if self.retired:
             facts += f"; {self.retired} chains removed at the end of their retention period"
+        if self.unproven:
+            facts += f"; {self.unproven} retention records not proven by the heads sink"
         if self.ok:
             return f"journal OK: {facts}"
         lines = [f"journal NOT OK: {len(self.problems)} problem(s); {facts}"]
@@ -259,6 +265,7 @@ class ChainChecker:
         self._prev = GENESIS
         self._failed = False
         self._last_id: str | None = None
+        self._last_at = ""
         self._head_seq: int | None = None
         self._at_head: str | None = None
         self._hashes: dict[int, str] | None = None
@@ -273,7 +280,7 @@ class ChainChecker:
         result = self.result
         problems = result.problems
         chain_now, expect, prev = self._chain, self._expect, self._prev
-        failed, last_id = self._failed, self._last_id
+        failed, last_id, last_at = self._failed, self._last_id, self._last_at
         head_seq, at_head, hashes = self._head_seq, self._at_head, self._hashes
         anchors = self.anchors.get(chain_now) if chain_now is not None else None
         count = 0
@@ -284,13 +291,14 @@ class ChainChecker:
             if chain != chain_now:
                 if chain_now is not None:
                     self._finish(chain_now, expect - 1, last_id, failed, at_head, hashes)
-                chain_now, expect, prev, failed, last_id, at_head = (
+                chain_now, expect, prev, failed, last_id, at_head, last_at = (
                     chain,
                     1,
                     GENESIS,
                     False,
                     None,
                     None,
+                    "",
                 )
                 head_seq, hashes, anchors = self._start(chain)
             if failed:
@@ -324,6 +332,12 @@ class ChainChecker:
                 )
                 failed = True
                 continue
+            # A chain's time runs forward (appends lock its head): an entry earlier than
+            # the one before it was backdated, or forged and slipped in after it.
+            if created < last_at:
+                problems.append(_backdated(chain, seq, id_, created, last_at))
+                failed = True
+                continue
             if anchors is not None and seq in anchors:
                 rewritten = self._check_anchors(chain, seq, id_, stored, anchors[seq])
                 if rewritten is not None:
@@ -332,6 +346,7 @@ class ChainChecker:
                     continue
             prev = stored
             last_id = id_
+            last_at = created
             expect += 1
             if seq == head_seq:
                 at_head = stored
@@ -339,7 +354,7 @@ class ChainChecker:
                 hashes[seq] = stored
         result.entries += count
         self._chain, self._expect, self._prev = chain_now, expect, prev
-        self._failed, self._last_id = failed, last_id
+        self._failed, self._last_id, self._last_at = failed, last_id, last_at
         self._head_seq, self._at_head, self._hashes = head_seq, at_head, hashes
 
     def _start(
@@ -415,6 +430,18 @@ def _gap(chain: str, expect: int, seq: int) -> Problem:
         expect,
         None,
         f"entry #{expect} is missing: the chain jumps from #{expect - 1} to #{seq}",
+    )
+
+
+def _backdated(chain: str, seq: int, entry_id: str, created: str, before: str) -> Problem:
+    """Entry ``seq`` is dated before the entry it follows."""
+    return Problem(
+        chain,
+        "backdated",
+        seq,
+        entry_id,
+        f"dated {created}, before #{seq - 1} ({before}): time runs backwards, "
+        "so the entry was backdated or forged",
     )
 
 
@@ -693,11 +720,96 @@ def retire_anchors(found: Sequence[Anchor], retired: Retired) -> list[Anchor]:
     ]
 
 
+def proven_retirements(found: Sequence[Anchor], retired: Retired) -> set[str]:
+    """The retired chains whose retention record matches a retired line of the sink."""
+    return {a.chain for a in found if a.retired and (a.seq, a.hash) in retired.get(a.chain, ())}
+
+
 def group_anchors(anchors: Iterable[Anchor]) -> Anchors:
     grouped: dict[str, dict[int, list[Anchor]]] = defaultdict(lambda: defaultdict(list))
     for a in anchors:
         grouped[a.chain][a.seq].append(a)
     return {c: dict(s) for c, s in grouped.items()}
+
+
+async def _read_heads_sink(
+    report: VerifyReport, sink: Path, sink_key: bytes, anchored: int, retired: Retired
+) -> tuple[Anchors, set[str]]:
+    """Read the heads sink into the report: its anchors, and the retirements it proves."""
+    if not await asyncio.to_thread(sink.exists):
+        report.sink = "missing"
+        if anchored:
+            report.problems.append(
+                Problem(str(sink), "sink", None, None,
+                        f"the heads sink is missing, but {anchored} chains were anchored")
+            )  # fmt: skip
+        return {}, set()
+    found, damage = await asyncio.to_thread(read_sink, sink, sink_key)
+    report.sink = f"{len(found)} lines"
+    report.problems += [
+        Problem(str(sink), "sink", None, None, f"line {d.line}: {d.reason}") for d in damage
+    ]
+    return group_anchors(retire_anchors(found, retired)), proven_retirements(found, retired)
+
+
+async def _check_all(
+    database_url: str, heads: dict[str, Head], anchors: Anchors, workers: int | None, batch: int
+) -> list[RangeResult]:
+    """Check every chain: in this process, or split by chain over worker processes."""
+    if workers is None:
+        total = sum(h.seq for h in heads.values())
+        workers = min(os.cpu_count() or 1, 8) if total >= PARALLEL_FROM else 0
+    ranges = _split(heads, workers)
+    if workers <= 1 or len(ranges) == 1:
+        if database_url.startswith("sqlite"):
+            return [
+                await asyncio.to_thread(
+                    _check_sqlite, database_url, None, None, heads, anchors, batch
+                )
+            ]
+        return [await _check_pg(database_url, None, None, heads, anchors, batch)]
+    loop = asyncio.get_running_loop()
+    with ProcessPoolExecutor(max_workers=len(ranges), mp_context=_pool_context()) as pool:
+        return list(
+            await asyncio.gather(
+                *(
+                    loop.run_in_executor(
+                        pool, _check_range, database_url, lo, hi, heads, anchors, batch
+                    )
+                    for lo, hi in ranges
+                )
+            )
+        )
+
+
+async def _judge_headless(
+    database_url: str, headless: dict[str, tuple[int, dict[int, str]]], anchors: Anchors
+) -> list[Problem]:
+    """Chains begun while we read, or whose head row is gone: judged on the heads read again."""
+    if not headless:
+        return []
+    problems: list[Problem] = []
+    fresh, _, _ = await _load_heads(database_url)
+    for chain, (last_seq, hashes) in sorted(headless.items()):
+        head = fresh.get(chain)
+        if head is None:
+            problems.append(Problem(chain, "head", None, None, "the chain has no head row"))
+        elif head.seq <= last_seq:
+            problems += judge_head(chain, head, last_seq, None, hashes.get(head.seq), anchors)
+    return problems
+
+
+def _unproven_retirements(
+    retired: Retired, proven: set[str], heads: dict[str, Head], named: set[str]
+) -> list[Problem]:
+    """Retention records of vanished chains that the heads sink does not confirm."""
+    return [
+        Problem(chain, "retention", max(seq for seq, _ in finals), None,
+                "a retention record names this chain, but the heads sink has no retired line "
+                "for it: the removal is not proven")
+        for chain, finals in sorted(retired.items())
+        if chain not in proven and chain not in named and chain not in heads
+    ]  # fmt: skip
 
 
 async def verify(
@@ -721,48 +833,10 @@ async def verify(
     report = VerifyReport()
     anchors: Anchors = {}
     heads, anchored, retired = await _load_heads(database_url)
-    report.retired = len(retired)
+    proven: set[str] = set()
     if sink is not None and sink_key is not None:
-        if await asyncio.to_thread(sink.exists):
-            found, damage = await asyncio.to_thread(read_sink, sink, sink_key)
-            anchors = group_anchors(retire_anchors(found, retired))
-            report.sink = f"{len(found)} lines"
-            report.problems += [
-                Problem(str(sink), "sink", None, None, f"line {d.line}: {d.reason}") for d in damage
-            ]
-        else:
-            report.sink = "missing"
-            if anchored:
-                report.problems.append(
-                    Problem(str(sink), "sink", None, None,
-                            f"the heads sink is missing, but {anchored} chains were anchored")
-                )  # fmt: skip
-    if workers is None:
-        total = sum(h.seq for h in heads.values())
-        workers = min(os.cpu_count() or 1, 8) if total >= PARALLEL_FROM else 0
-    ranges = _split(heads, workers)
-    if workers <= 1 or len(ranges) == 1:
-        if database_url.startswith("sqlite"):
-            results = [
-                await asyncio.to_thread(
-                    _check_sqlite, database_url, None, None, heads, anchors, batch
-                )
-            ]
-        else:
-            results = [await _check_pg(database_url, None, None, heads, anchors, batch)]
-    else:
-        loop = asyncio.get_running_loop()
-        with ProcessPoolExecutor(max_workers=len(ranges), mp_context=_pool_context()) as pool:
-            results = list(
-                await asyncio.gather(
-                    *(
-                        loop.run_in_executor(
-                            pool, _check_range, database_url, lo, hi, heads, anchors, batch
-                        )
-                        for lo, hi in ranges
-                    )
-                )
-            )
+        anchors, proven = await _read_heads_sink(report, sink, sink_key, anchored, retired)
+    results = await _check_all(database_url, heads, anchors, workers, batch)
     seen: set[str] = set()
     headless: dict[str, tuple[int, dict[int, str]]] = {}
     for r in results:
@@ -772,18 +846,14 @@ async def verify(
         report.problems += r.problems
         seen |= r.seen
         headless |= r.headless
-    if headless:
-        # Chains begun while we read, or whose head row is gone: read the heads again.
-        fresh, _, _ = await _load_heads(database_url)
-        for chain, (last_seq, hashes) in sorted(headless.items()):
-            head = fresh.get(chain)
-            if head is None:
-                report.problems.append(
-                    Problem(chain, "head", None, None, "the chain has no head row")
-                )
-            elif head.seq <= last_seq:
-                report.problems += judge_head(
-                    chain, head, last_seq, None, hashes.get(head.seq), anchors
-                )
+    report.problems += await _judge_headless(database_url, headless, anchors)
     report.problems += _missing_chains(heads, anchors, seen, retired)
+    # A retention record is written by whoever can write the database: only one the sink
+    # confirms (a retired line under the key the database never sees) counts as removed.
+    report.retired = len(proven)
+    report.unproven = len(retired) - len(proven)
+    if sink is not None and sink_key is not None:
+        report.problems += _unproven_retirements(
+            retired, proven, heads, {p.chain for p in report.problems}
+        )
     return report
