@@ -38,7 +38,8 @@ from bot.base.crypto import SealingKey, seal
 from bot.base.ids import new_id
 from bot.store.engine import Then, insert_rows
 from bot.store.schema.core import journal_entries, journal_heads
-from bot.store.schema.journal import journal_export_intake
+from bot.store.schema.journal import journal_export_intake, journal_signed_heads
+from journal.signing import Move, signed_row, signer_for
 
 GENESIS = "0" * 64
 
@@ -300,6 +301,15 @@ def _entry_row(entry: NewEntry, chain: str, head: tuple[int, str]) -> dict[str, 
     return row
 
 
+def _moves(rows: Sequence[Mapping[str, Any]]) -> list[Move]:
+    """Each chain's move: the seq its head started from, and its last new entry."""
+    moves: dict[str, Move] = {}
+    for r in rows:
+        start = moves[r["chain"]][1] if r["chain"] in moves else r["seq"] - 1
+        moves[r["chain"]] = (r["chain"], start, r["seq"], r["hash"])
+    return list(moves.values())
+
+
 async def append_many(
     conn: AsyncConnection,
     entries: Sequence[NewEntry],
@@ -327,6 +337,8 @@ async def append_many(
     Returns:
         The new entries' ids, in the order given.
     """
+    # Before anything is locked: without a signing key, no head moves at all.
+    signer = signer_for(conn)
     held = _held_heads(conn)
     heads: dict[str, tuple[int, str]] = {}
     if lock_first:
@@ -350,9 +362,16 @@ async def append_many(
         for r in rows
         if r["case_id"] is not None
     ]
+    # One signature over every head this call moves, in the same statement as the entries.
+    signed = [signed_row(signer, new_id(), _moves(rows), rows[-1]["created_at"])] if rows else []
     moved = await insert_rows(
         conn,
-        [*rows_first, (journal_entries, rows), (journal_export_intake, intake)],
+        [
+            *rows_first,
+            (journal_entries, rows),
+            (journal_export_intake, intake),
+            (journal_signed_heads, signed),
+        ],
         then=_INSERT_AND_MOVE if rows else None,
         arrays=arrays,
     )
