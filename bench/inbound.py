@@ -255,6 +255,7 @@ def _config(db_url: str, keys: Secrets, base_url: str) -> Config:
             account_sid=keys.account_sid, auth_token=keys.auth_token, base_url="http://127.0.0.1:9"
         ),
         scheduler_enabled=False,
+        extra={"TOVHOLDER_JOURNAL_SIGNING_KEY": keys.kek},
     ).validate()
 
 
@@ -465,6 +466,7 @@ class Bench:
             "TOVHOLDER_PORT": str(port),
             "TOVHOLDER_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
             "TOVHOLDER_KEKS": self.keys.kek,
+            "TOVHOLDER_JOURNAL_SIGNING_KEY": self.keys.kek,
             "TOVHOLDER_INDEX_KEY": self.keys.index_key,
             "TOVHOLDER_TWILIO_ACCOUNT_SID": self.keys.account_sid,
             "TOVHOLDER_TWILIO_AUTH_TOKEN": self.keys.auth_token,

@@ -818,13 +818,10 @@ async def _name_entries(url: str, problems: list[Problem]) -> list[Problem]:
 
 def _first_per_chain(problems: list[Problem]) -> list[Problem]:
     """Only the first problem of each chain: after it, every later entry is suspect anyway."""
-    seen: set[str] = set()
-    kept = []
+    firsts: dict[str, Problem] = {}
     for p in problems:
-        if p.chain not in seen or p.kind == "sink":
-            seen.add(p.chain)
-            kept.append(p)
-    return kept
+        firsts.setdefault(p.chain, p)
+    return [p for p in problems if p.kind == "sink" or firsts[p.chain] is p]
 
 
 def _signed_gone(signed: SignedHeads, seen: set[str], retired: Retired) -> list[Problem]:

@@ -2,7 +2,8 @@
 
 Wire into the main parser with ``bot.cli.journal.register(subparsers)``.
 
-- ``verify`` recomputes every hash chain and compares it with the heads sink;
+- ``verify`` recomputes every hash chain, checks the signed heads and compares
+  them with the heads sink;
   exit 0 when the journal is intact, 1 when it names a problem.
 - ``reconcile`` lists exchanges without a journal entry and entries not
   exported to the case system within 60 s; exit 0 when there are none, 1 otherwise.
@@ -77,8 +78,15 @@ def _configs() -> tuple[Config, JournalConfig]:
 async def run_verify(config: Config, jconfig: JournalConfig, workers: int | None) -> int:
     from journal.verify import verify
 
+    # The signed heads are checked whenever a key is known (the signing key, or only the
+    # public keys in TOVHOLDER_JOURNAL_VERIFY_KEYS, for an auditor without the secret).
+    keys = jconfig.known_keys() or None
     report = await verify(
-        config.database_url, sink=jconfig.heads_sink, sink_key=jconfig.heads_key, workers=workers
+        config.database_url,
+        sink=jconfig.heads_sink,
+        sink_key=jconfig.heads_key,
+        workers=workers,
+        signing_keys=keys,
     )
     print(report.summary())
     return 0 if report.ok else 1

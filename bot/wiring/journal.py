@@ -18,8 +18,12 @@ signing heads nobody can verify.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from aiohttp import web
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.base.appkeys import CONFIG, HTTP, SERVICES
@@ -34,6 +38,8 @@ from journal.export import export_tick
 from journal.exporters import build_exporters
 from journal.signing import install_signer
 from journal.sink import heads_tick
+
+log = logging.getLogger(__name__)
 
 
 def install(app: web.Application) -> None:
@@ -51,18 +57,26 @@ async def _check_key_on_startup(app: web.Application) -> None:
 async def check_signing_key(engine: AsyncEngine, config: JournalConfig) -> None:
     """Refuse a signing key the journal does not know, once heads have been signed.
 
+    A database that cannot be read yet is skipped, as the gateways check does.
+
     Raises:
         ConfigError: the newest signed head is under a key neither configured to sign
             nor listed as an earlier key.
     """
-    async with engine.connect() as conn:
-        newest = (
-            await conn.execute(
-                select(journal_signed_heads.c.key_id)
-                .order_by(journal_signed_heads.c.at.desc())
-                .limit(1)
-            )
-        ).scalar()
+    try:
+        async with asyncio.timeout(10), engine.connect() as conn:
+            newest = (
+                await conn.execute(
+                    select(journal_signed_heads.c.key_id)
+                    .order_by(journal_signed_heads.c.at.desc())
+                    .limit(1)
+                )
+            ).scalar()
+    except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        # A database that cannot be read yet (down, not migrated) is not a configuration
+        # error (/readyz reports it); verify still refuses heads under an unknown key.
+        log.warning("cannot read the journal's signed heads at start (%s)", type(exc).__name__)
+        return
     if newest is not None and newest not in config.known_keys():
         raise ConfigError(
             f"{PREFIX}SIGNING_KEY is not the key that signed the journal's heads (key id "

@@ -117,3 +117,19 @@ async def test_retention_dry_run_and_rules(
     async with stack.svc.read() as conn:
         states = await retention_states(conn)
     assert states == []
+
+
+async def test_verify_checks_the_signed_heads_with_the_configured_keys(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """verify checks signatures with the service's keys and names a forged signature."""
+    from journal.config import journal_config
+
+    await stack.sms(stack.world.phones["anna"], "Hej")
+    jcfg = journal_config(stack.config)
+    assert await run_verify(stack.config, jcfg, None) == 0
+    out = capsys.readouterr().out
+    assert "signatures: 2 signed heads, 1 checked" in out, out  # SMS, receipt; last checked
+    await tamper(stack.config.database_url, ["UPDATE journal_signed_heads SET signature = 'AAAA'"])
+    assert await run_verify(stack.config, jcfg, None) == 1
+    assert "signature: the head signed at #2" in capsys.readouterr().out

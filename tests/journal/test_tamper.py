@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+import json
+import os
 import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import insert, select, text
 
+from bot.base.config import ConfigError
+from bot.cli.services import with_services
 from bot.store.engine import make_engine
 from bot.store.schema.core import journal_entries, journal_heads
+from bot.store.schema.journal import journal_signed_heads
+from journal.config import journal_config
 from journal.journal import entry_hash
+from journal.signing import HeadSigner
 from journal.sink import heads_tick
-from journal.verify import COLUMNS, verify
+from journal.verify import COLUMNS, Problem, verify
 from tests.harness import Stack
 from tests.journal.conftest import tamper
-from tests.journal.test_verify import SINK_KEY, chain_rows, notes, sink_config
+from tests.journal.test_verify import (
+    SINK_KEY,
+    _rewrite_from,
+    chain_rows,
+    notes,
+    sink_config,
+    traffic,
+)
 
 
 async def forge_append(
@@ -125,3 +140,159 @@ async def test_a_forged_retention_record_is_not_counted_as_a_removal(
     bare = await verify(stack.config.database_url)
     assert (bare.retired, bare.unproven) == (0, 1)
     assert "1 retention records not proven" in bare.summary()
+
+
+# -- signed heads ---------------------------------------------------------------------
+
+
+def signing_keys(stack: Stack) -> dict[str, bytes]:
+    """The public keys the stack's heads are signed under."""
+    return journal_config(stack.config).known_keys()
+
+
+async def check(stack: Stack, **kwargs: Any) -> dict[str, Problem]:
+    """Verify with signatures checked, alike in one process and in worker processes."""
+    url = stack.config.database_url
+    report = await verify(url, signing_keys=signing_keys(stack), workers=0, **kwargs)
+    parallel = await verify(url, signing_keys=signing_keys(stack), workers=2, **kwargs)
+    assert sorted(parallel.problems, key=str) == sorted(report.problems, key=str)
+    found = {p.chain: p for p in report.problems}
+    assert len(found) == len(report.problems), report.summary()
+    return found
+
+
+async def test_an_untouched_journal_verifies_with_its_signed_heads(stack: Stack) -> None:
+    """Real traffic verifies with signatures checked: one signed row per commit, every
+    chain's last signed head checked."""
+    await traffic(stack)
+    report = await verify(stack.config.database_url, signing_keys=signing_keys(stack))
+    assert report.ok, report.summary()
+    assert "signed heads" in report.signed and "signatures: " in report.summary()
+    assert (await verify(stack.config.database_url, signing_keys={})).problems  # unknown key
+
+
+async def test_a_forged_append_is_refused_past_the_last_signed_head(stack: Stack) -> None:
+    """A correctly hashed, correctly dated entry appended without the key is named, head left
+    or moved, and still when a genuine append follows it (the genuine one is signed)."""
+    left = await notes(stack, "anna", 2)
+    moved = await notes(stack, "carl", 2)
+    laundered = await notes(stack, "eriksen", 2)
+    forged = {
+        c: await forge_append(stack, c, back=timedelta(0), move_head=c != left)
+        for c in (left, moved, laundered)
+    }
+    assert (await verify(stack.config.database_url)).ok  # the chain alone cannot tell
+    await notes(stack, "eriksen", 1)  # genuine, signed, on top of the forged entry
+    found = await check(stack)
+    assert set(found) == {left, moved, laundered}
+    for chain, row in forged.items():
+        assert (found[chain].kind, found[chain].seq) == ("unsigned", row["seq"])
+        assert found[chain].entry_id == row["id"]
+
+
+async def test_a_cut_tail_and_a_head_moved_back_are_named(stack: Stack) -> None:
+    """The last entry removed right after its commit (head rewound or not), and a head moved
+    back over intact entries, are each named where the signed head says the chain goes on."""
+    rewound = await notes(stack, "anna", 3)
+    cut = await notes(stack, "carl", 3)
+    back = await notes(stack, "eriksen", 3)
+    r, c, b = [await chain_rows(stack, x) for x in (rewound, cut, back)]
+    await tamper(
+        stack.config.database_url,
+        [
+            "DELETE FROM journal_export_intake WHERE entry_id IN (:r, :c)",
+            "DELETE FROM journal_entries WHERE id IN (:r, :c)",
+            "UPDATE journal_heads SET seq = 2, hash = :rh WHERE chain = :rewound",
+            "UPDATE journal_heads SET seq = 2, hash = :bh WHERE chain = :back",
+        ],
+        {"r": r[2].id, "c": c[2].id, "rh": r[1].hash, "bh": b[1].hash}
+        | {"rewound": rewound, "back": back},
+    )
+    found = await check(stack)
+    assert {k: (p.kind, p.seq) for k, p in found.items()} == {
+        rewound: ("removed", 3),
+        cut: ("removed", 3),
+        back: ("head", 2),
+    }
+    assert "moved back" in found[back].detail
+
+
+async def test_a_rehashed_rewrite_is_named_at_the_changed_entry(stack: Stack) -> None:
+    """Entry #2 changed and it and every later entry re-sealed (head too): named at #2."""
+    chain = await traffic(stack)
+    rows = await chain_rows(stack, chain)
+    await _rewrite_from(stack, chain, 2, "Ingen kvittering sendt")
+    found = await check(stack)
+    assert (found[chain].kind, found[chain].seq) == ("rewritten", 2)
+    assert found[chain].entry_id == rows[1].id
+    assert list(found) == [chain]
+
+
+async def test_a_wrong_missing_or_removed_signature_is_named(stack: Stack) -> None:
+    """A signed head with another signature, with none, or removed altogether is named."""
+    wrong = await notes(stack, "anna", 2)
+    missing = await notes(stack, "carl", 2)
+    removed = await notes(stack, "eriksen", 2)
+    last = {c: await _last_signed(stack, c) for c in (wrong, missing, removed)}
+    await tamper(
+        stack.config.database_url,
+        [
+            "UPDATE journal_signed_heads SET signature = :other WHERE id = :wrong",
+            "UPDATE journal_signed_heads SET signature = '' WHERE id = :missing",
+            "DELETE FROM journal_signed_heads WHERE id = :removed",
+        ],
+        {"other": last[missing][1], "wrong": last[wrong][0]}
+        | {"missing": last[missing][0], "removed": last[removed][0]},
+    )
+    found = await check(stack)
+    assert {k: (p.kind, p.seq) for k, p in found.items()} == {
+        wrong: ("signature", 2),
+        missing: ("signature", 2),
+        removed: ("unsigned", 2),
+    }
+
+
+async def _last_signed(stack: Stack, chain: str) -> tuple[str, str]:
+    """The id and signature of the signed-heads row that signed ``chain`` last."""
+    async with stack.svc.read() as conn:
+        rows = (await conn.execute(select(journal_signed_heads))).all()
+    mine = [r for r in rows if any(h[0] == chain for h in json.loads(r.heads))]
+    top = max(mine, key=lambda r: max(h[2] for h in json.loads(r.heads) if h[0] == chain))
+    return top.id, top.signature
+
+
+async def test_the_service_refuses_to_start_without_or_with_a_wrong_signing_key(
+    stack: Stack,
+) -> None:
+    """No signing key, or one that did not sign the journal's heads: start-up refused with a
+    clear message; a new key with the old public key listed (rotation) starts and verifies."""
+    await notes(stack, "anna", 1)
+    base = dict(stack.config.extra)
+    old = HeadSigner.from_seed(bytes.fromhex(base[KEY]))
+    new_seed = os.urandom(32)
+
+    async def start(extra: dict[str, str]) -> None:
+        await with_services(stack.config.with_(extra=extra), lambda svc: _noop())
+
+    with pytest.raises(ConfigError, match="SIGNING_KEY .*is not set"):
+        await start({k: v for k, v in base.items() if k != KEY})
+    with pytest.raises(ConfigError, match="not the key that signed"):
+        await start(base | {KEY: new_seed.hex()})
+    rotated = base | {KEY: new_seed.hex(), "TOVHOLDER_JOURNAL_VERIFY_KEYS": old.public.hex()}
+    await start(rotated)
+    config = stack.config.with_(extra=rotated)
+
+    async def file_note(svc: Any) -> None:
+        await notes(stack, "carl", 1)
+
+    await with_services(config, file_note)
+    keys = journal_config(config).known_keys()
+    assert set(keys) == {old.key_id, HeadSigner.from_seed(new_seed).key_id}
+    assert (await verify(stack.config.database_url, signing_keys=keys)).ok
+
+
+async def _noop() -> None:
+    return None
+
+
+KEY = "TOVHOLDER_JOURNAL_SIGNING_KEY"
