@@ -86,6 +86,12 @@ class JournalConfig:
             )
         return HeadSigner.from_seed(self.signing_key)
 
+    def signed_sink(self) -> tuple[Path, bytes] | None:
+        """The heads sink every signed head also goes to (path, HMAC key), if configured."""
+        if self.heads_sink is None or self.heads_key is None:
+            return None
+        return self.heads_sink, self.heads_key
+
     def known_keys(self) -> dict[str, bytes]:
         """Every public key whose signatures verify: the signing key's and earlier ones."""
         known = public_keys(self.verify_keys)

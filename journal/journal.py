@@ -9,6 +9,7 @@ reordering is detectable.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -39,7 +40,8 @@ from bot.base.ids import new_id
 from bot.store.engine import Then, insert_rows
 from bot.store.schema.core import journal_entries, journal_heads
 from bot.store.schema.journal import journal_export_intake, journal_signed_heads
-from journal.signing import Move, signed_row, signer_for
+from journal.signing import Move, signed_row, signer_for, sink_for
+from journal.sinkfile import append_lines, format_signed
 
 GENESIS = "0" * 64
 
@@ -378,6 +380,14 @@ async def append_many(
     if rows and not moved:
         moves = [{"chain": r["chain"], "seq": r["seq"], "hash": r["hash"]} for r in rows]
         await conn.execute(_MOVE_HEAD, moves)
+    sink = sink_for(conn)
+    if signed and sink is not None:
+        # Before the commit: a line that cannot be written fails the commit (the caller
+        # retries, as after a database outage); a line whose commit then fails is
+        # superseded by the next signed head of its chain.
+        s = signed[0]
+        line = format_signed(sink[1], s["id"], s["key_id"], s["at"], s["heads"], s["signature"])
+        await asyncio.to_thread(append_lines, sink[0], [line])
     return [row["id"] for row in rows]
 
 

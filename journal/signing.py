@@ -24,8 +24,9 @@ import hashlib
 import json
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -34,6 +35,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from journal.sinkfile import SignedLine
 
 # One moved head: chain, the seq it started from, the new seq, the new hash.
 Move = tuple[str, int, int, str]
@@ -113,13 +116,27 @@ def signature_ok(keys: Mapping[str, bytes], row: Sequence[Any]) -> bool:
     return True
 
 
-# The signer of each engine (weakly: a disposed engine takes its signer with it).
-_SIGNERS: weakref.WeakKeyDictionary[Any, HeadSigner] = weakref.WeakKeyDictionary()
+# The signer of each engine, and the heads sink its rows go to (path and HMAC key), if
+# any (weakly: a disposed engine takes its signer with it).
+_SIGNERS: weakref.WeakKeyDictionary[Any, tuple[HeadSigner, tuple[Path, bytes] | None]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def install_signer(engine: Any, signer: HeadSigner) -> None:
-    """Sign every head moved through ``engine`` (an AsyncEngine) with ``signer``."""
-    _SIGNERS[engine.sync_engine] = signer
+def install_signer(engine: Any, signer: HeadSigner, sink: tuple[Path, bytes] | None = None) -> None:
+    """Sign every head moved through ``engine`` (an AsyncEngine) with ``signer``.
+
+    Args:
+        sink: the heads sink (path, HMAC key) that receives every signed row before its
+            commit; a sink that cannot be written fails the commit.
+    """
+    _SIGNERS[engine.sync_engine] = (signer, sink)
+
+
+def sink_for(conn: Any) -> tuple[Path, bytes] | None:
+    """The heads sink the signed rows of ``conn``'s engine go to, if any."""
+    found = _SIGNERS.get(conn.sync_engine)
+    return found[1] if found is not None else None
 
 
 def signer_for(conn: Any) -> HeadSigner:
@@ -128,13 +145,13 @@ def signer_for(conn: Any) -> HeadSigner:
     Raises:
         UnsignedJournal: none is: the journal never moves a head unsigned.
     """
-    signer = _SIGNERS.get(conn.sync_engine)
-    if signer is None:
+    found = _SIGNERS.get(conn.sync_engine)
+    if found is None:
         raise UnsignedJournal(
             "no journal signing key is installed for this database "
             "(TOVHOLDER_JOURNAL_SIGNING_KEY): refusing to move a journal head unsigned"
         )
-    return signer
+    return found[0]
 
 
 # -- verifying ----------------------------------------------------------------------
@@ -154,6 +171,7 @@ class SignedHeads:
     findings: list[Finding]
     records: int = 0
     signatures_checked: int = 0
+    rows: dict[str, Sequence[Any]] = field(default_factory=dict)
 
     def last(self, chain: str) -> int:
         """The highest signed seq of ``chain`` (0: never signed)."""
@@ -190,7 +208,7 @@ def signed_heads(rows: Sequence[Sequence[Any]], keys: Mapping[str, bytes]) -> Si
     """
     by_id = {r[0]: r for r in rows}
     points, chains_of, findings = _parse(rows)
-    result = SignedHeads(points, findings, records=len(rows))
+    result = SignedHeads(points, findings, records=len(rows), rows=by_id)
     valid: dict[str, bool] = {}
     while True:
         bad: dict[str, list[tuple[str, int]]] = {}
@@ -239,3 +257,55 @@ def _breaks(points: Points) -> list[Finding]:
 def last_good(points: Mapping[int, Point], seq: int) -> int:
     """The highest signed seq below ``seq`` (0 if none): the chain matched up to there."""
     return max((s for s in points if s < seq), default=0)
+
+
+def compare_sink(
+    signed: SignedHeads, lines: Sequence[SignedLine], keys: Mapping[str, bytes], where: str
+) -> list[Finding]:
+    """The database's signed heads against the heads sink's copies (``where``: the sink).
+
+    Every row signed while the sink was in use (from its first signed line on) was
+    written to it before its commit, and read from the database before the sink was
+    read: a row the sink lacks means a line was removed. A signed line the database
+    lacks was cut from it, unless a later head of the chain started where that one
+    did (its commit failed after the line was written).
+    """
+    findings: list[Finding] = []
+    in_sink = {line.record for line in lines}
+    for line in lines:
+        row = signed.rows.get(line.record)
+        copy = (line.record, line.key_id, line.at, line.heads, line.signature)
+        if row is not None:
+            if tuple(row[:5]) != copy:
+                findings.append((where, "sink", None,
+                                 f"line {line.line}: signed heads {line.record} differ from the "
+                                 "database's copy"))  # fmt: skip
+        elif not signature_ok(keys, copy):
+            findings.append((where, "sink", None,
+                             f"line {line.line}: signed heads {line.record} carry a wrong "
+                             "signature"))  # fmt: skip
+        else:
+            findings += _lost(signed.points, line)
+    first = min((line.at for line in lines), default=None)
+    findings += [
+        (where, "sink", None,
+         f"signed heads {rid} ({row[2]}) are missing from the sink: a line was removed")
+        for rid, row in sorted(signed.rows.items())
+        if first is not None and row[2] >= first and rid not in in_sink
+    ]  # fmt: skip
+    return findings
+
+
+def _lost(points: Points, line: SignedLine) -> list[Finding]:
+    """The heads of a signed sink line the database lacks, unless superseded."""
+    findings: list[Finding] = []
+    for chain, start, seq, hash_ in json.loads(line.heads):
+        found = points.get(chain, {})
+        if (seq in found and found[seq][0] == hash_) or any(p[2] == start for p in found.values()):
+            continue
+        findings.append(
+            (chain, "removed", seq,
+             f"the heads sink signed #{seq} (line {line.line}) but the database lacks it: "
+             "entries were cut (or their commit failed after the line was written)")
+        )  # fmt: skip
+    return findings

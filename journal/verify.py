@@ -3,9 +3,10 @@
 Every chain is read in ``seq`` order. For each entry the hash is recomputed
 from its fields and its ``prev_hash`` must be the previous entry's hash; seq
 numbers must run 1, 2, 3, … without a gap; the chain's head must name the
-last entry. Finally the heads written to the external sink (see
-:mod:`journal.sink`) must still be in the chain with the same hash: that
-catches a rewrite of the whole database, which the chain alone cannot.
+last entry; time runs forward. With the signer's public keys, every entry
+must lie under a signed head (:mod:`journal.signing`) that still matches. The
+heads in the external sink (:mod:`journal.sink`) must still be in the chain:
+that catches a rewrite of the whole database, which the chain alone cannot.
 
 A case journal removed at the end of its retention period (see
 :mod:`journal.retention`) left a ``journal_retention`` record and a ``retired``
@@ -20,9 +21,7 @@ Speed matters (a municipality's journal grows by millions of entries):
 
 - rows are read with the database driver itself (sqlite3, asyncpg), not
   through SQLAlchemy's result machinery, and the database formats the time;
-- :func:`row_hash` produces exactly the bytes :func:`journal.journal.entry_hash`
-  hashes by string formatting, falling back to the generic JSON encoder only
-  when a value would need escaping;
+- hashes are recomputed by string formatting (:mod:`journal.rowhash`);
 - a large journal is split by chain into ranges verified in parallel worker
   processes.
 """
@@ -45,8 +44,8 @@ from pathlib import Path
 from typing import Any
 
 from journal.rowhash import COLUMNS, iso_utc, row_hash
-from journal.signing import Points, SignedHeads, last_good, signed_heads
-from journal.sinkfile import Anchor, read_sink
+from journal.signing import Points, SignedHeads, compare_sink, last_good, signed_heads
+from journal.sinkfile import Anchor, SignedLine, read_sink_all
 
 # The hash an empty chain starts from (journal.journal.GENESIS; this module imports
 # only the standard library, so verify's worker processes start fast).
@@ -676,7 +675,7 @@ def group_anchors(anchors: Iterable[Anchor]) -> Anchors:
 
 async def _read_heads_sink(
     report: VerifyReport, sink: Path, sink_key: bytes, anchored: int, retired: Retired
-) -> tuple[Anchors, set[str]]:
+) -> tuple[Anchors, set[str], list[SignedLine]]:
     """Read the heads sink into the report: its anchors, and the retirements it proves."""
     if not await asyncio.to_thread(sink.exists):
         report.sink = "missing"
@@ -685,13 +684,13 @@ async def _read_heads_sink(
                 Problem(str(sink), "sink", None, None,
                         f"the heads sink is missing, but {anchored} chains were anchored")
             )  # fmt: skip
-        return {}, set()
-    found, damage = await asyncio.to_thread(read_sink, sink, sink_key)
+        return {}, set(), []
+    found, damage, lines = await asyncio.to_thread(read_sink_all, sink, sink_key)
     report.sink = f"{len(found)} lines"
     report.problems += [
         Problem(str(sink), "sink", None, None, f"line {d.line}: {d.reason}") for d in damage
     ]
-    return group_anchors(retire_anchors(found, retired)), proven_retirements(found, retired)
+    return group_anchors(retire_anchors(found, retired)), proven_retirements(found, retired), lines
 
 
 async def _check_all(
@@ -867,7 +866,10 @@ async def verify(
     heads, anchored, retired = await _load_heads(database_url)
     proven: set[str] = set()
     if sink is not None and sink_key is not None:
-        anchors, proven = await _read_heads_sink(report, sink, sink_key, anchored, retired)
+        anchors, proven, lines = await _read_heads_sink(report, sink, sink_key, anchored, retired)
+        if signed is not None and signing_keys is not None:
+            found = compare_sink(signed, lines, signing_keys, str(sink))
+            report.problems += [Problem(c, k, q, None, d) for c, k, q, d in found]
     points = signed.points if signed is not None else None
     results = await _check_all(database_url, heads, anchors, workers, batch, points)
     seen: set[str] = set()

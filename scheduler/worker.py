@@ -76,7 +76,8 @@ def services_from_env(env: Mapping[str, str], clock: Clock | None = None) -> Ser
     engine_options = {} if config.database_url.startswith("sqlite") else {"pool_size": 2}
     engine = make_engine(config.database_url, **engine_options)
     # Reminders are journalised: the worker signs the heads it moves, like the service.
-    install_signer(engine, journal_config(config).signer())
+    journal = journal_config(config)
+    install_signer(engine, journal.signer(), journal.signed_sink())
     return Services(
         config=config,
         engine=engine,

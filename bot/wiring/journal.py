@@ -87,7 +87,8 @@ async def check_signing_key(engine: AsyncEngine, config: JournalConfig) -> None:
 
 def start(app: web.Application, svc: Services, ticker: Ticker) -> None:
     config = app[JOURNAL_CONFIG]
-    install_signer(svc.engine, config.signer())
+    # Every signed head also goes to the heads sink, before its commit.
+    install_signer(svc.engine, config.signer(), config.signed_sink())
     if config.exporters:
         exporters = build_exporters(config, session=app[HTTP], clock=svc.clock)
         ticker.every(

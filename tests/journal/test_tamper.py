@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,8 @@ from journal.journal import entry_hash
 from journal.signing import HeadSigner
 from journal.sink import heads_tick
 from journal.verify import COLUMNS, Problem, verify
-from tests.harness import Stack
-from tests.journal.conftest import tamper
+from tests.harness import Stack, start_stack
+from tests.journal.conftest import FRIDAY_MORNING, tamper
 from tests.journal.test_verify import (
     SINK_KEY,
     _rewrite_from,
@@ -296,3 +297,91 @@ async def _noop() -> None:
 
 
 KEY = "TOVHOLDER_JOURNAL_SIGNING_KEY"
+
+
+# -- the heads sink receives every signed head ---------------------------------------
+
+
+@pytest.fixture
+async def sunk(
+    aiohttp_client: Any, aiohttp_server: Any, db_url: str, keys: dict[str, bytes], tmp_path: Path
+) -> AsyncIterator[Stack]:
+    """The stack with a heads sink configured: every signed head is written to it."""
+    (tmp_path / "sink").mkdir()
+    s = await start_stack(
+        aiohttp_client, aiohttp_server, db_url, keys, start=FRIDAY_MORNING,
+        extra={"TOVHOLDER_JOURNAL_HEADS_SINK": str(tmp_path / "sink" / "heads.jsonl"),
+               "TOVHOLDER_JOURNAL_HEADS_KEY": SINK_KEY.hex()},
+    )  # fmt: skip
+    try:
+        yield s
+    finally:
+        await s.session.close()
+
+
+def _sink(stack: Stack) -> Path:
+    path = journal_config(stack.config).heads_sink
+    assert path is not None
+    return path
+
+
+async def check_with_sink(stack: Stack) -> dict[str, Problem]:
+    """Verify with signatures checked and against the heads sink."""
+    return await check(stack, sink=_sink(stack), sink_key=SINK_KEY)
+
+
+async def test_every_signed_head_reaches_the_sink_and_a_removed_line_is_named(
+    sunk: Stack,
+) -> None:
+    """Each commit's signed heads are in the sink before it commits; a sink line removed, and
+    a tail cut together with its signed row (head rewound), are both named."""
+    chain = await notes(sunk, "anna", 3)
+    other = await notes(sunk, "carl", 2)
+    lines = _sink(sunk).read_text().splitlines()
+    async with sunk.svc.read() as conn:
+        signed = (await conn.execute(select(journal_signed_heads.c.id))).scalars().all()
+    assert sorted(json.loads(x)["signed"] for x in lines) == sorted(signed)
+    assert await check_with_sink(sunk) == {}
+    rows = await chain_rows(sunk, chain)
+    last_id, _ = await _last_signed(sunk, chain)
+    await tamper(
+        sunk.config.database_url,
+        [
+            "DELETE FROM journal_export_intake WHERE entry_id = :id",
+            "DELETE FROM journal_entries WHERE id = :id",
+            "DELETE FROM journal_signed_heads WHERE id = :signed",
+            "UPDATE journal_heads SET seq = 2, hash = :hash WHERE chain = :chain",
+        ],
+        {"id": rows[2].id, "signed": last_id, "hash": rows[1].hash, "chain": chain},
+    )
+    assert (await verify(sunk.config.database_url, signing_keys=signing_keys(sunk))).ok
+    other_last, _ = await _last_signed(sunk, other)
+    kept = [x for x in lines if json.loads(x)["signed"] != other_last]
+    _sink(sunk).write_text("\n".join(kept) + "\n")
+    found = await check_with_sink(sunk)
+    assert (found[chain].kind, found[chain].seq) == ("removed", 3)
+    assert "sink signed #3" in found[chain].detail
+    assert f"{other_last}" in found[str(_sink(sunk))].detail
+    assert "a line was removed" in found[str(_sink(sunk))].detail
+
+
+async def test_a_sink_that_cannot_be_written_fails_the_commit(sunk: Stack) -> None:
+    """With the sink unwritable a note is refused 503 and nothing is filed; once it is back the
+    retry files it, and the journal verifies."""
+    chain = await notes(sunk, "anna", 1)
+    sink = _sink(sunk)
+    saved = sink.read_bytes()
+    sink.unlink()
+    sink.parent.rmdir()
+    resp = await sunk.api(
+        "POST",
+        f"/api/v1/cases/{sunk.world.cases['anna']}/notes",
+        json={"subject": "Notat", "text": "Indhold"},
+    )
+    assert resp.status == 503, await resp.text()
+    assert len(await chain_rows(sunk, chain)) == 1
+    sink.parent.mkdir()
+    sink.write_bytes(saved)
+    await notes(sunk, "anna", 1)
+    assert len(await chain_rows(sunk, chain)) == 2
+    assert await check_with_sink(sunk) == {}
