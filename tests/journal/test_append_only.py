@@ -26,6 +26,9 @@ REFUSED = [
     "TRUNCATE journal_heads",
     "TRUNCATE access_log",
     "TRUNCATE journal_retention",
+    "UPDATE journal_signed_heads SET signature = 'x'",
+    "DELETE FROM journal_signed_heads",
+    "TRUNCATE journal_signed_heads",
 ]
 
 
@@ -54,8 +57,8 @@ async def _some_history(stack: Stack) -> None:
 async def test_no_update_or_delete_even_as_superuser(
     aiohttp_client: Any, aiohttp_server: Any, db_url: str, keys: dict[str, bytes]
 ) -> None:
-    """UPDATE/DELETE/TRUNCATE on entries, access log, heads and retention records fail for a
-    superuser, also as a replica; appending still works."""
+    """UPDATE/DELETE/TRUNCATE on entries, access log, heads, retention records and signed heads
+    fail for a superuser, also as a replica; appending still works."""
     if db_url.startswith("sqlite"):
         pytest.skip("the append-only triggers are PostgreSQL's; on SQLite verify finds changes")
     stack = await start_stack(aiohttp_client, aiohttp_server, db_url, keys, start=FRIDAY_MORNING)
