@@ -24,6 +24,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+# chain -> the (final seq, final hash) of every retention record of that chain.
+Retired = dict[str, set[tuple[int, str]]]
+
 
 @dataclass(frozen=True, slots=True)
 class Anchor:
@@ -182,3 +185,27 @@ def read_sink_all(
                 continue
             anchors.append(Anchor(chain, seq, hash_, at, number, retired))
     return anchors, damage, signed
+
+
+def retire_anchors(found: Sequence[Anchor], retired: Retired) -> list[Anchor]:
+    """The sink's anchors, without those of chains the retention job removed.
+
+    A chain's anchors are set aside up to its last retired line that matches a
+    retention record (and, after it, any anchor of that same final head: a heads
+    tick racing the removal). Retired lines without a record set nothing aside.
+    """
+    cut: dict[str, int] = {}
+    for a in found:
+        if a.retired and (a.seq, a.hash) in retired.get(a.chain, ()):
+            cut[a.chain] = max(cut.get(a.chain, 0), a.line)
+    return [
+        a
+        for a in found
+        if not a.retired
+        and not (a.chain in cut and (a.line <= cut[a.chain] or (a.seq, a.hash) in retired[a.chain]))
+    ]
+
+
+def proven_retirements(found: Sequence[Anchor], retired: Retired) -> set[str]:
+    """The retired chains whose retention record matches a retired line of the sink."""
+    return {a.chain for a in found if a.retired and (a.seq, a.hash) in retired.get(a.chain, ())}

@@ -39,17 +39,29 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
 from journal.rowhash import COLUMNS, iso_utc, row_hash
 from journal.signing import Points, SignedHeads, compare_sink, last_good, signed_heads
-from journal.sinkfile import Anchor, SignedLine, read_sink_all
+from journal.sinkfile import (
+    Anchor,
+    Retired,
+    SignedLine,
+    proven_retirements,
+    read_sink_all,
+    retire_anchors,
+)
 
 # The hash an empty chain starts from (journal.journal.GENESIS; this module imports
 # only the standard library, so verify's worker processes start fast).
 GENESIS = "0" * 64
+
+# How far an entry may be dated before the one it follows: appends read the clock
+# before they lock the head (a batch, a slow lock), and hosts' clocks differ a little.
+BACKDATE_TOLERANCE = timedelta(minutes=5)
 
 _ALTERED = "its fields no longer match its hash: the entry was altered"
 
@@ -243,6 +255,7 @@ class ChainChecker:
                     problems.append(found)
                     failed = True
                     continue
+                created = max(created, last_at)  # a tolerated step back keeps the latest
             prev = stored
             last_id = id_
             last_at = created
@@ -262,9 +275,12 @@ class ChainChecker:
     ) -> Problem | None:
         """The checks few entries need: time order, sink anchors, signed heads."""
         # A chain's time runs forward (appends lock its head): an entry earlier than
-        # the one before it was backdated, or forged and slipped in after it.
+        # the one before it was backdated, or forged and slipped in after it. Writers
+        # read the clock before they lock the head, so a small step back is honest.
         if created < last_at:
-            return _backdated(chain, seq, entry_id, created, last_at)
+            back = datetime.fromisoformat(last_at) - datetime.fromisoformat(created)
+            if back > BACKDATE_TOLERANCE:
+                return _backdated(chain, seq, entry_id, created, last_at)
         group = self._anchors.get(seq)
         if group is not None:
             rewritten = self._check_anchors(chain, seq, entry_id, stored, group)
@@ -636,34 +652,7 @@ def _split(heads: dict[str, Head], parts: int) -> list[tuple[str | None, str | N
     return list(zip(bounds[:-1], bounds[1:], strict=True))
 
 
-# chain -> the (final seq, final hash) of every retention record of that chain.
-Retired = dict[str, set[tuple[int, str]]]
-
 _RETIRED_SQL = "SELECT chain, final_seq, final_hash FROM journal_retention"
-
-
-def retire_anchors(found: Sequence[Anchor], retired: Retired) -> list[Anchor]:
-    """The sink's anchors, without those of chains the retention job removed.
-
-    A chain's anchors are set aside up to its last retired line that matches a
-    retention record (and, after it, any anchor of that same final head: a heads
-    tick racing the removal). Retired lines without a record set nothing aside.
-    """
-    cut: dict[str, int] = {}
-    for a in found:
-        if a.retired and (a.seq, a.hash) in retired.get(a.chain, ()):
-            cut[a.chain] = max(cut.get(a.chain, 0), a.line)
-    return [
-        a
-        for a in found
-        if not a.retired
-        and not (a.chain in cut and (a.line <= cut[a.chain] or (a.seq, a.hash) in retired[a.chain]))
-    ]
-
-
-def proven_retirements(found: Sequence[Anchor], retired: Retired) -> set[str]:
-    """The retired chains whose retention record matches a retired line of the sink."""
-    return {a.chain for a in found if a.retired and (a.seq, a.hash) in retired.get(a.chain, ())}
 
 
 def group_anchors(anchors: Iterable[Anchor]) -> Anchors:

@@ -385,3 +385,17 @@ async def test_a_sink_that_cannot_be_written_fails_the_commit(sunk: Stack) -> No
     await notes(sunk, "anna", 1)
     assert len(await chain_rows(sunk, chain)) == 2
     assert await check_with_sink(sunk) == {}
+
+
+async def test_a_small_step_back_in_time_is_honest_but_still_unsigned(stack: Stack) -> None:
+    """An entry dated a minute before the one it follows is not called backdated (writers read
+    the clock before they lock the head), yet a forged one is still named as unsigned."""
+    chain = await notes(stack, "anna", 2)
+    row = await forge_append(stack, chain, back=timedelta(minutes=1), move_head=True)
+    assert (await verify(stack.config.database_url)).ok
+    found = await check(stack)
+    assert (found[chain].kind, found[chain].seq, found[chain].entry_id) == (
+        "unsigned",
+        row["seq"],
+        row["id"],
+    )
