@@ -159,6 +159,7 @@ async def _run(s: Settings, stack: contextlib.ExitStack) -> list[Row]:
             "TOVHOLDER_PORT": str(port),
             "TOVHOLDER_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
             "TOVHOLDER_KEKS": keys.kek,
+            "TOVHOLDER_JOURNAL_SIGNING_KEY": keys.kek,
             "TOVHOLDER_INDEX_KEY": keys.index_key,
             "TOVHOLDER_TWILIO_ACCOUNT_SID": keys.account_sid,
             "TOVHOLDER_TWILIO_AUTH_TOKEN": keys.auth_token,

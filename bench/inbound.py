@@ -255,6 +255,7 @@ def _config(db_url: str, keys: Secrets, base_url: str) -> Config:
             account_sid=keys.account_sid, auth_token=keys.auth_token, base_url="http://127.0.0.1:9"
         ),
         scheduler_enabled=False,
+        extra={"TOVHOLDER_JOURNAL_SIGNING_KEY": keys.kek},
     ).validate()
 
 
@@ -350,7 +351,11 @@ async def _empty_tables(pg: asyncpg.Connection) -> list[str]:
 
 async def _reset_inbound(pg: asyncpg.Connection, tables: Sequence[str]) -> None:
     """Back to the seeded state: empty what traffic wrote, drop senders it created."""
-    await pg.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables))
+    truncate = "TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
+    # One implicit transaction: the journal's TRUNCATE guard is off only inside it.
+    await pg.execute(
+        f"SELECT tovholder_truncate_guard(false); {truncate}; SELECT tovholder_truncate_guard(true)"
+    )
     await pg.execute("DELETE FROM persons WHERE origin = 'unknown'")
 
 
@@ -461,6 +466,7 @@ class Bench:
             "TOVHOLDER_PORT": str(port),
             "TOVHOLDER_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
             "TOVHOLDER_KEKS": self.keys.kek,
+            "TOVHOLDER_JOURNAL_SIGNING_KEY": self.keys.kek,
             "TOVHOLDER_INDEX_KEY": self.keys.index_key,
             "TOVHOLDER_TWILIO_ACCOUNT_SID": self.keys.account_sid,
             "TOVHOLDER_TWILIO_AUTH_TOKEN": self.keys.auth_token,

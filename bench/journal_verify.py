@@ -4,7 +4,9 @@ Builds a scratch SQLite database (or, with ``--pg``, a scratch PostgreSQL
 database) holding ``--chains`` hash chains of ``--entries`` entries in all,
 each entry a correctly chained row with 100 bytes of "ciphertext", then times
 :func:`journal.verify.verify` over all of it: reading the rows from the
-database, recomputing every hash and checking every link, seq and head.
+database, recomputing every hash and checking every link, seq and head, and
+the signed heads (one signed row per ``SIGNED_EVERY`` entries of a chain, as
+commits of single entries and small batches make; journal.signing).
 
 Run alone: ``python -m bench.journal_verify [--entries N] [--chains N] [--pg]``.
 """
@@ -27,9 +29,13 @@ from pathlib import Path
 from bench.common import Row
 from bot.store.engine import make_engine, upgrade
 from journal.journal import GENESIS
+from journal.signing import HeadSigner, public_keys, signed_row
 from journal.verify import row_hash, verify
 
 TARGET = 100_000
+SIGNED_EVERY = 10
+SIGNER = HeadSigner.from_seed(os.urandom(32))
+_SIGNED_COLS = ["id", "key_id", "at", "heads", "signature"]
 PG_ADMIN_DSN = os.environ.get("TOVHOLDER_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -43,6 +49,7 @@ def synthetic(entries: int, chains: int) -> Iterator[tuple[object, ...]]:
         case_id = str(uuid.uuid4())
         chain = f"case:{case_id}"
         prev = GENESIS
+        signed = 0
         n = per_chain if c < chains - 1 else entries - made
         for seq in range(1, n + 1):
             at = start + timedelta(seconds=made, microseconds=made % 1000)
@@ -58,6 +65,10 @@ def synthetic(entries: int, chains: int) -> Iterator[tuple[object, ...]]:
             yield (*row, h)
             prev = h
             made += 1
+            if seq % SIGNED_EVERY == 0 or seq == n:
+                r = signed_row(SIGNER, str(uuid.uuid4()), [(chain, signed, seq, h)], at)
+                yield ("SIGNED", *(r[k] for k in _SIGNED_COLS))
+                signed = seq
         yield ("HEAD", chain, tenant, n, prev)
 
 
@@ -72,6 +83,7 @@ def _fill_sqlite(path: Path, entries: int, chains: int) -> None:
     db.execute("PRAGMA synchronous=OFF")
     rows: list[tuple[object, ...]] = []
     heads: list[tuple[object, ...]] = []
+    signed: list[tuple[object, ...]] = []
 
     def flush() -> None:
         db.executemany(f"INSERT INTO journal_entries ({_COLS}) VALUES ({','.join('?' * 17)})", [
@@ -81,12 +93,19 @@ def _fill_sqlite(path: Path, entries: int, chains: int) -> None:
         db.executemany(
             "INSERT INTO journal_heads (chain, tenant_id, seq, hash) VALUES (?, ?, ?, ?)", heads
         )
+        db.executemany(
+            f"INSERT INTO journal_signed_heads ({', '.join(_SIGNED_COLS)}) VALUES (?, ?, ?, ?, ?)",
+            signed,
+        )
         rows.clear()
         heads.clear()
+        signed.clear()
 
     for r in synthetic(entries, chains):
         if r[0] == "HEAD":
             heads.append(r[1:])
+        elif r[0] == "SIGNED":
+            signed.append(r[1:])
         else:
             rows.append(r)
         if len(rows) >= 20_000:
@@ -105,11 +124,14 @@ async def _fill_pg(url: str, entries: int, chains: int) -> None:
     try:
         rows: list[tuple[object, ...]] = []
         heads: list[tuple[object, ...]] = []
+        signed: list[tuple[object, ...]] = []
         # Synthetic cases and tenants do not exist: skip the foreign-key triggers.
         await conn.execute("SET session_replication_role = replica")
         for r in synthetic(entries, chains):
             if r[0] == "HEAD":
                 heads.append(r[1:])
+            elif r[0] == "SIGNED":
+                signed.append(r[1:])
             else:
                 rows.append(r)
             if len(rows) >= 50_000:
@@ -118,6 +140,9 @@ async def _fill_pg(url: str, entries: int, chains: int) -> None:
         await conn.copy_records_to_table("journal_entries", records=rows, columns=columns)
         await conn.copy_records_to_table(
             "journal_heads", records=heads, columns=["chain", "tenant_id", "seq", "hash"]
+        )
+        await conn.copy_records_to_table(
+            "journal_signed_heads", records=signed, columns=_SIGNED_COLS
         )
         # Without statistics the planner sorts the whole table instead of walking the
         # (chain, seq) index; a live database has them.
@@ -136,7 +161,7 @@ def _cpu() -> float:
 async def _measure(url: str, workers: int | None) -> tuple[int, float, float, bool]:
     cpu = _cpu()
     started = time.perf_counter()
-    report = await verify(url, workers=workers)
+    report = await verify(url, workers=workers, signing_keys=public_keys([SIGNER.public]))
     elapsed = time.perf_counter() - started
     return report.entries, elapsed, _cpu() - cpu, report.ok
 

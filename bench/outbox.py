@@ -34,6 +34,7 @@ def _env(db_url: str, sink_port: int, keks: str, index: str) -> dict[str, str]:
         **os.environ,
         "TOVHOLDER_DATABASE_URL": db_url,
         "TOVHOLDER_KEKS": keks,
+        "TOVHOLDER_JOURNAL_SIGNING_KEY": keks.split(",")[0],
         "TOVHOLDER_INDEX_KEY": index,
         "TOVHOLDER_TWILIO_ACCOUNT_SID": ACCOUNT,
         "TOVHOLDER_TWILIO_AUTH_TOKEN": TOKEN,

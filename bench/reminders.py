@@ -296,6 +296,7 @@ async def _scenario(n: int, rate: float | None) -> list[Row]:
             **os.environ,
             "TOVHOLDER_DATABASE_URL": url,
             "TOVHOLDER_KEKS": new_key_text(),
+            "TOVHOLDER_JOURNAL_SIGNING_KEY": new_key_text(),
             "TOVHOLDER_INDEX_KEY": new_key_text(),
             "TOVHOLDER_BENCH_GATEWAY_URL": f"http://127.0.0.1:{port}",
             "TOVHOLDER_REMINDER_BATCH": str(REMINDER_BATCH),

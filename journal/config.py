@@ -21,6 +21,10 @@ TOVHOLDER_JOURNAL_HEADS_SINK          JSON-lines file the chain heads go to
 TOVHOLDER_JOURNAL_HEADS_KEY           (secret) 32-byte HMAC key for the sink lines
 TOVHOLDER_JOURNAL_HEADS_INTERVAL      seconds between heads ticks (60)
 TOVHOLDER_JOURNAL_PDF_FONT            a TrueType font for PDFs (DejaVu Sans if found)
+TOVHOLDER_JOURNAL_SIGNING_KEY         (secret) 32-byte Ed25519 seed that signs every
+                                      head moved; the service refuses to start without
+TOVHOLDER_JOURNAL_VERIFY_KEYS         comma list of the public keys of earlier signing
+                                      keys (rotation), for start-up and ``verify``
 ====================================  =============================================
 """
 
@@ -34,6 +38,7 @@ from urllib.parse import urlsplit
 
 from bot.base.config import ConfigError
 from bot.base.crypto import KeyConfigError, parse_key
+from journal.signing import HeadSigner, public_keys
 
 EXPORTERS = ("file", "mail", "http")
 SMTP_TLS = ("none", "starttls", "tls")
@@ -62,9 +67,38 @@ class JournalConfig:
     heads_key: bytes | None = None
     heads_interval: float = 60.0
     pdf_font: Path | None = None
+    signing_key: bytes | None = None
+    verify_keys: tuple[bytes, ...] = ()
 
     def with_(self, **changes: object) -> JournalConfig:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+    def signer(self) -> HeadSigner:
+        """The key that signs every head the service moves.
+
+        Raises:
+            ConfigError: none is configured (the service must not start).
+        """
+        if self.signing_key is None:
+            raise ConfigError(
+                f"{PREFIX}SIGNING_KEY (or _FILE) is not set: the journal signs every head it "
+                "moves and will not write unsigned heads (make one with `tovholder keys new`)"
+            )
+        return HeadSigner.from_seed(self.signing_key)
+
+    def signed_sink(self) -> tuple[Path, bytes] | None:
+        """The heads sink every signed head also goes to (path, HMAC key), if configured."""
+        if self.heads_sink is None or self.heads_key is None:
+            return None
+        return self.heads_sink, self.heads_key
+
+    def known_keys(self) -> dict[str, bytes]:
+        """Every public key whose signatures verify: the signing key's and earlier ones."""
+        known = public_keys(self.verify_keys)
+        if self.signing_key is not None:
+            current = HeadSigner.from_seed(self.signing_key)
+            known[current.key_id] = current.public
+        return known
 
     def validate(self) -> JournalConfig:
         """Refuse incoherent settings; return self for chaining."""
@@ -122,13 +156,11 @@ class JournalConfig:
             value = get(name)
             return Path(value) if value else None
 
-        heads_key = None
-        key_text = _secret(env, "HEADS_KEY")
-        if key_text:
-            try:
-                heads_key = parse_key(key_text, what=f"{PREFIX}HEADS_KEY")
-            except KeyConfigError as exc:
-                raise ConfigError(str(exc)) from exc
+        heads_key = _key(_secret(env, "HEADS_KEY"), "HEADS_KEY")
+        signing_key = _key(_secret(env, "SIGNING_KEY"), "SIGNING_KEY")
+        verify_keys = tuple(
+            _key(k, "VERIFY_KEYS") or b"" for k in get("VERIFY_KEYS").split(",") if k.strip()
+        )
         try:
             config = cls(
                 exporters=tuple(x.strip() for x in get("EXPORTERS").split(",") if x.strip()),
@@ -149,10 +181,22 @@ class JournalConfig:
                 heads_key=heads_key,
                 heads_interval=float(get("HEADS_INTERVAL", "60")),
                 pdf_font=path("PDF_FONT"),
+                signing_key=signing_key,
+                verify_keys=verify_keys,
             )
         except ValueError as exc:
             raise ConfigError(f"a numeric journal setting is not a number: {exc}") from exc
         return config.validate()
+
+
+def _key(text: str | None, name: str) -> bytes | None:
+    """A 32-byte key written as base64 or hex, or None when not given."""
+    if not text:
+        return None
+    try:
+        return parse_key(text, what=f"{PREFIX}{name}")
+    except KeyConfigError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def _secret(env: Mapping[str, str], name: str) -> str | None:

@@ -9,6 +9,7 @@ reordering is detectable.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -38,7 +39,9 @@ from bot.base.crypto import SealingKey, seal
 from bot.base.ids import new_id
 from bot.store.engine import Then, insert_rows
 from bot.store.schema.core import journal_entries, journal_heads
-from bot.store.schema.journal import journal_export_intake
+from bot.store.schema.journal import journal_export_intake, journal_signed_heads
+from journal.signing import Move, signed_row, signer_for, sink_for
+from journal.sinkfile import append_lines, format_signed
 
 GENESIS = "0" * 64
 
@@ -300,6 +303,15 @@ def _entry_row(entry: NewEntry, chain: str, head: tuple[int, str]) -> dict[str, 
     return row
 
 
+def _moves(rows: Sequence[Mapping[str, Any]]) -> list[Move]:
+    """Each chain's move: the seq its head started from, and its last new entry."""
+    moves: dict[str, Move] = {}
+    for r in rows:
+        start = moves[r["chain"]][1] if r["chain"] in moves else r["seq"] - 1
+        moves[r["chain"]] = (r["chain"], start, r["seq"], r["hash"])
+    return list(moves.values())
+
+
 async def append_many(
     conn: AsyncConnection,
     entries: Sequence[NewEntry],
@@ -327,6 +339,8 @@ async def append_many(
     Returns:
         The new entries' ids, in the order given.
     """
+    # Before anything is locked: without a signing key, no head moves at all.
+    signer = signer_for(conn)
     held = _held_heads(conn)
     heads: dict[str, tuple[int, str]] = {}
     if lock_first:
@@ -350,15 +364,30 @@ async def append_many(
         for r in rows
         if r["case_id"] is not None
     ]
+    # One signature over every head this call moves, in the same statement as the entries.
+    signed = [signed_row(signer, new_id(), _moves(rows), rows[-1]["created_at"])] if rows else []
     moved = await insert_rows(
         conn,
-        [*rows_first, (journal_entries, rows), (journal_export_intake, intake)],
+        [
+            *rows_first,
+            (journal_entries, rows),
+            (journal_export_intake, intake),
+            (journal_signed_heads, signed),
+        ],
         then=_INSERT_AND_MOVE if rows else None,
         arrays=arrays,
     )
     if rows and not moved:
         moves = [{"chain": r["chain"], "seq": r["seq"], "hash": r["hash"]} for r in rows]
         await conn.execute(_MOVE_HEAD, moves)
+    sink = sink_for(conn)
+    if signed and sink is not None:
+        # Before the commit: a line that cannot be written fails the commit (the caller
+        # retries, as after a database outage); a line whose commit then fails is
+        # superseded by the next signed head of its chain.
+        s = signed[0]
+        line = format_signed(sink[1], s["id"], s["key_id"], s["at"], s["heads"], s["signature"])
+        await asyncio.to_thread(append_lines, sink[0], [line])
     return [row["id"] for row in rows]
 
 

@@ -3,9 +3,10 @@
 Every chain is read in ``seq`` order. For each entry the hash is recomputed
 from its fields and its ``prev_hash`` must be the previous entry's hash; seq
 numbers must run 1, 2, 3, … without a gap; the chain's head must name the
-last entry. Finally the heads written to the external sink (see
-:mod:`journal.sink`) must still be in the chain with the same hash: that
-catches a rewrite of the whole database, which the chain alone cannot.
+last entry; time runs forward. With the signer's public keys, every entry
+must lie under a signed head (:mod:`journal.signing`) that still matches. The
+heads in the external sink (:mod:`journal.sink`) must still be in the chain:
+that catches a rewrite of the whole database, which the chain alone cannot.
 
 A case journal removed at the end of its retention period (see
 :mod:`journal.retention`) left a ``journal_retention`` record and a ``retired``
@@ -20,9 +21,7 @@ Speed matters (a municipality's journal grows by millions of entries):
 
 - rows are read with the database driver itself (sqlite3, asyncpg), not
   through SQLAlchemy's result machinery, and the database formats the time;
-- :func:`row_hash` produces exactly the bytes :func:`journal.journal.entry_hash`
-  hashes by string formatting, falling back to the generic JSON encoder only
-  when a value would need escaping;
+- hashes are recomputed by string formatting (:mod:`journal.rowhash`);
 - a large journal is split by chain into ranges verified in parallel worker
   processes.
 """
@@ -30,9 +29,7 @@ Speed matters (a municipality's journal grows by millions of entries):
 from __future__ import annotations
 
 import asyncio
-import binascii
 import contextlib
-import hashlib
 import multiprocessing
 import os
 import re
@@ -42,123 +39,34 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
-from journal.sinkfile import Anchor, read_sink
-
-# The fields of an entry, in the order verify reads them.
-COLUMNS = (
-    "id",
-    "tenant_id",
-    "chain",
-    "seq",
-    "case_id",
-    "kind",
-    "direction",
-    "channel",
-    "subject",
-    "key_scope",
-    "key_owner_id",
-    "content_enc",
-    "message_id",
-    "actor",
-    "created_at",
-    "prev_hash",
-    "hash",
+from journal.rowhash import COLUMNS, iso_utc, row_hash
+from journal.signing import Points, SignedHeads, compare_sink, last_good, signed_heads
+from journal.sinkfile import (
+    Anchor,
+    Retired,
+    SignedLine,
+    proven_retirements,
+    read_sink_all,
+    retire_anchors,
 )
-
-# The canonical serialisation entry_hash builds (sorted keys, compact separators).
-_TEMPLATE = (
-    '%s\n{"actor":"%s","case_id":%s,"chain":"%s","channel":"%s","content_enc":%s,'
-    '"created_at":"%s","direction":"%s","id":"%s","key_owner_id":%s,"key_scope":%s,'
-    '"kind":"%s","message_id":%s,"seq":%d,"subject":"%s","tenant_id":"%s"}'
-)
-_b64 = binascii.b2a_base64
-_sha256 = hashlib.sha256
-# Exactly what json.dumps(..., ensure_ascii=False) escapes in a string: without any of
-# these, a value goes into the template as it is.
-_needs_escape = re.compile(r'[\x00-\x1f"\\]').search
 
 # The hash an empty chain starts from (journal.journal.GENESIS; this module imports
 # only the standard library, so verify's worker processes start fast).
 GENESIS = "0" * 64
 
+# How far an entry may be dated before the one it follows: appends read the clock
+# before they lock the head (a batch, a slow lock), and hosts' clocks differ a little.
+BACKDATE_TOLERANCE = timedelta(minutes=5)
+
+_ALTERED = "its fields no longer match its hash: the entry was altered"
+
 # Below this many entries, verify in this process; above, in worker processes.
 PARALLEL_FROM = 200_000
-
-
-def iso_utc(text: str) -> str:
-    """``datetime.isoformat()`` of a UTC time written ``YYYY-MM-DD?HH:MM:SS[.ffffff]``."""
-    if len(text) == 26 and text[19] == ".":
-        if text.endswith("000000"):
-            return f"{text[:10]}T{text[11:19]}+00:00"
-        return f"{text[:10]}T{text[11:]}+00:00"
-    return datetime.fromisoformat(text).replace(tzinfo=UTC).isoformat()
-
-
-def row_hash(prev_hash: str, r: Sequence[Any], created_iso: str) -> str:
-    """Exactly ``entry_hash(row, prev_hash)`` for a row in :data:`COLUMNS` order.
-
-    Args:
-        prev_hash: the hash this entry is chained to.
-        r: the entry's fields in :data:`COLUMNS` order (only the first 14 are read).
-        created_iso: ``created_at.isoformat()`` of the entry's (UTC) time.
-    """
-    (id_, tenant, chain, seq, case_id, kind, direction, channel, subject,
-     key_scope, key_owner, content, message_id, actor) = r[:14]  # fmt: skip
-    try:
-        text = "|".join(
-            (id_, tenant, chain, kind, direction, channel, subject, actor, created_iso,
-             case_id or "", key_scope or "", key_owner or "", message_id or "")
-        )  # fmt: skip
-        # Anything JSON would escape (", \\, control characters) takes the slow path.
-        fast = type(seq) is int and _needs_escape(text) is None
-    except TypeError:  # a None or a non-string where text belongs
-        fast = False
-    if not fast:
-        return _slow_hash(prev_hash, r, created_iso)
-    data = _TEMPLATE % (
-        prev_hash,
-        actor,
-        "null" if case_id is None else f'"{case_id}"',
-        chain,
-        channel,
-        f'"{_b64(content, newline=False).decode()}"' if content else "null",
-        created_iso,
-        direction,
-        id_,
-        "null" if key_owner is None else f'"{key_owner}"',
-        "null" if key_scope is None else f'"{key_scope}"',
-        kind,
-        "null" if message_id is None else f'"{message_id}"',
-        seq,
-        subject,
-        tenant,
-    )
-    return _sha256(data.encode()).hexdigest()
-
-
-class _IsoTime(datetime):
-    """A datetime whose isoformat is a given string, to feed entry_hash unchanged."""
-
-    iso = ""
-
-    def isoformat(self, sep: str = "T", timespec: str = "auto") -> str:
-        return self.iso
-
-
-def _slow_hash(prev_hash: str, r: Sequence[Any], created_iso: str) -> str:
-    from journal.journal import entry_hash
-
-    row = dict(zip(COLUMNS[:14], r[:14], strict=True))
-    stamp = _IsoTime(2000, 1, 1)
-    stamp.iso = created_iso
-    row["created_at"] = stamp
-    return entry_hash(row, prev_hash)
-
 
 # -- the report ---------------------------------------------------------------------
 
@@ -169,10 +77,14 @@ class Problem:
 
     kind: ``changed`` (an entry's fields no longer match its hash),
     ``reordered`` (an entry does not follow the one before it: moved, or an
-    entry before it removed or replaced), ``removed`` (a seq number is
+    entry before it removed or replaced), ``backdated`` (dated before the
+    entry it follows), ``removed`` (a seq number is
     missing, or the head or the sink names entries that are gone), ``head``
     (the head row disagrees with the chain), ``rewritten`` (the chain differs
-    from the copy in the heads sink) or ``sink`` (the sink file is damaged).
+    from the copy in the heads sink or from a signed head), ``unsigned`` (entries
+    no signed head covers), ``signature`` (a signed head's signature is wrong),
+    ``retention`` (a removal the sink does not prove) or ``sink`` (the sink file
+    is damaged).
     """
 
     chain: str
@@ -195,8 +107,12 @@ class VerifyReport:
     entries: int = 0
     anchors_checked: int = 0
     sink: str = "not configured"
+    signed: str = "not checked"
     problems: list[Problem] = field(default_factory=list)
-    retired: int = 0  # chains removed by the retention job (journal_retention records)
+    # Chains removed by the retention job: records the heads sink confirms (``unproven``:
+    # records it does not, or every record when verify has no sink to ask).
+    retired: int = 0
+    unproven: int = 0
 
     @property
     def ok(self) -> bool:
@@ -205,10 +121,13 @@ class VerifyReport:
     def summary(self) -> str:
         facts = (
             f"{self.entries} entries in {self.chains} chains; "
-            f"heads sink: {self.sink} ({self.anchors_checked} anchors checked)"
+            f"heads sink: {self.sink} ({self.anchors_checked} anchors checked); "
+            f"signatures: {self.signed}"
         )
         if self.retired:
             facts += f"; {self.retired} chains removed at the end of their retention period"
+        if self.unproven:
+            facts += f"; {self.unproven} retention records not proven by the heads sink"
         if self.ok:
             return f"journal OK: {facts}"
         lines = [f"journal NOT OK: {len(self.problems)} problem(s); {facts}"]
@@ -240,6 +159,9 @@ class RangeResult:
     # Chains that had no head when the heads were read (new since, or tampered with):
     # their last seq and every hash, to judge against the heads read again at the end.
     headless: dict[str, tuple[int, dict[int, str]]] = field(default_factory=dict)
+    # Chains that run past their last signed head (signed since, or forged): the last
+    # signed seq, the last seq and its hash, to judge against the signed heads read again.
+    unsigned: dict[str, tuple[int, int, str]] = field(default_factory=dict)
 
 
 class ChainChecker:
@@ -250,18 +172,27 @@ class ChainChecker:
         anchors: per chain, seq → what the heads sink holds for it.
     """
 
-    def __init__(self, heads: dict[str, Head], anchors: Anchors | None = None) -> None:
+    def __init__(
+        self, heads: dict[str, Head], anchors: Anchors | None = None, signed: Points | None = None
+    ) -> None:
         self.heads = heads
         self.anchors = anchors or {}
+        # Per chain, seq → its signed head (journal.signing); None: signatures not checked.
+        self.signed = signed
         self.result = RangeResult()
         self._chain: str | None = None
         self._expect = 1
         self._prev = GENESIS
         self._failed = False
         self._last_id: str | None = None
+        self._last_at = ""
         self._head_seq: int | None = None
         self._at_head: str | None = None
         self._hashes: dict[int, str] | None = None
+        # The current chain's sink anchors and signed heads, and the seqs they name.
+        self._anchors: dict[int, list[Anchor]] = {}
+        self._signed: dict[int, tuple[str, str, int]] = {}
+        self._watch: set[int] = set()
 
     def feed(self, rows: Iterable[Sequence[Any]]) -> None:
         """Check rows in :data:`COLUMNS` order, ``created_at`` as UTC text.
@@ -273,9 +204,9 @@ class ChainChecker:
         result = self.result
         problems = result.problems
         chain_now, expect, prev = self._chain, self._expect, self._prev
-        failed, last_id = self._failed, self._last_id
+        failed, last_id, last_at = self._failed, self._last_id, self._last_at
         head_seq, at_head, hashes = self._head_seq, self._at_head, self._hashes
-        anchors = self.anchors.get(chain_now) if chain_now is not None else None
+        watch = self._watch
         count = 0
         for r in rows:
             count += 1
@@ -283,16 +214,17 @@ class ChainChecker:
              key_owner, content, message_id, actor, text, prev_hash, stored) = r  # fmt: skip
             if chain != chain_now:
                 if chain_now is not None:
-                    self._finish(chain_now, expect - 1, last_id, failed, at_head, hashes)
-                chain_now, expect, prev, failed, last_id, at_head = (
+                    self._finish(chain_now, expect - 1, last_id, failed, at_head, hashes, prev)
+                chain_now, expect, prev, failed, last_id, at_head, last_at = (
                     chain,
                     1,
                     GENESIS,
                     False,
                     None,
                     None,
+                    "",
                 )
-                head_seq, hashes, anchors = self._start(chain)
+                head_seq, hashes, watch = self._start(chain)
             if failed:
                 continue
             if seq != expect:
@@ -313,25 +245,20 @@ class ChainChecker:
                 failed = True
                 continue
             if row_hash(prev, r, created) != stored:
-                problems.append(
-                    Problem(
-                        chain,
-                        "changed",
-                        seq,
-                        id_,
-                        "its fields no longer match its hash: the entry was altered",
-                    )
-                )
+                problems.append(Problem(chain, "changed", seq, id_, _ALTERED))
                 failed = True
                 continue
-            if anchors is not None and seq in anchors:
-                rewritten = self._check_anchors(chain, seq, id_, stored, anchors[seq])
-                if rewritten is not None:
-                    problems.append(rewritten)
+            # Time running backwards, or a head the sink or a signature vouches for.
+            if seq in watch or created < last_at:
+                found = self._rare(chain, seq, id_, stored, created, last_at)
+                if found is not None:
+                    problems.append(found)
                     failed = True
                     continue
+                created = max(created, last_at)  # a tolerated step back keeps the latest
             prev = stored
             last_id = id_
+            last_at = created
             expect += 1
             if seq == head_seq:
                 at_head = stored
@@ -339,23 +266,47 @@ class ChainChecker:
                 hashes[seq] = stored
         result.entries += count
         self._chain, self._expect, self._prev = chain_now, expect, prev
-        self._failed, self._last_id = failed, last_id
+        self._failed, self._last_id, self._last_at = failed, last_id, last_at
         self._head_seq, self._at_head, self._hashes = head_seq, at_head, hashes
+        self._watch = watch
 
-    def _start(
-        self, chain: str
-    ) -> tuple[int | None, dict[int, str] | None, dict[int, list[Anchor]] | None]:
-        """Count a new chain in; its head's seq, its hashes to keep and its sink anchors.
+    def _rare(
+        self, chain: str, seq: int, entry_id: str, stored: str, created: str, last_at: str
+    ) -> Problem | None:
+        """The checks few entries need: time order, sink anchors, signed heads."""
+        # A chain's time runs forward (appends lock its head): an entry earlier than
+        # the one before it was backdated, or forged and slipped in after it. Writers
+        # read the clock before they lock the head, so a small step back is honest.
+        if created < last_at:
+            back = datetime.fromisoformat(last_at) - datetime.fromisoformat(created)
+            if back > BACKDATE_TOLERANCE:
+                return _backdated(chain, seq, entry_id, created, last_at)
+        group = self._anchors.get(seq)
+        if group is not None:
+            rewritten = self._check_anchors(chain, seq, entry_id, stored, group)
+            if rewritten is not None:
+                return rewritten
+        point = self._signed.get(seq)
+        if point is not None and point[0] != stored:
+            return _unlike_signed(chain, seq, entry_id, self._signed)
+        return None
+
+    def _start(self, chain: str) -> tuple[int | None, dict[int, str] | None, set[int]]:
+        """Count a new chain in; its head's seq, its hashes to keep, the seqs to watch.
 
         The hashes are kept (an empty dict to fill) only for a chain without a head row:
-        it is judged at the end, against the heads read again.
+        it is judged at the end, against the heads read again. The seqs watched are
+        those the sink anchored or a signature covers.
         """
         head = self.heads.get(chain)
         self.result.seen.add(chain)
         self.result.chains += 1
+        self._anchors = self.anchors.get(chain, {})
+        self._signed = self.signed.get(chain, {}) if self.signed is not None else {}
+        watch = set(self._anchors) | set(self._signed)
         if head is None:
-            return None, {}, self.anchors.get(chain)
-        return head.seq, None, self.anchors.get(chain)
+            return None, {}, watch
+        return head.seq, None, watch
 
     def _check_anchors(
         self, chain: str, seq: int, entry_id: str, stored: str, group: list[Anchor]
@@ -383,14 +334,38 @@ class ChainChecker:
         failed: bool,
         at_head: str | None,
         hashes: dict[int, str] | None,
+        last_hash: str = GENESIS,
     ) -> None:
         if failed:
             return
         head = self.heads.get(chain)
+        if self.signed is not None:
+            found = self._judge_signed(chain, head, last_seq, last_hash)
+            if found is not None:
+                self.result.problems.append(found)
+                return
         if head is None:
             self.result.headless[chain] = (last_seq, hashes or {})
             return
         self.result.problems += judge_head(chain, head, last_seq, last_id, at_head, self.anchors)
+
+    def _judge_signed(
+        self, chain: str, head: Head | None, last_seq: int, last_hash: str
+    ) -> Problem | None:
+        """Does the chain end at its last signed head? (Past it: judged at the end.)"""
+        assert self.signed is not None
+        top = max(self.signed.get(chain) or (0,))
+        if last_seq < top:
+            return Problem(chain, "removed", last_seq + 1, None,
+                           f"#{top} was signed but the chain ends at #{last_seq}: "
+                           "its last entries were removed")  # fmt: skip
+        if head is not None and head.seq < top:
+            return Problem(chain, "head", head.seq, None,
+                           f"the head names #{head.seq} but #{top} was signed: "
+                           "the head was moved back")  # fmt: skip
+        if last_seq > top:
+            self.result.unsigned[chain] = (top, last_seq, last_hash)
+        return None
 
     def close(self) -> RangeResult:
         """Finish the last chain fed."""
@@ -402,6 +377,7 @@ class ChainChecker:
                 self._failed,
                 self._at_head,
                 self._hashes,
+                self._prev,
             )
             self._chain = None
         return self.result
@@ -415,6 +391,33 @@ def _gap(chain: str, expect: int, seq: int) -> Problem:
         expect,
         None,
         f"entry #{expect} is missing: the chain jumps from #{expect - 1} to #{seq}",
+    )
+
+
+def _unlike_signed(
+    chain: str, seq: int, entry_id: str, points: dict[int, tuple[str, str, int]]
+) -> Problem:
+    """Entry ``seq`` is not the head signed there: name the first entry after the last match."""
+    good = last_good(points, seq)
+    return Problem(
+        chain,
+        "rewritten",
+        good + 1,
+        entry_id if good + 1 == seq else None,
+        f"the chain differs from the head signed at #{seq} (signed heads {points[seq][1]}) "
+        f"but matches the one signed at #{good}: it was rewritten from #{good + 1} on",
+    )
+
+
+def _backdated(chain: str, seq: int, entry_id: str, created: str, before: str) -> Problem:
+    """Entry ``seq`` is dated before the entry it follows."""
+    return Problem(
+        chain,
+        "backdated",
+        seq,
+        entry_id,
+        f"dated {created}, before #{seq - 1} ({before}): time runs backwards, "
+        "so the entry was backdated or forged",
     )
 
 
@@ -554,9 +557,9 @@ def _sqlite_ro(url: str) -> sqlite3.Connection:
 
 def _check_sqlite(
     url: str, lo: str | None, hi: str | None, heads: dict[str, Head], anchors: Anchors,
-    batch: int,
+    batch: int, signed: Points | None = None,
 ) -> RangeResult:  # fmt: skip
-    checker = ChainChecker(heads, anchors)
+    checker = ChainChecker(heads, anchors, signed)
     where, args = _where(lo, hi, "?")
     db = _sqlite_ro(url)
     try:
@@ -570,11 +573,11 @@ def _check_sqlite(
 
 async def _check_pg(
     url: str, lo: str | None, hi: str | None, heads: dict[str, Head], anchors: Anchors,
-    batch: int,
+    batch: int, signed: Points | None = None,
 ) -> RangeResult:  # fmt: skip
     import asyncpg
 
-    checker = ChainChecker(heads, anchors)
+    checker = ChainChecker(heads, anchors, signed)
     where, args = _where(lo, hi, "$")
     conn = await asyncpg.connect(_pg_dsn(url))
     try:
@@ -599,25 +602,16 @@ async def _check_pg(
 
 def _check_range(
     url: str, lo: str | None, hi: str | None, heads: dict[str, Head], anchors: Anchors,
-    batch: int,
+    batch: int, signed: Points | None = None,
 ) -> RangeResult:  # fmt: skip
     """One worker's share (runs in a worker process)."""
     if url.startswith("sqlite"):
-        return _check_sqlite(url, lo, hi, heads, anchors, batch)
+        return _check_sqlite(url, lo, hi, heads, anchors, batch, signed)
     # A forked child still believes the parent's event loop is running in this
     # thread (Python < 3.12), so its own loop runs in a fresh thread.
     with ThreadPoolExecutor(max_workers=1) as one:
-        return one.submit(asyncio.run, _check_pg(url, lo, hi, heads, anchors, batch)).result()
-
-
-def _sqlite_heads(url: str) -> tuple[list[Any], int, list[Any]]:
-    db = _sqlite_ro(url)
-    try:
-        rows = db.execute(_HEADS_SQL).fetchall()
-        anchored = int(db.execute(_ANCHORED_SQL).fetchone()[0])
-        return rows, anchored, db.execute(_RETIRED_SQL).fetchall()
-    finally:
-        db.close()
+        job = _check_pg(url, lo, hi, heads, anchors, batch, signed)
+        return one.submit(asyncio.run, job).result()
 
 
 _HEADS_SQL = "SELECT chain, seq, hash FROM journal_heads"
@@ -626,23 +620,13 @@ _ANCHORED_SQL = "SELECT count(*) FROM journal_anchors"
 
 async def _load_heads(url: str) -> tuple[dict[str, Head], int, Retired]:
     """Every chain head, how many chains the heads sink should know, and retired chains."""
-    if url.startswith("sqlite"):
-        # Read here, not in a thread: worker processes fork best from one thread.
-        rows, anchored, records = _sqlite_heads(url)
-    else:
-        import asyncpg
-
-        conn = await asyncpg.connect(_pg_dsn(url))
-        try:
-            rows = list(await conn.fetch(_HEADS_SQL))
-            anchored = int(await conn.fetchval(_ANCHORED_SQL))
-            records = list(await conn.fetch(_RETIRED_SQL))
-        finally:
-            await conn.close()
+    rows, anchored, records = await _queries(
+        url, (_HEADS_SQL, ()), (_ANCHORED_SQL, ()), (_RETIRED_SQL, ())
+    )
     retired: Retired = defaultdict(set)
     for r in records:
         retired[r[0]].add((r[1], r[2]))
-    return {r[0]: Head(r[1], r[2]) for r in rows}, anchored, dict(retired)
+    return {r[0]: Head(r[1], r[2]) for r in rows}, int(anchored[0][0]), dict(retired)
 
 
 def _pool_context() -> BaseContext:
@@ -668,29 +652,7 @@ def _split(heads: dict[str, Head], parts: int) -> list[tuple[str | None, str | N
     return list(zip(bounds[:-1], bounds[1:], strict=True))
 
 
-# chain -> the (final seq, final hash) of every retention record of that chain.
-Retired = dict[str, set[tuple[int, str]]]
-
 _RETIRED_SQL = "SELECT chain, final_seq, final_hash FROM journal_retention"
-
-
-def retire_anchors(found: Sequence[Anchor], retired: Retired) -> list[Anchor]:
-    """The sink's anchors, without those of chains the retention job removed.
-
-    A chain's anchors are set aside up to its last retired line that matches a
-    retention record (and, after it, any anchor of that same final head: a heads
-    tick racing the removal). Retired lines without a record set nothing aside.
-    """
-    cut: dict[str, int] = {}
-    for a in found:
-        if a.retired and (a.seq, a.hash) in retired.get(a.chain, ()):
-            cut[a.chain] = max(cut.get(a.chain, 0), a.line)
-    return [
-        a
-        for a in found
-        if not a.retired
-        and not (a.chain in cut and (a.line <= cut[a.chain] or (a.seq, a.hash) in retired[a.chain]))
-    ]
 
 
 def group_anchors(anchors: Iterable[Anchor]) -> Anchors:
@@ -700,6 +662,167 @@ def group_anchors(anchors: Iterable[Anchor]) -> Anchors:
     return {c: dict(s) for c, s in grouped.items()}
 
 
+async def _read_heads_sink(
+    report: VerifyReport, sink: Path, sink_key: bytes, anchored: int, retired: Retired
+) -> tuple[Anchors, set[str], list[SignedLine]]:
+    """Read the heads sink into the report: its anchors, and the retirements it proves."""
+    if not await asyncio.to_thread(sink.exists):
+        report.sink = "missing"
+        if anchored:
+            report.problems.append(
+                Problem(str(sink), "sink", None, None,
+                        f"the heads sink is missing, but {anchored} chains were anchored")
+            )  # fmt: skip
+        return {}, set(), []
+    found, damage, lines = await asyncio.to_thread(read_sink_all, sink, sink_key)
+    report.sink = f"{len(found)} lines"
+    report.problems += [
+        Problem(str(sink), "sink", None, None, f"line {d.line}: {d.reason}") for d in damage
+    ]
+    return group_anchors(retire_anchors(found, retired)), proven_retirements(found, retired), lines
+
+
+async def _check_all(
+    database_url: str, heads: dict[str, Head], anchors: Anchors, workers: int | None, batch: int,
+    signed: Points | None,
+) -> list[RangeResult]:  # fmt: skip
+    """Check every chain: in this process, or split by chain over worker processes."""
+    if workers is None:
+        total = sum(h.seq for h in heads.values())
+        workers = min(os.cpu_count() or 1, 8) if total >= PARALLEL_FROM else 0
+    ranges = _split(heads, workers)
+    if workers <= 1 or len(ranges) == 1:
+        if database_url.startswith("sqlite"):
+            return [
+                await asyncio.to_thread(
+                    _check_sqlite, database_url, None, None, heads, anchors, batch, signed
+                )
+            ]
+        return [await _check_pg(database_url, None, None, heads, anchors, batch, signed)]
+    loop = asyncio.get_running_loop()
+    with ProcessPoolExecutor(max_workers=len(ranges), mp_context=_pool_context()) as pool:
+        return list(
+            await asyncio.gather(
+                *(
+                    loop.run_in_executor(
+                        pool, _check_range, database_url, lo, hi, heads, anchors, batch, signed
+                    )
+                    for lo, hi in ranges
+                )
+            )
+        )
+
+
+async def _judge_headless(
+    database_url: str, headless: dict[str, tuple[int, dict[int, str]]], anchors: Anchors
+) -> list[Problem]:
+    """Chains begun while we read, or whose head row is gone: judged on the heads read again."""
+    if not headless:
+        return []
+    problems: list[Problem] = []
+    fresh, _, _ = await _load_heads(database_url)
+    for chain, (last_seq, hashes) in sorted(headless.items()):
+        head = fresh.get(chain)
+        if head is None:
+            problems.append(Problem(chain, "head", None, None, "the chain has no head row"))
+        elif head.seq <= last_seq:
+            problems += judge_head(chain, head, last_seq, None, hashes.get(head.seq), anchors)
+    return problems
+
+
+def _unproven_retirements(
+    retired: Retired, proven: set[str], heads: dict[str, Head], named: set[str]
+) -> list[Problem]:
+    """Retention records of vanished chains that the heads sink does not confirm."""
+    return [
+        Problem(chain, "retention", max(seq for seq, _ in finals), None,
+                "a retention record names this chain, but the heads sink has no retired line "
+                "for it: the removal is not proven")
+        for chain, finals in sorted(retired.items())
+        if chain not in proven and chain not in named and chain not in heads
+    ]  # fmt: skip
+
+
+_SIGNED_SQL = "SELECT id, key_id, at, heads, signature FROM journal_signed_heads"
+_ENTRY_ID_SQL = "SELECT id FROM journal_entries WHERE chain = $1 AND seq = $2"
+
+
+async def _queries(url: str, *todo: tuple[str, Sequence[Any]]) -> list[list[Any]]:
+    """The rows of each (query, arguments), on one connection straight from the driver.
+
+    SQLite is read here, not in a thread: worker processes fork best from one thread.
+    """
+    if url.startswith("sqlite"):
+        db = _sqlite_ro(url)
+        try:
+            return [db.execute(re.sub(r"\$\d", "?", sql), args).fetchall() for sql, args in todo]
+        finally:
+            db.close()
+    import asyncpg
+
+    conn = await asyncpg.connect(_pg_dsn(url))
+    try:
+        return [list(await conn.fetch(sql, *args)) for sql, args in todo]
+    finally:
+        await conn.close()
+
+
+async def _query(url: str, sql: str, *args: Any) -> list[Any]:
+    """The rows of one query ($1-style marks)."""
+    return (await _queries(url, (sql, args)))[0]
+
+
+async def _judge_unsigned(
+    url: str, keys: dict[str, bytes], unsigned: dict[str, tuple[int, int, str]]
+) -> list[Problem]:
+    """Chains that ran past their last signed head: signed since verify began, or forged."""
+    if not unsigned:
+        return []
+    fresh = signed_heads(await _query(url, _SIGNED_SQL), keys)
+    problems = []
+    for chain, (top, last_seq, last_hash) in sorted(unsigned.items()):
+        points = fresh.points.get(chain, {})
+        now_top = max(points, default=0)
+        if now_top < last_seq or (last_seq in points and points[last_seq][0] != last_hash):
+            problems.append(
+                Problem(chain, "unsigned", top + 1, None,
+                        f"entries #{top + 1}…#{last_seq} run past the last signed head "
+                        f"(#{top}): filed without the signing key")
+            )  # fmt: skip
+    return problems
+
+
+async def _name_entries(url: str, problems: list[Problem]) -> list[Problem]:
+    """Fill in the entry id of a problem that names an entry by seq only."""
+    named = []
+    for p in problems:
+        if p.entry_id is None and p.seq and p.kind in ("rewritten", "unsigned"):
+            found = await _query(url, _ENTRY_ID_SQL, p.chain, p.seq)
+            if found:
+                p = Problem(p.chain, p.kind, p.seq, str(found[0][0]), p.detail)
+        named.append(p)
+    return named
+
+
+def _first_per_chain(problems: list[Problem]) -> list[Problem]:
+    """Only the first problem of each chain: after it, every later entry is suspect anyway."""
+    firsts: dict[str, Problem] = {}
+    for p in problems:
+        firsts.setdefault(p.chain, p)
+    return [p for p in problems if p.kind == "sink" or firsts[p.chain] is p]
+
+
+def _signed_gone(signed: SignedHeads, seen: set[str], retired: Retired) -> list[Problem]:
+    """Chains with signed heads but no entries, and no retention record for the last one."""
+    return [
+        Problem(chain, "removed", 1, None,
+                f"#{max(points)} was signed but the chain has no entries")
+        for chain, points in sorted(signed.points.items())
+        if points and chain not in seen
+        and (max(points), points[max(points)][0]) not in retired.get(chain, set())
+    ]  # fmt: skip
+
+
 async def verify(
     database_url: str,
     *,
@@ -707,6 +830,7 @@ async def verify(
     sink_key: bytes | None = None,
     workers: int | None = None,
     batch: int = 5000,
+    signing_keys: dict[str, bytes] | None = None,
 ) -> VerifyReport:
     """Verify every chain in the database, and against the heads sink when one is given.
 
@@ -717,54 +841,29 @@ async def verify(
         workers: processes to verify in; by default one per CPU for a large journal
             (at least :data:`PARALLEL_FROM` entries), else none (this process).
         batch: rows fetched per round trip.
+        signing_keys: the public keys of the head signer (by key id), to check the
+            signed heads with; None: signatures are not checked.
     """
     report = VerifyReport()
     anchors: Anchors = {}
+    signed: SignedHeads | None = None
+    if signing_keys is not None:
+        # Before the heads: a head never runs behind what was signed when it was read.
+        signed = signed_heads(await _query(database_url, _SIGNED_SQL), signing_keys)
+        report.signed = f"{signed.records} signed heads, {signed.signatures_checked} checked"
+        report.problems += [Problem(c, k, q, None, d) for c, k, q, d in signed.findings]
     heads, anchored, retired = await _load_heads(database_url)
-    report.retired = len(retired)
+    proven: set[str] = set()
     if sink is not None and sink_key is not None:
-        if await asyncio.to_thread(sink.exists):
-            found, damage = await asyncio.to_thread(read_sink, sink, sink_key)
-            anchors = group_anchors(retire_anchors(found, retired))
-            report.sink = f"{len(found)} lines"
-            report.problems += [
-                Problem(str(sink), "sink", None, None, f"line {d.line}: {d.reason}") for d in damage
-            ]
-        else:
-            report.sink = "missing"
-            if anchored:
-                report.problems.append(
-                    Problem(str(sink), "sink", None, None,
-                            f"the heads sink is missing, but {anchored} chains were anchored")
-                )  # fmt: skip
-    if workers is None:
-        total = sum(h.seq for h in heads.values())
-        workers = min(os.cpu_count() or 1, 8) if total >= PARALLEL_FROM else 0
-    ranges = _split(heads, workers)
-    if workers <= 1 or len(ranges) == 1:
-        if database_url.startswith("sqlite"):
-            results = [
-                await asyncio.to_thread(
-                    _check_sqlite, database_url, None, None, heads, anchors, batch
-                )
-            ]
-        else:
-            results = [await _check_pg(database_url, None, None, heads, anchors, batch)]
-    else:
-        loop = asyncio.get_running_loop()
-        with ProcessPoolExecutor(max_workers=len(ranges), mp_context=_pool_context()) as pool:
-            results = list(
-                await asyncio.gather(
-                    *(
-                        loop.run_in_executor(
-                            pool, _check_range, database_url, lo, hi, heads, anchors, batch
-                        )
-                        for lo, hi in ranges
-                    )
-                )
-            )
+        anchors, proven, lines = await _read_heads_sink(report, sink, sink_key, anchored, retired)
+        if signed is not None and signing_keys is not None:
+            found = compare_sink(signed, lines, signing_keys, str(sink))
+            report.problems += [Problem(c, k, q, None, d) for c, k, q, d in found]
+    points = signed.points if signed is not None else None
+    results = await _check_all(database_url, heads, anchors, workers, batch, points)
     seen: set[str] = set()
     headless: dict[str, tuple[int, dict[int, str]]] = {}
+    unsigned: dict[str, tuple[int, int, str]] = {}
     for r in results:
         report.chains += r.chains
         report.entries += r.entries
@@ -772,18 +871,19 @@ async def verify(
         report.problems += r.problems
         seen |= r.seen
         headless |= r.headless
-    if headless:
-        # Chains begun while we read, or whose head row is gone: read the heads again.
-        fresh, _, _ = await _load_heads(database_url)
-        for chain, (last_seq, hashes) in sorted(headless.items()):
-            head = fresh.get(chain)
-            if head is None:
-                report.problems.append(
-                    Problem(chain, "head", None, None, "the chain has no head row")
-                )
-            elif head.seq <= last_seq:
-                report.problems += judge_head(
-                    chain, head, last_seq, None, hashes.get(head.seq), anchors
-                )
+        unsigned |= r.unsigned
+    report.problems += await _judge_headless(database_url, headless, anchors)
     report.problems += _missing_chains(heads, anchors, seen, retired)
+    if signed is not None and signing_keys is not None:
+        report.problems += await _judge_unsigned(database_url, signing_keys, unsigned)
+        report.problems += _signed_gone(signed, seen, retired)
+        report.problems = await _name_entries(database_url, _first_per_chain(report.problems))
+    # A retention record is written by whoever can write the database: only one the sink
+    # confirms (a retired line under the key the database never sees) counts as removed.
+    report.retired = len(proven)
+    report.unproven = len(retired) - len(proven)
+    if sink is not None and sink_key is not None:
+        report.problems += _unproven_retirements(
+            retired, proven, heads, {p.chain for p in report.problems}
+        )
     return report

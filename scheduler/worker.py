@@ -27,6 +27,8 @@ from bot.base.services import Services
 from bot.base.workdays import WorkingCalendar
 from bot.store.engine import make_engine
 from channels.base import DeliveryReport, InboundSms, OutboundSms, SendResult, WebhookRequest
+from journal.config import journal_config
+from journal.signing import install_signer
 from scheduler.runner import BATCH, FireStats, fire_due
 
 log = logging.getLogger(__name__)
@@ -72,9 +74,13 @@ def services_from_env(env: Mapping[str, str], clock: Clock | None = None) -> Ser
     )
     config = config.with_(**throughput_settings(env)).validate()
     engine_options = {} if config.database_url.startswith("sqlite") else {"pool_size": 2}
+    engine = make_engine(config.database_url, **engine_options)
+    # Reminders are journalised: the worker signs the heads it moves, like the service.
+    journal = journal_config(config)
+    install_signer(engine, journal.signer(), journal.signed_sink())
     return Services(
         config=config,
-        engine=make_engine(config.database_url, **engine_options),
+        engine=engine,
         clock=clock or SystemClock(),
         keyring=KeyRing(config.keks),
         blind_index=BlindIndex(config.index_key),

@@ -74,7 +74,10 @@ def make_config(
         scheduler_enabled=False,
         extra={"TOVHOLDER_METRICS_TOKEN": METRICS_TOKEN, **overrides.pop("extra", {})},
     )
-    return config.with_(**overrides).validate()
+    config = config.with_(**overrides)
+    # The journal signs every head it moves (journal.signing): a key for this test session.
+    extra = {"TOVHOLDER_JOURNAL_SIGNING_KEY": keys.get("signing", keys["kek"]).hex()}
+    return config.with_(extra={**extra, **config.extra}).validate()
 
 
 @dataclass

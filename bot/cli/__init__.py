@@ -195,6 +195,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     env = config_mod.demo_env(
         f"sqlite+aiosqlite:///{db.resolve()}", port=args.port, sim_port=args.sim_port
     )
+    # The demo's journal signs its heads with a fixed demo key (so --keep restarts).
+    env["TOVHOLDER_JOURNAL_SIGNING_KEY"] = config_mod.DEMO_KEK
     from bot.simulators import idp as idp_sim
 
     idp_ports = (args.sim_port + 1, args.sim_port + 2)

@@ -2,8 +2,11 @@
 
 Wire into the main parser with ``bot.cli.journal.register(subparsers)``.
 
-- ``verify`` recomputes every hash chain and compares it with the heads sink;
+- ``verify`` recomputes every hash chain, checks the signed heads and compares
+  them with the heads sink;
   exit 0 when the journal is intact, 1 when it names a problem.
+- ``signing-key`` prints the id and public key of the key that signs heads
+  (list it in ``TOVHOLDER_JOURNAL_VERIFY_KEYS`` when rotating to a new key).
 - ``reconcile`` lists exchanges without a journal entry and entries not
   exported to the case system within 60 s; exit 0 when there are none, 1 otherwise.
 - ``export-copy`` writes a citizen's own copy (aktindsigt, GDPR art. 15) as
@@ -23,7 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.base import config as config_mod
-from bot.base.config import Config
+from bot.base.config import Config, ConfigError
 from bot.base.errors import NotFound
 from bot.base.services import Services
 from bot.cli.services import with_services
@@ -40,6 +43,12 @@ def register(subparsers: Any) -> None:
     p = sub.add_parser("verify", help="prove every hash chain intact (and against the heads sink)")
     p.add_argument("--workers", type=int, default=None, help="processes (default: by size)")
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser(
+        "signing-key",
+        help="the key id and public key of TOVHOLDER_JOURNAL_SIGNING_KEY (for VERIFY_KEYS)",
+    )
+    p.set_defaults(func=cmd_signing_key)
 
     p = sub.add_parser(
         "reconcile", help="exchanges without a journal entry; entries not exported within 60 s"
@@ -77,8 +86,15 @@ def _configs() -> tuple[Config, JournalConfig]:
 async def run_verify(config: Config, jconfig: JournalConfig, workers: int | None) -> int:
     from journal.verify import verify
 
+    # The signed heads are checked whenever a key is known (the signing key, or only the
+    # public keys in TOVHOLDER_JOURNAL_VERIFY_KEYS, for an auditor without the secret).
+    keys = jconfig.known_keys() or None
     report = await verify(
-        config.database_url, sink=jconfig.heads_sink, sink_key=jconfig.heads_key, workers=workers
+        config.database_url,
+        sink=jconfig.heads_sink,
+        sink_key=jconfig.heads_key,
+        workers=workers,
+        signing_keys=keys,
     )
     print(report.summary())
     return 0 if report.ok else 1
@@ -87,6 +103,18 @@ async def run_verify(config: Config, jconfig: JournalConfig, workers: int | None
 def cmd_verify(args: argparse.Namespace) -> int:
     config, jconfig = _configs()
     return asyncio.run(run_verify(config, jconfig, args.workers))
+
+
+def cmd_signing_key(args: argparse.Namespace) -> int:
+    """Print the signing key's id and public key: what an auditor or a rotation needs."""
+    _, jconfig = _configs()
+    try:
+        signer = jconfig.signer()
+    except ConfigError as exc:
+        print(f"tovholder: {exc}", file=sys.stderr)
+        return 2
+    print(f"key id {signer.key_id}; public key {signer.public.hex()}")
+    return 0
 
 
 async def run_reconcile(config: Config, jconfig: JournalConfig, limit: int) -> int:

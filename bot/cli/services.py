@@ -19,8 +19,9 @@ async def with_services(config: Config, job: Callable[[Services], Awaitable[T]])
     """Start the app's services from ``config``, run ``job`` with them, and stop them."""
     app = create_app(config.with_(scheduler_enabled=False))
     runner = web.AppRunner(app)
-    await runner.setup()
     try:
+        # Inside: a start-up check that refuses still closes what started before it.
+        await runner.setup()
         return await job(app[SERVICES])
     finally:
         await runner.cleanup()

@@ -28,6 +28,7 @@ def env(**overrides: str) -> dict[str, str]:
     base = {
         "KEKS": new_key_text(),
         "INDEX_KEY": new_key_text(),
+        "JOURNAL_SIGNING_KEY": new_key_text(),
         "TWILIO_ACCOUNT_SID": "AC" + "2" * 32,
         "TWILIO_AUTH_TOKEN": "a-real-looking-token",
         "DATABASE_URL": "sqlite+aiosqlite:///tovholder.db",

@@ -109,6 +109,7 @@ def _service_env(db_url: str, keys: dict[str, bytes], config: Config, port: int)
         "TOVHOLDER_PORT": str(port),
         "TOVHOLDER_PUBLIC_BASE_URL": config.public_base_url,
         "TOVHOLDER_KEKS": _b64(keys["kek"]),
+        "TOVHOLDER_JOURNAL_SIGNING_KEY": keys["kek"].hex(),
         "TOVHOLDER_INDEX_KEY": _b64(keys["index"]),
         "TOVHOLDER_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TOVHOLDER_TWILIO_AUTH_TOKEN": AUTH_TOKEN,

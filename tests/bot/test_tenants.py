@@ -106,6 +106,7 @@ def test_the_cli_creates_a_municipality_that_import_then_finds(
     LiveServer(url, keys, FRIDAY_MORNING, migrate=True).start().stop()
     monkeypatch.setenv("TOVHOLDER_DATABASE_URL", url)
     monkeypatch.setenv("TOVHOLDER_KEKS", keys["kek"].hex())
+    monkeypatch.setenv("TOVHOLDER_JOURNAL_SIGNING_KEY", keys["kek"].hex())
     monkeypatch.setenv("TOVHOLDER_INDEX_KEY", keys["index"].hex())
     monkeypatch.setenv("TOVHOLDER_TWILIO_ACCOUNT_SID", "AC" + "2" * 32)
     monkeypatch.setenv("TOVHOLDER_TWILIO_AUTH_TOKEN", new_key_text())

@@ -31,7 +31,9 @@ async def empty_database(url: str) -> None:
         async with engine.begin() as conn:
             names = [t.name for t in reversed(metadata.sorted_tables)]
             if conn.dialect.name == "postgresql":
+                await conn.execute(text("SELECT tovholder_truncate_guard(false)"))
                 await conn.execute(text("TRUNCATE " + ", ".join(names) + " CASCADE"))
+                await conn.execute(text("SELECT tovholder_truncate_guard(true)"))
             else:
                 for name in names:
                     await conn.execute(text(f"DELETE FROM {name}"))

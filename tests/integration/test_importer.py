@@ -154,6 +154,7 @@ def test_cli_imports_a_semicolon_csv_and_manages_keys(
     kek = keys["kek"].hex()
     monkeypatch.setenv("TOVHOLDER_DATABASE_URL", url)
     monkeypatch.setenv("TOVHOLDER_KEKS", kek)
+    monkeypatch.setenv("TOVHOLDER_JOURNAL_SIGNING_KEY", kek)
     monkeypatch.setenv("TOVHOLDER_INDEX_KEY", keys["index"].hex())
     monkeypatch.setenv("TOVHOLDER_TWILIO_ACCOUNT_SID", "AC" + "2" * 32)
     monkeypatch.setenv("TOVHOLDER_TWILIO_AUTH_TOKEN", new_key_text())

@@ -27,6 +27,7 @@ TRIGGERS = {
     "journal_heads": "journal_heads_forward_only",
     # Retention records may only be written for a due case (0012_retention).
     "journal_retention": "journal_retention_due_only",
+    "journal_signed_heads": "journal_signed_heads_append_only",
 }
 
 

@@ -22,16 +22,26 @@ REFUSED = [
     "UPDATE journal_heads SET seq = seq - 1",
     "UPDATE journal_heads SET seq = seq + 1",
     "UPDATE journal_heads SET hash = 'f'",
+    "TRUNCATE journal_entries CASCADE",
+    "TRUNCATE journal_heads",
+    "TRUNCATE access_log",
+    "TRUNCATE journal_retention",
+    "UPDATE journal_signed_heads SET signature = 'x'",
+    "DELETE FROM journal_signed_heads",
+    "TRUNCATE journal_signed_heads",
 ]
 
 
 async def _truncate_and_close(engine: Any, stack: Stack) -> None:
-    """The fixture's own clean-up cannot delete what the triggers guard: TRUNCATE it here."""
+    """The fixture's own clean-up cannot delete what the triggers guard: TRUNCATE it here,
+    as the tables' owner, with the TRUNCATE guard lifted for this transaction only."""
     try:
         async with engine.begin() as conn:
+            await conn.execute(text("SELECT tovholder_truncate_guard(false)"))
             await conn.execute(
                 text("TRUNCATE journal_export_intake, journal_entries, access_log CASCADE")
             )
+            await conn.execute(text("SELECT tovholder_truncate_guard(true)"))
     finally:
         await engine.dispose()
         await stack.session.close()
@@ -47,8 +57,8 @@ async def _some_history(stack: Stack) -> None:
 async def test_no_update_or_delete_even_as_superuser(
     aiohttp_client: Any, aiohttp_server: Any, db_url: str, keys: dict[str, bytes]
 ) -> None:
-    """UPDATE/DELETE on entries, access log and heads fail for a superuser, also as a replica;
-    appending still works and TRUNCATE (what the test fixture uses) is not blocked."""
+    """UPDATE/DELETE/TRUNCATE on entries, access log, heads, retention records and signed heads
+    fail for a superuser, also as a replica; appending still works."""
     if db_url.startswith("sqlite"):
         pytest.skip("the append-only triggers are PostgreSQL's; on SQLite verify finds changes")
     stack = await start_stack(aiohttp_client, aiohttp_server, db_url, keys, start=FRIDAY_MORNING)

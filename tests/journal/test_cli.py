@@ -117,3 +117,49 @@ async def test_retention_dry_run_and_rules(
     async with stack.svc.read() as conn:
         states = await retention_states(conn)
     assert states == []
+
+
+async def test_verify_checks_the_signed_heads_with_the_configured_keys(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """verify checks signatures with the service's keys and names a forged signature."""
+    from journal.config import journal_config
+
+    await stack.sms(stack.world.phones["anna"], "Hej")
+    jcfg = journal_config(stack.config)
+    assert await run_verify(stack.config, jcfg, None) == 0
+    out = capsys.readouterr().out
+    assert "signatures: 2 signed heads, 1 checked" in out, out  # SMS, receipt; last checked
+    await tamper(stack.config.database_url, ["UPDATE journal_signed_heads SET signature = 'AAAA'"])
+    assert await run_verify(stack.config, jcfg, None) == 1
+    assert "signature: the head signed at #2" in capsys.readouterr().out
+
+
+def test_signing_key_prints_the_public_key_for_rotation(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], keys: dict[str, bytes]
+) -> None:
+    """signing-key prints the key id and public key of the configured key; none: exit 2."""
+    from journal.signing import HeadSigner
+
+    base = {
+        "TOVHOLDER_DATABASE_URL": "sqlite+aiosqlite:///x.db",
+        "TOVHOLDER_PUBLIC_BASE_URL": "https://sms.example.dk",
+        "TOVHOLDER_KEKS": keys["kek"].hex(),
+        "TOVHOLDER_INDEX_KEY": keys["index"].hex(),
+        "TOVHOLDER_TWILIO_ACCOUNT_SID": "AC" + "2" * 32,
+        "TOVHOLDER_TWILIO_AUTH_TOKEN": "a-real-looking-token",
+    }
+    for name, value in base.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("TOVHOLDER_JOURNAL_SIGNING_KEY", raising=False)
+    p = argparse.ArgumentParser()
+    register(p.add_subparsers())
+    args = p.parse_args(["journal", "signing-key"])
+    assert args.func(args) == 2
+    assert "SIGNING_KEY" in capsys.readouterr().err
+    monkeypatch.setenv("TOVHOLDER_JOURNAL_SIGNING_KEY", keys["kek2"].hex())
+    assert args.func(args) == 0
+    signer = HeadSigner.from_seed(keys["kek2"])
+    assert capsys.readouterr().out.strip() == (
+        f"key id {signer.key_id}; public key {signer.public.hex()}"
+    )

@@ -147,6 +147,7 @@ async def test_restart_after_downtime_sends_what_still_matters(
     env = {
         "TOVHOLDER_DATABASE_URL": stack.config.database_url,
         "TOVHOLDER_KEKS": keys["kek"].hex(),
+        "TOVHOLDER_JOURNAL_SIGNING_KEY": keys["kek"].hex(),
         "TOVHOLDER_INDEX_KEY": keys["index"].hex(),
     }
     worker = services_from_env(env, FixedClock(cph(2025, 2, 25, 8, 30)))

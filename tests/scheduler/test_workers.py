@@ -95,6 +95,7 @@ async def _spawn(stack: Stack, keys: dict[str, bytes]) -> asyncio.subprocess.Pro
         **os.environ,
         "TOVHOLDER_DATABASE_URL": stack.config.database_url,
         "TOVHOLDER_KEKS": keys["kek"].hex(),
+        "TOVHOLDER_JOURNAL_SIGNING_KEY": keys["kek"].hex(),
         "TOVHOLDER_INDEX_KEY": keys["index"].hex(),
         "TOVHOLDER_WORKER_UNTIL_IDLE": "1",
         "TOVHOLDER_WORKER_NOW": stack.clock.now().isoformat(),

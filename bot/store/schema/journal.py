@@ -9,7 +9,7 @@ heads were last written to the external append-only heads sink.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 
 from bot.store.schema.core import UTCDateTime, metadata
 
@@ -85,4 +85,17 @@ journal_retention = Table(
     Column("rule", String(200), nullable=False),
     Column("actor", String(64), nullable=False),
     Column("removed_at", UTCDateTime(), nullable=False),
+)
+
+# One row per commit that moved journal heads: for each chain, the head it started from
+# and the new head, signed (Ed25519) under a key the database never sees (see
+# journal.signing). Append-only. ``at`` is the signed ISO time, kept as the text signed.
+journal_signed_heads = Table(
+    "journal_signed_heads",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("key_id", String(16), nullable=False),
+    Column("at", String(40), nullable=False, index=True),
+    Column("heads", Text, nullable=False),
+    Column("signature", String(120), nullable=False),
 )
