@@ -71,7 +71,7 @@ async def db_url(database_url: str) -> AsyncIterator[str]:
         async with engine.begin() as conn:
             names = [t.name for t in reversed(metadata.sorted_tables)]
             if conn.dialect.name == "postgresql":
-                # The journal refuses TRUNCATE (0020_no_truncate); the owner may lift it here.
+                # The journal refuses TRUNCATE (0021_no_truncate); the owner may lift it here.
                 await conn.execute(text("SELECT tovholder_truncate_guard(false)"))
                 await conn.execute(text("TRUNCATE " + ", ".join(names) + " CASCADE"))
                 await conn.execute(text("SELECT tovholder_truncate_guard(true)"))

@@ -103,6 +103,8 @@ def environment(run: Run) -> dict[str, str]:
         "TOVHOLDER_PORT": str(run.port),
         "TOVHOLDER_KEKS": key(),
         "TOVHOLDER_INDEX_KEY": key(),
+        "TOVHOLDER_JOURNAL_SIGNING_KEY": key(),
+        "TOVHOLDER_METRICS_TOKEN": key(),
         "TOVHOLDER_TWILIO_ACCOUNT_SID": run.account_sid,
         "TOVHOLDER_TWILIO_AUTH_TOKEN": run.auth_token,
         "TOVHOLDER_TWILIO_BASE_URL": run.sim_url,

@@ -5,8 +5,8 @@ the new head (seq, hash), signed with Ed25519 under a key the database never
 sees (see :mod:`journal.signing`). On PostgreSQL the table refuses UPDATE,
 DELETE and TRUNCATE like the journal itself (``ENABLE ALWAYS``).
 
-Revision ID: 0021_signed_heads
-Revises: 0020_no_truncate
+Revision ID: 0022_signed_heads
+Revises: 0021_no_truncate
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021_signed_heads"
-down_revision = "0020_no_truncate"
+revision = "0022_signed_heads"
+down_revision = "0021_no_truncate"
 branch_labels = None
 depends_on = None
 

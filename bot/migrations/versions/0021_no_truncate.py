@@ -13,7 +13,7 @@ function gives nothing to a role that could not switch the triggers off anyway.
 
 PostgreSQL only; SQLite has no triggers for this (``journal verify`` finds it).
 
-Revision ID: 0020_no_truncate
+Revision ID: 0021_no_truncate
 Revises: 0019_head_steps
 """
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0020_no_truncate"
+revision = "0021_no_truncate"
 down_revision = "0019_head_steps"
 branch_labels = None
 depends_on = None
