@@ -37,7 +37,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 import aiohttp
@@ -152,8 +152,8 @@ class Sf1601Client:
         config: Sf1601Config,
         session: aiohttp.ClientSession,
         *,
+        now: Callable[[], datetime],
         token: Callable[[], Awaitable[str]] = _no_token,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._url = config.base_url.rstrip("/") + KOMBI_PATH
         self._deadline = aiohttp.ClientTimeout(total=config.timeout)

@@ -4,6 +4,7 @@ journalised when sent or failed, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -50,7 +51,12 @@ async def sim(aiohttp_server: Any) -> TestServer:
 @pytest.fixture
 async def client(sim: TestServer) -> AsyncIterator[Sf1601Client]:
     async with aiohttp.ClientSession() as session:
-        yield Sf1601Client(Sf1601Config(base_url=str(sim.make_url("")), timeout=2.0), session)
+        yield Sf1601Client(
+            Sf1601Config(base_url=str(sim.make_url("")), timeout=2.0),
+            session,
+            # The transaction time SF1601 is told; a fixed one is as good as any here.
+            now=lambda: datetime(2025, 2, 21, 9, 0, tzinfo=UTC),
+        )
 
 
 async def faults(stack: Stack, sim: TestServer, **body: Any) -> None:

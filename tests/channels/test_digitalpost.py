@@ -172,8 +172,14 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
         yield s
 
 
+def _now() -> datetime:
+    """The letters' clock in these tests: a fixed Friday morning."""
+    return datetime(2025, 2, 21, 9, 0, tzinfo=UTC)
+
+
 def client_for(sim: TestServer, session: aiohttp.ClientSession, **kw: Any) -> Sf1601Client:
     timeout = kw.pop("timeout", 5.0)
+    kw.setdefault("now", _now)
     return Sf1601Client(
         Sf1601Config(base_url=str(sim.make_url("")), timeout=timeout), session, **kw
     )
@@ -272,7 +278,9 @@ async def test_an_unreachable_service_is_transient(session: aiohttp.ClientSessio
     """No service listening: a transient failure, never an exception of aiohttp's."""
     from tests.harness import free_port
 
-    client = Sf1601Client(Sf1601Config(f"http://127.0.0.1:{free_port()}", timeout=2), session)
+    client = Sf1601Client(
+        Sf1601Config(f"http://127.0.0.1:{free_port()}", timeout=2), session, now=_now
+    )
     with pytest.raises(DigitalPostUnavailable) as failed:
         await client.send(build_memo(letter()))
     assert failed.value.code == "unreachable"
