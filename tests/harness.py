@@ -39,16 +39,27 @@ MUNICIPALITY = "+4533663366"
 _sids = itertools.count(1)
 
 
+_GIVEN: set[int] = set()
+
+
 def free_port() -> int:
-    """A free port below Linux's ephemeral range, so no outgoing connection takes it meanwhile."""
+    """A free port below Linux's ephemeral range, so no outgoing connection takes it meanwhile.
+
+    Never one this process handed out before: several ports asked for in a row
+    (an app and its simulators) are distinct, and a server an earlier test left
+    closing cannot collide with a new one.
+    """
     for _ in range(200):
         port = random.randrange(20000, 32000)
+        if port in _GIVEN:
+            continue
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
                 continue
-            return port
+        _GIVEN.add(port)
+        return port
     raise RuntimeError("no free port")
 
 
