@@ -25,10 +25,15 @@ from bot.http.pages import (
     TEMPLATES,
     live,
     views_attachments,
+    views_cases,
     views_citizen,
+    views_compose,
+    views_filing,
+    views_lead,
     views_oidc,
     views_root,
     views_staff,
+    views_tasks,
 )
 from bot.http.pages.page import CATALOGUES, JINJA, SETTINGS, STATIC_PREFIX, pages_middleware
 
@@ -63,6 +68,8 @@ def install(app: web.Application) -> None:
     app.middlewares.append(pages_middleware)
     app.router.add_routes(views_root.routes)
     app.router.add_routes(views_staff.routes)
+    for desk in (views_cases, views_compose, views_tasks, views_filing, views_lead):
+        app.router.add_routes(desk.routes)
     app.router.add_routes(live.routes)
     app.router.add_routes(views_citizen.routes)
     app.router.add_routes(views_oidc.routes)
