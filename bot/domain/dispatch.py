@@ -15,21 +15,25 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from datetime import time as clock_time
 from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.base.clock import COPENHAGEN
 from bot.base.crypto import SealingKey
 from bot.base.services import Services
 from bot.base.workdays import WorkingCalendar
 from bot.domain.escalation import page
 from bot.domain.routing import Route, route, team_lead
 from bot.domain.triage import DEFAULT_RISK, DEFAULT_URGENT, Triager
-from bot.store.schema.core import triage_terms
+from bot.store.schema.core import teams, triage_terms
 from journal.journal import NewEntry
 
 log = logging.getLogger(__name__)
+
+NIGHT_LEVEL = 3  # the escalation step of the after-hours line (bot.domain.escalation.LEVELS)
 
 ROUTE_SUBJECTS = {
     "substitute": "Sagsbehandler fraværende: besked sendt til stedfortræder",
@@ -72,6 +76,12 @@ class Decision:
     urgent: bool
     open_now: bool  # the team is open (else an urgent receipt names the after-hours line)
     matched: tuple[str, ...] = ()  # the triage words that made it urgent
+    # Urgent while the team is closed, and the team has an after-hours line: that line
+    # is paged at once (the caseworker is off duty) and escalation goes on from there.
+    night_line: bool = False
+    # When the caseworker is back (the team's next opening, or the opening of their
+    # first working day after an absence): they are told an urgent message came.
+    owner_back_at: datetime | None = None
 
 
 async def tenant_triager(conn: AsyncConnection, svc: Services, tenant_id: str) -> Triager:
@@ -120,7 +130,22 @@ async def decide(
             conn, case_owner_id=case.owner_id, team_id=case.team_id, at=at, calendar=calendar
         )
     triage = (await tenant_triager(conn, svc, tenant_id))(body)
-    return Decision(way, triage.urgent, calendar.is_open(at), triage.matched)
+    open_now = calendar.is_open(at)
+    if not triage.urgent or (open_now and not way.moved):
+        return Decision(way, triage.urgent, open_now, triage.matched)
+    night_line = not open_now and await _has_after_hours_line(conn, case.team_id)
+    if way.back_on is not None:
+        back_at = calendar.next_opening(
+            datetime.combine(way.back_on, clock_time(0), tzinfo=COPENHAGEN)
+        )
+    else:
+        back_at = calendar.next_opening(at)
+    return Decision(way, True, open_now, triage.matched, night_line, back_at)
+
+
+async def _has_after_hours_line(conn: AsyncConnection, team_id: str) -> bool:
+    phone = await conn.scalar(select(teams.c.after_hours_phone).where(teams.c.id == team_id))
+    return phone is not None
 
 
 def routing_columns(case: RoutedCase, decision: Decision, at: datetime) -> dict[str, Any]:
@@ -133,6 +158,8 @@ def routing_columns(case: RoutedCase, decision: Decision, at: datetime) -> dict[
         "next_escalation_at": (
             at + timedelta(minutes=case.escalate_after_min) if decision.urgent else None
         ),
+        # Paged straight to the after-hours line: escalation goes on from its top step.
+        "escalation_level": NIGHT_LEVEL if decision.night_line else 0,
     }
 
 
@@ -190,14 +217,66 @@ async def dispatch(
                 message_id=message_id,
             )
         )
-        # The page names the message: it must be in the database first.
-        await page(
-            conn,
-            tenant_id=tenant_id,
-            team_id=case.team_id,
-            staff_id=way.owner_id or await team_lead(conn, case.team_id),
-            message_id=message_id,
-            kind="urgent",
-            at=at,
-        )
+        entries += await _page_now(conn, tenant_id, case, decision, message_id, key, at)
     return entries
+
+
+async def _page_now(
+    conn: AsyncConnection,
+    tenant_id: str,
+    case: RoutedCase,
+    decision: Decision,
+    message_id: str,
+    key: SealingKey,
+    at: datetime,
+) -> list[NewEntry]:
+    """Page whoever can act now; tell an absent or off-duty caseworker when they are back.
+
+    In opening hours that is the one who answers (the caseworker, or whoever
+    stands in while they are away); when the team is closed, its after-hours
+    line (døgnvagt), at once rather than after three escalation steps.
+    """
+    way = decision.route
+    # The page names the message: it must be in the database first.
+    if decision.night_line:
+        staff_id = None  # the team's after-hours line
+    else:
+        staff_id = way.owner_id or await team_lead(conn, case.team_id)
+    await page(
+        conn,
+        tenant_id=tenant_id,
+        team_id=case.team_id,
+        staff_id=staff_id,
+        message_id=message_id,
+        kind="urgent",
+        at=at,
+    )
+    if decision.owner_back_at is None or staff_id == case.owner_id:
+        return []
+    await page(
+        conn,
+        tenant_id=tenant_id,
+        team_id=case.team_id,
+        staff_id=case.owner_id,
+        message_id=message_id,
+        kind="while_away",
+        at=at,
+        send_at=decision.owner_back_at,
+    )
+    if not decision.night_line:
+        return []  # the "routed" entry already says who stands in for the caseworker
+    return [
+        NewEntry(
+            tenant_id=tenant_id,
+            case_id=case.id,
+            kind="routed",
+            direction="internal",
+            channel="system",
+            subject="Akut uden for åbningstid: døgnvagten kaldt straks",
+            actor="system",
+            at=at,
+            content="Kaldt straks: døgnvagten. Sagsbehandleren får besked ved næste åbning.",
+            key=key,
+            message_id=message_id,
+        )
+    ]

@@ -41,6 +41,8 @@ NOTICE_TEXTS = {
     "til dig. Svar OK for at kvittere.",
     "reminder": "Tovholder: en borger venter på svar (sag {case}). Svarfristen udløber snart.",
     "breach": "Tovholder: svarfristen er overskredet for en besked (sag {case}).",
+    "while_away": "Tovholder: mens du var væk, kom en akut besked (sag {case}). Den blev sendt "
+    "videre med det samme. Se den i indbakken.",
 }
 
 
@@ -53,8 +55,12 @@ async def page(
     message_id: str | None,
     kind: str,
     at: datetime,
+    send_at: datetime | None = None,
 ) -> str:
-    """Queue a notice to a staff member's work phone (or, with no staff, the after-hours line)."""
+    """Queue a notice to a staff member's work phone (or, with no staff, the after-hours line).
+
+    ``send_at`` holds it until then (a caseworker told when they are back).
+    """
     notice_id = new_id()
     await conn.execute(
         staff_notices.insert().values(
@@ -76,7 +82,7 @@ async def page(
             staff_notice_id=notice_id,
             state="pending",
             attempts=0,
-            next_attempt_at=at,
+            next_attempt_at=send_at or at,
             created_at=at,
         )
     )

@@ -86,8 +86,10 @@ async def test_a_web_reply_is_routed_triaged_paged_and_journalised_like_an_sms(
     assert [k for k, _ in sms_entries] == ["sms_in", "routed", "urgent"]
     assert [k for k, _ in web_entries] == ["web_in", "routed", "urgent"]
     assert sms_entries[1:] == web_entries[1:]  # the same subjects: one rule wrote both
-    assert await _pages_for(stack, sms.id) == [(stack.world.sofie, "urgent")]
-    assert await _pages_for(stack, web.id) == [(stack.world.sofie, "urgent")]
+    # The substitute is paged now; Mette is told when she is back (#16 point 3).
+    paged = [(stack.world.sofie, "urgent"), (stack.world.mette, "while_away")]
+    assert sorted(await _pages_for(stack, sms.id)) == sorted(paged)
+    assert sorted(await _pages_for(stack, web.id)) == sorted(paged)
     assert (await verify(stack.config.database_url)).ok
 
 

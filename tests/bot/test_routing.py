@@ -435,3 +435,57 @@ async def test_bad_staffing_input_is_refused_and_writes_nothing(stack: Stack) ->
         assert (
             await conn.execute(select(func.count()).select_from(duty_overrides))
         ).scalar_one() == 1
+
+
+async def test_urgent_at_night_pages_the_after_hours_line_at_once(stack: Stack) -> None:
+    """Closed: the after-hours line is paged straight away, not the off-duty caseworker.
+
+    Escalation goes on from the after-hours line; the caseworker hears of it at opening.
+    """
+    phones = await work_phones(stack)
+    stack.clock.set(datetime(2025, 2, 21, 22, 30, tzinfo=COPENHAGEN))  # Friday night
+    await stack.sms(stack.world.phones["anna"], "Han slår mig, hjælp")
+    await stack.drain()
+    night = await stack.sent_to(phones["after_hours"])
+    assert len(night) == 1 and "akut" in night[0] and "slår" not in night[0]
+    assert await stack.sent_to(phones["mette"]) == []
+    # Nobody acknowledges: the line is paged again, never the caseworker at home.
+    stack.clock.advance(minutes=15, seconds=1)
+    assert await escalate_due(stack.svc) == 1
+    await stack.drain()
+    assert len(await stack.sent_to(phones["after_hours"])) == 2
+    assert await stack.sent_to(phones["mette"]) == []
+    # Monday at opening Mette is told (the weekend is not working days).
+    stack.clock.set(datetime(2025, 2, 24, 8, 0, 1, tzinfo=COPENHAGEN))
+    await stack.drain()
+    told = await stack.sent_to(phones["mette"])
+    assert len(told) == 1 and "mens du var væk" in told[0]
+    async with stack.svc.read() as conn:
+        subjects = list(
+            (
+                await conn.execute(
+                    select(journal_entries.c.subject)
+                    .where(journal_entries.c.kind == "routed")
+                    .order_by(journal_entries.c.seq)
+                )
+            ).scalars()
+        )
+    assert subjects == ["Akut uden for åbningstid: døgnvagten kaldt straks"]
+
+
+async def test_urgent_while_away_pages_the_substitute_and_tells_the_owner_when_back(
+    stack: Stack,
+) -> None:
+    """Away: whoever stands in is paged at once; the caseworker is told on their first day back."""
+    phones = await work_phones(stack)
+    stack.clock.set(datetime(2025, 2, 24, 10, 0, tzinfo=COPENHAGEN))  # Monday
+    resp = await absent(stack, "mette", MONDAY, "2025-02-25", substitute="sofie")
+    assert resp.status == 201, await resp.text()
+    await stack.sms(stack.world.phones["anna"], "Min søn er forsvundet, ring nu")
+    await stack.drain()
+    assert len(await stack.sent_to(phones["sofie"])) == 1
+    assert await stack.sent_to(phones["mette"]) == []
+    stack.clock.set(datetime(2025, 2, 26, 8, 0, 1, tzinfo=COPENHAGEN))  # Wednesday, back
+    await stack.drain()
+    told = await stack.sent_to(phones["mette"])
+    assert len(told) == 1 and "mens du var væk" in told[0]
