@@ -26,7 +26,7 @@ from bot.base.crypto import SealingKey
 from bot.base.services import Services
 from bot.base.workdays import WorkingCalendar
 from bot.domain.escalation import page
-from bot.domain.routing import Route, route, team_lead
+from bot.domain.routing import FrontDesk, Route, front_desk, route, team_lead
 from bot.domain.triage import DEFAULT_RISK, DEFAULT_URGENT, Triager
 from bot.store.schema.core import teams, triage_terms
 from journal.journal import NewEntry
@@ -280,3 +280,50 @@ async def _page_now(
             message_id=message_id,
         )
     ]
+
+
+async def dispatch_unassigned(
+    conn: AsyncConnection,
+    svc: Services,
+    *,
+    tenant_id: str,
+    message_id: str,
+    matched: tuple[str, ...],
+    key: SealingKey,
+    at: datetime,
+) -> tuple[FrontDesk | None, list[NewEntry]]:
+    """An urgent message on no case (an unknown number, a shared phone): page the front desk.
+
+    The message sits urgent in the unassigned queue; whoever can act now is
+    paged (the colleague on duty, or the after-hours line at night). Written
+    by now; the entries are returned for the caller to append.
+    """
+    desk = await front_desk(conn, svc, tenant_id=tenant_id, at=at)
+    entries = [
+        NewEntry(
+            tenant_id=tenant_id,
+            case_id=None,
+            kind="urgent",
+            direction="internal",
+            channel="system",
+            subject="Besked uden sag markeret som akut",
+            actor="system",
+            at=at,
+            content="Udløst af: " + ", ".join(matched),
+            key=key,
+            message_id=message_id,
+        )
+    ]
+    if desk is None:
+        log.warning("tenant %s: nobody to page for unassigned urgent %s", tenant_id, message_id)
+        return None, entries
+    await page(
+        conn,
+        tenant_id=tenant_id,
+        team_id=desk.team_id,
+        staff_id=desk.staff_id,
+        message_id=message_id,
+        kind="urgent",
+        at=at,
+    )
+    return desk, entries

@@ -35,13 +35,13 @@ LEVEL_SUBJECTS = {
     3: "Akut besked eskaleret til døgnvagten",
 }
 NOTICE_TEXTS = {
-    "urgent": "Tovholder: en akut besked venter på dig (sag {case}). Log ind og kvittér, "
+    "urgent": "Tovholder: en akut besked venter på dig ({case}). Log ind og kvittér, "
     "eller svar OK på denne SMS.",
-    "escalation": "Tovholder: en akut besked er ikke kvitteret (sag {case}). Den er nu sendt "
+    "escalation": "Tovholder: en akut besked er ikke kvitteret ({case}). Den er nu sendt "
     "til dig. Svar OK for at kvittere.",
-    "reminder": "Tovholder: en borger venter på svar (sag {case}). Svarfristen udløber snart.",
-    "breach": "Tovholder: svarfristen er overskredet for en besked (sag {case}).",
-    "while_away": "Tovholder: mens du var væk, kom en akut besked (sag {case}). Den blev sendt "
+    "reminder": "Tovholder: en borger venter på svar ({case}). Svarfristen udløber snart.",
+    "breach": "Tovholder: svarfristen er overskredet for en besked ({case}).",
+    "while_away": "Tovholder: mens du var væk, kom en akut besked ({case}). Den blev sendt "
     "videre med det samme. Se den i indbakken.",
 }
 
@@ -90,7 +90,9 @@ async def page(
 
 
 def notice_text(kind: str, case_number: str | None) -> str:
-    return NOTICE_TEXTS[kind].format(case=case_number or "uden sag")
+    return NOTICE_TEXTS[kind].format(
+        case=f"sag {case_number}" if case_number else "ukendt afsender, ingen sag"
+    )
 
 
 async def _target(conn: AsyncConnection, level: int, msg: Any, day: Any) -> tuple[bool, str | None]:

@@ -30,7 +30,14 @@ from bot.base.ids import new_id
 from bot.base.services import Services
 from bot.base.workdays import WorkingCalendar, format_long_date
 from bot.domain import consent
-from bot.domain.dispatch import Decision, decide, dispatch, routing_columns
+from bot.domain.dispatch import (
+    Decision,
+    decide,
+    dispatch,
+    dispatch_unassigned,
+    routing_columns,
+    tenant_triager,
+)
 from bot.domain.escalation import acknowledge_by_sms
 from bot.domain.outbound import (
     OPEN_REPLY_BY,
@@ -39,8 +46,9 @@ from bot.domain.outbound import (
     open_conversation,
     outbound_sms,
 )
-from bot.domain.routing import local_day, team_calendar
+from bot.domain.routing import FrontDesk, local_day, team_calendar
 from bot.domain.texts import text
+from bot.domain.triage import Triage
 from bot.store.events import emit
 from bot.store.inbound import (
     Ask,
@@ -169,6 +177,7 @@ class Intake:
         self.now = now or svc.clock.now()
         # A citizen who texts a CPR number gets a friendly note; the message is flagged.
         self.has_cpr = bool(find_cpr(sms.body))
+        self._triage: Triage | None = None
         self.may_emit = may_emit
         self.cases: Mapping[str, OpenCase] = cases or {}
         self.thread: TouchedThread | None = None
@@ -242,12 +251,22 @@ class Intake:
         if len(case_ids) == 1:
             pick = candidates[0]
             return await self._file(self.cases[pick.case_id], by_id[pick.person_id])
-        recent = await self._recent_thread(
-            candidates, shared=self._shared_ambiguity(candidates, by_id)
-        )
+        return await self._several(candidates, by_id, index, people[0])
+
+    async def _several(
+        self, candidates: list[Candidate], by_id: dict[str, Person], index: str, first: Person
+    ) -> InboundResult:
+        """Several open cases: the recent thread's, else ask which, but never hold urgent."""
+        shared = self._shared_ambiguity(candidates, by_id)
+        recent = await self._recent_thread(candidates, shared=shared)
+        if recent is None and not shared and (await self.triage()).urgent:
+            # Urgent is never held behind "which case?": the case last written on.
+            recent = await self._recent_thread(candidates, shared=False, ever=True)
         if recent is not None:
             return await self._file(self.cases[recent.case_id], by_id[recent.person_id])
-        return await self._ask(candidates, index, people[0], None)
+        if (await self.triage()).urgent:  # a shared phone: the urgent unassigned queue
+            return await self._unassigned(first)
+        return await self._ask(candidates, index, first, None)
 
     async def _consent(
         self, command: str, people: Sequence[Person], candidates: list[Candidate]
@@ -352,27 +371,39 @@ class Intake:
         return any(members != known for members in per_case.values())
 
     async def _recent_thread(
-        self, candidates: list[Candidate], *, shared: bool
+        self, candidates: list[Candidate], *, shared: bool, ever: bool = False
     ) -> Candidate | None:
+        """The case of the person's latest thread: within the recent window, or ``ever``.
+
+        With ``ever`` and no thread at all, the candidates' first case.
+        """
         if shared:
             return None  # a shared phone is never filed by guesswork
-        since = self.now - timedelta(days=self.svc.config.thread_recent_days)
-        row = (
-            await self.conn.execute(
-                select(conversations.c.case_id, conversations.c.person_id)
-                .where(
-                    conversations.c.person_id.in_({c.person_id for c in candidates}),
-                    conversations.c.case_id.is_not(None),
-                    conversations.c.last_activity_at >= since,
-                )
-                .order_by(conversations.c.last_activity_at.desc())
-                .limit(1)
+        q = (
+            select(conversations.c.case_id, conversations.c.person_id)
+            .where(
+                conversations.c.person_id.in_({c.person_id for c in candidates}),
+                conversations.c.case_id.in_({c.case_id for c in candidates}),
             )
-        ).first()
+            .order_by(conversations.c.last_activity_at.desc())
+            .limit(1)
+        )
+        if not ever:
+            since = self.now - timedelta(days=self.svc.config.thread_recent_days)
+            q = q.where(conversations.c.last_activity_at >= since)
+        row = (await self.conn.execute(q)).first()
         if row is None:
-            return None
+            return candidates[0] if ever else None
         pick = Candidate(row.case_id, row.person_id)
-        return pick if pick in candidates else None
+        return pick if pick in candidates else (candidates[0] if ever else None)
+
+    async def triage(self) -> Triage:
+        """This SMS read by the municipality's triage (for a door before any case is known)."""
+        if self._triage is None:
+            self._triage = (await tenant_triager(self.conn, self.svc, self.tenant.id))(
+                self.sms.body
+            )
+        return self._triage
 
     async def _conversation(
         self, case_id: str | None, person_id: str, *, journal_next: bool = True
@@ -577,14 +608,16 @@ class Intake:
         queued = reply is not None or outcome is not None or bool(dispatched and dispatched.urgent)
         return entries, reply, InboundResult(mid, False, "filed", queued=queued)
 
-    async def decide(self, case: OpenCase, calendar: WorkingCalendar) -> Decision:
-        """Who answers now, and is it urgent (nothing is written)."""
+    async def decide(
+        self, case: OpenCase, calendar: WorkingCalendar, *, body: str | None = None
+    ) -> Decision:
+        """Who answers now, and is it urgent (nothing is written); ``body``: else this SMS."""
         return await decide(
             self.conn,
             self.svc,
             tenant_id=self.tenant.id,
             case=case,
-            body=self.sms.body,
+            body=self.sms.body if body is None else body,
             at=self.now,
             calendar=calendar,
             # Known from the identify statement: routing need not ask.
@@ -687,32 +720,63 @@ class Intake:
             reply_by=already_open,
         )
         mid = stored["id"]
+        triage = await self.triage()
+        stored["urgent"] = triage.urgent
         entries = [
             self._sms_in(None, key, mid, "SMS fra ukendt afsender (ikke knyttet til en sag)")
         ]
-        receipts = []
-        if already_open is None:
-            lang = self.tenant.language
-            receipts.append(
-                outbound_sms(
-                    tenant_id=self.tenant.id,
-                    conversation_id=conv_id,
-                    case_id=None,
-                    person_id=person.id,
-                    kind="receipt",
-                    body=text(lang, "receipt_neutral")
-                    + (" " + text(lang, "cpr_warning") if self.has_cpr else ""),
-                    key=key,
-                    at=self.now,
-                )
+        # Written first: a page names the message.
+        await append_many(self.conn, entries, rows_first=[(messages, [stored])])
+        desk = None
+        if triage.urgent:
+            desk, entries = await dispatch_unassigned(
+                self.conn,
+                self.svc,
+                tenant_id=self.tenant.id,
+                message_id=mid,
+                matched=triage.matched,
+                key=key,
+                at=self.now,
             )
+        receipts = []
+        # What the citizen must know goes out even while an earlier receipt stands.
+        if already_open is None or triage.urgent or self.has_cpr:
+            receipts.append(self._neutral_receipt(conv_id, person, key, triage.urgent, desk))
         await append_many(
             self.conn,
             [*entries, *(r.entry for r in receipts)],
-            rows_first=[(messages, [stored]), *OutboundSms.rows(receipts)],
+            rows_first=OutboundSms.rows(receipts),
         )
         await self.emit(mid, conv_id, None)
         return InboundResult(mid, False, "unassigned", queued=bool(receipts))
+
+    def _neutral_receipt(
+        self,
+        conv_id: str,
+        person: Person,
+        key: SealingKey,
+        urgent: bool,
+        desk: FrontDesk | None,
+    ) -> OutboundSms:
+        """A receipt that names no case or person; the 112 line when urgent, the CPR warning."""
+        lang = self.tenant.language
+        body = text(lang, "receipt_neutral")
+        if self.has_cpr:
+            body += " " + text(lang, "cpr_warning")
+        if urgent and desk is not None and not desk.open_now and desk.after_hours_phone:
+            body += " " + text(lang, "urgent_after_hours", phone=desk.after_hours_phone)
+        elif urgent:
+            body += " " + text(lang, "urgent_112")
+        return outbound_sms(
+            tenant_id=self.tenant.id,
+            conversation_id=conv_id,
+            case_id=None,
+            person_id=person.id,
+            kind="receipt",
+            body=body,
+            key=key,
+            at=self.now,
+        )
 
     async def _ask(
         self,
@@ -804,11 +868,13 @@ class Intake:
             )
         ).all()
         entries = []
+        bodies = []
         for w in waiting:
             # Re-seal under the case's key now that the message belongs to the case.
             body = unseal(
                 self.svc.dek("persons", w.person_id, w.dek), w.body_enc, f"messages:{w.id}:body"
             )
+            bodies.append(body)
             await self.conn.execute(
                 update(messages)
                 .where(messages.c.id == w.id)
@@ -847,7 +913,8 @@ class Intake:
         await self.emit(mid, conv_id, case.id)
         if not waiting:
             return InboundResult(mid, False, "filed", queued=False)
-        decision = await self.decide(case, calendar)
+        # Triage what waited, not the answer ("1").
+        decision = await self.decide(case, calendar, body="\n".join(bodies))
         await self.conn.execute(
             update(messages)
             .where(messages.c.id.in_([w.id for w in waiting]))

@@ -181,6 +181,42 @@ async def route(
     return Route(None, case_owner_id, "fallback", back_on)
 
 
+@dataclass(frozen=True, slots=True)
+class FrontDesk:
+    """Who is paged for an urgent message that belongs to no case yet (an unknown number)."""
+
+    team_id: str
+    staff_id: str | None  # None: the team's after-hours line
+    open_now: bool
+    after_hours_phone: str | None
+
+
+async def front_desk(
+    conn: AsyncConnection, svc: Services, *, tenant_id: str, at: datetime
+) -> FrontDesk | None:
+    """The first team (by name) with someone who can act now on an unassigned urgent message.
+
+    Open: its colleague on duty, else its lead. Closed: its after-hours line,
+    else (nobody) None; the message still sits urgent in the unassigned queue.
+    """
+    rows = (
+        await conn.execute(
+            select(teams).where(teams.c.tenant_id == tenant_id).order_by(teams.c.name, teams.c.id)
+        )
+    ).all()
+    day = local_day(at)
+    for team in rows:
+        calendar = await team_calendar(conn, svc, team)
+        if not calendar.is_open(at):
+            if team.after_hours_phone:
+                return FrontDesk(team.id, None, False, team.after_hours_phone)
+            continue
+        for who in (await on_duty(conn, team.id, day), await team_lead(conn, team.id)):
+            if who is not None and await is_available(conn, who, day):
+                return FrontDesk(team.id, who, True, team.after_hours_phone)
+    return None
+
+
 async def duty_gaps(
     conn: AsyncConnection, *, team: Any, start: date, days: int, calendar: WorkingCalendar
 ) -> list[dict[str, str]]:
