@@ -43,11 +43,13 @@ __all__ = [
     "GAP_DAYS",
     "LEVELS",
     "Breach",
+    "GapRun",
     "IsoWeek",
     "Team",
     "UrgentOpen",
     "breaches",
     "figures",
+    "gap_runs",
     "may_lead",
     "parse_week",
     "roster_gaps",
@@ -284,13 +286,47 @@ async def figures(svc: Services, team: Team, week: IsoWeek) -> list[dict[str, An
     return out
 
 
-async def roster_gaps(
-    svc: Services, user: StaffUser, team: Team, start: date
-) -> list[dict[str, str]]:
-    """Days in the coming four weeks with nobody available on duty (``staffing.roster``)."""
+@dataclass(frozen=True, slots=True)
+class GapRun:
+    """Working days in a row (closed days between them do not break it) with the same gap."""
+
+    first: date
+    last: date
+    days: int  # working days
+    reason: str  # nobody_on_roster | on_duty_is_absent (``routing.duty_gaps``)
+    staff_id: str | None
+    hours: str
+
+
+async def roster_gaps(svc: Services, user: StaffUser, team: Team, start: date) -> list[GapRun]:
+    """The gaps of the coming four weeks (``staffing.roster``), as runs of days."""
     plan = await staffing.roster(svc, user, team.id, start, GAP_DAYS)
-    gaps: list[dict[str, str]] = plan["gaps"]
-    return gaps
+    return gap_runs(plan["days"], plan["gaps"])
+
+
+def gap_runs(days: list[dict[str, Any]], gaps: list[dict[str, str]]) -> list[GapRun]:
+    """Join the roster's gap days into runs: a working day without that gap ends a run."""
+    by_day = {g["day"]: g for g in gaps}
+    runs: list[GapRun] = []
+    open_run: GapRun | None = None
+    for d in days:
+        if not d["working_day"]:
+            continue
+        gap = by_day.get(d["day"])
+        day = date.fromisoformat(d["day"])
+        if gap is None:
+            open_run = None
+            continue
+        who = gap.get("staff_id")
+        if open_run is not None and (open_run.reason, open_run.staff_id) == (gap["reason"], who):
+            open_run = GapRun(
+                open_run.first, day, open_run.days + 1, gap["reason"], who, gap["hours"]
+            )
+            runs[-1] = open_run
+        else:
+            open_run = GapRun(day, day, 1, gap["reason"], who, gap["hours"])
+            runs.append(open_run)
+    return runs
 
 
 async def _names(conn: AsyncConnection, svc: Services, tenant_id: str, ids: set[str]) -> Any:

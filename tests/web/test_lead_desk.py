@@ -175,7 +175,10 @@ async def test_the_lead_page_shows_the_apis_figures_urgent_and_breaches(
     assert rows["2025-W08"] == ["2025-W08", "3", "1", "33 % (1)", "3.0 timer", "3.0 timer"]
     assert rows["2025-W09"] == ["2025-W09", "0", "Ingen beskeder"]
     assert len(rows) == lead_desk.FIGURE_WEEKS
-    assert "Huller i vagtplanen" in page and "Ingen på vagtplanen" in page
+    assert (
+        "<strong>onsdag den 26. februar til tirsdag den 25. marts</strong> "
+        "(20 arbejdsdage, 08:00-16:00): Ingen på vagtplanen"
+    ) in page
     # Last week (W08): no deadline ran out in it, the figures end at W08.
     page = await _page(stack, f"{LEAD}?uge=2025-W08")
     assert "Ingen svarfrister er overskredet i uge 8 2025" in page
@@ -368,3 +371,39 @@ def test_csv_cells_are_never_formulas() -> None:
     assert line == (
         '2025-02-21T09:00:00+01:00,"\'=HYPERLINK(""http://x"")",s1,read,\'+sagsbehandling,\'-1,m1'
     )
+
+
+def test_roster_gaps_join_into_runs_over_closed_days() -> None:
+    """Friday and Monday without duty are one run (the weekend between is closed); a day
+    whose duty is away is its own run, and a covered day ends a run."""
+    days = [
+        ("2025-02-21", True),
+        ("2025-02-22", False),
+        ("2025-02-23", False),
+        ("2025-02-24", True),
+        ("2025-02-25", True),
+        ("2025-02-26", True),
+        ("2025-02-27", True),
+    ]
+    plan = [{"day": d, "staff_id": None, "working_day": w} for d, w in days]
+    nobody = {"hours": "08:00-16:00", "reason": "nobody_on_roster"}
+    gaps = [
+        {"day": "2025-02-21", **nobody},
+        {"day": "2025-02-24", **nobody},
+        {
+            "day": "2025-02-25",
+            "hours": "08:00-16:00",
+            "reason": "on_duty_is_absent",
+            "staff_id": "m",
+        },
+        {"day": "2025-02-27", **nobody},
+    ]
+    runs = [
+        (r.first.isoformat(), r.last.isoformat(), r.days, r.reason, r.staff_id)
+        for r in lead_desk.gap_runs(plan, gaps)
+    ]
+    assert runs == [
+        ("2025-02-21", "2025-02-24", 2, "nobody_on_roster", None),
+        ("2025-02-25", "2025-02-25", 1, "on_duty_is_absent", "m"),
+        ("2025-02-27", "2025-02-27", 1, "nobody_on_roster", None),
+    ]

@@ -84,7 +84,7 @@ class TeamView:
 
     team: lead_desk.Team
     figures: list[dict[str, Any]]
-    gaps: list[dict[str, str]]
+    gaps: list[lead_desk.GapRun]
 
 
 def _week_label(week: IsoWeek) -> str:
@@ -138,7 +138,7 @@ async def _overview(
     names = await lead_desk.staff_names(
         svc, who.user, {u.owner_id for u in urgent} | {b.owner_id for b in late}
     )
-    gap_staff = {g.get("staff_id") for p in per_team for g in p.gaps}
+    gap_staff = {g.staff_id for p in per_team for g in p.gaps}
     names |= await lead_desk.staff_names(svc, who.user, gap_staff)
     previous = week.back(1)
     following = week.back(-1)
@@ -159,7 +159,6 @@ async def _overview(
         "gap_reasons": GAP_REASONS,
         "stamp": stamp,
         "date_text": lambda d: format_long_date(d, "da"),
-        "iso_day": lambda s: datetime.fromisoformat(s).date(),
         "gap_days": lead_desk.GAP_DAYS,
     }
 
