@@ -32,6 +32,7 @@ from bot.domain.directory import (
 )
 from bot.domain.escalation import escalate_due
 from bot.store.schema.core import access_log
+from journal.access_copy import access_copy
 from tests.harness import Stack
 from tests.web.conftest import PASSWORD, Login, form_post, staff_login
 
@@ -301,6 +302,10 @@ async def test_the_officer_sees_who_read_and_the_look_is_logged(
     assert await _count_looks(stack, "export") == 2
     after = (await _page(stack, person_url)).split("<tbody>")[1]
     assert "Udleveret (eksport)" in after
+    # Anna's own copy (GDPR art. 15) lists the officer's looks too.
+    copy = await access_copy(stack.svc, w.persons["anna"], staff_id=ida, tenant_id=w.tenant_id)
+    looks = {(x["action"], x["purpose"]) for x in copy["lookups"]}
+    assert {("audit", "databeskyttelse"), ("export", "databeskyttelse")} <= looks
     # The phone number searched for is in no log line, not even the database driver's
     # statement log (it only ever sees the blind index), and never in a URL.
     logged = "\n".join(r.getMessage() for r in caplog.records)
