@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.base.clock import COPENHAGEN
+from bot.base.errors import NotFound
 from bot.base.staff import StaffUser
 from bot.domain import access_audit, lead_desk
 from bot.domain.accounts import set_credentials
@@ -222,10 +223,13 @@ async def test_who_sees_which_teams(stack: Stack, logins: dict[str, Login]) -> N
     await _page(stack, f"{LEAD}?team={w.team_children}", 404)
     # The domain holds the same line for anyone who calls it.
     caseworker = StaffUser(w.mette, w.tenant_id, w.team_children, "caseworker")
-    with pytest.raises(Exception) as err:
+    with pytest.raises(NotFound):
         await lead_desk.teams_for(stack.svc, caseworker)
-    assert getattr(err.value, "status", None) == 404
-    assert ida
+    with pytest.raises(NotFound):
+        await access_audit.person_access(stack.svc, caseworker, w.persons["anna"])
+    admin = StaffUser(ida, w.tenant_id, w.team_children, "admin")
+    with pytest.raises(NotFound):
+        await access_audit.person_access(stack.svc, admin, other.person_id)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
