@@ -28,7 +28,7 @@ from journal.pdf import access_copy_pdf, local_time
 PURPOSE = "aktindsigt"
 ROLES = {"party": "part", "parent": "forælder", "bisidder": "bisidder",
          "representative": "partsrepræsentant"}  # fmt: skip
-ACTIONS = {"read": "læst", "search": "søgt", "export": "udleveret"}
+ACTIONS = {"read": "læst", "search": "søgt", "export": "udleveret", "audit": "kontrolleret"}
 DIRECTIONS = {"in": "Fra dig", "out": "Til dig"}
 
 
