@@ -22,6 +22,7 @@ from bot.base.errors import BadInput, NotFound, Unauthorized
 from bot.base.ids import new_id
 from bot.base.services import Services
 from bot.base.staff import StaffUser
+from bot.domain.escalation import acknowledge
 from bot.domain.outbound import queue_sms
 from bot.domain.privacy import needs_notice, tenant_settings_for
 from bot.store.schema.core import (
@@ -406,6 +407,7 @@ async def reply(
                 staff_id=user.id,
                 due=promise_due,
             )
+        await _answered_picks_up(conn, svc, user, conv.id)
         await conn.execute(
             update(messages)
             .where(messages.c.conversation_id == conv.id, messages.c.awaiting_reply.is_(True))
@@ -424,6 +426,24 @@ async def reply(
         "created_at": now.isoformat(),
         "sends_at": sends_at.isoformat() if sends_at is not None else None,
     }
+
+
+async def _answered_picks_up(
+    conn: AsyncConnection, svc: Services, user: StaffUser, conv_id: str
+) -> None:
+    """A reply to an urgent message is someone picking it up: its escalation stops."""
+    waiting = (
+        await conn.execute(
+            select(messages.c.id).where(
+                messages.c.conversation_id == conv_id,
+                messages.c.awaiting_reply.is_(True),
+                messages.c.urgent.is_(True),
+                messages.c.acknowledged_at.is_(None),
+            )
+        )
+    ).scalars()
+    for message_id in list(waiting):
+        await acknowledge(conn, svc, message_id=message_id, staff_id=user.id, via="reply")
 
 
 async def close_with_note(

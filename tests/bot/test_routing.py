@@ -489,3 +489,20 @@ async def test_urgent_while_away_pages_the_substitute_and_tells_the_owner_when_b
     await stack.drain()
     told = await stack.sent_to(phones["mette"])
     assert len(told) == 1 and "mens du var væk" in told[0]
+
+
+async def test_a_reply_picks_an_urgent_message_up(stack: Stack) -> None:
+    """Answering an urgent message acknowledges it (journalised): nothing escalates after."""
+    await work_phones(stack)
+    await stack.sms(stack.world.phones["anna"], "AKUT ring til mig")
+    items = (await (await stack.api("GET", "/api/v1/conversations")).json())["items"]
+    resp = await stack.api(
+        "POST", f"/api/v1/conversations/{items[0]['id']}/replies", json={"body": "Jeg ringer nu."}
+    )
+    assert resp.status == 201, await resp.text()
+    stack.clock.advance(minutes=16)
+    assert await escalate_due(stack.svc) == 0
+    async with stack.svc.read() as conn:
+        row = (await conn.execute(select(messages).where(messages.c.urgent.is_(True)))).one()
+        kinds = list((await conn.execute(select(journal_entries.c.kind))).scalars())
+    assert row.acknowledged_by == stack.world.mette and "acknowledged" in kinds
