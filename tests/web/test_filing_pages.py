@@ -10,6 +10,7 @@ import asyncio
 import re
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.domain.directory import (
@@ -278,3 +279,46 @@ async def test_two_moves_at_once_over_http(stack: Stack, logins: dict[str, Login
     assert "En kollega har lige flyttet beskeden" in await loser.text()
     assert await _count(stack, journal_entries, journal_entries.c.kind == "moved_out") == 1
     assert await _count(stack, journal_entries, journal_entries.c.kind == "moved_in") == 1
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_move_waits_for_a_colleagues_move_in_flight_then_conflicts(
+    stack: Stack, logins: dict[str, Login]
+) -> None:
+    """PostgreSQL: while another transaction holds the message (a colleague's move), the POST
+    waits; when that commits, the POST answers 409 and writes nothing."""
+    conv, mid, second = await _annas_move(stack)
+    await staff_login(stack, logins["mette"])
+    url = f"/sagsbehandler/samtaler/{conv}/flyt"
+    csrf = csrf_of(await _page(stack, f"{url}?besked={mid}&sag=2025-101"))
+    form = {"csrf": csrf, "message_id": mid, "case_id": second, "sag": "2025-101"}
+    async with stack.svc.engine.connect() as other:
+        elsewhere = await other.execute(
+            conversations.insert().values(
+                id="00000000-0000-0000-0000-00000000c0de",
+                tenant_id=stack.world.tenant_id,
+                case_id=second,
+                person_id=stack.world.persons["anna"],
+                last_activity_at=stack.clock.now(),
+                created_at=stack.clock.now(),
+            )
+        )
+        assert elsewhere.rowcount == 1
+        held = await other.execute(
+            select(messages.c.id).where(messages.c.id == mid).with_for_update()
+        )
+        assert held.scalar_one() == mid
+        before = await _snapshot(stack)
+        post = asyncio.ensure_future(stack.client.post(url, data=form, allow_redirects=False))
+        await asyncio.sleep(0.5)
+        assert not post.done()  # waiting for the row
+        await other.execute(
+            messages.update()
+            .where(messages.c.id == mid)
+            .values(conversation_id="00000000-0000-0000-0000-00000000c0de", case_id=second)
+        )
+        await other.commit()
+    resp = await post
+    assert resp.status == 409
+    assert "En kollega har lige flyttet beskeden" in await resp.text()
+    assert await _snapshot(stack) == (before[0], before[1], before[2] + 1, *before[3:])
