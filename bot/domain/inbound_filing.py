@@ -722,12 +722,11 @@ class Intake:
         mid = stored["id"]
         triage = await self.triage()
         stored["urgent"] = triage.urgent
-        entries = [
-            self._sms_in(None, key, mid, "SMS fra ukendt afsender (ikke knyttet til en sag)")
-        ]
+        sms_in = self._sms_in(None, key, mid, "SMS fra ukendt afsender (ikke knyttet til en sag)")
         # Written first: a page names the message.
-        await append_many(self.conn, entries, rows_first=[(messages, [stored])])
-        desk = None
+        await append_many(self.conn, [sms_in], rows_first=[(messages, [stored])])
+        desk: FrontDesk | None = None
+        entries: list[NewEntry] = []
         if triage.urgent:
             desk, entries = await dispatch_unassigned(
                 self.conn,
