@@ -69,6 +69,8 @@ async def _page(
     svc = request.app[SERVICES]
     items = await tasks.list_tasks(svc, who.user, contacts=True)
     _times(items, svc.clock.now())
+    if failed is not None and all(t["id"] != failed for t in items):
+        failed = None  # closed meanwhile: the message goes at the top of the page
     names = await inbox.team_names(svc, who.user) if any(t["covering"] for t in items) else {}
     return render(
         request,
