@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.base.crypto import SealingKey
@@ -20,21 +20,20 @@ from bot.base.staff import StaffUser
 from bot.store.schema.core import cases, journal_entries
 from journal.export import export_status
 from journal.journal import append
+from scheduler.store import case_visible
 
 SUBJECT_MAX = 200
 NOTE_MAX = 20_000
 
 
 async def visible_case(conn: AsyncConnection, user: StaffUser, case_id: str) -> Any:
-    """The case if this user works on it (owner, or lead/admin of its team); else 404."""
-    mine = cases.c.owner_id == user.id
-    if user.role in ("lead", "admin"):
-        mine = or_(mine, cases.c.team_id == user.team_id)
+    """The case if this user works on it (owner, covering substitute, or lead/admin of its
+    team: ``scheduler.store.case_visible``, the one rule); else 404."""
     row = (
         await conn.execute(
             select(
                 cases.c.id, cases.c.tenant_id, cases.c.number, cases.c.dek, cases.c.status
-            ).where(and_(cases.c.id == case_id, cases.c.tenant_id == user.tenant_id, mine))
+            ).where(cases.c.id == case_id, case_visible(user))
         )
     ).first()
     if row is None:

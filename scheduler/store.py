@@ -1,7 +1,8 @@
 """Shared storage helpers for track-and-trace: access, keys, threads, reminders, tasks.
 
-Access follows bot.domain.conversations: a caseworker works on the cases they own; a
-team lead (or admin) also on their team's cases. Anything else is "not found".
+Access: a caseworker works on the cases they own and, while a colleague is
+away and named them substitute, on that colleague's cases (covering); a team
+lead (or admin) also on their team's cases. Anything else is "not found".
 """
 
 from __future__ import annotations
@@ -21,7 +22,15 @@ from bot.base.ids import new_id
 from bot.base.services import Services
 from bot.base.staff import StaffUser
 from bot.domain.outbound import withdraw_sms
-from bot.store.schema.core import cases, conversations, outbox, participants, persons, staff
+from bot.store.schema.core import (
+    absences,
+    cases,
+    conversations,
+    outbox,
+    participants,
+    persons,
+    staff,
+)
 from bot.store.schema.scheduler import followup_tasks, reminders
 from journal.journal import append
 from scheduler.quiet import QuietSettings, allowed_send_time, local_instant
@@ -45,9 +54,27 @@ def at_ten(d: date) -> datetime:
     return local_instant(d, REMINDER_TIME)
 
 
+def works_for(user: StaffUser, staff_id: ColumnElement[Any]) -> ColumnElement[bool]:
+    """``staff_id`` is the user, or a colleague away today who named the user substitute.
+
+    The one covering rule: a substitute works on the absent owner's cases (thread,
+    timeline, send-later, notes, tasks) for exactly the days of the absence.
+    """
+    mine = staff_id == user.id
+    if user.today is None:
+        return mine
+    covered = select(absences.c.staff_id).where(
+        absences.c.tenant_id == user.tenant_id,
+        absences.c.substitute_id == user.id,
+        absences.c.starts_on <= user.today,
+        absences.c.ends_on >= user.today,
+    )
+    return or_(mine, staff_id.in_(covered))
+
+
 def case_visible(user: StaffUser) -> ColumnElement[bool]:
-    """Which cases this staff member works on."""
-    mine = cases.c.owner_id == user.id
+    """Which cases this staff member works on: own, covered (see ``works_for``), team (leads)."""
+    mine = works_for(user, cases.c.owner_id)
     if user.role in ("lead", "admin"):
         return and_(cases.c.tenant_id == user.tenant_id, or_(mine, cases.c.team_id == user.team_id))
     return and_(cases.c.tenant_id == user.tenant_id, mine)
@@ -281,8 +308,16 @@ async def add_task(
     at: datetime,
     ref_id: str | None = None,
     message_id: str | None = None,
+    due_at: datetime | None = None,
+    dedupe_key: str | None = None,
 ) -> str:
-    """Give a staff member a follow-up task (opgave)."""
+    """Give a staff member a follow-up task (opgave).
+
+    Args:
+        due_at: when it should be done (None: no date).
+        dedupe_key: unique per cause; a second task with the same key is refused
+            by the database (callers look first, see ``scheduler.calltasks``).
+    """
     tid = new_id()
     await conn.execute(
         followup_tasks.insert().values(
@@ -296,6 +331,8 @@ async def add_task(
             title=title[:200],
             state="open",
             created_at=at,
+            due_at=due_at,
+            dedupe_key=dedupe_key,
         )
     )
     return tid

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,9 +15,13 @@ class StaffUser:
         tenant_id: their municipality; every query they make is held to it.
         team_id: their team, which decides the cases they cover.
         role: ``caseworker``, ``lead`` or ``admin``.
+        today: the local (Copenhagen) day of the request, from the service's
+            clock; it decides whose cases they cover (a colleague absent that
+            day who named them substitute). None: they cover nobody.
     """
 
     id: str
     tenant_id: str
     team_id: str
     role: str
+    today: date | None = None

@@ -22,6 +22,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import case, or_, select, update
 
+from bot.base.clock import COPENHAGEN
 from bot.base.crypto import unseal
 from bot.base.errors import BadInput, NotFound
 from bot.base.pagesettings import WebSettings
@@ -295,7 +296,13 @@ async def identity(svc: Services, staff_id: str) -> StaffIdentity | None:
         return None
     dek = svc.dek("staff", row.id, row.dek)
     return StaffIdentity(
-        user=StaffUser(row.id, row.tenant_id, row.team_id, row.role),
+        user=StaffUser(
+            row.id,
+            row.tenant_id,
+            row.team_id,
+            row.role,
+            svc.clock.now().astimezone(COPENHAGEN).date(),
+        ),
         first_name=unseal(dek, row.first_name_enc, f"staff:{row.id}:first_name"),
         full_name=unseal(dek, row.full_name_enc, f"staff:{row.id}:full_name"),
     )

@@ -17,6 +17,7 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.base.clock import COPENHAGEN
 from bot.base.crypto import SealingKey, unseal
 from bot.base.errors import BadInput, NotFound, Unauthorized
 from bot.base.ids import new_id
@@ -113,7 +114,9 @@ async def authenticate(svc: Services, token: str | None) -> StaffUser:
         ).first()
     if row is None:
         raise Unauthorized("The token is not valid")
-    return StaffUser(row.id, row.tenant_id, row.team_id, row.role)
+    return StaffUser(
+        row.id, row.tenant_id, row.team_id, row.role, svc.clock.now().astimezone(COPENHAGEN).date()
+    )
 
 
 def visible_to(user: StaffUser) -> ColumnElement[bool]:

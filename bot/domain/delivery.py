@@ -16,6 +16,7 @@ from bot.store.events import emit
 from bot.store.schema.core import cases, messages, persons
 from channels.base import DeliveryReport, DeliveryState
 from journal.journal import append
+from scheduler.calltasks import UNDELIVERED, open_call_task
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ async def apply_report(svc: Services, message_id: str, report: DeliveryReport) -
 
 
 async def fall_back(conn: AsyncConnection, svc: Services, message_id: str) -> None:
-    """An SMS that did not arrive is never silent: a call task, and an e-mail notice if allowed."""
+    """An SMS that did not arrive is never silent: an e-mail notice if allowed, else a call task."""
     msg = (
         await conn.execute(
             select(
@@ -128,20 +129,30 @@ async def fall_back(conn: AsyncConnection, svc: Services, message_id: str) -> No
     if msg.via == "email" or msg.kind == "fallback":
         return
     now = svc.clock.now()
+    if svc.email is None or msg.email_enc is None or not await email_consented(conn, msg.person_id):
+        # No other channel: a caseworker calls (a task on the owner's list, due next morning).
+        await open_call_task(
+            conn,
+            svc,
+            tenant_id=msg.tenant_id,
+            case_id=msg.case_id,
+            message_id=message_id,
+            subject=UNDELIVERED,
+            at=now,
+        )
+        return
     await append(
         conn,
         tenant_id=msg.tenant_id,
         case_id=msg.case_id,
-        kind="call_task",
+        kind="delivery_fallback",
         direction="internal",
         channel="system",
-        subject="SMS kunne ikke leveres: ring til borgeren",
+        subject="SMS kunne ikke leveres: borgeren får besked på e-mail",
         actor="system",
         at=now,
         message_id=message_id,
     )
-    if svc.email is None or msg.email_enc is None or not await email_consented(conn, msg.person_id):
-        return
     if msg.key_scope == "case":
         key = SealingKey("case", msg.case_id, svc.dek("cases", msg.case_id, msg.case_dek))
     else:

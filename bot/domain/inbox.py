@@ -161,8 +161,8 @@ class ThreadContext:
 
     case_id: str | None
     case_open: bool
-    # Owner, or lead/admin of the case's team: may schedule, promise, see the
-    # timeline and file notes. A colleague covering a message may only answer it.
+    # Owner, the substitute covering for an absent owner today, or lead/admin of
+    # the case's team: may schedule, promise, see the timeline and file notes.
     works_on_case: bool
     citizen_first_name: str | None
     promise_due: date | None
@@ -198,9 +198,16 @@ async def thread_context(svc: Services, user: StaffUser, conv_id: str) -> Thread
                 .limit(1)
             )
         ).scalar_one_or_none()
-    works = row.case_id is not None and (
-        row.owner_id == user.id or (user.role in ("lead", "admin") and row.team_id == user.team_id)
-    )
+        # The one rule (scheduler.store.case_visible): owner, covering substitute, team lead.
+        works = (
+            row.case_id is not None
+            and (
+                await conn.execute(
+                    select(cases.c.id).where(cases.c.id == row.case_id, case_visible(user))
+                )
+            ).first()
+            is not None
+        )
     first = None
     if row.first_name_enc is not None:
         dek = svc.dek("persons", row.person_id, row.dek)

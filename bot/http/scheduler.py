@@ -79,7 +79,39 @@ SCHEDULED = named(
     "ScheduledSms",
     loose({"id": ID, "conversation_id": ID, "send_at": STR, "status": STR}, ("id",)),
 )
-TASK = named("Task", loose({"id": ID, "kind": STR, "state": STR}, ("id",)))
+TASK = named(
+    "Task",
+    loose(
+        {
+            "id": ID,
+            "kind": {
+                "type": "string",
+                "description": "nudge | promise_due | promise_broken | appointment_move | "
+                "appointment_cancel | call",
+            },
+            "state": STR,
+            "case_id": ID,
+            "case_number": NULL_STR,
+            "staff_id": ID,
+            "covering": {
+                "type": "boolean",
+                "description": "on a colleague's list; shown because I cover for them today",
+            },
+            "title": STR,
+            "ref_id": NULL_STR,
+            "message_id": NULL_STR,
+            "conversation_id": NULL_STR,
+            "created_at": TS,
+            "due_at": {"type": ["string", "null"], "format": "date-time"},
+            "actions": {"type": "array", "items": STR},
+            "appointment": {
+                "type": ["object", "null"],
+                "description": "FLYT/AFLYS: the appointment the citizen asked about",
+            },
+        },
+        ("id", "kind", "state", "due_at", "actions"),
+    ),
+)
 QUIET = named(
     "QuietHours",
     loose(
@@ -625,13 +657,14 @@ async def withdraw_scheduled(request: web.Request) -> web.Response:
 @api.operation(
     "GET",
     "/api/v1/tasks",
-    summary="My open follow-up tasks (a lead also sees the team's)",
+    summary="My open follow-up tasks, a covered colleague's while they are away "
+    "(a lead also sees the team's); due first",
     tag="track-and-trace",
     security="staff",
     responses={200: items(TASK)},
 )
 async def list_tasks(request: web.Request) -> web.Response:
-    """My open follow-up tasks (a lead also sees the team's)."""
+    """My open follow-up tasks (a covered colleague's, a lead's team's too)."""
     user = await staff_user(request)
     return web.json_response({"items": await tasks.list_tasks(_services(request), user)})
 
@@ -639,7 +672,7 @@ async def list_tasks(request: web.Request) -> web.Response:
 @api.operation(
     "POST",
     f"/api/v1/tasks/{_ID}/done",
-    summary="Mark a task done",
+    summary="Mark a task done (a call task needs /outcome: what happened)",
     tag="track-and-trace",
     security="staff",
     resource="task",
@@ -650,6 +683,37 @@ async def complete_task(request: web.Request) -> web.Response:
     user = await staff_user(request)
     return web.json_response(
         await tasks.complete_task(_services(request), user, request.match_info["id"])
+    )
+
+
+@api.operation(
+    "POST",
+    f"/api/v1/tasks/{_ID}/outcome",
+    summary="Close a task with what happened (journalised, sealed); a call task needs this",
+    tag="track-and-trace",
+    security="staff",
+    resource="task",
+    body=named(
+        "TaskOutcomeIn",
+        obj(
+            {
+                "outcome": text_field(
+                    "outcome_required", description='e.g. "ringede, talte med mor"'
+                )
+            },
+            ("outcome",),
+        ),
+    ),
+    responses={200: TASK},
+)
+async def task_outcome(request: web.Request) -> web.Response:
+    """Close a task with what happened; the outcome is journalised on the case, sealed."""
+    user = await staff_user(request)
+    outcome = _text(body_of(request), "outcome", required=True)
+    return web.json_response(
+        await tasks.complete_task(
+            _services(request), user, request.match_info["id"], outcome=outcome
+        )
     )
 
 

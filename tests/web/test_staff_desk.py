@@ -448,16 +448,18 @@ async def test_absence_with_substitute_moves_new_messages(
     inbox = await _page(stack, "/sagsbehandler/")
     covering = inbox.split('id="group-covering"')[1].split("</section>")[0]
     assert "Anna Andersen" in covering
-    # Sofie answers the thread, but the case is Mette's: no send-later, timeline or case notes.
+    # Sofie covers Mette's case while Mette is away: the thread with send-later, the
+    # timeline and phone notes, as Mette would have them (scheduler.store.case_visible).
     conv = re.search(r'href="/sagsbehandler/samtaler/([0-9a-f-]{36})"', covering)
     assert conv
     thread = f"/sagsbehandler/samtaler/{conv.group(1)}"
     page = await _page(stack, thread)
     assert "Jeg dækker for en kollega" in page  # the seeded template for covering
-    assert "Send senere" not in page and "Notat om telefonsamtale" not in page
-    assert "Lovet svar senest (valgfrit)" in page
-    resp = await form_post(stack, thread, f"{thread}/telefonnotat", phone_note="x")
-    assert resp.status == 404
+    assert "Send senere" in page and "Notat om telefonsamtale" in page
+    assert "Sagens forløb" in page and "Lovet svar senest (valgfrit)" in page
+    resp = await form_post(stack, thread, f"{thread}/telefonnotat", phone_note="Talte med Anna")
+    assert resp.status == 303
+    assert await _count(stack, journal_entries, journal_entries.c.kind == "note") == 1
     # Sofie cannot delete Mette's absence (404), Mette can.
     async with stack.svc.read() as c:
         aid = (await c.execute(select(absences.c.id))).scalar_one()

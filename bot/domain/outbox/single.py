@@ -32,7 +32,7 @@ from bot.store.schema.core import (
     tenants,
 )
 from channels.base import DeliveryState, GatewayError, OutboundSms, SendResult
-from journal.journal import append
+from scheduler.calltasks import HELD_SENSITIVE, open_call_task
 from scheduler.quiet import allowed_send_time
 from scheduler.settings import settings_for
 from scheduler.urgent import urgent_ids
@@ -163,17 +163,14 @@ async def _hold_for_call(svc: Services, row: Any) -> None:
         await conn.execute(
             update(messages).where(messages.c.id == row.id).values(status="held", via="none")
         )
-        await append(
+        await open_call_task(
             conn,
+            svc,
             tenant_id=row.tenant_id,
             case_id=row.case_id,
-            kind="call_task",
-            direction="internal",
-            channel="system",
-            subject="Følsom besked ikke sendt på SMS: ring til borgeren",
-            actor="system",
-            at=svc.clock.now(),
             message_id=row.id,
+            subject=HELD_SENSITIVE,
+            at=svc.clock.now(),
         )
 
 

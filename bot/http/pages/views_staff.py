@@ -17,7 +17,7 @@ from bot.domain import conversations as conv
 from bot.domain.accounts import LoginRefused, StaffIdentity
 from bot.http.pages.page import SETTINGS, redirect, render, state
 from journal import casefile
-from scheduler import milestones, scheduled
+from scheduler import milestones, scheduled, tasks
 from scheduler.quiet import local_instant
 from scheduler.store import CaseClosed, local_date
 from scheduler.templates import long_date
@@ -240,7 +240,12 @@ async def inbox_page(request: web.Request) -> web.Response:
             "until": long_date(date.fromisoformat(away["ends_on"]), "da"),
             "substitute": names.get(away["substitute_id"] or "", None),
         }
-    return render(request, "staff/inbox.html", {"me": who, "groups": groups, "away": away_info})
+    open_tasks = await tasks.count_open(svc, who.user)
+    return render(
+        request,
+        "staff/inbox.html",
+        {"me": who, "groups": groups, "away": away_info, "tasks": open_tasks},
+    )
 
 
 def _form_text(form: MultiDictProxy[Any], name: str) -> str:

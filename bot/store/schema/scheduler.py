@@ -161,7 +161,7 @@ followup_tasks = Table(
     _fk("tenant_id", "tenants.id"),
     _fk("case_id", "cases.id"),
     _fk("staff_id", "staff.id"),
-    # nudge | promise_due | promise_broken | appointment_move | appointment_cancel
+    # nudge | promise_due | promise_broken | appointment_move | appointment_cancel | call
     Column("kind", String(24), nullable=False),
     Column("ref_id", String(36), nullable=True),
     Column("message_id", String(36), nullable=True),
@@ -171,7 +171,12 @@ followup_tasks = Table(
     Column("state", String(8), nullable=False),
     _at("created_at"),
     _at("done_at", nullable=True),
+    # When it should be done (a call task: the next working day's opening); None: no date.
+    _at("due_at", nullable=True),
+    # One task per cause ("call:<message id>"): a retried delivery report adds no second.
+    Column("dedupe_key", String(80), nullable=True),
     Index("ix_followup_tasks_open", "staff_id", "state"),
+    Index("ux_followup_tasks_dedupe", "dedupe_key", unique=True),
 )
 
 # Stilletid: when non-urgent SMS may not go out, per municipality or per person.

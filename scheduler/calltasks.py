@@ -1,0 +1,119 @@
+"""Ringeopgave: a call task, when a message cannot reach the citizen in writing.
+
+Two doors lead here: a sensitive message to a citizen who takes SMS only (the
+content may not go by SMS, and there is no secure inbox to point to), and an
+SMS that was not delivered when no other channel (an e-mail notice) can carry
+it. Both make one open task on the case owner's list, due at the team's
+opening on the next working day, and one "call_task" journal entry. A covering
+colleague sees it while the owner is away (``scheduler.store.works_for``).
+
+Idempotent: the task's ``dedupe_key`` is ``call:<message id>`` and unique, so a
+retried delivery report or a second relay pass over the same message finds the
+task it made and adds nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.base.services import Services
+from bot.domain.routing import team_calendar
+from bot.store.schema.core import cases, teams
+from bot.store.schema.scheduler import followup_tasks
+from journal.journal import append
+from scheduler.quiet import local_instant
+from scheduler.store import add_task, local_date
+
+log = logging.getLogger(__name__)
+
+# Plain words, never personal data: they are the task's title and the journal's subject.
+UNDELIVERED = "SMS kunne ikke leveres: ring til borgeren"
+HELD_SENSITIVE = "Følsom besked ikke sendt på SMS: ring til borgeren"
+
+
+def dedupe_key(message_id: str) -> str:
+    """The one call task a message can have."""
+    return f"call:{message_id}"
+
+
+async def due_for_call(
+    conn: AsyncConnection, svc: Services, team_id: str, at: datetime
+) -> datetime:
+    """The team's opening hour on the next working day after ``at`` (its closing days count)."""
+    team = (
+        await conn.execute(
+            select(teams.c.tenant_id, teams.c.opens_at, teams.c.closes_at).where(
+                teams.c.id == team_id
+            )
+        )
+    ).one()
+    calendar = await team_calendar(conn, svc, team)
+    return local_instant(calendar.next_working_day(local_date(at)), calendar.opening)
+
+
+async def open_call_task(
+    conn: AsyncConnection,
+    svc: Services,
+    *,
+    tenant_id: str,
+    case_id: str | None,
+    message_id: str,
+    subject: str,
+    at: datetime,
+) -> str | None:
+    """Give the case's owner a call task about ``message_id`` (once), and journalise it.
+
+    Args:
+        subject: why a call is needed, in plain words (``UNDELIVERED``, ``HELD_SENSITIVE``).
+
+    Returns:
+        The task's id (the existing one when the message already has a task), or
+        None when the message belongs to no case (the journal line is all there is).
+    """
+    key = dedupe_key(message_id)
+    existing = (
+        await conn.execute(select(followup_tasks.c.id).where(followup_tasks.c.dedupe_key == key))
+    ).scalar_one_or_none()
+    if existing is not None:
+        return str(existing)
+    case = None
+    if case_id is not None:
+        case = (
+            await conn.execute(
+                select(cases.c.owner_id, cases.c.team_id, cases.c.status).where(
+                    cases.c.id == case_id
+                )
+            )
+        ).first()
+    task_id = None
+    if case_id is not None and case is not None and case.status == "open":
+        task_id = await add_task(
+            conn,
+            tenant_id=tenant_id,
+            case_id=case_id,
+            staff_id=case.owner_id,
+            kind="call",
+            title=subject,
+            at=at,
+            message_id=message_id,
+            due_at=await due_for_call(conn, svc, case.team_id, at),
+            dedupe_key=key,
+        )
+        log.info("call task %s for message %s", task_id, message_id)
+    await append(
+        conn,
+        tenant_id=tenant_id,
+        case_id=case_id,
+        kind="call_task",
+        direction="internal",
+        channel="system",
+        subject=subject,
+        actor="system",
+        at=at,
+        message_id=message_id,
+    )
+    return task_id
