@@ -33,7 +33,9 @@ from bot.domain.attachments import Upload
 from bot.domain.conversations import check_sms_fits
 from bot.domain.outbound import queue_sms
 from bot.domain.recipients import Recipient, case_recipients
+from scheduler import settings as quiet_store
 from scheduler.promises import record_promise
+from scheduler.quiet import allowed_send_time
 from scheduler.scheduled import check_send_at, queue_later
 from scheduler.store import case_for, case_key, conversation_for, local_date, require_open
 
@@ -90,6 +92,8 @@ class Sent:
     messages: list[tuple[str, str, str]]  # (participant_id, conversation_id, message_id)
     skipped: list[tuple[str, str]]  # (participant_id, reason)
     later: bool
+    # Sent "now" in someone's quiet hours (stilletid): when the last of them goes.
+    sends_at: datetime | None = None
 
 
 def _names(svc: Services, r: Recipient) -> tuple[str, str]:
@@ -168,6 +172,7 @@ async def send(svc: Services, user: StaffUser, case_id: str, draft: Draft) -> Se
             raise NoRecipients(skipped)
         key = case_key(svc, case.id, case.dek)
         queued = []
+        waits: list[datetime] = []
         for r in going:
             conv_id = await conversation_for(
                 conn,
@@ -177,10 +182,13 @@ async def send(svc: Services, user: StaffUser, case_id: str, draft: Draft) -> Se
                 at=now,
                 touch=True,
             )
-            mid = await _queue_one(conn, svc, user, case, key, conv_id, r, body, draft, secure)
+            mid, wait = await _queue_one(
+                conn, svc, user, case, key, conv_id, r, body, draft, secure
+            )
             queued.append((r.participant_id, conv_id, mid))
+            waits.extend([wait] if wait is not None else [])
     svc.wake_relay()
-    return Sent(queued, skipped, later=draft.send_at is not None)
+    return Sent(queued, skipped, draft.send_at is not None, max(waits, default=None))
 
 
 async def _queue_one(
@@ -194,8 +202,12 @@ async def _queue_one(
     body: str,
     draft: Draft,
     secure: bool,
-) -> str:
-    """One participant's message (now or later), its files and the promise, on their thread."""
+) -> tuple[str, datetime | None]:
+    """One participant's message (now or later), its files and the promise, on their thread.
+
+    Returns:
+        The message's id, and when it goes if quiet hours hold a "now" message back.
+    """
     now = svc.clock.now()
     if draft.send_at is not None:
         mid, _ = await queue_later(
@@ -210,7 +222,10 @@ async def _queue_one(
             body=body,
             send_at=draft.send_at,
         )
-        return mid
+        return mid, None
+    quiet = await quiet_store.settings_for(conn, case.tenant_id, r.person_id)
+    goes = allowed_send_time(now, quiet, svc.calendar)
+    wait = goes if goes > now else None
     mid = await queue_sms(
         conn,
         tenant_id=case.tenant_id,
@@ -224,6 +239,7 @@ async def _queue_one(
         author_id=user.id,
         subject=SUBJECT,
         sensitive=secure,
+        not_before=wait,
     )
     if draft.uploads:
         await attachments.store(
@@ -246,4 +262,4 @@ async def _queue_one(
             staff_id=user.id,
             due=draft.promise_due,
         )
-    return mid
+    return mid, wait

@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 from aiohttp import ClientResponse, FormData
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.domain import reply_templates, sessions
 from bot.domain.directory import create_case, create_person
 from bot.domain.integration.service import add_participant
 from bot.store.schema.attachments import message_attachments
-from bot.store.schema.core import journal_entries, messages, outbox, participants
+from bot.store.schema.core import cases, journal_entries, messages, outbox, participants
 from bot.store.schema.scheduler import reply_promises
 from tests.harness import Stack
 from tests.web.conftest import Login, csrf_of, staff_login
@@ -416,6 +416,8 @@ async def test_a_file_reaches_the_secure_inbox_sealed_and_journalised_never_by_s
         fam.case,
     )
     conv = re.findall(r'href="/sagsbehandler/samtaler/([0-9a-f-]{36})"', page)[0]
+    staff_view = await _page(stack, f"/sagsbehandler/samtaler/{conv}")
+    assert note in staff_view and "Mødeplan uge 9.pdf" in staff_view
     # The family, logged in with MitID, sees the message and the file, and gets it whole.
     token, _ = await sessions.create(
         stack.svc,
@@ -476,3 +478,45 @@ async def test_a_refused_file_stores_and_sends_nothing(
         assert await _sent_bodies(stack, fam) == {k: [] for k in fam.phones}
     finally:
         await stack.session.close()
+
+
+async def test_files_go_now_and_a_closed_case_takes_nothing(
+    stack: Stack, logins: dict[str, Login]
+) -> None:
+    """A file with a send-later time is refused; a closed case refuses any message (409)."""
+    fam = await _family(stack)
+    await staff_login(stack, logins["mette"])
+    before = await _everything(stack)
+    resp = await _post(
+        stack, fam.case, [("plan.pdf", PDF)], body=BODY, send_date="2025-02-24", send_time="09:00"
+    )
+    assert resp.status == 400
+    assert "Filer sendes med det samme" in await resp.text()
+    async with stack.svc.write() as conn:  # the case system closes the case
+        await conn.execute(update(cases).where(cases.c.id == fam.case).values(status="closed"))
+    before = await _everything(stack)
+    assert "Sagen er lukket" in await _page(stack, _url(fam.case))
+    html = await _page(stack, "/sagsbehandler/fravaer")
+    data = FormData(default_to_multipart=True)
+    data.add_field("csrf", csrf_of(html))
+    data.add_field("to", "alle")
+    data.add_field("body", BODY)
+    resp = await stack.client.post(_url(fam.case), data=data, allow_redirects=False)
+    assert resp.status == 409
+    assert "Sagen er lukket" in await resp.text()
+    assert await _everything(stack) == before
+    assert await _sent_bodies(stack, fam) == {k: [] for k in fam.phones}
+
+
+async def test_sent_now_in_quiet_hours_waits_and_the_page_says_until_when(
+    stack: Stack, logins: dict[str, Login]
+) -> None:
+    """At 21:00 the message waits for the end of the family's quiet hours; the page says when."""
+    fam = await _family(stack)
+    stack.clock.advance(hours=11)  # Friday 21:00 in Copenhagen
+    await staff_login(stack, logins["mette"])
+    page = await _follow(stack, await _post(stack, fam.case, to=fam.parts["anna"], body=BODY))
+    assert "Anna Andersen: sendes lørdag den 22. februar kl. 08:00" in page
+    assert await _sent_bodies(stack, fam) == {k: [] for k in fam.phones}
+    stack.clock.advance(hours=11, minutes=1)
+    assert (await _sent_bodies(stack, fam))["anna"] == [BODY]

@@ -27,7 +27,7 @@ from bot.domain.reply_templates import ReplyTemplate
 from bot.http.pages.page import redirect, render, state
 from bot.http.pages.views_attachments import UPLOAD_LIMIT
 from bot.http.pages.views_staff import ERRORS as STAFF_ERRORS
-from bot.http.pages.views_staff import _day, _send_at, current_staff
+from bot.http.pages.views_staff import _day, _send_at, _sends_at, current_staff
 from bot.http.pages.views_staff import _to_login as to_login
 from scheduler.store import CaseClosed, local_date
 from scheduler.templates import long_date
@@ -236,6 +236,7 @@ async def _page(
         ],
         "held": [(people[p], r) for p, r in _pairs(request.query.get("ikke", "")) if p in people],
         "later": "planlagt" in request.query,
+        "sends_at": _sends_at(request.query.get("kl")),
         "files_sent": request.query.get("filer", "").isdigit() and int(request.query["filer"]),
     }
     return render(request, "staff/compose.html", context, status=status if error else 200)
@@ -291,6 +292,8 @@ async def compose_send(request: web.Request) -> web.Response:
     }
     if sent.later:
         query["planlagt"] = "1"
+    if sent.sends_at is not None:
+        query["kl"] = sent.sends_at.isoformat()
     if form.uploads:
         query["filer"] = str(len(form.uploads))
     return redirect(compose_url(case_id), {k: v for k, v in query.items() if v})
