@@ -88,9 +88,11 @@ async def test_quick_update_by_keyboard_alone(
         await page.keyboard.press("Backspace")  # the emoji (one character for the user), the space
     assert await box.input_value() == THANKS
 
-    # The recipients: a radio group reached by Tab ("Alle" is chosen).
+    # The recipients: a radio group reached by Tab ("Alle" is chosen); the arrow picks Anna.
     await page.keyboard.press("Shift+Tab")
     assert await page.evaluate("document.activeElement.id") == "to-all"
+    await page.keyboard.press("ArrowDown")
+    assert await page.get_by_label("Anna Andersen").is_checked()
     await _tab_to(tab, "button[type=submit].button-primary")
     assert await _focused(tab) == "Send besked"
     await page.keyboard.press("Enter")
