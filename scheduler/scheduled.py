@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.base.crypto import SealingKey
 from bot.base.errors import BadInput, Conflict, NotFound
 from bot.base.services import Services
 from bot.base.staff import StaffUser
@@ -76,43 +77,24 @@ async def schedule_sms(
             f"The message is longer than {svc.config.max_body_chars} characters",
             code="body_too_long",
         )
-    now = svc.clock.now()
-    if send_at <= now:
-        raise BadInput("send_at is in the past", code="send_at_in_past")
-    if send_at - now > MAX_AHEAD:
-        raise BadInput("send_at is more than a year ahead", code="bad_datetime")
+    check_send_at(svc.clock.now(), send_at)
     async with svc.write() as conn:
         thread = await _thread(conn, user, conv_id)
         require_open(thread)
         await check_sms_fits(conn, thread.tenant_id, body)
-        quiet = await quiet_store.settings_for(conn, thread.tenant_id, thread.person_id)
-        effective = send_at if reason else allowed_send_time(send_at, quiet, svc.calendar)
-        key = case_key(svc, thread.case_id, thread.dek)
-        mid = await queue_sms(
+        mid, effective = await queue_later(
             conn,
+            svc,
+            author_id=user.id,
             tenant_id=thread.tenant_id,
             conversation_id=conv_id,
             case_id=thread.case_id,
             person_id=thread.person_id,
-            kind="scheduled",
+            key=case_key(svc, thread.case_id, thread.dek),
             body=body,
-            key=key,
-            at=now,
-            author_id=user.id,
-            not_before=effective,
-            subject="Planlagt SMS til borger",
+            send_at=send_at,
+            urgent_reason=reason,
         )
-        if reason is not None:
-            await mark_urgent(
-                conn,
-                tenant_id=thread.tenant_id,
-                case_id=thread.case_id,
-                message_id=mid,
-                staff_id=user.id,
-                reason=reason,
-                key=key,
-                at=now,
-            )
     return {
         "id": mid,
         "conversation_id": conv_id,
@@ -122,6 +104,64 @@ async def schedule_sms(
         "status": "queued",
         "urgent": reason is not None,
     }
+
+
+def check_send_at(now: datetime, send_at: datetime) -> None:
+    """400 when ``send_at`` is not after ``now``, or more than a year ahead."""
+    if send_at <= now:
+        raise BadInput("send_at is in the past", code="send_at_in_past")
+    if send_at - now > MAX_AHEAD:
+        raise BadInput("send_at is more than a year ahead", code="bad_datetime")
+
+
+async def queue_later(
+    conn: AsyncConnection,
+    svc: Services,
+    *,
+    author_id: str,
+    tenant_id: str,
+    conversation_id: str,
+    case_id: str,
+    person_id: str,
+    key: SealingKey,
+    body: str,
+    send_at: datetime,
+    urgent_reason: str | None = None,
+) -> tuple[str, datetime]:
+    """Queue one send-later SMS in the caller's transaction (its checks already made).
+
+    Returns:
+        The message's id, and when it may go (``send_at`` moved out of the
+        recipient's quiet hours unless ``urgent_reason`` is given).
+    """
+    quiet = await quiet_store.settings_for(conn, tenant_id, person_id)
+    effective = send_at if urgent_reason else allowed_send_time(send_at, quiet, svc.calendar)
+    mid = await queue_sms(
+        conn,
+        tenant_id=tenant_id,
+        conversation_id=conversation_id,
+        case_id=case_id,
+        person_id=person_id,
+        kind="scheduled",
+        body=body,
+        key=key,
+        at=svc.clock.now(),
+        author_id=author_id,
+        not_before=effective,
+        subject="Planlagt SMS til borger",
+    )
+    if urgent_reason is not None:
+        await mark_urgent(
+            conn,
+            tenant_id=tenant_id,
+            case_id=case_id,
+            message_id=mid,
+            staff_id=author_id,
+            reason=urgent_reason,
+            key=key,
+            at=svc.clock.now(),
+        )
+    return mid, effective
 
 
 async def list_scheduled(svc: Services, user: StaffUser, conv_id: str) -> list[dict[str, Any]]:

@@ -167,8 +167,14 @@ async def store(
     message_id: str,
     uploads: Sequence[Upload],
     at: datetime,
+    staff_id: str | None = None,
 ) -> list[str]:
-    """Seal and store the files on a message, one journal entry each (name and SHA-256)."""
+    """Seal and store the files on a message, one journal entry each (name and SHA-256).
+
+    Args:
+        staff_id: the caseworker who sends the files to the family (None: the
+            citizen attached them to their own message).
+    """
     ids = []
     for up in uploads:
         aid = new_id()
@@ -190,16 +196,16 @@ async def store(
             )
         )
         label = MEDIA_TYPES[up.media_type][0]
+        whose = "fra borger" if staff_id is None else "til borger"
         await append(
             conn,
             tenant_id=tenant_id,
             case_id=case_id,
             kind="attachment",
-            direction="in",
+            direction="in" if staff_id is None else "out",
             channel="web",
-            subject=f"Vedhæftet fil fra borger ({label}, {len(up.content)} bytes, "
-            f"SHA-256 {digest})",
-            actor="citizen",
+            subject=f"Vedhæftet fil {whose} ({label}, {len(up.content)} bytes, SHA-256 {digest})",
+            actor="citizen" if staff_id is None else f"staff:{staff_id}",
             at=at,
             content=(
                 f"Fil: {up.filename}\nType: {up.media_type}\n"

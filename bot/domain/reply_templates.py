@@ -70,6 +70,27 @@ DEFAULTS: tuple[tuple[str, str], ...] = (
     ),
 )
 
+# The defaults in the other languages families write in, by Danish title. A template
+# that a lead has changed (or added) is offered only as written, in Danish.
+TRANSLATIONS: dict[str, dict[str, str]] = {
+    "en": {
+        "Tak, jeg vender tilbage": "Hi {fornavn}. Thank you for your message. I am looking "
+        "into it and will answer you by {dato}. Regards {sagsbehandler}",
+        "Jeg arbejder stadig på sagen": "Hi {fornavn}. I am still working on your case. We "
+        "are waiting for answers from others. You will hear from me by {dato}. "
+        "Regards {sagsbehandler}",
+        "Bekræft møde": "Hi {fornavn}. I confirm our meeting {dato}. Write to me if it does "
+        "not suit you. Regards {sagsbehandler}",
+        "Jeg ringer til dig": "Hi {fornavn}. I would like to talk with you, so I will call "
+        "you {dato}. Write if another time suits you better. Regards {sagsbehandler}",
+        "Papirer modtaget": "Hi {fornavn}. We have received your papers for case "
+        "{sagsnummer}. I will let you know by {dato}. Regards {sagsbehandler}",
+        "Jeg dækker for en kollega": "Hi {fornavn}. I am helping with your case while your "
+        "caseworker is away. I will answer you by {dato}. Regards {sagsbehandler}",
+    },
+}
+_DEFAULT_BODIES = dict(DEFAULTS)
+
 
 @dataclass(frozen=True, slots=True)
 class ReplyTemplate:
@@ -118,6 +139,20 @@ def fill(body: str, values: dict[str, str]) -> str:
         if name is not None:
             parts.append(values.get(name) or "…")
     return "".join(parts)
+
+
+def in_language(t: ReplyTemplate, language: str) -> tuple[str, bool]:
+    """The template's text for a family writing ``language``, and whether it is in it.
+
+    A default template nobody has changed comes in the family's language when
+    we have it; anything else comes as written (Danish).
+    """
+    if language == "da":
+        return t.body, True
+    translated = TRANSLATIONS.get(language, {}).get(t.title)
+    if translated is not None and _DEFAULT_BODIES.get(t.title) == t.body:
+        return translated, True
+    return t.body, False
 
 
 def _row(r: Any) -> ReplyTemplate:

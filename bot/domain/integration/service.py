@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, delete, func, select, update
+from sqlalchemy import Select, Table, delete, func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -28,8 +28,8 @@ from bot.base.ids import new_id
 from bot.base.services import Services
 from bot.domain import directory
 from bot.domain import identity as oidc
-from bot.domain.consent import proactive_allowed
 from bot.domain.outbound import queue_sms
+from bot.domain.recipients import case_recipients
 from bot.store.schema.core import (
     administrations,
     cases,
@@ -722,22 +722,6 @@ async def update_case(
 # -- updates to the family ----------------------------------------------------------
 
 
-def _skip_reason(p: Any, sms_consent: bool | None, today: date) -> str | None:
-    if not p.entitled:
-        return "not_entitled"
-    if sms_consent is False:
-        return "no_consent"
-    if p.role == "representative" and not (
-        p.authority_from is not None
-        and p.authority_from <= today
-        and (p.authority_to is None or today <= p.authority_to)
-    ):
-        return "authority_not_in_force"
-    if p.phone_index is None:
-        return "no_phone"
-    return None
-
-
 async def send_update(
     conn: AsyncConnection, svc: Services, tenant_id: str, case_id: str, body: str
 ) -> dict[str, Any]:
@@ -763,42 +747,12 @@ async def send_update(
         raise Conflict("The case is closed", code="case_closed")
     now = svc.clock.now()
     today = now.astimezone(COPENHAGEN).date()
-    rows = (
-        await conn.execute(
-            select(
-                participants.c.id,
-                participants.c.person_id,
-                participants.c.role,
-                participants.c.entitled,
-                participant_details.c.authority_from,
-                participant_details.c.authority_to,
-                persons.c.phone_index,
-                participant_consents.c.granted.label("sms_consent"),
-            )
-            .join(persons, persons.c.id == participants.c.person_id)
-            .outerjoin(
-                participant_details, participant_details.c.participant_id == participants.c.id
-            )
-            .outerjoin(
-                participant_consents,
-                and_(
-                    participant_consents.c.participant_id == participants.c.id,
-                    participant_consents.c.channel == "sms",
-                ),
-            )
-            .where(participants.c.case_id == case_id)
-            .order_by(participants.c.created_at, participants.c.id)
-        )
-    ).all()
     sent: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     key = SealingKey("case", case_id, svc.dek("cases", case_id, case.dek))
-    for p in rows:
-        reason = _skip_reason(p, p.sms_consent, today)
-        if reason is None and not await proactive_allowed(conn, p.person_id, "sms"):
-            reason = "opted_out"  # the citizen texted STOP: no proactive updates
-        if reason is not None:
-            skipped.append({"participant_id": p.id, "reason": reason})
+    for p in await case_recipients(conn, case_id, today):
+        if p.skip is not None:
+            skipped.append({"participant_id": p.participant_id, "reason": p.skip})
             continue
         conv_id = await conversation_for(
             conn, tenant_id=tenant_id, case_id=case_id, person_id=p.person_id, at=now, touch=True
@@ -815,7 +769,9 @@ async def send_update(
             at=now,
             subject=UPDATE_SUBJECT,
         )
-        sent.append({"participant_id": p.id, "conversation_id": conv_id, "message_id": mid})
+        sent.append(
+            {"participant_id": p.participant_id, "conversation_id": conv_id, "message_id": mid}
+        )
     if not sent:
         raise Conflict(
             "No participant may receive the update: "

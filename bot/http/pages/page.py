@@ -53,7 +53,7 @@ CATALOGUES = web.AppKey("pages_catalogues", dict)
 STATIC_PREFIX = "/static/pages"
 # Routes that stream their own multipart body (uploads, size-limited while reading)
 # and check the CSRF token themselves before reading any file: see views_citizen.
-OWN_CSRF = frozenset({"pages.citizen.reply"})
+OWN_CSRF = frozenset({"pages.citizen.reply", "pages.staff.compose_post"})
 PAGE_PREFIXES = ("/borger", "/sagsbehandler")
 
 CSP = "; ".join(

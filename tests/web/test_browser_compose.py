@@ -1,0 +1,143 @@
+"""Ny besked in a real browser: the quick update by keyboard alone, and a file on a phone.
+
+Debian's Chromium via Playwright with axe-core (WCAG 2.1 AA) at 1280 px and
+390 px; SQLite only (test_compose.py covers both backends); screenshots land
+in artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.harness import Stack
+from tests.web.browsing import PYTESTMARK, close_tabs, logins, stack  # noqa: F401
+from tests.web.conftest import Login, Tab, open_tab
+
+pytestmark = PYTESTMARK
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+THANKS = (
+    "Hej Anna. Tak for din besked. Jeg ser på det og svarer dig senest "
+    "tirsdag den 25. februar. Hilsen Mette"
+)
+
+
+async def _tab_to(tab: Tab, selector: str, limit: int = 40) -> None:
+    """Press Tab until the focused element matches ``selector``."""
+    for _ in range(limit):
+        await tab.page.keyboard.press("Tab")
+        if await tab.page.evaluate("s => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+async def _keyboard_login(tab: Tab, stack: Stack, login: Login, then: str) -> None:
+    page = tab.page
+    await tab.goto(f"/sagsbehandler/log-ind?next={then}")
+    await _tab_to(tab, "#username")
+    await page.keyboard.type(login.username)
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(login.password)
+    await page.keyboard.press("Enter")
+    await page.wait_for_url("**/log-ind/kode*")
+    await _tab_to(tab, "#code")
+    await page.keyboard.type(login.code(stack))
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(f"**{then}")
+
+
+async def _focused(tab: Tab) -> str:
+    return str(await tab.page.evaluate("document.activeElement.textContent.trim()"))
+
+
+async def test_quick_update_by_keyboard_alone(
+    stack: Stack, browser: Any, logins: dict[str, Login]
+) -> None:
+    """From Anna's thread, "Ny besked", a template, the live SMS count and "Send besked",
+    with Tab and Enter only; the phone gets it and the page says so."""
+    anna = stack.world.phones["anna"]
+    await stack.sms(anna, "Hej, hvornår hører jeg noget?")
+    await stack.drain()
+    before = len(await stack.sent_to(anna))
+    conv = str((await (await stack.api("GET", "/api/v1/conversations")).json())["items"][0]["id"])
+    tab = await open_tab(browser, stack)
+    page = tab.page
+    await _keyboard_login(tab, stack, logins["mette"], f"/sagsbehandler/samtaler/{conv}")
+
+    await _tab_to(tab, "a[href$='/ny-besked']")
+    assert (await _focused(tab)).startswith("Ny besked")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url("**/ny-besked")
+    await page.get_by_role("heading", name="Ny besked", level=1).wait_for()
+    await tab.check("compose-form")
+
+    # A template by keyboard: the select, then "Indsæt skabelon"; the box and count follow.
+    await _tab_to(tab, "#skabelon")
+    await page.keyboard.press("ArrowDown")
+    await _tab_to(tab, ".template-picker button")
+    await page.keyboard.press("Enter")
+    box = page.locator("#body")
+    await page.wait_for_function("document.getElementById('body').value.length > 0")
+    assert await box.input_value() == THANKS
+    assert await page.evaluate("document.activeElement.id") == "body"
+    assert await page.locator("#body-count").inner_text() == f"{len(THANKS)} tegn · 1 SMS"
+    await page.keyboard.type(" 🙂")
+    assert "2 SMS'er" in await page.locator("#body-count").inner_text()
+    for _ in range(2):
+        await page.keyboard.press("Backspace")  # the emoji (one character for the user), the space
+    assert await box.input_value() == THANKS
+
+    # The recipients: a radio group reached by Tab ("Alle" is chosen); the arrow picks Anna.
+    await page.keyboard.press("Shift+Tab")
+    assert await page.evaluate("document.activeElement.id") == "to-all"
+    await page.keyboard.press("ArrowDown")
+    assert await page.get_by_label("Anna Andersen").is_checked()
+    await _tab_to(tab, "button[type=submit].button-primary")
+    assert await _focused(tab) == "Send besked"
+    await page.keyboard.press("Enter")
+    await page.wait_for_url("**/ny-besked?sendt=*")
+    status = page.get_by_role("status")
+    await status.get_by_text("Beskeden er lagt i kø").wait_for()
+    await status.get_by_text("Anna Andersen: sendes nu.").wait_for()
+    await tab.check("compose-sent")
+    await stack.drain()
+    assert (await stack.sent_to(anna))[before:] == [THANKS]
+
+
+async def test_a_file_to_the_family_on_a_phone(
+    stack: Stack, browser: Any, logins: dict[str, Login], tmp_path: Path
+) -> None:
+    """At 390 px: no sideways scrolling; an empty message is refused in plain Danish; a PDF
+    goes to the secure inbox and the SMS only says there is a new message."""
+    anna = stack.world.phones["anna"]
+    case = stack.world.cases["anna"]
+    url = f"/sagsbehandler/sager/{case}/ny-besked"
+    tab = await open_tab(browser, stack, mobile=True)
+    page = tab.page
+    await _keyboard_login(tab, stack, logins["mette"], url)
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+    await tab.check("compose-phone")
+
+    plan = tmp_path / "Mødeplan.pdf"
+    plan.write_bytes(PDF)
+    await page.get_by_label("Anna Andersen").check()
+    await page.locator("#file").set_input_files(str(plan))
+    await page.locator("#body").fill("   ")
+    await page.get_by_role("button", name="Send besked").click()
+    await page.get_by_role("alert").get_by_text("Skriv en besked, før du sender.").wait_for()
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+    await tab.check("compose-phone-error")
+    await stack.drain()
+    assert await stack.sent_to(anna) == []
+
+    await page.locator("#body").fill("Her er mødeplanen. Hilsen Mette")
+    await page.locator("#file").set_input_files(str(plan))
+    await page.get_by_role("button", name="Send besked").click()
+    await page.wait_for_url("**/ny-besked?sendt=*")
+    await page.get_by_role("status").get_by_text("med 1 fil i den sikre indbakke").wait_for()
+    await tab.check("compose-phone-sent")
+    await stack.drain()
+    sent = await stack.sent_to(anna)
+    assert len(sent) == 1 and "Du har en ny besked fra Københavns Kommune" in sent[0]
+    assert "mødeplanen" not in sent[0]
