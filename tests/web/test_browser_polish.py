@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
+from bot.store.schema.core import messages
 from tests.harness import Stack
 from tests.web.browsing import PYTESTMARK, close_tabs, logins, stack  # noqa: F401
 from tests.web.conftest import Login, Tab, code_from_sms, open_tab
@@ -127,9 +130,7 @@ async def test_staff_menu_logout_reflow_and_focus_on_phones(
     assert resp is not None and "/sagsbehandler/log-ind" in page.url
 
 
-async def test_staff_header_at_1280(
-    stack: Stack, browser: Any, logins: dict[str, Login]
-) -> None:
+async def test_staff_header_at_1280(stack: Stack, browser: Any, logins: dict[str, Login]) -> None:
     """On a wide screen the nav and "Log ud" sit in the header and the menu is not shown."""
     tab = await open_tab(browser, stack)
     page = tab.page
@@ -210,3 +211,50 @@ async def test_a_bisidder_sees_their_share_in_the_browser(stack: Stack, browser:
     await tab.check("polish-bisidder-thread-1280")
     resp = await page.goto(f"{stack.base}/borger/samtaler/{anna_conv}")
     assert resp is not None and resp.status == 404
+
+
+async def test_the_demo_phone_speaks_danish_marks_urgent_and_explains_quiet_hours(
+    stack: Stack, browser: Any
+) -> None:
+    """On the simulator's demo page a family sends an urgent SMS ("Haster"); the caseworker
+    panel names kinds in Danish, and an answer written at 21:00 says it waits for nattero."""
+    from bot.simulators import SimCaseworker, SimPhone
+    from bot.simulators.twilio import STATE_KEY
+
+    config = stack.sim.app[STATE_KEY].config
+    config.phones.append(SimPhone(stack.world.phones["anna"], "Anna Andersen"))
+    config.caseworker_tokens.append(
+        SimCaseworker("Mette Holm (sagsbehandler)", stack.world.tokens["mette"])
+    )
+    config.caseworker_api_base = stack.base
+    config.service_number = "+4533663366"
+    stack.clock.advance(hours=11)  # Friday 21:00: nattero
+    tab = await open_tab(browser, stack, mobile=True)
+    page = tab.page
+    await page.goto(str(stack.sim.make_url("/")))
+    await page.get_by_role("button", name="Skriv en hastebesked for mig").click()
+    assert await page.get_by_label("Haster").is_checked()
+    await page.get_by_role("button", name="Send", exact=True).click()
+    await page.locator("#phone-chat .bubble.out").get_by_text("HASTER: Det haster.").wait_for()
+    await _fits(page)
+
+    await page.locator("#cw-list button").first.click()
+    chat = page.locator("#cw-chat")
+    await chat.get_by_text("fra borgeren · haster").wait_for()
+    await chat.get_by_text("automatisk kvittering").first.wait_for()
+    assert "receipt" not in await chat.inner_text() and "citizen" not in await chat.inner_text()
+    await page.get_by_label("Svar", exact=True).fill("Jeg ringer dig i morgen tidlig.")
+    await page.get_by_role("button", name="Send svar").click()
+    await chat.get_by_text("i kø – nattero, sendes").wait_for()
+    reply_meta = await chat.locator(".bubble", has_text="Jeg ringer dig").inner_text()
+    assert "sendes 22. feb." in reply_meta and "08.00" in reply_meta, reply_meta
+    receipt = await chat.locator(".bubble", has_text="automatisk kvittering").inner_text()
+    assert "nattero" not in receipt  # automatic answers go at any hour
+    await page.get_by_text("Svaret er i kø, fordi det er nattero").wait_for()
+    await _fits(page)
+    await tab.check("polish-demo-phone-390")
+    async with stack.svc.read() as conn:
+        urgent = (
+            await conn.execute(select(messages.c.urgent).where(messages.c.direction == "in"))
+        ).scalars()
+        assert list(urgent) == [True]
