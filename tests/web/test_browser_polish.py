@@ -120,6 +120,10 @@ async def test_staff_menu_logout_reflow_and_focus_on_phones(
     assert await log_out.is_visible()
     await tab.check("polish-staff-menu-390")
     await _fits(page)
+    await page.set_viewport_size(NARROW)
+    await _fits(page)
+    await tab.check("polish-staff-inbox-320")
+    await page.set_viewport_size({"width": 390, "height": 844})
 
     await page.get_by_role("link", name="Anna Andersen").first.click()
     await page.wait_for_url("**/sagsbehandler/samtaler/*")
@@ -176,6 +180,11 @@ async def test_family_one_inbox_on_a_phone(stack: Stack, browser: Any) -> None:
     await _update(stack, "bo_jobs", "Husk samtalen på jobcentret tirsdag.")
     tab = await open_tab(browser, stack, mobile=True)
     page = tab.page
+    await page.set_viewport_size(NARROW)
+    await tab.goto("/borger/log-ind")
+    await _fits(page)
+    await tab.check("polish-family-login-320")
+    await page.set_viewport_size({"width": 390, "height": 844})
     await _family_login(tab, stack, stack.world.phones["bo"], "20 12 34 02")
     await page.get_by_text("Københavns Kommune").wait_for()
     assert await page.get_by_role("button", name="Log ud").is_visible()
