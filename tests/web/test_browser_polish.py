@@ -134,6 +134,8 @@ async def test_staff_menu_logout_reflow_and_focus_on_phones(
         "søndag den 23. februar",
         "mandag den 24. februar",
     ]
+    last = await page.locator(".message--in .message-meta").last.inner_text()
+    assert last.startswith("Anna Andersen · 10:00"), last  # the day is the heading above
     await page.get_by_text("Flere valg").click()
     assert await _outline(page) == "solid 3px"  # the summary had the browser's 1 px
     assert await _rings(page) == set()

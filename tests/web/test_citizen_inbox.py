@@ -151,3 +151,6 @@ async def test_a_long_thread_has_a_date_above_each_day(stack: Stack) -> None:
     html = await (await stack.client.get(href)).text()
     days = re.findall(r'<h3 class="message-day-heading">([^<]+)</h3>', html)
     assert days == ["fredag den 21. februar", "lørdag den 22. februar", "søndag den 23. februar"]
+    # Under its day, a message shows the time alone.
+    assert len(re.findall(r"<strong>Dig</strong>\s*· 10:00\s", html)) == 3
+    assert "fredag den 21. februar 10:00" not in html
