@@ -107,6 +107,11 @@ async def test_staff_menu_logout_reflow_and_focus_on_phones(
         await stack.sms(stack.world.phones["anna"], f"Dag {day + 2}: har du set min besked?")
     tab = await open_tab(browser, stack, mobile=True)
     page = tab.page
+    await page.set_viewport_size(NARROW)
+    await tab.goto("/sagsbehandler/log-ind")
+    await _fits(page)
+    await tab.check("polish-staff-login-320")
+    await page.set_viewport_size({"width": 390, "height": 844})
     await _staff_login(tab, stack, logins["mette"])
     log_out = page.get_by_role("button", name="Log ud")
     assert not await log_out.is_visible()
@@ -223,6 +228,10 @@ async def test_family_one_inbox_on_a_phone(stack: Stack, browser: Any) -> None:
     await page.set_viewport_size(NARROW)
     await _fits(page)
     await tab.check("polish-family-inbox-320")
+    await tab.goto("/borger/?lang=ar")  # right to left, at 320 px too
+    await _fits(page)
+    await tab.check("polish-family-inbox-ar-320")
+    await tab.goto("/borger/?lang=da")
     await page.get_by_role("button", name="Log ud").click()
     await page.wait_for_url("**/borger/log-ind?logget_ud=1")
     resp = await page.goto(stack.base + "/borger/")
