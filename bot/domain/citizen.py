@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.base.clock import COPENHAGEN
 from bot.base.crypto import SealingKey, seal, unseal
 from bot.base.errors import BadInput, NotFound
 from bot.base.i18n import translate
@@ -41,10 +42,12 @@ from bot.store.schema.core import (
     cases,
     conversations,
     messages,
+    participants,
     persons,
     staff,
     tenants,
 )
+from bot.store.schema.integration import participant_consents, participant_details
 from bot.store.schema.pages import web_citizen_reads
 from bot.store.schema.scheduler import appointments, milestones
 from journal.journal import append, append_many
@@ -59,6 +62,9 @@ HIDDEN_KINDS = frozenset({"login_code"})
 SECURE_ONLY_KINDS: frozenset[str] = frozenset({"secure"})
 # Session levels that may see sensitive content (a MitID login at NSIS "substantial").
 STRONG_LEVELS = frozenset({"substantial"})
+# Someone who takes part for the citizen (bisidder, partsrepræsentant): they see a
+# case's thread only as far as the case system's record of them allows.
+THIRD_PARTIES = ("bisidder", "representative")
 
 
 def _secret(m: Any) -> bool:
@@ -106,7 +112,8 @@ class ThreadSummary:
     case_open: bool
     last_at: datetime
     count: int
-    unread: int
+    unread: int  # messages a caseworker wrote that the inbox has not shown yet
+    reply_by: datetime | None = None  # the municipality answers by then (if waiting)
 
 
 @dataclass
@@ -175,14 +182,43 @@ def _visible_kinds(who: Citizen) -> ColumnElement[bool]:
     return messages.c.kind.not_in(sorted(hidden))
 
 
-def _mine(who: Citizen) -> ColumnElement[bool]:
-    if who.person_id is not None:
-        return and_(
-            conversations.c.tenant_id == who.tenant_id, conversations.c.person_id == who.person_id
-        )
-    return and_(
-        conversations.c.tenant_id == who.tenant_id, persons.c.phone_index == who.phone_index
+def _covered(today: date) -> ColumnElement[bool]:
+    """A thread the person may read on the web, by their part in its case.
+
+    The family's own threads (party, parent, no case yet, no part recorded)
+    always; a bisidder's or representative's only while the case system says so:
+    entitled, web not refused, and a representative's authority (fuldmagt) in
+    force today. Nothing else of the case is ever theirs: only their own thread.
+    """
+    authority = and_(
+        participant_details.c.authority_from.is_not(None),
+        participant_details.c.authority_from <= today,
+        or_(
+            participant_details.c.authority_to.is_(None),
+            participant_details.c.authority_to >= today,
+        ),
     )
+    return or_(
+        participants.c.role.is_(None),
+        participants.c.role.not_in(THIRD_PARTIES),
+        and_(
+            participants.c.entitled.is_(True),
+            or_(participant_consents.c.granted.is_(None), participant_consents.c.granted.is_(True)),
+            or_(participants.c.role != "representative", authority),
+        ),
+    )
+
+
+def _mine(who: Citizen, today: date) -> ColumnElement[bool]:
+    if who.person_id is not None:
+        own = conversations.c.person_id == who.person_id
+    else:
+        own = persons.c.phone_index == who.phone_index
+    return and_(conversations.c.tenant_id == who.tenant_id, own, _covered(today))
+
+
+def _today(svc: Services) -> date:
+    return svc.clock.now().astimezone(COPENHAGEN).date()
 
 
 def _staff_name(svc: Services, row: Any, cache: dict[str, str]) -> str | None:
@@ -217,6 +253,21 @@ def _threads_query() -> Any:
         .outerjoin(cases, cases.c.id == conversations.c.case_id)
         .outerjoin(administrations, administrations.c.id == cases.c.administration_id)
         .outerjoin(staff, staff.c.id == cases.c.owner_id)
+        .outerjoin(
+            participants,
+            and_(
+                participants.c.case_id == conversations.c.case_id,
+                participants.c.person_id == conversations.c.person_id,
+            ),
+        )
+        .outerjoin(participant_details, participant_details.c.participant_id == participants.c.id)
+        .outerjoin(
+            participant_consents,
+            and_(
+                participant_consents.c.participant_id == participants.c.id,
+                participant_consents.c.channel == "web",
+            ),
+        )
     )
 
 
@@ -230,18 +281,30 @@ def _summary(svc: Services, r: Any, stats: Any, cache: dict[str, str]) -> Thread
         last_at=stats.last_at if stats is not None else r.last_activity_at,
         count=stats.count if stats is not None else 0,
         unread=int(stats.unread or 0) if stats is not None else 0,
+        reply_by=stats.reply_by if stats is not None else None,
     )
 
 
 async def _stats(conn: AsyncConnection, who: Citizen, conv_ids: list[str]) -> dict[str, Any]:
     if not conv_ids:
         return {}
-    # An outbound message the inbox has not shown yet.
+    # An outbound message a caseworker wrote that the inbox has not shown yet
+    # (automatic receipts, reminders and login codes are not "new messages").
     unread = func.sum(
         case(
-            (and_(messages.c.direction == "out", web_citizen_reads.c.message_id.is_(None)), 1),
+            (
+                and_(
+                    messages.c.direction == "out",
+                    messages.c.author_id.is_not(None),
+                    web_citizen_reads.c.message_id.is_(None),
+                ),
+                1,
+            ),
             else_=0,
         )
+    )
+    reply_by = func.min(
+        case((messages.c.awaiting_reply.is_(True), messages.c.reply_by), else_=None)
     )
     rows = (
         await conn.execute(
@@ -250,6 +313,7 @@ async def _stats(conn: AsyncConnection, who: Citizen, conv_ids: list[str]) -> di
                 func.count().label("count"),
                 func.max(messages.c.created_at).label("last_at"),
                 unread.label("unread"),
+                reply_by.label("reply_by"),
             )
             .outerjoin(web_citizen_reads, web_citizen_reads.c.message_id == messages.c.id)
             .where(messages.c.conversation_id.in_(conv_ids), _visible_kinds(who))
@@ -262,7 +326,7 @@ async def _stats(conn: AsyncConnection, who: Citizen, conv_ids: list[str]) -> di
 async def threads(svc: Services, who: Citizen) -> list[ThreadSummary]:
     """Every thread with something to show, most recent first."""
     async with svc.read() as conn:
-        rows = (await conn.execute(_threads_query().where(_mine(who)))).all()
+        rows = (await conn.execute(_threads_query().where(_mine(who, _today(svc))))).all()
         stats = await _stats(conn, who, [r.id for r in rows])
     cache: dict[str, str] = {}
     result = [_summary(svc, r, stats.get(r.id), cache) for r in rows if r.id in stats]
@@ -314,10 +378,9 @@ async def _mark_read(conn: AsyncConnection, tenant_id: str, ids: list[str], at: 
     )
 
 
-async def _thread_row(conn: AsyncConnection, who: Citizen, conv_id: str) -> Any:
-    row = (
-        await conn.execute(_threads_query().where(_mine(who), conversations.c.id == conv_id))
-    ).first()
+async def _thread_row(conn: AsyncConnection, svc: Services, who: Citizen, conv_id: str) -> Any:
+    mine = _mine(who, _today(svc))
+    row = (await conn.execute(_threads_query().where(mine, conversations.c.id == conv_id))).first()
     if row is None:
         raise NotFound("No such conversation", code="conversation_not_found")
     return row
@@ -393,7 +456,7 @@ async def thread(svc: Services, who: Citizen, conv_id: str) -> CitizenThread:
     now = svc.clock.now()
     cache: dict[str, str] = {}
     async with svc.write() as conn:
-        conv = await _thread_row(conn, who, conv_id)
+        conv = await _thread_row(conn, svc, who, conv_id)
         tenant_name = await _tenant_name(conn, who.tenant_id)
         rows = await _thread_messages(conn, conv_id)
         keys = ThreadKeys(
@@ -505,7 +568,7 @@ async def appointment_ics(
         NotFound: not an appointment on this thread's case that this person attends.
     """
     async with svc.read() as conn:
-        conv = await _thread_row(conn, who, conv_id)
+        conv = await _thread_row(conn, svc, who, conv_id)
         row = None
         if conv.case_id is not None:
             row = (
@@ -549,7 +612,7 @@ async def appointment_ics(
 async def download(svc: Services, who: Citizen, conv_id: str, attachment_id: str) -> Download:
     """A file the citizen attached on one of their threads (404 for anything else)."""
     async with svc.read() as conn:
-        conv = await _thread_row(conn, who, conv_id)
+        conv = await _thread_row(conn, svc, who, conv_id)
         keys = ThreadKeys(
             case_dek=svc.dek("cases", conv.case_id, conv.case_dek) if conv.case_id else None,
             person_dek=svc.dek("persons", conv.person_id, conv.person_dek),
@@ -594,6 +657,12 @@ async def municipalities(svc: Services) -> list[tuple[str, str]]:
             await conn.execute(select(tenants.c.slug, tenants.c.name).order_by(tenants.c.name))
         ).all()
     return [(r.slug, r.name) for r in rows]
+
+
+async def municipality_name(svc: Services, who: Citizen) -> str:
+    """The name of the municipality the citizen is logged in to (every family page shows it)."""
+    async with svc.read() as conn:
+        return await _tenant_name(conn, who.tenant_id)
 
 
 async def municipality_id(svc: Services, slug: str) -> str | None:
@@ -655,7 +724,7 @@ async def reply(
     now = svc.clock.now()
     cache: dict[str, str] = {}
     async with svc.write() as conn:
-        conv = await _thread_row(conn, who, conv_id)
+        conv = await _thread_row(conn, svc, who, conv_id)
         if conv.case_id is not None and conv.status != "open":
             raise BadInput("The case is closed", code="case_closed")
         key = _thread_key(svc, conv)

@@ -82,6 +82,8 @@ _PUBLIC_KEYS: Final = (
 )
 _OUTBOUND_RANK: Final = {"queued": 0, "sent": 1, "delivered": 2, "undelivered": 2}
 _PAGE = Path(__file__).with_name("phone.html")
+# "Haster" on the demo page: the word the municipality's triage reads as urgent.
+URGENT_MARKER: Final = "HASTER:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,6 +478,11 @@ async def _phone_send(request: web.Request) -> web.Response:
     if data is None:
         return sim_error(400, "expected a JSON object")
     body = data.get("body")
+    urgent = data.get("urgent", False)
+    if not isinstance(urgent, bool):
+        return sim_error(400, "urgent must be true or false")
+    if isinstance(body, str) and urgent and not body.lstrip().upper().startswith(URGENT_MARKER):
+        body = f"{URGENT_MARKER} {body.lstrip()}"
     if not isinstance(body, str) or len(body) > MAX_BODY_CHARS:
         return sim_error(400, f"body must be a string of at most {MAX_BODY_CHARS} characters")
     to = data.get("to") or config.service_number or _counterpart(state, number)

@@ -48,6 +48,9 @@ STAFF = [
     ("ahmad", "Ahmad", "Ahmad Nouri", "jobs", "caseworker"),
 ]
 
+# How the demo page's caseworker picker names a role.
+ROLE_WORDS = {"caseworker": "sagsbehandler", "lead": "teamleder", "admin": "administrator"}
+
 PERSONS = [
     # key, full name, first name, phone, language
     ("maria", "Maria Jensen", "Maria", "+4520123411", "da"),
@@ -128,7 +131,7 @@ async def seed_demo(svc: Services) -> DemoInfo:
             token = await issue_token(
                 c, staff_id=staff_ids[key], tenant_id=tenant, label="demo", at=svc.clock.now()
             )
-            info.caseworkers.append((f"{full} ({role})", token))
+            info.caseworkers.append((f"{full} ({ROLE_WORDS.get(role, role)})", token))
             info.staff_ids[key] = staff_ids[key]
         person_ids: dict[str, str] = {}
         for key, full, first, phone, language in PERSONS:

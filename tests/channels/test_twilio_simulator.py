@@ -408,6 +408,19 @@ async def test_phone_conversation_in_order(
     assert phones == [{"number": FAMILY, "label": "Familien Test"}]
 
 
+async def test_phone_send_marks_an_urgent_sms(
+    gateway: TwilioGateway, receiver: Receiver, sim: TestServer, session: aiohttp.ClientSession
+) -> None:
+    """ "Haster" on the demo page puts HASTER: in front (once); a non-boolean urgent is refused."""
+    path = f"/_sim/phones/{FAMILY}/send"
+    await sim_json(session, sim, "POST", path, {"body": "Min søn er væk", "urgent": True})
+    assert (await next_item(receiver.inbound)).body == "HASTER: Min søn er væk"
+    await sim_json(session, sim, "POST", path, {"body": "haster: ring", "urgent": True})
+    assert (await next_item(receiver.inbound)).body == "haster: ring"
+    status, _ = await sim_json(session, sim, "POST", path, {"body": "x", "urgent": "ja"})
+    assert status == 400
+
+
 async def test_phone_send_rejects_bad_input(
     sim: TestServer, session: aiohttp.ClientSession
 ) -> None:

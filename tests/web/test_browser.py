@@ -230,7 +230,7 @@ async def test_keyboard_only_caseworker_flow(
             break
     await page.keyboard.press("Enter")
     await page.wait_for_url("**/samtaler/*")
-    for _ in range(10):
+    for _ in range(20):  # past the header nav (Sager, Opgaver, …)
         await page.keyboard.press("Tab")
         if await page.evaluate("document.activeElement.id") == "body":
             break

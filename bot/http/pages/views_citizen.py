@@ -177,8 +177,14 @@ async def inbox_page(request: web.Request) -> web.Response:
     who = current_citizen(request)
     if who is None:
         return redirect(LOGIN)
-    threads = await citizen.threads(request.app[SERVICES], who)
-    return render(request, "citizen/inbox.html", {"threads": threads, "who": who})
+    svc = request.app[SERVICES]
+    threads = await citizen.threads(svc, who)
+    municipality = await citizen.municipality_name(svc, who)
+    return render(
+        request,
+        "citizen/inbox.html",
+        {"threads": threads, "who": who, "municipality": municipality},
+    )
 
 
 async def _thread_page(
@@ -198,6 +204,7 @@ async def _thread_page(
         {
             "thread": thread,
             "who": who,
+            "municipality": thread.tenant_name,
             "sent": "sendt" in request.query,
             "error": error,
             "draft": draft,
