@@ -8,6 +8,7 @@ Jinja's "new-style" gettext does: values are escaped, the text is not.
 
 from __future__ import annotations
 
+import functools
 import gettext as _gettext_mod
 from dataclasses import dataclass
 from io import BytesIO
@@ -90,3 +91,17 @@ def translate(translations: _gettext_mod.NullTranslations, message: str, **varia
     """Translate outside a template (plain text, e.g. a flash message)."""
     text = translations.gettext(message)
     return text % variables if variables else text
+
+
+@functools.cache
+def shared_catalogues() -> dict[str, _gettext_mod.NullTranslations]:
+    """The catalogues read once per process, for texts made outside a request (SMS)."""
+    return load_catalogues()
+
+
+def catalogue_entry(code: str, message: str) -> str | None:
+    """``message`` translated into ``code`` if that catalogue has it (not fuzzy), else None."""
+    translations = shared_catalogues().get(code)
+    catalog: dict[Any, str] = getattr(translations, "_catalog", {})
+    found = catalog.get(message)
+    return found or None

@@ -17,7 +17,6 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select, update
@@ -28,8 +27,8 @@ from bot.base.crypto import SealingKey, seal, unseal
 from bot.base.hooks import FiledSms, HookOutcome
 from bot.base.ids import new_id
 from bot.base.services import Services
-from bot.base.workdays import WorkingCalendar, format_long_date
-from bot.domain import consent
+from bot.base.workdays import WorkingCalendar
+from bot.domain import consent, texts
 from bot.domain.dispatch import Decision, decide, dispatch, routing_columns
 from bot.domain.escalation import acknowledge_by_sms
 from bot.domain.outbound import (
@@ -306,6 +305,7 @@ class Intake:
             key=key,
             at=self.now,
             subject="Bekræftelse af til- eller framelding",
+            language=first.language,
         )
         # Heads in chain order, as every writer that holds several locks them.
         entries.sort(key=lambda e: e.chain)
@@ -566,6 +566,7 @@ class Intake:
                 body=outcome.reply,
                 key=filing.key,
                 at=self.now,
+                language=filing.person.language,
             )
         elif dispatched is not None and (filing.already_open is None or dispatched.urgent):
             reply = await self._receipt(
@@ -671,6 +672,7 @@ class Intake:
             body=body,
             key=key,
             at=self.now,
+            language=lang,
         )
 
     async def _unassigned(self, person: Person) -> InboundResult:
@@ -704,6 +706,7 @@ class Intake:
                     + (" " + text(lang, "cpr_warning") if self.has_cpr else ""),
                     key=key,
                     at=self.now,
+                    language=lang,
                 )
             )
         await append_many(
@@ -766,6 +769,7 @@ class Intake:
             body=text(asker.language, "choose_case", options="\n".join(lines)),
             key=key,
             at=self.now,
+            language=asker.language,
         )
         await append_many(
             self.conn,
@@ -863,7 +867,6 @@ class Intake:
         return InboundResult(waiting[0].id, False, "filed")
 
 
-@lru_cache(maxsize=4096)
 def _long_date(day: date, language: str) -> str:
-    """A receipt's date in words (pure, and Babel's formatting is not cheap)."""
-    return format_long_date(day, language)
+    """A receipt's date in words, in the SMS's language (cached there: Babel is not cheap)."""
+    return texts.long_date(day, language)

@@ -51,7 +51,8 @@ def needs_notice(body: str, *, sensitive: bool, terms: Iterable[str]) -> bool:
 
 
 def notice_body(tenant_name: str, url: str, language: str) -> str:
-    return text(language, "notice", tenant=tenant_name, url=url)
+    """The notice SMS (or e-mail): who wrote, where to read it, and how long the link works."""
+    return text(language, "notice", tenant=tenant_name, url=url, days=LINK_LIFETIME.days)
 
 
 def hash_token(token: str) -> str:
