@@ -656,13 +656,14 @@ class Intake:
             )
         else:
             body = text(lang, "receipt_fallback", reply_by=when)
-        if self.has_cpr:
-            body += " " + text(lang, "cpr_warning")
-        if decision.urgent and not decision.open_now:
-            if case.after_hours_phone:
-                body += " " + text(lang, "urgent_after_hours", phone=case.after_hours_phone)
-            else:
-                body += " " + text(lang, "urgent_112")
+        cpr = text(lang, "cpr_warning") if self.has_cpr else ""
+        urgent = _urgent_line(lang, case, decision)
+        # Within the segment limit in every language: the 112 line is never dropped.
+        body = texts.compose(
+            (body, cpr, urgent),
+            (body, urgent),
+            (text(lang, "receipt_short", reply_by=when), urgent),
+        )
         return outbound_sms(
             tenant_id=self.tenant.id,
             conversation_id=conv_id,
@@ -865,6 +866,15 @@ class Intake:
         elif entries:
             await append_many(self.conn, entries)
         return InboundResult(waiting[0].id, False, "filed")
+
+
+def _urgent_line(lang: str, case: OpenCase, decision: Decision) -> str:
+    """ "Er det akut, så ring 112 …" for an urgent message outside opening hours, else ""."""
+    if not decision.urgent or decision.open_now:
+        return ""
+    if case.after_hours_phone:
+        return text(lang, "urgent_after_hours", phone=case.after_hours_phone)
+    return text(lang, "urgent_112")
 
 
 def _long_date(day: date, language: str) -> str:

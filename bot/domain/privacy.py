@@ -23,9 +23,9 @@ from bot.base.ids import new_id
 from bot.domain.texts import text
 from bot.store.schema.core import inbox_links, messages, tenant_settings, tenants
 from channels.sensitivity import contains_sensitive, find_cpr
+from channels.smstext import DEFAULT_MAX_SEGMENTS
 
 LINK_LIFETIME = timedelta(days=14)
-DEFAULT_MAX_SEGMENTS = 3
 
 
 @dataclass(frozen=True, slots=True)

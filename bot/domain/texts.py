@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -28,6 +29,7 @@ from babel.dates import format_date
 
 from bot.base import i18n
 from bot.base.workdays import format_long_date, format_time
+from channels.smstext import DEFAULT_MAX_SEGMENTS, analyse
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext name extractors look for
@@ -50,6 +52,8 @@ SMS: dict[str, str] = {
         " dig senest %(reply_by)s."
     ),
     "receipt_fallback": N_("Tak for din besked. En kollega svarer dig senest %(reply_by)s."),
+    # When a receipt with its extra lines would not fit in one message (see compose).
+    "receipt_short": N_("Tak for din besked. Vi svarer dig senest %(reply_by)s."),
     "receipt_neutral": N_(
         "Tak for din besked. Vi har modtaget den, og en medarbejder ser på den hurtigst muligt."
     ),
@@ -87,7 +91,7 @@ SMS: dict[str, str] = {
     ),
     # Timelines (milepæle) and STATUS.
     "next": N_("Næste skridt: %(step)s."),
-    "expected": N_("Forventet svar: %(date)s."),
+    "expected": N_("Vi regner med at svare dig %(date)s."),
     "status": N_("Din sag: %(step)s."),
     "still_working": N_("Vi arbejder stadig på din sag."),
     "still_next": N_("Næste skridt er: %(step)s."),
@@ -256,3 +260,19 @@ def long_date(d: date, language: str) -> str:
 def clock_time(at: datetime, language: str) -> str:
     """The time of day of ``at`` as the SMS's language writes it ("10:30", "10:30 ص")."""
     return format_time(at, sms_language(language))
+
+
+def compose(*choices: Sequence[str], max_segments: int = DEFAULT_MAX_SEGMENTS) -> str:
+    """The first choice (its sentences joined by spaces) that fits ``max_segments`` SMS.
+
+    A receipt with its extra lines (CPR warning, 112) fits easily in Danish
+    but not always in Ukrainian or Arabic (UCS-2: 67 characters a segment).
+    The caller lists what to send from the most to the least complete; the
+    last choice is sent even if it does not fit (the gateway then refuses it
+    visibly rather than a line going missing silently).
+    """
+    for parts in choices:
+        body = " ".join(p for p in parts if p)
+        if analyse(body).segments <= max_segments:
+            return body
+    return " ".join(p for p in choices[-1] if p)
