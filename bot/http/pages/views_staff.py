@@ -740,6 +740,7 @@ async def _template_form(
     *,
     error: str | None = None,
     form: dict[str, str] | None = None,
+    detail: str | None = None,
 ) -> web.Response:
     values = form or (
         {"title": item.title, "body": item.body, "active": "1" if item.active else ""}
@@ -756,7 +757,7 @@ async def _template_form(
             "variables": reply_templates.VARIABLES,
             "max_chars": reply_templates.BODY_MAX,
             "error": error,
-            "error_text": ERRORS.get(error or "", "Skabelonen kunne ikke gemmes."),
+            "error_text": detail or ERRORS.get(error or "", "Skabelonen kunne ikke gemmes."),
         },
         status=400 if error else 200,
     )
@@ -802,5 +803,7 @@ async def template_save(request: web.Request) -> web.Response:
             active=bool(fields["active"]),
         )
     except BadInput as exc:
-        return await _template_form(request, who, item, error=exc.code, form=fields)
+        # Too long for SMS: the message names the language and the count.
+        detail = exc.message if exc.code == "template_too_long" else None
+        return await _template_form(request, who, item, error=exc.code, form=fields, detail=detail)
     return redirect(TEMPLATES, {"gemt": "1"})
