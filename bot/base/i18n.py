@@ -1,9 +1,13 @@
-"""Languages of the citizen's pages: Danish first; English, Ukrainian and Arabic from .po files.
+"""Languages of the citizen's pages and SMS: Danish first; English, Ukrainian and Arabic from .po.
 
 The catalogues are read with Babel at start-up (no compiled .mo files in the
-repository). A missing or fuzzy translation falls back to the Danish source
-text. Templates call ``_("…")`` with ``%(name)s`` placeholders, the way
-Jinja's "new-style" gettext does: values are escaped, the text is not.
+repository: :func:`load_catalogues` compiles them in memory). A missing or
+fuzzy translation falls back to the Danish source text. Templates call
+``_("…")`` with ``%(name)s`` placeholders, the way Jinja's "new-style"
+gettext does: values are escaped, the text is not. The SMS texts
+(``bot.domain.texts``) are in the same catalogues, read once per process
+(:func:`shared_catalogues`). ``messages.pot`` is made by the command at the
+top of ``locale/babel.cfg``.
 """
 
 from __future__ import annotations

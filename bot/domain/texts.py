@@ -14,6 +14,13 @@ says so (:func:`fallback_note`, written by ``bot.domain.outbound``).
 
 The commands a text asks the family to send (STOP, START, OK, …) are said in
 their language and accepted in every language (:func:`command_of`).
+
+To add a text: a key in :data:`SMS` with its Danish sentence, then
+``pybabel extract`` (the command is in ``bot/base/locale/babel.cfg``) and its
+English, Ukrainian and Arabic in the three ``messages.po`` files. The tests
+(``tests/bot/test_sms_texts.py``) refuse a text missing in a language, with
+other placeholders, harder to read than LIX 40 in Danish, or over the segment
+limit in any language with long values filled in.
 """
 
 from __future__ import annotations
