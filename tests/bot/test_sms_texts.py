@@ -7,6 +7,7 @@ import shutil
 from datetime import UTC, date, datetime
 from itertools import product
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,7 +17,16 @@ from bot.domain import consent, texts
 from bot.domain.privacy import LINK_LIFETIME
 from channels.smstext import DEFAULT_MAX_SEGMENTS, analyse
 from scheduler import hooks
-from scheduler.templates import CASE_TYPES, reached, say, speaks, title
+from scheduler.milestones import update_text
+from scheduler.templates import (
+    CASE_TYPES,
+    CaseTypePolicy,
+    StepTemplate,
+    reached,
+    say,
+    speaks,
+    title,
+)
 
 LANGUAGES = ["da", "en", "uk", "ar"]
 OTHERS = [code for code in LANGUAGES if code != i18n.DEFAULT]
@@ -243,4 +253,23 @@ def test_dates_are_written_in_the_language_of_the_text() -> None:
     assert texts.long_date(LONG_DAY, "ar") == "الأربعاء، 23 سبتمبر"
     assert texts.text("uk", "receipt", first_name="Олена", reply_by="X") == (
         "Дякуємо за повідомлення. Олена відповість вам до X."
+    )
+
+
+def test_a_timeline_step_without_the_language_makes_the_whole_update_danish() -> None:
+    """A municipality's own step texts in Danish only: a Ukrainian family's update is Danish
+    throughout (never half and half); the built-in steps are Ukrainian."""
+    built_in = CASE_TYPES["general"]
+    rows = [SimpleNamespace(step=s.key, expected_on=None) for s in built_in.steps]
+    assert update_text(built_in, rows, "received", "uk") == (
+        "Ми отримали вашу справу. Наступний крок: Ми працюємо над вашою справою."
+    )
+    own = StepTemplate(
+        "check", {"da": "Vi tjekker papirerne"}, {"da": "Vi tjekker nu dine papirer."}, 3
+    )
+    custom = CaseTypePolicy("eget", (built_in.steps[0], own), nudge_days=5, auto_update=False)
+    assert not speaks(custom, "uk") and speaks(custom, "da")
+    rows = [SimpleNamespace(step=s.key, expected_on=None) for s in custom.steps]
+    assert update_text(custom, rows, "received", "uk") == (
+        "Vi har modtaget din sag. Næste skridt: Vi tjekker papirerne."
     )
