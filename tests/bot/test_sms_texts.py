@@ -228,10 +228,17 @@ def test_the_reminder_names_the_place_and_the_notice_how_long_its_link_works() -
     assert "Посилання діє 14 днів." in texts.text("uk", "notice", **v)
 
 
+CASEWORKER = {"da": "sagsbehandler", "en": "caseworker", "uk": "куратор", "ar": "المسؤول عن ملفك"}
+
+
 def test_one_word_for_the_caseworker() -> None:
-    """Danish texts say "sagsbehandler", never "rådgiver"."""
+    """Danish texts say "sagsbehandler", never "rådgiver"; each language keeps its one word."""
     danish = " ".join(texts.SMS.values())
     assert "rådgiver" not in danish and danish.count("sagsbehandler") >= 4
+    for key, source in texts.SMS.items():
+        if "sagsbehandler" in source:
+            for lang, word in CASEWORKER.items():
+                assert word in texts.template(lang, key).casefold(), (lang, key)
 
 
 def test_a_language_we_lack_falls_back_to_danish_and_says_so() -> None:
