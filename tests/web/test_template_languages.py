@@ -74,7 +74,16 @@ async def test_a_ukrainian_template_over_the_limit_is_refused_and_nothing_is_wri
 async def test_the_template_page_names_the_language(
     stack: Stack, logins: dict[str, Login], database_url: Any
 ) -> None:
-    """The team lead's form answers 400 and says which language is too long."""
+    """The team lead's form answers 400 and says which language is too long; a Ukrainian
+    template is offered in a thread with its date in Ukrainian."""
+    lead = StaffUser(stack.world.hanne, stack.world.tenant_id, stack.world.team_children, "lead")
+    await reply_templates.save_template(stack.svc, lead, None, title="uk", body=SHORT_UKRAINIAN)
+    await stack.sms(stack.world.phones["anna"], "Добрий день")
+    conv = (await (await stack.api("GET", "/api/v1/conversations")).json())["items"][0]["id"]
+    await staff_login(stack, logins["mette"])
+    thread = await (await stack.client.get(f"/sagsbehandler/samtaler/{conv}")).text()
+    assert "Вітаю, Anna. Дякую за повідомлення. Відповім до 25 лютого (вівторок). Mette" in thread
+    stack.client.session.cookie_jar.clear()
     await staff_login(stack, logins["hanne"])
     resp = await form_post(
         stack, "/sagsbehandler/skabeloner/ny", title="Папери", body=UKRAINIAN, active="1"

@@ -366,13 +366,22 @@ async def _filled_templates(
 ) -> list[tuple[Any, str]]:
     """The caseworker's reply templates, each with this thread's {fornavn}, {dato} … filled in."""
     templates = await reply_templates.list_templates(svc, who.user)
+    day = _default_date(svc, ctx, thread["messages"])
     variables = {
         "fornavn": ctx.citizen_first_name or "",
         "sagsbehandler": who.first_name,
         "sagsnummer": thread["case_number"] or "",
-        "dato": long_date(_default_date(svc, ctx, thread["messages"]), "da"),
     }
-    return [(t, reply_templates.fill(t.body, variables)) for t in templates]
+    # The date in the template's own language: a Ukrainian template gets a Ukrainian date.
+    return [
+        (
+            t,
+            reply_templates.fill(
+                t.body, {**variables, "dato": long_date(day, reply_templates.written_in(t.body))}
+            ),
+        )
+        for t in templates
+    ]
 
 
 def _choose_template(values: dict[str, str], filled: list[tuple[Any, str]], chosen: str) -> None:
