@@ -28,6 +28,10 @@ GSM7_BASIC: Final = frozenset(
 GSM7_EXTENSION: Final = frozenset("\f^{}\\[~]|€")
 """The GSM 03.38 extension table: escape plus one septet, two units each."""
 
+DEFAULT_MAX_SEGMENTS: Final = 3
+"""The most segments one SMS may take unless a municipality says otherwise (GatewayAPI's
+``sender_max_parts`` default too): 459 GSM-7 characters, but only 201 in UCS-2."""
+
 SINGLE_GSM7: Final = 160
 PART_GSM7: Final = 153
 SINGLE_UCS2: Final = 70

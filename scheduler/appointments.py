@@ -39,7 +39,7 @@ from scheduler.store import (
     require_open,
     withdraw_reminders,
 )
-from scheduler.templates import long_date, say
+from scheduler.templates import clock_time, long_date, say
 
 MAX_OFFSETS = 5
 MAX_AHEAD = timedelta(days=2 * 366)
@@ -369,13 +369,14 @@ async def _tell_attendees(
                 text_key,
                 tenant=tenant_name,
                 date=long_date(local_date(appt.starts_at), lang),
-                time=format_time(appt.starts_at, "da"),
+                time=clock_time(appt.starts_at, lang),
             ),
             key=key,
             at=now,
             author_id=user.id,
             not_before=allowed_send_time(now, quiet, svc.calendar),
             subject=subject,
+            language=lang,
         )
 
 

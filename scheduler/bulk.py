@@ -18,14 +18,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.base.crypto import SealingKey, seal
-from bot.base.ids import new_id
-from bot.store.schema.core import messages, outbox
-from journal.journal import NewEntry, append_many
+from bot.base.crypto import SealingKey
+from bot.domain.outbound import OutboundSms, outbound_sms
+from journal.journal import append_many
 
 __all__ = ["Sms", "queue_many"]
 
@@ -45,6 +43,8 @@ class Sms:
     subject: str
     author_id: str | None = None
     message_id: str | None = None
+    # The person's language when the text came from the catalogue (see queue_sms).
+    language: str | None = None
 
 
 async def queue_many(conn: AsyncConnection, items: Sequence[Sms]) -> list[str]:
@@ -58,66 +58,33 @@ async def queue_many(conn: AsyncConnection, items: Sequence[Sms]) -> list[str]:
     """
     if not items:
         return []
-    message_rows: list[dict[str, Any]] = []
-    outbox_rows: list[dict[str, Any]] = []
-    entries: list[NewEntry] = []
-    ids: list[str] = []
-    for sms in items:
-        mid = sms.message_id or new_id()
-        ids.append(mid)
-        message_rows.append(
-            {
-                "id": mid,
-                "tenant_id": sms.tenant_id,
-                "conversation_id": sms.conversation_id,
-                "case_id": sms.case_id,
-                "person_id": sms.person_id,
-                "direction": "out",
-                "kind": sms.kind,
-                "key_scope": sms.key.scope,
-                "body_enc": seal(sms.key.dek, sms.body, f"messages:{mid}:body"),
-                "status": "queued",
-                "segments": 1,
-                "sensitive": False,
-                "via": None,
-                "awaiting_reply": False,
-                "author_id": sms.author_id,
-                "created_at": sms.at,
-            }
+    # The rows and the entry of each are outbound_sms's: one place makes them.
+    built = [
+        outbound_sms(
+            tenant_id=sms.tenant_id,
+            conversation_id=sms.conversation_id,
+            case_id=sms.case_id,
+            person_id=sms.person_id,
+            kind=sms.kind,
+            body=sms.body,
+            key=sms.key,
+            at=sms.at,
+            author_id=sms.author_id,
+            subject=sms.subject,
+            language=sms.language,
+            message_id=sms.message_id,
         )
-        outbox_rows.append(
-            {
-                "id": new_id(),
-                "tenant_id": sms.tenant_id,
-                "message_id": mid,
-                "state": "pending",
-                "attempts": 0,
-                "next_attempt_at": sms.at,
-                "created_at": sms.at,
-            }
-        )
-        entries.append(
-            NewEntry(
-                tenant_id=sms.tenant_id,
-                case_id=sms.case_id,
-                kind=f"sms_out_{sms.kind}",
-                direction="out",
-                channel="sms",
-                subject=sms.subject,
-                actor=f"staff:{sms.author_id}" if sms.author_id else "system",
-                at=sms.at,
-                content=sms.body,
-                key=sms.key,
-                message_id=mid,
-            )
-        )
+        for sms in items
+    ]
+    ids = [b.message_id for b in built]
+    entries = [b.entry for b in built]
     # The heads first, in chain order (the runner's batch comes in case order); then
     # messages, outbox rows, entries and their export intake in one statement on
     # PostgreSQL, the statement's row counts travelling as arrays.
     await append_many(
         conn,
         entries,
-        rows_first=[(messages, message_rows), (outbox, outbox_rows)],
+        rows_first=OutboundSms.rows(built),
         arrays=True,
         lock_first=True,
     )

@@ -19,19 +19,28 @@ from sqlalchemy import select, update
 
 from bot.base.hooks import FiledSms, HookOutcome, acts_on
 from bot.base.workdays import format_time
+from bot.domain import texts
 from bot.store.schema.core import cases, messages
 from bot.store.schema.scheduler import appointments
 from scheduler.appointments import next_for
 from scheduler.milestones import status_text
 from scheduler.store import add_task, local_date, note
-from scheduler.templates import long_date, say
+from scheduler.templates import clock_time, long_date, say
 
 _WORD = re.compile(r"^\s*([A-Za-zÆØÅæøå]+)\s*[.!]*\s*$")
 _APPOINTMENT_WORDS = ("OK", "FLYT", "AFLYS")
+_CANONICAL = {"ok": "OK", "move": "FLYT", "cancel": "AFLYS", "status": "STATUS"}
 
 
 def keyword(body: str) -> str | None:
-    """The single word an SMS consists of, upper-cased (None for anything longer)."""
+    """The single word an SMS consists of, upper-cased (None for anything longer).
+
+    The words our texts ask for in the family's language (Ukrainian "СТАТУС",
+    "ТАК", Arabic "نعم", English "MOVE", …) come back as the Danish ones.
+    """
+    found = _CANONICAL.get(texts.command_of(body) or "")
+    if found is not None:
+        return found
     match = _WORD.match(body)
     return match.group(1).upper() if match else None
 
@@ -86,7 +95,7 @@ async def appointment_hook(filed: FiledSms) -> HookOutcome | None:
                 lang,
                 "confirmed",
                 date=long_date(local_date(appt.starts_at), lang),
-                time=format_time(appt.starts_at),
+                time=clock_time(appt.starts_at, lang),
             ),
             awaiting_reply=False,
         )

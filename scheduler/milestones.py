@@ -40,7 +40,15 @@ from scheduler.store import (
     note,
     require_open,
 )
-from scheduler.templates import CaseTypePolicy, StepTemplate, long_date, reached, say, title
+from scheduler.templates import (
+    CaseTypePolicy,
+    StepTemplate,
+    long_date,
+    reached,
+    say,
+    speaks,
+    title,
+)
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +205,7 @@ def update_text(policy: CaseTypePolicy, rows: list[Any], target: str, language: 
     """ "Din sag er nu sendt til visitation. Næste skridt: … Forventet svar: …" """
     tpl = policy.step(target)
     assert tpl is not None
+    language = language if speaks(policy, language) else "da"
     parts = [reached(tpl, language)]
     keys = [r.step for r in rows]
     idx = keys.index(target)
@@ -320,6 +329,7 @@ async def _tell_participants(
             author_id=author_id,
             not_before=allowed_send_time(now, quiet, svc.calendar),
             subject=f"Opdatering til borger: {title(move.tpl, 'da')}",
+            language=person.language,
         )
 
 
@@ -407,6 +417,7 @@ async def status_text(conn: AsyncConnection, case: Any, language: str) -> str | 
     if policy is None or current is None:
         return None
     tpl = policy.step(current.step)
+    language = language if speaks(policy, language) else "da"
     parts = [say(language, "status", step=title(tpl, language) if tpl else current.step)]
     later = [r for r in rows if r.position > current.position]
     if later:

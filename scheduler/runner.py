@@ -32,7 +32,6 @@ from bot.base.crypto import SealingKey
 from bot.base.errors import StorageUnavailable
 from bot.base.ids import new_id
 from bot.base.services import Services
-from bot.base.workdays import format_time
 from bot.store.engine import index_walk, records, update_many
 from bot.store.schema.core import cases, messages, persons, teams, tenants
 from bot.store.schema.scheduler import (
@@ -59,7 +58,7 @@ from scheduler.store import (
     team_leads,
 )
 from scheduler.tasks import send_still_working
-from scheduler.templates import CASE_TYPES, CaseTypePolicy, long_date, say
+from scheduler.templates import CASE_TYPES, CaseTypePolicy, clock_time, long_date, say
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +195,10 @@ class _Batch:
                 for r in records(
                     await conn.execute(
                         select(
-                            appointments.c.id, appointments.c.status, appointments.c.starts_at
+                            appointments.c.id,
+                            appointments.c.status,
+                            appointments.c.starts_at,
+                            appointments.c.place_enc,
                         ).where(appointments.c.id.in_(ids))
                     )
                 )
@@ -294,6 +296,7 @@ class _Batch:
                 at=self.now,
                 subject=subject,
                 message_id=mid,
+                language=self.persons[row.person_id].language,
             )
         )
         return _Done("sent", "sent", message_id=mid)
@@ -335,12 +338,18 @@ class _Batch:
         if self.now - row.due_at > LATE and await self._superseded(row):
             return _skip("superseded")
         lang = self.persons[row.person_id].language
+        place = (
+            Services.unseal(self.key(case).dek, "appointments", appt.id, "place", appt.place_enc)
+            if appt.place_enc is not None
+            else None
+        )
         body = say(
             lang,
-            "appointment",
+            "appointment_place" if place else "appointment",
             tenant=self.tenants[row.tenant_id],
             date=long_date(local_date(appt.starts_at), lang),
-            time=format_time(appt.starts_at, "da"),
+            time=clock_time(appt.starts_at, lang),
+            place=place,
         )
         return await self._send(row, case, body, "Påmindelse om møde sendt")
 

@@ -37,7 +37,7 @@ from scheduler.store import (
     require_open,
     works_for,
 )
-from scheduler.templates import say, title
+from scheduler.templates import say, speaks, title
 
 DEFAULT_NUDGE_DAYS = 10
 # What a caseworker may write about how a task ended (sealed in the journal).
@@ -53,6 +53,8 @@ async def still_working_text(
     """The nudge text: "Vi arbejder stadig på din sag. Næste skridt er … [svar i] uge 12." """
     policy = await policy_for_case(conn, case)
     timeline = await timeline_policy(conn, case)
+    if timeline is not None and not speaks(timeline, language):
+        language = "da"  # whole sentences in one language
     parts = [say(language, "still_working")]
     step_key, expected = next_expected(await steps_of(conn, case.id))
     tpl = timeline.step(step_key) if timeline and step_key else None
@@ -98,6 +100,7 @@ async def send_still_working(
                 author_id=author_id,
                 not_before=allowed_send_time(now, quiet, svc.calendar),
                 subject="Opdatering til borger: vi arbejder stadig på sagen",
+                language=person.language,
             )
         )
     return sent

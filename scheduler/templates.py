@@ -15,15 +15,12 @@ Every text here is short, plain and free of personal data: it may travel by SMS.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from functools import lru_cache
+from datetime import date, datetime
 from typing import Any
 
-from babel import UnknownLocaleError
+from bot.domain import texts
 
-from bot.base.workdays import format_long_date
-
-__all__ = ["CASE_TYPES", "CaseTypePolicy", "StepTemplate", "policy_for", "say"]
+__all__ = ["CASE_TYPES", "CaseTypePolicy", "StepTemplate", "policy_for", "say", "speaks"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,97 +162,48 @@ def policy_for(case_type: str) -> CaseTypePolicy | None:
     return CASE_TYPES.get(case_type)
 
 
-_TEXTS: dict[str, dict[str, str]] = {
-    "da": {
-        "next": "Næste skridt: {step}.",
-        "expected": "Forventet svar: {date}.",
-        "status": "Din sag: {step}.",
-        "still_working": "Vi arbejder stadig på din sag.",
-        "still_next": "Næste skridt er: {step}.",
-        "still_week": "Vi forventer at kunne svare dig i uge {week}.",
-        "appointment": (
-            "Påmindelse: Du har et møde med {tenant} {date} kl. {time}. "
-            "Svar OK for at bekræfte, FLYT hvis du vil flytte det, eller AFLYS."
-        ),
-        "appointment_moved": "Dit møde med {tenant} er flyttet til {date} kl. {time}.",
-        "appointment_cancelled": "Dit møde med {tenant} {date} kl. {time} er aflyst.",
-        "confirmed": "Tak. Vi har noteret, at du kommer {date} kl. {time}.",
-        "move_asked": (
-            "Tak. Vi har bedt din sagsbehandler om at finde en ny tid. "
-            "Du hører fra os senest {date}."
-        ),
-        "cancel_asked": (
-            "Tak. Vi har givet din sagsbehandler besked om, at du vil aflyse. "
-            "Du hører fra os senest {date}."
-        ),
-        "deadline_partshoering": (
-            "Husk: Fristen for at sende dine bemærkninger til os er {date}. "
-            "Skriv til os, hvis du har brug for mere tid."
-        ),
-        "deadline_dokumentation": (
-            "Husk: Vi skal have dine papirer senest {date}. "
-            "Skriv til os, hvis du har brug for mere tid."
-        ),
-        "deadline_andet": (
-            "Husk: Du har en frist i din sag {date}. Skriv til os, hvis du har spørgsmål."
-        ),
-        "delayed": "Vi beklager: Svaret til dig er forsinket. Du hører fra os senest {date}.",
-    },
-    "en": {
-        "next": "Next step: {step}.",
-        "expected": "Expected answer: {date}.",
-        "status": "Your case: {step}.",
-        "still_working": "We are still working on your case.",
-        "still_next": "The next step is: {step}.",
-        "still_week": "We expect to answer you in week {week}.",
-        "appointment": (
-            "Reminder: You have a meeting with {tenant} on {date} at {time}. "
-            "Reply OK to confirm, FLYT to move it, or AFLYS to cancel."
-        ),
-        "appointment_moved": "Your meeting with {tenant} has been moved to {date} at {time}.",
-        "appointment_cancelled": "Your meeting with {tenant} on {date} at {time} is cancelled.",
-        "confirmed": "Thank you. We have noted that you will come on {date} at {time}.",
-        "move_asked": (
-            "Thank you. We have asked your caseworker to find a new time. "
-            "You will hear from us by {date}."
-        ),
-        "cancel_asked": (
-            "Thank you. We have told your caseworker that you want to cancel. "
-            "You will hear from us by {date}."
-        ),
-        "deadline_partshoering": (
-            "Reminder: Please send us your comments by {date}. Write to us if you need more time."
-        ),
-        "deadline_dokumentation": (
-            "Reminder: We need your papers by {date}. Write to us if you need more time."
-        ),
-        "deadline_andet": (
-            "Reminder: There is a deadline in your case on {date}. "
-            "Write to us if you have questions."
-        ),
-        "delayed": "We are sorry: our answer to you is delayed. You will hear from us by {date}.",
-    },
-}
-
-
 def say(language: str, key: str, **values: Any) -> str:
-    """The text ``key`` in ``language`` (Danish when there is no translation), filled in."""
-    template = _TEXTS.get(language, {}).get(key) or _TEXTS["da"][key]
-    return template.format(**values)
+    """The SMS text ``key`` in ``language`` (Danish when there is no translation), filled in.
+
+    The texts live in the one catalogue of SMS texts, ``bot.domain.texts``.
+    """
+    return texts.text(language, key, **values)
 
 
 def title(step: StepTemplate, language: str) -> str:
-    return step.title.get(language) or step.title["da"]
+    """The step's title in ``language``: the template's own, the catalogue's, else Danish."""
+    return _in_language(step.title, language)
 
 
 def reached(step: StepTemplate, language: str) -> str:
-    return step.reached.get(language) or step.reached["da"]
+    """What the citizen is told when the step is reached, in ``language`` (else Danish)."""
+    return _in_language(step.reached, language)
 
 
-@lru_cache(maxsize=4096)
+def _in_language(by_language: dict[str, str], language: str) -> str:
+    code = texts.sms_language(language)
+    return by_language.get(code) or texts.translated(code, by_language["da"]) or by_language["da"]
+
+
+def speaks(policy: CaseTypePolicy, language: str) -> bool:
+    """Whether every step of ``policy`` has its title and sentence in ``language``.
+
+    A municipality's own step texts may lack a language: a message that would
+    mix two languages is then written in Danish throughout.
+    """
+    code = texts.sms_language(language)
+    return all(
+        (s.title.get(code) or texts.translated(code, s.title["da"]))
+        and (s.reached.get(code) or texts.translated(code, s.reached["da"]))
+        for s in policy.steps
+    )
+
+
 def long_date(d: date, language: str) -> str:
-    """A date the way messages write it ("tirsdag den 25. februar"), falling back to Danish."""
-    try:
-        return format_long_date(d, language)
-    except (ValueError, UnknownLocaleError):
-        return format_long_date(d, "da")
+    """A date the way messages write it ("tirsdag den 25. februar"), in the SMS's language."""
+    return texts.long_date(d, language)
+
+
+def clock_time(at: datetime, language: str) -> str:
+    """The time of day of ``at`` as the SMS's language writes it ("10:30", "10:30 ص")."""
+    return texts.clock_time(at, language)

@@ -1,13 +1,18 @@
-"""Languages of the citizen's pages: Danish first; English, Ukrainian and Arabic from .po files.
+"""Languages of the citizen's pages and SMS: Danish first; English, Ukrainian and Arabic from .po.
 
 The catalogues are read with Babel at start-up (no compiled .mo files in the
-repository). A missing or fuzzy translation falls back to the Danish source
-text. Templates call ``_("…")`` with ``%(name)s`` placeholders, the way
-Jinja's "new-style" gettext does: values are escaped, the text is not.
+repository: :func:`load_catalogues` compiles them in memory). A missing or
+fuzzy translation falls back to the Danish source text. Templates call
+``_("…")`` with ``%(name)s`` placeholders, the way Jinja's "new-style"
+gettext does: values are escaped, the text is not. The SMS texts
+(``bot.domain.texts``) are in the same catalogues, read once per process
+(:func:`shared_catalogues`). ``messages.pot`` is made by the command at the
+top of ``locale/babel.cfg``.
 """
 
 from __future__ import annotations
 
+import functools
 import gettext as _gettext_mod
 from dataclasses import dataclass
 from io import BytesIO
@@ -90,3 +95,17 @@ def translate(translations: _gettext_mod.NullTranslations, message: str, **varia
     """Translate outside a template (plain text, e.g. a flash message)."""
     text = translations.gettext(message)
     return text % variables if variables else text
+
+
+@functools.cache
+def shared_catalogues() -> dict[str, _gettext_mod.NullTranslations]:
+    """The catalogues read once per process, for texts made outside a request (SMS)."""
+    return load_catalogues()
+
+
+def catalogue_entry(code: str, message: str) -> str | None:
+    """``message`` translated into ``code`` if that catalogue has it (not fuzzy), else None."""
+    translations = shared_catalogues().get(code)
+    catalog: dict[Any, str] = getattr(translations, "_catalog", {})
+    found = catalog.get(message)
+    return found or None

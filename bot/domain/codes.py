@@ -28,6 +28,7 @@ from bot.base.crypto import SealingKey
 from bot.base.ids import new_id
 from bot.base.pagesettings import WebSettings
 from bot.base.services import Services
+from bot.domain import texts
 from bot.domain.inbound import normalise_number
 from bot.domain.outbound import queue_sms
 from bot.store.schema.core import conversations, persons
@@ -35,6 +36,11 @@ from bot.store.schema.pages import web_login_codes
 
 # The SMS text, in the person's language: (language, code, minutes) -> text.
 CodeText = Callable[[str, str, int], str]
+
+
+def login_code_text(language: str, code: str, minutes: int) -> str:
+    """The code SMS from the one catalogue of SMS texts (``bot.domain.texts``)."""
+    return texts.text(language, "login_code", code=code, minutes=minutes)
 
 
 class RateLimited(Exception):
@@ -123,7 +129,7 @@ async def request_code(
     tenant_id: str,
     phone: str,
     client_ip: str,
-    text: CodeText,
+    text: CodeText = login_code_text,
 ) -> str:
     """Send a one-time code to ``phone`` if it belongs to someone in this municipality.
 
@@ -186,6 +192,7 @@ async def request_code(
                 key=SealingKey("person", person.id, svc.dek("persons", person.id, person.dek)),
                 at=now,
                 subject="Engangskode til den sikre indbakke sendt",
+                language=person.language,
             )
     if person is not None:
         svc.wake_relay()

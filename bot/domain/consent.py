@@ -11,6 +11,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain import texts
 from bot.store.schema.core import consents, restrictions
 
 _STOP = re.compile(r"^\s*stop(\s*(påmindelser|paamindelser|pamindelser|sms))?\W*$", re.IGNORECASE)
@@ -18,12 +19,18 @@ _START = re.compile(r"^\s*start(\s*(påmindelser|paamindelser|pamindelser|sms))?
 
 
 def command(body: str) -> str | None:
-    """ "stop", "start" or None for an ordinary message."""
+    """ "stop", "start" or None for an ordinary message.
+
+    The words are accepted in every language our texts speak (Ukrainian "СТОП",
+    "СТАРТ", Arabic "توقف", "ابدأ", …: ``bot.domain.texts.COMMANDS``), whatever
+    language the sender is recorded with.
+    """
     if _STOP.match(body):
         return "stop"
     if _START.match(body):
         return "start"
-    return None
+    found = texts.command_of(body)
+    return found if found in ("stop", "start") else None
 
 
 async def proactive_allowed(conn: AsyncConnection, person_id: str, channel: str = "sms") -> bool:

@@ -17,7 +17,6 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select, update
@@ -28,8 +27,8 @@ from bot.base.crypto import SealingKey, seal, unseal
 from bot.base.hooks import FiledSms, HookOutcome
 from bot.base.ids import new_id
 from bot.base.services import Services
-from bot.base.workdays import WorkingCalendar, format_long_date
-from bot.domain import consent
+from bot.base.workdays import WorkingCalendar
+from bot.domain import consent, texts
 from bot.domain.dispatch import (
     Decision,
     decide,
@@ -325,6 +324,7 @@ class Intake:
             key=key,
             at=self.now,
             subject="Bekræftelse af til- eller framelding",
+            language=first.language,
         )
         # Heads in chain order, as every writer that holds several locks them.
         entries.sort(key=lambda e: e.chain)
@@ -597,6 +597,7 @@ class Intake:
                 body=outcome.reply,
                 key=filing.key,
                 at=self.now,
+                language=filing.person.language,
             )
         elif dispatched is not None and (filing.already_open is None or dispatched.urgent):
             reply = await self._receipt(
@@ -688,13 +689,14 @@ class Intake:
             )
         else:
             body = text(lang, "receipt_fallback", reply_by=when)
-        if self.has_cpr:
-            body += " " + text(lang, "cpr_warning")
-        if decision.urgent and not decision.open_now:
-            if case.after_hours_phone:
-                body += " " + text(lang, "urgent_after_hours", phone=case.after_hours_phone)
-            else:
-                body += " " + text(lang, "urgent_112")
+        cpr = text(lang, "cpr_warning") if self.has_cpr else ""
+        urgent = _urgent_line(lang, case, decision)
+        # Within the segment limit in every language: the 112 line is never dropped.
+        body = texts.compose(
+            (body, cpr, urgent),
+            (body, urgent),
+            (text(lang, "receipt_short", reply_by=when), urgent),
+        )
         return outbound_sms(
             tenant_id=self.tenant.id,
             conversation_id=conv_id,
@@ -704,6 +706,7 @@ class Intake:
             body=body,
             key=key,
             at=self.now,
+            language=lang,
         )
 
     async def _unassigned(self, person: Person) -> InboundResult:
@@ -759,13 +762,14 @@ class Intake:
     ) -> OutboundSms:
         """A receipt that names no case or person; the 112 line when urgent, the CPR warning."""
         lang = self.tenant.language
-        body = text(lang, "receipt_neutral")
-        if self.has_cpr:
-            body += " " + text(lang, "cpr_warning")
+        cpr = text(lang, "cpr_warning") if self.has_cpr else ""
+        line = ""
         if urgent and desk is not None and not desk.open_now and desk.after_hours_phone:
-            body += " " + text(lang, "urgent_after_hours", phone=desk.after_hours_phone)
+            line = text(lang, "urgent_after_hours", phone=desk.after_hours_phone)
         elif urgent:
-            body += " " + text(lang, "urgent_112")
+            line = text(lang, "urgent_112")
+        # Within the segment limit in every language: the 112 line is never dropped.
+        body = texts.compose((text(lang, "receipt_neutral"), cpr, line), (line or cpr,))
         return outbound_sms(
             tenant_id=self.tenant.id,
             conversation_id=conv_id,
@@ -775,6 +779,7 @@ class Intake:
             body=body,
             key=key,
             at=self.now,
+            language=lang,
         )
 
     async def _ask(
@@ -829,6 +834,7 @@ class Intake:
             body=text(asker.language, "choose_case", options="\n".join(lines)),
             key=key,
             at=self.now,
+            language=asker.language,
         )
         await append_many(
             self.conn,
@@ -929,7 +935,15 @@ class Intake:
         return InboundResult(waiting[0].id, False, "filed")
 
 
-@lru_cache(maxsize=4096)
+def _urgent_line(lang: str, case: OpenCase, decision: Decision) -> str:
+    """ "Er det akut, så ring 112 …" for an urgent message outside opening hours, else ""."""
+    if not decision.urgent or decision.open_now:
+        return ""
+    if case.after_hours_phone:
+        return text(lang, "urgent_after_hours", phone=case.after_hours_phone)
+    return text(lang, "urgent_112")
+
+
 def _long_date(day: date, language: str) -> str:
-    """A receipt's date in words (pure, and Babel's formatting is not cheap)."""
-    return format_long_date(day, language)
+    """A receipt's date in words, in the SMS's language (cached there: Babel is not cheap)."""
+    return texts.long_date(day, language)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.base.crypto import SealingKey, seal
 from bot.base.ids import new_id
+from bot.domain import texts
 from bot.store.engine import frozen_for_postgresql
 from bot.store.schema.core import UTCDateTime, conversations, messages, outbox
 from journal.journal import NewEntry, append, append_many, held_head_columns, hold_head
@@ -64,13 +65,21 @@ def outbound_sms(
     subject: str | None = None,
     sensitive: bool = False,
     via: str | None = None,
+    language: str | None = None,
+    message_id: str | None = None,
 ) -> OutboundSms:
     """What :func:`queue_sms` writes, sealed and ready; nothing is written yet.
 
     For a caller that files the SMS together with other rows and entries (see
-    :func:`journal.journal.append_many`). The arguments are :func:`queue_sms`'s.
+    :func:`journal.journal.append_many`). The arguments are :func:`queue_sms`'s;
+    ``message_id`` names the new message when the caller needs it in advance.
+    This is the one place an outbound SMS's journal entry is made.
     """
-    message_id = new_id()
+    message_id = message_id or new_id()
+    subject = subject or SUBJECTS.get(kind, "SMS sendt")
+    # A text we could not write in the person's language says so in the journal.
+    if (note := texts.fallback_note(language)) is not None:
+        subject = f"{subject}; {note}"
     return OutboundSms(
         message_id=message_id,
         message={
@@ -106,7 +115,7 @@ def outbound_sms(
             kind=f"sms_out_{kind}",
             direction="out",
             channel="sms",
-            subject=subject or SUBJECTS.get(kind, "SMS sendt"),
+            subject=subject,
             actor=f"staff:{author_id}" if author_id else "system",
             at=at,
             content=body,
@@ -132,6 +141,7 @@ async def queue_sms(
     subject: str | None = None,
     sensitive: bool = False,
     via: str | None = None,
+    language: str | None = None,
 ) -> str:
     """Put one SMS in the outbox and journalise it, inside the caller's transaction.
 
@@ -142,6 +152,8 @@ async def queue_sms(
         sensitive: never send the content by SMS; the SMS carries a notice and a link.
         via: "email" sends an e-mail notice with a link instead of an SMS.
         subject: the journal entry's subject line (a default per kind otherwise).
+        language: the person's language, when the text came from the catalogue
+            (``bot.domain.texts``): a language it does not have is journalised.
 
     Returns:
         The new message's id, which is also the idempotency reference the relay
@@ -161,6 +173,7 @@ async def queue_sms(
         subject=subject,
         sensitive=sensitive,
         via=via,
+        language=language,
     )
     await append_many(conn, [sms.entry], rows_first=OutboundSms.rows([sms]))
     return sms.message_id

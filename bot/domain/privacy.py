@@ -23,9 +23,9 @@ from bot.base.ids import new_id
 from bot.domain.texts import text
 from bot.store.schema.core import inbox_links, messages, tenant_settings, tenants
 from channels.sensitivity import contains_sensitive, find_cpr
+from channels.smstext import DEFAULT_MAX_SEGMENTS
 
 LINK_LIFETIME = timedelta(days=14)
-DEFAULT_MAX_SEGMENTS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,8 @@ def needs_notice(body: str, *, sensitive: bool, terms: Iterable[str]) -> bool:
 
 
 def notice_body(tenant_name: str, url: str, language: str) -> str:
-    return text(language, "notice", tenant=tenant_name, url=url)
+    """The notice SMS (or e-mail): who wrote, where to read it, and how long the link works."""
+    return text(language, "notice", tenant=tenant_name, url=url, days=LINK_LIFETIME.days)
 
 
 def hash_token(token: str) -> str:

@@ -8,12 +8,21 @@ name is refused when the template is saved, and never evaluated.
 
 Every municipality starts with a handful of good templates (seeded on first
 use); its team leads may add, edit and retire them.
+
+A template is written in one language (a Ukrainian or Arabic template next to
+the Danish one, for the families who read those). Filled with long names and
+the longest date of its language, it must fit the municipality's SMS segment
+limit in that language's encoding: Ukrainian and Arabic go as UCS-2, 70
+characters a segment, so a text that fits in Danish may not in Ukrainian. A
+template over the limit is refused, naming its language.
 """
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -23,7 +32,10 @@ from bot.base.errors import BadInput, NotFound
 from bot.base.ids import new_id
 from bot.base.services import Services
 from bot.base.staff import StaffUser
+from bot.domain import texts
+from bot.domain.privacy import tenant_settings_for
 from bot.store.schema.pages import web_reply_templates
+from channels.smstext import analyse
 
 TITLE_MAX = 80
 BODY_MAX = 480
@@ -155,6 +167,61 @@ def in_language(t: ReplyTemplate, language: str) -> tuple[str, bool]:
     return t.body, False
 
 
+# The language a template is written in, told by its letters (Latin: Danish or English,
+# the same GSM-7 arithmetic); named in Danish for the team lead.
+_SCRIPTS = (("uk", re.compile("[\u0400-\u04ff]")), ("ar", re.compile("[\u0600-\u06ff]")))
+LANGUAGE_NAMES = {"da": "dansk", "en": "engelsk", "uk": "ukrainsk", "ar": "arabisk"}
+# Wednesday 23 September: the longest weekday and month names in Danish.
+_LONG_DAY = date(2026, 9, 23)
+
+
+def written_in(body: str) -> str:
+    """The language of a template by its script: "uk" (Cyrillic), "ar" (Arabic), else "da"."""
+    for code, letters in _SCRIPTS:
+        if letters.search(body):
+            return code
+    return "da"
+
+
+def check_segments(body: str, max_segments: int, language: str | None = None) -> str:
+    """Refuse a template that, filled in, needs more SMS segments than allowed in its language.
+
+    The variables are filled with long values (a long first name, a long case
+    number, the longest date written in the template's language).
+
+    Args:
+        body: The template text (already checked by :func:`check`).
+        max_segments: The municipality's limit.
+        language: The template's language; None tells it from the letters.
+
+    Returns:
+        The template's language.
+
+    Raises:
+        BadInput: ``template_too_long``, the message naming the language and the count.
+    """
+    language = language or written_in(body)
+    filled = fill(
+        body,
+        {
+            "fornavn": "Marie-Louise",
+            "sagsbehandler": "Christoffer",
+            "sagsnummer": "2025-1234567",
+            "dato": texts.long_date(_LONG_DAY, language),
+        },
+    )
+    sms = analyse(filled)
+    if sms.segments > max_segments:
+        name = LANGUAGE_NAMES.get(language, language)
+        raise BadInput(
+            f"Skabelonen på {name} fylder {sms.segments} SMS'er ({sms.encoding}, {sms.units} tegn"
+            f" med lange navne og datoer); højst {max_segments} er tilladt. Gør teksten på"
+            f" {name} kortere.",
+            code="template_too_long",
+        )
+    return language
+
+
 def _row(r: Any) -> ReplyTemplate:
     return ReplyTemplate(r.id, r.title, r.body, r.position, r.active)
 
@@ -251,8 +318,9 @@ async def save_template(
 
     Raises:
         NotFound: not a lead or admin, or no such template in the municipality.
-        BadInput: bad_title, bad_body, bad_template, unknown_variable, or
-            duplicate_title (another template has that title).
+        BadInput: bad_title, bad_body, bad_template, unknown_variable,
+            template_too_long (over the SMS segment limit in its language, named in
+            the message), or duplicate_title (another template has that title).
     """
     if not may_edit(user):
         raise NotFound("No such template", code="template_not_found")
@@ -260,6 +328,8 @@ async def save_template(
     now = svc.clock.now()
     try:
         async with svc.write() as conn:
+            settings = await tenant_settings_for(conn, user.tenant_id)
+            check_segments(body, settings.max_segments)
             if template_id is None:
                 template_id = new_id()
                 last = (

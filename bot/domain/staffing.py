@@ -23,7 +23,6 @@ from bot.base.errors import BadInput, Conflict, Forbidden, NotFound
 from bot.base.ids import new_id
 from bot.base.services import Services
 from bot.base.staff import StaffUser
-from bot.base.workdays import format_long_date
 from bot.domain.inbound import normalise_number
 from bot.domain.outbound import ensure_conversation, queue_sms
 from bot.domain.routing import (
@@ -35,7 +34,7 @@ from bot.domain.routing import (
     parse_hhmm,
     team_calendar,
 )
-from bot.domain.texts import text
+from bot.domain.texts import long_date, text
 from bot.store.schema.core import (
     absences,
     cases,
@@ -514,6 +513,7 @@ async def _tell_participants(
             key=key,
             at=now,
             subject=subject,
+            language=person.language,
         )
     return len(rows)
 
@@ -640,7 +640,7 @@ async def absence_notices_tick(svc: Services) -> int:
                     tenant_id=case.tenant_id,
                     key=key,
                     build=lambda lang, c=colleague, b=back_on: text(
-                        lang, "absence_contact", back_on=format_long_date(b, lang), colleague=c
+                        lang, "absence_contact", back_on=long_date(b, lang), colleague=c
                     ),
                     subject="Borgeren er orienteret om kontaktperson under fravær",
                 )

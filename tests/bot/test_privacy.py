@@ -41,7 +41,9 @@ async def test_sensitive_reply_goes_as_notice_with_single_use_link(stack: Stack)
     sms = await _reply(
         stack, "Vi har modtaget lægens udtalelse om din søns diagnose.", sensitive=True
     )
-    assert sms.startswith("Du har en ny besked fra Københavns Kommune. Læs den her: http")
+    assert sms.startswith(
+        "Du har en ny besked fra Københavns Kommune. Linket virker i 14 dage. Læs den her: http"
+    )
     assert "diagnose" not in sms
     token = LINK.search(sms).group(1)  # type: ignore[union-attr]
     async with stack.svc.write() as conn:

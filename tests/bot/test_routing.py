@@ -84,7 +84,7 @@ async def test_absent_caseworker_routes_to_substitute_and_receipt_tells_the_trut
     assert resp.status == 201, await resp.text()
     await stack.sms(stack.world.phones["anna"], "Hej")
     assert await receipt(stack, stack.world.phones["anna"]) == (
-        "Tak for din besked. Din rådgiver er fraværende til mandag den 3. marts. Din besked er "
+        "Tak for din besked. Din sagsbehandler er fraværende til mandag den 3. marts. Din besked er "
         "sendt til Sofie, som svarer dig senest tirsdag den 25. februar."
     )
     items = (await (await stack.api("GET", "/api/v1/conversations", who="sofie")).json())["items"]
@@ -136,7 +136,7 @@ async def test_roster_gap_lands_in_the_fallback_queue_and_is_reported(stack: Sta
     await absent(stack, "mette", "2025-02-21", "2025-02-21")
     await stack.sms(stack.world.phones["anna"], "Hej")
     assert await receipt(stack, stack.world.phones["anna"]) == (
-        "Tak for din besked. Din rådgiver er fraværende til mandag den 24. februar. En kollega "
+        "Tak for din besked. Din sagsbehandler er fraværende til mandag den 24. februar. En kollega "
         "svarer dig senest tirsdag den 25. februar."
     )
     items = (await (await stack.api("GET", "/api/v1/conversations", who="hanne")).json())["items"]
@@ -336,7 +336,7 @@ async def test_new_caseworker_and_long_absence_tell_the_citizen_once(stack: Stac
     assert await absence_notices_tick(stack.svc) == 4  # Bo, Carl, Eva and Frank
     assert await absence_notices_tick(stack.svc) == 0
     assert (await receipt(stack, stack.world.phones["bo"])) == (
-        "Din rådgiver er fraværende til mandag den 17. marts. Imens er Sofie din kontaktperson. "
+        "Din sagsbehandler er fraværende til mandag den 17. marts. Imens er Sofie din kontaktperson. "
         "Du kan skrive her på samme nummer."
     )
 

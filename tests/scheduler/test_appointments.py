@@ -16,7 +16,7 @@ from tests.harness import Stack
 from .conftest import at, cph, journal_subjects, tick
 
 REMINDER = (
-    "Påmindelse: Du har et møde med Københavns Kommune {when}. "
+    "Påmindelse: Du har et møde med Københavns Kommune {when}. Sted: Rådhuset, lokale 3. "
     "Svar OK for at bekræfte, FLYT hvis du vil flytte det, eller AFLYS."
 )
 

@@ -46,14 +46,15 @@ async def test_moving_a_step_tells_the_citizen_and_status_answers(stack: Stack) 
     anna = stack.world.phones["anna"]
     assert await stack.sent_to(anna) == [
         "Vi er nu i gang med at behandle din sag. Næste skridt: Afgørelse. "
-        "Forventet svar: fredag den 14. marts."
+        "Vi regner med at svare dig fredag den 14. marts."
     ]
     assert "Milepæl: Vi behandler din sag" in await journal_subjects(stack, cid)
 
     await stack.sms(anna, "Status")
     await stack.drain()
     assert (await stack.sent_to(anna))[-1] == (
-        "Din sag: Vi behandler din sag. Næste skridt: Afgørelse. Forventet svar: fredag den 14. marts."
+        "Din sag: Vi behandler din sag. Næste skridt: Afgørelse. "
+        "Vi regner med at svare dig fredag den 14. marts."
     )
     async with stack.svc.read() as conn:
         waiting = (

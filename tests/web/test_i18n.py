@@ -15,7 +15,7 @@ from bot.base import i18n
 # The pages' texts: templates under bot/http/pages, Python wherever a page's words are made.
 SOURCES = Path(bot.__file__).resolve().parent
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "translate": (2,)}
+KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2), "translate": (2,)}
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 

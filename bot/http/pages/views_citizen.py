@@ -15,7 +15,7 @@ from bot.domain.attachments import Upload, UploadRefused
 from bot.domain.citizen import Citizen
 from bot.domain.codes import CodeRefused, RateLimited
 from bot.http.clientip import client_ip
-from bot.http.pages.page import CATALOGUES, SETTINGS, Cookie, redirect, render, state
+from bot.http.pages.page import SETTINGS, Cookie, redirect, render, state
 from bot.http.pages.views_attachments import UPLOAD_LIMIT, file_response
 
 routes = web.RouteTableDef()
@@ -36,22 +36,6 @@ def current_citizen(request: web.Request) -> Citizen | None:
         assurance=s.assurance,
         person_id=s.person_id,
     )
-
-
-def _code_text(request: web.Request) -> codes.CodeText:
-    catalogues = request.app[CATALOGUES]
-
-    def text(language: str, code: str, minutes: int) -> str:
-        t = catalogues.get(i18n.pick(language).code) or catalogues[i18n.DEFAULT]
-        return i18n.translate(
-            t,
-            "Din kode til den sikre indbakke er %(code)s. Den gælder i %(minutes)s minutter. "
-            "Giv den aldrig til andre.",
-            code=code,
-            minutes=minutes,
-        )
-
-    return text
 
 
 @routes.get("/borger", name="pages.citizen.root")
@@ -103,7 +87,6 @@ async def login(request: web.Request) -> web.Response:
             tenant_id=tenant_id,
             phone=phone,
             client_ip=client_ip(request),
-            text=_code_text(request),
         )
     except BadInput:
         return await _login_page(request, error="phone", phone=phone, status=400)

@@ -371,13 +371,22 @@ async def _filled_templates(
 ) -> list[tuple[Any, str]]:
     """The caseworker's reply templates, each with this thread's {fornavn}, {dato} … filled in."""
     templates = await reply_templates.list_templates(svc, who.user)
+    day = _default_date(svc, ctx, thread["messages"])
     variables = {
         "fornavn": ctx.citizen_first_name or "",
         "sagsbehandler": who.first_name,
         "sagsnummer": thread["case_number"] or "",
-        "dato": long_date(_default_date(svc, ctx, thread["messages"]), "da"),
     }
-    return [(t, reply_templates.fill(t.body, variables)) for t in templates]
+    # The date in the template's own language: a Ukrainian template gets a Ukrainian date.
+    return [
+        (
+            t,
+            reply_templates.fill(
+                t.body, {**variables, "dato": long_date(day, reply_templates.written_in(t.body))}
+            ),
+        )
+        for t in templates
+    ]
 
 
 def _choose_template(values: dict[str, str], filled: list[tuple[Any, str]], chosen: str) -> None:
@@ -745,6 +754,7 @@ async def _template_form(
     *,
     error: str | None = None,
     form: dict[str, str] | None = None,
+    detail: str | None = None,
 ) -> web.Response:
     values = form or (
         {"title": item.title, "body": item.body, "active": "1" if item.active else ""}
@@ -761,7 +771,7 @@ async def _template_form(
             "variables": reply_templates.VARIABLES,
             "max_chars": reply_templates.BODY_MAX,
             "error": error,
-            "error_text": ERRORS.get(error or "", "Skabelonen kunne ikke gemmes."),
+            "error_text": detail or ERRORS.get(error or "", "Skabelonen kunne ikke gemmes."),
         },
         status=400 if error else 200,
     )
@@ -807,5 +817,7 @@ async def template_save(request: web.Request) -> web.Response:
             active=bool(fields["active"]),
         )
     except BadInput as exc:
-        return await _template_form(request, who, item, error=exc.code, form=fields)
+        # Too long for SMS: the message names the language and the count.
+        detail = exc.message if exc.code == "template_too_long" else None
+        return await _template_form(request, who, item, error=exc.code, form=fields, detail=detail)
     return redirect(TEMPLATES, {"gemt": "1"})
