@@ -23,9 +23,8 @@ from bot.base.staff import StaffUser
 from bot.domain.search_index import parse_query
 from bot.store import caselist as store
 from journal.access import record_reads
-from scheduler.casetypes import CASE_TYPES
 from scheduler.store import local_date
-from scheduler.templates import title
+from scheduler.templates import CASE_TYPES, title
 
 PAGE_SIZE = 50
 QUIET_MAX = 365
