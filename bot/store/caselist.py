@@ -49,6 +49,8 @@ from bot.store.schema.scheduler import milestones
 from bot.store.schema.search import person_search_tokens
 
 LEADS = ("lead", "admin")
+# What nobody wrote: not shown as a thread's newest message (a login code is never shown).
+AUTOMATIC = ("receipt", "auto", "login_code")
 
 
 # -- who may see which case ----------------------------------------------------------------
@@ -371,8 +373,9 @@ async def threads_of(conn: AsyncConnection, user: StaffUser, case_id: str) -> An
 
 
 async def latest_messages(conn: AsyncConnection, conversation_ids: Sequence[str]) -> dict[str, Any]:
-    """Each thread's newest message (``id, direction, kind, key_scope, body_enc,
-    created_at``), by thread id. A one-time login code is never among them."""
+    """Each thread's newest message a person wrote (``id, direction, kind, key_scope,
+    body_enc, created_at``), by thread id: not a receipt, an automatic answer or a
+    one-time login code."""
     if not conversation_ids:
         return {}
     ranked = (
@@ -391,7 +394,10 @@ async def latest_messages(conn: AsyncConnection, conversation_ids: Sequence[str]
             )
             .label("n"),
         )
-        .where(messages.c.conversation_id.in_(conversation_ids), messages.c.kind != "login_code")
+        .where(
+            messages.c.conversation_id.in_(conversation_ids),
+            messages.c.kind.not_in(AUTOMATIC),
+        )
         .subquery()
     )
     rows = (await conn.execute(select(ranked).where(ranked.c.n == 1))).all()
