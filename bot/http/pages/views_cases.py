@@ -76,7 +76,8 @@ async def cases_page(request: web.Request) -> web.Response:
     svc = request.app[SERVICES]
     query = request.query
     text = query.get("q", "")
-    searching = "q" in query
+    # An empty search box (the form always sends it) lists; anything typed is searched.
+    searching = bool(text.strip())
     result, error = None, None
     try:
         filters = _filters(query)
