@@ -51,7 +51,8 @@ async def test_my_cases_list_with_names_and_open_items(
     ids = CASE_LINK.findall(html)
     assert ids[0] == stack.world.cases["anna"]
     assert set(ids) == {stack.world.cases[k] for k in ("anna", "bo_children", "carl", "eriksen")}
-    assert "Anna Andersen" in html and "Eva Eriksen, Frank Eriksen" in html
+    assert "Anna Andersen" in html
+    assert re.search(r"(Eva Eriksen, Frank Eriksen|Frank Eriksen, Eva Eriksen)</a>", html)
     assert "1 besked venter på svar i 1 samtale" in html
     assert "Dorte" not in html and "2025-003" not in html
     # As the form sends it: an empty search box is no search.

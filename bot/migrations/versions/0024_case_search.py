@@ -5,6 +5,9 @@ word). Rows are written when a person is created; people created before this
 migration get theirs from ``tovholder search reindex`` (the migration has no
 index key, so it cannot compute them). See docs/search-index.md.
 
+Also the case list's index of open messages by case (partial, like
+``ix_messages_awaiting``: only messages awaiting a reply are in it).
+
 Revision ID: 0024_case_search
 Revises: 0022_signed_heads
 """
@@ -45,7 +48,19 @@ def upgrade() -> None:
         unique=False,
     )
 
+    # The case list's open items, by case: only the messages awaiting a reply.
+    where = sa.text("awaiting_reply IS TRUE")
+    op.create_index(
+        "ix_messages_awaiting_case",
+        "messages",
+        ["case_id"],
+        unique=False,
+        postgresql_where=where,
+        sqlite_where=where,
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("ix_messages_awaiting_case", table_name="messages")
     op.drop_index("ix_person_search_tokens_lookup", table_name="person_search_tokens")
     op.drop_table("person_search_tokens")

@@ -7,13 +7,16 @@ Defined on the shared ``bot.store.schema.core.metadata``; created by migration
 table holds no name, and the same word in two municipalities gives two tokens.
 A phone number needs no row here: ``persons.phone_index`` is already its
 blind index. What the table reveals and what it does not: docs/search-index.md.
+
+Also here, as the case list is what asks for it: ``ix_messages_awaiting_case``,
+the open messages by case (partial: only messages awaiting a reply).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, PrimaryKeyConstraint, String, Table
+from sqlalchemy import Column, ForeignKey, Index, PrimaryKeyConstraint, String, Table, text
 
-from bot.store.schema.core import metadata
+from bot.store.schema.core import messages, metadata
 
 person_search_tokens = Table(
     "person_search_tokens",
@@ -24,4 +27,13 @@ person_search_tokens = Table(
     PrimaryKeyConstraint("person_id", "token"),
     # The search's question: who in this municipality has this word in their name.
     Index("ix_person_search_tokens_lookup", "tenant_id", "token"),
+)
+
+# The case list's open items: a case's open messages (only those are in the index).
+_AWAITING = text("awaiting_reply IS TRUE")
+ix_messages_awaiting_case = Index(
+    "ix_messages_awaiting_case",
+    messages.c.case_id,
+    postgresql_where=_AWAITING,
+    sqlite_where=_AWAITING,
 )
