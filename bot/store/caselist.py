@@ -220,13 +220,25 @@ def _open_items(tenant_id: str, scope: Any) -> Any:
 
 
 def _scope(user: StaffUser, q: CaseQuery, today: date) -> Any:
-    """The ids of the cases the user may see that the search (if any) matches."""
+    """The cases the user may see that the search (if any) matches, with what the list shows."""
     where: list[ColumnElement[bool]] = [case_reach(user, today)]
     if q.is_search:
         where.append(_matches(user.tenant_id, q))
     if q.case_ids:
         where.append(cases.c.id.in_(q.case_ids))
-    return select(cases.c.id).where(*where).cte("scope")
+    return (
+        select(
+            cases.c.id,
+            cases.c.number,
+            cases.c.case_type,
+            cases.c.status,
+            cases.c.owner_id,
+            cases.c.created_at,
+            _relation(user, today).label("relation"),
+        )
+        .where(*where)
+        .cte("scope")
+    )
 
 
 async def list_cases(
@@ -242,7 +254,7 @@ async def list_cases(
     """
     scope = _scope(user, q, today)
     act, items = _activity(user.tenant_id, scope), _open_items(user.tenant_id, scope)
-    last_at = func.coalesce(act.c.last_at, cases.c.created_at)
+    last_at = func.coalesce(act.c.last_at, scope.c.created_at)
     where: list[ColumnElement[bool]] = []
     if q.urgent:
         where.append(items.c.urgent == 1)
@@ -254,12 +266,12 @@ async def list_cases(
         where.append(last_at < q.quiet_since)
     base = (
         select(
-            cases.c.id,
-            cases.c.number,
-            cases.c.case_type,
-            cases.c.status,
-            cases.c.owner_id,
-            _relation(user, today).label("relation"),
+            scope.c.id,
+            scope.c.number,
+            scope.c.case_type,
+            scope.c.status,
+            scope.c.owner_id,
+            scope.c.relation,
             last_at.label("last_at"),
             func.coalesce(items.c.open_threads, 0).label("open_threads"),
             func.coalesce(items.c.awaiting, 0).label("awaiting"),
@@ -267,10 +279,9 @@ async def list_cases(
             items.c.reply_by,
             func.count().over().label("total"),
         )
-        .select_from(cases)
-        .join(scope, scope.c.id == cases.c.id)
-        .outerjoin(act, act.c.case_id == cases.c.id)
-        .outerjoin(items, items.c.case_id == cases.c.id)
+        .select_from(scope)
+        .outerjoin(act, act.c.case_id == scope.c.id)
+        .outerjoin(items, items.c.case_id == scope.c.id)
         .where(*where)
     )
     stmt = (
@@ -279,7 +290,7 @@ async def list_cases(
             items.c.reply_by.is_(None),
             items.c.reply_by,
             last_at.desc(),
-            cases.c.number,
+            scope.c.number,
         )
         .limit(q.limit)
         .offset(q.offset)
@@ -288,7 +299,7 @@ async def list_cases(
     total = int(rows[0].total) if rows else 0
     if not rows and q.offset:
         # Past the last page: say how many there are all the same.
-        count = select(func.count()).select_from(base.with_only_columns(cases.c.id).subquery())
+        count = select(func.count()).select_from(base.with_only_columns(scope.c.id).subquery())
         total = int((await conn.execute(count)).scalar_one())
     return rows, total
 
