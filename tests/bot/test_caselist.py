@@ -355,3 +355,27 @@ def test_import_writes_tokens_and_the_cli_reindexes(
     assert f"{named()} people indexed" in capsys.readouterr().out
     assert tokens() == everything
     assert tokens(" WHERE m.slug = 'nordby'") == 4
+
+
+async def test_covering_colleague_sees_content_only_of_threads_they_hold(stack: Stack) -> None:
+    """Anna wrote before Mette went away: Sofie (substitute) sees the case but not the thread's
+    content (nothing logged) until the open message is handed over to her."""
+    from bot.domain.handover import hand_over
+
+    await stack.sms(stack.world.phones["anna"], "Hej, hvornår hører jeg noget?")
+    mette, sofie = _user(stack, "mette"), _user(stack, "sofie")
+    today = stack.clock.now().date().isoformat()
+    await staffing.add_absence(
+        stack.svc,
+        mette,
+        {"starts_on": today, "ends_on": today, "substitute_id": stack.world.sofie},
+    )
+    detail = await caselist.case_detail(stack.svc, sofie, stack.world.cases["anna"])
+    assert [(t.can_open, t.latest) for t in detail.threads] == [(False, None)]
+    assert await _count(stack, access_log, access_log.c.staff_id == stack.world.sofie) == 0
+    assert await hand_over(stack.svc, stack.world.tenant_id, stack.world.mette) == 1
+    detail = await caselist.case_detail(stack.svc, sofie, stack.world.cases["anna"])
+    thread = detail.threads[0]
+    assert thread.can_open and thread.latest is not None
+    assert thread.latest["excerpt"] == "Hej, hvornår hører jeg noget?"
+    assert await _count(stack, access_log, access_log.c.staff_id == stack.world.sofie) == 1
