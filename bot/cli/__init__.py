@@ -318,11 +318,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     from bot.cli.integration import register
     from bot.cli.journal import register as register_journal
+    from bot.cli.search import register as register_search
     from bot.cli.tenant import register as register_tenant
     from bot.cli.triage import register as register_triage
 
     register(sub)
     register_journal(sub)
+    register_search(sub)
     register_tenant(sub)
     register_triage(sub)
     return parser

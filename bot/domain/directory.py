@@ -18,6 +18,7 @@ from bot.base.i18n import LANGUAGES
 from bot.base.ids import new_id
 from bot.base.services import Services
 from bot.domain.inbound import normalise_number
+from bot.domain.search_index import index_person
 from bot.store.schema.core import (
     administrations,
     cases,
@@ -278,6 +279,8 @@ async def create_person(
             created_at=svc.clock.now(),
         )
     )
+    # The name's words as blind-index tokens, for the caseworker's search.
+    await index_person(conn, svc, tenant_id=tenant_id, person_id=pid, name=name)
     return pid
 
 

@@ -16,6 +16,7 @@ from bot.store.schema import (  # noqa: F401  (registers every area's tables)
     oidc,
     pages,
     scheduler,
+    search,
 )
 
 metadata = core.metadata

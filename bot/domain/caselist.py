@@ -1,0 +1,314 @@
+"""Mine sager: every case a caseworker owns or covers (a lead: their team's), and one case.
+
+Who sees what (``bot.store.caselist.case_reach``): the owner; a colleague
+covering it (the substitute of an owner who is away today, or whoever holds an
+open message on it); the lead of the case's team. Anything else, another
+municipality's case above all, is "not found": we never confirm that a case exists.
+
+The case page shows each thread's newest message; every message shown is
+recorded in the access log (purpose ``sagsoversigt``), like the thread page.
+A search is recorded too (action ``search``, without what was typed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from bot.base.crypto import unseal
+from bot.base.errors import BadInput, NotFound
+from bot.base.services import Services
+from bot.base.staff import StaffUser
+from bot.domain.search_index import parse_query
+from bot.store import caselist as store
+from journal.access import record_reads
+from scheduler.store import local_date
+from scheduler.templates import CASE_TYPES, title
+
+PAGE_SIZE = 50
+QUIET_MAX = 365
+EXCERPT = 160
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilters:
+    """The list's filters, as the caseworker chose them.
+
+    Attributes:
+        urgent: an urgent message nobody has picked up.
+        waiting: a message waiting for our reply.
+        breached: an open message past its reply-by.
+        quiet_days: no activity for at least this many days (1–365), or None.
+        page: 1-based.
+    """
+
+    urgent: bool = False
+    waiting: bool = False
+    breached: bool = False
+    quiet_days: int | None = None
+    page: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class NextStep:
+    title: str
+    expected_on: date | None
+
+
+@dataclass
+class CaseItem:
+    """One line of the list (and the head of the case page)."""
+
+    id: str
+    number: str
+    case_type: str
+    status: str
+    relation: str  # mine | covering | team
+    owner_name: str | None
+    participants: list[str]
+    last_activity: datetime
+    open_threads: int
+    awaiting: int
+    urgent: bool
+    reply_by: datetime | None
+    breached: bool
+    next_step: NextStep | None
+
+
+@dataclass
+class CasePage:
+    items: list[CaseItem]
+    total: int
+    page: int
+    pages: int
+
+
+@dataclass
+class ThreadSummary:
+    """One thread of a case: with whom, how much, its newest message (access-logged)."""
+
+    id: str
+    participant_name: str | None
+    message_count: int
+    open_count: int
+    last_activity: datetime
+    started: datetime
+    can_open: bool
+    latest: dict[str, Any] | None = None
+
+
+@dataclass
+class CaseDetail:
+    case: CaseItem
+    participants: list[dict[str, Any]] = field(default_factory=list)
+    threads: list[ThreadSummary] = field(default_factory=list)
+
+
+def _check_filters(f: CaseFilters) -> None:
+    if f.quiet_days is not None and not 1 <= f.quiet_days <= QUIET_MAX:
+        raise BadInput("quiet_days: 1 to 365", code="bad_quiet_days")
+    if f.page < 1:
+        raise BadInput("page: 1 or more", code="bad_page")
+
+
+def _query(svc: Services, f: CaseFilters, **search: Any) -> store.CaseQuery:
+    now = svc.clock.now()
+    quiet = now - timedelta(days=f.quiet_days) if f.quiet_days else None
+    return store.CaseQuery(
+        urgent=f.urgent,
+        waiting=f.waiting,
+        breached=f.breached,
+        quiet_since=quiet,
+        limit=PAGE_SIZE,
+        offset=(f.page - 1) * PAGE_SIZE,
+        **search,
+    )
+
+
+async def list_cases(svc: Services, user: StaffUser, filters: CaseFilters) -> CasePage:
+    """One page of the cases ``user`` owns, covers or leads, most pressing first.
+
+    Raises:
+        BadInput: ``bad_quiet_days`` or ``bad_page``.
+    """
+    _check_filters(filters)
+    return await _page(svc, user, filters, _query(svc, filters))
+
+
+async def search_cases(svc: Services, user: StaffUser, text: str, filters: CaseFilters) -> CasePage:
+    """The visible cases whose number is ``text``, or with a participant whose phone number
+    is ``text`` or whose name has every word of it (by blind index, never plaintext).
+
+    Raises:
+        BadInput: ``search_too_short``, ``search_too_long`` (nothing is looked up),
+            ``bad_quiet_days`` or ``bad_page``.
+    """
+    _check_filters(filters)
+    terms = parse_query(svc, user.tenant_id, text)
+    q = _query(
+        svc,
+        filters,
+        numbers=terms.numbers,
+        phone_index=terms.phone_index,
+        name_tokens=terms.name_tokens,
+    )
+    async with svc.write() as conn:
+        await store.record_search(conn, user, purpose="sagssøgning", at=svc.clock.now())
+    return await _page(svc, user, filters, q)
+
+
+async def _page(
+    svc: Services, user: StaffUser, filters: CaseFilters, q: store.CaseQuery
+) -> CasePage:
+    now = svc.clock.now()
+    async with svc.read() as conn:
+        rows, total = await store.list_cases(conn, user, q, today=local_date(now), now=now)
+        items = await _items(svc, conn, user, rows, now)
+    pages = max(1, -(-total // PAGE_SIZE))
+    return CasePage(items, total, filters.page, pages)
+
+
+def _name(svc: Services, person_id: str, dek: bytes, name_enc: bytes | None) -> str | None:
+    if name_enc is None:
+        return None
+    return unseal(svc.dek("persons", person_id, dek), name_enc, f"persons:{person_id}:name")
+
+
+def _step_title(case_type: str, step: str) -> str:
+    policy = CASE_TYPES.get(case_type)
+    tpl = policy.step(step) if policy is not None else None
+    return title(tpl, "da") if tpl is not None else step.replace("_", " ").capitalize()
+
+
+async def _items(
+    svc: Services, conn: Any, user: StaffUser, rows: list[Any], now: datetime
+) -> list[CaseItem]:
+    """The page's rows with names (decrypted for this page only) and next milestones."""
+    ids = [r.id for r in rows]
+    names: dict[str, list[str]] = {i: [] for i in ids}
+    for p in await store.participants_of(conn, user.tenant_id, ids):
+        name = _name(svc, p.person_id, p.dek, p.name_enc)
+        names[p.case_id].append(name or "Ukendt person")
+    owners = await _staff_names(svc, conn, user, [r.owner_id for r in rows])
+    steps = await store.next_steps(conn, ids)
+    return [
+        CaseItem(
+            id=r.id,
+            number=r.number,
+            case_type=r.case_type,
+            status=r.status,
+            relation=r.relation,
+            owner_name=owners.get(r.owner_id),
+            participants=names[r.id],
+            last_activity=r.last_at,
+            open_threads=int(r.open_threads),
+            awaiting=int(r.awaiting),
+            urgent=bool(r.urgent),
+            reply_by=r.reply_by,
+            breached=r.reply_by is not None and r.reply_by < now,
+            next_step=_next(r.case_type, steps.get(r.id)),
+        )
+        for r in rows
+    ]
+
+
+def _next(case_type: str, step: Any) -> NextStep | None:
+    if step is None:
+        return None
+    return NextStep(_step_title(case_type, step.step), step.expected_on)
+
+
+async def _staff_names(
+    svc: Services, conn: Any, user: StaffUser, staff_ids: list[str]
+) -> dict[str, str]:
+    out = {}
+    for s in await store.staff_names(conn, user.tenant_id, staff_ids):
+        out[s.id] = unseal(
+            svc.dek("staff", s.id, s.dek), s.full_name_enc, f"staff:{s.id}:full_name"
+        )
+    return out
+
+
+# -- one case --------------------------------------------------------------------------------
+
+
+ROLES = {
+    "party": "Part",
+    "parent": "Forælder",
+    "bisidder": "Bisidder",
+    "representative": "Partsrepræsentant",
+}
+
+
+async def case_detail(svc: Services, user: StaffUser, case_id: str) -> CaseDetail:
+    """The case with its participants and every thread, open or closed.
+
+    Each thread's newest message is shown to the user and so recorded in the access
+    log (purpose ``sagsoversigt``), in the same transaction that read it; a thread the
+    user may not open shows no content.
+
+    Raises:
+        NotFound: ``case_not_found`` for a case the user may not see (or none at all).
+    """
+    now = svc.clock.now()
+    today = local_date(now)
+    async with svc.write() as conn:
+        row = await store.case_row(conn, user, case_id, today)
+        if row is None:
+            raise NotFound("No such case", code="case_not_found")
+        works = row.owner_id == user.id or (
+            user.role in store.LEADS and row.team_id == user.team_id
+        )
+        page_q = store.CaseQuery(case_ids=(row.id,), limit=1)
+        listed, _ = await store.list_cases(conn, user, page_q, today=today, now=now)
+        head = (await _items(svc, conn, user, listed, now))[0]
+        detail = CaseDetail(head)
+        for p in await store.participants_of(conn, user.tenant_id, [case_id]):
+            detail.participants.append(
+                {
+                    "name": _name(svc, p.person_id, p.dek, p.name_enc) or "Ukendt person",
+                    "role": ROLES.get(p.role, p.role),
+                    "entitled": p.entitled,
+                }
+            )
+        threads = await store.threads_of(conn, user, case_id)
+        openable = [t.id for t in threads if works or t.holding]
+        latest = await store.latest_messages(conn, openable)
+        case_dek = svc.dek("cases", row.id, row.dek)
+        for t in threads:
+            summary = ThreadSummary(
+                id=t.id,
+                participant_name=_name(svc, t.person_id, t.person_dek, t.name_enc),
+                message_count=int(t.message_count),
+                open_count=int(t.open_count),
+                last_activity=t.last_activity_at,
+                started=t.created_at,
+                can_open=works or bool(t.holding),
+            )
+            m = latest.get(t.id)
+            if m is not None:
+                dek = (
+                    case_dek
+                    if m.key_scope == "case"
+                    else svc.dek("persons", t.person_id, t.person_dek)
+                )
+                body = unseal(dek, m.body_enc, f"messages:{m.id}:body")
+                summary.latest = {
+                    "id": m.id,
+                    "direction": m.direction,
+                    "kind": m.kind,
+                    "created": m.created_at,
+                    "excerpt": body if len(body) <= EXCERPT else body[: EXCERPT - 1] + "…",
+                }
+            detail.threads.append(summary)
+        await record_reads(
+            conn,
+            tenant_id=user.tenant_id,
+            staff_id=user.id,
+            case_id=case_id,
+            message_ids=[m.id for m in latest.values()],
+            purpose="sagsoversigt",
+            at=now,
+        )
+    return detail

@@ -1,0 +1,98 @@
+"""Mine sager in a real browser: list, filters, search, case page; at 1280 px and 390 px.
+
+Debian's Chromium via Playwright with axe-core (WCAG 2.1 AA) on every page;
+SQLite only (test_staff_cases.py covers both backends); screenshots land in
+artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.harness import Stack
+from tests.web.browsing import PYTESTMARK, close_tabs, logins, stack  # noqa: F401
+from tests.web.conftest import Login, Tab, open_tab
+
+pytestmark = PYTESTMARK
+
+
+async def _login(tab: Tab, stack: Stack, login: Login) -> None:
+    page = tab.page
+    await tab.goto("/sagsbehandler/log-ind")
+    await page.get_by_label("Brugernavn").fill(login.username)
+    await page.get_by_label("Adgangskode").fill(login.password)
+    await page.get_by_role("button", name="Fortsæt").click()
+    await page.wait_for_url("**/sagsbehandler/log-ind/kode*")
+    await page.get_by_label("Kode (6 cifre)").fill(login.code(stack))
+    await page.get_by_role("button", name="Log ind").click()
+    await page.wait_for_url("**/sagsbehandler/")
+
+
+async def _no_sideways_scroll(tab: Tab) -> None:
+    width = await tab.page.evaluate("document.documentElement.scrollWidth")
+    inner = await tab.page.evaluate("window.innerWidth")
+    assert width <= inner, (width, inner)
+
+
+async def test_find_a_case_and_open_its_thread(
+    stack: Stack, browser: Any, logins: dict[str, Login]
+) -> None:
+    """From the inbox to all my cases; filter, search, a too-short search; the case page and
+    on to its thread."""
+    await stack.sms(stack.world.phones["anna"], "Hej Mette, hvornår hører jeg om min ansøgning?")
+    tab = await open_tab(browser, stack)
+    page = tab.page
+    await _login(tab, stack, logins["mette"])
+    await page.get_by_role("link", name="Alle mine sager").click()
+    await page.wait_for_url("**/sagsbehandler/sager")
+    cases = page.get_by_role("region", name="Sager")
+    assert await cases.get_by_role("listitem").count() == 4
+    await tab.check("cases-list")
+
+    await page.get_by_label("venter på svar fra os").check()
+    await page.get_by_role("button", name="Vis sager").click()
+    await page.wait_for_url("**venter=1*")
+    assert await cases.get_by_role("listitem").count() == 1
+    await cases.get_by_text("1 besked venter på svar i 1 samtale").wait_for()
+
+    await page.get_by_role("link", name="Ryd søgning og filtre").click()
+    await page.get_by_label("Søg efter navn, sagsnummer eller telefonnummer").fill("a")
+    await page.get_by_role("button", name="Vis sager").click()
+    await page.get_by_role("alert").get_by_text("Skriv mindst 2 tegn for at søge.").wait_for()
+    await tab.check("cases-search-error")
+
+    await page.get_by_label("Søg efter navn, sagsnummer eller telefonnummer").fill("anna andersen")
+    await page.get_by_role("button", name="Vis sager").click()
+    found = page.get_by_role("region", name="Fundne sager")
+    assert await found.get_by_role("listitem").count() == 1
+    await tab.check("cases-search")
+    await found.get_by_role("link", name="Sag 2025-001: Anna Andersen").click()
+    await page.wait_for_url("**/sagsbehandler/sager/*")
+    await page.get_by_role("heading", name="Sag 2025-001", level=1).wait_for()
+    threads = page.get_by_role("region", name="Samtaler")
+    await threads.get_by_text("hvornår hører jeg om min ansøgning?").wait_for()
+    assert await page.get_by_role("link", name="Ny besked").get_attribute("href") == (
+        f"/sagsbehandler/sager/{stack.world.cases['anna']}/ny-besked"
+    )
+    await tab.check("cases-case")
+    await threads.get_by_role("link", name="Anna Andersen").click()
+    await page.wait_for_url("**/sagsbehandler/samtaler/*")
+
+
+async def test_cases_on_a_phone(stack: Stack, browser: Any, logins: dict[str, Login]) -> None:
+    """At 390 px the list, the filters and the case page fit without sideways scrolling."""
+    await stack.sms(stack.world.phones["anna"], "Hej, hvornår hører jeg noget?")
+    tab = await open_tab(browser, stack, mobile=True)
+    page = tab.page
+    await _login(tab, stack, logins["hanne"])
+    await tab.goto("/sagsbehandler/sager")
+    cases = page.get_by_role("region", name="Sager")
+    assert await cases.get_by_role("listitem").count() == 4
+    await cases.get_by_text("Teamets sag · ansvarlig Mette Holm").first.wait_for()
+    await _no_sideways_scroll(tab)
+    await tab.check("cases-list-phone")
+    await cases.get_by_role("link", name="Sag 2025-001: Anna Andersen").click()
+    await page.wait_for_url("**/sagsbehandler/sager/*")
+    await page.get_by_role("heading", name="Om sagen").wait_for()
+    await _no_sideways_scroll(tab)
+    await tab.check("cases-case-phone")
