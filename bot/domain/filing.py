@@ -41,6 +41,7 @@ from bot.domain.directory import ROLES, add_participant
 from bot.domain.dispatch import CaseOnTeam, decide, dispatch, routing_columns
 from bot.domain.outbound import open_conversation
 from bot.domain.routing import local_day, team_calendar
+from bot.domain.search_index import index_person
 from bot.store.schema.attachments import message_attachments
 from bot.store.schema.core import (
     absences,
@@ -279,6 +280,10 @@ async def _set_name(conn: AsyncConnection, svc: Services, sender: Any, who: NewP
             first_name_enc=svc.seal(dek, "persons", sender.person_id, "first_name", who.first_name),
             origin="known",
         )
+    )
+    # Found by name in the caseworkers' search from now on.
+    await index_person(
+        conn, svc, tenant_id=sender.tenant_id, person_id=sender.person_id, name=who.name
     )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from bot.base.crypto import unseal
 from bot.base.errors import BadInput, Conflict, NotFound
 from bot.base.staff import StaffUser
-from bot.domain import filing, staffing
+from bot.domain import caselist, filing, staffing
 from bot.domain.conversations import read_thread
 from bot.domain.directory import (
     add_participant,
@@ -187,6 +187,9 @@ async def test_a_new_person_is_created_with_the_number_and_added_to_a_case(stack
     assert [p.role for p in part] == ["parent"]
     thread = await read_thread(stack.svc, hanne, filed.conversation_id)
     assert thread["participant_name"] == "Ida Ibsen"
+    # Her name is searchable now (blind-index tokens written when she was registered).
+    found = await caselist.search_cases(stack.svc, hanne, "ida ibsen", caselist.CaseFilters())
+    assert [c.id for c in found.items] == [w.cases["carl"]]
     assert (await stack.sms(UNKNOWN, "Tak")).status == 200
     assert await _count(stack, messages, messages.c.conversation_id == filed.conversation_id) == 3
 
