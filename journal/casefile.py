@@ -41,6 +41,10 @@ async def visible_case(conn: AsyncConnection, user: StaffUser, case_id: str) -> 
     return row
 
 
+# What a note's entry says in clear; the caseworker's own subject line is sealed with the text.
+NOTE_SUBJECT = "Notat fra sagsbehandler"
+
+
 def _text(value: object, name: str, limit: int) -> str:
     if not isinstance(value, str):
         raise BadInput(f"{name} must be text", code="bad_field")
@@ -74,8 +78,12 @@ async def add_note(
 ) -> dict[str, Any]:
     """Notatpligt: file a caseworker's note on the case, sealed with the case key.
 
+    The entry's subject (stored in clear, as every subject) is a fixed
+    :data:`NOTE_SUBJECT`: a caseworker's own subject line may name the family
+    or what happened, so it is sealed with the note, as its first line.
+
     Args:
-        subject: the note's subject line (journalised in clear, like every subject).
+        subject: the note's subject line (encrypted at rest, with the text).
         text: the note itself (encrypted at rest).
     """
     subject_s = _text(subject, "subject", SUBJECT_MAX)
@@ -89,17 +97,17 @@ async def add_note(
             kind="note",
             direction="internal",
             channel="api",
-            subject=subject_s,
+            subject=NOTE_SUBJECT,
             actor=f"staff:{user.id}",
             at=svc.clock.now(),
-            content=text_s,
+            content=f"{subject_s}\n\n{text_s}",
             key=SealingKey("case", case.id, svc.dek("cases", case.id, case.dek)),
         )
         row = (
             await conn.execute(select(journal_entries).where(journal_entries.c.id == entry_id))
         ).one()
         status = (await export_status(conn, [(row.id, row.case_id)]))[row.id]
-    return _entry(row, status) | {"case_number": case.number}
+    return _entry(row, status) | {"case_number": case.number, "title": subject_s}
 
 
 async def list_entries(svc: Services, user: StaffUser, case_id: str) -> dict[str, Any]:

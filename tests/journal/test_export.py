@@ -84,7 +84,7 @@ async def test_case_entries_reach_every_enabled_exporter_once(
             assert {d.metadata["subject"] for d in got} == {
                 "SMS fra borger",
                 "Automatisk kvittering sendt",
-                "Telefonnotat",
+                "Notat fra sagsbehandler",  # the caseworker's own line is sealed
             }
             assert all(d.metadata["parties"] == [{"role": "party", "name": "Anna Andersen"}]
                        for d in got)  # fmt: skip

@@ -23,12 +23,13 @@ async def test_a_note_is_filed_encrypted_under_the_case_key(stack: Stack) -> Non
     )
     assert resp.status == 201
     body = await resp.json()
-    assert (body["kind"], body["subject"], body["seq"], body["case_number"]) == (
+    assert (body["kind"], body["title"], body["seq"], body["case_number"]) == (
         "note",
         "Telefonsamtale med mor",
         1,
         "2025-001",
     )
+    assert body["subject"] == "Notat fra sagsbehandler"  # the caseworker's line is sealed
     assert body["actor"] == f"staff:{stack.world.mette}"
     assert body["export"]["state"] == "queued"
     async with stack.svc.read() as conn:
@@ -45,9 +46,10 @@ async def test_a_note_is_filed_encrypted_under_the_case_key(stack: Stack) -> Non
         "case",
     )
     assert b"syg" not in row.content_enc
+    assert "mor" not in row.subject.lower()
     dek = stack.svc.dek("cases", case_id, case_dek)
     text = unseal(dek, row.content_enc, f"journal_entries:{row.id}:content")
-    assert text == "Mor oplyser at Anna er syg."
+    assert text == "Telefonsamtale med mor\n\nMor oplyser at Anna er syg."
 
 
 async def test_only_the_owner_and_the_team_lead_may_write_notes(stack: Stack) -> None:
@@ -123,7 +125,7 @@ async def test_the_journal_cannot_be_altered_through_the_api(stack: Stack) -> No
             assert (await resp.json())["error"]["code"] == "method_not_allowed"
     resp = await stack.api("GET", entry_path)
     assert resp.status == 200
-    assert (await resp.json())["subject"] == "Notat"
+    assert (await resp.json())["subject"] == "Notat fra sagsbehandler"
     other = stack.world.cases["carl"]
     resp = await stack.api("GET", f"/api/v1/cases/{other}/journal/{created['id']}")
     assert resp.status == 404 and (await resp.json())["error"]["code"] == "entry_not_found"

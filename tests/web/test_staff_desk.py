@@ -340,7 +340,7 @@ async def test_phone_note_is_journalised_and_keeps_the_thread_open(
     conv = await _anna_thread(stack)
     await staff_login(stack, logins["mette"])
     thread = f"/sagsbehandler/samtaler/{conv}"
-    notes = journal_entries.c.subject == "Notat om telefonsamtale"
+    notes = journal_entries.c.kind == "note"
     resp = await form_post(stack, thread, f"{thread}/telefonnotat", phone_note="   ")
     assert resp.status == 400 and "Skriv notatet" in await resp.text()
     assert await _count(stack, journal_entries, notes) == 0
