@@ -168,12 +168,14 @@ async def store(
     uploads: Sequence[Upload],
     at: datetime,
     staff_id: str | None = None,
+    channel: str = "web",
 ) -> list[str]:
     """Seal and store the files on a message, one journal entry each (name and SHA-256).
 
     Args:
         staff_id: the caseworker who sends the files to the family (None: the
             citizen attached them to their own message).
+        channel: how the files came: "web" (the secure inbox) or "sms" (an MMS).
     """
     ids = []
     for up in uploads:
@@ -203,7 +205,7 @@ async def store(
             case_id=case_id,
             kind="attachment",
             direction="in" if staff_id is None else "out",
-            channel="web",
+            channel=channel,
             subject=f"Vedhæftet fil {whose} ({label}, {len(up.content)} bytes, SHA-256 {digest})",
             actor="citizen" if staff_id is None else f"staff:{staff_id}",
             at=at,

@@ -54,6 +54,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
             "Tak for din besked. Hvilken sag handler den om? Svar med tallet:\n{options}"
         ),
         "choose_case_option": "{n}: {administration} ({first_name})",
+        "mms_not_kept": (
+            "Vi har modtaget din besked, men vi kunne ikke gemme billedet eller filen, du sendte"
+            " med. Send den gerne via din sikre indbakke: {url}"
+        ),
     },
     "en": {
         "receipt": "Thank you for your message. {first_name} will answer you by {reply_by}.",
@@ -105,6 +109,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
             "Thank you for your message. Which case is it about? Reply with the number:\n{options}"
         ),
         "choose_case_option": "{n}: {administration} ({first_name})",
+        "mms_not_kept": (
+            "We have received your message, but we could not keep the picture or file you sent"
+            " with it. Please send it through your secure inbox: {url}"
+        ),
     },
 }
 
