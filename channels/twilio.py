@@ -480,7 +480,7 @@ def media_of(form: Mapping[str, str]) -> tuple[InboundMedia, ...]:
     ``NumMedia`` that is not a number counts as 0; at most ``MAX_MEDIA`` items.
     """
     raw = form.get("NumMedia", "0").strip()
-    counted = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 3 else 0
+    counted = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 6 else 0
     indices = [int(m.group(1)) for m in map(_MEDIA_FIELD.match, form) if m is not None]
     count = min(max([counted, *(i + 1 for i in indices)]), MAX_MEDIA)
     return tuple(

@@ -220,6 +220,41 @@ async def store(
     return ids
 
 
+async def move(
+    conn: AsyncConnection,
+    *,
+    message_id: str,
+    old_dek: bytes,
+    key: SealingKey,
+    conversation_id: str,
+) -> int:
+    """The files of a message that moves to a case's thread follow it, sealed under ``key``.
+
+    For a message held while its sender chose a case (an MMS's photo is fetched
+    and stored under the person's key meanwhile). Returns how many moved.
+    """
+    files = (
+        await conn.execute(
+            select(message_attachments).where(message_attachments.c.message_id == message_id)
+        )
+    ).all()
+    for a in files:
+        content = _open_bytes(old_dek, a.content_enc, f"message_attachments:{a.id}:content")
+        filename = unseal(old_dek, a.filename_enc, f"message_attachments:{a.id}:filename")
+        await conn.execute(
+            message_attachments.update()
+            .where(message_attachments.c.id == a.id)
+            .values(
+                conversation_id=conversation_id,
+                case_id=key.owner_id if key.scope == "case" else None,
+                key_scope=key.scope,
+                content_enc=_seal_bytes(key.dek, content, f"message_attachments:{a.id}:content"),
+                filename_enc=seal(key.dek, filename, f"message_attachments:{a.id}:filename"),
+            )
+        )
+    return len(files)
+
+
 @dataclass(frozen=True, slots=True)
 class Attachment:
     """What a page shows about one attached file."""

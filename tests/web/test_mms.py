@@ -311,3 +311,40 @@ async def test_a_retried_webhook_queues_the_media_once(stack: Stack) -> None:
     assert len(await media_rows(stack)) == 1
     await fetch(stack)
     assert len(await stored_files(stack)) == 1
+
+
+async def test_a_photo_held_for_which_case_follows_the_message_to_the_chosen_case(
+    stack: Stack, logins: dict[str, Login]
+) -> None:
+    """Bo has two cases: the MMS waits for his choice, its photo moves with it to the case."""
+    bo = stack.world.phones["bo"]
+    photo = jpeg()
+    await send_mms(stack, bo, "", item(photo, "image/jpeg"))
+    await fetch(stack)
+    (held,) = await stored_files(stack)
+    assert held.key_scope == "person" and held.case_id is None
+    await stack.drain()
+    question = (await stack.sent_to(bo))[-1]
+    line = next(x for x in question.splitlines() if "Børn og Familie" in x)
+    await stack.sms(bo, line.split(":")[0])
+    (moved,) = await stored_files(stack)
+    assert moved.id == held.id and moved.key_scope == "case"
+    assert moved.case_id == stack.world.cases["bo_children"]
+    assert moved.conversation_id != held.conversation_id
+    await staff_login(stack, logins["mette"])
+    got = await stack.client.get(
+        f"/sagsbehandler/samtaler/{moved.conversation_id}/filer/{moved.id}"
+    )
+    assert got.status == 200 and await got.read() == photo
+
+
+async def test_a_fetch_cut_off_by_a_crash_is_tried_again_when_its_lease_ends(stack: Stack) -> None:
+    """A worker that claimed an item and died: the item is fetched by the next pass after the lease."""
+    await send_mms(stack, stack.world.phones["anna"], "x", item(jpeg(), "image/jpeg"))
+    (row,) = await media_rows(stack)
+    assert await mms._claim(stack.svc, row, stack.clock.now())  # ... and then the process died
+    await fetch(stack)
+    assert [(r.state, r.attempts) for r in await media_rows(stack)] == [("pending", 1)]
+    stack.clock.advance(seconds=mms.LEASE.total_seconds() + 1)
+    await fetch(stack)
+    assert [(r.state, r.attempts) for r in await media_rows(stack)] == [("kept", 2)]
