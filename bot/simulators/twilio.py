@@ -213,7 +213,8 @@ def create_simulator_app(config: SimulatorConfig) -> web.Application:
         The application; its client session and background tasks live in
         ``cleanup_ctx`` and end with it.
     """
-    app = web.Application()
+    # A phone's MMS comes in as base64 JSON: room for a photo (Twilio takes 5 MB of media).
+    app = web.Application(client_max_size=16 * 1024 * 1024)
     state = _SimState(config, _PAGE.read_text("utf-8"))
     app[STATE_KEY] = state
     state.serve_with(app)
