@@ -128,6 +128,9 @@ class SimulatorConfig:
         status_delay: Seconds before each status callback.
         service_number: The number a phone writes to when a send names none;
             when unset, the number that last wrote to the phone is used.
+        media_base_url: The simulator's address as the service knows it (its
+            Twilio base URL), for the ``MediaUrl{N}`` of a phone's MMS; when
+            unset, the address the phone send came in on.
     """
 
     account_sid: str
@@ -138,6 +141,7 @@ class SimulatorConfig:
     caseworker_tokens: list[SimCaseworker] = field(default_factory=list)
     status_delay: float = 0.05
     service_number: str | None = None
+    media_base_url: str | None = None
 
 
 @dataclass(slots=True)
@@ -614,7 +618,8 @@ def _announce_media(
     service must survive.
     """
     account = state.config.account_sid
-    base = f"{request.url.origin()}/{API_VERSION}/Accounts/{account}/Messages/{sid}/Media"
+    root = (state.config.media_base_url or str(request.url.origin())).rstrip("/")
+    base = f"{root}/{API_VERSION}/Accounts/{account}/Messages/{sid}/Media"
     for n, item in enumerate(media):
         media_sid = "ME" + secrets.token_hex(16)
         state.media[media_sid] = SimMedia(
