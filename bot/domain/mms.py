@@ -24,7 +24,7 @@ Nothing is lost between the answer and the fetch: the rows are the to-do list.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
@@ -34,7 +34,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.base.crypto import SealingKey
 from bot.base.ids import new_id
 from bot.base.services import Services
+from bot.base.staff import StaffUser
 from bot.domain import attachments
+from bot.domain.conversations import thread_for
 from bot.domain.inbound import receive_sms
 from bot.domain.inbound_filing import InboundResult
 from bot.domain.outbound import OutboundSms, outbound_sms
@@ -397,3 +399,50 @@ async def _settle(
     )
     await append_many(conn, [notice.entry], rows_first=OutboundSms.rows([notice]))
     return True
+
+
+@dataclass(frozen=True, slots=True)
+class MediaNote:
+    """What the thread page says about an MMS file that is not (yet) on the message."""
+
+    message_id: str
+    position: int
+    state: str  # pending | refused | failed
+    reason: str | None
+
+    @property
+    def text(self) -> str:
+        n = self.position + 1
+        if self.state == "pending":
+            return f"Fil nr. {n} fra MMS'en hentes stadig hos udbyderen."
+        why = REASONS.get(self.reason or "", self.reason or "ukendt årsag")
+        return (
+            f"Fil nr. {n} fra MMS'en kunne ikke gemmes ({why}). "
+            "Borgeren har fået besked om at bruge den sikre indbakke."
+        )
+
+
+async def notes_for_staff(
+    svc: Services, user: StaffUser, conv_id: str
+) -> dict[str, list[MediaNote]]:
+    """MMS files on a thread this user may see that are not kept, by message id (404 otherwise)."""
+    async with svc.read() as conn:
+        conv = await thread_for(conn, user, conv_id)
+        rows = await conn.execute(
+            select(
+                mms_media.c.message_id, mms_media.c.position, mms_media.c.state, mms_media.c.reason
+            )
+            .join(messages, messages.c.id == mms_media.c.message_id)
+            .where(
+                mms_media.c.tenant_id == user.tenant_id,
+                messages.c.conversation_id == conv.id,
+                mms_media.c.state != "kept",
+            )
+            .order_by(mms_media.c.message_id, mms_media.c.position)
+        )
+        result: dict[str, list[MediaNote]] = {}
+        for r in rows:
+            result.setdefault(r.message_id, []).append(
+                MediaNote(r.message_id, r.position, r.state, r.reason)
+            )
+    return result

@@ -151,7 +151,7 @@ async def test_photos_and_a_pdf_by_mms_are_kept_sealed_journalised_and_shown_to_
 
 
 async def test_a_refused_type_is_journalised_and_the_family_is_sent_to_the_secure_inbox(
-    stack: Stack,
+    stack: Stack, logins: dict[str, Login]
 ) -> None:
     """A GIF, and a file that claims to be a JPEG but is not: not kept, said so, once."""
     anna = stack.world.phones["anna"]
@@ -163,7 +163,14 @@ async def test_a_refused_type_is_journalised_and_the_family_is_sent_to_the_secur
         item(gif, "image/gif"),
         item(b"<html><script>alert(1)</script></html>", "image/jpeg"),
     )
+    items = (await (await stack.api("GET", "/api/v1/conversations")).json())["items"]
+    await staff_login(stack, logins["mette"])
+    page = f"/sagsbehandler/samtaler/{items[0]['id']}"
+    assert "Fil nr. 2 fra MMS&#39;en hentes stadig" in await (await stack.client.get(page)).text()
     await fetch(stack)
+    html = await (await stack.client.get(page)).text()
+    assert "hentes stadig" not in html
+    assert html.count("kunne ikke gemmes (filtypen modtages ikke") == 2
     rows = await media_rows(stack)
     assert [(r.state, r.reason) for r in rows] == [("refused", "file_type")] * 2
     assert await stored_files(stack) == []
