@@ -20,6 +20,8 @@ from bot.domain.escalation import escalate_due
 from bot.domain.guarantee import guarantee_tick
 from bot.domain.handover import hand_over_tick
 from bot.domain.inbound_batch import inbound_batcher
+from bot.domain.mms import JOB as MMS_JOB
+from bot.domain.mms import fetch_due as fetch_mms_media
 from bot.domain.notify import LISTENER, Listener
 from bot.domain.outbox import relay_once
 from bot.domain.staffing import absence_notices_tick
@@ -152,6 +154,7 @@ def create_app(
         ticker.every("guarantee", 60, lambda: guarantee_tick(svc))
         ticker.every("absence_notices", 300, lambda: absence_notices_tick(svc))
         ticker.every("absence_handover", 300, lambda: hand_over_tick(svc))
+        ticker.every(MMS_JOB, 30, lambda: fetch_mms_media(svc))
         for feature in FEATURES:
             feature.start(app, svc, ticker)
         if config.scheduler_enabled:

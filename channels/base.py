@@ -51,8 +51,30 @@ class WebhookRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class InboundMedia:
+    """One media item of an MMS as the gateway announced it (not fetched yet).
+
+    ``url`` is None when the gateway announced the item (a count) but sent no
+    URL for it; ``content_type`` is what the gateway claims, never trusted.
+    """
+
+    position: int
+    url: str | None
+    content_type: str | None = None
+
+
+class MediaUnavailable(Exception):
+    """The media behind a URL could not be fetched (``reason``), now or (not transient) ever."""
+
+    def __init__(self, reason: str, *, transient: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.transient = transient
+
+
+@dataclass(frozen=True, slots=True)
 class InboundSms:
-    """A mobile-originated SMS as the gateway reported it."""
+    """A mobile-originated SMS (or MMS) as the gateway reported it."""
 
     provider_id: str
     sender: str
@@ -60,6 +82,8 @@ class InboundSms:
     body: str
     segments: int = 1
     raw: Mapping[str, str] = field(default_factory=dict)
+    # An MMS's media items, in the gateway's order (empty for a plain SMS).
+    media: tuple[InboundMedia, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

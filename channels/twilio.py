@@ -11,6 +11,12 @@ Speaks Twilio's documented wire formats:
   ``X-Twilio-Signature`` header, which is
   ``base64(HMAC-SHA1(auth_token, url + name1 + value1 + name2 + value2 ...))``
   with the POST parameters in sorted name order.
+* Inbound MMS: the same webhook with ``NumMedia`` > 0 and, per item from 0,
+  ``MediaUrl{N}`` and ``MediaContentType{N}`` (at most 10 items). Each URL is
+  a Media resource, ``{base}/2010-04-01/Accounts/{AccountSid}/Messages/
+  {MessageSid}/Media/{MediaSid}``, fetched with HTTP basic auth (SID and
+  token); Twilio answers with a redirect to a short-lived CDN URL, followed
+  here without our credentials.
 """
 
 from __future__ import annotations
@@ -21,9 +27,10 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 
 import aiohttp
 
@@ -32,8 +39,10 @@ from channels.base import (
     DeliveryReport,
     DeliveryState,
     GatewayError,
+    InboundMedia,
     InboundSms,
     MalformedWebhook,
+    MediaUnavailable,
     OutboundSms,
     SendResult,
     SignatureError,
@@ -44,6 +53,9 @@ logger = logging.getLogger(__name__)
 
 API_VERSION = "2010-04-01"
 SIGNATURE_HEADER = "X-Twilio-Signature"
+MAX_MEDIA = 10  # Twilio's own limit on media items in one message
+_MEDIA_FIELD = re.compile(r"^Media(?:Url|ContentType)([0-9]{1,2})$")
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 # Every Message status Twilio documents, mapped onto our own state machine.
@@ -230,6 +242,10 @@ class TwilioGateway:
         )
         self._session = session
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._base = urlsplit(base_url)
+        self._media_prefix = (
+            f"{base_url.rstrip('/')}/{API_VERSION}/Accounts/{account_sid}/Messages/"
+        )
         self._headers = {
             "Authorization": basic_auth_header(account_sid, auth_token),
             "Content-Type": "application/x-www-form-urlencoded",
@@ -358,7 +374,66 @@ class TwilioGateway:
             body=form["Body"],
             segments=segments,
             raw=dict(form),
+            media=media_of(form),
         )
+
+    def owns_media_url(self, url: str) -> bool:
+        """True for a Media URL under this account: the only URLs our credentials go to."""
+        if (
+            not url.startswith(self._media_prefix)
+            or "/Media/" not in url[len(self._media_prefix) :]
+        ):
+            return False
+        parts = urlsplit(url)
+        return not (parts.query or parts.fragment or ".." in parts.path)
+
+    async def fetch_media(self, url: str, *, limit: int) -> bytes:
+        """Fetch one media item of an inbound MMS, with basic auth, following Twilio's redirect.
+
+        The account's credentials go only to this account's Media URL, never
+        along a redirect: the CDN URL Twilio redirects to is signed by itself.
+
+        Args:
+            url: the ``MediaUrl{N}`` of the webhook.
+            limit: the most bytes to accept; more is refused without reading it all.
+
+        Returns:
+            The content.
+
+        Raises:
+            MediaUnavailable: ``bad_url`` or ``too_large`` (final); ``not_found``,
+                ``refused``, ``unreachable`` or ``redirects`` (transient: worth a retry).
+        """
+        if not self.owns_media_url(url):
+            raise MediaUnavailable("bad_url", transient=False)
+        target, credentials = url, True
+        for _ in range(4):
+            headers = {"Authorization": self._headers["Authorization"]} if credentials else {}
+            try:
+                async with self._session.get(
+                    target, headers=headers, allow_redirects=False, timeout=self._timeout
+                ) as resp:
+                    if resp.status in _REDIRECTS:
+                        target, credentials = self._redirect(target, resp), False
+                        continue
+                    _check_media_status(resp.status)
+                    return await _read_limited(resp, limit)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                logger.warning("Twilio media fetch failed: %s", type(exc).__name__)
+                raise MediaUnavailable("unreachable", transient=True) from None
+        raise MediaUnavailable("redirects", transient=True)
+
+    def _redirect(self, current: str, resp: aiohttp.ClientResponse) -> str:
+        """Where a redirect leads: an https URL, or (a simulator) this gateway's own origin."""
+        location = resp.headers.get("Location")
+        if not location:
+            raise MediaUnavailable("redirects", transient=True)
+        target = urljoin(current, location)
+        parts = urlsplit(target)
+        same_origin = (parts.scheme, parts.netloc) == (self._base.scheme, self._base.netloc)
+        if parts.scheme != "https" and not same_origin:
+            raise MediaUnavailable("bad_url", transient=False)
+        return target
 
     def verify_status(self, request: WebhookRequest) -> DeliveryReport:
         """Verify and parse a Twilio status callback.
@@ -394,6 +469,54 @@ class TwilioGateway:
 
 
 _INBOUND_FIELDS = ("MessageSid", "From", "To", "Body")
+
+
+def media_of(form: Mapping[str, str]) -> tuple[InboundMedia, ...]:
+    """The media items an inbound webhook announces, as many as ``NumMedia`` or the fields say.
+
+    When the count and the ``MediaUrl{N}`` fields disagree, the larger wins: an
+    item counted without a URL is kept as one that cannot be fetched (so the
+    family is told), and a URL beyond the count is fetched all the same. A
+    ``NumMedia`` that is not a number counts as 0; at most ``MAX_MEDIA`` items.
+    """
+    raw = form.get("NumMedia", "0").strip()
+    counted = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 6 else 0
+    indices = [int(m.group(1)) for m in map(_MEDIA_FIELD.match, form) if m is not None]
+    count = min(max([counted, *(i + 1 for i in indices)]), MAX_MEDIA)
+    return tuple(
+        InboundMedia(
+            position=n,
+            url=form.get(f"MediaUrl{n}") or None,
+            content_type=form.get(f"MediaContentType{n}") or None,
+        )
+        for n in range(count)
+    )
+
+
+def _check_media_status(status: int) -> None:
+    """Raise MediaUnavailable unless a media fetch answered 2xx."""
+    if 200 <= status < 300:
+        return
+    if status in (404, 410):
+        # Twilio may not have the media ready the instant the webhook arrives.
+        raise MediaUnavailable("not_found", transient=True)
+    raise MediaUnavailable(
+        "refused" if status < 500 and status != 429 else "unreachable", transient=True
+    )
+
+
+async def _read_limited(resp: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The body, unless it is longer than ``limit`` (then MediaUnavailable ``too_large``)."""
+    if resp.content_length is not None and resp.content_length > limit:
+        raise MediaUnavailable("too_large", transient=False)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise MediaUnavailable("too_large", transient=False)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _read_once(request: WebhookRequest, names: tuple[str, ...]) -> None:

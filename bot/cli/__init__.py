@@ -228,6 +228,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     caseworker_tokens=[SimCaseworker(n, t) for n, t in info.caseworkers],
                     service_number=info.municipality_number,
                     status_delay=0.5,
+                    media_base_url=config.twilio.base_url,
                 )
             )
             sim_runner = web.AppRunner(sim, access_log=None)

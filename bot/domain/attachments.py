@@ -168,12 +168,14 @@ async def store(
     uploads: Sequence[Upload],
     at: datetime,
     staff_id: str | None = None,
+    channel: str = "web",
 ) -> list[str]:
     """Seal and store the files on a message, one journal entry each (name and SHA-256).
 
     Args:
         staff_id: the caseworker who sends the files to the family (None: the
             citizen attached them to their own message).
+        channel: how the files came: "web" (the secure inbox) or "sms" (an MMS).
     """
     ids = []
     for up in uploads:
@@ -203,7 +205,7 @@ async def store(
             case_id=case_id,
             kind="attachment",
             direction="in" if staff_id is None else "out",
-            channel="web",
+            channel=channel,
             subject=f"Vedhæftet fil {whose} ({label}, {len(up.content)} bytes, SHA-256 {digest})",
             actor="citizen" if staff_id is None else f"staff:{staff_id}",
             at=at,
@@ -216,6 +218,41 @@ async def store(
         )
         ids.append(aid)
     return ids
+
+
+async def move(
+    conn: AsyncConnection,
+    *,
+    message_id: str,
+    old_dek: bytes,
+    key: SealingKey,
+    conversation_id: str,
+) -> int:
+    """The files of a message that moves to a case's thread follow it, sealed under ``key``.
+
+    For a message held while its sender chose a case (an MMS's photo is fetched
+    and stored under the person's key meanwhile). Returns how many moved.
+    """
+    files = (
+        await conn.execute(
+            select(message_attachments).where(message_attachments.c.message_id == message_id)
+        )
+    ).all()
+    for a in files:
+        content = _open_bytes(old_dek, a.content_enc, f"message_attachments:{a.id}:content")
+        filename = unseal(old_dek, a.filename_enc, f"message_attachments:{a.id}:filename")
+        await conn.execute(
+            message_attachments.update()
+            .where(message_attachments.c.id == a.id)
+            .values(
+                conversation_id=conversation_id,
+                case_id=key.owner_id if key.scope == "case" else None,
+                key_scope=key.scope,
+                content_enc=_seal_bytes(key.dek, content, f"message_attachments:{a.id}:content"),
+                filename_enc=seal(key.dek, filename, f"message_attachments:{a.id}:filename"),
+            )
+        )
+    return len(files)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from bot.base.hooks import FiledSms, HookOutcome
 from bot.base.ids import new_id
 from bot.base.services import Services
 from bot.base.workdays import WorkingCalendar
-from bot.domain import consent, texts
+from bot.domain import attachments, consent, texts
 from bot.domain.dispatch import (
     Decision,
     decide,
@@ -876,9 +876,8 @@ class Intake:
         bodies = []
         for w in waiting:
             # Re-seal under the case's key now that the message belongs to the case.
-            body = unseal(
-                self.svc.dek("persons", w.person_id, w.dek), w.body_enc, f"messages:{w.id}:body"
-            )
+            person_dek = self.svc.dek("persons", w.person_id, w.dek)
+            body = unseal(person_dek, w.body_enc, f"messages:{w.id}:body")
             bodies.append(body)
             await self.conn.execute(
                 update(messages)
@@ -893,6 +892,14 @@ class Intake:
                     awaiting_reply=True,
                     reply_by=reply_by,
                 )
+            )
+            # An MMS's files (bot.domain.mms) follow the message to the case.
+            await attachments.move(
+                self.conn,
+                message_id=w.id,
+                old_dek=person_dek,
+                key=case_key,
+                conversation_id=conv_id,
             )
             entries.append(
                 NewEntry(

@@ -136,6 +136,11 @@ SMS: dict[str, str] = {
         "Husk: Du har en frist i din sag %(date)s. Skriv til os, hvis du har spørgsmål."
     ),
     "delayed": N_("Vi beklager: Svaret til dig er forsinket. Du hører fra os senest %(date)s."),
+    # An MMS whose picture or file could not be kept (bot.domain.mms).
+    "mms_not_kept": N_(
+        "Vi har fået din besked, men vi kunne ikke gemme billedet eller filen. Send den gerne i"
+        " din sikre indbakke: %(url)s"
+    ),
 }
 
 # What the citizen is told when a built-in timeline step is reached

@@ -11,9 +11,10 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from bot.base.appkeys import CONFIG, SERVICES
+from bot.base.appkeys import CONFIG, SERVICES, TICKER
 from bot.base.errors import ApiError, BadInput, Forbidden
 from bot.base.services import Services
+from bot.domain import mms
 from bot.domain.delivery import apply_report, message_sent_as
 from bot.domain.inbound import receive_sms
 from channels.base import MalformedWebhook, SignatureError, SmsGateway, WebhookRequest
@@ -80,7 +81,7 @@ def _twiml() -> web.Response:
 
 @routes.post("/webhooks/twilio/sms")
 async def twilio_inbound(request: web.Request) -> web.Response:
-    """A family's SMS, as Twilio delivers it."""
+    """A family's SMS or MMS, as Twilio delivers it."""
     svc = request.app[SERVICES]
     hook = await _webhook_request(request)
     try:
@@ -89,7 +90,10 @@ async def twilio_inbound(request: web.Request) -> web.Response:
         raise Forbidden("The webhook signature is missing or wrong", code="bad_signature") from exc
     except MalformedWebhook as exc:
         raise BadInput(str(exc), code=exc.code) from exc
-    await receive_sms(svc, sms, provider="twilio")
+    # An MMS's media are queued with it and fetched after the answer (bot.domain.mms).
+    await mms.receive_message(svc, sms, provider="twilio")
+    if sms.media:
+        request.app[TICKER].poke(mms.JOB)
     return _twiml()
 
 

@@ -52,6 +52,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--service-number", default=env.get("TWILIO_SIM_SERVICE_NUMBER"))
     parser.add_argument(
+        "--media-base-url",
+        default=env.get("TWILIO_SIM_MEDIA_BASE_URL"),
+        help="this simulator's address as the service knows it (for MMS media URLs)",
+    )
+    parser.add_argument(
         "--phone",
         type=_pair,
         action="append",
@@ -88,6 +93,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         caseworker_tokens=[SimCaseworker(name=n, token=t) for n, t in args.caseworker],
         status_delay=args.status_delay,
         service_number=args.service_number,
+        media_base_url=args.media_base_url,
     )
     # No access log: request paths name phone numbers.
     web.run_app(

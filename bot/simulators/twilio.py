@@ -7,7 +7,12 @@ It speaks Twilio's wire formats over real HTTP with real signatures:
   answers 201 with a Twilio-shaped resource, then posts signed status callbacks
   ``sent`` and ``delivered`` (or ``undelivered``, error 30003).
 * ``POST /_sim/phones/{number}/send`` plays a family's phone: it posts a signed
-  incoming-message webhook to the service, exactly as Twilio would.
+  incoming-message webhook to the service, exactly as Twilio would; with
+  ``media`` it is an MMS (``NumMedia``, ``MediaUrl{N}``, ``MediaContentType{N}``)
+  whose items are served, as Twilio serves them, at
+  ``GET /2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{MediaSid}``
+  (basic auth; by default a 307 to an unauthenticated, short-lived
+  ``/_sim/mms-cdn/{token}``).
 
 Everything under ``/_sim/`` is the simulator's own control surface: fault
 injection, the list of messages sent, demo phones and a small proxy to the
@@ -22,7 +27,9 @@ Routes:
     ``GET|DELETE /_sim/messages``: list or forget the messages sent over REST.
     ``GET /_sim/phones``: the demo phones.
     ``GET /_sim/phones/{number}/messages``: one phone's conversation, oldest first.
-    ``POST /_sim/phones/{number}/send``: the phone sends an SMS to the service.
+    ``POST /_sim/phones/{number}/send``: the phone sends an SMS (or MMS) to the service.
+    ``GET /2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{MediaSid}``: media.
+    ``GET /_sim/mms-cdn/{token}``: where a media URL redirects to.
     ``GET /_sim/caseworkers``: the demo caseworkers.
     ``GET /_sim/caseworkers/{index}/conversations[/{id}]``: proxied to the API.
     ``POST /_sim/caseworkers/{index}/conversations/{id}/replies``: proxied to the API.
@@ -123,6 +130,9 @@ class SimulatorConfig:
         status_delay: Seconds before each status callback.
         service_number: The number a phone writes to when a send names none;
             when unset, the number that last wrote to the phone is used.
+        media_base_url: The simulator's address as the service knows it (its
+            Twilio base URL), for the ``MediaUrl{N}`` of a phone's MMS; when
+            unset, the address the phone send came in on.
     """
 
     account_sid: str
@@ -133,6 +143,24 @@ class SimulatorConfig:
     caseworker_tokens: list[SimCaseworker] = field(default_factory=list)
     status_delay: float = 0.05
     service_number: str | None = None
+    media_base_url: str | None = None
+
+
+@dataclass(slots=True)
+class SimMedia:
+    """One media item a phone sent, served as Twilio serves it.
+
+    Attributes:
+        content: The bytes.
+        content_type: What Twilio says it is (``MediaContentType{N}``; not checked).
+        status: The HTTP status the Media URL answers (404 plays a vanished item).
+        redirect: Answer the Media URL with a redirect to the CDN, as Twilio does.
+    """
+
+    content: bytes
+    content_type: str
+    status: int = 200
+    redirect: bool = True
 
 
 class _SimState(SimulatorState):
@@ -145,6 +173,10 @@ class _SimState(SimulatorState):
         self.by_sid: dict[str, dict[str, Any]] = {}
         self.conversations: dict[str, list[dict[str, Any]]] = {}
         self.faults = FaultInjection(_TWILIO_WORDS)
+        # Media of MMS the phones sent, by MediaSid; the CDN's short-lived tokens.
+        self.media: dict[str, SimMedia] = {}
+        self.cdn: dict[str, str] = {}
+        self.media_requests: list[dict[str, Any]] = []
 
     def forget_messages(self) -> None:
         super().forget_messages()
@@ -187,7 +219,8 @@ def create_simulator_app(config: SimulatorConfig) -> web.Application:
         The application; its client session and background tasks live in
         ``cleanup_ctx`` and end with it.
     """
-    app = web.Application()
+    # A phone's MMS comes in as base64 JSON: room for a photo (Twilio takes 5 MB of media).
+    app = web.Application(client_max_size=16 * 1024 * 1024)
     state = _SimState(config, _PAGE.read_text("utf-8"))
     app[STATE_KEY] = state
     state.serve_with(app)
@@ -195,6 +228,8 @@ def create_simulator_app(config: SimulatorConfig) -> web.Application:
     app.router.add_get("/", _page)
     app.router.add_post(f"{messages}.json", _create_message)
     app.router.add_get(f"{messages}/{{message_sid}}.json", _fetch_message)
+    app.router.add_get(f"{messages}/{{message_sid}}/Media/{{media_sid}}", _fetch_media)
+    app.router.add_get("/_sim/mms-cdn/{token}", _cdn_media)
     add_fault_routes(app, state.faults)
     state.add_message_routes(app)
     app.router.add_get("/_sim/phones", _list_phones)
@@ -468,6 +503,19 @@ def _counterpart(state: _SimState, number: str) -> str | None:
     return None
 
 
+def _phone_body(data: dict[str, Any]) -> str | web.Response:
+    """The SMS text a phone sends ("Haster" puts the urgent marker first), or a 400."""
+    body = data.get("body")
+    urgent = data.get("urgent", False)
+    if not isinstance(urgent, bool):
+        return sim_error(400, "urgent must be true or false")
+    if isinstance(body, str) and urgent and not body.lstrip().upper().startswith(URGENT_MARKER):
+        body = f"{URGENT_MARKER} {body.lstrip()}"
+    if not isinstance(body, str) or len(body) > MAX_BODY_CHARS:
+        return sim_error(400, f"body must be a string of at most {MAX_BODY_CHARS} characters")
+    return body
+
+
 async def _phone_send(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     config = state.config
@@ -477,21 +525,19 @@ async def _phone_send(request: web.Request) -> web.Response:
     data = await _read_json_object(request)
     if data is None:
         return sim_error(400, "expected a JSON object")
-    body = data.get("body")
-    urgent = data.get("urgent", False)
-    if not isinstance(urgent, bool):
-        return sim_error(400, "urgent must be true or false")
-    if isinstance(body, str) and urgent and not body.lstrip().upper().startswith(URGENT_MARKER):
-        body = f"{URGENT_MARKER} {body.lstrip()}"
-    if not isinstance(body, str) or len(body) > MAX_BODY_CHARS:
-        return sim_error(400, f"body must be a string of at most {MAX_BODY_CHARS} characters")
+    body = _phone_body(data)
+    if isinstance(body, web.Response):
+        return body
     to = data.get("to") or config.service_number or _counterpart(state, number)
     if not isinstance(to, str) or not _E164.match(to):
         return sim_error(400, "to must be an E.164 number (none is configured)")
     if config.inbound_webhook_url is None:
         return sim_error(409, "no inbound webhook URL is configured")
 
-    sid = new_message_sid()
+    media = _media_items(data.get("media"))
+    if isinstance(media, web.Response):
+        return media
+    sid = ("MM" + new_message_sid()[2:]) if media else new_message_sid()
     form = {
         "AccountSid": config.account_sid,
         "ApiVersion": API_VERSION,
@@ -514,6 +560,7 @@ async def _phone_send(request: web.Request) -> web.Response:
         "ToState": "",
         "ToZip": "",
     }
+    _announce_media(state, request, form, sid, media, data.get("num_media"))
     url = config.inbound_webhook_url
     entry: dict[str, Any] = {
         "sid": sid,
@@ -547,7 +594,96 @@ async def _phone_send(request: web.Request) -> web.Response:
     logger.info("inbound webhook for %s answered HTTP %s", sid, webhook_status)
     if 200 <= webhook_status < 300 and "xml" in content_type:
         _record_twiml_replies(state, answer, sender=to, recipient=number)
-    return web.json_response({"status": webhook_status, "message_sid": sid})
+    media_urls = [form[f"MediaUrl{n}"] for n in range(len(media)) if f"MediaUrl{n}" in form]
+    return web.json_response(
+        {"status": webhook_status, "message_sid": sid, "media_urls": media_urls}
+    )
+
+
+def _media_items(given: Any) -> list[dict[str, Any]] | web.Response:
+    """Check ``media`` of a phone send: ``[{"content_type", "content_b64", ...}]`` (≤ 10)."""
+    if given is None:
+        return []
+    if not isinstance(given, list) or len(given) > 10:
+        return sim_error(400, "media must be a list of at most 10 items")
+    items = []
+    for item in given:
+        if not isinstance(item, dict) or not isinstance(item.get("content_type"), str):
+            return sim_error(400, "each media item needs a content_type")
+        try:
+            content = base64.b64decode(item.get("content_b64", ""), validate=True)
+        except ValueError:
+            return sim_error(400, "content_b64 must be base64")
+        items.append({**item, "content": content})
+    return items
+
+
+def _announce_media(
+    state: _SimState,
+    request: web.Request,
+    form: dict[str, str],
+    sid: str,
+    media: list[dict[str, Any]],
+    num_media: Any,
+) -> None:
+    """Store a phone's media and add Twilio's MMS fields to its webhook form.
+
+    An item may override its ``url`` (a broken link) or be ``omit``-ted from the
+    fields, and ``num_media`` may override the count: the disagreements a
+    service must survive.
+    """
+    account = state.config.account_sid
+    root = (state.config.media_base_url or str(request.url.origin())).rstrip("/")
+    base = f"{root}/{API_VERSION}/Accounts/{account}/Messages/{sid}/Media"
+    for n, item in enumerate(media):
+        media_sid = "ME" + secrets.token_hex(16)
+        state.media[media_sid] = SimMedia(
+            content=item["content"],
+            content_type=item["content_type"],
+            status=int(item.get("status", 200)),
+            redirect=bool(item.get("redirect", True)),
+        )
+        if item.get("omit"):
+            continue
+        form[f"MediaUrl{n}"] = str(item.get("url") or f"{base}/{media_sid}")
+        form[f"MediaContentType{n}"] = item["content_type"]
+    form["NumMedia"] = str(num_media) if num_media is not None else str(len(media))
+
+
+async def _fetch_media(request: web.Request) -> web.Response:
+    """A Media resource: its content (or a redirect to the CDN), for the account only."""
+    state = request.app[STATE_KEY]
+    state.media_requests.append(
+        {"path": request.path, "authorized": _authorized(request, state.config)}
+    )
+    if not _authorized(request, state.config):
+        response = _twilio_error(401, 20003, "Authenticate")
+        response.headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
+        return response
+    media_sid = request.match_info["media_sid"]
+    item = state.media.get(media_sid)
+    if request.match_info["account_sid"] != state.config.account_sid or item is None:
+        return _twilio_error(404, 20404, f"The requested resource {request.path} was not found")
+    if item.status != 200:
+        return _twilio_error(item.status, 20404, "The requested resource was not found")
+    if item.redirect:
+        token = secrets.token_urlsafe(24)
+        state.cdn[token] = media_sid
+        raise web.HTTPTemporaryRedirect(f"/_sim/mms-cdn/{token}")
+    return web.Response(body=item.content, content_type=item.content_type)
+
+
+async def _cdn_media(request: web.Request) -> web.Response:
+    """The CDN a Media URL redirects to: no credentials, the token is the key."""
+    state = request.app[STATE_KEY]
+    state.media_requests.append(
+        {"path": "/_sim/mms-cdn", "authorized": _authorized(request, state.config)}
+    )
+    media_sid = state.cdn.get(request.match_info["token"])
+    item = state.media.get(media_sid) if media_sid else None
+    if item is None:
+        return web.Response(status=404)
+    return web.Response(body=item.content, content_type=item.content_type)
 
 
 def _messaging_service_sid(account_sid: str) -> str:

@@ -7,6 +7,7 @@ our service's webhook endpoints and verifies every request with the gateway.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import re
 import time
@@ -539,3 +540,30 @@ async def test_shutdown_ends_hanging_requests(session: aiohttp.ClientSession) ->
     with pytest.raises(GatewayError) as caught:
         await pending
     assert caught.value.transient is True
+
+
+async def test_phone_mms_is_signed_and_its_media_served_as_twilio_does(
+    gateway: TwilioGateway, receiver: Receiver, sim: TestServer, session: aiohttp.ClientSession
+) -> None:
+    """An MMS: MM sid, NumMedia and MediaUrl0 signed; the URL needs basic auth, then redirects."""
+    photo = b"\xff\xd8\xff\xe0" + b"p" * 200
+    media = [{"content_type": "image/jpeg", "content_b64": base64.b64encode(photo).decode()}]
+    status, answer = await sim_json(
+        session, sim, "POST", f"/_sim/phones/{FAMILY}/send", {"body": "", "media": media}
+    )
+    inbound = await next_item(receiver.inbound)
+    assert status == 200 and answer["status"] == 200
+    assert re.fullmatch(r"MM[0-9a-f]{32}", inbound.provider_id)
+    assert inbound.raw["NumMedia"] == "1" and inbound.body == ""
+    (item,) = inbound.media
+    assert item.content_type == "image/jpeg" and item.url == answer["media_urls"][0]
+    assert item.url is not None and gateway.owns_media_url(item.url)
+    assert await gateway.fetch_media(item.url, limit=10_000) == photo
+    async with session.get(item.url, allow_redirects=False) as unauthenticated:
+        assert unauthenticated.status == 401
+    headers = {"Authorization": basic_auth_header(ACCOUNT, TOKEN)}
+    async with session.get(item.url, headers=headers, allow_redirects=False) as redirected:
+        assert redirected.status == 307
+        assert redirected.headers["Location"].startswith("/_sim/mms-cdn/")
+    bad = {"body": "x", "media": [{"content_type": "image/jpeg", "content_b64": "!!"}]}
+    assert (await sim_json(session, sim, "POST", f"/_sim/phones/{FAMILY}/send", bad))[0] == 400

@@ -15,6 +15,7 @@ from bot.base.workdays import format_time
 from bot.domain import accounts, attachments, handover, inbox, reply_templates, sessions, staffing
 from bot.domain import conversations as conv
 from bot.domain.accounts import LoginRefused, StaffIdentity
+from bot.domain.mms import notes_for_staff
 from bot.http.pages.page import SETTINGS, redirect, render, state
 from journal import casefile
 from scheduler import milestones, scheduled, tasks
@@ -326,6 +327,8 @@ async def _thread_page(
         "max_chars": svc.config.max_body_chars,
         # Files the citizen attached, by message id (staff/_attachments.html shows them).
         "attachments": await attachments.for_staff(svc, who.user, conv_id),
+        # MMS files not (yet) kept, by message id (bot.domain.mms; the same include).
+        "mms_notes": await notes_for_staff(svc, who.user, conv_id),
     }
     if request.query.get("partial"):
         return render(request, "staff/_thread_messages.html", context)

@@ -13,6 +13,7 @@ from bot.store.schema import (  # noqa: F401  (registers every area's tables)
     integration,
     journal,
     letters,
+    mms,
     oidc,
     pages,
     scheduler,
