@@ -16,19 +16,18 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.base.clock import COPENHAGEN
 from bot.base.crypto import SealingKey, seal, unseal
 from bot.base.hooks import FiledSms, HookOutcome
 from bot.base.ids import new_id
 from bot.base.services import Services
 from bot.base.workdays import WorkingCalendar
-from bot.domain import attachments, consent, texts
+from bot.domain import attachments, consent, receipts
 from bot.domain.dispatch import (
     Decision,
     decide,
@@ -660,42 +659,16 @@ class Intake:
         reply_by: datetime,
         decision: Decision,
     ) -> OutboundSms:
-        lang = person.language
-        when = _long_date(reply_by.astimezone(COPENHAGEN).date(), lang)
         way = decision.route
-        if way.reason == "owner":
-            body = text(lang, "receipt", first_name=self._owner_first_name(case), reply_by=when)
-        elif way.owner_id is not None and way.back_on is not None:
-            body = text(
-                lang,
-                "receipt_covered",
-                back_on=_long_date(way.back_on, lang),
-                colleague=await self._staff_first_name(way.owner_id),
-                reply_by=when,
-            )
-        elif way.owner_id is not None:
-            body = text(
-                lang,
-                "receipt_colleague",
-                colleague=await self._staff_first_name(way.owner_id),
-                reply_by=when,
-            )
-        elif way.back_on is not None:
-            body = text(
-                lang,
-                "receipt_fallback_away",
-                back_on=_long_date(way.back_on, lang),
-                reply_by=when,
-            )
-        else:
-            body = text(lang, "receipt_fallback", reply_by=when)
-        cpr = text(lang, "cpr_warning") if self.has_cpr else ""
-        urgent = _urgent_line(lang, case, decision)
-        # Within the segment limit in every language: the 112 line is never dropped.
-        body = texts.compose(
-            (body, cpr, urgent),
-            (body, urgent),
-            (text(lang, "receipt_short", reply_by=when), urgent),
+        helper = way.owner_id if way.reason != "owner" else None
+        body = receipts.case_receipt(
+            person.language,
+            owner_first_name=self._owner_first_name(case),
+            colleague=await self._staff_first_name(helper) if helper is not None else None,
+            reply_by=reply_by,
+            route=way,
+            urgent_line=receipts.urgent_line(person.language, decision, case.after_hours_phone),
+            has_cpr=self.has_cpr,
         )
         return outbound_sms(
             tenant_id=self.tenant.id,
@@ -706,7 +679,7 @@ class Intake:
             body=body,
             key=key,
             at=self.now,
-            language=lang,
+            language=person.language,
         )
 
     async def _unassigned(self, person: Person) -> InboundResult:
@@ -762,21 +735,13 @@ class Intake:
     ) -> OutboundSms:
         """A receipt that names no case or person; the 112 line when urgent, the CPR warning."""
         lang = self.tenant.language
-        cpr = text(lang, "cpr_warning") if self.has_cpr else ""
-        line = ""
-        if urgent and desk is not None and not desk.open_now and desk.after_hours_phone:
-            line = text(lang, "urgent_after_hours", phone=desk.after_hours_phone)
-        elif urgent:
-            line = text(lang, "urgent_112")
-        # Within the segment limit in every language: the 112 line is never dropped.
-        body = texts.compose((text(lang, "receipt_neutral"), cpr, line), (line or cpr,))
         return outbound_sms(
             tenant_id=self.tenant.id,
             conversation_id=conv_id,
             case_id=None,
             person_id=person.id,
             kind="receipt",
-            body=body,
+            body=receipts.neutral_receipt(lang, urgent=urgent, desk=desk, has_cpr=self.has_cpr),
             key=key,
             at=self.now,
             language=lang,
@@ -940,17 +905,3 @@ class Intake:
         elif entries:
             await append_many(self.conn, entries)
         return InboundResult(waiting[0].id, False, "filed")
-
-
-def _urgent_line(lang: str, case: OpenCase, decision: Decision) -> str:
-    """ "Er det akut, så ring 112 …" for an urgent message outside opening hours, else ""."""
-    if not decision.urgent or decision.open_now:
-        return ""
-    if case.after_hours_phone:
-        return text(lang, "urgent_after_hours", phone=case.after_hours_phone)
-    return text(lang, "urgent_112")
-
-
-def _long_date(day: date, language: str) -> str:
-    """A receipt's date in words, in the SMS's language (cached there: Babel is not cheap)."""
-    return texts.long_date(day, language)
