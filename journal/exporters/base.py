@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from bot.base.clock import COPENHAGEN
+
 
 class ExportError(Exception):
     """The case system did not take the entry. ``code`` is short and stable (no content)."""
@@ -27,10 +29,16 @@ class ExportError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Party:
-    """A party to the case (part, forælder, bisidder, …) as named in the case file."""
+    """A party to the case (part, forælder, bisidder, …) as named in the case file.
+
+    ``identifier`` is how the case system tells them apart: its own reference
+    for the person (``ref. P-1001``) or else their phone number masked to its
+    last two digits (``tlf. xxxxxx34``). Never a CPR number.
+    """
 
     role: str
     name: str
+    identifier: str = ""
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -79,12 +87,14 @@ class ExportDocument:
             "municipality": self.municipality,
             "case_number": self.case_number,
             "time": self.created_at.isoformat(),
+            "local_time": self.created_at.astimezone(COPENHAGEN).isoformat(),
             "subject": self.subject,
             "kind": self.kind,
             "direction": self.direction,
             "channel": self.channel,
             "actor": self.actor,
-            "parties": [{"role": p.role, "name": p.name} for p in self.parties],
+            "parties": [{"role": p.role, "name": p.name, "identifier": p.identifier}
+                        for p in self.parties],
             "document": {"file_name": self.pdf_name, "media_type": "application/pdf",
                          "sha256": self.pdf_sha256, "bytes": len(self.pdf)},
             "chain": {"name": self.chain, "seq": self.seq, "entry_hash": self.entry_hash},
