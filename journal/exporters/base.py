@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -64,6 +65,10 @@ class ExportDocument:
     entry_hash: str
     parties: tuple[Party, ...]
     pdf: bytes = field(repr=False)
+    #: The signed head (``id``, ``key_id``, ``at``, ``heads``, ``signature``) of the commit
+    #: that filed the entry: the case system keeps a witness of the chain it can check
+    #: under the journal's public key (``tovholder journal verify --against-exports``).
+    signed_head: Mapping[str, str] | None = field(default=None, repr=False)
 
     @property
     def pdf_sha256(self) -> str:
@@ -98,6 +103,7 @@ class ExportDocument:
             "document": {"file_name": self.pdf_name, "media_type": "application/pdf",
                          "sha256": self.pdf_sha256, "bytes": len(self.pdf)},
             "chain": {"name": self.chain, "seq": self.seq, "entry_hash": self.entry_hash},
+            "signed_head": dict(self.signed_head) if self.signed_head is not None else None,
         }  # fmt: skip
 
 

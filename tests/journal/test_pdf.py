@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.base.ids import new_id
 from bot.store.schema.core import journal_entries
 from bot.store.schema.integration import external_refs
-from journal.export import load_documents, mask_phone
+from journal.documents import load_documents, mask_phone
 from journal.pdf import access_copy_pdf, entry_pdf, local_time
 from journal.shaping import shape, visual
 from tests.harness import Stack
