@@ -1,0 +1,78 @@
+"""What the case system receives beyond the plain exchange: an unknown number's messages once
+filed on a case, consent changes and their confirmations, the "which case?" exchange once
+answered, and page deliveries."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.base.staff import StaffUser
+from bot.domain import filing
+from bot.domain.filing import Recipient
+from bot.store.schema.core import conversations, journal_entries
+from journal.config import JournalConfig
+from journal.export import export_tick
+from journal.exporters.file_drop import FileDropExporter
+from journal.journal import case_chain, unassigned_chain
+from tests.harness import Stack
+from tests.journal.pdftext import lines
+
+CONFIG = JournalConfig(export_timeout=5.0)
+UNKNOWN = "+4520999001"
+
+
+def _read(folder: Path) -> list[tuple[dict[str, Any], list[str]]]:
+    out = []
+    for p in sorted(folder.glob("*.json")):
+        meta = json.loads(p.read_text())
+        out.append((meta, lines((folder / meta["document"]["file_name"]).read_bytes())))
+    return sorted(out, key=lambda d: (d[0]["chain"]["name"], d[0]["chain"]["seq"]))
+
+
+async def exported(stack: Stack, folder: Path) -> list[tuple[dict[str, Any], list[str]]]:
+    """Export every case entry not yet exported to ``folder``; every document there, read back."""
+    await asyncio.to_thread(folder.mkdir, exist_ok=True)
+    stats = await export_tick(stack.svc, CONFIG, [FileDropExporter(folder)])
+    assert stats.failed == 0
+    return await asyncio.to_thread(_read, folder)
+
+
+async def _kinds(stack: Stack, chain: str) -> list[str]:
+    async with stack.svc.read() as conn:
+        q = select(journal_entries.c.kind).where(journal_entries.c.chain == chain)
+        return list((await conn.execute(q.order_by(journal_entries.c.seq))).scalars())
+
+
+async def test_an_unknown_numbers_messages_reach_the_case_system_once_filed(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """Before filing nothing of an unknown number is exported; filed on Anna's case, each message
+    reaches the case system with its text and who filed it, and the unassigned chain never does."""
+    w = stack.world
+    assert (await stack.sms(UNKNOWN, "Hej, det er Anna fra en ny telefon")).status == 200
+    assert await exported(stack, tmp_path / "drop") == []
+    async with stack.svc.read() as conn:
+        conv = (
+            await conn.execute(select(conversations.c.id).where(conversations.c.case_id.is_(None)))
+        ).scalar_one()
+    hanne = StaffUser(w.hanne, w.tenant_id, w.team_children, "lead")
+    await filing.file_thread(
+        stack.svc, hanne, conv, case_id=w.cases["anna"],
+        to=Recipient(person_id=w.persons["anna"], replace_number=True),
+    )  # fmt: skip
+    docs = await exported(stack, tmp_path / "drop")
+    assert {m["chain"]["name"] for m, _ in docs} == {case_chain(w.cases["anna"])}
+    assert [m["kind"] for m, _ in docs] == await _kinds(stack, case_chain(w.cases["anna"]))
+    assert [m["kind"] for m, _ in docs][:2] == ["filed_in", "filed_in"]
+    first = " ".join(docs[0][1])
+    assert "Hej, det er Anna fra en ny telefon" in first
+    assert "Arkiveret fra ikke fordelt på sag 2025-001 af Hanne Lund" in first
+    assert "Hanne Lund (teamleder)" in first
+    assert all(m["signed_head"] is not None for m, _ in docs)
+    unassigned = await _kinds(stack, unassigned_chain(w.tenant_id))
+    assert unassigned[-2:] == ["filed_out", "filed_out"]  # recorded there, never exported
