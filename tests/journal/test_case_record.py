@@ -13,12 +13,15 @@ from sqlalchemy import select
 
 from bot.base.staff import StaffUser
 from bot.domain import filing
+from bot.domain.delivery import apply_report
 from bot.domain.filing import Recipient
-from bot.store.schema.core import conversations, journal_entries
+from bot.store.schema.core import conversations, journal_entries, staff_notices
+from channels.base import DeliveryReport, DeliveryState
 from journal.config import JournalConfig
 from journal.export import export_tick
 from journal.exporters.file_drop import FileDropExporter
 from journal.journal import case_chain, unassigned_chain
+from tests.bot.test_routing import work_phones
 from tests.harness import Stack
 from tests.journal.pdftext import lines
 
@@ -76,3 +79,40 @@ async def test_an_unknown_numbers_messages_reach_the_case_system_once_filed(
     assert all(m["signed_head"] is not None for m, _ in docs)
     unassigned = await _kinds(stack, unassigned_chain(w.tenant_id))
     assert unassigned[-2:] == ["filed_out", "filed_out"]  # recorded there, never exported
+
+
+async def _notices(stack: Stack) -> list[Any]:
+    async with stack.svc.read() as conn:
+        return list((await conn.execute(select(staff_notices))).all())
+
+
+async def test_a_pages_delivery_report_is_kept_and_reaches_the_case_system(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """An urgent SMS pages the caseworker's phone; the gateway's report on the page moves the
+    page to delivered (no longer "unknown message … ignored") and is journalised on the case,
+    naming whose phone it reached; a replayed or backward report changes nothing."""
+    w = stack.world
+    await work_phones(stack)
+    assert (await stack.sms(w.phones["anna"], "Det haster! Ring til mig.")).status == 200
+    await stack.drain()
+    for _ in range(200):
+        pages = await _notices(stack)
+        if pages and all(p.status == "delivered" for p in pages):
+            break
+        await asyncio.sleep(0.02)
+    assert pages and {p.status for p in pages} == {"delivered"}, [p.status for p in pages]
+    page = pages[0]
+    kinds = await _kinds(stack, case_chain(w.cases["anna"]))
+    assert kinds.count("page_delivered") == len(pages)
+    before = len(kinds)
+    report = DeliveryReport(page.provider_id, DeliveryState.SENT, "sent")
+    assert not await apply_report(stack.svc, page.id, report)
+    assert not await apply_report(
+        stack.svc, page.id, DeliveryReport(page.provider_id, DeliveryState.FAILED, "failed")
+    )
+    assert len(await _kinds(stack, case_chain(w.cases["anna"]))) == before
+    docs = await exported(stack, tmp_path / "drop")
+    [(meta, text)] = [(m, t) for m, t in docs if m["kind"] == "page_delivered"][:1]
+    assert meta["subject"] == "Besked til medarbejderens telefon leveret"
+    assert "Akut besked til: Mette Holm (sagsbehandler)" in text
