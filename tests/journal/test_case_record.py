@@ -15,6 +15,7 @@ from bot.base.staff import StaffUser
 from bot.domain import filing
 from bot.domain.delivery import apply_report
 from bot.domain.filing import Recipient
+from bot.domain.texts import text
 from bot.store.schema.core import conversations, journal_entries, staff_notices
 from channels.base import DeliveryReport, DeliveryState
 from journal.config import JournalConfig
@@ -116,3 +117,46 @@ async def test_a_pages_delivery_report_is_kept_and_reaches_the_case_system(
     [(meta, text)] = [(m, t) for m, t in docs if m["kind"] == "page_delivered"][:1]
     assert meta["subject"] == "Besked til medarbejderens telefon leveret"
     assert "Akut besked til: Mette Holm (sagsbehandler)" in text
+
+
+async def test_stop_and_its_confirmation_reach_every_case_file(stack: Stack, tmp_path: Path) -> None:
+    """Bo (two cases) sends STOP: each case file receives the consent change and the
+    confirmation as sent; START later the same."""
+    w = stack.world
+    assert (await stack.sms(w.phones["bo"], "STOP")).status == 200
+    stack.clock.advance(minutes=1)
+    assert (await stack.sms(w.phones["bo"], "START")).status == 200
+    docs = await exported(stack, tmp_path / "drop")
+    for case in ("bo_children", "bo_jobs"):
+        mine = [(m, t) for m, t in docs if m["chain"]["name"] == case_chain(w.cases[case])]
+        assert [m["kind"] for m, _ in mine] == [
+            "consent_opted_out", "consent_confirmation", "consent_opted_in", "consent_confirmation",
+        ]  # fmt: skip
+        stopped, started = (" ".join(t) for m, t in mine if m["kind"] == "consent_confirmation")
+        assert " ".join(text("da", "stopped").split()) in stopped
+        assert " ".join(text("da", "started").split()) in started
+        assert all(m["signed_head"] is not None for m, _ in mine)
+
+
+async def test_the_which_case_exchange_reaches_the_chosen_case_once_answered(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """Bo's message waits for "which case?"; nothing is exported while it waits. Answered "2",
+    the Jobcenter case receives the message, the question as sent, and the answer, in order;
+    the other case receives nothing."""
+    w = stack.world
+    bo = w.phones["bo"]
+    assert (await stack.sms(bo, "Hvornår er mødet?")).status == 200
+    await stack.relay()
+    question = (await stack.sent_to(bo))[-1]
+    assert await exported(stack, tmp_path / "drop") == []
+    stack.clock.advance(minutes=2)
+    assert (await stack.sms(bo, "2")).status == 200
+    docs = await exported(stack, tmp_path / "drop")
+    assert {m["chain"]["name"] for m, _ in docs} == {case_chain(w.cases["bo_jobs"])}
+    kinds = [m["kind"] for m, _ in docs]
+    assert kinds[:3] == ["sms_in", "clarify", "sms_in"], kinds
+    asked = " ".join(docs[1][1])
+    assert " ".join(question.split()[:8]) in asked and "2: Jobcenter (Lars)" in asked
+    assert docs[1][0]["subject"] == "Spørgsmål til borgeren om hvilken sag (besvaret)"
+    assert "Hvornår er mødet?" in " ".join(docs[0][1])
