@@ -119,7 +119,9 @@ async def test_a_pages_delivery_report_is_kept_and_reaches_the_case_system(
     assert "Akut besked til: Mette Holm (sagsbehandler)" in text
 
 
-async def test_stop_and_its_confirmation_reach_every_case_file(stack: Stack, tmp_path: Path) -> None:
+async def test_stop_and_its_confirmation_reach_every_case_file(
+    stack: Stack, tmp_path: Path
+) -> None:
     """Bo (two cases) sends STOP: each case file receives the consent change and the
     confirmation as sent; START later the same."""
     w = stack.world
