@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -248,8 +248,9 @@ async def _signed_rows(conn: AsyncConnection, entries: Sequence[Any]) -> dict[st
     if not entries:
         return {}
     sh = journal_signed_heads.c
-    lo = min(e.created_at for e in entries) - _COMMIT_SPREAD
-    hi = max(e.created_at for e in entries) + _COMMIT_SPREAD
+    # Signed rows are dated in UTC ISO form (journal.journal), compared as text.
+    lo = min(e.created_at for e in entries).astimezone(UTC) - _COMMIT_SPREAD
+    hi = max(e.created_at for e in entries).astimezone(UTC) + _COMMIT_SPREAD
     chains = sorted({e.chain for e in entries})
     rows = (
         await conn.execute(

@@ -66,7 +66,7 @@ def local_time(when: datetime) -> str:
 
 
 # The label column of a label/value line; a longer label widens it for its own line.
-LABEL_WIDTH = 38.0
+LABEL_WIDTH = 42.0
 
 
 class _Doc:
