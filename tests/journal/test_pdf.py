@@ -12,7 +12,7 @@ from bot.base.ids import new_id
 from bot.store.schema.core import journal_entries
 from bot.store.schema.integration import external_refs
 from journal.documents import load_documents, mask_phone
-from journal.pdf import access_copy_pdf, entry_pdf, local_time
+from journal.pdf import access_copy_pdf, entry_pdf, find_font, local_time
 from journal.shaping import shape, visual
 from tests.harness import Stack
 from tests.journal.pdftext import Run, lines, nfkc, pdf_pages
@@ -53,6 +53,7 @@ def _arabic_runs(pdf: bytes) -> list[Run]:
 def test_arabic_is_joined_drawn_right_to_left_and_reads_back_in_logical_order() -> None:
     """Each Arabic line holds joined letter forms in display order, set flush right; undone
     by a reader's bidi step and NFKC (as pdftotext and search do), it is the text as written."""
+    assert find_font(None) is not None, "DejaVu Sans is needed (Debian: fonts-dejavu-core)"
     for text in (ARABIC, ARABIC_WORDS):
         [run] = _arabic_runs(_entry(text))
         # Joined: no bare Arabic letter left, each one a contextual form (or a lam-alef).
