@@ -31,24 +31,18 @@ import aiohttp
 from sqlalchemy import and_, bindparam, delete, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.base.crypto import unseal
 from bot.base.ids import new_id
 from bot.base.services import Services
 from bot.store.events import emit
 from bot.store.schema.core import (
-    cases,
     journal_entries,
     messages,
-    participants,
-    persons,
-    staff,
-    tenants,
 )
 from bot.store.schema.integration import webhook_subscriptions
 from bot.store.schema.journal import journal_export_intake, journal_exports
 from journal.config import JournalConfig, journal_config
-from journal.exporters import ExportDocument, ExportError, JournalExporter, Party, build_exporters
-from journal.pdf import entry_pdf
+from journal.documents import load_document, load_documents
+from journal.exporters import ExportDocument, ExportError, JournalExporter, build_exporters
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +57,6 @@ TICK_BUDGET = 10.0
 # journal reconcile: an entry not exported this long after it was filed is late.
 EXPORT_WINDOW = timedelta(seconds=60)
 
-ACTORS = {
-    "system": "Tovholder (automatisk)",
-    "gateway": "SMS-gateway (leveringsstatus)",
-    "citizen": "Borger",
-}
-
 
 @dataclass(frozen=True, slots=True)
 class ExportStats:
@@ -82,260 +70,6 @@ def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
     """Exponential backoff with jitter: uniform in [½, 1] × min(cap, base·2^(n-1))."""
     ceiling = min(MAX_BACKOFF, BASE_BACKOFF * (2 ** max(attempts - 1, 0)))
     return (rng or random).uniform(ceiling / 2, ceiling)
-
-
-# -- the document ---------------------------------------------------------------------
-
-
-def _name(svc: Services, table: str, row_id: str, dek: bytes, blob: bytes | None, col: str) -> str:
-    if blob is None:
-        return ""
-    return unseal(svc.dek(table, row_id, dek), blob, f"{table}:{row_id}:{col}")
-
-
-def _actor_name(actor: str, staff_names: dict[str, str], citizen: str | None) -> str:
-    """Who did it, as the case file names them (never an id where a name is known)."""
-    kind, _, ref = actor.partition(":")
-    if kind == "staff" and ref:
-        name = staff_names.get(ref)
-        return f"{name} (medarbejder)" if name is not None else "Medarbejder"
-    if actor == "citizen":
-        return f"{citizen} (borger)" if citizen else "Borger (ukendt afsender)"
-    return ACTORS.get(actor, actor)
-
-
-@dataclass(frozen=True, slots=True)
-class _Sources:
-    """What a batch of documents is made from, read in a handful of queries."""
-
-    entries: Sequence[Any]  # the entries, with their case's number and key, municipality
-    party_rows: Sequence[Any]  # the cases' participants, in the order the case file lists them
-    staff_rows: Sequence[Any]  # the staff members the entries name as actors
-    sender_rows: Sequence[Any]  # the citizens who sent the messages citizen entries file
-    person_deks: dict[str, bytes]  # content keys held by a person, by person id
-    case_deks: dict[str, bytes]  # content keys held by a case, by case id
-
-
-async def _entry_rows(conn: AsyncConnection, ids: Sequence[str]) -> Sequence[Any]:
-    """The case entries ``ids``, with their case's number and key and their municipality."""
-    return (
-        await conn.execute(
-            select(
-                journal_entries,
-                cases.c.number,
-                cases.c.dek.label("case_dek"),
-                tenants.c.name.label("municipality"),
-            )
-            .join(cases, cases.c.id == journal_entries.c.case_id)
-            .join(tenants, tenants.c.id == journal_entries.c.tenant_id)
-            .where(journal_entries.c.id.in_(ids))
-        )
-    ).all()
-
-
-async def _party_rows(conn: AsyncConnection, entries: Sequence[Any]) -> Sequence[Any]:
-    """The participants of the entries' cases, in the order the case file lists them."""
-    case_ids = sorted({e.case_id for e in entries})
-    return (
-        await conn.execute(
-            select(
-                participants.c.case_id,
-                participants.c.role,
-                persons.c.id,
-                persons.c.dek,
-                persons.c.name_enc,
-            )
-            .join(persons, persons.c.id == participants.c.person_id)
-            .where(participants.c.case_id.in_(case_ids))
-            .order_by(participants.c.case_id, participants.c.created_at, persons.c.id)
-        )
-    ).all()
-
-
-async def _staff_rows(conn: AsyncConnection, entries: Sequence[Any]) -> Sequence[Any]:
-    """The staff members the entries name as their actors (``staff:<id>``)."""
-    staff_ids = sorted(
-        {ref for e in entries for k, _, ref in [e.actor.partition(":")] if k == "staff" and ref}
-    )
-    if not staff_ids:
-        return []
-    return (
-        await conn.execute(
-            select(staff.c.id, staff.c.dek, staff.c.full_name_enc).where(staff.c.id.in_(staff_ids))
-        )
-    ).all()
-
-
-async def _sender_rows(conn: AsyncConnection, entries: Sequence[Any]) -> Sequence[Any]:
-    """Who sent the messages that the citizen's entries file, by message id."""
-    citizen_msgs = sorted(
-        {e.message_id for e in entries if e.actor == "citizen" and e.message_id is not None}
-    )
-    if not citizen_msgs:
-        return []
-    return (
-        await conn.execute(
-            select(
-                messages.c.id.label("message_id"),
-                persons.c.id,
-                persons.c.dek,
-                persons.c.name_enc,
-            )
-            .join(persons, persons.c.id == messages.c.person_id)
-            .where(messages.c.id.in_(citizen_msgs))
-        )  # fmt: skip
-    ).all()
-
-
-async def _person_deks(conn: AsyncConnection, entries: Sequence[Any]) -> dict[str, bytes]:
-    """The keys of the persons whose key seals an entry's content, by person id."""
-    person_keys = sorted(
-        {e.key_owner_id for e in entries if e.content_enc is not None and e.key_scope != "case"}
-    )
-    if not person_keys:
-        return {}
-    return dict(
-        (
-            await conn.execute(
-                select(persons.c.id, persons.c.dek).where(persons.c.id.in_(person_keys))
-            )
-        )
-        .tuples()
-        .all()
-    )
-
-
-async def _case_deks(conn: AsyncConnection, entries: Sequence[Any]) -> dict[str, bytes]:
-    """The keys of the cases whose key seals an entry's content, by case id.
-
-    An entry's own case came with it; another case's (content filed before the
-    message was moved to this case) is read.
-    """
-    case_keys = sorted(
-        {e.key_owner_id for e in entries if e.content_enc is not None and e.key_scope == "case"}
-        - {e.case_id for e in entries}
-    )
-    case_deks = {e.case_id: e.case_dek for e in entries}
-    if case_keys:
-        case_deks.update(
-            (await conn.execute(select(cases.c.id, cases.c.dek).where(cases.c.id.in_(case_keys))))
-            .tuples()
-            .all()
-        )
-    return case_deks
-
-
-async def _read_sources(svc: Services, ids: Sequence[str]) -> _Sources:
-    """Read what the documents for entries ``ids`` are made from, in one read."""
-    async with svc.read() as conn:
-        entries = await _entry_rows(conn, ids)
-        return _Sources(
-            entries=entries,
-            party_rows=await _party_rows(conn, entries),
-            staff_rows=await _staff_rows(conn, entries),
-            sender_rows=await _sender_rows(conn, entries),
-            person_deks=await _person_deks(conn, entries),
-            case_deks=await _case_deks(conn, entries),
-        )
-
-
-def _content(svc: Services, e: Any, src: _Sources) -> str | None:
-    """The entry's content, unsealed with the key of the case or person it was sealed for."""
-    if e.content_enc is None:
-        return None
-    if e.key_scope == "case":
-        dek = svc.dek("cases", e.key_owner_id, src.case_deks[e.key_owner_id])
-    else:
-        dek = svc.dek("persons", e.key_owner_id, src.person_deks[e.key_owner_id])
-    return unseal(dek, e.content_enc, f"journal_entries:{e.id}:content")
-
-
-async def _document(
-    e: Any, *, content: str | None, actor: str, parties: tuple[Party, ...], cfg: JournalConfig
-) -> ExportDocument:
-    """One entry as the case system receives it, its PDF rendered in a worker thread."""
-    pdf = await asyncio.to_thread(
-        entry_pdf,
-        municipality=e.municipality,
-        case_number=e.number,
-        created_at=e.created_at,
-        kind=e.kind,
-        direction=e.direction,
-        channel=e.channel,
-        subject=e.subject,
-        actor=actor,
-        parties=[(p.role, p.name) for p in parties],
-        content=content,
-        entry_id=e.id,
-        chain=e.chain,
-        seq=e.seq,
-        entry_hash=e.hash,
-        font=cfg.pdf_font,
-    )
-    return ExportDocument(
-        entry_id=e.id,
-        tenant_id=e.tenant_id,
-        municipality=e.municipality,
-        case_id=e.case_id,
-        case_number=e.number,
-        chain=e.chain,
-        seq=e.seq,
-        kind=e.kind,
-        direction=e.direction,
-        channel=e.channel,
-        subject=e.subject,
-        actor=actor,
-        created_at=e.created_at,
-        entry_hash=e.hash,
-        parties=parties,
-        pdf=pdf,
-    )
-
-
-async def load_documents(
-    svc: Services, entry_ids: Sequence[str], config: JournalConfig | None = None
-) -> dict[str, ExportDocument]:
-    """Case entries, decrypted and rendered as the case system receives them.
-
-    A batch is read in a handful of queries (entries, parties, staff, senders,
-    keys), whatever its size; each PDF is then rendered in a worker thread.
-    """
-    cfg = config or journal_config(svc.config)
-    ids = list(dict.fromkeys(entry_ids))
-    if not ids:
-        return {}
-    src = await _read_sources(svc, ids)
-    parties: dict[str, list[Party]] = {}
-    for p in src.party_rows:
-        name = _name(svc, "persons", p.id, p.dek, p.name_enc, "name") or "(ukendt)"
-        parties.setdefault(p.case_id, []).append(Party(p.role, name))
-    staff_names = {
-        r.id: _name(svc, "staff", r.id, r.dek, r.full_name_enc, "full_name") for r in src.staff_rows
-    }
-    senders = {
-        r.message_id: _name(svc, "persons", r.id, r.dek, r.name_enc, "name")
-        for r in src.sender_rows
-    }
-    out: dict[str, ExportDocument] = {}
-    for e in src.entries:
-        out[e.id] = await _document(
-            e,
-            content=_content(svc, e, src),
-            actor=_actor_name(e.actor, staff_names, senders.get(e.message_id)),
-            parties=tuple(parties.get(e.case_id, ())),
-            cfg=cfg,
-        )
-    return out
-
-
-async def load_document(
-    svc: Services, entry_id: str, config: JournalConfig | None = None
-) -> ExportDocument:
-    """One case entry, decrypted and rendered as the case system receives it."""
-    found = await load_documents(svc, [entry_id], config)
-    if entry_id not in found:
-        raise LookupError(f"no case entry {entry_id}")
-    return found[entry_id]
 
 
 # -- the relay ------------------------------------------------------------------------

@@ -13,6 +13,10 @@ document per journal entry.
 
 A document's creation date is the entry's own time, so rendering the same
 entry twice gives the same bytes and the same checksum.
+
+Right-to-left text (Arabic, Hebrew) is joined and laid out in display order by
+:mod:`journal.shaping`, line by line, and its paragraphs are set flush right.
+Times print in Danish local time with the zone and its offset from UTC.
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ from datetime import datetime
 from pathlib import Path
 
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import MethodReturnValue, XPos, YPos
 
 from bot.base.clock import COPENHAGEN
+from journal.shaping import has_rtl, is_rtl_paragraph, shape, visual
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +59,14 @@ def find_font(configured: Path | None) -> tuple[Path, Path] | None:
 
 
 def local_time(when: datetime) -> str:
-    """A time as Danes read it: ``21.02.2025 kl. 10:00``."""
-    return when.astimezone(COPENHAGEN).strftime("%d.%m.%Y kl. %H:%M")
+    """A time as Danes read it, with its zone: ``21.02.2025 kl. 10:00 CET (UTC+01:00)``."""
+    local = when.astimezone(COPENHAGEN)
+    offset = local.strftime("%z")
+    return f"{local:%d.%m.%Y kl. %H:%M} {local.tzname()} (UTC{offset[:3]}:{offset[3:]})"
+
+
+# The label column of a label/value line; a longer label widens it for its own line.
+LABEL_WIDTH = 42.0
 
 
 class _Doc:
@@ -92,27 +103,61 @@ class _Doc:
         self.pdf.ln(2)
 
     def _line(self, h: float, text: str) -> None:
-        """One line of text to the right margin, wrapped only when it does not fit.
+        """Text from the current position to the right margin, wrapped where it does not fit.
 
         fpdf2's line breaking measures character by character, and costs most of a
         document's rendering time; a line that fits needs none of it.
         """
         pdf = self.pdf
         text = self._t(text)
-        if "\n" not in text and pdf.get_string_width(text) < pdf.w - pdf.r_margin - pdf.x - 1:
+        if self.unicode and has_rtl(text):
+            self._bidi(h, text)
+        elif "\n" not in text and pdf.get_string_width(text) < pdf.w - pdf.r_margin - pdf.x - 1:
             pdf.cell(0, h, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         else:
             pdf.multi_cell(0, h, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
+    def _bidi(self, h: float, text: str) -> None:
+        """Text with right-to-left runs: joined, broken into lines, each drawn in display order.
+
+        Lines are broken in logical order and reordered one by one (UAX #9); a
+        paragraph that starts right to left is set flush right.
+        """
+        pdf = self.pdf
+        x = pdf.x
+        width = pdf.w - pdf.r_margin - x
+        for paragraph in text.split("\n"):
+            rtl = is_rtl_paragraph(paragraph)
+            shaped = shape(paragraph)
+            lines = pdf.multi_cell(
+                width, h, shaped, align="L", dry_run=True, output=MethodReturnValue.LINES
+            )
+            assert isinstance(lines, list)  # what output=LINES returns
+            for line in lines or [""]:
+                pdf.set_x(x)
+                pdf.cell(
+                    width,
+                    h,
+                    visual(line.strip(), rtl),
+                    align="R" if rtl else "L",
+                    new_x=XPos.LMARGIN,
+                    new_y=YPos.NEXT,
+                )
+
     def field(self, label: str, value: str) -> None:
         pdf = self.pdf
         pdf.set_font(self.family, "B", 10)
-        pdf.cell(38, 6, self._t(label))
+        label = self._t(label)
+        # A label wider than its column widens it, so the value never overprints it.
+        pdf.cell(max(LABEL_WIDTH, pdf.get_string_width(label) + 3), 6, label)
         pdf.set_font(self.family, "", 10)
         self._line(6, value)
 
     def text(self, body: str, size: float = 11) -> None:
         self.pdf.set_font(self.family, "", size)
+        if self.unicode and has_rtl(body):
+            self._bidi(size * 0.5, body)
+            return
         self.pdf.multi_cell(0, size * 0.5, self._t(body), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def gap(self, mm: float = 4) -> None:
@@ -150,7 +195,7 @@ def entry_pdf(
     channel: str,
     subject: str,
     actor: str,
-    parties: Sequence[tuple[str, str]],
+    parties: Sequence[tuple[str, ...]],
     content: str | None,
     entry_id: str,
     chain: str,
@@ -161,11 +206,13 @@ def entry_pdf(
     """Journalnotat: one entry as the case system files it.
 
     Args:
-        parties: (role, name) of each party to the case.
+        parties: (role, name[, identifier]) of each party to the case, the identifier
+            the case system's reference or a masked phone number (never a CPR number).
         content: the decrypted text, if the entry has any.
     """
     body = content if content is not None else "(Ingen tekst: hændelsen er beskrevet i emnet.)"
-    party_line = "; ".join(f"{name} ({role})" for role, name in parties) or "-"
+    party_line = "; ".join(f"{p[1]} ({', '.join(x for x in (p[0], *p[2:]) if x)})" for p in parties)
+    party_line = party_line or "-"
     plain = latin1(municipality, case_number, subject, kind, actor, party_line, body)
     doc = _Doc(
         title=f"Journalnotat {case_number} #{seq}", created=created_at, font=font, plain=plain
@@ -223,7 +270,8 @@ def access_copy_pdf(
     shown = False
     for m in messages:
         shown = True
-        doc.field(m["at"], f"{m['direction']}, sag {m['case_number']}")
+        # The direction is the label, the (long) local time the value: never overprinted.
+        doc.field(m["direction"], f"{m['at']}, sag {m['case_number']}")
         doc.text(m["text"], 10)
         doc.gap(2)
     if not shown:
@@ -234,8 +282,8 @@ def access_copy_pdf(
     for look in lookups:
         shown = True
         doc.field(
-            look["at"],
-            f"{look['action']}: {look['purpose']}, sag {look['case_number']} "
+            look["action"].capitalize(),
+            f"{look['at']}: {look['purpose']}, sag {look['case_number']} "
             f"({look['count']} besked(er))",
         )
     if not shown:

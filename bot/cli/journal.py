@@ -3,7 +3,9 @@
 Wire into the main parser with ``bot.cli.journal.register(subparsers)``.
 
 - ``verify`` recomputes every hash chain, checks the signed heads and compares
-  them with the heads sink;
+  them with the heads sink; with ``--against-exports [DIR]`` it also compares
+  the database with what the case system received (the exported metadata in
+  DIR, by default the file exporter's drop folder: :mod:`journal.witness`);
   exit 0 when the journal is intact, 1 when it names a problem.
 - ``signing-key`` prints the id and public key of the key that signs heads
   (list it in ``TOVHOLDER_JOURNAL_VERIFY_KEYS`` when rotating to a new key).
@@ -42,6 +44,15 @@ def register(subparsers: Any) -> None:
 
     p = sub.add_parser("verify", help="prove every hash chain intact (and against the heads sink)")
     p.add_argument("--workers", type=int, default=None, help="processes (default: by size)")
+    p.add_argument(
+        "--against-exports",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="DIR",
+        help="also compare with what the case system received: the exported *.json in DIR "
+        "(default: TOVHOLDER_JOURNAL_DROP_DIR)",
+    )
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser(
@@ -83,8 +94,11 @@ def _configs() -> tuple[Config, JournalConfig]:
     return config, journal_config(config)
 
 
-async def run_verify(config: Config, jconfig: JournalConfig, workers: int | None) -> int:
+async def run_verify(
+    config: Config, jconfig: JournalConfig, workers: int | None, exports: Path | None = None
+) -> int:
     from journal.verify import verify
+    from journal.witness import against_exports
 
     # The signed heads are checked whenever a key is known (the signing key, or only the
     # public keys in TOVHOLDER_JOURNAL_VERIFY_KEYS, for an auditor without the secret).
@@ -97,12 +111,26 @@ async def run_verify(config: Config, jconfig: JournalConfig, workers: int | None
         signing_keys=keys,
     )
     print(report.summary())
-    return 0 if report.ok else 1
+    if exports is None:
+        return 0 if report.ok else 1
+    witness = await against_exports(config.database_url, exports, keys)
+    print(witness.summary())
+    return 0 if report.ok and witness.ok else 1
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     config, jconfig = _configs()
-    return asyncio.run(run_verify(config, jconfig, args.workers))
+    exports: Path | None = None
+    if args.against_exports is not None:
+        exports = Path(args.against_exports) if args.against_exports else jconfig.drop_dir
+        if exports is None or not exports.is_dir():
+            print(
+                "error: --against-exports needs a folder of exported documents "
+                f"({exports or 'TOVHOLDER_JOURNAL_DROP_DIR is not set'})",
+                file=sys.stderr,
+            )
+            return 2
+    return asyncio.run(run_verify(config, jconfig, args.workers, exports))
 
 
 def cmd_signing_key(args: argparse.Namespace) -> int:

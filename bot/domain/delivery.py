@@ -1,4 +1,9 @@
-"""Delivery reports: move an outbound message along queued → sent → delivered | failed."""
+"""Delivery reports: move an outbound message along queued → sent → delivered | failed.
+
+A page to a staff phone (a ``staff_notices`` row, sent under its own id as the
+reference) gets its reports too: its status moves the same way, and its final
+state is journalised on the case of the message it was about.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from bot.base.services import Services
 from bot.domain.consent import email_consented
 from bot.domain.outbound import queue_sms
 from bot.store.events import emit
-from bot.store.schema.core import cases, messages, persons
+from bot.store.schema.core import cases, messages, persons, staff_notices
 from channels.base import DeliveryReport, DeliveryState
 from journal.journal import append
 from scheduler.calltasks import UNDELIVERED, open_call_task
@@ -25,6 +30,17 @@ FINAL_SUBJECTS = {
     DeliveryState.FAILED: "SMS kunne ikke leveres",
     DeliveryState.EXPIRED: "SMS udløb uden at blive leveret",
 }
+PAGE_SUBJECTS = {
+    DeliveryState.DELIVERED: "Besked til medarbejderens telefon leveret",
+    DeliveryState.FAILED: "Besked til medarbejderens telefon kunne ikke leveres",
+    DeliveryState.EXPIRED: "Besked til medarbejderens telefon udløb uden at blive leveret",
+}
+PAGE_KINDS = {
+    "urgent": "Akut besked",
+    "escalation": "Eskalering",
+    "reminder": "Påmindelse",
+    "breach": "Svarfrist overskredet",
+}
 
 
 async def message_sent_as(svc: Services, provider: str, provider_id: str) -> str | None:
@@ -35,7 +51,14 @@ async def message_sent_as(svc: Services, provider: str, provider_id: str) -> str
                 messages.c.provider == provider, messages.c.provider_id == provider_id
             )
         )
-        return found.scalar_one_or_none()
+        mine = found.scalar_one_or_none()
+        if mine is None:  # a page to a staff phone, sent under the notice's id
+            mine = (
+                await conn.execute(
+                    select(staff_notices.c.id).where(staff_notices.c.provider_id == provider_id)
+                )
+            ).scalar_one_or_none()
+        return mine
 
 
 async def apply_report(svc: Services, message_id: str, report: DeliveryReport) -> bool:
@@ -61,6 +84,10 @@ async def apply_report(svc: Services, message_id: str, report: DeliveryReport) -
                 ).where(messages.c.id == message_id)
             )
         ).first()
+        if msg is None:
+            paged = await _page_report(conn, svc, message_id, report)
+            if paged is not None:
+                return paged
         if msg is None or msg.direction != "out":
             log.warning("delivery report for unknown message %s ignored", message_id)
             return False
@@ -108,6 +135,72 @@ async def apply_report(svc: Services, message_id: str, report: DeliveryReport) -
             )
     if report.state.is_final:
         metrics.delivery_outcome(report.state.value)
+    return True
+
+
+async def _page_report(
+    conn: AsyncConnection, svc: Services, notice_id: str, report: DeliveryReport
+) -> bool | None:
+    """Apply a delivery report to the page ``notice_id`` (None: no such page either).
+
+    Forward only, like a message's; a final state is journalised on the case of the
+    message the page was about (its chain, or the unassigned queue's), naming whose
+    phone it went to (sealed under the case's key).
+    """
+    row = (
+        await conn.execute(
+            select(
+                staff_notices.c.status,
+                staff_notices.c.provider_id,
+                staff_notices.c.tenant_id,
+                staff_notices.c.staff_id,
+                staff_notices.c.kind,
+                staff_notices.c.message_id,
+                messages.c.case_id,
+                cases.c.dek.label("case_dek"),
+            )
+            .outerjoin(messages, messages.c.id == staff_notices.c.message_id)
+            .outerjoin(cases, cases.c.id == messages.c.case_id)
+            .where(staff_notices.c.id == notice_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    if row.provider_id is not None and row.provider_id != report.provider_id:
+        log.warning("delivery report for page %s names another provider id; ignored", notice_id)
+        return False
+    try:
+        current = DeliveryState(row.status)
+    except ValueError:
+        return False
+    if current.is_final or report.state.rank <= current.rank:
+        return False
+    await conn.execute(
+        update(staff_notices)
+        .where(staff_notices.c.id == notice_id)
+        .values(status=report.state.value, provider_id=report.provider_id)
+    )
+    if report.state.is_final:
+        content = key = None
+        if row.case_id is not None:
+            # The staff id is named by name and role in the case system's document.
+            to = row.staff_id or "teamets vagttelefon"
+            content = f"{PAGE_KINDS.get(row.kind, row.kind)} til: {to}"
+            key = SealingKey("case", row.case_id, svc.dek("cases", row.case_id, row.case_dek))
+        await append(
+            conn,
+            tenant_id=row.tenant_id,
+            case_id=row.case_id,
+            kind=f"page_{report.state.value}",
+            direction="internal",
+            channel="sms",
+            subject=PAGE_SUBJECTS[report.state],
+            actor="gateway",
+            at=svc.clock.now(),
+            content=content,
+            key=key,
+            message_id=row.message_id,
+        )
     return True
 
 

@@ -28,6 +28,7 @@ from bot.base.ids import new_id
 from bot.base.services import Services
 from bot.base.workdays import WorkingCalendar
 from bot.domain import attachments, consent, receipts
+from bot.domain.case_record import answered_questions, consent_confirmations
 from bot.domain.dispatch import (
     Decision,
     decide,
@@ -313,17 +314,27 @@ class Intake:
                         message_id=mid,
                     )
                 )
+        body = text(first.language, "stopped" if command == "stop" else "started")
         confirm = outbound_sms(
             tenant_id=self.tenant.id,
             conversation_id=conv_id,
             case_id=None,
             person_id=first.id,
             kind="auto",
-            body=text(first.language, "stopped" if command == "stop" else "started"),
+            body=body,
             key=key,
             at=self.now,
             subject="Bekræftelse af til- eller framelding",
             language=first.language,
+        )
+        # The confirmation goes in each case file too, not only in the unassigned chain.
+        on_cases = dict.fromkeys(e.case_id for e in entries if e.case_id in self.cases)
+        entries += consent_confirmations(
+            tenant_id=self.tenant.id,
+            message_id=confirm.message_id,
+            body=body,
+            keys=[self.case_key(self.cases[c]) for c in on_cases if c is not None],
+            at=self.now,
         )
         # Heads in chain order, as every writer that holds several locks them.
         entries.sort(key=lambda e: e.chain)
@@ -827,7 +838,13 @@ class Intake:
         reply_by = already_open or calendar.reply_by(self.now, case.reply_days)
         waiting = (
             await self.conn.execute(
-                select(messages.c.id, messages.c.person_id, messages.c.body_enc, persons.c.dek)
+                select(
+                    messages.c.id,
+                    messages.c.person_id,
+                    messages.c.body_enc,
+                    messages.c.created_at,
+                    persons.c.dek,
+                )
                 .join(persons, persons.c.id == messages.c.person_id)
                 .where(
                     messages.c.tenant_id == self.tenant.id,
@@ -880,6 +897,16 @@ class Intake:
                     key=case_key,
                     message_id=w.id,
                 )
+            )
+        if waiting:  # the question they answer joins the case file, between message and answer
+            entries += await answered_questions(
+                self.conn,
+                self.svc,
+                tenant_id=self.tenant.id,
+                phone_index=choice.phone_index,
+                since=min(w.created_at for w in waiting),
+                key=case_key,
+                at=self.now,
             )
         stored = self._inbound_row(
             conv_id=conv_id, case_id=case.id, person_id=person.id, key=case_key, status="received"

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
+
+from bot.base.clock import COPENHAGEN
 
 
 class ExportError(Exception):
@@ -27,10 +30,16 @@ class ExportError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Party:
-    """A party to the case (part, forælder, bisidder, …) as named in the case file."""
+    """A party to the case (part, forælder, bisidder, …) as named in the case file.
+
+    ``identifier`` is how the case system tells them apart: its own reference
+    for the person (``ref. P-1001``) or else their phone number masked to its
+    last two digits (``tlf. xxxxxx34``). Never a CPR number.
+    """
 
     role: str
     name: str
+    identifier: str = ""
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -56,6 +65,10 @@ class ExportDocument:
     entry_hash: str
     parties: tuple[Party, ...]
     pdf: bytes = field(repr=False)
+    #: The signed head (``id``, ``key_id``, ``at``, ``heads``, ``signature``) of the commit
+    #: that filed the entry: the case system keeps a witness of the chain it can check
+    #: under the journal's public key (``tovholder journal verify --against-exports``).
+    signed_head: Mapping[str, str] | None = field(default=None, repr=False)
 
     @property
     def pdf_sha256(self) -> str:
@@ -79,15 +92,18 @@ class ExportDocument:
             "municipality": self.municipality,
             "case_number": self.case_number,
             "time": self.created_at.isoformat(),
+            "local_time": self.created_at.astimezone(COPENHAGEN).isoformat(),
             "subject": self.subject,
             "kind": self.kind,
             "direction": self.direction,
             "channel": self.channel,
             "actor": self.actor,
-            "parties": [{"role": p.role, "name": p.name} for p in self.parties],
+            "parties": [{"role": p.role, "name": p.name, "identifier": p.identifier}
+                        for p in self.parties],
             "document": {"file_name": self.pdf_name, "media_type": "application/pdf",
                          "sha256": self.pdf_sha256, "bytes": len(self.pdf)},
             "chain": {"name": self.chain, "seq": self.seq, "entry_hash": self.entry_hash},
+            "signed_head": dict(self.signed_head) if self.signed_head is not None else None,
         }  # fmt: skip
 
 

@@ -17,6 +17,11 @@ import aiosmtplib
 from journal.exporters.base import ExportDocument, ExportError
 
 
+def _party(p: dict[str, str]) -> str:
+    """``Anna Andersen (party, ref. P-1001)``: a party as the mail's text names them."""
+    return f"{p['name']} ({', '.join(x for x in (p['role'], p.get('identifier', '')) if x)})"
+
+
 class MailboxExporter:
     """Sends each entry by SMTP (aiosmtplib) to one journal address."""
 
@@ -58,9 +63,9 @@ class MailboxExporter:
         msg["X-Tovholder-Sha256"] = doc.pdf_sha256
         msg.set_content(
             f"Journalpost til sag {doc.case_number}\n"
-            f"Tidspunkt: {meta['time']}\n"
+            f"Tidspunkt: {meta['local_time']} (Europe/Copenhagen)\n"
             f"Emne: {doc.subject}\n"
-            f"Parter: {', '.join(p['name'] for p in meta['parties']) or '-'}\n"
+            f"Parter: {'; '.join(_party(p) for p in meta['parties']) or '-'}\n"
             f"Dokument: {doc.pdf_name} (SHA-256 {doc.pdf_sha256})\n"
         )
         msg.add_attachment(doc.pdf, maintype="application", subtype="pdf", filename=doc.pdf_name)

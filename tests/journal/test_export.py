@@ -86,8 +86,12 @@ async def test_case_entries_reach_every_enabled_exporter_once(
                 "Automatisk kvittering sendt",
                 "Notat fra sagsbehandler",  # the caseworker's own line is sealed
             }
-            assert all(d.metadata["parties"] == [{"role": "party", "name": "Anna Andersen"}]
-                       for d in got)  # fmt: skip
+            anna = {
+                "role": "party",
+                "name": "Anna Andersen",
+                "identifier": "tlf. xxxxxx" + stack.world.phones["anna"][-2:],
+            }
+            assert all(d.metadata["parties"] == [anna] for d in got)  # fmt: skip
     entries = await journal(stack)
     assert [e["export"]["state"] for e in entries] == ["exported"] * 3
     assert {x["exporter"] for x in entries[0]["export"]["exporters"]} == {"file", "mail", "http"}

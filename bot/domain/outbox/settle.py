@@ -136,10 +136,16 @@ async def record_sent(
             update(outbox).where(outbox.c.id == outbox_id).values(state="done", lease_until=None)
         )
         if is_notice:
+            # Forward only here too: the page's delivery report may already have come.
+            await conn.execute(
+                update(staff_notices)
+                .where(staff_notices.c.id == reference, staff_notices.c.status == "queued")
+                .values(status=result.state.value)
+            )
             await conn.execute(
                 update(staff_notices)
                 .where(staff_notices.c.id == reference)
-                .values(status=result.state.value, provider_id=result.provider_id)
+                .values(provider_id=result.provider_id)
             )
             return
         # Only move forward: a fast status callback may already have said more.

@@ -17,7 +17,10 @@ WHEN = datetime(2025, 2, 21, 9, 0, 0, 123456, tzinfo=UTC)
 
 @functools.lru_cache(maxsize=16)
 def document(seq: int = 7, text: str = "Hej, kan vi flytte mødet? Привіт.") -> ExportDocument:
-    parties = (Party("party", "Anna Andersen"), Party("bisidder", "Søren Ølgaard"))
+    parties = (
+        Party("party", "Anna Andersen", "ref. P-1001"),
+        Party("bisidder", "Søren Ølgaard", "tlf. xxxxxx34"),
+    )
     pdf = entry_pdf(
         municipality="Københavns Kommune",
         case_number="2025/001",
@@ -27,7 +30,7 @@ def document(seq: int = 7, text: str = "Hej, kan vi flytte mødet? Привіт.
         channel="sms",
         subject="SMS fra borger",
         actor="Anna Andersen (borger)",
-        parties=[(p.role, p.name) for p in parties],
+        parties=[(p.role, p.name, p.identifier) for p in parties],
         content=text,
         entry_id=f"entry-{seq}",
         chain="case:c1",
@@ -66,10 +69,11 @@ async def test_an_entry_arrives_whole_with_its_metadata(receiver: Receiver) -> N
     meta = got.metadata
     assert meta["case_number"] == "2025/001"
     assert meta["time"] == "2025-02-21T09:00:00.123456+00:00"
+    assert meta["local_time"] == "2025-02-21T10:00:00.123456+01:00"
     assert meta["subject"] == "SMS fra borger"
     assert meta["parties"] == [
-        {"role": "party", "name": "Anna Andersen"},
-        {"role": "bisidder", "name": "Søren Ølgaard"},
+        {"role": "party", "name": "Anna Andersen", "identifier": "ref. P-1001"},
+        {"role": "bisidder", "name": "Søren Ølgaard", "identifier": "tlf. xxxxxx34"},
     ]
     assert meta["document"]["sha256"] == hashlib.sha256(got.pdf).hexdigest()
     assert meta["entry_id"] == "entry-7"
