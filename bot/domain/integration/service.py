@@ -26,6 +26,7 @@ from bot.base.crypto import SealingKey
 from bot.base.errors import BadInput, Conflict, NotFound
 from bot.base.ids import new_id
 from bot.base.services import Services
+from bot.domain import consent as consents
 from bot.domain import directory
 from bot.domain import identity as oidc
 from bot.domain.outbound import queue_sms
@@ -41,7 +42,6 @@ from bot.store.schema.core import (
 from bot.store.schema.integration import (
     case_details,
     external_refs,
-    participant_consents,
     participant_details,
 )
 from journal.journal import append
@@ -358,17 +358,12 @@ def _participant_query() -> Select[Any]:
 
 
 async def _participants_out(conn: AsyncConnection, rows: list[Any]) -> list[dict[str, Any]]:
-    consent: dict[str, dict[str, bool | None]] = {r.id: dict.fromkeys(CHANNELS) for r in rows}
-    if rows:
-        found = await conn.execute(
-            select(
-                participant_consents.c.participant_id,
-                participant_consents.c.channel,
-                participant_consents.c.granted,
-            ).where(participant_consents.c.participant_id.in_(list(consent)))
-        )
-        for c in found:
-            consent[c.participant_id][c.channel] = c.granted
+    parts = [(r.id, r.person_id) for r in rows]
+    consent: dict[str, dict[str, bool | None]] = {r.id: {} for r in rows}
+    for channel in CHANNELS:
+        said = await consents.for_participants(conn, parts, channel)
+        for part_id, standing in said.items():
+            consent[part_id][channel] = standing.recorded
     return [
         {
             "id": r.id,
@@ -407,26 +402,20 @@ async def _write_consent(
     svc: Services,
     tenant_id: str,
     participant_id: str,
+    person_id: str,
     consent: Mapping[str, bool | None],
 ) -> None:
+    """The case system's word on consent, into the one consent record."""
     for channel, granted in consent.items():
-        await conn.execute(
-            delete(participant_consents).where(
-                participant_consents.c.participant_id == participant_id,
-                participant_consents.c.channel == channel,
-            )
+        await consents.set_by_case_system(
+            conn,
+            tenant_id=tenant_id,
+            participant_id=participant_id,
+            person_id=person_id,
+            channel=channel,
+            granted=granted,
+            at=svc.clock.now(),
         )
-        if granted is not None:
-            await conn.execute(
-                participant_consents.insert().values(
-                    id=new_id(),
-                    tenant_id=tenant_id,
-                    participant_id=participant_id,
-                    channel=channel,
-                    granted=granted,
-                    recorded_at=svc.clock.now(),
-                )
-            )
 
 
 async def add_participant(
@@ -465,7 +454,7 @@ async def add_participant(
                 updated_at=svc.clock.now(),
             )
         )
-    await _write_consent(conn, svc, tenant_id, part_id, data.get("consent", {}))
+    await _write_consent(conn, svc, tenant_id, part_id, data["person_id"], data.get("consent", {}))
     return part_id
 
 
@@ -532,7 +521,7 @@ async def update_participant(
             )
         )
     if "consent" in data:
-        await _write_consent(conn, svc, tenant_id, part_id, data["consent"])
+        await _write_consent(conn, svc, tenant_id, part_id, current["person_id"], data["consent"])
     return await get_participant(conn, tenant_id, part_id)
 
 
