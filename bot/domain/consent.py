@@ -177,6 +177,18 @@ async def for_participants(
     return {part: s for (part, _), s in zip(parts, found, strict=True)}
 
 
+async def for_person_on_case(
+    conn: AsyncConnection, person_id: str, case_id: str, channel: str = "sms"
+) -> Standing:
+    """A person's standing on ``channel`` in their parts of one case."""
+    parts = await conn.execute(
+        select(participants.c.id).where(
+            participants.c.case_id == case_id, participants.c.person_id == person_id
+        )
+    )
+    return (await standings(conn, [(person_id, list(parts.scalars()))], channel))[0]
+
+
 async def proactive_allowed(conn: AsyncConnection, person_id: str, channel: str = "sms") -> bool:
     """May we send this person reminders and proactive updates on this channel?
 
@@ -193,6 +205,38 @@ async def proactive_allowed(conn: AsyncConnection, person_id: str, channel: str 
 async def email_consented(conn: AsyncConnection, person_id: str) -> bool:
     """E-mail needs an explicit yes: the latest e-mail consent must be given."""
     return (await standings(conn, [(person_id, ())], "email"))[0].latest == GIVEN
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One consent record as a page shows it."""
+
+    at: datetime
+    channel: str
+    state: str
+    scope: str
+    source: str
+    actor: str
+    participant_id: str | None
+
+
+async def history(conn: AsyncConnection, person_id: str, case_id: str) -> list[Record]:
+    """A person's consent records that count on one case (theirs, their parts'), newest first."""
+    parts = select(participants.c.id).where(
+        participants.c.case_id == case_id, participants.c.person_id == person_id
+    )
+    rows = await conn.execute(
+        select(consent_records)
+        .where(
+            consent_records.c.person_id == person_id,
+            consent_records.c.participant_id.is_(None)
+            | consent_records.c.participant_id.in_(parts),
+        )
+        .order_by(consent_records.c.at.desc(), consent_records.c.id.desc())
+    )
+    return [
+        Record(r.at, r.channel, r.state, r.scope, r.source, r.actor, r.participant_id) for r in rows
+    ]
 
 
 def record_row(
@@ -260,7 +304,8 @@ async def set_by_case_system(
     channel: str,
     granted: bool | None,
     at: datetime,
-) -> None:
+    actor: str = "integration",
+) -> bool:
     """The case system's word for one participant: yes, no (nothing but the automatic
     answers), or None: it no longer says (its records for that part go, as before).
 
@@ -274,8 +319,7 @@ async def set_by_case_system(
         consent_records.c.channel == channel,
     )
     if granted is None:
-        await conn.execute(delete(consent_records).where(mine))
-        return
+        return bool((await conn.execute(delete(consent_records).where(mine))).rowcount)
     state = GIVEN if granted else REFUSED
     last = (
         await conn.execute(
@@ -286,7 +330,7 @@ async def set_by_case_system(
         )
     ).scalar_one_or_none()
     if last == state:
-        return
+        return False
     await record(
         conn,
         tenant_id=tenant_id,
@@ -297,5 +341,6 @@ async def set_by_case_system(
         scope=ANSWERS,
         source=API,
         at=at,
-        actor="case_system",
+        actor=actor,
     )
+    return True

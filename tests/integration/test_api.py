@@ -139,6 +139,7 @@ async def test_case_with_kle_owner_and_participants(integ: Integ) -> None:
             ).all()
         )
     assert kinds == {
+        ("consent_case_system", f"integration:{integ.key_id}"),  # the party's "yes" to SMS
         ("case_owner_changed", f"integration:{integ.key_id}"),
         ("case_closed", f"integration:{integ.key_id}"),
     }

@@ -88,6 +88,13 @@ async def test_the_api_and_stop_start_speak_of_one_consent(integ: Integ) -> None
 
     # The case system sending its old "no" again is not a new word: START still stands.
     assert await _patch_sms(integ, part, False) is True
+    said = "Sagssystemet: samtykke til sms for en deltager: nej"
+    assert (await _journal(integ, cid)).count(said) == 1  # journalised once, with the key
+    async with stack.svc.read() as conn:
+        actors = await conn.execute(
+            select(journal_entries.c.actor).where(journal_entries.c.kind == "consent_case_system")
+        )
+        assert list(actors.scalars()) == [f"integration:{integ.key_id}"]
 
     # STOP shows in the API; it stops proactive SMS, not the caseworker's answers.
     stack.clock.advance(minutes=5)

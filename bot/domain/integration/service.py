@@ -404,10 +404,11 @@ async def _write_consent(
     participant_id: str,
     person_id: str,
     consent: Mapping[str, bool | None],
+    actor: str,
 ) -> None:
-    """The case system's word on consent, into the one consent record."""
+    """The case system's word on consent, into the one consent record; a change is journalised."""
     for channel, granted in consent.items():
-        await consents.set_by_case_system(
+        changed = await consents.set_by_case_system(
             conn,
             tenant_id=tenant_id,
             participant_id=participant_id,
@@ -415,11 +416,36 @@ async def _write_consent(
             channel=channel,
             granted=granted,
             at=svc.clock.now(),
+            actor=actor,
         )
+        if changed:
+            case_id = (
+                await conn.execute(
+                    select(participants.c.case_id).where(participants.c.id == participant_id)
+                )
+            ).scalar_one()
+            word = {True: "ja", False: "nej", None: "intet registreret"}[granted]
+            await append(
+                conn,
+                tenant_id=tenant_id,
+                case_id=case_id,
+                kind="consent_case_system",
+                direction="internal",
+                channel="api",
+                subject=f"Sagssystemet: samtykke til {channel} for en deltager: {word}",
+                actor=actor,
+                at=svc.clock.now(),
+            )
 
 
 async def add_participant(
-    conn: AsyncConnection, svc: Services, tenant_id: str, case_id: str, data: Mapping[str, Any]
+    conn: AsyncConnection,
+    svc: Services,
+    tenant_id: str,
+    case_id: str,
+    data: Mapping[str, Any],
+    *,
+    actor: str = "integration",
 ) -> str:
     """Add a person to a case (the case must exist in this municipality)."""
     await one(conn, persons, tenant_id, data["person_id"], "person")
@@ -454,7 +480,9 @@ async def add_participant(
                 updated_at=svc.clock.now(),
             )
         )
-    await _write_consent(conn, svc, tenant_id, part_id, data["person_id"], data.get("consent", {}))
+    await _write_consent(
+        conn, svc, tenant_id, part_id, data["person_id"], data.get("consent", {}), actor
+    )
     return part_id
 
 
@@ -483,15 +511,27 @@ async def get_participant(conn: AsyncConnection, tenant_id: str, part_id: str) -
 
 
 async def create_participant(
-    conn: AsyncConnection, svc: Services, tenant_id: str, case_id: str, data: Mapping[str, Any]
+    conn: AsyncConnection,
+    svc: Services,
+    tenant_id: str,
+    case_id: str,
+    data: Mapping[str, Any],
+    *,
+    actor: str = "integration",
 ) -> dict[str, Any]:
     await one(conn, cases, tenant_id, case_id, "case")
-    part_id = await add_participant(conn, svc, tenant_id, case_id, data)
+    part_id = await add_participant(conn, svc, tenant_id, case_id, data, actor=actor)
     return await get_participant(conn, tenant_id, part_id)
 
 
 async def update_participant(
-    conn: AsyncConnection, svc: Services, tenant_id: str, part_id: str, data: Mapping[str, Any]
+    conn: AsyncConnection,
+    svc: Services,
+    tenant_id: str,
+    part_id: str,
+    data: Mapping[str, Any],
+    *,
+    actor: str = "integration",
 ) -> dict[str, Any]:
     current = await get_participant(conn, tenant_id, part_id)
     start = _date(data["authority_from"]) if "authority_from" in data else None
@@ -521,7 +561,9 @@ async def update_participant(
             )
         )
     if "consent" in data:
-        await _write_consent(conn, svc, tenant_id, part_id, current["person_id"], data["consent"])
+        await _write_consent(
+            conn, svc, tenant_id, part_id, current["person_id"], data["consent"], actor
+        )
     return await get_participant(conn, tenant_id, part_id)
 
 
@@ -625,7 +667,12 @@ async def _set_kle(
 
 
 async def create_case(
-    conn: AsyncConnection, svc: Services, tenant_id: str, data: Mapping[str, Any]
+    conn: AsyncConnection,
+    svc: Services,
+    tenant_id: str,
+    data: Mapping[str, Any],
+    *,
+    actor: str = "integration",
 ) -> dict[str, Any]:
     """A case, its KLE code and its participants, all or nothing."""
     team = await one(conn, teams, tenant_id, data["team_id"], "team")
@@ -656,7 +703,7 @@ async def create_case(
         if p["person_id"] in seen:
             raise BadInput("A person is listed twice", code="participant_exists")
         seen.add(p["person_id"])
-        await add_participant(conn, svc, tenant_id, case_id, p)
+        await add_participant(conn, svc, tenant_id, case_id, p, actor=actor)
     return await get_case(conn, tenant_id, case_id)
 
 

@@ -17,7 +17,7 @@ wins; :mod:`bot.domain.consent` reads it, nobody else does):
   citizen's own SMS, as the case system's "no SMS" means).
 - ``source``: sms_stop (the citizen's STOP/START) | api | page | migration
   (moved by 0027 where the old row did not say where it came from).
-- ``actor``: who said it (citizen, case_system, staff:<id>, migration:<table>).
+- ``actor``: who said it (citizen, integration:<key id>, staff:<id>, migration:<table>...).
 """
 
 from __future__ import annotations
