@@ -91,7 +91,7 @@ async def test_a_restricted_person_gets_answers_but_no_reminders(stack: Stack) -
 
 
 async def test_a_representative_whose_period_ended_gets_nothing_more(stack: Stack) -> None:
-    """A representative (fuldmagt) whose period ended before today: not even the receipt of their own SMS goes."""
+    """A representative (fuldmagt) whose period ended before today: not even the receipt of their own SMS goes, nor a reminder or a milestone update."""
     anna, cid = stack.world.phones["anna"], stack.world.cases["anna"]
     async with stack.svc.write() as conn:
         part = (
@@ -124,6 +124,25 @@ async def test_a_representative_whose_period_ended_gets_nothing_more(stack: Stac
             )
         ).scalars()
         assert list(reasons) == ["SMS ikke sendt: fuldmagten gælder ikke i dag"]
+
+    # Nor a reminder, nor a milestone move: nothing more reaches the phone.
+    await _book(stack, cph(2025, 2, 25, 9, 0))
+    resp = await stack.api("POST", f"/api/v1/cases/{cid}/timeline", json={})
+    assert resp.status == 201, await resp.text()
+    resp = await stack.api(
+        "POST", f"/api/v1/cases/{cid}/timeline/moves", json={"step": "in_progress"}
+    )
+    assert resp.status == 200, await resp.text()
+    await at(stack, cph(2025, 2, 24, 10, 0))
+    assert await stack.sent_to(anna) == []
+    assert await _statuses(stack, "reminder") == ["withheld"]
+    async with stack.svc.read() as conn:
+        reasons = (
+            await conn.execute(
+                select(journal_entries.c.subject).where(journal_entries.c.kind == "sms_withheld")
+            )
+        ).scalars()
+        assert set(reasons) == {"SMS ikke sendt: fuldmagten gælder ikke i dag"}
 
 
 WITHHELD_NO_CONSENT = (
