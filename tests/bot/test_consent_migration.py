@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.script import ScriptDirectory
 
 from bot.domain import consent
@@ -83,6 +84,12 @@ def _heads_before_mine() -> list[str]:
     mine = script.get_revision(MINE)
     assert mine is not None
     return [*others, *mine._all_down_revisions]
+
+
+def _downgrade_mine(conn: Any) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = conn
+    command.downgrade(cfg, f"{MINE}@-1")
 
 
 def _id() -> str:
@@ -169,7 +176,7 @@ def _at(hours: int) -> datetime:
 async def test_both_consent_tables_move_into_one_record_and_nothing_is_lost(
     fresh_url: str,
 ) -> None:
-    """Rows (and STOP/START history) in both old tables: after 0027 every fact is in consent_records, the old tables are gone, and the domain reads the same answers as before."""
+    """Rows (and STOP/START history) in both old tables: after 0027 every fact is in consent_records, the old tables are gone, the domain reads the same answers as before; the downgrade gives the old rows back."""
     engine = make_engine(fresh_url)
     try:
         for head in _heads_before_mine():
@@ -288,5 +295,25 @@ async def test_both_consent_tables_move_into_one_record_and_nothing_is_lost(
             assert not await consent.email_consented(conn, ids["anna"])
             (web,) = await consent.standings(conn, [(ids["bo"], [ids["p_bo"]])], "web")
             assert web.recorded is True
+
+        # The downgrade puts both old tables back as they were (each old row here is the
+        # case system's latest for its part and channel, so nothing is left out).
+        async with engine.begin() as conn:
+            await conn.run_sync(_downgrade_mine)
+        async with engine.connect() as conn:
+            back = {tuple(r) for r in await conn.execute(sa.select(old_consents))}
+            assert back == {
+                (rid, t, ids[person], channel, state, source, at)
+                for rid, person, channel, state, source, at in old_rows
+            }
+            back = {tuple(r) for r in await conn.execute(sa.select(old_participant_consents))}
+            assert back == {
+                (rid, t, ids[part], channel, granted, at)
+                for rid, part, channel, granted, at in part_rows
+            }
+        await upgrade(engine)
+        async with engine.connect() as conn:
+            again = {r.id for r in await conn.execute(sa.select(consent_records))}
+            assert again == set(want)
     finally:
         await engine.dispose()
