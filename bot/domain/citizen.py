@@ -33,6 +33,7 @@ from bot.base.i18n import translate
 from bot.base.ids import new_id
 from bot.base.services import Services
 from bot.domain import attachments as files
+from bot.domain import consent
 from bot.domain.attachments import Attachment, Download, ThreadKeys, Upload
 from bot.domain.dispatch import CaseOnTeam, Decision, decide, dispatch, routing_columns
 from bot.domain.routing import team_calendar, team_row
@@ -47,7 +48,7 @@ from bot.store.schema.core import (
     staff,
     tenants,
 )
-from bot.store.schema.integration import participant_consents, participant_details
+from bot.store.schema.integration import participant_details
 from bot.store.schema.pages import web_citizen_reads
 from bot.store.schema.scheduler import appointments, milestones
 from journal.journal import append, append_many
@@ -203,7 +204,7 @@ def _covered(today: date) -> ColumnElement[bool]:
         participants.c.role.not_in(THIRD_PARTIES),
         and_(
             participants.c.entitled.is_(True),
-            or_(participant_consents.c.granted.is_(None), participant_consents.c.granted.is_(True)),
+            consent.part_allows(participants.c.id, "web"),
             or_(participants.c.role != "representative", authority),
         ),
     )
@@ -261,13 +262,6 @@ def _threads_query() -> Any:
             ),
         )
         .outerjoin(participant_details, participant_details.c.participant_id == participants.c.id)
-        .outerjoin(
-            participant_consents,
-            and_(
-                participant_consents.c.participant_id == participants.c.id,
-                participant_consents.c.channel == "web",
-            ),
-        )
     )
 
 

@@ -28,8 +28,9 @@ from datetime import date
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store.schema.core import consents, messages, participants, restrictions
-from bot.store.schema.integration import participant_consents, participant_details
+from bot.domain import consent
+from bot.store.schema.core import messages, participants, restrictions
+from bot.store.schema.integration import participant_details
 
 # Answers to what the citizen just wrote: they go back even after STOP.
 AUTOMATIC_ANSWERS = frozenset({"receipt", "clarify", "auto", "login_code"})
@@ -82,19 +83,13 @@ async def withheld(
 ) -> dict[str, str]:
     """The citizen SMS among ``message_ids`` that may not go now, with the reason.
 
-    One statement for the whole batch, whatever its size: each message with its
-    kind, the person's latest SMS consent and restriction, and their part in
-    the message's case.
+    A few statements for the whole batch, whatever its size: each message with
+    its kind, the person's restriction and their part in the message's case;
+    their SMS consent as :mod:`bot.domain.consent` reads it.
     """
     if not message_ids:
         return {}
-    latest_consent = (
-        select(consents.c.state)
-        .where(consents.c.person_id == messages.c.person_id, consents.c.channel == "sms")
-        .order_by(consents.c.at.desc(), consents.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    said = await consent.for_messages(conn, message_ids)
     restricted = (
         select(restrictions.c.id).where(restrictions.c.person_id == messages.c.person_id).exists()
     )
@@ -102,12 +97,10 @@ async def withheld(
         select(
             messages.c.id,
             messages.c.kind,
-            latest_consent.label("consent"),
             restricted.label("restricted"),
             participants.c.role,
             participant_details.c.authority_from,
             participant_details.c.authority_to,
-            participant_consents.c.granted,
         )
         .outerjoin(
             participants,
@@ -117,13 +110,6 @@ async def withheld(
             ),
         )
         .outerjoin(participant_details, participant_details.c.participant_id == participants.c.id)
-        .outerjoin(
-            participant_consents,
-            and_(
-                participant_consents.c.participant_id == participants.c.id,
-                participant_consents.c.channel == "sms",
-            ),
-        )
         .where(messages.c.id.in_(list(message_ids)))
     )
     standing: dict[str, tuple[str, _Standing]] = {}
@@ -134,9 +120,9 @@ async def withheld(
         was = standing.get(r.id)
         if was is None:
             now = _Standing(
-                opted_out=r.consent == "opted_out",
+                opted_out=not said[r.id].proactive,
                 restricted=bool(r.restricted),
-                refused_sms=r.granted is False,
+                refused_sms=said[r.id].answers_refused,
                 representative_out_of_period=out_of_period,
             )
         else:
@@ -145,7 +131,7 @@ async def withheld(
             now = _Standing(
                 opted_out=was[1].opted_out,
                 restricted=was[1].restricted,
-                refused_sms=was[1].refused_sms or r.granted is False,
+                refused_sms=was[1].refused_sms,
                 representative_out_of_period=(
                     was[1].representative_out_of_period and out_of_period
                 ),

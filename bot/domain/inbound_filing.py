@@ -59,9 +59,9 @@ from bot.store.inbound import (
     Person,
     TouchedThread,
 )
+from bot.store.schema.consent import consent_records
 from bot.store.schema.core import (
     case_choices,
-    consents,
     conversations,
     messages,
     persons,
@@ -285,20 +285,9 @@ class Intake:
             if command == "stop"
             else "Borgeren har tilmeldt sig påmindelser og nyheder på SMS igen (START)"
         )
-        recorded = []
+        recorded = consent.stop_rows(self.tenant.id, [p.id for p in people], command, self.now)
         entries = []
         for person in people:
-            recorded.append(
-                {
-                    "id": new_id(),
-                    "tenant_id": self.tenant.id,
-                    "person_id": person.id,
-                    "channel": "sms",
-                    "state": state,
-                    "source": "sms",
-                    "at": self.now,
-                }
-            )
             case_ids = [c.case_id for c in candidates if c.person_id == person.id]
             for case_id in dict.fromkeys(case_ids) or [None]:
                 entries.append(
@@ -343,7 +332,7 @@ class Intake:
             [*entries, confirm.entry],
             rows_first=[
                 (messages, [stored]),
-                (consents, recorded),
+                (consent_records, recorded),
                 *OutboundSms.rows([confirm]),
             ],
         )

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.domain.consent import proactive_allowed
-from bot.store.schema.core import participants, persons
-from bot.store.schema.integration import participant_consents, participant_details
+from bot.domain import consent
+from bot.store.schema.core import participants, persons, restrictions
+from bot.store.schema.integration import participant_details
 
 NOT_ENTITLED = "not_entitled"
 NO_CONSENT = "no_consent"
@@ -79,27 +79,25 @@ async def case_recipients(conn: AsyncConnection, case_id: str, today: date) -> l
                 persons.c.dek,
                 persons.c.name_enc,
                 persons.c.first_name_enc,
-                participant_consents.c.granted.label("sms_consent"),
+                select(restrictions.c.id)
+                .where(restrictions.c.person_id == participants.c.person_id)
+                .exists()
+                .label("restricted"),
             )
             .join(persons, persons.c.id == participants.c.person_id)
             .outerjoin(
                 participant_details, participant_details.c.participant_id == participants.c.id
             )
-            .outerjoin(
-                participant_consents,
-                and_(
-                    participant_consents.c.participant_id == participants.c.id,
-                    participant_consents.c.channel == "sms",
-                ),
-            )
             .where(participants.c.case_id == case_id)
             .order_by(participants.c.created_at, participants.c.id)
         )
     ).all()
+    said = await consent.for_participants(conn, [(p.id, p.person_id) for p in rows])
     out = []
     for p in rows:
-        reason = skip_reason(p, p.sms_consent, today)
-        if reason is None and not await proactive_allowed(conn, p.person_id, "sms"):
+        sms = said[p.id]
+        reason = skip_reason(p, False if sms.answers_refused else None, today)
+        if reason is None and (not sms.proactive or p.restricted):
             reason = OPTED_OUT  # the citizen texted STOP: no proactive messages
         out.append(
             Recipient(

@@ -28,6 +28,7 @@ from bot.http.pages import (
     views_cases,
     views_citizen,
     views_compose,
+    views_consent,
     views_filing,
     views_lead,
     views_oidc,
@@ -68,7 +69,7 @@ def install(app: web.Application) -> None:
     app.middlewares.append(pages_middleware)
     app.router.add_routes(views_root.routes)
     app.router.add_routes(views_staff.routes)
-    for desk in (views_cases, views_compose, views_tasks, views_filing, views_lead):
+    for desk in (views_cases, views_compose, views_tasks, views_filing, views_lead, views_consent):
         app.router.add_routes(desk.routes)
     app.router.add_routes(live.routes)
     app.router.add_routes(views_citizen.routes)

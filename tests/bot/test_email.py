@@ -13,8 +13,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import select, update
 
 from bot.base.clock import COPENHAGEN
-from bot.base.ids import new_id
-from bot.store.schema.core import consents, journal_entries, persons
+from bot.domain import consent
+from bot.store.schema.core import journal_entries, persons
 from channels.email import SmtpConfig
 from tests.harness import Stack, start_stack
 
@@ -65,16 +65,16 @@ async def mail_stack(
 
 async def _consent(stack: Stack) -> None:
     async with stack.svc.write() as conn:
-        await conn.execute(
-            consents.insert().values(
-                id=new_id(),
-                tenant_id=stack.world.tenant_id,
-                person_id=stack.world.persons["anna"],
-                channel="email",
-                state="opted_in",
-                source="api",
-                at=stack.clock.now(),
-            )
+        await consent.record(
+            conn,
+            tenant_id=stack.world.tenant_id,
+            person_id=stack.world.persons["anna"],
+            channel="email",
+            state=consent.GIVEN,
+            scope=consent.PROACTIVE,
+            source=consent.PAGE,
+            at=stack.clock.now(),
+            actor="staff:test",
         )
 
 

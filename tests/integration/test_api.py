@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.domain import consent
 from bot.domain.integration.credentials import hash_key, revoke_key
 from bot.http.integration.api import api
+from bot.store.schema.consent import consent_records
 from bot.store.schema.core import (
     administrations,
     cases,
-    consents,
     journal_entries,
     messages,
     persons,
     staff,
 )
-from bot.store.schema.integration import external_refs, integration_keys, participant_consents
+from bot.store.schema.integration import external_refs, integration_keys
 from tests.integration.conftest import Integ
 
-ALL_TABLES = (administrations, cases, persons, staff, messages, external_refs, participant_consents)
+ALL_TABLES = (administrations, cases, persons, staff, messages, external_refs, consent_records)
 
 
 async def _counts(integ: Integ) -> dict[str, int]:
@@ -139,6 +139,7 @@ async def test_case_with_kle_owner_and_participants(integ: Integ) -> None:
             ).all()
         )
     assert kinds == {
+        ("consent_case_system", f"integration:{integ.key_id}"),  # the party's "yes" to SMS
         ("case_owner_changed", f"integration:{integ.key_id}"),
         ("case_closed", f"integration:{integ.key_id}"),
     }
@@ -223,14 +224,8 @@ async def test_update_reaches_only_entitled_participants(integ: Integ) -> None:
     stopped = await _person(integ, "Stop Sms", "+4545454545")
     async with stack.svc.write() as conn:
         await conn.execute(
-            consents.insert().values(
-                id=str(uuid.uuid4()),
-                tenant_id=w.tenant_id,
-                person_id=stopped,
-                channel="sms",
-                state="opted_out",
-                source="sms",
-                at=stack.clock.now(),
+            consent_records.insert().values(
+                consent.stop_rows(w.tenant_id, [stopped], "stop", stack.clock.now())
             )
         )
     case = await integ.ok(

@@ -7,9 +7,11 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from bot.base.staff import StaffUser
+from bot.domain.directory import add_participant, create_case, create_person
 from bot.store.schema.core import journal_entries, messages, participants
 from bot.store.schema.integration import participant_details
 from journal.retention import restrict
+from scheduler.runner import ensure_nudges
 from tests.harness import Stack
 
 from .conftest import at, cph, journal_subjects
@@ -89,7 +91,7 @@ async def test_a_restricted_person_gets_answers_but_no_reminders(stack: Stack) -
 
 
 async def test_a_representative_whose_period_ended_gets_nothing_more(stack: Stack) -> None:
-    """A representative (fuldmagt) whose period ended before today: not even the receipt of their own SMS goes."""
+    """A representative (fuldmagt) whose period ended before today: not even the receipt of their own SMS goes, nor a reminder or a milestone update."""
     anna, cid = stack.world.phones["anna"], stack.world.cases["anna"]
     async with stack.svc.write() as conn:
         part = (
@@ -122,3 +124,77 @@ async def test_a_representative_whose_period_ended_gets_nothing_more(stack: Stac
             )
         ).scalars()
         assert list(reasons) == ["SMS ikke sendt: fuldmagten gælder ikke i dag"]
+
+    # Nor a reminder, nor a milestone move: nothing more reaches the phone.
+    await _book(stack, cph(2025, 2, 25, 9, 0))
+    resp = await stack.api("POST", f"/api/v1/cases/{cid}/timeline", json={})
+    assert resp.status == 201, await resp.text()
+    resp = await stack.api(
+        "POST", f"/api/v1/cases/{cid}/timeline/moves", json={"step": "in_progress"}
+    )
+    assert resp.status == 200, await resp.text()
+    await at(stack, cph(2025, 2, 24, 10, 0))
+    assert await stack.sent_to(anna) == []
+    assert await _statuses(stack, "reminder") == ["withheld"]
+    async with stack.svc.read() as conn:
+        reasons = (
+            await conn.execute(
+                select(journal_entries.c.subject).where(journal_entries.c.kind == "sms_withheld")
+            )
+        ).scalars()
+        assert set(reasons) == {"SMS ikke sendt: fuldmagten gælder ikke i dag"}
+
+
+WITHHELD_NO_CONSENT = (
+    "SMS ikke sendt: sagssystemet har registreret, at deltageren ikke vil have SMS"
+)
+
+
+async def _gitte(stack: Stack) -> tuple[str, str]:
+    """A kontanthjælp case whose type sends "still working" by itself after five quiet days."""
+    svc, w = stack.svc, stack.world
+    async with svc.write() as c:
+        person = await create_person(
+            c, svc, tenant_id=w.tenant_id, name="Gitte Gram", first_name="Gitte", phone=GITTE
+        )
+        case = await create_case(
+            c,
+            svc,
+            tenant_id=w.tenant_id,
+            administration_id=w.admin_jobs,
+            team_id=w.team_jobs,
+            owner_id=w.lars,
+            number="2025-101",
+            case_type="kontanthjaelp",
+        )
+        await add_participant(
+            c, svc, tenant_id=w.tenant_id, case_id=case, person_id=person, role="party"
+        )
+    return person, case
+
+
+GITTE = "+4520123409"
+
+
+async def test_after_stop_the_nudge_update_does_not_reach_the_phone(stack: Stack) -> None:
+    """STOP, then the "still working" nudge the case type sends by itself: not at the gateway, withheld with its reason journalised; after START the next one goes."""
+    _, case = await _gitte(stack)
+    await stack.sms(GITTE, "STOP")
+    await stack.drain()
+    confirmed = await stack.sent_to(GITTE)
+    assert len(confirmed) == 1 and confirmed[0].startswith("Du får ikke længere påmindelser")
+    assert await ensure_nudges(stack.svc) >= 1
+    await at(stack, cph(2025, 2, 28, 10, 0))
+    assert await stack.sent_to(GITTE) == confirmed
+    assert WITHHELD_STOP in await journal_subjects(stack, case)
+
+    stack.clock.advance(minutes=5)
+    await stack.sms(GITTE, "START")
+    await stack.drain()
+    before = len(await stack.sent_to(GITTE))
+    for day in (3, 4, 5, 6, 7, 10):
+        await ensure_nudges(stack.svc)
+        await at(stack, cph(2025, 3, day, 10, 0))
+    assert [
+        b for b in (await stack.sent_to(GITTE))[before:] if b.startswith("Vi arbejder stadig")
+    ], "after START the nudge update reaches the phone again"

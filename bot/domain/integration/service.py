@@ -26,6 +26,7 @@ from bot.base.crypto import SealingKey
 from bot.base.errors import BadInput, Conflict, NotFound
 from bot.base.ids import new_id
 from bot.base.services import Services
+from bot.domain import consent as consents
 from bot.domain import directory
 from bot.domain import identity as oidc
 from bot.domain.outbound import queue_sms
@@ -41,7 +42,6 @@ from bot.store.schema.core import (
 from bot.store.schema.integration import (
     case_details,
     external_refs,
-    participant_consents,
     participant_details,
 )
 from journal.journal import append
@@ -358,17 +358,12 @@ def _participant_query() -> Select[Any]:
 
 
 async def _participants_out(conn: AsyncConnection, rows: list[Any]) -> list[dict[str, Any]]:
-    consent: dict[str, dict[str, bool | None]] = {r.id: dict.fromkeys(CHANNELS) for r in rows}
-    if rows:
-        found = await conn.execute(
-            select(
-                participant_consents.c.participant_id,
-                participant_consents.c.channel,
-                participant_consents.c.granted,
-            ).where(participant_consents.c.participant_id.in_(list(consent)))
-        )
-        for c in found:
-            consent[c.participant_id][c.channel] = c.granted
+    parts = [(r.id, r.person_id) for r in rows]
+    consent: dict[str, dict[str, bool | None]] = {r.id: {} for r in rows}
+    for channel in CHANNELS:
+        said = await consents.for_participants(conn, parts, channel)
+        for part_id, standing in said.items():
+            consent[part_id][channel] = standing.recorded
     return [
         {
             "id": r.id,
@@ -407,30 +402,50 @@ async def _write_consent(
     svc: Services,
     tenant_id: str,
     participant_id: str,
+    person_id: str,
     consent: Mapping[str, bool | None],
+    actor: str,
 ) -> None:
+    """The case system's word on consent, into the one consent record; a change is journalised."""
     for channel, granted in consent.items():
-        await conn.execute(
-            delete(participant_consents).where(
-                participant_consents.c.participant_id == participant_id,
-                participant_consents.c.channel == channel,
-            )
+        changed = await consents.set_by_case_system(
+            conn,
+            tenant_id=tenant_id,
+            participant_id=participant_id,
+            person_id=person_id,
+            channel=channel,
+            granted=granted,
+            at=svc.clock.now(),
+            actor=actor,
         )
-        if granted is not None:
-            await conn.execute(
-                participant_consents.insert().values(
-                    id=new_id(),
-                    tenant_id=tenant_id,
-                    participant_id=participant_id,
-                    channel=channel,
-                    granted=granted,
-                    recorded_at=svc.clock.now(),
+        if changed:
+            case_id = (
+                await conn.execute(
+                    select(participants.c.case_id).where(participants.c.id == participant_id)
                 )
+            ).scalar_one()
+            word = {True: "ja", False: "nej", None: "intet registreret"}[granted]
+            await append(
+                conn,
+                tenant_id=tenant_id,
+                case_id=case_id,
+                kind="consent_case_system",
+                direction="internal",
+                channel="api",
+                subject=f"Sagssystemet: samtykke til {channel} for en deltager: {word}",
+                actor=actor,
+                at=svc.clock.now(),
             )
 
 
 async def add_participant(
-    conn: AsyncConnection, svc: Services, tenant_id: str, case_id: str, data: Mapping[str, Any]
+    conn: AsyncConnection,
+    svc: Services,
+    tenant_id: str,
+    case_id: str,
+    data: Mapping[str, Any],
+    *,
+    actor: str = "integration",
 ) -> str:
     """Add a person to a case (the case must exist in this municipality)."""
     await one(conn, persons, tenant_id, data["person_id"], "person")
@@ -465,7 +480,9 @@ async def add_participant(
                 updated_at=svc.clock.now(),
             )
         )
-    await _write_consent(conn, svc, tenant_id, part_id, data.get("consent", {}))
+    await _write_consent(
+        conn, svc, tenant_id, part_id, data["person_id"], data.get("consent", {}), actor
+    )
     return part_id
 
 
@@ -494,15 +511,27 @@ async def get_participant(conn: AsyncConnection, tenant_id: str, part_id: str) -
 
 
 async def create_participant(
-    conn: AsyncConnection, svc: Services, tenant_id: str, case_id: str, data: Mapping[str, Any]
+    conn: AsyncConnection,
+    svc: Services,
+    tenant_id: str,
+    case_id: str,
+    data: Mapping[str, Any],
+    *,
+    actor: str = "integration",
 ) -> dict[str, Any]:
     await one(conn, cases, tenant_id, case_id, "case")
-    part_id = await add_participant(conn, svc, tenant_id, case_id, data)
+    part_id = await add_participant(conn, svc, tenant_id, case_id, data, actor=actor)
     return await get_participant(conn, tenant_id, part_id)
 
 
 async def update_participant(
-    conn: AsyncConnection, svc: Services, tenant_id: str, part_id: str, data: Mapping[str, Any]
+    conn: AsyncConnection,
+    svc: Services,
+    tenant_id: str,
+    part_id: str,
+    data: Mapping[str, Any],
+    *,
+    actor: str = "integration",
 ) -> dict[str, Any]:
     current = await get_participant(conn, tenant_id, part_id)
     start = _date(data["authority_from"]) if "authority_from" in data else None
@@ -532,7 +561,9 @@ async def update_participant(
             )
         )
     if "consent" in data:
-        await _write_consent(conn, svc, tenant_id, part_id, data["consent"])
+        await _write_consent(
+            conn, svc, tenant_id, part_id, current["person_id"], data["consent"], actor
+        )
     return await get_participant(conn, tenant_id, part_id)
 
 
@@ -636,7 +667,12 @@ async def _set_kle(
 
 
 async def create_case(
-    conn: AsyncConnection, svc: Services, tenant_id: str, data: Mapping[str, Any]
+    conn: AsyncConnection,
+    svc: Services,
+    tenant_id: str,
+    data: Mapping[str, Any],
+    *,
+    actor: str = "integration",
 ) -> dict[str, Any]:
     """A case, its KLE code and its participants, all or nothing."""
     team = await one(conn, teams, tenant_id, data["team_id"], "team")
@@ -667,7 +703,7 @@ async def create_case(
         if p["person_id"] in seen:
             raise BadInput("A person is listed twice", code="participant_exists")
         seen.add(p["person_id"])
-        await add_participant(conn, svc, tenant_id, case_id, p)
+        await add_participant(conn, svc, tenant_id, case_id, p, actor=actor)
     return await get_case(conn, tenant_id, case_id)
 
 

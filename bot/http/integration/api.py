@@ -476,7 +476,7 @@ async def list_participants(call: Call) -> Reply:
 )
 async def create_participant(call: Call) -> Reply:
     return 201, await service.create_participant(
-        call.conn, call.svc, call.who.tenant_id, call.param("id"), call.body
+        call.conn, call.svc, call.who.tenant_id, call.param("id"), call.body, actor=_actor(call)
     )
 
 
@@ -505,7 +505,7 @@ async def get_participant(call: Call) -> Reply:
 )
 async def update_participant(call: Call) -> Reply:
     return 200, await service.update_participant(
-        call.conn, call.svc, call.who.tenant_id, call.param("id"), call.body
+        call.conn, call.svc, call.who.tenant_id, call.param("id"), call.body, actor=_actor(call)
     )
 
 
@@ -606,7 +606,9 @@ async def list_cases(call: Call) -> Reply:
     responses={201: CASE},
 )
 async def create_case(call: Call) -> Reply:
-    return 201, await service.create_case(call.conn, call.svc, call.who.tenant_id, call.body)
+    return 201, await service.create_case(
+        call.conn, call.svc, call.who.tenant_id, call.body, actor=_actor(call)
+    )
 
 
 @api.operation(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot.store.schema import (  # noqa: F401  (registers every area's tables)
     attachments,
+    consent,
     core,
     integration,
     journal,

@@ -437,20 +437,7 @@ triage_terms = Table(
     UniqueConstraint("tenant_id", "kind", "term"),
 )
 
-# -- channels: consent, links to the secure inbox, per-municipality settings -------
-
-consents = Table(
-    "consents",
-    metadata,
-    _id(),
-    _fk("tenant_id", "tenants.id"),
-    _fk("person_id", "persons.id"),
-    Column("channel", String(8), nullable=False),  # sms | email
-    # opted_out: no reminders or proactive updates (answers to their own messages still go)
-    Column("state", String(12), nullable=False),  # opted_out | opted_in
-    Column("source", String(8), nullable=False),  # sms | api | web
-    Column("at", UTCDateTime(), nullable=False),
-)
+# -- channels: links to the secure inbox, per-municipality settings (consent: schema.consent)
 
 inbox_links = Table(
     "inbox_links",

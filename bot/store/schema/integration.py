@@ -1,7 +1,7 @@
 """The integration module's own tables, on the shared ``bot.store.schema.core.metadata``.
 
 New facts about existing rows live in side tables keyed by that row's id
-(``case_details``, ``participant_details``, ``participant_consents``) so the
+(``case_details``, ``participant_details``) so the
 core tables stay as they are.
 """
 
@@ -98,19 +98,6 @@ participant_details = Table(
     Column("authority_from", Date, nullable=True),
     Column("authority_to", Date, nullable=True),
     Column("updated_at", UTCDateTime(), nullable=False),
-)
-
-# Consent per channel (sms | web). No row: nothing recorded.
-participant_consents = Table(
-    "participant_consents",
-    metadata,
-    Column("id", String(36), primary_key=True),
-    Column("tenant_id", String(36), ForeignKey("tenants.id"), nullable=False, index=True),
-    Column("participant_id", String(36), ForeignKey("participants.id"), nullable=False, index=True),
-    Column("channel", String(16), nullable=False),
-    Column("granted", Boolean, nullable=False),
-    Column("recorded_at", UTCDateTime(), nullable=False),
-    UniqueConstraint("participant_id", "channel"),
 )
 
 # Outbound webhook subscriptions. The signing secret is sealed under the row's
