@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 import secrets
@@ -342,6 +343,18 @@ class Stack:
 
     async def drain(self) -> int:
         return await drain(self.svc)
+
+    async def settle(self) -> None:
+        """Wait (10 s at most) until the gateway simulator has posted every report it owes.
+
+        A report journalises ("SMS leveret"), so a test that counts rows waits first.
+        """
+        async with asyncio.timeout(10):
+            while True:
+                async with self.session.get(str(self.sim.make_url("/_sim/busy"))) as resp:
+                    if (await resp.json())["tasks"] == 0:
+                        return
+                await asyncio.sleep(0.02)
 
     async def sent(self) -> list[dict[str, Any]]:
         """What the simulated gateway has been asked to send."""

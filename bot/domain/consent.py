@@ -18,10 +18,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.base.ids import new_id
@@ -298,6 +298,16 @@ def stop_rows(
 async def record(conn: AsyncConnection, **fields: Any) -> dict[str, Any]:
     """Write one consent record (see :func:`record_row` for the fields); returns the row."""
     row = record_row(**fields)
+    # The latest word wins: a word said in the same instant as the last one (a clock
+    # that did not move, two calls in one request) is still ordered after it.
+    last = await conn.scalar(
+        select(func.max(consent_records.c.at)).where(
+            consent_records.c.person_id == row["person_id"],
+            consent_records.c.channel == row["channel"],
+        )
+    )
+    if last is not None and last >= row["at"]:
+        row["at"] = last + timedelta(microseconds=1)
     await conn.execute(consent_records.insert().values(**row))
     return row
 

@@ -85,9 +85,14 @@ class SimulatorState:
         """Serve ``GET /_sim/messages`` (what was sent) and ``DELETE`` (forget it) on ``app``."""
         app.router.add_get("/_sim/messages", self._list_messages)
         app.router.add_delete("/_sim/messages", self._clear_messages)
+        app.router.add_get("/_sim/busy", self._busy)
 
     async def _list_messages(self, request: web.Request) -> web.Response:
         return web.json_response([self.public_message(m) for m in self.messages])
+
+    async def _busy(self, request: web.Request) -> web.Response:
+        """How many status reports (and other background sends) are still on their way."""
+        return web.json_response({"tasks": len(self.tasks)})
 
     async def _clear_messages(self, request: web.Request) -> web.Response:
         self.forget_messages()
