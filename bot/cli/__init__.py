@@ -316,6 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label", default="cli")
     p.set_defaults(func=cmd_staff_token)
 
+    from bot.cli.guard import register as register_guard
     from bot.cli.integration import register
     from bot.cli.journal import register as register_journal
     from bot.cli.tenant import register as register_tenant
@@ -325,6 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_journal(sub)
     register_tenant(sub)
     register_triage(sub)
+    register_guard(sub)
     return parser
 
 
