@@ -31,7 +31,7 @@ BENEFIT = (
 )
 STOPS = (
     r"(stopper|stoppes|stoppet|standses|standset|ophorer|ophore|ophort|bortfalder|falder bort"
-    r"|nedsaettes|nedsaetter|nedsat|reduceres|reduceret|saettes ned|inddrages|inddraget"
+    r"|nedsaettes|nedsaetter|nedsat|sat ned|reduceres|reduceret|saettes ned|inddrages|inddraget"
     r"|will stop|will end|stops|ends|is stopped|be stopped|reduced|cut|terminated|withdrawn)"
 )
 
@@ -57,21 +57,48 @@ CUES: tuple[Cue, ...] = (
     _cue("ophør eller nedsættelse", rf"\b{BENEFIT}\b.{{0,50}}\b{STOPS}\b"),
     _cue("ophør eller nedsættelse", rf"\b{STOPS}\b.{{0,30}}\b{BENEFIT}\b"),
     _cue("ophør", r"\bophor(er|e|t)?\b.{0,30}\b(din|jeres|your)\b"),
-    _cue("tilbagebetaling", r"\btilbagebetal\w*|\bbetale\s+(\S+\s+){0,5}tilbage\b|\brepay\w*|\bpay\s+(\S+\s+){0,4}back\b"),
+    _cue(
+        "tilbagebetaling",
+        r"\btilbagebetal\w*|\bbetale\s+(\S+\s+){0,5}tilbage\b|\brepay\w*"
+        r"|\bpay\s+(\S+\s+){0,4}back\b",
+    ),
     _cue("sanktion", r"\bsanktion(er|ere|eret|eres)?\b|\bsanctions?\b|\bsanctioned\b"),
-    _cue("træk i ydelsen", rf"\btra?e?kk?(e|er|es|et)\s+(\S+\s+){{0,4}}i\s+(din|jeres)\s+{BENEFIT}"),
+    _cue(
+        "træk i ydelsen",
+        rf"\btra?e?kk?(e|er|es|et)\s+(\S+\s+){{0,4}}i\s+(din|jeres)\s+{BENEFIT}",
+    ),
     _cue("ret til", r"\b(har|er)\s+(\w+\s+){0,2}(ikke\s+)?(laengere\s+)?ret\s+til\b"),
     _cue("ikke ret til", r"\bingen ret til\b|\bikke (laengere )?ret til\b"),
     _cue("berettiget", r"\b(er|bliver|vaere)\s+(ikke\s+)?berettiget\s+til\b"),
     _cue("besluttet", r"\b(har|er|blevet)\s+(\w+\s+){0,2}besluttet\b|\bbeslutte[rt]\s+at\b"),
-    _cue("truffet afgørelse om", r"\btruffet\s+(en\s+)?afgo?e?relse\s+(om|i din sag om)\b|\bafgo?e?relse(n)?\s+(er|bliver)\s*[:,]?\s*(at|:)"),
+    _cue(
+        "truffet afgørelse om",
+        r"\btruffet\s+(en\s+)?afgo?e?relse\s+(om|i din sag om)\b"
+        r"|\bafgo?e?relse(n)?\s+(er|bliver)\s*[:,]?\s*(at|:)",
+    ),
     _cue("imødekommet", r"\bimodekom(me|mer|met|mes)\b"),
-    _cue("godkendt", r"\b(ansogning|anmodning)\w*\b.{0,40}\b(godkendt|godkender|accepteret)\b"),
-    _cue("opfylder ikke betingelserne", r"\b(ikke\s+)?opfylder\s+(\w+\s+){0,2}(betingelser|krav|kriterier)\w*"),
+    _cue(
+        "godkendt",
+        r"\b(ansogning|anmodning)\w*\b.{0,40}\b(godkendt|godkender|accepteret)\b"
+        r"|\b(godkendt|godkender|godkende)\s+(din|jeres)\s+(ansogning|anmodning)",
+    ),
+    _cue(
+        "opfylder ikke betingelserne",
+        r"\b(ikke\s+)?opfylder\s+(\w+\s+){0,2}(betingelser|krav|kriterier)\w*",
+    ),
     _cue("§ og klage", r"§.{0,80}\bklage|\bklage\w*.{0,80}§"),
     _cue("decided", r"\b(have|has|we've)\s+(now\s+)?decided\b"),
-    _cue("approved or refused", r"\b(application|claim|request)\b.{0,40}\b(approved|granted|refused|rejected|denied|accepted|turned down)\b"),
-    _cue("entitled", r"\b(you are|you're|you have been|you've been|are)\s+(not\s+)?(no longer\s+)?(entitled|eligible|granted|awarded|approved)\b"),
+    _cue(
+        "approved or refused",
+        r"\b(application|claim|request)\b.{0,40}"
+        r"\b(approved|granted|refused|rejected|denied|accepted|turned down)\b"
+        r"|\b(have|has|we've)\s+(now\s+)?(granted|approved|awarded|refused|rejected)\b",
+    ),
+    _cue(
+        "entitled",
+        r"\b(you are|you're|you have been|you've been|are)\s+(not\s+)?(no longer\s+)?"
+        r"(entitled|eligible|granted|awarded|approved)\b",
+    ),
     _cue("no right to", r"\b(no|not have the|no longer have the|have the)\s+right to\b"),
     _cue("cannot grant", r"\b(cannot|can't|can not|unable to)\s+(grant|approve|award|give you)\b"),
     _cue("refusal", r"\brefusal\b|\brefused\b|\bdenied\b"),
@@ -109,7 +136,8 @@ SCOPES: tuple[Scope, ...] = (
     _scope(
         "mulighed",
         r"\b(kan|kunne|vil kunne|risikerer|risiko|maske|muligvis|evt|eventuelt|maybe|might|could"
-        r"|may|would|risk)\b(?!\s+(desvaerre\s+)?(ikke|not)\b)(?!n't)",
+        r"|may|would|risk|ikke sikkert|usikkert|not sure)\b"
+        r"(?!\s+(desvaerre\s+)?(ikke|not)\b)(?!n't)",
         "near",
     ),
     _scope(
@@ -124,7 +152,8 @@ SCOPES: tuple[Scope, ...] = (
         "en tidligere afgørelse nævnt",
         rf"\b(sidste ar|sidste maned|tidligere|dengang|i sin tid|i fjor|ifjor"
         rf"|fra sidst|last year|last month|previously|earlier|back in|da du fik|som du fik"
-        rf"|(du|i) fik .{{0,20}}\b(i|sidst i|tilbage i) {MONTHS}|siden|for \w+ (ar|maneder|uger) siden)\b",
+        rf"|(du|i) fik .{{0,20}}\b(i|sidst i|tilbage i) {MONTHS}|siden"
+        rf"|for \w+ (ar|maneder|uger) siden)\b",
         "sentence",
     ),
     _scope(
@@ -143,7 +172,8 @@ SCOPES: tuple[Scope, ...] = (
     _scope(
         "en processuel rettighed",
         r"^\s*(at\s+)?(klage|aktindsigt|indsigt|en bisidder|bisidder|en tolk|tolk|partshoring"
-        r"|se|fa (en )?(tolk|bisidder|kopi|aktindsigt|indsigt)|udtale|blive hort|sige|tage|have"
+        r"|se|fa (en |dine )?(tolk|bisidder|kopi|aktindsigt|indsigt|papirer|oplysninger)"
+        r"|udtale|blive hort|sige|tage|have"
         r"|vaere|en partsreprae?sentant|rettelse|sletning|complain|appeal|see|an interpreter"
         r"|access|bring)\b",
         "after",
@@ -152,8 +182,8 @@ SCOPES: tuple[Scope, ...] = (
     ),
     _scope(
         "praktisk aftale",
-        r"\b(mode|modet|moder|tid|tiden|aftale|aftalen|ringe|opkald|mail|besog|flytte|rykke"
-        r"|holde|meeting|appointment|call)\b",
+        r"\b(mode|modet|moder|tid|tiden|aftale|aftalen|ringe|opkald|mail|\w*besog|flytte|rykke"
+        r"|holde|brev\w*|posten|i stedet|meeting|appointment|call|instead)\b",
         "sentence",
         "besluttet",
         "decided",
