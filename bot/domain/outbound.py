@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.base.crypto import SealingKey, seal
 from bot.base.ids import new_id
+from bot.domain.guard import AUTHORED_KINDS, refuse_decision
 from bot.store.engine import frozen_for_postgresql
 from bot.store.schema.core import UTCDateTime, conversations, messages, outbox
 from journal.journal import NewEntry, append, append_many, held_head_columns, hold_head
@@ -69,7 +70,14 @@ def outbound_sms(
 
     For a caller that files the SMS together with other rows and entries (see
     :func:`journal.journal.append_many`). The arguments are :func:`queue_sms`'s.
+
+    Raises:
+        DecisionNotAllowed: a text a person wrote (``kind`` in
+            :data:`bot.domain.guard.AUTHORED_KINDS`) reads as an afgørelse, which
+            goes by Digital Post, never by SMS or the secure inbox.
     """
+    if kind in AUTHORED_KINDS:
+        refuse_decision(body)
     message_id = new_id()
     return OutboundSms(
         message_id=message_id,

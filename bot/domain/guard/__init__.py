@@ -19,6 +19,11 @@ from bot.domain.guard.reader import Reading, read
 # system's update, a send-later SMS); system texts (receipts, reminders) are ours.
 AUTHORED_KINDS = frozenset({"reply", "update", "scheduled"})
 
+# What a message says it is (the caseworker's tick, the case system's ``nature``).
+NATURES = ("message", "guidance", "decision")
+# Plain words on what a message is: guidance is not an (appealable) decision.
+GUIDANCE_LINE = "Dette er vejledning. Der er ikke truffet en afgørelse."
+
 CODE = "decision_not_allowed"
 MESSAGE = (
     "Teksten lyder som en afgørelse, og en afgørelse må ikke sendes på SMS eller i den "
@@ -42,7 +47,25 @@ def refuse_decision(text: str) -> None:
         raise DecisionNotAllowed(reading.why)
 
 
+def as_sent(body: str, nature: str = "message") -> str:
+    """The text to send for a message of ``nature``; refused if it is (or reads as) a decision.
+
+    A decision flagged as guidance is refused like any other: the flag does not
+    make it guidance. Guidance gets its plain line ("Dette er vejledning …").
+
+    Raises:
+        DecisionNotAllowed: ``nature`` is "decision", or the text reads as one.
+    """
+    if nature == "decision":
+        raise DecisionNotAllowed(["markeret som afgørelse"])
+    refuse_decision(body)
+    return f"{body}\n{GUIDANCE_LINE}" if nature == "guidance" else body
+
+
 __all__ = [
+    "GUIDANCE_LINE",
+    "NATURES",
+    "as_sent",
     "AUTHORED_KINDS",
     "CODE",
     "DecisionNotAllowed",
