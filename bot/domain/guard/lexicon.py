@@ -30,7 +30,8 @@ BENEFIT = (
     r"|benefit\w*|allowance\w*|support|payments?|pension\w*|grant|assistance|respite)"
 )
 STOPS = (
-    r"(stopper|stoppes|stoppet|stoppe|standse|standses|standset|nedsaette|ophorer|ophore|ophort|bortfalder|falder bort"
+    r"(stopper|stoppes|stoppet|stoppe|standse|standses|standset|nedsaette|ophorer|ophore|ophort"
+    r"|bortfalder|falder bort"
     r"|nedsaettes|nedsaetter|nedsat|sat ned|reduceres|reduceret|saettes ned|inddrages|inddraget"
     r"|will stop|will end|stops|ends|is stopped|be stopped|reduced|cut|terminated|withdrawn)"
 )
