@@ -25,6 +25,7 @@ BENCHMARKS: list[tuple[str, str]] = [
     ("journal_verify", "bench.journal_verify"),
     ("export_lag", "bench.export_lag"),
     ("triage", "bench.triage"),
+    ("guard", "bench.guard"),
 ]
 
 
