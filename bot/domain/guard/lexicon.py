@@ -50,9 +50,17 @@ def _cue(name: str, pattern: str) -> Cue:
 
 
 CUES: tuple[Cue, ...] = (
-    _cue("overskrift", r"^(afgo?e?relse|decision|klagevejledning|outcome)\s*[:\-]"),
+    _cue(
+        "overskrift",
+        r"^(afgo?e?relse|afslag|bevilling|beslutning|decision|klagevejledning|outcome)\b"
+        r"[^:.!?]{0,40}\s*[:\-!]",
+    ),
     _cue("afslag", r"\bafslag\b|\bafsla(r|s|et)\b|\bgive[rs]? (dig |jer )?afslag"),
-    _cue("afvist", r"\b(ansogning|anmodning|application|claim|request)\w*\b.{0,40}\bafvis(t|es)\b"),
+    _cue(
+        "afvist",
+        r"\b(ansogning|anmodning|application|claim|request)\w*\b.{0,40}\bafvis(t|es)\b"
+        r"|\bafvis(t|er)\s+(din|jeres)\s+(ansogning|anmodning)",
+    ),
     _cue("bevilling", r"\bbevill?i?(ge|ger|ges|get|gede|ling|lige|liget)\b"),
     _cue("tilkendelse", r"\btilkend(t|er|es|te|else)\b"),
     _cue("ophør eller nedsættelse", rf"\b{BENEFIT}\b.{{0,50}}\b{STOPS}\b"),
@@ -70,11 +78,11 @@ CUES: tuple[Cue, ...] = (
     ),
     _cue("ret til", r"\b(har|er)\s+(\w+\s+){0,2}(ikke\s+)?(laengere\s+)?ret\s+til\b"),
     _cue("ikke ret til", r"\bingen ret til\b|\bikke (laengere )?ret til\b"),
-    _cue("berettiget", r"\b(er|bliver|vaere)\s+(ikke\s+)?berettiget\s+til\b"),
+    _cue("berettiget", r"\b(er|bliver|vaere)\s+(\w+\s+){0,2}berettiget\s+til\b"),
     _cue("besluttet", r"\b(har|er|blevet)\s+(\w+\s+){0,2}besluttet\b|\bbeslutte[rt]\s+at\b"),
     _cue(
         "truffet afgørelse om",
-        r"\btruffet\s+(en\s+)?afgo?e?relse\s+(om|i din sag om)\b"
+        r"\btruffet\s+(en\s+)?afgo?e?relse\s*(:|om\b|i din sag om\b)"
         r"|\bafgo?e?relse(n)?\s+(er|bliver)\s*[:,]?\s*(at|:)",
     ),
     _cue("imødekommet", r"\bimodekom(me|mer|met|mes)\b"),
@@ -137,7 +145,8 @@ SCOPES: tuple[Scope, ...] = (
     _scope(
         "mulighed",
         r"\b(kan|kunne|vil kunne|risikerer|risiko|maske|muligvis|evt|eventuelt|maybe|might|could"
-        r"|may|would|risk|ikke sikkert|usikkert|not sure)\b"
+        r"|may|would|risk|ikke sikkert|usikkert|not sure|not certain|uncertain|chance|chancer"
+        r"|haber|forhabentlig|hope|hopefully|at blive|to be)\b"
         r"(?!\s+(desvaerre\s+)?(ikke|not)\b)(?!n't)",
         "near",
     ),
@@ -167,8 +176,37 @@ SCOPES: tuple[Scope, ...] = (
     _scope(
         "generel vejledning",
         r"\b(man|generelt|som regel|normalt|typisk|reglerne|loven|in general|usually|normally"
-        r"|people who|borgere der|borgere som|familier der|nogle)\b",
+        r"|people who|borgere der|borgere som|familier der|nogle|mange|andre|den eneste|many"
+        r"|other people)\b",
         "before",
+    ),
+    _scope(
+        "en anden myndigheds afgørelse",
+        r"\b(af|fra|by|from) (udbetaling danmark|udk|ankestyrelsen|familieretshuset|skat"
+        r"|\w*styrelsen|pensionskontoret|the appeals board)\b",
+        "sentence",
+    ),
+    _scope(
+        "nægtet",
+        r"\b(ikke|aldrig|intet|ingen|not|don't|dont|never|no)\b[^.]{0,25}$",
+        "near",
+        "tilbagebetaling",
+        "ophør eller nedsættelse",
+        "sanktion",
+    ),
+    _scope(
+        "nægtet",
+        r"^\s*(ikke|not)\b",
+        "after",
+        "ophør eller nedsættelse",
+    ),
+    _scope(
+        "en processuel rettighed",
+        r"^\s*at\s+(?!fa\s+(daekket|udbetalt|bevilget|tilskud|stotte|hjaelp\s+til\s+(?!at)))"
+        r"|^\s*(withdraw|ask|say|apply|be heard|get help to)\b",
+        "after",
+        "ret til",
+        "no right to",
     ),
     _scope(
         "en processuel rettighed",
