@@ -151,3 +151,20 @@ def test_the_command_needs_no_database() -> None:
         timeout=60,
     )
     assert "decision recall" in done.stdout and "100.0 %" in done.stdout
+
+
+def test_the_systems_own_texts_do_not_read_as_decisions() -> None:
+    """Reminders, milestones and "still working" (kind ``update`` too) pass the guard,
+    also "A decision has been made in your case. You will get it in Digital Post."."""
+    from scheduler import templates
+
+    texts = [text for language in ("da", "en") for text in templates._TEXTS[language].values()]
+    for policy in templates.CASE_TYPES.values():
+        for step in policy.steps:
+            for language in ("da", "en"):
+                texts.append(templates.reached(step, language))
+                texts.append(
+                    templates.say(language, "still_next", step=templates.title(step, language))
+                )
+    assert any("Digital Post" in t for t in texts)
+    assert [t for t in texts if read(t).decision] == []
