@@ -95,6 +95,22 @@ CUES: tuple[Cue, ...] = (
         "opfylder ikke betingelserne",
         r"\b(ikke\s+)?opfylder\s+(\w+\s+){0,2}(betingelser|krav|kriterier)\w*",
     ),
+    _cue(
+        "kan ikke få",
+        r"\bkan\s+(desvaerre\s+)?ikke\s+(fa|fa\s+bevilget|fa\s+daekket)\s+"
+        r"(\S+\s+){0,1}(hjaelp|tilskud|stotte|\w*ydelse|penge)\b"
+        r"|\bkan\s+(desvaerre\s+)?ikke\s+"
+        r"(daekke|betale for|give (dig|jer) (hjaelp|tilskud|stotte))\b"
+        r"|\b(cannot|can't|can not)\s+(cover|pay for)\b",
+    ),
+    _cue(
+        "du får en ydelse",
+        rf"\b(du|i|you)\s+(far|will receive|will get|get)\s+(\S+\s+){{0,3}}{BENEFIT}\b.{{0,40}}"
+        r"(\bfra (den |d\. )?\d|\bfra (naeste|1\.)|\bpr\.? \d|\bom maneden|\bhver\b"
+        r"|\bmed virkning|\bfrom (\d|next|june|july|may|january|february|march|april|august"
+        r"|september|october|november|december)|\ba month|\bper month|\bkr\b)"
+        r"|\b(du|i)\s+far\s+(udbetalt\s+)?[\d.,]+\s*kr\.?\s+(i|til)\s",
+    ),
     _cue("§ og klage", r"§.{0,80}\bklage|\bklage\w*.{0,80}§"),
     _cue("decided", r"\b(have|has|we've)\s+(now\s+)?decided\b"),
     _cue(
@@ -181,6 +197,15 @@ SCOPES: tuple[Scope, ...] = (
         "before",
     ),
     _scope(
+        "en andens beslutning",
+        r"\b(du|i|jeg|you|i've|skolen|school|the school|lagen|the doctor|udlejer)"
+        r"\s+(har\s+|has\s+|have\s+)?"
+        r"(selv\s+|yourself\s+)?(besluttet|decided)\b|\b(har|have) (du|i) besluttet",
+        "sentence",
+        "besluttet",
+        "decided",
+    ),
+    _scope(
         "en anden myndigheds afgørelse",
         r"\b(af|fra|by|from) (udbetaling danmark|udk|ankestyrelsen|familieretshuset|skat"
         r"|\w*styrelsen|pensionskontoret|the appeals board)\b",
@@ -228,6 +253,25 @@ SCOPES: tuple[Scope, ...] = (
         "decided",
         "afvist",
         "refusal",
+    ),
+    _scope(
+        "en medarbejder der stopper",
+        r"\b(kontaktperson\w*|mentor\w*|stottelaerer\w*)\s+(stopper|holder op)\s+(hos|i|her|som)\b"
+        r"|\b(is leaving|leaves)\b",
+        "sentence",
+        "ophør eller nedsættelse",
+    ),
+    _scope(
+        "citat fra et brev",
+        r"\b(i brevet star der|der star i brevet|brevet siger|the letter says"
+        r"|it says in the letter)\b",
+        "before",
+    ),
+    _scope(
+        "en gældende bevilling",
+        r"^\s*(lober|udlober|gaelder|runs|lasts)\b",
+        "after",
+        "bevilling",
     ),
     _scope(
         "ikke en ydelse",
