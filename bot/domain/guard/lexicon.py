@@ -121,12 +121,16 @@ CUES: tuple[Cue, ...] = (
     ),
     _cue(
         "entitled",
-        r"\b(you are|you're|you have been|you've been|are)\s+(not\s+)?(no longer\s+)?"
+        r"\b(you are|you're|you have been|you've been)\s+(not\s+)?(no longer\s+)?"
         r"(entitled|eligible|granted|awarded|approved)\b",
     ),
     _cue("no right to", r"\b(no|not have the|no longer have the|have the)\s+right to\b"),
     _cue("cannot grant", r"\b(cannot|can't|can not|unable to)\s+(grant|approve|award|give you)\b"),
-    _cue("refusal", r"\brefusal\b|\brefused\b|\bdenied\b"),
+    _cue(
+        "refusal",
+        r"\b(you|your\s+\w+(\s+\w+)?|it|this)\s+(has been|have been|was|is|were|are)\s+"
+        r"(refused|denied|rejected|turned down)\b|\brefusal of\b",
+    ),
 )
 
 
