@@ -26,6 +26,7 @@ BENCHMARKS: list[tuple[str, str]] = [
     ("export_lag", "bench.export_lag"),
     ("triage", "bench.triage"),
     ("desk", "bench.desk"),
+    ("guard", "bench.guard"),
 ]
 
 

@@ -317,6 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label", default="cli")
     p.set_defaults(func=cmd_staff_token)
 
+    from bot.cli.guard import register as register_guard
     from bot.cli.integration import register
     from bot.cli.journal import register as register_journal
     from bot.cli.search import register as register_search
@@ -328,6 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_search(sub)
     register_tenant(sub)
     register_triage(sub)
+    register_guard(sub)
     return parser
 
 

@@ -24,6 +24,9 @@ from bot.base.ids import new_id
 from bot.base.services import Services
 from bot.base.staff import StaffUser
 from bot.domain.escalation import acknowledge
+from bot.domain.guard import GUIDANCE_LINE as GUIDANCE_LINE  # the pages and the API
+from bot.domain.guard import NATURES as NATURES
+from bot.domain.guard import as_sent
 from bot.domain.outbound import queue_sms
 from bot.domain.privacy import needs_notice, tenant_settings_for
 from bot.store.schema.core import (
@@ -39,10 +42,6 @@ from bot.store.schema.integration import external_refs
 from channels.smstext import TooManySegments, check_fits
 from journal.access import record_reads
 from journal.journal import append
-
-# Plain words on what a message is: guidance is not an (appealable) decision.
-GUIDANCE_LINE = "Dette er vejledning. Der er ikke truffet en afgørelse."
-NATURES = ("message", "guidance", "decision")
 
 
 def hash_token(token: str) -> str:
@@ -349,14 +348,7 @@ async def reply(
     body = body.strip()
     if not body:
         raise BadInput("The reply is empty", code="empty_body")
-    if nature == "decision":
-        raise BadInput(
-            "En afgørelse kan ikke sendes på SMS eller i den sikre indbakke. "
-            "Afgørelser sendes med Digital Post.",
-            code="decision_not_allowed",
-        )
-    if nature == "guidance":
-        body = f"{body}\n{GUIDANCE_LINE}"
+    body = as_sent(body, nature)  # the decision guard: 400 decision_not_allowed
     if len(body) > svc.config.max_body_chars:
         raise BadInput(
             f"The reply is longer than {svc.config.max_body_chars} characters", code="body_too_long"

@@ -14,6 +14,9 @@ so nothing reaches a phone around it. What the gate holds back is marked
   SMS: nothing but the automatic answers to their own SMS.
 - ``authority_not_in_force``: a representative (fuldmagt) outside the period
   the case system gave: nothing at all.
+- ``decision``: a text a person wrote reads as an afgørelse, which goes by
+  Digital Post (the decision guard, :mod:`bot.domain.guard.sendtime`; the
+  relay asks it for the same batch).
 
 Quiet hours, sensitive content and the segment limit are checked by the relay
 itself when it builds the SMS; this module decides who may be written to.
@@ -41,12 +44,14 @@ OPTED_OUT = "opted_out"
 RESTRICTED = "restricted"
 NO_CONSENT = "no_consent"
 AUTHORITY_NOT_IN_FORCE = "authority_not_in_force"
+DECISION = "decision"
 
 REASON_WORDS = {
     OPTED_OUT: "borgeren har sagt STOP til påmindelser og opdateringer",
     RESTRICTED: "behandlingen af borgerens oplysninger er begrænset",
     NO_CONSENT: "sagssystemet har registreret, at deltageren ikke vil have SMS",
     AUTHORITY_NOT_IN_FORCE: "fuldmagten gælder ikke i dag",
+    DECISION: "teksten lyder som en afgørelse, og den sendes med Digital Post",
 }
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.base.crypto import SealingKey, seal
 from bot.base.ids import new_id
 from bot.domain import texts
+from bot.domain.guard import AUTHORED_KINDS, refuse_decision
 from bot.store.engine import frozen_for_postgresql
 from bot.store.schema.core import UTCDateTime, conversations, messages, outbox
 from journal.journal import NewEntry, append, append_many, held_head_columns, hold_head
@@ -74,7 +75,14 @@ def outbound_sms(
     :func:`journal.journal.append_many`). The arguments are :func:`queue_sms`'s;
     ``message_id`` names the new message when the caller needs it in advance.
     This is the one place an outbound SMS's journal entry is made.
+
+    Raises:
+        DecisionNotAllowed: a text a person wrote (``kind`` in
+            :data:`bot.domain.guard.AUTHORED_KINDS`) reads as an afgørelse, which
+            goes by Digital Post, never by SMS or the secure inbox.
     """
+    if kind in AUTHORED_KINDS:
+        refuse_decision(body)
     message_id = message_id or new_id()
     subject = subject or SUBJECTS.get(kind, "SMS sendt")
     # A text we could not write in the person's language says so in the journal.

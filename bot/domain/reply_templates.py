@@ -33,6 +33,7 @@ from bot.base.ids import new_id
 from bot.base.services import Services
 from bot.base.staff import StaffUser
 from bot.domain import texts
+from bot.domain.guard import refuse_decision
 from bot.domain.privacy import tenant_settings_for
 from bot.store.schema.pages import web_reply_templates
 from channels.smstext import analyse
@@ -133,13 +134,18 @@ def _fields(body: str) -> list[tuple[str, str | None]]:
 
 
 def check(title: str, body: str) -> tuple[str, str]:
-    """A template's title and text, trimmed and checked (BadInput with a stable code)."""
+    """A template's title and text, trimmed and checked (BadInput with a stable code).
+
+    A text that reads as an afgørelse is refused (``decision_not_allowed``): what
+    the template would send never goes by SMS (:mod:`bot.domain.guard`).
+    """
     title, body = title.strip(), body.strip()
     if not title or len(title) > TITLE_MAX:
         raise BadInput(f"A title of 1–{TITLE_MAX} characters is required", code="bad_title")
     if not body or len(body) > BODY_MAX:
         raise BadInput(f"A text of 1–{BODY_MAX} characters is required", code="bad_body")
     _fields(body)
+    refuse_decision(body)
     return title, body
 
 

@@ -29,6 +29,7 @@ from bot.base.services import Services
 from bot.domain import consent as consents
 from bot.domain import directory
 from bot.domain import identity as oidc
+from bot.domain.guard import as_sent
 from bot.domain.outbound import queue_sms
 from bot.domain.recipients import case_recipients
 from bot.store.schema.core import (
@@ -759,7 +760,12 @@ async def update_case(
 
 
 async def send_update(
-    conn: AsyncConnection, svc: Services, tenant_id: str, case_id: str, body: str
+    conn: AsyncConnection,
+    svc: Services,
+    tenant_id: str,
+    case_id: str,
+    body: str,
+    nature: str = "message",
 ) -> dict[str, Any]:
     """Queue one SMS per entitled participant (consent, authority in force, a phone).
 
@@ -768,11 +774,14 @@ async def send_update(
     without a phone, or when the citizen opted out of proactive SMS (STOP).
 
     Each goes through :func:`bot.domain.outbound.queue_sms` into the participant's
-    thread on the case, sealed under the case's key and journalised.
+    thread on the case, sealed under the case's key and journalised. An
+    afgørelse is refused (400 ``decision_not_allowed``), also when flagged as
+    guidance; guidance gets its plain line.
     """
     body = body.strip()
     if not body:
         raise BadInput("The update is empty", code="empty_body")
+    body = as_sent(body, nature)
     if len(body) > svc.config.max_body_chars:
         raise BadInput(
             f"The update is longer than {svc.config.max_body_chars} characters",

@@ -11,6 +11,7 @@ from bot.base import metrics
 from bot.base.clock import COPENHAGEN
 from bot.base.services import Services
 from bot.domain import gate
+from bot.domain.guard import sendtime
 from bot.domain.outbox.batch import send_plain
 from bot.domain.outbox.claim import claim_batch
 from bot.domain.outbox.settle import settle_plain, withhold
@@ -90,6 +91,8 @@ async def _gate(svc: Services, claimed: list[Any]) -> set[str]:
     today = svc.clock.now().astimezone(COPENHAGEN).date()
     async with svc.read() as conn:
         reasons = await gate.withheld(conn, list(to_citizens), today)
+        rest = [m for m in to_citizens if m not in reasons]
+        reasons |= dict.fromkeys(await sendtime.decisions(svc, conn, rest), gate.DECISION)
     for message_id, reason in reasons.items():
         await withhold(svc, to_citizens[message_id], message_id, reason)
     return {to_citizens[m] for m in reasons}

@@ -642,7 +642,23 @@ async def update_case(call: Call) -> Reply:
 
 # -- updates to the family -------------------------------------------------------------
 
-UPDATE_IN = named("UpdateIn", obj({"body": text(1600)}, ("body",)))
+UPDATE_IN = named(
+    "UpdateIn",
+    obj(
+        {
+            "body": text(1600),
+            "nature": {
+                "type": "string",
+                "enum": ["message", "guidance", "decision"],
+                "x-code": "bad_field",
+                "description": "guidance adds the line that no decision was made; a decision "
+                "(or a text that reads as one, however flagged) is refused: 400 "
+                "decision_not_allowed, it goes by Digital Post",
+            },
+        },
+        ("body",),
+    ),
+)
 UPDATE_OUT = named(
     "UpdateSent",
     out(
@@ -691,7 +707,12 @@ UPDATE_OUT = named(
 )
 async def send_update(call: Call) -> Reply:
     result = await service.send_update(
-        call.conn, call.svc, call.who.tenant_id, call.param("id"), call.body["body"]
+        call.conn,
+        call.svc,
+        call.who.tenant_id,
+        call.param("id"),
+        call.body["body"],
+        nature=call.body.get("nature", "message"),
     )
     call.after_commit.append(call.svc.wake_relay)
     return 201, result

@@ -59,7 +59,11 @@ ERRORS = {
     "body_too_long": "Svaret er for langt.",
     "too_many_segments": "Svaret fylder for mange SMS'er. Gør det kortere.",
     "case_closed": "Sagen er lukket, så der kan ikke sendes noget.",
-    "decision_not_allowed": "En afgørelse sendes med Digital Post, ikke her.",
+    "decision_not_allowed": (
+        "Teksten lyder som en afgørelse, så den er ikke sendt. En afgørelse må ikke sendes "
+        "på SMS eller i den sikre indbakke: send den som brev med Digital Post med "
+        "klagevejledning fra sagssystemet. Her kan du skrive, at afgørelsen er på vej."
+    ),
     "bad_promise_date": "Datoen for lovet svar er ikke en gyldig dato.",
     "promise_in_past": "Datoen for lovet svar er overskredet. Vælg i dag eller senere.",
     "bad_date": "Datoen ligger mere end et år ude i fremtiden.",

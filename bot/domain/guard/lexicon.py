@@ -1,0 +1,292 @@
+"""What an afgørelse sounds like, and what makes such words not one.
+
+Written against the folded normal form of :mod:`bot.domain.guard.text`
+(æ→ae, ø→o, å→a). A *cue* is a phrase that states an outcome of the case
+(afslag, bevilling, tilkendelse, ophør, nedsættelse, tilbagebetalingskrav,
+sanktion, "du har (ikke) ret til …", "vi har besluttet …", an "Afgørelse:"
+heading, a § with a right of complaint). A *scope* is a phrase that turns a
+cue in the same sentence into something else: a question, a condition or a
+warning, a possibility, a decision still to come, one made before and only
+mentioned, the citizen's own words repeated, or a procedural right (aktindsigt,
+bisidder, tolk) rather than an entitlement.
+
+The bare word "afgørelse" (and the definite forms: "afslaget", "afgørelsen",
+"bevillingen") is never a cue by itself: "du får en afgørelse", "afgørelsen
+kommer med Digital Post" and "husk at klage over afslaget" speak *about* a
+decision, they do not make one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Benefits, services and measures a decision is about (folded, stems).
+BENEFIT = (
+    r"(\w*ydelse\w*|\w*hjaelp\w*|\w*stotte\w*|\w*tilskud\w*|\w*dagpenge\w*|\w*pension\w*"
+    r"|boligsikring\w*|ressourceforlob\w*|fleksjob\w*|revalidering\w*|aflastning\w*"
+    r"|foranstaltning\w*|anbringelse\w*|kontaktperson\w*|ledsag\w*|merudgift\w*"
+    r"|arbejdsfortjeneste\w*|hjaelpemidl?\w*|friplads\w*|su|bevilling\w*|udbetaling\w*"
+    r"|benefit\w*|allowance\w*|support|payments?|pension\w*|grant|assistance|respite)"
+)
+STOPS = (
+    r"(stopper|stoppes|stoppet|stoppe|standse|standses|standset|nedsaette|ophorer|ophore|ophort"
+    r"|bortfalder|falder bort"
+    r"|nedsaettes|nedsaetter|nedsat|sat ned|reduceres|reduceret|saettes ned|inddrages|inddraget"
+    r"|will stop|will end|stops|ends|is stopped|be stopped|reduced|cut|terminated|withdrawn)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """A phrase that states an outcome: its name (said in ``why``) and pattern."""
+
+    name: str
+    pattern: re.Pattern[str]
+
+
+def _cue(name: str, pattern: str) -> Cue:
+    return Cue(name, re.compile(pattern))
+
+
+CUES: tuple[Cue, ...] = (
+    _cue(
+        "overskrift",
+        r"^(afgo?e?relse|afslag|bevilling|beslutning|decision|klagevejledning|outcome)\b"
+        r"[^:.!?]{0,40}\s*[:\-!]",
+    ),
+    _cue("afslag", r"\bafslag\b|\bafsla(r|s|et)\b|\bgive[rs]? (dig |jer )?afslag"),
+    _cue(
+        "afvist",
+        r"\b(ansogning|anmodning|application|claim|request)\w*\b.{0,40}\bafvis(t|es)\b"
+        r"|\bafvis(t|er)\s+(din|jeres)\s+(ansogning|anmodning)",
+    ),
+    _cue("bevilling", r"\bbevill?i?(ge|ger|ges|get|gede|ling|lige|liget)\b"),
+    _cue("tilkendelse", r"\btilkend(t|er|es|te|else)\b"),
+    _cue("ophør eller nedsættelse", rf"\b{BENEFIT}\b.{{0,50}}\b{STOPS}\b"),
+    _cue("ophør eller nedsættelse", rf"\b{STOPS}\b.{{0,30}}\b{BENEFIT}\b"),
+    _cue("ophør", r"\bophor(er|e|t)?\b.{0,30}\b(din|jeres|your)\b"),
+    _cue(
+        "tilbagebetaling",
+        r"\btilbagebetal\w*|\bbetale\s+(\S+\s+){0,5}tilbage\b|\brepay\w*"
+        r"|\bpay\s+(\S+\s+){0,4}back\b",
+    ),
+    _cue("sanktion", r"\bsanktion(er|ere|eret|eres)?\b|\bsanctions?\b|\bsanctioned\b"),
+    _cue(
+        "træk i ydelsen",
+        rf"\btra?e?kk?(e|er|es|et)\s+(\S+\s+){{0,4}}i\s+(din|jeres)\s+{BENEFIT}",
+    ),
+    _cue("ret til", r"\b(har|er)\s+(\w+\s+){0,2}(ikke\s+)?(laengere\s+)?ret\s+til\b"),
+    _cue("ikke ret til", r"\bingen ret til\b|\bikke (laengere )?ret til\b"),
+    _cue("berettiget", r"\b(er|bliver|vaere)\s+(\w+\s+){0,2}berettiget\s+til\b"),
+    _cue("besluttet", r"\b(har|er|blevet)\s+(\w+\s+){0,2}besluttet\b|\bbeslutte[rt]\s+at\b"),
+    _cue(
+        "truffet afgørelse om",
+        r"\btruffet\s+(en\s+)?afgo?e?relse\s*(:|om\b|i din sag om\b)"
+        r"|\bafgo?e?relse(n)?\s+(er|bliver)\s*[:,]?\s*(at|:)",
+    ),
+    _cue("imødekommet", r"\bimodekom(me|mer|met|mes)\b"),
+    _cue(
+        "godkendt",
+        r"\b(ansogning|anmodning)\w*\b.{0,40}\b(godkendt|godkender|accepteret)\b"
+        r"|\b(godkendt|godkender|godkende)\s+(din|jeres)\s+(ansogning|anmodning)",
+    ),
+    _cue(
+        "opfylder ikke betingelserne",
+        r"\b(ikke\s+)?opfylder\s+(\w+\s+){0,2}(betingelser|krav|kriterier)\w*",
+    ),
+    _cue(
+        "kan ikke få",
+        r"\bkan\s+(desvaerre\s+)?ikke\s+(fa|fa\s+bevilget|fa\s+daekket)\s+"
+        r"(\S+\s+){0,1}(hjaelp|tilskud|stotte|\w*ydelse|penge)\b"
+        r"|\bkan\s+(desvaerre\s+)?ikke\s+"
+        r"(daekke|betale for|give (dig|jer) (hjaelp|tilskud|stotte))\b"
+        r"|\b(cannot|can't|can not)\s+(cover|pay for)\b",
+    ),
+    _cue(
+        "du får en ydelse",
+        rf"\b(du|i|you)\s+(far|will receive|will get|get)\s+(\S+\s+){{0,3}}{BENEFIT}\b.{{0,40}}"
+        r"(\bfra (den |d\. )?\d|\bfra (naeste|1\.)|\bpr\.? \d|\bom maneden|\bhver\b"
+        r"|\bmed virkning|\bfrom (\d|next|june|july|may|january|february|march|april|august"
+        r"|september|october|november|december)|\ba month|\bper month|\bkr\b)"
+        r"|\b(du|i)\s+far\s+(udbetalt\s+)?[\d.,]+\s*kr\.?\s+(i|til)\s",
+    ),
+    _cue("§ og klage", r"§.{0,80}\bklage|\bklage\w*.{0,80}§"),
+    _cue("decided", r"\b(have|has|we've)\s+(now\s+)?decided\b"),
+    _cue(
+        "approved or refused",
+        r"\b(application|claim|request)\b.{0,40}"
+        r"\b(approved|granted|refused|rejected|denied|accepted|turned down)\b"
+        r"|\b(have|has|we've)\s+(now\s+)?(granted|approved|awarded|refused|rejected)\b",
+    ),
+    _cue(
+        "entitled",
+        r"\b(you are|you're|you have been|you've been)\s+(not\s+)?(no longer\s+)?"
+        r"(entitled|eligible|granted|awarded|approved)\b",
+    ),
+    _cue("no right to", r"\b(no|not have the|no longer have the|have the)\s+right to\b"),
+    _cue("cannot grant", r"\b(cannot|can't|can not|unable to)\s+(grant|approve|award|give you)\b"),
+    _cue(
+        "refusal",
+        r"\b(you|your\s+\w+(\s+\w+)?|it|this)\s+(has been|have been|was|is|were|are)\s+"
+        r"(refused|denied|rejected|turned down)\b|\brefusal of\b",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Words that turn a cue into no decision, and where they must stand.
+
+    ``where``: "sentence" (anywhere in the sentence), "before" (before the
+    cue in its sentence), "after" (right after the cue: what the right or
+    measure is), "near" (within a few words before the cue).
+    """
+
+    name: str
+    pattern: re.Pattern[str]
+    where: str
+    only: frozenset[str] = frozenset()  # cue names it applies to; empty: all
+
+
+def _scope(name: str, pattern: str, where: str, *only: str) -> Scope:
+    return Scope(name, re.compile(pattern), where, frozenset(only))
+
+
+MONTHS = r"(januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december)"
+
+SCOPES: tuple[Scope, ...] = (
+    _scope("spørgsmål", r"\?", "sentence"),
+    _scope(
+        "betingelse eller advarsel",
+        r"\b(hvis|safremt|i fald|medmindre|ellers|if|unless|in case|otherwise|or else)\b",
+        "before",
+    ),
+    _scope(
+        "mulighed",
+        r"\b(kan|kunne|vil kunne|risikerer|risiko|maske|muligvis|evt|eventuelt|maybe|might|could"
+        r"|may|would|risk|ikke sikkert|usikkert|not sure|not certain|uncertain|chance|chancer"
+        r"|haber|forhabentlig|hope|hopefully|at blive|to be)\b"
+        r"(?!\s+(desvaerre\s+)?(ikke|not)\b)(?!n't)",
+        "near",
+    ),
+    _scope(
+        "ikke afgjort endnu",
+        r"\b(endnu ikke|ikke endnu|not yet|ikke truffet|ingen afgorelse|ikke besluttet"
+        r"|no decision|inden vi|for vi|before we|nar vi|when we|vurdere om|vurderer om"
+        r"|undersoge om|undersoger om|afgore om|tage stilling til|om du har|om du er|om du kan"
+        r"|om i har|whether|vil fa en afgorelse|kommer til at|forventer|expect)\b",
+        "sentence",
+    ),
+    _scope(
+        "en tidligere afgørelse nævnt",
+        rf"\b(sidste ar|sidste maned|tidligere|dengang|i sin tid|i fjor|ifjor"
+        rf"|fra sidst|last year|last month|previously|earlier|back in|da du fik|som du fik"
+        rf"|(du|i) fik .{{0,20}}\b(i|sidst i|tilbage i) {MONTHS}|siden"
+        rf"|for \w+ (ar|maneder|uger) siden)\b",
+        "sentence",
+    ),
+    _scope(
+        "borgerens egne ord",
+        r"\b(du skriver|du siger|du naevner|du spurgte|du sporger|du fortalte|du fortaeller"
+        r"|du tror|du mener|you wrote|you say|you said|you asked|you mentioned|you think)\b",
+        "before",
+    ),
+    _scope("påmindelse om klage", r"\b(husk|remember|din klage|your complaint)\b", "before"),
+    _scope(
+        "generel vejledning",
+        r"\b(man|generelt|som regel|normalt|typisk|reglerne|loven|in general|usually|normally"
+        r"|people who|borgere der|borgere som|familier der|nogle|mange|andre|den eneste|many"
+        r"|other people)\b",
+        "before",
+    ),
+    _scope(
+        "en andens beslutning",
+        r"\b(du|i|jeg|you|i've|skolen|school|the school|lagen|the doctor|udlejer)"
+        r"\s+(har\s+|has\s+|have\s+)?"
+        r"(selv\s+|yourself\s+)?(besluttet|decided)\b|\b(har|have) (du|i) besluttet",
+        "sentence",
+        "besluttet",
+        "decided",
+    ),
+    _scope(
+        "en anden myndigheds afgørelse",
+        r"\b(af|fra|by|from) (udbetaling danmark|udk|ankestyrelsen|familieretshuset|skat"
+        r"|\w*styrelsen|pensionskontoret|the appeals board)\b",
+        "sentence",
+    ),
+    _scope(
+        "nægtet",
+        r"\b(ikke|aldrig|intet|ingen|not|don't|dont|never|no)\b[^.]{0,25}$",
+        "near",
+        "tilbagebetaling",
+        "ophør eller nedsættelse",
+        "sanktion",
+    ),
+    _scope(
+        "nægtet",
+        r"^\s*(ikke|not)\b",
+        "after",
+        "ophør eller nedsættelse",
+    ),
+    _scope(
+        "en processuel rettighed",
+        r"^\s*at\s+(?!fa\s+(daekket|udbetalt|bevilget|tilskud|stotte|hjaelp\s+til\s+(?!at)))"
+        r"|^\s*(withdraw|ask|say|apply|be heard|get help to)\b",
+        "after",
+        "ret til",
+        "no right to",
+    ),
+    _scope(
+        "en processuel rettighed",
+        r"^\s*(at\s+)?(klage|aktindsigt|indsigt|en bisidder|bisidder|en tolk|tolk|partshoring"
+        r"|se|fa (en |dine )?(tolk|bisidder|kopi|aktindsigt|indsigt|papirer|oplysninger)"
+        r"|udtale|blive hort|sige|tage|have"
+        r"|vaere|en partsreprae?sentant|rettelse|sletning|complain|appeal|see|an interpreter"
+        r"|access|bring)\b",
+        "after",
+        "ret til",
+        "no right to",
+    ),
+    _scope(
+        "praktisk aftale",
+        r"\b(mode|modet|moder|tid|tiden|aftale|aftalen|ringe|opkald|mail|\w*besog|flytte|rykke"
+        r"|holde|brev\w*|posten|i stedet|meeting|appointment|call|instead)\b",
+        "sentence",
+        "besluttet",
+        "decided",
+        "afvist",
+        "refusal",
+    ),
+    _scope(
+        "en medarbejder der stopper",
+        r"\b(kontaktperson\w*|mentor\w*|stottelaerer\w*)\s+(stopper|holder op)\s+(hos|i|her|som)\b"
+        r"|\b(is leaving|leaves)\b",
+        "sentence",
+        "ophør eller nedsættelse",
+    ),
+    _scope(
+        "citat fra et brev",
+        r"\b(i brevet star der|der star i brevet|brevet siger|the letter says"
+        r"|it says in the letter)\b",
+        "before",
+    ),
+    _scope(
+        "en gældende bevilling",
+        r"^\s*(lober|udlober|gaelder|runs|lasts)\b",
+        "after",
+        "bevilling",
+    ),
+    _scope(
+        "ikke en ydelse",
+        r"\bnedsat (funktionsevne|arbejdsevne|horelse|syn|tid|hastighed)\b",
+        "sentence",
+        "ophør eller nedsættelse",
+    ),
+    _scope(
+        "en afgørelse omtalt",
+        r"\b(afgorelse|afgorelsen|decision|brev|brevet|letter|sagen|klage|klagen|complaint)"
+        r"\s+(om|on|about|vedr\w*|angaende|over)\b",
+        "before",
+    ),
+)

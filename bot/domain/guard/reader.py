@@ -1,0 +1,77 @@
+"""Does this text read as an afgørelse? The rule reader behind the decision guard.
+
+Each sentence is searched for the cues of :mod:`bot.domain.guard.lexicon`;
+a cue counts unless one of the scopes in its sentence turns it into something
+else (a question, a condition, a decision still to come, one made before…).
+One counted cue makes the text a decision. ``why`` says which cue counted and
+where, or which cues were set aside and why, in words a caseworker reads.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.domain.guard.lexicon import CUES, SCOPES, Cue, Scope
+from bot.domain.guard.text import sentences
+
+NEAR = 40  # characters before a cue in which a possibility ("kan", "måske") governs it
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What the guard read: a decision or not, and why (plain words)."""
+
+    decision: bool
+    why: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """``{"decision", "why"}`` for the CLI and the pages."""
+        return {"decision": self.decision, "why": list(self.why)}
+
+
+def _governs(scope: Scope, sentence: str, match: re.Match[str]) -> bool:
+    """Whether ``scope`` turns the cue found at ``match`` in ``sentence`` into no decision."""
+    if scope.where == "sentence":
+        return scope.pattern.search(sentence) is not None
+    if scope.where == "after":
+        return scope.pattern.search(sentence[match.end() :]) is not None
+    before = sentence[: match.start()]
+    if scope.where == "near":
+        before = before[-NEAR:]
+    return scope.pattern.search(before) is not None
+
+
+def _set_aside(cue: Cue, sentence: str, match: re.Match[str]) -> str | None:
+    """The name of the first scope that governs this cue here, or None."""
+    for scope in SCOPES:
+        if scope.only and cue.name not in scope.only:
+            continue
+        if _governs(scope, sentence, match):
+            return scope.name
+    return None
+
+
+def _quote(sentence: str, match: re.Match[str]) -> str:
+    return sentence[match.start() : match.end()].strip()[:60]
+
+
+def read(text: str) -> Reading:
+    """Read ``text`` the way the guard does (see the module docstring)."""
+    counted: list[str] = []
+    aside: list[str] = []
+    for sentence in sentences(text):
+        for cue in CUES:
+            match = cue.pattern.search(sentence)
+            if match is None:
+                continue
+            scope = _set_aside(cue, sentence, match)
+            said = f"{cue.name}: «{_quote(sentence, match)}»"
+            if scope is None:
+                counted.append(said)
+            else:
+                aside.append(f"ikke en afgørelse ({scope}): «{_quote(sentence, match)}»")
+    if counted:
+        return Reading(True, counted)
+    return Reading(False, aside)

@@ -1,0 +1,170 @@
+"""The decision guard's reader, its corpus figures and ``tovholder guard`` (no database)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli.guard import classify
+from bot.domain.guard import GUIDANCE_LINE, DecisionNotAllowed, as_sent, read
+from bot.domain.guard.corpus import figures, load
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "guard"
+ROOT = Path(__file__).resolve().parents[2]
+
+DECISIONS = [
+    "Afgørelse: Du får afslag på hjælp til tandbehandling.",
+    "Du har fået bevilget 10 timers aflastning om måneden",
+    "Din kontanthjælp stopper fra 1. maj",
+    "Du skal betale 3.000 kr. tilbage",
+    "Vi har besluttet at din søn skal have en kontaktperson",
+    "du har ikke ret til boligstøtte",
+    "We have decided to stop your cash benefit",
+]
+NOT_DECISIONS = [
+    "Vi har ikke truffet en afgørelse endnu",
+    "Du vil få en afgørelse inden for 4 uger",
+    "Afgørelsen kommer med Digital Post",
+    "Husk at klage over afgørelsen inden 4 uger",
+    "Det afslag du fik sidste år gælder ikke længere",
+    "Husk mødet på torsdag kl. 10",
+    "Kan du sende dine lønsedler for marts?",
+    "Du har ret til at have en bisidder med",
+    "Hvis du får afslag, kan du klage",
+    GUIDANCE_LINE,
+]
+
+
+@pytest.mark.parametrize("text", DECISIONS)
+def test_decisions_are_read_as_decisions_with_a_reason(text: str) -> None:
+    """Grant, refusal, stop, repayment, "besluttet", "ikke ret til": a decision, and why names it."""
+    reading = read(text)
+    assert reading.decision, reading
+    assert reading.why and "«" in reading.why[0]
+
+
+@pytest.mark.parametrize("text", NOT_DECISIONS)
+def test_talk_about_a_decision_is_not_one(text: str) -> None:
+    """A decision to come, one announced or made before, a reminder, an appointment: not one."""
+    assert not read(text).decision, read(text)
+
+
+def test_a_decision_flagged_as_guidance_is_refused_and_guidance_gets_its_line() -> None:
+    """The flag does not make a decision guidance; real guidance gets the plain line."""
+    with pytest.raises(DecisionNotAllowed) as caught:
+        as_sent("Du får afslag på boligstøtte", "guidance")
+    assert caught.value.code == "decision_not_allowed" and "Digital Post" in caught.value.message
+    assert caught.value.why == ["afslag: «afslag»"]
+    with pytest.raises(DecisionNotAllowed):
+        as_sent("Hej Anna", "decision")
+    assert as_sent("Du kan søge om hjælp", "guidance") == f"Du kan søge om hjælp\n{GUIDANCE_LINE}"
+    assert as_sent("Hej Anna") == "Hej Anna"
+
+
+def test_the_corpus_is_as_the_readme_says() -> None:
+    """At least 300 held out, a third hard negatives; ids unique; train and held-out disjoint."""
+    train, held = load(DATA / "train.jsonl"), load(DATA / "heldout.jsonl")
+    assert len(held) >= 300
+    assert sum(r["hard_negative"] for r in held) * 3 >= len(held)
+    assert not any(r["decision"] and r["hard_negative"] for r in train + held)
+    assert len({r["id"] for r in train + held}) == len(train) + len(held)
+    assert not {r["text"] for r in train} & {r["text"] for r in held}
+
+
+def test_held_out_recall_reaches_the_target() -> None:
+    """Decision recall on the held-out split is at least 95 %."""
+    rows = load(DATA / "heldout.jsonl")
+    f = figures(rows, [read(r["text"]) for r in rows])
+    assert f.recall.rate is not None and f.recall.rate >= 0.95, f.recall
+
+
+def test_held_out_false_refusals_are_what_docs_guard_md_reports() -> None:
+    """False refusals on the held-out split: 7 of 106 hard negatives, 7 of 153 non-decisions."""
+    rows = load(DATA / "heldout.jsonl")
+    f = figures(rows, [read(r["text"]) for r in rows])
+    assert (f.false_refusals_hard.hits, f.false_refusals_hard.total) == (7, 106)
+    assert f.false_refusals.rate is not None and f.false_refusals.rate <= 0.05
+
+
+@pytest.mark.xfail(reason="held-out: 6.6 % of hard negatives refused, target 5 %", strict=True)
+def test_held_out_false_refusals_on_hard_negatives_reach_the_target() -> None:
+    """At most 5 % of the held-out hard negatives are refused (not reached yet)."""
+    rows = load(DATA / "heldout.jsonl")
+    f = figures(rows, [read(r["text"]) for r in rows])
+    assert f.false_refusals_hard.rate is not None and f.false_refusals_hard.rate <= 0.05
+
+
+def test_train_split_is_read_right() -> None:
+    """Every training text is read as labelled (the rules were written against these)."""
+    rows = load(DATA / "train.jsonl")
+    wrong = [r["id"] for r in rows if read(r["text"]).decision != r["decision"]]
+    assert wrong == []
+
+
+def test_classify_writes_one_line_per_input_in_order() -> None:
+    """JSON lines in, one result per line out, in order; a bad line gets an error line."""
+    lines = io.StringIO(
+        '{"id": "a", "text": "Du får afslag på boligstøtte"}\n'
+        "\n"
+        "not json\n"
+        '{"id": 7, "text": "Husk mødet i morgen"}\n'
+    )
+    out = io.StringIO()
+    assert classify(lines, out) == 1
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [r["id"] for r in rows] == ["a", None, 7]
+    assert rows[0]["decision"] is True and rows[0]["why"] == ["afslag: «afslag»"]
+    assert "error" in rows[1] and rows[1]["line"] == 3
+    assert rows[2] == {"id": 7, "decision": False, "why": []}
+
+
+def test_the_command_needs_no_database() -> None:
+    """``tovholder guard classify`` and ``evaluate`` run as commands, with no database set."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOVHOLDER_")}
+    env["PYTHONPATH"] = str(ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "guard", "classify"],
+        input='{"id": "x", "text": "Vi har besluttet at standse din ydelse"}\n',
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=60,
+    )
+    assert json.loads(done.stdout) == {
+        "id": "x",
+        "decision": True,
+        "why": ["ophør eller nedsættelse: «standse din ydelse»", "besluttet: «har besluttet»"],
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "guard", "evaluate", str(DATA / "train.jsonl")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=60,
+    )
+    assert "decision recall" in done.stdout and "100.0 %" in done.stdout
+
+
+def test_the_systems_own_texts_do_not_read_as_decisions() -> None:
+    """Reminders, milestones and "still working" (kind ``update`` too) pass the guard,
+    also "A decision has been made in your case. You will get it in Digital Post."."""
+    from scheduler import templates
+
+    texts = [text for language in ("da", "en") for text in templates._TEXTS[language].values()]
+    for policy in templates.CASE_TYPES.values():
+        for step in policy.steps:
+            for language in ("da", "en"):
+                texts.append(templates.reached(step, language))
+                texts.append(
+                    templates.say(language, "still_next", step=templates.title(step, language))
+                )
+    assert any("Digital Post" in t for t in texts)
+    assert [t for t in texts if read(t).decision] == []
