@@ -156,9 +156,17 @@ def test_the_command_needs_no_database() -> None:
 def test_the_systems_own_texts_do_not_read_as_decisions() -> None:
     """Reminders, milestones and "still working" (kind ``update`` too) pass the guard,
     also "A decision has been made in your case. You will get it in Digital Post."."""
+    from bot.domain import texts as catalogue
     from scheduler import templates
 
-    texts = [text for language in ("da", "en") for text in templates._TEXTS[language].values()]
+    texts = [
+        catalogue.template(language, key) for language in ("da", "en") for key in catalogue.SMS
+    ]
+    texts += [
+        catalogue.translated(language, sentence) or sentence
+        for language in ("da", "en")
+        for sentence in catalogue.STEP_SENTENCES
+    ]
     for policy in templates.CASE_TYPES.values():
         for step in policy.steps:
             for language in ("da", "en"):
