@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from datetime import time as clock_time
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.base.clock import COPENHAGEN
@@ -28,7 +28,7 @@ from bot.base.workdays import WorkingCalendar
 from bot.domain.escalation import page
 from bot.domain.routing import FrontDesk, Route, front_desk, route, team_lead
 from bot.domain.triage import DEFAULT_RISK, DEFAULT_URGENT, Triager
-from bot.store.schema.core import teams, triage_terms
+from bot.store.schema.core import messages, teams, triage_terms
 from journal.journal import NewEntry
 
 log = logging.getLogger(__name__)
@@ -314,6 +314,15 @@ async def dispatch_unassigned(
             message_id=message_id,
         )
     ]
+    # Escalated like any urgent message until someone picks it up (escalation.escalate_due).
+    await conn.execute(
+        update(messages)
+        .where(messages.c.id == message_id)
+        .values(
+            next_escalation_at=at + timedelta(minutes=desk.escalate_after_min if desk else 15),
+            escalation_level=NIGHT_LEVEL if desk is not None and desk.staff_id is None else 0,
+        )
+    )
     if desk is None:
         log.warning("tenant %s: nobody to page for unassigned urgent %s", tenant_id, message_id)
         return None, entries

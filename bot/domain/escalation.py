@@ -21,7 +21,7 @@ from bot.base import metrics
 from bot.base.errors import NotFound
 from bot.base.ids import new_id
 from bot.base.services import Services
-from bot.domain.routing import is_available, local_day, on_duty, team_lead
+from bot.domain.routing import front_desk, is_available, local_day, on_duty, team_lead
 from bot.store.events import emit
 from bot.store.schema.core import cases, messages, outbox, staff, staff_notices, teams
 from journal.journal import append
@@ -143,6 +143,79 @@ async def escalate_due(svc: Services, limit: int = 50) -> int:
         for msg in sorted((await conn.execute(q)).all(), key=lambda m: m.case_id):
             await _escalate_one(conn, svc, msg, now)
             done += 1
+        # Messages on no case (an unknown number) come after, on the unassigned chains.
+        done += await _escalate_unassigned(conn, svc, now, limit)
+    return done
+
+
+async def _escalate_unassigned(
+    conn: AsyncConnection, svc: Services, now: datetime, limit: int
+) -> int:
+    """An urgent message on no case: page whoever can act now again, one step up each time.
+
+    Step 1 the front desk's lead, then its after-hours line (døgnvagt), paged
+    again at every interval until someone acknowledges; each step journalised
+    on the municipality's unassigned chain.
+    """
+    q = (
+        select(messages.c.id, messages.c.tenant_id, messages.c.escalation_level)
+        .where(
+            messages.c.case_id.is_(None),
+            messages.c.urgent.is_(True),
+            messages.c.acknowledged_at.is_(None),
+            messages.c.next_escalation_at <= now,
+        )
+        .order_by(messages.c.tenant_id, messages.c.next_escalation_at)
+        .limit(limit)
+    )
+    if not svc.sqlite:
+        q = q.with_for_update(of=messages, skip_locked=True)
+    done = 0
+    for msg in (await conn.execute(q)).all():
+        desk = await front_desk(conn, svc, tenant_id=msg.tenant_id, at=now)
+        level = min(msg.escalation_level + 1, 3)
+        target: str | None = None
+        if desk is not None:
+            lead = await team_lead(conn, desk.team_id)
+            if level == 1 and lead is not None and lead != desk.staff_id:
+                target = lead
+            elif desk.after_hours_phone is None:
+                target = desk.staff_id or lead
+            await page(
+                conn,
+                tenant_id=msg.tenant_id,
+                team_id=desk.team_id,
+                staff_id=target,
+                message_id=msg.id,
+                kind="escalation",
+                at=now,
+            )
+        await conn.execute(
+            update(messages)
+            .where(messages.c.id == msg.id)
+            .values(
+                escalation_level=level,
+                next_escalation_at=now + timedelta(minutes=desk.escalate_after_min if desk else 15),
+            )
+        )
+        await append(
+            conn,
+            tenant_id=msg.tenant_id,
+            case_id=None,
+            kind="escalation",
+            direction="internal",
+            channel="system",
+            subject=(
+                "Akut besked uden sag eskaleret"
+                if desk is not None
+                else "Akut besked uden sag: ingen at kalde"
+            ),
+            actor="system",
+            at=now,
+            message_id=msg.id,
+        )
+        metrics.escalated()
+        done += 1
     return done
 
 

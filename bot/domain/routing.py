@@ -189,6 +189,7 @@ class FrontDesk:
     staff_id: str | None  # None: the team's after-hours line
     open_now: bool
     after_hours_phone: str | None
+    escalate_after_min: int = 15  # the team's: how long before it is paged again
 
 
 async def front_desk(
@@ -209,11 +210,15 @@ async def front_desk(
         calendar = await team_calendar(conn, svc, team)
         if not calendar.is_open(at):
             if team.after_hours_phone:
-                return FrontDesk(team.id, None, False, team.after_hours_phone)
+                return FrontDesk(
+                    team.id, None, False, team.after_hours_phone, team.escalate_after_min
+                )
             continue
         for who in (await on_duty(conn, team.id, day), await team_lead(conn, team.id)):
             if who is not None and await is_available(conn, who, day):
-                return FrontDesk(team.id, who, True, team.after_hours_phone)
+                return FrontDesk(
+                    team.id, who, True, team.after_hours_phone, team.escalate_after_min
+                )
     return None
 
 

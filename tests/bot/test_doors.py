@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from bot.base.clock import COPENHAGEN
+from bot.domain.escalation import escalate_due
 from bot.store.schema.core import journal_entries, messages, staff_notices
 from tests.bot.test_routing import set_roster, work_phones
 from tests.harness import Stack
@@ -128,3 +129,33 @@ async def test_the_answer_to_which_case_is_not_what_is_triaged(stack: Stack) -> 
         ).scalars()
         assert not any(rows)
     assert await _notices(stack) == []
+
+
+async def test_an_unassigned_urgent_message_escalates_until_picked_up(stack: Stack) -> None:
+    """No case, no owner: the front desk is paged, then its lead, then the after-hours line;
+    "OK" from the line stops it. Each step is on the unassigned chain."""
+    phones = await work_phones(stack)
+    await set_roster(stack, "sofie")
+    stack.clock.set(datetime(2025, 2, 24, 10, 0, tzinfo=COPENHAGEN))
+    await stack.sms(STRANGER, "Hjælp, min nabos barn er alene hjemme og græder, ring nu")
+    await stack.drain()
+    assert len(await stack.sent_to(phones["sofie"])) == 1
+    assert await escalate_due(stack.svc) == 0  # not yet
+    for who in ("hanne", "after_hours"):
+        stack.clock.advance(minutes=15, seconds=1)
+        assert await escalate_due(stack.svc) == 1, who
+        await stack.drain()
+        assert len(await stack.sent_to(phones[who])) == 1, who
+    assert (await stack.sms(phones["after_hours"], "OK")).status == 200
+    stack.clock.advance(minutes=30)
+    assert await escalate_due(stack.svc) == 0
+    async with stack.svc.read() as conn:
+        rows = (
+            await conn.execute(
+                select(journal_entries.c.kind, journal_entries.c.chain)
+                .where(journal_entries.c.kind.in_(["urgent", "escalation", "acknowledged"]))
+                .order_by(journal_entries.c.seq)
+            )
+        ).all()
+    assert [r.kind for r in rows] == ["urgent", "escalation", "escalation", "acknowledged"]
+    assert all(r.chain.startswith("unassigned:") for r in rows)
