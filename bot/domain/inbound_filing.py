@@ -520,7 +520,7 @@ class Intake:
     ) -> CaseFiling:
         """The SMS as filed on its case's thread: its message row and journal entry, unwritten."""
         key = self.case_key(case)
-        reply_by = already_open or calendar.reply_by(self.now, case.reply_days)
+        reply_by = receipts.reply_by(calendar, self.now, case.reply_days, decision, already_open)
         stored = self._inbound_row(
             conv_id=conv_id,
             case_id=case.id,
@@ -669,6 +669,7 @@ class Intake:
             route=way,
             urgent_line=receipts.urgent_line(person.language, decision, case.after_hours_phone),
             has_cpr=self.has_cpr,
+            urgent_now=decision.urgent and decision.open_now,
         )
         return outbound_sms(
             tenant_id=self.tenant.id,

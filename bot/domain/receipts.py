@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.base.clock import COPENHAGEN
+from bot.base.workdays import WorkingCalendar
 from bot.domain import texts
 from bot.domain.dispatch import Decision
 from bot.domain.routing import FrontDesk, Route
@@ -35,14 +36,22 @@ def case_receipt(
     route: Route,
     urgent_line: str,
     has_cpr: bool,
+    urgent_now: bool = False,
 ) -> str:
     """The receipt for a message filed on a case.
 
     Args:
+        urgent_now: urgent, and the team is open: the receipt says someone acts today.
         colleague: the first name of whoever answers instead of the caseworker
             (None when the caseworker answers, or nobody is available).
     """
     when = texts.long_date(reply_by.astimezone(COPENHAGEN).date(), language)
+    if urgent_now:
+        # Open now and urgent: someone acts today, not "by Wednesday".
+        who = colleague or owner_first_name
+        cpr = text(language, "cpr_warning") if has_cpr else ""
+        body = text(language, "receipt_urgent", first_name=who)
+        return texts.compose((body, cpr), (body,))
     if route.reason == "owner":
         body = text(language, "receipt", first_name=owner_first_name, reply_by=when)
     elif colleague is not None and route.back_on is not None:
@@ -74,3 +83,21 @@ def neutral_receipt(language: str, *, urgent: bool, desk: FrontDesk | None, has_
     elif urgent:
         line = text(language, "urgent_112")
     return texts.compose((text(language, "receipt_neutral"), cpr, line), (line or cpr,))
+
+
+def reply_by(
+    calendar: WorkingCalendar,
+    at: datetime,
+    reply_days: int,
+    decision: Decision,
+    already_open: datetime | None,
+) -> datetime:
+    """By when the thread must be answered: the team's promise, or today when urgent.
+
+    An urgent message is due by the end of its working day (the next one's when
+    it came after closing), earlier than an answer already owed on the thread.
+    """
+    due = already_open or calendar.reply_by(at, reply_days)
+    if decision.urgent:
+        due = min(due, calendar.reply_by(at, 0))
+    return due

@@ -61,6 +61,11 @@ SMS: dict[str, str] = {
     "receipt_fallback": N_("Tak for din besked. En kollega svarer dig senest %(reply_by)s."),
     # When a receipt with its extra lines would not fit in one message (see compose).
     "receipt_short": N_("Tak for din besked. Vi svarer dig senest %(reply_by)s."),
+    # An urgent message in opening hours: someone acts today (bot.domain.receipts).
+    "receipt_urgent": N_(
+        "Tak for din besked. Vi kan se, at det haster, og %(first_name)s eller en kollega"
+        " kontakter dig i dag. Er nogen i fare, så ring 112."
+    ),
     "receipt_neutral": N_(
         "Tak for din besked. Vi har modtaget den, og en medarbejder ser på den hurtigst muligt."
     ),

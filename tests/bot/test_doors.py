@@ -159,3 +159,19 @@ async def test_an_unassigned_urgent_message_escalates_until_picked_up(stack: Sta
         ).all()
     assert [r.kind for r in rows] == ["urgent", "escalation", "escalation", "acknowledged"]
     assert all(r.chain.startswith("unassigned:") for r in rows)
+
+
+async def test_an_urgent_sms_in_opening_hours_is_promised_today(stack: Stack) -> None:
+    """Open: the receipt says someone acts today (and gives 112); the reply-by is today."""
+    stack.clock.set(datetime(2025, 2, 24, 10, 0, tzinfo=COPENHAGEN))  # Monday
+    await stack.sms(stack.world.phones["anna"], "HASTER: min søn er forsvundet")
+    await stack.drain()
+    assert (await stack.sent_to(stack.world.phones["anna"]))[-1] == (
+        "Tak for din besked. Vi kan se, at det haster, og Mette eller en kollega kontakter dig"
+        " i dag. Er nogen i fare, så ring 112."
+    )
+    async with stack.svc.read() as conn:
+        row = (await conn.execute(select(messages).where(messages.c.direction == "in"))).one()
+    assert row.urgent and row.reply_by.astimezone(COPENHAGEN) == datetime(
+        2025, 2, 24, 16, 0, tzinfo=COPENHAGEN
+    )

@@ -260,12 +260,13 @@ async def test_escalation_resumes_after_restart(stack: Stack) -> None:
 
 
 async def test_urgent_outside_opening_hours_gives_112_and_after_hours(stack: Stack) -> None:
-    """At night an urgent receipt gives 112, the after-hours line, and when they hear back."""
+    """At night an urgent receipt gives 112, the after-hours line, and when they hear back
+    (the next working day: urgent is due the day it can first be acted on)."""
     await work_phones(stack)
     stack.clock.set(datetime(2025, 2, 21, 22, 30, tzinfo=COPENHAGEN))
     await stack.sms(stack.world.phones["anna"], "Han slår mig")
     assert await receipt(stack, stack.world.phones["anna"]) == (
-        "Tak for din besked. Mette svarer dig senest onsdag den 26. februar. Er det akut, så "
+        "Tak for din besked. Mette svarer dig senest mandag den 24. februar. Er det akut, så "
         "ring 112. Du kan også ringe til kommunens døgnvagt på +4533173333."
     )
 
