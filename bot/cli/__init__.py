@@ -245,7 +245,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
   Answer it as the caseworker on the right, or in the web inbox:
 
   Caseworker inbox:  {config.public_base_url}/sagsbehandler/
-                     user mette@demo (or sofie, hanne, lars, ahmad @demo),
+                     user mette@demo (or sofie, lars, ahmad; hanne is a team lead, birgit an admin),
                      password {DEMO_PASSWORD}, TOTP secret {DEMO_TOTP_SECRET}
                      or "Log ind med kommunens login" (simulator on port {idp_ports[0]})
   Family's inbox:    {config.public_base_url}/borger/  (type a demo phone number;

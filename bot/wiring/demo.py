@@ -1,4 +1,4 @@
-"""Demo data: one municipality, two teams, a handful of caseworkers, five families.
+"""Demo data: one municipality, two teams with a duty roster, six staff, seven families.
 
 Everything here is invented. The numbers are valid Danish mobile numbers that
 only ever reach the local gateway simulator.
@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import update
+
+from bot.base.ids import new_id
 from bot.base.services import Services
 from bot.domain.conversations import issue_token
 from bot.domain.directory import (
@@ -19,6 +22,8 @@ from bot.domain.directory import (
     create_team,
     create_tenant,
 )
+from bot.store.schema.core import duty_rotation
+from bot.store.schema.core import teams as teams_table
 
 MUNICIPALITY_NUMBER = "+4545971000"
 
@@ -46,7 +51,17 @@ STAFF = [
     ("hanne", "Hanne", "Hanne Lund", "children", "lead"),
     ("lars", "Lars", "Lars Berg", "jobs", "caseworker"),
     ("ahmad", "Ahmad", "Ahmad Nouri", "jobs", "caseworker"),
+    # The data-protection page (who read whose messages) is the administrator's.
+    ("birgit", "Birgit", "Birgit Krogh", "children", "admin"),
 ]
+
+# Who is on duty each weekday (0 = Monday), and the after-hours line (døgnvagt), per team:
+# urgent messages page whoever can act now, so the demo shows the whole chain.
+ROSTER = {
+    "children": ("sofie", "mette", "sofie", "mette", "sofie"),
+    "jobs": ("ahmad", "lars", "ahmad", "lars", "ahmad"),
+}
+AFTER_HOURS = {"children": "+4533173333", "jobs": "+4533173334"}
 
 # How the demo page's caseworker picker names a role.
 ROLE_WORDS = {"caseworker": "sagsbehandler", "lead": "teamleder", "admin": "administrator"}
@@ -61,6 +76,7 @@ PERSONS = [
     ("bent", "Bent Nielsen", "Bent", "+4520123415", "da"),
     ("jonas", "Jonas Madsen", "Jonas", "+4520123416", "da"),
     ("lone", "Lone Berg", "Lone", "+4520123417", "da"),
+    ("olena", "Olena Shevchenko", "Olena", "+4520123418", "uk"),
 ]
 
 CASES = [
@@ -72,6 +88,7 @@ CASES = [
     ("BF-2025-0103", "children", "mette", [("kirsten", "parent")]),
     ("JC-2025-0203", "jobs", "lars", [("bent", "party")]),
     ("JC-2025-0204", "jobs", "lars", [("jonas", "party"), ("lone", "bisidder")]),
+    ("BF-2025-0104", "children", "sofie", [("olena", "parent")]),
 ]
 
 PHONES = [
@@ -82,6 +99,7 @@ PHONES = [
     DemoPhone("+4520123415", "Kirsten og Bent Nielsen (delt telefon)"),
     DemoPhone("+4520123416", "Jonas Madsen"),
     DemoPhone("+4520123417", "Lone Berg (bisidder for Jonas)"),
+    DemoPhone("+4520123418", "Olena Shevchenko (українська)"),
     DemoPhone("+4531234599", "Ukendt nummer"),
 ]
 
@@ -133,6 +151,25 @@ async def seed_demo(svc: Services) -> DemoInfo:
             )
             info.caseworkers.append((f"{full} ({ROLE_WORDS.get(role, role)})", token))
             info.staff_ids[key] = staff_ids[key]
+        for team, weekdays in ROSTER.items():
+            await c.execute(
+                duty_rotation.insert(),
+                [
+                    {
+                        "id": new_id(),
+                        "tenant_id": tenant,
+                        "team_id": teams[team],
+                        "weekday": day,
+                        "staff_id": staff_ids[who],
+                    }
+                    for day, who in enumerate(weekdays)
+                ],
+            )
+            await c.execute(
+                update(teams_table)
+                .where(teams_table.c.id == teams[team])
+                .values(after_hours_phone=AFTER_HOURS[team])
+            )
         person_ids: dict[str, str] = {}
         for key, full, first, phone, language in PERSONS:
             person_ids[key] = await create_person(
