@@ -578,6 +578,7 @@ DEMO_CPR = {
     "bent": "0606686666",
     "jonas": "0707007777",
     "lone": "0808728888",
+    "olena": "0909939999",
 }
 DEMO_STAFF_DOMAIN = "demo.example"
 DEMO_STAFF_SECRET = "tovholder-demo-staff-oidc-secret"
