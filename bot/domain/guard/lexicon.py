@@ -140,7 +140,8 @@ class Scope:
 
     ``where``: "sentence" (anywhere in the sentence), "before" (before the
     cue in its sentence), "after" (right after the cue: what the right or
-    measure is), "near" (within a few words before the cue).
+    measure is), "near" (within a few words before the cue), "within" (inside
+    the words the cue matched: "допомога не припиняється").
     """
 
     name: str
