@@ -114,16 +114,17 @@ def test_held_out_recall_reaches_the_target() -> None:
 
 
 def test_held_out_false_refusals_are_what_docs_guard_md_reports() -> None:
-    """False refusals on the held-out split: 7 of 106 hard negatives, 7 of 153 non-decisions."""
+    """Held-out: 144 of 148 decisions caught, 3 of 106 hard negatives and 3 of 153
+    non-decisions refused (as docs/guard.md reports)."""
     rows = load(DATA / "heldout.jsonl")
     f = figures(rows, [read(r["text"]) for r in rows])
-    assert (f.false_refusals_hard.hits, f.false_refusals_hard.total) == (7, 106)
-    assert f.false_refusals.rate is not None and f.false_refusals.rate <= 0.05
+    assert (f.recall.hits, f.recall.total) == (144, 148)
+    assert (f.false_refusals_hard.hits, f.false_refusals_hard.total) == (3, 106)
+    assert (f.false_refusals.hits, f.false_refusals.total) == (3, 153)
 
 
-@pytest.mark.xfail(reason="held-out: 6.6 % of hard negatives refused, target 5 %", strict=True)
 def test_held_out_false_refusals_on_hard_negatives_reach_the_target() -> None:
-    """At most 5 % of the held-out hard negatives are refused (not reached yet)."""
+    """At most 5 % of the held-out hard negatives are refused."""
     rows = load(DATA / "heldout.jsonl")
     f = figures(rows, [read(r["text"]) for r in rows])
     assert f.false_refusals_hard.rate is not None and f.false_refusals_hard.rate <= 0.05
