@@ -304,7 +304,8 @@ SCOPES: tuple[Scope, ...] = (
     ),
     _scope(
         "en afgørelse omtalt",
-        r"\b(tale|snakke|drofte|kigge pa|se pa|sporgsmal|sporgsmalet|bekymre dig)\s+om\s+(\w+\s+)?$",
+        r"\b(tale|snakke|drofte|kigge pa|se pa|sporgsmal|sporgsmalet|bekymre dig)"
+        r"\s+om\s+(\w+\s+)?$",
         "near",
         "tilbagebetaling",
         "afslag",
