@@ -9,6 +9,7 @@ page says to use the case system. Both databases.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -222,3 +223,32 @@ async def test_refused_compose_offers_the_letter_when_set_up(dp_stack: Stack) ->
     page = await resp.text()
     assert resp.status == 400
     assert OFFER in page and 'name="klagevejledning"' in page and ELSEWHERE not in page
+
+
+async def test_with_two_parents_the_letter_page_asks_who_and_without_a_cpr_it_says_so(
+    dp_stack: Stack,
+) -> None:
+    """Eva and Frank (one case, both with a CPR): no choice is 400 letter_recipient and the
+    page lists both; choosing Frank queues one letter. Carl (no CPR on file): no form."""
+    stack = dp_stack
+    logins = await give_logins(stack)
+    w = stack.world
+    await set_person_cpr(stack.svc, person_id=w.persons["eva"], cpr="0202801111")
+    await set_person_cpr(stack.svc, person_id=w.persons["frank"], cpr="0303802222")
+    await staff_login(stack, logins["mette"])
+    action = f"/sagsbehandler/sager/{w.cases['eriksen']}/afgoerelse-brev"
+    fields = {"title": "Afgørelse", "decision": DECISION, "klagevejledning": KLAGE}
+    resp = await form_post(stack, action, to="", **fields)
+    page = await resp.text()
+    assert resp.status == 400 and "Vælg, hvem brevet skal sendes til" in page
+    assert "Eva Eriksen" in page and "Frank Eriksen" in page
+    assert await _letter_rows(stack) == (0, 0)
+    frank = re.search(r'value="([^"]+)"[^>]*>\s*<label for="to-[^"]+">Frank Eriksen', page)
+    assert frank is not None
+    resp = await form_post(stack, action, to=frank.group(1), **fields)
+    assert resp.status == 303
+    assert await _letter_rows(stack) == (1, 1)
+    page = await (
+        await stack.client.get(f"/sagsbehandler/sager/{w.cases['carl']}/afgoerelse-brev")
+    ).text()
+    assert "der er ikke registreret et CPR-nummer" in page and 'name="klagevejledning"' not in page
