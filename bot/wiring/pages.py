@@ -31,6 +31,7 @@ from bot.http.pages import (
     views_consent,
     views_filing,
     views_lead,
+    views_letters,
     views_oidc,
     views_root,
     views_staff,
@@ -71,6 +72,7 @@ def install(app: web.Application) -> None:
     app.router.add_routes(views_staff.routes)
     for desk in (views_cases, views_compose, views_tasks, views_filing, views_lead, views_consent):
         app.router.add_routes(desk.routes)
+    views_letters.install(app)  # the decision guard's offer: an afgørelse as a letter
     app.router.add_routes(live.routes)
     app.router.add_routes(views_citizen.routes)
     app.router.add_routes(views_oidc.routes)

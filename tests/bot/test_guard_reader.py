@@ -26,6 +26,10 @@ DECISIONS = [
     "Vi har besluttet at din søn skal have en kontaktperson",
     "du har ikke ret til boligstøtte",
     "We have decided to stop your cash benefit",
+    "Рішення: вам відмовлено в допомозі на житло",
+    "Вашу житлову допомогу припинено з 1 серпня",
+    "تم رفض طلبك للحصول على إعانة السكن",
+    "يجب عليك إرجاع 3000 كرون",
 ]
 NOT_DECISIONS = [
     "Vi har ikke truffet en afgørelse endnu",
@@ -38,6 +42,11 @@ NOT_DECISIONS = [
     "Du har ret til at have en bisidder med",
     "Hvis du får afslag, kan du klage",
     GUIDANCE_LINE,
+    "Ви отримаєте рішення протягом 4 тижнів",
+    "Ваша допомога не припиняється",
+    "Ви маєте право на перекладача",
+    "إعانتك لن تتوقف",
+    "قررنا نقل الاجتماع إلى يوم الخميس",
 ]
 
 
@@ -77,6 +86,26 @@ def test_the_corpus_is_as_the_readme_says() -> None:
     assert not {r["text"] for r in train} & {r["text"] for r in held}
 
 
+def test_the_ukrainian_and_arabic_held_out_addition_is_as_the_readme_says() -> None:
+    """At least 60 texts each in uk and ar, a third hard negatives, none also in train."""
+    train, held = load(DATA / "train.jsonl"), load(DATA / "heldout-uk-ar.jsonl")
+    for lang in ("uk", "ar"):
+        rows = [r for r in held if r["lang"] == lang]
+        assert len(rows) >= 60
+        assert sum(r["hard_negative"] for r in rows) * 3 >= len(rows)
+    assert {r["lang"] for r in held} == {"uk", "ar"}
+    assert not {r["text"] for r in train} & {r["text"] for r in held}
+    assert not {r["id"] for r in train} & {r["id"] for r in held}
+
+
+def test_ukrainian_and_arabic_held_out_figures_are_what_docs_guard_md_reports() -> None:
+    """uk/ar held-out: 56 of 56 decisions caught, 0 of 48 hard negatives refused."""
+    rows = load(DATA / "heldout-uk-ar.jsonl")
+    f = figures(rows, [read(r["text"]) for r in rows])
+    assert (f.recall.hits, f.recall.total) == (56, 56)
+    assert (f.false_refusals_hard.hits, f.false_refusals_hard.total) == (0, 48)
+
+
 def test_held_out_recall_reaches_the_target() -> None:
     """Decision recall on the held-out split is at least 95 %."""
     rows = load(DATA / "heldout.jsonl")
@@ -85,16 +114,17 @@ def test_held_out_recall_reaches_the_target() -> None:
 
 
 def test_held_out_false_refusals_are_what_docs_guard_md_reports() -> None:
-    """False refusals on the held-out split: 7 of 106 hard negatives, 7 of 153 non-decisions."""
+    """Held-out: 144 of 148 decisions caught, 3 of 106 hard negatives and 3 of 153
+    non-decisions refused (as docs/guard.md reports)."""
     rows = load(DATA / "heldout.jsonl")
     f = figures(rows, [read(r["text"]) for r in rows])
-    assert (f.false_refusals_hard.hits, f.false_refusals_hard.total) == (7, 106)
-    assert f.false_refusals.rate is not None and f.false_refusals.rate <= 0.05
+    assert (f.recall.hits, f.recall.total) == (144, 148)
+    assert (f.false_refusals_hard.hits, f.false_refusals_hard.total) == (3, 106)
+    assert (f.false_refusals.hits, f.false_refusals.total) == (3, 153)
 
 
-@pytest.mark.xfail(reason="held-out: 6.6 % of hard negatives refused, target 5 %", strict=True)
 def test_held_out_false_refusals_on_hard_negatives_reach_the_target() -> None:
-    """At most 5 % of the held-out hard negatives are refused (not reached yet)."""
+    """At most 5 % of the held-out hard negatives are refused."""
     rows = load(DATA / "heldout.jsonl")
     f = figures(rows, [read(r["text"]) for r in rows])
     assert f.false_refusals_hard.rate is not None and f.false_refusals_hard.rate <= 0.05
@@ -175,4 +205,24 @@ def test_the_systems_own_texts_do_not_read_as_decisions() -> None:
                     templates.say(language, "still_next", step=templates.title(step, language))
                 )
     assert any("Digital Post" in t for t in texts)
+    assert [t for t in texts if read(t).decision] == []
+
+
+@pytest.mark.parametrize("language", ["uk", "ar"])
+def test_the_systems_own_ukrainian_and_arabic_texts_do_not_read_as_decisions(
+    language: str,
+) -> None:
+    """Every uk/ar text of the catalogue passes, e.g. "У вашій справі ухвалено рішення …"."""
+    from babel.messages.pofile import read_po
+
+    path = ROOT / "bot" / "base" / "locale" / language / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as f:
+        catalogue = read_po(f)
+    texts = [
+        text
+        for message in catalogue
+        for text in ([message.string] if isinstance(message.string, str) else message.string)
+        if text
+    ]
+    assert len(texts) > 100 and any("Digital Post" in t for t in texts)
     assert [t for t in texts if read(t).decision] == []

@@ -61,14 +61,18 @@ CUES: tuple[Cue, ...] = (
         r"\b(ansogning|anmodning|application|claim|request)\w*\b.{0,40}\bafvis(t|es)\b"
         r"|\bafvis(t|er)\s+(din|jeres)\s+(ansogning|anmodning)",
     ),
-    _cue("bevilling", r"\bbevill?i?(ge|ger|ges|get|gede|ling|lige|liget)\b"),
+    _cue(
+        "bevilling",
+        r"\bforlaeng(et|er|es)\s+(din|jeres)\s+bevilling\b"
+        r"|\bbevill?i?(ge|ger|ges|get|gede|ling|lige|liget)\b",
+    ),
     _cue("tilkendelse", r"\btilkend(t|er|es|te|else)\b"),
     _cue("ophør eller nedsættelse", rf"\b{BENEFIT}\b.{{0,50}}\b{STOPS}\b"),
     _cue("ophør eller nedsættelse", rf"\b{STOPS}\b.{{0,30}}\b{BENEFIT}\b"),
     _cue("ophør", r"\bophor(er|e|t)?\b.{0,30}\b(din|jeres|your)\b"),
     _cue(
         "tilbagebetaling",
-        r"\btilbagebetal\w*|\bbetale\s+(\S+\s+){0,5}tilbage\b|\brepay\w*"
+        r"\btilbagebetal(?!ings?(regl|sag|pjece|mulighed))\w*|\bbetale\s+(\S+\s+){0,5}tilbage\b|\brepay\w*"
         r"|\bpay\s+(\S+\s+){0,4}back\b",
     ),
     _cue("sanktion", r"\bsanktion(er|ere|eret|eres)?\b|\bsanctions?\b|\bsanctioned\b"),
@@ -140,7 +144,8 @@ class Scope:
 
     ``where``: "sentence" (anywhere in the sentence), "before" (before the
     cue in its sentence), "after" (right after the cue: what the right or
-    measure is), "near" (within a few words before the cue).
+    measure is), "near" (within a few words before the cue), "within" (inside
+    the words the cue matched: "допомога не припиняється").
     """
 
     name: str
@@ -159,8 +164,15 @@ SCOPES: tuple[Scope, ...] = (
     _scope("spørgsmål", r"\?", "sentence"),
     _scope(
         "betingelse eller advarsel",
-        r"\b(hvis|safremt|i fald|medmindre|ellers|if|unless|in case|otherwise|or else)\b",
+        r"\b(hvis|safremt|i fald|medmindre|ellers|if|unless|in case|otherwise|or else"
+        r"|nar(?! vi\b))\b",
         "before",
+    ),
+    _scope(
+        "betingelse eller advarsel",
+        # Right after the outcome, in the same clause: "din ydelse stopper, hvis du …".
+        r"^[^.,;]{0,40},?\s*(hvis|safremt|medmindre|nar|if|unless|when)\b",
+        "after",
     ),
     _scope(
         "mulighed",
@@ -182,7 +194,8 @@ SCOPES: tuple[Scope, ...] = (
         "en tidligere afgørelse nævnt",
         rf"\b(sidste ar|sidste maned|tidligere|dengang|i sin tid|i fjor|ifjor"
         rf"|fra sidst|last year|last month|previously|earlier|back in|da du fik|som du fik"
-        rf"|(du|i) fik .{{0,20}}\b(i|sidst i|tilbage i) {MONTHS}|siden"
+        rf"|(du|i) fik .{{0,20}}\b(i|sidst i|tilbage i) {MONTHS}|siden|(du|i) fik"
+        rf"|blev (stoppet|standset|nedsat|sat ned) i {MONTHS}"
         rf"|for \w+ (ar|maneder|uger) siden)\b",
         "sentence",
     ),
@@ -197,7 +210,7 @@ SCOPES: tuple[Scope, ...] = (
         "generel vejledning",
         r"\b(man|generelt|som regel|normalt|typisk|reglerne|loven|in general|usually|normally"
         r"|people who|borgere der|borgere som|familier der|nogle|mange|andre|den eneste|many"
-        r"|other people)\b",
+        r"|other people|alle|enhver|everyone|anyone)\b",
         "before",
     ),
     _scope(
@@ -285,8 +298,94 @@ SCOPES: tuple[Scope, ...] = (
     ),
     _scope(
         "en afgørelse omtalt",
-        r"\b(afgorelse|afgorelsen|decision|brev|brevet|letter|sagen|klage|klagen|complaint)"
+        r"\b(afgorelse|afgorelsen|decision|brev|brevet|letter|sag|sagen|klage|klagen|complaint)"
         r"\s+(om|on|about|vedr\w*|angaende|over)\b",
         "before",
+    ),
+    _scope(
+        "en afgørelse omtalt",
+        r"\b(tale|snakke|drofte|kigge pa|se pa|sporgsmal|sporgsmalet|bekymre dig)"
+        r"\s+om\s+(\w+\s+)?$",
+        "near",
+        "tilbagebetaling",
+        "afslag",
+        "bevilling",
+        "sanktion",
+    ),
+    _scope(
+        "en gældende bevilling",
+        r"\b(din|dit|jeres|your)\s+$",
+        "near",
+        "bevilling",
+    ),
+    _scope(
+        "ikke afgjort endnu",
+        r"\benten\b.*\beller\b|\bbevilling eller (et )?afslag\b|\bafslag eller (en )?bevilling\b"
+        r"|\b(du|i) modtager\b",
+        "sentence",
+        "afslag",
+        "bevilling",
+    ),
+    _scope(
+        "nægtet",
+        r"\b(ikke|aldrig|intet|ingen)\b[^.,]{0,25}$",
+        "near",
+        "afslag",
+        "træk i ydelsen",
+    ),
+    _scope(
+        "nægtet",
+        r"\b(ikke|aldrig|not|never)\b",
+        "within",
+        "ophør eller nedsættelse",
+    ),
+    _scope(
+        "en andens afgørelse",
+        r"(\bvi\s+(har\s+)?(faet|fik)|\b(skolen|lagen|udlejer\w*|banken|\w*forsikring\w*|a-kassen"
+        r"|\w*styrelsen|hospitalet|regionen)\s+(har\s+)?(faet|fik|givet|gav))\s+(\w+\s+)?$",
+        "near",
+        "afslag",
+    ),
+    _scope(
+        "en andens afgørelse",
+        r"^\s*fra\s+(jeres|din|dit|deres|forsikring\w*|banken|skolen|a-kassen|udlejer\w*)\b",
+        "after",
+        "afslag",
+    ),
+    _scope(
+        "en vurdering, ikke en afgørelse",
+        r"\b(jeg tror|vi tror|formentlig|sandsynligvis|nok|vist|jeg mener|jeg vurderer)\b",
+        "near",
+    ),
+    _scope(
+        "en anden myndigheds afgørelse",
+        r"\b(der|som) (bestemmer|afgor|beslutter)\b",
+        "sentence",
+    ),
+    _scope(
+        "betingelse eller advarsel",
+        # A condition with the verb first: "Bliver din ydelse nedsat, ringer jeg til dig".
+        r"^(bliver|far|skulle|stopper|kommer)\b[^,]{0,60},\s*(ringer|kontakter|skriver|sender"
+        r"|hjaelper|sa)\b",
+        "sentence",
+    ),
+    _scope(
+        "generel vejledning",
+        r"\b(kun|sjaeldent|aldrig|som sidste udvej|altid)\b",
+        "sentence",
+        "sanktion",
+    ),
+    _scope(
+        "mulighed",
+        r"\b(kan|kunne|vil kunne|risikerer|maske|muligvis)\b(?!\s+(desvaerre\s+)?ikke\b)",
+        "within",
+        "ophør eller nedsættelse",
+    ),
+    _scope(
+        "en afgørelse omtalt",
+        r"\b(ansogning\w*|application)\s+(om|for|on)\s+$",
+        "near",
+        "bevilling",
+        "tilbagebetaling",
     ),
 )

@@ -13,9 +13,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.domain.guard.lexicon import CUES, SCOPES, Cue, Scope
+from bot.domain.guard import lexicon, lexicon_uk_ar
+from bot.domain.guard.lexicon import Cue, Scope
 from bot.domain.guard.text import sentences
 
+# Danish and English, then Ukrainian and Arabic: every scope may govern every cue of its name.
+CUES = lexicon.CUES + lexicon_uk_ar.CUES
+SCOPES = lexicon.SCOPES + lexicon_uk_ar.SCOPES
 NEAR = 40  # characters before a cue in which a possibility ("kan", "måske") governs it
 
 
@@ -35,6 +39,8 @@ def _governs(scope: Scope, sentence: str, match: re.Match[str]) -> bool:
     """Whether ``scope`` turns the cue found at ``match`` in ``sentence`` into no decision."""
     if scope.where == "sentence":
         return scope.pattern.search(sentence) is not None
+    if scope.where == "within":
+        return scope.pattern.search(sentence[match.start() : match.end()]) is not None
     if scope.where == "after":
         return scope.pattern.search(sentence[match.end() :]) is not None
     before = sentence[: match.start()]

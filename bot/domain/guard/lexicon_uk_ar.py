@@ -1,0 +1,180 @@
+"""What an afgørelse sounds like in Ukrainian and Arabic, and what makes such words not one.
+
+A caseworker may write to a Ukrainian or Arabic family in their language (the
+reply templates exist in uk and ar). The cues and scopes here follow the Danish
+ones of :mod:`bot.domain.guard.lexicon` and carry the same names, so ``why``
+reads the same to the caseworker and a Danish scope that names a cue (a
+negation of a stop, a practical arrangement for "besluttet") also governs the
+Ukrainian or Arabic cue of that name.
+
+Written against the normal form of :mod:`bot.domain.guard.text`: lower case
+(Cyrillic too); Arabic with one alef (أ إ آ → ا), ى → ي, ة → ه and no vowel
+marks, so "على" is written "علي" and "إعانة" "اعانه" here. Arabic attaches
+prefixes (ال، و، ف، ب، ل، س) to the word, so its stems are matched with ``\\w*``
+in front where a prefix may stand; a definite noun ("الرفض", the refusal) talks
+*about* a decision like Danish "afslaget" and is not a cue. A decision announced
+in the passive ("У вашій справі ухвалено рішення", "تم اتخاذ قرار": the
+system's own milestone text) is not one either; "ми ухвалили рішення" /
+"اتخذنا قرارا" (we decided, and what follows) is.
+"""
+
+from __future__ import annotations
+
+from bot.domain.guard.lexicon import Cue, Scope, _cue, _scope
+
+# Benefits and services (uk stems; ar stems with any prefix).
+BENEFIT = (
+    r"(допомог\w*|виплат\w*|пенсі\w*|підтримк\w*|компенсаці\w*|стипенді\w*|відшкодуванн\w*"
+    r"|\w*مساعد\w*|\w*اعان\w*|\w*دعم\w*|\w*معاش\w*|\w*تعويض\w*|\w*صرف\w*)"
+)
+STOPS = (
+    r"(припиня\w*|припинен\w*|припинено|припинити|зупинен\w*|зупинено|зупинили|зменшен\w*"
+    r"|зменшено|зменшу\w*|скасован\w*|скасовано"
+    r"|\w*ايقاف|\w*وقف|\w*توقف\w*|\w*تخفيض|\w*خفض\w*|\w*قطع)"
+)
+
+CUES: tuple[Cue, ...] = (
+    _cue("overskrift", r"^(рішення|відмова|(ال)?قرار)\b[^:.!?]{0,40}\s*(:|\s-\s|!)"),
+    _cue(
+        "afslag",
+        r"\b(відмовлено|відмовили|відмовила|відмовляємо|відхилено|відхилена|відхилили"
+        r"|відхилила|не схвалено|не схвалена)\b"
+        r"|\b(تم رفض\w*|رفضنا|رفضت|رفض|نرفض|مرفوض\w*|رفضك)\b",
+    ),
+    _cue(
+        "bevilling",
+        r"\b(схвалено|схвалена|схвалили|задоволено|задоволена|задовольнили|призначено"
+        r"|призначена|призначили|надаємо вам|надано вам)\b"
+        r"|\b(تمت الموافقه|تم منح\w*|وافقنا|وافقت البلديه|نمنح\w*|منحك\w*|منحنا)\b",
+    ),
+    _cue("ophør eller nedsættelse", rf"\b{BENEFIT}\b.{{0,50}}\b{STOPS}\b"),
+    _cue("ophør eller nedsættelse", rf"\b{STOPS}\b.{{0,30}}\b{BENEFIT}\b"),
+    _cue(
+        "tilbagebetaling",
+        r"\b(повернути|повернете|повертати)\s+(\S+\s+){0,3}"
+        r"(\d|крон|кошт|грош|допомог|переплат|сум)|\bповертати\b"
+        r"|\b(ارجاع|اعاده|رد|استرداد)\s+(\S+\s+){0,3}(\d|\w*مبلغ|\w*مساعد\w*|كرون)",
+    ),
+    _cue("sanktion", r"\bсанкці\w*|\w*عقوبه\b"),
+    _cue(
+        "ret til",
+        r"\b(маєте|має|мають)\s+(\w+\s+)?право\b|\bне (маєте|мають) права\b"
+        r"|\b(ليس لديك|لديك|لم يعد لديك) الحق\b|\b(لا )?(لم يعد )?يحق (لك|لكم|لها|له|لهم)\b",
+    ),
+    _cue(
+        "besluttet",
+        r"\b(вирішили|вирішено|прийняли рішення|ухвалили рішення|ухвалила рішення)\b"
+        r"|\b(قررنا|تقرر|قررت البلديه)\b|\b(اتخذنا|اتخذت البلديه|اتخذت) (ال)?قرار\w*",
+    ),
+    _cue(
+        "kan ikke få",
+        r"\bне (може|можемо|можуть)\s+(покрити|оплатити|компенсувати|надати)\b"
+        r"|\bلا (يمكننا|نستطيع|تستطيع البلديه|يمكن للبلديه)\s+(تغطيه|دفع|تحمل)\b",
+    ),
+    _cue(
+        "opfylder ikke betingelserne",
+        r"\bне відповіда\w*\s+(\w+\s+)?(умовам|вимогам|критеріям)\b"
+        r"|\bلا (تستوفي|تستوفون|يستوفي)\s+(ال)?شروط\b",
+    ),
+    _cue(
+        "du får en ydelse",
+        r"\b(ви\s+)?(отримуватимете|будете отримувати|отримаєте)\s+(\S+\s+){0,3}"
+        r".{0,40}(на місяць|щомісяця|\bкрон\b)"
+        rf"|\b{BENEFIT}\s+(становитиме|складатиме|буде становити)\b"
+        rf"|\bستحصل علي (\S+ ){{0,3}}{BENEFIT}.{{0,40}}(شهريا|في الشهر|كرون|من \d)"
+        rf"|\bستكون {BENEFIT} \d",
+    ),
+    _cue(
+        "§ og klage",
+        r"\b(це|цього|цим) рішення\w*\b.{0,30}\bоскарж\w*|\bоскарж\w*\s+(це|цього) рішення"
+        r"|(\w*يمكنك )?\w*(الطعن|شكوي|تظلم) (في|علي) هذا القرار",
+    ),
+)
+
+SCOPES: tuple[Scope, ...] = (
+    _scope("spørgsmål", r"؟", "sentence"),
+    _scope(
+        "betingelse eller advarsel",
+        r"\b(якщо|інакше|у разі|в разі|اذا|ان لم|والا|في حال|في حاله)\b",
+        "before",
+    ),
+    _scope(
+        "mulighed",
+        r"\b(можуть|може|можна|можете|можливо|мабуть|ймовірно|ризикуєте|сподіваюся"
+        r"|сподіваємося|доведеться|قد|ربما|يمكن|يمكنك|ممكن|احتمال)\b(?!\s+(не|لا)\b)",
+        "near",
+    ),
+    _scope(
+        "ikke afgjort endnu",
+        r"\b(ще не|поки не|поки що не|перш ніж|до того як|чи маєте|чи є|розглядаємо"
+        r"|перевіряємо|буде готове|не вирішили|не ухвалили|لم يتم اتخاذ|لم نتخذ|لم نقرر"
+        r"|قبل ان|ما اذا|ندرس|نتحقق|سيكون القرار|بعد)\b",
+        "sentence",
+    ),
+    _scope(
+        "en tidligere afgørelse nævnt",
+        r"\b(минулого року|минулого місяця|раніше|торік|колись|العام الماضي|الشهر الماضي"
+        r"|سابقا|من قبل|في السابق)\b",
+        "sentence",
+    ),
+    _scope(
+        "borgerens egne ord",
+        r"\b(ви пишете|ви кажете|ви написали|ви сказали|ви питаєте|ви думаєте|تكتب|تقول|كتبت"
+        r"|قلت|ذكرت|تسال)\b",
+        "before",
+    ),
+    _scope(
+        "påmindelse om klage",
+        r"\b(не забудьте|нагадую|ваша скарга|вашу скаргу|لا تنس|تذكر|تذكير|شكواك)\b",
+        "before",
+    ),
+    _scope(
+        "generel vejledning",
+        r"\b(зазвичай|як правило|загалом|люди які|люди, які|багато|عاده|عموما|غالبا|الناس"
+        r"|الاشخاص الذين)\b",
+        "before",
+    ),
+    _scope(
+        "en anden myndigheds afgørelse",
+        r"\b(від|у|в|приймає|ухвалює|من|في|يتخذه|تتخذه)\s+(udbetaling danmark|udk"
+        r"|ankestyrelsen|familieretshuset|a-kasse)\b",
+        "sentence",
+    ),
+    _scope(
+        "nægtet",
+        r"\b(не|ні|нічого|لا|لن|لم|ليس)\b[^.]{0,25}$",
+        "near",
+        "tilbagebetaling",
+        "ophør eller nedsættelse",
+        "sanktion",
+    ),
+    _scope(
+        "nægtet",
+        r"(^|\s)(не|ні|لا|لن|لم|ليس)\s",
+        "within",
+        "ophør eller nedsættelse",
+    ),
+    _scope(
+        "en processuel rettighed",
+        r"^\s*(на\s+)?(перекладач\w*|помічник\w*|bisidder|aktindsigt|копі\w*|доступ|взяти"
+        r"|подивитися|отримати копі\w*|подати скаргу|оскаржити|бути почут\w*)"
+        r"|^\s*(في\s+)?(ال)?(الحصول علي\s+)?(مترجم|نسخه|مرافق|الاطلاع|احضار|تقديم|الطعن"
+        r"|ان يرافقك|ان تري)",
+        "after",
+        "ret til",
+    ),
+    _scope(
+        "praktisk aftale",
+        r"\b(зустріч\w*|прийом\w*|телефон\w*|перенести|зателефон\w*|الاجتماع|الموعد|الهاتف"
+        r"|نقل)\b",
+        "sentence",
+        "besluttet",
+        "bevilling",
+    ),
+    _scope(
+        "citat fra et brev",
+        r"\b(у листі написано|у листі сказано|в листі написано|в листі сказано"
+        r"|مكتوب في الرساله|في الرساله مكتوب)\b",
+        "before",
+    ),
+)
