@@ -118,7 +118,12 @@ def _quantile(values: list[float], q: float) -> float | None:
 async def reply_stats(
     svc: Services, *, team_id: str, since: date, until: date
 ) -> list[dict[str, Any]]:
-    """Per ISO week: messages, answered within the guarantee, median and p90 hours to reply."""
+    """Per ISO week: messages, answered within the guarantee, median and p90 hours to reply.
+
+    The share within the guarantee is of the messages answered or past their
+    reply-by; those still open and not yet due are counted apart (``not_yet_due``).
+    """
+    now = svc.clock.now()
     start = datetime.combine(since, datetime.min.time(), COPENHAGEN)
     end = datetime.combine(until + timedelta(days=1), datetime.min.time(), COPENHAGEN)
     async with svc.read() as conn:
@@ -147,6 +152,10 @@ async def reply_stats(
             if r.answered_at is not None
         )
         within = sum(1 for r in items if r.answered_at is not None and r.answered_at <= r.reply_by)
+        # A message still open before its reply-by has not missed anything yet: it counts
+        # neither for nor against the share until it is answered or its time runs out.
+        pending = sum(1 for r in items if r.answered_at is None and r.reply_by > now)
+        decided = len(items) - pending
         median = _quantile(hours, 0.5)
         p90 = _quantile(hours, 0.9)
         out.append(
@@ -155,9 +164,10 @@ async def reply_stats(
                 "messages": len(items),
                 "answered": len(hours),
                 "within_guarantee": within,
-                "share_within_guarantee": round(within / len(items), 3),
+                "share_within_guarantee": round(within / decided, 3) if decided else None,
                 "median_hours_to_reply": round(median, 2) if median is not None else None,
                 "p90_hours_to_reply": round(p90, 2) if p90 is not None else None,
+                "not_yet_due": pending,
             }
         )
     return out
@@ -173,6 +183,7 @@ def stats_csv(rows: list[dict[str, Any]]) -> str:
         "share_within_guarantee",
         "median_hours_to_reply",
         "p90_hours_to_reply",
+        "not_yet_due",
     ]
     writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
     writer.writeheader()

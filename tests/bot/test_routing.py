@@ -300,13 +300,19 @@ async def test_reply_stats_per_week_as_json_and_csv(stack: Stack) -> None:
             "messages": 2,
             "answered": 1,
             "within_guarantee": 1,
-            "share_within_guarantee": 0.5,
+            # Of the messages answered or past due: the second is still within its time.
+            "share_within_guarantee": 1.0,
             "median_hours_to_reply": 3.0,
             "p90_hours_to_reply": 3.0,
+            "not_yet_due": 1,
         }
     ]
     csv_text = await (await stack.api("GET", path + "&format=csv", who="hanne")).text()
-    assert csv_text.splitlines()[1] == "2025-W08,2,1,1,0.5,3.0,3.0"
+    assert csv_text.splitlines()[1] == "2025-W08,2,1,1,1.0,3.0,3.0,1"
+    # Once its reply-by has run out unanswered, it counts against the share.
+    stack.clock.advance(days=7)
+    rows = (await (await stack.api("GET", path, who="hanne")).json())["items"]
+    assert (rows[0]["share_within_guarantee"], rows[0]["not_yet_due"]) == (0.5, 0)
     assert (await stack.api("GET", path, who="mette")).status == 404
 
 
