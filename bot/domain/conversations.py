@@ -305,6 +305,7 @@ async def read_thread(
         "id": conv.id,
         "case_number": conv.number,
         "participant_name": name,
+        "person_id": conv.person_id,
         "messages": items,
     }
 

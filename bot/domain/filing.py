@@ -159,9 +159,23 @@ async def _target_case(
     *,
     case_id: str | None = None,
     number: str | None = None,
+    person_id: str | None = None,
 ) -> _Case:
-    """The case by id or number if ``user`` may file into it; else 404 (whoever's it is)."""
-    which = cases.c.id == case_id if case_id is not None else cases.c.number == number
+    """The case by id or number if ``user`` may file into it; else 404 (whoever's it is).
+
+    With ``person_id`` (the sender of a misfiled message) also any of that person's own
+    cases in the municipality: the message is theirs, whichever team holds the case.
+    """
+    if case_id is not None:
+        which = cases.c.id == case_id
+    else:
+        which = func.upper(cases.c.number) == (number or "").upper()
+    allowed = filable(user, local_day(svc.clock.now()))
+    if person_id is not None:
+        theirs = exists().where(
+            participants.c.case_id == cases.c.id, participants.c.person_id == person_id
+        )
+        allowed = or_(allowed, and_(cases.c.tenant_id == user.tenant_id, theirs))
     row = (
         await conn.execute(
             select(
@@ -178,7 +192,7 @@ async def _target_case(
                 teams.c.escalate_after_min,
             )
             .join(teams, teams.c.id == cases.c.team_id)
-            .where(which, filable(user, local_day(svc.clock.now())))
+            .where(which, allowed)
         )
     ).first()
     if row is None:
@@ -209,7 +223,7 @@ async def find_case(
     if not number or len(number) > 64:
         raise BadInput("A case number of 1–64 characters is required", code="bad_case_number")
     async with svc.read() as conn:
-        case = await _target_case(conn, svc, user, number=number)
+        case = await _target_case(conn, svc, user, number=number, person_id=sender_id)
         rows = (
             await conn.execute(
                 select(participants.c.role, persons.c.id, persons.c.dek, persons.c.name_enc)
@@ -330,6 +344,15 @@ async def _staff_name(conn: AsyncConnection, svc: Services, staff_id: str) -> st
     ).one()
     dek = svc.dek("staff", staff_id, row.dek)
     return unseal(dek, row.full_name_enc, f"staff:{staff_id}:full_name")
+
+
+async def _same_phone(conn: AsyncConnection, one: str, other: str) -> bool:
+    """Both people are found by the same phone number (a shared phone)."""
+    rows = (
+        await conn.execute(select(persons.c.phone_index).where(persons.c.id.in_([one, other])))
+    ).scalars()
+    found = list(rows)
+    return len(found) == 2 and found[0] is not None and found[0] == found[1]
 
 
 async def _is_participant(conn: AsyncConnection, case_id: str, person_id: str) -> bool:
@@ -702,12 +725,15 @@ async def move_message(
         m = rows[0]
         if m.direction != "in" or m.kind == "login_code":
             raise BadInput("Only a message from the citizen is moved", code="not_movable")
-        case = await _target_case(conn, svc, user, case_id=case_id)
+        case = await _target_case(conn, svc, user, case_id=case_id, person_id=m.person_id)
         if case.status != "open":
             raise BadInput("The case is closed", code="case_closed")
         to_person = person_id or m.person_id
         if not await _is_participant(conn, case.id, to_person):
             raise BadInput("Not a participant of the case", code="bad_person")
+        if to_person != m.person_id and not await _same_phone(conn, m.person_id, to_person):
+            # Who wrote it never changes, except between people who share one phone.
+            raise BadInput("The message was written by someone else", code="other_author")
         if case.id == source.case_id and to_person == m.person_id:
             raise BadInput("The message is on this case already", code="same_case")
         target, _ = await open_conversation(

@@ -456,3 +456,35 @@ async def test_two_filings_at_once_one_wins(stack: Stack) -> None:
     assert sorted(type(r).__name__ for r in results) == ["Conflict", "Filed"]
     assert await _count(stack, participants, participants.c.role == "parent") == 4  # 3 seeded + 1
     assert (await verify(stack.config.database_url)).ok
+
+
+async def test_a_message_moves_to_the_senders_own_case_on_another_team(stack: Stack) -> None:
+    """Bo's answer landed on his Børn og Familie case: Mette moves it to his Jobcenter case,
+    which she cannot otherwise see (the message is his); the author never changes."""
+    w = stack.world
+    bo = w.phones["bo"]
+    await stack.sms(bo, "Her er min lønseddel")
+    await stack.sms(bo, "1")  # Børn og Familie: the wrong one
+    conv = await _thread_of(stack, "bo_children", "bo")
+    rows = await _rows(
+        stack, messages, messages.c.conversation_id == conv, messages.c.direction == "in"
+    )
+    mid = str(rows[0].id)
+    mette = _user(stack, "mette")
+    choice = await filing.find_case(stack.svc, mette, "2025-003", sender_id=w.persons["bo"])
+    assert [p.is_sender for p in choice.participants] == [True]
+    moved = await filing.move_message(stack.svc, mette, conv, mid, case_id=w.cases["bo_jobs"])
+    assert moved.case_number == "2025-003"
+    row = (await _rows(stack, messages, messages.c.id == mid))[0]
+    assert (row.case_id, row.person_id) == (w.cases["bo_jobs"], w.persons["bo"])
+    # Another person's case stays out of reach, and nobody else becomes the author.
+    conv2, anna_mid = await _annas_message(stack)
+    before = await _snapshot(stack)
+    with pytest.raises(NotFound):
+        await filing.move_message(stack.svc, mette, conv2, anna_mid, case_id=w.cases["dorte"])
+    with pytest.raises(BadInput) as err:
+        await filing.move_message(
+            stack.svc, mette, conv2, anna_mid, case_id=w.cases["carl"], person_id=w.persons["carl"]
+        )
+    assert err.value.code == "other_author"
+    assert await _snapshot(stack) == before

@@ -44,6 +44,10 @@ ERRORS = {
     "bad_name": "Skriv personens fulde navn (højst 200 tegn).",
     "bad_role": "Vælg personens rolle på sagen.",
     "bad_person": "Vælg en af sagens personer, eller afsenderen selv.",
+    "other_author": (
+        "Beskeden er skrevet af afsenderen og kan kun flyttes til en sag, hvor afsenderen"
+        " er part (eller til en person, der deler telefon med afsenderen)."
+    ),
     "sender_known": (
         "Afsenderen er allerede oprettet som person. "
         "Beskederne kan kun knyttes til afsenderen selv."
@@ -213,7 +217,7 @@ async def _move_page(
     values = dict(form or {})
     number = values.get("sag", request.query.get("sag", ""))
     chosen = values.get("message_id", request.query.get("besked", ""))
-    choice, lookup = await _lookup(svc, who, number, None)
+    choice, lookup = await _lookup(svc, who, number, thread.get("person_id"))
     if choice is not None and chosen not in {m["id"] for m in movable}:
         choice, lookup = None, BadInput("Choose a message", code="bad_message")
     code, status = _page_error(error, lookup)
