@@ -92,7 +92,8 @@ class Sent:
     messages: list[tuple[str, str, str]]  # (participant_id, conversation_id, message_id)
     skipped: list[tuple[str, str]]  # (participant_id, reason)
     later: bool
-    # Sent "now" in someone's quiet hours (stilletid): when the last of them goes.
+    # When the last of them goes: sent "now" in someone's quiet hours (stilletid), or
+    # planned for later (the family's quiet hours may move the chosen time).
     sends_at: datetime | None = None
 
 
@@ -210,7 +211,7 @@ async def _queue_one(
     """
     now = svc.clock.now()
     if draft.send_at is not None:
-        mid, _ = await queue_later(
+        mid, goes_at = await queue_later(
             conn,
             svc,
             author_id=user.id,
@@ -222,7 +223,8 @@ async def _queue_one(
             body=body,
             send_at=draft.send_at,
         )
-        return mid, None
+        # The family's quiet hours may move it: the page says when it really goes.
+        return mid, goes_at
     quiet = await quiet_store.settings_for(conn, case.tenant_id, r.person_id)
     goes = allowed_send_time(now, quiet, svc.calendar)
     wait = goes if goes > now else None

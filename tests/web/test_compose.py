@@ -278,6 +278,7 @@ async def test_send_later_waits_and_the_gate_still_holds_back_a_late_stop(
         await _post(stack, fam.case, body=BODY, send_date="2025-02-24", send_time="09:30"),
     )
     assert "Beskeden er planlagt" in page
+    assert "planlagt til mandag den 24. februar kl. 09:30" in page  # when it really goes
     assert await _sent_bodies(stack, fam) == {k: [] for k in fam.phones}
     await stack.sms(fam.phones["peter"], "STOP")
     stack.clock.advance(days=3)
