@@ -11,7 +11,7 @@ from aiohttp import web
 
 from bot.base.appkeys import CONFIG, HTTP, SERVICES, TICKER
 from bot.base.clock import Clock, SystemClock
-from bot.base.config import Config
+from bot.base.config import Config, is_sqlite
 from bot.base.crypto import BlindIndex, KeyRing
 from bot.base.services import Services
 from bot.base.ticker import Ticker
@@ -28,6 +28,7 @@ from bot.domain.staffing import absence_notices_tick
 from bot.http import api, staffing_api, webhooks
 from bot.http.middleware import body_deadline, errors
 from bot.store.engine import make_engine
+from bot.store.limits import PgLimitBook
 from bot.store.settings import require_tenant_gateways
 from bot.wiring import integration as integration_feature
 from bot.wiring import journal as journal_feature
@@ -132,6 +133,8 @@ def create_app(
             [gateways[name] for name in config.gateways if name in gateways],
             callback_for=status_callback_for(config),
             rates=dict(config.gateway_rates),
+            # Several workers share one PostgreSQL: they share the limits too (docs/deploy.md).
+            book=None if is_sqlite(config.database_url) else PgLimitBook(engine),
         )
         svc = Services(
             config=config,
