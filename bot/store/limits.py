@@ -1,4 +1,7 @@
-"""The shared limits' book on PostgreSQL: one row per key, one atomic statement per change.
+"""The shared limits on PostgreSQL: one row per key, one atomic statement per change.
+
+Gateway buckets and breakers (:class:`PgLimitBook`) and login starts per client
+address (:func:`count_start`) live in ``shared_limits``.
 
 Every statement reads the time from the database (``clock_timestamp()``), so
 workers on hosts whose clocks disagree still share one bucket and one breaker.
@@ -9,12 +12,14 @@ reserving at once are serialised by PostgreSQL, each sees the other's tokens gon
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Float, Integer, String, TextClause, bindparam
 from sqlalchemy import text as sql_text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.store.schema.core import UTCDateTime
 from channels.limits import Health
 
 _KEY = bindparam("key", type_=String())
@@ -111,3 +116,36 @@ class PgLimitBook:
     async def _one_write(self, stmt: TextClause, **params: Any) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(stmt, params)
+
+
+# -- login starts per client address: a fixed window per address -------------------------
+
+_START = sql_text(
+    """
+INSERT INTO shared_limits AS s (key, tokens, stamp, failures) VALUES (:key, 1, :now, 0)
+ON CONFLICT (key) DO UPDATE SET
+    tokens = CASE WHEN s.stamp <= :since THEN 1 ELSE s.tokens + 1 END,
+    stamp = CASE WHEN s.stamp <= :since THEN EXCLUDED.stamp ELSE s.stamp END
+RETURNING tokens, stamp
+"""
+).bindparams(_KEY, bindparam("now", type_=UTCDateTime()), bindparam("since", type_=UTCDateTime()))
+_FORGET = sql_text(
+    "DELETE FROM shared_limits WHERE key LIKE :prefix AND stamp <= :since"
+).bindparams(bindparam("prefix", type_=String()), bindparam("since", type_=UTCDateTime()))
+
+
+async def count_start(
+    conn: AsyncConnection, key: str, now: datetime, window: timedelta
+) -> tuple[int, datetime]:
+    """Count one start under ``key`` in its window (a new window once the last is over).
+
+    Returns:
+        The starts counted in the current window (this one included) and when it began.
+    """
+    row = (await conn.execute(_START, {"key": key, "now": now, "since": now - window})).one()
+    return int(row.tokens), row.stamp
+
+
+async def forget_starts(conn: AsyncConnection, prefix: str, before: datetime) -> None:
+    """Drop the start counts under ``prefix`` whose window began before ``before``."""
+    await conn.execute(_FORGET, {"prefix": prefix + "%", "since": before})
