@@ -191,11 +191,19 @@ class FailoverGateway:
             One result per SMS, in order: a ``SendResult`` or the ``GatewayError``.
         """
         results: list[SendResult | GatewayError | None] = [None] * len(batch)
-        for name, indexes in (await self._shares(batch)).items():
-            if name:
-                answers = await self._send_share(name, [batch[i] for i in indexes])
-            else:
-                answers = await self._send_each([batch[i] for i in indexes])
+        try:
+            shares = await self._shares(batch)
+        except GatewayError as exc:  # the shared breakers could not be read
+            return [exc] * len(batch)
+        for name, indexes in shares.items():
+            answers: list[SendResult | GatewayError]
+            try:
+                if name:
+                    answers = await self._send_share(name, [batch[i] for i in indexes])
+                else:
+                    answers = await self._send_each([batch[i] for i in indexes])
+            except GatewayError as exc:  # the shared rate limit could not be read
+                answers = [exc] * len(indexes)
             for i, answer in zip(indexes, answers, strict=True):
                 results[i] = answer
         assert all(r is not None for r in results)

@@ -17,9 +17,11 @@ from typing import Any
 
 from sqlalchemy import Float, Integer, String, TextClause, bindparam
 from sqlalchemy import text as sql_text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.store.schema.core import UTCDateTime
+from channels.base import GatewayError
 from channels.limits import Health
 
 _KEY = bindparam("key", type_=String())
@@ -92,8 +94,16 @@ class PgLimitBook:
         self.engine = engine
 
     async def _one(self, stmt: TextClause, **params: Any) -> Any:
-        async with self.engine.begin() as conn:
-            return (await conn.execute(stmt, params)).first()
+        try:
+            async with self.engine.begin() as conn:
+                result = await conn.execute(stmt, params)
+                return result.first() if result.returns_rows else None
+        except (DBAPIError, OSError) as exc:
+            # Without the shared state nothing may be sent: the rows wait and try again.
+            raise GatewayError(
+                f"the shared gateway limits are unavailable ({type(exc).__name__})",
+                transient=True,
+            ) from exc
 
     async def take(self, key: str, rate: float, burst: float, count: int) -> float:
         row = await self._one(_TAKE, key=key, rate=rate, burst=burst, count=count)
@@ -108,14 +118,10 @@ class PgLimitBook:
         return Health(row.failures, row.open_for)
 
     async def healed(self, key: str) -> None:
-        await self._one_write(_HEALED, key=key)
+        await self._one(_HEALED, key=key)
 
     async def trial(self, key: str, hold: float) -> bool:
         return await self._one(_TRIAL, key=key, seconds=hold) is not None
-
-    async def _one_write(self, stmt: TextClause, **params: Any) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(stmt, params)
 
 
 # -- login starts per client address: a fixed window per address -------------------------

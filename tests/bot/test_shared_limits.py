@@ -185,3 +185,44 @@ async def test_a_reservation_past_the_bucket_waits_its_turn(stack: Stack) -> Non
     before = await book.take("gateway:queue", 5.0, 5.0, 5)
     assert -0.5 < before < 0.5  # empty, and a little refilled
     assert await book.take("gateway:queue", 5.0, 5.0, 1) < -4
+
+
+async def test_without_the_shared_state_nothing_is_sent_and_all_is_retried() -> None:
+    """The database behind the limits is unreachable: every SMS of the batch gets a
+    transient error (the relay retries it); none reaches the gateway unlimited."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from channels.base import GatewayError, OutboundSms
+
+    engine = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:9/none")
+    sent: list[OutboundSms] = []
+
+    class Gateway:
+        name = "twilio"
+
+        async def send(self, sms: OutboundSms) -> Any:
+            sent.append(sms)
+            raise AssertionError("sent without the shared limits")
+
+        def verify_inbound(self, request: Any) -> Any: ...
+
+        def verify_status(self, request: Any) -> Any: ...
+
+    try:
+        router = FailoverGateway(
+            [Gateway()],
+            callback_for=lambda g, r: None,
+            rates={"twilio": 5.0},
+            book=PgLimitBook(engine),
+        )
+        batch = [
+            OutboundSms(reference=f"m{i}", sender="+4533663366", recipient="+4520123401", body="x")
+            for i in range(3)
+        ]
+        answers = await router.send_many(batch)
+        assert all(isinstance(a, GatewayError) and a.transient for a in answers)
+        with pytest.raises(GatewayError) as err:
+            await router.send(batch[0])
+        assert err.value.transient and sent == []
+    finally:
+        await engine.dispose()
