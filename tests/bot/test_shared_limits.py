@@ -113,7 +113,7 @@ async def test_two_workers_together_stay_within_the_gateway_rate(
     """Two workers sending 30 SMS at a 10/s limit: the gateway sees them over two seconds.
 
     A full bucket lets 10 through at once, then 10 a second: 30 take at least two
-    seconds, and no second holds more than 20 (the burst and a second's refill).
+    seconds, and no second holds much more than 20 (the burst and a second's refill).
     Each worker with its own bucket would send its 15 in half a second.
     """
     pg_only(stack)
@@ -129,7 +129,9 @@ async def test_two_workers_together_stay_within_the_gateway_rate(
     busiest = max(
         sum(1 for t in arrived if start <= t < start + timedelta(seconds=1)) for start in arrived
     )
-    assert busiest <= 2 * RATE + 1
+    # Reservations maturing in any second are at most 20; a send delayed by a busy
+    # machine may arrive beside later ones, hence the slack (separate buckets: 30).
+    assert busiest <= 2 * RATE + 5
 
 
 async def test_a_breaker_one_worker_opened_holds_the_other_back(

@@ -9,6 +9,7 @@ make another.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from aiohttp import web
@@ -19,6 +20,8 @@ from bot.base.i18n import LANGUAGES
 from bot.domain.directory import TenantSetup, set_up_tenant
 from bot.http.auth import body_of
 from bot.http.integration.api import ID, api, out, text
+
+log = logging.getLogger(__name__)
 
 _NULLABLE_ID: dict[str, Any] = {"type": ["string", "null"], "format": "uuid"}
 _CLOCK: dict[str, Any] = {"type": "string", "maxLength": 5, "description": "HH:MM"}
@@ -100,6 +103,7 @@ async def create_tenant(request: web.Request) -> web.Response:
     svc = request.app[SERVICES]
     async with svc.write_or_conflict() as conn:
         made = await set_up_tenant(conn, svc, setup)
+    log.info("operator API created municipality %s (id %s)", setup.slug, made.tenant_id)
     return web.json_response(
         {
             "id": made.tenant_id,
