@@ -14,9 +14,11 @@ from PIL import Image
 from sqlalchemy import func, select
 from yarl import URL
 
+from bot.app import create_app
+from bot.base.config import ConfigError
 from bot.store.schema.attachments import message_attachments
 from bot.store.schema.core import messages
-from tests.harness import Stack, start_stack
+from tests.harness import Stack, make_config, start_stack
 from tests.web.conftest import FRIDAY_MORNING, citizen_login, csrf_of
 
 DEADLINE = 0.8
@@ -161,3 +163,17 @@ async def test_an_upload_in_time_is_stored(stack: Stack) -> None:
     )
     assert answer.startswith(b"HTTP/1.1 303"), answer[:120]
     assert await stored(stack) == (citizen + 1, files + 1)
+
+
+def test_a_body_deadline_that_is_not_seconds_is_refused(keys: dict[str, bytes]) -> None:
+    """TOVHOLDER_BODY_DEADLINE must be a number of seconds: the error names the setting."""
+    for bad in ("soon", "0", "9999"):
+        config = make_config(
+            "sqlite+aiosqlite:///:memory:",
+            keys,
+            port=1,
+            sim_url="http://127.0.0.1:2",
+            extra={"TOVHOLDER_BODY_DEADLINE": bad},
+        )
+        with pytest.raises(ConfigError, match="TOVHOLDER_BODY_DEADLINE"):
+            create_app(config)
