@@ -5,6 +5,11 @@ consecutive failures its breaker opens and traffic moves to the secondary
 for ``cooldown`` seconds, after which one trial send is let through (half
 open). A permanent error (4xx) says nothing about the gateway's health and is
 passed on as it is.
+
+The breakers and rate limits here live in this process's memory (right for
+one process, e.g. on SQLite); given a ``book``, the same rules are kept in
+state every worker shares (:mod:`channels.limits`, PostgreSQL's in
+``bot.store.limits``).
 """
 
 from __future__ import annotations
