@@ -11,7 +11,7 @@ from aiohttp import web
 
 from bot.base.appkeys import CONFIG, HTTP, SERVICES, TICKER
 from bot.base.clock import Clock, SystemClock
-from bot.base.config import Config
+from bot.base.config import Config, is_sqlite, number_setting
 from bot.base.crypto import BlindIndex, KeyRing
 from bot.base.services import Services
 from bot.base.ticker import Ticker
@@ -26,8 +26,9 @@ from bot.domain.notify import LISTENER, Listener
 from bot.domain.outbox import relay_once
 from bot.domain.staffing import absence_notices_tick
 from bot.http import api, staffing_api, webhooks
-from bot.http.middleware import body_deadline, errors
+from bot.http.middleware import BODY_DEADLINE, DEFAULT_BODY_DEADLINE, body_deadline, errors
 from bot.store.engine import make_engine
+from bot.store.limits import PgLimitBook
 from bot.store.settings import require_tenant_gateways
 from bot.wiring import integration as integration_feature
 from bot.wiring import journal as journal_feature
@@ -117,6 +118,14 @@ def create_app(
         middlewares=[errors, body_deadline], client_max_size=config.max_request_bytes
     )
     app[CONFIG] = config
+    app[BODY_DEADLINE] = number_setting(
+        config.extra,
+        "TOVHOLDER_BODY_DEADLINE",
+        DEFAULT_BODY_DEADLINE,
+        low=0.1,
+        high=300,
+        what="a number of seconds",
+    )
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         engine = make_engine(config.database_url, **(engine_options or {}))
@@ -132,6 +141,8 @@ def create_app(
             [gateways[name] for name in config.gateways if name in gateways],
             callback_for=status_callback_for(config),
             rates=dict(config.gateway_rates),
+            # Several workers share one PostgreSQL: they share the limits too (docs/deploy.md).
+            book=None if is_sqlite(config.database_url) else PgLimitBook(engine),
         )
         svc = Services(
             config=config,

@@ -5,6 +5,11 @@ consecutive failures its breaker opens and traffic moves to the secondary
 for ``cooldown`` seconds, after which one trial send is let through (half
 open). A permanent error (4xx) says nothing about the gateway's health and is
 passed on as it is.
+
+The breakers and rate limits here live in this process's memory (right for
+one process, e.g. on SQLite); given a ``book``, the same rules are kept in
+state every worker shares (:mod:`channels.limits`, PostgreSQL's in
+``bot.store.limits``).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Protocol
 
 from channels.base import (
     DeliveryReport,
@@ -24,6 +30,7 @@ from channels.base import (
     SmsGateway,
     WebhookRequest,
 )
+from channels.limits import LimitBook, SharedBreaker, SharedRateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +57,7 @@ class CircuitBreaker:
             return "closed"
         return "half_open" if self._now() - self._opened_at >= self.cooldown else "open"
 
-    def allow(self) -> bool:
+    async def allow(self) -> bool:
         state = self.state
         if state == "closed":
             return True
@@ -59,12 +66,12 @@ class CircuitBreaker:
             return True
         return False
 
-    def success(self) -> None:
+    async def success(self) -> None:
         self._failures = 0
         self._opened_at = None
         self._trial_out = False
 
-    def failure(self) -> None:
+    async def failure(self) -> None:
         self._failures += 1
         self._trial_out = False
         if self._opened_at is not None or self._failures >= self.threshold:
@@ -81,20 +88,41 @@ class RateLimiter:
         self._stamp = monotonic()
         self._lock = asyncio.Lock()
 
-    async def acquire(self) -> None:
+    async def acquire(self, count: int = 1) -> None:
         if self.rate <= 0:
             return
         async with self._lock:
-            while True:
-                now = self._now()
-                self._tokens = min(
-                    max(self.rate, 1.0), self._tokens + (now - self._stamp) * self.rate
-                )
-                self._stamp = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
-                    return
-                await asyncio.sleep((1 - self._tokens) / self.rate)
+            for _ in range(count):
+                await self._one()
+
+    async def _one(self) -> None:
+        while True:
+            now = self._now()
+            self._tokens = min(max(self.rate, 1.0), self._tokens + (now - self._stamp) * self.rate)
+            self._stamp = now
+            if self._tokens >= 1:
+                self._tokens -= 1
+                return
+            await asyncio.sleep((1 - self._tokens) / self.rate)
+
+
+class Breaker(Protocol):
+    """A circuit breaker, this process's own or shared (:mod:`channels.limits`)."""
+
+    @property
+    def state(self) -> str: ...
+
+    async def allow(self) -> bool: ...
+
+    async def success(self) -> None: ...
+
+    async def failure(self) -> None: ...
+
+
+class Limiter(Protocol):
+    """A rate limiter, this process's own or shared (:mod:`channels.limits`)."""
+
+    async def acquire(self, count: int = 1) -> None: ...
 
 
 class FailoverGateway:
@@ -111,16 +139,34 @@ class FailoverGateway:
         threshold: int = 3,
         cooldown: float = 30.0,
         monotonic: Monotonic = time.monotonic,
+        book: LimitBook | None = None,
     ) -> None:
+        """Put ``gateways`` behind one, in sending order.
+
+        Args:
+            book: where the breakers and rate limits are kept when several workers
+                send (PostgreSQL); None: in this process's memory.
+        """
         if not gateways:
             raise ValueError("at least one gateway is needed")
         self.gateways = list(gateways)
         self.by_name = {g.name: g for g in gateways}
-        self.breakers = {
-            g.name: CircuitBreaker(threshold=threshold, cooldown=cooldown, monotonic=monotonic)
-            for g in gateways
-        }
-        self.limits = {g.name: RateLimiter((rates or {}).get(g.name, 0.0)) for g in gateways}
+        rates = rates or {}
+        self.breakers: dict[str, Breaker] = {}
+        self.limits: dict[str, Limiter] = {}
+        for g in gateways:
+            rate = rates.get(g.name, 0.0)
+            if book is None:
+                self.breakers[g.name] = CircuitBreaker(
+                    threshold=threshold, cooldown=cooldown, monotonic=monotonic
+                )
+                self.limits[g.name] = RateLimiter(rate)
+            else:
+                key = f"gateway:{g.name}"
+                self.breakers[g.name] = SharedBreaker(
+                    book, key, threshold=threshold, cooldown=cooldown, monotonic=monotonic
+                )
+                self.limits[g.name] = SharedRateLimiter(book, key, rate)
         self._callback_for = callback_for
 
     @property
@@ -150,27 +196,41 @@ class FailoverGateway:
             One result per SMS, in order: a ``SendResult`` or the ``GatewayError``.
         """
         results: list[SendResult | GatewayError | None] = [None] * len(batch)
-        for name, indexes in self._shares(batch).items():
-            if name:
-                answers = await self._send_share(name, [batch[i] for i in indexes])
-            else:
-                answers = await self._send_each([batch[i] for i in indexes])
+        try:
+            shares = await self._shares(batch)
+        except GatewayError as exc:  # the shared breakers could not be read
+            return [exc] * len(batch)
+        for name, indexes in shares.items():
+            answers: list[SendResult | GatewayError]
+            try:
+                if name:
+                    answers = await self._send_share(name, [batch[i] for i in indexes])
+                else:
+                    answers = await self._send_each([batch[i] for i in indexes])
+            except GatewayError as exc:  # the shared rate limit could not be read
+                answers = [exc] * len(indexes)
             for i, answer in zip(indexes, answers, strict=True):
                 results[i] = answer
         assert all(r is not None for r in results)
         return [r for r in results if r is not None]
 
-    def _shares(self, batch: list[OutboundSms]) -> dict[str, list[int]]:
+    async def _shares(self, batch: list[OutboundSms]) -> dict[str, list[int]]:
         """Indexes of the batch by the list-taking gateway each SMS goes to first ("": none).
 
         Asking a breaker may let its half-open trial through, so each SMS asks once.
         """
         shares: dict[str, list[int]] = {}
         for i, sms in enumerate(batch):
-            first = next((g for g in self._order(sms) if self.breakers[g.name].allow()), None)
+            first = await self._first_allowed(self._order(sms))
             key = first.name if first is not None and hasattr(first, "send_many") else ""
             shares.setdefault(key, []).append(i)
         return shares
+
+    async def _first_allowed(self, order: Sequence[SmsGateway]) -> SmsGateway | None:
+        for gateway in order:
+            if await self.breakers[gateway.name].allow():
+                return gateway
+        return None
 
     async def _send_each(self, share: list[OutboundSms]) -> list[SendResult | GatewayError]:
         """Send each SMS on its own, concurrently, as ``send`` would."""
@@ -188,27 +248,26 @@ class FailoverGateway:
     ) -> list[SendResult | GatewayError]:
         """Send a share in one request to gateway ``name``; transient failures try the next."""
         gateway = self.by_name[name]
-        for _ in share:
-            await self.limits[name].acquire()
+        await self.limits[name].acquire(len(share))
         routed = [
             replace(sms, status_callback=self._callback_for(name, sms.reference)) for sms in share
         ]
         answers: list[SendResult | GatewayError] = await gateway.send_many(routed)  # type: ignore[attr-defined]
-        self._judge(name, answers)
+        await self._judge(name, answers)
         return [
             await self._after_list(name, sms, answer)
             for sms, answer in zip(share, answers, strict=True)
         ]
 
-    def _judge(self, name: str, answers: list[SendResult | GatewayError]) -> None:
+    async def _judge(self, name: str, answers: list[SendResult | GatewayError]) -> None:
         """A batch the gateway failed as a whole counts against its breaker; any answer heals."""
         transient = [a for a in answers if isinstance(a, GatewayError) and a.transient]
         breaker = self.breakers[name]
         if transient and len(transient) == len(answers):
-            breaker.failure()
+            await breaker.failure()
             log.warning("gateway %s failed a batch (breaker %s)", name, breaker.state)
         else:
-            breaker.success()
+            await breaker.success()
 
     async def _after_list(
         self, name: str, sms: OutboundSms, answer: SendResult | GatewayError
@@ -230,7 +289,7 @@ class FailoverGateway:
     ) -> SendResult:
         for gateway in order:
             breaker = self.breakers[gateway.name]
-            if not breaker.allow():
+            if not await breaker.allow():
                 continue
             await self.limits[gateway.name].acquire()
             routed = replace(sms, status_callback=self._callback_for(gateway.name, sms.reference))
@@ -238,15 +297,15 @@ class FailoverGateway:
                 result = await gateway.send(routed)
             except GatewayError as exc:
                 if not exc.transient:
-                    breaker.success()  # the gateway answered; the message was the problem
+                    await breaker.success()  # the gateway answered; the message was the problem
                     raise
-                breaker.failure()
+                await breaker.failure()
                 log.warning(
                     "gateway %s failed (breaker %s); trying the next", gateway.name, breaker.state
                 )
                 last = exc
                 continue
-            breaker.success()
+            await breaker.success()
             return replace(result, gateway=gateway.name)
         raise last or GatewayError("every gateway's breaker is open", transient=True)
 

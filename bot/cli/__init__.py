@@ -70,7 +70,9 @@ async def _serve(
     after_start: Callable[[web.Application], Awaitable[None]] | None = None,
 ) -> None:
     app = create_app(config)
-    runner = web.AppRunner(app, access_log=None)
+    # A body cut at the deadline (408) is read and thrown away for 2 s at most, not
+    # aiohttp's 10, before the connection closes (bot.http.middleware.body_deadline).
+    runner = web.AppRunner(app, access_log=None, lingering_time=2.0)
     await runner.setup()
     try:
         site = web.TCPSite(runner, config.host, config.port, reuse_port=reuse_port)

@@ -1,9 +1,11 @@
 """Around an OpenID Connect login: the start's rate limit, refusals on the record,
 and logging out at the provider.
 
-- :class:`StartLimiter`: the start of a login writes a flow row, so starts are
+- :func:`start_allowed`: the start of a login writes a flow row, so starts are
   counted per client address (``TOVHOLDER_OIDC_START_LIMIT``, default 30 in 300
-  seconds) in this process's memory; a refused start writes nothing.
+  seconds): on PostgreSQL in ``shared_limits``, so that every worker counts
+  together; on SQLite (one process) in a :class:`StartLimiter` in memory. A
+  refused start writes no flow row.
 - :func:`record_refusal`: a login refused after it came back from the provider
   (no CPR claim, an unknown NSIS level, a key not in the JWKS, ...) is
   journalised in the municipality's unassigned chain, without personal data.
@@ -20,7 +22,9 @@ from __future__ import annotations
 
 import base64
 import logging
+import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
 
 from sqlalchemy import select
@@ -28,6 +32,7 @@ from sqlalchemy import select
 from bot.base.crypto import DecryptionError
 from bot.base.services import Services
 from bot.domain.identity import MITID, OidcClient, OidcRefused, Provider
+from bot.store import limits as shared_limits
 from bot.store.schema.core import tenants
 from journal.journal import append
 
@@ -99,6 +104,9 @@ async def record_refusal(
 
 # -- the start of a login, rate-limited -------------------------------------------
 
+# The shared count's key: this prefix and the client's address.
+START_KEY = "login:"
+
 
 @dataclass
 class StartLimiter:
@@ -131,6 +139,27 @@ class StartLimiter:
         """Seconds until ``address`` may start again (at least one)."""
         times = self._seen.get(address) or [now]
         return max(1, int(self.window - (now - min(times))) + 1)
+
+
+async def start_allowed(svc: Services, limiter: StartLimiter, address: str) -> int | None:
+    """Count a login start from ``address``: None when it may go, else seconds to wait.
+
+    On SQLite (one process) ``limiter`` counts in memory. On PostgreSQL every
+    worker counts in one row per address (``shared_limits``, one statement per
+    start), a fixed window of ``limiter.window`` seconds from the first start in it.
+    """
+    now = svc.clock.now()
+    if svc.sqlite:
+        at = now.timestamp()
+        return None if limiter.allow(address, at) else limiter.retry_after(address, at)
+    window = timedelta(seconds=limiter.window)
+    async with svc.write() as conn:
+        count, since = await shared_limits.count_start(conn, START_KEY + address, now, window)
+        if secrets.randbelow(100) == 0:  # now and then, forget addresses gone quiet
+            await shared_limits.forget_starts(conn, START_KEY, now - window)
+    if count <= limiter.limit:
+        return None
+    return max(1, int((since + window - now).total_seconds()) + 1)
 
 
 # -- logging out at the provider (RP-initiated logout) ------------------------------

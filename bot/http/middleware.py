@@ -71,19 +71,59 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 @web.middleware
 async def body_deadline(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Read a request's body within the deadline, before the view sees it (408 if not).
+    """Have a request's whole body arrive within the deadline (408 if not).
 
-    The body is read here once (up to the app's size limit, 413 beyond) and
-    kept, so the view's ``read``/``post``/``json`` use it. Multipart uploads
-    are streamed by their views under their own limits, so they pass through.
+    An ordinary body is read here once (up to the app's size limit, 413 beyond)
+    and kept, so the view's ``read``/``post``/``json`` use it. A multipart
+    upload is streamed by its view under its own limits: the view runs under the
+    deadline until the body's last byte has arrived, and is cancelled (nothing
+    it began is committed) and the connection closed if it has not by then.
     """
-    if request.body_exists and not request.content_type.startswith("multipart/"):
-        deadline = request.app.get(BODY_DEADLINE, DEFAULT_BODY_DEADLINE)
-        try:
-            async with asyncio.timeout(deadline):
-                await request.read()
-        except TimeoutError:
-            raise ApiError(
-                "The request body took too long to arrive", code="request_timeout", status=408
-            ) from None
+    if not request.body_exists:
+        return await handler(request)
+    deadline = request.app.get(BODY_DEADLINE, DEFAULT_BODY_DEADLINE)
+    if request.content_type.startswith("multipart/"):
+        return await _streamed_in_time(request, handler, deadline)
+    try:
+        async with asyncio.timeout(deadline):
+            await request.read()
+    except TimeoutError:
+        raise ApiError(
+            "The request body took too long to arrive", code="request_timeout", status=408
+        ) from None
     return await handler(request)
+
+
+async def _streamed_in_time(
+    request: web.Request, handler: Handler, deadline: float
+) -> web.StreamResponse:
+    """Run a view that streams the body; the deadline holds until the body's end arrives."""
+    inside = True
+    try:
+        async with asyncio.timeout(deadline) as window:
+
+            def arrived() -> None:
+                # The last byte lifts the deadline: what the view does after it is not timed.
+                if inside and not window.expired():
+                    window.reschedule(None)
+
+            if request.content.is_eof():
+                arrived()
+            else:
+                request.content.on_eof(arrived)
+            try:
+                return await handler(request)
+            finally:
+                inside = False
+    except TimeoutError:
+        log.info("request %s: a streamed body was cut at the deadline", request.get(REQUEST_ID))
+        response = error_response(
+            408,
+            "request_timeout",
+            "The request body took too long to arrive",
+            request.get(REQUEST_ID, ""),
+        )
+        # Connection: close; aiohttp then reads and throws away what still trickles in for
+        # a few seconds at most (a lingering close, so that the 408 is not lost to a reset).
+        response.force_close()
+        return response

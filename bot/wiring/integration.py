@@ -7,10 +7,12 @@ import logging
 from aiohttp import web
 
 from bot.base.appkeys import CONFIG, HTTP
-from bot.base.config import Config
+from bot.base.config import Config, ConfigError
 from bot.base.services import Services
 from bot.base.ticker import Ticker
 from bot.domain.integration import idempotency, webhooks
+from bot.http.auth import OPERATOR_TOKEN
+from bot.http.integration import tenants_api  # noqa: F401  (registers the operator routes)
 from bot.http.integration.api import api
 from bot.http.integration.ops import (
     METRICS_PUBLIC,
@@ -42,6 +44,24 @@ def _metrics_token(config: Config) -> str:
     return config.extra.get("TOVHOLDER_METRICS_TOKEN", "")
 
 
+def _operator_token(config: Config) -> str:
+    """TOVHOLDER_OPERATOR_TOKEN(_FILE): "" turns the operator routes off; short is refused."""
+    path = config.extra.get("TOVHOLDER_OPERATOR_TOKEN_FILE")
+    if path:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                token = fh.read().strip()
+        except OSError as exc:
+            raise ConfigError(f"cannot read TOVHOLDER_OPERATOR_TOKEN_FILE: {exc.strerror}") from exc
+    else:
+        token = config.extra.get("TOVHOLDER_OPERATOR_TOKEN", "").strip()
+    if token and len(token) < 32:
+        raise ConfigError(
+            "TOVHOLDER_OPERATOR_TOKEN must be at least 32 characters (e.g. openssl rand -hex 32)"
+        )
+    return token
+
+
 def install(app: web.Application) -> None:
     app.router.add_routes(api.routes)
     app.router.add_get("/api/openapi.json", openapi_document)
@@ -49,6 +69,7 @@ def install(app: web.Application) -> None:
     app.router.add_get("/readyz", readyz)
     install_readiness(app)
     app[METRICS_TOKEN] = _metrics_token(app[CONFIG])
+    app[OPERATOR_TOKEN] = _operator_token(app[CONFIG])
     app[METRICS_PUBLIC] = app[CONFIG].extra.get("TOVHOLDER_METRICS_PUBLIC", "") in ("1", "true")
     app.middlewares.append(observe)
 

@@ -56,21 +56,21 @@ def router(primary: ScriptedGateway, secondary: ScriptedGateway, clock: Clock) -
     )
 
 
-def test_breaker_opens_after_threshold_and_half_opens_after_cooldown() -> None:
+async def test_breaker_opens_after_threshold_and_half_opens_after_cooldown() -> None:
     """Three failures open the breaker; after the cooldown one trial is let through."""
     clock = Clock()
     b = CircuitBreaker(threshold=3, cooldown=30, monotonic=clock)
     for _ in range(3):
-        assert b.allow()
-        b.failure()
-    assert b.state == "open" and not b.allow()
+        assert await b.allow()
+        await b.failure()
+    assert b.state == "open" and not await b.allow()
     clock.t = 31
-    assert b.state == "half_open" and b.allow() and not b.allow()
-    b.failure()
+    assert b.state == "half_open" and await b.allow() and not await b.allow()
+    await b.failure()
     assert b.state == "open"
     clock.t = 62
-    assert b.allow()
-    b.success()
+    assert await b.allow()
+    await b.success()
     assert b.state == "closed"
 
 

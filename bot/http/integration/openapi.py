@@ -15,7 +15,10 @@ schemas. It is the one way to declare a route under /api/v1, whoever calls it:
   Idempotency-Key on POSTs (:mod:`bot.http.integration.staff_gate`);
 - ``security="either"``: an integration key (which needs ``scope``) or a
   caseworker's token; the view finds the key with
-  :func:`bot.http.auth.integration_of`.
+  :func:`bot.http.auth.integration_of`;
+- ``security="operator"`` (the deployment's operator, ``Bearer`` the
+  ``TOVHOLDER_OPERATOR_TOKEN``): above every municipality, e.g. creating one;
+  the view is a plain aiohttp handler and finds the body with ``body_of``.
 
 Every check runs before the view, so refused input writes nothing, and the
 document served at ``/api/openapi.json`` — built from the app's registered
@@ -42,7 +45,7 @@ from bot.base.services import Connection, Services
 from bot.base.staff import StaffUser
 from bot.domain.integration import idempotency
 from bot.domain.integration.credentials import PREFIX, Integration, authenticate, require
-from bot.http.auth import BODY, INTEGRATION, bearer_token, staff_user
+from bot.http.auth import BODY, INTEGRATION, bearer_token, require_operator, staff_user
 from bot.http.integration import staff_gate
 from bot.http.middleware import Handler
 from bot.http.validation import Schema, SchemaError, strict_json_loads, validate
@@ -111,7 +114,7 @@ class Call:
 Reply = tuple[int, dict[str, Any] | None]
 View = Callable[[Call], Awaitable[Reply]]
 H = TypeVar("H", bound=Handler)
-Security = Literal["integration", "staff", "either"]
+Security = Literal["integration", "staff", "either", "operator"]
 
 
 _PATH_PARAM = re.compile(r"\{(\w+)\}")
@@ -195,6 +198,19 @@ def staff_errors(method: str, path: str, body: Schema | None, security: str) -> 
     return tuple(sorted(errors))
 
 
+def operator_errors(body: Schema | None) -> tuple[int, ...]:
+    """The error answers of an operator operation."""
+    return (400, 401, 409, 413, 415, 503) if body is not None else (401, 503)
+
+
+def _errors_of(method: str, path: str, body: Schema | None, security: str) -> tuple[int, ...]:
+    if security == "integration":
+        return default_errors(method, path)
+    if security == "operator":
+        return operator_errors(body)
+    return staff_errors(method, path, body, security)
+
+
 def canonical(path: str) -> str:
     """The route's path as the document names it: ``{id:[^/]+}`` becomes ``{id}``."""
     return DynamicResource(path).canonical if "{" in path else path
@@ -238,7 +254,7 @@ class Api:
         summary: str,
         tag: str,
         responses: Mapping[int, Schema | None],
-        security: Literal["staff", "either"],
+        security: Literal["staff", "either", "operator"],
         scope: str | None = None,
         body: Schema | None = None,
         query: Mapping[str, Schema] | None = None,
@@ -301,9 +317,7 @@ class Api:
             body=body,
             query=dict(query or {}),
             responses=dict(responses),
-            errors=default_errors(method, path)
-            if security == "integration"
-            else staff_errors(method, path, body, security),
+            errors=_errors_of(method, path, body, security),
             resource=resource,
             description=description,
             body_type=body_type,
@@ -315,6 +329,8 @@ class Api:
             async def handler(request: web.Request) -> web.StreamResponse:
                 if op.security == "integration":
                     return await _run(op, view, request)
+                if op.security == "operator":
+                    return await _run_operator(op, view, request)
                 return await _run_staff(op, view, request)
 
             handler.__name__ = view.__name__
@@ -475,6 +491,14 @@ async def _run_staff(op: Operation, view: Handler, request: web.Request) -> web.
     return await staff_gate.once(request, view, request.app[SERVICES], user, key, req_hash)
 
 
+async def _run_operator(op: Operation, view: Handler, request: web.Request) -> web.StreamResponse:
+    """The operator token first, then the body against its schema, then the view."""
+    require_operator(request)
+    if op.body is not None:
+        request[BODY] = await read_body(request, op.body)
+    return await view(request)
+
+
 async def _idempotent(
     op: Operation,
     view: View,
@@ -606,6 +630,8 @@ def _operation_doc(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
         doc["security"] = [{"staffToken": []}]
     elif op.security == "either":
         doc["security"] = [{"integrationKey": []}, {"staffToken": []}]
+    elif op.security == "operator":
+        doc["security"] = [{"operatorToken": []}]
     else:
         doc["security"] = []
     if op.body is not None:
@@ -696,6 +722,12 @@ def build_document(
                     "scheme": "bearer",
                     "bearerFormat": "tvh_…",
                     "description": "A caseworker's personal token.",
+                },
+                "operatorToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The deployment's operator token (TOVHOLDER_OPERATOR_TOKEN), "
+                    "for operations above every municipality; no municipality's key will do.",
                 },
             },
         },

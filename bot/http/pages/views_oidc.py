@@ -38,7 +38,7 @@ from bot.domain import citizen, sessions
 from bot.domain import identity as oidc
 from bot.domain import identity_session as around
 from bot.domain.identity import MITID, STAFF, OidcClient, OidcRefused, OidcSettings, Provider
-from bot.domain.identity_session import StartLimiter
+from bot.domain.identity_session import StartLimiter, start_allowed
 from bot.domain.privacy import LinkError, follow_link
 from bot.domain.sessions import WebSession
 from bot.http.clientip import client_ip
@@ -169,16 +169,15 @@ async def _begin(
     next_path: str | None = None,
 ) -> web.Response:
     svc = request.app[SERVICES]
-    limiter, address = request.app[OIDC].starts(), client_ip(request)
-    now = svc.clock.now().timestamp()
-    if not limiter.allow(address, now):
+    wait = await start_allowed(svc, request.app[OIDC].starts(), client_ip(request))
+    if wait is not None:
         log.info("oidc login start refused: rate limit (%s)", provider.name)
         return web.Response(
             status=429,
             text=TOO_MANY,
             content_type="text/plain",
             charset="utf-8",
-            headers={"Retry-After": str(limiter.retry_after(address, now))},
+            headers={"Retry-After": str(wait)},
         )
     try:
         started = await oidc.start(

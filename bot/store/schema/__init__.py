@@ -14,6 +14,7 @@ from bot.store.schema import (  # noqa: F401  (registers every area's tables)
     integration,
     journal,
     letters,
+    limits,
     mms,
     oidc,
     pages,
