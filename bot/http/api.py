@@ -62,6 +62,7 @@ THREAD = named(
             "id": ID,
             "case_number": NULL_STR,
             "participant_name": NULL_STR,
+            "person_id": ID,
             "messages": {"type": "array", "items": MESSAGE},
         }
     ),
