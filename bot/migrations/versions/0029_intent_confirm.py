@@ -35,7 +35,7 @@ def upgrade() -> None:
         sa.Column("appointment_id", sa.String(length=36), nullable=True),
         sa.Column("intent", sa.String(length=8), nullable=False),
         sa.Column("message_id", sa.String(length=36), nullable=False),
-        sa.Column("question_id", sa.String(length=36), nullable=False),
+        sa.Column("question_id", sa.String(length=36), nullable=True),
         sa.Column("state", sa.String(length=12), nullable=False),
         sa.Column("asked_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("expires_at", UTCDateTime(timezone=True), nullable=False),

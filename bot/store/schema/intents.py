@@ -32,7 +32,8 @@ intent_confirmations = Table(
     Column("appointment_id", String(36), ForeignKey("appointments.id"), nullable=True),
     Column("intent", String(8), nullable=False),
     Column("message_id", String(36), ForeignKey("messages.id"), nullable=False),
-    Column("question_id", String(36), ForeignKey("messages.id"), nullable=False),
+    # NULL when the question went as a hook's answer (then the next SMS on the thread).
+    Column("question_id", String(36), ForeignKey("messages.id"), nullable=True),
     # open → confirmed | lapsed
     Column("state", String(12), nullable=False),
     Column("asked_at", UTCDateTime(), nullable=False),
