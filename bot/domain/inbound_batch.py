@@ -106,7 +106,7 @@ async def _to_file(
     """What a batch does with one SMS: files it, answers it as a duplicate, or leaves it."""
     if known.seen is not None:
         return InboundResult(known.seen, True, "duplicate", queued=False)
-    if known.staff_phone or intents.goes_alone(item.sms.body):
+    if known.staff_phone or known.asked or intents.goes_alone(item.sms.body):
         return None
     if known.choice is not None or len({c.case_id for c in known.candidates}) != 1:
         return None

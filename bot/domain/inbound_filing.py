@@ -231,7 +231,7 @@ class Intake:
         by_id = {p.id: p for p in people}
         candidates = known.candidates
         # A yes to a waiting question, STOP/START, a wish to confirm (urgency wins).
-        steered = await intents.steer(self, people, candidates)
+        steered = await intents.steer(self, people, candidates, asked=known.asked)
         if steered is not None:
             return steered
 

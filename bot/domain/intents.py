@@ -112,9 +112,9 @@ def files_unassigned(body: str) -> bool:
 
 
 def goes_alone(body: str) -> bool:
-    """Must this SMS be filed alone (not in a batch)? Consent, and anything that may be
-    the yes to a waiting question."""
-    return files_unassigned(body) or is_yes(body, reading(body).intent)
+    """Must this SMS be filed alone (not in a batch)? Consent (and, the batch learns from
+    the identify statement, any SMS from a number a question waits on)."""
+    return files_unassigned(body)
 
 
 def is_yes(body: str, intent: str | None) -> bool:
@@ -205,22 +205,28 @@ async def _lapse(intake: Intake, rows: list[Any], candidates: list[Candidate], w
 
 
 async def steer(
-    intake: Intake, people: list[Person], candidates: list[Candidate]
+    intake: Intake, people: list[Person], candidates: list[Candidate], *, asked: bool
 ) -> InboundResult | None:
     """Before an SMS is filed: a yes to a waiting question, or consent, said here.
+
+    Args:
+        asked: a question waits for this number's yes (the identify statement knows:
+            an SMS from any other number costs no extra round trip).
 
     Returns what was done, or None: file the SMS as usual (its hooks then read
     OK, STATUS, FLYT and AFLYS).
     """
     body = intake.sms.body
     index = intake.svc.blind_index(intake.sender)
-    waiting = await _open_question(intake.conn, intake.tenant.id, index)
+    waiting = await _open_question(intake.conn, intake.tenant.id, index) if asked else []
     triage: Triage = await intake.triage()
     if waiting:
         live = [r for r in waiting if r.expires_at > intake.now]
         if len(live) < len(waiting):
             await _lapse(intake, [r for r in waiting if r not in live], candidates, "intet svar")
         yes = live and not triage.urgent and is_yes(body, triage.intent)
+        if yes and await _written_since(intake, live[0], people):
+            yes = False  # another message came first (filed in a batch): the wish lapsed
         done = await _confirmed(intake, live[0], people, candidates) if yes else None
         if done is not None:
             return done
@@ -235,6 +241,21 @@ async def steer(
     if triage.intent in CONSENT:
         return await _ask_consent(intake, triage.intent, people, candidates, index)
     return None
+
+
+async def _written_since(intake: Intake, row: Any, people: list[Person]) -> bool:
+    """Has the family written anything since the question (besides what was asked about)?"""
+    found = await intake.conn.scalar(
+        select(messages.c.id)
+        .where(
+            messages.c.person_id.in_([p.id for p in people]),
+            messages.c.direction == "in",
+            messages.c.created_at > row.asked_at,
+            messages.c.id != row.message_id,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def _confirmed(
