@@ -38,6 +38,7 @@ from bot.domain.dispatch import (
     tenant_triager,
 )
 from bot.domain.escalation import acknowledge_by_sms
+from bot.domain.inbound_result import InboundResult as InboundResult
 from bot.domain.outbound import (
     OPEN_REPLY_BY,
     THREAD_UNCHANGED,
@@ -100,15 +101,6 @@ _OK = re.compile(r"^\s*ok\W*$", re.IGNORECASE)
 def is_ok(body: str) -> bool:
     """An "OK": from a staff phone it may acknowledge a page; a hook may read it too."""
     return bool(_OK.match(body))
-
-
-@dataclass(frozen=True, slots=True)
-class InboundResult:
-    message_id: str | None
-    duplicate: bool
-    outcome: str  # filed | unassigned | awaiting_case | duplicate
-    # Something may be waiting in the outbox for the relay (a receipt, a page …).
-    queued: bool = True
 
 
 async def tenant_by_number(conn: AsyncConnection, svc: Services, number: str) -> Any:

@@ -24,10 +24,11 @@ What the inbound path does with it:
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -35,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.base.hooks import FiledSms, HookOutcome
 from bot.base.ids import new_id
 from bot.domain import consent
+from bot.domain.inbound_result import InboundResult
 from bot.domain.outbound import OutboundSms, outbound_sms
 from bot.domain.texts import text
 from bot.domain.triage import Triage, Triager
@@ -45,8 +47,38 @@ from bot.store.schema.intents import intent_confirmations
 from journal.journal import NewEntry, append_many
 
 if TYPE_CHECKING:
-    from bot.domain.inbound_filing import InboundResult, Intake
-    from bot.store.inbound import Candidate, Person
+    from bot.base.crypto import SealingKey
+    from bot.base.services import Services
+    from bot.store.inbound import Candidate, OpenCase, Person
+
+
+class Intake(Protocol):
+    """The one SMS being filed (bot.domain.inbound_filing.Intake), as the steps here use it."""
+
+    svc: Services
+    conn: AsyncConnection
+    sms: Any
+    tenant: Any
+    sender: str
+    now: datetime
+    cases: Mapping[str, OpenCase]
+    intent: str | None
+
+    async def triage(self) -> Triage: ...
+    async def _consent(
+        self, command: str, people: Sequence[Person], candidates: list[Candidate]
+    ) -> InboundResult: ...
+    async def _file(self, case: OpenCase, person: Person) -> InboundResult: ...
+    async def _conversation(
+        self, case_id: str | None, person_id: str, *, journal_next: bool = True
+    ) -> tuple[str, datetime | None]: ...
+    def person_key(self, person: Person) -> SealingKey: ...
+    def _inbound_row(
+        self, *, conv_id: str, case_id: str | None, person_id: str, key: SealingKey, status: str
+    ) -> dict[str, Any]: ...
+    def _sms_in(self, case_id: str | None, key: SealingKey, mid: str, subject: str) -> NewEntry: ...
+    async def emit(self, mid: str, conv_id: str, case_id: str | None) -> None: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -288,8 +320,6 @@ async def _ask_consent(
     index: str,
 ) -> InboundResult:
     """Opting out or back in, in own words: filed like STOP/START, and one question asked."""
-    from bot.domain.inbound_filing import InboundResult
-
     first = people[0]
     conv_id, _ = await intake._conversation(None, first.id, journal_next=False)
     key = intake.person_key(first)

@@ -10,12 +10,14 @@ from sqlalchemy import select, update
 
 from bot.base.clock import COPENHAGEN
 from bot.domain import intents, texts
+from bot.domain.inbound_batch import BatchedSms, file_batch
 from bot.store.schema.consent import consent_records
 from bot.store.schema.core import journal_entries, messages, persons, staff_notices
 from bot.store.schema.intents import intent_confirmations
+from channels.base import InboundSms
 from journal.verify import verify
 from scheduler.runner import run_due
-from tests.harness import Stack
+from tests.harness import MUNICIPALITY, Stack, message_sid
 
 TUESDAY = date(2025, 2, 25)  # the meeting: Tuesday 25 February 09:00, reminded Monday 10:00
 MEETING = datetime(2025, 2, 25, 9, 0, tzinfo=COPENHAGEN)
@@ -310,3 +312,26 @@ def test_a_yes_is_a_yes_and_a_no_or_another_wish_is_not() -> None:
         assert intents.is_yes(body, intents.reading(body).intent), body
     for body in ("nej", "ja men ikke nu", "ja, men kan vi tage det en anden dag", "no", ""):
         assert not intents.is_yes(body, intents.reading(body).intent), body
+
+
+async def test_a_batch_leaves_an_sms_to_a_waiting_question_to_be_filed_alone(stack: Stack) -> None:
+    """On PostgreSQL a batch files the Eriksens' plain SMS but leaves Anna's (a question waits on her
+    number) to be filed alone, where it settles the question; nothing is stopped meanwhile."""
+    assert (await _say(stack, "please stop sending these") or "").startswith("Vil du stoppe")
+
+    def item(who: str) -> BatchedSms:
+        phone = stack.world.phones[who]
+        sms = InboundSms(
+            provider_id=message_sid(), sender=phone, recipient=MUNICIPALITY, body="hej igen"
+        )
+        return BatchedSms(sms, "twilio", MUNICIPALITY, phone, stack.svc.blind_index(phone))
+
+    results = await file_batch(stack.svc, [item("anna"), item("shared_same")])
+    if stack.config.database_url.startswith("postgresql"):
+        assert results[0] is None and results[1] is not None
+    else:
+        assert results == [None, None]  # SQLite files every SMS alone
+    assert await _questions(stack) == [("STOP", "open")]
+    await _say(stack, "hej igen")
+    assert await _questions(stack) == [("STOP", "lapsed")]
+    assert await _consent(stack) == []
