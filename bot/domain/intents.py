@@ -251,28 +251,44 @@ async def steer(
     body = intake.sms.body
     index = intake.svc.blind_index(intake.sender)
     waiting = await _open_question(intake.conn, intake.tenant.id, index) if asked else []
+    word = consent_word(body)
+    if not waiting and word is None and reading(body).intent not in CONSENT:
+        return None  # nothing to steer: not read twice (dispatch triages it)
     triage: Triage = await intake.triage()
     if waiting:
-        live = [r for r in waiting if r.expires_at > intake.now]
-        if len(live) < len(waiting):
-            await _lapse(intake, [r for r in waiting if r not in live], candidates, "intet svar")
-        yes = live and not triage.urgent and is_yes(body, triage.intent)
-        if yes and await _written_since(intake, live[0], people):
-            yes = False  # another message came first (filed in a batch): the wish lapsed
-        done = await _confirmed(intake, live[0], people, candidates) if yes else None
+        done = await _answer(intake, waiting, triage, people, candidates)
         if done is not None:
             return done
-        if live:
-            why = "akut besked" if triage.urgent else "borgeren skrev noget andet"
-            await _lapse(intake, live, candidates, why)
     if triage.urgent:
         return None  # urgency always wins: filed, paged, never read as a wish
-    word = consent_word(body)
     if word is not None:
         return await intake._consent(word, people, candidates)
     if triage.intent in CONSENT:
         return await _ask_consent(intake, triage.intent, people, candidates, index)
     return None
+
+
+async def _answer(
+    intake: Intake,
+    waiting: list[Any],
+    triage: Triage,
+    people: list[Person],
+    candidates: list[Candidate],
+) -> InboundResult | None:
+    """The SMS after a question: a yes acts on it; anything else (or a day) lets it lapse."""
+    live = [r for r in waiting if r.expires_at > intake.now]
+    if len(live) < len(waiting):
+        await _lapse(intake, [r for r in waiting if r not in live], candidates, "intet svar")
+    if not live:
+        return None
+    yes = not triage.urgent and is_yes(intake.sms.body, triage.intent)
+    if yes and await _written_since(intake, live[0], people):
+        yes = False  # another message came first (filed in a batch): the wish lapsed
+    done = await _confirmed(intake, live[0], people, candidates) if yes else None
+    if done is None:
+        why = "akut besked" if triage.urgent else "borgeren skrev noget andet"
+        await _lapse(intake, live, candidates, why)
+    return done
 
 
 async def _written_since(intake: Intake, row: Any, people: list[Person]) -> bool:
