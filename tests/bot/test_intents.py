@@ -9,11 +9,19 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.base.clock import COPENHAGEN
+from bot.base.ids import new_id
 from bot.domain import intents, texts
 from bot.domain.inbound_batch import BatchedSms, file_batch
 from bot.store.schema.consent import consent_records
-from bot.store.schema.core import journal_entries, messages, persons, staff_notices
+from bot.store.schema.core import (
+    journal_entries,
+    messages,
+    persons,
+    staff_notices,
+    triage_terms,
+)
 from bot.store.schema.intents import intent_confirmations
+from bot.store.schema.scheduler import appointments
 from channels.base import InboundSms
 from journal.verify import verify
 from scheduler.runner import run_due
@@ -335,3 +343,30 @@ async def test_a_batch_leaves_an_sms_to_a_waiting_question_to_be_filed_alone(sta
     await _say(stack, "hej igen")
     assert await _questions(stack) == [("STOP", "lapsed")]
     assert await _consent(stack) == []
+
+
+async def test_the_municipalitys_own_urgent_word_beats_a_wish_and_ok_waits_for_a_reminder(
+    stack: Stack,
+) -> None:
+    """A wish with the municipality's own urgent word is urgent, never a task or a question;
+    "fint, vi ses" confirms nothing before the meeting's reminder has gone."""
+    async with stack.svc.write() as conn:
+        await conn.execute(
+            triage_terms.insert(),
+            {
+                "id": new_id(),
+                "tenant_id": stack.world.tenant_id,
+                "kind": "urgent",
+                "term": "oversvømmelse",
+            },
+        )
+    await _meeting(stack, reminded=False)
+    for body in ("kan vi tage det en anden dag, oversvømmelse", "kan ikke komme, oversvømmelse"):
+        await _say(stack, body)
+        assert (await _last_in(stack)).urgent
+    assert await _tasks(stack) == []
+    assert await _questions(stack) == []
+    await _say(stack, "fint, vi ses")
+    async with stack.svc.read() as conn:
+        confirmed = (await conn.execute(select(appointments.c.confirmed_at))).scalar_one()
+    assert confirmed is None
