@@ -97,13 +97,15 @@ _WISH = {
 _YES = frozenset(
     normal_pattern(w)
     for w in (
-        *("ja", "jo", "jep", "jeps", "ok", "okay", "okey", "gerne", "selvfølgelig"),
-        *("yes", "yeah", "yep", "yup", "sure", "please", "confirm", "confirmed"),
+        *("ja", "jo", "jep", "jeps", "ok", "okay", "okey", "selvfølgelig"),
+        *("yes", "yeah", "yep", "yup", "sure", "confirm", "confirmed"),
         *("так", "да", "ага", "звісно", "підтверджую", "добре", "ок"),
         *("نعم", "اي", "ايوه", "أيوه", "اكيد", "أكيد", "أجل", "بلى", "موافق", "تمام"),
     )
 )
 _YES_MAX_WORDS = 8
+# "ja, men …" is not a yes to our question, nor is a question back.
+_BUT = frozenset(normal_pattern(w) for w in ("men", "but", "але", "проте", "لكن", "بس"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,12 +157,12 @@ def is_yes(body: str, intent: str | None) -> bool:
     Not when the reader finds another wish in it ("ja, men en anden dag"), nor
     with a negation ("ja, men ikke nu").
     """
-    if intent not in (None, "OK"):
+    if intent not in (None, "OK") or "?" in body or "؟" in body:
         return False
     words = [w for c in read(body).clauses for w in c.text.split(" ") if w]
     if not words or len(words) > _YES_MAX_WORDS or words[0] not in _YES:
         return False
-    return not (set(words) & lexicon().negators)
+    return not (set(words) & (lexicon().negators | _BUT))
 
 
 # -- the waiting question ----------------------------------------------------

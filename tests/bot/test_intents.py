@@ -318,7 +318,10 @@ def test_a_yes_is_a_yes_and_a_no_or_another_wish_is_not() -> None:
     """JA, YES, ТАК, نعم and plain yeses count; "nej", "ja men ikke nu", a new wish do not."""
     for body in ("JA", "ja tak", "Ja det vil jeg gerne", "yes I do", "так", "نعم", " Ok! "):
         assert intents.is_yes(body, intents.reading(body).intent), body
-    for body in ("nej", "ja men ikke nu", "ja, men kan vi tage det en anden dag", "no", ""):
+    for body in (
+        *("nej", "ja men ikke nu", "ja, men kan vi tage det en anden dag", "no", ""),
+        *("please call me", "ok men hvem betaler regningen", "ok?", "так, але не зараз"),
+    ):
         assert not intents.is_yes(body, intents.reading(body).intent), body
 
 
