@@ -7,6 +7,11 @@
 - ``FLYT`` / ``AFLYS``: asks to move or cancel the next appointment. That
   becomes a task for the caseworker and the message stays awaiting a reply.
 
+The same wishes in the family's own words (bot.domain.intents reads them):
+STATUS and FLYT act like the word; OK only once the appointment's reminder
+has gone ("fint, vi ses"); AFLYS first asks "Vil du aflyse mødet …? Svar JA"
+and acts on the yes (then ``FiledSms.intent`` says AFLYS).
+
 A word that does not fit (no appointment coming up, say) falls through to the
 ordinary flow: receipt and a caseworker's answer.
 """
@@ -19,9 +24,9 @@ from sqlalchemy import select, update
 
 from bot.base.hooks import FiledSms, HookOutcome, acts_on
 from bot.base.workdays import format_time
-from bot.domain import texts
+from bot.domain import intents, texts
 from bot.store.schema.core import cases, messages
-from bot.store.schema.scheduler import appointments
+from bot.store.schema.scheduler import appointments, reminders
 from scheduler.appointments import next_for
 from scheduler.milestones import status_text
 from scheduler.store import add_task, local_date, note
@@ -29,6 +34,7 @@ from scheduler.templates import clock_time, long_date, say
 
 _WORD = re.compile(r"^\s*([A-Za-zÆØÅæøå]+)\s*[.!]*\s*$")
 _APPOINTMENT_WORDS = ("OK", "FLYT", "AFLYS")
+_WORDS = (*_APPOINTMENT_WORDS, "STATUS")
 _CANONICAL = {"ok": "OK", "move": "FLYT", "cancel": "AFLYS", "status": "STATUS"}
 
 
@@ -45,10 +51,42 @@ def keyword(body: str) -> str | None:
     return match.group(1).upper() if match else None
 
 
-@acts_on(lambda body: keyword(body) == "STATUS")
+def said(body: str) -> str | None:
+    """The intent of a reply: the word our texts ask for, else the reader's (own words)."""
+    word = keyword(body)
+    return word if word in _WORDS else intents.reading(body).intent
+
+
+def _read(filed: FiledSms) -> tuple[str | None, bool]:
+    """The reply's intent, and whether it is a keyword (an "OK" in own words, or a bare
+    "ja", acts only after the reminder: it may answer something else)."""
+    if filed.intent is not None:
+        return filed.intent, True
+    word = keyword(filed.body)
+    if word in _WORDS:
+        return word, True
+    r = intents.reading(filed.body)
+    return r.intent, r.exact and r.intent != "OK"
+
+
+async def _reminded(filed: FiledSms, appointment_id: str) -> bool:
+    """Has a reminder of this appointment gone to the family?"""
+    found = await filed.conn.scalar(
+        select(reminders.c.id)
+        .where(
+            reminders.c.ref_id == appointment_id,
+            reminders.c.kind == "appointment",
+            reminders.c.state == "sent",
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+@acts_on(lambda body: said(body) == "STATUS")
 async def status_hook(filed: FiledSms) -> HookOutcome | None:
-    """ "STATUS": where the case is and what is expected next."""
-    if keyword(filed.body) != "STATUS":
+    """ "STATUS" (or "hvordan går det med min sag?"): where the case is, what comes next."""
+    if _read(filed)[0] != "STATUS":
         return None
     case = (
         await filed.conn.execute(
@@ -61,18 +99,26 @@ async def status_hook(filed: FiledSms) -> HookOutcome | None:
     return HookOutcome(reply=answer, awaiting_reply=False)
 
 
-@acts_on(lambda body: keyword(body) in _APPOINTMENT_WORDS)
+@acts_on(lambda body: said(body) in _APPOINTMENT_WORDS)
 async def appointment_hook(filed: FiledSms) -> HookOutcome | None:
     """ "OK" confirms the next appointment; "FLYT" / "AFLYS" ask to move or cancel it."""
-    word = keyword(filed.body)
+    word, exact = _read(filed)
     if word not in _APPOINTMENT_WORDS:
         return None
     conn = filed.conn
     appt = await next_for(conn, case_id=filed.case_id, person_id=filed.person_id, now=filed.now)
-    if appt is None:
+    if appt is None or (word == "OK" and not exact and not await _reminded(filed, appt.id)):
         return None
     lang = filed.language
     when_da = f"{long_date(local_date(appt.starts_at), 'da')} kl. {format_time(appt.starts_at)}"
+    if word == "AFLYS" and not exact:  # own words: ask before anything is cancelled
+        return await intents.ask_cancel(
+            filed,
+            appt.id,
+            when_da,
+            date=long_date(local_date(appt.starts_at), lang),
+            time=clock_time(appt.starts_at, lang),
+        )
     if word == "OK":
         await conn.execute(
             update(appointments)

@@ -41,6 +41,9 @@ class FiledSms:
     language: str
     key: SealingKey
     now: datetime
+    # What the pipeline settled the SMS means (a wish the family confirmed with "JA"),
+    # else None: a hook reads the body itself.
+    intent: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.base import metrics
 from bot.base.errors import BadInput, NotFound
 from bot.base.services import Services
-from bot.domain import consent
+from bot.domain import intents
 from bot.domain.inbound_batch import BatchedSms
 from bot.domain.inbound_filing import STORE, InboundResult, Intake, tenant_by_number
 from channels.base import InboundSms
@@ -75,7 +75,7 @@ async def receive_sms(svc: Services, sms: InboundSms, *, provider: str) -> Inbou
         )
     sender = normalise_number(sms.sender, field="From")
     recipient = _municipality_number(sms.recipient)
-    if svc.batcher is None or consent.command(sms.body) is not None:
+    if svc.batcher is None or intents.goes_alone(sms.body):
         return await _alone(svc, sms, provider, sender, recipient)
     item = BatchedSms(sms, provider, recipient, sender, svc.blind_index(sender))
     async with svc.batcher.turn(item) as batched:

@@ -23,7 +23,7 @@ from bot.base.errors import StorageUnavailable
 from bot.base.hooks import may_act
 from bot.base.services import Services
 from bot.base.workdays import WorkingCalendar
-from bot.domain import consent
+from bot.domain import intents
 from bot.domain.dispatch import Decision
 from bot.domain.inbound_filing import (
     STORE,
@@ -106,7 +106,7 @@ async def _to_file(
     """What a batch does with one SMS: files it, answers it as a duplicate, or leaves it."""
     if known.seen is not None:
         return InboundResult(known.seen, True, "duplicate", queued=False)
-    if known.staff_phone or consent.command(item.sms.body) is not None:
+    if known.staff_phone or known.asked or intents.goes_alone(item.sms.body):
         return None
     if known.choice is not None or len({c.case_id for c in known.candidates}) != 1:
         return None

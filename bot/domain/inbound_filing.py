@@ -27,7 +27,7 @@ from bot.base.hooks import FiledSms, HookOutcome
 from bot.base.ids import new_id
 from bot.base.services import Services
 from bot.base.workdays import WorkingCalendar
-from bot.domain import attachments, consent, receipts
+from bot.domain import attachments, consent, intents, receipts
 from bot.domain.case_record import answered_questions, consent_confirmations
 from bot.domain.dispatch import (
     Decision,
@@ -38,6 +38,7 @@ from bot.domain.dispatch import (
     tenant_triager,
 )
 from bot.domain.escalation import acknowledge_by_sms
+from bot.domain.inbound_result import InboundResult as InboundResult
 from bot.domain.outbound import (
     OPEN_REPLY_BY,
     THREAD_UNCHANGED,
@@ -100,15 +101,6 @@ _OK = re.compile(r"^\s*ok\W*$", re.IGNORECASE)
 def is_ok(body: str) -> bool:
     """An "OK": from a staff phone it may acknowledge a page; a hook may read it too."""
     return bool(_OK.match(body))
-
-
-@dataclass(frozen=True, slots=True)
-class InboundResult:
-    message_id: str | None
-    duplicate: bool
-    outcome: str  # filed | unassigned | awaiting_case | duplicate
-    # Something may be waiting in the outbox for the relay (a receipt, a page …).
-    queued: bool = True
 
 
 async def tenant_by_number(conn: AsyncConnection, svc: Services, number: str) -> Any:
@@ -180,6 +172,7 @@ class Intake:
         self.may_emit = may_emit
         self.cases: Mapping[str, OpenCase] = cases or {}
         self.thread: TouchedThread | None = None
+        self.intent: str | None = None  # a wish confirmed by "JA" (bot.domain.intents)
 
     # -- keys -------------------------------------------------------------
 
@@ -202,7 +195,7 @@ class Intake:
             ok=is_ok(self.sms.body),
         )
         # Not for STOP/START: they file on the number's unassigned thread first.
-        touch_at = self.now if consent.command(self.sms.body) is None else None
+        touch_at = None if intents.files_unassigned(self.sms.body) else self.now
         known = await STORE.identify(self.conn, ask, day=local_day(self.now), touch_at=touch_at)
         self.thread = known.thread
         if known.thread is not None and known.head is not None:
@@ -229,9 +222,10 @@ class Intake:
         people = known.people or [await self._unknown_person(index)]
         by_id = {p.id: p for p in people}
         candidates = known.candidates
-        consent_command = consent.command(self.sms.body)
-        if consent_command is not None:
-            return await self._consent(consent_command, people, candidates)
+        # A yes to a waiting question, STOP/START, a wish to confirm (urgency wins).
+        steered = await intents.steer(self, people, candidates, asked=known.asked)
+        if steered is not None:
+            return steered
 
         choice = known.choice
         if choice is not None:
@@ -550,7 +544,10 @@ class Intake:
             language=filing.person.language,
             key=filing.key,
             now=self.now,
+            intent=self.intent,
         )
+        if filing.decision.urgent:
+            return None  # urgency always wins over a reply's intent
         for hook in self.svc.inbound_hooks:
             outcome = await hook(filed)
             if outcome is not None:

@@ -146,6 +146,11 @@ SMS: dict[str, str] = {
         "Vi har fået din besked, men vi kunne ikke gemme billedet eller filen. Send den gerne i"
         " din sikre indbakke: %(url)s"
     ),
+    # A wish in the family's own words that changes something waits for their yes
+    # (bot.domain.intents); the yes word is the one each language's text names.
+    "confirm_stop": N_("Vil du stoppe påmindelser og nyheder på SMS? Svar JA."),
+    "confirm_start": N_("Vil du have påmindelser og nyheder på SMS igen? Svar JA."),
+    "confirm_cancel": N_("Vil du aflyse mødet %(date)s kl. %(time)s? Svar JA."),
 }
 
 # What the citizen is told when a built-in timeline step is reached

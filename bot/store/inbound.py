@@ -62,6 +62,7 @@ from bot.store.schema.core import (
     teams,
 )
 from bot.store.schema.integration import webhook_subscriptions
+from bot.store.schema.intents import intent_confirmations
 
 # A batch that waits long for a lock (a head another transaction holds) gives up, and
 # its SMS go one at a time, rather than holding up every SMS queued behind it.
@@ -151,6 +152,8 @@ class Identified:
     people: list[Person]  # oldest first
     candidates: list[Candidate]  # entitled participations in open cases, by case number
     cases: dict[str, OpenCase]
+    # A question waits for this number's yes (bot.domain.intents).
+    asked: bool = False
     # PostgreSQL, one thread meant: touched by the same statement, its case's head held.
     thread: TouchedThread | None = None
     head: tuple[int, str] | None = None  # the head's (seq, hash), when held
@@ -223,6 +226,13 @@ _identified_columns = (
         webhook_subscriptions.c.active.is_(True),
     )
     .label("may_emit"),
+    exists()
+    .where(
+        intent_confirmations.c.tenant_id == bindparam("tenant_id"),
+        intent_confirmations.c.phone_index == bindparam("phone_index"),
+        intent_confirmations.c.state == literal_column("'open'"),
+    )
+    .label("asked"),
     _pending.c.id.label("choice_id"),
     _pending.c.options.label("choice_options"),
     _pending.c.phone_index.label("choice_phone_index"),
@@ -526,6 +536,7 @@ def _known(
         may_emit=bool(first.may_emit),
         staff_phone=staff_phone,
         choice=choice,
+        asked=bool(first.asked),
         people=sorted(people.values(), key=lambda p: (p.created_at, p.id)),
         candidates=candidates,
         cases=found,

@@ -12,6 +12,7 @@ from bot.store.schema import (  # noqa: F401  (registers every area's tables)
     consent,
     core,
     integration,
+    intents,
     journal,
     letters,
     limits,
