@@ -353,7 +353,7 @@ async def still_working_from_task(svc: Services, user: StaffUser, task_id: str) 
             row,
             at=now,
             outcome=None,
-            subject="Opgave afsluttet: opdatering sendt til borgeren",
+            subject="Opgave afsluttet: opdatering til borgeren",
         )
         result = {**_as_json(row, user), "state": "done", "messages": sent}
     svc.wake_relay()

@@ -40,6 +40,7 @@ from channels.email import SmtpConfig
 from journal.journal import append_many
 from journal.retention import restrict
 from scheduler.quiet import DEFAULT, allowed_send_time
+from scheduler.runner import run_due
 from tests.harness import Stack, start_stack
 
 from .conftest import cph
@@ -386,3 +387,28 @@ async def test_every_origin_meets_every_rule_at_the_gate(
     # A message held for stilletid goes once, and is journalised as held once.
     for _p, _body_text, mid in waiting:
         assert len([s for s in await _journal(stack, mid) if s.startswith(DELAYED)]) == 1
+
+
+async def test_a_reminder_withheld_at_the_gate_is_journalised_as_withheld_not_as_sent(
+    stack: Stack,
+) -> None:
+    """STOP, then the runner's appointment reminder: its journal says it was queued and withheld, never that it was sent."""
+    anna, cid = stack.world.phones["anna"], stack.world.cases["anna"]
+    resp = await stack.api(
+        "POST",
+        f"/api/v1/cases/{cid}/appointments",
+        json={"starts_at": cph(2025, 2, 25, 9, 0).isoformat(), "place": "Rådhuset"},
+    )
+    assert resp.status == 201, await resp.text()
+    await stack.sms(anna, "STOP")
+    await stack.drain()
+    before = await stack.sent_to(anna)
+    stack.clock.set(cph(2025, 2, 24, 10, 0))
+    await run_due(stack.svc)
+    await _run(stack)
+    assert await stack.sent_to(anna) == before
+    async with stack.svc.read() as conn:
+        mid = (
+            await conn.execute(select(messages.c.id).where(messages.c.kind == "reminder"))
+        ).scalar_one()
+    assert await _journal(stack, mid) == ["Påmindelse om møde til borger", REASONS["opted_out"]]
