@@ -223,6 +223,7 @@ async def _queue_one(
             send_at=draft.send_at,
         )
         return mid, None
+    # The send-time gate holds it until then, and journalises that it waits.
     quiet = await quiet_store.settings_for(conn, case.tenant_id, r.person_id)
     goes = allowed_send_time(now, quiet, svc.calendar)
     wait = goes if goes > now else None
@@ -239,7 +240,6 @@ async def _queue_one(
         author_id=user.id,
         subject=SUBJECT,
         sensitive=secure,
-        not_before=wait,
     )
     if draft.uploads:
         await attachments.store(

@@ -309,7 +309,7 @@ NOTHING_ON_RECORD = Standing(False, False, False, False, quiet=False)
 
 
 @settings(
-    max_examples=12,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -412,3 +412,34 @@ async def test_a_reminder_withheld_at_the_gate_is_journalised_as_withheld_not_as
             await conn.execute(select(messages.c.id).where(messages.c.kind == "reminder"))
         ).scalar_one()
     assert await _journal(stack, mid) == ["Påmindelse om møde til borger", REASONS["opted_out"]]
+
+
+async def test_a_milestone_moved_in_stilletid_waits_at_the_gate_and_says_so(stack: Stack) -> None:
+    """A milestone moved at 22:00 by its own code: nothing reaches the phone that night, the
+    journal says it waits and until when, and it goes at 08:00."""
+    anna, cid = stack.world.phones["anna"], stack.world.cases["anna"]
+    resp = await stack.api("POST", f"/api/v1/cases/{cid}/timeline", json={})
+    assert resp.status == 201, await resp.text()
+    await _run(stack)
+    before = await stack.sent_to(anna)
+    stack.clock.set(cph(2025, 2, 24, 22, 0))
+    resp = await stack.api(
+        "POST", f"/api/v1/cases/{cid}/timeline/moves", json={"step": "in_progress"}
+    )
+    assert resp.status == 200, await resp.text()
+    await _run(stack)
+    assert await stack.sent_to(anna) == before
+    async with stack.svc.read() as conn:
+        mid = (
+            await conn.execute(
+                select(messages.c.id).where(
+                    messages.c.kind == "update", messages.c.status == "queued"
+                )
+            )
+        ).scalar_one()
+    assert [s for s in await _journal(stack, mid) if s.startswith(DELAYED)] == [
+        f"{DELAYED} 25.02.2025 kl. 08:00"
+    ]
+    stack.clock.set(cph(2025, 2, 25, 8, 0))
+    await _run(stack)
+    assert len(await stack.sent_to(anna)) == len(before) + 1
