@@ -349,6 +349,8 @@ async def test_every_origin_meets_every_rule_at_the_gate(
             assert await _status(stack, mid) == "withheld", (p, reason)
             withheld = [s for s in journal if s.startswith("SMS ikke sendt")]
             assert withheld == [REASONS[reason]], (p, journal)
+            # Nothing in the record claims it was sent.
+            assert [s for s in journal if "sendt" in s] == withheld, (p, journal)
             continue
         assert not any(s.startswith("SMS ikke sendt") for s in journal), (p, journal)
         if standing.quiet and kind not in QUIET_EXEMPT:
