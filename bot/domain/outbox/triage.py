@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, select, update
 from bot.base.crypto import unseal
 from bot.base.services import Services
 from bot.domain.outbox.notes import note_delays
-from bot.domain.outbox.policy import QUIET_HOURS_EXEMPT, over_limit
+from bot.domain.outbox.policy import QUIET_HOURS_EXEMPT, SEGMENT_LIMIT_EXEMPT, over_limit
 from bot.domain.privacy import TenantChannelSettings, needs_notice, tenant_settings_for
 from bot.store.engine import records
 from bot.store.schema.core import cases, messages, outbox, persons, tenants
@@ -153,6 +153,7 @@ class _Sorter:
     # A batch often holds many SMS of one case or one text: unwrap and check each once.
     deks: dict[tuple[str, str], bytes] = field(default_factory=dict)
     notice: dict[tuple[str, str], bool] = field(default_factory=dict)
+    long: dict[tuple[str, str], bool] = field(default_factory=dict)
     # Most rows share their municipality's quiet hours: when they allow sending, once each.
     allowed: dict[int, datetime] = field(default_factory=dict)
 
@@ -174,9 +175,7 @@ class _Sorter:
             return None
         body = self._body(row)
         tenant = self.batch.settings[row.tenant_id]
-        if self._needs_notice(row.tenant_id, body, tenant):
-            return None
-        if over_limit(row.kind, body, tenant.max_segments) is not None:
+        if self._needs_notice(row.tenant_id, body, tenant, row.kind in SEGMENT_LIMIT_EXEMPT):
             return None  # the one-by-one way sends a notice with a link instead
         person_dek = self._dek("persons", row.person_id, row.person_dek)
         return OutboundSms(
@@ -199,12 +198,21 @@ class _Sorter:
             body_dek = self._dek("persons", row.person_id, row.person_dek)
         return unseal(body_dek, row.body_enc, f"messages:{row.id}:body")
 
-    def _needs_notice(self, tenant_id: str, body: str, tenant: TenantChannelSettings) -> bool:
+    def _needs_notice(
+        self, tenant_id: str, body: str, tenant: TenantChannelSettings, exempt: bool
+    ) -> bool:
+        """Sensitive, or (unless ``exempt``) over the segment limit: checked once per text."""
         if (tenant_id, body) not in self.notice:
             self.notice[(tenant_id, body)] = needs_notice(
                 body, sensitive=False, terms=tenant.sensitive_terms
             )
-        return self.notice[(tenant_id, body)]
+        if self.notice[(tenant_id, body)]:
+            return True
+        if exempt:
+            return False
+        if (tenant_id, body) not in self.long:
+            self.long[(tenant_id, body)] = over_limit("", body, tenant.max_segments) is not None
+        return self.long[(tenant_id, body)]
 
 
 async def _hold_for_quiet_hours(svc: Services, held: list[tuple[str, datetime]]) -> None:
