@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert, select, update
 
+from bot.base.clock import COPENHAGEN
 from bot.base.crypto import SealingKey
 from bot.base.staff import StaffUser
 from bot.domain import consent
@@ -279,11 +280,10 @@ async def _run(stack: Stack) -> None:
 
 
 def _next_day(stack: Stack, quiet: bool) -> datetime:
-    """A weekday after every earlier example: 10:00, or 22:00 for stilletid."""
-    day = stack.clock.now() + timedelta(days=1)
-    while day.astimezone(cph(2025, 1, 1).tzinfo).weekday() >= 5:
-        day += timedelta(days=1)
-    local = day.astimezone(cph(2025, 1, 1).tzinfo).date()
+    """A working day after every earlier example: 10:00, or 22:00 for stilletid."""
+    local = (stack.clock.now() + timedelta(days=1)).astimezone(COPENHAGEN).date()
+    while local.weekday() >= 5 or stack.svc.calendar.is_public_holiday(local):
+        local += timedelta(days=1)
     return cph(local.year, local.month, local.day, 22 if quiet else 10)
 
 
