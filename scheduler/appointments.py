@@ -27,7 +27,7 @@ from bot.domain.outbound import queue_sms
 from bot.store.schema.core import cases, participants, persons, tenants
 from bot.store.schema.scheduler import appointments, followup_tasks, reminders
 from scheduler import settings as quiet_store
-from scheduler.quiet import allowed_send_time, local_instant
+from scheduler.quiet import local_instant
 from scheduler.store import (
     add_reminder,
     case_for,
@@ -331,12 +331,11 @@ async def _tell_attendees(
     now: datetime,
     subject: str,
 ) -> None:
-    """An update to every attendee (moved, cancelled), held out of quiet hours."""
+    """An update to every attendee (moved, cancelled); the gate holds it out of quiet hours."""
     tenant_name = (
         await conn.execute(select(tenants.c.name).where(tenants.c.id == case.tenant_id))
     ).scalar_one()
     people = json.loads(appt.attendees)["persons"]
-    stored = await quiet_store.settings_map(conn, [case.tenant_id], people)
     langs = dict(
         (
             await conn.execute(
@@ -356,7 +355,6 @@ async def _tell_attendees(
         conv_id = await conversation_for(
             conn, tenant_id=case.tenant_id, case_id=case.id, person_id=person_id, at=now
         )
-        quiet = quiet_store.pick(stored, case.tenant_id, person_id)
         await queue_sms(
             conn,
             tenant_id=case.tenant_id,
@@ -374,7 +372,6 @@ async def _tell_attendees(
             key=key,
             at=now,
             author_id=user.id,
-            not_before=allowed_send_time(now, quiet, svc.calendar),
             subject=subject,
             language=lang,
         )

@@ -23,14 +23,12 @@ from bot.base.staff import StaffUser
 from bot.domain.outbound import queue_sms
 from bot.store.events import emit
 from bot.store.schema.scheduler import milestones, reminders
-from scheduler import settings as quiet_store
 from scheduler.casetypes import (
     expected_dates,
     policy_for_tenant,
     snapshot_timeline,
     timeline_policy,
 )
-from scheduler.quiet import allowed_send_time
 from scheduler.store import (
     case_for,
     case_key,
@@ -304,9 +302,8 @@ async def _tell_participants(
     author_id: str,
     now: datetime,
 ) -> None:
-    """Queue each entitled participant the one-sentence update, after their quiet hours."""
+    """Queue each entitled participant the one-sentence update (the gate minds quiet hours)."""
     people = await entitled_people(conn, case.id)
-    stored = await quiet_store.settings_map(conn, [case.tenant_id], [p.person_id for p in people])
     for person in people:
         conv_id = await conversation_for(
             conn,
@@ -315,7 +312,6 @@ async def _tell_participants(
             person_id=person.person_id,
             at=now,
         )
-        quiet = quiet_store.pick(stored, case.tenant_id, person.person_id)
         await queue_sms(
             conn,
             tenant_id=case.tenant_id,
@@ -327,7 +323,6 @@ async def _tell_participants(
             key=key,
             at=now,
             author_id=author_id,
-            not_before=allowed_send_time(now, quiet, svc.calendar),
             subject=f"Opdatering til borger: {title(move.tpl, 'da')}",
             language=person.language,
         )

@@ -351,7 +351,7 @@ class _Batch:
             time=clock_time(appt.starts_at, lang),
             place=place,
         )
-        return await self._send(row, case, body, "Påmindelse om møde sendt")
+        return await self._send(row, case, body, "Påmindelse om møde til borger")
 
     async def _superseded(self, row: Any) -> bool:
         """A later reminder about the same appointment is also due: send only that one."""
@@ -378,7 +378,7 @@ class _Batch:
             return gate
         lang = self.persons[row.person_id].language
         body = say(lang, f"deadline_{d.kind}", date=long_date(d.due_on, lang))
-        return await self._send(row, case, body, "Påmindelse om frist sendt")
+        return await self._send(row, case, body, "Påmindelse om frist til borger")
 
     async def _answered(self, promise: Any) -> bool:
         """Has anyone answered in the thread since the promise was made?"""

@@ -24,10 +24,8 @@ from bot.base.staff import StaffUser
 from bot.domain.outbound import queue_sms
 from bot.store.schema.core import cases, messages, persons
 from bot.store.schema.scheduler import appointments, followup_tasks
-from scheduler import settings as quiet_store
 from scheduler.casetypes import policy_for_case, timeline_policy
 from scheduler.milestones import next_expected, steps_of
-from scheduler.quiet import allowed_send_time
 from scheduler.store import (
     case_key,
     conversation_for,
@@ -79,13 +77,11 @@ async def send_still_working(
     """
     key = case_key(svc, case.id, case.dek)
     people = await entitled_people(conn, case.id)
-    stored = await quiet_store.settings_map(conn, [case.tenant_id], [p.person_id for p in people])
     sent = []
     for person in people:
         conv_id = await conversation_for(
             conn, tenant_id=case.tenant_id, case_id=case.id, person_id=person.person_id, at=now
         )
-        quiet = quiet_store.pick(stored, case.tenant_id, person.person_id)
         sent.append(
             await queue_sms(
                 conn,
@@ -98,7 +94,6 @@ async def send_still_working(
                 key=key,
                 at=now,
                 author_id=author_id,
-                not_before=allowed_send_time(now, quiet, svc.calendar),
                 subject="Opdatering til borger: vi arbejder stadig på sagen",
                 language=person.language,
             )
@@ -353,7 +348,7 @@ async def still_working_from_task(svc: Services, user: StaffUser, task_id: str) 
             row,
             at=now,
             outcome=None,
-            subject="Opgave afsluttet: opdatering sendt til borgeren",
+            subject="Opgave afsluttet: opdatering til borgeren",
         )
         result = {**_as_json(row, user), "state": "done", "messages": sent}
     svc.wake_relay()

@@ -225,6 +225,7 @@ async def _queue_one(
         )
         # The family's quiet hours may move it: the page says when it really goes.
         return mid, goes_at
+    # The send-time gate holds it until then, and journalises that it waits.
     quiet = await quiet_store.settings_for(conn, case.tenant_id, r.person_id)
     goes = allowed_send_time(now, quiet, svc.calendar)
     wait = goes if goes > now else None
@@ -241,7 +242,6 @@ async def _queue_one(
         author_id=user.id,
         subject=SUBJECT,
         sensitive=secure,
-        not_before=wait,
     )
     if draft.uploads:
         await attachments.store(

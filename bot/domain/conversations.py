@@ -34,6 +34,7 @@ from bot.store.schema.core import (
     cases,
     conversations,
     messages,
+    outbox,
     persons,
     staff,
     tenants,
@@ -256,6 +257,21 @@ def _key(svc: Services, conv: Any) -> SealingKey:
     return SealingKey("person", conv.person_id, svc.dek("persons", conv.person_id, conv.person_dek))
 
 
+async def _withheld_reasons(conn: AsyncConnection, items: list[dict[str, Any]]) -> None:
+    """Say why the send-time gate held back each withheld message (its stable reason word,
+    :mod:`bot.domain.gate`), from the outbox row the gate settled."""
+    withheld = {m["id"]: m for m in items if m["status"] == "withheld"}
+    if not withheld:
+        return
+    rows = await conn.execute(
+        select(outbox.c.message_id, outbox.c.last_error).where(
+            outbox.c.message_id.in_(list(withheld)), outbox.c.last_error.like("withheld: %")
+        )
+    )
+    for r in rows:
+        withheld[r.message_id]["withheld_reason"] = r.last_error.removeprefix("withheld: ")
+
+
 async def read_thread(
     svc: Services, user: StaffUser, conv_id: str, purpose: str = "sagsbehandling"
 ) -> dict[str, Any]:
@@ -287,8 +303,10 @@ async def read_thread(
                     "acknowledged_at": m.acknowledged_at.isoformat() if m.acknowledged_at else None,
                     "reply_by": m.reply_by.isoformat() if m.reply_by else None,
                     "created_at": m.created_at.isoformat(),
+                    "withheld_reason": None,
                 }
             )
+        await _withheld_reasons(conn, items)
         await record_reads(
             conn,
             tenant_id=user.tenant_id,

@@ -18,8 +18,11 @@ so nothing reaches a phone around it. What the gate holds back is marked
   Digital Post (the decision guard, :mod:`bot.domain.guard.sendtime`; the
   relay asks it for the same batch).
 
-Quiet hours, sensitive content and the segment limit are checked by the relay
-itself when it builds the SMS; this module decides who may be written to.
+Quiet hours (stilletid: delayed, journalised with when it may go), sensitive
+content and the segment limit (a notice with a link instead, journalised) are
+checked by the relay itself when it builds the SMS (:mod:`bot.domain.outbox.triage`,
+:mod:`bot.domain.outbox.single`, :mod:`bot.domain.outbox.notes`); callers do not
+pre-date their rows for quiet hours. This module decides who may be written to.
 """
 
 from __future__ import annotations

@@ -28,9 +28,9 @@ from bot.store.schema.core import UTCDateTime, conversations, messages, outbox
 from journal.journal import NewEntry, append, append_many, held_head_columns, hold_head
 
 SUBJECTS = {
-    "receipt": "Automatisk kvittering sendt",
-    "fallback": "Besked sendt som e-mail-besked, fordi SMS ikke kunne leveres",
-    "auto": "Automatisk svar sendt",
+    "receipt": "Automatisk kvittering til borger",
+    "fallback": "Besked til borger som e-mail, fordi SMS ikke kunne leveres",
+    "auto": "Automatisk svar til borger",
     "clarify": "Spørgsmål om hvilken sag beskeden gælder",
     "reply": "SMS til borger",
 }
@@ -84,7 +84,7 @@ def outbound_sms(
     if kind in AUTHORED_KINDS:
         refuse_decision(body)
     message_id = message_id or new_id()
-    subject = subject or SUBJECTS.get(kind, "SMS sendt")
+    subject = subject or SUBJECTS.get(kind, "SMS til borger")
     # A text we could not write in the person's language says so in the journal.
     if (note := texts.fallback_note(language)) is not None:
         subject = f"{subject}; {note}"

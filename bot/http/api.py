@@ -51,6 +51,9 @@ MESSAGE = named(
             "created_at": TS,
             # A reply queued in quiet hours (stilletid) goes when they end; null: now.
             "sends_at": NULL_STR,
+            # Why the send-time gate held a withheld message back (bot.domain.gate): opted_out,
+            # restricted, no_consent, authority_not_in_force or decision; else null.
+            "withheld_reason": NULL_STR,
         },
         ("id", "direction", "kind", "body", "status", "created_at"),
     ),

@@ -83,7 +83,7 @@ async def test_case_entries_reach_every_enabled_exporter_once(
             assert {d.metadata["case_number"] for d in got} == {"2025-001"}
             assert {d.metadata["subject"] for d in got} == {
                 "SMS fra borger",
-                "Automatisk kvittering sendt",
+                "Automatisk kvittering til borger",
                 "Notat fra sagsbehandler",  # the caseworker's own line is sealed
             }
             anna = {

@@ -52,7 +52,7 @@ async def test_reminders_go_on_time_once_ok_confirms_and_ics_describes(stack: St
     await at(stack, cph(2025, 2, 25, 8, 30))
     assert len(await stack.sent_to(anna)) == 2
     subjects = await journal_subjects(stack, stack.world.cases["anna"])
-    assert subjects.count("Påmindelse om møde sendt") == 2
+    assert subjects.count("Påmindelse om møde til borger") == 2
 
     await stack.sms(anna, "ok")
     await stack.drain()

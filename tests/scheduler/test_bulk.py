@@ -130,7 +130,7 @@ async def test_queue_many_writes_what_queue_sms_writes(stack: Stack) -> None:
                     body=f"Husk {i}",
                     key=case_key(svc, anna, dek),
                     at=now,
-                    subject="Påmindelse om frist sendt",
+                    subject="Påmindelse om frist til borger",
                 )
                 for i in range(3)
             ],
@@ -208,7 +208,7 @@ async def test_queue_many_locks_every_head_first_in_case_order(stack: Stack) -> 
                     body="Husk",
                     key=case_key(svc, case, dek),
                     at=now,
-                    subject="Påmindelse om frist sendt",
+                    subject="Påmindelse om frist til borger",
                 )
             )
         event.listen(svc.engine.sync_engine, "before_cursor_execute", seen)

@@ -114,5 +114,5 @@ async def test_a_language_without_texts_gets_danish_and_the_journal_says_so(stac
     )
     note = "sproget «so» findes ikke i SMS-teksterne, så beskeden er sendt på dansk"
     subjects = await journal_subjects(stack, stack.world.cases["anna"])
-    assert f"Automatisk kvittering sendt; {note}" in subjects
-    assert f"Påmindelse om møde sendt; {note}" in subjects
+    assert f"Automatisk kvittering til borger; {note}" in subjects
+    assert f"Påmindelse om møde til borger; {note}" in subjects

@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
+from channels.smstext import analyse
+
 LEASE = timedelta(seconds=60)
 BASE_BACKOFF = 2.0
 MAX_BACKOFF = 600.0
@@ -22,6 +24,22 @@ CONVERSATIONAL = ("receipt", "clarify", "auto")
 # caseworker marked it urgent with a reason (scheduler.urgent); reminders and nudges
 # never are.
 QUIET_HOURS_EXEMPT = (*CONVERSATIONAL, "login_code", "fallback")
+
+
+# A login code is short and useless as a link: the segment limit never turns it into one.
+SEGMENT_LIMIT_EXEMPT = ("login_code",)
+
+
+def over_limit(kind: str, body: str, max_segments: int) -> int | None:
+    """How many segments ``body`` takes when that is over the municipality's limit, else None.
+
+    Checked at send time for every kind, whatever checked it (or not) when it was
+    queued: a text over the limit goes as a notice with a link to the secure inbox.
+    """
+    if kind in SEGMENT_LIMIT_EXEMPT:
+        return None
+    segments = analyse(body).segments
+    return segments if segments > max_segments else None
 
 
 def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:

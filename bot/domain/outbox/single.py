@@ -16,9 +16,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.base.crypto import unseal
 from bot.base.services import Services
-from bot.domain.outbox.policy import CONVERSATIONAL, MAX_ATTEMPTS, QUIET_HOURS_EXEMPT
+from bot.domain.outbox.notes import AS_NOTICE, SENSITIVE, UNREAD, note, note_delays, too_long
+from bot.domain.outbox.policy import (
+    CONVERSATIONAL,
+    MAX_ATTEMPTS,
+    QUIET_HOURS_EXEMPT,
+    over_limit,
+)
 from bot.domain.outbox.settle import finish, record_sent, retry_one
-from bot.domain.privacy import create_link, needs_notice, notice_body, tenant_settings_for
+from bot.domain.privacy import (
+    TenantChannelSettings,
+    create_link,
+    needs_notice,
+    notice_body,
+    tenant_settings_for,
+)
 from bot.domain.texts import text
 from bot.store.schema.core import (
     cases,
@@ -127,7 +139,8 @@ async def _load(
     async with svc.read() as conn:
         settings = await tenant_settings_for(conn, row.tenant_id)
     via = "sms"
-    if force_notice or needs_notice(body, sensitive=row.sensitive, terms=settings.sensitive_terms):
+    why = _why_notice(row, body, settings, force_notice=force_notice)
+    if why is not None:
         if row.channel_pref == "sms_only":
             await _hold_for_call(svc, row)
             return None
@@ -142,6 +155,7 @@ async def _load(
                 at=svc.clock.now(),
             )
             await conn.execute(update(messages).where(messages.c.id == row.id).values(via="notice"))
+            await note(conn, row.id, f"{AS_NOTICE}: {why}", svc.clock.now())
         body = notice_body(row.tenant_name, url, row.language)
         via = "notice"
     sms = OutboundSms(
@@ -155,6 +169,20 @@ async def _load(
         async with svc.write() as conn:
             await conn.execute(update(messages).where(messages.c.id == row.id).values(via="sms"))
     return sms, head.attempts, False
+
+
+def _why_notice(
+    row: Any, body: str, settings: TenantChannelSettings, *, force_notice: bool
+) -> str | None:
+    """Why the content may not travel by SMS (said in the journal), or None when it may."""
+    if force_notice:
+        return UNREAD
+    if needs_notice(body, sensitive=row.sensitive, terms=settings.sensitive_terms):
+        return SENSITIVE
+    segments = over_limit(row.kind, body, settings.max_segments)
+    if segments is not None:
+        return too_long(segments, settings.max_segments)
+    return None
 
 
 async def _hold_for_call(svc: Services, row: Any) -> None:
@@ -307,6 +335,7 @@ async def _quiet_hours(svc: Services, outbox_id: str) -> bool:
                 attempts=outbox.c.attempts - 1,
             )
         )
+    await note_delays(svc, [(row.id, when)])
     return True
 
 

@@ -3,7 +3,9 @@
 One query loads every message of the batch. A plain SMS to a citizen goes out
 with the batch; quiet hours put a proactive SMS back to wait; what needs more
 than a plain SMS (a staff notice, e-mail, an inbox-first citizen, a notice
-instead of sensitive content) goes the one-by-one way, which knows all of that.
+instead of sensitive content or of a text over the segment limit) goes the
+one-by-one way, which knows all of that. A message put back for quiet hours is
+journalised with when it may go.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from sqlalchemy import bindparam, select, update
 
 from bot.base.crypto import unseal
 from bot.base.services import Services
-from bot.domain.outbox.policy import QUIET_HOURS_EXEMPT
+from bot.domain.outbox.notes import note_delays
+from bot.domain.outbox.policy import QUIET_HOURS_EXEMPT, SEGMENT_LIMIT_EXEMPT, over_limit
 from bot.domain.privacy import TenantChannelSettings, needs_notice, tenant_settings_for
 from bot.store.engine import records
 from bot.store.schema.core import cases, messages, outbox, persons, tenants
@@ -60,7 +63,7 @@ async def triage(svc: Services, claimed: list[Any]) -> tuple[list[Plain], list[s
     batch = await _load_batch(svc, list(by_message))
     single += [by_message[m].id for m in by_message if m not in batch.rows]
     plain: list[Plain] = []
-    held: list[tuple[str, datetime]] = []
+    held: list[tuple[str, datetime, str]] = []
     sorter = _Sorter(svc, batch, now)
     for mid, claim in by_message.items():
         row = batch.rows.get(mid)
@@ -68,7 +71,7 @@ async def triage(svc: Services, claimed: list[Any]) -> tuple[list[Plain], list[s
             continue
         when = sorter.held_until(row)
         if when is not None:
-            held.append((claim.id, when))
+            held.append((claim.id, when, row.id))
             continue
         sms = sorter.plain_sms(row)
         if sms is None:
@@ -76,8 +79,9 @@ async def triage(svc: Services, claimed: list[Any]) -> tuple[list[Plain], list[s
             continue
         plain.append(Plain(claim.id, row.id, row.kind, claim.attempts, sms))
     if held:
-        await _hold_for_quiet_hours(svc, held)
-    return plain, single, [oid for oid, _ in held]
+        await _hold_for_quiet_hours(svc, [(oid, when) for oid, when, _ in held])
+        await note_delays(svc, [(mid, when) for _, when, mid in held])
+    return plain, single, [oid for oid, _, _ in held]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +153,7 @@ class _Sorter:
     # A batch often holds many SMS of one case or one text: unwrap and check each once.
     deks: dict[tuple[str, str], bytes] = field(default_factory=dict)
     notice: dict[tuple[str, str], bool] = field(default_factory=dict)
+    long: dict[tuple[str, str], bool] = field(default_factory=dict)
     # Most rows share their municipality's quiet hours: when they allow sending, once each.
     allowed: dict[int, datetime] = field(default_factory=dict)
 
@@ -170,8 +175,8 @@ class _Sorter:
             return None
         body = self._body(row)
         tenant = self.batch.settings[row.tenant_id]
-        if self._needs_notice(row.tenant_id, body, tenant):
-            return None
+        if self._needs_notice(row.tenant_id, body, tenant, row.kind in SEGMENT_LIMIT_EXEMPT):
+            return None  # the one-by-one way sends a notice with a link instead
         person_dek = self._dek("persons", row.person_id, row.person_dek)
         return OutboundSms(
             reference=row.id,
@@ -193,12 +198,21 @@ class _Sorter:
             body_dek = self._dek("persons", row.person_id, row.person_dek)
         return unseal(body_dek, row.body_enc, f"messages:{row.id}:body")
 
-    def _needs_notice(self, tenant_id: str, body: str, tenant: TenantChannelSettings) -> bool:
+    def _needs_notice(
+        self, tenant_id: str, body: str, tenant: TenantChannelSettings, exempt: bool
+    ) -> bool:
+        """Sensitive, or (unless ``exempt``) over the segment limit: checked once per text."""
         if (tenant_id, body) not in self.notice:
             self.notice[(tenant_id, body)] = needs_notice(
                 body, sensitive=False, terms=tenant.sensitive_terms
             )
-        return self.notice[(tenant_id, body)]
+        if self.notice[(tenant_id, body)]:
+            return True
+        if exempt:
+            return False
+        if (tenant_id, body) not in self.long:
+            self.long[(tenant_id, body)] = over_limit("", body, tenant.max_segments) is not None
+        return self.long[(tenant_id, body)]
 
 
 async def _hold_for_quiet_hours(svc: Services, held: list[tuple[str, datetime]]) -> None:

@@ -38,9 +38,17 @@ STATUS = {
     "failed": "Kunne ikke leveres",
     "expired": "Udløbet",
     "withdrawn": "Trukket tilbage",
-    "withheld": "Ikke sendt (borgeren har sagt fra)",
+    "withheld": "Ikke sendt",
     "received": "Modtaget",
     "awaiting_case": "Venter på valg af sag",
+}
+# Why the send-time gate held a message back, by its reason word (bot.domain.gate).
+WITHHELD = {
+    "opted_out": "Ikke sendt (borgeren har sagt STOP til påmindelser og opdateringer)",
+    "restricted": "Ikke sendt (behandlingen af borgerens oplysninger er begrænset)",
+    "no_consent": "Ikke sendt (sagssystemet har registreret, at borgeren ikke vil have SMS)",
+    "authority_not_in_force": "Ikke sendt (fuldmagten gælder ikke i dag)",
+    "decision": "Ikke sendt (teksten lyder som en afgørelse; send den med Digital Post)",
 }
 KINDS = {
     "citizen": "Fra borgeren",
@@ -327,6 +335,7 @@ async def _thread_page(
         "thread": thread,
         "reads": reads,
         "status_labels": STATUS,
+        "withheld_labels": WITHHELD,
         "kind_labels": KINDS,
         "max_chars": svc.config.max_body_chars,
         # Files the citizen attached, by message id (staff/_attachments.html shows them).
