@@ -170,3 +170,101 @@ async def test_train_tenant_teaches_this_municipality_only_and_reproducibly(
 def test_the_training_corpus_is_where_the_cli_reads_it() -> None:
     """`train --tenant` adds the examples to the shipped corpus file."""
     assert Path(TRAIN).exists()
+
+
+def test_the_cli_trains_one_municipality_and_classify_tenant_uses_it(
+    tmp_path: Path, keys: dict[str, bytes], monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """`triage train --tenant kbh` after a taught example: `classify --tenant kbh` pages on the
+    phrase; aarhus (no examples: "nothing changed") and the default reader do not. (SQLite
+    only: the CLI owns its event loop.)"""
+    import asyncio
+    import io
+    import json
+
+    from bot.base import config as config_mod
+    from bot.base.crypto import new_key_text, seal
+    from bot.base.ids import new_id
+    from bot.base.services import Services
+    from bot.cli import build_parser
+    from bot.cli.services import with_services
+    from bot.store.schema.core import conversations, participants
+    from tests.integration.conftest import FRIDAY_MORNING
+    from tests.integration.live import LiveServer
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/cli.db"
+    LiveServer(url, keys, FRIDAY_MORNING, migrate=True).start().stop()
+    monkeypatch.setenv("TOVHOLDER_DATABASE_URL", url)
+    monkeypatch.setenv("TOVHOLDER_KEKS", keys["kek"].hex())
+    monkeypatch.setenv("TOVHOLDER_JOURNAL_SIGNING_KEY", keys["kek"].hex())
+    monkeypatch.setenv("TOVHOLDER_INDEX_KEY", keys["index"].hex())
+    monkeypatch.setenv("TOVHOLDER_TWILIO_ACCOUNT_SID", "AC" + "2" * 32)
+    monkeypatch.setenv("TOVHOLDER_TWILIO_AUTH_TOKEN", new_key_text())
+
+    async def seed(svc: Services) -> None:
+        # The live server seeded the test world: Anna's case 2025-001 is Mette's.
+        async with svc.read() as c:
+            case = (await c.execute(select(cases).where(cases.c.number == "2025-001"))).one()
+            anna = await c.scalar(
+                select(participants.c.person_id).where(participants.c.case_id == case.id)
+            )
+        case_id, now = case.id, svc.clock.now()
+        mid = new_id()
+        async with svc.write() as c:
+            wrapped = await c.scalar(select(cases.c.dek).where(cases.c.id == case_id))
+            dek = svc.dek("cases", case_id, wrapped)
+            conv_id = await c.scalar(
+                select(conversations.c.id).where(
+                    conversations.c.case_id == case_id, conversations.c.person_id == anna
+                )
+            )
+            if conv_id is None:  # the seeded world may already hold the thread
+                conv_id = new_id()
+                await c.execute(
+                    conversations.insert().values(
+                        id=conv_id,
+                        tenant_id=case.tenant_id,
+                        case_id=case_id,
+                        person_id=anna,
+                        last_activity_at=now,
+                        created_at=now,
+                    )
+                )
+            await c.execute(
+                messages.insert().values(
+                    id=mid,
+                    tenant_id=case.tenant_id,
+                    conversation_id=conv_id,
+                    case_id=case_id,
+                    person_id=anna,
+                    direction="in",
+                    kind="citizen",
+                    key_scope="case",
+                    body_enc=seal(dek, TAUGHT, f"messages:{mid}:body"),
+                    status="received",
+                    awaiting_reply=True,
+                    created_at=now,
+                )
+            )
+            await create_tenant(c, svc, slug="aarhus", name="Aarhus", sms_number="+4589404000")
+        mette = StaffUser(case.owner_id, case.tenant_id, case.team_id, "caseworker")
+        await teach(svc, mette, mid, "akut")
+
+    asyncio.run(with_services(config_mod.load(), seed))
+    parser = build_parser()
+
+    def run(*argv: str) -> str:
+        args = parser.parse_args(argv)
+        assert int(args.func(args)) == 0
+        return str(capsys.readouterr().out)
+
+    def level(*tenant: str) -> Any:
+        monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps({"id": 1, "text": TAUGHT}) + "\n"))
+        return json.loads(run("triage", "classify", *tenant))["level"]
+
+    assert level("--tenant", "kbh") is None
+    assert "nothing changed" in run("triage", "train", "--tenant", "aarhus")
+    assert "trained with 1 examples" in run("triage", "train", "--tenant", "kbh")
+    assert level("--tenant", "kbh") == "akut"
+    assert level("--tenant", "aarhus") is None
+    assert level() is None
