@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.base.crypto import SealingKey, seal, unseal
+from bot.base.crypto import DecryptionError, SealingKey, seal, unseal
 from bot.base.errors import BadInput, NotFound
 from bot.base.ids import new_id
 from bot.base.services import Services
@@ -61,12 +61,24 @@ def _message_key(svc: Services, conv: Any, key_scope: str) -> SealingKey:
     return SealingKey("person", conv.person_id, svc.dek("persons", conv.person_id, conv.person_dek))
 
 
-async def teach(svc: Services, user: StaffUser, message_id: str, level: str) -> Taught:
+async def teach(
+    svc: Services,
+    user: StaffUser,
+    message_id: str,
+    level: str,
+    *,
+    conversation_id: str | None = None,
+) -> Taught:
     """Record the user's label for a citizen's message as an example; journalised.
+
+    Args:
+        conversation_id: the thread the label was given on (the page's); the
+            message must be in it.
 
     Raises:
         BadInput: ``bad_level`` (not none, akut or bekymring).
-        NotFound: no such citizen message in a thread this user may see.
+        NotFound: no such citizen message in a thread this user may see (or not in
+            ``conversation_id``).
     """
     if level not in LEVELS:
         raise BadInput("The label must be none, akut or bekymring", code="bad_level")
@@ -89,7 +101,7 @@ async def teach(svc: Services, user: StaffUser, message_id: str, level: str) -> 
                 )
             )
         ).first()
-        if msg is None:
+        if msg is None or conversation_id not in (None, msg.conversation_id):
             raise NotFound("No such message", code="message_not_found")
         conv = await thread_for(conn, user, msg.conversation_id)  # 404 if not the user's
         key = _message_key(svc, conv, msg.key_scope)
@@ -179,15 +191,20 @@ async def examples(conn: AsyncConnection, svc: Services, tenant_id: str) -> list
     ).all()
     out = []
     for r in rows:
-        if r.key_scope == "case":
-            dek = svc.dek("cases", r.case_id, r.case_dek)
-        else:
-            dek = svc.dek("persons", r.person_id, r.person_dek)
+        try:
+            if r.key_scope == "case":
+                dek = svc.dek("cases", r.case_id, r.case_dek)
+            else:
+                dek = svc.dek("persons", r.person_id, r.person_dek)
+            text = unseal(dek, r.text_enc, f"triage_examples:{r.id}:text")
+        except (DecryptionError, ValueError):
+            log.warning("triage example %s cannot be read (key gone); left out", r.id)
+            continue
         level = None if r.level == "none" else r.level
         out.append(
             {
                 "id": f"tenant-{r.id}",
-                "text": unseal(dek, r.text_enc, f"triage_examples:{r.id}:text"),
+                "text": text,
                 "lang": "da",
                 "urgent": level == "akut",
                 "level": level,

@@ -98,10 +98,19 @@ async def test_a_concern_shows_its_badge_and_why_in_the_inbox_and_thread(
 async def test_bad_labels_and_other_teams_change_nothing(
     stack: Stack, logins: dict[str, Login]
 ) -> None:
-    """A made-up label is a 400; Lars (another team) gets a 404; no example, no entry."""
+    """A made-up label is a 400; another thread's address or Lars (another team): 404;
+    no example, no entry."""
     conv, mid = await _thread(stack, URGENT)
     await staff_login(stack, logins["mette"])
     assert (await _teach(stack, conv, mid, "maybe")).status == 400
+    # The message under another thread's address: 404 (the page's thread must hold it).
+    csrf = csrf_of(await _page(stack, f"/sagsbehandler/samtaler/{conv}"))
+    resp = await stack.client.post(
+        f"/sagsbehandler/samtaler/{'0' * 8}-0000-0000-0000-{'0' * 12}/beskeder/{mid}/triage",
+        data={"csrf": csrf, "niveau": "none"},
+        allow_redirects=False,
+    )
+    assert resp.status == 404
     await stack.client.post(
         "/sagsbehandler/log-ud", data={"csrf": csrf_of(await _page(stack, "/sagsbehandler/"))}
     )

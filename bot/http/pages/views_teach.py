@@ -33,7 +33,11 @@ async def teach(request: web.Request) -> web.Response:
     if not isinstance(level, str) or level not in triage_teach.LEVELS:
         raise BadInput("The label must be none, akut or bekymring", code="bad_level")
     taught = await triage_teach.teach(
-        request.app[SERVICES], who.user, request.match_info["mid"], level
+        request.app[SERVICES],
+        who.user,
+        request.match_info["mid"],
+        level,
+        conversation_id=request.match_info["id"],
     )
     query = {"laert": level}
     if taught.escalation_stopped:
