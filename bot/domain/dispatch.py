@@ -18,6 +18,7 @@ next opening day's closing. Either way the message row keeps its level and why
 
 from __future__ import annotations
 
+import ast
 import json
 import logging
 import time
@@ -162,8 +163,24 @@ def because(triage: Triage) -> tuple[str, ...]:
     found = [m for m in triage.matched if not m.startswith("model ")]
     for w in triage.why:
         if w.startswith("model ") and "strongest " in w:
-            found.append(f"{w.split(' (', 1)[0]}: {w.split('strongest ', 1)[1].rstrip(')')}")
+            top = w.split("strongest ", 1)[1].rstrip(")")
+            try:
+                feats = ast.literal_eval(f"({top},)")
+            except (ValueError, SyntaxError):  # "no single feature"
+                feats = ()
+            shown = ", ".join(_feature(f) for f in feats if isinstance(f, str)) or top
+            found.append(f"{w.split(' (', 1)[0]}: {shown}")
     return tuple(found) or triage.matched
+
+
+def _feature(name: str) -> str:
+    """A model feature as staff can read it: a word, two words, a negated word, letters."""
+    kind, _, rest = name.partition(":")
+    if kind in ("w", "b") and rest:
+        return f"«{rest}»"
+    if kind == "n" and rest:
+        return f"«ikke … {rest}»"
+    return f"«…{name.strip()}…»"
 
 
 async def decide(
@@ -292,7 +309,8 @@ async def dispatch(
                 subject="Besked markeret som akut",
                 actor="system",
                 at=at,
-                content="Udløst af: " + ", ".join(decision.matched),
+                # The model's strongest features too, when the model raised it.
+                content="Udløst af: " + ", ".join(decision.why or decision.matched),
                 key=key,
                 message_id=message_id,
             )

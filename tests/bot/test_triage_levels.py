@@ -162,6 +162,7 @@ async def test_a_web_reply_with_a_concern_is_flagged_by_the_same_rule(stack: Sta
     who = citizen.Citizen(
         stack.world.tenant_id, stack.svc.blind_index(stack.world.phones["anna"]), "sms-code"
     )
+    stack.clock.advance(minutes=1)
     await citizen.reply(stack.svc, who, sms.conversation_id, CONCERN)
     web = await _last_in(stack, "anna")
     assert (web.provider, web.triage_level, web.urgent) == ("web", "bekymring", False)
@@ -180,3 +181,35 @@ async def test_akut_still_pages_and_now_keeps_its_why(stack: Stack) -> None:
     entries = await _journal(stack, row.id, row.case_id)
     assert ("urgent", "Udløst af: haster, det haster") in entries
     assert await _why(stack, row) == "haster\ndet haster"
+
+
+async def test_a_message_the_model_raised_names_its_strongest_features(stack: Stack) -> None:
+    """No lexicon phrase, the model says akut: the journal and the row name its features."""
+    text = "Vi har ikke mere mad i huset og min søn er sulten"
+    assert (await stack.sms(stack.world.phones["anna"], text)).status == 200
+    row = await _last_in(stack, "anna")
+    assert row.urgent and row.triage_level == "akut"
+    why = await _why(stack, row)
+    assert why.startswith("model akut: «")
+    entries = dict(await _journal(stack, row.id, row.case_id))
+    assert entries["urgent"] == "Udløst af: " + why
+
+
+def test_because_names_phrases_and_readable_model_features() -> None:
+    """Phrases as found; the model's features as words, negated words or letters."""
+    from bot.domain.dispatch import because
+    from bot.domain.triage import Triage
+
+    phrase = Triage(False, ("trivsel: bekymret",), "bekymring", why=("phrase 'bekymret' (…)",))
+    assert because(phrase) == ("trivsel: bekymret",)
+    model = Triage(
+        True,
+        ("model akut",),
+        "akut",
+        why=("model akut (p=0.90/0.95; strongest 'n:akut', 'b:han slår', ' kni')",),
+    )
+    assert because(model) == ("model akut: «ikke … akut», «han slår», «…kni…»",)
+    bare = Triage(
+        False, (), "bekymring", why=("model bekymring (p=0.1/0.8; strongest no single feature)",)
+    )
+    assert because(bare) == ("model bekymring: no single feature",)
