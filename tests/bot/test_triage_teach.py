@@ -62,6 +62,18 @@ async def _kinds(stack: Stack, message_id: str) -> list[str]:
         return [r.kind for r in rows]
 
 
+def _no_plaintext_on_disk(stack: Stack, text: str) -> None:
+    """On SQLite: the database files (and the write-ahead log) hold no plaintext of ``text``."""
+    url = stack.config.database_url
+    if not url.startswith("sqlite"):
+        return
+    path = Path(url.split(":///", 1)[1].split("?", 1)[0])
+    assert path.exists(), url
+    for file in (path, path.with_name(path.name + "-wal")):
+        if file.exists():
+            assert text.encode() not in file.read_bytes(), file
+
+
 async def test_ikke_akut_stores_a_sealed_example_journalises_it_and_stops_escalation(
     stack: Stack,
 ) -> None:
@@ -86,6 +98,7 @@ async def test_ikke_akut_stores_a_sealed_example_journalises_it_and_stops_escala
     dek = stack.svc.dek("cases", ex.case_id, case_dek)
     assert unseal(dek, ex.text_enc, f"triage_examples:{ex.id}:text") == URGENT
     assert after.acknowledged_at is not None and after.next_escalation_at is None
+    _no_plaintext_on_disk(stack, URGENT)
     kinds = await _kinds(stack, msg.id)
     assert kinds[-2:] == ["triage_example", "acknowledged"]
     # Long after the escalation would have run: nobody else is paged.
