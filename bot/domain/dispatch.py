@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from datetime import time as clock_time
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, case, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.base.clock import COPENHAGEN
@@ -38,7 +38,7 @@ from bot.domain.escalation import page
 from bot.domain.routing import FrontDesk, Route, front_desk, route, team_lead
 from bot.domain.triage import DEFAULT_RISK, DEFAULT_URGENT, Triage, Triager
 from bot.domain.triage.model import Model
-from bot.store.schema.core import messages, teams, triage_terms
+from bot.store.schema.core import UTCDateTime, messages, teams, triage_terms
 from bot.store.schema.triage import triage_models
 from journal.journal import NewEntry
 
@@ -354,9 +354,12 @@ async def flag(
         "triage_why_enc": seal(key.dek, "\n".join(why), f"messages:{message_id}:triage_why"),
     }
     if reply_by is not None:
-        current = await conn.scalar(select(messages.c.reply_by).where(messages.c.id == message_id))
-        if current is not None and reply_by < current:
-            values["reply_by"] = reply_by
+        # In the same statement: the sooner of the two (and none stays none).
+        soon = literal(reply_by, UTCDateTime())
+        values["reply_by"] = case(
+            (and_(messages.c.reply_by.is_not(None), messages.c.reply_by > soon), soon),
+            else_=messages.c.reply_by,
+        )
     await conn.execute(update(messages).where(messages.c.id == message_id).values(**values))
 
 
