@@ -6,12 +6,16 @@ Wire into the main parser with ``bot.cli.triage.register(subparsers)``.
   input and writes one JSON line per input, in order: ``id``, ``urgent``,
   ``level``, ``intent``, ``intent_source``, ``matched`` and ``why``. Without
   ``--tenant`` it needs no database (the default words); with it, that
-  municipality's own words are added, read from the configured database.
+  municipality's own words are added, and its own model when one was trained
+  (``train --tenant``), read from the configured database.
 - ``evaluate FILE.jsonl`` prints urgent recall, false alarms on hard negatives,
   intent accuracy, ordinary messages read as an intent and concerns caught, per
   language; ``--misses`` also lists each row read wrongly.
 - ``train [--corpus FILE] [--out FILE]`` rebuilds the model's weights from the
   training split (needs scikit-learn and numpy; same corpus, same weights).
+  ``train --tenant SLUG`` adds that municipality's examples (taught by staff on
+  the thread page) to the corpus and stores the weights for that municipality
+  only, sealed in the database; without examples nothing changes.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ def register(subparsers: Any) -> None:
     p = sub.add_parser("train", help="rebuild the model's weights from the training split")
     p.add_argument("--corpus", type=Path, default=TRAIN)
     p.add_argument("--out", type=Path, default=None, help="default: the package's model.json")
+    p.add_argument("--tenant", help="train this municipality's model with its own examples")
     p.set_defaults(func=cmd_train)
 
 
@@ -70,23 +75,42 @@ def classify(triager: Triager, lines: TextIO, out: TextIO) -> int:
     return 1 if bad else 0
 
 
-async def _tenant_triager(slug: str) -> Triager:
+async def _tenant_id(svc: Any, slug: str) -> str:
     from sqlalchemy import select
 
+    from bot.store.schema.core import tenants
+
+    async with svc.read() as conn:
+        tid = (
+            await conn.execute(select(tenants.c.id).where(tenants.c.slug == slug))
+        ).scalar_one_or_none()
+    if tid is None:
+        raise SystemExit(f"tovholder: no municipality with slug {slug!r}")
+    return str(tid)
+
+
+async def _tenant_triager(slug: str) -> Triager:
     from bot.base import config as config_mod
     from bot.base.services import Services
     from bot.cli.services import with_services
     from bot.domain.dispatch import tenant_triager
-    from bot.store.schema.core import tenants
 
     async def job(svc: Services) -> Triager:
+        tid = await _tenant_id(svc, slug)
         async with svc.read() as conn:
-            tid = (
-                await conn.execute(select(tenants.c.id).where(tenants.c.slug == slug))
-            ).scalar_one_or_none()
-            if tid is None:
-                raise SystemExit(f"tovholder: no municipality with slug {slug!r}")
-            return await tenant_triager(conn, svc, str(tid))
+            return await tenant_triager(conn, svc, tid)
+
+    return await with_services(config_mod.load(), job)
+
+
+async def _train_tenant(slug: str, corpus: Path) -> int:
+    from bot.base import config as config_mod
+    from bot.base.services import Services
+    from bot.cli.services import with_services
+    from bot.domain.triage_teach import train_tenant
+
+    async def job(svc: Services) -> int:
+        return await train_tenant(svc, await _tenant_id(svc, slug), corpus)
 
     return await with_services(config_mod.load(), job)
 
@@ -109,6 +133,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    if args.tenant:
+        return _cmd_train_tenant(args)
     try:
         from bot.domain.triage.model import MODEL_PATH
         from bot.domain.triage.train import train
@@ -125,4 +151,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"{len(data['vocab'])} features; thresholds {data['thresholds']}; "
         f"written to {args.out or MODEL_PATH}"
     )
+    return 0
+
+
+def _cmd_train_tenant(args: argparse.Namespace) -> int:
+    try:
+        used = asyncio.run(_train_tenant(args.tenant, args.corpus))
+    except ImportError as exc:
+        print(f"tovholder: training needs scikit-learn and numpy ({exc})", file=sys.stderr)
+        return 2
+    if not used:
+        print(f"{args.tenant}: no examples taught yet; nothing changed")
+    else:
+        print(f"{args.tenant}: trained with {used} examples; stored for this municipality")
     return 0

@@ -169,6 +169,8 @@ async def list_open(svc: Services, user: StaffUser) -> list[dict[str, Any]]:
                     else_=0,
                 )
             ).label("urgent"),
+            # Bekymring (bot.domain.dispatch): first after the urgent ones.
+            func.max(case((messages.c.triage_level == "bekymring", 1), else_=0)).label("concern"),
         )
         .where(messages.c.awaiting_reply.is_(True), messages.c.tenant_id == user.tenant_id)
         .group_by(messages.c.conversation_id)
@@ -188,6 +190,7 @@ async def list_open(svc: Services, user: StaffUser) -> list[dict[str, Any]]:
                     open_q.c.owner_id,
                     open_q.c.yours,
                     open_q.c.urgent,
+                    open_q.c.concern,
                     persons.c.id.label("person_id"),
                     persons.c.dek,
                     persons.c.name_enc,
@@ -198,6 +201,7 @@ async def list_open(svc: Services, user: StaffUser) -> list[dict[str, Any]]:
                 .where(visible_to(user))
                 .order_by(
                     open_q.c.urgent.desc(),
+                    open_q.c.concern.desc(),
                     open_q.c.reply_by.is_(None),
                     open_q.c.reply_by,
                     conversations.c.id,
@@ -211,6 +215,7 @@ async def list_open(svc: Services, user: StaffUser) -> list[dict[str, Any]]:
             "participant_name": _decrypt_name(svc, _Person(r.person_id, r.dek, r.name_enc)),
             "open_count": r.open_count,
             "urgent": bool(r.urgent),
+            "concern": bool(r.concern),
             "group": _group(user, r.case_id, r.case_owner, user.id if r.yours else r.owner_id),
             "reply_by": r.reply_by.isoformat() if r.reply_by else None,
             "last_message_at": r.last_activity_at.isoformat(),
@@ -300,6 +305,13 @@ async def read_thread(
                     "status": m.status,
                     "awaiting_reply": m.awaiting_reply,
                     "urgent": m.urgent,
+                    "triage_level": m.triage_level,
+                    # Why triage flagged it (sealed like the body: the citizen's words).
+                    "triage_why": (
+                        unseal(dek, m.triage_why_enc, f"messages:{m.id}:triage_why").split("\n")
+                        if m.triage_why_enc is not None
+                        else []
+                    ),
                     "acknowledged_at": m.acknowledged_at.isoformat() if m.acknowledged_at else None,
                     "reply_by": m.reply_by.isoformat() if m.reply_by else None,
                     "created_at": m.created_at.isoformat(),

@@ -5,12 +5,21 @@ citizen's reply in the secure inbox (bot.domain.citizen). Both call
 :func:`decide` before the message is written (its row carries the answer, see
 :func:`routing_columns`) and :func:`dispatch` once it is: the same routing,
 the same triage, the same page and the same journal entries ("routed" when the
-caseworker is away, "urgent" when the triage says so), whichever door it came by.
-What is journalised is decided here too; the caller writes it with its own entries.
+caseworker is away, "urgent" or "concern" when the triage says so), whichever door
+it came by. What is journalised is decided here too; the caller writes it with its
+own entries.
+
+Two levels (issue #16): *akut* pages and escalates; *bekymring* (a concern) pages
+nobody but goes to the top of the owner's inbox (after the urgent ones) with a
+same-day reply-by: today's closing time while the team is still open, else the
+next opening day's closing. Either way the message row keeps its level and why
+(sealed like its body, see :func:`dispatch`), shown on the staff thread page.
 """
 
 from __future__ import annotations
 
+import ast
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -18,17 +27,19 @@ from datetime import datetime, timedelta
 from datetime import time as clock_time
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, case, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.base.clock import COPENHAGEN
-from bot.base.crypto import SealingKey
+from bot.base.crypto import SealingKey, seal, unseal
 from bot.base.services import Services
 from bot.base.workdays import WorkingCalendar
 from bot.domain.escalation import page
 from bot.domain.routing import FrontDesk, Route, front_desk, route, team_lead
-from bot.domain.triage import DEFAULT_RISK, DEFAULT_URGENT, Triager
-from bot.store.schema.core import messages, teams, triage_terms
+from bot.domain.triage import DEFAULT_RISK, DEFAULT_URGENT, Triage, Triager
+from bot.domain.triage.model import Model
+from bot.store.schema.core import UTCDateTime, messages, teams, triage_terms
+from bot.store.schema.triage import triage_models
 from journal.journal import NewEntry
 
 log = logging.getLogger(__name__)
@@ -82,10 +93,25 @@ class Decision:
     # When the caseworker is back (the team's next opening, or the opening of their
     # first working day after an absence): they are told an urgent message came.
     owner_back_at: datetime | None = None
+    level: str | None = None  # akut | bekymring | None (the triage's)
+    # Why it was flagged, for staff: the phrases as written, or the model's strongest
+    # features. Derived from the citizen's words: journalised and stored sealed only.
+    why: tuple[str, ...] = ()
+    # A concern's same-day answer: today's closing, or the next opening day's.
+    concern_reply_by: datetime | None = None
+
+    @property
+    def concern(self) -> bool:
+        """Bekymring: no page, but answered today (and first in the inbox after akut)."""
+        return self.level == BEKYMRING and not self.urgent
+
+
+BEKYMRING = "bekymring"
 
 
 async def tenant_triager(conn: AsyncConnection, svc: Services, tenant_id: str) -> Triager:
-    """The municipality's triage: the defaults plus its own words (cached a minute)."""
+    """The municipality's triage: the defaults plus its own words, and its own model
+    when ``tovholder triage train --tenant`` wrote one (cached a minute)."""
     cache: dict[str, tuple[float, Triager]] = svc.__dict__.setdefault("_triagers", {})
     hit = cache.get(tenant_id)
     if hit is not None and time.monotonic() - hit[0] < 60:
@@ -100,9 +126,61 @@ async def tenant_triager(conn: AsyncConnection, svc: Services, tenant_id: str) -
     triager = Triager(
         urgent=[*DEFAULT_URGENT, *(r.term for r in rows if r.kind == "urgent")],
         risk=[*DEFAULT_RISK, *(r.term for r in rows if r.kind == "risk")],
+        model=await _tenant_model(conn, svc, tenant_id),
     )
     cache[tenant_id] = (time.monotonic(), triager)
     return triager
+
+
+async def _tenant_model(conn: AsyncConnection, svc: Services, tenant_id: str) -> Model | bool:
+    """The municipality's trained weights (decrypted and parsed once per training), or
+    True: the shipped model."""
+    row = (
+        await conn.execute(
+            select(
+                triage_models.c.id,
+                triage_models.c.dek,
+                triage_models.c.weights_enc,
+                triage_models.c.trained_at,
+            ).where(triage_models.c.tenant_id == tenant_id)
+        )
+    ).first()
+    if row is None:
+        return True
+    models: dict[str, tuple[datetime, Model]] = svc.__dict__.setdefault("_triage_models", {})
+    hit = models.get(tenant_id)
+    if hit is not None and hit[0] == row.trained_at:
+        return hit[1]
+    dek = svc.dek("triage_models", row.id, row.dek)
+    model = Model(json.loads(unseal(dek, row.weights_enc, f"triage_models:{row.id}:weights")))
+    models[tenant_id] = (row.trained_at, model)
+    return model
+
+
+def because(triage: Triage) -> tuple[str, ...]:
+    """Why a message was flagged, for staff: the phrases (or the municipality's words)
+    as written, and the model's strongest features when the model raised it."""
+    found = [m for m in triage.matched if not m.startswith("model ")]
+    for w in triage.why:
+        if w.startswith("model ") and "strongest " in w:
+            top = w.split("strongest ", 1)[1].rstrip(")")
+            try:
+                feats = ast.literal_eval(f"({top},)")
+            except (ValueError, SyntaxError):  # "no single feature"
+                feats = ()
+            shown = ", ".join(_feature(f) for f in feats if isinstance(f, str)) or top
+            found.append(f"{w.split(' (', 1)[0]}: {shown}")
+    return tuple(found) or triage.matched
+
+
+def _feature(name: str) -> str:
+    """A model feature as staff can read it: a word, two words, a negated word, letters."""
+    kind, _, rest = name.partition(":")
+    if kind in ("w", "b") and rest:
+        return f"«{rest}»"
+    if kind == "n" and rest:
+        return f"«ikke … {rest}»"
+    return f"«…{name.strip()}…»"
 
 
 async def decide(
@@ -131,8 +209,22 @@ async def decide(
         )
     triage = (await tenant_triager(conn, svc, tenant_id))(body)
     open_now = calendar.is_open(at)
-    if not triage.urgent or (open_now and not way.moved):
-        return Decision(way, triage.urgent, open_now, triage.matched)
+    why = because(triage) if triage.level else ()
+    if not triage.urgent:
+        # Bekymring: answered the same day (reply_by with no working days added is
+        # today's closing while open, else the next opening day's), nobody paged.
+        same_day = calendar.reply_by(at, 0) if triage.level == BEKYMRING else None
+        return Decision(
+            way,
+            False,
+            open_now,
+            triage.matched,
+            level=triage.level,
+            why=why,
+            concern_reply_by=same_day,
+        )
+    if open_now and not way.moved:
+        return Decision(way, True, open_now, triage.matched, level=triage.level, why=why)
     night_line = not open_now and await _has_after_hours_line(conn, case.team_id)
     if way.back_on is not None:
         back_at = calendar.next_opening(
@@ -140,7 +232,9 @@ async def decide(
         )
     else:
         back_at = calendar.next_opening(at)
-    return Decision(way, True, open_now, triage.matched, night_line, back_at)
+    return Decision(
+        way, True, open_now, triage.matched, night_line, back_at, level=triage.level, why=why
+    )
 
 
 async def _has_after_hours_line(conn: AsyncConnection, team_id: str) -> bool:
@@ -180,6 +274,9 @@ async def dispatch(
     """
     way = decision.route
     entries = []
+    if decision.level is not None:
+        same_day = decision.concern_reply_by if decision.concern else None
+        await flag(conn, message_id, key, decision.level, decision.why, same_day)
     if way.moved:
         entries.append(
             NewEntry(
@@ -212,13 +309,58 @@ async def dispatch(
                 subject="Besked markeret som akut",
                 actor="system",
                 at=at,
-                content="Udløst af: " + ", ".join(decision.matched),
+                # The model's strongest features too, when the model raised it.
+                content="Udløst af: " + ", ".join(decision.why or decision.matched),
                 key=key,
                 message_id=message_id,
             )
         )
         entries += await _page_now(conn, tenant_id, case, decision, message_id, key, at)
+    elif decision.concern:
+        entries.append(
+            NewEntry(
+                tenant_id=tenant_id,
+                case_id=case.id,
+                kind="concern",
+                direction="internal",
+                channel="system",
+                subject="Besked markeret som bekymring (svar i dag)",
+                actor="system",
+                at=at,
+                content="Udløst af: " + ", ".join(decision.why),
+                key=key,
+                message_id=message_id,
+            )
+        )
     return entries
+
+
+async def flag(
+    conn: AsyncConnection,
+    message_id: str,
+    key: SealingKey,
+    level: str,
+    why: tuple[str, ...],
+    reply_by: datetime | None = None,
+) -> None:
+    """Keep the triage's level and why on the (written) message; a concern's same-day reply-by.
+
+    The why is sealed under the message body's key (``key``), like the body: it
+    repeats the citizen's words. ``reply_by`` (a concern's) replaces the message's
+    own only when that is sooner.
+    """
+    values: dict[str, Any] = {
+        "triage_level": level,
+        "triage_why_enc": seal(key.dek, "\n".join(why), f"messages:{message_id}:triage_why"),
+    }
+    if reply_by is not None:
+        # In the same statement: the sooner of the two (and none stays none).
+        soon = literal(reply_by, UTCDateTime())
+        values["reply_by"] = case(
+            (and_(messages.c.reply_by.is_not(None), messages.c.reply_by > soon), soon),
+            else_=messages.c.reply_by,
+        )
+    await conn.execute(update(messages).where(messages.c.id == message_id).values(**values))
 
 
 async def _page_now(
@@ -299,6 +441,7 @@ async def dispatch_unassigned(
     by now; the entries are returned for the caller to append.
     """
     desk = await front_desk(conn, svc, tenant_id=tenant_id, at=at)
+    await flag(conn, message_id, key, "akut", matched)
     entries = [
         NewEntry(
             tenant_id=tenant_id,

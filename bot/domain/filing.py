@@ -582,7 +582,14 @@ async def _route_open(
     if moved:
         m = open_rows[0]
         pending = bool(m.urgent) and m.acknowledged_at is None
-        decision = replace(decision, urgent=pending, matched=("flyttet fra en anden sag",))
+        moved_why = ("flyttet fra en anden sag",)
+        decision = replace(
+            decision,
+            urgent=pending,
+            matched=moved_why,
+            level="akut" if pending else None,
+            why=moved_why,
+        )
         values = {**routing_columns(routed, decision, now), "urgent": m.urgent}
         if pending:
             values["escalation_level"] = 0

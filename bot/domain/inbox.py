@@ -35,6 +35,7 @@ class InboxItem:
     owner_id: str | None
     owner_name: str | None
     urgent: bool = False
+    concern: bool = False  # bekymring: answer today; first after the urgent ones
 
 
 @dataclass
@@ -76,10 +77,16 @@ async def _owners(svc: Services, user: StaffUser, ids: list[str]) -> dict[str, t
     return result
 
 
-def _sort_key(item: InboxItem) -> tuple[bool, bool, datetime, str]:
-    # Urgent first, then the earliest reply-by; no reply-by last.
+def _sort_key(item: InboxItem) -> tuple[bool, bool, bool, datetime, str]:
+    # Urgent first, then concerns (bekymring), then the earliest reply-by; no reply-by last.
     far = datetime.max.replace(tzinfo=item.last_message_at.tzinfo)
-    return (not item.urgent, item.reply_by is None, item.reply_by or far, item.id)
+    return (
+        not item.urgent,
+        not item.concern,
+        item.reply_by is None,
+        item.reply_by or far,
+        item.id,
+    )
 
 
 GROUPS = {
@@ -117,6 +124,7 @@ async def inbox(svc: Services, user: StaffUser) -> list[InboxGroup]:
             owner_id=owner_id,
             owner_name=owner_name,
             urgent=bool(i.get("urgent", False)),
+            concern=bool(i.get("concern", False)),
         )
         groups[_group_of(i, user, owner_id)].items.append(item)
     for g in groups.values():

@@ -28,6 +28,7 @@ from bot.base.crypto import DecryptionError, KeyRing
 from bot.base.services import Services
 from bot.store.schema.core import cases, persons, staff
 from bot.store.schema.integration import idempotency_keys, webhook_subscriptions
+from bot.store.schema.triage import triage_models
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ WRAPPED_KEY_TABLES: tuple[Table, ...] = (
     staff,
     webhook_subscriptions,
     idempotency_keys,
+    triage_models,
 )
 
 # `check` counts blobs it cannot even parse under this name instead of a KEK id.

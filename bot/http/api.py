@@ -26,6 +26,8 @@ THREAD_ITEM = named(
             "participant_name": NULL_STR,
             "open_count": {"type": "integer"},
             "urgent": BOOL,
+            # Bekymring (a concern): answer today; listed first after the urgent threads.
+            "concern": BOOL,
             "group": {
                 "type": "string",
                 "enum": ["mine", "covering", "team", "team_unassigned", "unassigned"],
@@ -46,6 +48,10 @@ MESSAGE = named(
             "status": {"type": "string"},
             "awaiting_reply": {"type": "boolean"},
             "urgent": BOOL,
+            # What triage read (akut | bekymring | null) and why (the phrase as the
+            # citizen wrote it, or the model's strongest features).
+            "triage_level": {"type": ["string", "null"], "enum": ["akut", "bekymring", None]},
+            "triage_why": {"type": "array", "items": {"type": "string"}},
             "acknowledged_at": NULL_STR,
             "reply_by": NULL_STR,
             "created_at": TS,

@@ -36,6 +36,7 @@ from bot.http.pages import (
     views_root,
     views_staff,
     views_tasks,
+    views_teach,
 )
 from bot.http.pages.page import CATALOGUES, JINJA, SETTINGS, STATIC_PREFIX, pages_middleware
 
@@ -70,7 +71,15 @@ def install(app: web.Application) -> None:
     app.middlewares.append(pages_middleware)
     app.router.add_routes(views_root.routes)
     app.router.add_routes(views_staff.routes)
-    for desk in (views_cases, views_compose, views_tasks, views_filing, views_lead, views_consent):
+    for desk in (
+        views_cases,
+        views_compose,
+        views_tasks,
+        views_filing,
+        views_lead,
+        views_consent,
+        views_teach,
+    ):
         app.router.add_routes(desk.routes)
     views_letters.install(app)  # the decision guard's offer: an afgørelse as a letter
     app.router.add_routes(live.routes)

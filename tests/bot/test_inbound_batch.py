@@ -316,6 +316,8 @@ async def test_an_urgent_sms_in_a_batch_costs_its_page_and_one_more_write(stack:
             stack.svc, [batched(stack, phones[2], URGENT), *(batched(stack, p) for p in phones[3:])]
         )
     assert [r.outcome for r in results if r] == ["filed"] * 3
-    # Identify, touch, write; the page (a notice and its outbox row); the answers after
-    # it, on the urgent SMS's case (its head locked again, then the write).
-    assert len(sql.sent) == 7, sql.sent
+    # Identify, touch, write; the urgent message's level and sealed why (#16 point 2);
+    # the page (a notice and its outbox row); the answers after it, on the urgent
+    # SMS's case (its head locked again, then the write).
+    assert len(sql.sent) == 8, sql.sent
+    assert sum("UPDATE messages SET triage_level" in q for q in sql.sent) == 1, sql.sent

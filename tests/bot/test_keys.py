@@ -124,7 +124,14 @@ async def test_rotation_while_serving_moves_every_key_to_the_new_kek(
     after = await check(rotator)
     assert set(totals(after)) == {new}
     assert totals(after)[new] == keyed_before + 1
-    assert set(after) == {"cases", "persons", "staff", "webhook_subscriptions", "idempotency_keys"}
+    assert set(after) == {
+        "cases",
+        "persons",
+        "staff",
+        "webhook_subscriptions",
+        "idempotency_keys",
+        "triage_models",
+    }
 
     # A deployment holding only the new KEK reads every thread through the API ...
     only_new = await restarted(aiohttp_client, stack, keys["kek2"])
@@ -234,6 +241,7 @@ async def test_check_counts_keys_per_kek_and_rotate_refuses_an_empty_batch(stack
         "staff": {key_id(stack.config.keks[0]): 4},
         "webhook_subscriptions": {},
         "idempotency_keys": {},
+        "triage_models": {},
     }
     report = await rotate(stack.svc)
     assert report.rewrapped == 0 and report.already_current == 16 and report.complete

@@ -119,10 +119,16 @@ def _thresholds(rows: list[dict[str, Any]]) -> dict[str, float]:
     return {"akut": best_a[1], "concern": best_c[1]}
 
 
-def train(corpus: Path, out: Path = MODEL_PATH) -> dict[str, Any]:
-    """Fit on ``corpus`` and write the weights to ``out``; returns what was written."""
-    rows = load(corpus)
+def weights_for(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The weights and thresholds fitted on ``rows`` (a corpus, maybe with a municipality's
+    own examples added: ``tovholder triage train --tenant``)."""
     data = _weights(rows)
     data["thresholds"] = _thresholds(rows)
+    return data
+
+
+def train(corpus: Path, out: Path = MODEL_PATH) -> dict[str, Any]:
+    """Fit on ``corpus`` and write the weights to ``out``; returns what was written."""
+    data = weights_for(load(corpus))
     out.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", "utf-8")
     return data

@@ -449,6 +449,9 @@ def _parse_step_dates(steps: list[dict[str, Any]]) -> None:
         step["completed"] = datetime.fromisoformat(completed) if completed else None
 
 
+TAUGHT = {"none": "Ikke akut", "akut": "Er akut", "bekymring": "Bekymring"}
+
+
 def _notices(query: Mapping[str, str]) -> dict[str, Any]:
     """What the page confirms after a redirect (sent, scheduled, withdrawn …), from its query."""
     return {
@@ -459,6 +462,8 @@ def _notices(query: Mapping[str, str]) -> dict[str, Any]:
         "noted": "notat" in query,
         "closed": "lukket" in query,
         "acknowledged": "kvitteret" in query,
+        # Triage taught from the thread page (bot.http.pages.views_teach): the label given.
+        "taught": query.get("laert") if query.get("laert") in TAUGHT else None,
     }
 
 

@@ -21,6 +21,7 @@ from bot.store.schema import (  # noqa: F401  (registers every area's tables)
     pages,
     scheduler,
     search,
+    triage,
 )
 
 metadata = core.metadata

@@ -262,6 +262,10 @@ messages = Table(
     Column("sensitive", Boolean, nullable=False, server_default=sa_false()),
     # How it actually went out: sms | notice (link to the secure inbox) | email | none.
     Column("via", String(8), nullable=True),
+    # Triage (bot.domain.dispatch): akut | bekymring | None, and why, sealed like the body
+    # (the phrase as the citizen wrote it, or the model's strongest features).
+    Column("triage_level", String(12), nullable=True),
+    Column("triage_why_enc", LargeBinary, nullable=True),
     _created(),
     UniqueConstraint("provider", "provider_id"),
     Index("ix_messages_open", "conversation_id", "awaiting_reply"),
