@@ -176,7 +176,7 @@ async def test_akut_still_pages_and_now_keeps_its_why(stack: Stack) -> None:
     assert (await stack.sms(stack.world.phones["anna"], URGENT)).status == 200
     row = await _last_in(stack, "anna")
     assert row.urgent and row.triage_level == "akut" and row.next_escalation_at is not None
-    assert _local(row.reply_by) == datetime(2025, 2, 25, 16, 0)  # the ordinary reply-by
+    assert _local(row.reply_by) == datetime(2025, 2, 21, 16, 0)  # urgent: due today
     assert await _pages(stack, row.id) == ["urgent"]
     entries = await _journal(stack, row.id, row.case_id)
     assert ("urgent", "Udløst af: haster, det haster") in entries
