@@ -18,7 +18,7 @@ from bot.http.integration.api import ID, TS, obj
 from bot.http.integration.fields import INT, NULL_STR, STR, loose, text
 from bot.http.integration.openapi import Api, named
 from journal import casefile, retention
-from journal.access_copy import access_copy, access_copy_as_pdf
+from journal.access_copy import access_copy, access_copy_as_pdf, set_exemption
 from journal.config import JournalConfig, journal_config
 
 api = Api()
@@ -256,3 +256,30 @@ async def put_retention_rule(request: web.Request) -> web.Response:
 
 def _svc(request: web.Request) -> Services:
     return request.app[SERVICES]
+
+
+@api.operation(
+    "PUT",
+    "/api/v1/access-copy-exemptions/{rule:[a-z_]+}",
+    summary="Choose whether a rule exempts material from the citizen's copy (leads/admins)",
+    description="internal_notes: caseworkers' internal notes are left out of the citizen's "
+    "copy (offentlighedsloven § 23); the copy then lists the rule, its ground and how "
+    "many items it withheld. Other people's data is always left out.",
+    tag="journal",
+    security="staff",
+    path_schemas={"rule": {"type": "string", "enum": ["internal_notes"]}},
+    body=named(
+        "AccessCopyExemptionIn", obj({"on": {"type": "boolean", "x-code": "bad_field"}}, ("on",))
+    ),
+    responses={200: obj({"chosen": {"type": "array", "items": STR}}, ("chosen",))},
+)
+async def put_access_copy_exemption(request: web.Request) -> web.Response:
+    """Choose (or stop choosing) an exemption rule for the citizen's copy."""
+    user = await staff_user(request)
+    if user.role not in ("lead", "admin"):
+        raise Forbidden("Only a team lead or an admin may choose this", code="forbidden")
+    data = body_of(request)
+    chosen = await set_exemption(
+        _svc(request), user.tenant_id, request.match_info["rule"], data.get("on")
+    )
+    return web.json_response({"chosen": chosen})

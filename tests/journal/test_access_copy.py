@@ -221,3 +221,20 @@ async def test_urgent_flags_and_routing_about_the_person_and_not_a_co_parent(
     assert {e["rule"]: e["withheld"] for e in parents[holds.index(True)]["exemptions"]}[
         "other_persons"
     ] == 0
+
+
+async def test_a_lead_chooses_the_notes_exemption_through_the_api(stack: Stack) -> None:
+    """PUT by a lead turns the rule on and off; a caseworker is refused; an unknown rule or a
+    body that is not a boolean is a 400 that changes nothing."""
+    path = "/api/v1/access-copy-exemptions/internal_notes"
+    assert (await stack.api("PUT", path, who="mette", json={"on": True})).status == 403
+    bad = await stack.api("PUT", path, who="hanne", json={"on": "ja"})
+    assert bad.status == 400 and (await bad.json())["error"]["code"] == "bad_field"
+    unknown = await stack.api(
+        "PUT", "/api/v1/access-copy-exemptions/everything", who="hanne", json={"on": True}
+    )
+    assert unknown.status == 400 and (await unknown.json())["error"]["code"] == "bad_rule"
+    on = await stack.api("PUT", path, who="hanne", json={"on": True})
+    assert on.status == 200 and (await on.json()) == {"chosen": ["internal_notes"]}
+    off = await stack.api("PUT", path, who="hanne", json={"on": False})
+    assert (await off.json()) == {"chosen": []}

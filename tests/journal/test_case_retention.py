@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Table, func, select, text
 
 from bot.base.crypto import DecryptionError
+from bot.domain.integration.credentials import issue_key
 from bot.domain.integration.service import update_case
 from bot.store.schema.attachments import message_attachments
 from bot.store.schema.core import (
@@ -128,6 +129,7 @@ async def test_retention_removes_the_whole_case_and_shreds_its_key(
     assert await heads_tick(stack.svc, cfg) >= 1
 
     stack.clock.advance(days=31)
+    at0 = stack.clock.now()
     report = await apply_retention(stack.svc, cfg, actor="cli")
     assert [c for c, _ in report.removed] == [anna] and report.refused == []
     assert await _leftovers(stack, anna) == {
@@ -154,6 +156,22 @@ async def test_retention_removes_the_whole_case_and_shreds_its_key(
         stack.svc.dek("cases", anna, case.dek)
     assert record.case_id == anna and record.actor == "cli"
     assert others > 0 and await _count(stack, messages) == others  # the Eriksens' are kept
+    # The tombstone is no one's to see: staff and the case system get 404 as for no case.
+    for who in ("mette", "hanne"):
+        gone = await stack.api("GET", f"/api/v1/cases/{anna}/journal", who=who)
+        assert gone.status == 404 and (await gone.json())["error"]["code"] == "case_not_found"
+    async with stack.svc.write() as conn:
+        _, key = await issue_key(
+            conn, tenant_id=stack.world.tenant_id, label="t", scopes=["cases:write"], at=at0
+        )
+    auth = {"Authorization": f"Bearer {key}"}
+    assert (await stack.client.get(f"/api/v1/cases/{anna}", headers=auth)).status == 404
+    reopen = await stack.client.patch(
+        f"/api/v1/cases/{anna}", json={"status": "open"}, headers=auth
+    )
+    assert reopen.status == 404
+    listed = await (await stack.client.get("/api/v1/cases", headers=auth)).json()
+    assert anna not in {c["id"] for c in listed["items"]}
 
     ok = await verify(stack.config.database_url, sink=cfg.heads_sink, sink_key=cfg.heads_key)
     assert ok.ok, ok.summary()
