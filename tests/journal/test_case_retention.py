@@ -323,3 +323,38 @@ async def test_rules_are_set_and_read_through_the_api(stack: Stack) -> None:
     assert star.status == 200 and (await star.json())["action"] == "remove"
     doc = await (await stack.client.get("/api/openapi.json")).json()
     assert "put" in doc["paths"]["/api/v1/retention-rules/{case_type}"]
+
+
+async def test_a_lead_sets_a_rule_on_the_lead_pages(stack: Stack) -> None:
+    """The lead's page links to the rules; a lead sets one with the form (a bad number is a
+    400 that keeps the form and changes nothing); a caseworker gets 404."""
+    from tests.web.conftest import form_post, give_logins, staff_login
+
+    logins = await give_logins(stack)
+    await staff_login(stack, logins["hanne"])
+    lead = await (await stack.client.get("/sagsbehandler/ledelse")).text()
+    assert 'href="/sagsbehandler/ledelse/bevaring"' in lead
+    page = "/sagsbehandler/ledelse/bevaring"
+    assert "Kommunen har ingen egne regler" in await (await stack.client.get(page)).text()
+    bad = await form_post(stack, page, case_type="boernesag", days="ti", then="archive")
+    assert bad.status == 400
+    text = await bad.text()
+    assert "Skriv antal dage" in text and 'value="boernesag"' in text
+    assert await retention_rules_of(stack) == []
+    good = await form_post(stack, page, case_type="boernesag", days="4000", then="archive")
+    assert good.status == 303
+    shown = await (await stack.client.get(good.headers["Location"])).text()
+    assert "Reglen for boernesag er gemt" in shown and "Bevares (arkivloven)" in shown
+    assert await retention_rules_of(stack) == [("boernesag", 4000, "archive")]
+    stack.client.session.cookie_jar.clear()
+    await staff_login(stack, logins["mette"])
+    assert (await stack.client.get(page)).status == 404
+
+
+async def retention_rules_of(stack: Stack) -> list[tuple[str, int, str]]:
+    from journal.retention import list_rules
+
+    return [
+        (r["case_type"], r["days"], r["action"])
+        for r in await list_rules(stack.svc, stack.world.tenant_id)
+    ]
