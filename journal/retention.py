@@ -620,12 +620,15 @@ async def restrict_case(svc: Services, st: RetentionState, *, actor: str = "syst
     reason = f"Bevaringspligtig efter arkivloven: begrænset i stedet for slettet ({st.rule})"
     async with svc.write() as conn:
         row = (
-            await conn.execute(
-                select(cases.c.id, cases.c.dek, cases.c.status).where(cases.c.id == st.case_id)
-            )
+            await conn.execute(select(cases.c.id, cases.c.dek).where(cases.c.id == st.case_id))
         ).one()
-        if await _restricted(conn, [st.case_id]):
-            return rid
+        found = (
+            await conn.execute(
+                select(restrictions.c.id).where(restrictions.c.case_id == st.case_id)
+            )
+        ).scalar()
+        if found is not None:  # restricted meanwhile (a second worker): once is enough
+            return str(found)
         dek = svc.dek("cases", row.id, row.dek)
         await conn.execute(
             restrictions.insert().values(

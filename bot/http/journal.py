@@ -260,16 +260,22 @@ def _svc(request: web.Request) -> Services:
 
 @api.operation(
     "PUT",
-    "/api/v1/access-copy-exemptions/{rule:[a-z_]+}",
+    "/api/v1/access-copy-exemptions",
     summary="Choose whether a rule exempts material from the citizen's copy (leads/admins)",
-    description="internal_notes: caseworkers' internal notes are left out of the citizen's "
-    "copy (offentlighedsloven § 23); the copy then lists the rule, its ground and how "
-    "many items it withheld. Other people's data is always left out.",
+    description="rule internal_notes: caseworkers' internal notes are left out of the "
+    "citizen's copy (offentlighedsloven § 23); the copy then lists the rule, its ground and "
+    "how many items it withheld. Other people's data is always left out.",
     tag="journal",
     security="staff",
-    path_schemas={"rule": {"type": "string", "enum": ["internal_notes"]}},
     body=named(
-        "AccessCopyExemptionIn", obj({"on": {"type": "boolean", "x-code": "bad_field"}}, ("on",))
+        "AccessCopyExemptionIn",
+        obj(
+            {
+                "rule": {"type": "string", "enum": ["internal_notes"], "x-code": "bad_rule"},
+                "on": {"type": "boolean", "x-code": "bad_field"},
+            },
+            ("rule", "on"),
+        ),
     ),
     responses={200: obj({"chosen": {"type": "array", "items": STR}}, ("chosen",))},
 )
@@ -279,7 +285,5 @@ async def put_access_copy_exemption(request: web.Request) -> web.Response:
     if user.role not in ("lead", "admin"):
         raise Forbidden("Only a team lead or an admin may choose this", code="forbidden")
     data = body_of(request)
-    chosen = await set_exemption(
-        _svc(request), user.tenant_id, request.match_info["rule"], data.get("on")
-    )
+    chosen = await set_exemption(_svc(request), user.tenant_id, data.get("rule"), data.get("on"))
     return web.json_response({"chosen": chosen})

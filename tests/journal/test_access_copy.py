@@ -13,6 +13,7 @@ from bot.base.errors import BadInput
 from bot.domain import consent
 from bot.domain.integration.credentials import issue_key
 from bot.store.schema.core import conversations, messages
+from bot.store.schema.journal import access_copy_exemptions
 from journal.access_copy import access_copy, access_copy_as_pdf, set_exemption
 from tests.harness import Stack
 from tests.journal.pdftext import lines
@@ -226,15 +227,16 @@ async def test_urgent_flags_and_routing_about_the_person_and_not_a_co_parent(
 async def test_a_lead_chooses_the_notes_exemption_through_the_api(stack: Stack) -> None:
     """PUT by a lead turns the rule on and off; a caseworker is refused; an unknown rule or a
     body that is not a boolean is a 400 that changes nothing."""
-    path = "/api/v1/access-copy-exemptions/internal_notes"
-    assert (await stack.api("PUT", path, who="mette", json={"on": True})).status == 403
-    bad = await stack.api("PUT", path, who="hanne", json={"on": "ja"})
+    path = "/api/v1/access-copy-exemptions"
+    notes = {"rule": "internal_notes"}
+    assert (await stack.api("PUT", path, who="mette", json={**notes, "on": True})).status == 403
+    bad = await stack.api("PUT", path, who="hanne", json={**notes, "on": "ja"})
     assert bad.status == 400 and (await bad.json())["error"]["code"] == "bad_field"
-    unknown = await stack.api(
-        "PUT", "/api/v1/access-copy-exemptions/everything", who="hanne", json={"on": True}
-    )
+    unknown = await stack.api("PUT", path, who="hanne", json={"rule": "everything", "on": True})
     assert unknown.status == 400 and (await unknown.json())["error"]["code"] == "bad_rule"
-    on = await stack.api("PUT", path, who="hanne", json={"on": True})
+    async with stack.svc.read() as conn:
+        assert (await conn.execute(select(access_copy_exemptions))).first() is None
+    on = await stack.api("PUT", path, who="hanne", json={**notes, "on": True})
     assert on.status == 200 and (await on.json()) == {"chosen": ["internal_notes"]}
-    off = await stack.api("PUT", path, who="hanne", json={"on": False})
+    off = await stack.api("PUT", path, who="hanne", json={**notes, "on": False})
     assert (await off.json()) == {"chosen": []}
