@@ -245,6 +245,7 @@ def access_copy_pdf(
     messages: Iterable[dict[str, str]],
     lookups: Iterable[dict[str, str]],
     font: Path | None = None,
+    sections: Iterable[tuple[str, Sequence[tuple[str, str]]]] = (),
 ) -> bytes:
     """Aktindsigt: the citizen's messages and the staff look-ups of them.
 
@@ -252,6 +253,8 @@ def access_copy_pdf(
         cases: (case number, role) for each case the person is party to.
         messages: dicts with ``at``, ``direction``, ``case_number``, ``text``.
         lookups: dicts with ``at``, ``action``, ``purpose``, ``case_number``, ``count``.
+        sections: further parts of the copy after the messages (notes, records,
+            appointments, consent, exemptions): a heading and (label, text) lines.
     """
     doc = _Doc(title="Indsigt i egne oplysninger", created=generated_at, font=font)
     doc.heading("Indsigt i egne oplysninger")
@@ -276,6 +279,13 @@ def access_copy_pdf(
         doc.gap(2)
     if not shown:
         doc.text("Ingen beskeder.", 10)
+    for title, lines in sections:
+        doc.gap()
+        doc.heading(title, 12)
+        for label, value in lines:
+            doc.field(label, value)
+        if not lines:
+            doc.text("Ingen.", 10)
     doc.gap()
     doc.heading("Opslag foretaget af medarbejdere", 12)
     shown = False

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, func, literal, select, text, union
+from sqlalchemy import case, delete, func, literal, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -67,6 +67,7 @@ from bot.store.schema.journal import (
     journal_retention,
     retention_rules,
 )
+from journal.case_removal import remove_case_content
 from journal.config import JournalConfig, journal_config
 from journal.journal import append
 from journal.sinkfile import append_lines, format_line
@@ -212,6 +213,7 @@ class RetentionState:
     source: str  # "municipality" | "default"
     due_at: datetime
     blocked: str | None  # why it may not go even when the period has passed
+    action: str = "remove"  # or "archive": kept under archive law, restricted instead
 
     @property
     def rule(self) -> str:
@@ -228,6 +230,7 @@ class RetentionReport:
     applied: bool
     due: list[RetentionState] = field(default_factory=list)
     removed: list[tuple[str, int]] = field(default_factory=list)  # (case id, entries)
+    restricted: list[str] = field(default_factory=list)  # kept under archive law instead
     refused: list[tuple[str, str]] = field(default_factory=list)  # (case id, reason)
     waiting: int = 0  # closed cases still within their period (or not yet exported)
 
@@ -238,6 +241,12 @@ class RetentionReport:
         ]
         done = dict(self.removed)
         for s in self.due:
+            if s.action == "archive":
+                lines.append(
+                    f"  {'restricted' if self.applied else 'would restrict'} case {s.case_id}: "
+                    f"kept under archive law ({s.rule})"
+                )
+                continue
             if self.applied and s.case_id not in done:
                 continue
             n = done.get(s.case_id, s.entries)
@@ -253,12 +262,39 @@ def default_days(case_type: str) -> int:
     return DEFAULT_BY_TYPE.get(case_type, DEFAULT_DAYS)
 
 
-async def set_rule(svc: Services, tenant_id: str, case_type: str, days: int) -> None:
-    """A municipality's retention period for one case type (``"*"``: every other type)."""
-    if not isinstance(days, int) or not 1 <= days <= 36_525:
+ACTIONS = ("remove", "archive")
+
+
+def check_rule(case_type: Any, days: Any, action: Any) -> None:
+    """Refuse a rule that is not one: the days, the type and the action are checked.
+
+    Raises:
+        BadInput: with the code of the first field that is wrong.
+    """
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 36_525:
         raise BadInput("days must be a whole number from 1 to 36525", code="bad_days")
-    if not isinstance(case_type, str) or not 1 <= len(case_type) <= 64:
+    if (
+        not isinstance(case_type, str)
+        or not 1 <= len(case_type) <= 64
+        or case_type != case_type.strip()
+    ):
         raise BadInput("case_type must be 1–64 characters", code="bad_case_type")
+    if action not in ACTIONS:
+        raise BadInput("action must be remove or archive", code="bad_action")
+
+
+async def set_rule(
+    svc: Services, tenant_id: str, case_type: str, days: Any, action: Any = "remove"
+) -> dict[str, Any]:
+    """A municipality's retention rule for one case type (``"*"``: every other type).
+
+    Args:
+        days: how long a closed case is kept after its last entry.
+        action: ``remove`` (the whole case goes when the period ends) or ``archive``
+            (archive law requires keeping it: the case is restricted instead).
+    """
+    check_rule(case_type, days, action)
+    now = svc.clock.now()
     async with svc.write() as conn:
         await conn.execute(
             delete(retention_rules).where(
@@ -267,19 +303,133 @@ async def set_rule(svc: Services, tenant_id: str, case_type: str, days: int) -> 
         )
         await conn.execute(
             retention_rules.insert().values(
-                tenant_id=tenant_id, case_type=case_type, days=days, created_at=svc.clock.now()
+                tenant_id=tenant_id, case_type=case_type, days=days, action=action, created_at=now
             )
         )
+    return {"case_type": case_type, "days": days, "action": action, "set_at": now.isoformat()}
+
+
+async def list_rules(svc: Services, tenant_id: str) -> list[dict[str, Any]]:
+    """The municipality's own rules, by case type (the defaults apply to every other type)."""
+    async with svc.read() as conn:
+        rows = await conn.execute(
+            select(retention_rules)
+            .where(retention_rules.c.tenant_id == tenant_id)
+            .order_by(retention_rules.c.case_type)
+        )
+        return [
+            {
+                "case_type": r.case_type,
+                "days": r.days,
+                "action": r.action,
+                "set_at": r.created_at.isoformat(),
+            }
+            for r in rows
+        ]
 
 
 def _chunks(items: Sequence[str]) -> list[Sequence[str]]:
     return [items[i : i + _IN_CHUNK] for i in range(0, len(items), _IN_CHUNK)]
 
 
+async def _chain_stats(
+    conn: AsyncConnection, chains: Sequence[str]
+) -> tuple[dict[str, Any], set[str], set[str]]:
+    """Per chain: entry count and times; chains with an export not done; chains with
+    entries never handed to an exporter (still in the intake)."""
+    stats: dict[str, Any] = {}
+    unsent: set[str] = set()
+    pending: set[str] = set()
+    for part in _chunks(chains):
+        rows = await conn.execute(
+            select(
+                journal_entries.c.chain,
+                func.count().label("n"),
+                func.max(journal_entries.c.created_at).label("last_at"),
+                func.max(
+                    case((journal_entries.c.kind == "case_closed", journal_entries.c.created_at))
+                ).label("closed_at"),
+            )
+            .where(journal_entries.c.chain.in_(part))
+            .group_by(journal_entries.c.chain)
+        )
+        stats.update({r.chain: r for r in rows})
+        unsent.update(
+            (
+                await conn.execute(
+                    select(journal_entries.c.chain)
+                    .join(
+                        journal_export_intake,
+                        journal_export_intake.c.entry_id == journal_entries.c.id,
+                    )
+                    .where(journal_entries.c.chain.in_(part))
+                    .distinct()
+                )
+            ).scalars()
+        )
+        pending.update(
+            (
+                await conn.execute(
+                    select(journal_entries.c.chain)
+                    .join(journal_exports, journal_exports.c.entry_id == journal_entries.c.id)
+                    .where(journal_entries.c.chain.in_(part), journal_exports.c.state != "done")
+                    .distinct()
+                )
+            ).scalars()
+        )
+    return stats, pending, unsent
+
+
+async def _restricted(conn: AsyncConnection, case_ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for part in _chunks(case_ids):
+        found.update(
+            (
+                await conn.execute(
+                    select(restrictions.c.case_id).where(restrictions.c.case_id.in_(part))
+                )
+            ).scalars()
+        )
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What blocks a closed case's removal, gathered once for a run."""
+
+    pending: set[str]
+    unsent: set[str]
+    restricted: set[str]
+    exports_nowhere: bool
+
+    def blocked(self, case_id: str, chain: str, closed: bool, own_rule: bool) -> str | None:
+        if not closed:
+            return "the case was never closed in its journal"
+        if case_id in self.restricted:
+            return "restricted: kept under archive law"
+        if chain in self.pending:
+            return "entries are not yet exported to the case system"
+        if chain not in self.unsent:
+            return None
+        if not self.exports_nowhere:
+            return "entries are not yet exported to the case system"
+        if not own_rule:
+            return "nothing is exported and the municipality has set no retention rule of its own"
+        return None
+
+
 async def retention_states(
-    conn: AsyncConnection, *, case_ids: Sequence[str] | None = None
+    conn: AsyncConnection,
+    *,
+    case_ids: Sequence[str] | None = None,
+    exports_nowhere: bool = False,
 ) -> list[RetentionState]:
-    """Every closed case that still has a journal, with its rule and due date."""
+    """Every closed case that still has a journal, with its rule and due date.
+
+    Args:
+        exports_nowhere: no exporter is configured. Entries then never reach a
+            case system, and a case goes only under the municipality's own rule.
+    """
     chain_of = literal("case:") + cases.c.id
     q = (
         select(
@@ -299,35 +449,11 @@ async def retention_states(
     heads = (await conn.execute(q)).all()
     if not heads:
         return []
-    chains = [h.chain for h in heads]
-    stats: dict[str, Any] = {}
-    pending: set[str] = set()
-    for part in _chunks(chains):
-        rows = await conn.execute(
-            select(
-                journal_entries.c.chain,
-                func.count().label("n"),
-                func.max(journal_entries.c.created_at).label("last_at"),
-                func.max(
-                    case((journal_entries.c.kind == "case_closed", journal_entries.c.created_at))
-                ).label("closed_at"),
-            )
-            .where(journal_entries.c.chain.in_(part))
-            .group_by(journal_entries.c.chain)
-        )
-        stats.update({r.chain: r for r in rows})
-        outstanding = union(
-            select(journal_entries.c.chain)
-            .join(journal_export_intake, journal_export_intake.c.entry_id == journal_entries.c.id)
-            .where(journal_entries.c.chain.in_(part)),
-            select(journal_entries.c.chain)
-            .join(journal_exports, journal_exports.c.entry_id == journal_entries.c.id)
-            .where(journal_entries.c.chain.in_(part), journal_exports.c.state != "done"),
-        )
-        pending.update((await conn.execute(outstanding)).scalars())
+    stats, pending, unsent = await _chain_stats(conn, [h.chain for h in heads])
+    facts = _Facts(pending, unsent, await _restricted(conn, [h.id for h in heads]), exports_nowhere)
     tenants = sorted({h.tenant_id for h in heads})
     rules = {
-        (r.tenant_id, r.case_type): r.days
+        (r.tenant_id, r.case_type): (r.days, r.action)
         for r in await conn.execute(
             select(retention_rules).where(retention_rules.c.tenant_id.in_(tenants))
         )
@@ -338,15 +464,10 @@ async def retention_states(
         if st is None:  # a head without entries: verify's business, not retention's
             continue
         own = rules.get((h.tenant_id, h.case_type), rules.get((h.tenant_id, ANY_TYPE)))
-        days = own if own is not None else default_days(h.case_type)
+        days, action = own if own is not None else (default_days(h.case_type), "remove")
         closed_at = _utc(st.closed_at)
         last_at = _utc(st.last_at)
         assert last_at is not None
-        blocked = None
-        if closed_at is None:
-            blocked = "the case was never closed in its journal"
-        elif h.chain in pending:
-            blocked = "entries are not yet exported to the case system"
         out.append(
             RetentionState(
                 case_id=h.id,
@@ -361,7 +482,8 @@ async def retention_states(
                 days=days,
                 source="default" if own is None else "municipality",
                 due_at=last_at + timedelta(days=days),
-                blocked=blocked,
+                blocked=facts.blocked(h.id, h.chain, closed_at is not None, own is not None),
+                action=action,
             )
         )
     return out
@@ -377,18 +499,71 @@ def _utc(value: Any) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+async def _remove_journal_sqlite(
+    conn: AsyncConnection, st: RetentionState, record_id: str, actor: str, now: datetime
+) -> None:
+    """SQLite: the record, then the chain with its head and export bookkeeping (on
+    PostgreSQL the database's own function does the same, and checks it all again)."""
+    await conn.execute(
+        journal_retention.insert().values(
+            id=record_id,
+            tenant_id=st.tenant_id,
+            case_id=st.case_id,
+            chain=st.chain,
+            entries=st.entries,
+            final_seq=st.final_seq,
+            final_hash=st.final_hash,
+            closed_at=st.closed_at,
+            due_at=st.due_at,
+            rule=st.rule,
+            actor=actor,
+            removed_at=now,
+        )
+    )
+    ids = select(journal_entries.c.id).where(journal_entries.c.chain == st.chain)
+    await conn.execute(
+        delete(journal_export_intake).where(journal_export_intake.c.entry_id.in_(ids))
+    )
+    await conn.execute(delete(journal_exports).where(journal_exports.c.entry_id.in_(ids)))
+    await conn.execute(delete(journal_anchors).where(journal_anchors.c.chain == st.chain))
+    await conn.execute(delete(journal_entries).where(journal_entries.c.chain == st.chain))
+    await conn.execute(delete(journal_heads).where(journal_heads.c.chain == st.chain))
+
+
+def _check_due(st: RetentionState, now: datetime, head: tuple[int, str] | None) -> None:
+    if st.blocked is not None:
+        raise NotDue(st.case_id, st.blocked)
+    if st.action != "remove":
+        raise NotDue(st.case_id, f"kept under archive law ({st.rule}): restricted instead")
+    if st.due_at > now:
+        raise NotDue(st.case_id, f"kept until {st.due_at.isoformat()} under {st.rule}")
+    if head is not None and head != (st.final_seq, st.final_hash):
+        raise NotDue(st.case_id, "the journal grew while retention ran; next run")
+
+
 async def remove_case_journal(
-    svc: Services, case_id: str, *, actor: str = "system", head: tuple[int, str] | None = None
+    svc: Services,
+    case_id: str,
+    *,
+    actor: str = "system",
+    head: tuple[int, str] | None = None,
+    exports_nowhere: bool = False,
 ) -> int:
-    """Remove one due case's journal, through the one sanctioned path. Returns entries removed.
+    """Remove one due case whole, through the one sanctioned path. Returns entries removed.
+
+    One transaction writes the retention record, removes the journal, then
+    everything else the case holds, and shreds its data key
+    (:func:`journal.case_removal.remove_case_content`).
 
     Args:
         head: the (seq, hash) the caller saw (and wrote to the heads sink); if the
             chain has moved on since, nothing is removed.
+        exports_nowhere: no exporter is configured; the case may go unexported
+            under the municipality's own rule.
 
     Raises:
         NotDue: the case is open, not closed in its journal, not fully exported,
-            within its period, or gone; nothing is changed.
+            within its period, kept under archive law, or gone; nothing is changed.
     """
     now = svc.clock.now()
     record_id = new_id()
@@ -399,54 +574,85 @@ async def remove_case_journal(
                 await conn.execute(
                     select(cases.c.id).where(cases.c.id == case_id).with_for_update()
                 )
-            states = await retention_states(conn, case_ids=[case_id])
+            states = await retention_states(
+                conn, case_ids=[case_id], exports_nowhere=exports_nowhere
+            )
             if not states:
                 raise NotDue(case_id, "not a closed case with a journal")
             st = states[0]
-            if st.blocked is not None:
-                raise NotDue(case_id, st.blocked)
-            if st.due_at > now:
-                raise NotDue(case_id, f"kept until {st.due_at.isoformat()} under {st.rule}")
-            if head is not None and head != (st.final_seq, st.final_hash):
-                raise NotDue(case_id, "the journal grew while retention ran; next run")
-            if not svc.sqlite:
+            _check_due(st, now, head)
+            if svc.sqlite:
+                await _remove_journal_sqlite(conn, st, record_id, actor, now)
+                removed = st.entries
+            else:
                 # The database checks it all again and does the removal itself.
                 removed = (
                     await conn.execute(
-                        text("SELECT tovholder_retention_remove(:case_id, :now, :id, :actor)"),
-                        {"case_id": case_id, "now": now, "id": record_id, "actor": actor},
+                        text("SELECT tovholder_retention_remove(:case_id, :now, :id, :actor, :nx)"),
+                        {
+                            "case_id": case_id,
+                            "now": now,
+                            "id": record_id,
+                            "actor": actor,
+                            "nx": exports_nowhere,
+                        },
                     )
                 ).scalar_one()
-                return int(removed)
-            await conn.execute(
-                journal_retention.insert().values(
-                    id=record_id,
-                    tenant_id=st.tenant_id,
-                    case_id=case_id,
-                    chain=st.chain,
-                    entries=st.entries,
-                    final_seq=st.final_seq,
-                    final_hash=st.final_hash,
-                    closed_at=st.closed_at,
-                    due_at=st.due_at,
-                    rule=st.rule,
-                    actor=actor,
-                    removed_at=now,
-                )
-            )
-            ids = select(journal_entries.c.id).where(journal_entries.c.chain == st.chain)
-            await conn.execute(
-                delete(journal_export_intake).where(journal_export_intake.c.entry_id.in_(ids))
-            )
-            await conn.execute(delete(journal_exports).where(journal_exports.c.entry_id.in_(ids)))
-            await conn.execute(delete(journal_anchors).where(journal_anchors.c.chain == st.chain))
-            await conn.execute(delete(journal_entries).where(journal_entries.c.chain == st.chain))
-            await conn.execute(delete(journal_heads).where(journal_heads.c.chain == st.chain))
-            return st.entries
+            counts = await remove_case_content(conn, case_id)
+            log.info("retention removed case %s: %s", case_id, counts)
+            return int(removed)
     except DBAPIError as exc:
         if getattr(exc.orig, "sqlstate", None) in ("42501", "P0002"):
             raise NotDue(case_id, "the database refused: not due") from exc
         raise
+
+
+async def restrict_case(svc: Services, st: RetentionState, *, actor: str = "system") -> str:
+    """Keep a due case under archive law: restrict its processing instead of removing it.
+
+    A ``restrictions`` row on the case (no person, no staff: the system decides
+    under the municipality's rule) and a ``restriction`` entry in its journal.
+    Once restricted, retention never removes the case (the database refuses too).
+    Returns the restriction's id.
+    """
+    now = svc.clock.now()
+    rid = new_id()
+    reason = f"Bevaringspligtig efter arkivloven: begrænset i stedet for slettet ({st.rule})"
+    async with svc.write() as conn:
+        row = (
+            await conn.execute(select(cases.c.id, cases.c.dek).where(cases.c.id == st.case_id))
+        ).one()
+        found = (
+            await conn.execute(
+                select(restrictions.c.id).where(restrictions.c.case_id == st.case_id)
+            )
+        ).scalar()
+        if found is not None:  # restricted meanwhile (a second worker): once is enough
+            return str(found)
+        dek = svc.dek("cases", row.id, row.dek)
+        await conn.execute(
+            restrictions.insert().values(
+                id=rid,
+                tenant_id=st.tenant_id,
+                case_id=st.case_id,
+                reason_enc=seal(dek, reason, f"restrictions:{rid}:reason"),
+                created_at=now,
+            )
+        )
+        await append(
+            conn,
+            tenant_id=st.tenant_id,
+            case_id=st.case_id,
+            kind="restriction",
+            direction="internal",
+            channel="system",
+            subject="Sagen er bevaringspligtig: behandlingen er begrænset i stedet for sletning",
+            actor=actor,
+            at=now,
+            content=reason,
+            key=SealingKey("case", row.id, dek),
+        )
+    return rid
 
 
 async def apply_retention(
@@ -456,42 +662,54 @@ async def apply_retention(
     apply: bool = True,
     actor: str = "system",
 ) -> RetentionReport:
-    """Find every closed case whose retention period has passed; remove their journals.
+    """Find every closed case whose retention period has passed; remove it whole, or
+    restrict it where the municipality's rule says archive law requires keeping it.
 
     Args:
         svc: the service context.
-        config: the journal configuration (for the heads sink); by default from ``svc``.
+        config: the journal configuration (exporters, heads sink); by default from ``svc``.
+            With no exporter, a case goes unexported under the municipality's own rule.
         apply: False for a dry run: report what is due, change nothing.
         actor: who asked (``system`` for the periodic job, ``cli`` for an operator).
     """
     cfg = config or journal_config(svc.config)
+    nowhere = not cfg.exporters
     now = svc.clock.now()
     async with svc.read() as conn:
-        states = await retention_states(conn)
+        states = await retention_states(conn, exports_nowhere=nowhere)
     due = [s for s in states if s.due(now)]
     report = RetentionReport(applied=apply, due=due, waiting=len(states) - len(due))
     if not apply or not due:
         return report
-    if cfg.heads_sink is not None and cfg.heads_key is not None:
+    for s in (s for s in due if s.action == "archive"):
+        await restrict_case(svc, s, actor=actor)
+        report.restricted.append(s.case_id)
+    going = [s for s in due if s.action == "remove"]
+    if going and cfg.heads_sink is not None and cfg.heads_key is not None:
         # The sink first, as for heads: a record in the database always has its line.
         lines = [
             format_line(cfg.heads_key, s.chain, s.final_seq, s.final_hash, now, retired=True)
-            for s in due
+            for s in going
         ]
         await asyncio.to_thread(append_lines, cfg.heads_sink, lines)
-    for s in due:
+    for s in going:
         try:
             n = await remove_case_journal(
-                svc, s.case_id, actor=actor, head=(s.final_seq, s.final_hash)
+                svc,
+                s.case_id,
+                actor=actor,
+                head=(s.final_seq, s.final_hash),
+                exports_nowhere=nowhere,
             )
             report.removed.append((s.case_id, n))
         except NotDue as exc:
             report.refused.append((s.case_id, exc.reason))
-    if report.removed:
+    if report.removed or report.restricted:
         log.info(
-            "retention removed the journals of %d closed cases: %s",
+            "retention removed %d closed cases (%s), restricted %d under archive law",
             len(report.removed),
             ", ".join(c for c, _ in report.removed),
+            len(report.restricted),
         )
     return report
 

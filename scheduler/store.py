@@ -75,9 +75,13 @@ def works_for(user: StaffUser, staff_id: ColumnElement[Any]) -> ColumnElement[bo
 def case_visible(user: StaffUser) -> ColumnElement[bool]:
     """Which cases this staff member works on: own, covered (see ``works_for``), team (leads)."""
     mine = works_for(user, cases.c.owner_id)
+    # A case removed at the end of its retention period is a tombstone: no one sees it.
+    kept = cases.c.status != "removed"
     if user.role in ("lead", "admin"):
-        return and_(cases.c.tenant_id == user.tenant_id, or_(mine, cases.c.team_id == user.team_id))
-    return and_(cases.c.tenant_id == user.tenant_id, mine)
+        return and_(
+            cases.c.tenant_id == user.tenant_id, kept, or_(mine, cases.c.team_id == user.team_id)
+        )
+    return and_(cases.c.tenant_id == user.tenant_id, kept, mine)
 
 
 async def person_visible(conn: AsyncConnection, user: StaffUser, person_id: str) -> None:

@@ -86,6 +86,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--tenant-id", required=True)
     p.add_argument("--case-type", required=True, help='a case type, or "*" for every other type')
     p.add_argument("--days", type=int, required=True)
+    p.add_argument(
+        "--action",
+        choices=("remove", "archive"),
+        default="remove",
+        help="remove the whole case when the period ends, or (archive law) restrict it",
+    )
     p.set_defaults(func=cmd_retention_rule)
 
 
@@ -209,7 +215,9 @@ def cmd_retention(args: argparse.Namespace) -> int:
     return asyncio.run(run_retention(config, jconfig, bool(args.apply)))
 
 
-async def run_retention_rule(config: Config, tenant_id: str, case_type: str, days: int) -> int:
+async def run_retention_rule(
+    config: Config, tenant_id: str, case_type: str, days: int, action: str = "remove"
+) -> int:
     from sqlalchemy import select
 
     from bot.base.errors import BadInput
@@ -223,17 +231,19 @@ async def run_retention_rule(config: Config, tenant_id: str, case_type: str, day
             ).first()
         if known is None:
             raise NotFound("No such municipality", code="tenant_not_found")
-        await set_rule(svc, tenant_id, case_type, days)
+        await set_rule(svc, tenant_id, case_type, days, action)
 
     try:
         await with_services(config, job)
     except (NotFound, BadInput) as exc:
         print(f"tovholder: {exc}", file=sys.stderr)
         return 2
-    print(f"retention for {case_type} cases: {days} days")
+    print(f"retention for {case_type} cases: {days} days, then {action}")
     return 0
 
 
 def cmd_retention_rule(args: argparse.Namespace) -> int:
     config, _ = _configs()
-    return asyncio.run(run_retention_rule(config, args.tenant_id, args.case_type, args.days))
+    return asyncio.run(
+        run_retention_rule(config, args.tenant_id, args.case_type, args.days, args.action)
+    )

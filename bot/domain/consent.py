@@ -380,3 +380,15 @@ def part_allows(participant_id: Any, channel: str) -> Any:
         .scalar_subquery()
     )
     return or_(latest.is_(None), latest == GIVEN)
+
+
+async def records_of(conn: AsyncConnection, person_id: str) -> list[Record]:
+    """Every consent record of a person, on every case and none, oldest first (aktindsigt)."""
+    rows = await conn.execute(
+        select(consent_records)
+        .where(consent_records.c.person_id == person_id)
+        .order_by(consent_records.c.at, consent_records.c.id)
+    )
+    return [
+        Record(r.at, r.channel, r.state, r.scope, r.source, r.actor, r.participant_id) for r in rows
+    ]

@@ -572,17 +572,24 @@ async def update_participant(
 
 
 def _case_query() -> Select[Any]:
-    return select(
-        cases.c.id,
-        cases.c.number,
-        cases.c.case_type,
-        cases.c.status,
-        cases.c.administration_id,
-        cases.c.team_id,
-        cases.c.owner_id,
-        cases.c.created_at,
-        case_details.c.kle_code,
-    ).outerjoin(case_details, case_details.c.case_id == cases.c.id)
+    return (
+        select(
+            cases.c.id,
+            cases.c.number,
+            cases.c.case_type,
+            cases.c.status,
+            cases.c.administration_id,
+            cases.c.team_id,
+            cases.c.owner_id,
+            cases.c.created_at,
+            case_details.c.kle_code,
+        )
+        .outerjoin(case_details, case_details.c.case_id == cases.c.id)
+        .where(
+            # A case removed at the end of its retention period is gone for the case system too.
+            cases.c.status != "removed"
+        )
+    )
 
 
 async def _cases_out(conn: AsyncConnection, rows: list[Any]) -> list[dict[str, Any]]:

@@ -5,6 +5,10 @@
   team and ISO week (``bot.domain.guarantee.reply_stats``, as the API), and
   the duty roster's gaps. A lead sees their own team, an admin every team of
   the municipality.
+- ``/sagsbehandler/ledelse/bevaring`` (leads and admins): the municipality's
+  retention rules per case type (how long a closed case is kept, and whether
+  it is then removed whole or, under archive law, restricted), and a form to
+  set one (``journal.retention.set_rule``, as the API).
 - ``/sagsbehandler/databeskyttelse`` (admins): find a person by case number or
   phone number (blind index), see who read their messages and when, and take
   it as CSV. Every look is itself access-logged (``bot.domain.access_audit``).
@@ -29,11 +33,13 @@ from bot.domain.accounts import StaffIdentity
 from bot.domain.lead_desk import IsoWeek
 from bot.http.pages.page import redirect, render
 from bot.http.pages.views_staff import LOGIN, current_staff
+from journal import retention
 from scheduler.store import local_date
 
 routes = web.RouteTableDef()
 
 LEAD = "/sagsbehandler/ledelse"
+RETENTION = LEAD + "/bevaring"
 DPO = "/sagsbehandler/databeskyttelse"
 PERSON = DPO + "/{person:[0-9a-f-]{36}}"
 
@@ -55,6 +61,9 @@ ACTIONS = {
     "audit": "Adgangsloggen set",
 }
 ERRORS = {
+    "bad_days": "Skriv antal dage som et helt tal fra 1 til 36525.",
+    "bad_case_type": "Skriv en sagstype (1 til 64 tegn) eller * for alle andre typer.",
+    "bad_action": "Vælg slet eller bevar (arkivloven).",
     "bad_week": "Ugen findes ikke eller er ikke begyndt. Skriv den som år og uge, fx 2025-W08.",
     "bad_search": "Skriv et sagsnummer eller et telefonnummer (3 til 40 tegn).",
 }
@@ -242,3 +251,57 @@ async def dpo_person(request: web.Request) -> web.Response:
             "stamp": stamp,
         },
     )
+
+
+# -- bevaringsregler -------------------------------------------------------------------------
+
+
+async def _rules_page(
+    request: web.Request, who: StaffIdentity, status: int = 200, **extra: Any
+) -> web.Response:
+    rules = await retention.list_rules(request.app[SERVICES], who.user.tenant_id)
+    context = {
+        "me": who,
+        "rules": rules,
+        "default_days": retention.DEFAULT_DAYS,
+        "default_by_type": retention.DEFAULT_BY_TYPE,
+        "form": {"case_type": "", "days": "", "then": "remove"},
+        "saved": None,
+        "error": None,
+        **extra,
+    }
+    return render(request, "staff/retention.html", context, status=status)
+
+
+@routes.get(RETENTION, name="pages.staff.retention")
+async def retention_page(request: web.Request) -> web.Response:
+    """Bevaring: the municipality's retention rules per case type."""
+    who = await _staff(request)
+    if isinstance(who, web.Response):
+        return who
+    if not lead_desk.may_lead(who.user):
+        raise NotFound("No such page", code="not_found")
+    return await _rules_page(request, who, saved=request.query.get("gemt"))
+
+
+@routes.post(RETENTION, name="pages.staff.retention_set")
+async def retention_set(request: web.Request) -> web.Response:
+    """Set one rule; a bad field is a 400 with the form kept and nothing changed."""
+    who = await _staff(request)
+    if isinstance(who, web.Response):
+        return who
+    if not lead_desk.may_lead(who.user):
+        raise NotFound("No such page", code="not_found")
+    form = await request.post()
+    # "then", not "action": the form's field for what happens when the period ends.
+    fields = {k: str(form.get(k, "")).strip() for k in ("case_type", "days", "then")}
+    days: Any = int(fields["days"]) if fields["days"].isdigit() else fields["days"]
+    try:
+        await retention.set_rule(
+            request.app[SERVICES], who.user.tenant_id, fields["case_type"], days, fields["then"]
+        )
+    except BadInput as exc:
+        return await _rules_page(
+            request, who, 400, form=fields, error=exc.code, error_text=ERRORS[exc.code]
+        )
+    return redirect(RETENTION, {"gemt": fields["case_type"]})

@@ -474,8 +474,11 @@ restrictions = Table(
     metadata,
     _id(),
     _fk("tenant_id", "tenants.id"),
-    _fk("person_id", "persons.id"),
+    # A person's erasure request (person_id set), or one case kept under archive law
+    # instead of removed at the end of its retention period (case_id set, by the system).
+    _fk("person_id", "persons.id", nullable=True),
+    _fk("case_id", "cases.id", nullable=True),
     Column("reason_enc", LargeBinary, nullable=False),
-    _fk("staff_id", "staff.id", index=False),
+    _fk("staff_id", "staff.id", nullable=True, index=False),
     _created(),
 )

@@ -63,6 +63,19 @@ retention_rules = Table(
     Column("tenant_id", String(36), ForeignKey("tenants.id"), primary_key=True),
     Column("case_type", String(64), primary_key=True),
     Column("days", Integer, nullable=False),
+    # remove: the case goes when its period ends; archive: archive law requires keeping
+    # it (bevaringspligt), so the case is restricted instead.
+    Column("action", String(12), nullable=False, server_default="remove"),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# The rules a municipality chose to exempt material from the citizen's own copy
+# (journal.access_copy.EXEMPTIONS names them and their legal ground).
+access_copy_exemptions = Table(
+    "access_copy_exemptions",
+    metadata,
+    Column("tenant_id", String(36), ForeignKey("tenants.id"), primary_key=True),
+    Column("rule", String(32), primary_key=True),
     Column("created_at", UTCDateTime(), nullable=False),
 )
 
