@@ -37,6 +37,7 @@ from bot.store.schema.core import (
     staff_notices,
 )
 from bot.store.schema.integration import case_details, participant_details
+from bot.store.schema.intents import intent_confirmations
 from bot.store.schema.letters import letters
 from bot.store.schema.mms import mms_media
 from bot.store.schema.pages import web_citizen_reads
@@ -50,6 +51,7 @@ from bot.store.schema.scheduler import (
     timeline_templates,
     urgent_sends,
 )
+from bot.store.schema.triage import triage_examples
 
 REMOVED = "removed"
 # What a shredded key is overwritten with: no wrapped-key format starts with it.
@@ -60,6 +62,15 @@ _CHUNK = 500
 # a column name here is one of the kinds of id collected in :func:`_ids`.
 _PLAN: dict[Table, tuple[tuple[str, str], ...]] = {
     mms_media: (("message_id", "message"),),
+    # Staff's triage examples (sealed under the message's key) and the family's
+    # pending "Svar JA" questions go with the messages they are about.
+    triage_examples: (("message_id", "message"), ("case_id", "case")),
+    intent_confirmations: (
+        ("message_id", "message"),
+        ("question_id", "message"),
+        ("answer_id", "message"),
+        ("case_id", "case"),
+    ),
     message_attachments: (
         ("message_id", "message"),
         ("conversation_id", "conversation"),

@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import Table, func, select, text
 
 from bot.base.crypto import DecryptionError
+from bot.base.staff import StaffUser
+from bot.domain import triage_teach
 from bot.domain.integration.credentials import issue_key
 from bot.domain.integration.service import update_case
 from bot.store.schema.attachments import message_attachments
@@ -25,6 +27,7 @@ from bot.store.schema.core import (
 )
 from bot.store.schema.journal import journal_export_intake, journal_retention
 from bot.store.schema.mms import mms_media
+from bot.store.schema.triage import triage_examples
 from journal.config import JournalConfig
 from journal.export import export_tick
 from journal.exporters.file_drop import FileDropExporter
@@ -121,6 +124,22 @@ async def test_retention_removes_the_whole_case_and_shreds_its_key(
             select(func.count()).select_from(mms_media).where(mms_media.c.message_id.in_(msg_ids))
         )
         assert media_before.scalar_one() == 1
+    # A caseworker taught triage with one of them: the example goes with the message.
+    async with stack.svc.read() as conn:
+        citizen_msg = (
+            await conn.execute(
+                select(messages.c.id, messages.c.conversation_id).where(
+                    messages.c.case_id == anna, messages.c.direction == "in"
+                )
+            )
+        ).first()
+    assert citizen_msg is not None
+    mette = StaffUser(
+        stack.world.mette, stack.world.tenant_id, stack.world.team_children, "caseworker"
+    )
+    await triage_teach.teach(
+        stack.svc, mette, citizen_msg.id, "none", conversation_id=citizen_msg.conversation_id
+    )
     before = await _leftovers(stack, anna)
     assert all(before[k] > 0 for k in ("messages", "conversations", "attachments", "journal"))
     others = await _count(stack, messages) - before["messages"]
@@ -149,6 +168,8 @@ async def test_retention_removes_the_whole_case_and_shreds_its_key(
             select(func.count()).select_from(outbox).where(outbox.c.message_id.in_(msg_ids))
         )
         assert left_outbox.scalar_one() == 0
+        left_examples = await conn.execute(select(func.count()).select_from(triage_examples))
+        assert left_examples.scalar_one() == 0
         case = (await conn.execute(select(cases).where(cases.c.id == anna))).one()
         record = (await conn.execute(select(journal_retention))).one()
     assert case.status == "removed" and case.dek == b""
