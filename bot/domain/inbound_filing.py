@@ -595,7 +595,7 @@ class Intake:
                 at=self.now,
                 language=filing.person.language,
             )
-        elif dispatched is not None and (filing.already_open is None or dispatched.urgent):
+        elif dispatched is not None and await self._must_tell(filing, dispatched):
             reply = await self._receipt(
                 filing.conv_id, case, filing.person, filing.key, filing.reply_by, dispatched
             )
@@ -604,6 +604,29 @@ class Intake:
         # A hook that acted may have queued something itself.
         queued = reply is not None or outcome is not None or bool(dispatched and dispatched.urgent)
         return entries, reply, InboundResult(mid, False, "filed", queued=queued)
+
+    async def _must_tell(self, filing: CaseFiling, decision: Decision) -> bool:
+        """One receipt per waiting thread, except what the citizen must know now.
+
+        A new thread, an urgent message (112), a CPR number in the SMS (the warning),
+        or a message that goes to someone other than who was answering the thread
+        (a substitute since the last receipt) each get a receipt of their own.
+        """
+        if filing.already_open is None or decision.urgent or self.has_cpr:
+            return True
+        if not decision.route.moved:
+            return False
+        before = await self.conn.scalar(
+            select(messages.c.owner_id)
+            .where(
+                messages.c.conversation_id == filing.conv_id,
+                messages.c.awaiting_reply.is_(True),
+                messages.c.id != filing.message_id,
+            )
+            .order_by(messages.c.created_at.desc())
+            .limit(1)
+        )
+        return before != decision.route.owner_id
 
     async def decide(
         self, case: OpenCase, calendar: WorkingCalendar, *, body: str | None = None

@@ -175,3 +175,41 @@ async def test_an_urgent_sms_in_opening_hours_is_promised_today(stack: Stack) ->
     assert row.urgent and row.reply_by.astimezone(COPENHAGEN) == datetime(
         2025, 2, 24, 16, 0, tzinfo=COPENHAGEN
     )
+
+
+async def test_a_cpr_number_gets_its_warning_though_a_receipt_stands(stack: Stack) -> None:
+    """#16 point 6: one receipt per waiting thread, but the CPR warning always goes."""
+    anna = stack.world.phones["anna"]
+    await stack.sms(anna, "Hej, jeg har et spørgsmål om mødet")
+    await stack.sms(anna, "Mit cpr er 010185-1111 hvis I skal bruge det")
+    await stack.sms(anna, "Og en ting mere om mødet")
+    await stack.drain()
+    sent = await stack.sent_to(anna)
+    assert len(sent) == 2  # the first receipt, then the warning; the third SMS joins quietly
+    assert "CPR-nummer" in sent[1]
+
+
+async def test_a_message_moved_to_a_substitute_is_announced(stack: Stack) -> None:
+    """A receipt stands naming Mette; she goes away; the next SMS goes to Sofie and says so."""
+    anna = stack.world.phones["anna"]
+    stack.clock.set(datetime(2025, 2, 24, 9, 0, tzinfo=COPENHAGEN))  # Monday
+    await stack.sms(anna, "Hej, hvornår er mødet?")
+    resp = await stack.api(
+        "POST",
+        "/api/v1/absences",
+        who="hanne",
+        json={
+            "staff_id": stack.world.mette,
+            "starts_on": "2025-02-25",
+            "ends_on": "2025-02-28",
+            "substitute_id": stack.world.sofie,
+            "reason": "Syg",
+        },
+    )
+    assert resp.status == 201, await resp.text()
+    stack.clock.set(datetime(2025, 2, 25, 9, 0, tzinfo=COPENHAGEN))
+    await stack.sms(anna, "Er der nyt?")
+    await stack.sms(anna, "Og en ting til")
+    await stack.drain()
+    sent = await stack.sent_to(anna)
+    assert len(sent) == 2 and "Sofie" in sent[1]  # told once; the third joins quietly
