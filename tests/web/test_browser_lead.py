@@ -96,7 +96,8 @@ async def test_admin_watches_the_teams_and_audits_a_read(
     urgent = page.get_by_role("region", name="Akutte beskeder (kan rulles vandret)")
     await urgent.get_by_role("row", name="2025-001").get_by_text("2: Teamleder").wait_for()
     breaches = page.get_by_role("region", name="Overskredne svarfrister (kan rulles vandret)")
-    assert await breaches.get_by_text("Ikke besvaret").count() == 2
+    # The urgent one was due the day it came (the week before): one breach this week.
+    assert await breaches.get_by_text("Ikke besvaret").count() == 1
     await page.get_by_role("heading", name="Team Ydelse", level=2).wait_for()
     figures = page.get_by_role("region", name="Team Nord Tilbagemeldingsgaranti pr. uge")
     await figures.get_by_role("row", name="2025-W08 3 1 33 % (1)").wait_for()
