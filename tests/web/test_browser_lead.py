@@ -108,7 +108,9 @@ async def test_admin_watches_the_teams_and_audits_a_read(
     await page.get_by_label("Uge", exact=True).fill("2025-W08")
     await page.get_by_role("button", name="Vis").click()
     await page.wait_for_url("**/sagsbehandler/ledelse?team=*&uge=2025-W08")
-    await page.get_by_text("Ingen svarfrister er overskredet i uge 8 2025.").wait_for()
+    await page.get_by_role("heading", name="Overskredne svarfrister i uge 8 2025").wait_for()
+    breaches = page.get_by_role("region", name="Overskredne svarfrister (kan rulles vandret)")
+    assert await breaches.get_by_text("Ikke besvaret").count() == 1  # the urgent one
     assert await page.get_by_role("heading", name="Team Ydelse").count() == 0
 
     # A week that does not exist: said plainly, nothing else shown.
