@@ -12,8 +12,10 @@ simulator in the demo and the tests) and records the outcome:
 * not now (timeout, 5xx): the row waits and is tried again, with the same MeMo
   ``messageUUID``; after :data:`MAX_ATTEMPTS` it fails;
 * rejected: the row becomes ``failed`` with the reason, the journal gets "Brev
-  kunne ikke sendes via Digital Post", and :func:`letters_needing_attention`
-  lists it for the caseworker until :func:`mark_failure_seen`. Never dropped.
+  kunne ikke sendes via Digital Post", the letter's author (else the case's owner)
+  gets a task (opgave, ``letter_failed``) on ``/sagsbehandler/opgaver``, and
+  :func:`letters_needing_attention` lists it until :func:`mark_failure_seen`.
+  Never dropped.
 
 Idempotency: the MeMo UUID is fixed when the letter is queued and the MeMo is
 built from the row the same way every time. A relay that dies after sending but
@@ -57,10 +59,13 @@ from channels.memo import (
     text_document,
 )
 from journal.journal import append
+from scheduler.store import add_task
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "digitalpost"
+# The caseworker's task (opgave) when a letter fails.
+TASK_KIND = "letter_failed"
 # A relay that dies mid-send leaves its claim this long before another takes it over.
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
@@ -532,7 +537,36 @@ async def _mark_failed(
             content=f"{loaded.title}\nÅrsag: {reason}\nMeMo-UUID: "
             f"{loaded.memo.message_uuid if loaded.memo else '-'}",
         )
+        await _tell_caseworker(conn, letter_id, loaded, now)
     log.warning("letter %s failed (%s) after %d attempts", letter_id, failure.code, attempts)
+
+
+async def _tell_caseworker(
+    conn: Connection, letter_id: str, loaded: _Loaded, now: datetime
+) -> None:
+    """A task (opgave) for the letter's author, or else the case's owner: the letter failed."""
+    row = (
+        await conn.execute(
+            select(letters.c.author_id, cases.c.owner_id)
+            .join(cases, cases.c.id == letters.c.case_id)
+            .where(letters.c.id == letter_id)
+        )
+    ).one()
+    staff_id = row.author_id or row.owner_id
+    if staff_id is None:
+        log.warning("letter %s failed and its case has no caseworker to tell", letter_id)
+        return
+    await add_task(
+        conn,
+        tenant_id=loaded.tenant_id,
+        case_id=loaded.case_id,
+        staff_id=staff_id,
+        kind=TASK_KIND,
+        title=SUBJECT_FAILED,
+        at=now,
+        ref_id=letter_id,
+        dedupe_key=f"letter:{letter_id}",
+    )
 
 
 # ---------------------------------------------------------------------------- reading

@@ -30,9 +30,11 @@ from bot.domain.letters import (
 from bot.simulators.digitalpost import DigitalPostSimulatorConfig, create_digitalpost_simulator
 from bot.store.schema.core import cases, journal_entries
 from bot.store.schema.letters import letters
+from bot.store.schema.scheduler import followup_tasks
 from channels.digitalpost import Sf1601Client, Sf1601Config
 from tests.bot.test_crypto import dump
 from tests.harness import Stack
+from tests.web.conftest import give_logins, staff_login
 
 CPR = "0101901234"
 CVR = "29189846"
@@ -154,6 +156,61 @@ async def test_a_rejected_letter_is_failed_journalised_and_shown_to_the_casework
     assert (await journal(stack))[-1][0] == "letter_seen"
     assert (await relay_letters(stack.svc, client)).failed == 0
     assert await received(stack, sim) == []
+
+
+async def _letter_tasks(stack: Stack) -> list[Any]:
+    async with stack.svc.read() as conn:
+        rows = await conn.execute(
+            select(followup_tasks).where(followup_tasks.c.kind == "letter_failed")
+        )
+        return list(rows)
+
+
+async def test_a_failed_letter_is_a_task_on_the_authors_list(
+    stack: Stack, sim: TestServer, client: Sf1601Client
+) -> None:
+    """The caseworker is told: a task (opgave) for the letter's author, on her task page."""
+    await faults(stack, sim, mode="reject", count=1)
+    letter_id = await decision(stack)
+    assert (await relay_letters(stack.svc, client)).failed == 1
+    w = stack.world
+    (task,) = await _letter_tasks(stack)
+    assert (task.staff_id, task.case_id, task.ref_id, task.state) == (
+        w.mette,
+        w.cases["anna"],
+        letter_id,
+        "open",
+    )
+    assert task.title == SUBJECT_FAILED  # plain words: no CPR number, no letter title
+    assert (await relay_letters(stack.svc, client)).failed == 0
+    assert len(await _letter_tasks(stack)) == 1
+    logins = await give_logins(stack)
+    await staff_login(stack, logins["mette"])
+    page = await (await stack.client.get("/sagsbehandler/opgaver")).text()
+    assert SUBJECT_FAILED in page and f"{task.id}/afslut" in page
+    stack.client.session.cookie_jar.clear()
+    await staff_login(stack, logins["lars"])
+    page = await (await stack.client.get("/sagsbehandler/opgaver")).text()
+    assert SUBJECT_FAILED not in page
+
+
+async def test_a_failed_letter_without_an_author_goes_to_the_cases_owner(
+    stack: Stack, sim: TestServer, client: Sf1601Client
+) -> None:
+    """No author (queued by the case system): the case's owner gets the task."""
+    await faults(stack, sim, unregistered=[CPR])
+    letter_id = await decision(stack)
+    async with stack.svc.write() as conn:
+        await conn.execute(letters.update().values(author_id=None))
+        owner = (
+            await conn.execute(
+                select(cases.c.owner_id).where(cases.c.id == stack.world.cases["anna"])
+            )
+        ).scalar_one()
+    assert owner is not None
+    assert (await relay_letters(stack.svc, client)).failed == 1
+    (task,) = await _letter_tasks(stack)
+    assert (task.staff_id, task.ref_id) == (owner, letter_id)
 
 
 async def test_a_simulated_rejection_is_journalised_as_failed(

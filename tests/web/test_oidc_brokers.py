@@ -293,6 +293,33 @@ async def test_a_key_not_in_the_jwks_is_refused_and_journalised(
     ]
 
 
+async def test_an_expired_id_token_is_refused_and_journalised(make_stack: Factory) -> None:
+    """A MitID token past its exp: refused, "ID-token udløbet" on the record, nothing made."""
+    b = await make_stack("signaturgruppen")
+    stack = b.stack
+    people = await _count(stack, persons)
+    await _fault(b.mitid_idp, stack, {"expired": True})
+    resp = await oidc_login(stack, "/borger/log-ind/mitid?kommune=kbh", "anna", "substantial")
+    await refused(resp, "expired")
+    assert await _count(stack, web_sessions) == 0
+    assert await _count(stack, persons) == people
+    assert await _refusals(stack) == ["Login afvist (MitID): ID-token udløbet"]
+
+
+async def test_a_refusal_without_a_chosen_municipality_is_logged_not_journalised(
+    make_stack: Factory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No ?kommune=: no municipality's journal to file in, so the service log has the reason."""
+    b = await make_stack("criipto")
+    stack = b.stack
+    with caplog.at_level("INFO", logger="bot.http.pages.views_oidc"):
+        resp = await oidc_login(stack, "/borger/log-ind/mitid", "uden", "substantial")
+    await refused(resp, "no_cpr", 403)
+    assert await _refusals(stack) == []
+    assert "oidc login refused: no_cpr" in caplog.text
+    assert await _count(stack, web_sessions) == 0
+
+
 async def test_a_refused_caseworker_is_journalised_in_the_providers_municipality(
     make_stack: Factory,
 ) -> None:

@@ -21,6 +21,8 @@ from bot.domain.notify import LISTENER
 from bot.http.integration.openapi import build_document, declared
 from bot.http.middleware import REQUEST_ID, Handler
 from bot.store import ops as samples
+from journal.config import journal_config
+from journal.readiness import journal_ready
 
 log = logging.getLogger(__name__)
 
@@ -78,24 +80,16 @@ async def metrics_view(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Ready to serve: database answers, scheduler ticking, SMS gateway configured."""
+    """Ready to serve: every check ok (503 naming the ones that are not).
+
+    The database answers and is at the migrations' head, the data keys in use
+    unwrap, the journal's signing key signs (and is the one that signed the
+    newest head) and its heads sink takes lines, the scheduler ticks, and a
+    gateway is configured.
+    """
     config = request.app[CONFIG]
-    checks: dict[str, str] = {}
     svc = request.app.get(SERVICES)
-    checks["database"] = checks["schema"] = checks["keys"] = "unknown"
-    try:
-        if svc is None:
-            raise RuntimeError("not started")
-        async with asyncio.timeout(2.0), svc.read() as conn:
-            await samples.ping(conn)
-            checks["database"] = "ok"
-            checks["schema"] = "ok" if await samples.migrated(conn) else "not_migrated"
-        if checks["schema"] == "ok":
-            checks["keys"] = "ok" if await _keys_readable(request, svc) else "unreadable"
-    except Exception as exc:  # any failure means "not ready", never a 500
-        log.warning("readyz: database check failed (%s)", type(exc).__name__)
-        if checks["database"] != "ok":
-            checks["database"] = "unavailable"
+    checks = await _store_checks(request, svc)
     ticker = request.app.get(TICKER)
     if not config.scheduler_enabled:
         checks["scheduler"] = "disabled"
@@ -113,6 +107,7 @@ async def readyz(request: web.Request) -> web.Response:
         checks["database"] == "ok"
         and checks["schema"] == "ok"
         and checks["keys"] == "ok"
+        and checks["journal"] == "ok"
         and checks["scheduler"] != "stopped"
         and gateway_ok
     )
@@ -120,6 +115,28 @@ async def readyz(request: web.Request) -> web.Response:
         {"status": "ready" if ready else "not_ready", "checks": checks},
         status=200 if ready else 503,
     )
+
+
+async def _store_checks(request: web.Request, svc: Services | None) -> dict[str, str]:
+    """database, schema, keys and journal: each "ok" or what is wrong."""
+    checks = dict.fromkeys(("database", "schema", "keys", "journal"), "unknown")
+    try:
+        if svc is None:
+            raise RuntimeError("not started")
+        async with asyncio.timeout(2.0), svc.read() as conn:
+            await samples.ping(conn)
+            checks["database"] = "ok"
+            checks["schema"] = "ok" if await samples.migrated(conn) else "not_migrated"
+        if checks["schema"] == "ok":
+            checks["keys"] = "ok" if await _keys_readable(request, svc) else "unreadable"
+            async with asyncio.timeout(2.0), svc.read() as conn:
+                config = journal_config(request.app[CONFIG])
+                checks["journal"] = await journal_ready(conn, config)
+    except Exception as exc:  # any failure means "not ready", never a 500
+        log.warning("readyz: database check failed (%s)", type(exc).__name__)
+        if checks["database"] != "ok":
+            checks["database"] = "unavailable"
+    return checks
 
 
 # The data keys' check unwraps a few keys per table: done at most once a minute

@@ -34,6 +34,7 @@ KIND_LABELS = {
     "appointment_move": "Borgeren vil flytte et møde (FLYT)",
     "appointment_cancel": "Borgeren vil aflyse et møde (AFLYS)",
     "call": "Ring til borgeren",
+    "letter_failed": "Brev kunne ikke sendes via Digital Post",
 }
 
 ERRORS = {
