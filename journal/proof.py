@@ -16,7 +16,7 @@ A proof is JSON (the entries' canonical texts, their hashes, the signed-heads
 rows); :func:`check_proof` is all a checker needs, besides the public key.
 The proof grows with the number of entries after the one proved (O(n), where a
 Merkle tree's is O(log n)); a case's chain holds tens to a few hundred entries,
-so the walk is a few kilobytes (see docs/journal.md, "Proofs").
+so the walk is a few kilobytes (see docs/deploy.md, "Proofs for a third party").
 """
 
 from __future__ import annotations
