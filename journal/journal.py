@@ -110,6 +110,16 @@ class NewEntry:
 
 def entry_hash(row: dict[str, Any], prev_hash: str) -> str:
     """SHA-256 over the previous hash and a canonical serialisation of the entry."""
+    return link_hash(prev_hash, entry_text(row))
+
+
+def link_hash(prev_hash: str, text: str) -> str:
+    """One link of a chain: SHA-256 over the previous hash, a newline and the entry's text."""
+    return hashlib.sha256(prev_hash.encode() + b"\n" + text.encode()).hexdigest()
+
+
+def entry_text(row: Mapping[str, Any]) -> str:
+    """The canonical serialisation of an entry that its hash covers (sorted, compact JSON)."""
     canonical = {
         "id": row["id"],
         "tenant_id": row["tenant_id"],
@@ -129,8 +139,7 @@ def entry_hash(row: dict[str, Any], prev_hash: str) -> str:
         "actor": row["actor"],
         "created_at": row["created_at"].isoformat(),
     }
-    data = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(prev_hash.encode() + b"\n" + data.encode()).hexdigest()
+    return json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _held_heads(conn: AsyncConnection) -> dict[str, tuple[int, str]]:

@@ -7,6 +7,11 @@ Wire into the main parser with ``bot.cli.journal.register(subparsers)``.
   the database with what the case system received (the exported metadata in
   DIR, by default the file exporter's drop folder: :mod:`journal.witness`);
   exit 0 when the journal is intact, 1 when it names a problem.
+- ``prove ENTRY_ID`` prints, as JSON, the walk from an entry to the newest signed
+  head of its chain with that head's signature (an inclusion proof); ``prove
+  --consistency SIGNED_HEAD_ID`` the walk from an older signed head to today's
+  (a consistency proof). Anyone with the public key checks them
+  (:func:`journal.proof.check_proof`); exit 1 when the journal cannot prove it.
 - ``signing-key`` prints the id and public key of the key that signs heads
   (list it in ``TOVHOLDER_JOURNAL_VERIFY_KEYS`` when rotating to a new key).
 - ``reconcile`` lists exchanges without a journal entry and entries not
@@ -54,6 +59,16 @@ def register(subparsers: Any) -> None:
         "(default: TOVHOLDER_JOURNAL_DROP_DIR)",
     )
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser(
+        "prove", help="an inclusion proof for an entry, or a consistency proof for a signed head"
+    )
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("entry_id", nargs="?", help="the journal entry to prove included")
+    what.add_argument(
+        "--consistency", metavar="SIGNED_HEAD_ID", help="prove an older signed head a prefix"
+    )
+    p.set_defaults(func=cmd_prove)
 
     p = sub.add_parser(
         "signing-key",
@@ -137,6 +152,37 @@ def cmd_verify(args: argparse.Namespace) -> int:
             )
             return 2
     return asyncio.run(run_verify(config, jconfig, args.workers, exports))
+
+
+async def run_prove(
+    config: Config, jconfig: JournalConfig, entry_id: str | None, signed_id: str | None
+) -> int:
+    from journal.proof import check_proof, consistency_proof, inclusion_proof
+
+    keys = jconfig.known_keys()
+
+    async def job(svc: Services) -> dict[str, Any]:
+        async with svc.read() as conn:
+            if signed_id is not None:
+                return await consistency_proof(conn, signed_id, keys)
+            return await inclusion_proof(conn, entry_id or "", keys)
+
+    try:
+        proof = await with_services(config, job)
+    except NotFound as exc:
+        print(f"tovholder: {exc}", file=sys.stderr)
+        return 1
+    problems = check_proof(proof, keys)
+    if problems:
+        print("tovholder: the journal cannot prove it: " + "; ".join(problems), file=sys.stderr)
+        return 1
+    print(json.dumps(proof, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_prove(args: argparse.Namespace) -> int:
+    config, jconfig = _configs()
+    return asyncio.run(run_prove(config, jconfig, args.entry_id, args.consistency))
 
 
 def cmd_signing_key(args: argparse.Namespace) -> int:

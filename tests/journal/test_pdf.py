@@ -3,9 +3,13 @@ Danish as typed, labels never overprinted, staff by name, parties identified, lo
 
 from __future__ import annotations
 
+import io
 import re
+import unicodedata
 from datetime import UTC, datetime
 
+import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from bot.base.ids import new_id
@@ -198,3 +202,46 @@ async def test_case_system_documents_name_staff_and_identify_parties(stack: Stac
     again = await load_documents(stack.svc, [kinds["note"]])
     assert "Parter Anna Andersen (part, ref. P-1001)" in lines(again[kinds["note"]].pdf)
     assert again[kinds["note"]].parties[0].identifier == "ref. P-1001"
+
+
+# -- read back with pypdf, as a case system or a citizen's own tools would ------------
+
+
+def _pypdf_text(pdf: bytes) -> str:
+    """The document's text as pypdf extracts it, presentation forms folded (NFKC) as search does."""
+    reader = PdfReader(io.BytesIO(pdf))
+    return unicodedata.normalize("NFKC", "\n".join(p.extract_text() for p in reader.pages))
+
+
+def _citizen_copy(texts: tuple[str, ...]) -> bytes:
+    return access_copy_pdf(
+        municipality="Københavns Kommune",
+        person_name="Anna Andersen",
+        generated_at=WINTER,
+        cases=[("2025-001", "part")],
+        messages=[
+            {"at": local_time(SUMMER), "direction": "Fra dig", "case_number": "2025-001", "text": t}
+            for t in texts
+        ],
+        lookups=[],
+    )
+
+
+@pytest.mark.parametrize("text", [DANISH, UKRAINIAN, ARABIC_WORDS], ids=["da", "uk", "ar"])
+def test_pypdf_reads_the_case_pdf_and_the_citizen_copy_back_in_logical_order(text: str) -> None:
+    """pypdf extracts Danish, Ukrainian and Arabic from the case system's PDF and from the
+    citizen's copy as written, in logical order, each line whole."""
+    for pdf in (_entry(text), _citizen_copy((text,))):
+        got = _pypdf_text(pdf).splitlines()
+        assert text in got, got
+    # Reversed or unshaped Arabic would not come back as written.
+    assert text[::-1] not in _pypdf_text(_entry(text))
+
+
+def test_pypdf_reads_each_arabic_run_around_a_number_in_logical_order() -> None:
+    """With a number inside an Arabic sentence, pypdf returns each Arabic run in logical order
+    (it orders the runs of a mixed line left to right: its bidi step is per run, not per line)."""
+    before, _, after = ARABIC.partition(" 10 ")
+    for pdf in (_entry(ARABIC), _citizen_copy((ARABIC,))):
+        got = _pypdf_text(pdf)
+        assert before in got and after in got and "10" in got, got
