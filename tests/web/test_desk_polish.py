@@ -1,0 +1,32 @@
+"""QA polish of the caseworker's desk (issue #19, QA run): page-level checks.
+
+On SQLite and PostgreSQL through the real app, each check for something the QA
+run in the browser found missing.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+
+from tests.harness import Stack
+from tests.web.conftest import Login, staff_login
+from tests.web.test_compose import _family, _page, _url
+
+
+async def test_case_page_offers_write_to_each_participant_and_compose_preselects(
+    stack: Stack, logins: dict[str, Login]
+) -> None:
+    """Each participant on the case page has "Skriv til …"; it opens Ny besked with that
+    participant chosen as the recipient (not "Alle")."""
+    fam = await _family(stack)
+    await staff_login(stack, logins["mette"])
+    case_html = await _page(stack, f"/sagsbehandler/sager/{fam.case}")
+    peter = fam.parts["peter"]
+    link = f"{_url(fam.case)}?til={peter}"
+    assert f'href="{link}">Skriv til Peter Parker</a>' in case_html
+    assert f"{_url(fam.case)}?til={fam.parts['anna']}" in case_html
+    compose_html = await _page(stack, link)
+    assert re.search(rf'id="to-{peter}" name="to" value="{peter}" checked', compose_html)
+    assert not re.search(r'id="to-all"[^>]*checked', compose_html)
+    assert htmllib.unescape(compose_html).count("Skriv til") == 0
