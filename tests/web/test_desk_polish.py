@@ -11,7 +11,7 @@ import re
 
 from tests.harness import Stack
 from tests.web.conftest import Login, staff_login
-from tests.web.test_compose import _family, _page, _url
+from tests.web.test_compose import BODY, _family, _follow, _page, _post, _url
 
 
 async def test_case_page_offers_write_to_each_participant_and_compose_preselects(
@@ -30,3 +30,16 @@ async def test_case_page_offers_write_to_each_participant_and_compose_preselects
     assert re.search(rf'id="to-{peter}" name="to" value="{peter}" checked', compose_html)
     assert not re.search(r'id="to-all"[^>]*checked', compose_html)
     assert htmllib.unescape(compose_html).count("Skriv til") == 0
+
+
+async def test_an_answered_thread_on_an_open_case_says_besvaret_not_afsluttet(
+    stack: Stack, logins: dict[str, Login]
+) -> None:
+    """Right after a reply nothing waits: the thread is "Besvaret"; "Afsluttet" is kept for a
+    closed case."""
+    fam = await _family(stack)
+    await staff_login(stack, logins["mette"])
+    await _follow(stack, await _post(stack, fam.case, to=fam.parts["peter"], body=BODY))
+    case_html = await _page(stack, f"/sagsbehandler/sager/{fam.case}")
+    assert '<span class="badge">Besvaret</span>' in case_html
+    assert "Afsluttet" not in case_html
