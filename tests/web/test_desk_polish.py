@@ -43,3 +43,16 @@ async def test_an_answered_thread_on_an_open_case_says_besvaret_not_afsluttet(
     case_html = await _page(stack, f"/sagsbehandler/sager/{fam.case}")
     assert '<span class="badge">Besvaret</span>' in case_html
     assert "Afsluttet" not in case_html
+
+
+async def test_staff_header_names_the_desk_not_the_inbox(
+    stack: Stack, logins: dict[str, Login]
+) -> None:
+    """Every staff page is headed "Tovholder · Sagsbehandler" (not "· Indbakke") and loads the
+    small script that lets Esc close the phone menu (the menu itself needs no JavaScript)."""
+    await staff_login(stack, logins["mette"])
+    for path in ("/sagsbehandler/", "/sagsbehandler/sager", "/sagsbehandler/opgaver"):
+        html = await _page(stack, path)
+        assert "Tovholder · Sagsbehandler</a>" in html, path
+        assert "Indbakke</a>" not in html, path
+        assert "header-menu.js" in html and '<details class="header-menu' in html
