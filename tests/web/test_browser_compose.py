@@ -131,6 +131,15 @@ async def test_a_file_to_the_family_on_a_phone(
     await stack.drain()
     assert await stack.sent_to(anna) == []
 
+    # "Følsomt": the label and the live count say where the text goes, not how many SMS.
+    sensitive = page.get_by_label("Følsomt indhold")
+    await sensitive.check()
+    secure = "Beskeden (sendes i den sikre indbakke; SMS'en er kun en besked med link)"
+    assert await page.get_by_label(secure).is_visible()
+    assert "står i den sikre indbakke" in await page.locator("#body-count").inner_text()
+    await sensitive.uncheck()
+    assert await page.get_by_label("Beskeden (sendes som SMS)").is_visible()
+    assert "1 SMS" in await page.locator("#body-count").inner_text()
     await page.locator("#body").fill("Her er mødeplanen. Hilsen Mette")
     await page.locator("#file").set_input_files(str(plan))
     await page.get_by_role("button", name="Send besked").click()

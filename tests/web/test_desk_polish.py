@@ -56,3 +56,25 @@ async def test_staff_header_names_the_desk_not_the_inbox(
         assert "Tovholder · Sagsbehandler</a>" in html, path
         assert "Indbakke</a>" not in html, path
         assert "header-menu.js" in html and '<details class="header-menu' in html
+
+
+async def test_sms_count_is_announced_and_a_sensitive_form_says_secure_inbox(
+    stack: Stack, logins: dict[str, Login]
+) -> None:
+    """The live count is a polite live region on Ny besked and a thread; a form sent back with
+    "Følsomt" ticked labels the text as going to the secure inbox, not as an SMS."""
+    fam = await _family(stack)
+    await staff_login(stack, logins["mette"])
+    html = await _page(stack, _url(fam.case))
+    assert 'id="body-count" aria-live="polite"' in html
+    assert "Beskeden (<span data-sms-label>sendes som SMS</span>)" in html
+    resp = await _post(stack, fam.case, body="  ", sensitive="1")
+    assert resp.status == 400
+    refused = htmllib.unescape(await resp.text())
+    assert "Skriv en besked, før du sender." in refused
+    assert "sendes i den sikre indbakke; SMS'en er kun en besked med link</span>)" in refused
+    assert "Beskeden (<span data-sms-label>sendes som SMS" not in refused
+    thread = await _follow(stack, await _post(stack, fam.case, to=fam.parts["peter"], body=BODY))
+    conv = re.findall(r'href="/sagsbehandler/samtaler/([0-9a-f-]{36})"', thread)[0]
+    html = await _page(stack, f"/sagsbehandler/samtaler/{conv}")
+    assert 'id="body-count" aria-live="polite"' in html
