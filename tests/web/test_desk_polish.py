@@ -11,7 +11,7 @@ import re
 
 from tests.harness import Stack
 from tests.web.conftest import Login, staff_login
-from tests.web.test_compose import BODY, _family, _follow, _page, _post, _url
+from tests.web.test_compose import BODY, _everything, _family, _follow, _page, _post, _url
 
 
 async def test_case_page_offers_write_to_each_participant_and_compose_preselects(
@@ -78,3 +78,26 @@ async def test_sms_count_is_announced_and_a_sensitive_form_says_secure_inbox(
     conv = re.findall(r'href="/sagsbehandler/samtaler/([0-9a-f-]{36})"', thread)[0]
     html = await _page(stack, f"/sagsbehandler/samtaler/{conv}")
     assert 'id="body-count" aria-live="polite"' in html
+
+
+async def test_a_promise_on_a_weekend_is_refused_and_the_header_keeps_case_and_promise_apart(
+    stack: Stack, logins: dict[str, Login]
+) -> None:
+    """A promised date on a Saturday is refused with a clear message and nothing is stored;
+    a weekday promise shows in the thread's header separated from the case number."""
+    fam = await _family(stack)
+    await staff_login(stack, logins["mette"])
+    before = await _everything(stack)
+    resp = await _post(stack, fam.case, body=BODY, promise_due="2025-02-22")  # a Saturday
+    assert resp.status == 400
+    assert "lørdag, søndag eller helligdag" in htmllib.unescape(await resp.text())
+    assert await _everything(stack) == before
+    peter = fam.parts["peter"]
+    sent = await _follow(
+        stack, await _post(stack, fam.case, to=peter, body=BODY, promise_due="2025-02-27")
+    )
+    conv = re.findall(r'href="/sagsbehandler/samtaler/([0-9a-f-]{36})"', sent)[0]
+    thread = htmllib.unescape(await _page(stack, f"/sagsbehandler/samtaler/{conv}"))
+    assert re.search(r"Sag 2025-100 · <span[^>]*>Lovet svar senest torsdag", thread), re.findall(
+        r'font-lead">.*', thread
+    )
