@@ -101,3 +101,19 @@ async def test_a_promise_on_a_weekend_is_refused_and_the_header_keeps_case_and_p
     assert re.search(r"Sag 2025-100 · <span[^>]*>Lovet svar senest torsdag", thread), re.findall(
         r'font-lead">.*', thread
     )
+
+
+async def test_the_filing_page_shows_the_unknown_senders_number_to_the_lead(
+    stack: Stack, logins: dict[str, Login]
+) -> None:
+    """A lead filing a message from an unknown number sees that number (decrypted from the
+    placeholder person) as a link to call back."""
+    from tests.web.test_filing_pages import UNKNOWN, _unassigned
+
+    conv = await _unassigned(stack)
+    await staff_login(stack, logins["hanne"])
+    page = await _page(stack, f"/sagsbehandler/ikke-fordelt/{conv}")
+    assert f'href="tel:{UNKNOWN}"' in page
+    assert re.search(rf"telefon <a[^>]*><bdi[^>]*>{re.escape(UNKNOWN)}</bdi></a>", page), page[
+        :3000
+    ]
