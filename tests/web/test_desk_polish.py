@@ -29,7 +29,6 @@ async def test_case_page_offers_write_to_each_participant_and_compose_preselects
     compose_html = await _page(stack, link)
     assert re.search(rf'id="to-{peter}" name="to" value="{peter}" checked', compose_html)
     assert not re.search(r'id="to-all"[^>]*checked', compose_html)
-    assert htmllib.unescape(compose_html).count("Skriv til") == 0
 
 
 async def test_an_answered_thread_on_an_open_case_says_besvaret_not_afsluttet(
@@ -117,3 +116,25 @@ async def test_the_filing_page_shows_the_unknown_senders_number_to_the_lead(
     assert re.search(rf"telefon <a[^>]*><bdi[^>]*>{re.escape(UNKNOWN)}</bdi></a>", page), page[
         :3000
     ]
+
+
+async def test_compose_recipients_come_first_and_templates_greet_the_chosen_one(
+    stack: Stack, logins: dict[str, Login]
+) -> None:
+    """On Ny besked the recipients come before the template picker; to all, {fornavn} gives a
+    neutral "Hej." (not "Hej Anna og Peter og Rita"); each option carries the text for each
+    recipient (Peter's in English with his name) so the picker follows the choice; the
+    picker's fields are not part of the message form's POST."""
+    fam = await _family(stack)
+    await staff_login(stack, logins["mette"])
+    html = htmllib.unescape(await _page(stack, _url(fam.case)))
+    assert html.index('<legend class="form-label">Modtagere</legend>') < html.index('id="skabelon"')
+    assert 'data-text="Hej. Tak for din besked.' in html
+    assert " og Peter" not in html
+    peter = fam.parts["peter"]
+    assert f'data-for-{peter}="Hi Peter. Thank you for your message.' in html
+    assert f'data-for-{fam.parts["anna"]}="Hej Anna. Tak for din besked.' in html
+    assert 'name="skabelon" form="template-picker"' in html
+    # The message form still sends (the picker's select is not one of its fields).
+    sent = await _follow(stack, await _post(stack, fam.case, to=peter, body=BODY))
+    assert "Beskeden er lagt i kø" in sent
