@@ -35,6 +35,22 @@ from scheduler.templates import long_date
 MAX_AHEAD = timedelta(days=366)
 
 
+def check_due(svc: Services, due: date) -> None:
+    """Refuse a promised date that cannot be kept as given.
+
+    Raises:
+        BadInput: ``promise_in_past``, ``bad_date`` (more than a year ahead) or
+            ``promise_not_working_day`` (a Saturday, Sunday or holiday: nobody answers then).
+    """
+    today = local_date(svc.clock.now())
+    if due < today:
+        raise BadInput("The promised date is in the past", code="promise_in_past")
+    if due > today + MAX_AHEAD:
+        raise BadInput("The promised date is more than a year ahead", code="bad_date")
+    if not svc.calendar.is_working_day(due):
+        raise BadInput("The promised date is not a working day", code="promise_not_working_day")
+
+
 async def record_promise(
     conn: AsyncConnection,
     svc: Services,
@@ -59,12 +75,8 @@ async def record_promise(
         BadInput: ``due`` is in the past or more than a year ahead, or the
             thread does not belong to the case.
     """
+    check_due(svc, due)
     now = svc.clock.now()
-    today = local_date(now)
-    if due < today:
-        raise BadInput("The promised date is in the past", code="promise_in_past")
-    if due > today + MAX_AHEAD:
-        raise BadInput("The promised date is more than a year ahead", code="bad_date")
     conv = (
         await conn.execute(
             select(

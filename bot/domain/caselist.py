@@ -267,6 +267,7 @@ async def case_detail(svc: Services, user: StaffUser, case_id: str) -> CaseDetai
         for p in await store.participants_of(conn, user.tenant_id, [case_id]):
             detail.participants.append(
                 {
+                    "id": p.id,
                     "name": _name(svc, p.person_id, p.dek, p.name_enc) or "Ukendt person",
                     "role": ROLES.get(p.role, p.role),
                     "entitled": p.entitled,

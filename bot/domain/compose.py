@@ -34,7 +34,7 @@ from bot.domain.conversations import check_sms_fits
 from bot.domain.outbound import queue_sms
 from bot.domain.recipients import Recipient, case_recipients
 from scheduler import settings as quiet_store
-from scheduler.promises import record_promise
+from scheduler.promises import check_due, record_promise
 from scheduler.quiet import allowed_send_time
 from scheduler.scheduled import check_send_at, queue_later
 from scheduler.store import case_for, case_key, conversation_for, local_date, require_open
@@ -135,6 +135,8 @@ def check_draft(svc: Services, draft: Draft) -> str:
         if draft.promise_due is not None:
             raise BadInput("A promise goes with a message sent now", code="promise_with_schedule")
         check_send_at(svc.clock.now(), draft.send_at)
+    if draft.promise_due is not None:
+        check_due(svc, draft.promise_due)
     return body
 
 
@@ -155,7 +157,8 @@ async def send(svc: Services, user: StaffUser, case_id: str, draft: Draft) -> Se
         CaseClosed: the case is closed.
         BadInput: empty_body, body_too_long, too_many_segments, bad_recipient,
             send_at_in_past, bad_datetime, sensitive_not_schedulable,
-            files_not_schedulable, promise_with_schedule, promise_in_past, bad_date;
+            files_not_schedulable, promise_with_schedule, promise_in_past,
+            promise_not_working_day, bad_date;
             :class:`NoRecipients` when nobody chosen may get it.
     """
     body = check_draft(svc, draft)

@@ -92,6 +92,7 @@ class UnassignedThread:
     person_id: str
     known: bool  # a registered person (else only the number is known)
     name: str | None
+    phone: str | None = None  # the sender's number, so the lead can call them back
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +281,14 @@ async def unassigned_thread(svc: Services, user: StaffUser, conv_id: str) -> Una
         row.person_id,
         row.origin == "known",
         _name(svc, row.person_id, row.dek, row.name_enc),
+        _phone(svc, row.person_id, row.dek, row.phone_enc),
     )
+
+
+def _phone(svc: Services, person_id: str, dek: bytes, phone_enc: bytes | None) -> str | None:
+    if phone_enc is None:
+        return None
+    return unseal(svc.dek("persons", person_id, dek), phone_enc, f"persons:{person_id}:phone")
 
 
 async def _set_name(conn: AsyncConnection, svc: Services, sender: Any, who: NewPerson) -> None:

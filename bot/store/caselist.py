@@ -308,13 +308,14 @@ async def list_cases(
 
 
 async def participants_of(conn: AsyncConnection, tenant_id: str, case_ids: Sequence[str]) -> Any:
-    """The cases' participants with their sealed names: ``case_id, person_id, role, entitled,
-    dek, name_enc``, in the order they were added."""
+    """The cases' participants with their sealed names: ``id, case_id, person_id, role,
+    entitled, dek, name_enc``, in the order they were added."""
     if not case_ids:
         return []
     return (
         await conn.execute(
             select(
+                participants.c.id,
                 participants.c.case_id,
                 participants.c.person_id,
                 participants.c.role,

@@ -72,10 +72,16 @@ async def test_quick_update_by_keyboard_alone(
     await page.get_by_role("heading", name="Ny besked", level=1).wait_for()
     await tab.check("compose-form")
 
-    # A template by keyboard: the select, then "Indsæt skabelon"; the box and count follow.
+    # The recipients come first: a radio group reached by Tab ("Alle" is chosen); the arrow
+    # picks Anna.
+    await _tab_to(tab, "#to-all")
+    await page.keyboard.press("ArrowDown")
+    assert await page.get_by_label("Anna Andersen").is_checked()
+    # A template by keyboard: the select, then "Indsæt skabelon"; the box and count follow,
+    # greeting Anna (not everyone on the case).
     await _tab_to(tab, "#skabelon")
     await page.keyboard.press("ArrowDown")
-    await _tab_to(tab, ".template-picker button")
+    await _tab_to(tab, ".template-picker-fields button")
     await page.keyboard.press("Enter")
     box = page.locator("#body")
     await page.wait_for_function("document.getElementById('body').value.length > 0")
@@ -84,15 +90,28 @@ async def test_quick_update_by_keyboard_alone(
     assert await page.locator("#body-count").inner_text() == f"{len(THANKS)} tegn · 1 SMS"
     await page.keyboard.type(" 🙂")
     assert "2 SMS'er" in await page.locator("#body-count").inner_text()
+    # Typed text is not replaced without asking: "Annullér" keeps it.
+    asked: list[str] = []
+
+    async def dismiss(dialog: Any) -> None:
+        asked.append(dialog.message)
+        await dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    await page.locator(".template-picker-fields button").focus()
+    await page.keyboard.press("Enter")
+    await page.wait_for_function("document.activeElement.id === 'body'")
+    assert asked == ["Vil du erstatte den tekst, du har skrevet, med skabelonen?"]
+    assert await box.input_value() == THANKS + " 🙂"
     for _ in range(2):
+        await page.keyboard.press("End")
         await page.keyboard.press("Backspace")  # the emoji (one character for the user), the space
     assert await box.input_value() == THANKS
-
-    # The recipients: a radio group reached by Tab ("Alle" is chosen); the arrow picks Anna.
-    await page.keyboard.press("Shift+Tab")
-    assert await page.evaluate("document.activeElement.id") == "to-all"
-    await page.keyboard.press("ArrowDown")
-    assert await page.get_by_label("Anna Andersen").is_checked()
+    # An untouched template follows the recipient: to all, the greeting names nobody.
+    await page.get_by_label("Alle på sagen, der kan få beskeder").check()
+    assert (await box.input_value()).startswith("Hej. Tak for din besked.")
+    await page.get_by_label("Anna Andersen").check()
+    assert await box.input_value() == THANKS
     await _tab_to(tab, "button[type=submit].button-primary")
     assert await _focused(tab) == "Send besked"
     await page.keyboard.press("Enter")
@@ -131,6 +150,15 @@ async def test_a_file_to_the_family_on_a_phone(
     await stack.drain()
     assert await stack.sent_to(anna) == []
 
+    # "Følsomt": the label and the live count say where the text goes, not how many SMS.
+    sensitive = page.get_by_label("Følsomt indhold")
+    await sensitive.check()
+    secure = "Beskeden (sendes i den sikre indbakke; SMS'en er kun en besked med link)"
+    assert await page.get_by_label(secure).is_visible()
+    assert "står i den sikre indbakke" in await page.locator("#body-count").inner_text()
+    await sensitive.uncheck()
+    assert await page.get_by_label("Beskeden (sendes som SMS)").is_visible()
+    assert "1 SMS" in await page.locator("#body-count").inner_text()
     await page.locator("#body").fill("Her er mødeplanen. Hilsen Mette")
     await page.locator("#file").set_input_files(str(plan))
     await page.get_by_role("button", name="Send besked").click()

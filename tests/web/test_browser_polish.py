@@ -125,6 +125,10 @@ async def test_staff_menu_logout_reflow_and_focus_on_phones(
     assert await log_out.is_visible()
     await tab.check("polish-staff-menu-390")
     await _fits(page)
+    # Esc closes the menu and puts focus back on its button.
+    await page.keyboard.press("Escape")
+    assert not await log_out.is_visible()
+    assert await page.evaluate("document.activeElement.textContent") == "Menu"
     await page.set_viewport_size(NARROW)
     await _fits(page)
     await tab.check("polish-staff-inbox-320")

@@ -146,7 +146,7 @@ async def test_caseworker_desk_from_template_to_absence(
     )
     await page.get_by_role("cell", name="Sofie Dahl").wait_for()
     await tab.check("staff-absence-saved")
-    await page.get_by_role("link", name="Tovholder · Indbakke").click()
+    await page.get_by_role("link", name="Tovholder · Sagsbehandler").click()
     await page.get_by_text("Nye beskeder fra dine sager går til Sofie Dahl").wait_for()
     await tab.check("staff-inbox-away")
     await page.get_by_role("link", name="Vagtplan").click()

@@ -212,7 +212,7 @@ async def test_one_participant_with_a_template_in_their_language(
     assert "Regards Mette" in html and "Tuesday 25 February" in html
     # Without JavaScript, the picker reloads the form with the text in the box.
     ids = dict(
-        re.findall(r'<option value="([0-9a-f-]{36})" data-text="[^"]*">([^<]+)</option>', html)
+        re.findall(r'<option value="([0-9a-f-]{36})" data-text="[^"]*"[^>]*>([^<]+)</option>', html)
     )
     tid = next(k for k, v in ids.items() if v == "Jeg ringer til dig")
     filled = await _page(stack, f"{_url(fam.case)}?til={peter}&skabelon={tid}")

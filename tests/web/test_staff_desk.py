@@ -228,6 +228,7 @@ async def test_bad_times_and_dates_are_refused_and_write_nothing(
         ({"promise_due": "2025-02-20"}, "overskredet"),
         ({"promise_due": "i morgen"}, "ikke en gyldig dato"),
         ({"promise_due": "2026-06-01"}, "mere end et år"),
+        ({"promise_due": "2025-02-23"}, "lørdag, søndag eller helligdag"),  # a Sunday
     ]
     for fields, words in cases:
         resp = await form_post(stack, thread, f"{thread}/svar", body="Hej Anna", **fields)

@@ -166,19 +166,22 @@ def _language(case: CaseToWrite, to: str) -> str:
     return languages.pop() if len(languages) == 1 else "da"
 
 
-def _first_names(case: CaseToWrite, to: str) -> str:
-    going = [p.first_name for p in case.participants if p.skip is None and (to in (ALL, p.id))]
-    return " og ".join(n for n in going if n)
+def _first_name(case: CaseToWrite, to: str) -> str:
+    """The chosen recipient's first name; none for "all" (the greeting stays neutral)."""
+    return next((p.first_name or "" for p in case.participants if p.id == to), "")
 
 
 def _filled(
     svc: Any, who: Any, case: CaseToWrite, to: str, templates: list[ReplyTemplate]
 ) -> list[tuple[ReplyTemplate, str, bool]]:
-    """Each template in the family's language, with this case's names and date filled in."""
+    """Each template in the recipient's language, with their first name and the date filled in.
+
+    To all participants the greeting names nobody ("Hej. …", not "Hej Maria og Peter").
+    """
     language = _language(case, to)
     when = svc.calendar.add_working_days(local_date(svc.clock.now()), 2)
     values = {
-        "fornavn": _first_names(case, to),
+        "fornavn": _first_name(case, to),
         "sagsbehandler": who.first_name,
         "sagsnummer": case.number,
         "dato": long_date(when, language),
@@ -186,7 +189,21 @@ def _filled(
     out = []
     for t in templates:
         text, in_language = reply_templates.in_language(t, language)
+        if to == ALL:
+            text = text.replace(" {fornavn}", "")
         out.append((t, reply_templates.fill(text, values), in_language))
+    return out
+
+
+def _per_recipient(
+    svc: Any, who: Any, case: CaseToWrite, templates: list[ReplyTemplate]
+) -> dict[str, dict[str, str]]:
+    """Template id → recipient (participant id or "alle") → the filled text, so the picker
+    follows the recipient chosen on the page without a reload."""
+    out: dict[str, dict[str, str]] = {t.id: {} for t in templates}
+    for to in [ALL] + [p.id for p in case.participants if p.skip is None]:
+        for t, text, _ in _filled(svc, who, case, to, templates):
+            out[t.id][to] = text
     return out
 
 
@@ -203,7 +220,8 @@ async def _page(
     case = await compose.case_to_write(svc, who.user, request.match_info["case"])
     values = dict(form or {})
     to = values.get("to") or request.query.get("til") or ALL
-    filled = _filled(svc, who, case, to, await reply_templates.list_templates(svc, who.user))
+    templates = await reply_templates.list_templates(svc, who.user)
+    filled = _filled(svc, who, case, to, templates)
     chosen = request.query.get("skabelon")
     if chosen and "body" not in values:
         values["body"] = next((text for t, text, _ in filled if t.id == chosen), "")
@@ -216,6 +234,7 @@ async def _page(
         "all": ALL,
         "people": people,
         "templates": filled,
+        "per_recipient": _per_recipient(svc, who, case, templates),
         "chosen": chosen,
         "language": LANGUAGES.get(language, language),
         "translated": all(ok for _, _, ok in filled),

@@ -74,6 +74,10 @@ ERRORS = {
     ),
     "bad_promise_date": "Datoen for lovet svar er ikke en gyldig dato.",
     "promise_in_past": "Datoen for lovet svar er overskredet. Vælg i dag eller senere.",
+    "promise_not_working_day": (
+        "Datoen for lovet svar er en lørdag, søndag eller helligdag, hvor ingen svarer. "
+        "Vælg en hverdag."
+    ),
     "bad_date": "Datoen ligger mere end et år ude i fremtiden.",
     "promise_without_case": "Et løfte om svar kræver, at beskeden er knyttet til en sag.",
     "bad_send_date": (

@@ -6,6 +6,7 @@
   var BASIC = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
   var EXTENSION = "\f^{}\\[~]|€";
+  var SECURE = "sendes i den sikre indbakke; SMS'en er kun en besked med link";
 
   function segments(text) {
     var units = 0, gsm = true, i, ch;
@@ -25,14 +26,24 @@
   function attach(area) {
     var out = document.getElementById(area.getAttribute("data-sms-count"));
     if (!out) { return; }
+    // "Følsomt": the text stays in the secure inbox, the SMS is only a notice with a link.
+    var box = document.getElementById(area.getAttribute("data-sensitive") || "");
+    var label = document.querySelector('label[for="' + area.id + '"] [data-sms-label]');
     function update() {
       var s = segments(area.value);
       var chars = area.value.length;
+      var secure = !!(box && box.checked);
+      if (label) { label.textContent = secure ? SECURE : "sendes som SMS"; }
+      if (secure) {
+        out.textContent = chars + " tegn · står i den sikre indbakke, ikke i SMS'en";
+        return;
+      }
       out.textContent = chars + (chars === 1 ? " tegn" : " tegn") + " · " +
         s.parts + (s.parts === 1 ? " SMS" : " SMS'er") +
         (s.gsm ? "" : " (specialtegn: færre tegn pr. SMS)");
     }
     area.addEventListener("input", update);
+    if (box) { box.addEventListener("change", update); }
     update();
   }
 
