@@ -174,19 +174,18 @@ def _first_names(case: CaseToWrite, to: str) -> str:
 def _filled(
     svc: Any, who: Any, case: CaseToWrite, to: str, templates: list[ReplyTemplate]
 ) -> list[tuple[ReplyTemplate, str, bool]]:
-    """Each template in the family's language, with this case's names and date filled in."""
+    """Each template in the family's language (else Danish), names and date filled in."""
     language = _language(case, to)
     when = svc.calendar.add_working_days(local_date(svc.clock.now()), 2)
     values = {
         "fornavn": _first_names(case, to),
         "sagsbehandler": who.first_name,
         "sagsnummer": case.number,
-        "dato": long_date(when, language),
     }
     out = []
-    for t in templates:
-        text, in_language = reply_templates.in_language(t, language)
-        out.append((t, reply_templates.fill(text, values), in_language))
+    for t, in_language in reply_templates.for_language(templates, language):
+        dated = {**values, "dato": long_date(when, t.language)}
+        out.append((t, reply_templates.fill(t.body, dated), in_language))
     return out
 
 
@@ -219,6 +218,7 @@ async def _page(
         "chosen": chosen,
         "language": LANGUAGES.get(language, language),
         "translated": all(ok for _, _, ok in filled),
+        "template_names": reply_templates.LANGUAGE_NAMES,
         "role_words": ROLE_WORDS,
         "skip_words": SKIP_WORDS,
         "languages": LANGUAGES,
