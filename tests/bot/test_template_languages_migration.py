@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
 
+from bot.domain.reply_templates import DEFAULTS, TRANSLATIONS
 from bot.store.engine import alembic_config, make_engine, upgrade
 from bot.store.schema.core import tenants
 from bot.store.schema.pages import web_reply_templates
@@ -45,6 +46,9 @@ OLD_ROWS = {  # title -> (body, the language it should get)
     "Thanks": ("Hi {fornavn}. Thank you. Regards {sagsbehandler}", "da"),
     "Дякую (uk)": ("Вітаю, {fornavn}. Дякую. {sagsbehandler}", "uk"),
     "شكرا (ar)": ("مرحبا {fornavn}. شكرا. {sagsbehandler}", "ar"),
+    # An unchanged default (gets its three other languages) and a changed one (does not).
+    "Bekræft møde": (dict(DEFAULTS)["Bekræft møde"], "da"),
+    "Papirer modtaget": (dict(DEFAULTS)["Papirer modtaget"] + " Vh", "da"),
 }
 
 
@@ -86,7 +90,8 @@ async def test_existing_templates_get_their_language_and_titles_take_one_text_pe
     fresh_url: str,
 ) -> None:
     """Danish, English-in-Latin, Ukrainian and Arabic rows before 0034: after it each has
-    the language written_in() guessed (Latin counts as Danish), nothing else changed; a second
+    the language written_in() guessed (Latin counts as Danish), nothing else changed, and an
+    unchanged default gets its English, Ukrainian and Arabic texts; a second
     language under the same title is accepted, a second text in the same language is not;
     the downgrade keeps one row per title."""
     engine = make_engine(fresh_url)
@@ -118,9 +123,14 @@ async def test_existing_templates_get_their_language_and_titles_take_one_text_pe
         await upgrade(engine)
         async with engine.connect() as conn:
             rows = (await conn.execute(sa.select(web_reply_templates))).all()
-        got = {r.title: (r.body, r.language) for r in rows}
+        got = {r.title: (r.body, r.language) for r in rows if r.id in ids.values()}
         assert got == OLD_ROWS
-        assert {r.id for r in rows} == set(ids.values())
+        added = {(r.title, r.language): r.body for r in rows if r.id not in ids.values()}
+        assert added == {
+            ("Bekræft møde", language): bodies["Bekræft møde"]
+            for language, bodies in TRANSLATIONS.items()
+        }
+        assert {r.position for r in rows if r.title == "Bekræft møde"} == {4}
 
         def add(title: str, language: str) -> Any:
             return web_reply_templates.insert().values(
@@ -144,7 +154,9 @@ async def test_existing_templates_get_their_language_and_titles_take_one_text_pe
             await conn.run_sync(_downgrade_mine)
         async with engine.connect() as conn:
             back = (await conn.execute(sa.select(old_templates))).all()
-        assert {r.title: r.body for r in back} == {t: b for t, (b, _) in OLD_ROWS.items()}
+        assert sorted((r.title, r.body) for r in back) == sorted(
+            (t, b) for t, (b, _) in OLD_ROWS.items()
+        )
         await upgrade(engine)
     finally:
         await engine.dispose()

@@ -3,7 +3,10 @@
 One template may exist in several languages under one title (one row per
 language; unique per municipality, title and language). Existing rows get the
 language their letters tell (Cyrillic: uk, Arabic: ar, else da), as
-``bot.domain.reply_templates.written_in`` guessed it before.
+``bot.domain.reply_templates.written_in`` guessed it before. A municipality's
+unchanged Danish defaults also get their English, Ukrainian and Arabic texts
+(before, English was offered for them from code; new municipalities are seeded
+with all four).
 
 Revision ID: 0034_template_languages
 Revises: 0033_case_retention
@@ -12,9 +15,12 @@ Revises: 0033_case_retention
 from __future__ import annotations
 
 import re
+import uuid
 
 import sqlalchemy as sa
 from alembic import op
+
+from bot.store.schema.core import UTCDateTime
 
 revision = "0034_template_languages"
 down_revision = "0033_case_retention"
@@ -53,6 +59,46 @@ def upgrade() -> None:
         batch.create_unique_constraint(
             "uq_web_reply_templates_tenant_id_title_language", ["tenant_id", "title", "language"]
         )
+    _translate_unchanged_defaults(conn)
+
+
+def _translate_unchanged_defaults(conn: sa.Connection) -> None:
+    """Each unchanged Danish default gets its other languages (texts as the code has them)."""
+    from bot.domain.reply_templates import DEFAULTS, TRANSLATIONS
+
+    table = sa.table(
+        "web_reply_templates",
+        sa.column("id", sa.String),
+        sa.column("tenant_id", sa.String),
+        sa.column("title", sa.String),
+        sa.column("language", sa.String),
+        sa.column("body", sa.Text),
+        sa.column("position", sa.Integer),
+        sa.column("active", sa.Boolean),
+        sa.column("created_by", sa.String),
+        sa.column("created_at", UTCDateTime()),
+        sa.column("updated_at", UTCDateTime()),
+    )
+    defaults = dict(DEFAULTS)
+    rows = conn.execute(sa.select(table).where(table.c.language == "da")).all()
+    for row in rows:
+        if defaults.get(row.title) != row.body:
+            continue
+        for language, bodies in TRANSLATIONS.items():
+            conn.execute(
+                table.insert().values(
+                    id=str(uuid.uuid4()),
+                    tenant_id=row.tenant_id,
+                    title=row.title,
+                    language=language,
+                    body=bodies[row.title],
+                    position=row.position,
+                    active=row.active,
+                    created_by=None,
+                    created_at=row.created_at,
+                    updated_at=row.updated_at,
+                )
+            )
 
 
 def downgrade() -> None:
