@@ -174,6 +174,8 @@ class ThreadContext:
     works_on_case: bool
     citizen_first_name: str | None
     promise_due: date | None
+    # The family's language (da/en/uk/ar): reply templates are offered in it.
+    citizen_language: str = "da"
 
 
 async def thread_context(svc: Services, user: StaffUser, conv_id: str) -> ThreadContext:
@@ -189,6 +191,7 @@ async def thread_context(svc: Services, user: StaffUser, conv_id: str) -> Thread
                     persons.c.id.label("person_id"),
                     persons.c.dek,
                     persons.c.first_name_enc,
+                    persons.c.language,
                 )
                 .join(persons, persons.c.id == conversations.c.person_id)
                 .outerjoin(cases, cases.c.id == conversations.c.case_id)
@@ -226,6 +229,7 @@ async def thread_context(svc: Services, user: StaffUser, conv_id: str) -> Thread
         works_on_case=works,
         citizen_first_name=first,
         promise_due=promise,
+        citizen_language=row.language or "da",
     )
 
 

@@ -9,12 +9,13 @@ name is refused when the template is saved, and never evaluated.
 Every municipality starts with a handful of good templates (seeded on first
 use); its team leads may add, edit and retire them.
 
-A template is written in one language (a Ukrainian or Arabic template next to
-the Danish one, for the families who read those). Filled with long names and
-the longest date of its language, it must fit the municipality's SMS segment
-limit in that language's encoding: Ukrainian and Arabic go as UCS-2, 70
+A template exists in one or more languages (da, en, uk, ar) under one title:
+one row per language. The caseworker's picker offers each title in the
+family's language, else in Danish (and says so). Filled with long names and
+the longest date of its language, each version must fit the municipality's SMS
+segment limit in that language's encoding: Ukrainian and Arabic go as UCS-2, 70
 characters a segment, so a text that fits in Danish may not in Ukrainian. A
-template over the limit is refused, naming its language.
+version over the limit is refused, naming its language.
 """
 
 from __future__ import annotations
@@ -83,8 +84,8 @@ DEFAULTS: tuple[tuple[str, str], ...] = (
     ),
 )
 
-# The defaults in the other languages families write in, by Danish title. A template
-# that a lead has changed (or added) is offered only as written, in Danish.
+# The defaults in the other languages families write in, by Danish title: seeded as
+# their own language versions, which a lead may change like the Danish ones.
 TRANSLATIONS: dict[str, dict[str, str]] = {
     "en": {
         "Tak, jeg vender tilbage": "Hi {fornavn}. Thank you for your message. I am looking "
@@ -101,8 +102,38 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "Jeg dækker for en kollega": "Hi {fornavn}. I am helping with your case while your "
         "caseworker is away. I will answer you by {dato}. Regards {sagsbehandler}",
     },
+    "uk": {
+        "Tak, jeg vender tilbage": "Вітаю, {fornavn}. Дякую за повідомлення. Я розгляну його "
+        "і відповім вам до {dato}. {sagsbehandler}",
+        "Jeg arbejder stadig på sagen": "Вітаю, {fornavn}. Я ще працюю над вашою справою. "
+        "Ми чекаємо відповіді від інших. Я напишу вам до {dato}. {sagsbehandler}",
+        "Bekræft møde": "Вітаю, {fornavn}. Підтверджую нашу зустріч {dato}. Напишіть мені, "
+        "якщо вам не підходить. {sagsbehandler}",
+        "Jeg ringer til dig": "Вітаю, {fornavn}. Я хочу поговорити з вами і зателефоную "
+        "{dato}. Напишіть, якщо вам зручніше інший час. {sagsbehandler}",
+        "Papirer modtaget": "Вітаю, {fornavn}. Ми отримали ваші документи до справи "
+        "{sagsnummer}. Я напишу вам до {dato}. {sagsbehandler}",
+        "Jeg dækker for en kollega": "Вітаю, {fornavn}. Я допомагаю з вашою справою, поки "
+        "вашого працівника немає. Я відповім вам до {dato}. {sagsbehandler}",
+    },
+    "ar": {
+        "Tak, jeg vender tilbage": "مرحبا {fornavn}. شكرا على رسالتك. سأنظر فيها وأرد عليك "
+        "قبل {dato}. {sagsbehandler}",
+        "Jeg arbejder stadig på sagen": "مرحبا {fornavn}. ما زلت أعمل على قضيتك. ننتظر ردا "
+        "من جهات أخرى. ستسمع مني قبل {dato}. {sagsbehandler}",
+        "Bekræft møde": "مرحبا {fornavn}. أؤكد موعدنا {dato}. اكتب لي إذا كان الموعد لا "
+        "يناسبك. {sagsbehandler}",
+        "Jeg ringer til dig": "مرحبا {fornavn}. أريد أن أتحدث معك، لذلك سأتصل بك {dato}. "
+        "اكتب لي إذا كان وقت آخر يناسبك أكثر. {sagsbehandler}",
+        "Papirer modtaget": "مرحبا {fornavn}. وصلتنا أوراقك للقضية {sagsnummer}. سأخبرك "
+        "قبل {dato}. {sagsbehandler}",
+        "Jeg dækker for en kollega": "مرحبا {fornavn}. أساعد في قضيتك أثناء غياب الموظف "
+        "المسؤول عنها. سأرد عليك قبل {dato}. {sagsbehandler}",
+    },
 }
 _DEFAULT_BODIES = dict(DEFAULTS)
+# The languages a template may be written in, named in Danish for the team lead.
+LANGUAGE_NAMES = {"da": "dansk", "en": "engelsk", "uk": "ukrainsk", "ar": "arabisk"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +143,7 @@ class ReplyTemplate:
     body: str
     position: int
     active: bool
+    language: str = "da"
 
 
 def _fields(body: str) -> list[tuple[str, str | None]]:
@@ -162,10 +194,12 @@ def fill(body: str, values: dict[str, str]) -> str:
 def in_language(t: ReplyTemplate, language: str) -> tuple[str, bool]:
     """The template's text for a family writing ``language``, and whether it is in it.
 
-    A default template nobody has changed comes in the family's language when
-    we have it; anything else comes as written (Danish).
+    A Danish default nobody has changed comes in the family's language when we
+    have it; anything else comes as written. (The picker uses the stored language
+    versions: :func:`for_language`.)
     """
-    if language == "da":
+    if t.language != "da" or language == "da":
+        return t.body, t.language == language
         return t.body, True
     translated = TRANSLATIONS.get(language, {}).get(t.title)
     if translated is not None and _DEFAULT_BODIES.get(t.title) == t.body:
@@ -176,7 +210,6 @@ def in_language(t: ReplyTemplate, language: str) -> tuple[str, bool]:
 # The language a template is written in, told by its letters (Latin: Danish or English,
 # the same GSM-7 arithmetic); named in Danish for the team lead.
 _SCRIPTS = (("uk", re.compile("[\u0400-\u04ff]")), ("ar", re.compile("[\u0600-\u06ff]")))
-LANGUAGE_NAMES = {"da": "dansk", "en": "engelsk", "uk": "ukrainsk", "ar": "arabisk"}
 # Wednesday 23 September: the longest weekday and month names in Danish.
 _LONG_DAY = date(2026, 9, 23)
 
@@ -229,7 +262,45 @@ def check_segments(body: str, max_segments: int, language: str | None = None) ->
 
 
 def _row(r: Any) -> ReplyTemplate:
-    return ReplyTemplate(r.id, r.title, r.body, r.position, r.active)
+    return ReplyTemplate(r.id, r.title, r.body, r.position, r.active, r.language)
+
+
+def for_language(templates: list[ReplyTemplate], language: str) -> list[tuple[ReplyTemplate, bool]]:
+    """One version per title for a family writing ``language``, and whether it is in it.
+
+    The family's language first; else the Danish version; else any version there is.
+    The order of ``templates`` (by position) is kept.
+    """
+    groups: dict[str, dict[str, ReplyTemplate]] = {}
+    for t in templates:
+        groups.setdefault(t.title, {})[t.language] = t
+    out = []
+    for versions in groups.values():
+        chosen = versions.get(language) or versions.get("da") or next(iter(versions.values()))
+        out.append((chosen, chosen.language == language))
+    return out
+
+
+def versions(templates: list[ReplyTemplate]) -> list[tuple[str, list[ReplyTemplate]]]:
+    """The templates by title, each with its language versions in LANGUAGE_NAMES order."""
+    order = list(LANGUAGE_NAMES)
+    groups: dict[str, list[ReplyTemplate]] = {}
+    for t in templates:
+        groups.setdefault(t.title, []).append(t)
+    return [
+        (title, sorted(group, key=lambda t: order.index(t.language) if t.language in order else 9))
+        for title, group in groups.items()
+    ]
+
+
+def _default_rows() -> list[tuple[int, str, str, str]]:
+    """The defaults as (position, title, language, body): every default in every language."""
+    rows = []
+    for position, (title, body) in enumerate(DEFAULTS):
+        rows.append((position, title, "da", body))
+        for language, bodies in TRANSLATIONS.items():
+            rows.append((position, title, language, bodies[title]))
+    return rows
 
 
 async def _seed(svc: Services, tenant_id: str) -> None:
@@ -244,12 +315,13 @@ async def _seed(svc: Services, tenant_id: str) -> None:
                 )
             ).scalar_one():
                 return
-            for position, (title, body) in enumerate(DEFAULTS):
+            for position, title, language, body in _default_rows():
                 await conn.execute(
                     web_reply_templates.insert().values(
                         id=new_id(),
                         tenant_id=tenant_id,
                         title=title,
+                        language=language,
                         body=body,
                         position=position,
                         active=True,
@@ -272,7 +344,11 @@ async def list_templates(
     query = (
         select(web_reply_templates)
         .where(*where)
-        .order_by(web_reply_templates.c.position, web_reply_templates.c.title)
+        .order_by(
+            web_reply_templates.c.position,
+            web_reply_templates.c.title,
+            web_reply_templates.c.language,
+        )
     )
     async with svc.read() as conn:
         rows = (await conn.execute(query)).all()
@@ -311,6 +387,14 @@ def may_edit(user: StaffUser) -> bool:
     return user.role in ("lead", "admin")
 
 
+def _language(language: str | None, body: str) -> str:
+    if language is None or not language.strip():
+        return written_in(body)
+    if language not in LANGUAGE_NAMES:
+        raise BadInput("Choose Danish, English, Ukrainian or Arabic", code="bad_language")
+    return language
+
+
 async def save_template(
     svc: Services,
     user: StaffUser,
@@ -319,56 +403,95 @@ async def save_template(
     title: str,
     body: str,
     active: bool = True,
+    language: str | None = None,
 ) -> str:
-    """Add (``template_id`` None) or change a template; team leads and admins only.
+    """Add (``template_id`` None) or change one language version of a template.
+
+    Team leads and admins only. A new version under an existing title joins that
+    template (its place in the list); a changed title renames every version.
+
+    Args:
+        language: da, en, uk or ar; None or empty tells it from the letters.
 
     Raises:
         NotFound: not a lead or admin, or no such template in the municipality.
-        BadInput: bad_title, bad_body, bad_template, unknown_variable,
+        BadInput: bad_title, bad_body, bad_template, unknown_variable, bad_language,
             template_too_long (over the SMS segment limit in its language, named in
-            the message), or duplicate_title (another template has that title).
+            the message), or duplicate_title (that title already has a version in
+            that language).
     """
     if not may_edit(user):
         raise NotFound("No such template", code="template_not_found")
     title, body = check(title, body)
-    now = svc.clock.now()
+    language = _language(language, body)
+    values = {"title": title, "language": language, "body": body, "active": active}
     try:
         async with svc.write() as conn:
             settings = await tenant_settings_for(conn, user.tenant_id)
-            check_segments(body, settings.max_segments)
+            check_segments(body, settings.max_segments, language)
             if template_id is None:
                 template_id = new_id()
-                last = (
-                    await conn.execute(
-                        select(func.max(web_reply_templates.c.position)).where(
-                            web_reply_templates.c.tenant_id == user.tenant_id
-                        )
-                    )
-                ).scalar_one()
-                await conn.execute(
-                    web_reply_templates.insert().values(
-                        id=template_id,
-                        tenant_id=user.tenant_id,
-                        title=title,
-                        body=body,
-                        position=(last if last is not None else -1) + 1,
-                        active=active,
-                        created_by=user.id,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
+                await _insert(conn, user, template_id, values, svc.clock.now())
             else:
-                changed = await conn.execute(
-                    update(web_reply_templates)
-                    .where(
-                        web_reply_templates.c.id == template_id,
-                        web_reply_templates.c.tenant_id == user.tenant_id,
-                    )
-                    .values(title=title, body=body, active=active, updated_at=now)
-                )
-                if changed.rowcount != 1:
-                    raise NotFound("No such template", code="template_not_found")
+                await _update(conn, user, template_id, values, svc.clock.now())
     except IntegrityError as exc:
-        raise BadInput("Another template has that title", code="duplicate_title") from exc
+        raise BadInput(
+            f"That title already has a text in {LANGUAGE_NAMES[language]}",
+            code="duplicate_title",
+        ) from exc
     return template_id
+
+
+async def _insert(
+    conn: Any, user: StaffUser, template_id: str, values: dict[str, Any], now: Any
+) -> None:
+    """A new version: at its title's place in the list, or last."""
+    mine = web_reply_templates.c.tenant_id == user.tenant_id
+    position = (
+        await conn.execute(
+            select(func.min(web_reply_templates.c.position)).where(
+                mine, web_reply_templates.c.title == values["title"]
+            )
+        )
+    ).scalar_one()
+    if position is None:
+        last = (
+            await conn.execute(select(func.max(web_reply_templates.c.position)).where(mine))
+        ).scalar_one()
+        position = (last if last is not None else -1) + 1
+    await conn.execute(
+        web_reply_templates.insert().values(
+            id=template_id,
+            tenant_id=user.tenant_id,
+            position=position,
+            created_by=user.id,
+            created_at=now,
+            updated_at=now,
+            **values,
+        )
+    )
+
+
+async def _update(
+    conn: Any, user: StaffUser, template_id: str, values: dict[str, Any], now: Any
+) -> None:
+    """Change one version; a new title renames the template's other versions too."""
+    mine = web_reply_templates.c.tenant_id == user.tenant_id
+    old = (
+        await conn.execute(
+            select(web_reply_templates.c.title).where(mine, web_reply_templates.c.id == template_id)
+        )
+    ).scalar_one_or_none()
+    if old is None:
+        raise NotFound("No such template", code="template_not_found")
+    if old != values["title"]:
+        await conn.execute(
+            update(web_reply_templates)
+            .where(mine, web_reply_templates.c.title == old)
+            .values(title=values["title"], updated_at=now)
+        )
+    await conn.execute(
+        update(web_reply_templates)
+        .where(mine, web_reply_templates.c.id == template_id)
+        .values(updated_at=now, **values)
+    )

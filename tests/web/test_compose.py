@@ -235,7 +235,11 @@ def test_untouched_default_templates_come_in_english() -> None:
     reply_templates.check(title, text)
     changed = reply_templates.ReplyTemplate("t2", title, body + " Vh", 0, True)
     assert reply_templates.in_language(changed, "en") == (body + " Vh", False)
-    assert reply_templates.in_language(default, "uk") == (body, False)
+    assert reply_templates.in_language(default, "uk") == (
+        reply_templates.TRANSLATIONS["uk"][title],
+        True,
+    )
+    assert reply_templates.in_language(default, "xx") == (body, False)
     assert reply_templates.in_language(default, "da") == (body, True)
     assert set(reply_templates.TRANSLATIONS["en"]) == {t for t, _ in reply_templates.DEFAULTS}
 

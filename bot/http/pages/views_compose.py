@@ -174,36 +174,34 @@ def _first_name(case: CaseToWrite, to: str) -> str:
 def _filled(
     svc: Any, who: Any, case: CaseToWrite, to: str, templates: list[ReplyTemplate]
 ) -> list[tuple[ReplyTemplate, str, bool]]:
-    """Each template in the recipient's language, with their first name and the date filled in.
-
-    To all participants the greeting names nobody ("Hej. …", not "Hej Maria og Peter").
-    """
+    """Each template in the recipient's language (else Danish), their first name and the
+    date filled in. To all participants the greeting names nobody ("Hej. …", not "Hej Maria
+    og Peter")."""
     language = _language(case, to)
     when = svc.calendar.add_working_days(local_date(svc.clock.now()), 2)
     values = {
         "fornavn": _first_name(case, to),
         "sagsbehandler": who.first_name,
         "sagsnummer": case.number,
-        "dato": long_date(when, language),
     }
     out = []
-    for t in templates:
-        text, in_language = reply_templates.in_language(t, language)
-        if to == ALL:
-            text = text.replace(" {fornavn}", "")
-        out.append((t, reply_templates.fill(text, values), in_language))
+    for t, in_language in reply_templates.for_language(templates, language):
+        text = t.body.replace(" {fornavn}", "") if to == ALL else t.body
+        dated = {**values, "dato": long_date(when, t.language)}
+        out.append((t, reply_templates.fill(text, dated), in_language))
     return out
 
 
 def _per_recipient(
     svc: Any, who: Any, case: CaseToWrite, templates: list[ReplyTemplate]
 ) -> dict[str, dict[str, str]]:
-    """Template id → recipient (participant id or "alle") → the filled text, so the picker
-    follows the recipient chosen on the page without a reload."""
-    out: dict[str, dict[str, str]] = {t.id: {} for t in templates}
+    """Template title → recipient (participant id or "alle") → the filled text in that
+    recipient's language, so the picker follows the recipient chosen on the page without a
+    reload (each language version of a template shares its title)."""
+    out: dict[str, dict[str, str]] = {}
     for to in [ALL] + [p.id for p in case.participants if p.skip is None]:
         for t, text, _ in _filled(svc, who, case, to, templates):
-            out[t.id][to] = text
+            out.setdefault(t.title, {})[to] = text
     return out
 
 
@@ -238,6 +236,7 @@ async def _page(
         "chosen": chosen,
         "language": LANGUAGES.get(language, language),
         "translated": all(ok for _, _, ok in filled),
+        "template_names": reply_templates.LANGUAGE_NAMES,
         "role_words": ROLE_WORDS,
         "skip_words": SKIP_WORDS,
         "languages": LANGUAGES,

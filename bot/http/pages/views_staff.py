@@ -105,7 +105,8 @@ ERRORS = {
     "bad_body": "Skriv en tekst på højst 480 tegn.",
     "bad_template": "En krøllet parentes mangler sin partner. Skriv {{ eller }} for en parentes.",
     "unknown_variable": "Skabelonen bruger en ukendt variabel. Brug kun dem, der står på listen.",
-    "duplicate_title": "Der findes allerede en skabelon med den titel.",
+    "duplicate_title": "Skabelonen med den titel har allerede en tekst på det sprog.",
+    "bad_language": "Vælg dansk, engelsk, ukrainsk eller arabisk.",
 }
 
 
@@ -359,6 +360,11 @@ async def _thread_page(
         {
             "ctx": ctx,
             "templates": filled,
+            "template_language": reply_templates.LANGUAGE_NAMES.get(
+                ctx.citizen_language, ctx.citizen_language
+            ),
+            "translated": all(ok for _, _, ok in filled),
+            "template_names": reply_templates.LANGUAGE_NAMES,
             "chosen": chosen,
             "timeline": timeline,
             "planned": planned,
@@ -388,8 +394,9 @@ def _parse_message_times(messages: list[dict[str, Any]]) -> None:
 
 async def _filled_templates(
     svc: Any, who: StaffIdentity, ctx: inbox.ThreadContext, thread: dict[str, Any]
-) -> list[tuple[Any, str]]:
-    """The caseworker's reply templates, each with this thread's {fornavn}, {dato} … filled in."""
+) -> list[tuple[Any, str, bool]]:
+    """The caseworker's reply templates in the family's language (else Danish), each with
+    this thread's {fornavn}, {dato} … filled in, and whether it is in the family's language."""
     templates = await reply_templates.list_templates(svc, who.user)
     day = _default_date(svc, ctx, thread["messages"])
     variables = {
@@ -397,21 +404,18 @@ async def _filled_templates(
         "sagsbehandler": who.first_name,
         "sagsnummer": thread["case_number"] or "",
     }
-    # The date in the template's own language: a Ukrainian template gets a Ukrainian date.
+    # The date in the version's own language: a Ukrainian template gets a Ukrainian date.
     return [
-        (
-            t,
-            reply_templates.fill(
-                t.body, {**variables, "dato": long_date(day, reply_templates.written_in(t.body))}
-            ),
-        )
-        for t in templates
+        (t, reply_templates.fill(t.body, {**variables, "dato": long_date(day, t.language)}), ok)
+        for t, ok in reply_templates.for_language(templates, ctx.citizen_language)
     ]
 
 
-def _choose_template(values: dict[str, str], filled: list[tuple[Any, str]], chosen: str) -> None:
+def _choose_template(
+    values: dict[str, str], filled: list[tuple[Any, str, bool]], chosen: str
+) -> None:
     """Put the chosen template's filled text in the reply box."""
-    for t, text in filled:
+    for t, text, _ in filled:
         if t.id == chosen:
             values["body"] = text
 
@@ -765,7 +769,8 @@ async def templates_page(request: web.Request) -> web.Response:
         "staff/templates.html",
         {
             "me": who,
-            "items": items,
+            "groups": reply_templates.versions(items),
+            "languages": reply_templates.LANGUAGE_NAMES,
             "saved": "gemt" in request.query,
             "variables": reply_templates.VARIABLES,
         },
@@ -782,9 +787,20 @@ async def _template_form(
     detail: str | None = None,
 ) -> web.Response:
     values = form or (
-        {"title": item.title, "body": item.body, "active": "1" if item.active else ""}
+        {
+            "title": item.title,
+            "language": item.language,
+            "body": item.body,
+            "active": "1" if item.active else "",
+        }
         if item
-        else {"title": "", "body": "", "active": "1"}
+        else {
+            # "Add a language version" links here with the title and language filled in.
+            "title": request.query.get("titel", ""),
+            "language": request.query.get("sprog", "da"),
+            "body": "",
+            "active": "1",
+        }
     )
     return render(
         request,
@@ -794,6 +810,7 @@ async def _template_form(
             "item": item,
             "form": values,
             "variables": reply_templates.VARIABLES,
+            "languages": reply_templates.LANGUAGE_NAMES,
             "max_chars": reply_templates.BODY_MAX,
             "error": error,
             "error_text": detail or ERRORS.get(error or "", "Skabelonen kunne ikke gemmes."),
@@ -831,7 +848,7 @@ async def template_save(request: web.Request) -> web.Response:
     tid = request.match_info["tid"]
     item = None if tid == "ny" else await reply_templates.get_template(svc, who.user, tid)
     form = await request.post()
-    fields = {k: _form_text(form, k) for k in ("title", "body", "active")}
+    fields = {k: _form_text(form, k) for k in ("title", "language", "body", "active")}
     try:
         await reply_templates.save_template(
             svc,
@@ -840,6 +857,7 @@ async def template_save(request: web.Request) -> web.Response:
             title=fields["title"],
             body=fields["body"],
             active=bool(fields["active"]),
+            language=fields["language"] or None,
         )
     except BadInput as exc:
         # Too long for SMS: the message names the language and the count.

@@ -2,7 +2,8 @@
 reply templates.
 
 Defined on the shared ``bot.store.schema.core.metadata`` so Alembic and the test
-fixtures see them; created by migrations ``0006_web`` and ``0014_reply_templates``.
+fixtures see them; created by migrations ``0006_web``, ``0014_reply_templates`` and
+``0034_template_languages``.
 """
 
 from __future__ import annotations
@@ -102,7 +103,9 @@ web_reply_templates = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("tenant_id", String(36), ForeignKey("tenants.id"), nullable=False, index=True),
+    # One template in several languages: one row per language under the same title.
     Column("title", String(80), nullable=False),
+    Column("language", String(8), nullable=False, server_default="da"),
     Column("body", Text, nullable=False),
     Column("position", Integer, nullable=False, default=0),
     # A retired template is hidden from the picker but kept (edits are not history).
@@ -110,5 +113,5 @@ web_reply_templates = Table(
     Column("created_by", String(36), ForeignKey("staff.id"), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
-    UniqueConstraint("tenant_id", "title"),
+    UniqueConstraint("tenant_id", "title", "language"),
 )
