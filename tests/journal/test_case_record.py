@@ -97,6 +97,7 @@ async def test_a_pages_delivery_report_is_kept_and_reaches_the_case_system(
     await work_phones(stack)
     assert (await stack.sms(w.phones["anna"], "Det haster! Ring til mig.")).status == 200
     await stack.drain()
+    await stack.settle()  # every report posted (and answered) by the gateway simulator
     for _ in range(200):
         pages = await _notices(stack)
         if pages and all(p.status == "delivered" for p in pages):
