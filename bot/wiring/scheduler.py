@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.base.config import number_setting
 from bot.base.services import Services
 from bot.base.ticker import Ticker
+from bot.http import scheduler_casetypes  # noqa: F401  (registers the case-type routes)
 from bot.http.scheduler import routes
 from scheduler.hooks import appointment_hook, status_hook
 from scheduler.runner import ensure_nudges, run_due
