@@ -1,11 +1,10 @@
 """Logging in through OpenID Connect: caseworkers at the municipality's identity
 provider, citizens through a MitID broker.
 
-The relying party: discovery (cached), the authorization-code flow with PKCE
-(S256), state and nonce kept server-side (single use, ten minutes), the code
-exchanged over HTTP with client-secret authentication, and the ID token
-verified with PyJWT against the provider's JWKS (issuer, audience, expiry,
-nonce; a minute of clock skew, against the injected clock).
+Here: the authorization-code flow with PKCE (S256), state and nonce kept
+server-side (single use, ten minutes), and who the login is. Discovery, the
+code exchange and the ID token's checks (joserfc, against the provider's JWKS)
+are in :mod:`bot.domain.identity_rp`.
 
 Who the login is:
 
@@ -23,12 +22,9 @@ Who the login is:
 The start's rate limit, refusals on the record and RP-initiated logout are in
 :mod:`bot.domain.identity_session`.
 
-Why PyJWT and not Authlib/joserfc: PyJWT (maintained) already does the
-signature, algorithm, issuer and audience checks; what is ours is discovery,
-the JWKS cache with rotation, the nonce, ``azp`` and the times against the
-injected clock, which Authlib's client would not take off our hands without
-an HTTP client of its own (httpx) beside aiohttp. Swapping adds a dependency
-for no check we lack.
+Signaturgruppen's broker puts the CPR number in the UserInfo response, not in
+the ID token (:attr:`Broker.userinfo`): it is fetched with the access token and
+must name the ID token's ``sub`` (OpenID Connect Core 5.3.4).
 
 Configuration (``TOVHOLDER_*``, from ``Config.extra``), per provider
 (``STAFF`` or ``MITID``): ``TOVHOLDER_OIDC_<P>_ISSUER``, ``..._CLIENT_ID``,
@@ -45,19 +41,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import secrets
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote_plus, urlencode, urlsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit
 
-import jwt
-from aiohttp import ClientError, ClientSession, ClientTimeout
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -67,17 +59,14 @@ from bot.base.services import Services
 from bot.store.schema.core import persons, staff, tenants
 from bot.store.schema.oidc import web_oidc_flows, web_person_cpr, web_staff_oidc
 
+if TYPE_CHECKING:
+    from bot.domain.identity_rp import OidcClient
+
 log = logging.getLogger(__name__)
 
 STAFF = "staff"
 MITID = "mitid"
 FLOW_LIFETIME = timedelta(minutes=10)
-CLOCK_SKEW = 60  # seconds
-DISCOVERY_TTL = 3600.0
-# A JWKS is fetched again for an unknown key id (key rotation), at most this often.
-JWKS_REFRESH = 60.0
-ALGORITHMS = ("RS256", "PS256", "ES256")
-HTTP_TIMEOUT = ClientTimeout(total=10)
 
 # Session assurance levels (web_sessions.assurance).
 STAFF_OIDC = "oidc"
@@ -103,12 +92,14 @@ _IDURA_URNS = {f"urn:grn:authn:dk:mitid:{level.lower()}": level.lower() for leve
 
 @dataclass(frozen=True)
 class Broker:
-    """Where one MitID broker puts the CPR number and the NSIS level in its ID token.
+    """Where one MitID broker puts the CPR number and the NSIS level.
 
     ``levels`` maps a claim value (lower-cased; compared case-insensitively) to an NSIS level;
     a value not in it is refused (``assurance``). A token without any of
     ``level_claims`` is refused too, unless ``missing_level`` says what it means.
     ``scheme`` (claim, value): the eID the broker says was used must be MitID.
+    ``userinfo``: the CPR number may come in the UserInfo response instead of the ID
+    token (asked only when the ID token has none).
     """
 
     name: str
@@ -118,8 +109,29 @@ class Broker:
     default_scope: str
     scheme: tuple[str, str] | None = None
     missing_level: str | None = None
+    userinfo: bool = False
 
 
+# Where each broker's claim names come from (checked 2026-12; see docs/deploy.md, "MitID brokers"):
+#
+# - Idura (Criipto) Verify, https://docs.idura.app/verify/e-ids/danish-mitid (token examples:
+#   "identityscheme": "dkmitid", "cprNumberIdentifier") and
+#   https://docs.idura.app/verify/reference/request-parameters (acr_values
+#   urn:grn:authn:dk:mitid:low|substantial|high). The level claims ("authenticationtype" with
+#   that URN, "loA": "SUBSTANTIAL") are not in Idura's table; they are in recorded Idura tokens
+#   in public integrations' tests, so either one is read.
+# - Signaturgruppen (Nets eID Broker), https://signaturgruppen-a-s.github.io/signaturgruppen-
+#   broker-documentation/idps/mitid.html ("ID Token identity claims": "idp": "mitid", "loa" as
+#   https://data.gov.dk/concept/core/nsis/Substantial; the "ssn" scope gives "dk.cpr") and
+#   .../issued-claims-tokens.html ("the ID token does not include all issued user claims";
+#   the rest is at the UserInfo endpoint): so "dk.cpr" is read from UserInfo.
+# - NemLog-in: its login speaks OIOSAML 3, not OpenID Connect
+#   (https://tu.nemlog-in.dk/oprettelse-og-administration-af-tjenester/login/dokumentation-og-guides/).
+#   "nemlogin" is an OpenID Connect bridge in front of it that keeps the OIOSAML 3 attribute
+#   names as claim names: "https://data.gov.dk/model/core/eid/cprNumber" and
+#   "https://data.gov.dk/concept/core/nsis/loa" ("Low" | "Substantial" | "High"), or the
+#   AuthnContextClassRef "https://data.gov.dk/concept/core/nsis/loa/Substantial" as "acr".
+#   No NemLog-in OpenID Connect claim list was found to check this against.
 GENERIC = "generic"
 BROKERS: dict[str, Broker] = {
     # What the relying party read before brokers were named (the default).
@@ -130,11 +142,8 @@ BROKERS: dict[str, Broker] = {
         levels={**_NSIS_URIS, **_NSIS_WORDS, **_IDURA_URNS},
         default_scope="openid mitid ssn",
         missing_level=NSIS_LOW,
+        userinfo=True,
     ),
-    # Idura Verify (Criipto), "Danish MitID" token examples (docs.idura.app/verify/
-    # e-ids/danish-mitid): "identityscheme": "dkmitid", "cprNumberIdentifier" (with the
-    # ssn scope), "authenticationtype": "urn:grn:authn:dk:mitid:substantial", and the
-    # NSIS level again in "loA": "SUBSTANTIAL".
     "criipto": Broker(
         name="criipto",
         cpr_claims=("cprNumberIdentifier",),
@@ -143,9 +152,6 @@ BROKERS: dict[str, Broker] = {
         default_scope="openid ssn",
         scheme=("identityscheme", "dkmitid"),
     ),
-    # Signaturgruppen's Nets eID Broker (signaturgruppen-a-s.github.io/signaturgruppen-
-    # broker-documentation): "idp": "mitid", "dk.cpr" for the ssn scope, "loa" (and
-    # "acr") as "https://data.gov.dk/concept/core/nsis/Substantial".
     "signaturgruppen": Broker(
         name="signaturgruppen",
         cpr_claims=("dk.cpr",),
@@ -153,11 +159,8 @@ BROKERS: dict[str, Broker] = {
         levels=_NSIS_URIS,
         default_scope="openid mitid ssn",
         scheme=("idp", "mitid"),
+        userinfo=True,
     ),
-    # NemLog-in (OIO-SAML 3 attribute names, which its OpenID Connect interface keeps):
-    # "https://data.gov.dk/model/core/eid/cprNumber" and
-    # "https://data.gov.dk/concept/core/nsis/loa": "Substantial"; acr
-    # "https://data.gov.dk/concept/core/nsis/loa/Substantial".
     "nemlogin": Broker(
         name="nemlogin",
         cpr_claims=("https://data.gov.dk/model/core/eid/cprNumber",),
@@ -178,7 +181,8 @@ class OidcRefused(Exception):
     state | idp_error | cancelled | token | id_token | issuer | audience | expired |
     nonce | signature | unknown_staff | unknown_person | municipality | unavailable |
     no_cpr (the broker's token names no CPR number) | assurance (no NSIS level, or one
-    we do not know) | identity_scheme (an eID other than MitID)
+    we do not know) | identity_scheme (an eID other than MitID) | userinfo (the
+    broker's UserInfo could not be had or names another subject)
     """
 
     def __init__(self, code: str, status: int = 400) -> None:
@@ -348,69 +352,6 @@ def _check_issuer(prefix: str, issuer: str) -> None:
         raise ConfigError(f"{prefix}ISSUER must be an https URL")
 
 
-@dataclass
-class _Cached:
-    value: dict[str, Any]
-    at: float
-
-
-@dataclass
-class OidcClient:
-    """Talks to the providers over HTTP; caches discovery documents and key sets."""
-
-    http: ClientSession
-    discovered: dict[str, _Cached] = field(default_factory=dict)
-    keys: dict[str, _Cached] = field(default_factory=dict)
-
-    async def _get_json(self, url: str) -> dict[str, Any]:
-        try:
-            async with self.http.get(url, timeout=HTTP_TIMEOUT) as resp:
-                if resp.status != 200:
-                    raise OidcRefused("unavailable", 502)
-                data = await resp.json(content_type=None)
-        except (ClientError, TimeoutError, ValueError) as exc:
-            log.warning("identity provider unreachable: %s", type(exc).__name__)
-            raise OidcRefused("unavailable", 502) from exc
-        if not isinstance(data, dict):
-            raise OidcRefused("unavailable", 502)
-        return data
-
-    async def metadata(self, provider: Provider) -> dict[str, Any]:
-        """The provider's discovery document (cached for an hour), checked against its issuer."""
-        hit = self.discovered.get(provider.issuer)
-        if hit is not None and time.monotonic() - hit.at < DISCOVERY_TTL:
-            return hit.value
-        doc = await self._get_json(provider.issuer + "/.well-known/openid-configuration")
-        if doc.get("issuer", "").rstrip("/") != provider.issuer:
-            # OpenID Connect Discovery 4.3: the issuer must be the one we asked.
-            raise OidcRefused("issuer", 502)
-        for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
-            if not isinstance(doc.get(key), str):
-                raise OidcRefused("unavailable", 502)
-        self.discovered[provider.issuer] = _Cached(doc, time.monotonic())
-        return doc
-
-    async def signing_key(self, jwks_uri: str, kid: str | None, alg: str) -> Any:
-        """The public key for ``kid`` from the provider's JWKS; refetched once for a new kid."""
-        for attempt in range(2):
-            hit = self.keys.get(jwks_uri)
-            stale = hit is None or (attempt == 1 and time.monotonic() - hit.at >= JWKS_REFRESH)
-            if stale:
-                hit = _Cached(await self._get_json(jwks_uri), time.monotonic())
-                self.keys[jwks_uri] = hit
-            assert hit is not None
-            for jwk in hit.value.get("keys", []):
-                if not isinstance(jwk, dict) or jwk.get("use", "sig") != "sig":
-                    continue
-                if kid is not None and jwk.get("kid") != kid:
-                    continue
-                try:
-                    return jwt.PyJWK(jwk, algorithm=alg).key
-                except jwt.PyJWTError:
-                    continue
-        raise OidcRefused("signature")
-
-
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -504,104 +445,6 @@ async def take_flow(svc: Services, provider: str, state: str, cookie_state: str 
     if now >= row.expires_at:
         raise OidcRefused("state")
     return Flow(row.provider, row.tenant_id, row.nonce, row.code_verifier, row.next_path)
-
-
-async def exchange(
-    client: OidcClient, provider: Provider, *, code: str, redirect_uri: str, verifier: str
-) -> str:
-    """The authorization code for an ID token (the raw JWT)."""
-    meta = await client.metadata(provider)
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": redirect_uri,
-        "code_verifier": verifier,
-    }
-    methods = meta.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
-    headers = {"Accept": "application/json"}
-    if "client_secret_basic" in methods:
-        # RFC 6749, 2.3.1: id and secret are form-urlencoded, then joined and base64'd.
-        pair = f"{quote_plus(provider.client_id)}:{quote_plus(provider.client_secret)}"
-        headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
-    else:
-        data.update(client_id=provider.client_id, client_secret=provider.client_secret)
-    try:
-        async with client.http.post(
-            str(meta["token_endpoint"]),
-            data=data,
-            headers=headers,
-            timeout=HTTP_TIMEOUT,
-        ) as resp:
-            body = await resp.text()
-            status = resp.status
-    except (ClientError, TimeoutError) as exc:
-        log.warning("token endpoint unreachable: %s", type(exc).__name__)
-        raise OidcRefused("unavailable", 502) from exc
-    try:
-        answer = json.loads(body)
-    except ValueError:
-        answer = None
-    if status != 200 or not isinstance(answer, dict):
-        err = answer.get("error") if isinstance(answer, dict) else None
-        log.info("token endpoint refused the code: %s %s", status, err)
-        raise OidcRefused("token")
-    id_token = answer.get("id_token")
-    if not isinstance(id_token, str):
-        raise OidcRefused("token")
-    return id_token
-
-
-async def verify_id_token(
-    svc: Services, client: OidcClient, provider: Provider, id_token: str, nonce: str
-) -> dict[str, Any]:
-    """Check the ID token's signature, issuer, audience, times and nonce; its claims."""
-    meta = await client.metadata(provider)
-    try:
-        header = jwt.get_unverified_header(id_token)
-    except jwt.PyJWTError as exc:
-        raise OidcRefused("id_token") from exc
-    alg = header.get("alg")
-    if alg not in ALGORITHMS:  # never "none", never a symmetric algorithm
-        raise OidcRefused("signature")
-    key = await client.signing_key(str(meta["jwks_uri"]), header.get("kid"), alg)
-    try:
-        # Times are checked below against the service's clock (PyJWT only knows the wall clock).
-        claims: dict[str, Any] = jwt.decode(
-            id_token,
-            key,
-            algorithms=[alg],
-            audience=provider.client_id,
-            issuer=provider.issuer,
-            options={
-                "verify_exp": False,
-                "verify_iat": False,
-                "verify_nbf": False,
-                "require": ["iss", "aud", "exp", "iat", "sub"],
-            },
-        )
-    except jwt.InvalidAudienceError as exc:
-        raise OidcRefused("audience") from exc
-    except jwt.InvalidIssuerError as exc:
-        raise OidcRefused("issuer") from exc
-    except jwt.InvalidSignatureError as exc:
-        raise OidcRefused("signature") from exc
-    except jwt.PyJWTError as exc:
-        raise OidcRefused("id_token") from exc
-    aud = claims["aud"]
-    if isinstance(aud, list) and len(aud) > 1 and claims.get("azp") != provider.client_id:
-        raise OidcRefused("audience")  # OpenID Connect Core 3.1.3.7, items 4 and 5
-    now = svc.clock.now().timestamp()
-    try:
-        exp, iat = float(claims["exp"]), float(claims["iat"])
-        nbf = float(claims.get("nbf", iat))
-    except (TypeError, ValueError) as exc:
-        raise OidcRefused("id_token") from exc
-    if now >= exp + CLOCK_SKEW or iat > now + CLOCK_SKEW or nbf > now + CLOCK_SKEW:
-        raise OidcRefused("expired")
-    sent = claims.get("nonce")
-    if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), nonce.encode()):
-        raise OidcRefused("nonce")
-    return claims
 
 
 # -- who the login is ------------------------------------------------------------

@@ -31,7 +31,8 @@ from sqlalchemy import select
 
 from bot.base.crypto import DecryptionError
 from bot.base.services import Services
-from bot.domain.identity import MITID, OidcClient, OidcRefused, Provider
+from bot.domain.identity import MITID, OidcRefused, Provider
+from bot.domain.identity_rp import OidcClient
 from bot.store import limits as shared_limits
 from bot.store.schema.core import tenants
 from journal.journal import append
@@ -54,6 +55,7 @@ _REFUSAL_WORDS = {
     "identity_scheme": "et andet eID end MitID",
     "signature": "ID-token ikke signeret med en nøgle fra udbyderens JWKS",
     "expired": "ID-token udløbet",
+    "userinfo": "brokerens brugeroplysninger (UserInfo) manglede eller passede ikke til ID-token",
     "unknown_person": "CPR-nummeret hører ikke til en kendt person",
     "unknown_staff": "ukendt medarbejder hos kommunens login",
 }

@@ -3,26 +3,28 @@
 It plays either the municipality's identity provider (caseworkers) or a MitID
 broker (citizens). It speaks the same wire format as the real ones:
 
-- ``/.well-known/openid-configuration`` (discovery), ``/jwks`` (its RSA key,
-  made at start with ``cryptography``);
+- ``/.well-known/openid-configuration`` (discovery), ``/jwks`` (its RSA keys,
+  made with joserfc: the signing key and any it rotated away from);
 - ``/authorize``: the authorization-code flow with PKCE S256. Instead of a
   password it shows an accessible page where you pick a demo identity (and,
   for the broker, the level of assurance), then it redirects back with a code;
-- ``/token``: the code, once, for an ID token (RS256) after client
-  authentication by ``client_secret_basic`` or ``client_secret_post``;
+- ``/token``: the code, once, for an ID token (RS256) and an access token after
+  client authentication by ``client_secret_basic`` or ``client_secret_post``;
+- ``/userinfo``: the claims behind an access token (Signaturgruppen's dialect
+  sends the CPR number only here);
 - ``/logout``: RP-initiated logout back to a registered address.
 
 As a MitID broker it speaks one of three dialects (``IdpSimConfig.broker``),
 each as its documentation shows it (a demo identity's CPR number is given as
 ``dk.cpr`` and sent under the broker's own name):
 
-- ``signaturgruppen`` (the default): Signaturgruppen's Nets eID Broker. ``loa``
-  (and ``acr``) hold an NSIS level as a URI,
-  ``https://data.gov.dk/concept/core/nsis/Substantial`` (the broker's documented
-  token examples, e.g. Nets E-Ident's ``"loa": "https://data.gov.dk/concept/core/
-  nsis/High"``), the CPR number comes as ``dk.cpr`` when the ``ssn`` scope is
-  asked for, ``idp`` is ``mitid``, ``identity_type`` ``private``, and
-  ``mitid.uuid``, ``mitid.has_cpr``.
+- ``signaturgruppen`` (the default): Signaturgruppen's Nets eID Broker. The ID
+  token's ``loa`` (and ``acr``, ``ial``, ``aal``) hold an NSIS level as a URI,
+  ``https://data.gov.dk/concept/core/nsis/Substantial``, ``idp`` is ``mitid``,
+  ``identity_type`` ``private``, ``amr`` a list; the CPR number (``dk.cpr``, for
+  the ``ssn`` scope), ``mitid.uuid`` and ``mitid.has_cpr`` come from UserInfo
+  only ("the ID token does not include all issued user claims", the broker's
+  documentation, issued-claims-tokens).
 - ``criipto``: Idura (Criipto) Verify's "Danish MitID" token:
   ``identityscheme: dkmitid``, ``authenticationtype:
   urn:grn:authn:dk:mitid:substantial``, ``authenticationmethod`` and ``loA``
@@ -33,11 +35,16 @@ each as its documentation shows it (a demo identity's CPR number is given as
   ``https://data.gov.dk/concept/core/nsis/loa/Substantial``.
 
 Tests can make the next token wrong on purpose (``POST /_sim/faults``):
-another audience, issuer or nonce, already expired, signed by another key
-under our key id (``foreign_key``) or by a key the JWKS does not list (any
-more: ``unknown_kid``), or with an assurance value nobody knows
-(``level_value``). ``/logout`` checks the ``id_token_hint`` it is given and
-records each logout (``GET /_sim/logouts``).
+another audience (a string or a list, with ``azp``), issuer or nonce, already
+expired or ``exp_offset`` seconds from now, signed by another key under our key
+id (``foreign_key``), by a key the JWKS does not list (any more:
+``unknown_kid``), with ``alg`` "none" (``alg_none``) or HS256 keyed with our
+public key (``hs256_public``), with an assurance value nobody knows
+(``level_value``), or with UserInfo naming another subject (``userinfo_sub``).
+``rotate`` makes a new signing key first (the old one stays in the JWKS), as a
+provider rotating its keys does. ``/logout`` checks the ``id_token_hint`` it is
+given and records each logout (``GET /_sim/logouts``); ``GET /_sim/jwks_fetches``
+counts the JWKS fetches.
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ import base64
 import hashlib
 import hmac
 import html
+import json
 import secrets
 import time
 from collections.abc import Callable
@@ -54,10 +62,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlencode, urlsplit
 
-import jwt
 from aiohttp import web
-from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
+from joserfc import jwt as jose_jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet, RSAKey
 
 from bot.base.services import Services
 
@@ -123,15 +131,23 @@ class _Code:
     used: bool = False
 
 
+def _new_key(kid: str | None = None) -> RSAKey:
+    """A fresh RS256 signing key (with its own key id unless one is given)."""
+    params = {"kid": kid or secrets.token_hex(8), "use": "sig", "alg": "RS256"}
+    return RSAKey.generate_key(2048, parameters=params)  # type: ignore[arg-type]
+
+
 @dataclass
 class _State:
     config: IdpSimConfig
-    key: rsa.RSAPrivateKey
-    kid: str
+    key: RSAKey
+    previous: list[RSAKey] = field(default_factory=list)  # rotated away from, still published
     codes: dict[str, _Code] = field(default_factory=dict)
     faults: dict[str, Any] = field(default_factory=dict)
     issued: list[dict[str, Any]] = field(default_factory=list)
+    userinfo: dict[str, dict[str, Any]] = field(default_factory=dict)  # access token -> claims
     logouts: list[dict[str, Any]] = field(default_factory=list)
+    jwks_fetches: int = 0
 
 
 STATE = web.AppKey("idp_sim_state", _State)
@@ -204,6 +220,7 @@ async def discovery(request: web.Request) -> web.Response:
         "authorization_endpoint": f"{iss}/authorize",
         "token_endpoint": f"{iss}/token",
         "jwks_uri": f"{iss}/jwks",
+        "userinfo_endpoint": f"{iss}/userinfo",
         "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code"],
         "subject_types_supported": ["public"],
@@ -224,9 +241,8 @@ async def discovery(request: web.Request) -> web.Response:
 
 async def jwks(request: web.Request) -> web.Response:
     st = request.app[STATE]
-    key = RSAAlgorithm.to_jwk(st.key.public_key(), as_dict=True)
-    key.update(kid=st.kid, use="sig", alg="RS256")
-    return web.json_response({"keys": [key]})
+    st.jwks_fetches += 1
+    return web.json_response({"keys": [k.as_dict(private=False) for k in (st.key, *st.previous)]})
 
 
 _AUTH_PARAMS = (
@@ -361,7 +377,10 @@ def _client_auth(request: web.Request, form: Any) -> tuple[str, str] | None:
     return None
 
 
-def _claims(st: _State, code: _Code, faults: dict[str, Any]) -> dict[str, Any]:
+def _claims(
+    st: _State, code: _Code, faults: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the ID token's claims, what UserInfo answers for the access token)."""
     cfg = st.config
     now = int(cfg.clock())
     claims: dict[str, Any] = {
@@ -378,25 +397,39 @@ def _claims(st: _State, code: _Code, faults: dict[str, Any]) -> dict[str, Any]:
     for name, value in code.identity.claims.items():
         if name != "dk.cpr" or cfg.kind != "mitid":
             claims[name] = value
+    info: dict[str, Any] = {"sub": claims.get("sub")}
     if cfg.kind == "mitid":
-        claims.update(_broker_claims(cfg, code, now))
+        in_token, in_info = _broker_claims(cfg, code, now)
+        claims.update(in_token)
+        info.update(in_info)
         if "level_value" in faults:
             for name in LEVEL_CLAIMS[cfg.broker]:
                 claims[name] = faults["level_value"]
     if faults.get("expired"):
         claims.update(iat=now - 2 * cfg.token_ttl, exp=now - cfg.token_ttl)
-    for name in ("aud", "iss", "nonce"):
+    if "exp_offset" in faults:
+        claims["exp"] = now + int(faults["exp_offset"])
+    for name in ("aud", "azp", "iss", "nonce"):
         if name in faults:
             claims[name] = faults[name]
-    return claims
+    if "userinfo_sub" in faults:
+        info["sub"] = faults["userinfo_sub"]
+    return claims, info
 
 
-def _broker_claims(cfg: IdpSimConfig, code: _Code, now: int) -> dict[str, Any]:
-    """The level, the CPR number and the eID, as ``cfg.broker`` sends them."""
+def _broker_claims(
+    cfg: IdpSimConfig, code: _Code, now: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The level, the CPR number and the eID, as ``cfg.broker`` sends them.
+
+    Returns:
+        (claims in the ID token, claims only UserInfo gives).
+    """
     level, cpr = code.level, code.identity.claims.get("dk.cpr")
     ssn = "ssn" in code.scope.split()  # Signaturgruppen and Idura: CPR only for the ssn scope
     uuid = hashlib.sha256(code.identity.key.encode()).hexdigest()[:32]
     out: dict[str, Any]
+    info: dict[str, Any] = {}
     if cfg.broker == "criipto":
         word = level.upper()
         out = {
@@ -424,14 +457,21 @@ def _broker_claims(cfg: IdpSimConfig, code: _Code, now: int) -> dict[str, Any]:
         out = {
             "loa": LEVELS[level],
             "acr": LEVELS[level],
+            "ial": LEVELS[level],
+            "aal": LEVELS[level],
+            "amr": ["code_app"],
             "idp": "mitid",
             "identity_type": "private",
+        }
+        info = {
+            "idp": "mitid",
+            "loa": LEVELS[level],
             "mitid.uuid": uuid,
             "mitid.has_cpr": "true" if cpr else "false",
         }
         if cpr and ssn:
-            out["dk.cpr"] = cpr
-    return out
+            info["dk.cpr"] = cpr
+    return out, info
 
 
 async def token(request: web.Request) -> web.Response:
@@ -461,20 +501,14 @@ async def token(request: web.Request) -> web.Response:
     if not (43 <= len(verifier) <= 128) or not hmac.compare_digest(expected, code.challenge):
         return _token_error("invalid_grant")
     faults, st.faults = st.faults, {}
-    claims = _claims(st, code, faults)
-    key, kid = st.key, st.kid
-    if faults.get("foreign_key"):
-        # Another key under our key id: what a forged token looks like.
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    if faults.get("unknown_kid"):
-        # A key the JWKS does not list (never did, or was rotated out and expired).
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        kid = "retired-" + secrets.token_hex(4)
-    id_token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
+    claims, info = _claims(st, code, faults)
+    id_token = _sign(st, claims, faults)
     st.issued.append(claims)
+    access_token = secrets.token_urlsafe(32)
+    st.userinfo[access_token] = info
     return web.json_response(
         {
-            "access_token": secrets.token_urlsafe(32),
+            "access_token": access_token,
             "token_type": "Bearer",
             "expires_in": cfg.token_ttl,
             "scope": code.scope,
@@ -484,19 +518,53 @@ async def token(request: web.Request) -> web.Response:
     )
 
 
+def _sign(st: _State, claims: dict[str, Any], faults: dict[str, Any]) -> str:
+    """The ID token: RS256 with our key, or as wrong as the faults ask."""
+    if faults.get("rotate"):
+        # The provider's key rotation: a new key signs from now on; the old one stays listed.
+        st.previous.append(st.key)
+        st.key = _new_key()
+    key = st.key
+    if faults.get("foreign_key"):
+        key = _new_key(kid=key.kid)  # another key under our key id: a forgery
+    if faults.get("unknown_kid"):
+        key = _new_key(kid="retired-" + secrets.token_hex(4))  # a key the JWKS does not list
+    if faults.get("alg_none") or faults.get("hs256_public"):
+        alg = "none" if faults.get("alg_none") else "HS256"
+        head = _b64(json.dumps({"alg": alg, "kid": key.kid, "typ": "JWT"}).encode())
+        body = _b64(json.dumps(claims).encode())
+        signature = b""
+        if alg == "HS256":
+            # The classic confusion: our public key (PEM) as an HMAC secret.
+            secret = key.as_pem(private=False)
+            signature = hmac.new(secret, f"{head}.{body}".encode(), hashlib.sha256).digest()
+        return f"{head}.{body}.{_b64(signature)}"
+    return jose_jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key)
+
+
 def _hint_claims(st: _State, hint: str) -> dict[str, Any] | None:
     """The claims of an ``id_token_hint`` we issued (expired is fine, per the spec)."""
     try:
-        found: dict[str, Any] = jwt.decode(
-            hint,
-            st.key.public_key(),
-            algorithms=["RS256"],
-            issuer=st.config.issuer,
-            options={"verify_exp": False, "verify_aud": False, "verify_iat": False},
-        )
-    except jwt.PyJWTError:
+        found = jose_jwt.decode(hint, KeySet([st.key, *st.previous]), algorithms=["RS256"])
+    except (JoseError, ValueError):
         return None
-    return found
+    if found.claims.get("iss") != st.config.issuer:
+        return None
+    return found.claims
+
+
+async def userinfo(request: web.Request) -> web.Response:
+    """OpenID Connect UserInfo: the claims behind a bearer access token we issued."""
+    st = request.app[STATE]
+    header = request.headers.get("Authorization", "")
+    info = st.userinfo.get(header[7:]) if header.startswith("Bearer ") else None
+    if info is None:
+        return web.json_response(
+            {"error": "invalid_token"},
+            status=401,
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    return web.json_response(info, headers={"Cache-Control": "no-store"})
 
 
 async def logout(request: web.Request) -> web.Response:
@@ -529,13 +597,15 @@ async def logout(request: web.Request) -> web.Response:
 async def set_faults(request: web.Request) -> web.Response:
     """Make the next token wrong.
 
-    ``{"aud"|"iss"|"nonce"|"level_value": value, "expired"|"foreign_key"|"unknown_kid": true}``.
+    ``{"aud"|"azp"|"iss"|"nonce"|"level_value"|"exp_offset"|"userinfo_sub": value}``,
+    and the flags ``expired``, ``foreign_key``, ``unknown_kid``, ``alg_none``,
+    ``hs256_public``, ``rotate``.
     """
     st = request.app[STATE]
     body = await request.json()
-    known = {"aud", "iss", "nonce", "expired", "level_value"}
+    known = {"aud", "azp", "iss", "nonce", "level_value", "exp_offset", "userinfo_sub"}
     st.faults = {k: v for k, v in body.items() if k in known}
-    for flag in ("foreign_key", "unknown_kid"):
+    for flag in ("expired", "foreign_key", "unknown_kid", "alg_none", "hs256_public", "rotate"):
         if body.get(flag):
             st.faults[flag] = True
     return web.json_response(st.faults)
@@ -549,20 +619,31 @@ async def logouts(request: web.Request) -> web.Response:
     return web.json_response(request.app[STATE].logouts)
 
 
+async def jwks_fetches(request: web.Request) -> web.Response:
+    return web.json_response(request.app[STATE].jwks_fetches)
+
+
+async def userinfo_served(request: web.Request) -> web.Response:
+    """Every UserInfo answer made so far (by access token), for tests."""
+    return web.json_response(list(request.app[STATE].userinfo.values()))
+
+
 def create_idp_app(config: IdpSimConfig) -> web.Application:
     """The simulator as an aiohttp app; serve it at ``config.issuer``."""
     app = web.Application()
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    app[STATE] = _State(config=config, key=key, kid=secrets.token_hex(8))
+    app[STATE] = _State(config=config, key=_new_key())
     app.router.add_get("/.well-known/openid-configuration", discovery)
     app.router.add_get("/jwks", jwks)
     app.router.add_get("/authorize", authorize_form)
     app.router.add_post("/authorize", authorize)
     app.router.add_post("/token", token)
+    app.router.add_get("/userinfo", userinfo)
     app.router.add_get("/logout", logout)
     app.router.add_post("/_sim/faults", set_faults)
     app.router.add_get("/_sim/issued", issued)
     app.router.add_get("/_sim/logouts", logouts)
+    app.router.add_get("/_sim/jwks_fetches", jwks_fetches)
+    app.router.add_get("/_sim/userinfo", userinfo_served)
     return app
 
 

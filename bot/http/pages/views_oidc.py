@@ -36,8 +36,10 @@ from bot.base import i18n
 from bot.base.appkeys import CONFIG, HTTP, SERVICES
 from bot.domain import citizen, sessions
 from bot.domain import identity as oidc
+from bot.domain import identity_rp as rp
 from bot.domain import identity_session as around
-from bot.domain.identity import MITID, STAFF, OidcClient, OidcRefused, OidcSettings, Provider
+from bot.domain.identity import MITID, STAFF, OidcRefused, OidcSettings, Provider
+from bot.domain.identity_rp import OidcClient
 from bot.domain.identity_session import StartLimiter, start_allowed
 from bot.domain.privacy import LinkError, follow_link
 from bot.domain.sessions import WebSession
@@ -228,17 +230,15 @@ async def _claims(
     request: web.Request, provider: Provider, callback: str, flow: oidc.Flow
 ) -> _Answer:
     client = _client(request)
-    id_token = await oidc.exchange(
+    tokens = await rp.exchange(
         client,
         provider,
         code=request.query["code"],
         redirect_uri=request.app[CONFIG].public_base_url + callback,
         verifier=flow.code_verifier,
     )
-    claims = await oidc.verify_id_token(
-        request.app[SERVICES], client, provider, id_token, flow.nonce
-    )
-    return _Answer(id_token, claims)
+    claims = await rp.login_claims(request.app[SERVICES], client, provider, tokens, flow.nonce)
+    return _Answer(tokens.id_token, claims)
 
 
 # Refusals that say nothing about who came back (the provider down) are not journalised.
