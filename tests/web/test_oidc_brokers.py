@@ -389,6 +389,107 @@ def test_the_broker_is_chosen_by_name(tmp_path: Path) -> None:
     )
 
 
+# -- the ID token's checks (joserfc) ------------------------------------------------------
+
+_MITID = "/borger/log-ind/mitid?kommune=kbh"
+_SIGNATURE_REFUSED = "Login afvist (MitID): ID-token ikke signeret med en nøgle fra udbyderens JWKS"
+
+
+@pytest.mark.parametrize("fault", ["alg_none", "hs256_public"])
+async def test_a_token_with_a_forbidden_algorithm_is_refused(
+    make_stack: Factory, fault: str
+) -> None:
+    """alg "none", or HS256 keyed with the broker's public key: refused, on the record, nothing made."""
+    b = await make_stack("criipto")
+    stack = b.stack
+    people = await _count(stack, persons)
+    await _fault(b.mitid_idp, stack, {fault: True})
+    await refused(await oidc_login(stack, _MITID, "anna", "substantial"), "signature")
+    assert await _count(stack, web_sessions) == 0
+    assert await _count(stack, persons) == people
+    assert await _refusals(stack) == [_SIGNATURE_REFUSED]
+
+
+async def test_a_rotated_key_fetches_the_jwks_once_more(make_stack: Factory) -> None:
+    """The broker rotates its key: the new kid fetches the JWKS once, then the cache serves it."""
+    b = await make_stack("signaturgruppen")
+    stack = b.stack
+
+    async def login() -> Any:
+        stack.client.session.cookie_jar.clear()
+        return await oidc_login(stack, _MITID, "anna", "substantial")
+
+    assert (await login()).status == 303
+    assert await _sim(b.mitid_idp, stack, "/_sim/jwks_fetches") == 1
+    await _fault(b.mitid_idp, stack, {"rotate": True})
+    assert (await login()).status == 303
+    assert await _sim(b.mitid_idp, stack, "/_sim/jwks_fetches") == 2
+    assert (await login()).status == 303  # the new key is cached now
+    assert await _sim(b.mitid_idp, stack, "/_sim/jwks_fetches") == 2
+    # A kid the fresh set does not have either: one more fetch, then refused.
+    await _fault(b.mitid_idp, stack, {"unknown_kid": True})
+    await refused(await login(), "signature")
+    assert await _sim(b.mitid_idp, stack, "/_sim/jwks_fetches") == 3
+    assert await _count(stack, web_sessions) == 3
+
+
+@pytest.mark.parametrize(
+    ("fault", "code"),
+    [
+        ({"aud": ["tovholder-mitid"]}, None),
+        ({"aud": ["tovholder-mitid", "other-client"], "azp": "tovholder-mitid"}, None),
+        ({"aud": ["tovholder-mitid", "other-client"]}, "audience"),  # several, no azp
+        ({"aud": ["tovholder-mitid", "other-client"], "azp": "other-client"}, "audience"),
+        ({"aud": ["other-client", "third-client"], "azp": "tovholder-mitid"}, "audience"),
+    ],
+)
+async def test_an_audience_list_must_name_us_and_azp_when_it_names_others(
+    make_stack: Factory, fault: dict[str, object], code: str | None
+) -> None:
+    """aud as a list: ours alone passes; with others, only with azp ours (OIDC Core 3.1.3.7)."""
+    b = await make_stack("nemlogin")
+    stack = b.stack
+    await _fault(b.mitid_idp, stack, fault)
+    resp = await oidc_login(stack, _MITID, "anna", "substantial")
+    if code is None:
+        assert resp.status == 303 and resp.headers["Location"] == "/borger/", await resp.text()
+    else:
+        await refused(resp, code)
+        assert await _count(stack, web_sessions) == 0
+
+
+@pytest.mark.parametrize(("offset", "accepted"), [(-30, True), (-61, False), (-3600, False)])
+async def test_exp_in_the_past_is_refused_beyond_a_minute_of_leeway(
+    make_stack: Factory, offset: int, accepted: bool
+) -> None:
+    """exp half a minute ago passes (clock skew); more than the minute of leeway is refused."""
+    b = await make_stack("criipto")
+    stack = b.stack
+    await _fault(b.mitid_idp, stack, {"exp_offset": offset})
+    resp = await oidc_login(stack, _MITID, "anna", "substantial")
+    if accepted:
+        assert resp.status == 303 and resp.headers["Location"] == "/borger/", await resp.text()
+        return
+    await refused(resp, "expired")
+    assert await _count(stack, web_sessions) == 0
+    assert await _refusals(stack) == ["Login afvist (MitID): ID-token udløbet"]
+
+
+async def test_userinfo_for_another_subject_is_refused(make_stack: Factory) -> None:
+    """Signaturgruppen's UserInfo naming another sub than the ID token: refused, on the record."""
+    b = await make_stack("signaturgruppen")
+    stack = b.stack
+    people = await _count(stack, persons)
+    await _fault(b.mitid_idp, stack, {"userinfo_sub": "m-someone-else"})
+    await refused(await oidc_login(stack, _MITID, "anna", "substantial"), "userinfo", 400)
+    assert await _count(stack, web_sessions) == 0
+    assert await _count(stack, persons) == people
+    assert await _refusals(stack) == [
+        "Login afvist (MitID): brokerens brugeroplysninger (UserInfo) manglede eller passede "
+        "ikke til ID-token"
+    ]
+
+
 # -- RP-initiated logout ----------------------------------------------------------------
 
 
