@@ -47,7 +47,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
 from sqlalchemy import select, update
@@ -58,9 +58,6 @@ from bot.base.ids import new_id
 from bot.base.services import Services
 from bot.store.schema.core import persons, staff, tenants
 from bot.store.schema.oidc import web_oidc_flows, web_person_cpr, web_staff_oidc
-
-if TYPE_CHECKING:
-    from bot.domain.identity_rp import OidcClient
 
 log = logging.getLogger(__name__)
 
@@ -360,6 +357,14 @@ def _sha(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+class Discovery(Protocol):
+    """What starting a flow needs of the relying party (``identity_rp.OidcClient``)."""
+
+    async def metadata(self, provider: Provider) -> dict[str, Any]:
+        """The provider's discovery document."""
+        ...
+
+
 @dataclass(frozen=True)
 class Started:
     state: str
@@ -368,7 +373,7 @@ class Started:
 
 async def start(
     svc: Services,
-    client: OidcClient,
+    client: Discovery,
     provider: Provider,
     *,
     redirect_uri: str,

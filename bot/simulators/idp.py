@@ -29,7 +29,8 @@ each as its documentation shows it (a demo identity's CPR number is given as
   ``identityscheme: dkmitid``, ``authenticationtype:
   urn:grn:authn:dk:mitid:substantial``, ``authenticationmethod`` and ``loA``
   (``SUBSTANTIAL``), ``uuid``, and ``cprNumberIdentifier`` for the ``ssn`` scope.
-- ``nemlogin``: NemLog-in, with OIO-SAML 3 attribute names as claims:
+- ``nemlogin``: an OpenID Connect bridge in front of NemLog-in (whose own login is
+  OIOSAML 3), keeping the OIOSAML 3 attribute names as claims:
   ``https://data.gov.dk/model/core/eid/cprNumber`` and
   ``https://data.gov.dk/concept/core/nsis/loa`` (``Substantial``), ``acr``
   ``https://data.gov.dk/concept/core/nsis/loa/Substantial``.

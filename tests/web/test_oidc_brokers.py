@@ -5,8 +5,11 @@ documented claims (Idura/Criipto, Signaturgruppen, NemLog-in), on SQLite and
 PostgreSQL: the CPR number and the NSIS level are read from the broker's own
 claims; a token without a CPR claim, with a level nobody knows or signed by a
 key the JWKS does not list is refused with a page, a journalised reason and no
-person or session made; logging out ends our session first and then the
-provider's (``id_token_hint``); starting a login is rate-limited per address.
+person or session made; the ID token's checks (joserfc): no "none" or HS256, a
+rotated key fetched once, ``aud`` as a list with ``azp``, ``exp`` past the
+leeway; Signaturgruppen's CPR number from UserInfo, for the same ``sub``;
+logging out ends our session first and then the provider's
+(``id_token_hint``); starting a login is rate-limited per address.
 """
 
 from __future__ import annotations
