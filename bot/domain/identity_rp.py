@@ -79,6 +79,7 @@ class OidcClient:
     keys: dict[str, _Keys] = field(default_factory=dict)
 
     async def get_json(self, url: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        """GET a JSON object from the provider; anything else is ``unavailable`` (502)."""
         try:
             async with self.http.get(url, headers=headers, timeout=HTTP_TIMEOUT) as resp:
                 if resp.status != 200:
@@ -126,11 +127,14 @@ class OidcClient:
         its keys); still unknown, or a bad signature, or an algorithm not in
         :data:`ALGORITHMS`: refused (``signature``).
         """
+        cached = jwks_uri in self.keys
         for fresh in (False, True):
             keys = await self.key_set(jwks_uri, fresh=fresh)
             try:
                 return jose_jwt.decode(token, keys, registry=_JWS).claims
             except InvalidKeyIdError:
+                if not cached:
+                    break  # the set was fetched just now: fetching again shows nothing new
                 continue  # rotated: look again, once
             except (UnsupportedAlgorithmError, BadSignatureError, KeyParameterError) as exc:
                 raise OidcRefused("signature") from exc
