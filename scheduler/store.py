@@ -342,6 +342,20 @@ async def add_task(
     return tid
 
 
+async def close_tasks_for(conn: AsyncConnection, *, kind: str, ref_id: str, at: datetime) -> int:
+    """Close the open tasks of one kind about one thing (its cause was dealt with elsewhere)."""
+    done = await conn.execute(
+        update(followup_tasks)
+        .where(
+            followup_tasks.c.kind == kind,
+            followup_tasks.c.ref_id == ref_id,
+            followup_tasks.c.state == "open",
+        )
+        .values(state="done", done_at=at)
+    )
+    return int(done.rowcount or 0)
+
+
 async def team_leads(conn: AsyncConnection, team_id: str) -> list[str]:
     """Active team leads of a team."""
     rows = await conn.execute(

@@ -2,7 +2,8 @@
 
 Kinds: ``nudge`` (no news to the citizen for a while), ``promise_due`` /
 ``promise_broken``, ``appointment_move`` / ``appointment_cancel`` (the citizen
-texted FLYT or AFLYS) and ``call`` (``scheduler.calltasks``). Who sees a task:
+texted FLYT or AFLYS), ``call`` (``scheduler.calltasks``) and ``letter_failed``
+(``bot.domain.letters``: closing it marks the letter's failure seen). Who sees a task:
 the staff member it is on, the colleague covering for them while they are away
 (``scheduler.store.works_for``) and the team's lead. Closing one is journalised
 on its case, with what happened (sealed) when the caseworker says; a call task
@@ -11,6 +12,7 @@ cannot be closed without it ("ringede, talte med mor").
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +23,7 @@ from bot.base.crypto import unseal
 from bot.base.errors import BadInput, Conflict, NotFound
 from bot.base.services import Services
 from bot.base.staff import StaffUser
+from bot.domain import letters
 from bot.domain.outbound import queue_sms
 from bot.store.schema.core import cases, messages, persons
 from bot.store.schema.scheduler import appointments, followup_tasks
@@ -299,6 +302,10 @@ async def _close(
     )
     if done.rowcount != 1:
         raise Conflict("The task is already done", code="task_done")
+    if row.kind == letters.TASK_KIND and row.ref_id:
+        # The task is the caseworker seeing the failed letter: it leaves the unseen list.
+        with suppress(NotFound):  # no longer a failed letter: nothing left to mark
+            await letters.failure_seen_in(conn, svc, row.tenant_id, row.ref_id, user.id)
     await note(
         conn,
         tenant_id=row.tenant_id,

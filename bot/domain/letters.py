@@ -14,7 +14,8 @@ simulator in the demo and the tests) and records the outcome:
 * rejected: the row becomes ``failed`` with the reason, the journal gets "Brev
   kunne ikke sendes via Digital Post", the letter's author (else the case's owner)
   gets a task (opgave, ``letter_failed``) on ``/sagsbehandler/opgaver``, and
-  :func:`letters_needing_attention` lists it until :func:`mark_failure_seen`.
+  :func:`letters_needing_attention` lists it until :func:`mark_failure_seen`, or
+  until the caseworker closes that task (either marks the other done).
   Never dropped.
 
 Idempotency: the MeMo UUID is fixed when the letter is queued and the MeMo is
@@ -59,7 +60,7 @@ from channels.memo import (
     text_document,
 )
 from journal.journal import append
-from scheduler.store import add_task
+from scheduler.store import add_task, close_tasks_for
 
 log = logging.getLogger(__name__)
 
@@ -639,36 +640,58 @@ async def letters_needing_attention(
 async def mark_failure_seen(svc: Services, tenant_id: str, letter_id: str, staff_id: str) -> None:
     """A caseworker has seen that the letter failed: it leaves the list, and the journal says so.
 
+    The letter's open task (opgave) is closed with it, so the two never disagree.
+
     Raises:
         NotFound: no failed letter by that id in this municipality.
     """
     async with svc.write() as conn:
-        row = (
-            await conn.execute(
-                _with_case_key().where(
-                    letters.c.id == letter_id,
-                    letters.c.tenant_id == tenant_id,
-                    letters.c.state == "failed",
-                )
-            )
-        ).first()
-        if row is None:
-            raise NotFound("No such failed letter", code="letter_not_found")
-        if row.failure_seen:
-            return
+        if await failure_seen_in(conn, svc, tenant_id, letter_id, staff_id):
+            await close_tasks_for(conn, kind=TASK_KIND, ref_id=letter_id, at=svc.clock.now())
+
+
+async def failure_seen_in(
+    conn: Connection, svc: Services, tenant_id: str, letter_id: str, staff_id: str
+) -> bool:
+    """Mark the failure seen in the caller's transaction and journalise it (once).
+
+    Closing the letter's task (``scheduler.tasks``) calls this too.
+
+    Returns:
+        True when it was unseen until now.
+
+    Raises:
+        NotFound: no failed letter by that id in this municipality.
+    """
+    row = (
         await conn.execute(
-            update(letters).where(letters.c.id == letter_id).values(failure_seen=True)
+            _with_case_key().where(
+                letters.c.id == letter_id,
+                letters.c.tenant_id == tenant_id,
+                letters.c.state == "failed",
+            )
         )
-        dek = svc.dek("cases", row.case_id, row.case_dek)
-        await _journal(
-            conn,
-            svc,
-            tenant_id,
-            row.case_id,
-            SealingKey("case", row.case_id, dek),
-            kind="letter_seen",
-            direction="internal",
-            subject=SUBJECT_SEEN,
-            content=f"MeMo-UUID: {row.message_uuid}",
-            actor=f"staff:{staff_id}",
-        )
+    ).first()
+    if row is None:
+        raise NotFound("No such failed letter", code="letter_not_found")
+    if row.failure_seen:
+        return False
+    await conn.execute(
+        update(letters)
+        .where(letters.c.id == letter_id, letters.c.failure_seen.is_(False))
+        .values(failure_seen=True)
+    )
+    dek = svc.dek("cases", row.case_id, row.case_dek)
+    await _journal(
+        conn,
+        svc,
+        tenant_id,
+        row.case_id,
+        SealingKey("case", row.case_id, dek),
+        kind="letter_seen",
+        direction="internal",
+        subject=SUBJECT_SEEN,
+        content=f"MeMo-UUID: {row.message_uuid}",
+        actor=f"staff:{staff_id}",
+    )
+    return True

@@ -34,7 +34,7 @@ from bot.store.schema.scheduler import followup_tasks
 from channels.digitalpost import Sf1601Client, Sf1601Config
 from tests.bot.test_crypto import dump
 from tests.harness import Stack
-from tests.web.conftest import give_logins, staff_login
+from tests.web.conftest import form_post, give_logins, staff_login
 
 CPR = "0101901234"
 CVR = "29189846"
@@ -192,6 +192,64 @@ async def test_a_failed_letter_is_a_task_on_the_authors_list(
     await staff_login(stack, logins["lars"])
     page = await (await stack.client.get("/sagsbehandler/opgaver")).text()
     assert SUBJECT_FAILED not in page
+
+
+async def _failed_task(stack: Stack, sim: TestServer, client: Sf1601Client) -> tuple[str, Any]:
+    """A letter of Mette's that Digital Post rejects, and its open task."""
+    await faults(stack, sim, mode="reject", count=1)
+    letter_id = await decision(stack)
+    assert (await relay_letters(stack.svc, client)).failed == 1
+    (task,) = await _letter_tasks(stack)
+    return letter_id, task
+
+
+async def test_closing_the_failed_letter_task_on_the_page_marks_the_failure_seen(
+    stack: Stack, sim: TestServer, client: Sf1601Client
+) -> None:
+    """The task page's "Afslut" marks the letter seen: off the unseen list, journalised once."""
+    letter_id, task = await _failed_task(stack, sim, client)
+    w = stack.world
+    assert [v.id for v in await letters_needing_attention(stack.svc, w.tenant_id)] == [letter_id]
+    await staff_login(stack, (await give_logins(stack))["mette"])
+    tasks_page = "/sagsbehandler/opgaver"
+    resp = await form_post(stack, tasks_page, f"{tasks_page}/{task.id}/afslut", outcome="")
+    assert resp.status == 303, await resp.text()
+    assert await letters_needing_attention(stack.svc, w.tenant_id) == []
+    assert [e[0] for e in await journal(stack)] == ["letter_queued", "letter_failed", "letter_seen"]
+    assert [t.state for t in await _letter_tasks(stack)] == ["done"]
+    # Marking it seen again (another door) changes nothing and journalises nothing.
+    await mark_failure_seen(stack.svc, w.tenant_id, letter_id, w.mette)
+    assert [e[0] for e in await journal(stack)][-1:] == ["letter_seen"]
+    assert len(await journal(stack)) == 3
+
+
+async def test_closing_the_failed_letter_task_through_the_api_marks_the_failure_seen(
+    stack: Stack, sim: TestServer, client: Sf1601Client
+) -> None:
+    """POST /api/v1/tasks/{id}/done marks the letter seen; a second close is 409, still one entry."""
+    letter_id, task = await _failed_task(stack, sim, client)
+    w = stack.world
+    resp = await stack.api("POST", f"/api/v1/tasks/{task.id}/done")
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["state"] == "done"
+    assert await letters_needing_attention(stack.svc, w.tenant_id) == []
+    async with stack.svc.read() as conn:
+        seen = (
+            await conn.execute(select(letters.c.failure_seen).where(letters.c.id == letter_id))
+        ).scalar_one()
+    assert seen is True
+    resp = await stack.api("POST", f"/api/v1/tasks/{task.id}/done")
+    assert resp.status == 409 and (await resp.json())["error"]["code"] == "task_done"
+    assert [e[0] for e in await journal(stack)].count("letter_seen") == 1
+
+
+async def test_marking_the_failure_seen_closes_the_letters_task(
+    stack: Stack, sim: TestServer, client: Sf1601Client
+) -> None:
+    """The other way round: marking the failure seen closes its open task, so the two agree."""
+    letter_id, _task = await _failed_task(stack, sim, client)
+    await mark_failure_seen(stack.svc, stack.world.tenant_id, letter_id, stack.world.mette)
+    assert [t.state for t in await _letter_tasks(stack)] == ["done"]
 
 
 async def test_a_failed_letter_without_an_author_goes_to_the_cases_owner(

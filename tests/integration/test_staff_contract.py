@@ -351,8 +351,8 @@ async def test_an_unfinished_key_is_never_run_twice(
     svc = stack.svc
     body = {"starts_on": "2025-04-01", "ends_on": "2025-04-02"}
     req_hash = idempotency.request_hash("POST", "/api/v1/absences", body)
-    claim = await idempotency.staff_claim(
-        svc, stack.world.tenant_id, stack.world.mette, "held", req_hash
+    claim = await idempotency.claim(
+        svc, idempotency.staff_owner(stack.world.tenant_id, stack.world.mette), "held", req_hash
     )
     assert claim is not None
     headers = {"Idempotency-Key": "held"}

@@ -1,7 +1,9 @@
-"""Creating a municipality through the API: the operator's token only, clear refusals, 409."""
+"""Creating a municipality through the API: the operator's token only, clear refusals, 409,
+and an Idempotency-Key honoured as for a caseworker's POSTs."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -10,8 +12,10 @@ from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.base.config import ConfigError
+from bot.domain.integration import idempotency
 from bot.domain.integration.credentials import SCOPES, issue_key
 from bot.store.schema.core import administrations, teams, tenants
+from bot.store.schema.integration import operator_idempotency_keys
 from tests.harness import Stack, make_config, start_stack
 from tests.integration.conftest import FRIDAY_MORNING
 
@@ -157,6 +161,94 @@ async def test_the_operation_is_in_the_openapi_document(stack: Stack) -> None:
     assert op["security"] == [{"operatorToken": []}]
     assert {"201", "400", "401", "409"} <= set(op["responses"])
     assert "operatorToken" in doc["components"]["securitySchemes"]
+
+
+async def keyed(stack: Stack, body: Any, key: str, token: str = OPERATOR) -> Any:
+    """POST /api/v1/tenants with an Idempotency-Key; the raw response."""
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
+    return await stack.client.post("/api/v1/tenants", json=body, headers=headers)
+
+
+async def test_the_same_key_and_body_replays_the_first_answer(stack: Stack) -> None:
+    """A retry after a lost answer: the stored 201 with the same ids, one municipality made."""
+    first = await keyed(stack, NORDBY, "nordby-1")
+    assert first.status == 201, await first.text()
+    made = await first.json()
+    assert "Idempotent-Replayed" not in first.headers
+    again = await keyed(stack, NORDBY, "nordby-1")
+    assert again.status == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert await again.json() == made
+    assert await municipalities(stack) == 2
+    # Without the key a retry is what it was: 409, nothing made.
+    assert (await create(stack, NORDBY))[0] == 409
+
+
+async def test_the_same_key_with_another_body_is_422(stack: Stack) -> None:
+    """A key reused for a different municipality: 422 idempotency_key_reused, nothing made."""
+    assert (await keyed(stack, NORDBY, "k")).status == 201
+    other = {**NORDBY, "slug": "sydby", "sms_number": "+4570209999"}
+    resp = await keyed(stack, other, "k")
+    assert resp.status == 422
+    assert (await resp.json())["error"]["code"] == "idempotency_key_reused"
+    assert await municipalities(stack) == 2
+
+
+async def test_concurrent_duplicates_create_one_municipality(stack: Stack) -> None:
+    """Three posts with one key at once: one creates, the others wait and replay its answer."""
+    answers = await asyncio.gather(*(keyed(stack, NORDBY, "burst") for _ in range(3)))
+    assert [a.status for a in answers] == [201, 201, 201]
+    assert len({(await a.json())["id"] for a in answers}) == 1
+    assert sum(a.headers.get("Idempotent-Replayed") == "true" for a in answers) == 2
+    assert await municipalities(stack) == 2
+    async with stack.svc.read() as conn:
+        rows = (await conn.execute(select(operator_idempotency_keys))).all()
+    assert [(r.idem_key, r.state, r.status) for r in rows] == [("burst", "done", 201)]
+
+
+async def test_a_key_is_kept_24_hours_then_forgotten(stack: Stack) -> None:
+    """After 24 hours the key runs afresh (here: 409, the slug is taken) and the purge drops it."""
+    assert (await keyed(stack, NORDBY, "day")).status == 201
+    stack.clock.advance(hours=23)
+    assert (await keyed(stack, NORDBY, "day")).headers.get("Idempotent-Replayed") == "true"
+    stack.clock.advance(hours=1, seconds=1)
+    resp = await keyed(stack, NORDBY, "day")
+    assert resp.status == 409 and (await resp.json())["error"]["code"] == "tenant_exists"
+    assert "Idempotent-Replayed" not in resp.headers
+    stack.clock.advance(hours=25)
+    assert await idempotency.purge(stack.svc) == 0  # the refused retry claimed nothing
+    async with stack.svc.read() as conn:
+        assert (await conn.execute(select(operator_idempotency_keys))).all() == []
+
+
+async def test_a_bad_or_refused_request_claims_no_key(stack: Stack) -> None:
+    """A malformed key is 400; a wrong token is 401 and leaves the key free for the operator."""
+    resp = await keyed(stack, NORDBY, "has space")
+    assert resp.status == 400
+    assert (await resp.json())["error"]["code"] == "bad_idempotency_key"
+    assert (await keyed(stack, NORDBY, "k", token="wrong")).status == 401
+    assert (await keyed(stack, NORDBY, "k")).status == 201
+
+
+async def test_keys_are_scoped_per_operator_token(stack: Stack) -> None:
+    """Another operator token (after a rotation) has keys of its own: the same key is free."""
+    svc = stack.svc
+    mine = idempotency.operator_owner(OPERATOR)
+    theirs = idempotency.operator_owner("op-" + "8e" * 20)
+    assert await idempotency.claim(svc, mine, "shared", "h1") is not None
+    assert await idempotency.claim(svc, mine, "shared", "h1") is None
+    assert await idempotency.claim(svc, theirs, "shared", "h2") is not None
+    async with svc.read() as conn:
+        callers = (await conn.execute(select(operator_idempotency_keys.c.caller))).scalars()
+        assert OPERATOR not in set(callers)  # only a digest of the token is stored
+
+
+async def test_the_operation_documents_its_idempotency_key(stack: Stack) -> None:
+    """The document offers the optional Idempotency-Key header and its 422 on the operation."""
+    doc = await (await stack.client.get("/api/openapi.json")).json()
+    op = doc["paths"]["/api/v1/tenants"]["post"]
+    (header,) = [p for p in op.get("parameters", []) if p["name"] == "Idempotency-Key"]
+    assert header["in"] == "header" and header["required"] is False
+    assert "422" in op["responses"]
 
 
 def test_a_short_operator_token_is_refused(keys: dict[str, bytes]) -> None:

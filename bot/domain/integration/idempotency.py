@@ -8,14 +8,16 @@ its row is rolled back with everything else and the duplicate runs instead.
 A key reused with a different request is refused (422). Rows are kept for
 ``RETENTION``; after that the key may be used afresh.
 
-Caseworker (staff-token) POSTs cannot share the view's transaction: those
-views open their own. Their key is therefore *claimed* first in a committed
+Caseworker (staff-token) and operator POSTs cannot share the view's
+transaction: those views open their own. Their key is therefore *claimed* first in a committed
 row (``pending``), the view runs, and the answer is stored (``done``). A
 duplicate that finds the claim waits for the answer and replays it; if the
 view fails with a client error the claim is released and a retry runs
 afresh. If the server stops between the view's commit and storing the answer,
 nobody can know whether the effect happened: the key then answers 409
-``idempotency_key_in_doubt`` (never a second effect) until it expires.
+``idempotency_key_in_doubt`` (never a second effect) until it expires. Whose
+keys they are is an :class:`Owner`: a caseworker's (``staff_idempotency_keys``)
+or the deployment operator's, per operator token (``operator_idempotency_keys``).
 """
 
 from __future__ import annotations
@@ -27,15 +29,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, overload
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.base.errors import ApiError, BadInput
 from bot.base.ids import new_id
 from bot.base.services import Services
 from bot.domain.integration.credentials import Integration
-from bot.store.schema.integration import idempotency_keys, staff_idempotency_keys
+from bot.store.schema.integration import (
+    idempotency_keys,
+    operator_idempotency_keys,
+    staff_idempotency_keys,
+)
 
 HEADER = "Idempotency-Key"
 RETENTION = timedelta(hours=24)
@@ -167,20 +174,21 @@ async def purge(svc: Services) -> int:
                 idempotency_keys.c.created_at < svc.clock.now() - RETENTION
             )
         )
-        staff_done = await conn.execute(
-            delete(staff_idempotency_keys).where(
-                staff_idempotency_keys.c.created_at < svc.clock.now() - RETENTION
+        claimed = 0
+        for table in (staff_idempotency_keys, operator_idempotency_keys):
+            gone = await conn.execute(
+                delete(table).where(table.c.created_at < svc.clock.now() - RETENTION)
             )
-        )
-    return int(done.rowcount or 0) + int(staff_done.rowcount or 0)
+            claimed += int(gone.rowcount or 0)
+    return int(done.rowcount or 0) + claimed
 
 
-# -- caseworker (staff-token) POSTs ------------------------------------------------
+# -- caseworker (staff-token) and operator POSTs: claimed keys ----------------
 
 
 @dataclass(frozen=True, slots=True)
-class StaffAnswer:
-    """A caseworker's earlier request with this key: its hash and, once done, its answer."""
+class ClaimedAnswer:
+    """An earlier request with this claimed key: its hash and, once done, its answer."""
 
     request_hash: str
     done: bool
@@ -207,33 +215,56 @@ def in_doubt() -> ApiError:
     )
 
 
-async def staff_lookup(
-    conn: AsyncConnection, svc: Services, tenant_id: str, staff_id: str, key: str
-) -> StaffAnswer | None:
-    t = staff_idempotency_keys
-    row = (
-        await conn.execute(
-            select(t).where(
-                t.c.tenant_id == tenant_id, t.c.staff_id == staff_id, t.c.idem_key == key
-            )
-        )
-    ).first()
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """Whose claimed keys: a caseworker's (per municipality and staff member) or the operator's.
+
+    A key is the owner's alone: the same key from another caller is another key.
+    """
+
+    table: Table
+    match: tuple[tuple[str, str], ...]
+
+    def where(self) -> list[ColumnElement[bool]]:
+        """The conditions that pick this owner's rows."""
+        return [self.table.c[name] == value for name, value in self.match]
+
+
+def staff_owner(tenant_id: str, staff_id: str) -> Owner:
+    """A caseworker's keys."""
+    return Owner(staff_idempotency_keys, (("tenant_id", tenant_id), ("staff_id", staff_id)))
+
+
+def operator_owner(token: str) -> Owner:
+    """The deployment operator's keys, scoped by the token (its SHA-256; never the token)."""
+    digest = hashlib.sha256(f"tovholder-operator:{token}".encode()).hexdigest()
+    return Owner(operator_idempotency_keys, (("caller", digest),))
+
+
+async def claim_lookup(
+    conn: AsyncConnection, svc: Services, owner: Owner, key: str
+) -> ClaimedAnswer | None:
+    """The owner's earlier request with this key (within ``RETENTION``), answered or not."""
+    t = owner.table
+    row = (await conn.execute(select(t).where(*owner.where(), t.c.idem_key == key))).first()
     if row is None or row.created_at < svc.clock.now() - RETENTION:
         return None
     body = b""
     if row.state == "done" and row.response_enc:
         dek = svc.dek(t.name, row.id, row.dek)
         body = svc.unseal(dek, t.name, row.id, "response", row.response_enc).encode()
-    return StaffAnswer(
+    return ClaimedAnswer(
         row.request_hash, row.state == "done", row.status, row.content_type, body, row.created_at
     )
 
 
-async def staff_claim(
-    svc: Services, tenant_id: str, staff_id: str, key: str, req_hash: str
-) -> tuple[str, bytes] | None:
-    """Claim the key in its own committed transaction; None when it is already held."""
-    t = staff_idempotency_keys
+async def claim(svc: Services, owner: Owner, key: str, req_hash: str) -> tuple[str, bytes] | None:
+    """Claim the key in its own committed transaction; None when it is already held.
+
+    The table's unique constraint on (owner, key) is what lets only one of two
+    concurrent duplicates through.
+    """
+    t = owner.table
     now = svc.clock.now()
     row_id = new_id()
     dek, wrapped = svc.new_dek(t.name, row_id)
@@ -241,17 +272,13 @@ async def staff_claim(
         async with svc.write() as conn:
             await conn.execute(
                 delete(t).where(
-                    t.c.tenant_id == tenant_id,
-                    t.c.staff_id == staff_id,
-                    t.c.idem_key == key,
-                    t.c.created_at < now - RETENTION,
+                    *owner.where(), t.c.idem_key == key, t.c.created_at < now - RETENTION
                 )
             )
             await conn.execute(
                 t.insert().values(
                     id=row_id,
-                    tenant_id=tenant_id,
-                    staff_id=staff_id,
+                    **dict(owner.match),
                     idem_key=key,
                     request_hash=req_hash,
                     state="pending",
@@ -267,11 +294,17 @@ async def staff_claim(
     return row_id, dek
 
 
-async def staff_finish(
-    svc: Services, row_id: str, dek: bytes, status: int, content_type: str | None, body: str
+async def claim_finish(
+    svc: Services,
+    owner: Owner,
+    row_id: str,
+    dek: bytes,
+    status: int,
+    content_type: str | None,
+    body: str,
 ) -> None:
     """Store the view's answer in the claimed row."""
-    t = staff_idempotency_keys
+    t = owner.table
     async with svc.write() as conn:
         await conn.execute(
             update(t)
@@ -285,8 +318,8 @@ async def staff_finish(
         )
 
 
-async def staff_release(svc: Services, row_id: str) -> None:
+async def claim_release(svc: Services, owner: Owner, row_id: str) -> None:
     """Give the key back: the view failed without an effect, so a retry may run."""
-    t = staff_idempotency_keys
+    t = owner.table
     async with svc.write() as conn:
         await conn.execute(delete(t).where(t.c.id == row_id, t.c.state == "pending"))

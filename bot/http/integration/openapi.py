@@ -158,8 +158,8 @@ class Operation:
 
     @property
     def idempotency_optional(self) -> bool:
-        """Idempotency-Key is honoured when given (caseworker POSTs)."""
-        return self.method == "POST" and self.security == "staff"
+        """Idempotency-Key is honoured when given (caseworker and operator POSTs)."""
+        return self.method == "POST" and self.security in ("staff", "operator")
 
     @property
     def path_params(self) -> list[str]:
@@ -198,16 +198,19 @@ def staff_errors(method: str, path: str, body: Schema | None, security: str) -> 
     return tuple(sorted(errors))
 
 
-def operator_errors(body: Schema | None) -> tuple[int, ...]:
-    """The error answers of an operator operation."""
-    return (400, 401, 409, 413, 415, 503) if body is not None else (401, 503)
+def operator_errors(method: str, body: Schema | None) -> tuple[int, ...]:
+    """The error answers of an operator operation (a POST's reused Idempotency-Key is 422)."""
+    errors = {400, 401, 409, 413, 415, 503} if body is not None else {401, 503}
+    if method == "POST":
+        errors.add(422)
+    return tuple(sorted(errors))
 
 
 def _errors_of(method: str, path: str, body: Schema | None, security: str) -> tuple[int, ...]:
     if security == "integration":
         return default_errors(method, path)
     if security == "operator":
-        return operator_errors(body)
+        return operator_errors(method, body)
     return staff_errors(method, path, body, security)
 
 
@@ -488,15 +491,26 @@ async def _run_staff(op: Operation, view: Handler, request: web.Request) -> web.
     if key is None:
         return await view(request)
     req_hash = idempotency.request_hash(request.method, request.path_qs, body)
-    return await staff_gate.once(request, view, request.app[SERVICES], user, key, req_hash)
+    owner = idempotency.staff_owner(user.tenant_id, user.id)
+    return await staff_gate.once(request, view, request.app[SERVICES], owner, key, req_hash)
 
 
 async def _run_operator(op: Operation, view: Handler, request: web.Request) -> web.StreamResponse:
-    """The operator token first, then the body against its schema, then the view."""
+    """The operator token first, then the body against its schema, then the view.
+
+    A POST with an Idempotency-Key runs once per key and operator token, as a
+    caseworker's does (:mod:`bot.http.integration.staff_gate`).
+    """
     require_operator(request)
+    body: Any = None
     if op.body is not None:
-        request[BODY] = await read_body(request, op.body)
-    return await view(request)
+        body = request[BODY] = await read_body(request, op.body)
+    key = idempotency.key_from(request.headers, required=False)
+    if key is None or not op.idempotency_optional:
+        return await view(request)
+    owner = idempotency.operator_owner(bearer_token(request) or "")
+    req_hash = idempotency.request_hash(request.method, request.path_qs, body)
+    return await staff_gate.once(request, view, request.app[SERVICES], owner, key, req_hash)
 
 
 async def _idempotent(
@@ -582,8 +596,9 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
                     "(kept 24 hours). Same key, different request: 422."
                     if op.idempotent
                     else "Optional; honoured when given. Same key, same request: one effect "
-                    "and the same answer (kept 24 hours, per caseworker). Same key, different "
-                    "request: 422 idempotency_key_reused. While the first request runs: "
+                    "and the same answer (kept 24 hours, per caseworker or operator token). "
+                    "Same key, different request: 422 idempotency_key_reused. While the first "
+                    "request runs: "
                     "409 idempotency_key_in_progress; if its server stopped mid-way, "
                     "409 idempotency_key_in_doubt until the key expires."
                 ),

@@ -82,7 +82,8 @@ TENANT = out(
         "token (TOVHOLDER_OPERATOR_TOKEN) may call it. Bad input is 400 with a code "
         "naming the field (bad_slug, bad_field, bad_language, bad_gateway, bad_time, "
         "bad_number); a slug or SMS number already taken is 409 tenant_exists. Nothing "
-        "is created when anything is refused."
+        "is created when anything is refused. Send an Idempotency-Key to retry safely: "
+        "the same key and body replay the first answer (24 hours, per operator token)."
     ),
 )
 async def create_tenant(request: web.Request) -> web.Response:

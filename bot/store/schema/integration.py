@@ -78,6 +78,24 @@ staff_idempotency_keys = Table(
     Column("created_at", UTCDateTime(), nullable=False, index=True),
     UniqueConstraint("tenant_id", "staff_id", "idem_key"),
 )
+# The deployment operator's keys (POST /api/v1/tenants): above every municipality,
+# so scoped by the operator token's SHA-256 (a new token starts afresh), not a tenant.
+operator_idempotency_keys = Table(
+    "operator_idempotency_keys",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("caller", String(64), nullable=False),
+    Column("idem_key", String(200), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    # pending (claimed, the view is running or its server stopped) | done
+    Column("state", String(12), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("content_type", String(100), nullable=True),
+    Column("dek", LargeBinary, nullable=False),
+    Column("response_enc", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False, index=True),
+    UniqueConstraint("caller", "idem_key"),
+)
 
 # KLE (Kommunernes Landsforenings Emnesystematik) classification of a case.
 case_details = Table(
