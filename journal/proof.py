@@ -32,20 +32,24 @@ from bot.base.errors import NotFound
 from bot.store.schema.core import journal_entries
 from bot.store.schema.journal import journal_signed_heads
 from journal.journal import entry_text, link_hash
-from journal.signing import signature_ok
+from journal.signing import head_view, moves_of, signature_ok, view_moves, view_ok
 
 KIND = "tovholder-journal-proof/1"
 HOW = (
     "For each entry in order: sha256(previous hash + '\\n' + text) must equal its hash; the "
     "first previous hash is start_hash, the last hash must be the signed head's hash for the "
-    "chain at that seq; the signed head's signature (Ed25519, base64) covers "
+    "chain at that seq. A signed head with v = 2 shows its chain's move [chain, from seq, seq, "
+    "hash] in clear and every move of its commit as a digest: sha256('tovholder-journal-move/2"
+    "\\n' + the move as compact JSON) must be among digests, and the signature (Ed25519, "
+    "base64) covers 'tovholder-journal-heads/2\\n' + id + '\\n' + at + '\\n' + key_id + "
+    "'\\n' + the digests, sorted, joined by '\\n'. A signed head without v covers "
     "'tovholder-journal-heads\\n' + id + '\\n' + at + '\\n' + key_id + '\\n' + heads."
 )
 _ROW = ("id", "key_id", "at", "heads", "signature")
 
 
 def _moves(row: Mapping[str, Any]) -> list[tuple[str, int, int, str]]:
-    return [(str(c), int(a), int(s), str(h)) for c, a, s, h in json.loads(row["heads"])]
+    return moves_of(str(row["heads"]))
 
 
 async def _newest_signed(conn: AsyncConnection, chain: str) -> tuple[dict[str, Any], int, str]:
@@ -114,7 +118,8 @@ async def inclusion_proof(
         "seq": entry.seq,
         "start_hash": entry.prev_hash,
         "entries": await _texts(conn, entry.chain, entry.seq, top),
-        "signed_head": signed,
+        # Its own chain's move in clear, the commit's others as digests (journal.signing).
+        "signed_head": head_view(signed, entry.chain),
         "public_key": _public(keys, signed),
         "how_to_check": HOW,
     }
@@ -147,7 +152,7 @@ async def consistency_proof(
                 "seq": seq,
                 "start_hash": hash_,
                 "entries": await _texts(conn, chain, seq + 1, top),
-                "signed_head": new,
+                "signed_head": head_view(new, chain),
                 "public_key": _public(keys, new),
             }
         )
@@ -184,9 +189,9 @@ def _head_problems(
     chain: str, seq: int, hash_: str, row: Mapping[str, Any], keys: Mapping[str, bytes]
 ) -> list[str]:
     """Problems with ``row`` as the signed head of ``chain`` at (seq, hash)."""
-    if not any(c == chain and s == seq and h == hash_ for c, _, s, h in _moves(row)):
+    if not any(c == chain and s == seq and h == hash_ for c, _, s, h in view_moves(row)):
         return [f"{chain}: the walk ends at #{seq} {hash_[:12]}…, not where {row['id']} signed"]
-    if not signature_ok(keys, [row[c] for c in _ROW]):
+    if not view_ok(keys, row):
         return [f"{chain}: the signature of signed head {row['id']} does not check"]
     return []
 

@@ -20,7 +20,7 @@ from bot.store.schema.core import journal_entries, journal_heads
 from bot.store.schema.journal import journal_signed_heads
 from journal.config import journal_config
 from journal.journal import entry_hash
-from journal.signing import HeadSigner
+from journal.signing import HeadSigner, moves_of
 from journal.sink import heads_tick
 from journal.verify import COLUMNS, Problem, verify
 from tests.harness import Stack, start_stack
@@ -257,8 +257,8 @@ async def _last_signed(stack: Stack, chain: str) -> tuple[str, str]:
     """The id and signature of the signed-heads row that signed ``chain`` last."""
     async with stack.svc.read() as conn:
         rows = (await conn.execute(select(journal_signed_heads))).all()
-    mine = [r for r in rows if any(h[0] == chain for h in json.loads(r.heads))]
-    top = max(mine, key=lambda r: max(h[2] for h in json.loads(r.heads) if h[0] == chain))
+    mine = [r for r in rows if any(h[0] == chain for h in moves_of(r.heads))]
+    top = max(mine, key=lambda r: max(h[2] for h in moves_of(r.heads) if h[0] == chain))
     return top.id, top.signature
 
 
