@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from journal.dbread import queries
 from journal.signing import view_matches, view_moves, view_ok
-from journal.verify import Problem, _queries
+from journal.verify import Problem
 
 SCHEMA = "tovholder.journal-entry/1"
 
@@ -126,7 +127,7 @@ async def _read_database(url: str, exported: Sequence[Exported]) -> _Database:
     todo: list[tuple[str, Sequence[Any]]] = [(_ENTRIES_SQL, (c,)) for c in chains]
     todo += [(_RETIRED_SQL, (c,)) for c in chains]
     todo += [(_SIGNED_SQL, (i,)) for i in signed_ids]
-    results = await _queries(url, *todo)
+    results = await queries(url, *todo)
     db = _Database({}, {}, {})
     for rows in results[: len(chains)]:
         for chain, seq, entry_id, hash_ in rows:
