@@ -16,6 +16,7 @@ from bot.store.schema.core import journal_entries
 from bot.store.schema.journal import journal_redactions
 from journal.config import journal_config
 from journal.journal import unassigned_chain
+from journal.proof import check_proof, inclusion_proof
 from journal.retention import apply_retention, set_rule
 from journal.sink import heads_tick
 from journal.verify import verify
@@ -163,3 +164,20 @@ async def test_the_database_refuses_a_redaction_outside_a_removal(stack: Stack) 
         assert "append-only" in str(exc)
     else:
         raise AssertionError("the update went through")
+
+
+async def test_a_proof_walks_through_redacted_entries(stack: Stack, tmp_path: Path) -> None:
+    """An inclusion proof from the unassigned chain's first entry crosses the redacted ones on
+    their signed redactions and checks; a redaction changed in the proof does not."""
+    await _remove_anna_after_filing(stack, tmp_path)
+    rows = await _unassigned(stack)
+    assert any(e.content_enc is None for e in rows)
+    keys = journal_config(stack.config).known_keys()
+    async with stack.svc.read() as conn:
+        proof = await inclusion_proof(conn, rows[0].id, keys)
+    steps = [s for s in proof["entries"] if "redaction" in s]
+    assert steps and check_proof(proof, keys) == []
+    steps[0]["redaction"]["case_id"] = "another"
+    assert check_proof(proof, keys) == [
+        f"{proof['chain']}: entry #{steps[0]['seq']} does not hash to its recorded hash"
+    ]
