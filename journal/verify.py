@@ -14,6 +14,10 @@ line in the sink naming its final head: the sink's anchors of that chain up to
 the retired line are set aside, so the removal is not reported. A chain that is
 gone without both — or whose sink anchors contradict the record — still is.
 
+An unassigned entry whose content went with its removed case keeps its hash
+unrecomputed only under a signed redaction that pins the rest of it
+(:mod:`journal.redacted`); a cleared entry without one is ``changed``.
+
 Only the first problem of each chain is reported: after it, every later
 entry is suspect anyway.
 
