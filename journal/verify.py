@@ -857,10 +857,10 @@ async def verify(
             found = compare_sink(signed, lines, signing_keys, str(sink))
             report.problems += [Problem(c, k, q, None, d) for c, k, q, d in found]
     points = signed.points if signed is not None else None
-    redacted, found = judge_redactions(
+    redacted, wrong = judge_redactions(
         await query(database_url, _REDACTIONS_SQL), signing_keys, retired
     )
-    report.problems += [Problem(*f) for f in found]
+    report.problems += [Problem(c, k, q, e, d) for c, k, q, e, d in wrong]
     results = await _check_all(database_url, heads, anchors, workers, batch, points, redacted)
     seen: set[str] = set()
     headless: dict[str, tuple[int, dict[int, str]]] = {}

@@ -94,6 +94,8 @@ async def test_removal_redacts_the_unassigned_entries_about_the_case(
     assert report.retired == 1
     plain = await verify(stack.config.database_url)  # without keys or sink: still OK
     assert plain.ok and plain.redacted == len(gone), plain.summary()
+    parallel = await verify(stack.config.database_url, workers=2)  # in worker processes too
+    assert parallel.ok and parallel.redacted == len(gone), parallel.summary()
 
 
 async def test_a_forged_redaction_is_caught(stack: Stack, tmp_path: Path) -> None:

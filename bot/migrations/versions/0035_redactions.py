@@ -93,11 +93,6 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["tenant_id"], ["tenants.id"], name=op.f("fk_journal_redactions_tenant_id_tenants")
         ),
-        sa.ForeignKeyConstraint(
-            ["retention_id"],
-            ["journal_retention.id"],
-            name=op.f("fk_journal_redactions_retention_id_journal_retention"),
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_journal_redactions")),
         sa.UniqueConstraint("chain", "seq", name=op.f("uq_journal_redactions_chain_seq")),
         sa.UniqueConstraint("entry_id", name=op.f("uq_journal_redactions_entry_id")),
