@@ -25,6 +25,11 @@ transaction that inserted their chain's record. ``journal verify`` reads the
 records and the sink's retired lines, so a retired chain is not reported as
 tampered with, while a chain removed any other way still is.
 
+The same transaction clears the content of the municipality's unassigned-chain
+entries about the case's messages (those no other case's chain names), under
+signed redaction records (:mod:`journal.redaction`); verify accepts those
+entries' hashes only on a valid redaction.
+
 A restriction (erasure request) does not shorten the period: restricted material
 is kept, unused, until its case's period ends, and is then removed like the rest.
 The restriction record itself (on the person) stays.

@@ -183,3 +183,36 @@ async def test_a_proof_walks_through_redacted_entries(stack: Stack, tmp_path: Pa
     assert check_proof(proof, keys) == [
         f"{proof['chain']}: entry #{steps[0]['seq']} does not hash to its recorded hash"
     ]
+
+
+async def test_what_another_case_still_names_stays(stack: Stack, tmp_path: Path) -> None:
+    """Bo (two cases) sends STOP, then a message answered "which case?" with the Jobcenter
+    case; removing that case redacts the waiting message and the question, not the STOP
+    confirmation, which his children's case still names; the journal verifies."""
+    w = stack.world
+    bo = w.phones["bo"]
+    await set_rule(stack.svc, w.tenant_id, "*", 30)
+    assert (await stack.sms(bo, "STOP")).status == 200
+    stack.clock.advance(minutes=1)
+    assert (await stack.sms(bo, "Hvornår er mødet?")).status == 200
+    stack.clock.advance(minutes=2)
+    assert (await stack.sms(bo, "2")).status == 200
+    await stack.drain()
+    await stack.settle()
+    before = {e.id: e for e in await _unassigned(stack)}
+    with_content = {e.id for e in before.values() if e.content_enc is not None}
+    await _close(stack, w.cases["bo_jobs"])
+    await _export_all(stack, tmp_path)
+    cfg = _sink(tmp_path, "file")
+    await heads_tick(stack.svc, cfg)
+    stack.clock.advance(days=31)
+    report = await apply_retention(stack.svc, cfg)
+    assert w.cases["bo_jobs"] in [c for c, _ in report.removed], report
+    assert w.cases["bo_children"] not in [c for c, _ in report.removed]
+    after = await _unassigned(stack)
+    redacted = {e.kind for e in after if e.id in with_content and e.content_enc is None}
+    assert redacted == {"sms_in", "sms_out_clarify"}
+    kept = {e.kind for e in after if e.id in with_content and e.content_enc is not None}
+    assert kept == {"sms_out_auto"}  # the STOP confirmation as sent
+    checked = await _verify(stack, tmp_path)
+    assert checked.ok and checked.redacted == 2, checked.summary()
