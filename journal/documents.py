@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from typing import Any
@@ -38,6 +38,7 @@ from bot.store.schema.journal import journal_signed_heads
 from journal.config import JournalConfig, journal_config
 from journal.exporters import ExportDocument, Party
 from journal.pdf import entry_pdf
+from journal.signing import head_view, moves_of
 
 ACTORS = {
     "system": "Tovholder (automatisk)",
@@ -96,7 +97,7 @@ class _Sources:
     sender_rows: Sequence[Any]  # the citizens who sent the messages citizen entries file
     person_deks: dict[str, bytes]  # content keys held by a person, by person id
     case_deks: dict[str, bytes]  # content keys held by a case, by case id
-    signed: dict[str, dict[str, str]]  # the signed head that covers each entry, by entry id
+    signed: dict[str, dict[str, Any]]  # the signed head that covers each entry, by entry id
 
 
 async def _entry_rows(conn: AsyncConnection, ids: Sequence[str]) -> Sequence[Any]:
@@ -237,7 +238,7 @@ async def _case_deks(conn: AsyncConnection, entries: Sequence[Any]) -> dict[str,
 _COMMIT_SPREAD = timedelta(minutes=5)
 
 
-async def _signed_rows(conn: AsyncConnection, entries: Sequence[Any]) -> dict[str, dict[str, str]]:
+async def _signed_rows(conn: AsyncConnection, entries: Sequence[Any]) -> dict[str, dict[str, Any]]:
     """The signed head of the commit that filed each entry, by entry id.
 
     That commit moved the entry's chain from ``start`` to ``seq`` with
@@ -263,14 +264,14 @@ async def _signed_rows(conn: AsyncConnection, entries: Sequence[Any]) -> dict[st
     ).all()
     covering: dict[str, list[tuple[int, int, Any]]] = {}
     for r in rows:
-        for chain, start, seq, _hash in json.loads(r.heads):
+        for chain, start, seq, _hash in moves_of(r.heads):
             covering.setdefault(chain, []).append((int(start), int(seq), r))
-    found: dict[str, dict[str, str]] = {}
+    found: dict[str, dict[str, Any]] = {}
     for e in entries:
         for start, seq, r in covering.get(e.chain, ()):
             if start < e.seq <= seq:
-                found[e.id] = {"id": r.id, "key_id": r.key_id, "at": r.at, "heads": r.heads,
-                               "signature": r.signature}  # fmt: skip
+                # Only this chain's move in clear: the commit may have filed on other cases.
+                found[e.id] = head_view(dict(r._mapping), e.chain)
                 break
     return found
 
@@ -346,7 +347,7 @@ async def _document(
     content: str | None,
     actor: str,
     parties: tuple[Party, ...],
-    signed_head: dict[str, str] | None,
+    signed_head: Mapping[str, Any] | None,
     cfg: JournalConfig,
 ) -> ExportDocument:
     """One entry as the case system receives it, its PDF rendered in a worker thread."""

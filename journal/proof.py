@@ -30,22 +30,33 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.base.errors import NotFound
 from bot.store.schema.core import journal_entries
-from bot.store.schema.journal import journal_signed_heads
+from bot.store.schema.journal import journal_redactions, journal_signed_heads
 from journal.journal import entry_text, link_hash
-from journal.signing import signature_ok
+from journal.redacted import COLUMNS as REDACTION_COLUMNS
+from journal.redacted import REDACTED
+from journal.redacted import signature_ok as redaction_ok
+from journal.signing import head_view, moves_of, signature_ok, view_moves, view_ok
 
 KIND = "tovholder-journal-proof/1"
 HOW = (
     "For each entry in order: sha256(previous hash + '\\n' + text) must equal its hash; the "
     "first previous hash is start_hash, the last hash must be the signed head's hash for the "
-    "chain at that seq; the signed head's signature (Ed25519, base64) covers "
-    "'tovholder-journal-heads\\n' + id + '\\n' + at + '\\n' + key_id + '\\n' + heads."
+    "chain at that seq. A signed head with v = 2 shows its chain's move [chain, from seq, seq, "
+    "hash] in clear and every move of its commit as a digest: sha256('tovholder-journal-move/2"
+    "\\n' + the move as compact JSON) must be among digests, and the signature (Ed25519, "
+    "base64) covers 'tovholder-journal-heads/2\\n' + id + '\\n' + at + '\\n' + key_id + "
+    "'\\n' + the digests, sorted, joined by '\\n'. A signed head without v covers "
+    "'tovholder-journal-heads\\n' + id + '\\n' + at + '\\n' + key_id + '\\n' + heads. "
+    "An entry of an unassigned chain whose content was removed with its case (content_enc null) "
+    "carries a redaction signed over 'tovholder-journal-redaction/1\\n' + its fields but the "
+    "signature, joined by '\\n'; it vouches for the entry's hash, and sha256("
+    "'tovholder-journal-redacted\\n' + text) must equal its redacted_sha256."
 )
 _ROW = ("id", "key_id", "at", "heads", "signature")
 
 
 def _moves(row: Mapping[str, Any]) -> list[tuple[str, int, int, str]]:
-    return [(str(c), int(a), int(s), str(h)) for c, a, s, h in json.loads(row["heads"])]
+    return moves_of(str(row["heads"]))
 
 
 async def _newest_signed(conn: AsyncConnection, chain: str) -> tuple[dict[str, Any], int, str]:
@@ -81,7 +92,21 @@ async def _texts(conn: AsyncConnection, chain: str, first: int, last: int) -> li
             .order_by(journal_entries.c.seq)
         )
     ).all()
-    return [{"seq": r.seq, "text": entry_text(dict(r._mapping)), "hash": r.hash} for r in rows]
+    steps = [{"seq": r.seq, "text": entry_text(dict(r._mapping)), "hash": r.hash} for r in rows]
+    if chain.startswith("unassigned:"):
+        # An entry whose content went with a removed case carries its signed redaction.
+        found = await conn.execute(
+            select(*(journal_redactions.c[c] for c in REDACTION_COLUMNS)).where(
+                journal_redactions.c.chain == chain,
+                journal_redactions.c.seq >= first,
+                journal_redactions.c.seq <= last,
+            )
+        )
+        redactions = {r.seq: dict(r._mapping) for r in found}
+        for step in steps:
+            if step["seq"] in redactions:
+                step["redaction"] = redactions[step["seq"]]
+    return steps
 
 
 async def inclusion_proof(
@@ -114,7 +139,8 @@ async def inclusion_proof(
         "seq": entry.seq,
         "start_hash": entry.prev_hash,
         "entries": await _texts(conn, entry.chain, entry.seq, top),
-        "signed_head": signed,
+        # Its own chain's move in clear, the commit's others as digests (journal.signing).
+        "signed_head": head_view(signed, entry.chain),
         "public_key": _public(keys, signed),
         "how_to_check": HOW,
     }
@@ -147,7 +173,7 @@ async def consistency_proof(
                 "seq": seq,
                 "start_hash": hash_,
                 "entries": await _texts(conn, chain, seq + 1, top),
-                "signed_head": new,
+                "signed_head": head_view(new, chain),
                 "public_key": _public(keys, new),
             }
         )
@@ -166,7 +192,27 @@ def _public(keys: Mapping[str, bytes], row: Mapping[str, Any]) -> str | None:
     return public.hex() if public is not None else None
 
 
-def _walk(chain: str, first: int, start: str, entries: Sequence[Mapping[str, Any]]) -> list[str]:
+def _redaction_holds(chain: str, step: Mapping[str, Any], keys: Mapping[str, bytes]) -> bool:
+    """Does the step's signed redaction vouch for its hash (its content removed with its case)?"""
+    red = step.get("redaction")
+    if red is None or not redaction_ok(keys, red):
+        return False
+    fields = json.loads(str(step["text"]))
+    return (
+        fields.get("content_enc") is None
+        and (red["chain"], red["seq"], red["entry_id"], red["entry_hash"])
+        == (chain, step["seq"], fields.get("id"), step["hash"])
+        and link_hash(REDACTED, str(step["text"])) == red["redacted_sha256"]
+    )
+
+
+def _walk(
+    chain: str,
+    first: int,
+    start: str,
+    entries: Sequence[Mapping[str, Any]],
+    keys: Mapping[str, bytes],
+) -> list[str]:
     """Problems with hashing ``entries`` (seq ``first`` on) onto ``start``; [] when they link."""
     prev = start
     for i, step in enumerate(entries):
@@ -174,9 +220,10 @@ def _walk(chain: str, first: int, start: str, entries: Sequence[Mapping[str, Any
         fields = json.loads(text)
         if (fields.get("chain"), fields.get("seq"), step["seq"]) != (chain, first + i, first + i):
             return [f"{chain}: step {i + 1} is not entry #{first + i} of the chain"]
-        prev = link_hash(prev, text)
-        if prev != step["hash"]:
+        linked = link_hash(prev, text)
+        if linked != step["hash"] and not _redaction_holds(chain, step, keys):
             return [f"{chain}: entry #{first + i} does not hash to its recorded hash"]
+        prev = str(step["hash"])
     return []
 
 
@@ -184,9 +231,9 @@ def _head_problems(
     chain: str, seq: int, hash_: str, row: Mapping[str, Any], keys: Mapping[str, bytes]
 ) -> list[str]:
     """Problems with ``row`` as the signed head of ``chain`` at (seq, hash)."""
-    if not any(c == chain and s == seq and h == hash_ for c, _, s, h in _moves(row)):
+    if not any(c == chain and s == seq and h == hash_ for c, _, s, h in view_moves(row)):
         return [f"{chain}: the walk ends at #{seq} {hash_[:12]}…, not where {row['id']} signed"]
-    if not signature_ok(keys, [row[c] for c in _ROW]):
+    if not view_ok(keys, row):
         return [f"{chain}: the signature of signed head {row['id']} does not check"]
     return []
 
@@ -195,7 +242,7 @@ def _chain_problems(
     chain: str, seq: int, start: str, part: Mapping[str, Any], keys: Mapping[str, bytes]
 ) -> list[str]:
     entries = part["entries"]
-    problems = _walk(chain, seq, start, entries)
+    problems = _walk(chain, seq, start, entries, keys)
     if problems:
         return problems
     end = (seq + len(entries) - 1, entries[-1]["hash"]) if entries else (seq - 1, start)

@@ -25,6 +25,11 @@ transaction that inserted their chain's record. ``journal verify`` reads the
 records and the sink's retired lines, so a retired chain is not reported as
 tampered with, while a chain removed any other way still is.
 
+The same transaction clears the content of the municipality's unassigned-chain
+entries about the case's messages (those no other case's chain names), under
+signed redaction records (:mod:`journal.redaction`); verify accepts those
+entries' hashes only on a valid redaction.
+
 A restriction (erasure request) does not shorten the period: restricted material
 is kept, unused, until its case's period ends, and is then removed like the rest.
 The restriction record itself (on the person) stays.
@@ -70,6 +75,7 @@ from bot.store.schema.journal import (
 from journal.case_removal import remove_case_content
 from journal.config import JournalConfig, journal_config
 from journal.journal import append
+from journal.redaction import case_messages, redact_unassigned
 from journal.sinkfile import append_lines, format_line
 
 log = logging.getLogger(__name__)
@@ -553,7 +559,9 @@ async def remove_case_journal(
 
     One transaction writes the retention record, removes the journal, then
     everything else the case holds, and shreds its data key
-    (:func:`journal.case_removal.remove_case_content`).
+    (:func:`journal.case_removal.remove_case_content`), and clears the content of
+    the unassigned chain's entries about the case's messages, with signed records
+    (:func:`journal.redaction.redact_unassigned`).
 
     Args:
         head: the (seq, hash) the caller saw (and wrote to the heads sink); if the
@@ -581,6 +589,7 @@ async def remove_case_journal(
                 raise NotDue(case_id, "not a closed case with a journal")
             st = states[0]
             _check_due(st, now, head)
+            named = await case_messages(conn, case_id)
             if svc.sqlite:
                 await _remove_journal_sqlite(conn, st, record_id, actor, now)
                 removed = st.entries
@@ -599,6 +608,14 @@ async def remove_case_journal(
                     )
                 ).scalar_one()
             counts = await remove_case_content(conn, case_id)
+            counts["redacted"] = await redact_unassigned(
+                conn,
+                tenant_id=st.tenant_id,
+                case_id=case_id,
+                retention_id=record_id,
+                message_ids=named,
+                at=now,
+            )
             log.info("retention removed case %s: %s", case_id, counts)
             return int(removed)
     except DBAPIError as exc:

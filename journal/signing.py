@@ -10,6 +10,14 @@ and refuses entries that no signed head covers, a head moved onto entries
 without a signature, and a signed head the chain no longer matches (naming the
 first entry after the last head that still matches).
 
+Version 2 (``heads`` is ``{"v":2,"moves":[…]}``): one signature per commit still,
+but over the sorted SHA-256 digests of the moves (:func:`move_digest`), not the
+moves themselves. The database keeps the moves in clear; an export or a proof
+carries only its own chain's move in clear and the other moves as digests
+(:func:`head_view`), so it shows nothing of the other cases (possibly another
+municipality's) that one inbound batch filed on. Rows signed before version 2
+(``heads`` a JSON list, signature over the text) still verify as they are.
+
 Rotation: the key id is a fingerprint of the public key, stored in each row; a
 new signing key goes live with the old public key listed in
 ``TOVHOLDER_JOURNAL_VERIFY_KEYS``, so old rows still verify.
@@ -77,13 +85,54 @@ def public_keys(publics: Iterable[bytes]) -> dict[str, bytes]:
 
 
 def payload(record_id: str, at: str, key_id: str, heads: str) -> bytes:
-    """The bytes a signature covers: the row's id, time, key id and heads (JSON text)."""
+    """The bytes a version-1 signature covers: the row's id, time, key id and heads (JSON)."""
     return f"tovholder-journal-heads\n{record_id}\n{at}\n{key_id}\n{heads}".encode()
 
 
+def move_digest(move: Sequence[Any]) -> str:
+    """What a version-2 signature covers of one move: SHA-256 of its canonical JSON.
+
+    Domain-separated from every other hash of the journal; the entry hash in it is
+    256 bits nobody outside the chain knows, so a digest cannot be guessed back.
+    """
+    chain, start, seq, hash_ = move
+    text = json.dumps([str(chain), int(start), int(seq), str(hash_)], separators=(",", ":"),
+                      ensure_ascii=False)  # fmt: skip
+    return hashlib.sha256(b"tovholder-journal-move/2\n" + text.encode()).hexdigest()
+
+
+def payload_v2(record_id: str, at: str, key_id: str, digests: Sequence[str]) -> bytes:
+    """The bytes a version-2 signature covers: id, time, key id and the moves' digests, sorted."""
+    body = "\n".join(sorted(digests))
+    return f"tovholder-journal-heads/2\n{record_id}\n{at}\n{key_id}\n{body}".encode()
+
+
 def heads_text(moves: Sequence[Move]) -> str:
-    """The canonical JSON of the heads one commit moved, in chain order."""
-    return json.dumps(sorted(moves), separators=(",", ":"), ensure_ascii=False)
+    """The canonical JSON of the heads one commit moved, in chain order (version 2).
+
+    The database keeps every move in clear (``journal verify`` needs them); the
+    signature covers only their digests, so one chain's move can be shown, with its
+    signature, without showing the others (:func:`head_view`).
+    """
+    return json.dumps({"v": 2, "moves": sorted(moves)}, separators=(",", ":"), ensure_ascii=False)
+
+
+def moves_of(heads: str) -> list[Move]:
+    """The moves of a signed row's ``heads`` text, either version.
+
+    Raises:
+        ValueError: not heads text.
+    """
+    data = json.loads(heads)
+    if isinstance(data, dict):
+        if data.get("v") != 2:
+            raise ValueError("unknown signed-heads version")
+        data = data["moves"]
+    return [(str(c), int(a), int(s), str(h)) for c, a, s, h in data]
+
+
+def _is_v2(heads: str) -> bool:
+    return heads.startswith("{")
 
 
 def signed_row(
@@ -92,28 +141,108 @@ def signed_row(
     """The ``journal_signed_heads`` row that signs ``moves`` (made at ``at``, UTC)."""
     text = heads_text(moves)
     stamp = at.isoformat()
+    digests = [move_digest(m) for m in moves]
     return {
         "id": record_id,
         "key_id": signer.key_id,
         "at": stamp,
         "heads": text,
-        "signature": signer.sign(payload(record_id, stamp, signer.key_id, text)),
+        "signature": signer.sign(payload_v2(record_id, stamp, signer.key_id, digests)),
     }
 
 
+def _signature_checks(public: bytes, signature: str, data: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(public).verify(base64.b64decode(signature), data)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
 def signature_ok(keys: Mapping[str, bytes], row: Sequence[Any]) -> bool:
-    """Does a row (id, key_id, at, heads, signature) carry a valid signature by a known key?"""
+    """Does a row (id, key_id, at, heads, signature) carry a valid signature by a known key?
+
+    Either version: a version-2 row's moves are digested, as when it was signed.
+    """
     record_id, key_id, at, heads, signature = row[:5]
     public = keys.get(key_id)
     if public is None or not signature:
         return False
+    if _is_v2(heads):
+        try:
+            digests = [move_digest(m) for m in moves_of(heads)]
+        except (ValueError, TypeError, KeyError):
+            return False
+        return _signature_checks(public, signature, payload_v2(record_id, at, key_id, digests))
+    return _signature_checks(public, signature, payload(record_id, at, key_id, heads))
+
+
+# -- one chain's view of a signed row ------------------------------------------------
+
+
+def head_view(row: Mapping[str, Any], chain: str) -> dict[str, Any]:
+    """What a third party (the case system, a proof's reader) gets of a signed row.
+
+    A version-2 row: ``chain``'s own move in clear (``move``: chain, the seq it
+    started from, the new seq and hash; None if the row did not move it), every
+    move of the commit (its own included) only as a digest, and the signature over
+    the digests. Of other chains it shows only how many the commit moved. A version-1 row (signed
+    before version 2) can only be shown whole: its signature covers every move.
+    """
+    heads = str(row["heads"])
+    base = {k: row[k] for k in ("id", "key_id", "at")}
+    if not _is_v2(heads):
+        return {**base, "heads": heads, "signature": row["signature"]}
+    moves = moves_of(heads)
+    own = next((list(m) for m in moves if m[0] == chain), None)
+    return {
+        **base,
+        "v": 2,
+        "move": own,
+        "digests": sorted(move_digest(m) for m in moves),
+        "signature": row["signature"],
+    }
+
+
+def view_moves(view: Mapping[str, Any]) -> list[Move]:
+    """The moves a view shows in clear: its chain's (a version-1 view: all of its row's)."""
+    if view.get("v") == 2:
+        if view.get("move") is None:
+            return []
+        chain, start, seq, hash_ = view["move"]
+        return [(str(chain), int(start), int(seq), str(hash_))]
+    return moves_of(str(view["heads"]))
+
+
+def view_ok(keys: Mapping[str, bytes], view: Mapping[str, Any]) -> bool:
+    """Does a view carry a valid signature, over digests that include each move it shows?"""
+    if view.get("v") != 2:
+        row = (view["id"], view["key_id"], view["at"], view["heads"], view["signature"])
+        return signature_ok(keys, row)
+    public = keys.get(str(view["key_id"]))
+    digests = [str(d) for d in view["digests"]]
     try:
-        Ed25519PublicKey.from_public_bytes(public).verify(
-            base64.b64decode(signature), payload(record_id, at, key_id, heads)
-        )
-    except (InvalidSignature, ValueError):
+        shown = [move_digest(m) for m in view_moves(view)]
+    except (ValueError, TypeError):
         return False
-    return True
+    if public is None or not shown or not set(shown) <= set(digests):
+        return False
+    data = payload_v2(str(view["id"]), str(view["at"]), str(view["key_id"]), digests)
+    return _signature_checks(public, str(view["signature"]), data)
+
+
+def view_matches(view: Mapping[str, Any], row: Sequence[Any]) -> bool:
+    """Is ``view`` a faithful view of the stored row (id, key_id, at, heads, signature)?"""
+    stored = {"id": row[0], "key_id": row[1], "at": row[2], "heads": row[3], "signature": row[4]}
+    try:
+        return dict(view) == head_view(stored, _view_chain(view))
+    except (ValueError, TypeError, KeyError):
+        return False
+
+
+def _view_chain(view: Mapping[str, Any]) -> str:
+    move = view.get("move") or [""]
+    return str(move[0])
 
 
 # The signer of each engine, and the heads sink its rows go to (path and HMAC key), if
@@ -186,8 +315,8 @@ def _parse(rows: Sequence[Sequence[Any]]) -> tuple[Points, dict[str, list[str]],
     findings: list[Finding] = []
     for r in rows:
         try:
-            moves = [(str(c), int(a), int(s), str(h)) for c, a, s, h in json.loads(r[3])]
-        except (ValueError, TypeError):
+            moves = moves_of(r[3])
+        except (ValueError, TypeError, KeyError):
             findings.append(("journal_signed_heads", "signature", None, f"{r[0]} is unreadable"))
             continue
         chains_of[r[0]] = [m[0] for m in moves]
@@ -299,7 +428,7 @@ def compare_sink(
 def _lost(points: Points, line: SignedLine) -> list[Finding]:
     """The heads of a signed sink line the database lacks, unless superseded."""
     findings: list[Finding] = []
-    for chain, start, seq, hash_ in json.loads(line.heads):
+    for chain, start, seq, hash_ in moves_of(line.heads):
         found = points.get(chain, {})
         if (seq in found and found[seq][0] == hash_) or any(p[2] == start for p in found.values()):
             continue

@@ -14,6 +14,10 @@ line in the sink naming its final head: the sink's anchors of that chain up to
 the retired line are set aside, so the removal is not reported. A chain that is
 gone without both — or whose sink anchors contradict the record — still is.
 
+An unassigned entry whose content went with its removed case keeps its hash
+unrecomputed only under a signed redaction that pins the rest of it
+(:mod:`journal.redacted`); a cleared entry without one is ``changed``.
+
 Only the first problem of each chain is reported: after it, every later
 entry is suspect anyway.
 
@@ -32,8 +36,6 @@ import asyncio
 import contextlib
 import multiprocessing
 import os
-import re
-import sqlite3
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -44,6 +46,10 @@ from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
+from journal.dbread import pg_dsn, queries, query, sqlite_ro
+from journal.redacted import COLUMNS as REDACTION_COLUMNS
+from journal.redacted import REDACTED, Redacted
+from journal.redacted import judge as judge_redactions
 from journal.rowhash import COLUMNS, iso_utc, row_hash
 from journal.signing import Points, SignedHeads, compare_sink, last_good, signed_heads
 from journal.sinkfile import (
@@ -113,6 +119,8 @@ class VerifyReport:
     # records it does not, or every record when verify has no sink to ask).
     retired: int = 0
     unproven: int = 0
+    # Entries whose content retention removed with their case, under a signed redaction.
+    redacted: int = 0
 
     @property
     def ok(self) -> bool:
@@ -128,6 +136,8 @@ class VerifyReport:
             facts += f"; {self.retired} chains removed at the end of their retention period"
         if self.unproven:
             facts += f"; {self.unproven} retention records not proven by the heads sink"
+        if self.redacted:
+            facts += f"; {self.redacted} entries' content removed with their case (redacted)"
         if self.ok:
             return f"journal OK: {facts}"
         lines = [f"journal NOT OK: {len(self.problems)} problem(s); {facts}"]
@@ -154,6 +164,7 @@ class RangeResult:
     chains: int = 0
     entries: int = 0
     anchors_checked: int = 0
+    redacted: int = 0
     problems: list[Problem] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
     # Chains that had no head when the heads were read (new since, or tampered with):
@@ -173,10 +184,16 @@ class ChainChecker:
     """
 
     def __init__(
-        self, heads: dict[str, Head], anchors: Anchors | None = None, signed: Points | None = None
+        self,
+        heads: dict[str, Head],
+        anchors: Anchors | None = None,
+        signed: Points | None = None,
+        redacted: Redacted | None = None,
     ) -> None:
         self.heads = heads
         self.anchors = anchors or {}
+        # Per chain, seq → the signed redaction of its content (journal.redacted).
+        self.redacted = redacted or {}
         # Per chain, seq → its signed head (journal.signing); None: signatures not checked.
         self.signed = signed
         self.result = RangeResult()
@@ -245,9 +262,11 @@ class ChainChecker:
                 failed = True
                 continue
             if row_hash(prev, r, created) != stored:
-                problems.append(Problem(chain, "changed", seq, id_, _ALTERED))
-                failed = True
-                continue
+                if content is not None or not self._redaction_holds(chain, seq, r, created):
+                    problems.append(Problem(chain, "changed", seq, id_, _ALTERED))
+                    failed = True
+                    continue
+                result.redacted += 1
             # Time running backwards, or a head the sink or a signature vouches for.
             if seq in watch or created < last_at:
                 found = self._rare(chain, seq, id_, stored, created, last_at)
@@ -269,6 +288,13 @@ class ChainChecker:
         self._failed, self._last_id, self._last_at = failed, last_id, last_at
         self._head_seq, self._at_head, self._hashes = head_seq, at_head, hashes
         self._watch = watch
+
+    def _redaction_holds(self, chain: str, seq: int, r: Sequence[Any], created: str) -> bool:
+        """Was entry ``seq``'s content removed under a signed redaction that pins the rest?"""
+        point = self.redacted.get(chain, {}).get(seq)
+        return point is not None and (
+            point[0] == r[-1] and row_hash(REDACTED, r, created) == point[1]
+        )
 
     def _rare(
         self, chain: str, seq: int, entry_id: str, stored: str, created: str, last_at: str
@@ -533,35 +559,13 @@ def _where(lo: str | None, hi: str | None, mark: str) -> tuple[str, list[str]]:
     return where + " ORDER BY chain, seq", args
 
 
-def _pg_dsn(url: str) -> str:
-    """``postgresql+asyncpg://…`` → the libpq-style DSN asyncpg takes."""
-    scheme, sep, rest = url.partition("://")
-    if not sep or not scheme.startswith("postgresql"):
-        raise ValueError("not a PostgreSQL URL")
-    return f"postgresql://{rest}"
-
-
-def _sqlite_path(url: str) -> str:
-    """``sqlite+aiosqlite:///path`` → ``path``."""
-    _, sep, rest = url.partition(":///")
-    path = rest.split("?", 1)[0]
-    if not sep or not path or path == ":memory:":
-        raise ValueError("verify needs a file-backed SQLite database")
-    return path
-
-
-def _sqlite_ro(url: str) -> sqlite3.Connection:
-    """A read-only connection: verify never writes, not even by accident."""
-    return sqlite3.connect(f"{Path(_sqlite_path(url)).resolve().as_uri()}?mode=ro", uri=True)
-
-
 def _check_sqlite(
     url: str, lo: str | None, hi: str | None, heads: dict[str, Head], anchors: Anchors,
-    batch: int, signed: Points | None = None,
+    batch: int, signed: Points | None = None, redacted: Redacted | None = None,
 ) -> RangeResult:  # fmt: skip
-    checker = ChainChecker(heads, anchors, signed)
+    checker = ChainChecker(heads, anchors, signed, redacted)
     where, args = _where(lo, hi, "?")
-    db = _sqlite_ro(url)
+    db = sqlite_ro(url)
     try:
         cur = db.execute(_SQLITE_SELECT + where, args)
         while rows := cur.fetchmany(batch):
@@ -573,13 +577,13 @@ def _check_sqlite(
 
 async def _check_pg(
     url: str, lo: str | None, hi: str | None, heads: dict[str, Head], anchors: Anchors,
-    batch: int, signed: Points | None = None,
+    batch: int, signed: Points | None = None, redacted: Redacted | None = None,
 ) -> RangeResult:  # fmt: skip
     import asyncpg
 
-    checker = ChainChecker(heads, anchors, signed)
+    checker = ChainChecker(heads, anchors, signed, redacted)
     where, args = _where(lo, hi, "$")
-    conn = await asyncpg.connect(_pg_dsn(url))
+    conn = await asyncpg.connect(pg_dsn(url))
     try:
         async with conn.transaction(readonly=True):
             cur = await conn.cursor(_PG_SELECT + where, *args)
@@ -602,15 +606,15 @@ async def _check_pg(
 
 def _check_range(
     url: str, lo: str | None, hi: str | None, heads: dict[str, Head], anchors: Anchors,
-    batch: int, signed: Points | None = None,
+    batch: int, signed: Points | None = None, redacted: Redacted | None = None,
 ) -> RangeResult:  # fmt: skip
     """One worker's share (runs in a worker process)."""
     if url.startswith("sqlite"):
-        return _check_sqlite(url, lo, hi, heads, anchors, batch, signed)
+        return _check_sqlite(url, lo, hi, heads, anchors, batch, signed, redacted)
     # A forked child still believes the parent's event loop is running in this
     # thread (Python < 3.12), so its own loop runs in a fresh thread.
     with ThreadPoolExecutor(max_workers=1) as one:
-        job = _check_pg(url, lo, hi, heads, anchors, batch, signed)
+        job = _check_pg(url, lo, hi, heads, anchors, batch, signed, redacted)
         return one.submit(asyncio.run, job).result()
 
 
@@ -620,7 +624,7 @@ _ANCHORED_SQL = "SELECT count(*) FROM journal_anchors"
 
 async def _load_heads(url: str) -> tuple[dict[str, Head], int, Retired]:
     """Every chain head, how many chains the heads sink should know, and retired chains."""
-    rows, anchored, records = await _queries(
+    rows, anchored, records = await queries(
         url, (_HEADS_SQL, ()), (_ANCHORED_SQL, ()), (_RETIRED_SQL, ())
     )
     retired: Retired = defaultdict(set)
@@ -684,7 +688,7 @@ async def _read_heads_sink(
 
 async def _check_all(
     database_url: str, heads: dict[str, Head], anchors: Anchors, workers: int | None, batch: int,
-    signed: Points | None,
+    signed: Points | None, redacted: Redacted,
 ) -> list[RangeResult]:  # fmt: skip
     """Check every chain: in this process, or split by chain over worker processes."""
     if workers is None:
@@ -695,17 +699,34 @@ async def _check_all(
         if database_url.startswith("sqlite"):
             return [
                 await asyncio.to_thread(
-                    _check_sqlite, database_url, None, None, heads, anchors, batch, signed
+                    _check_sqlite,
+                    database_url,
+                    None,
+                    None,
+                    heads,
+                    anchors,
+                    batch,
+                    signed,
+                    redacted,
                 )
             ]
-        return [await _check_pg(database_url, None, None, heads, anchors, batch, signed)]
+        return [await _check_pg(database_url, None, None, heads, anchors, batch, signed, redacted)]
     loop = asyncio.get_running_loop()
     with ProcessPoolExecutor(max_workers=len(ranges), mp_context=_pool_context()) as pool:
         return list(
             await asyncio.gather(
                 *(
                     loop.run_in_executor(
-                        pool, _check_range, database_url, lo, hi, heads, anchors, batch, signed
+                        pool,
+                        _check_range,
+                        database_url,
+                        lo,
+                        hi,
+                        heads,
+                        anchors,
+                        batch,
+                        signed,
+                        redacted,
                     )
                     for lo, hi in ranges
                 )
@@ -744,32 +765,8 @@ def _unproven_retirements(
 
 
 _SIGNED_SQL = "SELECT id, key_id, at, heads, signature FROM journal_signed_heads"
+_REDACTIONS_SQL = f"SELECT {', '.join(REDACTION_COLUMNS)} FROM journal_redactions"
 _ENTRY_ID_SQL = "SELECT id FROM journal_entries WHERE chain = $1 AND seq = $2"
-
-
-async def _queries(url: str, *todo: tuple[str, Sequence[Any]]) -> list[list[Any]]:
-    """The rows of each (query, arguments), on one connection straight from the driver.
-
-    SQLite is read here, not in a thread: worker processes fork best from one thread.
-    """
-    if url.startswith("sqlite"):
-        db = _sqlite_ro(url)
-        try:
-            return [db.execute(re.sub(r"\$\d", "?", sql), args).fetchall() for sql, args in todo]
-        finally:
-            db.close()
-    import asyncpg
-
-    conn = await asyncpg.connect(_pg_dsn(url))
-    try:
-        return [list(await conn.fetch(sql, *args)) for sql, args in todo]
-    finally:
-        await conn.close()
-
-
-async def _query(url: str, sql: str, *args: Any) -> list[Any]:
-    """The rows of one query ($1-style marks)."""
-    return (await _queries(url, (sql, args)))[0]
 
 
 async def _judge_unsigned(
@@ -778,7 +775,7 @@ async def _judge_unsigned(
     """Chains that ran past their last signed head: signed since verify began, or forged."""
     if not unsigned:
         return []
-    fresh = signed_heads(await _query(url, _SIGNED_SQL), keys)
+    fresh = signed_heads(await query(url, _SIGNED_SQL), keys)
     problems = []
     for chain, (top, last_seq, last_hash) in sorted(unsigned.items()):
         points = fresh.points.get(chain, {})
@@ -797,7 +794,7 @@ async def _name_entries(url: str, problems: list[Problem]) -> list[Problem]:
     named = []
     for p in problems:
         if p.entry_id is None and p.seq and p.kind in ("rewritten", "unsigned"):
-            found = await _query(url, _ENTRY_ID_SQL, p.chain, p.seq)
+            found = await query(url, _ENTRY_ID_SQL, p.chain, p.seq)
             if found:
                 p = Problem(p.chain, p.kind, p.seq, str(found[0][0]), p.detail)
         named.append(p)
@@ -849,7 +846,7 @@ async def verify(
     signed: SignedHeads | None = None
     if signing_keys is not None:
         # Before the heads: a head never runs behind what was signed when it was read.
-        signed = signed_heads(await _query(database_url, _SIGNED_SQL), signing_keys)
+        signed = signed_heads(await query(database_url, _SIGNED_SQL), signing_keys)
         report.signed = f"{signed.records} signed heads, {signed.signatures_checked} checked"
         report.problems += [Problem(c, k, q, None, d) for c, k, q, d in signed.findings]
     heads, anchored, retired = await _load_heads(database_url)
@@ -860,7 +857,11 @@ async def verify(
             found = compare_sink(signed, lines, signing_keys, str(sink))
             report.problems += [Problem(c, k, q, None, d) for c, k, q, d in found]
     points = signed.points if signed is not None else None
-    results = await _check_all(database_url, heads, anchors, workers, batch, points)
+    redacted, wrong = judge_redactions(
+        await query(database_url, _REDACTIONS_SQL), signing_keys, retired
+    )
+    report.problems += [Problem(c, k, q, e, d) for c, k, q, e, d in wrong]
+    results = await _check_all(database_url, heads, anchors, workers, batch, points, redacted)
     seen: set[str] = set()
     headless: dict[str, tuple[int, dict[int, str]]] = {}
     unsigned: dict[str, tuple[int, int, str]] = {}
@@ -868,6 +869,7 @@ async def verify(
         report.chains += r.chains
         report.entries += r.entries
         report.anchors_checked += r.anchors_checked
+        report.redacted += r.redacted
         report.problems += r.problems
         seen |= r.seen
         headless |= r.headless

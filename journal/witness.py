@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from journal.signing import signature_ok
-from journal.verify import Problem, _queries
+from journal.dbread import queries
+from journal.signing import view_matches, view_moves, view_ok
+from journal.verify import Problem
 
 SCHEMA = "tovholder.journal-entry/1"
 
@@ -71,7 +72,7 @@ class Exported:
     chain: str
     seq: int
     entry_hash: str
-    signed_head: Mapping[str, str] | None
+    signed_head: Mapping[str, Any] | None
     pdf_ok: bool | None  # the PDF beside it matches its SHA-256 (None: no PDF beside it)
 
 
@@ -126,7 +127,7 @@ async def _read_database(url: str, exported: Sequence[Exported]) -> _Database:
     todo: list[tuple[str, Sequence[Any]]] = [(_ENTRIES_SQL, (c,)) for c in chains]
     todo += [(_RETIRED_SQL, (c,)) for c in chains]
     todo += [(_SIGNED_SQL, (i,)) for i in signed_ids]
-    results = await _queries(url, *todo)
+    results = await queries(url, *todo)
     db = _Database({}, {}, {})
     for rows in results[: len(chains)]:
         for chain, seq, entry_id, hash_ in rows:
@@ -155,18 +156,24 @@ def _check_entry(d: Exported, db: _Database) -> Problem | None:
 
 
 def _check_signed(d: Exported, db: _Database, keys: Mapping[str, bytes] | None) -> list[Problem]:
-    """The exported signed head: valid, covering the entry, matched by the database."""
+    """The exported signed head: valid, covering the entry, matched by the database.
+
+    Either form: a version-2 view (its chain's move, the others as digests) or a
+    version-1 row exported whole (see :func:`journal.signing.head_view`).
+    """
     head = d.signed_head
     assert head is not None
-    row = (head["id"], head["key_id"], head["at"], head["heads"], head["signature"])
-    if keys is not None and not signature_ok(keys, row):
+    try:
+        valid = keys is None or view_ok(keys, head)
+        moves = view_moves(head)
+    except (KeyError, TypeError, ValueError):
+        valid, moves = False, []
+    if not valid:
         return [Problem(d.chain, "signature", d.seq, d.entry_id,
-                        f"the signed head {head['id']} exported with it ({d.source}) does not "
-                        "verify under the journal's public keys")]  # fmt: skip
+                        f"the signed head {head.get('id')} exported with it ({d.source}) does "
+                        "not verify under the journal's public keys")]  # fmt: skip
     covering = [
-        (int(seq), str(h))
-        for chain, start, seq, h in json.loads(head["heads"])
-        if chain == d.chain and int(start) < d.seq <= int(seq)
+        (seq, h) for chain, start, seq, h in moves if chain == d.chain and start < d.seq <= seq
     ]
     if not covering:
         return [Problem(d.chain, "signature", d.seq, d.entry_id,
@@ -189,7 +196,7 @@ def _check_signed(d: Exported, db: _Database, keys: Mapping[str, bytes] | None) 
         problems.append(Problem(d.chain, "removed", seq, None,
                                 f"the signed head {head['id']} the case system holds is gone "
                                 "from the database"))  # fmt: skip
-    elif tuple(stored[:5]) != row:
+    elif not view_matches(head, stored):
         problems.append(Problem(d.chain, "rewritten", seq, None,
                                 f"the database's copy of signed head {head['id']} differs from "
                                 "the one the case system holds"))  # fmt: skip

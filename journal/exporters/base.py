@@ -65,10 +65,11 @@ class ExportDocument:
     entry_hash: str
     parties: tuple[Party, ...]
     pdf: bytes = field(repr=False)
-    #: The signed head (``id``, ``key_id``, ``at``, ``heads``, ``signature``) of the commit
-    #: that filed the entry: the case system keeps a witness of the chain it can check
+    #: The signed head of the commit that filed the entry, as this chain's view of it
+    #: (:func:`journal.signing.head_view`: its own move in clear, the commit's other
+    #: moves as digests): the case system keeps a witness of the chain it can check
     #: under the journal's public key (``tovholder journal verify --against-exports``).
-    signed_head: Mapping[str, str] | None = field(default=None, repr=False)
+    signed_head: Mapping[str, Any] | None = field(default=None, repr=False)
 
     @property
     def pdf_sha256(self) -> str:

@@ -28,6 +28,8 @@ TRIGGERS = {
     # Retention records may only be written for a due case (0012_retention).
     "journal_retention": "journal_retention_due_only",
     "journal_signed_heads": "journal_signed_heads_append_only",
+    # Redactions go only with a case's removal (0035_redactions).
+    "journal_redactions": "journal_redactions_with_removal",
 }
 
 

@@ -20,7 +20,7 @@ from bot.store.schema.core import journal_entries, journal_heads
 from bot.store.schema.journal import journal_signed_heads
 from journal.config import journal_config
 from journal.journal import entry_hash
-from journal.signing import HeadSigner
+from journal.signing import HeadSigner, moves_of
 from journal.sink import heads_tick
 from journal.verify import COLUMNS, Problem, verify
 from tests.harness import Stack, start_stack
@@ -191,6 +191,20 @@ async def test_a_forged_append_is_refused_past_the_last_signed_head(stack: Stack
         assert found[chain].entry_id == row["id"]
 
 
+async def test_content_cleared_without_a_signed_redaction_is_named(stack: Stack) -> None:
+    """An entry's content cleared behind the application's back, with no redaction record, is
+    named as changed (lawful redaction at case removal: tests/journal/test_redaction.py)."""
+    chain = await notes(stack, "anna", 3)
+    [victim] = [r for r in await chain_rows(stack, chain) if r.seq == 2]
+    await tamper(
+        stack.config.database_url,
+        ["UPDATE journal_entries SET content_enc = NULL WHERE id = :id"],
+        {"id": victim.id},
+    )
+    found = await check(stack)
+    assert (found[chain].kind, found[chain].seq, found[chain].entry_id) == ("changed", 2, victim.id)
+
+
 async def test_a_cut_tail_and_a_head_moved_back_are_named(stack: Stack) -> None:
     """The last entry removed right after its commit (head rewound or not), and a head moved
     back over intact entries, are each named where the signed head says the chain goes on."""
@@ -257,8 +271,8 @@ async def _last_signed(stack: Stack, chain: str) -> tuple[str, str]:
     """The id and signature of the signed-heads row that signed ``chain`` last."""
     async with stack.svc.read() as conn:
         rows = (await conn.execute(select(journal_signed_heads))).all()
-    mine = [r for r in rows if any(h[0] == chain for h in json.loads(r.heads))]
-    top = max(mine, key=lambda r: max(h[2] for h in json.loads(r.heads) if h[0] == chain))
+    mine = [r for r in rows if any(h[0] == chain for h in moves_of(r.heads))]
+    top = max(mine, key=lambda r: max(h[2] for h in moves_of(r.heads) if h[0] == chain))
     return top.id, top.signature
 
 

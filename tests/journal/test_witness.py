@@ -15,7 +15,7 @@ from bot.cli.journal import register, run_verify
 from journal.config import JournalConfig, journal_config
 from journal.export import export_tick
 from journal.exporters.file_drop import FileDropExporter
-from journal.signing import signature_ok
+from journal.signing import view_moves, view_ok
 from journal.witness import against_exports
 from tests.harness import Stack
 from tests.journal.conftest import tamper
@@ -55,12 +55,11 @@ async def test_each_export_carries_a_valid_signed_head_covering_its_entry(
     for m in metas:
         head = m["signed_head"]
         assert head is not None
-        row = (head["id"], head["key_id"], head["at"], head["heads"], head["signature"])
-        assert signature_ok(_keys(stack), row)
+        assert head["v"] == 2 and "heads" not in head
+        assert view_ok(_keys(stack), head)
         seq = m["chain"]["seq"]
-        [(start, top, top_hash)] = [(s, q, h) for c, s, q, h in json.loads(head["heads"])
-                                    if c == chain]  # fmt: skip
-        assert start < seq <= top and rows[top].hash == top_hash
+        [(c, start, top, top_hash)] = view_moves(head)
+        assert c == chain and start < seq <= top and rows[top].hash == top_hash
         assert m["chain"]["entry_hash"] == rows[seq].hash
     report = await against_exports(stack.config.database_url, tmp_path / "drop", _keys(stack))
     assert report.ok and report.documents == len(rows), report.summary()
@@ -132,7 +131,7 @@ async def test_a_tampered_export_is_named(stack: Stack, tmp_path: Path) -> None:
     meta["chain"]["entry_hash"] = "0" * 64
     first.write_text(json.dumps(meta))
     meta = json.loads(second.read_text())
-    meta["signed_head"]["heads"] = meta["signed_head"]["heads"].replace('"case', '"kase')
+    meta["signed_head"]["move"][0] = meta["signed_head"]["move"][0].replace("case", "kase")
     second.write_text(json.dumps(meta))
     pdf = folder / json.loads(third.read_text())["document"]["file_name"]
     pdf.write_bytes(pdf.read_bytes() + b"\n% changed\n")

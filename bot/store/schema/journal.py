@@ -112,3 +112,29 @@ journal_signed_heads = Table(
     Column("heads", Text, nullable=False),
     Column("signature", String(120), nullable=False),
 )
+
+# One row per journal entry whose content was removed with the case it belonged to (an
+# entry of the unassigned chain about a message filed on the case; see
+# journal.redaction): the entry keeps its place and hash, its content goes. Signed like
+# the heads, so verify accepts the entry's hash unchecked only where the key said so;
+# ``redacted_sha256`` pins the fields the entry keeps. Append-only.
+journal_redactions = Table(
+    "journal_redactions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(36), ForeignKey("tenants.id"), nullable=False, index=True),
+    Column("chain", String(80), nullable=False, index=True),
+    Column("seq", Integer, nullable=False),
+    Column("entry_id", String(36), nullable=False, unique=True),
+    Column("entry_hash", String(64), nullable=False),
+    Column("redacted_sha256", String(64), nullable=False),
+    # The removed case and the retention record of its removal.
+    Column("case_id", String(36), nullable=False),
+    # No foreign key: journal_retention refuses TRUNCATE with its own trigger's words.
+    Column("retention_id", String(36), nullable=False),
+    Column("key_id", String(16), nullable=False),
+    # The signed ISO time, kept as the text signed.
+    Column("at", String(40), nullable=False),
+    Column("signature", String(120), nullable=False),
+    UniqueConstraint("chain", "seq"),
+)
