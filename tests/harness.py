@@ -238,6 +238,42 @@ async def seed_world(svc: Services) -> World:
     return w
 
 
+async def foreign_case(conn: Any, svc: Services, *, number: str) -> str:
+    """A case in a second municipality (Aarhus): the id a refusal test reaches for."""
+    other = await create_tenant(conn, svc, slug="aar", name="Aarhus", sms_number="+4533123456")
+    admin = await create_administration(conn, svc, tenant_id=other, name="Børn")
+    team = await create_team(conn, svc, tenant_id=other, administration_id=admin, name="T")
+    owner = await create_staff(
+        conn, svc, tenant_id=other, team_id=team, first_name="O", full_name="O O"
+    )
+    return await create_case(
+        conn,
+        svc,
+        tenant_id=other,
+        administration_id=admin,
+        team_id=team,
+        owner_id=owner,
+        number=number,
+    )
+
+
+async def annas_second_case(conn: Any, svc: Services, w: World) -> str:
+    """A second open case of Anna's with Mette (2025-101): where a misfiled SMS belongs."""
+    case_id = await create_case(
+        conn,
+        svc,
+        tenant_id=w.tenant_id,
+        administration_id=w.admin_children,
+        team_id=w.team_children,
+        owner_id=w.mette,
+        number="2025-101",
+    )
+    await add_participant(
+        conn, svc, tenant_id=w.tenant_id, case_id=case_id, person_id=w.persons["anna"], role="party"
+    )
+    return case_id
+
+
 async def seed_families(svc: Services, w: World, n: int, *, one_case: bool = False) -> list[str]:
     """``n`` more citizens, a phone each, each with an open case with Mette (or all on one).
 

@@ -13,11 +13,11 @@ Wire into the main parser with ``bot.cli.guard.register(subparsers)``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.cli.readers import classify_lines, evaluate
 from bot.domain.guard import read
 
 
@@ -36,25 +36,8 @@ def register(subparsers: Any) -> None:
 
 
 def classify(lines: TextIO, out: TextIO) -> int:
-    """One JSON result per input line; a line that is not ``{"id","text"}`` gets an error."""
-    bad = 0
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            text = row["text"]
-            if not isinstance(text, str):
-                raise TypeError("text is not a string")
-        except (ValueError, KeyError, TypeError) as exc:
-            bad += 1
-            err = {"id": None, "line": n, "error": f"not a JSON object with text: {exc}"}
-            out.write(json.dumps(err) + "\n")
-            continue
-        result = {"id": row.get("id"), **read(text).as_json()}
-        out.write(json.dumps(result, ensure_ascii=False) + "\n")
-        out.flush()
-    return 1 if bad else 0
+    """One JSON result per input line (flushed: it may be read as it comes); bad lines, errors."""
+    return classify_lines(read, lines, out, flush=True)
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
@@ -62,11 +45,6 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from bot.domain.guard.corpus import load, measure, misses, report
+    from bot.domain.guard import corpus
 
-    rows = load(args.file)
-    results = [read(r["text"]) for r in rows]
-    print(report(measure(rows, results)))
-    if args.misses:
-        print("\n".join(misses(rows, results)))
-    return 0
+    return evaluate(corpus, args.file, read, misses=args.misses)

@@ -12,25 +12,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import select
-
 from bot.base import config as config_mod
 from bot.base.errors import ApiError
 from bot.base.services import Services
-from bot.cli.services import with_services
-from bot.store.schema.core import tenants
+from bot.cli.services import tenant_by_slug, with_services
 
 T = TypeVar("T")
-
-
-async def _tenant_id(svc: Services, slug: str) -> str:
-    async with svc.read() as conn:
-        tid = (
-            await conn.execute(select(tenants.c.id).where(tenants.c.slug == slug))
-        ).scalar_one_or_none()
-    if tid is None:
-        raise SystemExit(f"tovholder: no municipality with slug {slug!r}")
-    return str(tid)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -55,7 +42,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
 
     async def job(svc: Services) -> Any:
-        tenant_id = await _tenant_id(svc, args.tenant)
+        tenant_id = await tenant_by_slug(svc, args.tenant)
         return await import_all(svc, tenant_id, data, progress=bar)
 
     report = asyncio.run(with_services(config_mod.load(), job))
@@ -72,7 +59,7 @@ def cmd_key_create(args: argparse.Namespace) -> int:
     from bot.domain.integration.credentials import issue_key
 
     async def job(svc: Services) -> tuple[str, str]:
-        tenant_id = await _tenant_id(svc, args.tenant)
+        tenant_id = await tenant_by_slug(svc, args.tenant)
         now = svc.clock.now()
         expires = now + timedelta(days=args.expires_days) if args.expires_days else None
         async with svc.write() as conn:
@@ -114,7 +101,7 @@ def cmd_key_list(args: argparse.Namespace) -> int:
     from bot.domain.integration.credentials import list_keys
 
     async def job(svc: Services) -> list[dict[str, Any]]:
-        tenant_id = await _tenant_id(svc, args.tenant) if args.tenant else None
+        tenant_id = await tenant_by_slug(svc, args.tenant) if args.tenant else None
         async with svc.read() as conn:
             return await list_keys(conn, tenant_id)
 

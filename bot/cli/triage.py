@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.cli.readers import classify_lines, evaluate
 from bot.domain.triage import Triager
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,47 +56,17 @@ def register(subparsers: Any) -> None:
 
 def classify(triager: Triager, lines: TextIO, out: TextIO) -> int:
     """One JSON result per input line; a line that is not ``{"id","text"}`` gets an error."""
-    bad = 0
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            text = row["text"]
-            if not isinstance(text, str):
-                raise TypeError("text is not a string")
-        except (ValueError, KeyError, TypeError) as exc:
-            bad += 1
-            err = {"id": None, "line": n, "error": f"not a JSON object with text: {exc}"}
-            out.write(json.dumps(err) + "\n")
-            continue
-        result = {"id": row.get("id"), **triager(text).as_json()}
-        out.write(json.dumps(result, ensure_ascii=False) + "\n")
-    return 1 if bad else 0
-
-
-async def _tenant_id(svc: Any, slug: str) -> str:
-    from sqlalchemy import select
-
-    from bot.store.schema.core import tenants
-
-    async with svc.read() as conn:
-        tid = (
-            await conn.execute(select(tenants.c.id).where(tenants.c.slug == slug))
-        ).scalar_one_or_none()
-    if tid is None:
-        raise SystemExit(f"tovholder: no municipality with slug {slug!r}")
-    return str(tid)
+    return classify_lines(triager, lines, out)
 
 
 async def _tenant_triager(slug: str) -> Triager:
     from bot.base import config as config_mod
     from bot.base.services import Services
-    from bot.cli.services import with_services
+    from bot.cli.services import tenant_by_slug, with_services
     from bot.domain.dispatch import tenant_triager
 
     async def job(svc: Services) -> Triager:
-        tid = await _tenant_id(svc, slug)
+        tid = await tenant_by_slug(svc, slug)
         async with svc.read() as conn:
             return await tenant_triager(conn, svc, tid)
 
@@ -106,11 +76,11 @@ async def _tenant_triager(slug: str) -> Triager:
 async def _train_tenant(slug: str, corpus: Path) -> int:
     from bot.base import config as config_mod
     from bot.base.services import Services
-    from bot.cli.services import with_services
+    from bot.cli.services import tenant_by_slug, with_services
     from bot.domain.triage_teach import train_tenant
 
     async def job(svc: Services) -> int:
-        return await train_tenant(svc, await _tenant_id(svc, slug), corpus)
+        return await train_tenant(svc, await tenant_by_slug(svc, slug), corpus)
 
     return await with_services(config_mod.load(), job)
 
@@ -121,15 +91,9 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from bot.domain.triage.corpus import load, measure, misses, report
+    from bot.domain.triage import corpus
 
-    rows = load(args.file)
-    triager = Triager()
-    results = [triager(r["text"]) for r in rows]
-    print(report(measure(rows, results)))
-    if args.misses:
-        print("\n".join(misses(rows, results)))
-    return 0
+    return evaluate(corpus, args.file, Triager(), misses=args.misses)
 
 
 def cmd_train(args: argparse.Namespace) -> int:

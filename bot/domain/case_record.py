@@ -12,12 +12,14 @@ concern also gets an entry with the text as sent, under the case's own key:
   they have answered (before that it belongs to no case).
 
 Nothing is copied silently: each entry names the message it records, which stays
-where it was sent.
+where it was sent. :class:`SystemNotes` makes every entry the service writes
+itself about a message (these, and routing's and triage's notes).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -32,6 +34,41 @@ CONFIRMATION_SUBJECT = "Bekræftelse af til- eller framelding sendt til borgeren
 QUESTION_SUBJECT = "Spørgsmål til borgeren om hvilken sag (besvaret)"
 
 
+@dataclass(frozen=True, slots=True)
+class SystemNotes:
+    """Journalnotater the service writes itself about one message, on one chain."""
+
+    tenant_id: str
+    case_id: str | None  # None: the municipality's unassigned chain
+    message_id: str
+    key: SealingKey
+    at: datetime
+
+    def entry(
+        self,
+        kind: str,
+        subject: str,
+        content: str,
+        *,
+        direction: str = "internal",
+        channel: str = "system",
+    ) -> NewEntry:
+        """One entry: an internal note, unless ``direction``/``channel`` say it was sent."""
+        return NewEntry(
+            tenant_id=self.tenant_id,
+            case_id=self.case_id,
+            kind=kind,
+            direction=direction,
+            channel=channel,
+            subject=subject,
+            actor="system",
+            at=self.at,
+            content=content,
+            key=self.key,
+            message_id=self.message_id,
+        )
+
+
 def consent_confirmations(
     *,
     tenant_id: str,
@@ -42,18 +79,8 @@ def consent_confirmations(
 ) -> list[NewEntry]:
     """The STOP / START confirmation ``message_id`` (text ``body``), on each case of ``keys``."""
     return [
-        NewEntry(
-            tenant_id=tenant_id,
-            case_id=key.owner_id,
-            kind="consent_confirmation",
-            direction="out",
-            channel="sms",
-            subject=CONFIRMATION_SUBJECT,
-            actor="system",
-            at=at,
-            content=body,
-            key=key,
-            message_id=message_id,
+        SystemNotes(tenant_id, key.owner_id, message_id, key, at).entry(
+            "consent_confirmation", CONFIRMATION_SUBJECT, body, direction="out", channel="sms"
         )
         for key in keys
     ]
@@ -93,20 +120,12 @@ async def answered_questions(
         )  # fmt: skip
     ).all()
     return [
-        NewEntry(
-            tenant_id=tenant_id,
-            case_id=key.owner_id,
-            kind="clarify",
+        SystemNotes(tenant_id, key.owner_id, q.id, key, at).entry(
+            "clarify",
+            QUESTION_SUBJECT,
+            unseal(svc.dek("persons", q.person_id, q.dek), q.body_enc, f"messages:{q.id}:body"),
             direction="out",
             channel="sms",
-            subject=QUESTION_SUBJECT,
-            actor="system",
-            at=at,
-            content=unseal(
-                svc.dek("persons", q.person_id, q.dek), q.body_enc, f"messages:{q.id}:body"
-            ),
-            key=key,
-            message_id=q.id,
         )
         for q in asked
     ]

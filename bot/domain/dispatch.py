@@ -34,6 +34,7 @@ from bot.base.clock import COPENHAGEN
 from bot.base.crypto import SealingKey, seal, unseal
 from bot.base.services import Services
 from bot.base.workdays import WorkingCalendar
+from bot.domain.case_record import SystemNotes
 from bot.domain.escalation import page
 from bot.domain.routing import FrontDesk, Route, front_desk, route, team_lead
 from bot.domain.triage import DEFAULT_RISK, DEFAULT_URGENT, Triage, Triager
@@ -273,25 +274,18 @@ async def dispatch(
     else it journalises on the case (a receipt), in one go.
     """
     way = decision.route
+    notes = SystemNotes(tenant_id, case.id, message_id, key, at)
     entries = []
     if decision.level is not None:
         same_day = decision.concern_reply_by if decision.concern else None
         await flag(conn, message_id, key, decision.level, decision.why, same_day)
     if way.moved:
         entries.append(
-            NewEntry(
-                tenant_id=tenant_id,
-                case_id=case.id,
-                kind="routed",
-                direction="internal",
-                channel="system",
-                subject=ROUTE_SUBJECTS[way.reason],
-                actor="system",
-                at=at,
-                content=f"Sagsbehandler {case.owner_id} er ikke til stede; ansvarlig nu: "
+            notes.entry(
+                "routed",
+                ROUTE_SUBJECTS[way.reason],
+                f"Sagsbehandler {case.owner_id} er ikke til stede; ansvarlig nu: "
                 f"{way.owner_id or 'teamets fælles kø'}",
-                key=key,
-                message_id=message_id,
             )
         )
     if way.reason == "fallback":
@@ -300,36 +294,20 @@ async def dispatch(
         )
     if decision.urgent:
         entries.append(
-            NewEntry(
-                tenant_id=tenant_id,
-                case_id=case.id,
-                kind="urgent",
-                direction="internal",
-                channel="system",
-                subject="Besked markeret som akut",
-                actor="system",
-                at=at,
+            notes.entry(
+                "urgent",
+                "Besked markeret som akut",
                 # The model's strongest features too, when the model raised it.
-                content="Udløst af: " + ", ".join(decision.why or decision.matched),
-                key=key,
-                message_id=message_id,
+                "Udløst af: " + ", ".join(decision.why or decision.matched),
             )
         )
         entries += await _page_now(conn, tenant_id, case, decision, message_id, key, at)
     elif decision.concern:
         entries.append(
-            NewEntry(
-                tenant_id=tenant_id,
-                case_id=case.id,
-                kind="concern",
-                direction="internal",
-                channel="system",
-                subject="Besked markeret som bekymring (svar i dag)",
-                actor="system",
-                at=at,
-                content="Udløst af: " + ", ".join(decision.why),
-                key=key,
-                message_id=message_id,
+            notes.entry(
+                "concern",
+                "Besked markeret som bekymring (svar i dag)",
+                "Udløst af: " + ", ".join(decision.why),
             )
         )
     return entries
@@ -408,18 +386,10 @@ async def _page_now(
     if not decision.night_line:
         return []  # the "routed" entry already says who stands in for the caseworker
     return [
-        NewEntry(
-            tenant_id=tenant_id,
-            case_id=case.id,
-            kind="routed",
-            direction="internal",
-            channel="system",
-            subject="Akut uden for åbningstid: døgnvagten kaldt straks",
-            actor="system",
-            at=at,
-            content="Kaldt straks: døgnvagten. Sagsbehandleren får besked ved næste åbning.",
-            key=key,
-            message_id=message_id,
+        SystemNotes(tenant_id, case.id, message_id, key, at).entry(
+            "routed",
+            "Akut uden for åbningstid: døgnvagten kaldt straks",
+            "Kaldt straks: døgnvagten. Sagsbehandleren får besked ved næste åbning.",
         )
     ]
 
@@ -443,18 +413,8 @@ async def dispatch_unassigned(
     desk = await front_desk(conn, svc, tenant_id=tenant_id, at=at)
     await flag(conn, message_id, key, "akut", matched)
     entries = [
-        NewEntry(
-            tenant_id=tenant_id,
-            case_id=None,
-            kind="urgent",
-            direction="internal",
-            channel="system",
-            subject="Besked uden sag markeret som akut",
-            actor="system",
-            at=at,
-            content="Udløst af: " + ", ".join(matched),
-            key=key,
-            message_id=message_id,
+        SystemNotes(tenant_id, None, message_id, key, at).entry(
+            "urgent", "Besked uden sag markeret som akut", "Udløst af: " + ", ".join(matched)
         )
     ]
     # Escalated like any urgent message until someone picks it up (escalation.escalate_due).

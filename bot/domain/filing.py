@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any, NoReturn
 
 from sqlalchemy import and_, exists, func, or_, select, update
@@ -205,6 +205,39 @@ def _case_key(svc: Services, case: _Case) -> SealingKey:
     return SealingKey("case", case.id, svc.dek("cases", case.id, case.dek))
 
 
+def _sender_key(svc: Services, sender: Any) -> SealingKey:
+    """The key of the person behind an unassigned thread (its unassigned chain's entries)."""
+    return SealingKey("person", sender.person_id, svc.dek("persons", sender.person_id, sender.dek))
+
+
+def _by_staff(
+    user: StaffUser,
+    at: datetime,
+    kind: str,
+    subject: str,
+    content: str,
+    *,
+    case_id: str | None,
+    key: SealingKey,
+    direction: str = "internal",
+    message_id: str | None = None,
+) -> NewEntry:
+    """A journal entry for what a lead did (registered, filed, moved), on ``case_id``'s chain."""
+    return NewEntry(
+        tenant_id=user.tenant_id,
+        case_id=case_id,
+        kind=kind,
+        direction=direction,
+        channel="api",
+        subject=subject,
+        actor=f"staff:{user.id}",
+        at=at,
+        content=content,
+        key=key,
+        message_id=message_id,
+    )
+
+
 def _name(svc: Services, person_id: str, dek: bytes, name_enc: bytes | None) -> str | None:
     if name_enc is None:
         return None
@@ -323,26 +356,17 @@ async def register_sender(
         if sender.origin == "known":
             raise BadInput("The sender is registered already", code="sender_known")
         await _set_name(conn, svc, sender, who)
-        key = SealingKey(
-            "person", sender.person_id, svc.dek("persons", sender.person_id, sender.dek)
+        name = await _staff_name(conn, svc, user.id)
+        registered = _by_staff(
+            user,
+            now,
+            "person_registered",
+            "Afsenderen er oprettet som person",
+            f"Oprettet som person af {name}",
+            case_id=None,
+            key=_sender_key(svc, sender),
         )
-        await append_many(
-            conn,
-            [
-                NewEntry(
-                    tenant_id=user.tenant_id,
-                    case_id=None,
-                    kind="person_registered",
-                    direction="internal",
-                    channel="api",
-                    subject="Afsenderen er oprettet som person",
-                    actor=f"staff:{user.id}",
-                    at=now,
-                    content=f"Oprettet som person af {await _staff_name(conn, svc, user.id)}",
-                    key=key,
-                )
-            ],
-        )
+        await append_many(conn, [registered])
     return UnassignedThread(conv_id, sender.person_id, True, who.name)
 
 
@@ -661,35 +685,28 @@ async def file_thread(
         key = _case_key(svc, case)
         bodies = await _move_rows(conn, svc, rows, key=key, conv_id=target, person_id=person_id)
         note = _filed_note(await _staff_name(conn, svc, user.id), case.number)
-        sender_key = SealingKey(
-            "person", sender.person_id, svc.dek("persons", sender.person_id, sender.dek)
-        )
+        sender_key = _sender_key(svc, sender)
         entries: list[NewEntry] = []
         for m in rows:
             entries += [
-                NewEntry(
-                    tenant_id=user.tenant_id,
+                _by_staff(
+                    user,
+                    now,
+                    "filed_in",
+                    "Besked arkiveret på sagen fra ikke fordelt",
+                    f"{note}\n\n{bodies[m.id]}",
                     case_id=case.id,
-                    kind="filed_in",
-                    direction=m.direction,
-                    channel="api",
-                    subject="Besked arkiveret på sagen fra ikke fordelt",
-                    actor=f"staff:{user.id}",
-                    at=now,
-                    content=f"{note}\n\n{bodies[m.id]}",
                     key=key,
+                    direction=m.direction,
                     message_id=m.id,
                 ),
-                NewEntry(
-                    tenant_id=user.tenant_id,
+                _by_staff(
+                    user,
+                    now,
+                    "filed_out",
+                    "Besked arkiveret på en sag",
+                    note,
                     case_id=None,
-                    kind="filed_out",
-                    direction="internal",
-                    channel="api",
-                    subject="Besked arkiveret på en sag",
-                    actor=f"staff:{user.id}",
-                    at=now,
-                    content=note,
                     key=sender_key,
                     message_id=m.id,
                 ),
@@ -762,30 +779,25 @@ async def move_message(
             "case", source.case_id, svc.dek("cases", source.case_id, source.case_dek)
         )
         entries = [
-            NewEntry(
-                tenant_id=user.tenant_id,
+            _by_staff(
+                user,
+                now,
+                "moved_out",
+                "Besked flyttet til en anden sag",
+                note,
                 case_id=source.case_id,
-                kind="moved_out",
-                direction="internal",
-                channel="api",
-                subject="Besked flyttet til en anden sag",
-                actor=f"staff:{user.id}",
-                at=now,
-                content=note,
                 key=old_key,
                 message_id=m.id,
             ),
-            NewEntry(
-                tenant_id=user.tenant_id,
+            _by_staff(
+                user,
+                now,
+                "moved_in",
+                "Besked flyttet hertil fra en anden sag",
+                f"{note}\n\n{bodies[m.id]}",
                 case_id=case.id,
-                kind="moved_in",
-                direction="in",
-                channel="api",
-                subject="Besked flyttet hertil fra en anden sag",
-                actor=f"staff:{user.id}",
-                at=now,
-                content=f"{note}\n\n{bodies[m.id]}",
                 key=key,
+                direction="in",
                 message_id=m.id,
             ),
         ]

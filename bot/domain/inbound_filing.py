@@ -2,9 +2,10 @@
 
 :class:`Intake` is one SMS inside one write transaction: on a case (routed and
 triaged by bot.domain.dispatch, receipted), on the number's unassigned thread,
-held while the sender is asked which case they mean, or a STOP/START. The batch
-(bot.domain.inbound_batch) files several SMS on their cases through the same
-steps: :meth:`Intake.decide`, :meth:`Intake.on_case`, :meth:`Intake.run_hooks`,
+held while the sender is asked which case they mean (bot.domain.inbound_choice),
+or a STOP/START (bot.domain.inbound_consent, steered there by bot.domain.intents).
+The batch (bot.domain.inbound_batch) files several SMS on their cases through the
+same steps: :meth:`Intake.decide`, :meth:`Intake.on_case`, :meth:`Intake.run_hooks`,
 :meth:`Intake.answer` and :meth:`Intake.emit`.
 """
 
@@ -14,7 +15,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,8 +28,7 @@ from bot.base.hooks import FiledSms, HookOutcome
 from bot.base.ids import new_id
 from bot.base.services import Services
 from bot.base.workdays import WorkingCalendar
-from bot.domain import attachments, consent, intents, receipts
-from bot.domain.case_record import answered_questions, consent_confirmations
+from bot.domain import intents, receipts
 from bot.domain.dispatch import (
     Decision,
     decide,
@@ -38,6 +38,7 @@ from bot.domain.dispatch import (
     tenant_triager,
 )
 from bot.domain.escalation import acknowledge_by_sms
+from bot.domain.inbound_choice import ask_which_case, resolve_choice
 from bot.domain.inbound_result import InboundResult as InboundResult
 from bot.domain.outbound import (
     OPEN_REPLY_BY,
@@ -47,7 +48,6 @@ from bot.domain.outbound import (
     outbound_sms,
 )
 from bot.domain.routing import FrontDesk, local_day, team_calendar
-from bot.domain.texts import text
 from bot.domain.triage import Triage
 from bot.store.events import emit
 from bot.store.inbound import (
@@ -56,13 +56,10 @@ from bot.store.inbound import (
     Identified,
     InboundStore,
     OpenCase,
-    PendingChoice,
     Person,
     TouchedThread,
 )
-from bot.store.schema.consent import consent_records
 from bot.store.schema.core import (
-    case_choices,
     conversations,
     messages,
     persons,
@@ -234,16 +231,16 @@ class Intake:
             if match and 1 <= int(match.group(1)) <= len(options):
                 picked = options[int(match.group(1)) - 1]
                 if picked in candidates:
-                    return await self._resolve_choice(choice, picked, by_id[picked.person_id])
+                    return await resolve_choice(self, choice, picked, by_id[picked.person_id])
             if len({c.case_id for c in candidates}) > 1:
-                return await self._ask(candidates, index, people[0], choice)
+                return await ask_which_case(self, candidates, index, people[0], choice)
 
         case_ids = list(dict.fromkeys(c.case_id for c in candidates))
         if not case_ids:
             return await self._unassigned(people[0])
         if len(case_ids) == 1:
             pick = candidates[0]
-            return await self._file(self.cases[pick.case_id], by_id[pick.person_id])
+            return await self.file(self.cases[pick.case_id], by_id[pick.person_id])
         return await self._several(candidates, by_id, index, people[0])
 
     async def _several(
@@ -256,82 +253,10 @@ class Intake:
             # Urgent is never held behind "which case?": the case last written on.
             recent = await self._recent_thread(candidates, shared=False, ever=True)
         if recent is not None:
-            return await self._file(self.cases[recent.case_id], by_id[recent.person_id])
+            return await self.file(self.cases[recent.case_id], by_id[recent.person_id])
         if (await self.triage()).urgent:  # a shared phone: the urgent unassigned queue
             return await self._unassigned(first)
-        return await self._ask(candidates, index, first, None)
-
-    async def _consent(
-        self, command: str, people: Sequence[Person], candidates: list[Candidate]
-    ) -> InboundResult:
-        """STOP / START: record consent for everyone on this number, confirm, journalise."""
-        first = people[0]
-        # The entries go on the people's cases first: their heads are locked in that order.
-        conv_id, _ = await self._conversation(None, first.id, journal_next=False)
-        key = self.person_key(first)
-        stored = self._inbound_row(
-            conv_id=conv_id, case_id=None, person_id=first.id, key=key, status="received"
-        )
-        mid = stored["id"]
-        state = "opted_out" if command == "stop" else "opted_in"
-        subject = (
-            "Borgeren har frameldt påmindelser og nyheder på SMS (STOP)"
-            if command == "stop"
-            else "Borgeren har tilmeldt sig påmindelser og nyheder på SMS igen (START)"
-        )
-        recorded = consent.stop_rows(self.tenant.id, [p.id for p in people], command, self.now)
-        entries = []
-        for person in people:
-            case_ids = [c.case_id for c in candidates if c.person_id == person.id]
-            for case_id in dict.fromkeys(case_ids) or [None]:
-                entries.append(
-                    NewEntry(
-                        tenant_id=self.tenant.id,
-                        case_id=case_id,
-                        kind=f"consent_{state}",
-                        direction="in",
-                        channel="sms",
-                        subject=subject,
-                        actor="citizen",
-                        at=self.now,
-                        message_id=mid,
-                    )
-                )
-        body = text(first.language, "stopped" if command == "stop" else "started")
-        confirm = outbound_sms(
-            tenant_id=self.tenant.id,
-            conversation_id=conv_id,
-            case_id=None,
-            person_id=first.id,
-            kind="auto",
-            body=body,
-            key=key,
-            at=self.now,
-            subject="Bekræftelse af til- eller framelding",
-            language=first.language,
-        )
-        # The confirmation goes in each case file too, not only in the unassigned chain.
-        on_cases = dict.fromkeys(e.case_id for e in entries if e.case_id in self.cases)
-        entries += consent_confirmations(
-            tenant_id=self.tenant.id,
-            message_id=confirm.message_id,
-            body=body,
-            keys=[self.case_key(self.cases[c]) for c in on_cases if c is not None],
-            at=self.now,
-        )
-        # Heads in chain order, as every writer that holds several locks them.
-        entries.sort(key=lambda e: e.chain)
-        await append_many(
-            self.conn,
-            [*entries, confirm.entry],
-            rows_first=[
-                (messages, [stored]),
-                (consent_records, recorded),
-                *OutboundSms.rows([confirm]),
-            ],
-        )
-        await self.emit(mid, conv_id, None)
-        return InboundResult(mid, False, f"consent_{command}")
+        return await ask_which_case(self, candidates, index, first, None)
 
     async def _unknown_person(self, index: str) -> Person:
         """A number nobody registered: keep it (encrypted) so staff can answer it."""
@@ -398,7 +323,7 @@ class Intake:
             )
         return self._triage
 
-    async def _conversation(
+    async def conversation(
         self, case_id: str | None, person_id: str, *, journal_next: bool = True
     ) -> tuple[str, datetime | None]:
         """The thread (made or touched), and the reply-by of a message in it still open.
@@ -416,7 +341,7 @@ class Intake:
             lock_chain=chain if journal_next else None,
         )
 
-    def _inbound_row(
+    def inbound_row(
         self,
         *,
         conv_id: str,
@@ -461,11 +386,11 @@ class Intake:
                 at=self.now,
             )
 
-    def _owner_first_name(self, case: OpenCase) -> str:
+    def owner_first_name(self, case: OpenCase) -> str:
         dek = self.svc.dek("staff", case.owner_id, case.owner_dek)
         return unseal(dek, case.first_name_enc, f"staff:{case.owner_id}:first_name")
 
-    def _sms_in(self, case_id: str | None, key: SealingKey, mid: str, subject: str) -> NewEntry:
+    def sms_in(self, case_id: str | None, key: SealingKey, mid: str, subject: str) -> NewEntry:
         return NewEntry(
             tenant_id=self.tenant.id,
             case_id=case_id,
@@ -480,13 +405,13 @@ class Intake:
             message_id=mid,
         )
 
-    async def _file(self, case: OpenCase, person: Person) -> InboundResult:
+    async def file(self, case: OpenCase, person: Person) -> InboundResult:
         """File the SMS on a case's thread: reply-by, route, triage, receipt, journal."""
         thread = self.thread
         if thread is not None and (thread.case_id, thread.person_id) == (case.id, person.id):
             conv_id, already_open = thread.id, thread.open_reply_by  # touched by _identify
         else:
-            conv_id, already_open = await self._conversation(case.id, person.id)
+            conv_id, already_open = await self.conversation(case.id, person.id)
         calendar = await team_calendar(self.conn, self.svc, case)
         # Routing and triage read nothing this SMS writes: decided first, the message row
         # is written once with its owner (and undone below should a hook answer it).
@@ -515,7 +440,7 @@ class Intake:
         """The SMS as filed on its case's thread: its message row and journal entry, unwritten."""
         key = self.case_key(case)
         reply_by = receipts.reply_by(calendar, self.now, case.reply_days, decision, already_open)
-        stored = self._inbound_row(
+        stored = self.inbound_row(
             conv_id=conv_id,
             case_id=case.id,
             person_id=person.id,
@@ -525,7 +450,7 @@ class Intake:
             reply_by=reply_by,
             routing=routing_columns(case, decision, self.now),
         )
-        entry = self._sms_in(case.id, key, stored["id"], "SMS fra borger")
+        entry = self.sms_in(case.id, key, stored["id"], "SMS fra borger")
         return CaseFiling(
             case, person, conv_id, already_open, key, reply_by, decision, stored, entry
         )
@@ -566,7 +491,7 @@ class Intake:
         entries: list[NewEntry] = []
         dispatched: Decision | None = decision
         if outcome is None or outcome.awaiting_reply:
-            entries += await self._dispatched(case, decision, mid, filing.key)
+            entries += await self.dispatched(case, decision, mid, filing.key)
         else:
             # Nobody needs to answer: not waiting, not routed, not urgent.
             await self.conn.execute(
@@ -596,7 +521,7 @@ class Intake:
                 language=filing.person.language,
             )
         elif dispatched is not None and await self._must_tell(filing, dispatched):
-            reply = await self._receipt(
+            reply = await self.case_receipt(
                 filing.conv_id, case, filing.person, filing.key, filing.reply_by, dispatched
             )
         if reply is not None:
@@ -644,7 +569,7 @@ class Intake:
             owner_here=case.owner_active and not case.owner_away,
         )
 
-    async def _dispatched(
+    async def dispatched(
         self, case: OpenCase, decision: Decision, message_id: str, key: SealingKey
     ) -> list[NewEntry]:
         """Act on a routed message: page when urgent; the journal entries saying what happened."""
@@ -670,7 +595,7 @@ class Intake:
             f"staff:{staff_id}:first_name",
         )
 
-    async def _receipt(
+    async def case_receipt(
         self,
         conv_id: str,
         case: OpenCase,
@@ -683,7 +608,7 @@ class Intake:
         helper = way.owner_id if way.reason != "owner" else None
         body = receipts.case_receipt(
             person.language,
-            owner_first_name=self._owner_first_name(case),
+            owner_first_name=self.owner_first_name(case),
             colleague=await self._staff_first_name(helper) if helper is not None else None,
             reply_by=reply_by,
             route=way,
@@ -705,9 +630,9 @@ class Intake:
 
     async def _unassigned(self, person: Person) -> InboundResult:
         """No open case for this number: the unassigned queue, and a receipt that tells nothing."""
-        conv_id, already_open = await self._conversation(None, person.id)
+        conv_id, already_open = await self.conversation(None, person.id)
         key = self.person_key(person)
-        stored = self._inbound_row(
+        stored = self.inbound_row(
             conv_id=conv_id,
             case_id=None,
             person_id=person.id,
@@ -719,7 +644,7 @@ class Intake:
         mid = stored["id"]
         triage = await self.triage()
         stored["urgent"] = triage.urgent
-        sms_in = self._sms_in(None, key, mid, "SMS fra ukendt afsender (ikke knyttet til en sag)")
+        sms_in = self.sms_in(None, key, mid, "SMS fra ukendt afsender (ikke knyttet til en sag)")
         # Written first: a page names the message.
         await append_many(self.conn, [sms_in], rows_first=[(messages, [stored])])
         desk: FrontDesk | None = None
@@ -767,178 +692,3 @@ class Intake:
             at=self.now,
             language=lang,
         )
-
-    async def _ask(
-        self,
-        candidates: list[Candidate],
-        index: str,
-        asker: Person,
-        choice: PendingChoice | None,
-    ) -> InboundResult:
-        """Several open cases and no recent thread: hold the SMS and ask which case."""
-        seen: dict[str, Candidate] = {}
-        for c in candidates:
-            seen.setdefault(c.case_id, c)
-        options = list(seen.values())
-        lines = []
-        for n, opt in enumerate(options, start=1):
-            case = self.cases[opt.case_id]
-            lines.append(
-                text(
-                    asker.language,
-                    "choose_case_option",
-                    n=n,
-                    administration=case.administration,
-                    first_name=self._owner_first_name(case),
-                )
-            )
-        if choice is not None:
-            await self.conn.execute(
-                update(case_choices)
-                .where(case_choices.c.id == choice.id)
-                .values(resolved_at=self.now)
-            )
-        asked = {
-            "id": new_id(),
-            "tenant_id": self.tenant.id,
-            "phone_index": index,
-            "options": json.dumps([[o.case_id, o.person_id] for o in options]),
-            "created_at": self.now,
-        }
-        conv_id, _ = await self._conversation(None, asker.id)
-        key = self.person_key(asker)
-        stored = self._inbound_row(
-            conv_id=conv_id, case_id=None, person_id=asker.id, key=key, status="awaiting_case"
-        )
-        mid = stored["id"]
-        question = outbound_sms(
-            tenant_id=self.tenant.id,
-            conversation_id=conv_id,
-            case_id=None,
-            person_id=asker.id,
-            kind="clarify",
-            body=text(asker.language, "choose_case", options="\n".join(lines)),
-            key=key,
-            at=self.now,
-            language=asker.language,
-        )
-        await append_many(
-            self.conn,
-            [self._sms_in(None, key, mid, "SMS fra borger, afventer valg af sag"), question.entry],
-            rows_first=[
-                (case_choices, [asked]),
-                (messages, [stored]),
-                *OutboundSms.rows([question]),
-            ],
-        )
-        await self.emit(mid, conv_id, None)
-        return InboundResult(mid, False, "awaiting_case")
-
-    async def _resolve_choice(
-        self, choice: PendingChoice, picked: Candidate, person: Person
-    ) -> InboundResult:
-        """The citizen answered which case: file what was waiting, then this answer."""
-        await self.conn.execute(
-            update(case_choices).where(case_choices.c.id == choice.id).values(resolved_at=self.now)
-        )
-        case = self.cases[picked.case_id]
-        conv_id, already_open = await self._conversation(case.id, person.id)
-        case_key = self.case_key(case)
-        calendar = await team_calendar(self.conn, self.svc, case)
-        reply_by = already_open or calendar.reply_by(self.now, case.reply_days)
-        waiting = (
-            await self.conn.execute(
-                select(
-                    messages.c.id,
-                    messages.c.person_id,
-                    messages.c.body_enc,
-                    messages.c.created_at,
-                    persons.c.dek,
-                )
-                .join(persons, persons.c.id == messages.c.person_id)
-                .where(
-                    messages.c.tenant_id == self.tenant.id,
-                    messages.c.status == "awaiting_case",
-                    persons.c.phone_index == choice.phone_index,
-                )
-                .order_by(messages.c.created_at)
-            )
-        ).all()
-        entries = []
-        bodies = []
-        for w in waiting:
-            # Re-seal under the case's key now that the message belongs to the case.
-            person_dek = self.svc.dek("persons", w.person_id, w.dek)
-            body = unseal(person_dek, w.body_enc, f"messages:{w.id}:body")
-            bodies.append(body)
-            await self.conn.execute(
-                update(messages)
-                .where(messages.c.id == w.id)
-                .values(
-                    conversation_id=conv_id,
-                    case_id=case.id,
-                    person_id=person.id,
-                    key_scope="case",
-                    body_enc=seal(case_key.dek, body, f"messages:{w.id}:body"),
-                    status="received",
-                    awaiting_reply=True,
-                    reply_by=reply_by,
-                )
-            )
-            # An MMS's files (bot.domain.mms) follow the message to the case.
-            await attachments.move(
-                self.conn,
-                message_id=w.id,
-                old_dek=person_dek,
-                key=case_key,
-                conversation_id=conv_id,
-            )
-            entries.append(
-                NewEntry(
-                    tenant_id=self.tenant.id,
-                    case_id=case.id,
-                    kind="sms_in",
-                    direction="in",
-                    channel="sms",
-                    subject="SMS fra borger",
-                    actor="citizen",
-                    at=self.now,
-                    content=body,
-                    key=case_key,
-                    message_id=w.id,
-                )
-            )
-        if waiting:  # the question they answer joins the case file, between message and answer
-            entries += await answered_questions(
-                self.conn,
-                self.svc,
-                tenant_id=self.tenant.id,
-                phone_index=choice.phone_index,
-                since=min(w.created_at for w in waiting),
-                key=case_key,
-                at=self.now,
-            )
-        stored = self._inbound_row(
-            conv_id=conv_id, case_id=case.id, person_id=person.id, key=case_key, status="received"
-        )
-        mid = stored["id"]
-        entries.append(self._sms_in(case.id, case_key, mid, "Borgerens valg af sag"))
-        await append_many(self.conn, entries, rows_first=[(messages, [stored])])
-        await self.emit(mid, conv_id, case.id)
-        if not waiting:
-            return InboundResult(mid, False, "filed", queued=False)
-        # Triage what waited, not the answer ("1").
-        decision = await self.decide(case, calendar, body="\n".join(bodies))
-        await self.conn.execute(
-            update(messages)
-            .where(messages.c.id.in_([w.id for w in waiting]))
-            .values(**routing_columns(case, decision, self.now))
-        )
-        entries = await self._dispatched(case, decision, waiting[-1].id, case_key)
-        if already_open is None or decision.urgent:
-            receipt = await self._receipt(conv_id, case, person, case_key, reply_by, decision)
-            entries.append(receipt.entry)
-            await append_many(self.conn, entries, rows_first=OutboundSms.rows([receipt]))
-        elif entries:
-            await append_many(self.conn, entries)
-        return InboundResult(waiting[0].id, False, "filed")

@@ -24,11 +24,10 @@ What the inbound path does with it:
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -36,7 +35,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.base.hooks import FiledSms, HookOutcome
 from bot.base.ids import new_id
 from bot.domain import consent
+from bot.domain.inbound_consent import file_consent
 from bot.domain.inbound_result import InboundResult
+from bot.domain.inbound_steps import IntakeSteps
 from bot.domain.outbound import OutboundSms, outbound_sms
 from bot.domain.texts import text
 from bot.domain.triage import Triage, Triager
@@ -47,37 +48,7 @@ from bot.store.schema.intents import intent_confirmations
 from journal.journal import NewEntry, append_many
 
 if TYPE_CHECKING:
-    from bot.base.crypto import SealingKey
-    from bot.base.services import Services
-    from bot.store.inbound import Candidate, OpenCase, Person
-
-
-class Intake(Protocol):
-    """The one SMS being filed (bot.domain.inbound_filing.Intake), as the steps here use it."""
-
-    svc: Services
-    conn: AsyncConnection
-    sms: Any
-    tenant: Any
-    sender: str
-    now: datetime
-    cases: Mapping[str, OpenCase]
-    intent: str | None
-
-    async def triage(self) -> Triage: ...
-    async def _consent(
-        self, command: str, people: Sequence[Person], candidates: list[Candidate]
-    ) -> InboundResult: ...
-    async def _file(self, case: OpenCase, person: Person) -> InboundResult: ...
-    async def _conversation(
-        self, case_id: str | None, person_id: str, *, journal_next: bool = True
-    ) -> tuple[str, datetime | None]: ...
-    def person_key(self, person: Person) -> SealingKey: ...
-    def _inbound_row(
-        self, *, conv_id: str, case_id: str | None, person_id: str, key: SealingKey, status: str
-    ) -> dict[str, Any]: ...
-    def _sms_in(self, case_id: str | None, key: SealingKey, mid: str, subject: str) -> NewEntry: ...
-    async def emit(self, mid: str, conv_id: str, case_id: str | None) -> None: ...
+    from bot.store.inbound import Candidate, Person
 
 
 log = logging.getLogger(__name__)
@@ -204,7 +175,7 @@ def _case_ids(case_id: str | None, candidates: list[Candidate]) -> list[str | No
 
 
 def _entries(
-    intake: Intake, case_ids: list[str | None], kind: str, subject: str, mid: str | None
+    intake: IntakeSteps, case_ids: list[str | None], kind: str, subject: str, mid: str | None
 ) -> list[NewEntry]:
     return [
         NewEntry(
@@ -222,7 +193,9 @@ def _entries(
     ]
 
 
-async def _lapse(intake: Intake, rows: list[Any], candidates: list[Candidate], why: str) -> None:
+async def _lapse(
+    intake: IntakeSteps, rows: list[Any], candidates: list[Candidate], why: str
+) -> None:
     """The family wrote something else, or a day went: the wish lapses (journalised)."""
     await _settle(intake.conn, rows, LAPSED, intake.now, None)
     entries: list[NewEntry] = []
@@ -239,7 +212,7 @@ async def _lapse(intake: Intake, rows: list[Any], candidates: list[Candidate], w
 
 
 async def steer(
-    intake: Intake, people: list[Person], candidates: list[Candidate], *, asked: bool
+    intake: IntakeSteps, people: list[Person], candidates: list[Candidate], *, asked: bool
 ) -> InboundResult | None:
     """Before an SMS is filed: a yes to a waiting question, or consent, said here.
 
@@ -264,14 +237,14 @@ async def steer(
     if triage.urgent:
         return None  # urgency always wins: filed, paged, never read as a wish
     if word is not None:
-        return await intake._consent(word, people, candidates)
+        return await file_consent(intake, word, people, candidates)
     if triage.intent in CONSENT:
         return await _ask_consent(intake, triage.intent, people, candidates, index)
     return None
 
 
 async def _answer(
-    intake: Intake,
+    intake: IntakeSteps,
     waiting: list[Any],
     triage: Triage,
     people: list[Person],
@@ -293,7 +266,7 @@ async def _answer(
     return done
 
 
-async def _written_since(intake: Intake, row: Any, people: list[Person]) -> bool:
+async def _written_since(intake: IntakeSteps, row: Any, people: list[Person]) -> bool:
     """Has the family written anything since the question (besides what was asked about)?"""
     found = await intake.conn.scalar(
         select(messages.c.id)
@@ -309,15 +282,15 @@ async def _written_since(intake: Intake, row: Any, people: list[Person]) -> bool
 
 
 async def _confirmed(
-    intake: Intake, row: Any, people: list[Person], candidates: list[Candidate]
+    intake: IntakeSteps, row: Any, people: list[Person], candidates: list[Candidate]
 ) -> InboundResult | None:
     """The family said yes: do what they asked, then journalise their answer."""
     by_id = {p.id: p for p in people}
     if row.intent in CONSENT:
-        result = await intake._consent(CONSENT[row.intent], people, candidates)
+        result = await file_consent(intake, CONSENT[row.intent], people, candidates)
     elif row.case_id in intake.cases and row.person_id in by_id:
         intake.intent = row.intent  # the hooks act on it as on the keyword
-        result = await intake._file(intake.cases[row.case_id], by_id[row.person_id])
+        result = await intake.file(intake.cases[row.case_id], by_id[row.person_id])
     else:
         return None  # the case closed meanwhile: an ordinary message (the wish lapses)
     await _settle(intake.conn, [row], CONFIRMED, intake.now, result.message_id)
@@ -331,7 +304,7 @@ async def _confirmed(
 
 
 async def _ask_consent(
-    intake: Intake,
+    intake: IntakeSteps,
     intent: str,
     people: list[Person],
     candidates: list[Candidate],
@@ -339,9 +312,9 @@ async def _ask_consent(
 ) -> InboundResult:
     """Opting out or back in, in own words: filed like STOP/START, and one question asked."""
     first = people[0]
-    conv_id, _ = await intake._conversation(None, first.id, journal_next=False)
+    conv_id, _ = await intake.conversation(None, first.id, journal_next=False)
     key = intake.person_key(first)
-    stored = intake._inbound_row(
+    stored = intake.inbound_row(
         conv_id=conv_id, case_id=None, person_id=first.id, key=key, status="received"
     )
     mid = str(stored["id"])
@@ -359,7 +332,7 @@ async def _ask_consent(
     )
     row = _question_row(intake, intent, index, first.id, mid, question.message_id)
     subject = f"Borgerens besked læses som ønske {_WISH[intent]}; spurgt om bekræftelse (JA)"
-    sms_in = intake._sms_in(None, key, mid, "SMS fra borger (ønske om til- eller framelding)")
+    sms_in = intake.sms_in(None, key, mid, "SMS fra borger (ønske om til- eller framelding)")
     entries = _entries(intake, _case_ids(None, candidates), "intent_asked", subject, mid)
     entries.sort(key=lambda e: e.chain)
     await append_many(
@@ -376,7 +349,7 @@ async def _ask_consent(
 
 
 def _question_row(
-    intake: Intake, intent: str, index: str, person_id: str, mid: str, question_id: str | None
+    intake: IntakeSteps, intent: str, index: str, person_id: str, mid: str, question_id: str | None
 ) -> dict[str, Any]:
     return {
         "id": new_id(),

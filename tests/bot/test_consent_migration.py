@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.script import ScriptDirectory
 
 from bot.domain import consent
-from bot.store.engine import alembic_config, make_engine, upgrade
+from bot.store.engine import make_engine, upgrade
 from bot.store.schema.consent import consent_records
 from bot.store.schema.core import (
     UTCDateTime,
@@ -28,7 +21,7 @@ from bot.store.schema.core import (
     teams,
     tenants,
 )
-from tests.conftest import BACKENDS, _pg_admin, _pg_url
+from tests.migrations import downgrade_one, heads_before
 
 MINE = "0027_one_consent"
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
@@ -56,40 +49,6 @@ old_participant_consents = sa.Table(
     sa.Column("granted", sa.Boolean),
     sa.Column("recorded_at", UTCDateTime()),
 )
-
-
-@pytest.fixture(params=BACKENDS)
-async def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty database, not migrated: one per backend."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'consent.db'}"
-        return
-    name = f"tovholder_consent_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    await _pg_admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield _pg_url(name)
-    finally:
-        await asyncio.sleep(0)
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _heads_before_mine() -> list[str]:
-    """Every head whose history does not hold 0027: the schema just before it."""
-    script = ScriptDirectory.from_config(alembic_config())
-    others = [
-        head
-        for head in script.get_heads()
-        if MINE not in {r.revision for r in script.iterate_revisions(head, "base")}
-    ]
-    mine = script.get_revision(MINE)
-    assert mine is not None
-    return [*others, *mine._all_down_revisions]
-
-
-def _downgrade_mine(conn: Any) -> None:
-    cfg = alembic_config()
-    cfg.attributes["connection"] = conn
-    command.downgrade(cfg, f"{MINE}@-1")
 
 
 def _id() -> str:
@@ -179,7 +138,7 @@ async def test_both_consent_tables_move_into_one_record_and_nothing_is_lost(
     """Rows (and STOP/START history) in both old tables: after 0027 every fact is in consent_records, the old tables are gone, the domain reads the same answers as before; the downgrade gives the old rows back."""
     engine = make_engine(fresh_url)
     try:
-        for head in _heads_before_mine():
+        for head in heads_before(MINE):
             await upgrade(engine, head)
         async with engine.begin() as conn:
             ids = await _seed(conn)
@@ -299,7 +258,7 @@ async def test_both_consent_tables_move_into_one_record_and_nothing_is_lost(
         # The downgrade puts both old tables back as they were (each old row here is the
         # case system's latest for its part and channel, so nothing is left out).
         async with engine.begin() as conn:
-            await conn.run_sync(_downgrade_mine)
+            await conn.run_sync(downgrade_one(MINE))
         async with engine.connect() as conn:
             back = {tuple(r) for r in await conn.execute(sa.select(old_consents))}
             assert back == {

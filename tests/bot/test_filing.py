@@ -19,13 +19,8 @@ from bot.base.staff import StaffUser
 from bot.domain import caselist, filing, staffing
 from bot.domain.conversations import read_thread
 from bot.domain.directory import (
-    add_participant,
-    create_administration,
-    create_case,
     create_person,
     create_staff,
-    create_team,
-    create_tenant,
 )
 from bot.domain.filing import NewPerson, Recipient
 from bot.domain.handover import hand_over_tick
@@ -41,7 +36,7 @@ from bot.store.schema.core import (
 )
 from journal.journal import case_chain, unassigned_chain
 from journal.verify import verify
-from tests.harness import Stack
+from tests.harness import Stack, annas_second_case, foreign_case
 
 UNKNOWN = "+4520999001"
 
@@ -221,23 +216,7 @@ async def test_refusals_change_nothing(stack: Stack) -> None:
     conv = await _unknown_thread(stack)
     hanne, mette = _user(stack, "hanne"), _user(stack, "mette")
     async with stack.svc.write() as c:
-        other = await create_tenant(
-            c, stack.svc, slug="aar", name="Aarhus", sms_number="+4533123456"
-        )
-        admin = await create_administration(c, stack.svc, tenant_id=other, name="Børn")
-        team = await create_team(c, stack.svc, tenant_id=other, administration_id=admin, name="T")
-        owner = await create_staff(
-            c, stack.svc, tenant_id=other, team_id=team, first_name="O", full_name="O O"
-        )
-        foreign = await create_case(
-            c,
-            stack.svc,
-            tenant_id=other,
-            administration_id=admin,
-            team_id=team,
-            owner_id=owner,
-            number="2025-001",
-        )
+        foreign = await foreign_case(c, stack.svc, number="2025-001")
         await c.execute(
             cases.update().where(cases.c.id == w.cases["eriksen"]).values(status="closed")
         )
@@ -276,23 +255,7 @@ async def test_refusals_change_nothing(stack: Stack) -> None:
 async def _second_case_for_anna(stack: Stack) -> str:
     w = stack.world
     async with stack.svc.write() as c:
-        case_id = await create_case(
-            c,
-            stack.svc,
-            tenant_id=w.tenant_id,
-            administration_id=w.admin_children,
-            team_id=w.team_children,
-            owner_id=w.mette,
-            number="2025-101",
-        )
-        await add_participant(
-            c,
-            stack.svc,
-            tenant_id=w.tenant_id,
-            case_id=case_id,
-            person_id=w.persons["anna"],
-            role="party",
-        )
+        case_id = await annas_second_case(c, stack.svc, w)
     return case_id
 
 

@@ -3,24 +3,18 @@ afterwards one title may hold a text per language."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.script import ScriptDirectory
 
 from bot.domain.reply_templates import DEFAULTS, TRANSLATIONS
-from bot.store.engine import alembic_config, make_engine, upgrade
+from bot.store.engine import make_engine, upgrade
 from bot.store.schema.core import tenants
 from bot.store.schema.pages import web_reply_templates
-from tests.conftest import BACKENDS, _pg_admin, _pg_url
+from tests.migrations import downgrade_one, heads_before
 
 MINE = "0034_template_languages"
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
@@ -52,40 +46,6 @@ OLD_ROWS = {  # title -> (body, the language it should get)
 }
 
 
-@pytest.fixture(params=BACKENDS)
-async def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty database, not migrated: one per backend."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'templates.db'}"
-        return
-    name = f"tovholder_tpl_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    await _pg_admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield _pg_url(name)
-    finally:
-        await asyncio.sleep(0)
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _heads_before_mine() -> list[str]:
-    """Every head whose history does not hold 0034, and 0034's own parents."""
-    script = ScriptDirectory.from_config(alembic_config())
-    others = [
-        head
-        for head in script.get_heads()
-        if MINE not in {r.revision for r in script.iterate_revisions(head, "base")}
-    ]
-    mine = script.get_revision(MINE)
-    assert mine is not None
-    return [*others, *mine._all_down_revisions]
-
-
-def _downgrade_mine(conn: Any) -> None:
-    cfg = alembic_config()
-    cfg.attributes["connection"] = conn
-    command.downgrade(cfg, f"{MINE}@-1")
-
-
 async def test_existing_templates_get_their_language_and_titles_take_one_text_per_language(
     fresh_url: str,
 ) -> None:
@@ -96,7 +56,7 @@ async def test_existing_templates_get_their_language_and_titles_take_one_text_pe
     the downgrade keeps one row per title."""
     engine = make_engine(fresh_url)
     try:
-        for head in _heads_before_mine():
+        for head in heads_before(MINE):
             await upgrade(engine, head)
         tenant = str(uuid.uuid4())
         ids = {title: str(uuid.uuid4()) for title in OLD_ROWS}
@@ -151,7 +111,7 @@ async def test_existing_templates_get_their_language_and_titles_take_one_text_pe
             async with engine.begin() as conn:
                 await conn.execute(add("Tak", "da"))
         async with engine.begin() as conn:
-            await conn.run_sync(_downgrade_mine)
+            await conn.run_sync(downgrade_one(MINE))
         async with engine.connect() as conn:
             back = (await conn.execute(sa.select(old_templates))).all()
         assert sorted((r.title, r.body) for r in back) == sorted(

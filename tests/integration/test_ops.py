@@ -6,19 +6,21 @@ import io
 import json
 import logging
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.app import create_app
 from bot.base import metrics
 from bot.base.appkeys import CONFIG, TICKER
 from bot.base.crypto import KeyRing, new_key_text, parse_key
+from bot.base.ids import new_id
 from bot.base.logs import JsonFormatter, redact
-from bot.http.integration import ops
 from bot.store.engine import make_engine, upgrade
+from bot.store.schema.journal import journal_signed_heads
 from journal.config import journal_config
+from journal.readiness import journal_ready
+from journal.signing import signed_row
 from tests.harness import METRICS_TOKEN, make_config
 from tests.integration.conftest import Integ
 
@@ -183,9 +185,9 @@ async def test_readyz_is_not_ready_until_every_migration_is_applied(
 
 
 async def test_readyz_is_not_ready_when_the_journal_cannot_sign_or_anchor_heads(
-    integ: Integ, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    integ: Integ, tmp_path: Path
 ) -> None:
-    """/readyz is 503 while the heads sink cannot be appended to, and while the signing key is not the one that signed the newest head; ready again when mended."""
+    """/readyz is 503 unknown_signing_key once the newest signed head is under a key this service does not know; the journal check names an unwritable sink and a missing or unlisted key, and is ok when mended."""
     stack = integ.stack
     resp = await stack.sms(stack.world.phones["anna"], "Hej")  # journalised: a signed head
     assert resp.status == 200
@@ -194,20 +196,26 @@ async def test_readyz_is_not_ready_when_the_journal_cannot_sign_or_anchor_heads(
     assert (await stack.client.get("/readyz")).status == 200
     given = journal_config(stack.client.app[CONFIG])
 
-    async def check(changes: dict[str, Any]) -> tuple[int, str]:
-        monkeypatch.setattr(ops, "journal_config", lambda _config: given.with_(**changes))
-        resp = await stack.client.get("/readyz")
-        return resp.status, (await resp.json())["checks"]["journal"]
+    async def check(changes: dict[str, Any]) -> str:
+        async with stack.svc.read() as conn:
+            return await journal_ready(conn, given.with_(**changes))
 
     sink = {"heads_sink": tmp_path / "no-such-dir" / "heads.log", "heads_key": b"k" * 32}
-    assert await check(sink) == (503, "sink_unwritable")
+    assert await check(sink) == "sink_unwritable"
     assert not (tmp_path / "no-such-dir").exists()
-    assert await check({**sink, "heads_sink": tmp_path / "heads.log"}) == (200, "ok")
-    assert await check({"signing_key": b"\x07" * 32}) == (503, "unknown_signing_key")
-    assert await check({"signing_key": None}) == (503, "no_signing_key")
+    assert await check({**sink, "heads_sink": tmp_path / "heads.log"}) == "ok"
+    assert await check({"signing_key": b"\x07" * 32}) == "unknown_signing_key"
+    assert await check({"signing_key": None}) == "no_signing_key"
     # A new key is fine once the old one is listed to verify the heads it signed.
     old = given.signer().public
-    assert await check({"signing_key": b"\x07" * 32, "verify_keys": (old,)}) == (200, "ok")
+    assert await check({"signing_key": b"\x07" * 32, "verify_keys": (old,)}) == "ok"
+    # Another service, under a key this one does not know, signed the newest head.
+    stranger = given.with_(signing_key=b"\x07" * 32).signer()
+    at = stack.clock.now() + timedelta(days=1)
+    async with stack.svc.write() as conn:
+        await conn.execute(journal_signed_heads.insert(), signed_row(stranger, new_id(), [], at))
+    resp = await stack.client.get("/readyz")
+    assert (resp.status, (await resp.json())["checks"]["journal"]) == (503, "unknown_signing_key")
 
 
 async def test_metrics_need_a_token_unless_made_public(

@@ -5,6 +5,8 @@ use ``PYTESTMARK``:
 
     from tests.web.browsing import PYTESTMARK, close_tabs, logins, stack  # noqa: F401
     pytestmark = PYTESTMARK
+
+and log a caseworker in with :func:`log_in`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import pytest
 import pytest_asyncio
 
 from tests.harness import Stack
-from tests.web.conftest import Login
+from tests.web.conftest import Login, Tab
 
 # SQLite only: the storage paths behind the pages run on both backends in the page tests.
 PYTESTMARK = [
@@ -42,3 +44,16 @@ async def close_tabs(stack: Stack, browser: Any) -> AsyncIterator[None]:
     yield
     for context in browser.contexts:
         await context.close()
+
+
+async def log_in(tab: Tab, stack: Stack, login: Login) -> None:
+    """A caseworker logs in on the pages: name and password, then the TOTP code; the inbox."""
+    page = tab.page
+    await tab.goto("/sagsbehandler/log-ind")
+    await page.get_by_label("Brugernavn").fill(login.username)
+    await page.get_by_label("Adgangskode").fill(login.password)
+    await page.get_by_role("button", name="Fortsæt").click()
+    await page.wait_for_url("**/sagsbehandler/log-ind/kode*")
+    await page.get_by_label("Kode (6 cifre)").fill(login.code(stack))
+    await page.get_by_role("button", name="Log ind").click()
+    await page.wait_for_url("**/sagsbehandler/")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -176,12 +177,13 @@ async def _empty(database_url: str) -> None:
         await engine.dispose()
 
 
-@pytest_asyncio.fixture(loop_scope="module")
-async def bstack(database_url: str, keys: dict[str, bytes]) -> AsyncIterator[Stack]:
-    """The stack for browser tests: like ``stack``, but in the module's event loop.
+@asynccontextmanager
+async def browser_stack(
+    database_url: str, keys: dict[str, bytes], extra: dict[str, str] | None = None
+) -> AsyncIterator[Stack]:
+    """A stack on an emptied database whose servers run in the caller's event loop.
 
-    (pytest-aiohttp's server fixtures live in each test's own loop; the shared
-    browser lives in the module's, so this fixture starts the servers itself.)
+    ``extra``: settings beside the browser tests' own (the live inbox polls fast).
     """
     await _empty(database_url)
     servers: list[TestServer] = []
@@ -205,7 +207,7 @@ async def bstack(database_url: str, keys: dict[str, bytes]) -> AsyncIterator[Sta
         database_url,
         keys,
         start=FRIDAY_MORNING,
-        extra={"TOVHOLDER_WEB_LIVE_POLL": "0.2"},
+        extra={"TOVHOLDER_WEB_LIVE_POLL": "0.2", **(extra or {})},
     )
     try:
         yield s
@@ -215,6 +217,17 @@ async def bstack(database_url: str, keys: dict[str, bytes]) -> AsyncIterator[Sta
             await c.close()
         for srv in reversed(servers):
             await srv.close()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def bstack(database_url: str, keys: dict[str, bytes]) -> AsyncIterator[Stack]:
+    """The stack for browser tests: like ``stack``, but in the module's event loop.
+
+    (pytest-aiohttp's server fixtures live in each test's own loop; the shared
+    browser lives in the module's, so this fixture starts the servers itself.)
+    """
+    async with browser_stack(database_url, keys) as s:
+        yield s
 
 
 @pytest_asyncio.fixture(loop_scope="module")

@@ -10,22 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from tests.harness import Stack
-from tests.web.browsing import PYTESTMARK, close_tabs, logins, stack  # noqa: F401
+from tests.web.browsing import PYTESTMARK, close_tabs, log_in, logins, stack  # noqa: F401
 from tests.web.conftest import Login, Tab, open_tab
 
 pytestmark = PYTESTMARK
-
-
-async def _login(tab: Tab, stack: Stack, login: Login) -> None:
-    page = tab.page
-    await tab.goto("/sagsbehandler/log-ind")
-    await page.get_by_label("Brugernavn").fill(login.username)
-    await page.get_by_label("Adgangskode").fill(login.password)
-    await page.get_by_role("button", name="Fortsæt").click()
-    await page.wait_for_url("**/sagsbehandler/log-ind/kode*")
-    await page.get_by_label("Kode (6 cifre)").fill(login.code(stack))
-    await page.get_by_role("button", name="Log ind").click()
-    await page.wait_for_url("**/sagsbehandler/")
 
 
 async def _no_sideways_scroll(tab: Tab) -> None:
@@ -42,7 +30,7 @@ async def test_find_a_case_and_open_its_thread(
     await stack.sms(stack.world.phones["anna"], "Hej Mette, hvornår hører jeg om min ansøgning?")
     tab = await open_tab(browser, stack)
     page = tab.page
-    await _login(tab, stack, logins["mette"])
+    await log_in(tab, stack, logins["mette"])
     await page.get_by_role("link", name="Alle mine sager").click()
     await page.wait_for_url("**/sagsbehandler/sager")
     cases = page.get_by_role("region", name="Sager")
@@ -84,7 +72,7 @@ async def test_cases_on_a_phone(stack: Stack, browser: Any, logins: dict[str, Lo
     await stack.sms(stack.world.phones["anna"], "Hej, hvornår hører jeg noget?")
     tab = await open_tab(browser, stack, mobile=True)
     page = tab.page
-    await _login(tab, stack, logins["hanne"])
+    await log_in(tab, stack, logins["hanne"])
     await tab.goto("/sagsbehandler/sager")
     cases = page.get_by_role("region", name="Sager")
     assert await cases.get_by_role("listitem").count() == 4

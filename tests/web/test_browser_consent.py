@@ -11,9 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from tests.harness import Stack
-from tests.web.browsing import PYTESTMARK, close_tabs, logins, stack  # noqa: F401
+from tests.web.browsing import PYTESTMARK, close_tabs, log_in, logins, stack  # noqa: F401
 from tests.web.conftest import Login, Tab, open_tab
-from tests.web.test_browser_staff import _login
 
 pytestmark = PYTESTMARK
 
@@ -39,7 +38,7 @@ async def test_consent_from_the_thread(
     conv = await _anna_thread(stack)
     tab = await open_tab(browser, stack)
     page = tab.page
-    await _login(tab, stack, logins["mette"])
+    await log_in(tab, stack, logins["mette"])
     await tab.goto(f"/sagsbehandler/samtaler/{conv}")
     await page.get_by_role("link", name="Samtykke til SMS og e-mail").click()
     await page.wait_for_url(f"**/sagsbehandler/samtaler/{conv}/samtykke")
@@ -65,7 +64,7 @@ async def test_consent_on_a_phone(stack: Stack, browser: Any, logins: dict[str, 
     conv = await _anna_thread(stack)
     tab = await open_tab(browser, stack, mobile=True)
     page = tab.page
-    await _login(tab, stack, logins["mette"])
+    await log_in(tab, stack, logins["mette"])
     await tab.goto(f"/sagsbehandler/samtaler/{conv}/samtykke")
     await _no_sideways_scroll(tab)
     await page.get_by_label("Ja til besked på e-mail").focus()

@@ -12,27 +12,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.domain.directory import add_participant, create_case
 from bot.store.schema.core import messages
-from tests.harness import Stack
-from tests.web.browsing import PYTESTMARK, close_tabs, logins, stack  # noqa: F401
+from tests.harness import Stack, annas_second_case
+from tests.web.browsing import PYTESTMARK, close_tabs, log_in, logins, stack  # noqa: F401
 from tests.web.conftest import Login, Tab, open_tab
 
 pytestmark = PYTESTMARK
 
 UNKNOWN = "+4520999003"
-
-
-async def _login(tab: Tab, stack: Stack, login: Login) -> None:
-    page = tab.page
-    await tab.goto("/sagsbehandler/log-ind")
-    await page.get_by_label("Brugernavn").fill(login.username)
-    await page.get_by_label("Adgangskode").fill(login.password)
-    await page.get_by_role("button", name="Fortsæt").click()
-    await page.wait_for_url("**/sagsbehandler/log-ind/kode*")
-    await page.get_by_label("Kode (6 cifre)").fill(login.code(stack))
-    await page.get_by_role("button", name="Log ind").click()
-    await page.wait_for_url("**/sagsbehandler/")
 
 
 async def _no_sideways_scroll(tab: Tab) -> None:
@@ -44,7 +31,7 @@ async def _no_sideways_scroll(tab: Tab) -> None:
 async def _file_unknown_number(stack: Stack, tab: Tab, login: Login, prefix: str) -> None:
     """Hanne files the unknown number's thread as a new parent on Carl's case."""
     page = tab.page
-    await _login(tab, stack, login)
+    await log_in(tab, stack, login)
     await (
         page.get_by_role("region", name=re.compile("Ikke fordelt"))
         .get_by_role("link", name="Ukendt afsender")
@@ -86,23 +73,7 @@ async def _move_annas_message(stack: Stack, tab: Tab, login: Login, prefix: str)
     w = stack.world
     await stack.sms(w.phones["anna"], "Det drejer sig om skolen, ikke om boligen")
     async with stack.svc.write() as c:
-        second = await create_case(
-            c,
-            stack.svc,
-            tenant_id=w.tenant_id,
-            administration_id=w.admin_children,
-            team_id=w.team_children,
-            owner_id=w.mette,
-            number="2025-101",
-        )
-        await add_participant(
-            c,
-            stack.svc,
-            tenant_id=w.tenant_id,
-            case_id=second,
-            person_id=w.persons["anna"],
-            role="party",
-        )
+        await annas_second_case(c, stack.svc, w)
         conv = (
             await c.execute(
                 select(messages.c.conversation_id).where(
@@ -111,7 +82,7 @@ async def _move_annas_message(stack: Stack, tab: Tab, login: Login, prefix: str)
             )
         ).scalar_one()
     page = tab.page
-    await _login(tab, stack, login)
+    await log_in(tab, stack, login)
     await tab.goto(f"/sagsbehandler/samtaler/{conv}")
     await page.get_by_role("link", name="Forkert sag? Flyt en besked").click()
     await page.wait_for_url("**/flyt")

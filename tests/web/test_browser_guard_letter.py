@@ -13,15 +13,15 @@ from typing import Any
 
 import aiohttp
 import pytest_asyncio
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestServer
 
 from bot.domain.identity import set_person_cpr
 from bot.domain.letters import relay_letters
 from bot.simulators.digitalpost import DigitalPostSimulatorConfig, create_digitalpost_simulator
 from channels.digitalpost import Sf1601Client, Sf1601Config
-from tests.harness import Stack, start_stack
-from tests.web.browsing import PYTESTMARK, close_tabs  # noqa: F401
-from tests.web.conftest import FRIDAY_MORNING, Login, Tab, _empty, give_logins, open_tab
+from tests.harness import Stack
+from tests.web.browsing import PYTESTMARK, close_tabs, log_in  # noqa: F401
+from tests.web.conftest import Login, Tab, browser_stack, give_logins, open_tab
 
 pytestmark = PYTESTMARK
 
@@ -46,61 +46,19 @@ async def stack(
     database_url: str, keys: dict[str, bytes], post_sim: TestServer
 ) -> AsyncIterator[Stack]:
     """The browser tests' stack (as ``bstack``) with Digital Post set up for kbh."""
-    await _empty(database_url)
-    servers: list[TestServer] = []
-    clients: list[TestClient[Any, Any]] = []
-
-    async def server(app: Any, *, port: int | None = None) -> TestServer:
-        srv = TestServer(app, host="127.0.0.1", port=port)
-        await srv.start_server()
-        servers.append(srv)
-        return srv
-
-    async def client(srv: TestServer) -> TestClient[Any, Any]:
-        c: TestClient[Any, Any] = TestClient(srv)
-        await c.start_server()
-        clients.append(c)
-        return c
-
-    s = await start_stack(
-        client,
-        server,
-        database_url,
-        keys,
-        start=FRIDAY_MORNING,
-        extra={
-            "TOVHOLDER_WEB_LIVE_POLL": "0.2",
-            "TOVHOLDER_DIGITALPOST_URL": str(post_sim.make_url("")).rstrip("/"),
-            "TOVHOLDER_DIGITALPOST_SENDERS": f"kbh={CVR}",
-            "TOVHOLDER_DIGITALPOST_INTERVAL": "3600",
-        },
-    )
-    await set_person_cpr(s.svc, person_id=s.world.persons["anna"], cpr=CPR)
-    try:
+    extra = {
+        "TOVHOLDER_DIGITALPOST_URL": str(post_sim.make_url("")).rstrip("/"),
+        "TOVHOLDER_DIGITALPOST_SENDERS": f"kbh={CVR}",
+        "TOVHOLDER_DIGITALPOST_INTERVAL": "3600",
+    }
+    async with browser_stack(database_url, keys, extra) as s:
+        await set_person_cpr(s.svc, person_id=s.world.persons["anna"], cpr=CPR)
         yield s
-    finally:
-        await s.session.close()
-        for c in clients:
-            await c.close()
-        for srv in reversed(servers):
-            await srv.close()
 
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def logins(stack: Stack) -> dict[str, Login]:
     return await give_logins(stack)
-
-
-async def _login(tab: Tab, stack: Stack, login: Login) -> None:
-    page = tab.page
-    await tab.goto("/sagsbehandler/log-ind")
-    await page.get_by_label("Brugernavn").fill(login.username)
-    await page.get_by_label("Adgangskode").fill(login.password)
-    await page.get_by_role("button", name="Fortsæt").click()
-    await page.wait_for_url("**/sagsbehandler/log-ind/kode*")
-    await page.get_by_label("Kode (6 cifre)").fill(login.code(stack))
-    await page.get_by_role("button", name="Log ind").click()
-    await page.wait_for_url("**/sagsbehandler/")
 
 
 async def _refused(tab: Tab, thread: str) -> None:
@@ -124,7 +82,7 @@ async def test_refused_reply_goes_as_a_letter_to_digital_post(
 
     tab = await open_tab(browser, stack)
     page = tab.page
-    await _login(tab, stack, logins["mette"])
+    await log_in(tab, stack, logins["mette"])
     await _refused(tab, thread)
     await tab.check("guard-letter-offer")
     # The same page on a phone (one login: a TOTP code is good once).

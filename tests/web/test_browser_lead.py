@@ -17,24 +17,12 @@ from bot.domain.accounts import set_credentials
 from bot.domain.directory import create_staff
 from bot.domain.escalation import escalate_due
 from tests.harness import Stack
-from tests.web.browsing import PYTESTMARK, close_tabs, logins, stack  # noqa: F401
+from tests.web.browsing import PYTESTMARK, close_tabs, log_in, logins, stack  # noqa: F401
 from tests.web.conftest import PASSWORD, Login, Tab, open_tab
 
 pytestmark = PYTESTMARK
 
 WEDNESDAY = datetime(2025, 2, 26, 10, 0, tzinfo=COPENHAGEN)
-
-
-async def _login(tab: Tab, stack: Stack, login: Login) -> None:
-    page = tab.page
-    await tab.goto("/sagsbehandler/log-ind")
-    await page.get_by_label("Brugernavn").fill(login.username)
-    await page.get_by_label("Adgangskode").fill(login.password)
-    await page.get_by_role("button", name="Fortsæt").click()
-    await page.wait_for_url("**/sagsbehandler/log-ind/kode*")
-    await page.get_by_label("Kode (6 cifre)").fill(login.code(stack))
-    await page.get_by_role("button", name="Log ind").click()
-    await page.wait_for_url("**/sagsbehandler/")
 
 
 async def _admin(stack: Stack) -> Login:
@@ -89,7 +77,7 @@ async def test_admin_watches_the_teams_and_audits_a_read(
     ida = await _admin(stack)
     tab = await open_tab(browser, stack)
     page = tab.page
-    await _login(tab, stack, ida)
+    await log_in(tab, stack, ida)
     nav = page.get_by_role("navigation", name="Sagsbehandler")
     await nav.get_by_role("link", name="Ledelse").click()
     await page.wait_for_url("**/sagsbehandler/ledelse")
@@ -162,7 +150,7 @@ async def test_on_a_phone_the_tables_scroll_in_their_box(
     ida = await _admin(stack)
     tab = await open_tab(browser, stack, mobile=True)
     page = tab.page
-    await _login(tab, stack, ida)
+    await log_in(tab, stack, ida)
     await tab.goto("/sagsbehandler/ledelse")
     await page.get_by_text("2: Teamleder").wait_for()
     await _fits(tab)
@@ -188,7 +176,7 @@ async def test_a_lead_sees_her_team_and_no_access_log(
     await _traffic(stack)
     tab = await open_tab(browser, stack)
     page = tab.page
-    await _login(tab, stack, logins["hanne"])
+    await log_in(tab, stack, logins["hanne"])
     nav = page.get_by_role("navigation", name="Sagsbehandler")
     assert await nav.get_by_role("link", name="Databeskyttelse").count() == 0
     await nav.get_by_role("link", name="Ledelse").click()

@@ -10,9 +10,8 @@ import os
 from typing import Any
 
 from tests.harness import Stack
-from tests.web.browsing import PYTESTMARK, close_tabs, logins, stack  # noqa: F401
+from tests.web.browsing import PYTESTMARK, close_tabs, log_in, logins, stack  # noqa: F401
 from tests.web.conftest import Login, open_tab
-from tests.web.test_browser_staff import _login
 from tests.web.test_citizen_attachments import jpeg
 from tests.web.test_mms import fetch, item, send_mms
 
@@ -32,7 +31,7 @@ async def test_mms_photo_and_a_refused_file_on_the_thread(
     for mobile in (False, True):
         stack.clock.advance(seconds=31)  # a TOTP code is good for one login
         tab = await open_tab(browser, stack, mobile=mobile)
-        await _login(tab, stack, logins["mette"])
+        await log_in(tab, stack, logins["mette"])
         await tab.goto(thread)
         page = tab.page
         assert await page.get_by_text("[billede]").count() >= 1

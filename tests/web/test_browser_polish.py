@@ -14,25 +14,13 @@ from sqlalchemy import select
 
 from bot.store.schema.core import messages
 from tests.harness import Stack
-from tests.web.browsing import PYTESTMARK, close_tabs, logins, stack  # noqa: F401
+from tests.web.browsing import PYTESTMARK, close_tabs, log_in, logins, stack  # noqa: F401
 from tests.web.conftest import Login, Tab, code_from_sms, open_tab
 from tests.web.test_citizen_inbox import HELPER_PHONE, _helper, _update
 
 pytestmark = PYTESTMARK
 
 NARROW = {"width": 320, "height": 640}
-
-
-async def _staff_login(tab: Tab, stack: Stack, login: Login) -> None:
-    page = tab.page
-    await tab.goto("/sagsbehandler/log-ind")
-    await page.get_by_label("Brugernavn").fill(login.username)
-    await page.get_by_label("Adgangskode").fill(login.password)
-    await page.get_by_role("button", name="Fortsæt").click()
-    await page.wait_for_url("**/sagsbehandler/log-ind/kode*")
-    await page.get_by_label("Kode (6 cifre)").fill(login.code(stack))
-    await page.get_by_role("button", name="Log ind").click()
-    await page.wait_for_url("**/sagsbehandler/")
 
 
 async def _family_login(tab: Tab, stack: Stack, phone: str, typed: str | None = None) -> None:
@@ -112,7 +100,7 @@ async def test_staff_menu_logout_reflow_and_focus_on_phones(
     await _fits(page)
     await tab.check("polish-staff-login-320")
     await page.set_viewport_size({"width": 390, "height": 844})
-    await _staff_login(tab, stack, logins["mette"])
+    await log_in(tab, stack, logins["mette"])
     log_out = page.get_by_role("button", name="Log ud")
     assert not await log_out.is_visible()
     menu = page.get_by_text("Menu", exact=True)
@@ -173,7 +161,7 @@ async def test_staff_header_at_1280(stack: Stack, browser: Any, logins: dict[str
     """On a wide screen the nav and "Log ud" sit in the header and the menu is not shown."""
     tab = await open_tab(browser, stack)
     page = tab.page
-    await _staff_login(tab, stack, logins["hanne"])
+    await log_in(tab, stack, logins["hanne"])
     nav = page.get_by_role("navigation", name="Sagsbehandler")
     for name in ("Sager", "Opgaver", "Mit fravær", "Vagtplan", "Ledelse", "Svarskabeloner"):
         assert await nav.get_by_role("link", name=name).is_visible()

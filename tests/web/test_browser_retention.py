@@ -9,22 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from tests.harness import Stack
-from tests.web.browsing import PYTESTMARK, close_tabs, logins, stack  # noqa: F401
-from tests.web.conftest import Login, Tab, open_tab
+from tests.web.browsing import PYTESTMARK, close_tabs, log_in, logins, stack  # noqa: F401
+from tests.web.conftest import Login, open_tab
 
 pytestmark = PYTESTMARK
-
-
-async def _login(tab: Tab, stack: Stack, login: Login) -> None:
-    page = tab.page
-    await tab.goto("/sagsbehandler/log-ind")
-    await page.get_by_label("Brugernavn").fill(login.username)
-    await page.get_by_label("Adgangskode").fill(login.password)
-    await page.get_by_role("button", name="Fortsæt").click()
-    await page.wait_for_url("**/sagsbehandler/log-ind/kode*")
-    await page.get_by_label("Kode (6 cifre)").fill(login.code(stack))
-    await page.get_by_role("button", name="Log ind").click()
-    await page.wait_for_url("**/sagsbehandler/")
 
 
 async def test_a_lead_sets_an_archive_rule(
@@ -34,7 +22,7 @@ async def test_a_lead_sets_an_archive_rule(
     cases under archive law; every state passes axe, on a desktop and a phone."""
     tab = await open_tab(browser, stack)
     page = tab.page
-    await _login(tab, stack, logins["hanne"])
+    await log_in(tab, stack, logins["hanne"])
     for mobile, case_type in ((False, "boernesag"), (True, "kontanthjaelp")):
         if mobile:  # one login (a code is used once): the same tab at phone width
             await page.set_viewport_size({"width": 390, "height": 844})

@@ -13,8 +13,8 @@ from bot.base.staff import StaffUser
 from bot.domain import staffing
 from bot.domain.accounts import set_credentials
 from tests.harness import Stack
-from tests.web.browsing import PYTESTMARK, close_tabs, logins, stack  # noqa: F401
-from tests.web.conftest import PASSWORD, Login, Tab, open_tab
+from tests.web.browsing import PYTESTMARK, close_tabs, log_in, logins, stack  # noqa: F401
+from tests.web.conftest import PASSWORD, Login, open_tab
 
 pytestmark = PYTESTMARK
 
@@ -22,18 +22,6 @@ THANKS = (
     "Hej Anna. Tak for din besked. Jeg ser på det og svarer dig senest "
     "tirsdag den 25. februar. Hilsen Mette"
 )
-
-
-async def _login(tab: Tab, stack: Stack, login: Login) -> None:
-    page = tab.page
-    await tab.goto("/sagsbehandler/log-ind")
-    await page.get_by_label("Brugernavn").fill(login.username)
-    await page.get_by_label("Adgangskode").fill(login.password)
-    await page.get_by_role("button", name="Fortsæt").click()
-    await page.wait_for_url("**/sagsbehandler/log-ind/kode*")
-    await page.get_by_label("Kode (6 cifre)").fill(login.code(stack))
-    await page.get_by_role("button", name="Log ind").click()
-    await page.wait_for_url("**/sagsbehandler/")
 
 
 async def _sofie(stack: Stack) -> Login:
@@ -64,7 +52,7 @@ async def test_caseworker_desk_from_template_to_absence(
     await stack.sms(anna, "Hej Mette, hvornår hører jeg om min ansøgning?")
     tab = await open_tab(browser, stack)
     page = tab.page
-    await _login(tab, stack, logins["mette"])
+    await log_in(tab, stack, logins["mette"])
     await (
         page.get_by_role("region", name="Mine sager")
         .get_by_role("link", name="Anna Andersen")
@@ -163,7 +151,7 @@ async def test_caseworker_desk_from_template_to_absence(
     # Anna writes again: it goes to Sofie, who sees it under "covering".
     await stack.sms(anna, "Tak. Hvornår kan vi mødes?")
     sofie = await open_tab(browser, stack)
-    await _login(sofie, stack, await _sofie(stack))
+    await log_in(sofie, stack, await _sofie(stack))
     covering = sofie.page.get_by_role("region", name="Jeg dækker for en kollega")
     await covering.get_by_role("link", name="Anna Andersen").click()
     await sofie.page.wait_for_url("**/sagsbehandler/samtaler/*")
@@ -175,7 +163,7 @@ async def test_lead_manages_templates(stack: Stack, browser: Any, logins: dict[s
     """Hanne adds a template; a wrong variable is explained; the list and form pass axe."""
     tab = await open_tab(browser, stack)
     page = tab.page
-    await _login(tab, stack, logins["hanne"])
+    await log_in(tab, stack, logins["hanne"])
     await page.get_by_role("link", name="Svarskabeloner").click()
     await page.wait_for_url("**/sagsbehandler/skabeloner")
     await tab.check("staff-templates")
@@ -203,7 +191,7 @@ async def test_keyboard_only_template_reply(
     await stack.sms(anna, "Hej")
     tab = await open_tab(browser, stack)
     page = tab.page
-    await _login(tab, stack, logins["mette"])
+    await log_in(tab, stack, logins["mette"])
 
     async def tab_to(selector: str, limit: int = 30) -> None:
         for _ in range(limit):

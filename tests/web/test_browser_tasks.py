@@ -16,8 +16,8 @@ from sqlalchemy import select
 from bot.store.schema.scheduler import followup_tasks
 from tests.harness import Stack
 from tests.web.browsing import PYTESTMARK, close_tabs, logins, stack  # noqa: F401
+from tests.web.browsing import log_in as _login
 from tests.web.conftest import Login, Tab, open_tab
-from tests.web.test_browser_staff import _login
 
 pytestmark = PYTESTMARK
 

@@ -14,22 +14,10 @@ from sqlalchemy import select
 from bot.store.schema.core import messages
 from bot.store.schema.triage import triage_examples
 from tests.harness import Stack
-from tests.web.browsing import PYTESTMARK, close_tabs, logins, stack  # noqa: F401
-from tests.web.conftest import Login, Tab, open_tab
+from tests.web.browsing import PYTESTMARK, close_tabs, log_in, logins, stack  # noqa: F401
+from tests.web.conftest import Login, open_tab
 
 pytestmark = PYTESTMARK
-
-
-async def _login(tab: Tab, stack: Stack, login: Login) -> None:
-    page = tab.page
-    await tab.goto("/sagsbehandler/log-ind")
-    await page.get_by_label("Brugernavn").fill(login.username)
-    await page.get_by_label("Adgangskode").fill(login.password)
-    await page.get_by_role("button", name="Fortsæt").click()
-    await page.wait_for_url("**/sagsbehandler/log-ind/kode*")
-    await page.get_by_label("Kode (6 cifre)").fill(login.code(stack))
-    await page.get_by_role("button", name="Log ind").click()
-    await page.wait_for_url("**/sagsbehandler/")
 
 
 async def test_staff_see_why_and_teach_the_triage_on_desktop_and_phone(
@@ -42,7 +30,7 @@ async def test_staff_see_why_and_teach_the_triage_on_desktop_and_phone(
     await stack.sms(stack.world.phones["bo"], "1")  # Bo has two cases: the children's one
     tab = await open_tab(browser, stack)
     page = tab.page
-    await _login(tab, stack, logins["mette"])
+    await log_in(tab, stack, logins["mette"])
     await page.get_by_text("Bekymring: svar i dag").first.wait_for()
     await tab.check("teach-inbox-desktop")
     await page.set_viewport_size({"width": 390, "height": 844})

@@ -13,14 +13,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.domain.directory import (
-    add_participant,
-    create_administration,
-    create_case,
-    create_staff,
-    create_team,
-    create_tenant,
-)
 from bot.store.schema.core import (
     access_log,
     conversations,
@@ -29,7 +21,7 @@ from bot.store.schema.core import (
     participants,
     persons,
 )
-from tests.harness import Stack
+from tests.harness import Stack, annas_second_case, foreign_case
 from tests.web.conftest import Login, csrf_of, staff_login
 
 UNKNOWN = "+4520999002"
@@ -156,23 +148,7 @@ async def test_filing_refusals(stack: Stack, logins: dict[str, Login]) -> None:
     w = stack.world
     conv = await _unassigned(stack)
     async with stack.svc.write() as c:
-        other = await create_tenant(
-            c, stack.svc, slug="aar", name="Aarhus", sms_number="+4533123456"
-        )
-        admin = await create_administration(c, stack.svc, tenant_id=other, name="Børn")
-        team = await create_team(c, stack.svc, tenant_id=other, administration_id=admin, name="T")
-        owner = await create_staff(
-            c, stack.svc, tenant_id=other, team_id=team, first_name="O", full_name="O O"
-        )
-        foreign = await create_case(
-            c,
-            stack.svc,
-            tenant_id=other,
-            administration_id=admin,
-            team_id=team,
-            owner_id=owner,
-            number="2025-900",
-        )
+        foreign = await foreign_case(c, stack.svc, number="2025-900")
     url = f"/sagsbehandler/ikke-fordelt/{conv}"
     await staff_login(stack, logins["mette"])
     await _page(stack, url, status=404)
@@ -211,23 +187,7 @@ async def _annas_move(stack: Stack) -> tuple[str, str, str]:
     w = stack.world
     assert (await stack.sms(w.phones["anna"], "Det drejer sig om skolen")).status == 200
     async with stack.svc.write() as c:
-        second = await create_case(
-            c,
-            stack.svc,
-            tenant_id=w.tenant_id,
-            administration_id=w.admin_children,
-            team_id=w.team_children,
-            owner_id=w.mette,
-            number="2025-101",
-        )
-        await add_participant(
-            c,
-            stack.svc,
-            tenant_id=w.tenant_id,
-            case_id=second,
-            person_id=w.persons["anna"],
-            role="party",
-        )
+        second = await annas_second_case(c, stack.svc, w)
         conv, mid = (
             await c.execute(
                 select(messages.c.conversation_id, messages.c.id).where(

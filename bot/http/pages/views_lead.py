@@ -18,6 +18,7 @@ Anyone else gets the house's "not found" (404), as for reply templates.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,7 @@ from aiohttp import web
 from bot.base.appkeys import SERVICES
 from bot.base.clock import COPENHAGEN
 from bot.base.errors import BadInput, NotFound
+from bot.base.staff import StaffUser
 from bot.base.workdays import format_long_date, format_time
 from bot.domain import access_audit, lead_desk
 from bot.domain.accounts import StaffIdentity
@@ -77,10 +79,19 @@ def stamp(value: datetime | None) -> str:
     return f"{format_long_date(local.date(), 'da')} {local.year} {format_time(value, 'da')}"
 
 
-async def _staff(request: web.Request) -> StaffIdentity | web.Response:
+async def _staff(
+    request: web.Request, may: Callable[[StaffUser], bool]
+) -> StaffIdentity | web.Response:
+    """The signed-in staff member if ``may`` lets them in; not signed in: the login page.
+
+    Raises:
+        NotFound: signed in, but not someone ``may`` lets in (the page does not exist for them).
+    """
     who = await current_staff(request)
     if who is None:
         return redirect(LOGIN, {"next": request.path_qs})
+    if not may(who.user):
+        raise NotFound("No such page", code="not_found")
     return who
 
 
@@ -103,11 +114,9 @@ def _week_label(week: IsoWeek) -> str:
 @routes.get(LEAD, name="pages.staff.lead")
 async def lead_page(request: web.Request) -> web.Response:
     """Ledelse: urgent, breaches, figures and roster gaps for the teams I lead."""
-    who = await _staff(request)
+    who = await _staff(request, lead_desk.may_lead)
     if isinstance(who, web.Response):
         return who
-    if not lead_desk.may_lead(who.user):
-        raise NotFound("No such page", code="not_found")
     svc = request.app[SERVICES]
     today = local_date(svc.clock.now())
     chosen_team = request.query.get("team") or None
@@ -175,28 +184,21 @@ async def _overview(
 # -- databeskyttelse -----------------------------------------------------------------------
 
 
-def _admin(who: StaffIdentity) -> None:
-    if not access_audit.may_audit(who.user):
-        raise NotFound("No such page", code="not_found")
-
-
 @routes.get(DPO, name="pages.staff.dpo")
 async def dpo_page(request: web.Request) -> web.Response:
     """Databeskyttelse: the search form."""
-    who = await _staff(request)
+    who = await _staff(request, access_audit.may_audit)
     if isinstance(who, web.Response):
         return who
-    _admin(who)
     return render(request, "staff/dpo.html", {"me": who, "hits": None, "query": ""})
 
 
 @routes.post(DPO, name="pages.staff.dpo_search")
 async def dpo_search(request: web.Request) -> web.Response:
     """Find the person (POST: the number never lands in a URL or a server log)."""
-    who = await _staff(request)
+    who = await _staff(request, access_audit.may_audit)
     if isinstance(who, web.Response):
         return who
-    _admin(who)
     form = await request.post()
     query = form.get("q", "")
     query = query if isinstance(query, str) else ""
@@ -215,10 +217,9 @@ async def dpo_search(request: web.Request) -> web.Response:
 @routes.get(PERSON + ".csv", name="pages.staff.dpo_csv")
 async def dpo_csv(request: web.Request) -> web.Response:
     """The person's access log as CSV; the export is logged too."""
-    who = await _staff(request)
+    who = await _staff(request, access_audit.may_audit)
     if isinstance(who, web.Response):
         return who
-    _admin(who)
     person = request.match_info["person"]
     report = await access_audit.person_access(request.app[SERVICES], who.user, person, export=True)
     return web.Response(
@@ -232,10 +233,9 @@ async def dpo_csv(request: web.Request) -> web.Response:
 @routes.get(PERSON, name="pages.staff.dpo_person")
 async def dpo_person(request: web.Request) -> web.Response:
     """Who read this person's messages, and when; the look is logged."""
-    who = await _staff(request)
+    who = await _staff(request, access_audit.may_audit)
     if isinstance(who, web.Response):
         return who
-    _admin(who)
     report = await access_audit.person_access(
         request.app[SERVICES], who.user, request.match_info["person"]
     )
@@ -276,22 +276,18 @@ async def _rules_page(
 @routes.get(RETENTION, name="pages.staff.retention")
 async def retention_page(request: web.Request) -> web.Response:
     """Bevaring: the municipality's retention rules per case type."""
-    who = await _staff(request)
+    who = await _staff(request, lead_desk.may_lead)
     if isinstance(who, web.Response):
         return who
-    if not lead_desk.may_lead(who.user):
-        raise NotFound("No such page", code="not_found")
     return await _rules_page(request, who, saved=request.query.get("gemt"))
 
 
 @routes.post(RETENTION, name="pages.staff.retention_set")
 async def retention_set(request: web.Request) -> web.Response:
     """Set one rule; a bad field is a 400 with the form kept and nothing changed."""
-    who = await _staff(request)
+    who = await _staff(request, lead_desk.may_lead)
     if isinstance(who, web.Response):
         return who
-    if not lead_desk.may_lead(who.user):
-        raise NotFound("No such page", code="not_found")
     form = await request.post()
     # "then", not "action": the form's field for what happens when the period ends.
     fields = {k: str(form.get(k, "")).strip() for k in ("case_type", "days", "then")}
