@@ -590,6 +590,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "not coming",
         "cant attend",
         "wont be able to come",
+        "dont think (i|we) (will|can|ll|ill|well) (make it|come|be able to)",
         "need to cancel",
         "have to cancel",
         "^im sick",
