@@ -337,7 +337,7 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "terminovo",
             "ratuyte",
             "(це )?дуже (важливо|терміново)",
-            "(приїдьте|приїжджайте|приходьте|можете приїхати|можете прийти) ~ (зараз|терміново|негайно|швидше)",
+            "(приїдьте|приїжджайте|приходьте|можете приїхати|можете прийти) ~ (зараз|терміново|негайно|швидше)",  # noqa: E501 (one pattern)
             "ne mozhu (bilshe|bilsh|tak)",
             "(muzh|vin|on|cholovik) (menya|mene|nas) (b'et|bet|byet|b'ye|bye|byje|b'yut|byut)",
             "pomogite",

@@ -141,6 +141,6 @@ def _offsets(word: str) -> tuple[int, ...]:
     if word.startswith("ال"):
         return (0, 2)
     if word[0] in _CLITIC1:
-        # "والله" is و + ال + له, not a stem "ه" (a laugh, "هههه", squeezed): a stem has two letters.
+        # "والله" is و + ال + له, not the stem "ه" (a squeezed laugh): a stem has two letters.
         return (0, 3) if word[1:3] == "ال" and len(word) > 4 else (0, 1)
     return (0,)
