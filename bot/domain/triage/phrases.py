@@ -133,10 +133,14 @@ class PhraseIndex:
 
 def _offsets(word: str) -> tuple[int, ...]:
     """Where a word's stem may start: at once, or after an Arabic clitic and article."""
-    if len(word) < 4 or word[0] < "\u0600":
+    if len(word) < 3 or word[0] < "\u0600":
         return (0,)
+    if len(word) == 3:
+        # "وما", "ومش": a clitic on a two-letter word ("وما رجع" is "ما رجع").
+        return (0, 1) if word[0] in _CLITIC1 else (0,)
     if word.startswith("ال"):
         return (0, 2)
     if word[0] in _CLITIC1:
-        return (0, 3) if word[1:3] == "ال" else (0, 1)
+        # "والله" is و + ال + له, not the stem "ه" (a squeezed laugh): a stem has two letters.
+        return (0, 3) if word[1:3] == "ال" and len(word) > 4 else (0, 1)
     return (0,)

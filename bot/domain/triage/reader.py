@@ -110,8 +110,12 @@ class Triager:
         hits = list(lex.index.find(reading.clauses))
         scope = Scope(reading, lex, hits)
         level, live, set_aside, why = self._risk(reading, scope, hits)
-        level, why = self._with_model(reading, level, bool(set_aside) and not live, why)
         intent, exact = (None, False) if level == AKUT else self._intent(reading, hits, scope)
+        level, why = self._with_model(
+            reading, level, bool(set_aside) and not live, why, replied=intent is not None
+        )
+        if level == AKUT:
+            intent, exact = None, False
         if intent is not None:
             why.append(f"intent {intent} ({'keyword' if exact else 'paraphrase'})")
         why += [f"set aside {w!r}: {r}" for w, r in dict(set_aside).items()]
@@ -158,14 +162,24 @@ class Triager:
         return level, terms or phrases, set_aside, why
 
     def _with_model(
-        self, reading: Reading, level: str | None, only_set_aside: bool, why: list[str]
+        self,
+        reading: Reading,
+        level: str | None,
+        only_set_aside: bool,
+        why: list[str],
+        *,
+        replied: bool = False,
     ) -> tuple[str | None, list[str]]:
         if self._model is None or level == AKUT or only_set_aside:
             return level, why
         s = self._model.score(features(reading, self._lex.negators))
         raised: str | None = None
-        if s.akut >= self._model.akut_at:
+        # A reply that reads as an intent ("I don't think I'll make it tonight") is not paged
+        # on the model's word alone: without a risk phrase it is at most a concern.
+        if s.akut >= self._model.akut_at and not replied:
             raised = AKUT
+        elif s.akut >= self._model.akut_at and level is None:
+            raised = BEKYMRING
         elif s.concern >= self._model.concern_at and level is None:
             raised = BEKYMRING
         if raised is not None:

@@ -28,6 +28,12 @@ from bot.domain.triage.text import QUOTE, Reading
 
 _STREET = ("vej", "gade", "gaden", "alle", "straede", "stien", "plads", "street", "lane", "road")
 _POLICE_TAGS = frozenset({"politi", "police"})
+_THREAT_TAGS = frozenset({"vold", "violence"})
+
+
+def _and_then(word: str) -> bool:
+    """An Arabic word joined to "و" (and) starts a new statement: "ولا اكل والولاد جوعانين"."""
+    return len(word) > 3 and word[0] == "و" and word[1] >= "\u0600"
 
 
 class Scope:
@@ -55,10 +61,13 @@ class Scope:
 
     def _negated(self, words: list[str], start: int, end: int) -> bool:
         lex = self._lex
-        for w in reversed(words[max(0, start - 3) : start]):
+        # A risk that is itself a negation ("ні грошей ні їжі", "لا مصاري ولا اكل") is not
+        # cancelled by one before it: Ukrainian and Arabic stack negations for emphasis.
+        before = () if words[start] in lex.negators else words[max(0, start - 3) : start]
+        for w in reversed(before):
             if w in lex.negators:
                 return True
-            if w in lex.starters:
+            if w in lex.starters or _and_then(w):
                 break
         after = words[end : end + 3]
         if after and after[0] in lex.neg_adverbs:
@@ -85,6 +94,14 @@ class Scope:
         if "topic" in kinds or (tag in _POLICE_TAGS and "police_ok" in kinds):
             return "topic"
         hypo = kinds.get("hypo")
+        speech = kinds.get("speech")
+        if (
+            tag in _THREAT_TAGS
+            and speech is not None
+            and hypo is not None
+            and (speech.clause, speech.start) < (hypo.clause, hypo.start)
+        ):
+            hypo = None  # "he said if I go to you, he'll kill me": a threat, reported
         if hypo is not None and (hypo.clause, hypo.start) <= (clause, start):
             # A question about what to do if …, or the short condition of an if-clause itself
             # ("hvis det bliver akut, ringer jeg"); not a threat that happens to start with if.

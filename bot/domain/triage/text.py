@@ -76,11 +76,12 @@ _SENTENCE = re.compile(r"([^.!?…؟\n\r]*)([.!?…؟\n\r]*)")
 _CLAUSE = re.compile(r"[,;:،؛—–]+|\s-+\s")
 _WORD = re.compile(r"\w+")
 _TWICE = re.compile(r"([^\W\d_])\1+")
+_DANISH_RUN = re.compile("([æøå])\\1+")  # "hjæææælp": squeezed before æ becomes "ae"
 
 
 def fold(text: str) -> str:
     """Lower-case, Danish letters and diacritics folded, 'aa'/'oe' treated as å/ø."""
-    text = text.lower().translate(_FOLD)
+    text = _DANISH_RUN.sub(r"\1", text.lower()).translate(_FOLD)
     if not text.isascii():  # ASCII has no diacritics to strip
         text = "".join(
             c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)

@@ -25,11 +25,11 @@ from bot.domain.triage.reader import AKUT, Triager
 from bot.domain.triage.text import read
 
 SEED = 16
-C = 2.0
+C = 8.0  # chosen on out-of-fold recall of the training split at the false-alarm budget
 FOLDS = 5
 MAX_FALSE_ALARMS = 0.04
 MAX_CONCERN_ALARMS = 0.05
-_GRID = [x / 100 for x in range(30, 100, 5)]
+_GRID = [x / 100 for x in (*range(30, 100, 5), 97, 98, 99)]
 
 
 def _fit(feats: list[list[str]], labels: list[int], vocab: list[str]) -> tuple[list[float], float]:
