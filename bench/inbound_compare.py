@@ -13,7 +13,8 @@ off, on; …) so that a machine drifting over the minutes weighs on both sides
 alike. Each SMS ends with its sender's name (``Webhooks(greeting=True)``):
 with the full run's seven texts over and over, the intent reading's cache
 (``bot.domain.intents.reading``) would answer for most SMS, as it never does
-for real ones. On a shared 2-core machine one run's rate says little, so the figures
+for real ones (``TOVHOLDER_BENCH_GREETING=0`` sends those seven texts). On a
+shared 2-core machine one run's rate says little, so the figures
 are medians: each side's share of its pair's ceiling, and the points the part
 costs (its share off minus its share on in each pair; the median of those is
 held to the target, the medians' difference is shown beside it), with the
@@ -25,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import os
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -196,7 +198,8 @@ def run(what: str, pairs: int = 3) -> list[Row]:
         raise ValueError(f"nothing to compare called {what!r}; known: {', '.join(COMPARISONS)}")
     wrk_path = ensure_wrk()
     # The Python client's diagnostic runs belong to the full run only. Bodies vary as real
-    # ones do: with the full run's seven texts, the intent reading's cache would answer.
-    settings = dataclasses.replace(Settings.from_env(), python_client=False, greeting=True)
+    # ones do (TOVHOLDER_BENCH_GREETING=0: the full run's seven texts, for comparison).
+    greeting = os.environ.get("TOVHOLDER_BENCH_GREETING", "1") not in ("0", "", "no")
+    settings = dataclasses.replace(Settings.from_env(), python_client=False, greeting=greeting)
     with contextlib.ExitStack() as stack:
         return asyncio.run(_compare(settings, stack, wrk_path, comparison, max(1, pairs)))
