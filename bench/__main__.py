@@ -44,7 +44,11 @@ def _run_module(module: str) -> list[Row]:
     return rows
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+Measure = Callable[[], list[Row]]
+
+
+def _chosen(argv: Sequence[str] | None) -> list[tuple[str, Measure]]:
+    """The benchmarks the command line names, each with what runs it."""
     known = [name for name, _ in BENCHMARKS]
     parser = argparse.ArgumentParser(
         prog="python -m bench",
@@ -70,16 +74,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = [n for n in args.names if n not in known]
     if unknown:
         parser.error(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(known)}")
-    chosen: list[tuple[str, Callable[[], list[Row]]]] = [
-        (n, functools.partial(_run_module, m))
-        for n, m in BENCHMARKS
-        if not args.names or n in args.names
-    ]
     if args.compare:
         if args.names != ["inbound"]:
             parser.error("--compare goes with the inbound benchmark alone: inbound --compare …")
         compare = importlib.import_module("bench.inbound_compare").run
-        chosen = [("inbound", functools.partial(compare, args.compare, args.pairs))]
+        return [("inbound", functools.partial(compare, args.compare, args.pairs))]
+    return [
+        (n, functools.partial(_run_module, m))
+        for n, m in BENCHMARKS
+        if not args.names or n in args.names
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    chosen = _chosen(argv)
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
 
