@@ -1,18 +1,20 @@
 """``python -m bench [name ...]``: run benchmarks, print measured figures beside targets.
 
 To add a benchmark, write a module with ``run() -> list[Row]`` and add it to
-``BENCHMARKS``.
+``BENCHMARKS``. ``python -m bench inbound --compare signing|triage [--pairs N]``
+measures what one part of the inbound path costs instead (``bench.inbound_compare``).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import signal
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import FrameType
 
 from bench.common import Row, format_table, load_average, machine, verdict
@@ -37,7 +39,16 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _run_module(module: str) -> list[Row]:
+    rows: list[Row] = importlib.import_module(module).run()
+    return rows
+
+
+Measure = Callable[[], list[Row]]
+
+
+def _chosen(argv: Sequence[str] | None) -> list[tuple[str, Measure]]:
+    """The benchmarks the command line names, each with what runs it."""
     known = [name for name, _ in BENCHMARKS]
     parser = argparse.ArgumentParser(
         prog="python -m bench",
@@ -50,11 +61,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="name",
         help=f"benchmarks to run (default: all): {', '.join(known)}",
     )
+    parser.add_argument(
+        "--compare",
+        metavar="PART",
+        help="inbound only: its share of the raw ceiling with PART on and off, interleaved: "
+        "signing (journal heads, issue 18) or triage (triage + intents, issue 16)",
+    )
+    parser.add_argument(
+        "--pairs", type=int, default=3, metavar="N", help="with --compare: on/off pairs (3)"
+    )
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in known]
     if unknown:
         parser.error(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(known)}")
-    chosen = [(n, m) for n, m in BENCHMARKS if not args.names or n in args.names]
+    if args.compare:
+        if args.names != ["inbound"]:
+            parser.error("--compare goes with the inbound benchmark alone: inbound --compare …")
+        compare = importlib.import_module("bench.inbound_compare").run
+        return [("inbound", functools.partial(compare, args.compare, args.pairs))]
+    return [
+        (n, functools.partial(_run_module, m))
+        for n, m in BENCHMARKS
+        if not args.names or n in args.names
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    chosen = _chosen(argv)
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
 
@@ -62,13 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows: list[Row] = []
     failed: list[str] = []
     started = time.monotonic()
-    for name, module in chosen:
+    for name, measure in chosen:
         print(f"== {name}", flush=True)
         try:
-            rows += [
-                r._replace(metric=f"{name}: {r.metric}")
-                for r in importlib.import_module(module).run()
-            ]
+            rows += [r._replace(metric=f"{name}: {r.metric}") for r in measure()]
         except KeyboardInterrupt:
             print(f"== {name}: interrupted; cleaned up", file=sys.stderr, flush=True)
             return 130

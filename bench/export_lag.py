@@ -46,7 +46,7 @@ from bench.common import (
     python_module,
     sqlalchemy_url,
 )
-from bench.inbound import PATH, Secrets, Webhooks, migrate_and_seed
+from bench.inbound_world import PATH, Secrets, Webhooks, migrate_and_seed
 
 TARGET_S = 60.0
 DRAIN_LIMIT_S = 600.0

@@ -29,18 +29,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import os
 import random
-import secrets
 import tempfile
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode
 
 import asyncpg
-import phonenumbers
 from aiohttp import web
 from sqlalchemy import event
 
@@ -49,7 +45,6 @@ from bench.common import (
     CpuMeter,
     LoadClient,
     PhaseResult,
-    Prepared,
     Row,
     create_database,
     drop_database,
@@ -59,25 +54,11 @@ from bench.common import (
     python_module,
     sqlalchemy_url,
 )
+from bench.inbound_world import PATH, Secrets, Webhooks, app_config, migrate_and_seed
 from bench.wrk import PACING, Wrk, ensure_wrk
 from bot.app import create_app
 from bot.base.appkeys import SERVICES
-from bot.base.config import Config, TwilioConfig
-from bot.base.crypto import new_key_text, parse_key
-from bot.domain.directory import (
-    add_participant,
-    create_administration,
-    create_case,
-    create_person,
-    create_staff,
-    create_team,
-    create_tenant,
-)
-from bot.store.engine import make_engine, upgrade
-from channels.twilio import compute_signature
 
-MUNICIPALITY = "+4533663366"
-PATH = "/webhooks/twilio/sms"
 # The relay ticks as in production (the default interval); receive_sms() also wakes it
 # whenever it has queued something.
 OUTBOX_INTERVAL = "1"
@@ -85,16 +66,6 @@ CEILING_SHARE_TARGET = 25.0  # per cent of the raw ceiling, one worker
 HALF_RATE_P99_TARGET = 50.0  # ms
 NOISY_NEIGHBOURS = 0.25  # cores used by other processes above which the figures are suspect
 POOL_HEADROOM = 1.5  # a timed run's signed requests: its warm-up's rate times this, and more
-
-BODIES = (
-    "Hej, jeg kan ikke komme til mødet på torsdag. Kan vi flytte det?",
-    "Tak for beskeden.",
-    "Hvornår hører jeg noget om min ansøgning?",
-    "Min søn er syg i dag, så vi kommer ikke.",
-    "Jeg har sendt lægeerklæringen med posten i går. Har I fået den?",
-    "Ok",
-    "Kan du ringe til mig efter kl. 14? Jeg er på arbejde indtil da.",
-)
 
 
 @dataclass(frozen=True)
@@ -113,6 +84,7 @@ class Settings:
         paced_connections: Connections of the half-rate run: enough that one is free for each
             slot of its timetable even while answers are slow, as an open loop needs.
         python_client: Whether to add the Python client's diagnostic runs.
+        greeting: Whether each SMS body ends with its sender's name (``Webhooks``).
     """
 
     seconds: int = 10
@@ -125,6 +97,7 @@ class Settings:
     concurrency: int = 32
     paced_connections: int = 128
     python_client: bool = True
+    greeting: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -148,173 +121,8 @@ class Settings:
         )
 
 
-@dataclass(frozen=True)
-class Secrets:
-    kek: str
-    index_key: str
-    account_sid: str
-    auth_token: str
-
-    @classmethod
-    def fresh(cls) -> Secrets:
-        return cls(
-            kek=new_key_text(),
-            index_key=new_key_text(),
-            account_sid="AC" + secrets.token_hex(16),
-            auth_token=secrets.token_hex(16),
-        )
-
-
 def say(text: str) -> None:
     print(text, flush=True)
-
-
-# -- the world -----------------------------------------------------------------------------------
-
-
-async def migrate_and_seed(
-    db_url: str, keys: Secrets, citizens: int, rng: random.Random
-) -> list[str]:
-    """Migrate, then seed one municipality; return the citizens' phone numbers."""
-    engine = make_engine(db_url)
-    try:
-        await upgrade(engine)
-    finally:
-        await engine.dispose()
-    app = create_app(_config(db_url, keys, "http://127.0.0.1:9"))
-    runner = web.AppRunner(app)
-    await runner.setup()
-    phones = _phone_numbers(citizens, rng)
-    try:
-        svc = app[SERVICES]
-        async with svc.write() as c:
-            tenant = await create_tenant(
-                c, svc, slug="bench", name="Benchmark Kommune", sms_number=MUNICIPALITY
-            )
-            teams: list[tuple[str, str, list[str]]] = []
-            for admin_name, team_name, reply_days in (
-                ("Børn og Familie", "Team Nord", 2),
-                ("Jobcenter", "Team Ydelse", 3),
-            ):
-                admin = await create_administration(c, svc, tenant_id=tenant, name=admin_name)
-                team = await create_team(
-                    c,
-                    svc,
-                    tenant_id=tenant,
-                    administration_id=admin,
-                    name=team_name,
-                    reply_days=reply_days,
-                )
-                owners = [
-                    await create_staff(
-                        c,
-                        svc,
-                        tenant_id=tenant,
-                        team_id=team,
-                        first_name=f"Rådgiver{i}",
-                        full_name=f"Rådgiver {i} {team_name}",
-                    )
-                    for i in range(10)
-                ]
-                teams.append((admin, team, owners))
-            for i, phone in enumerate(phones):
-                person = await create_person(
-                    c,
-                    svc,
-                    tenant_id=tenant,
-                    name=f"Borger {i}",
-                    first_name=f"Borger{i}",
-                    phone=phone,
-                )
-                admin, team, owners = teams[i % len(teams)]
-                case = await create_case(
-                    c,
-                    svc,
-                    tenant_id=tenant,
-                    administration_id=admin,
-                    team_id=team,
-                    owner_id=owners[i % len(owners)],
-                    number=f"2025-{i:06d}",
-                )
-                await add_participant(
-                    c, svc, tenant_id=tenant, case_id=case, person_id=person, role="party"
-                )
-    finally:
-        await runner.cleanup()
-    return phones
-
-
-def _config(db_url: str, keys: Secrets, base_url: str) -> Config:
-    """The service's configuration for an in-process app: scheduler (and outbox relay) off."""
-    return Config(
-        database_url=db_url,
-        public_base_url=base_url,
-        keks=(parse_key(keys.kek, what="kek"),),
-        index_key=parse_key(keys.index_key, what="index"),
-        twilio=TwilioConfig(
-            account_sid=keys.account_sid, auth_token=keys.auth_token, base_url="http://127.0.0.1:9"
-        ),
-        scheduler_enabled=False,
-        extra={"TOVHOLDER_JOURNAL_SIGNING_KEY": keys.kek},
-    ).validate()
-
-
-def _phone_numbers(n: int, rng: random.Random) -> list[str]:
-    """``n`` distinct valid Danish mobile numbers."""
-    out: dict[str, None] = {}
-    while len(out) < n:
-        number = f"+45{rng.randrange(20_000_000, 30_000_000)}"
-        if phonenumbers.is_valid_number(phonenumbers.parse(number)):
-            out[number] = None
-    return list(out)
-
-
-class Webhooks:
-    """Signed Twilio inbound webhooks, built ahead of the clock: unique MessageSid each."""
-
-    def __init__(self, keys: Secrets, phones: Sequence[str], rng: random.Random) -> None:
-        self.keys = keys
-        self.phones = phones
-        self.rng = rng
-        self._serial = itertools.count(1)
-
-    def batch(self, base_url: str, n: int) -> list[Prepared]:
-        url = base_url + PATH
-        out = []
-        for _ in range(n):
-            sid = f"SM{next(self._serial):08x}{secrets.token_hex(12)}"
-            params = {
-                "ToCountry": "DK",
-                "ToState": "",
-                "SmsMessageSid": sid,
-                "NumMedia": "0",
-                "ToCity": "",
-                "FromZip": "",
-                "SmsSid": sid,
-                "FromState": "",
-                "SmsStatus": "received",
-                "FromCity": "",
-                "Body": self.rng.choice(BODIES),
-                "FromCountry": "DK",
-                "To": MUNICIPALITY,
-                "ToZip": "",
-                "NumSegments": "1",
-                "MessageSid": sid,
-                "AccountSid": self.keys.account_sid,
-                "From": self.rng.choice(self.phones),
-                "ApiVersion": "2010-04-01",
-            }
-            signature = compute_signature(self.keys.auth_token, url, params)
-            out.append(
-                Prepared(
-                    body=urlencode(params).encode(),
-                    headers={
-                        "Content-Type": "application/x-www-form-urlencoded",
-                        "X-Twilio-Signature": signature,
-                    },
-                )
-            )
-        return out
 
 
 # -- the phases ----------------------------------------------------------------------------------
@@ -326,6 +134,7 @@ class Checked:
 
     result: PhaseResult
     stored: int
+    signed: int = 0  # journal_signed_heads rows it added
 
     @property
     def missing(self) -> int:
@@ -398,6 +207,7 @@ class Counts:
     stored: int  # inbound messages (or, for the raw ceiling, rows)
     filed: int = 0  # inbound messages filed on a case
     queued: int = 0  # outbound messages put in the outbox (receipts)
+    signed: int = 0  # commits that moved journal heads, each signed (journal_signed_heads)
 
     @classmethod
     async def of(cls, pg: asyncpg.Connection, *, raw: bool = False) -> Counts:
@@ -406,14 +216,18 @@ class Counts:
         row = await pg.fetchrow(
             "SELECT count(*) FILTER (WHERE direction = 'in') AS stored, "
             "count(*) FILTER (WHERE direction = 'in' AND case_id IS NOT NULL) AS filed, "
-            "(SELECT count(*) FROM outbox) AS queued FROM messages"
+            "(SELECT count(*) FROM outbox) AS queued, "
+            "(SELECT count(*) FROM journal_signed_heads) AS signed FROM messages"
         )
         assert row is not None
-        return cls(int(row["stored"]), int(row["filed"]), int(row["queued"]))
+        return cls(*(int(row[k]) for k in ("stored", "filed", "queued", "signed")))
 
     def __sub__(self, other: Counts) -> Counts:
         return Counts(
-            self.stored - other.stored, self.filed - other.filed, self.queued - other.queued
+            self.stored - other.stored,
+            self.filed - other.filed,
+            self.queued - other.queued,
+            self.signed - other.signed,
         )
 
 
@@ -437,7 +251,7 @@ class Bench:
         self.sink = sink
         self.sink_url = f"http://127.0.0.1:{sink.port}"
         self.pg = pg
-        self.hooks = Webhooks(keys, phones, random.Random(7))
+        self.hooks = Webhooks(keys, phones, random.Random(7), greeting=s.greeting)
         self.traffic_tables: list[str] = []
         # The Python client's diagnostic runs, when made.
         self.python_raw: Checked | None = None
@@ -557,9 +371,12 @@ class Bench:
         extra = (
             ""
             if raw
-            else (f"; {made.filed} filed on a case, {made.queued} receipts queued in the outbox")
+            else (
+                f"; {made.filed} filed on a case, {made.queued} receipts queued in the outbox, "
+                f"{made.signed} signed journal heads"
+            )
         )
-        checked = Checked(result, stored)
+        checked = Checked(result, stored, made.signed)
         problems = ""
         if checked.missing:
             problems += f" — {checked.missing} MISSING"
@@ -597,21 +414,33 @@ class Bench:
         finally:
             server.stop()
 
+    async def serve(self, name: str, argv: Sequence[str], *, workers: int = 1) -> ChildServer:
+        """Start ``argv``, a server of the service, on the seeded state."""
+        port = free_port()
+        await self.reset()
+        return await self._start(
+            ChildServer(name, argv, self._serve_env(port), port, listeners=workers)
+        )
+
+    async def closed_run(self, name: str, *switches: str) -> Checked:
+        """One closed loop of ``python -m bench.serve`` (one worker) with ``switches``."""
+        server = await self.serve(name, python_module("bench.serve", *switches))
+        try:
+            return await self._closed(self.pg, f"http://127.0.0.1:{server.port}", server)
+        finally:
+            server.stop()
+
     async def pipeline(
         self, pg: asyncpg.Connection, *, workers: int, half_rate: bool, relay_off: bool = False
     ) -> tuple[Checked, Checked | None]:
-        port = free_port()
         if relay_off:
-            argv = python_module("bench.serve_relay_off")
+            argv = python_module("bench.serve", "--relay-off")
             name = "pipeline 1 worker, relay off"
         else:
             argv = python_module("bot.cli", "serve", "--workers", str(workers))
             name = f"pipeline {workers} worker{'s' if workers > 1 else ''}"
-        await self.reset()
-        server = await self._start(
-            ChildServer(name, argv, self._serve_env(port), port, listeners=workers)
-        )
-        base = f"http://127.0.0.1:{port}"
+        server = await self.serve(name, argv, workers=workers)
+        base = f"http://127.0.0.1:{server.port}"
         try:
             closed = await self._closed(pg, base, server)
             if not half_rate or closed.result.rate <= 0:
@@ -675,7 +504,7 @@ async def count_sql(bench: Bench, pg: asyncpg.Connection) -> SqlCount:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     runner = web.AppRunner(
-        create_app(_config(sqlalchemy_url(bench.db), bench.keys, base)), access_log=None
+        create_app(app_config(sqlalchemy_url(bench.db), bench.keys, base)), access_log=None
     )
     await runner.setup()
     statements = transactions = 0
@@ -737,7 +566,11 @@ def _per_message_ms(result: PhaseResult, who: str) -> float | None:
     return 1000 * float(getattr(result.cpu, who)) / result.accepted
 
 
-async def _run(s: Settings, stack: contextlib.ExitStack, wrk_path: str) -> list[Row]:
+@contextlib.asynccontextmanager
+async def open_bench(
+    s: Settings, stack: contextlib.ExitStack, wrk_path: str
+) -> AsyncIterator[Bench]:
+    """A fresh database, migrated and seeded, the Twilio stand-in, and wrk: ready to run."""
     workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-wrk-")))
     wrk = Wrk(wrk_path, connections=s.concurrency, threads=s.wrk_threads, workdir=workdir)
     keys = Secrets.fresh()
@@ -772,6 +605,33 @@ async def _run(s: Settings, stack: contextlib.ExitStack, wrk_path: str) -> list[
         say(
             f"inbound: closed loop: {wrk.describe(s.seconds)}, after a {s.warmup_seconds} s warm-up"
         )
+        yield bench
+    finally:
+        await pg.close()
+
+
+def warn_if_busy(runs: Sequence[Checked]) -> float:
+    """The most CPU other processes used during a run (cores); a warning when that is much."""
+    busiest = max(
+        (
+            r.result.cpu.others / r.result.elapsed
+            for r in runs
+            if r.result.cpu and r.result.elapsed > 0
+        ),
+        default=0.0,
+    )
+    if busiest > NOISY_NEIGHBOURS:
+        say(
+            f"inbound: WARNING: processes outside this benchmark used up to {busiest:.2f} cores "
+            "during the measured runs; rates and latencies are lower/higher than this machine "
+            "gives when quiet. Server CPU per message depends less on that."
+        )
+    return busiest
+
+
+async def _run(s: Settings, stack: contextlib.ExitStack, wrk_path: str) -> list[Row]:
+    async with open_bench(s, stack, wrk_path) as bench:
+        pg = bench.pg
         say(
             f"inbound: half rate: {PACING}; {s.seconds} s over {s.paced_connections} connections, "
             "each opened with one GET /healthz so that the timetable starts without a burst"
@@ -794,25 +654,10 @@ async def _run(s: Settings, stack: contextlib.ExitStack, wrk_path: str) -> list[
         two, _ = await bench.pipeline(pg, workers=2, half_rate=False)
         quiet, _ = await bench.pipeline(pg, workers=1, half_rate=False, relay_off=True)
         sql = await count_sql(bench, pg)
-    finally:
-        await pg.close()
 
     ceiling = raw.result.rate
     runs = [raw, one, two, quiet] + ([half] if half else [])
-    busiest = max(
-        (
-            r.result.cpu.others / r.result.elapsed
-            for r in runs
-            if r.result.cpu and r.result.elapsed > 0
-        ),
-        default=0.0,
-    )
-    if busiest > NOISY_NEIGHBOURS:
-        say(
-            f"inbound: WARNING: processes outside this benchmark used up to {busiest:.2f} cores "
-            "during the measured runs; rates and latencies are lower/higher than this machine "
-            "gives when quiet. Server CPU per message depends less on that."
-        )
+    warn_if_busy(runs)
     rows = [
         Row("raw ceiling (wrk): aiohttp + 1 asyncpg INSERT, 1 process", ceiling, "", "msg/s"),
         Row("raw ceiling p50", raw.result.p(50), "", "ms"),

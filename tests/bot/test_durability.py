@@ -57,7 +57,7 @@ class Service:
         alone does not keep a receipt from going out before a kill.
         """
         env = {**os.environ, **self.env, **overrides}
-        command = ["bot.cli", "serve"] if relay else ["bench.serve_relay_off"]
+        command = ["bot.cli", "serve"] if relay else ["bench.serve", "--relay-off"]
         self.proc = subprocess.Popen(
             [sys.executable, "-m", *command],
             env=env,
