@@ -725,6 +725,8 @@ POLITE = ("tak", "tusind tak", "please", "venligst", "mange tak", "hej")
 
 INTENTS: dict[str, tuple[str, ...]] = {
     "STOP": (
+        "(ønsker|vil) ikke ~ (modtage|have|få) (sms*|beskeder)",
+        "(slet|fjern) mig",
         "stop med at (sende|skrive)",
         "stop (de|disse) ~ (beskeder|sms*)",
         "vil ikke (have|modtage) flere",
@@ -739,6 +741,8 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "^stop (tak|nu|please)$",
     ),
     "START": (
+        "(have|modtage|få) ~ (sms*|beskeder*) igen",
+        "start (sms*|beskeder*)",
         "tilmeld mig",
         "send ~ (sms*|beskeder) igen",
         "må gerne sende ~ igen",
@@ -746,6 +750,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "skriv* igen til mig",
     ),
     "FLYT": (
+        "ændre (mødet|aftalen|tiden|tidspunktet|dato*)",
         "en anden dag",
         "en anden tid",
         "andre tider",
@@ -768,6 +773,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "(mandag|tirsdag|onsdag|torsdag|fredag) ~ i stedet",
     ),
     "AFLYS": (
+        "bliver ikke til noget",
         "kan ikke komme",
         "kommer ikke",
         "når det ikke",
@@ -782,6 +788,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "kan ikke (i dag|i morgen)",
     ),
     "STATUS": (
+        "hvad sker der (nu|med (min|sagen|ansøgning*))",
         "går det med (min|vores|sagen|ansøgning*)",
         "nyt i (min|sagen|vores)",
         "sket noget i (min|sagen)",
@@ -797,6 +804,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "nyt om min",
     ),
     "OK": (
+        "^(ja|ok|okay) det (kan|gør) (jeg|vi)",
         "^(super|fint|perfekt|fedt|dejligt|godt) ~ (kommer|ses|der)",
         "^vi kommer",
         "^jeg kommer",

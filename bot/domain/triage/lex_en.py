@@ -578,7 +578,13 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "^stop please",
         "^please stop",
     ),
-    "START": ("(text|message) me again", "start again", "resume (messages|texts)", "subscribe me"),
+    "START": (
+        "start ~ (texts|messages|sms) again",
+        "(text|message) me again",
+        "start again",
+        "resume (messages|texts)",
+        "subscribe me",
+    ),
     "FLYT": (
         "another (day|time)",
         "reschedule",
@@ -602,6 +608,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "^im sick",
     ),
     "STATUS": (
+        "(happened|happening|going on|news) with my",
         "news on my",
         "update on my",
         "happening with my",
@@ -612,6 +619,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "status of my",
     ),
     "OK": (
+        "^sure( thing)?$",
         "^(ok|okay|yes|great|perfect|sounds good|fine) ~ (see|there|come|works|good|then)",
         "see you (then|there|on)",
         "well be there",
