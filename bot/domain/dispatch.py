@@ -151,11 +151,12 @@ async def _tenant_model(conn: AsyncConnection, svc: Services, tenant_id: str) ->
     models: dict[str, tuple[datetime, Model]] = svc.__dict__.setdefault("_triage_models", {})
     hit = models.get(tenant_id)
     if hit is not None and hit[0] == row.trained_at:
-        return hit[1]
+        return hit[1] if hit[1].current else True
     dek = svc.dek("triage_models", row.id, row.dek)
     model = Model(json.loads(unseal(dek, row.weights_enc, f"triage_models:{row.id}:weights")))
     models[tenant_id] = (row.trained_at, model)
-    return model
+    # Weights fitted on an older version's features: the shipped model until trained again.
+    return model if model.current else True
 
 
 def because(triage: Triage) -> tuple[str, ...]:
@@ -181,6 +182,10 @@ def _feature(name: str) -> str:
         return f"«{rest}»"
     if kind == "n" and rest:
         return f"«ikke … {rest}»"
+    if kind == "s" and " " in rest:
+        return "«{} … {}»".format(*rest.split(" ", 1))
+    if kind == "m" and rest:
+        return f"«({rest})»"
     return f"«…{name.strip()}…»"
 
 

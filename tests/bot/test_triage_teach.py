@@ -281,3 +281,45 @@ def test_the_cli_trains_one_municipality_and_classify_tenant_uses_it(
     assert level("--tenant", "kbh") == "akut"
     assert level("--tenant", "aarhus") is None
     assert level() is None
+
+
+async def test_weights_trained_on_older_features_give_way_to_the_shipped_model(
+    stack: Stack,
+) -> None:
+    """A municipality's model of feature version 1 is not read with version 2's features."""
+    import json
+
+    from bot.base.crypto import seal
+    from bot.base.ids import new_id
+    from bot.domain.triage.text import read
+
+    weights = {
+        "vocab": ["w:" + read(TAUGHT).clauses[0].text.split(" ")[0]],
+        "akut": [40.0],
+        "concern": [40.0],
+        "bias": [-5.0, -5.0],
+        "thresholds": {"akut": 0.5, "concern": 0.5},
+    }
+    tenants = {}
+    async with stack.svc.write() as conn:
+        for version, slug, number in ((1, "odense", "+4566131372"), (2, "vejle", "+4575815000")):
+            tid = await create_tenant(
+                conn, stack.svc, slug=slug, name=slug.title(), sms_number=number
+            )
+            mid = new_id()
+            dek, wrapped = stack.svc.new_dek("triage_models", mid)
+            text = json.dumps({"version": version, **weights})
+            await conn.execute(
+                triage_models.insert().values(
+                    id=mid,
+                    tenant_id=tid,
+                    dek=wrapped,
+                    weights_enc=seal(dek, text, f"triage_models:{mid}:weights"),
+                    examples=1,
+                    trained_at=stack.clock.now(),
+                )
+            )
+            tenants[version] = tid
+    async with stack.svc.read() as conn:
+        assert (await tenant_triager(conn, stack.svc, tenants[1]))(TAUGHT).level is None
+        assert (await tenant_triager(conn, stack.svc, tenants[2]))(TAUGHT).level == "akut"
