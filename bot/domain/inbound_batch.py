@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.base import metrics
 from bot.base.batcher import GroupCommit
 from bot.base.errors import StorageUnavailable
-from bot.base.hooks import may_act
+from bot.base.hooks import may_act, prefetch
 from bot.base.services import Services
 from bot.base.workdays import WorkingCalendar
 from bot.domain import intents
@@ -207,10 +207,20 @@ async def _answer_after(
     """The hooks and pages of the SMS that need them, and their answers in one statement."""
     entries: list[NewEntry] = []
     replies: list[OutboundSms] = []
-    for f, filing in filings:
-        if not f.after:
-            continue
-        outcome = await f.intake.run_hooks(filing)
+    after = [(f, filing) for f, filing in filings if f.after]
+    if not after:
+        return
+    # What the hooks ask of each SMS (its next appointment, its case's timeline), fetched
+    # for all of them at once; urgent SMS are not asked about (no hook sees them).
+    shared: dict[Any, Any] = {}
+    filed = [f.intake.filed(filing, shared) for f, filing in after]
+    hooks = after[0][0].intake.svc.inbound_hooks
+    await prefetch(
+        hooks,
+        [x for x, (_, filing) in zip(filed, after, strict=True) if not filing.decision.urgent],
+    )
+    for (f, filing), sms in zip(after, filed, strict=True):
+        outcome = await f.intake.run_hooks(filing, sms)
         answer, reply, results[f.n] = await f.intake.answer(filing, outcome)
         entries += answer
         replies += [reply] if reply else []

@@ -455,9 +455,9 @@ class Intake:
             case, person, conv_id, already_open, key, reply_by, decision, stored, entry
         )
 
-    async def run_hooks(self, filing: CaseFiling) -> HookOutcome | None:
-        """The first outcome a hook gives for the filed SMS (written and journalised by now)."""
-        filed = FiledSms(
+    def filed(self, filing: CaseFiling, batch: dict[Any, Any] | None = None) -> FiledSms:
+        """The filed SMS as the hooks see it (``batch``: what they fetched for a batch)."""
+        return FiledSms(
             svc=self.svc,
             conn=self.conn,
             tenant_id=self.tenant.id,
@@ -470,9 +470,16 @@ class Intake:
             key=filing.key,
             now=self.now,
             intent=self.intent,
+            batch=batch,
         )
+
+    async def run_hooks(
+        self, filing: CaseFiling, filed: FiledSms | None = None
+    ) -> HookOutcome | None:
+        """The first outcome a hook gives for the filed SMS (written and journalised by now)."""
         if filing.decision.urgent:
             return None  # urgency always wins over a reply's intent
+        filed = filed or self.filed(filing)
         for hook in self.svc.inbound_hooks:
             outcome = await hook(filed)
             if outcome is not None:

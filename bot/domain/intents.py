@@ -89,14 +89,25 @@ class Reading:
 
 @lru_cache(maxsize=1)
 def _reader() -> Triager:
-    # The lexicon's intents are every municipality's; its own words only add urgency,
-    # which the inbound path checks with the municipality's triage.
-    return Triager()
+    # The lexicon's intents are every municipality's; its own words and the model only add
+    # urgency, which the inbound path checks with the municipality's triage (Intake.decide:
+    # steer and the hooks act on no urgent SMS). Without the model a reading costs half as
+    # much, and reads the same intent: the model raises to akut only a message without one
+    # (tests/bot/test_intents.py holds the corpus to it). Were that to change, a reading
+    # without the model could only find an intent where one with it finds none: such an SMS
+    # is filed alone (harmless), and the municipality's triage still says it is urgent.
+    return Triager(model=False)
 
 
-@lru_cache(maxsize=64)  # the same body is asked about by several steps of one SMS
+# The same body is asked about by several steps of one SMS: the webhook (goes_alone), the
+# batch (goes_alone, may_act) and the hooks, with up to a batch's worth of others between.
+@lru_cache(maxsize=1024)
 def reading(body: str) -> Reading:
-    """The intent the reader finds in ``body`` (None when it is urgent or ordinary)."""
+    """The intent the reader finds in ``body`` (None when it is urgent or ordinary).
+
+    Urgent here is the lexicon's and the default words' akut; the model is not asked
+    (see ``_reader``).
+    """
     found = _reader()(body)
     return Reading(found.intent, found.intent_exact)
 
