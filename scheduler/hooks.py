@@ -95,33 +95,42 @@ _STEPS = "scheduler.hooks:steps"
 _NEXT = "scheduler.hooks:next_appointment"
 
 
-def _asking(filed: Sequence[FiledSms], words: tuple[str, ...]) -> dict[datetime, list[FiledSms]]:
-    """The batch's SMS that read as one of ``words``, by the time they were filed at."""
-    by_now: dict[datetime, list[FiledSms]] = {}
-    for f in filed:
+def _asking(filed: Sequence[FiledSms], words: tuple[str, ...]) -> dict[datetime, list[int]]:
+    """The positions of the batch's SMS that read as one of ``words``, by their time."""
+    by_now: dict[datetime, list[int]] = {}
+    for i, f in enumerate(filed):
         if f.batch is not None and _read(f)[0] in words:
-            by_now.setdefault(f.now, []).append(f)
+            by_now.setdefault(f.now, []).append(i)
     return by_now
 
 
-async def _fetch_steps(filed: Sequence[FiledSms]) -> None:
-    """The timelines of the batch's cases asked about with STATUS, in one statement."""
-    asking = [f for group in _asking(filed, ("STATUS",)).values() for f in group]
-    if asking:
-        found = await steps_of_many(asking[0].conn, [f.case_id for f in asking])
-        for f in asking:
-            assert f.batch is not None
-            f.batch[_STEPS, f.case_id] = found[f.case_id]
+async def _fetch_steps(filed: Sequence[FiledSms]) -> list[int]:
+    """The timelines of the batch's cases asked about with STATUS, in one statement; the
+    SMS whose case has one (without, the hook passes them over)."""
+    asking = [i for group in _asking(filed, ("STATUS",)).values() for i in group]
+    if not asking:
+        return []
+    found = await steps_of_many(filed[0].conn, [filed[i].case_id for i in asking])
+    for i in asking:
+        f = filed[i]
+        assert f.batch is not None
+        f.batch[_STEPS, f.case_id] = found[f.case_id]
+    return [i for i in asking if found[filed[i].case_id]]
 
 
-async def _fetch_next(filed: Sequence[FiledSms]) -> None:
-    """The next appointments of the batch's SMS that answer about one, in one statement."""
+async def _fetch_next(filed: Sequence[FiledSms]) -> list[int]:
+    """The next appointments of the batch's SMS that answer about one, in one statement
+    (for each time they were filed at); the SMS that have one coming up."""
+    acts: list[int] = []
     for now, asking in _asking(filed, _APPOINTMENT_WORDS).items():
-        pairs = [(f.case_id, f.person_id) for f in asking]
-        found = await next_for_many(asking[0].conn, pairs, now=now)
-        for f in asking:
+        pairs = [(filed[i].case_id, filed[i].person_id) for i in asking]
+        found = await next_for_many(filed[0].conn, pairs, now=now)
+        for i in asking:
+            f = filed[i]
             assert f.batch is not None
             f.batch[_NEXT, f.case_id, f.person_id, now] = found[f.case_id, f.person_id]
+        acts += [i for i in asking if found[filed[i].case_id, filed[i].person_id] is not None]
+    return acts
 
 
 def _fetched_steps(filed: FiledSms) -> list[Any] | None:
