@@ -35,6 +35,7 @@ from bot.domain.dispatch import (
     dispatch,
     dispatch_unassigned,
     routing_columns,
+    tenant_triage,
     tenant_triager,
 )
 from bot.domain.escalation import acknowledge_by_sms
@@ -318,9 +319,8 @@ class Intake:
     async def triage(self) -> Triage:
         """This SMS read by the municipality's triage (for a door before any case is known)."""
         if self._triage is None:
-            self._triage = (await tenant_triager(self.conn, self.svc, self.tenant.id))(
-                self.sms.body
-            )
+            triager = await tenant_triager(self.conn, self.svc, self.tenant.id)
+            self._triage = tenant_triage(triager, self.sms.body)
         return self._triage
 
     async def conversation(
@@ -574,6 +574,8 @@ class Intake:
             calendar=calendar,
             # Known from the identify statement: routing need not ask.
             owner_here=case.owner_active and not case.owner_away,
+            # Read once: a door before the case (steer) may have read this SMS already.
+            triage=self._triage if body is None else None,
         )
 
     async def dispatched(

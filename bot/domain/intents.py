@@ -26,7 +26,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
@@ -39,8 +38,9 @@ from bot.domain.inbound_consent import file_consent
 from bot.domain.inbound_result import InboundResult
 from bot.domain.inbound_steps import IntakeSteps
 from bot.domain.outbound import OutboundSms, outbound_sms
+from bot.domain.readings import default_triage
 from bot.domain.texts import text
-from bot.domain.triage import Triage, Triager
+from bot.domain.triage import Triage
 from bot.domain.triage.lexicon import lexicon
 from bot.domain.triage.text import normal_pattern, read
 from bot.store.schema.core import messages, persons
@@ -87,28 +87,15 @@ class Reading:
     exact: bool
 
 
-@lru_cache(maxsize=1)
-def _reader() -> Triager:
-    # The lexicon's intents are every municipality's; its own words and the model only add
-    # urgency, which the inbound path checks with the municipality's triage (Intake.decide:
-    # steer and the hooks act on no urgent SMS). Without the model a reading costs half as
-    # much, and reads the same intent: the model raises to akut only a message without one
-    # (tests/bot/test_intents.py holds the corpus to it). Were that to change, a reading
-    # without the model could only find an intent where one with it finds none: such an SMS
-    # is filed alone (harmless), and the municipality's triage still says it is urgent.
-    return Triager(model=False)
-
-
-# The same body is asked about by several steps of one SMS: the webhook (goes_alone), the
-# batch (goes_alone, may_act) and the hooks, with up to a batch's worth of others between.
-@lru_cache(maxsize=1024)
 def reading(body: str) -> Reading:
     """The intent the reader finds in ``body`` (None when it is urgent or ordinary).
 
-    Urgent here is the lexicon's and the default words' akut; the model is not asked
-    (see ``_reader``).
+    The lexicon's intents are every municipality's; its own words only add urgency,
+    which the inbound path checks with the municipality's triage. The reading is the
+    default triage's, read once per body (bot.domain.readings): a municipality with
+    no words of its own triages with the same reading.
     """
-    found = _reader()(body)
+    found = default_triage(body)
     return Reading(found.intent, found.intent_exact)
 
 

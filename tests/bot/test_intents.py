@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +12,7 @@ from bot.base.clock import COPENHAGEN
 from bot.base.ids import new_id
 from bot.domain import intents, texts
 from bot.domain.inbound_batch import BatchedSms, file_batch
-from bot.domain.triage import Triager
-from bot.domain.triage.corpus import load
+from bot.domain.readings import default_triage
 from bot.store.schema.consent import consent_records
 from bot.store.schema.core import (
     journal_entries,
@@ -33,7 +31,6 @@ from tests.harness import MUNICIPALITY, Stack, message_sid, seed_families
 TUESDAY = date(2025, 2, 25)  # the meeting: Tuesday 25 February 09:00, reminded Monday 10:00
 MEETING = datetime(2025, 2, 25, 9, 0, tzinfo=COPENHAGEN)
 MONDAY = datetime(2025, 2, 24, 10, 5, tzinfo=COPENHAGEN)
-CORPUS = Path(__file__).resolve().parents[1] / "data" / "triage"
 
 # Each intent in each language: the keyword our texts ask for (or the reader's own
 # keyword, as AFMELD and UNSUBSCRIBE), and the way a family says it in its own words.
@@ -329,16 +326,14 @@ def test_a_yes_is_a_yes_and_a_no_or_another_wish_is_not() -> None:
         assert not intents.is_yes(body, intents.reading(body).intent), body
 
 
-def test_the_intent_reading_without_the_model_reads_every_corpus_message_as_with_it() -> None:
-    """Every labelled SMS (train and held-out) has the same intent read without the model as with
-    it: the model only raises urgency, and never of a message it reads a wish in."""
-    with_model = Triager()
-    for name in ("train.jsonl", "heldout.jsonl"):
-        for row in load(CORPUS / name):
-            full = with_model(row["text"])
-            assert intents.reading(row["text"]) == intents.Reading(
-                full.intent, full.intent_exact
-            ), row["id"]
+async def test_a_municipality_without_words_of_its_own_reads_an_sms_once(stack: Stack) -> None:
+    """No words or model of its own: the dispatch triage is the intent reading's, read once
+    (with words of its own, see the test of the municipality's own urgent word below)."""
+    body = f"Hej, kan I ringe mig op? Mvh {new_id()}"
+    before = default_triage.cache_info()
+    await _say(stack, body)
+    after = default_triage.cache_info()
+    assert after.misses == before.misses + 1 and after.hits > before.hits
 
 
 async def test_a_batch_leaves_an_sms_to_a_waiting_question_to_be_filed_alone(stack: Stack) -> None:
