@@ -12,7 +12,7 @@ and each run on the seeded state. The order within a pair alternates (on, off;
 off, on; …) so that a machine drifting over the minutes weighs on both sides
 alike. Each SMS ends with its sender's name (``Webhooks(greeting=True)``):
 with the full run's seven texts over and over, the intent reading's cache
-(``bot.domain.intents.reading``) would answer for most SMS, as it never does
+(``bot.domain.readings.default_triage``) would answer for most SMS, as it never does
 for real ones (``TOVHOLDER_BENCH_GREETING=0`` sends those seven texts). On a
 shared 2-core machine one run's rate says little, so the figures
 are medians: each side's share of its pair's ceiling, and the points the part

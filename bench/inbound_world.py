@@ -167,7 +167,7 @@ class Webhooks:
     Args:
         greeting: end each body with the sender's name ("Mvh Borger17"), as many SMS do,
             so that bodies vary as real ones do and no cache of readings keyed on the body
-            (``bot.domain.intents.reading``) serves the same few texts again and again.
+            (``bot.domain.readings.default_triage``) serves the same few texts again and again.
     """
 
     def __init__(

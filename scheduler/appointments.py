@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -576,17 +577,31 @@ async def next_for(
     Only appointments within ``within`` count: an "OK" is about the meeting
     the citizen was just reminded of, not one months away.
     """
+    found = await next_for_many(conn, [(case_id, person_id)], now=now, within=within)
+    return found[case_id, person_id]
+
+
+async def next_for_many(
+    conn: AsyncConnection,
+    attendees: Sequence[tuple[str, str]],
+    *,
+    now: datetime,
+    within: timedelta = timedelta(days=14),
+) -> dict[tuple[str, str], Any]:
+    """:func:`next_for` of each (case id, person id), in one statement (None: none coming)."""
     rows = await conn.execute(
         select(appointments)
         .where(
-            appointments.c.case_id == case_id,
+            appointments.c.case_id.in_(list({case_id for case_id, _ in attendees})),
             appointments.c.status == "scheduled",
             appointments.c.starts_at > now,
             appointments.c.starts_at <= now + within,
         )
         .order_by(appointments.c.starts_at, appointments.c.id)
     )
+    found: dict[tuple[str, str], Any] = dict.fromkeys(attendees)
     for row in rows:
-        if person_id in json.loads(row.attendees)["persons"]:
-            return row
-    return None
+        for person_id in json.loads(row.attendees)["persons"]:
+            if found.get((row.case_id, person_id), row) is None:
+                found[row.case_id, person_id] = row
+    return found

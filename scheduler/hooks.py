@@ -14,21 +14,28 @@ and acts on the yes (then ``FiledSms.intent`` says AFLYS).
 
 A word that does not fit (no appointment coming up, say) falls through to the
 ordinary flow: receipt and a caseworker's answer.
+
+In a batch, each hook first fetches for all the batch's SMS it acts on, in one
+statement, what it reads for each (``prefetches``): the next appointments, the
+timelines.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 
-from bot.base.hooks import FiledSms, HookOutcome, acts_on
+from bot.base.hooks import FiledSms, HookOutcome, acts_on, prefetches
 from bot.base.workdays import format_time
 from bot.domain import intents, texts
 from bot.store.schema.core import cases, messages
 from bot.store.schema.scheduler import appointments, reminders
-from scheduler.appointments import next_for
-from scheduler.milestones import status_text
+from scheduler.appointments import next_for, next_for_many
+from scheduler.milestones import status_text, steps_of_many
 from scheduler.store import add_task, local_date, note
 from scheduler.templates import clock_time, long_date, say
 
@@ -83,22 +90,85 @@ async def _reminded(filed: FiledSms, appointment_id: str) -> bool:
     return found is not None
 
 
+# Keys of what a batch fetched (FiledSms.batch): a case's steps; a person's next appointment.
+_STEPS = "scheduler.hooks:steps"
+_NEXT = "scheduler.hooks:next_appointment"
+
+
+def _asking(filed: Sequence[FiledSms], words: tuple[str, ...]) -> dict[datetime, list[int]]:
+    """The positions of the batch's SMS that read as one of ``words``, by their time."""
+    by_now: dict[datetime, list[int]] = {}
+    for i, f in enumerate(filed):
+        if f.batch is not None and _read(f)[0] in words:
+            by_now.setdefault(f.now, []).append(i)
+    return by_now
+
+
+async def _fetch_steps(filed: Sequence[FiledSms]) -> list[int]:
+    """The timelines of the batch's cases asked about with STATUS, in one statement; the
+    SMS whose case has one (without, the hook passes them over)."""
+    asking = [i for group in _asking(filed, ("STATUS",)).values() for i in group]
+    if not asking:
+        return []
+    found = await steps_of_many(filed[0].conn, [filed[i].case_id for i in asking])
+    for i in asking:
+        f = filed[i]
+        assert f.batch is not None
+        f.batch[_STEPS, f.case_id] = found[f.case_id]
+    return [i for i in asking if found[filed[i].case_id]]
+
+
+async def _fetch_next(filed: Sequence[FiledSms]) -> list[int]:
+    """The next appointments of the batch's SMS that answer about one, in one statement
+    (for each time they were filed at); the SMS that have one coming up."""
+    acts: list[int] = []
+    for now, asking in _asking(filed, _APPOINTMENT_WORDS).items():
+        pairs = [(filed[i].case_id, filed[i].person_id) for i in asking]
+        found = await next_for_many(filed[0].conn, pairs, now=now)
+        for i in asking:
+            f = filed[i]
+            assert f.batch is not None
+            f.batch[_NEXT, f.case_id, f.person_id, now] = found[f.case_id, f.person_id]
+        acts += [i for i in asking if found[filed[i].case_id, filed[i].person_id] is not None]
+    return acts
+
+
+def _fetched_steps(filed: FiledSms) -> list[Any] | None:
+    """The case's steps as the batch fetched them (None: not fetched, ask)."""
+    return None if filed.batch is None else filed.batch.get((_STEPS, filed.case_id))
+
+
+async def _next(filed: FiledSms) -> Any:
+    """The next appointment this person attends on the case (fetched by the batch, or asked)."""
+    key = (_NEXT, filed.case_id, filed.person_id, filed.now)
+    if filed.batch is not None and key in filed.batch:
+        return filed.batch[key]
+    return await next_for(
+        filed.conn, case_id=filed.case_id, person_id=filed.person_id, now=filed.now
+    )
+
+
+@prefetches(_fetch_steps)
 @acts_on(lambda body: said(body) == "STATUS")
 async def status_hook(filed: FiledSms) -> HookOutcome | None:
     """ "STATUS" (or "hvordan går det med min sag?"): where the case is, what comes next."""
     if _read(filed)[0] != "STATUS":
         return None
+    steps = _fetched_steps(filed)
+    if steps == []:
+        return None  # no timeline (as status_text finds): nothing more to ask
     case = (
         await filed.conn.execute(
             select(cases.c.id, cases.c.case_type).where(cases.c.id == filed.case_id)
         )
     ).one()
-    answer = await status_text(filed.conn, case, filed.language)
+    answer = await status_text(filed.conn, case, filed.language, steps)
     if answer is None:
         return None  # no timeline yet: the ordinary receipt, and a caseworker answers
     return HookOutcome(reply=answer, awaiting_reply=False)
 
 
+@prefetches(_fetch_next)
 @acts_on(lambda body: said(body) in _APPOINTMENT_WORDS)
 async def appointment_hook(filed: FiledSms) -> HookOutcome | None:
     """ "OK" confirms the next appointment; "FLYT" / "AFLYS" ask to move or cancel it."""
@@ -106,7 +176,7 @@ async def appointment_hook(filed: FiledSms) -> HookOutcome | None:
     if word not in _APPOINTMENT_WORDS:
         return None
     conn = filed.conn
-    appt = await next_for(conn, case_id=filed.case_id, person_id=filed.person_id, now=filed.now)
+    appt = await _next(filed)
     if appt is None or (word == "OK" and not exact and not await _reminded(filed, appt.id)):
         return None
     lang = filed.language

@@ -8,6 +8,7 @@ participants, in one short sentence, where their case is and what comes next.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -401,12 +402,17 @@ async def move_step(
     return result
 
 
-async def status_text(conn: AsyncConnection, case: Any, language: str) -> str | None:
+async def status_text(
+    conn: AsyncConnection, case: Any, language: str, steps: list[Any] | None = None
+) -> str | None:
     """What "STATUS" answers: the current step and the next expected date, nothing more.
 
     None when the case has no timeline: then a caseworker answers instead.
+
+    Args:
+        steps: the case's steps, when fetched already (:func:`steps_of_many`).
     """
-    rows = await _steps(conn, case.id)
+    rows = steps if steps is not None else await _steps(conn, case.id)
     policy = await timeline_policy(conn, case) if rows else None
     current = next((r for r in rows if r.status == "current"), None)
     if policy is None or current is None:
@@ -433,3 +439,16 @@ def next_expected(rows: list[Any]) -> tuple[str | None, date | None]:
 
 async def steps_of(conn: AsyncConnection, case_id: str) -> list[Any]:
     return await _steps(conn, case_id)
+
+
+async def steps_of_many(conn: AsyncConnection, case_ids: Sequence[str]) -> dict[str, list[Any]]:
+    """Each case's steps in order (an empty list: no timeline), in one statement."""
+    found: dict[str, list[Any]] = {case_id: [] for case_id in case_ids}
+    rows = await conn.execute(
+        select(milestones)
+        .where(milestones.c.case_id.in_(list(found)))
+        .order_by(milestones.c.case_id, milestones.c.position)
+    )
+    for row in rows:
+        found[row.case_id].append(row)
+    return found

@@ -44,6 +44,9 @@ class FiledSms:
     # What the pipeline settled the SMS means (a wish the family confirmed with "JA"),
     # else None: a hook reads the body itself.
     intent: str | None = None
+    # Filed in a batch: what the hooks fetched for all the batch's SMS at once (one dict,
+    # shared; each hook its own keys: bot.base.hooks.prefetch). None alone: a hook asks itself.
+    batch: dict[Any, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

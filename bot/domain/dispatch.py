@@ -36,6 +36,7 @@ from bot.base.services import Services
 from bot.base.workdays import WorkingCalendar
 from bot.domain.case_record import SystemNotes
 from bot.domain.escalation import page
+from bot.domain.readings import default_triage, default_triager
 from bot.domain.routing import FrontDesk, Route, front_desk, route, team_lead
 from bot.domain.triage import DEFAULT_RISK, DEFAULT_URGENT, Triage, Triager
 from bot.domain.triage.model import Model
@@ -124,13 +125,24 @@ async def tenant_triager(conn: AsyncConnection, svc: Services, tenant_id: str) -
             )
         )
     ).all()
-    triager = Triager(
-        urgent=[*DEFAULT_URGENT, *(r.term for r in rows if r.kind == "urgent")],
-        risk=[*DEFAULT_RISK, *(r.term for r in rows if r.kind == "risk")],
-        model=await _tenant_model(conn, svc, tenant_id),
-    )
+    model = await _tenant_model(conn, svc, tenant_id)
+    if not rows and model is True:
+        # No words or model of its own: the default triage, whose readings are shared
+        # with the intent reading (bot.domain.readings).
+        triager = default_triager()
+    else:
+        triager = Triager(
+            urgent=[*DEFAULT_URGENT, *(r.term for r in rows if r.kind == "urgent")],
+            risk=[*DEFAULT_RISK, *(r.term for r in rows if r.kind == "risk")],
+            model=model,
+        )
     cache[tenant_id] = (time.monotonic(), triager)
     return triager
+
+
+def tenant_triage(triager: Triager, body: str) -> Triage:
+    """``body`` read by a municipality's ``triager`` (the default one's reading is shared)."""
+    return default_triage(body) if triager is default_triager() else triager(body)
 
 
 async def _tenant_model(conn: AsyncConnection, svc: Services, tenant_id: str) -> Model | bool:
@@ -199,6 +211,7 @@ async def decide(
     at: datetime,
     calendar: WorkingCalendar,
     owner_here: bool = False,
+    triage: Triage | None = None,
 ) -> Decision:
     """Who answers a message on ``case`` now, and is it urgent (nothing is written).
 
@@ -206,6 +219,7 @@ async def decide(
         calendar: the case's team's working calendar.
         owner_here: the caller already knows the caseworker is active and not away
             today (the SMS path reads it with the sender), so routing asks nothing.
+        triage: ``body`` read by the municipality's triage already (else read here).
     """
     if owner_here:
         way = Route(case.owner_id, case.owner_id, "owner", None)
@@ -213,7 +227,8 @@ async def decide(
         way = await route(
             conn, case_owner_id=case.owner_id, team_id=case.team_id, at=at, calendar=calendar
         )
-    triage = (await tenant_triager(conn, svc, tenant_id))(body)
+    if triage is None:
+        triage = tenant_triage(await tenant_triager(conn, svc, tenant_id), body)
     open_now = calendar.is_open(at)
     why = because(triage) if triage.level else ()
     if not triage.urgent:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.base import metrics
 from bot.base.batcher import GroupCommit
 from bot.base.errors import StorageUnavailable
-from bot.base.hooks import may_act
+from bot.base.hooks import FiledSms, may_act, prefetch
 from bot.base.services import Services
 from bot.base.workdays import WorkingCalendar
 from bot.domain import intents
@@ -68,6 +68,8 @@ class _ToFile:
     decision: Decision
     # Its answer waits until it is written: hooks may read it, pages name it.
     after: bool
+    # As the hooks see it, with what they fetched for the batch (set before the write).
+    filed: FiledSms | None = None
 
 
 Threads = dict[tuple[str, str], tuple[str, datetime | None]]
@@ -171,6 +173,25 @@ async def _sorted_out(
     return [f for f in todo if f.case.id not in waits or first[f.case.id] is f]
 
 
+async def _hooks_first(filings: Sequence[tuple[_ToFile, CaseFiling]]) -> None:
+    """What the hooks read of the batch's SMS they may answer, fetched at once for all of
+    them (their next appointments, their cases' timelines) before anything is written.
+
+    An SMS that no hook will answer after all (no appointment coming up, no timeline)
+    is answered with the batch's write, as a plain SMS: the hooks would have passed it
+    over after the write too, which changes none of what they read.
+    """
+    asking = [(f, filing) for f, filing in filings if f.after and not filing.decision.urgent]
+    if not asking:
+        return  # urgent SMS are not asked about: no hook sees them
+    shared: dict[Any, Any] = {}
+    filed = [f.intake.filed(filing, shared) for f, filing in asking]
+    maybe = await prefetch(asking[0][0].intake.svc.inbound_hooks, filed)
+    for i, ((f, _), sms) in enumerate(zip(asking, filed, strict=True)):
+        f.filed = sms
+        f.after = i in maybe
+
+
 async def _file_all(
     conn: AsyncConnection, todo: Sequence[_ToFile], results: list[InboundResult | None]
 ) -> list[tuple[_ToFile, CaseFiling]]:
@@ -184,6 +205,8 @@ async def _file_all(
         conv_id, already_open = threads[f.case.id, f.person.id]
         filing = f.intake.on_case(f.case, f.person, conv_id, already_open, f.calendar, f.decision)
         filings.append((f, filing))
+    await _hooks_first(filings)
+    for f, filing in filings:
         stored.append(filing.stored)
         entries.append(filing.entry)
         if f.after:
@@ -210,7 +233,7 @@ async def _answer_after(
     for f, filing in filings:
         if not f.after:
             continue
-        outcome = await f.intake.run_hooks(filing)
+        outcome = await f.intake.run_hooks(filing, f.filed)
         answer, reply, results[f.n] = await f.intake.answer(filing, outcome)
         entries += answer
         replies += [reply] if reply else []

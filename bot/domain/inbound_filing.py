@@ -35,6 +35,7 @@ from bot.domain.dispatch import (
     dispatch,
     dispatch_unassigned,
     routing_columns,
+    tenant_triage,
     tenant_triager,
 )
 from bot.domain.escalation import acknowledge_by_sms
@@ -318,9 +319,8 @@ class Intake:
     async def triage(self) -> Triage:
         """This SMS read by the municipality's triage (for a door before any case is known)."""
         if self._triage is None:
-            self._triage = (await tenant_triager(self.conn, self.svc, self.tenant.id))(
-                self.sms.body
-            )
+            triager = await tenant_triager(self.conn, self.svc, self.tenant.id)
+            self._triage = tenant_triage(triager, self.sms.body)
         return self._triage
 
     async def conversation(
@@ -455,9 +455,9 @@ class Intake:
             case, person, conv_id, already_open, key, reply_by, decision, stored, entry
         )
 
-    async def run_hooks(self, filing: CaseFiling) -> HookOutcome | None:
-        """The first outcome a hook gives for the filed SMS (written and journalised by now)."""
-        filed = FiledSms(
+    def filed(self, filing: CaseFiling, batch: dict[Any, Any] | None = None) -> FiledSms:
+        """The filed SMS as the hooks see it (``batch``: what they fetched for a batch)."""
+        return FiledSms(
             svc=self.svc,
             conn=self.conn,
             tenant_id=self.tenant.id,
@@ -470,9 +470,16 @@ class Intake:
             key=filing.key,
             now=self.now,
             intent=self.intent,
+            batch=batch,
         )
+
+    async def run_hooks(
+        self, filing: CaseFiling, filed: FiledSms | None = None
+    ) -> HookOutcome | None:
+        """The first outcome a hook gives for the filed SMS (written and journalised by now)."""
         if filing.decision.urgent:
             return None  # urgency always wins over a reply's intent
+        filed = filed or self.filed(filing)
         for hook in self.svc.inbound_hooks:
             outcome = await hook(filed)
             if outcome is not None:
@@ -567,6 +574,8 @@ class Intake:
             calendar=calendar,
             # Known from the identify statement: routing need not ask.
             owner_here=case.owner_active and not case.owner_away,
+            # Read once: a door before the case (steer) may have read this SMS already.
+            triage=self._triage if body is None else None,
         )
 
     async def dispatched(

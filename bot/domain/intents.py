@@ -26,7 +26,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
@@ -39,8 +38,9 @@ from bot.domain.inbound_consent import file_consent
 from bot.domain.inbound_result import InboundResult
 from bot.domain.inbound_steps import IntakeSteps
 from bot.domain.outbound import OutboundSms, outbound_sms
+from bot.domain.readings import default_triage
 from bot.domain.texts import text
-from bot.domain.triage import Triage, Triager
+from bot.domain.triage import Triage
 from bot.domain.triage.lexicon import lexicon
 from bot.domain.triage.text import normal_pattern, read
 from bot.store.schema.core import messages, persons
@@ -87,17 +87,15 @@ class Reading:
     exact: bool
 
 
-@lru_cache(maxsize=1)
-def _reader() -> Triager:
-    # The lexicon's intents are every municipality's; its own words only add urgency,
-    # which the inbound path checks with the municipality's triage.
-    return Triager()
-
-
-@lru_cache(maxsize=64)  # the same body is asked about by several steps of one SMS
 def reading(body: str) -> Reading:
-    """The intent the reader finds in ``body`` (None when it is urgent or ordinary)."""
-    found = _reader()(body)
+    """The intent the reader finds in ``body`` (None when it is urgent or ordinary).
+
+    The lexicon's intents are every municipality's; its own words only add urgency,
+    which the inbound path checks with the municipality's triage. The reading is the
+    default triage's, read once per body (bot.domain.readings): a municipality with
+    no words of its own triages with the same reading.
+    """
+    found = default_triage(body)
     return Reading(found.intent, found.intent_exact)
 
 

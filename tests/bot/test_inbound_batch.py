@@ -305,6 +305,28 @@ async def test_a_batch_is_three_statements(stack: Stack) -> None:
     assert "lock_timeout', '500ms'" in sql.sent[0]
 
 
+async def test_hook_words_that_no_hook_answers_cost_one_read_per_hook(stack: Stack) -> None:
+    """Caches warm, FLYT and STATUS (also in own words) with no meeting and no timeline: one read
+    of appointments, one of timelines, and the receipts go with the batch's one write."""
+    if not is_pg(stack):
+        pytest.skip("batches are PostgreSQL's")
+    phones = await families(stack, 7)
+    await file_batch(stack.svc, [batched(stack, p) for p in phones[:2]])
+    bodies = ["FLYT", "STATUS", "Kan vi flytte mødet?", "hvordan går det med min sag?", "Hej"]
+    with Statements(stack) as sql:
+        results = await file_batch(
+            stack.svc, [batched(stack, p, b) for p, b in zip(phones[2:], bodies, strict=True)]
+        )
+    assert [r.outcome for r in results if r] == ["filed"] * 5
+    assert len(sql.sent) == 5 and sql.batches == 1, sql.sent
+    assert sum("FROM appointments" in q for q in sql.sent) == 1, sql.sent
+    assert sum("FROM milestones" in q for q in sql.sent) == 1, sql.sent
+    await stack.drain()
+    for p in phones[2:]:
+        assert await stack.sent_to(p) == [RECEIPT]
+    assert (await verify(stack.config.database_url)).ok
+
+
 async def test_an_urgent_sms_in_a_batch_costs_its_page_and_one_more_write(stack: Stack) -> None:
     """Caches warm, one urgent SMS among plain ones: its page and answer, after the batch's write."""
     if not is_pg(stack):

@@ -6,12 +6,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from bot.base.clock import COPENHAGEN
 from bot.base.ids import new_id
 from bot.domain import intents, texts
 from bot.domain.inbound_batch import BatchedSms, file_batch
+from bot.domain.readings import default_triage
 from bot.store.schema.consent import consent_records
 from bot.store.schema.core import (
     journal_entries,
@@ -25,7 +26,7 @@ from bot.store.schema.scheduler import appointments
 from channels.base import InboundSms
 from journal.verify import verify
 from scheduler.runner import run_due
-from tests.harness import MUNICIPALITY, Stack, message_sid
+from tests.harness import MUNICIPALITY, Stack, message_sid, seed_families
 
 TUESDAY = date(2025, 2, 25)  # the meeting: Tuesday 25 February 09:00, reminded Monday 10:00
 MEETING = datetime(2025, 2, 25, 9, 0, tzinfo=COPENHAGEN)
@@ -325,6 +326,16 @@ def test_a_yes_is_a_yes_and_a_no_or_another_wish_is_not() -> None:
         assert not intents.is_yes(body, intents.reading(body).intent), body
 
 
+async def test_a_municipality_without_words_of_its_own_reads_an_sms_once(stack: Stack) -> None:
+    """No words or model of its own: the dispatch triage is the intent reading's, read once
+    (with words of its own, see the test of the municipality's own urgent word below)."""
+    body = f"Hej, kan I ringe mig op? Mvh {new_id()}"
+    before = default_triage.cache_info()
+    await _say(stack, body)
+    after = default_triage.cache_info()
+    assert after.misses == before.misses + 1 and after.hits > before.hits
+
+
 async def test_a_batch_leaves_an_sms_to_a_waiting_question_to_be_filed_alone(stack: Stack) -> None:
     """On PostgreSQL a batch files the Eriksens' plain SMS but leaves Anna's (a question waits on her
     number) to be filed alone, where it settles the question; nothing is stopped meanwhile."""
@@ -346,6 +357,51 @@ async def test_a_batch_leaves_an_sms_to_a_waiting_question_to_be_filed_alone(sta
     await _say(stack, "hej igen")
     assert await _questions(stack) == [("STOP", "lapsed")]
     assert await _consent(stack) == []
+
+
+async def test_the_hooks_answer_in_a_batch_as_alone(stack: Stack) -> None:
+    """On PostgreSQL one batch: Anna's "kan vi flytte mødet?" becomes a task for her meeting, the
+    Eriksens' "hvordan går det med min sag?" gets their timeline, a new family's STATUS (no
+    timeline) the receipt; each hook fetched once for all of them."""
+    if not stack.config.database_url.startswith("postgresql"):
+        pytest.skip("batches are PostgreSQL's")
+    await _meeting(stack)
+    eriksen = stack.world.cases["eriksen"]
+    assert (await stack.api("POST", f"/api/v1/cases/{eriksen}/timeline", json={})).status == 201
+    (new,) = await seed_families(stack.svc, stack.world, 1)
+    phones = {"anna": stack.world.phones["anna"], "new": new}
+    phones["shared_same"] = stack.world.phones["shared_same"]
+    bodies = {
+        "anna": "kan vi flytte mødet?",
+        "new": "STATUS",
+        "shared_same": "hvordan går det med min sag?",
+    }
+    items = []
+    for who, body in bodies.items():
+        phone = phones[who]
+        sms = InboundSms(provider_id=message_sid(), sender=phone, recipient=MUNICIPALITY, body=body)
+        items.append(BatchedSms(sms, "twilio", MUNICIPALITY, phone, stack.svc.blind_index(phone)))
+    sent: list[str] = []
+    engine = stack.svc.engine.sync_engine
+
+    def count(*args: Any) -> None:
+        sent.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        results = await file_batch(stack.svc, items)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert [r.outcome if r else None for r in results] == ["filed"] * 3
+    assert sum("FROM appointments" in q for q in sent) == 1, sent
+    assert sum("FROM milestones" in q for q in sent) == 1, sent
+    await stack.drain()
+    assert await _tasks(stack) == ["appointment_move"]
+    anna = await stack.sent_to(phones["anna"])
+    assert anna[-1].startswith(_t("da", "move_asked", date="@").split("@")[0])
+    assert (await stack.sent_to(phones["new"]))[-1].startswith("Tak for din besked.")
+    assert (await stack.sent_to(phones["shared_same"]))[-1].startswith(_status_prefix("da"))
+    assert (await verify(stack.config.database_url)).ok
 
 
 async def test_the_municipalitys_own_urgent_word_beats_a_wish_and_ok_waits_for_a_reminder(
