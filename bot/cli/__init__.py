@@ -195,7 +195,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
     env = config_mod.demo_env(
-        f"sqlite+aiosqlite:///{db.resolve()}", port=args.port, sim_port=args.sim_port
+        f"sqlite+aiosqlite:///{db.resolve()}",
+        port=args.port,
+        sim_port=args.sim_port,
+        outer=os.environ,
     )
     # The demo's journal signs its heads with a fixed demo key (so --keep restarts).
     env["TOVHOLDER_JOURNAL_SIGNING_KEY"] = config_mod.DEMO_KEK
