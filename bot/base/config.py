@@ -439,9 +439,26 @@ def _gateways(
     return configured
 
 
-def demo_env(database_url: str, *, port: int = 8080, sim_port: int = 8081) -> dict[str, str]:
-    """The environment `tovholder demo` runs with."""
+# What `tovholder demo` takes from its own environment, so the demo can be tried with
+# another MitID broker's dialect or the operator's API; everything else is the demo's own.
+DEMO_PASSTHROUGH = (
+    "TOVHOLDER_OIDC_MITID_BROKER",
+    "TOVHOLDER_OPERATOR_TOKEN",
+    "TOVHOLDER_OPERATOR_TOKEN_FILE",
+)
+
+
+def demo_env(
+    database_url: str,
+    *,
+    port: int = 8080,
+    sim_port: int = 8081,
+    outer: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment `tovholder demo` runs with (plus DEMO_PASSTHROUGH from ``outer``)."""
+    given = {k: v for k, v in (outer or {}).items() if k in DEMO_PASSTHROUGH and v.strip()}
     return {
+        **given,
         "TOVHOLDER_DEMO": "1",
         "TOVHOLDER_DATABASE_URL": database_url,
         "TOVHOLDER_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",

@@ -195,7 +195,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
     env = config_mod.demo_env(
-        f"sqlite+aiosqlite:///{db.resolve()}", port=args.port, sim_port=args.sim_port
+        f"sqlite+aiosqlite:///{db.resolve()}",
+        port=args.port,
+        sim_port=args.sim_port,
+        outer=os.environ,
     )
     # The demo's journal signs its heads with a fixed demo key (so --keep restarts).
     env["TOVHOLDER_JOURNAL_SIGNING_KEY"] = config_mod.DEMO_KEK
@@ -205,6 +208,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     env = idp_sim.demo_env(
         env, staff_port=idp_ports[0], mitid_port=idp_ports[1], secrets_dir=db.parent
     )
+    post_port = args.sim_port + 3
+    env = demo_letters_env(env, post_port)
     config = config_mod.load(env)
 
     async def run() -> None:
@@ -220,6 +225,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
             await seed_logins(app[SERVICES], info.staff_ids)
             idp_runners.extend(await idp_sim.start_demo(app[SERVICES], info.staff_ids))
+            idp_runners.append(await start_digitalpost_simulator(post_port))
             sim = create_simulator_app(
                 SimulatorConfig(
                     account_sid=config.twilio.account_sid,
@@ -253,6 +259,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
   Family's inbox:    {config.public_base_url}/borger/  (type a demo phone number;
                      the one-time code arrives on that phone in the simulator),
                      or "Log ind med MitID" (simulator on port {idp_ports[1]})
+  Digital Post:      letters go to a simulator on port {post_port}
+                     (make them fail: POST {{"mode": "reject"}} to its /_sim/faults)
 
   API tokens for curl:
 """
@@ -274,6 +282,31 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     asyncio.run(run())
     return 0
+
+
+def demo_letters_env(env: dict[str, str], port: int) -> dict[str, str]:
+    """``env`` plus Digital Post for the demo municipality, through the simulator on ``port``."""
+    return {
+        **env,
+        "TOVHOLDER_DIGITALPOST_URL": f"http://127.0.0.1:{port}",
+        "TOVHOLDER_DIGITALPOST_INTERVAL": "3",
+        "TOVHOLDER_DIGITALPOST_SENDERS": "lyngby-demo=29189897",  # a made-up CVR number
+    }
+
+
+async def start_digitalpost_simulator(port: int) -> web.AppRunner:
+    """The demo's Digital Post: the SF1601 simulator on ``port``, accepting every letter."""
+    from bot.simulators.digitalpost import (
+        DigitalPostSimulatorConfig,
+        create_digitalpost_simulator,
+    )
+
+    runner = web.AppRunner(
+        create_digitalpost_simulator(DigitalPostSimulatorConfig()), access_log=None
+    )
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
 
 
 def build_parser() -> argparse.ArgumentParser:

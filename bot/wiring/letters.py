@@ -3,7 +3,7 @@
 Settings (read from the environment like the rest):
 
 - ``TOVHOLDER_DIGITALPOST_URL``: Serviceplatformen's base URL (or the local
-  simulator's, ``python -m bot.simulators`` in the demo). Unset: no letters go.
+  simulator's, which ``tovholder demo`` starts). Unset: no letters go.
 - ``TOVHOLDER_DIGITALPOST_TOKEN`` (or ``_FILE``): the holder-of-key token sent
   with each call. (Fetching it from KOMBIT's STS with the municipality's
   certificate is not built yet: a deployment that needs it supplies the token.)

@@ -407,3 +407,21 @@ def test_with_several_faults_the_first_check_in_order_names_the_problem() -> Non
         given = {n: faults[n][0] for n in names[i:]}
         with pytest.raises(ConfigError, match=faults[name][1]):
             load(env(KEKS=kek, **given))
+
+
+def test_demo_takes_the_broker_and_operator_token_from_its_environment(tmp_path: Path) -> None:
+    """`tovholder demo` honours TOVHOLDER_OIDC_MITID_BROKER and the operator token, nothing else."""
+    from bot.domain.identity import OidcSettings
+    from bot.simulators import idp as idp_sim
+
+    outer = {
+        "TOVHOLDER_OIDC_MITID_BROKER": "nemlogin",
+        "TOVHOLDER_OPERATOR_TOKEN": "o" * 40,
+        "TOVHOLDER_GATEWAYS": "gatewayapi",
+    }
+    env = demo_env("sqlite+aiosqlite:///demo.db", outer=outer)
+    assert env["TOVHOLDER_OPERATOR_TOKEN"] == "o" * 40
+    assert "TOVHOLDER_GATEWAYS" not in env
+    full = idp_sim.demo_env(env, staff_port=18082, mitid_port=18083, secrets_dir=tmp_path)
+    mitid = OidcSettings.from_config(load(full)).mitid
+    assert mitid is not None and mitid.broker == "nemlogin"

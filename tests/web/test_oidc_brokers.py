@@ -262,6 +262,9 @@ async def test_a_token_without_a_cpr_claim_is_refused_and_journalised(
     people = await _count(stack, persons)
     resp = await oidc_login(stack, "/borger/log-ind/mitid?kommune=kbh", "uden", "substantial")
     await refused(resp, "no_cpr", 403)
+    # Trying again cannot help: the page says so and points to the SMS code instead.
+    text = await resp.text()
+    assert "sendte ikke dit CPR-nummer" in text and "plejer det at virke" not in text
     assert await _count(stack, persons) == people
     assert await _count(stack, web_sessions) == 0
     assert await _refusals(stack) == ["Login afvist (MitID): brokerens svar havde intet CPR-nummer"]
