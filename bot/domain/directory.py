@@ -223,7 +223,9 @@ async def create_staff(
     first_name: str,
     full_name: str,
     role: str = "caseworker",
+    work_phone: str | None = None,
 ) -> str:
+    """Add a staff member; ``work_phone`` (E.164) receives their pages (never content)."""
     if role not in STAFF_ROLES:
         raise BadInput(f"role must be one of {', '.join(STAFF_ROLES)}", code="bad_field")
     sid = new_id()
@@ -237,6 +239,10 @@ async def create_staff(
             dek=wrapped,
             first_name_enc=svc.seal(dek, "staff", sid, "first_name", first_name),
             full_name_enc=svc.seal(dek, "staff", sid, "full_name", full_name),
+            work_phone_enc=svc.seal(dek, "staff", sid, "work_phone", work_phone)
+            if work_phone
+            else None,
+            work_phone_index=svc.blind_index(work_phone) if work_phone else None,
             active=True,
             created_at=svc.clock.now(),
         )

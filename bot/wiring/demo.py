@@ -55,6 +55,15 @@ STAFF = [
     ("birgit", "Birgit", "Birgit Krogh", "children", "admin"),
 ]
 
+# Work phones that get pages (never content) and may answer "OK" to acknowledge one.
+WORK_PHONES = {
+    "mette": "+4540123401",
+    "sofie": "+4540123402",
+    "hanne": "+4540123403",
+    "lars": "+4540123404",
+    "ahmad": "+4540123405",
+}
+
 # Who is on duty each weekday (0 = Monday), and the after-hours line (døgnvagt), per team:
 # urgent messages page whoever can act now, so the demo shows the whole chain.
 ROSTER = {
@@ -101,6 +110,10 @@ PHONES = [
     DemoPhone("+4520123417", "Lone Berg (bisidder for Jonas)"),
     DemoPhone("+4520123418", "Olena Shevchenko (українська)"),
     DemoPhone("+4531234599", "Ukendt nummer"),
+    # Staff work phones: pages about urgent messages arrive here.
+    DemoPhone(WORK_PHONES["mette"], "Mette Holm — arbejdstelefon (sagsbehandler)"),
+    DemoPhone(WORK_PHONES["sofie"], "Sofie Dahl — arbejdstelefon (sagsbehandler)"),
+    DemoPhone(WORK_PHONES["hanne"], "Hanne Lund — arbejdstelefon (teamleder)"),
 ]
 
 
@@ -145,6 +158,7 @@ async def seed_demo(svc: Services) -> DemoInfo:
                 first_name=first,
                 full_name=full,
                 role=role,
+                work_phone=WORK_PHONES.get(key),
             )
             token = await issue_token(
                 c, staff_id=staff_ids[key], tenant_id=tenant, label="demo", at=svc.clock.now()

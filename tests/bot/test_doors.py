@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.base.clock import COPENHAGEN
 from bot.domain.escalation import escalate_due
-from bot.store.schema.core import journal_entries, messages, staff_notices
+from bot.store.schema.core import journal_entries, messages, outbox, staff_notices
 from tests.bot.test_routing import set_roster, work_phones
 from tests.harness import Stack
 
@@ -213,3 +213,28 @@ async def test_a_message_moved_to_a_substitute_is_announced(stack: Stack) -> Non
     await stack.drain()
     sent = await stack.sent_to(anna)
     assert len(sent) == 2 and "Sofie" in sent[1]  # told once; the third joins quietly
+
+
+async def test_a_page_with_no_phone_to_go_to_is_marked_failed_not_left_queued(
+    stack: Stack,
+) -> None:
+    """The on-duty colleague has no work phone: the page fails visibly (notice and outbox), nothing is sent."""
+    await set_roster(stack, "sofie")
+    stack.clock.set(datetime(2025, 2, 24, 10, 0, tzinfo=COPENHAGEN))
+    resp = await stack.sms(STRANGER, "min nabo har lige truet med at slå sin søn ihjel hjælp")
+    assert resp.status == 200
+    await stack.drain()
+    async with stack.svc.read() as conn:
+        notices = (
+            await conn.execute(select(staff_notices.c.staff_id, staff_notices.c.status))
+        ).all()
+        states = (
+            await conn.execute(
+                select(outbox.c.state, outbox.c.last_error).where(
+                    outbox.c.staff_notice_id.is_not(None)
+                )
+            )
+        ).all()
+    assert [(n.staff_id, n.status) for n in notices] == [(stack.world.sofie, "failed")]
+    assert [(s.state, s.last_error) for s in states] == [("failed", "no_recipient")]
+    assert len(await stack.sent_to(STRANGER)) == 1  # the receipt, and no page anywhere

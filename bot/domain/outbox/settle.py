@@ -119,6 +119,16 @@ async def retry_one(svc: Services, outbox_id: str, exc: GatewayError, attempts: 
     log.warning("outbox %s: transient gateway failure, retry in %.1fs", outbox_id, delay)
 
 
+async def fail_notice(svc: Services, notice_id: str) -> None:
+    """A page that could not go: its notice says so (the outbox row already does)."""
+    async with svc.write() as conn:
+        await conn.execute(
+            update(staff_notices)
+            .where(staff_notices.c.id == notice_id, staff_notices.c.status == "queued")
+            .values(status=DeliveryState.FAILED.value)
+        )
+
+
 async def record_sent(
     svc: Services, outbox_id: str, reference: str, result: SendResult, *, is_notice: bool
 ) -> None:

@@ -23,7 +23,7 @@ from bot.domain.outbox.policy import (
     QUIET_HOURS_EXEMPT,
     over_limit,
 )
-from bot.domain.outbox.settle import finish, record_sent, retry_one
+from bot.domain.outbox.settle import fail_notice, finish, record_sent, retry_one
 from bot.domain.privacy import (
     TenantChannelSettings,
     create_link,
@@ -381,17 +381,24 @@ async def send_one(svc: Services, outbox_id: str) -> str:
 async def _nothing_to_send(svc: Services, outbox_id: str) -> str:
     """Settle a row with nothing to send: held for a call ("held"), else no recipient."""
     async with svc.read() as conn:
-        held = (
+        row = (
             await conn.execute(
-                select(messages.c.status)
-                .join(outbox, outbox.c.message_id == messages.c.id)
+                select(messages.c.status, outbox.c.staff_notice_id)
+                .select_from(outbox)
+                .outerjoin(messages, outbox.c.message_id == messages.c.id)
                 .where(outbox.c.id == outbox_id)
             )
-        ).scalar_one_or_none()
+        ).first()
+    held, notice_id = (row.status, row.staff_notice_id) if row else (None, None)
     if held == "held":
         await finish(svc, outbox_id, state="done", error="held_for_call")
         return "held"
     await finish(svc, outbox_id, state="failed", error="no_recipient")
+    if notice_id is not None:
+        # A page with nowhere to go (no work phone, no after-hours line) is said
+        # aloud: the escalation goes on to the next level regardless.
+        log.warning("outbox %s: page %s has no phone to go to", outbox_id, notice_id)
+        await fail_notice(svc, notice_id)
     return "failed"
 
 
