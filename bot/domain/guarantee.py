@@ -38,6 +38,9 @@ async def guarantee_tick(svc: Services, limit: int = 200) -> tuple[int, int]:
                 messages.c.tenant_id,
                 messages.c.case_id,
                 messages.c.owner_id,
+                messages.c.urgent,
+                messages.c.created_at,
+                messages.c.reply_by,
                 cases.c.team_id,
             )
             .join(cases, cases.c.id == messages.c.case_id)
@@ -57,7 +60,7 @@ async def guarantee_tick(svc: Services, limit: int = 200) -> tuple[int, int]:
             await conn.execute(
                 update(messages).where(messages.c.id == m.id).values(reminded_at=now)
             )
-            if m.owner_id is not None:
+            if m.owner_id is not None and _worth_a_reminder(m):
                 await page(
                     conn,
                     tenant_id=m.tenant_id,
@@ -100,6 +103,13 @@ async def guarantee_tick(svc: Services, limit: int = 200) -> tuple[int, int]:
     if breached:
         metrics.reply_guarantee_breached(breached)
     return reminded, breached
+
+
+def _worth_a_reminder(m: Any) -> bool:
+    """Not for an urgent message (it was paged and escalates on its own ladder), nor for
+    one that arrived already inside the reminder window (a second page seconds after the
+    first, or a page for a concern that is meant to wait in the inbox)."""
+    return not m.urgent and m.created_at < m.reply_by - REMIND_BEFORE
 
 
 def _week(at: datetime) -> str:

@@ -285,6 +285,19 @@ async def test_reply_guarantee_reminds_then_reports_breach_to_lead(stack: Stack)
     assert "overskredet" in (await stack.sent_to(phones["hanne"]))[-1]
 
 
+async def test_an_urgent_message_is_not_paged_twice_by_the_reply_guarantee(stack: Stack) -> None:
+    """Urgent at 13:00 (due 16:00): one page, no "Svarfristen udløber snart" seconds later."""
+    phones = await work_phones(stack)
+    stack.clock.set(datetime(2025, 2, 24, 13, 0, tzinfo=COPENHAGEN))
+    await stack.sms(stack.world.phones["anna"], "hjælp han slår mig")
+    await stack.drain()
+    stack.clock.advance(seconds=15)
+    assert await guarantee_tick(stack.svc) == (1, 0)  # counted as reminded: never picked again
+    await stack.drain()
+    assert not any("Svarfristen" in b for b in await stack.sent_to(phones["mette"]))
+    assert len(await stack.sent_to(phones["mette"])) == 1
+
+
 async def test_reply_stats_per_week_as_json_and_csv(stack: Stack) -> None:
     """Share within the guarantee and time to first reply, per team and week."""
     await stack.sms(stack.world.phones["anna"], "Hej")
