@@ -159,7 +159,9 @@ async def status_hook(filed: FiledSms) -> HookOutcome | None:
         return None  # no timeline (as status_text finds): nothing more to ask
     case = (
         await filed.conn.execute(
-            select(cases.c.id, cases.c.case_type).where(cases.c.id == filed.case_id)
+            select(cases.c.id, cases.c.tenant_id, cases.c.case_type).where(
+                cases.c.id == filed.case_id
+            )
         )
     ).one()
     answer = await status_text(filed.conn, case, filed.language, steps)

@@ -17,6 +17,7 @@ from bot.store.schema.scheduler import (
     milestones,
     reminders,
     reply_promises,
+    timeline_templates,
 )
 from tests.harness import Stack
 
@@ -26,6 +27,22 @@ from .conftest import journal_subjects
 async def _start(stack: Stack, case: str = "anna", **body: Any) -> Any:
     cid = stack.world.cases[case]
     return await stack.api("POST", f"/api/v1/cases/{cid}/timeline", json=body)
+
+
+async def test_status_answers_for_a_timeline_without_its_own_template_copy(stack: Stack) -> None:
+    """A timeline older than per-case copies follows the municipality's template: STATUS still answers."""
+    resp = await _start(stack)
+    assert resp.status == 201, await resp.text()
+    async with stack.svc.write() as conn:
+        await conn.execute(
+            timeline_templates.delete().where(
+                timeline_templates.c.case_id == stack.world.cases["anna"]
+            )
+        )
+    anna = stack.world.phones["anna"]
+    assert (await stack.sms(anna, "Status")).status == 200
+    await stack.drain()
+    assert (await stack.sent_to(anna))[-1].startswith("Din sag: ")
 
 
 async def test_moving_a_step_tells_the_citizen_and_status_answers(stack: Stack) -> None:
