@@ -233,6 +233,16 @@ async def list_tasks(
         )
         appts = await _appointments(conn, svc, rows)
         people = await _contacts(conn, svc, rows) if contacts else {}
+        failed = (
+            await letters.failure_notes(
+                conn,
+                svc,
+                user.tenant_id,
+                [r.ref_id for r in rows if r.kind == letters.TASK_KIND and r.ref_id],
+            )
+            if contacts
+            else {}
+        )
     items = []
     for r in rows:
         item = _as_json(r, user)
@@ -240,6 +250,8 @@ async def list_tasks(
             item["appointment"] = appts.get(r.id)
         if contacts and r.kind == "call":
             item["contact"] = people.get(r.id)
+        if r.ref_id in failed:
+            item["letter"] = failed[r.ref_id]
         items.append(item)
     return items
 

@@ -617,6 +617,19 @@ async def get_letter(svc: Services, tenant_id: str, letter_id: str) -> LetterVie
     return _view(svc, row)
 
 
+async def failure_notes(
+    conn: Connection, svc: Services, tenant_id: str, letter_ids: list[str]
+) -> dict[str, dict[str, str | None]]:
+    """letter id -> its title and why it failed, for the caseworker's task (page only)."""
+    if not letter_ids:
+        return {}
+    rows = await conn.execute(
+        _with_case_key().where(letters.c.id.in_(letter_ids), letters.c.tenant_id == tenant_id)
+    )
+    views = [_view(svc, r) for r in rows]
+    return {v.id: {"title": v.title, "reason": v.failure_reason} for v in views}
+
+
 async def letters_needing_attention(
     svc: Services, tenant_id: str, *, author_id: str | None = None
 ) -> list[LetterView]:

@@ -188,6 +188,9 @@ async def test_a_failed_letter_is_a_task_on_the_authors_list(
     await staff_login(stack, logins["mette"])
     page = await (await stack.client.get("/sagsbehandler/opgaver")).text()
     assert SUBJECT_FAILED in page and f"{task.id}/afslut" in page
+    # Which letter, why, and the way to the case: on the page only, never in the task row.
+    assert "Afgørelse om merudgifter" in page and "kom ikke frem" in page
+    assert f'href="/sagsbehandler/sager/{w.cases["anna"]}"' in page
     stack.client.session.cookie_jar.clear()
     await staff_login(stack, logins["lars"])
     page = await (await stack.client.get("/sagsbehandler/opgaver")).text()
