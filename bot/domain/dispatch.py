@@ -163,12 +163,11 @@ async def _tenant_model(conn: AsyncConnection, svc: Services, tenant_id: str) ->
     models: dict[str, tuple[datetime, Model]] = svc.__dict__.setdefault("_triage_models", {})
     hit = models.get(tenant_id)
     if hit is not None and hit[0] == row.trained_at:
-        return hit[1] if hit[1].current else True
+        return hit[1]
     dek = svc.dek("triage_models", row.id, row.dek)
     model = Model(json.loads(unseal(dek, row.weights_enc, f"triage_models:{row.id}:weights")))
     models[tenant_id] = (row.trained_at, model)
-    # Weights fitted on an older version's features: the shipped model until trained again.
-    return model if model.current else True
+    return model
 
 
 def because(triage: Triage) -> tuple[str, ...]:
@@ -194,10 +193,6 @@ def _feature(name: str) -> str:
         return f"«{rest}»"
     if kind == "n" and rest:
         return f"«ikke … {rest}»"
-    if kind == "s" and " " in rest:
-        return "«{} … {}»".format(*rest.split(" ", 1))
-    if kind == "m" and rest:
-        return f"«({rest})»"
     return f"«…{name.strip()}…»"
 
 

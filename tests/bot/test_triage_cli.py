@@ -55,7 +55,7 @@ def test_classify_runs_through_the_tovholder_command_without_a_database(
 
 def test_evaluate_prints_figures_per_language(capsys: pytest.CaptureFixture[str]) -> None:
     """`tovholder triage evaluate FILE` prints recall, false alarms, intents and ordinary, per language."""
-    assert main(["triage", "evaluate", str(HELDOUT.parent / "train.jsonl")]) == 0
+    assert main(["triage", "evaluate", str(HELDOUT)]) == 0
     out = capsys.readouterr().out
     assert "urgent recall" in out and all(f"\n{lang} |" in out for lang in ("da", "en", "uk", "ar"))
 

@@ -2,14 +2,13 @@
 
 The held-out split was written before the reader was built and was never used
 to tune it (tests/data/triage/README.md). The floors below are the figures
-measured after issue #16's third round (the model's features, a probe split
-by a third writer, 226 more training messages; the held-out figures looked at
-once that round, in aggregate; targets in brackets): urgent recall da 78/80,
-en 29/29, uk 27/27, ar 31/31 (≥ 98 % each: missed in da by one message, as
-after the second round; the first evaluation had da 79, en 27, uk 26, ar 29);
-false alarms on hard negatives 6/184 (≤ 10 %; second round 4, first 2); intents
-111/112 (≥ 95 %; first 110); ordinary messages read as an intent 4/338 (≤ 2 %).
-The probe split (test_triage_probe.py) is the honest one: far lower.
+measured after the second round of issue #16 (the lexicon and training split
+extended from the training split and new messages only; the held-out figures
+looked at three times, in aggregate; targets in brackets): urgent recall da
+78/80, en 29/29, uk 27/27, ar 31/31 (≥ 98 % each: missed in da by one
+message; the first evaluation had da 79, en 27, uk 26, ar 29); false alarms on
+hard negatives 4/184 (≤ 10 %; first 2); intents 111/112 (≥ 95 %; first 110);
+ordinary messages read as an intent 4/338 (≤ 2 %).
 """
 
 from __future__ import annotations
@@ -52,6 +51,6 @@ def test_false_alarms_intents_and_ordinary_replies_do_not_worsen(
 ) -> None:
     """Hard negatives paged, intents read right, ordinary messages read as an intent: as measured."""
     f = figures["all"]
-    assert f.false_alarms.hits <= 6, str(f.false_alarms)
+    assert f.false_alarms.hits <= 4, str(f.false_alarms)
     assert f.intents.hits >= 111, str(f.intents)
     assert f.ordinary_as_intent.hits <= 4, str(f.ordinary_as_intent)

@@ -1,14 +1,17 @@
 """The reader on the probe split: the figures reached, so a regression fails.
 
 The probe split (tests/data/triage/README.md) was written by a third writer
-before issue #16's third round changed anything, measured once then, and never
-used to tune the reader (only its aggregate figures were read, twice). First
-figures, then the floors below (targets in brackets): urgent recall da 31 → 32
-of 40, en 19 → 20 of 23, uk 17 → 18 of 23, ar 20 → 22 of 23 (≥ 98 % each: far
-from met); false alarms on hard negatives 13 → 14 of 72 (≤ 10 %: not met);
-intents 25 → 25 of 34 (≥ 95 %: not met); ordinary messages read as an intent
-0 → 0 of 97 (≤ 2 %). The floors say how far the reader is from the targets on
-messages it has not seen; they are not the targets.
+before anything was changed for it, and is never used to tune the reader (only
+its aggregate figures are read). Floors, at the reader after issue #16's second
+round (targets in brackets): urgent recall da 31 of 40, en 19 of 23, uk 17 of
+23, ar 20 of 23 (≥ 98 % each: far from met); false alarms on hard negatives 13
+of 72 (≤ 10 %: not met); intents 25 of 34 (≥ 95 %: not met); ordinary messages
+read as an intent 0 of 97 (≤ 2 %). A third round (character n-grams in the
+model) raised recall to 92 of 109 but paged everyday Danish ("se her", "her er
+billedet": the English "her" of "he hit her") and read a quarter of the held-out
+concerns as akut; it was taken back (the README says more). The floors say how
+far the reader is from the targets on messages it has not seen; they are not
+the targets.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from bot.domain.triage import Triager
 from bot.domain.triage.corpus import LANGS, Figures, evaluate, load
 
 PROBE = Path(__file__).resolve().parents[1] / "data" / "triage" / "probe.jsonl"
-RECALL = {"da": 32, "en": 20, "uk": 18, "ar": 22}
+RECALL = {"da": 31, "en": 19, "uk": 17, "ar": 20}
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +52,7 @@ def test_the_probe_split_shares_no_message_with_the_training_split() -> None:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_probe_recall_per_language_does_not_fall(figures: dict[str, Figures], lang: str) -> None:
-    """Urgent probe messages read as akut: no fewer than measured at the end of the third round."""
+    """Urgent probe messages read as akut: no fewer than measured at the end of the second round."""
     assert figures[lang].recall.hits >= RECALL[lang], str(figures[lang].recall)
 
 
@@ -58,6 +61,15 @@ def test_probe_false_alarms_intents_and_ordinary_replies_do_not_worsen(
 ) -> None:
     """Hard negatives paged, intents read right, ordinary messages read as an intent: as measured."""
     f = figures["all"]
-    assert f.false_alarms.hits <= 14, str(f.false_alarms)
+    assert f.false_alarms.hits <= 13, str(f.false_alarms)
     assert f.intents.hits >= 25, str(f.intents)
     assert f.ordinary_as_intent.hits <= 0, str(f.ordinary_as_intent)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["se her", "Se her 📷", "her er billedet", "jeg er her nu", "her til morgen var vi hos lægen"],
+)
+def test_everyday_danish_her_is_not_urgent(text: str) -> None:
+    """Danish "her" (here) is not the English "her" of a threat: no page for a photo's caption."""
+    assert not Triager()(text).urgent

@@ -121,17 +121,3 @@ def test_the_model_is_plain_json_and_small() -> None:
     data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     assert len(data["vocab"]) == len(data["akut"]) == len(data["concern"]) > 1000
     assert MODEL_PATH.stat().st_size < 20_000_000
-
-
-def test_because_reads_skip_pairs_and_scope_markers_of_the_model() -> None:
-    """Version 2's features, as staff read them: «a … b» for a pair apart, «(past)» for a marker."""
-    from bot.domain.dispatch import because
-    from bot.domain.triage import Triage
-
-    model = Triage(
-        True,
-        ("model akut",),
-        "akut",
-        why=("model akut (p=0.90/0.95; strongest 's:han mig', 'm:speech', ' slå')",),
-    )
-    assert because(model) == ("model akut: «han … mig», «(speech)», «…slå…»",)

@@ -15,9 +15,6 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "selvmord",
         "akut",
         (
-            "(gider|gad) ikke mere$",
-            "ikke (gider|gad) mere$",
-            "(ser|se) ~ (ingen|nogen) fremtid",
             "selvmord*",
             "selv mord*",
             "selvmords*",
@@ -88,10 +85,7 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "skyd* mig selv",
             "ikke værd at leve",
             "bedre uden mig",
-            "ingen ~ savne* mig",
-            "(ikke|ingen) ~ (vej|udvej) ud",
-            "(ikke|ingen) ~ grund til at (fortsætte|leve|blive her)",
-            "ikke ~ mening* (med|i) at (leve|fortsætte)",
+            "ingen vil savne mig",
             "sidste (besked|gang i hører)",
             "har en plan",
             "orker ikke mere",
@@ -139,14 +133,11 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "vold",
         "akut",
         (
-            "bange for (i aften|i nat|hvad (han|hun|der) ~ (gør|sker))",
             "(slår|slog|slået|slaet|slaar) (mig|os|hende|ham|dem|børnene|ungerne|babyen|barnet|min|mine|vores|mor|far)",  # noqa: E501 (one pattern)
             "(han|hun|far|mor|stedfar|mand|manden|kæresten|eksmand*|eks) (slår|slog|tæver|banker|sparker)",  # noqa: E501 (one pattern)
             "(slår|slog|slaar) igen",
             "slå* (sit|sin|sine|hans|hendes) (barn|børn|søn|datter|kone|kæreste)",
             "(slår|slar|sla) og sparker",
-            "(fat|hånd*|hænder*|grebet|greb|tag) ~ om (halsen|struben)",
-            "så ved (du|jeg) ~ hvad der sker",
             "blir (slået|slaet|slaaet)",
             "bliver slået",
             "tæsk*",
@@ -239,9 +230,6 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "overgreb",
         "akut",
         (
-            "tving* mig til",
-            "tvang (mig|hende|ham) til",
-            "blevet tvunget til",
             "rør* ved (mig|ham|hende|min|mit|os|børnene|dem)",
             "rørt* ved",
             "seksuel* (overgreb|misbrug)",
@@ -340,7 +328,6 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "krop",
         "akut",
         (
-            "(ikke mere|ingen|mangler|løbet tør for|tør for) insulin*",
             "svær at vække",
             "vil ikke vågne",
             "reagerer ikke",
@@ -363,9 +350,6 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "kan ikke få luft",
             "blå i (hovedet|ansigtet|læberne)",
             "hjerteanfald",
-            "ildebefindende*",
-            "blodprop i (hjernen|hovedet) nu",
-            "munden hænger",
             "blodforgiftning",
             "trækker ikke vejret ordentligt",
             "(svært|svaert) ved at (trække vejret|få luft)",
@@ -375,7 +359,6 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "hjælp",
         "akut",
         (
-            "(send|sende) (nogen|en|hjælp|politiet)$",
             "^hjælp$",
             "^hjelp",
             "hjelp (mig|os|nu)",
@@ -408,8 +391,7 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "brand i (lejligheden|huset|køkkenet|opgangen|kælderen|bygningen|stuen)",
             "ild i (lejligheden|huset|køkkenet|opgangen|gardinerne|komfuret)",
             "røg (overalt|i lejligheden|i opgangen|i huset|alle steder)",
-            "(lugter|lugt) af (gas|røg|brand)",
-            "(kommer|vælter|siver) ~ røg",
+            "(lugter|lugt) af gas",
             "gaslugt",
         ),
     ),
@@ -492,7 +474,6 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 # Idioms with a frightening word that are not risk: a hit inside one is void.
 BLOCK: tuple[str, ...] = (
     "dø* af (grin|skræk|kedsomhed|træthed)",
-    "ingen mad med",
     "død* af (grin|skræk)",
     "ved at dø af",
     "døende af",
@@ -725,8 +706,6 @@ POLITE = ("tak", "tusind tak", "please", "venligst", "mange tak", "hej")
 
 INTENTS: dict[str, tuple[str, ...]] = {
     "STOP": (
-        "(ønsker|vil) ikke ~ (modtage|have|få) (sms*|beskeder)",
-        "(slet|fjern) mig",
         "stop med at (sende|skrive)",
         "stop (de|disse) ~ (beskeder|sms*)",
         "vil ikke (have|modtage) flere",
@@ -741,8 +720,6 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "^stop (tak|nu|please)$",
     ),
     "START": (
-        "(have|modtage|få) ~ (sms*|beskeder*) igen",
-        "start (sms*|beskeder*)",
         "tilmeld mig",
         "send ~ (sms*|beskeder) igen",
         "må gerne sende ~ igen",
@@ -750,7 +727,6 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "skriv* igen til mig",
     ),
     "FLYT": (
-        "ændre (mødet|aftalen|tiden|tidspunktet|dato*)",
         "en anden dag",
         "en anden tid",
         "andre tider",
@@ -773,7 +749,6 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "(mandag|tirsdag|onsdag|torsdag|fredag) ~ i stedet",
     ),
     "AFLYS": (
-        "bliver ikke til noget",
         "kan ikke komme",
         "kommer ikke",
         "når det ikke",
@@ -788,7 +763,6 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "kan ikke (i dag|i morgen)",
     ),
     "STATUS": (
-        "hvad sker der (nu|med (min|sagen|ansøgning*))",
         "går det med (min|vores|sagen|ansøgning*)",
         "nyt i (min|sagen|vores)",
         "sket noget i (min|sagen)",
@@ -804,7 +778,6 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "nyt om min",
     ),
     "OK": (
-        "^(ja|ok|okay) det (kan|gør) (jeg|vi)",
         "^(super|fint|perfekt|fedt|dejligt|godt) ~ (kommer|ses|der)",
         "^vi kommer",
         "^jeg kommer",

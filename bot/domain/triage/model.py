@@ -7,23 +7,16 @@ plain Python: the weights are two arrays aligned with a vocabulary, stored as
 JSON in ``model.json`` beside this module; nothing is downloaded or unpickled.
 
 Two scores: ``akut`` (would page someone) and ``concern`` (akut or bekymring).
-Features (``VERSION`` 2): character 3- and 4-grams of each word with its
-boundaries (" slå", "lår " — they carry across misspellings, inflections and
-attached Arabic prefixes better than whole words, and never span two words),
-words, word pairs and pairs one word apart within a clause ("s:han mig" in "han
-slog mig"), words in the scope of a negation marked as such ("n:akut" in "ikke
-akut"), and the kinds of scope marker the lexicon found in the message ("m:past",
-"m:joke", "m:topic"), so the model can learn that a past, a joke or a negated
-word weighs differently. Weights trained on other features (version 1, a
-municipality's model trained before) are not used: the shipped model reads
-instead until that municipality is trained again.
+Features: character 3- and 4-grams of the squeezed text, words, word pairs
+within a clause, and words in the scope of a negation marked as such
+("n:akut" in "ikke akut"), so the model can learn that a negated word weighs
+differently.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -33,26 +26,18 @@ from bot.domain.triage.text import Reading
 MODEL_PATH = Path(__file__).with_name("model.json")
 
 
-VERSION = 2
-
-
-def features(reading: Reading, negators: frozenset[str], markers: Iterable[str] = ()) -> list[str]:
-    """The feature names of one message (repeats count); ``markers``: the tags of the
-    lexicon's scope markers and idioms found in it."""
-    out: list[str] = []
+def features(reading: Reading, negators: frozenset[str]) -> list[str]:
+    """The feature names of one message (repeats count)."""
+    text = f" {reading.squeezed} "
+    out = [text[i : i + 3] for i in range(len(text) - 2)]
+    out += [text[i : i + 4] for i in range(len(text) - 3)]
     for clause in reading.clauses:
         words = clause.text.split(" ")
-        for w in words:
-            p = f" {w} "
-            out += [p[i : i + 3] for i in range(len(p) - 2)]
-            out += [p[i : i + 4] for i in range(len(p) - 3)]
-            out.append("w:" + w)
+        out += ["w:" + w for w in words]
         out += [f"b:{a} {b}" for a, b in zip(words, words[1:], strict=False)]
-        out += [f"s:{a} {b}" for a, b in zip(words, words[2:], strict=False)]
         for i, w in enumerate(words):
             if w in negators:
                 out += ["n:" + x for x in words[i + 1 : i + 4]]
-    out += ["m:" + m for m in markers]
     return out
 
 
@@ -83,8 +68,6 @@ class Model:
         assert isinstance(thresholds, dict)
         self.akut_at = float(thresholds.get("akut", 0.5))
         self.concern_at = float(thresholds.get("concern", 0.5))
-        # Weights fitted on the features of an older version would read these ones wrongly.
-        self.current = data.get("version") == VERSION
 
     def __len__(self) -> int:
         return len(self._w)

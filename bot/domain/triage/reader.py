@@ -88,11 +88,6 @@ class Triage:
         }
 
 
-def markers(hits: Iterable[PhraseHit]) -> list[str]:
-    """The tags of the scope markers and idioms among the lexicon's hits (model features)."""
-    return [h.phrase.tag for h in hits if h.phrase.level in ("scope", "block")]
-
-
 class Triager:
     """Reads a municipality's SMS: its own urgent and risk words, the lexicon and the model."""
 
@@ -117,7 +112,7 @@ class Triager:
         level, live, set_aside, why = self._risk(reading, scope, hits)
         intent, exact = (None, False) if level == AKUT else self._intent(reading, hits, scope)
         level, why = self._with_model(
-            reading, hits, level, bool(set_aside) and not live, why, replied=intent is not None
+            reading, level, bool(set_aside) and not live, why, replied=intent is not None
         )
         if level == AKUT:
             intent, exact = None, False
@@ -169,7 +164,6 @@ class Triager:
     def _with_model(
         self,
         reading: Reading,
-        hits: list[PhraseHit],
         level: str | None,
         only_set_aside: bool,
         why: list[str],
@@ -178,7 +172,7 @@ class Triager:
     ) -> tuple[str | None, list[str]]:
         if self._model is None or level == AKUT or only_set_aside:
             return level, why
-        s = self._model.score(features(reading, self._lex.negators, markers(hits)))
+        s = self._model.score(features(reading, self._lex.negators))
         raised: str | None = None
         # A reply that reads as an intent ("I don't think I'll make it tonight") is not paged
         # on the model's word alone: without a risk phrase it is at most a concern.
