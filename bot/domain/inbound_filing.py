@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.base.crypto import SealingKey, seal, unseal
-from bot.base.hooks import FiledSms, HookOutcome
+from bot.base.hooks import FiledSms, HookOutcome, may_act
 from bot.base.ids import new_id
 from bot.base.services import Services
 from bot.base.workdays import WorkingCalendar
@@ -481,7 +481,20 @@ class Intake:
             return None  # urgency always wins over a reply's intent
         filed = filed or self.filed(filing)
         for hook in self.svc.inbound_hooks:
-            outcome = await hook(filed)
+            if not may_act((hook,), filed.body):
+                continue  # it declared it would return None unread: no savepoint for it
+            # A hook that fails must not cost the SMS: what it wrote is undone (a
+            # savepoint), it is logged, and the SMS is filed and answered without it.
+            try:
+                async with self.conn.begin_nested():
+                    outcome = await hook(filed)
+            except Exception:
+                log.exception(
+                    "inbound hook %s failed on message %s; filed without it",
+                    getattr(hook, "__name__", "?"),
+                    filing.message_id,
+                )
+                continue
             if outcome is not None:
                 return outcome
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text, update
 
 from bot.base.crypto import SealingKey
 from bot.base.hooks import FiledSms, HookOutcome
@@ -144,3 +144,30 @@ async def test_sms_due_at_night_waits_for_morning_unless_it_answers_the_citizen(
     await stack.drain()
     sent = await stack.sent_to(stack.world.phones["anna"])
     assert "Din sag er gået videre" in sent and "Svar om aftenen" in sent
+
+
+async def test_a_failing_hook_costs_nothing_the_sms_is_filed_and_answered(stack: Stack) -> None:
+    """A hook that writes, then fails in the database and in Python: undone, the SMS kept, the receipt sent."""
+
+    async def writes_then_fails(filed: FiledSms) -> HookOutcome | None:
+        await filed.conn.execute(
+            update(messages).where(messages.c.id == filed.message_id).values(status="hooked")
+        )
+        if filed.body == "db":
+            await filed.conn.execute(text("SELECT * FROM no_such_table"))
+        raise RuntimeError("a bug in a hook")
+
+    stack.svc.inbound_hooks.insert(0, writes_then_fails)
+    anna = stack.world.phones["anna"]
+    for body in ("db", "python"):
+        assert (await stack.sms(anna, body)).status == 200
+    await stack.relay()
+    # One receipt: the second SMS joins the thread the first opened, as without the hook.
+    assert [b.startswith("Tak for din besked.") for b in await stack.sent_to(anna)] == [True]
+    async with stack.svc.read() as conn:
+        statuses = list(
+            (
+                await conn.execute(select(messages.c.status).where(messages.c.direction == "in"))
+            ).scalars()
+        )
+    assert len(statuses) == 2 and "hooked" not in statuses
