@@ -27,7 +27,7 @@ from bot.base.errors import BadInput, Conflict, NotFound
 from bot.base.ids import new_id
 from bot.base.services import Services
 from bot.domain import consent as consents
-from bot.domain import directory
+from bot.domain import directory, person_language
 from bot.domain import identity as oidc
 from bot.domain.guard import as_sent
 from bot.domain.outbound import queue_sms
@@ -345,6 +345,30 @@ async def create_person(
     if cpr is not None:
         await oidc.store_person_cpr(conn, svc, person_id=pid, cpr=cpr)
     return await get_person(conn, tenant_id, pid)
+
+
+async def update_person(
+    conn: AsyncConnection,
+    svc: Services,
+    tenant_id: str,
+    person_id: str,
+    data: Mapping[str, Any],
+    *,
+    actor: str = "integration",
+) -> dict[str, Any]:
+    """Change a person's SMS language (the one rule: :func:`person_language.set_language`)."""
+    await one(conn, persons, tenant_id, person_id, "person")
+    if "language" in data:
+        await person_language.set_language(
+            conn,
+            svc,
+            tenant_id=tenant_id,
+            person_ids=[person_id],
+            language=data["language"],
+            door="case_system",
+            actor=actor,
+        )
+    return await get_person(conn, tenant_id, person_id)
 
 
 # -- participants -----------------------------------------------------------------

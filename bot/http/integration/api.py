@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.base.i18n import LANGUAGES
 from bot.domain.directory import ROLES, STAFF_ROLES
 from bot.domain.integration import service, webhooks
 from bot.http.integration.openapi import Api, Call, Reply, named
@@ -389,6 +390,44 @@ async def create_person(call: Call) -> Reply:
 )
 async def get_person(call: Call) -> Reply:
     return 200, await service.get_person(call.conn, call.who.tenant_id, call.param("id"))
+
+
+PERSON_PATCH = named(
+    "PersonPatch",
+    obj(
+        {
+            "language": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 16,
+                "description": "The language of the person's SMS: one of "
+                + ", ".join(LANGUAGES)
+                + ". Any other: 422 unsupported_language, nothing changed.",
+                "examples": ["uk"],
+            },
+        },
+        ("language",),
+    ),
+)
+
+
+@api.operation(
+    "PATCH",
+    "/api/v1/persons/{id}",
+    summary="Change the language of a person's SMS",
+    description="The next SMS to the person (receipt, reminder, update) is written in "
+    "this language. A change is journalised on each of the person's cases.",
+    tag="directory",
+    scope="directory:write",
+    resource="person",
+    body=PERSON_PATCH,
+    responses={200: PERSON},
+    extra_errors=(422,),
+)
+async def update_person(call: Call) -> Reply:
+    return 200, await service.update_person(
+        call.conn, call.svc, call.who.tenant_id, call.param("id"), call.body, actor=_actor(call)
+    )
 
 
 # -- participants ---------------------------------------------------------------------

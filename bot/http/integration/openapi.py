@@ -78,7 +78,8 @@ _STATUS_TEXT = {
     "not answered)",
     413: "The body is larger than the configured maximum",
     415: "The body has the wrong media type (application/json unless stated)",
-    422: "Idempotency-Key reused with a different request",
+    422: "Idempotency-Key reused with a different request (POST), or a value we cannot "
+    "use, such as a language we do not write (stable code in error.code)",
     503: "The database is unavailable; retry later",
 }
 
@@ -246,6 +247,7 @@ class Api:
         query: Mapping[str, Schema] | None = None,
         resource: str = "resource",
         description: str = "",
+        extra_errors: tuple[int, ...] = (),
     ) -> Callable[[View], View]: ...
 
     @overload
@@ -285,6 +287,7 @@ class Api:
         body_type: str = "application/json",
         media: Mapping[int, tuple[str, ...]] | None = None,
         path_schemas: Mapping[str, Schema] | None = None,
+        extra_errors: tuple[int, ...] = (),
     ) -> Callable[[Any], Any]:
         """Register the decorated view at ``method path`` with this contract.
 
@@ -304,6 +307,8 @@ class Api:
             body_type: the request body's media type.
             media: other media types a success answer may come in.
             path_schemas: path parameters that are not our ids.
+            extra_errors: error statuses the view itself may answer beyond the defaults
+                (e.g. 422 ``unsupported_language`` on a PATCH).
 
         Returns:
             A decorator that registers the view and returns it unchanged.
@@ -320,7 +325,7 @@ class Api:
             body=body,
             query=dict(query or {}),
             responses=dict(responses),
-            errors=_errors_of(method, path, body, security),
+            errors=tuple(sorted({*_errors_of(method, path, body, security), *extra_errors})),
             resource=resource,
             description=description,
             body_type=body_type,

@@ -1,0 +1,146 @@
+"""SMS-sprog: the language a person's SMS are written in (``persons.language``).
+
+Three doors set it, and all three call :func:`set_language`, the one rule:
+
+- the case system: ``PATCH /api/v1/persons/{id}`` (actor ``integration:<key>``);
+- the caseworker: the field beside each participant on the case page
+  (actor ``staff:<id>``);
+- the family: the language choice in the secure inbox (actor ``citizen``).
+
+A language is one the catalogues have (:data:`bot.base.i18n.LANGUAGES`: da,
+en, uk, ar); anything else is refused with ``unsupported_language`` and nothing
+changes. A change is journalised on every case the person takes part in, with
+the old and the new language and who changed it (never a name or a number).
+The next SMS to the person (receipt, reminder, update…) is read from the row
+at send time, so it comes in the new language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.base import i18n
+from bot.base.errors import ApiError, NotFound
+from bot.base.services import Services
+from bot.store.schema.core import participants, persons
+from journal.journal import append
+
+# The languages' Danish names, for the journal and the caseworker's page.
+DANISH_NAMES = {"da": "dansk", "en": "engelsk", "uk": "ukrainsk", "ar": "arabisk"}
+
+# Who changed it, as the journal says it.
+DOORS = {
+    "case_system": ("Sagssystemet", "api"),
+    "caseworker": ("Sagsbehandleren", "web"),
+    "family": ("Familien (i den sikre indbakke)", "web"),
+}
+
+
+class UnsupportedLanguage(ApiError):
+    """A language we have no catalogue for: 422, nothing changed."""
+
+    status = 422
+    code = "unsupported_language"
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageChange:
+    """One person's language before and after (equal when nothing changed)."""
+
+    person_id: str
+    before: str
+    after: str
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def checked(language: object) -> str:
+    """``language`` if the catalogues have it, else :class:`UnsupportedLanguage`."""
+    if not isinstance(language, str) or language not in i18n.LANGUAGES:
+        raise UnsupportedLanguage(
+            f"language: one of {', '.join(i18n.LANGUAGES)}", code="unsupported_language"
+        )
+    return language
+
+
+def danish_name(code: str) -> str:
+    """``dansk``, ``engelsk``…; an unknown code as it is."""
+    return DANISH_NAMES.get(code, code)
+
+
+async def set_language(
+    conn: AsyncConnection,
+    svc: Services,
+    *,
+    tenant_id: str,
+    person_ids: Sequence[str],
+    language: object,
+    door: str,
+    actor: str,
+) -> list[LanguageChange]:
+    """Write the persons' SMS language and journalise each change on their cases.
+
+    Args:
+        person_ids: persons of this municipality (another's, or none: ``person_not_found``).
+        language: the wanted code; checked before anything is read or written.
+        door: ``case_system``, ``caseworker`` or ``family`` (see :data:`DOORS`).
+        actor: who, for the journal (``integration:<key>``, ``staff:<id>``, ``citizen``).
+
+    Returns:
+        One :class:`LanguageChange` per person, in the order given.
+
+    Raises:
+        UnsupportedLanguage: not da, en, uk or ar; nothing changed.
+        NotFound: ``person_not_found``; nothing changed.
+    """
+    code = checked(language)
+    who, channel = DOORS[door]
+    wanted = list(dict.fromkeys(person_ids))
+    rows = {
+        r.id: r.language
+        for r in await conn.execute(
+            select(persons.c.id, persons.c.language).where(
+                persons.c.tenant_id == tenant_id, persons.c.id.in_(wanted)
+            )
+        )
+    }
+    if not wanted or set(rows) != set(wanted):
+        raise NotFound("No such person", code="person_not_found")
+    now = svc.clock.now()
+    result: list[LanguageChange] = []
+    for pid in wanted:
+        change = LanguageChange(pid, rows[pid], code)
+        result.append(change)
+        if not change.changed:
+            continue
+        await conn.execute(update(persons).where(persons.c.id == pid).values(language=code))
+        case_ids = (
+            await conn.execute(
+                select(participants.c.case_id)
+                .where(participants.c.tenant_id == tenant_id, participants.c.person_id == pid)
+                .distinct()
+                .order_by(participants.c.case_id)
+            )
+        ).scalars()
+        for case_id in case_ids:
+            await append(
+                conn,
+                tenant_id=tenant_id,
+                case_id=case_id,
+                kind="person_language",
+                direction="internal",
+                channel=channel,
+                subject=(
+                    f"{who}: SMS til en deltager skrives nu på {danish_name(code)}"
+                    f" (før: {danish_name(change.before)})"
+                ),
+                actor=actor,
+                at=now,
+            )
+    return result
