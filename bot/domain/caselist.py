@@ -271,6 +271,7 @@ async def case_detail(svc: Services, user: StaffUser, case_id: str) -> CaseDetai
                     "name": _name(svc, p.person_id, p.dek, p.name_enc) or "Ukendt person",
                     "role": ROLES.get(p.role, p.role),
                     "entitled": p.entitled,
+                    "language": p.language,
                 }
             )
         threads = await store.threads_of(conn, user, case_id)

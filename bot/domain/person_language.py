@@ -26,8 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.base import i18n
 from bot.base.errors import ApiError, NotFound
 from bot.base.services import Services
+from bot.base.staff import StaffUser
+from bot.store import caselist as case_store
 from bot.store.schema.core import participants, persons
 from journal.journal import append
+from scheduler.store import local_date
 
 # The languages' Danish names, for the journal and the caseworker's page.
 DANISH_NAMES = {"da": "dansk", "en": "engelsk", "uk": "ukrainsk", "ar": "arabisk"}
@@ -144,3 +147,43 @@ async def set_language(
                 at=now,
             )
     return result
+
+
+async def set_by_caseworker(
+    svc: Services, user: StaffUser, case_id: str, participant_id: str, language: object
+) -> LanguageChange:
+    """The caseworker sets a participant's SMS language from the case page.
+
+    Anyone who may see the case (as its page) may set it; the change is journalised
+    on every case the person takes part in.
+
+    Raises:
+        NotFound: ``case_not_found`` for a case the user may not see (or none), or
+            ``participant_not_found`` for someone not on this case; nothing changed.
+        UnsupportedLanguage: not da, en, uk or ar; nothing changed.
+    """
+    async with svc.write() as conn:
+        row = await case_store.case_row(conn, user, case_id, local_date(svc.clock.now()))
+        if row is None:
+            raise NotFound("No such case", code="case_not_found")
+        person_id = (
+            await conn.execute(
+                select(participants.c.person_id).where(
+                    participants.c.id == participant_id,
+                    participants.c.case_id == case_id,
+                    participants.c.tenant_id == user.tenant_id,
+                )
+            )
+        ).scalar_one_or_none()
+        if person_id is None:
+            raise NotFound("No such participant", code="participant_not_found")
+        changes = await set_language(
+            conn,
+            svc,
+            tenant_id=user.tenant_id,
+            person_ids=[str(person_id)],
+            language=language,
+            door="caseworker",
+            actor=f"staff:{user.id}",
+        )
+    return changes[0]

@@ -309,7 +309,7 @@ async def list_cases(
 
 async def participants_of(conn: AsyncConnection, tenant_id: str, case_ids: Sequence[str]) -> Any:
     """The cases' participants with their sealed names: ``id, case_id, person_id, role,
-    entitled, dek, name_enc``, in the order they were added."""
+    entitled, dek, name_enc, language``, in the order they were added."""
     if not case_ids:
         return []
     return (
@@ -322,6 +322,7 @@ async def participants_of(conn: AsyncConnection, tenant_id: str, case_ids: Seque
                 participants.c.entitled,
                 persons.c.dek,
                 persons.c.name_enc,
+                persons.c.language,
             )
             .join(persons, persons.c.id == participants.c.person_id)
             .where(participants.c.tenant_id == tenant_id, participants.c.case_id.in_(case_ids))

@@ -15,7 +15,8 @@ from aiohttp import web
 
 from bot.base.appkeys import SERVICES
 from bot.base.errors import BadInput
-from bot.domain import caselist
+from bot.domain import caselist, person_language
+from bot.domain.accounts import StaffIdentity
 from bot.http.pages.page import redirect, render
 from bot.http.pages.views_staff import LOGIN, current_staff
 from scheduler.templates import long_date
@@ -105,13 +106,15 @@ async def cases_page(request: web.Request) -> web.Response:
     )
 
 
-@routes.get(CASES + "/{case}", name="pages.staff.case")
-async def case_page(request: web.Request) -> web.Response:
-    """One case: its participants, open items, next milestone and every thread."""
-    who = await current_staff(request)
-    if who is None:
-        return _to_login(request)
+async def _case_page(
+    request: web.Request,
+    who: StaffIdentity,
+    *,
+    language_error: str | None = None,
+    status: int = 200,
+) -> web.Response:
     detail = await caselist.case_detail(request.app[SERVICES], who.user, request.match_info["case"])
+    saved = request.query.get("sprog")
     return render(
         request,
         "staff/case.html",
@@ -121,5 +124,39 @@ async def case_page(request: web.Request) -> web.Response:
             "c": detail.case,
             "relations": RELATIONS,
             "date_text": lambda d: long_date(d, "da") if d else "",
+            "sms_languages": person_language.DANISH_NAMES,
+            "language_saved": next(
+                (p for p in detail.participants if saved and p["id"] == saved), None
+            ),
+            "language_error": language_error,
         },
+        status=status,
     )
+
+
+@routes.get(CASES + "/{case}", name="pages.staff.case")
+async def case_page(request: web.Request) -> web.Response:
+    """One case: its participants, open items, next milestone and every thread."""
+    who = await current_staff(request)
+    if who is None:
+        return _to_login(request)
+    return await _case_page(request, who)
+
+
+@routes.post(
+    CASES + "/{case}/deltagere/{participant}/sprog", name="pages.staff.participant_language"
+)
+async def participant_language(request: web.Request) -> web.Response:
+    """SMS-sprog: the caseworker sets the language a participant's SMS are written in."""
+    who = await current_staff(request)
+    if who is None:
+        return _to_login(request)
+    case_id, participant_id = request.match_info["case"], request.match_info["participant"]
+    form = await request.post()
+    try:
+        await person_language.set_by_caseworker(
+            request.app[SERVICES], who.user, case_id, participant_id, form.get("language")
+        )
+    except person_language.UnsupportedLanguage:
+        return await _case_page(request, who, language_error=participant_id, status=422)
+    return redirect(f"{CASES}/{case_id}", {"sprog": participant_id})
