@@ -33,7 +33,7 @@ from bot.base.i18n import translate
 from bot.base.ids import new_id
 from bot.base.services import Services
 from bot.domain import attachments as files
-from bot.domain import consent
+from bot.domain import consent, person_language
 from bot.domain.attachments import Attachment, Download, ThreadKeys, Upload
 from bot.domain.dispatch import CaseOnTeam, Decision, decide, dispatch, routing_columns
 from bot.domain.routing import team_calendar, team_row
@@ -642,6 +642,58 @@ async def preferred_language(svc: Services, who: Citizen) -> str | None:
                 .limit(1)
             )
         ).scalar_one_or_none()
+
+
+def _own_persons(who: Citizen) -> Any:
+    """The persons this login speaks for: the MitID person, else everyone on the phone."""
+    if who.person_id is not None:
+        return and_(persons.c.tenant_id == who.tenant_id, persons.c.id == who.person_id)
+    return and_(persons.c.tenant_id == who.tenant_id, persons.c.phone_index == who.phone_index)
+
+
+async def sms_language(svc: Services, who: Citizen) -> str | None:
+    """The language the municipality writes SMS to this login in (None: nobody on file)."""
+    async with svc.read() as conn:
+        return (
+            await conn.execute(
+                select(persons.c.language)
+                .where(_own_persons(who))
+                .order_by(persons.c.created_at, persons.c.id)
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+
+
+async def choose_language(svc: Services, who: Citizen, language: object) -> int:
+    """The family's language choice in the secure inbox: also the language of their SMS.
+
+    Written for the persons this login speaks for (:func:`_own_persons`) through the one
+    rule (:func:`bot.domain.person_language.set_language`), journalised on their cases.
+
+    Returns:
+        How many persons' language changed (0 when it already was this one, or nobody).
+
+    Raises:
+        UnsupportedLanguage: not da, en, uk or ar; nothing changed.
+    """
+    code = person_language.checked(language)
+    async with svc.write() as conn:
+        ids = [
+            str(i)
+            for i in (await conn.execute(select(persons.c.id).where(_own_persons(who)))).scalars()
+        ]
+        if not ids:
+            return 0
+        changes = await person_language.set_language(
+            conn,
+            svc,
+            tenant_id=who.tenant_id,
+            person_ids=ids,
+            language=code,
+            door="family",
+            actor="citizen",
+        )
+    return sum(1 for c in changes if c.changed)
 
 
 async def municipalities(svc: Services) -> list[tuple[str, str]]:

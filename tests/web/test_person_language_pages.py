@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from aiohttp import ClientResponse
+
 from tests.harness import Stack
 from tests.integration.test_person_language import (
     language_entries,
@@ -14,7 +16,7 @@ from tests.integration.test_person_language import (
     opening,
     receipt_for,
 )
-from tests.web.conftest import Login, form_post, staff_login
+from tests.web.conftest import Login, citizen_login, csrf_of, form_post, staff_login
 
 ACTION = re.compile(
     r'action="(/sagsbehandler/sager/[0-9a-f-]{36}/deltagere/([0-9a-f-]{36})/sprog)"'
@@ -113,3 +115,84 @@ async def test_the_form_needs_the_csrf_token(stack: Stack, logins: dict[str, Log
     )
     assert resp.status == 403
     assert await language_of(stack, w.persons["anna"]) == "da"
+
+
+async def _choose(stack: Stack, lang: str, page: str = "/borger/", **extra: str) -> ClientResponse:
+    """Press a language in the secure inbox's header (the form's own CSRF token)."""
+    html = await (await stack.client.get(page)).text()
+    assert 'action="/borger/sprog"' in html
+    data = {"csrf": csrf_of(html), "lang": lang, "next": page, **extra}
+    return await stack.client.post("/borger/sprog", data=data, allow_redirects=False)
+
+
+async def test_the_familys_choice_in_the_inbox_is_also_their_sms_language(stack: Stack) -> None:
+    """Anna picks Українська: the page says so, persons.language is uk, journalised, and the
+    next receipt that reaches the gateway is Ukrainian."""
+    w = stack.world
+    await citizen_login(stack, w.phones["anna"])
+    html = await (await stack.client.get("/borger/")).text()
+    assert "Vi skriver også til dig på dansk i SMS." in html
+
+    resp = await _choose(stack, "uk")
+    assert resp.status == 303
+    assert resp.headers["Location"] == "/borger/"
+    html = await (await stack.client.get("/borger/")).text()
+    assert '<html lang="uk"' in html
+    assert "Ми також пишемо вам SMS українською мовою." in html
+    assert "Щоб змінити мову" not in html  # page and SMS agree: no hint to change
+
+    assert await language_of(stack, w.persons["anna"]) == "uk"
+    entries = await language_entries(stack, w.cases["anna"])
+    assert [(e.subject, e.actor) for e in entries] == [
+        (
+            "Familien (i den sikre indbakke): SMS til en deltager skrives nu på ukrainsk"
+            " (før: dansk)",
+            "citizen",
+        )
+    ]
+    receipt = await receipt_for(stack, w.phones["anna"])
+    assert receipt.startswith(opening("uk", "receipt")), receipt
+
+
+async def test_a_shared_phone_changes_everyone_it_speaks_for(stack: Stack) -> None:
+    """Eva and Frank share a phone (SMS-code login): both get English, each journalised."""
+    w = stack.world
+    await citizen_login(stack, w.phones["shared_same"])
+    thread_page = "/borger/"
+    resp = await _choose(stack, "en", thread_page)
+    assert resp.status == 303
+    assert await language_of(stack, w.persons["eva"]) == "en"
+    assert await language_of(stack, w.persons["frank"]) == "en"
+    assert await language_of(stack, w.persons["anna"]) == "da"
+    assert len(await language_entries(stack, w.cases["eriksen"])) == 2
+
+
+async def test_a_bad_language_or_address_from_the_inbox_changes_nothing(stack: Stack) -> None:
+    """lang=de: 422 with a plain message, nothing stored; a foreign next goes to the inbox."""
+    w = stack.world
+    await citizen_login(stack, w.phones["anna"])
+    for bad in ("de", "", "DA"):
+        resp = await _choose(stack, bad)
+        assert resp.status == 422, bad
+        html = await resp.text()
+        assert "Det sprog kan vi ikke skrive på." in html
+        assert "Intet er ændret." in html
+    assert await language_of(stack, w.persons["anna"]) == "da"
+    assert await language_entries(stack, w.cases["anna"]) == []
+    resp = await _choose(stack, "en", next="//evil.example/borger/")
+    assert resp.headers["Location"] == "/borger/"
+    receipt = await receipt_for(stack, w.phones["bo"])
+    assert receipt.startswith(opening("da", "receipt")), receipt
+
+
+async def test_without_a_login_the_choice_sets_nothing(stack: Stack) -> None:
+    """Not logged in: the header keeps its links, and a POST goes to the login page."""
+    html = await (await stack.client.get("/borger/log-ind")).text()
+    assert 'href="?lang=uk"' in html
+    assert 'action="/borger/sprog"' not in html
+    resp = await stack.client.post(
+        "/borger/sprog", data={"csrf": csrf_of(html), "lang": "uk"}, allow_redirects=False
+    )
+    assert resp.status == 303
+    assert resp.headers["Location"].startswith("/borger/log-ind")
+    assert await language_of(stack, stack.world.persons["anna"]) == "da"

@@ -14,6 +14,7 @@ from bot.domain import attachments, citizen, codes, sessions
 from bot.domain.attachments import Upload, UploadRefused
 from bot.domain.citizen import Citizen
 from bot.domain.codes import CodeRefused, RateLimited
+from bot.domain.person_language import UnsupportedLanguage
 from bot.http.clientip import client_ip
 from bot.http.pages.page import SETTINGS, Cookie, redirect, render, state
 from bot.http.pages.views_attachments import UPLOAD_LIMIT, file_response
@@ -155,19 +156,62 @@ async def logout(request: web.Request) -> web.Response:
     return redirect(LOGIN, {"logget_ud": "1"})
 
 
-@routes.get(HOME, name="pages.citizen.inbox")
-async def inbox_page(request: web.Request) -> web.Response:
-    who = current_citizen(request)
-    if who is None:
-        return redirect(LOGIN)
+async def _inbox_page(
+    request: web.Request, who: Citizen, *, language_error: bool = False, status: int = 200
+) -> web.Response:
     svc = request.app[SERVICES]
     threads = await citizen.threads(svc, who)
     municipality = await citizen.municipality_name(svc, who)
     return render(
         request,
         "citizen/inbox.html",
-        {"threads": threads, "who": who, "municipality": municipality},
+        {
+            "threads": threads,
+            "who": who,
+            "municipality": municipality,
+            "sms_language": await citizen.sms_language(svc, who),
+            "language_error": language_error,
+        },
+        status=status,
     )
+
+
+@routes.get(HOME, name="pages.citizen.inbox")
+async def inbox_page(request: web.Request) -> web.Response:
+    who = current_citizen(request)
+    if who is None:
+        return redirect(LOGIN)
+    return await _inbox_page(request, who)
+
+
+def _back_to(value: object) -> str:
+    """Where the language choice returns to: a page of the secure inbox, else its front page."""
+    if (
+        isinstance(value, str)
+        and value.startswith("/borger/")
+        and "//" not in value
+        and "\\" not in value
+        and len(value) <= 200
+    ):
+        return value
+    return HOME
+
+
+@routes.post("/borger/sprog", name="pages.citizen.language")
+async def choose_language(request: web.Request) -> web.Response:
+    """The family's language choice: the pages' language and the language of their SMS."""
+    who = current_citizen(request)
+    if who is None:
+        return redirect(LOGIN)
+    form = await request.post()
+    chosen = form.get("lang")
+    try:
+        await citizen.choose_language(request.app[SERVICES], who, chosen)
+    except UnsupportedLanguage:
+        return await _inbox_page(request, who, language_error=True, status=422)
+    # choose_language has checked it: one of the catalogues' codes.
+    state(request).cookies.append(Cookie("tvh_lang", str(chosen), max_age=365 * 24 * 3600))
+    return redirect(_back_to(form.get("next")))
 
 
 async def _thread_page(
@@ -196,6 +240,7 @@ async def _thread_page(
             "max_size": attachments.size_text(limit),
             "max_files": attachments.MAX_FILES,
             "on_day": lambda d: format_long_date(d, state(request).language.code),
+            "sms_language": await citizen.sms_language(svc, who),
         },
         status=status or (400 if error else 200),
     )
