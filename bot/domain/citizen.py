@@ -33,10 +33,11 @@ from bot.base.i18n import translate
 from bot.base.ids import new_id
 from bot.base.services import Services
 from bot.domain import attachments as files
-from bot.domain import consent, person_language
+from bot.domain import consent, person_language, tenant_logo
 from bot.domain.attachments import Attachment, Download, ThreadKeys, Upload
 from bot.domain.dispatch import CaseOnTeam, Decision, decide, dispatch, routing_columns
 from bot.domain.routing import team_calendar, team_row
+from bot.domain.tenant_logo import Masthead
 from bot.store.schema.core import (
     access_log,
     administrations,
@@ -705,10 +706,13 @@ async def municipalities(svc: Services) -> list[tuple[str, str]]:
     return [(r.slug, r.name) for r in rows]
 
 
-async def municipality_name(svc: Services, who: Citizen) -> str:
-    """The name of the municipality the citizen is logged in to (every family page shows it)."""
+async def masthead(svc: Services, who: Citizen) -> Masthead:
+    """The name (and logo, if any) of the municipality the citizen is logged in to.
+
+    Every family page shows it in its header.
+    """
     async with svc.read() as conn:
-        return await _tenant_name(conn, who.tenant_id)
+        return await tenant_logo.masthead(conn, who.tenant_id)
 
 
 async def municipality_id(svc: Services, slug: str) -> str | None:

@@ -17,6 +17,7 @@ from bot.base.errors import BadInput, Conflict
 from bot.base.i18n import LANGUAGES
 from bot.base.ids import new_id
 from bot.base.services import Services
+from bot.domain import tenant_logo
 from bot.domain.inbound import normalise_number
 from bot.domain.search_index import index_person
 from bot.store.schema.core import (
@@ -74,6 +75,8 @@ class TenantSetup:
         gateways: its SMS gateways in sending order (empty: the deployment's).
         administration: a first administration (forvaltning), if named.
         team: a first team in it, with its opening hours and reply days.
+        logo: its logo for the family's pages (SVG or PNG bytes), if given;
+            ``logo_type`` is the media type the sender named, if any.
     """
 
     slug: str
@@ -86,6 +89,8 @@ class TenantSetup:
     opens_at: str = "08:00"
     closes_at: str = "16:00"
     reply_days: int = 2
+    logo: bytes | None = None
+    logo_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,10 +131,12 @@ async def set_up_tenant(conn: AsyncConnection, svc: Services, setup: TenantSetup
     All in the caller's transaction: a refusal leaves nothing behind.
 
     Raises:
-        BadInput: a setting is malformed (the code names which).
+        BadInput: a setting is malformed (the code names which), or the logo is
+            refused (``logo_type``, ``logo_unsafe``, ``logo_too_large``).
         Conflict: the slug or the SMS number belongs to another municipality.
     """
     _check_setup(setup)
+    logo = None if setup.logo is None else tenant_logo.check(setup.logo, setup.logo_type)
     number = normalise_number(setup.sms_number, field="sms_number")
     taken = (
         await conn.execute(
@@ -155,6 +162,8 @@ async def set_up_tenant(conn: AsyncConnection, svc: Services, setup: TenantSetup
             tenant_id=tenant_id, gateways=",".join(setup.gateways) or None
         )
     )
+    if logo is not None:
+        await tenant_logo.set_logo(conn, svc, tenant_id, logo)
     admin_id = team_id = None
     if setup.administration is not None:
         admin_id = await create_administration(

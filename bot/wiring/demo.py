@@ -12,6 +12,7 @@ from sqlalchemy import update
 
 from bot.base.ids import new_id
 from bot.base.services import Services
+from bot.domain import tenant_logo
 from bot.domain.conversations import issue_token
 from bot.domain.directory import (
     add_participant,
@@ -26,6 +27,14 @@ from bot.store.schema.core import duty_rotation
 from bot.store.schema.core import teams as teams_table
 
 MUNICIPALITY_NUMBER = "+4545971000"
+
+# Demo Kommune's logo (invented): a blue shield with three white waves.
+DEMO_LOGO = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 48" width="40" height="48">'
+    b'<path d="M4 4h32v20c0 11-8 18-16 21C12 42 4 35 4 24z" fill="#004993"/>'
+    b'<path d="M9 18c4-3 7 3 11 0s7 3 11 0M9 25c4-3 7 3 11 0s7 3 11 0M11 32c3-3 6 3 9 0s6 3 9 0"'
+    b' fill="none" stroke="#fff" stroke-width="2.5" stroke-linecap="round"/></svg>'
+)
 
 
 @dataclass
@@ -124,6 +133,7 @@ async def seed_demo(svc: Services) -> DemoInfo:
         tenant = await create_tenant(
             c, svc, slug="lyngby-demo", name="Demo Kommune", sms_number=MUNICIPALITY_NUMBER
         )
+        await tenant_logo.set_logo(c, svc, tenant, tenant_logo.check(DEMO_LOGO))
         admins = {
             "children": await create_administration(
                 c, svc, tenant_id=tenant, name="Børn og Familie"

@@ -133,3 +133,57 @@ def test_the_cli_creates_a_municipality_that_import_then_finds(
     )
     assert run("import", str(staff_csv), "--tenant", "nordby") == 0
     assert "staff: 1 created" in capsys.readouterr().out
+
+
+def test_the_cli_sets_checks_and_removes_a_logo(
+    tmp_path: Path, keys: dict[str, bytes], monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """`tenant create --logo` files an SVG; `tenant logo` replaces it, refuses a GIF or an
+    unknown municipality (exit 2, the reason on stderr), and `--remove` takes it off.
+    (SQLite only: the CLI owns its event loop.)"""
+    import asyncio
+
+    from bot.base import config as config_mod
+    from bot.cli.services import with_services
+    from bot.domain import tenant_logo
+    from bot.wiring.demo import DEMO_LOGO
+    from tests.integration.conftest import FRIDAY_MORNING
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/cli.db"
+    LiveServer(url, keys, FRIDAY_MORNING, migrate=True).start().stop()
+    monkeypatch.setenv("TOVHOLDER_DATABASE_URL", url)
+    monkeypatch.setenv("TOVHOLDER_KEKS", keys["kek"].hex())
+    monkeypatch.setenv("TOVHOLDER_JOURNAL_SIGNING_KEY", keys["kek"].hex())
+    monkeypatch.setenv("TOVHOLDER_INDEX_KEY", keys["index"].hex())
+    monkeypatch.setenv("TOVHOLDER_TWILIO_ACCOUNT_SID", "AC" + "2" * 32)
+    monkeypatch.setenv("TOVHOLDER_TWILIO_AUTH_TOKEN", new_key_text())
+    parser = build_parser()
+
+    def run(*argv: str) -> int:
+        args = parser.parse_args(argv)
+        return int(args.func(args))
+
+    def on_file() -> bytes | None:
+        async def job(svc: Any) -> bytes | None:
+            found = await tenant_logo.logo_of(svc, "nordby")
+            return None if found is None else found.body
+
+        return asyncio.run(with_services(config_mod.load(), job))
+
+    svg, gif = tmp_path / "logo.svg", tmp_path / "logo.gif"
+    svg.write_bytes(DEMO_LOGO)
+    gif.write_bytes(b"GIF89a" + b"\x00" * 64)
+    base = ["tenant", "create", "--slug", "nordby", "--name", "Nordby Kommune"]
+    assert run(*base, "--sms-number", "+4570707070", "--logo", str(gif)) == 2
+    assert "logo_type" in capsys.readouterr().err
+    assert run(*base, "--sms-number", "+4570707070", "--logo", str(svg)) == 0
+    assert "logo: on file" in capsys.readouterr().out
+    assert on_file() == DEMO_LOGO
+    assert run("tenant", "logo", "nordby", str(gif)) == 2
+    assert "The logo must be an SVG or PNG image (logo_type)" in capsys.readouterr().err
+    assert run("tenant", "logo", "aarhus", str(svg)) == 2
+    assert "tenant_not_found" in capsys.readouterr().err
+    assert on_file() == DEMO_LOGO
+    assert run("tenant", "logo", "nordby", "--remove") == 0
+    assert "removed" in capsys.readouterr().out
+    assert on_file() is None

@@ -3,16 +3,20 @@ scrolling at 320 px, one focus ring, focus on the confirmation after sending, an
 family's one inbox across administrations (and a bisidder's share of it).
 
 Chromium via Playwright, axe-core (WCAG 2.1 AA) at 1280, 390 and 320 px; SQLite only
-(the storage paths run on both backends in test_citizen_inbox.py).
+(the storage paths run on both backends in test_citizen_inbox.py and test_tenant_logo.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
+from bot.domain import tenant_logo
+from bot.domain.integration import service
 from bot.store.schema.core import messages
+from bot.wiring.demo import DEMO_LOGO
 from tests.harness import Stack
 from tests.web.browsing import PYTESTMARK, close_tabs, log_in, logins, stack  # noqa: F401
 from tests.web.conftest import Login, Tab, code_from_sms, open_tab
@@ -21,6 +25,7 @@ from tests.web.test_citizen_inbox import HELPER_PHONE, _helper, _update
 pytestmark = PYTESTMARK
 
 NARROW = {"width": 320, "height": 640}
+WIDE = {"width": 1280, "height": 900}
 
 
 async def _family_login(tab: Tab, stack: Stack, phone: str, typed: str | None = None) -> None:
@@ -173,8 +178,12 @@ async def test_staff_header_at_1280(stack: Stack, browser: Any, logins: dict[str
 
 async def test_family_one_inbox_on_a_phone(stack: Stack, browser: Any) -> None:
     """Bo (390 px) sees his Børn og Familie and Jobcenter threads, each with its caseworker and
-    reply-by, and the municipality's name; answers one and lands on the confirmation; at 320 px
-    the thread with its file field fits; "Log ud" is on the screen and works."""
+    reply-by, and the municipality's name and logo; answers one and lands on the confirmation;
+    at 320 px the thread with its file field fits, and at 1280 px the inbox and a thread;
+    "Log ud" is on the screen and works."""
+    async with stack.svc.write() as conn:
+        logo = tenant_logo.check(DEMO_LOGO)
+        await tenant_logo.set_logo(conn, stack.svc, stack.world.tenant_id, logo)
     await _update(stack, "bo_children", "Vi har modtaget din ansøgning om støtte.")
     await _update(stack, "bo_jobs", "Husk samtalen på jobcentret tirsdag.")
     tab = await open_tab(browser, stack, mobile=True)
@@ -186,6 +195,9 @@ async def test_family_one_inbox_on_a_phone(stack: Stack, browser: Any) -> None:
     await page.set_viewport_size({"width": 390, "height": 844})
     await _family_login(tab, stack, stack.world.phones["bo"], "20 12 34 02")
     await page.get_by_text("Københavns Kommune").wait_for()
+    shown = page.get_by_role("img", name="Københavns Kommune")
+    assert await shown.is_visible()
+    assert await shown.evaluate("i => i.complete && i.naturalWidth > 0")  # loaded, not broken
     assert await page.get_by_role("button", name="Log ud").is_visible()
     await tab.check("polish-family-inbox-390")
 
@@ -224,30 +236,95 @@ async def test_family_one_inbox_on_a_phone(stack: Stack, browser: Any) -> None:
     await _fits(page)
     await tab.check("polish-family-inbox-ar-320")
     await tab.goto("/borger/?lang=da")
+    await page.set_viewport_size(WIDE)
+    assert await page.locator(".inbox-item").count() == 2
+    assert await page.get_by_role("img", name="Københavns Kommune").is_visible()
+    await _fits(page)
+    await tab.check("polish-family-inbox-1280")
+    for link, who in (("Jobcenter – Lars", "Lars"), ("Børn og Familie – Mette", "Mette")):
+        await page.get_by_role("link", name=link).click()
+        await page.wait_for_url("**/borger/samtaler/*")
+        await page.get_by_text(f"Din sagsbehandler er {who}.").wait_for()
+        await page.get_by_text(f"Hej {who}, tak for beskeden.").wait_for()
+        await _fits(page)
+        await tab.check(f"polish-family-thread-{who.lower()}-1280")
+        await page.get_by_role("link", name="Tilbage til dine beskeder").click()
+        await page.wait_for_url("**/borger/")
     await page.get_by_role("button", name="Log ud").click()
     await page.wait_for_url("**/borger/log-ind?logget_ud=1")
     resp = await page.goto(stack.base + "/borger/")
     assert resp is not None and page.url.endswith("/borger/log-ind")
 
 
-async def test_a_bisidder_sees_their_share_in_the_browser(stack: Stack, browser: Any) -> None:
+@pytest.mark.parametrize("width", [1280, 390])
+async def test_a_bisidder_sees_their_share_in_the_browser(
+    stack: Stack, browser: Any, width: int
+) -> None:
     """Søs, bisidder on Anna's case with consent, sees the update meant for her, nothing of
-    Anna's own thread, and Anna's thread address is "not found" for her."""
+    Anna's own thread, and Anna's thread address is "not found" for her (1280 and 390 px)."""
     await _helper(stack, "bisidder", consent={"web": True})
     await stack.sms(stack.world.phones["anna"], "Hej Mette, det her er kun til dig.")
     await _update(stack, "anna", "Mødet er flyttet til torsdag kl. 10.")
     anna_conv = (await (await stack.api("GET", "/api/v1/conversations")).json())["items"][0]["id"]
-    tab = await open_tab(browser, stack)
+    tab = await open_tab(browser, stack, mobile=width == 390)
     page = tab.page
     await _family_login(tab, stack, HELPER_PHONE)
     assert await page.locator(".inbox-item").count() == 1
+    await tab.check(f"polish-bisidder-inbox-{width}")
     await page.get_by_role("link", name="Børn og Familie – Mette").click()
     await page.get_by_text("Mødet er flyttet til torsdag kl. 10.").wait_for()
     assert await page.get_by_text("kun til dig").count() == 0
     await _fits(page)
-    await tab.check("polish-bisidder-thread-1280")
+    await tab.check(f"polish-bisidder-thread-{width}")
     resp = await page.goto(f"{stack.base}/borger/samtaler/{anna_conv}")
     assert resp is not None and resp.status == 404
+    assert await page.get_by_text("kun til dig").count() == 0
+    await tab.check(f"polish-bisidder-not-found-{width}")
+
+
+# What ends a helper's share: the fuldmagt's last day passed, or the web consent withdrawn.
+LAPSES = {
+    "representative": (
+        {"authority_from": "2025-02-21"},
+        {"authority_from": "2025-01-01", "authority_to": "2025-02-20"},
+    ),
+    "bisidder": ({"consent": {"web": True}}, {"consent": {"web": False}}),
+}
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("role", sorted(LAPSES))
+async def test_a_lapsed_authority_or_withdrawn_consent_hides_the_thread_in_the_browser(
+    stack: Stack, browser: Any, role: str, width: int
+) -> None:
+    """Søs, representative (fuldmagt) or bisidder (consent) on Anna's case, reads the update;
+    once the fuldmagt has ended or the consent is withdrawn her inbox is empty and the
+    thread's address she had open is "not found", its words nowhere."""
+    in_force, lapsed = LAPSES[role]
+    part = await _helper(stack, role, **in_force)
+    await _update(stack, "anna", "Vi har brug for en underskrift.")
+    tab = await open_tab(browser, stack, mobile=width == 390)
+    page = tab.page
+    await _family_login(tab, stack, HELPER_PHONE)
+    assert await page.locator(".inbox-item").count() == 1
+    await page.get_by_role("link", name="Børn og Familie – Mette").click()
+    await page.wait_for_url("**/borger/samtaler/*")
+    await page.get_by_text("Vi har brug for en underskrift.").wait_for()
+    thread_url = page.url
+    await tab.check(f"polish-{role}-thread-{width}")
+
+    async with stack.svc.write() as conn:
+        await service.update_participant(conn, stack.svc, stack.world.tenant_id, part, lapsed)
+    await tab.goto("/borger/")
+    assert await page.locator(".inbox-item").count() == 0
+    await page.get_by_text("Du har ingen beskeder endnu.").wait_for()
+    assert await page.get_by_text("underskrift").count() == 0
+    await _fits(page)
+    await tab.check(f"polish-{role}-lapsed-inbox-{width}")
+    resp = await page.goto(thread_url)
+    assert resp is not None and resp.status == 404
+    assert await page.get_by_text("underskrift").count() == 0
+    await tab.check(f"polish-{role}-lapsed-not-found-{width}")
 
 
 async def test_the_demo_phone_speaks_danish_marks_urgent_and_explains_quiet_hours(

@@ -448,3 +448,54 @@ async def test_the_root_leads_to_the_family_inbox_and_the_icon_answers(stack: St
     assert resp.status == 302 and resp.headers["Location"] == "/borger/"
     icon = await stack.client.get("/favicon.ico")
     assert icon.status == 200 and icon.content_type == "image/svg+xml"
+
+
+async def test_the_root_leads_a_logged_in_caseworker_to_the_desk(
+    stack: Stack, logins: dict[str, Login]
+) -> None:
+    """With a caseworker's session `/` goes to /sagsbehandler/ (the inbox, not a login)."""
+    await staff_login(stack, logins["mette"])
+    resp = await stack.client.get("/", allow_redirects=False)
+    assert resp.status == 302 and resp.headers["Location"] == "/sagsbehandler/"
+    resp = await stack.client.get("/")
+    assert resp.status == 200 and resp.url.path == "/sagsbehandler/"
+    await form_post(stack, "/sagsbehandler/", "/sagsbehandler/log-ud")
+    resp = await stack.client.get("/", allow_redirects=False)
+    assert resp.headers["Location"] == "/borger/"
+
+
+async def test_the_root_leads_a_logged_in_family_to_their_inbox(stack: Stack) -> None:
+    """With a family's session `/` goes to /borger/ and shows their inbox, not the login."""
+    await citizen_login(stack, stack.world.phones["anna"])
+    resp = await stack.client.get("/", allow_redirects=False)
+    assert resp.status == 302 and resp.headers["Location"] == "/borger/"
+    resp = await stack.client.get("/")
+    assert resp.status == 200 and resp.url.path == "/borger/"
+    assert "Log ud" in await resp.text()
+
+
+@sqlite_only
+async def test_every_page_names_its_icon_for_browsers_that_do_not_guess(
+    stack: Stack, logins: dict[str, Login]
+) -> None:
+    """Family and staff pages (logged in or not) link the SVG icon, and that link answers."""
+    links: set[str] = set()
+
+    async def icons(path: str) -> None:
+        resp = await stack.client.get(path)
+        assert resp.status == 200 and resp.url.path == path, path
+        html = await resp.text()
+        found = re.findall(r'<link rel="icon" type="image/svg\+xml" href="([^"]+)">', html)
+        assert len(found) == 1, path
+        links.add(found[0])
+
+    await icons("/borger/log-ind")
+    await icons("/sagsbehandler/log-ind")
+    await citizen_login(stack, stack.world.phones["anna"])
+    await icons("/borger/")
+    await staff_login(stack, logins["mette"])
+    await icons("/sagsbehandler/")
+    (href,) = links
+    icon = await stack.client.get(href)
+    assert icon.status == 200 and icon.content_type == "image/svg+xml"
+    assert (await icon.read()).startswith(b"<svg")

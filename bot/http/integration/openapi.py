@@ -199,11 +199,13 @@ def staff_errors(method: str, path: str, body: Schema | None, security: str) -> 
     return tuple(sorted(errors))
 
 
-def operator_errors(method: str, body: Schema | None) -> tuple[int, ...]:
+def operator_errors(method: str, path: str, body: Schema | None) -> tuple[int, ...]:
     """The error answers of an operator operation (a POST's reused Idempotency-Key is 422)."""
     errors = {400, 401, 409, 413, 415, 503} if body is not None else {401, 503}
     if method == "POST":
         errors.add(422)
+    if "{" in path:
+        errors.add(404)  # no such municipality
     return tuple(sorted(errors))
 
 
@@ -211,7 +213,7 @@ def _errors_of(method: str, path: str, body: Schema | None, security: str) -> tu
     if security == "integration":
         return default_errors(method, path)
     if security == "operator":
-        return operator_errors(method, body)
+        return operator_errors(method, path, body)
     return staff_errors(method, path, body, security)
 
 

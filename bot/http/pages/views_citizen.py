@@ -10,7 +10,7 @@ from bot.base import i18n
 from bot.base.appkeys import SERVICES
 from bot.base.errors import BadInput
 from bot.base.workdays import format_long_date
-from bot.domain import attachments, citizen, codes, sessions
+from bot.domain import attachments, citizen, codes, sessions, tenant_logo
 from bot.domain.attachments import Upload, UploadRefused
 from bot.domain.citizen import Citizen
 from bot.domain.codes import CodeRefused, RateLimited
@@ -25,6 +25,8 @@ HOME = "/borger/"
 LOGIN = "/borger/log-ind"
 CODE = "/borger/log-ind/kode"
 FLOW_COOKIE = "tvh_flow"
+# An SVG logo opened on its own is a document: it may draw (inline styles), not run.
+LOGO_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 
 def current_citizen(request: web.Request) -> Citizen | None:
@@ -37,6 +39,28 @@ def current_citizen(request: web.Request) -> Citizen | None:
         assurance=s.assurance,
         person_id=s.person_id,
     )
+
+
+@routes.get("/borger/logo/{slug}", name="pages.citizen.logo")
+async def logo(request: web.Request) -> web.Response:
+    """The municipality's logo (public): cached a day, revalidated by its ETag.
+
+    The pages link it with its version (``?v=``), so a new logo shows at once. It is
+    served under a CSP that lets an SVG draw and nothing else, should anyone open it.
+    """
+    found = await tenant_logo.logo_of(request.app[SERVICES], request.match_info["slug"])
+    if found is None:
+        raise web.HTTPNotFound()
+    etag = f'"{found.sha256}"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "public, max-age=86400",
+        "Content-Security-Policy": LOGO_CSP,
+        "X-Content-Type-Options": "nosniff",
+    }
+    if request.headers.get("If-None-Match") == etag:
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=found.body, content_type=found.content_type, headers=headers)
 
 
 @routes.get("/borger", name="pages.citizen.root")
@@ -161,14 +185,15 @@ async def _inbox_page(
 ) -> web.Response:
     svc = request.app[SERVICES]
     threads = await citizen.threads(svc, who)
-    municipality = await citizen.municipality_name(svc, who)
+    masthead = await citizen.masthead(svc, who)
     return render(
         request,
         "citizen/inbox.html",
         {
             "threads": threads,
             "who": who,
-            "municipality": municipality,
+            "municipality": masthead.name,
+            "municipality_logo": masthead.logo_url,
             "sms_language": await citizen.sms_language(svc, who),
             "language_error": language_error,
         },
@@ -224,6 +249,7 @@ async def _thread_page(
 ) -> web.Response:
     svc = request.app[SERVICES]
     thread = await citizen.thread(svc, who, request.match_info["id"])
+    masthead = await citizen.masthead(svc, who)
     limit = request.app[UPLOAD_LIMIT]
     return render(
         request,
@@ -231,7 +257,8 @@ async def _thread_page(
         {
             "thread": thread,
             "who": who,
-            "municipality": thread.tenant_name,
+            "municipality": masthead.name,
+            "municipality_logo": masthead.logo_url,
             "sent": "sendt" in request.query,
             "error": error,
             "draft": draft,

@@ -1,8 +1,10 @@
 """The site's root and icon: ``/`` leads a person to the right door, ``/favicon.ico`` answers.
 
-A family is far more likely than a caseworker to type the bare address (from a
-notice or a letter), so ``/`` opens the family's secure inbox; caseworkers have
-their own bookmark, and the family's page links nowhere near staff pages.
+Someone already logged in goes back to their own pages: a caseworker's session
+to the desk, a family's to their secure inbox. Anyone else is far more likely
+to be a family typing the bare address (from a notice or a letter) than a
+caseworker, so ``/`` opens the family's secure inbox (its login); caseworkers
+have their own bookmark, and the family's page links nowhere near staff pages.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.http.pages import STATIC
+from bot.http.pages.page import state
 
 routes = web.RouteTableDef()
 
@@ -18,7 +21,11 @@ _ICON = (STATIC / "favicon.svg").read_bytes()
 
 @routes.get("/", name="pages.root")
 async def root(request: web.Request) -> web.Response:
-    """Send the visitor to the family's secure inbox (its login when not logged in)."""
+    """Send a caseworker's session to the desk, anyone else to the family's secure inbox."""
+    session = state(request).session
+    if session is not None and session.kind == "staff":
+        # Also half way through the login (TOTP due): the desk sends it on to the code.
+        raise web.HTTPFound("/sagsbehandler/")
     raise web.HTTPFound("/borger/")
 
 

@@ -467,6 +467,19 @@ tenant_settings = Table(
     Column("gateways", String(100), nullable=True),
 )
 
+# The municipality's logo on the family's pages (public, not personal data): one SVG or
+# PNG per municipality, checked and size-limited on the way in (bot.domain.tenant_logo).
+tenant_logos = Table(
+    "tenant_logos",
+    metadata,
+    Column("tenant_id", String(36), ForeignKey("tenants.id"), primary_key=True),
+    Column("content_type", String(20), nullable=False),  # image/svg+xml | image/png
+    Column("body", LargeBinary, nullable=False),
+    # Hex SHA-256 of the body: the ETag and the version in the pages' link to it.
+    Column("sha256", String(64), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
 # Begrænsning: an erasure request against journalised material is recorded as a
 # restriction of processing with its reason; the journal itself is never deleted.
 restrictions = Table(
