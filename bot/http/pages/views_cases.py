@@ -43,8 +43,7 @@ FIELDS = ("q", *FILTERS)
 
 def _to_login(request: web.Request) -> web.Response:
     # ``next`` keeps the filters only: never what was searched for (names, phone numbers).
-    kept = {k: request.query[k] for k in FILTERS if request.query.get(k)}
-    return redirect(LOGIN, {"next": f"{CASES}?{urlencode(kept)}" if kept else CASES})
+    return redirect(LOGIN, {"next": _filter_query(request.query)})
 
 
 def _filters(query: Mapping[str, Any]) -> caselist.CaseFilters:
