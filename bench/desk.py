@@ -376,14 +376,15 @@ async def _seed(url: str, env: dict[str, str], rng: random.Random) -> Seeded:
     return s
 
 
-async def _session(env: dict[str, str], staff_id: str, tenant_id: str) -> str:
-    """A logged-in staff session (both factors), as the login pages would start it."""
+async def _session(env: dict[str, str], staff_id: str, tenant_id: str) -> tuple[str, str]:
+    """A logged-in staff session (both factors), as the login pages would start it, and its
+    CSRF token (a search is a POST)."""
     from bot.domain import sessions
     from scheduler.worker import services_from_env
 
     svc = services_from_env(env)
     try:
-        token, _ = await sessions.create(
+        token, session = await sessions.create(
             svc,
             tenant_id=tenant_id,
             kind="staff",
@@ -393,7 +394,7 @@ async def _session(env: dict[str, str], staff_id: str, tenant_id: str) -> str:
         )
     finally:
         await svc.engine.dispose()
-    return token
+    return token, session.csrf
 
 
 @dataclass
@@ -403,6 +404,7 @@ class _Page:
     name: str
     who: str  # caseworker | lead
     path: Callable[[int], str]
+    search: Callable[[int], str] | None = None  # posted as the form's ``q`` (never in the URL)
     times: list[float] = field(default_factory=list)
     server_cpu_ms: float = 0.0  # the worker's CPU per request (steadier on a shared machine)
 
@@ -412,7 +414,10 @@ def _server_cpu(server: ChildServer) -> float:
     return sum(process_cpu(p) for p in group_pids(server.proc.pid))
 
 
-async def _measure(base: str, server: ChildServer, cookie: str, page: _Page, requests: int) -> None:
+async def _measure(
+    base: str, server: ChildServer, login: tuple[str, str], page: _Page, requests: int
+) -> None:
+    cookie, csrf = login
     jar = aiohttp.CookieJar(unsafe=True)
     async with aiohttp.ClientSession(cookie_jar=jar) as http:
         http.cookie_jar.update_cookies({"tvh_session": cookie})
@@ -421,7 +426,16 @@ async def _measure(base: str, server: ChildServer, cookie: str, page: _Page, req
             if i == WARMUP:
                 cpu = _server_cpu(server)
             started = time.perf_counter()
-            async with http.get(base + page.path(i), allow_redirects=False) as resp:
+            request = (
+                http.get(base + page.path(i), allow_redirects=False)
+                if page.search is None
+                else http.post(
+                    base + page.path(i),
+                    data={"csrf": csrf, "q": page.search(i)},
+                    allow_redirects=False,
+                )
+            )
+            async with request as resp:
                 body = await resp.read()
                 if resp.status != 200:
                     raise RuntimeError(f"{page.name}: {resp.status} {body[:300]!r}")
@@ -436,7 +450,11 @@ def _pages(s: Seeded) -> list[_Page]:
     def pick(items: list[str]) -> Callable[[int], str]:
         return lambda i: quote(items[(i * 7919) % len(items)])
 
-    name, phone, number = pick(s.names), pick(s.phones), pick(s.numbers)
+    def plain(items: list[str]) -> Callable[[int], str]:
+        return lambda i: items[(i * 7919) % len(items)]
+
+    name, phone, number = plain(s.names), plain(s.phones), plain(s.numbers)
+    cases = "/sagsbehandler/sager"
     thread, case = pick(s.threads), pick(s.cases)
     return [
         _Page("inbox (caseworker)", "caseworker", lambda i: "/sagsbehandler/"),
@@ -448,17 +466,9 @@ def _pages(s: Seeded) -> list[_Page]:
             "lead",
             lambda i: "/sagsbehandler/sager?venter=1",
         ),
-        _Page("search by name (team lead)", "lead", lambda i: f"/sagsbehandler/sager?q={name(i)}"),
-        _Page(
-            "search by phone number (caseworker)",
-            "caseworker",
-            lambda i: f"/sagsbehandler/sager?q={phone(i)}",
-        ),
-        _Page(
-            "search by case number (caseworker)",
-            "caseworker",
-            lambda i: f"/sagsbehandler/sager?q={number(i)}",
-        ),
+        _Page("search by name (team lead)", "lead", lambda i: cases, name),
+        _Page("search by phone number (caseworker)", "caseworker", lambda i: cases, phone),
+        _Page("search by case number (caseworker)", "caseworker", lambda i: cases, number),
         _Page(
             "thread page (caseworker)",
             "caseworker",

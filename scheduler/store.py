@@ -99,6 +99,12 @@ async def person_visible(conn: AsyncConnection, user: StaffUser, person_id: str)
         raise NotFound("No such person", code="person_not_found")
 
 
+async def works_on(conn: AsyncConnection, user: StaffUser, case_id: str) -> bool:
+    """Whether this user works on the case (:func:`case_visible`: own, covered, team lead)."""
+    found = await conn.execute(select(cases.c.id).where(cases.c.id == case_id, case_visible(user)))
+    return found.first() is not None
+
+
 async def case_for(conn: AsyncConnection, user: StaffUser, case_id: str) -> Any:
     """The case row if this user works on it (404 otherwise, also for other tenants)."""
     row = (

@@ -5,6 +5,10 @@ covering it (the substitute of an owner who is away today, or whoever holds an
 open message on it); the lead of the case's team. Anything else, another
 municipality's case above all, is "not found": we never confirm that a case exists.
 
+On the case page, who works on the case (``scheduler.store.case_visible``: the owner,
+the substitute while the owner is away, the lead of its team) opens every thread, open
+or closed; whoever only holds an open message opens that thread alone.
+
 The case page shows each thread's newest message; every message shown is
 recorded in the access log (purpose ``sagsoversigt``), like the thread page.
 A search is recorded too (action ``search``, without what was typed).
@@ -12,7 +16,7 @@ A search is recorded too (action ``search``, without what was typed).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -23,7 +27,7 @@ from bot.base.staff import StaffUser
 from bot.domain.search_index import parse_query
 from bot.store import caselist as store
 from journal.access import record_reads
-from scheduler.store import local_date
+from scheduler.store import local_date, works_on
 from scheduler.templates import CASE_TYPES, title
 
 PAGE_SIZE = 50
@@ -253,13 +257,15 @@ async def case_detail(svc: Services, user: StaffUser, case_id: str) -> CaseDetai
     """
     now = svc.clock.now()
     today = local_date(now)
+    if user.today is None:  # the covering rule reads the day from the user: the same day
+        user = replace(user, today=today)
     async with svc.write() as conn:
         row = await store.case_row(conn, user, case_id, today)
         if row is None:
             raise NotFound("No such case", code="case_not_found")
-        works = row.owner_id == user.id or (
-            user.role in store.LEADS and row.team_id == user.team_id
-        )
+        # The one rule (scheduler.store.case_visible): owner, the substitute of an owner
+        # away today, lead of the case's team; they open every thread, closed ones too.
+        works = await works_on(conn, user, row.id)
         page_q = store.CaseQuery(case_ids=(row.id,), limit=1)
         listed, _ = await store.list_cases(conn, user, page_q, today=today, now=now)
         head = (await _items(svc, conn, user, listed, now))[0]

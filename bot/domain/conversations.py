@@ -43,6 +43,7 @@ from bot.store.schema.integration import external_refs
 from channels.smstext import TooManySegments, check_fits
 from journal.access import record_reads
 from journal.journal import append
+from scheduler.store import works_for
 
 
 def hash_token(token: str) -> str:
@@ -120,13 +121,15 @@ async def authenticate(svc: Services, token: str | None) -> StaffUser:
 
 
 def visible_to(user: StaffUser) -> ColumnElement[bool]:
-    """Which conversations this user may see: own cases, and threads they currently cover."""
-    covering = conversations.c.id.in_(
+    """Which conversations this user may see, open or closed: the cases they work on (own,
+    and an absent colleague's while they are the substitute: ``scheduler.store.works_for``,
+    the one covering rule), and threads holding an open message routed to them."""
+    holding = conversations.c.id.in_(
         select(messages.c.conversation_id).where(
             messages.c.owner_id == user.id, messages.c.awaiting_reply.is_(True)
         )
     )
-    mine = or_(cases.c.owner_id == user.id, covering)
+    mine = or_(works_for(user, cases.c.owner_id), holding)
     if user.role in ("lead", "admin"):
         return and_(
             conversations.c.tenant_id == user.tenant_id,
@@ -135,10 +138,16 @@ def visible_to(user: StaffUser) -> ColumnElement[bool]:
     return and_(conversations.c.tenant_id == user.tenant_id, mine)
 
 
-def _group(user: StaffUser, case_id: str | None, case_owner: str | None, owner: str | None) -> str:
+def _group(
+    user: StaffUser,
+    case_id: str | None,
+    case_owner: str | None,
+    owner: str | None,
+    covers: bool = False,
+) -> str:
     if case_id is None:
         return "unassigned"
-    if owner == user.id:
+    if owner == user.id or covers:
         return "mine" if case_owner == user.id else "covering"
     if owner is None and case_owner != user.id:
         return "team_unassigned"
@@ -191,6 +200,14 @@ async def list_open(svc: Services, user: StaffUser) -> list[dict[str, Any]]:
                     open_q.c.yours,
                     open_q.c.urgent,
                     open_q.c.concern,
+                    # The user covers the absent owner's case (works_for, not their own).
+                    case(
+                        (
+                            and_(cases.c.owner_id != user.id, works_for(user, cases.c.owner_id)),
+                            1,
+                        ),
+                        else_=0,
+                    ).label("covers"),
                     persons.c.id.label("person_id"),
                     persons.c.dek,
                     persons.c.name_enc,
@@ -216,7 +233,13 @@ async def list_open(svc: Services, user: StaffUser) -> list[dict[str, Any]]:
             "open_count": r.open_count,
             "urgent": bool(r.urgent),
             "concern": bool(r.concern),
-            "group": _group(user, r.case_id, r.case_owner, user.id if r.yours else r.owner_id),
+            "group": _group(
+                user,
+                r.case_id,
+                r.case_owner,
+                user.id if r.yours else r.owner_id,
+                covers=bool(r.covers),
+            ),
             "reply_by": r.reply_by.isoformat() if r.reply_by else None,
             "last_message_at": r.last_activity_at.isoformat(),
         }

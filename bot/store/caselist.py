@@ -381,8 +381,9 @@ async def case_row(conn: AsyncConnection, user: StaffUser, case_id: str, today: 
 
 
 async def threads_of(conn: AsyncConnection, user: StaffUser, case_id: str) -> Any:
-    """The case's threads, newest activity first, with counts and whether ``user`` may open
-    the thread page (owner or lead of the case's team, or an open message routed to them)."""
+    """The case's threads, newest activity first, with counts and whether an open message
+    in it is routed to ``user`` (``holding``: they may open that thread even if they do not
+    work on the case; bot.domain.caselist decides)."""
     counts = (
         select(
             messages.c.conversation_id,

@@ -361,11 +361,12 @@ def test_import_writes_tokens_and_the_cli_reindexes(
     assert tokens(" WHERE m.slug = 'nordby'") == 4
 
 
-async def test_covering_colleague_sees_content_only_of_threads_they_hold(stack: Stack) -> None:
-    """Anna wrote before Mette went away: Sofie (substitute) sees the case but not the thread's
-    content (nothing logged) until the open message is handed over to her."""
-    from bot.domain.handover import hand_over
-
+async def test_covering_colleague_opens_every_thread_while_the_owner_is_away(
+    stack: Stack,
+) -> None:
+    """Anna wrote before Mette went away: Sofie (substitute) opens the thread on the case page
+    at once (the covering rule, not only once the message is handed over), its newest message
+    shown and logged; the day after the absence she gets a 404."""
     await stack.sms(stack.world.phones["anna"], "Hej, hvornår hører jeg noget?")
     mette, sofie = _user(stack, "mette"), _user(stack, "sofie")
     today = stack.clock.now().date().isoformat()
@@ -375,11 +376,10 @@ async def test_covering_colleague_sees_content_only_of_threads_they_hold(stack: 
         {"starts_on": today, "ends_on": today, "substitute_id": stack.world.sofie},
     )
     detail = await caselist.case_detail(stack.svc, sofie, stack.world.cases["anna"])
-    assert [(t.can_open, t.latest) for t in detail.threads] == [(False, None)]
-    assert await _count(stack, access_log, access_log.c.staff_id == stack.world.sofie) == 0
-    assert await hand_over(stack.svc, stack.world.tenant_id, stack.world.mette) == 1
-    detail = await caselist.case_detail(stack.svc, sofie, stack.world.cases["anna"])
     thread = detail.threads[0]
     assert thread.can_open and thread.latest is not None
     assert thread.latest["excerpt"] == "Hej, hvornår hører jeg noget?"
     assert await _count(stack, access_log, access_log.c.staff_id == stack.world.sofie) == 1
+    stack.clock.advance(days=1)
+    with pytest.raises(NotFound):
+        await caselist.case_detail(stack.svc, sofie, stack.world.cases["anna"])

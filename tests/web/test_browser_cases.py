@@ -2,12 +2,14 @@
 
 Debian's Chromium via Playwright with axe-core (WCAG 2.1 AA) on every page;
 SQLite only (test_staff_cases.py covers both backends); screenshots land in
-artifacts/screenshots/.
+artifacts/screenshots/. The search is posted: what was typed is in no URL the
+browser asks for, is sent to, or keeps in its history.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote_plus
 
 from tests.harness import Stack
 from tests.web.browsing import PYTESTMARK, close_tabs, log_in, logins, stack  # noqa: F401
@@ -22,6 +24,20 @@ async def _no_sideways_scroll(tab: Tab) -> None:
     assert width <= inner, (width, inner)
 
 
+def _watch_urls(tab: Tab) -> list[str]:
+    """Every URL the tab asks for, and every Location it is sent to, from now on."""
+    seen: list[str] = []
+    tab.page.on("request", lambda request: seen.append(request.url))
+    tab.page.on("response", lambda response: seen.append(response.headers.get("location", "")))
+    return seen
+
+
+def _assert_not_in(urls: list[str], *typed: str) -> None:
+    for text in typed:
+        found = [u for u in urls if text.lower() in unquote_plus(u).lower()]
+        assert found == [], (text, found)
+
+
 async def test_find_a_case_and_open_its_thread(
     stack: Stack, browser: Any, logins: dict[str, Login]
 ) -> None:
@@ -31,6 +47,7 @@ async def test_find_a_case_and_open_its_thread(
     tab = await open_tab(browser, stack)
     page = tab.page
     await log_in(tab, stack, logins["mette"])
+    urls = _watch_urls(tab)
     await page.get_by_role("link", name="Alle mine sager").click()
     await page.wait_for_url("**/sagsbehandler/sager")
     cases = page.get_by_role("region", name="Sager")
@@ -53,6 +70,7 @@ async def test_find_a_case_and_open_its_thread(
     await page.get_by_role("button", name="Vis sager").click()
     found = page.get_by_role("region", name="Fundne sager")
     assert await found.get_by_role("listitem").count() == 1
+    assert page.url == tab.base + "/sagsbehandler/sager"
     await tab.check("cases-search")
     await found.get_by_role("link", name="Sag 2025-001: Anna Andersen").click()
     await page.wait_for_url("**/sagsbehandler/sager/*")
@@ -65,6 +83,10 @@ async def test_find_a_case_and_open_its_thread(
     await tab.check("cases-case")
     await threads.get_by_role("link", name="Anna Andersen").click()
     await page.wait_for_url("**/sagsbehandler/samtaler/*")
+    # Back to the search page: the address holds no search, nor did any request or redirect.
+    await page.go_back()
+    await page.wait_for_url("**/sagsbehandler/sager/*")
+    _assert_not_in(urls, "anna andersen", "anna+andersen")
 
 
 async def test_cases_on_a_phone(stack: Stack, browser: Any, logins: dict[str, Login]) -> None:
@@ -73,12 +95,25 @@ async def test_cases_on_a_phone(stack: Stack, browser: Any, logins: dict[str, Lo
     tab = await open_tab(browser, stack, mobile=True)
     page = tab.page
     await log_in(tab, stack, logins["hanne"])
+    urls = _watch_urls(tab)
     await tab.goto("/sagsbehandler/sager")
     cases = page.get_by_role("region", name="Sager")
     assert await cases.get_by_role("listitem").count() == 4
     await cases.get_by_text("Teamets sag · ansvarlig Mette Holm").first.wait_for()
     await _no_sideways_scroll(tab)
     await tab.check("cases-list-phone")
+    # A search by phone number, posted: the list shows the case, the address stays bare.
+    await page.get_by_label("Søg efter navn, sagsnummer eller telefonnummer").fill("20 12 34 01")
+    await page.get_by_role("button", name="Vis sager").click()
+    found = page.get_by_role("region", name="Fundne sager")
+    assert await found.get_by_role("listitem").count() == 1
+    assert page.url == tab.base + "/sagsbehandler/sager"
+    _assert_not_in(urls, "20 12 34 01", "20123401")
+    await _no_sideways_scroll(tab)
+    await tab.check("cases-search-phone")
+    await page.get_by_role("link", name="Ryd søgning og filtre").click()
+    await page.wait_for_url("**/sagsbehandler/sager")
+    cases = page.get_by_role("region", name="Sager")
     await cases.get_by_role("link", name="Sag 2025-001: Anna Andersen").click()
     await page.wait_for_url("**/sagsbehandler/sager/*")
     await page.get_by_role("heading", name="Om sagen").wait_for()

@@ -17,14 +17,16 @@ import pytest
 from aiohttp import ClientResponse, FormData
 from sqlalchemy import func, select, update
 
-from bot.domain import reply_templates, sessions
+from bot.base.staff import StaffUser
+from bot.domain import reply_templates, sessions, staffing
+from bot.domain.accounts import set_credentials
 from bot.domain.directory import create_case, create_person
 from bot.domain.integration.service import add_participant
 from bot.store.schema.attachments import message_attachments
 from bot.store.schema.core import cases, journal_entries, messages, outbox, participants
 from bot.store.schema.scheduler import reply_promises
 from tests.harness import Stack
-from tests.web.conftest import Login, csrf_of, staff_login
+from tests.web.conftest import PASSWORD, Login, csrf_of, staff_login
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 BODY = "Hej. Mødet på fredag er flyttet til kl. 10. Hilsen Mette"
@@ -367,6 +369,54 @@ async def test_a_case_i_do_not_work_on_is_not_found(stack: Stack, logins: dict[s
     resp = await stack.client.post(_url(fam.case), data=data, allow_redirects=False)
     assert resp.status == 404
     assert await _everything(stack) == before
+
+
+async def test_a_covering_colleague_sends_and_opens_the_thread_only_during_the_absence(
+    stack: Stack,
+) -> None:
+    """Mette answered Anna, then went away with Sofie as substitute: Sofie opens the case's
+    (closed) thread, sends a quick update and "Se tråden" opens (200); the day after the
+    absence the thread and the case are the house's 404 for her."""
+    w = stack.world
+    case = w.cases["anna"]
+    await stack.sms(w.phones["anna"], "Hej Mette, hvornår hører jeg noget?")
+    conv = (await (await stack.api("GET", "/api/v1/conversations")).json())["items"][0]["id"]
+    resp = await stack.api(
+        "POST", f"/api/v1/conversations/{conv}/replies", json={"body": "I næste uge."}
+    )
+    assert resp.status == 201, await resp.text()
+    assert await _count(stack, messages, messages.c.awaiting_reply.is_(True)) == 0
+    mette = StaffUser(w.mette, w.tenant_id, w.team_children, "caseworker")
+    await staffing.add_absence(
+        stack.svc,
+        mette,
+        {"starts_on": "2025-02-21", "ends_on": "2025-02-24", "substitute_id": w.sofie},
+    )
+    secret = await set_credentials(
+        stack.svc, staff_id=w.sofie, username="sofie@kbh.example", password=PASSWORD
+    )
+    sofie = Login("sofie@kbh.example", PASSWORD, secret)
+    await staff_login(stack, sofie)
+    case_page = await _page(stack, f"/sagsbehandler/sager/{case}")
+    assert f'href="/sagsbehandler/samtaler/{conv}"' in case_page
+    assert "I næste uge." in case_page
+    body = "Hej Anna. Jeg dækker for Mette i dag. Hilsen Sofie"
+    page = await _follow(stack, await _post(stack, case, body=body))
+    assert "Beskeden er lagt i kø" in page
+    links = re.findall(r'href="/sagsbehandler/samtaler/([0-9a-f-]{36})">Se tråden', page)
+    assert links == [conv]
+    thread = await _page(stack, f"/sagsbehandler/samtaler/{conv}")
+    assert body in thread and "Hej Mette, hvornår hører jeg noget?" in thread
+    # Tuesday: Mette is back; Sofie holds nothing on the case and sees none of it.
+    stack.clock.advance(days=4)
+    await staff_login(stack, sofie)
+    gone = await _page(stack, f"/sagsbehandler/samtaler/{conv}", 404)
+    unknown = await _page(
+        stack, "/sagsbehandler/samtaler/00000000-0000-0000-0000-000000000000", 404
+    )
+    assert gone == unknown
+    await _page(stack, f"/sagsbehandler/sager/{case}", 404)
+    await _page(stack, _url(case), 404)
 
 
 async def test_without_the_csrf_token_nothing_is_read(

@@ -2,19 +2,25 @@
 
 On SQLite and PostgreSQL through the real app: logged-in staff only; a case
 outside the caseworker's reach is a 404 that names nothing; bad search input is
-a 400 with a clear Danish message and no query; the case page is access-logged.
+a 400 with a clear Danish message and no query; the search is a POST whose words
+never reach a URL or a header; the case page is access-logged.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
+from urllib.parse import quote, quote_plus, unquote_plus
 
+import pytest
+from aiohttp import ClientResponse
 from sqlalchemy import func, select
 
-from bot.store.schema.core import access_log
-from tests.harness import Stack
-from tests.web.conftest import Login, staff_login
+from bot.domain.directory import add_participant, create_person
+from bot.store.schema.core import access_log, cases
+from tests.harness import Stack, foreign_case, seed_families
+from tests.web.conftest import Login, csrf_of, staff_login
 
 CASE_LINK = re.compile(r'href="/sagsbehandler/sager/([0-9a-f-]{36})"')
 
@@ -23,6 +29,20 @@ async def _page(stack: Stack, path: str, status: int = 200) -> str:
     resp = await stack.client.get(path, allow_redirects=False)
     text = await resp.text()
     assert resp.status == status, (path, resp.status, text[:500])
+    return text
+
+
+async def _post_search(stack: Stack, q: str, **filters: str) -> ClientResponse:
+    """Search as the page's form does: GET the list (for the CSRF token), POST the form."""
+    html = await (await stack.client.get("/sagsbehandler/sager")).text()
+    data = {"csrf": csrf_of(html), "q": q, **filters}
+    return await stack.client.post("/sagsbehandler/sager", data=data, allow_redirects=False)
+
+
+async def _search(stack: Stack, q: str, status: int = 200, **filters: str) -> str:
+    resp = await _post_search(stack, q, **filters)
+    text = await resp.text()
+    assert resp.status == status, (q[:20], resp.status, text[:500])
     return text
 
 
@@ -55,8 +75,10 @@ async def test_my_cases_list_with_names_and_open_items(
     assert re.search(r"(Eva Eriksen, Frank Eriksen|Frank Eriksen, Eva Eriksen)</a>", html)
     assert "1 besked venter på svar i 1 samtale" in html
     assert "Dorte" not in html and "2025-003" not in html
-    # As the form sends it: an empty search box is no search.
-    waiting = await _page(stack, "/sagsbehandler/sager?q=&venter=1&stille=")
+    # As the form sends it: an empty search box is no search, but the list with the filters.
+    resp = await _post_search(stack, "", venter="1", stille="")
+    assert (resp.status, resp.headers["Location"]) == (303, "/sagsbehandler/sager?venter=1")
+    waiting = await _page(stack, resp.headers["Location"])
     assert CASE_LINK.findall(waiting) == [stack.world.cases["anna"]]
     assert 'id="venter" name="venter" value="1" checked' in waiting
 
@@ -66,11 +88,11 @@ async def test_search_finds_by_name_phone_and_number(
 ) -> None:
     """A whole name, a phone number and a case number each find the one case."""
     await staff_login(stack, logins["mette"])
-    for q in ("Anna+Andersen", "20123401", "2025-001"):
-        html = await _page(stack, f"/sagsbehandler/sager?q={q}")
+    for q in ("Anna Andersen", "20123401", "2025-001"):
+        html = await _search(stack, q)
         assert CASE_LINK.findall(html) == [stack.world.cases["anna"]], q
         assert "Fundne sager" in html
-    html = await _page(stack, "/sagsbehandler/sager?q=Lars+Berg")
+    html = await _search(stack, "Lars Berg")
     assert CASE_LINK.findall(html) == []
     assert "Ingen af dine sager passer på søgningen." in html
     assert await _count(stack, access_log.c.action == "search") == 4
@@ -82,9 +104,14 @@ async def test_bad_search_and_filters_say_why_and_look_nothing_up(
     """One character, 500 characters, a bad number of days or page: 400, a clear message,
     no cases listed and nothing logged as searched."""
     await staff_login(stack, logins["mette"])
+    for q, message in (
+        ("a", "Skriv mindst 2 tegn for at søge."),
+        ("x" * 500, "Søgningen er for lang. Skriv højst 100 tegn."),
+    ):
+        html = await _search(stack, q, status=400)
+        assert message in html and 'role="alert"' in html, q
+        assert CASE_LINK.findall(html) == [], q
     for query, message in (
-        ("q=a", "Skriv mindst 2 tegn for at søge."),
-        ("q=" + "x" * 500, "Søgningen er for lang. Skriv højst 100 tegn."),
         ("stille=abc", "Antal dage uden aktivitet skal være et helt tal fra 1 til 365."),
         ("stille=0", "Antal dage uden aktivitet skal være et helt tal fra 1 til 365."),
         ("stille=99999", "Antal dage uden aktivitet skal være et helt tal fra 1 til 365."),
@@ -136,5 +163,146 @@ async def test_lead_sees_the_team_and_not_other_teams(
     assert "Teamets sag · ansvarlig Mette Holm" in html
     await _page(stack, f"/sagsbehandler/sager/{stack.world.cases['anna']}")
     await _page(stack, f"/sagsbehandler/sager/{stack.world.cases['dorte']}", 404)
-    found = await _page(stack, "/sagsbehandler/sager?q=Bo+Bech")
+    found = await _search(stack, "Bo Bech")
     assert CASE_LINK.findall(found) == [stack.world.cases["bo_children"]]
+
+
+# -- the search stays out of URLs, headers and logs ---------------------------------------
+
+ATTRIBUTE_URL = re.compile(r'(?:href|action|src)="([^"]*)"')
+
+
+def _variants(q: str) -> set[str]:
+    """The query as it could appear in a URL: as typed, %-encoded, +-encoded, without spaces."""
+    return {q, quote(q), quote_plus(q), q.replace(" ", "")}
+
+
+def _assert_nowhere(resp: ClientResponse, html: str, q: str) -> None:
+    """Neither the response's URL(s), its redirects, its headers nor a link on the page
+    carries the query."""
+    urls = [str(resp.url), str(resp.request_info.url)]
+    urls += [str(r.url) for r in resp.history]
+    urls += [v for r in (*resp.history, resp) for v in r.headers.values()]
+    urls += ATTRIBUTE_URL.findall(html)
+    for v in _variants(q):
+        hits = [u for u in urls if v.lower() in unquote_plus(u).lower() or v in u]
+        assert hits == [], (q, hits)
+
+
+async def test_the_search_never_reaches_a_url_a_header_or_a_log(
+    stack: Stack, logins: dict[str, Login], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Searches by name, phone and case number (and the search's second page) are POSTs
+    answered in place and not cached: the query is in no URL, Location, header, link or
+    log line; an old ?q= link and the login's next= drop it."""
+    caplog.set_level(logging.INFO, logger="aiohttp.access")
+    caplog.set_level(logging.DEBUG, logger="bot")
+    await seed_families(stack.svc, stack.world, 51)
+    await staff_login(stack, logins["mette"])
+    queries = ("Anna Andersen", "20 12 34 01", "+4520123401", "2025-001", "Borger")
+    for q in queries:
+        resp = await _post_search(stack, q, venter="")
+        html = await resp.text()
+        assert resp.status == 200, (q, resp.status)
+        assert resp.headers["Cache-Control"] == "no-store"
+        assert "Location" not in resp.headers
+        assert str(resp.url).endswith("/sagsbehandler/sager")
+        assert "Fundne sager" in html
+        _assert_nowhere(resp, html, q)
+    # 51 citizens named Borger: the next page is posted too, and keeps the search.
+    first = await _search(stack, "Borger")
+    assert "Side 1 af 2" in first and ">Næste side</button>" in first
+    assert 'name="q" value="Borger"' in first.split('class="case-pages"')[1]
+    resp = await _post_search(stack, "Borger", side="2")
+    second = await resp.text()
+    assert resp.status == 200 and "Side 2 af 2" in second
+    assert len(CASE_LINK.findall(second)) == 1
+    _assert_nowhere(resp, second, "Borger")
+    # A bad search (400) keeps it out of the URL too.
+    resp = await _post_search(stack, "x" * 500)
+    assert resp.status == 400 and "Location" not in resp.headers
+    _assert_nowhere(resp, await resp.text(), "x" * 500)
+    # Nothing logged so far (the access log's request lines, the app's own) holds a query.
+    lines = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "aiohttp.access" or r.name.startswith(("bot", "journal", "scheduler"))
+    ]
+    assert any("POST /sagsbehandler/sager " in line for line in lines)
+    for q in ("Anna Andersen", "Anna+Andersen", "20 12 34 01", "+4520123401", "Borger"):
+        assert [line for line in lines if q in line or quote(q) in line] == [], q
+    # An old link with ?q=: sent on to the list without it (the filters kept).
+    resp = await stack.client.get(
+        "/sagsbehandler/sager?q=Anna+Andersen&venter=1", allow_redirects=False
+    )
+    assert (resp.status, resp.headers["Location"]) == (303, "/sagsbehandler/sager?venter=1")
+    # Logged out: the login's next= keeps the filters, never the search.
+    stack.client.session.cookie_jar.clear()
+    resp = await stack.client.get(
+        "/sagsbehandler/sager?q=Anna+Andersen&haster=1", allow_redirects=False
+    )
+    assert resp.status == 303
+    assert unquote_plus(resp.headers["Location"]) == (
+        "/sagsbehandler/log-ind?next=/sagsbehandler/sager?haster=1"
+    )
+    login = await (await stack.client.get("/sagsbehandler/log-ind")).text()
+    resp = await stack.client.post(
+        "/sagsbehandler/sager",
+        data={"csrf": csrf_of(login), "q": "Anna Andersen"},
+        allow_redirects=False,
+    )
+    assert resp.status == 303
+    assert (
+        unquote_plus(resp.headers["Location"]) == "/sagsbehandler/log-ind?next=/sagsbehandler/sager"
+    )
+
+
+# -- no leak: a case the caseworker may not see looks like no case ------------------------
+
+
+async def test_other_teams_and_municipalities_cases_look_like_nothing_found(
+    stack: Stack, logins: dict[str, Login]
+) -> None:
+    """Lars (Jobcenter) searching for the children's team's case number or phone, or another
+    municipality's, gets the very page of a search that finds nothing (bar the echoed query)."""
+    async with stack.svc.write() as conn:
+        other_case = await foreign_case(conn, stack.svc, number="2026-500")
+        other_tenant = (
+            await conn.execute(select(cases.c.tenant_id).where(cases.c.id == other_case))
+        ).scalar_one()
+        person = await create_person(
+            conn,
+            stack.svc,
+            tenant_id=other_tenant,
+            name="Oda Olesen",
+            first_name="Oda",
+            phone="+4520999001",
+        )
+        await add_participant(
+            conn,
+            stack.svc,
+            tenant_id=other_tenant,
+            case_id=other_case,
+            person_id=person,
+            role="party",
+        )
+    await staff_login(stack, logins["lars"])
+
+    async def shown(q: str) -> str:
+        html = await _search(stack, q)
+        assert html.count(f'value="{q}"') == 1, q  # the search box, nothing else
+        return html.replace(f'value="{q}"', 'value=""')
+
+    nothing = await shown("2025-998")
+    assert "Ingen af dine sager passer på søgningen." in nothing
+    assert CASE_LINK.findall(nothing) == []
+    for q in (
+        "2025-001",  # Mette's case (another team)
+        "20123401",  # Anna's phone (only on Mette's case)
+        "Anna Andersen",
+        "2026-500",  # Aarhus's case
+        "+4520999001",  # its citizen's phone
+        "Oda Olesen",
+    ):
+        assert await shown(q) == nothing, q
+    assert await shown("20999999") == nothing  # a number nobody has

@@ -1,7 +1,9 @@
 """My cases and the team's cases, filters, history and search (issue #19 point 2).
 
 ``/sagsbehandler/sager``: the cases I own or cover (a lead: the team's), with
-filters and a search by name, case number or phone number (blind index);
+filters (GET, in the query string: they hold no personal data) and a search by
+name, case number or phone number (blind index; a POST, so what was searched for
+is never in a URL, an access log, the browser's history or a login's ``next``);
 ``/sagsbehandler/sager/{case}``: one case with every thread, open or closed
 (access-logged). Decisions and SQL live in ``bot.domain.caselist``.
 """
@@ -9,6 +11,7 @@ filters and a search by name, case number or phone number (blind index);
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -32,21 +35,25 @@ ERRORS = {
     "bad_page": "Siden findes ikke.",
 }
 RELATIONS = {"mine": "Min sag", "covering": "Jeg dækker", "team": "Teamets sag"}
-FIELDS = ("q", "stille", "haster", "venter", "overskredet")
+# What the list's URL may carry: the filters, which hold no personal data. The search
+# (``q``: a name, a case number or a phone number) is posted and never put in a URL.
+FILTERS = ("stille", "haster", "venter", "overskredet")
+FIELDS = ("q", *FILTERS)
 
 
 def _to_login(request: web.Request) -> web.Response:
-    return redirect(LOGIN, {"next": request.path_qs})
+    # ``next`` keeps the filters only: never what was searched for (names, phone numbers).
+    return redirect(LOGIN, {"next": _filter_query(request.query)})
 
 
-def _filters(query: Mapping[str, str]) -> caselist.CaseFilters:
-    """The filters from the page's query string.
+def _filters(query: Mapping[str, Any]) -> caselist.CaseFilters:
+    """The filters from the page's query string or its form.
 
     Raises:
         BadInput: ``bad_quiet_days`` or ``bad_page`` for values that are not whole numbers.
     """
-    quiet_text = query.get("stille", "").strip()
-    page_text = query.get("side", "1").strip() or "1"
+    quiet_text = _text(query, "stille").strip()
+    page_text = _text(query, "side").strip() or "1"
     quiet = None
     if quiet_text:
         if not quiet_text.isdigit() or len(quiet_text) > 4:
@@ -55,39 +62,77 @@ def _filters(query: Mapping[str, str]) -> caselist.CaseFilters:
     if not page_text.isdigit() or len(page_text) > 6:
         raise BadInput("side: a whole number", code="bad_page")
     return caselist.CaseFilters(
-        urgent=bool(query.get("haster")),
-        waiting=bool(query.get("venter")),
-        breached=bool(query.get("overskredet")),
+        urgent=bool(_text(query, "haster")),
+        waiting=bool(_text(query, "venter")),
+        breached=bool(_text(query, "overskredet")),
         quiet_days=quiet,
         page=int(page_text),
     )
 
 
-def _page_url(query: Mapping[str, str], page: int) -> str:
-    kept = {k: query[k] for k in FIELDS if query.get(k)}
-    return f"{CASES}?{urlencode({**kept, 'side': str(page)})}"
+def _text(fields: Mapping[str, Any], name: str) -> str:
+    value = fields.get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+def _filter_query(fields: Mapping[str, Any], page: int | None = None) -> str:
+    """The filters (never the search) as a query string, for a link or a redirect."""
+    kept = {k: _text(fields, k) for k in FILTERS if _text(fields, k)}
+    if page is not None:
+        kept["side"] = str(page)
+    return f"{CASES}?{urlencode(kept)}" if kept else CASES
 
 
 @routes.get(CASES, name="pages.staff.cases")
 async def cases_page(request: web.Request) -> web.Response:
-    """Mine sager: the list, its filters and the search."""
+    """Mine sager: the list and its filters (the search is a POST: see :func:`cases_search`)."""
     who = await current_staff(request)
     if who is None:
         return _to_login(request)
-    svc = request.app[SERVICES]
-    query = request.query
-    text = query.get("q", "")
-    # An empty search box (the form always sends it) lists; anything typed is searched.
-    searching = bool(text.strip())
+    if "q" in request.query:
+        # An old link or a hand-typed URL: drop the search from the address at once.
+        return redirect(_filter_query(request.query))
     result, error = None, None
     try:
-        filters = _filters(query)
-        if searching:
-            result = await caselist.search_cases(svc, who.user, text, filters)
-        else:
-            result = await caselist.list_cases(svc, who.user, filters)
+        filters = _filters(request.query)
+        result = await caselist.list_cases(request.app[SERVICES], who.user, filters)
     except BadInput as exc:
         error = exc.code
+    return _render(request, who, request.query, result, error, searching=False)
+
+
+@routes.post(CASES, name="pages.staff.cases_search")
+async def cases_search(request: web.Request) -> web.Response:
+    """Søg: the search (POST: a name or a phone number never lands in a URL, a server log,
+    the browser's history or the login's ``next``); without a search, back to the list."""
+    who = await current_staff(request)
+    if who is None:
+        return redirect(LOGIN, {"next": CASES})
+    form = await request.post()
+    text = _text(form, "q")
+    if not text.strip():
+        # An empty search box (the form always sends it): the list with these filters.
+        return redirect(_filter_query(form))
+    result, error = None, None
+    try:
+        filters = _filters(form)
+        result = await caselist.search_cases(request.app[SERVICES], who.user, text, filters)
+    except BadInput as exc:
+        error = exc.code
+    response = _render(request, who, form, result, error, searching=True)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _render(
+    request: web.Request,
+    who: StaffIdentity,
+    fields: Mapping[str, Any],
+    result: caselist.CasePage | None,
+    error: str | None,
+    *,
+    searching: bool,
+) -> web.Response:
     return render(
         request,
         "staff/cases.html",
@@ -95,12 +140,12 @@ async def cases_page(request: web.Request) -> web.Response:
             "me": who,
             "result": result,
             "searching": searching,
-            "form": {k: query.get(k, "") for k in FIELDS},
+            "form": {k: _text(fields, k) for k in FIELDS},
             "error": error,
             "error_text": ERRORS.get(error or "", "Listen kunne ikke vises. Prøv igen."),
             "relations": RELATIONS,
             "date_text": lambda d: long_date(d, "da") if d else "",
-            "page_url": lambda page: _page_url(query, page),
+            "page_url": lambda page: _filter_query(fields, page),
         },
         status=400 if error else 200,
     )
