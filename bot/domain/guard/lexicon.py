@@ -269,9 +269,7 @@ class Scope:
     skip: frozenset[str] = frozenset()  # cue names it never applies to
 
 
-def _scope(
-    name: str, pattern: str, where: str, *only: str, skip: tuple[str, ...] = ()
-) -> Scope:
+def _scope(name: str, pattern: str, where: str, *only: str, skip: tuple[str, ...] = ()) -> Scope:
     return Scope(name, re.compile(pattern), where, frozenset(only), frozenset(skip))
 
 
