@@ -164,7 +164,9 @@ CUES: tuple[Cue, ...] = (
         # "Kommunen giver dig ikke hjælp til flytning"; the decider says no to an expense.
         rf"\b{AUTHORITY}\s+(giver|yder)\s+(dig\s+|jer\s+)?(desvaerre\s+)?(ikke|ingen)\s+"
         rf"(mere\s+|laengere\s+|flere\s+)?(\S+\s+){{0,2}}?{EXPENSE}\b"
-        rf"|\b{AUTHORITY}\s+(giver|yder)\s+(dig|jer)\s+(\S+\s+){{0,2}}?{BENEFIT}\b.{{0,40}}\bkr\b",
+        rf"|\b{AUTHORITY}\s+(giver|yder)\s+(dig|jer)\s+(\S+\s+){{0,2}}?{BENEFIT}\b.{{0,40}}\bkr\b"
+        r"|\b(gives|ydes|bevilges|daekkes|betales|refunderes)\s+(desvaerre\s+)?ikke\s+"
+        rf"(\S+\s+){{0,2}}?{EXPENSE}\b|\b{EXPENSE}\s+(daekkes|betales|refunderes)\s+ikke\b",
     ),
     _cue(
         "dækker eller betaler",
@@ -173,14 +175,21 @@ CUES: tuple[Cue, ...] = (
         r"|covers?|pays?|pay for|pays for)\s+(dig\s+|jer\s+)?(desvaerre\s+)?(ikke\s+|ingen\s+)?"
         rf"(for\s+)?(\S+\s+){{0,2}}?{EXPENSE}\b"
         r"|\b(daekker|betaler)\s+(kommunen|vi|jobcentret)\s+(dig\s+|jer\s+)?(desvaerre\s+)?ikke\b"
+        r"|\b(kommunen|jobcentret|the municipality|the council)\s+(daekker|betaler|refunderer"
+        r"|will not pay for|will not cover|does not pay for|does not cover|won't pay for"
+        r"|won't cover|doesn't pay for|doesn't cover)\s+(desvaerre\s+)?(ikke\s+)?(for\s+)?\w+"
+        rf"|\b{AUTHORITY}\s+(daekker|betaler|pays?|covers?|will pay|will cover)\s+(\S+\s+){{0,4}}?"
+        r"[\d.,]*\d\s*(kr|%)"
         r"|\b(kommunen|vi|jobcentret)\s+vil\s+(desvaerre\s+)?ikke\s+(daekke|betale|give)\b"
         rf"|\b{AUTHORITY}\s+(will not|won't|does not|doesn't|do not|don't|cannot|can't)\s+"
-        rf"(cover|pay for|give you|help with|help you with)\s+(\S+\s+){{0,3}}?{EXPENSE}\b",
+        rf"(cover|pay for|give you|help with|help you with)\s+(\S+\s+){{0,3}}?{EXPENSE}\b"
+        r"|\bwe\s+(will not|won't|do not|don't)\s+pay\s+for\b",
     ),
     _cue(
         "du får ikke",
         # "Du får ikke hjælp til depositum", "du modtager ikke længere hjælp fra os".
-        r"\b(far|modtager)\s+(du\s+|i\s+)?(desvaerre\s+)?(ikke|ingen)\s+(laengere\s+|mere\s+)?"
+        r"\b((far|modtager)\s+(du\s+|i\s+)?(desvaerre\s+)?(ikke|ingen)\s+"
+        r"|kommer\s+(du\s+|i\s+)?ikke\s+til\s+at\s+fa\s+)(laengere\s+|mere\s+)?"
         rf"(\S+\s+){{0,2}}?({BENEFIT}|daekket|depositum)\b"
         r"|\b(will not|won't|do not|don't|does not|doesn't|will no longer|no longer)\s+"
         rf"(get|receive)\s+(any\s+)?(\S+\s+){{0,2}}?({BENEFIT}|help)\b",
@@ -214,7 +223,7 @@ CUES: tuple[Cue, ...] = (
         rf"med\s+(\S+\s+){{0,3}}?{EXPENSE}\b"
         r"|\bkan\s+(kommunen|vi|jobcentret)\s+(desvaerre\s+)?ikke\s+(daekke|betale|bevilge"
         r"|give\s+(dig|jer))\b"
-        rf"|\bkan\s+(desvaerre\s+)?ikke\s+give\s+(dig|jer)\s+(\S+\s+){{0,2}}?{EXPENSE}\b"
+        rf"|\bkan\s+(desvaerre\s+)?ikke\s+give\s+(dig\s+|jer\s+)?(\S+\s+){{0,2}}?{EXPENSE}\b"
         rf"|\b(cannot|can't|can not)\s+help\s+(you\s+)?with\s+(\S+\s+){{0,3}}?{EXPENSE}\b",
     ),
     _cue(
@@ -322,8 +331,11 @@ SCOPES: tuple[Scope, ...] = (
     _scope(
         "en tidligere afgørelse nævnt",
         rf"\b(sidste ar|sidste maned|tidligere|dengang|i sin tid|i fjor|ifjor"
-        rf"|fra sidst|last year|last month|previously|earlier|back in|da du fik|som du fik"
-        rf"|(du|i) fik .{{0,20}}\b(i|sidst i|tilbage i) {MONTHS}|siden|(du|i) fik"
+        rf"|fra sidst|last year|last month|previously|earlier|back in"
+        # "…, som du fik for meget": the reason for a repayment, not a past decision.
+        r"|da du fik(?! for meget)|som du fik(?! for meget)"
+        rf"|(du|i) fik (?!for meget).{{0,20}}\b(i|sidst i|tilbage i) {MONTHS}|siden"
+        r"|(du|i) fik(?! for meget)"
         rf"|blev (stoppet|standset|nedsat|sat ned) i {MONTHS}"
         rf"|for \w+ (ar|maneder|uger) siden)\b",
         "sentence",
@@ -534,10 +546,25 @@ SCOPES: tuple[Scope, ...] = (
         "en forsinkelse eller en praktisk ting",
         # "Du får ikke din boligstøtte udbetalt før den 3.", "vi kan ikke hjælpe med det i dag":
         # not yet, not now, not by me, is not a refusal.
-        r"^[^.;]{0,45}?\b(for\s+((den|d\.)\s*\d|\d|du|i|vi|vores|jeg|efter|naeste|\w+en\s+(har|er)"
+        r"^[^.;]{0,45}?\b(for\s+((den|d\.)\s*\d|\d|du|i|vi|de|han|hun|vores|jeg|efter|naeste"
+        r"|\w+en\s+(har|er)"
         r"|mandag|tirsdag|onsdag|torsdag|fredag|jul|pask\w*|sommer\w*)|forst|endnu|med det samme"
         r"|lige nu|i dag|i morgen|i weekenden|pa (mandag|tirsdag|onsdag|torsdag|fredag)|naeste uge"
         r"|fra mig|af mig|uden (en |at )|before|until|today|tomorrow|right now|yet)\b",
+        "after",
+        *SAID_NO,
+    ),
+    _scope(
+        "en praktisk ting",
+        # "Jobcentret giver ikke svar på kurset": an answer, a time or a message, not money.
+        r"\b(svar|besked|tid|tider|brev|opkald|answer|reply)\b",
+        "within",
+        *SAID_NO,
+    ),
+    _scope(
+        "en praktisk ting",
+        # "Kommunen betaler ikke dine regninger direkte": how it is paid, not whether.
+        r"^\s*(direkte|kontant)\b",
         "after",
         *SAID_NO,
     ),
