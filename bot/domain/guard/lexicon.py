@@ -165,7 +165,8 @@ CUES: tuple[Cue, ...] = (
         rf"\b{AUTHORITY}\s+(giver|yder)\s+(dig\s+|jer\s+)?(desvaerre\s+)?(ikke|ingen)\s+"
         rf"(mere\s+|laengere\s+|flere\s+)?(\S+\s+){{0,2}}?{EXPENSE}\b"
         rf"|\b{AUTHORITY}\s+(giver|yder)\s+(dig|jer)\s+(\S+\s+){{0,2}}?{BENEFIT}\b.{{0,40}}\bkr\b"
-        r"|\b(gives|ydes|bevilges|daekkes|betales|refunderes)\s+(desvaerre\s+)?ikke\s+"
+        r"|\b(gives|ydes|bevilges|daekkes|betales|refunderes|bliver\s+(desvaerre\s+)?ikke\s+"
+        r"(givet|bevilget|daekket|betalt|ydet))\s+(desvaerre\s+)?(ikke\s+)?"
         rf"(\S+\s+){{0,2}}?{EXPENSE}\b|\b{EXPENSE}\s+(daekkes|betales|refunderes)\s+ikke\b",
     ),
     _cue(
@@ -175,6 +176,7 @@ CUES: tuple[Cue, ...] = (
         r"|covers?|pays?|pay for|pays for)\s+(dig\s+|jer\s+)?(desvaerre\s+)?(ikke\s+|ingen\s+)?"
         rf"(for\s+)?(\S+\s+){{0,2}}?{EXPENSE}\b"
         r"|\b(daekker|betaler)\s+(kommunen|vi|jobcentret)\s+(dig\s+|jer\s+)?(desvaerre\s+)?ikke\b"
+        r"|\b(kommunen|vi|jobcentret)\s+betaler\s+(desvaerre\s+)?ikke\s+for\b"
         r"|\b(kommunen|jobcentret|the municipality|the council)\s+(daekker|betaler|refunderer"
         r"|will not pay for|will not cover|does not pay for|does not cover|won't pay for"
         r"|won't cover|doesn't pay for|doesn't cover)\s+(desvaerre\s+)?(ikke\s+)?(for\s+)?\w+"
@@ -210,7 +212,8 @@ CUES: tuple[Cue, ...] = (
     _cue(
         "vurderet at",
         # "Vi har vurderet, at du ikke kan få hjælp": the assessment and its outcome.
-        r"\bvurderet,?\s+at\s+(du|i|han|hun|(din|dit|jeres)\s+\w+|\w+)\s+(ikke\s+)?"
+        r"\bvurderet,?\s+at\s+(du|i|han|hun|(din|dit|jeres)\s+\w+|(?!(vi|jeg|det|der)\b)\w+)"
+        r"\s+(ikke\s+)?"
         r"(laengere\s+)?(kan fa|kan modtage|far|skal have|skal fa|skal betale|har ret|har behov"
         r"|har brug for|er berettiget|er i malgruppen|opfylder|er omfattet)\b"
         r"|\bassessed that (you|your \w+|he|she)\s+(cannot|can't|can|are|is|will|do not|don't"
@@ -546,8 +549,8 @@ SCOPES: tuple[Scope, ...] = (
         "en forsinkelse eller en praktisk ting",
         # "Du får ikke din boligstøtte udbetalt før den 3.", "vi kan ikke hjælpe med det i dag":
         # not yet, not now, not by me, is not a refusal.
-        r"^[^.;]{0,45}?\b(for\s+((den|d\.)\s*\d|\d|du|i|vi|de|han|hun|vores|jeg|efter|naeste"
-        r"|\w+en\s+(har|er)"
+        r"^[^.;]{0,45}?\b(for\s+((den|d\.)\s*\d|\d|du|i|vi|vores|jeg|efter|naeste"
+        r"|\w+en\s+(har|er)|(de|han|hun)\s+(har|er|kommer|ringer|svarer|ved)"
         r"|mandag|tirsdag|onsdag|torsdag|fredag|jul|pask\w*|sommer\w*)|forst|endnu|med det samme"
         r"|lige nu|i dag|i morgen|i weekenden|pa (mandag|tirsdag|onsdag|torsdag|fredag)|naeste uge"
         r"|fra mig|af mig|uden (en |at )|before|until|today|tomorrow|right now|yet)\b",
@@ -583,7 +586,8 @@ SCOPES: tuple[Scope, ...] = (
     ),
     _scope(
         "generel vejledning",
-        r"\b(normalt|generelt|typisk|som regel|usually|normally|generally)\b",
+        r"\b(normalt|generelt|typisk|som regel|nogle gange|af og til|sommetider|usually|normally"
+        r"|generally|sometimes)\b",
         "within",
     ),
     _scope(
