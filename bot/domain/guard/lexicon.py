@@ -167,7 +167,7 @@ CUES: tuple[Cue, ...] = (
         rf"|\b{AUTHORITY}\s+(giver|yder)\s+(dig|jer)\s+(\S+\s+){{0,2}}?{BENEFIT}\b.{{0,40}}\bkr\b"
         r"|\b(gives|ydes|bevilges|daekkes|betales|refunderes|bliver\s+(desvaerre\s+)?ikke\s+"
         r"(givet|bevilget|daekket|betalt|ydet))\s+(desvaerre\s+)?(ikke\s+)?"
-        rf"(\S+\s+){{0,2}}?{EXPENSE}\b|\b{EXPENSE}\s+(daekkes|betales|refunderes)\s+ikke\b",
+        rf"(\S+\s+){{0,2}}?{EXPENSE}\b|\b(daekkes|betales|refunderes)\s+ikke\b",
     ),
     _cue(
         "dækker eller betaler",
