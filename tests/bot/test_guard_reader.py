@@ -299,3 +299,18 @@ def test_the_systems_own_ukrainian_and_arabic_texts_do_not_read_as_decisions(
     ]
     assert len(texts) > 100 and any("Digital Post" in t for t in texts)
     assert [t for t in texts if read(t).decision] == []
+
+
+def test_a_second_writers_probe_does_not_fall() -> None:
+    """probe2.jsonl: 240 texts by a writer who never saw the guard, its corpus or its rules,
+    never tuned on (only its totals are read). Floors at the figures measured after the third
+    round (targets in brackets): decisions caught 78 of 120 (≥ 95 %: far from met), hard
+    negatives refused at most 3 of 91 (≤ 5 %: met)."""
+    rows = load(DATA / "probe2.jsonl")
+    assert len(rows) == 240 and sum(r["decision"] for r in rows) == 120
+    others = load(DATA / "train.jsonl") + load(DATA / "heldout.jsonl")
+    others += load(DATA / "heldout-uk-ar.jsonl") + load(DATA / "probe-r3.jsonl")
+    assert not {r["text"] for r in rows} & {r["text"] for r in others}
+    caught = sum(read(r["text"]).decision for r in rows if r["decision"])
+    refused = sum(read(r["text"]).decision for r in rows if r["hard_negative"])
+    assert caught >= 78 and refused <= 3, (caught, refused)
