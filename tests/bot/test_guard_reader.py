@@ -50,6 +50,63 @@ NOT_DECISIONS = [
 ]
 
 
+# The audit of issue 17 (third round): everyday refusals and complaints notices the guard
+# let through before; each must now be refused.
+AUDIT = [
+    "Kommunen giver dig ikke hjælp til flytning.",
+    "Kommunen har valgt ikke at give dig tilskud til briller.",
+    "Vi har vurderet, at du ikke kan få hjælp til tandbehandling.",
+    "Du får ikke hjælp til depositum, fordi du har formue over grænsen.",
+    "Kommunen dækker ikke udgiften til din medicin.",
+    "Din sag er afsluttet, og du modtager ikke længere hjælp fra os.",
+    "Hvis du er uenig, kan du klage. Klagen skal være modtaget inden 4 uger efter, "
+    "at du har fået denne afgørelse.",
+    "Hvis du er uenig, kan du klage inden 4 uger efter, at du har modtaget denne afgørelse.",
+    "Du kan klage over afgørelsen inden 4 uger.",
+]
+# Hard negatives that share those words: not now, not money, a condition, general guidance.
+AUDIT_NOT_DECISIONS = [
+    "Kommunen giver ikke svar før fredag",
+    "Vi dækker ikke mødet i dag – jeg er syg",
+    "Du kan klage, hvis du er uenig i noget – skriv bare til mig",
+    "Du kan altid klage, hvis du synes vi har behandlet dig forkert",
+    "Hvis du får afslag, kan du klage inden 4 uger",
+    "Du får ikke din boligstøtte udbetalt før den 3., fordi den 1. er en helligdag",
+    "Vi har ikke vurderet endnu, om du kan få hjælp til tandbehandling",
+    "Lægen har vurderet, at du skal have ro. Vi taler om det på mødet",
+    "Skolen har valgt ikke at give Emil en støttelærer. Vi tager det op på mødet",
+    "Kommunen dækker normalt ikke udgifter til briller, men søg gerne alligevel",
+    "Du modtager ikke længere hjælp fra mig, men fra Anne i jobcentret, fordi din sag er flyttet",
+    "Vi har valgt at holde mødet online, linket kommer i morgen",
+]
+
+
+@pytest.mark.parametrize("text", AUDIT)
+def test_the_audits_everyday_refusals_and_complaints_notices_are_refused(text: str) -> None:
+    """Issue 17 audit: "giver dig ikke", "valgt ikke at", "vurderet, at du ikke kan få",
+    "dækker ikke", "modtager ikke længere" and a klagevejledning with a deadline: decisions."""
+    reading = read(text)
+    assert reading.decision, reading
+    assert reading.why and "«" in reading.why[0]
+
+
+@pytest.mark.parametrize("text", AUDIT_NOT_DECISIONS)
+def test_the_same_words_in_guidance_and_practical_no_are_let_through(text: str) -> None:
+    """Not yet, not today, not money, someone else's choice, "you can always complain": not one."""
+    assert not read(text).decision, read(text)
+
+
+def test_a_complaints_notice_needs_its_deadline_and_no_condition_on_the_decision() -> None:
+    """ "Hvis du er uenig" frames a klagevejledning; "hvis du får afslag" is a condition."""
+    assert read("Hvis du er uenig, kan du klage inden 4 uger").decision
+    assert not read("Hvis du er uenig, kan du klage").decision
+    assert not read("Hvis du får afslag, kan du klage inden 4 uger").decision
+    assert not read("Husk at du kan klage over afgørelsen inden 4 uger, se brevet").decision
+    assert read("Kommunen giver dig ikke hjælp til flytning").why == [
+        "giver ikke: «kommunen giver dig ikke hjaelp»"
+    ]
+
+
 @pytest.mark.parametrize("text", DECISIONS)
 def test_decisions_are_read_as_decisions_with_a_reason(text: str) -> None:
     """Grant, refusal, stop, repayment, "besluttet", "ikke ret til": a decision, and why names it."""
@@ -135,6 +192,22 @@ def test_train_split_is_read_right() -> None:
     rows = load(DATA / "train.jsonl")
     wrong = [r["id"] for r in rows if read(r["text"]).decision != r["decision"]]
     assert wrong == []
+
+
+def test_the_third_rounds_probe_is_read_right() -> None:
+    """probe-r3.jsonl (two batches, each measured once and then tuned on; see the README)."""
+    rows = load(DATA / "probe-r3.jsonl")
+    assert len(rows) == 120 and sum(r["decision"] for r in rows) == 60
+    wrong = [r["id"] for r in rows if read(r["text"]).decision != r["decision"]]
+    assert wrong == []
+
+
+def test_the_probe_shares_no_text_with_the_other_splits() -> None:
+    """No probe text is also a training or held-out text."""
+    probe = {r["text"] for r in load(DATA / "probe-r3.jsonl")}
+    others = load(DATA / "train.jsonl") + load(DATA / "heldout.jsonl")
+    others += load(DATA / "heldout-uk-ar.jsonl")
+    assert not probe & {r["text"] for r in others}
 
 
 def test_classify_writes_one_line_per_input_in_order() -> None:
@@ -226,3 +299,18 @@ def test_the_systems_own_ukrainian_and_arabic_texts_do_not_read_as_decisions(
     ]
     assert len(texts) > 100 and any("Digital Post" in t for t in texts)
     assert [t for t in texts if read(t).decision] == []
+
+
+def test_a_second_writers_probe_does_not_fall() -> None:
+    """probe2.jsonl: 240 texts by a writer who never saw the guard, its corpus or its rules,
+    never tuned on (only its totals are read). Floors at the figures measured after the third
+    round (targets in brackets): decisions caught 78 of 120 (≥ 95 %: far from met), hard
+    negatives refused at most 3 of 91 (≤ 5 %: met)."""
+    rows = load(DATA / "probe2.jsonl")
+    assert len(rows) == 240 and sum(r["decision"] for r in rows) == 120
+    others = load(DATA / "train.jsonl") + load(DATA / "heldout.jsonl")
+    others += load(DATA / "heldout-uk-ar.jsonl") + load(DATA / "probe-r3.jsonl")
+    assert not {r["text"] for r in rows} & {r["text"] for r in others}
+    caught = sum(read(r["text"]).decision for r in rows if r["decision"])
+    refused = sum(read(r["text"]).decision for r in rows if r["hard_negative"])
+    assert caught >= 78 and refused <= 3, (caught, refused)

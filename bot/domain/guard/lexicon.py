@@ -36,6 +36,30 @@ STOPS = (
     r"|will stop|will end|stops|ends|is stopped|be stopped|reduced|cut|terminated|withdrawn)"
 )
 
+# What a caseworker's "giver/dækker/betaler (ikke)" is about: a benefit, or an expense
+# the municipality pays or not (not a meeting, an answer or a letter).
+EXPENSE = (
+    rf"({BENEFIT}|udgift\w*|\w*udgifter\w*|\w*regning\w*|depositum|indskud|husleje\w*"
+    r"|flytning\w*|medicin\w*|briller|\w*behandling\w*|tandl\w*|egenbetaling\w*|kursus|kurset"
+    r"|penge|pengene|taxa|korsel\w*|transport\w*|gaeld\w*|\w*rejse\w*|psykolog\w*|seng\w*"
+    r"|\w*mobler|konfirmation\w*|privat\w*|efterskole\w*|betaling\w*|\d+"
+    r"|costs?|bills?|deposit|rent|glasses|medicine|move|help|grant|dental|treatment"
+    r"|\w*expenses?|school)"
+)
+# Who decides for the municipality, as a caseworker writes it.
+AUTHORITY = (
+    r"(kommunen|vi|jobcentret|familieafdelingen|borgerservice|ydelsesservice|\w*afdelingen"
+    r"|we|the municipality|the council|the job ?centre)"
+)
+# A complaints deadline: "inden 4 uger", "senest fire uger", "within 4 weeks".
+DEADLINE = (
+    r"\b(inden|senest|inden for|indenfor|within)\s+(\d+|to|tre|fire|seks|otte|two|four|six)"
+    r"\s+(uger|ugers|weeks?|maneder|months?)\b"
+)
+MONTH_WORDS = (
+    r"(januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december)"
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Cue:
@@ -135,6 +159,108 @@ CUES: tuple[Cue, ...] = (
         r"\b(you|your\s+\w+(\s+\w+)?|it|this)\s+(has been|have been|was|is|were|are)\s+"
         r"(refused|denied|rejected|turned down)\b|\brefusal of\b",
     ),
+    _cue(
+        "giver ikke",
+        # "Kommunen giver dig ikke hjælp til flytning"; the decider says no to an expense.
+        rf"\b{AUTHORITY}\s+(giver|yder)\s+(dig\s+|jer\s+)?(desvaerre\s+)?(ikke|ingen)\s+"
+        rf"(mere\s+|laengere\s+|flere\s+)?(\S+\s+){{0,2}}?{EXPENSE}\b"
+        rf"|\b{AUTHORITY}\s+(giver|yder)\s+(dig|jer)\s+(\S+\s+){{0,2}}?{BENEFIT}\b.{{0,40}}\bkr\b"
+        r"|\b(gives|ydes|bevilges|daekkes|betales|refunderes|bliver\s+(desvaerre\s+)?ikke\s+"
+        r"(givet|bevilget|daekket|betalt|ydet))\s+(desvaerre\s+)?(ikke\s+)?"
+        rf"(\S+\s+){{0,2}}?{EXPENSE}\b|\b(daekkes|betales|refunderes)\s+ikke\b",
+    ),
+    _cue(
+        "dækker eller betaler",
+        # "Kommunen dækker ikke udgiften til din medicin", "Vi betaler dit depositum".
+        rf"\b{AUTHORITY}\s+(vil\s+|will\s+)?(daekker|betaler|refunderer|afholder|daekke|betale"
+        r"|covers?|pays?|pay for|pays for)\s+(dig\s+|jer\s+)?(desvaerre\s+)?(ikke\s+|ingen\s+)?"
+        rf"(for\s+)?(\S+\s+){{0,2}}?{EXPENSE}\b"
+        r"|\b(daekker|betaler)\s+(kommunen|vi|jobcentret)\s+(dig\s+|jer\s+)?(desvaerre\s+)?ikke\b"
+        r"|\b(kommunen|vi|jobcentret)\s+betaler\s+(desvaerre\s+)?ikke\s+for\b"
+        r"|\b(kommunen|jobcentret|the municipality|the council)\s+(daekker|betaler|refunderer"
+        r"|will not pay for|will not cover|does not pay for|does not cover|won't pay for"
+        r"|won't cover|doesn't pay for|doesn't cover)\s+(desvaerre\s+)?(ikke\s+)?(for\s+)?\w+"
+        rf"|\b{AUTHORITY}\s+(daekker|betaler|pays?|covers?|will pay|will cover)\s+(\S+\s+){{0,4}}?"
+        r"[\d.,]*\d\s*(kr|%)"
+        r"|\b(kommunen|vi|jobcentret)\s+vil\s+(desvaerre\s+)?ikke\s+(daekke|betale|give)\b"
+        rf"|\b{AUTHORITY}\s+(will not|won't|does not|doesn't|do not|don't|cannot|can't)\s+"
+        rf"(cover|pay for|give you|help with|help you with)\s+(\S+\s+){{0,3}}?{EXPENSE}\b"
+        r"|\bwe\s+(will not|won't|do not|don't)\s+pay\s+for\b",
+    ),
+    _cue(
+        "du får ikke",
+        # "Du får ikke hjælp til depositum", "du modtager ikke længere hjælp fra os".
+        r"\b((far|modtager)\s+(du\s+|i\s+)?(desvaerre\s+)?(ikke|ingen)\s+"
+        r"|kommer\s+(du\s+|i\s+)?ikke\s+til\s+at\s+fa\s+)(laengere\s+|mere\s+)?"
+        rf"(\S+\s+){{0,2}}?({BENEFIT}|daekket|depositum)\b"
+        r"|\b(will not|won't|do not|don't|does not|doesn't|will no longer|no longer)\s+"
+        rf"(get|receive)\s+(any\s+)?(\S+\s+){{0,2}}?({BENEFIT}|help)\b",
+    ),
+    _cue(
+        "ikke udbetalt",
+        rf"\b{BENEFIT}\s+(bliver|vil)\s+(desvaerre\s+)?ikke\s+(laengere\s+)?"
+        r"(udbetalt|bevilget|forlaenget|daekket)\b",
+    ),
+    _cue(
+        "valgt",
+        # "Kommunen har valgt ikke at give dig tilskud"; not "har ikke valgt".
+        r"\b(har|er)\s+((?!ikke\b)\w+\s+){0,2}valgt\s+(ikke\s+)?at\s+(give|bevilge|daekke"
+        r"|betale|stoppe|standse|yde|afsla|nedsaette|forlaenge|lukke|tildele|imodekomme|tilbyde)\b"
+        r"|\b(have|has|we've)\s+(\w+\s+)?chosen\s+(not\s+)?to\s+(give|grant|cover|pay|stop|end"
+        r"|reduce|refuse)\b",
+    ),
+    _cue(
+        "vurderet at",
+        # "Vi har vurderet, at du ikke kan få hjælp": the assessment and its outcome.
+        r"\bvurderet,?\s+at\s+(du|i|han|hun|(din|dit|jeres)\s+\w+|(?!(vi|jeg|det|der)\b)\w+)"
+        r"\s+(ikke\s+)?"
+        r"(laengere\s+)?(kan fa|kan modtage|far|skal have|skal fa|skal betale|har ret|har behov"
+        r"|har brug for|er berettiget|er i malgruppen|opfylder|er omfattet)\b"
+        r"|\bassessed that (you|your \w+|he|she)\s+(cannot|can't|can|are|is|will|do not|don't"
+        r"|does not|qualify|need)\b",
+    ),
+    _cue(
+        "kan ikke hjælpe med",
+        # "Vi kan ikke hjælpe med depositum", "Efter en samlet vurdering kan kommunen ikke give".
+        r"\bkan\s+((kommunen|vi|jobcentret)\s+)?(desvaerre\s+)?ikke\s+hjaelpe\s+(dig\s+|jer\s+)?"
+        rf"med\s+(\S+\s+){{0,3}}?{EXPENSE}\b"
+        r"|\bkan\s+(kommunen|vi|jobcentret)\s+(desvaerre\s+)?ikke\s+(daekke|betale|bevilge"
+        r"|give\s+(dig|jer))\b"
+        rf"|\bkan\s+(desvaerre\s+)?ikke\s+give\s+(dig\s+|jer\s+)?(\S+\s+){{0,2}}?{EXPENSE}\b"
+        rf"|\b(cannot|can't|can not)\s+help\s+(you\s+)?with\s+(\S+\s+){{0,3}}?{EXPENSE}\b",
+    ),
+    _cue(
+        "du kan få fra en dato",
+        # A grant with its start: "du kan få hjælp til briller fra 1. marts".
+        rf"\b(du|i)\s+kan\s+(nu\s+)?fa\s+(\S+\s+){{0,3}}?{BENEFIT}\b.{{0,40}}?"
+        rf"\b(fra|pr\.?)\s+(den\s+|d\.\s+)?\d+([./]\s*\d+|\.?\s*{MONTH_WORDS})?",
+    ),
+    _cue(
+        "i målgruppen",
+        r"\b(er|ikke er)\s+(ikke\s+)?(laengere\s+)?i\s+malgruppen\b",
+    ),
+    _cue(
+        "sagt ja eller nej",
+        r"\b(kommunen|vi|jobcentret|familieafdelingen)\s+(har\s+)?(sagt|siger)\s+(ja|nej)\s+til"
+        r"\s+(?!at\b)",
+    ),
+    _cue(
+        "forhøjelse",
+        rf"\b{BENEFIT}\b.{{0,30}}\b(forhojet|forhojes|sat op|saettes op|haevet|haeves)\b",
+    ),
+    _cue(
+        "du får et beløb",
+        r"\b(du|i)\s+far\s+[\d.,]+\s*kr\.?\s+(\S+\s+){0,3}?(om maneden|hver|fra|pr\.?)\b",
+    ),
+    _cue(
+        "klagevejledning med frist",
+        # A complaints notice for this decision: the right to complain and its deadline.
+        rf"\b(kan|skal|ma)\s+(du\s+|i\s+)?klagen?\b.{{0,80}}?{DEADLINE}"
+        rf"|\bklage(n|r)?\s+(skal|ma)\b.{{0,60}}?{DEADLINE}"
+        r"|\bklagefrist(en)?\s+er\s+(pa\s+)?(\d+|to|fire|seks|otte)\s+uger"
+        rf"|\b(can|may|must)\s+(complain|appeal)\b.{{0,80}}?{DEADLINE}"
+        rf"|\b(complaint|appeal)\s+must\b.{{0,60}}?{DEADLINE}",
+    ),
 )
 
 
@@ -152,11 +278,23 @@ class Scope:
     pattern: re.Pattern[str]
     where: str
     only: frozenset[str] = frozenset()  # cue names it applies to; empty: all
+    skip: frozenset[str] = frozenset()  # cue names it never applies to
 
 
-def _scope(name: str, pattern: str, where: str, *only: str) -> Scope:
-    return Scope(name, re.compile(pattern), where, frozenset(only))
+def _scope(name: str, pattern: str, where: str, *only: str, skip: tuple[str, ...] = ()) -> Scope:
+    return Scope(name, re.compile(pattern), where, frozenset(only), frozenset(skip))
 
+
+# Cues that say "no" to an expense or a benefit ("du får ikke", "kommunen dækker ikke"):
+# "not yet", "not today", "not from me" and "so your brother says" set them aside.
+SAID_NO = (
+    "giver ikke",
+    "dækker eller betaler",
+    "du får ikke",
+    "ikke udbetalt",
+    "kan ikke få",
+    "kan ikke hjælpe med",
+)
 
 MONTHS = r"(januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december)"
 
@@ -167,12 +305,14 @@ SCOPES: tuple[Scope, ...] = (
         r"\b(hvis|safremt|i fald|medmindre|ellers|if|unless|in case|otherwise|or else"
         r"|nar(?! vi\b))\b",
         "before",
+        skip=("klagevejledning med frist",),
     ),
     _scope(
         "betingelse eller advarsel",
         # Right after the outcome, in the same clause: "din ydelse stopper, hvis du …".
         r"^[^.,;]{0,40},?\s*(hvis|safremt|medmindre|nar|if|unless|when)\b",
         "after",
+        skip=("klagevejledning med frist",),
     ),
     _scope(
         "mulighed",
@@ -187,14 +327,18 @@ SCOPES: tuple[Scope, ...] = (
         r"\b(endnu ikke|ikke endnu|not yet|ikke truffet|ingen afgorelse|ikke besluttet"
         r"|no decision|inden vi|for vi|before we|nar vi|when we|vurdere om|vurderer om"
         r"|undersoge om|undersoger om|afgore om|tage stilling til|om du har|om du er|om du kan"
-        r"|om i har|whether|vil fa en afgorelse|kommer til at|forventer|expect)\b",
+        r"|om i har|whether|vil fa en afgorelse|kommer til at|forventer|expect"
+        r"|om (kommunen|vi|jobcentret) |ikke (faet|modtaget) (en |din )?afgorelse)\b",
         "sentence",
     ),
     _scope(
         "en tidligere afgørelse nævnt",
         rf"\b(sidste ar|sidste maned|tidligere|dengang|i sin tid|i fjor|ifjor"
-        rf"|fra sidst|last year|last month|previously|earlier|back in|da du fik|som du fik"
-        rf"|(du|i) fik .{{0,20}}\b(i|sidst i|tilbage i) {MONTHS}|siden|(du|i) fik"
+        rf"|fra sidst|last year|last month|previously|earlier|back in"
+        # "…, som du fik for meget": the reason for a repayment, not a past decision.
+        r"|da du fik(?! for meget)|som du fik(?! for meget)"
+        rf"|(du|i) fik (?!for meget).{{0,20}}\b(i|sidst i|tilbage i) {MONTHS}|siden"
+        r"|(du|i) fik(?! for meget)"
         rf"|blev (stoppet|standset|nedsat|sat ned) i {MONTHS}"
         rf"|for \w+ (ar|maneder|uger) siden)\b",
         "sentence",
@@ -215,16 +359,19 @@ SCOPES: tuple[Scope, ...] = (
     ),
     _scope(
         "en andens beslutning",
-        r"\b(du|i|jeg|you|i've|skolen|school|the school|lagen|the doctor|udlejer)"
+        r"\b(du|i|jeg|you|i've|skolen|school|the school|lagen|laegen|the doctor|udlejer"
+        r"|a-kassen|psykologen)"
         r"\s+(har\s+|has\s+|have\s+)?"
-        r"(selv\s+|yourself\s+)?(besluttet|decided)\b|\b(har|have) (du|i) besluttet",
+        r"(selv\s+|yourself\s+)?(besluttet|decided|valgt|chosen)\b"
+        r"|\b(har|have) (du|i) besluttet",
         "sentence",
         "besluttet",
         "decided",
+        "valgt",
     ),
     _scope(
         "en anden myndigheds afgørelse",
-        r"\b(af|fra|by|from) (udbetaling danmark|udk|ankestyrelsen|familieretshuset|skat"
+        r"\b(af|fra|by|from|det er) (udbetaling danmark|udk|ankestyrelsen|familieretshuset|skat"
         r"|\w*styrelsen|pensionskontoret|the appeals board)\b",
         "sentence",
     ),
@@ -270,6 +417,7 @@ SCOPES: tuple[Scope, ...] = (
         "decided",
         "afvist",
         "refusal",
+        "valgt",
     ),
     _scope(
         "en medarbejder der stopper",
@@ -301,6 +449,7 @@ SCOPES: tuple[Scope, ...] = (
         r"\b(afgorelse|afgorelsen|decision|brev|brevet|letter|sag|sagen|klage|klagen|complaint)"
         r"\s+(om|on|about|vedr\w*|angaende|over)\b",
         "before",
+        skip=("klagevejledning med frist",),  # "Vil du klage over afgørelsen, skal klagen …"
     ),
     _scope(
         "en afgørelse omtalt",
@@ -359,7 +508,7 @@ SCOPES: tuple[Scope, ...] = (
     ),
     _scope(
         "en anden myndigheds afgørelse",
-        r"\b(der|som) (bestemmer|afgor|beslutter)\b",
+        r"\b(der|som) (bestemmer|afgor|beslutter|styrer)\b",
         "sentence",
     ),
     _scope(
@@ -387,5 +536,65 @@ SCOPES: tuple[Scope, ...] = (
         "near",
         "bevilling",
         "tilbagebetaling",
+    ),
+    _scope(
+        "betingelse eller advarsel",
+        # For a complaints notice "hvis du er uenig" is its own frame, not a condition on it.
+        r"\b(hvis|safremt|if|medmindre|unless)\b(?!\s+(du|i|you)\s+(er\s+uenig\w*|ikke\s+er\s+enig"
+        r"|er\s+utilfreds|disagree|do not agree|don't agree|vil\s+klage|want to))",
+        "sentence",
+        "klagevejledning med frist",
+    ),
+    _scope(
+        "en forsinkelse eller en praktisk ting",
+        # "Du får ikke din boligstøtte udbetalt før den 3.", "vi kan ikke hjælpe med det i dag":
+        # not yet, not now, not by me, is not a refusal.
+        r"^[^.;]{0,45}?\b(for\s+((den|d\.)\s*\d|\d|du|i|vi|vores|jeg|efter|naeste"
+        r"|\w+en\s+(har|er)|(de|han|hun)\s+(har|er|kommer|ringer|svarer|ved)"
+        r"|mandag|tirsdag|onsdag|torsdag|fredag|jul|pask\w*|sommer\w*)|forst|endnu|med det samme"
+        r"|lige nu|i dag|i morgen|i weekenden|pa (mandag|tirsdag|onsdag|torsdag|fredag)|naeste uge"
+        r"|fra mig|af mig|uden (en |at )|before|until|today|tomorrow|right now|yet)\b",
+        "after",
+        *SAID_NO,
+    ),
+    _scope(
+        "en praktisk ting",
+        # "Jobcentret giver ikke svar på kurset": an answer, a time or a message, not money.
+        r"\b(svar|besked|tid|tider|brev|opkald|answer|reply)\b",
+        "within",
+        *SAID_NO,
+    ),
+    _scope(
+        "en praktisk ting",
+        # "Kommunen betaler ikke dine regninger direkte": how it is paid, not whether.
+        r"^\s*(direkte|kontant)\b",
+        "after",
+        *SAID_NO,
+    ),
+    _scope(
+        "en praktisk ting",
+        r"\b(meeting|modet|i dag|today)\b",
+        "sentence",
+        "kan ikke få",
+        "dækker eller betaler",
+    ),
+    _scope(
+        "borgerens egne ord",
+        r"^[^.;]{0,60}?,\s*(siger|skriver|mener)\s+(du|din|dit|han|hun|de)\b",
+        "after",
+        *SAID_NO,
+    ),
+    _scope(
+        "generel vejledning",
+        r"\b(normalt|generelt|typisk|som regel|nogle gange|af og til|sommetider|usually|normally"
+        r"|generally|sometimes)\b",
+        "within",
+    ),
+    _scope(
+        "en andens vurdering",
+        r"\b(laegen|lagen|psykolog\w*|tandlaeg\w*|skolen|sygehuset|hospitalet|speciallaeg\w*"
+        r"|the doctor)\s+(har\s+|has\s+)?(vurderet|assessed)\b",
+        "sentence",
+        "vurderet at",
     ),
 )

@@ -52,7 +52,7 @@ def _governs(scope: Scope, sentence: str, match: re.Match[str]) -> bool:
 def _set_aside(cue: Cue, sentence: str, match: re.Match[str]) -> str | None:
     """The name of the first scope that governs this cue here, or None."""
     for scope in SCOPES:
-        if scope.only and cue.name not in scope.only:
+        if (scope.only and cue.name not in scope.only) or cue.name in scope.skip:
             continue
         if _governs(scope, sentence, match):
             return scope.name
