@@ -25,13 +25,18 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.base import i18n
 from bot.base.errors import BadInput, NotFound
 from bot.base.ids import new_id
 from bot.base.workdays import WorkingCalendar
+from bot.domain.guard import refuse_decision
+from bot.domain.privacy import tenant_settings_for
+from bot.domain.reply_templates import LONG_DAY, refuse_if_too_long
 from bot.store.schema.scheduler import case_type_templates, timeline_templates
-from scheduler.templates import CASE_TYPES, CaseTypePolicy, StepTemplate
+from scheduler.templates import CASE_TYPES, CaseTypePolicy, StepTemplate, speaks, step_update
 
 __all__ = [
+    "check_sms",
     "from_json",
     "parse_template",
     "policy_for_case",
@@ -175,6 +180,43 @@ def parse_template(code: str, data: dict[str, Any]) -> CaseTypePolicy:
     return CaseTypePolicy(code, tuple(steps), nudge_days=nudge_days, auto_update=auto)
 
 
+def check_sms(policy: CaseTypePolicy, max_segments: int) -> None:
+    """Refuse a template whose updates would not go by SMS as written, in any of its languages.
+
+    Each step's update is put together as a citizen would get it (what was
+    reached, the next step's title and the longest date of the language, by
+    :func:`scheduler.templates.step_update`) in every language the template
+    names or the catalogue completes (Danish always), and counted against the
+    municipality's segment limit in that language's encoding (Ukrainian and
+    Arabic as UCS-2) by the count reply templates use. It is also read by the
+    decision guard, as reply templates are: an afgørelse does not go by SMS.
+
+    Raises:
+        BadInput: ``template_too_long`` naming the step and the language.
+        DecisionNotAllowed: ``decision_not_allowed``, a step's update reads as an afgørelse.
+    """
+    named = {lang for s in policy.steps for lang in (*s.title, *s.reached)}
+    languages = [
+        lang
+        for lang in i18n.LANGUAGES
+        if lang == i18n.DEFAULT or lang in named or speaks(policy, lang)
+    ]
+    for language in languages:
+        for i, step in enumerate(policy.steps):
+            following = i + 1 < len(policy.steps)
+            filled = step_update(
+                step,
+                language,
+                following=following,
+                next_step=policy.steps[i + 1] if following else None,
+                expected_on=LONG_DAY if following else None,
+            )
+            refuse_if_too_long(
+                filled, max_segments, language, what=f"Trin {i + 1} ({step.key}) som SMS"
+            )
+            refuse_decision(filled)
+
+
 def expected_dates(
     policy: CaseTypePolicy, first: date, calendar: WorkingCalendar
 ) -> dict[str, date]:
@@ -286,11 +328,18 @@ async def write_template(
     """Validate and store a municipality's template for a case type (a new version).
 
     A code the municipality does not have yet is created; validation happens
-    before anything is written.
+    before anything is written: :func:`parse_template`, then :func:`check_sms`
+    against the municipality's segment limit.
+
+    Raises:
+        BadInput: ``bad_code``, what :func:`parse_template` raises,
+            ``template_too_long`` (naming the step and the language) or
+            ``decision_not_allowed``.
     """
     if not _CODE.match(code):
         raise BadInput("A case type code is 2–32 lower-case letters, digits and _", code="bad_code")
     policy = parse_template(code, data)
+    check_sms(policy, (await tenant_settings_for(conn, tenant_id)).max_segments)
     stored = json.dumps(to_json(policy), ensure_ascii=False, sort_keys=True)
     await _seed(conn, tenant_id, at)
     current = (

@@ -42,11 +42,11 @@ from scheduler.store import (
 from scheduler.templates import (
     CaseTypePolicy,
     StepTemplate,
-    long_date,
-    reached,
     say,
     speaks,
+    step_update,
     title,
+    what_comes_next,
 )
 
 log = logging.getLogger(__name__)
@@ -205,23 +205,23 @@ def update_text(policy: CaseTypePolicy, rows: list[Any], target: str, language: 
     tpl = policy.step(target)
     assert tpl is not None
     language = language if speaks(policy, language) else "da"
-    parts = [reached(tpl, language)]
     keys = [r.step for r in rows]
     idx = keys.index(target)
-    if idx + 1 < len(rows):
-        parts += _what_comes_next(policy, rows[idx + 1], language)
-    return " ".join(parts)
+    if idx + 1 >= len(rows):
+        return step_update(tpl, language, following=False)
+    nxt = rows[idx + 1]
+    return step_update(
+        tpl,
+        language,
+        following=True,
+        next_step=policy.step(nxt.step),
+        expected_on=nxt.expected_on,
+    )
 
 
 def _what_comes_next(policy: CaseTypePolicy, nxt: Any, language: str) -> list[str]:
     """ "Næste skridt: … Forventet svar: …" for the step ``nxt``, as far as it is known."""
-    parts: list[str] = []
-    nxt_tpl = policy.step(nxt.step)
-    if nxt_tpl is not None:
-        parts.append(say(language, "next", step=title(nxt_tpl, language)))
-    if nxt.expected_on is not None:
-        parts.append(say(language, "expected", date=long_date(nxt.expected_on, language)))
-    return parts
+    return what_comes_next(language, policy.step(nxt.step), nxt.expected_on)
 
 
 def _clean_reason(reason: str | None) -> str | None:

@@ -32,6 +32,7 @@ from bot.base.crypto import SealingKey
 from bot.base.errors import StorageUnavailable
 from bot.base.ids import new_id
 from bot.base.services import Services
+from bot.domain import gate
 from bot.store.engine import index_walk, records, update_many
 from bot.store.schema.core import cases, messages, persons, teams, tenants
 from bot.store.schema.scheduler import (
@@ -45,7 +46,7 @@ from bot.store.schema.scheduler import (
 from scheduler import settings as quiet_store
 from scheduler.bulk import Sms, queue_many
 from scheduler.casetypes import pick_policy, policies_for_tenants
-from scheduler.quiet import QuietSettings, allowed_send_time, is_quiet
+from scheduler.quiet import QuietSettings
 from scheduler.store import (
     add_task,
     at_ten,
@@ -265,15 +266,31 @@ class _Batch:
         if person is None or not person.has_phone:
             return _skip("no_phone")
         quiet = quiet_store.pick(self.quiet, row.tenant_id, row.person_id)
+        if not self._quiet_now(quiet):
+            return None
+        # The relay's rule, asked here too: only the runner knows when the reminder
+        # would be late (the meeting before quiet hours end), and skips it then.
+        hold = gate.quiet_hours(
+            self.now,
+            quiet,
+            self.svc.calendar,
+            event_at=row.event_at,
+            expires_at=row.expires_at,
+        )
+        if hold is None:
+            return None
+        if hold.until is not None:
+            return _Done("pending", "quiet_hours", due_at=hold.until)
+        return _skip("quiet_hours")
+
+    def _quiet_now(self, quiet: QuietSettings) -> bool:
+        """Whether it is quiet now under ``quiet``: asked once per batch for each setting."""
         quiet_now = self.quiet_now.get(id(quiet))
         if quiet_now is None:
-            quiet_now = self.quiet_now[id(quiet)] = is_quiet(self.now, quiet, self.svc.calendar)
-        if quiet_now:
-            later = allowed_send_time(self.now, quiet, self.svc.calendar, row.event_at)
-            if later > self.now and (row.expires_at is None or later < row.expires_at):
-                return _Done("pending", "quiet_hours", due_at=later)
-            return _skip("quiet_hours")
-        return None
+            quiet_now = self.quiet_now[id(quiet)] = (
+                gate.quiet_hours(self.now, quiet, self.svc.calendar) is not None
+            )
+        return quiet_now
 
     async def _send(self, row: Any, case: Any, body: str, subject: str) -> _Done:
         conv_id = row.conversation_id or await conversation_for(

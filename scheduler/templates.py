@@ -20,7 +20,16 @@ from typing import Any
 
 from bot.domain import texts
 
-__all__ = ["CASE_TYPES", "CaseTypePolicy", "StepTemplate", "policy_for", "say", "speaks"]
+__all__ = [
+    "CASE_TYPES",
+    "CaseTypePolicy",
+    "StepTemplate",
+    "policy_for",
+    "say",
+    "speaks",
+    "step_update",
+    "what_comes_next",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +206,39 @@ def speaks(policy: CaseTypePolicy, language: str) -> bool:
         and (s.reached.get(code) or texts.translated(code, s.reached["da"]))
         for s in policy.steps
     )
+
+
+def step_update(
+    step: StepTemplate,
+    language: str,
+    *,
+    following: bool,
+    next_step: StepTemplate | None = None,
+    expected_on: date | None = None,
+) -> str:
+    """The update a citizen gets when the case reaches ``step``, in ``language``.
+
+    "Din sag er nu sendt til visitation. Næste skridt: … Forventet svar: …": what
+    was reached, then (when a step is ``following`` it) :func:`what_comes_next`.
+    The one way the sentence is put together, for the SMS and for the segment
+    check when a template is saved.
+    """
+    parts = [reached(step, language)]
+    if following:
+        parts += what_comes_next(language, next_step, expected_on)
+    return " ".join(parts)
+
+
+def what_comes_next(
+    language: str, step: StepTemplate | None, expected_on: date | None
+) -> list[str]:
+    """ "Næste skridt: … Forventet svar: …" for the next step, as far as it is known."""
+    parts: list[str] = []
+    if step is not None:
+        parts.append(say(language, "next", step=title(step, language)))
+    if expected_on is not None:
+        parts.append(say(language, "expected", date=long_date(expected_on, language)))
+    return parts
 
 
 def long_date(d: date, language: str) -> str:

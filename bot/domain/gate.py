@@ -22,11 +22,13 @@ Quiet hours (stilletid: delayed, journalised with when it may go), sensitive
 content and the segment limit (a notice with a link instead, journalised) are
 checked by the relay itself when it builds the SMS (:mod:`bot.domain.outbox.triage`,
 :mod:`bot.domain.outbox.single`, :mod:`bot.domain.outbox.notes`); callers do not
-pre-date their rows for quiet hours. This module decides who may be written to.
+pre-date their rows for quiet hours. This module decides who may be written to,
+and (:func:`quiet_hours`, for the relay and the reminder runner alike) when.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -37,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.domain import consent
 from bot.store.schema.core import messages, participants, restrictions
 from bot.store.schema.integration import participant_details
+from scheduler.quiet import HolidayCalendar, QuietSettings, allowed_send_time, is_quiet
 
 # Answers to what the citizen just wrote: they go back even after STOP.
 AUTOMATIC_ANSWERS = frozenset({"receipt", "clarify", "auto", "login_code"})
@@ -156,3 +159,45 @@ async def withheld(
 def _outside(start: date | None, end: date | None, today: date) -> bool:
     """A representative's period: from ``start`` (required) to ``end`` (open when None)."""
     return start is None or today < start or (end is not None and today > end)
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHold:
+    """Stilletid holds an SMS back: until ``until``, or (None) for good, as it would be late."""
+
+    until: dt.datetime | None
+
+
+def quiet_hours(
+    now: dt.datetime,
+    settings: QuietSettings,
+    calendar: HolidayCalendar,
+    *,
+    event_at: dt.datetime | None = None,
+    expires_at: dt.datetime | None = None,
+) -> QuietHold | None:
+    """Whether quiet hours (stilletid) let a proactive, non-urgent SMS go now.
+
+    The one decision, asked by the outbox relay for every proactive SMS it is
+    about to send (:mod:`bot.domain.outbox.triage`, :mod:`bot.domain.outbox.single`)
+    and by the reminder runner before it queues a reminder (``scheduler.runner``).
+    The runner asks too because it knows what the outbox does not: when what a
+    reminder is about happens (``event_at``) and after when it is pointless
+    (``expires_at``). A reminder for a 07:30 meeting that falls due at 22:00
+    would reach the phone after the meeting if the outbox delayed it to 08:00;
+    it is skipped instead, and the runner journalises why. Without those two,
+    as at the relay, quiet hours only ever delay.
+
+    Which kinds and which urgent sends are exempt is the caller's (the relay's
+    ``QUIET_HOURS_EXEMPT`` and ``scheduler.urgent``); this decides the time.
+
+    Returns:
+        None when the SMS may go now; ``QuietHold(until)`` to wait until then;
+        ``QuietHold(None)`` when waiting would make it late: not to be sent.
+    """
+    if not is_quiet(now, settings, calendar):
+        return None
+    later = allowed_send_time(now, settings, calendar, event_at)
+    if later > now and (expires_at is None or later < expires_at):
+        return QuietHold(later)
+    return QuietHold(None)

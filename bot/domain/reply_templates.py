@@ -211,7 +211,7 @@ def in_language(t: ReplyTemplate, language: str) -> tuple[str, bool]:
 # the same GSM-7 arithmetic); named in Danish for the team lead.
 _SCRIPTS = (("uk", re.compile("[\u0400-\u04ff]")), ("ar", re.compile("[\u0600-\u06ff]")))
 # Wednesday 23 September: the longest weekday and month names in Danish.
-_LONG_DAY = date(2026, 9, 23)
+LONG_DAY = date(2026, 9, 23)
 
 
 def written_in(body: str) -> str:
@@ -246,19 +246,40 @@ def check_segments(body: str, max_segments: int, language: str | None = None) ->
             "fornavn": "Marie-Louise",
             "sagsbehandler": "Christoffer",
             "sagsnummer": "2025-1234567",
-            "dato": texts.long_date(_LONG_DAY, language),
+            "dato": texts.long_date(LONG_DAY, language),
         },
     )
+    refuse_if_too_long(filled, max_segments, language)
+    return language
+
+
+def refuse_if_too_long(
+    filled: str, max_segments: int, language: str, what: str = "Skabelonen"
+) -> None:
+    """Refuse a template whose text, filled with long values, needs too many SMS in ``language``.
+
+    The one count of a template against the segment limit (GSM-7, or UCS-2 for
+    Ukrainian and Arabic: :func:`channels.smstext.analyse`), for reply templates
+    and case-type timelines alike.
+
+    Args:
+        filled: The text as an SMS would carry it, filled with long names and dates.
+        max_segments: The municipality's limit.
+        language: The text's language, named in the refusal.
+        what: What is too long, as the refusal starts ("Skabelonen", "Trin 2 …").
+
+    Raises:
+        BadInput: ``template_too_long``, the message naming the language and the count.
+    """
     sms = analyse(filled)
     if sms.segments > max_segments:
         name = LANGUAGE_NAMES.get(language, language)
         raise BadInput(
-            f"Skabelonen på {name} fylder {sms.segments} SMS'er ({sms.encoding}, {sms.units} tegn"
+            f"{what} på {name} fylder {sms.segments} SMS'er ({sms.encoding}, {sms.units} tegn"
             f" med lange navne og datoer); højst {max_segments} er tilladt. Gør teksten på"
             f" {name} kortere.",
             code="template_too_long",
         )
-    return language
 
 
 def _row(r: Any) -> ReplyTemplate:

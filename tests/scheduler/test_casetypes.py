@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.domain.integration.credentials import issue_key
+from bot.store.schema.core import tenant_settings
 from bot.store.schema.scheduler import case_type_templates, followup_tasks
 from tests.harness import Stack
 
@@ -190,3 +191,65 @@ async def test_the_municipalitys_nudge_policy_is_the_one_the_runner_follows(stac
     async with stack.svc.read() as conn:
         tasks = (await conn.execute(select(func.count()).select_from(followup_tasks))).scalar_one()
     assert tasks == 0
+
+
+# 150 letters: one GSM-7 segment's worth in Danish; in Ukrainian (UCS-2, 67 a segment)
+# this step's update with the next step and a date needs four.
+_LONG_DA = ("Vi har nu alle de papirer, vi skal bruge, og vi går i gang med at læse dem. " * 2)[
+    :150
+]
+_LONG_UK = ("Ми отримали всі потрібні документи і почали їх уважно читати. " * 3)[:150]
+
+
+async def test_a_step_too_long_as_sms_in_one_language_only_is_refused_naming_that_language(
+    stack: Stack,
+) -> None:
+    """A step whose update fits in Danish but needs 4 SMS in Ukrainian (UCS-2): 400 template_too_long naming Ukrainian and the step; nothing saved."""
+    base = _editable(await _get(stack))
+    body = copy.deepcopy(base)
+    body["steps"][1]["reached"] = {"da": _LONG_DA, "uk": _LONG_UK}
+    resp = await stack.api("PUT", URL, who="hanne", json=body)
+    assert resp.status == 400, await resp.text()
+    error = (await resp.json())["error"]
+    assert error["code"] == "template_too_long"
+    assert "ukrainsk" in error["message"] and "Trin 2 (in_progress)" in error["message"]
+    assert "dansk" not in error["message"]
+    after = await _get(stack)
+    assert after["version"] == 1 and _editable(after) == base
+    # The same length in Danish alone fits (GSM-7): the count is per language.
+    body["steps"][1]["reached"] = {"da": _LONG_DA}
+    resp = await stack.api("PUT", URL, who="hanne", json=body)
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["steps"][1]["reached"] == {"da": _LONG_DA}
+
+
+async def test_the_segment_limit_is_the_municipalitys_and_counts_the_next_step_and_date(
+    stack: Stack,
+) -> None:
+    """With a one-SMS limit the Danish step (one SMS alone) is refused: its update carries the next step and a date."""
+    async with stack.svc.write() as conn:
+        await conn.execute(
+            tenant_settings.insert().values(tenant_id=stack.world.tenant_id, max_segments=1)
+        )
+    body = _editable(await _get(stack))
+    body["steps"][1]["reached"] = {"da": _LONG_DA}
+    resp = await stack.api("PUT", URL, who="hanne", json=body)
+    assert resp.status == 400, await resp.text()
+    error = (await resp.json())["error"]
+    assert error["code"] == "template_too_long" and "dansk" in error["message"]
+    assert (await _get(stack))["version"] == 1
+
+
+async def test_a_step_that_reads_as_a_decision_is_refused_like_a_reply_template(
+    stack: Stack,
+) -> None:
+    """A step telling the family "Du får afslag …" by SMS: 400 decision_not_allowed, nothing saved."""
+    base = _editable(await _get(stack))
+    body = copy.deepcopy(base)
+    body["steps"][2]["reached"] = {
+        "da": "Du får afslag på din ansøgning. Du kan klage inden 4 uger."
+    }
+    resp = await stack.api("PUT", URL, who="hanne", json=body)
+    assert resp.status == 400, await resp.text()
+    assert (await resp.json())["error"]["code"] == "decision_not_allowed"
+    assert _editable(await _get(stack)) == base

@@ -37,41 +37,70 @@ from bot.domain.directory import add_participant, create_case, create_person
 from bot.domain.outbound import OutboundSms, ensure_conversation, outbound_sms, queue_sms
 from bot.store.schema.core import cases, journal_entries, messages, persons
 from bot.store.schema.integration import participant_details
+from bot.store.schema.scheduler import reminders
 from channels.email import SmtpConfig
 from journal.journal import append_many
 from journal.retention import restrict
 from scheduler.quiet import DEFAULT, allowed_send_time
-from scheduler.runner import run_due
+from scheduler.runner import ensure_nudges, run_due
 from tests.harness import Stack, start_stack
 
 from .conftest import cph
 
-# Every origin of an outbound message, as its code queues it: (kind, via).
-ORIGINS: dict[str, tuple[str, str | None]] = {
-    "receipt": ("receipt", None),  # bot.domain.inbound_filing
-    "reply": ("reply", None),  # bot.domain.conversations.reply
-    "reminder": ("reminder", None),  # scheduler.runner, appointment
-    "milestone": ("update", None),  # scheduler.milestones
-    "nudge": ("update", None),  # scheduler.tasks, "vi arbejder stadig"
-    "promise_followup": ("reminder", None),  # scheduler.runner, delay notice
-    "case_system_update": ("update", None),  # /api/v1/cases/{id}/updates
-    "send_later": ("scheduled", None),  # scheduler.scheduled
-    "email_notice": ("reply", "email"),  # a reply to a citizen who chose e-mail
-    "fallback": ("fallback", "email"),  # bot.domain.delivery, SMS undelivered
-    "quick_update": ("update", None),  # bot.domain.compose, the compose page
+# Every origin of an outbound message, as its code queues it: (kind, via, on the case?).
+# An origin that is not about one case (the which-case question, STOP/START confirmations,
+# login codes) is queued on the person's unassigned thread, as its code does.
+ORIGINS: dict[str, tuple[str, str | None, bool]] = {
+    "receipt": ("receipt", None, True),  # bot.domain.inbound_filing
+    "reply": ("reply", None, True),  # bot.domain.conversations.reply
+    "reminder": ("reminder", None, True),  # scheduler.runner, appointment
+    "milestone": ("update", None, True),  # scheduler.milestones
+    "nudge": ("update", None, True),  # scheduler.tasks, "vi arbejder stadig"
+    "promise_followup": ("reminder", None, True),  # scheduler.runner, delay notice
+    "case_system_update": ("update", None, True),  # /api/v1/cases/{id}/updates
+    "send_later": ("scheduled", None, True),  # scheduler.scheduled
+    "email_notice": ("reply", "email", True),  # a reply to a citizen who chose e-mail
+    "fallback": ("fallback", "email", True),  # bot.domain.delivery, SMS undelivered
+    "quick_update": ("update", None, True),  # bot.domain.compose, the compose page
+    "appointment_notice": ("update", None, True),  # scheduler.appointments, moved/cancelled
+    "status_answer": ("auto", None, True),  # scheduler.hooks, the STATUS answer on a case
+    "clarify": ("clarify", None, False),  # bot.domain.inbound_choice, "which case?"
+    "stop_confirmation": ("auto", None, False),  # bot.domain.inbound_consent, STOP
+    "start_confirmation": ("auto", None, False),  # bot.domain.inbound_consent, START
+    "login_code": ("login_code", None, False),  # bot.domain.codes, the secure inbox
 }
 CONTENTS = ("plain", "sensitive", "long", "decision")
+# Our own answers, questions and codes are never marked sensitive nor written by a
+# person: they come plain, or too long (a long list of cases to choose from, say).
+OWN_TEXTS = {"status_answer", "clarify", "stop_confirmation", "start_confirmation"}
+CONTENTS_OF = {
+    origin: ("plain", "long") if origin in OWN_TEXTS | {"login_code"} else CONTENTS
+    for origin in ORIGINS
+}
 DECISION_TEXT = (
     "Afgørelse: Du får afslag på din ansøgning om hjælp til tandpleje. Du kan klage inden 4 uger."
 )
 LONG_TEXT = "Vi har set på din sag og skriver igen, når vi ved mere om den. " * 9  # 4 SMS
 
-# Kinds that answer what the citizen wrote (STOP does not stop them) and those the
-# case system's "no SMS" still lets through; what a person writes (read by the guard).
-AUTOMATIC = {"receipt"}
-ANSWERS = {"receipt", "reply", "fallback"}
+# What the rules say, by kind (the expectation, written from the issue, not from the code):
+#
+# | kind                          | STOP | restriction | "no SMS" | rep. ended | stilletid | limit |
+# | receipt, clarify, auto,       |  go  |     go      |    go    | held (1)   |    go     | notice|
+# |   login_code                  |      |             |          |            |           | (2)   |
+# | reply, fallback               |  go  |     go      |   held   |   held     | waits (3) | notice|
+# | reminder, update, scheduled   | held |    held     |   held   |   held     |   waits   | notice|
+#
+# (1) only an SMS about the case the representative's period is for; a login code, the
+#     which-case question and the STOP/START confirmations are about no case, and go to
+#     whoever asked (a login code must work after STOP, and STOP must be confirmed).
+# (2) a login code is never turned into a link: it is short, and a link to log in with
+#     would need the code it replaces.
+# (3) a fallback e-mail goes at any hour (it stands for an SMS already sent or tried).
+AUTOMATIC = {"receipt", "clarify", "auto", "login_code"}
+ANSWERS = AUTOMATIC | {"reply", "fallback"}
 AUTHORED = {"reply", "update", "scheduled"}
-QUIET_EXEMPT = {"receipt", "fallback"}
+QUIET_EXEMPT = {"receipt", "clarify", "auto", "login_code", "fallback"}
+SEGMENT_EXEMPT = {"login_code"}
 REASONS = {
     "opted_out": "SMS ikke sendt: borgeren har sagt STOP til påmindelser og opdateringer",
     "restricted": "SMS ikke sendt: behandlingen af borgerens oplysninger er begrænset",
@@ -100,9 +129,10 @@ class Planned:
     content: str
 
 
-def expected_reason(kind: str, content: str, s: Standing) -> str | None:
+def expected_reason(origin: str, content: str, s: Standing) -> str | None:
     """Why the message must be held back, written from the issue's rules (None: it goes)."""
-    if s.representative_ended:
+    kind, _via, on_case = ORIGINS[origin]
+    if s.representative_ended and on_case:
         return "authority_not_in_force"
     if s.refused_sms and kind not in AUTOMATIC:
         return "no_consent"
@@ -154,7 +184,9 @@ async def gate_stack(
 _families = itertools.count(1)
 
 
-async def _family(stack: Stack, s: Standing) -> tuple[str, str, str, str]:
+async def _family(
+    stack: Stack, s: Standing, case_type: str = "general"
+) -> tuple[str, str, str, str]:
     """A new person (phone and e-mail) on a new case, standing as drawn: (person, case, phone, mail)."""
     svc, w, n = stack.svc, stack.world, next(_families)
     phone, mail = f"+452015{n:04d}", f"borger{n}@example.dk"
@@ -178,6 +210,7 @@ async def _family(stack: Stack, s: Standing) -> tuple[str, str, str, str]:
             team_id=w.team_children,
             owner_id=w.mette,
             number=f"2025-7{n:04d}",
+            case_type=case_type,
         )
         role = "representative" if s.representative_ended else "party"
         part = await add_participant(
@@ -223,18 +256,28 @@ def _body(p: Planned, i: int) -> str:
 
 async def _queue(stack: Stack, person: str, case: str, p: Planned, body: str) -> str:
     """Queue one message as its origin does; a decision text around the queue-time guard."""
-    svc, kind, via = stack.svc, *ORIGINS[p.origin]
+    svc, (kind, via, on_case) = stack.svc, ORIGINS[p.origin]
     now = svc.clock.now()
     async with svc.write() as conn:
-        dek = (await conn.execute(select(cases.c.dek).where(cases.c.id == case))).scalar_one()
-        key = SealingKey("case", case, svc.dek("cases", case, dek))
+        if on_case:
+            dek = (await conn.execute(select(cases.c.dek).where(cases.c.id == case))).scalar_one()
+            key = SealingKey("case", case, svc.dek("cases", case, dek))
+        else:
+            dek = (
+                await conn.execute(select(persons.c.dek).where(persons.c.id == person))
+            ).scalar_one()
+            key = SealingKey("person", person, svc.dek("persons", person, dek))
         conv = await ensure_conversation(
-            conn, tenant_id=svc_tenant(stack), case_id=case, person_id=person, at=now
+            conn,
+            tenant_id=svc_tenant(stack),
+            case_id=case if on_case else None,
+            person_id=person,
+            at=now,
         )
         fields: dict[str, Any] = {
             "tenant_id": svc_tenant(stack),
             "conversation_id": conv,
-            "case_id": case,
+            "case_id": case if on_case else None,
             "person_id": person,
             "body": body,
             "key": key,
@@ -296,15 +339,25 @@ standings = st.builds(
     quiet=st.booleans(),
 )
 plans = st.lists(
-    st.builds(Planned, origin=st.sampled_from(sorted(ORIGINS)), content=st.sampled_from(CONTENTS)),
+    st.sampled_from(sorted(ORIGINS)).flatmap(
+        lambda origin: st.builds(
+            Planned, origin=st.just(origin), content=st.sampled_from(CONTENTS_OF[origin])
+        )
+    ),
     min_size=1,
     max_size=4,
 )
 
 
-EVERY_ORIGIN = [
-    Planned(origin, CONTENTS[i % len(CONTENTS)]) for i, origin in enumerate(sorted(ORIGINS))
-]
+def _every_origin(shift: int = 0) -> list[Planned]:
+    """Every origin once, with contents turning through what that origin may carry."""
+    return [
+        Planned(origin, CONTENTS_OF[origin][(i + shift) % len(CONTENTS_OF[origin])])
+        for i, origin in enumerate(sorted(ORIGINS))
+    ]
+
+
+EVERY_ORIGIN = _every_origin()
 NOTHING_ON_RECORD = Standing(False, False, False, False, quiet=False)
 
 
@@ -319,7 +372,7 @@ NOTHING_ON_RECORD = Standing(False, False, False, False, quiet=False)
 @example(standing=NOTHING_ON_RECORD, planned=EVERY_ORIGIN)
 @example(
     standing=Standing(False, False, False, False, quiet=True),
-    planned=[Planned(p.origin, CONTENTS[(i + 1) % 4]) for i, p in enumerate(EVERY_ORIGIN)],
+    planned=_every_origin(shift=1),
 )
 @example(standing=Standing(True, False, False, False, quiet=False), planned=EVERY_ORIGIN)
 @example(standing=Standing(False, True, False, True, quiet=True), planned=EVERY_ORIGIN)
@@ -341,8 +394,8 @@ async def test_every_origin_meets_every_rule_at_the_gate(
 
     waiting = []
     for p, body, mid in queued:
-        kind, via = ORIGINS[p.origin]
-        reason = expected_reason(kind, p.content, standing)
+        kind, via, _ = ORIGINS[p.origin]
+        reason = expected_reason(p.origin, p.content, standing)
         journal = await _journal(stack, mid)
         if reason is not None:
             assert body not in first_round, (p, reason)
@@ -367,8 +420,8 @@ async def test_every_origin_meets_every_rule_at_the_gate(
     assert len(mailed) == len(box.mails) - mails_before
     expect_sms = expect_mail = 0
     for p, body, mid in queued:
-        kind, via = ORIGINS[p.origin]
-        if expected_reason(kind, p.content, standing) is not None:
+        kind, via, _ = ORIGINS[p.origin]
+        if expected_reason(p.origin, p.content, standing) is not None:
             continue
         journal = await _journal(stack, mid)
         assert await _status(stack, mid) in ("sent", "delivered"), (p, journal)
@@ -377,7 +430,7 @@ async def test_every_origin_meets_every_rule_at_the_gate(
             assert body not in on_phone
             continue
         expect_sms += 1
-        if p.content in ("sensitive", "long"):
+        if p.content == "sensitive" or (p.content == "long" and kind not in SEGMENT_EXEMPT):
             # The content stays in the secure inbox; the SMS says where to read it.
             assert body not in on_phone, p
             assert [s for s in journal if s.startswith(AS_NOTICE)], (p, journal)
@@ -445,3 +498,116 @@ async def test_a_milestone_moved_in_stilletid_waits_at_the_gate_and_says_so(stac
     stack.clock.set(cph(2025, 2, 25, 8, 0))
     await _run(stack)
     assert len(await stack.sent_to(anna)) == len(before) + 1
+
+
+# The proactive origins the scheduler makes by itself, driven through their own code (not a
+# queued row of their kind): what each one's SMS starts with on a kontanthjælp case.
+REAL_ORIGINS = {
+    "reminder": "Påmindelse",  # an appointment booked by API, reminded by the runner
+    "milestone": "Vi har nu de oplysninger",  # a timeline moved by API
+    "nudge": "Vi arbejder stadig",  # the case type's "still working" update, by the runner
+}
+OWN_KIND = {"reminder": "reminder", "milestone": "update", "nudge": "update"}
+
+
+async def _drive(stack: Stack, origin: str, case: str, person: str) -> None:
+    """Make the origin's SMS the way it is made in service, and run the relay."""
+    if origin == "milestone":
+        resp = await stack.api("POST", f"/api/v1/cases/{case}/timeline", json={})
+        assert resp.status == 201, await resp.text()
+        await _run(stack)
+        resp = await stack.api(
+            "POST", f"/api/v1/cases/{case}/timeline/moves", json={"step": "information"}
+        )
+        assert resp.status == 200, await resp.text()
+        await _run(stack)
+        return
+    if origin == "reminder":
+        day = _next_day(stack, quiet=False) + timedelta(hours=-1)  # 09:00, a working day on
+        resp = await stack.api(
+            "POST",
+            f"/api/v1/cases/{case}/appointments",
+            json={"starts_at": day.isoformat(), "place": "Rådhuset, lokale 3"},
+        )
+        assert resp.status == 201, await resp.text()
+        kind = "appointment"
+    else:
+        await ensure_nudges(stack.svc)
+        await run_due(stack.svc)  # the first round only finds when the case goes quiet
+        kind = "nudge"
+    async with stack.svc.read() as conn:
+        due = (
+            await conn.execute(
+                select(reminders.c.due_at)
+                .where(reminders.c.case_id == case, reminders.c.kind == kind)
+                .order_by(reminders.c.due_at)
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+    if due is None:
+        return  # nobody on the case to remind (a representative out of period)
+    stack.clock.set(max(due, stack.clock.now()))
+    await run_due(stack.svc)
+    await _run(stack)
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    standing=st.builds(
+        Standing,
+        stop=st.booleans(),
+        restricted=st.booleans(),
+        representative_ended=st.booleans(),
+        refused_sms=st.booleans(),
+        quiet=st.just(False),
+    ),
+    origin=st.sampled_from(sorted(REAL_ORIGINS)),
+)
+# Each through its own code at least once: with nothing on record (it must arrive, or the
+# test proves nothing), and after STOP.
+@example(standing=NOTHING_ON_RECORD, origin="reminder")
+@example(standing=NOTHING_ON_RECORD, origin="milestone")
+@example(standing=NOTHING_ON_RECORD, origin="nudge")
+@example(standing=Standing(True, False, False, False, quiet=False), origin="reminder")
+@example(standing=Standing(True, False, False, False, quiet=False), origin="milestone")
+@example(standing=Standing(True, False, False, False, quiet=False), origin="nudge")
+async def test_reminders_milestones_and_nudges_made_by_their_own_code_meet_the_gate(
+    gate_stack: tuple[Stack, Mailbox], standing: Standing, origin: str
+) -> None:
+    """A reminder, a milestone update and a nudge made by the scheduler's own code: on the phone exactly when the rules allow, else withheld with the reason journalised."""
+    stack, _box = gate_stack
+    stack.clock.set(_next_day(stack, quiet=False))
+    person, case, phone, _mail = await _family(stack, standing, case_type="kontanthjaelp")
+    await _drive(stack, origin, case, person)
+    ours = [b for b in await stack.sent_to(phone) if b.startswith(REAL_ORIGINS[origin])]
+    reason = expected_reason(origin, "plain", standing)
+    async with stack.svc.read() as conn:
+        made = list(
+            (
+                await conn.execute(
+                    select(messages.c.id, messages.c.status).where(
+                        messages.c.person_id == person,
+                        messages.c.kind == OWN_KIND[origin],
+                        messages.c.direction == "out",
+                    )
+                )
+            ).all()
+        )
+    if reason is None:
+        assert len(ours) == 1, (origin, standing, await stack.sent_to(phone))
+        assert made and all(m.status in ("sent", "delivered") for m in made), made
+        return
+    assert ours == [], (origin, standing)
+    if standing.representative_ended:
+        # Not asked for at all (no attendee, not entitled) or held at the gate: nothing went.
+        assert all(m.status == "withheld" for m in made), made
+    else:
+        assert made, (origin, standing)
+    for m in made:
+        assert m.status == "withheld", (origin, standing)
+        journal = await _journal(stack, m.id)
+        assert [s for s in journal if s.startswith("SMS ikke sendt")] == [REASONS[reason]]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -10,6 +12,7 @@ from hypothesis import strategies as st
 
 from bot.base.clock import COPENHAGEN
 from bot.base.workdays import WorkingCalendar
+from bot.domain.gate import QuietHold, quiet_hours
 from scheduler.quiet import (
     DEFAULT,
     EARLY_MARGIN,
@@ -20,6 +23,7 @@ from scheduler.quiet import (
 )
 
 CAL = WorkingCalendar()
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def cph(y: int, m: int, d: int, h: int = 0, mi: int = 0) -> datetime:
@@ -116,3 +120,52 @@ def test_result_is_never_in_quiet_hours(at: datetime, event_in: int) -> None:
     assert not is_quiet(moved, DEFAULT, CAL)
     if moved < at:
         assert event < plain  # earlier only for something that happens before quiet hours end
+
+
+def test_the_gates_quiet_hours_decision_waits_or_skips_a_late_reminder() -> None:
+    """gate.quiet_hours: by day nothing; in quiet hours wait until they end; skip what would come after its meeting or expiry."""
+    evening = cph(2025, 2, 25, 22, 0)
+    assert quiet_hours(cph(2025, 2, 25, 10, 0), DEFAULT, CAL) is None
+    morning = cph(2025, 2, 26, 8, 0)
+    assert quiet_hours(evening, DEFAULT, CAL) == QuietHold(morning)
+    # A 09:00 meeting is after the quiet hours: the reminder waits until 08:00.
+    assert quiet_hours(evening, DEFAULT, CAL, event_at=cph(2025, 2, 26, 9, 0)) == QuietHold(morning)
+    # A 07:30 meeting is before they end, and the evening before has passed: skipped.
+    assert quiet_hours(evening, DEFAULT, CAL, event_at=cph(2025, 2, 26, 7, 30)) == QuietHold(None)
+    # Pointless after 07:00 (a reminder that expires): skipped too.
+    assert quiet_hours(evening, DEFAULT, CAL, expires_at=cph(2025, 2, 26, 7, 0)) == QuietHold(None)
+    assert quiet_hours(evening, QuietSettings(enabled=False), CAL) is None
+
+
+# Where a message is about to be sent (the relay) or queued (the reminder runner), quiet
+# hours are asked through the gate's one decision, never from the rule's parts.
+ASKS_QUIET_HOURS = (
+    "scheduler/runner.py",
+    "bot/domain/outbox/triage.py",
+    "bot/domain/outbox/single.py",
+)
+
+
+def _names(path: Path) -> tuple[set[str], set[str]]:
+    """What ``path`` imports from scheduler.quiet, and every name it uses."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "scheduler.quiet"
+        for alias in node.names
+    }
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    return imported, used
+
+
+def test_the_relay_and_the_runner_ask_quiet_hours_in_one_place() -> None:
+    """The runner and the relay's modules use gate.quiet_hours, not is_quiet/allowed_send_time of their own."""
+    for path in [ROOT / p for p in ASKS_QUIET_HOURS] + sorted(
+        (ROOT / "bot/domain/outbox").glob("*.py")
+    ):
+        imported, _ = _names(path)
+        assert not imported & {"is_quiet", "allowed_send_time"}, (path, imported)
+    for rel in ASKS_QUIET_HOURS:
+        _, used = _names(ROOT / rel)
+        assert "quiet_hours" in used or "gate" in used, rel

@@ -88,6 +88,37 @@ async def test_a_reminder_due_in_quiet_hours_waits_and_is_sent_once(stack: Stack
     assert len(await stack.sent_to(anna)) == 1
 
 
+async def test_a_reminder_that_quiet_hours_would_make_late_is_skipped_not_delayed(
+    stack: Stack,
+) -> None:
+    """Quiet hours widened to 15:00 after a 14:00 meeting's reminder was planned for 08:00: the runner skips it (journalised why) rather than queue it for the relay to deliver after the meeting; nothing ever reaches the phone."""
+    cid = stack.world.cases["anna"]
+    await stack.api(
+        "POST",
+        f"/api/v1/cases/{cid}/appointments",
+        json={
+            "starts_at": cph(2025, 2, 26, 14, 0).isoformat(),
+            "reminders": [{"working_days_before": 1, "at": "21:30"}],
+        },
+    )
+    async with stack.svc.read() as conn:
+        due = (await conn.execute(select(reminders.c.due_at))).scalar_one()
+    assert due == cph(2025, 2, 26, 8, 0)
+    resp = await stack.api(
+        "PUT", "/api/v1/settings/quiet-hours", who="hanne", json={"quiet_until": "15:00"}
+    )
+    assert resp.status == 200
+    anna = stack.world.phones["anna"]
+    stats = await at(stack, cph(2025, 2, 26, 8, 0))
+    assert stats.skipped == 1 and stats.sent == 0
+    for hour in (14, 15, 16):
+        await at(stack, cph(2025, 2, 26, hour, 0))
+    assert await stack.sent_to(anna) == []
+    assert "Påmindelse (møde) ikke sendt: stilletid indtil efter det, påmindelsen handler om" in (
+        await journal_subjects(stack, cid)
+    )
+
+
 async def _night(stack: Stack, start: datetime, hours: int) -> list[datetime]:
     """Step the clock through a night in 30-minute steps; return when SMS went out."""
     anna = stack.world.phones["anna"]

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.base.crypto import unseal
 from bot.base.services import Services
+from bot.domain.gate import quiet_hours
 from bot.domain.outbox.notes import AS_NOTICE, SENSITIVE, UNREAD, note, note_delays, too_long
 from bot.domain.outbox.policy import (
     CONVERSATIONAL,
@@ -45,7 +46,6 @@ from bot.store.schema.core import (
 )
 from channels.base import DeliveryState, GatewayError, OutboundSms, SendResult
 from scheduler.calltasks import HELD_SENSITIVE, open_call_task
-from scheduler.quiet import allowed_send_time
 from scheduler.settings import settings_for
 from scheduler.urgent import urgent_ids
 
@@ -304,8 +304,8 @@ async def _inbox_first(svc: Services, outbox_id: str) -> str | None:
 async def _quiet_hours(svc: Services, outbox_id: str) -> bool:
     """Hold a proactive SMS (reminder, update, scheduled …) that fell due in quiet hours.
 
-    The scheduler already plans around quiet hours; this catches what retries or
-    an outage pushed into the night. Returns True when the row was put back to wait.
+    The rule is :func:`bot.domain.gate.quiet_hours`, as for the batch
+    (:mod:`.triage`). Returns True when the row was put back to wait.
     """
     now = svc.clock.now()
     async with svc.read() as conn:
@@ -321,9 +321,12 @@ async def _quiet_hours(svc: Services, outbox_id: str) -> bool:
         if await urgent_ids(conn, [row.id]):
             return False
         quiet = await settings_for(conn, row.tenant_id, row.person_id)
-    when = allowed_send_time(now, quiet, svc.calendar)
-    if when <= now:
+    hold = quiet_hours(now, quiet, svc.calendar)
+    if hold is None:
         return False
+    # Without what the SMS is about, quiet hours only ever delay (never "too late").
+    when = hold.until
+    assert when is not None
     async with svc.write() as conn:
         await conn.execute(
             update(outbox)

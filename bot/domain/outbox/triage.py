@@ -18,13 +18,14 @@ from sqlalchemy import bindparam, select, update
 
 from bot.base.crypto import unseal
 from bot.base.services import Services
+from bot.domain.gate import quiet_hours
 from bot.domain.outbox.notes import note_delays
 from bot.domain.outbox.policy import QUIET_HOURS_EXEMPT, SEGMENT_LIMIT_EXEMPT, over_limit
 from bot.domain.privacy import TenantChannelSettings, needs_notice, tenant_settings_for
 from bot.store.engine import records
 from bot.store.schema.core import cases, messages, outbox, persons, tenants
 from channels.base import OutboundSms
-from scheduler.quiet import QuietSettings, allowed_send_time
+from scheduler.quiet import QuietSettings
 from scheduler.settings import pick, settings_map
 from scheduler.urgent import urgent_ids
 
@@ -154,20 +155,20 @@ class _Sorter:
     deks: dict[tuple[str, str], bytes] = field(default_factory=dict)
     notice: dict[tuple[str, str], bool] = field(default_factory=dict)
     long: dict[tuple[str, str], bool] = field(default_factory=dict)
-    # Most rows share their municipality's quiet hours: when they allow sending, once each.
-    allowed: dict[int, datetime] = field(default_factory=dict)
+    # Most rows share their municipality's quiet hours: until when they hold, once each.
+    allowed: dict[int, datetime | None] = field(default_factory=dict)
 
     def held_until(self, row: Any) -> datetime | None:
-        """When quiet hours let a proactive, non-urgent SMS go, if that is later than now."""
+        """When quiet hours (:func:`bot.domain.gate.quiet_hours`) let a proactive,
+        non-urgent SMS go, if that is later than now."""
         if row.kind in QUIET_HOURS_EXEMPT or row.id in self.batch.urgent:
             return None
         applies = pick(self.batch.quiet, row.tenant_id, row.person_id)
-        when = self.allowed.get(id(applies))
-        if when is None:
-            when = self.allowed[id(applies)] = allowed_send_time(
-                self.now, applies, self.svc.calendar
-            )
-        return when if when > self.now else None
+        if id(applies) not in self.allowed:
+            hold = quiet_hours(self.now, applies, self.svc.calendar)
+            # Without what the SMS is about, quiet hours only ever delay (never "too late").
+            self.allowed[id(applies)] = hold.until if hold is not None else None
+        return self.allowed[id(applies)]
 
     def plain_sms(self, row: Any) -> OutboundSms | None:
         """The row as a plain SMS, or None when it must go the one-by-one way."""
