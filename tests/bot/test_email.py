@@ -122,11 +122,8 @@ async def test_no_email_without_consent(mail_stack: tuple[Stack, Mailbox]) -> No
     assert box.mails == []
 
 
-async def test_email_preference_sends_replies_as_email_notices(
-    mail_stack: tuple[Stack, Mailbox],
-) -> None:
-    """A citizen who prefers e-mail gets a caseworker's reply as an e-mail notice, not an SMS."""
-    stack, box = mail_stack
+async def _prefers_email(stack: Stack) -> str:
+    """Anna prefers e-mail; she has written, so there is a thread to answer (its id)."""
     async with stack.svc.write() as conn:
         await conn.execute(
             update(persons)
@@ -135,10 +132,55 @@ async def test_email_preference_sends_replies_as_email_notices(
         )
     await stack.sms(stack.world.phones["anna"], "Hej")
     await stack.drain()
-    conv = (await (await stack.api("GET", "/api/v1/conversations")).json())["items"][0]["id"]
+    return str((await (await stack.api("GET", "/api/v1/conversations")).json())["items"][0]["id"])
+
+
+async def test_email_preference_sends_replies_as_email_notices(
+    mail_stack: tuple[Stack, Mailbox],
+) -> None:
+    """A citizen who prefers e-mail and said yes to it gets a caseworker's reply as an e-mail
+    notice, not an SMS."""
+    stack, box = mail_stack
+    await _consent(stack)
+    conv = await _prefers_email(stack)
     await stack.api("POST", f"/api/v1/conversations/{conv}/replies", json={"body": "Svaret er ja"})
     await stack.drain()
     await _wait_for(box, 1)
     assert "Svaret er ja" not in box.mails[0].get_content()
     sms = await stack.sent_to(stack.world.phones["anna"])
     assert len(sms) == 1 and sms[0].startswith("Tak for din besked")  # only the receipt by SMS
+
+
+async def test_email_preference_without_email_consent_goes_by_sms(
+    mail_stack: tuple[Stack, Mailbox],
+) -> None:
+    """Preferring e-mail is not a yes to e-mail: without it the reply goes by SMS (on her SMS
+    consent), and no mail leaves; once she withdraws a given yes, the next goes by SMS too."""
+    stack, box = mail_stack
+    conv = await _prefers_email(stack)
+    resp = await stack.api(
+        "POST", f"/api/v1/conversations/{conv}/replies", json={"body": "Svaret er ja"}
+    )
+    assert resp.status == 201, await resp.text()
+    await stack.drain()
+    await asyncio.sleep(0.2)
+    assert box.mails == []
+    assert (await stack.sent_to(stack.world.phones["anna"]))[-1] == "Svaret er ja"
+    await _consent(stack)
+    async with stack.svc.write() as conn:
+        await consent.record(
+            conn,
+            tenant_id=stack.world.tenant_id,
+            person_id=stack.world.persons["anna"],
+            channel="email",
+            state=consent.WITHDRAWN,
+            scope=consent.PROACTIVE,
+            source=consent.PAGE,
+            at=stack.clock.now(),
+            actor="staff:test",
+        )
+    await stack.api("POST", f"/api/v1/conversations/{conv}/replies", json={"body": "Og igen ja"})
+    await stack.drain()
+    await asyncio.sleep(0.2)
+    assert box.mails == []
+    assert (await stack.sent_to(stack.world.phones["anna"]))[-1] == "Og igen ja"
