@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from bot.base.staff import StaffUser
+from bot.domain.case_record import CONFIRMATION_SUBJECT
 from bot.domain.directory import add_participant, create_case, create_person
 from bot.domain.integration.credentials import SCOPES, issue_key
 from bot.store.schema.core import journal_entries, messages, participants
@@ -258,3 +259,16 @@ async def test_a_case_system_update_held_back_by_stop_or_restriction_is_journali
     assert updates == []
     # The participant is named under the case's key, never in the subject.
     assert entry.content_enc is not None and entry.kind == "update_skipped"
+
+
+async def test_the_case_file_copy_of_a_stop_confirmation_does_not_claim_it_was_sent(
+    stack: Stack,
+) -> None:
+    """The copy on the case is written when the confirmation is queued, before the gate has
+    judged it: it says what was written to the family, never that it was sent."""
+    anna, cid = stack.world.phones["anna"], stack.world.cases["anna"]
+    await stack.sms(anna, "STOP")
+    await stack.drain()
+    subjects = await journal_subjects(stack, cid)
+    assert subjects.count(CONFIRMATION_SUBJECT) == 1
+    assert not [s for s in subjects if "sendt" in s]
