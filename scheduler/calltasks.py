@@ -1,11 +1,23 @@
 """Ringeopgave: a call task, when a message cannot reach the citizen in writing.
 
-Two doors lead here: a sensitive message to a citizen who takes SMS only (the
-content may not go by SMS, and there is no secure inbox to point to), and an
-SMS that was not delivered when no other channel (an e-mail notice) can carry
-it. Both make one open task on the case owner's list, due at the team's
-opening on the next working day, and one "call_task" journal entry. A covering
-colleague sees it while the owner is away (``scheduler.store.works_for``).
+Two doors lead here: a message whose content may not go by SMS to a citizen who
+takes SMS only (sensitive, or over the segment limit: there is no secure inbox
+to point to), and a message that did not reach the citizen when no other
+channel (an e-mail notice) can carry it: a delivery report that says failed or
+expired, a gateway that refused it for good or was given up on after its
+retries, a citizen with no mobile number, an e-mail that could not go
+(:func:`bot.domain.delivery.fall_back`, the one fallback path). Each makes one
+open task on the case owner's list, due at the team's opening on the next
+working day, and one "call_task" journal entry. A covering colleague sees it
+while the owner is away (``scheduler.store.works_for``). Each reason has its
+own title, in plain Danish (below).
+
+A closed case still gets the task, on its owner's list: the message was meant
+for the family, and the owner knows them. A message on no case (the
+municipality's unassigned queue: an unknown number, a shared phone not yet
+sorted) gets the journal entry on the unassigned chain only: a task belongs to
+a case (``followup_tasks.case_id``), and there is no front-desk task list; the
+message itself stays in the unassigned queue, where the front desk sees it.
 
 Idempotent: the task's ``dedupe_key`` is ``call:<message id>`` and unique, so a
 retried delivery report or a second relay pass over the same message finds the
@@ -32,7 +44,14 @@ log = logging.getLogger(__name__)
 
 # Plain words, never personal data: they are the task's title and the journal's subject.
 UNDELIVERED = "SMS kunne ikke leveres: ring til borgeren"
+REFUSED = "SMS afvist af SMS-udbyderen: ring til borgeren"
+GIVEN_UP = "SMS kunne ikke sendes, heller ikke efter flere forsøg: ring til borgeren"
+NO_PHONE = "Borgeren har intet mobilnummer: kontakt borgeren på anden måde"
+EMAIL_FAILED = "E-mail til borgeren kunne ikke sendes: ring til borgeren"
 HELD_SENSITIVE = "Følsom besked ikke sendt på SMS: ring til borgeren"
+HELD_TOO_LONG = "Beskeden er for lang til SMS: ring til borgeren"
+# Every title a call task can have (a test keeps them distinct).
+TITLES = (UNDELIVERED, REFUSED, GIVEN_UP, NO_PHONE, EMAIL_FAILED, HELD_SENSITIVE, HELD_TOO_LONG)
 
 
 def dedupe_key(message_id: str) -> str:
@@ -68,11 +87,12 @@ async def open_call_task(
     """Give the case's owner a call task about ``message_id`` (once), and journalise it.
 
     Args:
-        subject: why a call is needed, in plain words (``UNDELIVERED``, ``HELD_SENSITIVE``).
+        subject: why a call is needed, in plain words (one of :data:`TITLES`).
 
     Returns:
         The task's id (the existing one when the message already has a task), or
-        None when the message belongs to no case (the journal line is all there is).
+        None when the message belongs to no case (the journal line on the
+        unassigned chain is all there is; the module docstring says why).
     """
     key = dedupe_key(message_id)
     existing = (
@@ -84,13 +104,11 @@ async def open_call_task(
     if case_id is not None:
         case = (
             await conn.execute(
-                select(cases.c.owner_id, cases.c.team_id, cases.c.status).where(
-                    cases.c.id == case_id
-                )
+                select(cases.c.owner_id, cases.c.team_id).where(cases.c.id == case_id)
             )
         ).first()
     task_id = None
-    if case_id is not None and case is not None and case.status == "open":
+    if case_id is not None and case is not None:  # open or closed: the owner's list
         task_id = await add_task(
             conn,
             tenant_id=tenant_id,

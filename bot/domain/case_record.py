@@ -30,7 +30,9 @@ from bot.base.services import Services
 from bot.store.schema.core import messages, persons
 from journal.journal import NewEntry
 
-CONFIRMATION_SUBJECT = "Bekræftelse af til- eller framelding sendt til borgeren"
+# Said when it is queued: the send-time gate may still hold it back (journalised where
+# it was sent, on the unassigned chain), so this says what was written, not that it went.
+CONFIRMATION_SUBJECT = "Bekræftelse af til- eller framelding til borgeren"
 QUESTION_SUBJECT = "Spørgsmål til borgeren om hvilken sag (besvaret)"
 
 

@@ -154,8 +154,10 @@ async def standings(
     return out
 
 
-async def for_messages(conn: AsyncConnection, message_ids: Sequence[str]) -> dict[str, Standing]:
-    """The SMS standing of each message's person, in their parts of the message's case."""
+async def for_messages(
+    conn: AsyncConnection, message_ids: Sequence[str], channel: str = "sms"
+) -> dict[str, Standing]:
+    """Each message's person's standing on ``channel``, in their parts of the message's case."""
     rows = await conn.execute(
         select(messages.c.id, messages.c.person_id, participants.c.id.label("part"))
         .outerjoin(
@@ -172,7 +174,7 @@ async def for_messages(conn: AsyncConnection, message_ids: Sequence[str]) -> dic
         person_parts = who.setdefault(r.id, (r.person_id, []))
         if r.part is not None:
             person_parts[1].append(r.part)
-    found = await standings(conn, list(who.values()))
+    found = await standings(conn, list(who.values()), channel)
     return dict(zip(who, found, strict=True))
 
 

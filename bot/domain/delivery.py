@@ -16,12 +16,19 @@ from bot.base import metrics
 from bot.base.crypto import SealingKey, unseal
 from bot.base.services import Services
 from bot.domain.consent import email_consented
-from bot.domain.outbound import queue_sms
+from bot.domain.outbound import SUBJECTS, queue_sms
 from bot.store.events import emit
 from bot.store.schema.core import cases, messages, persons, staff_notices
 from channels.base import DeliveryReport, DeliveryState
 from journal.journal import append
-from scheduler.calltasks import UNDELIVERED, open_call_task
+from scheduler.calltasks import (
+    EMAIL_FAILED,
+    GIVEN_UP,
+    NO_PHONE,
+    REFUSED,
+    UNDELIVERED,
+    open_call_task,
+)
 
 log = logging.getLogger(__name__)
 
@@ -204,8 +211,32 @@ async def _page_report(
     return True
 
 
-async def fall_back(conn: AsyncConnection, svc: Services, message_id: str) -> None:
-    """An SMS that did not arrive is never silent: an e-mail notice if allowed, else a call task."""
+# What the journal says when an e-mail notice takes over, by why the SMS did not go.
+_BY_EMAIL = {
+    UNDELIVERED: "SMS kunne ikke leveres: borgeren får besked på e-mail",
+    REFUSED: "SMS afvist af SMS-udbyderen: borgeren får besked på e-mail",
+    GIVEN_UP: "SMS kunne ikke sendes: borgeren får besked på e-mail",
+    NO_PHONE: "Borgeren har intet mobilnummer: borgeren får besked på e-mail",
+}
+
+
+async def fall_back(
+    conn: AsyncConnection, svc: Services, message_id: str, *, why: str = UNDELIVERED
+) -> None:
+    """A message that did not reach the citizen is never silent: an e-mail notice if
+    allowed, else a call task. The one fallback path, whatever found the failure.
+
+    Doors: a delivery report that says failed or expired (``UNDELIVERED``), and
+    the outbox relay when the gateway refused an SMS for good (``REFUSED``), gave
+    up after its retries (``GIVEN_UP``), the citizen has no mobile number
+    (``NO_PHONE``) or an e-mail could not go. The e-mail notice is the same
+    message by another channel: it keeps the message's kind, so the send-time
+    gate judges it as what it is (the e-mail of a reminder is still a reminder,
+    held back after STOP). An e-mail that fails leaves no channel: a call task.
+
+    Args:
+        why: the call task's title if it comes to one (``scheduler.calltasks``).
+    """
     msg = (
         await conn.execute(
             select(
@@ -219,10 +250,14 @@ async def fall_back(conn: AsyncConnection, svc: Services, message_id: str) -> No
             .where(messages.c.id == message_id)
         )
     ).one()
-    if msg.via == "email" or msg.kind == "fallback":
-        return
     now = svc.clock.now()
-    if svc.email is None or msg.email_enc is None or not await email_consented(conn, msg.person_id):
+    by_email = msg.via == "email" or msg.kind == "fallback"
+    if (
+        by_email
+        or svc.email is None
+        or msg.email_enc is None
+        or not await email_consented(conn, msg.person_id)
+    ):
         # No other channel: a caseworker calls (a task on the owner's list, due next morning).
         await open_call_task(
             conn,
@@ -230,7 +265,7 @@ async def fall_back(conn: AsyncConnection, svc: Services, message_id: str) -> No
             tenant_id=msg.tenant_id,
             case_id=msg.case_id,
             message_id=message_id,
-            subject=UNDELIVERED,
+            subject=EMAIL_FAILED if by_email else why,
             at=now,
         )
         return
@@ -241,7 +276,7 @@ async def fall_back(conn: AsyncConnection, svc: Services, message_id: str) -> No
         kind="delivery_fallback",
         direction="internal",
         channel="system",
-        subject="SMS kunne ikke leveres: borgeren får besked på e-mail",
+        subject=_BY_EMAIL.get(why, _BY_EMAIL[UNDELIVERED]),
         actor="system",
         at=now,
         message_id=message_id,
@@ -257,11 +292,12 @@ async def fall_back(conn: AsyncConnection, svc: Services, message_id: str) -> No
         conversation_id=msg.conversation_id,
         case_id=msg.case_id,
         person_id=msg.person_id,
-        kind="fallback",
+        kind=msg.kind,
         body=body,
         key=key,
         at=now,
         via="email",
         sensitive=msg.sensitive,
+        subject=SUBJECTS["fallback"],
     )
     svc.wake_relay()

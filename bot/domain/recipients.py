@@ -44,6 +44,8 @@ class Recipient:
     person_dek: bytes
     name_enc: bytes | None
     first_name_enc: bytes | None
+    # Their processing is restricted (GDPR art. 18): skipped as OPTED_OUT, said apart.
+    restricted: bool = False
 
 
 def skip_reason(p: Any, sms_consent: bool | None, today: date) -> str | None:
@@ -109,6 +111,7 @@ async def case_recipients(conn: AsyncConnection, case_id: str, today: date) -> l
                 person_dek=p.dek,
                 name_enc=p.name_enc,
                 first_name_enc=p.first_name_enc,
+                restricted=bool(p.restricted),
             )
         )
     return out

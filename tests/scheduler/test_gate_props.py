@@ -60,7 +60,8 @@ ORIGINS: dict[str, tuple[str, str | None, bool]] = {
     "case_system_update": ("update", None, True),  # /api/v1/cases/{id}/updates
     "send_later": ("scheduled", None, True),  # scheduler.scheduled
     "email_notice": ("reply", "email", True),  # a reply to a citizen who chose e-mail
-    "fallback": ("fallback", "email", True),  # bot.domain.delivery, SMS undelivered
+    "fallback": ("fallback", "email", True),  # queued by an older release: an answer
+    "reminder_fallback": ("reminder", "email", True),  # bot.domain.delivery: keeps the kind
     "quick_update": ("update", None, True),  # bot.domain.compose, the compose page
     "appointment_notice": ("update", None, True),  # scheduler.appointments, moved/cancelled
     "status_answer": ("auto", None, True),  # scheduler.hooks, the STATUS answer on a case
@@ -130,11 +131,14 @@ class Planned:
 
 
 def expected_reason(origin: str, content: str, s: Standing) -> str | None:
-    """Why the message must be held back, written from the issue's rules (None: it goes)."""
-    kind, _via, on_case = ORIGINS[origin]
+    """Why the message must be held back, written from the issue's rules (None: it goes).
+
+    An e-mail goes on the person's e-mail consent (given here), not on the SMS one.
+    """
+    kind, via, on_case = ORIGINS[origin]
     if s.representative_ended and on_case:
         return "authority_not_in_force"
-    if s.refused_sms and kind not in AUTOMATIC:
+    if s.refused_sms and kind not in AUTOMATIC and via != "email":
         return "no_consent"
     if kind not in ANSWERS and s.restricted:
         return "restricted"
@@ -239,6 +243,18 @@ async def _family(
         if s.stop:
             for said in consent.stop_rows(w.tenant_id, [person], "stop", now):
                 await consent.record(conn, **{k: v for k, v in said.items() if k != "id"})
+        # E-mail needs a yes of its own (the gate reads the channel a message goes by).
+        await consent.record(
+            conn,
+            tenant_id=w.tenant_id,
+            person_id=person,
+            channel="email",
+            state=consent.GIVEN,
+            scope=consent.ANSWERS,
+            source=consent.PAGE,
+            at=now,
+            actor="staff:test",
+        )
     if s.restricted:
         lead = StaffUser(w.hanne, w.tenant_id, w.team_children, "lead")
         await restrict(svc, lead, person, "Borgeren gør indsigelse")

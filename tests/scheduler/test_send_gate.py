@@ -7,7 +7,9 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from bot.base.staff import StaffUser
+from bot.domain.case_record import CONFIRMATION_SUBJECT
 from bot.domain.directory import add_participant, create_case, create_person
+from bot.domain.integration.credentials import SCOPES, issue_key
 from bot.store.schema.core import journal_entries, messages, participants
 from bot.store.schema.integration import participant_details
 from journal.retention import restrict
@@ -198,3 +200,75 @@ async def test_after_stop_the_nudge_update_does_not_reach_the_phone(stack: Stack
     assert [
         b for b in (await stack.sent_to(GITTE))[before:] if b.startswith("Vi arbejder stadig")
     ], "after START the nudge update reaches the phone again"
+
+
+UPDATE_SKIPPED = "Opdatering fra fagsystemet ikke sendt til en deltager: "
+
+
+async def _update_as_case_system(stack: Stack, key: str, idem: str) -> tuple[int, dict[str, Any]]:
+    resp = await stack.client.post(
+        f"/api/v1/cases/{stack.world.cases['anna']}/updates",
+        json={"body": "Vi har fået lægens svar."},
+        headers={"Authorization": f"Bearer {key}", "Idempotency-Key": idem},
+    )
+    return resp.status, await resp.json()
+
+
+async def test_a_case_system_update_held_back_by_stop_or_restriction_is_journalised(
+    stack: Stack,
+) -> None:
+    """/cases/{id}/updates to a participant who said STOP, then whose processing is
+    restricted: still 409 no_recipients, nothing reaches the gateway, and each skip stands in
+    the case's journal with its reason (once, however often the same request is replayed)."""
+    anna, cid = stack.world.phones["anna"], stack.world.cases["anna"]
+    async with stack.svc.write() as conn:
+        _, key = await issue_key(
+            conn,
+            tenant_id=stack.world.tenant_id,
+            label="test",
+            scopes=SCOPES,
+            at=stack.clock.now(),
+        )
+    await stack.sms(anna, "STOP")
+    await stack.drain()
+    confirmed = await stack.sent_to(anna)
+    for _ in range(2):  # the case system retries with the same key: the same answer
+        status, body = await _update_as_case_system(stack, key, "update-1")
+        assert (status, body["error"]["code"]) == (409, "no_recipients")
+        assert body["error"]["message"].endswith("opted_out")
+    stopped = UPDATE_SKIPPED + "borgeren har sagt STOP til påmindelser og opdateringer"
+    assert (await journal_subjects(stack, cid)).count(stopped) == 1
+
+    lead = StaffUser(stack.world.hanne, stack.world.tenant_id, stack.world.team_children, "lead")
+    await restrict(stack.svc, lead, stack.world.persons["anna"], "Borgeren gør indsigelse")
+    status, body = await _update_as_case_system(stack, key, "update-2")
+    assert (status, body["error"]["code"]) == (409, "no_recipients")
+    restricted = UPDATE_SKIPPED + "behandlingen af borgerens oplysninger er begrænset"
+    assert (await journal_subjects(stack, cid)).count(restricted) == 1
+    await stack.drain()
+    assert await stack.sent_to(anna) == confirmed
+    async with stack.svc.read() as conn:
+        updates = (
+            await conn.execute(select(messages.c.id).where(messages.c.kind == "update"))
+        ).all()
+        entry = (
+            await conn.execute(
+                select(journal_entries).where(journal_entries.c.subject == restricted)
+            )
+        ).one()
+    assert updates == []
+    # The participant is named under the case's key, never in the subject.
+    assert entry.content_enc is not None and entry.kind == "update_skipped"
+
+
+async def test_the_case_file_copy_of_a_stop_confirmation_does_not_claim_it_was_sent(
+    stack: Stack,
+) -> None:
+    """The copy on the case is written when the confirmation is queued, before the gate has
+    judged it: it says what was written to the family, never that it was sent."""
+    anna, cid = stack.world.phones["anna"], stack.world.cases["anna"]
+    await stack.sms(anna, "STOP")
+    await stack.drain()
+    subjects = await journal_subjects(stack, cid)
+    assert subjects.count(CONFIRMATION_SUBJECT) == 1
+    assert not [s for s in subjects if "sendt" in s]

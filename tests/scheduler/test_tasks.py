@@ -11,15 +11,28 @@ from datetime import UTC
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.base.crypto import SealingKey
 from bot.base.ids import new_id
 from bot.domain.delivery import apply_report
-from bot.store.schema.core import journal_entries, messages, persons
+from bot.domain.directory import add_participant, create_case, create_person
+from bot.domain.outbound import ensure_conversation, queue_sms
+from bot.domain.outbox import MAX_ATTEMPTS
+from bot.store.schema.core import cases, journal_entries, messages, persons, tenant_settings
 from bot.store.schema.scheduler import followup_tasks
 from channels.base import DeliveryReport, DeliveryState
-from scheduler.calltasks import UNDELIVERED, dedupe_key, open_call_task
+from scheduler.calltasks import (
+    GIVEN_UP,
+    HELD_TOO_LONG,
+    NO_PHONE,
+    REFUSED,
+    TITLES,
+    UNDELIVERED,
+    dedupe_key,
+    open_call_task,
+)
 from tests.harness import Stack
 
 from .conftest import count, cph
@@ -229,3 +242,174 @@ async def test_the_covering_colleague_works_on_the_case_and_its_tasks_while_the_
     stack.clock.set(cph(2025, 2, 27, 9, 0))  # Mette is back
     resp = await stack.api("GET", f"/api/v1/cases/{cid}/appointments", who="sofie")
     assert resp.status == 404
+
+
+async def _journal_kinds(stack: Stack, message_id: str) -> list[tuple[str, str]]:
+    async with stack.svc.read() as conn:
+        rows = await conn.execute(
+            select(journal_entries.c.kind, journal_entries.c.subject)
+            .where(journal_entries.c.message_id == message_id)
+            .order_by(journal_entries.c.seq)
+        )
+        return [(str(k), str(s)) for k, s in rows]
+
+
+async def test_an_sms_the_gateway_refuses_for_good_is_a_call_task(stack: Stack) -> None:
+    """A receipt the gateway refuses (4xx): nothing sent, failed, journalised, and a call task
+    with its own title on the owner's list, due Monday."""
+    anna = stack.world.phones["anna"]
+    await stack.faults(mode="fail_4xx")
+    await stack.sms(anna, "Hej")
+    await stack.drain()
+    assert await stack.sent_to(anna) == []
+    [task] = await _tasks(stack)
+    assert (task["title"], task["due_at"]) == (REFUSED, MONDAY_OPENING)
+    [row] = await _call_rows(stack)
+    async with stack.svc.read() as conn:
+        status = (
+            await conn.execute(select(messages.c.status).where(messages.c.id == row.message_id))
+        ).scalar_one()
+    assert status == "failed"
+    assert await _journal_kinds(stack, row.message_id) == [
+        ("sms_out_receipt", "Automatisk kvittering til borger"),
+        ("delivery_failed", "SMS kunne ikke afleveres til gatewayen"),
+        ("call_task", REFUSED),
+    ]
+
+
+async def test_an_sms_given_up_after_its_retries_is_a_call_task(stack: Stack) -> None:
+    """The gateway fails (5xx) on every try: after the last retry, a call task titled so."""
+    anna = stack.world.phones["anna"]
+    await stack.faults(mode="fail_5xx")
+    await stack.sms(anna, "Hej")
+    for _ in range(MAX_ATTEMPTS + 1):
+        await stack.drain()
+        stack.clock.advance(minutes=11)
+    assert await _call_rows(stack), "no call task after the retries ran out"
+    [task] = await _tasks(stack)
+    assert task["title"] == GIVEN_UP
+    await stack.faults(mode="ok")
+    await stack.drain()
+    assert await stack.sent_to(anna) == []  # given up is given up: no late second try
+
+
+async def _without_phone(stack: Stack) -> tuple[str, str, str]:
+    """Gitte has no mobile number; a caseworker's update to her is queued: (person, case, msg)."""
+    svc, w = stack.svc, stack.world
+    now = svc.clock.now()
+    async with svc.write() as conn:
+        person = await create_person(
+            conn, svc, tenant_id=w.tenant_id, name="Gitte Gram", first_name="Gitte", phone=None
+        )
+        case = await create_case(
+            conn,
+            svc,
+            tenant_id=w.tenant_id,
+            administration_id=w.admin_children,
+            team_id=w.team_children,
+            owner_id=w.mette,
+            number="2025-201",
+        )
+        await add_participant(
+            conn, svc, tenant_id=w.tenant_id, case_id=case, person_id=person, role="party"
+        )
+        dek = (await conn.execute(select(cases.c.dek).where(cases.c.id == case))).scalar_one()
+        conv = await ensure_conversation(
+            conn, tenant_id=w.tenant_id, case_id=case, person_id=person, at=now
+        )
+        mid = await queue_sms(
+            conn,
+            tenant_id=w.tenant_id,
+            conversation_id=conv,
+            case_id=case,
+            person_id=person,
+            kind="update",
+            body="Vi har modtaget dine papirer.",
+            key=SealingKey("case", case, svc.dek("cases", case, dek)),
+            at=now,
+        )
+    return person, case, mid
+
+
+async def test_a_citizen_with_no_mobile_number_is_not_silent(stack: Stack) -> None:
+    """No phone, no e-mail: the message fails as 'intet mobilnummer' and the owner gets a
+    task to reach the family another way (before: 'no_recipient', silently)."""
+    _, _, mid = await _without_phone(stack)
+    await stack.drain()
+    assert await stack.sent() == []
+    [task] = await _tasks(stack)
+    assert (task["title"], task["due_at"]) == (NO_PHONE, MONDAY_OPENING)
+    assert await _journal_kinds(stack, mid) == [
+        ("sms_out_update", "SMS til borger"),
+        ("delivery_failed", "SMS ikke sendt: borgeren har intet mobilnummer"),
+        ("call_task", NO_PHONE),
+    ]
+
+
+async def test_a_too_long_text_to_an_sms_only_citizen_has_its_own_title(stack: Stack) -> None:
+    """Over the segment limit at send time (the municipality lowered it meanwhile), SMS
+    only: nothing reaches the phone; a call task says the text is too long (not 'følsom')."""
+    async with stack.svc.write() as conn:
+        await conn.execute(
+            update(persons)
+            .where(persons.c.id == stack.world.persons["anna"])
+            .values(channel_pref="sms_only")
+        )
+    anna = stack.world.phones["anna"]
+    await stack.sms(anna, "Hej")
+    await stack.drain()
+    conv = (await (await stack.api("GET", "/api/v1/conversations")).json())["items"][0]["id"]
+    long = "Vi har set på din sag og skriver igen, når vi ved mere om den. " * 3  # 2 SMS
+    resp = await stack.api("POST", f"/api/v1/conversations/{conv}/replies", json={"body": long})
+    assert resp.status == 201, await resp.text()
+    async with stack.svc.write() as conn:
+        await conn.execute(
+            insert(tenant_settings).values(tenant_id=stack.world.tenant_id, max_segments=1)
+        )
+    await stack.drain()
+    assert [b for b in await stack.sent_to(anna) if b.startswith("Vi har set")] == []
+    [task] = await _tasks(stack)
+    assert task["title"] == HELD_TOO_LONG
+
+
+async def test_a_refused_sms_on_a_closed_case_is_a_task_for_its_owner(stack: Stack) -> None:
+    """The case closed after the receipt was queued: the owner still gets the call task."""
+    await stack.faults(mode="fail_4xx")
+    await stack.sms(stack.world.phones["anna"], "Hej")
+    async with stack.svc.write() as conn:
+        await conn.execute(
+            update(cases).where(cases.c.id == stack.world.cases["anna"]).values(status="closed")
+        )
+    await stack.drain()
+    [row] = await _call_rows(stack)
+    assert (row.staff_id, row.case_id, row.title) == (
+        stack.world.mette,
+        stack.world.cases["anna"],
+        REFUSED,
+    )
+
+
+async def test_a_refused_sms_on_no_case_is_journalised_on_the_unassigned_chain(
+    stack: Stack,
+) -> None:
+    """An unknown number's answer refused: no case, so no task (a task belongs to a case);
+    the call_task entry stands on the unassigned chain and the message stays in its queue."""
+    await stack.faults(mode="fail_4xx")
+    await stack.sms("+4520999999", "Hej, jeg er ny")
+    await stack.drain()
+    assert await _call_rows(stack) == []
+    async with stack.svc.read() as conn:
+        entries = list(
+            await conn.execute(
+                select(journal_entries.c.case_id, journal_entries.c.subject).where(
+                    journal_entries.c.kind == "call_task"
+                )
+            )
+        )
+    assert [(e.case_id, e.subject) for e in entries] == [(None, REFUSED)]
+
+
+def test_each_reason_for_a_call_has_its_own_title() -> None:
+    """Seven reasons, seven plain Danish titles that say to call (or reach) the citizen."""
+    assert len(set(TITLES)) == len(TITLES) == 7
+    assert all(t.endswith("borgeren") or t.endswith("anden måde") for t in TITLES)

@@ -27,7 +27,7 @@ from bot.base.errors import BadInput, Conflict, NotFound
 from bot.base.ids import new_id
 from bot.base.services import Services
 from bot.domain import consent as consents
-from bot.domain import directory, person_language
+from bot.domain import directory, gate, person_language, recipients
 from bot.domain import identity as oidc
 from bot.domain.guard import as_sent
 from bot.domain.outbound import queue_sms
@@ -51,6 +51,16 @@ from scheduler.store import conversation_for
 CHANNELS = ("sms", "web")
 _CPR_LIKE = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
 UPDATE_SUBJECT = "Opdatering til sagens parter fra fagsystemet"
+# A participant the update did not go to, and why (the gate's words where they are its
+# reasons); journalised on the case, naming the participant under the case's key.
+UPDATE_SKIPPED = "Opdatering fra fagsystemet ikke sendt til en deltager"
+SKIP_WORDS = {
+    recipients.OPTED_OUT: gate.REASON_WORDS[gate.OPTED_OUT],
+    gate.RESTRICTED: gate.REASON_WORDS[gate.RESTRICTED],
+    recipients.NO_CONSENT: gate.REASON_WORDS[gate.NO_CONSENT],
+    recipients.AUTHORITY_NOT_IN_FORCE: gate.REASON_WORDS[gate.AUTHORITY_NOT_IN_FORCE],
+    recipients.NO_PHONE: "deltageren har intet mobilnummer",
+}
 
 
 # -- small helpers ---------------------------------------------------------------
@@ -802,7 +812,12 @@ async def send_update(
 
     A participant is skipped when not entitled, when the case system recorded
     no SMS consent, when a representative's authority is not in force today,
-    without a phone, or when the citizen opted out of proactive SMS (STOP).
+    without a phone, or when the citizen opted out of proactive SMS (STOP) or
+    their processing is restricted. Every skip but "not entitled" is
+    journalised on the case (:data:`UPDATE_SKIPPED`, why in the gate's words,
+    the participant named under the case's key), also when nobody gets the
+    update: the caller commits and answers 409 ``no_recipients`` then
+    (:func:`nobody_got`), so the record keeps what was held back.
 
     Each goes through :func:`bot.domain.outbound.queue_sms` into the participant's
     thread on the case, sealed under the case's key and journalised. An
@@ -829,6 +844,21 @@ async def send_update(
     for p in await case_recipients(conn, case_id, today):
         if p.skip is not None:
             skipped.append({"participant_id": p.participant_id, "reason": p.skip})
+            why = gate.RESTRICTED if p.skip == recipients.OPTED_OUT and p.restricted else p.skip
+            if why in SKIP_WORDS:
+                await append(
+                    conn,
+                    tenant_id=tenant_id,
+                    case_id=case_id,
+                    kind="update_skipped",
+                    direction="internal",
+                    channel="sms",
+                    subject=f"{UPDATE_SKIPPED}: {SKIP_WORDS[why]}",
+                    actor="system",
+                    at=now,
+                    content=f"Deltager {p.participant_id} ({p.role})",
+                    key=key,
+                )
             continue
         conv_id = await conversation_for(
             conn, tenant_id=tenant_id, case_id=case_id, person_id=p.person_id, at=now, touch=True
@@ -848,13 +878,21 @@ async def send_update(
         sent.append(
             {"participant_id": p.participant_id, "conversation_id": conv_id, "message_id": mid}
         )
-    if not sent:
-        raise Conflict(
-            "No participant may receive the update: "
-            + (", ".join(sorted({s["reason"] for s in skipped})) or "the case has none"),
-            code="no_recipients",
-        )
     return {"case_id": case_id, "messages": sent, "skipped": skipped}
+
+
+def nobody_got(update: dict[str, Any]) -> Conflict | None:
+    """The refusal to answer when :func:`send_update` reached nobody (None: someone got it).
+
+    Returned, not raised: the skips it journalised are to be committed first.
+    """
+    if update["messages"]:
+        return None
+    return Conflict(
+        "No participant may receive the update: "
+        + (", ".join(sorted({s["reason"] for s in update["skipped"]})) or "the case has none"),
+        code="no_recipients",
+    )
 
 
 async def count_rows(conn: AsyncConnection, table: Table, tenant_id: str) -> int:

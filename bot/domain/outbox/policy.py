@@ -5,6 +5,9 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
+# Answers to what the citizen just wrote go back the way they came: by SMS (the gate's
+# rule, bot.domain.gate.goes_by).
+from bot.domain.gate import CONVERSATIONAL as CONVERSATIONAL
 from channels.smstext import analyse
 
 LEASE = timedelta(seconds=60)
@@ -14,9 +17,6 @@ MAX_ATTEMPTS = 12
 
 # GatewayAPI takes a list of messages in one request; this many per request.
 MESSAGES_PER_REQUEST = 100
-
-# Answers to what the citizen just wrote go back the way they came: by SMS.
-CONVERSATIONAL = ("receipt", "clarify", "auto")
 
 # Automatic answers to what the citizen just wrote (receipts, "which case?"), and their
 # login codes, go at any hour. Everything else a citizen gets (a caseworker's reply,

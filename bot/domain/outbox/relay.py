@@ -90,7 +90,9 @@ async def _gate(svc: Services, claimed: list[Any]) -> set[str]:
     # Periods of authority are Danish calendar days.
     today = svc.clock.now().astimezone(COPENHAGEN).date()
     async with svc.read() as conn:
-        reasons = await gate.withheld(conn, list(to_citizens), today)
+        reasons = await gate.withheld(
+            conn, list(to_citizens), today, email_relay=svc.email is not None
+        )
         rest = [m for m in to_citizens if m not in reasons]
         reasons |= dict.fromkeys(await sendtime.decisions(svc, conn, rest), gate.DECISION)
     for message_id, reason in reasons.items():

@@ -13,7 +13,8 @@ from sqlalchemy import bindparam, case, update
 
 from bot.base import metrics
 from bot.base.services import Services
-from bot.domain.gate import REASON_WORDS
+from bot.domain.delivery import fall_back
+from bot.domain.gate import NO_EMAIL_CONSENT, REASON_WORDS
 from bot.domain.outbound import settle_message
 from bot.domain.outbox.policy import MAX_ATTEMPTS, backoff_seconds
 from bot.domain.outbox.triage import Plain
@@ -21,17 +22,32 @@ from bot.store.engine import update_many
 from bot.store.events import emit
 from bot.store.schema.core import messages, outbox, staff_notices
 from channels.base import DeliveryState, GatewayError, SendResult
+from scheduler.calltasks import GIVEN_UP, REFUSED
 
 # A citizen SMS the send-time gate held back (bot.domain.gate): never sent.
 WITHHELD = "withheld"
+
+# Why a citizen's message failed before any gateway took it, in its case's journal.
+NOT_HANDED_OVER = "SMS kunne ikke afleveres til gatewayen"
+NO_MOBILE = "SMS ikke sendt: borgeren har intet mobilnummer"
+NO_EMAIL_ADDRESS = "E-mail ikke sendt: ingen e-mailadresse eller mailserver"
 
 log = logging.getLogger(__name__)
 
 
 async def finish(
-    svc: Services, outbox_id: str, *, state: str, error: str, message_id: str | None = None
+    svc: Services,
+    outbox_id: str,
+    *,
+    state: str,
+    error: str,
+    message_id: str | None = None,
+    subject: str = NOT_HANDED_OVER,
+    why: str = REFUSED,
 ) -> None:
-    """Settle a row that will not be sent; a failed message is journalised and announced.
+    """Settle a row that will not be sent; a failed message is journalised, announced,
+    and falls back (:func:`bot.domain.delivery.fall_back`: an e-mail notice if allowed,
+    else a call task), in the same transaction.
 
     Args:
         svc: The services.
@@ -39,7 +55,9 @@ async def finish(
         state: "done" or "failed".
         error: Why, for the row's ``last_error``.
         message_id: The citizen's message that failed, if any: it is marked failed,
-            journalised and announced as ``message.failed``.
+            journalised and announced as ``message.failed``, and falls back.
+        subject: The journal's words for the failure.
+        why: The call task's title if the fallback comes to one (``scheduler.calltasks``).
     """
     async with svc.write() as conn:
         await conn.execute(
@@ -54,9 +72,10 @@ async def finish(
             message_id,
             status=DeliveryState.FAILED.value,
             kind="delivery_failed",
-            subject="SMS kunne ikke afleveres til gatewayen",
+            subject=subject,
             at=svc.clock.now(),
         )
+        await fall_back(conn, svc, message_id, why=why)
         await emit(
             conn,
             tenant_id=msg.tenant_id,
@@ -76,7 +95,8 @@ async def withhold(svc: Services, outbox_id: str, message_id: str, reason: str) 
 
     The message is marked ``withheld`` and its case's journal says why in plain
     words (see :data:`bot.domain.gate.REASON_WORDS`); one transaction per
-    message, so no two journal heads are held at once.
+    message, so no two journal heads are held at once. An e-mail held back for
+    want of e-mail consent leaves no channel: it falls back to a call task.
     """
     async with svc.write() as conn:
         await conn.execute(
@@ -92,6 +112,10 @@ async def withhold(svc: Services, outbox_id: str, message_id: str, reason: str) 
             subject=f"SMS ikke sendt: {REASON_WORDS[reason]}",
             at=svc.clock.now(),
         )
+        if reason == NO_EMAIL_CONSENT:
+            # An e-mail standing in for an SMS that did not arrive, with e-mail no longer
+            # allowed: no channel is left, so a caseworker calls (fall_back's call task).
+            await fall_back(conn, svc, message_id)
     log.info("outbox %s: message %s withheld (%s)", outbox_id, message_id, reason)
 
 
@@ -262,6 +286,7 @@ async def settle_plain(
             state="failed",
             error=f"gateway_{exc.status or 'failed'}",
             message_id=p.message_id,
+            why=GIVEN_UP if exc.transient else REFUSED,
         )
     if done:
         metrics.message_sent("sms", len(done))

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.base.crypto import unseal
 from bot.base.services import Services
-from bot.domain.gate import quiet_hours
+from bot.domain.consent import email_consented
+from bot.domain.gate import goes_by, quiet_hours
 from bot.domain.outbox.notes import AS_NOTICE, SENSITIVE, UNREAD, note, note_delays, too_long
 from bot.domain.outbox.policy import (
     CONVERSATIONAL,
@@ -24,7 +25,14 @@ from bot.domain.outbox.policy import (
     QUIET_HOURS_EXEMPT,
     over_limit,
 )
-from bot.domain.outbox.settle import fail_notice, finish, record_sent, retry_one
+from bot.domain.outbox.settle import (
+    NO_EMAIL_ADDRESS,
+    NO_MOBILE,
+    fail_notice,
+    finish,
+    record_sent,
+    retry_one,
+)
 from bot.domain.privacy import (
     TenantChannelSettings,
     create_link,
@@ -45,7 +53,14 @@ from bot.store.schema.core import (
     tenants,
 )
 from channels.base import DeliveryState, GatewayError, OutboundSms, SendResult
-from scheduler.calltasks import HELD_SENSITIVE, open_call_task
+from scheduler.calltasks import (
+    GIVEN_UP,
+    HELD_SENSITIVE,
+    HELD_TOO_LONG,
+    NO_PHONE,
+    REFUSED,
+    open_call_task,
+)
 from scheduler.settings import settings_for
 from scheduler.urgent import urgent_ids
 
@@ -105,7 +120,7 @@ async def _load(
                 .where(outbox.c.id == outbox_id)
             )
         ).first()
-    if row is None or row.phone_enc is None:
+    if row is None:
         return None
     person_dek = svc.dek("persons", row.person_id, row.person_dek)
     if row.key_scope == "case":
@@ -113,8 +128,17 @@ async def _load(
     else:
         body_dek = person_dek
     body = unseal(body_dek, row.body_enc, f"messages:{row.id}:body")
-    wants_email = row.preset_via == "email" or (
-        row.channel_pref == "email" and row.kind not in CONVERSATIONAL
+    email_yes = row.channel_pref == "email" and row.email_enc is not None
+    if email_yes:
+        async with svc.read() as conn:
+            email_yes = await email_consented(conn, row.person_id)
+    wants_email = "email" == goes_by(
+        preset_via=row.preset_via,
+        channel_pref=row.channel_pref,
+        kind=row.kind,
+        has_email=row.email_enc is not None,
+        email_relay=svc.email is not None,
+        email_consented=email_yes,
     )
     if wants_email and svc.email is not None and row.email_enc is not None:
         async with svc.write() as conn:
@@ -134,15 +158,19 @@ async def _load(
             text=notice_body(row.tenant_name, url, row.language),
         )
         return job, head.attempts, False
-    if row.preset_via == "email":
-        return None  # an e-mail fallback with no address or relay: nothing to send
+    if row.preset_via == "email" or row.phone_enc is None:
+        # An e-mail notice with no address or relay, or a citizen with no mobile
+        # number: nothing to send (the relay falls back: bot.domain.delivery.fall_back).
+        return None
     async with svc.read() as conn:
         settings = await tenant_settings_for(conn, row.tenant_id)
     via = "sms"
     why = _why_notice(row, body, settings, force_notice=force_notice)
     if why is not None:
         if row.channel_pref == "sms_only":
-            await _hold_for_call(svc, row)
+            await _hold_for_call(
+                svc, row, HELD_SENSITIVE if why in (SENSITIVE, UNREAD) else HELD_TOO_LONG
+            )
             return None
         # The content stays in the secure inbox; the SMS only says where to read it.
         async with svc.write() as conn:
@@ -185,8 +213,9 @@ def _why_notice(
     return None
 
 
-async def _hold_for_call(svc: Services, row: Any) -> None:
-    """SMS-only citizen, sensitive content: nothing is sent; the caseworker calls instead."""
+async def _hold_for_call(svc: Services, row: Any, title: str) -> None:
+    """SMS-only citizen, content that may not go by SMS (sensitive, or over the segment
+    limit): nothing is sent; the caseworker calls instead (a task titled ``title``)."""
     async with svc.write() as conn:
         await conn.execute(
             update(messages).where(messages.c.id == row.id).values(status="held", via="none")
@@ -197,7 +226,7 @@ async def _hold_for_call(svc: Services, row: Any) -> None:
             tenant_id=row.tenant_id,
             case_id=row.case_id,
             message_id=row.id,
-            subject=HELD_SENSITIVE,
+            subject=title,
             at=svc.clock.now(),
         )
 
@@ -375,6 +404,7 @@ async def send_one(svc: Services, outbox_id: str) -> str:
             state="failed",
             error=f"gateway_{exc.status or 'failed'}",
             message_id=None if is_notice else sms.reference,
+            why=GIVEN_UP if exc.transient else REFUSED,
         )
         return "failed"
     await record_sent(svc, outbox_id, sms.reference, result, is_notice=is_notice)
@@ -382,11 +412,21 @@ async def send_one(svc: Services, outbox_id: str) -> str:
 
 
 async def _nothing_to_send(svc: Services, outbox_id: str) -> str:
-    """Settle a row with nothing to send: held for a call ("held"), else no recipient."""
+    """Settle a row with nothing to send: held for a call ("held"), else no recipient.
+
+    A citizen's message with nowhere to go (no mobile number; an e-mail notice
+    with no address or relay) is failed and falls back like one the gateway
+    refused: an e-mail notice if allowed, else a call task.
+    """
     async with svc.read() as conn:
         row = (
             await conn.execute(
-                select(messages.c.status, outbox.c.staff_notice_id)
+                select(
+                    messages.c.id,
+                    messages.c.status,
+                    messages.c.via,
+                    outbox.c.staff_notice_id,
+                )
                 .select_from(outbox)
                 .outerjoin(messages, outbox.c.message_id == messages.c.id)
                 .where(outbox.c.id == outbox_id)
@@ -396,6 +436,18 @@ async def _nothing_to_send(svc: Services, outbox_id: str) -> str:
     if held == "held":
         await finish(svc, outbox_id, state="done", error="held_for_call")
         return "held"
+    if row is not None and row.id is not None and notice_id is None:
+        by_email = row.via == "email"
+        await finish(
+            svc,
+            outbox_id,
+            state="failed",
+            error="no_recipient",
+            message_id=row.id,
+            subject=NO_EMAIL_ADDRESS if by_email else NO_MOBILE,
+            why=NO_PHONE,  # an e-mail that cannot go is a call task (fall_back)
+        )
+        return "failed"
     await finish(svc, outbox_id, state="failed", error="no_recipient")
     if notice_id is not None:
         # A page with nowhere to go (no work phone, no after-hours line) is said

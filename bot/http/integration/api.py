@@ -737,7 +737,8 @@ UPDATE_OUT = named(
     description="One SMS per participant who is entitled, has not refused SMS (here or "
     "by texting STOP), has a phone, and (for a representative) whose authority is in "
     "force today. Each SMS is "
-    "journalised on the case. 409 no_recipients when nobody qualifies.",
+    "journalised on the case, and so is each participant held back (STOP, restriction, "
+    "no consent, authority not in force, no phone). 409 no_recipients when nobody qualifies.",
     tag="messages",
     scope="messages:send",
     resource="case",
@@ -753,6 +754,10 @@ async def send_update(call: Call) -> Reply:
         call.body["body"],
         nature=call.body.get("nature", "message"),
     )
+    refused = service.nobody_got(result)
+    if refused is not None:
+        # Answered, not raised: what was held back is journalised and must be committed.
+        return refused.status, {"error": {"code": refused.code, "message": refused.message}}
     call.after_commit.append(call.svc.wake_relay)
     return 201, result
 
