@@ -432,6 +432,7 @@ async def test_every_endpoint_refuses_another_municipalitys_ids(integ: Integ) ->
         ("POST", "/api/v1/cases/{id}/updates"): {"body": "Hej"},
         ("PATCH", "/api/v1/cases/{id}"): {"status": "closed"},
         ("PATCH", "/api/v1/participants/{id}"): {"entitled": False},
+        ("PATCH", "/api/v1/persons/{id}"): {"language": "en"},
     }
     before = await _counts(integ)
     checked = 0
