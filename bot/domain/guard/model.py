@@ -30,6 +30,9 @@ NEGATORS = frozenset(
     {"ikke", "ingen", "intet", "aldrig", "not", "no", "never", "не", "ні", "لا", "لن", "لم", "ليس"}
 )
 _NON_WORD = re.compile(r"[^\w%§]+")
+# Fewer words than this and a couple of weights would decide alone ("Opgivet efter"):
+# the model does not score such a text (the rules still read it).
+MIN_WORDS = 3
 
 
 def features(text: str) -> list[str]:
@@ -85,11 +88,15 @@ class Model:
         return len(self._w)
 
     def score(self, text: str) -> Score:
-        """The probability that ``text`` is a decision, and its two strongest words."""
+        """The probability that ``text`` is a decision, and its two strongest words
+        (0 for a text of fewer than ``MIN_WORDS`` words)."""
+        feats = features(text)
+        if sum(f[:2] == "w:" for f in feats) < MIN_WORDS:
+            return Score(0.0, ())
         get = self._w.get
         s = self._bias
         pushed: dict[str, float] = {}
-        for f in features(text):
+        for f in feats:
             w = get(f)
             if w is not None:
                 s += w
