@@ -103,7 +103,15 @@ def test_train_and_classify_need_no_database(tmp_path: Path) -> None:
     env["PYTHONPATH"] = str(ROOT)
     out = tmp_path / "model.json"
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "guard", "train", "--corpus", str(_small_corpus(tmp_path))]
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "guard",
+            "train",
+            "--corpus",
+            str(_small_corpus(tmp_path)),
+        ]
         + ["--out", str(out)],
         capture_output=True,
         text=True,

@@ -78,9 +78,7 @@ class Model:
         vocab = data["vocab"]
         weights = data["weights"]
         assert isinstance(vocab, list) and isinstance(weights, list)
-        self._w: dict[str, float] = {
-            str(f): float(w) for f, w in zip(vocab, weights, strict=True)
-        }
+        self._w: dict[str, float] = {str(f): float(w) for f, w in zip(vocab, weights, strict=True)}
         self._bias = float(data["bias"])  # type: ignore[arg-type]
         self.threshold = float(data.get("threshold", 0.5))  # type: ignore[arg-type]
 

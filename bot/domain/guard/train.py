@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,35 +99,37 @@ def out_of_fold(rows: list[dict[str, Any]]) -> list[Scored]:
         for i in sorted(test):
             rules = read(rows[i]["text"], model=None)
             p = model.score(rows[i]["text"]).p
-            scored.append(Scored(rows[i], rules.decision, not rules.decision and bool(rules.why), p))
+            aside = not rules.decision and bool(rules.why)
+            scored.append(Scored(rows[i], rules.decision, aside, p))
     return scored
 
 
 def threshold(scored: list[Scored]) -> float:
     """The lowest threshold whose out-of-fold hard-negative refusals stay within budget."""
     hard = [s for s in scored if s.row.get("hard_negative")]
-    fits = [
-        t
-        for t in _GRID
-        if sum(s.decision(t) for s in hard) <= MAX_HARD_REFUSED * len(hard)
-    ]
+    fits = [t for t in _GRID if sum(s.decision(t) for s in hard) <= MAX_HARD_REFUSED * len(hard)]
     return min(fits) if fits else 1.0
+
+
+def _count(scored: list[Scored], says: Callable[[Scored], bool]) -> dict[str, list[int]]:
+    kinds: tuple[tuple[str, Callable[[dict[str, Any]], bool]], ...] = (
+        ("decisions caught", lambda r: bool(r["decision"])),
+        ("hard negatives refused", lambda r: bool(r.get("hard_negative", False))),
+        ("non-decisions refused", lambda r: not r["decision"]),
+    )
+    return {
+        label: [sum(says(s) for s in scored if keep(s.row)), sum(keep(s.row) for s in scored)]
+        for label, keep in kinds
+    }
 
 
 def figures(scored: list[Scored], at: float) -> dict[str, dict[str, list[int]]]:
     """Out-of-fold ``[hits, total]``: decisions caught, hard negatives and all non-decisions
     refused, by the rules alone and by rules and model together."""
-    out: dict[str, dict[str, list[int]]] = {}
-    for name, says in (("rules", lambda s: s.rules), ("rules+model", lambda s: s.decision(at))):
-        out[name] = {
-            label: [sum(says(s) for s in scored if keep(s.row)), sum(keep(s.row) for s in scored)]
-            for label, keep in (
-                ("decisions caught", lambda r: r["decision"]),
-                ("hard negatives refused", lambda r: r.get("hard_negative", False)),
-                ("non-decisions refused", lambda r: not r["decision"]),
-            )
-        }
-    return out
+    return {
+        "rules": _count(scored, lambda s: s.rules),
+        "rules+model": _count(scored, lambda s: s.decision(at)),
+    }
 
 
 def weights_for(rows: list[dict[str, Any]]) -> dict[str, Any]:
