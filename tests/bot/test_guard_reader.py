@@ -171,11 +171,11 @@ def test_held_out_recall_reaches_the_target() -> None:
 
 
 def test_held_out_false_refusals_are_what_docs_guard_md_reports() -> None:
-    """Held-out: 144 of 148 decisions caught, 3 of 106 hard negatives and 3 of 153
-    non-decisions refused (as docs/guard.md reports)."""
+    """Held-out: 145 of 148 decisions caught (rules and model; the rules alone 143), 3 of 106
+    hard negatives and 3 of 153 non-decisions refused (as docs/guard.md reports)."""
     rows = load(DATA / "heldout.jsonl")
     f = figures(rows, [read(r["text"]) for r in rows])
-    assert (f.recall.hits, f.recall.total) == (144, 148)
+    assert (f.recall.hits, f.recall.total) == (145, 148)
     assert (f.false_refusals_hard.hits, f.false_refusals_hard.total) == (3, 106)
     assert (f.false_refusals.hits, f.false_refusals.total) == (3, 153)
 
@@ -322,9 +322,10 @@ def test_the_systems_own_ukrainian_and_arabic_texts_do_not_read_as_decisions(
 
 def test_a_second_writers_probe_does_not_fall() -> None:
     """probe2.jsonl: 240 texts by a writer who never saw the guard, its corpus or its rules,
-    never tuned on (only its totals are read). Floors at the figures measured after the third
-    round (targets in brackets): decisions caught 78 of 120 (≥ 95 %: far from met), hard
-    negatives refused at most 3 of 91 (≤ 5 %: met)."""
+    never tuned on (only its totals are read). Floors at the figures measured after the fourth
+    round, rules and model (targets in brackets): decisions caught 106 of 120 (≥ 95 %: not
+    met), hard negatives refused at most 5 of 91 (≤ 5 %: 5.5 %, just over); the rules alone
+    78 of 120 and 2 of 91."""
     rows = load(DATA / "probe2.jsonl")
     assert len(rows) == 240 and sum(r["decision"] for r in rows) == 120
     others = load(DATA / "train.jsonl") + load(DATA / "heldout.jsonl")
@@ -332,4 +333,4 @@ def test_a_second_writers_probe_does_not_fall() -> None:
     assert not {r["text"] for r in rows} & {r["text"] for r in others}
     caught = sum(read(r["text"]).decision for r in rows if r["decision"])
     refused = sum(read(r["text"]).decision for r in rows if r["hard_negative"])
-    assert caught >= 78 and refused <= 3, (caught, refused)
+    assert caught >= 106 and refused <= 5, (caught, refused)
