@@ -7,7 +7,10 @@ Wire into the main parser with ``bot.cli.guard.register(subparsers)``.
   the text reads as an afgørelse and would be refused) and ``why``. No database.
 - ``evaluate FILE.jsonl`` prints decision recall and false refusals (on hard
   negatives and on all non-decisions), per language; ``--misses`` also lists
-  each row read wrongly.
+  each row read wrongly; ``--rules-only`` reads without the model.
+- ``train [--corpus FILE] [--out FILE]`` rebuilds the model's weights
+  (``bot/domain/guard/model.json``) from the training split and prints the
+  out-of-fold figures (needs scikit-learn and numpy; same corpus, same weights).
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from typing import Any, TextIO
 
 from bot.cli.readers import classify_lines, evaluate
 from bot.domain.guard import read
+
+ROOT = Path(__file__).resolve().parents[2]
+TRAIN = ROOT / "tests" / "data" / "guard" / "train.jsonl"
 
 
 def register(subparsers: Any) -> None:
@@ -32,7 +38,13 @@ def register(subparsers: Any) -> None:
     p = sub.add_parser("evaluate", help="figures per language on a labelled JSON-lines file")
     p.add_argument("file", type=Path)
     p.add_argument("--misses", action="store_true", help="also list every row read wrongly")
+    p.add_argument("--rules-only", action="store_true", help="read without the model")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("train", help="rebuild the model's weights from the training split")
+    p.add_argument("--corpus", type=Path, default=TRAIN)
+    p.add_argument("--out", type=Path, default=None, help="default: the package's model.json")
+    p.set_defaults(func=cmd_train)
 
 
 def classify(lines: TextIO, out: TextIO) -> int:
@@ -47,4 +59,30 @@ def cmd_classify(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from bot.domain.guard import corpus
 
+    if args.rules_only:
+        return evaluate(corpus, args.file, lambda text: read(text, model=None), misses=args.misses)
     return evaluate(corpus, args.file, read, misses=args.misses)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    try:
+        from bot.domain.guard.model import MODEL_PATH
+        from bot.domain.guard.train import train
+
+        data = train(args.corpus, args.out or MODEL_PATH)
+    except ImportError as exc:
+        print(
+            "tovholder: training needs scikit-learn and numpy: "
+            f"pip install 'tovholder[train]' ({exc})",
+            file=sys.stderr,
+        )
+        return 2
+    print(f"{len(data['vocab'])} features; threshold {data['threshold']}")
+    for reader, rows in data["out_of_fold"].items():
+        shown = "; ".join(
+            f"{label} {hits}/{total} ({100 * hits / total:.1f} %)"
+            for label, (hits, total) in rows.items()
+        )
+        print(f"out of fold, {reader}: {shown}")
+    print(f"written to {args.out or MODEL_PATH}")
+    return 0

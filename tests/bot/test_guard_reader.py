@@ -171,11 +171,11 @@ def test_held_out_recall_reaches_the_target() -> None:
 
 
 def test_held_out_false_refusals_are_what_docs_guard_md_reports() -> None:
-    """Held-out: 144 of 148 decisions caught, 3 of 106 hard negatives and 3 of 153
-    non-decisions refused (as docs/guard.md reports)."""
+    """Held-out: 145 of 148 decisions caught (rules and model; the rules alone 143), 3 of 106
+    hard negatives and 3 of 153 non-decisions refused (as docs/guard.md reports)."""
     rows = load(DATA / "heldout.jsonl")
     f = figures(rows, [read(r["text"]) for r in rows])
-    assert (f.recall.hits, f.recall.total) == (144, 148)
+    assert (f.recall.hits, f.recall.total) == (145, 148)
     assert (f.false_refusals_hard.hits, f.false_refusals_hard.total) == (3, 106)
     assert (f.false_refusals.hits, f.false_refusals.total) == (3, 153)
 
@@ -188,18 +188,37 @@ def test_held_out_false_refusals_on_hard_negatives_reach_the_target() -> None:
 
 
 def test_train_split_is_read_right() -> None:
-    """Every training text is read as labelled (the rules were written against these)."""
+    """Every training text is read as labelled by the rules and the model (both were made
+    from these), but one: "… bortfalder, da I ikke har brugt det siden juni" ("siden" reads
+    as a past decision mentioned, and the model may not overrule a scope)."""
     rows = load(DATA / "train.jsonl")
     wrong = [r["id"] for r in rows if read(r["text"]).decision != r["decision"]]
-    assert wrong == []
+    assert wrong == ["train-r4-0089"]
+
+
+def test_the_rules_alone_read_the_first_three_rounds_right() -> None:
+    """Before the fourth round the rules were written against every training text; the
+    fourth round's texts were written to be phrased otherwise, and the rules alone miss many
+    of its decisions (the model is there for those) but refuse none of its hard negatives."""
+    rows = load(DATA / "train.jsonl")
+    old = [r for r in rows if not r["id"].startswith("train-r4-")]
+    assert [r["id"] for r in old if read(r["text"], model=None).decision != r["decision"]] == []
+    new = [r for r in rows if r["id"].startswith("train-r4-")]
+    assert len(new) == 496 and sum(r["decision"] for r in new) == 190
+    assert not [r["id"] for r in new if not r["decision"] and read(r["text"], model=None).decision]
 
 
 def test_the_third_rounds_probe_is_read_right() -> None:
-    """probe-r3.jsonl (two batches, each measured once and then tuned on; see the README)."""
+    """probe-r3.jsonl (two batches, each measured once and then tuned on; see the README):
+    the rules read it right; the model never saw it, and with it all 60 decisions are still
+    caught and 1 of 60 hard negatives refused ("Du får desværre ikke svar på din ansøgning …
+    i denne uge": the model does not know "not yet" as the rules do)."""
     rows = load(DATA / "probe-r3.jsonl")
     assert len(rows) == 120 and sum(r["decision"] for r in rows) == 60
-    wrong = [r["id"] for r in rows if read(r["text"]).decision != r["decision"]]
+    wrong = [r["id"] for r in rows if read(r["text"], model=None).decision != r["decision"]]
     assert wrong == []
+    f = figures(rows, [read(r["text"]) for r in rows])
+    assert (f.recall.hits, f.false_refusals_hard.hits) == (60, 1)
 
 
 def test_the_probe_shares_no_text_with_the_other_splits() -> None:
@@ -253,7 +272,7 @@ def test_the_command_needs_no_database() -> None:
         check=True,
         timeout=60,
     )
-    assert "decision recall" in done.stdout and "100.0 %" in done.stdout
+    assert "decision recall" in done.stdout and "99.8 % (446/447)" in done.stdout
 
 
 def test_the_systems_own_texts_do_not_read_as_decisions() -> None:
@@ -295,7 +314,7 @@ def test_the_systems_own_ukrainian_and_arabic_texts_do_not_read_as_decisions(
         text
         for message in catalogue
         for text in ([message.string] if isinstance(message.string, str) else message.string)
-        if text
+        if text and message.id  # not the catalogue's header (never a text we send)
     ]
     assert len(texts) > 100 and any("Digital Post" in t for t in texts)
     assert [t for t in texts if read(t).decision] == []
@@ -303,9 +322,10 @@ def test_the_systems_own_ukrainian_and_arabic_texts_do_not_read_as_decisions(
 
 def test_a_second_writers_probe_does_not_fall() -> None:
     """probe2.jsonl: 240 texts by a writer who never saw the guard, its corpus or its rules,
-    never tuned on (only its totals are read). Floors at the figures measured after the third
-    round (targets in brackets): decisions caught 78 of 120 (≥ 95 %: far from met), hard
-    negatives refused at most 3 of 91 (≤ 5 %: met)."""
+    never tuned on (only its totals are read). Floors at the figures measured after the fourth
+    round, rules and model (targets in brackets): decisions caught 106 of 120 (≥ 95 %: not
+    met), hard negatives refused at most 5 of 91 (≤ 5 %: 5.5 %, just over); the rules alone
+    78 of 120 and 2 of 91."""
     rows = load(DATA / "probe2.jsonl")
     assert len(rows) == 240 and sum(r["decision"] for r in rows) == 120
     others = load(DATA / "train.jsonl") + load(DATA / "heldout.jsonl")
@@ -313,4 +333,4 @@ def test_a_second_writers_probe_does_not_fall() -> None:
     assert not {r["text"] for r in rows} & {r["text"] for r in others}
     caught = sum(read(r["text"]).decision for r in rows if r["decision"])
     refused = sum(read(r["text"]).decision for r in rows if r["hard_negative"])
-    assert caught >= 78 and refused <= 3, (caught, refused)
+    assert caught >= 106 and refused <= 5, (caught, refused)

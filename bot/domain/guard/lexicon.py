@@ -377,7 +377,8 @@ SCOPES: tuple[Scope, ...] = (
     ),
     _scope(
         "nægtet",
-        r"\b(ikke|aldrig|intet|ingen|not|don't|dont|never|no)\b[^.]{0,25}$",
+        # "ikke længere" is a stop ("du skal ikke længere have …, ordningen stopper").
+        r"\b(ikke|aldrig|intet|ingen|not|don't|dont|never|no)\b(?! laengere| longer)[^.]{0,25}$",
         "near",
         "tilbagebetaling",
         "ophør eller nedsættelse",
@@ -500,6 +501,26 @@ SCOPES: tuple[Scope, ...] = (
         r"^\s*fra\s+(jeres|din|dit|deres|forsikring\w*|banken|skolen|a-kassen|udlejer\w*)\b",
         "after",
         "afslag",
+    ),
+    # Fourth round (train-r4-*): a partshøring ("vi overvejer / påtænker at standse …"),
+    # a grant mentioned with a practical reminder ("du har fået bevilget kørsel – husk at
+    # bestille den"), "over SMS", and how hard it is ("ikke nemt at få bevilget").
+    _scope(
+        "ikke afgjort endnu",
+        r"\b(overvejer|overveje|pataenker|partshoring|considering|we consider)\b",
+        "sentence",
+    ),
+    _scope(
+        "en bevilling nævnt",
+        r"\b(husk|remember|не забудьте|لا تنس)\b",
+        "after",
+        "bevilling",
+    ),
+    _scope("praktisk aftale", r"\b(over sms|pa sms|per sms|by text)\b", "sentence", "bevilling"),
+    _scope(
+        "mulighed",
+        r"\b(nemt|let|svaert|problem|umuligt|easy|hard) at( fa)?\b",
+        "near",
     ),
     _scope(
         "en vurdering, ikke en afgørelse",

@@ -3,8 +3,13 @@
 Each sentence is searched for the cues of :mod:`bot.domain.guard.lexicon`;
 a cue counts unless one of the scopes in its sentence turns it into something
 else (a question, a condition, a decision still to come, one made before…).
-One counted cue makes the text a decision. ``why`` says which cue counted and
-where, or which cues were set aside and why, in words a caseworker reads.
+One counted cue makes the text a decision. When no cue counts, the model
+(:mod:`bot.domain.guard.model`) scores the whole text and a probability at or
+over its threshold makes it a decision too — unless a scope set a cue aside:
+the model may not overrule a rule that read the text as a question, a
+condition or a decision mentioned (as in triage). ``why`` says which cue
+counted and where, or the model's probability and strongest words, or which
+cues were set aside and why, in words a caseworker reads.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 
 from bot.domain.guard import lexicon, lexicon_uk_ar
 from bot.domain.guard.lexicon import Cue, Scope
+from bot.domain.guard.model import Model, default_model
 from bot.domain.guard.text import sentences
 
 # Danish and English, then Ukrainian and Arabic: every scope may govern every cue of its name.
@@ -63,8 +69,12 @@ def _quote(sentence: str, match: re.Match[str]) -> str:
     return sentence[match.start() : match.end()].strip()[:60]
 
 
-def read(text: str) -> Reading:
-    """Read ``text`` the way the guard does (see the module docstring)."""
+def read(text: str, *, model: Model | None | bool = True) -> Reading:
+    """Read ``text`` the way the guard does (see the module docstring).
+
+    ``model``: True for the shipped weights, a :class:`Model`, or None/False for the
+    rules alone.
+    """
     counted: list[str] = []
     aside: list[str] = []
     for sentence in sentences(text):
@@ -80,4 +90,9 @@ def read(text: str) -> Reading:
                 aside.append(f"ikke en afgørelse ({scope}): «{_quote(sentence, match)}»")
     if counted:
         return Reading(True, counted)
+    chosen = default_model() if model is True else (model or None)
+    if chosen is not None and not aside:
+        score = chosen.score(text)
+        if score.p >= chosen.threshold:
+            return Reading(True, [score.why()])
     return Reading(False, aside)
