@@ -158,7 +158,11 @@ def _task_query() -> Any:
 
 async def _appointments(conn: AsyncConnection, svc: Services, rows: list[Any]) -> dict[str, Any]:
     """task id -> the appointment a FLYT/AFLYS task is about (when, where), place unsealed."""
-    wanted = {r.ref_id: r for r in rows if r.kind in APPOINTMENT_KINDS and r.ref_id}
+    # Several tasks may be about one appointment (FLYT from one parent, AFLYS from the other).
+    wanted: dict[str, list[Any]] = {}
+    for r in rows:
+        if r.kind in APPOINTMENT_KINDS and r.ref_id:
+            wanted.setdefault(r.ref_id, []).append(r)
     if not wanted:
         return {}
     found = await conn.execute(
@@ -171,17 +175,18 @@ async def _appointments(conn: AsyncConnection, svc: Services, rows: list[Any]) -
     )
     result = {}
     for a in found:
-        task = wanted[a.id]
+        tasks = wanted[a.id]
         place = None
         if a.place_enc is not None:
-            key = case_key(svc, task.case_id, task.case_dek)
+            key = case_key(svc, tasks[0].case_id, tasks[0].case_dek)
             place = svc.unseal(key.dek, "appointments", a.id, "place", a.place_enc)
-        result[task.id] = {
-            "id": a.id,
-            "starts_at": a.starts_at.isoformat(),
-            "place": place,
-            "status": a.status,
-        }
+        for task in tasks:
+            result[task.id] = {
+                "id": a.id,
+                "starts_at": a.starts_at.isoformat(),
+                "place": place,
+                "status": a.status,
+            }
     return result
 
 

@@ -58,6 +58,8 @@ from scheduler.templates import policy_for
 SMS_CODE = "sms-code"
 # Never shown to the citizen in the inbox (they got it on the phone; it is spent).
 HIDDEN_KINDS = frozenset({"login_code"})
+# A send-later SMS in these states has not reached the family (queued: waiting for its time).
+UNSENT_SCHEDULED = ("queued", "withdrawn")
 # TODO(secure messages): kinds that are only ever delivered to the secure inbox
 # (sensitive content: the SMS carries a notice and a link). Shown only above
 # the sms-code assurance level; none exist yet.
@@ -171,6 +173,12 @@ class WebReceipt:
     reply_by: datetime | None
 
 
+def _sent_or_not_scheduled() -> ColumnElement[bool]:
+    """A send-later SMS is the family's only once it has gone: not while it waits for its time
+    (the caseworker may still withdraw it), and never once withdrawn."""
+    return or_(messages.c.kind != "scheduled", messages.c.status.not_in(UNSENT_SCHEDULED))
+
+
 def _visible_kinds(who: Citizen) -> ColumnElement[bool]:
     hidden = set(HIDDEN_KINDS)
     if who.assurance not in STRONG_LEVELS:
@@ -178,10 +186,11 @@ def _visible_kinds(who: Citizen) -> ColumnElement[bool]:
         # Below MitID "substantial": only what could also travel by SMS.
         return and_(
             messages.c.kind.not_in(sorted(hidden)),
+            _sent_or_not_scheduled(),
             messages.c.sensitive.is_(False),
             or_(messages.c.via.is_(None), messages.c.via != "notice"),
         )
-    return messages.c.kind.not_in(sorted(hidden))
+    return and_(messages.c.kind.not_in(sorted(hidden)), _sent_or_not_scheduled())
 
 
 def _covered(today: date) -> ColumnElement[bool]:
@@ -399,7 +408,11 @@ async def _thread_messages(conn: AsyncConnection, conv_id: str) -> list[Any]:
         )
         .outerjoin(web_citizen_reads, web_citizen_reads.c.message_id == messages.c.id)
         .outerjoin(staff, staff.c.id == messages.c.author_id)
-        .where(messages.c.conversation_id == conv_id, messages.c.kind.not_in(HIDDEN_KINDS))
+        .where(
+            messages.c.conversation_id == conv_id,
+            messages.c.kind.not_in(HIDDEN_KINDS),
+            _sent_or_not_scheduled(),
+        )
         .order_by(messages.c.created_at, messages.c.direction, messages.c.id)
     )
     return list(rows.all())

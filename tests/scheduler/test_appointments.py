@@ -156,3 +156,41 @@ async def test_flyt_becomes_a_task_and_cancelling_withdraws_everything(stack: St
     assert len(await stack.sent_to(anna)) == count
     again = await stack.api("DELETE", f"/api/v1/appointments/{appt['id']}")
     assert (again.status, (await again.json())["error"]["code"]) == (409, "appointment_cancelled")
+
+
+async def test_flyt_and_aflys_on_one_appointment_both_name_it(stack: Stack) -> None:
+    """Two parents ask about the same meeting (one FLYT, one AFLYS): each task names the meeting
+    and where it is, not only the last one read."""
+    from bot.domain.directory import add_participant, create_person
+
+    w = stack.world
+    partner = "+4520123499"
+    async with stack.svc.write() as c:
+        person = await create_person(
+            c,
+            stack.svc,
+            tenant_id=w.tenant_id,
+            name="Asger Andersen",
+            first_name="Asger",
+            phone=partner,
+        )
+        await add_participant(
+            c,
+            stack.svc,
+            tenant_id=w.tenant_id,
+            case_id=w.cases["anna"],
+            person_id=person,
+            role="parent",
+        )
+    appt = await _book(stack, cph(2025, 2, 25, 9, 0))
+    await stack.sms(w.phones["anna"], "FLYT")
+    await stack.sms(partner, "AFLYS")
+    await stack.drain()
+    tasks = (await (await stack.api("GET", "/api/v1/tasks")).json())["items"]
+    assert sorted(t["kind"] for t in tasks) == ["appointment_cancel", "appointment_move"]
+    for t in tasks:
+        assert t["appointment"] is not None, t["kind"]
+        assert (t["appointment"]["id"], t["appointment"]["place"]) == (
+            appt["id"],
+            "Rådhuset, lokale 3",
+        )

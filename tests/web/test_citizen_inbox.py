@@ -154,3 +154,36 @@ async def test_a_long_thread_has_a_date_above_each_day(stack: Stack) -> None:
     # Under its day, a message shows the time alone.
     assert len(re.findall(r"<strong>Dig</strong>\s*· 10:00\s", html)) == 3
     assert "fredag den 21. februar 10:00" not in html
+
+
+async def test_a_send_later_message_reaches_the_inbox_when_it_is_sent(stack: Stack) -> None:
+    """Mette plans an SMS for tomorrow and withdraws another: until it goes, the family's inbox
+    neither shows nor counts it (she may still withdraw it); the withdrawn one never shows."""
+    from datetime import timedelta
+
+    anna = stack.world.phones["anna"]
+    await stack.sms(anna, "Hej Mette, har I fået mine papirer?")
+    await stack.drain()
+    conv = (await (await stack.api("GET", "/api/v1/conversations")).json())["items"][0]["id"]
+    url = f"/api/v1/conversations/{conv}/scheduled"
+    tomorrow = stack.clock.now() + timedelta(days=1)
+    ids = []
+    for body in ("Planlagt: vi ses i morgen", "Trukket tilbage: glem det"):
+        resp = await stack.api("POST", url, json={"body": body, "send_at": tomorrow.isoformat()})
+        assert resp.status == 201, await resp.text()
+        ids.append((await resp.json())["id"])
+    assert (await stack.api("DELETE", f"{url}/{ids[1]}")).status == 204
+    await citizen_login(stack, anna)
+    html = await (await stack.client.get("/borger/")).text()
+    assert "ny besked" not in html and "nye beskeder" not in html
+    href = _links(html)["Børn og Familie – Mette"]
+    page = await (await stack.client.get(href)).text()
+    assert "Planlagt" not in page and "Trukket tilbage" not in page
+    stack.clock.set(tomorrow + timedelta(minutes=1))
+    await stack.drain()
+    assert "Planlagt: vi ses i morgen" in await stack.sent_to(anna)
+    await citizen_login(stack, anna)  # a day later the session has ended
+    html = await (await stack.client.get("/borger/")).text()
+    assert "1 ny besked" in html
+    page = await (await stack.client.get(href)).text()
+    assert "Planlagt: vi ses i morgen" in page and "Trukket tilbage" not in page
