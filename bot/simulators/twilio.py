@@ -41,7 +41,6 @@ import base64
 import hashlib
 import hmac
 import logging
-import math
 import re
 import secrets
 import uuid
@@ -59,6 +58,7 @@ from aiohttp import web
 
 from bot.simulators.base import CLIENT_TIMEOUT, SimulatorState, read_json, sim_error
 from bot.simulators.faults import FaultInjection, Faults, GatewayWords, add_fault_routes
+from channels.smstext import analyse
 from channels.twilio import API_VERSION, SIGNATURE_HEADER, compute_signature
 
 logger = logging.getLogger(__name__)
@@ -256,8 +256,8 @@ def new_message_sid() -> str:
 
 
 def segments_for(body: str) -> int:
-    """Roughly how many SMS segments ``body`` takes (GSM-7: 160, then 153 each)."""
-    return 1 if len(body) <= 160 else math.ceil(len(body) / 153)
+    """How many SMS segments ``body`` takes, as Twilio counts them (GSM-7 160/153, UCS-2 70/67)."""
+    return analyse(body).segments
 
 
 def _country(number: str) -> str:

@@ -567,3 +567,12 @@ async def test_phone_mms_is_signed_and_its_media_served_as_twilio_does(
         assert redirected.headers["Location"].startswith("/_sim/mms-cdn/")
     bad = {"body": "x", "media": [{"content_type": "image/jpeg", "content_b64": "!!"}]}
     assert (await sim_json(session, sim, "POST", f"/_sim/phones/{FAMILY}/send", bad))[0] == 400
+
+
+def test_segments_are_counted_as_twilio_counts_them() -> None:
+    """GSM-7 160 then 153 a segment; a Cyrillic or Arabic text is UCS-2: 70 then 67 (the
+    demo's phone showed a 117-character Ukrainian SMS as one segment)."""
+    from bot.simulators.twilio import segments_for
+
+    assert [segments_for("a" * 160), segments_for("a" * 161)] == [1, 2]
+    assert [segments_for("ї" * 70), segments_for("ї" * 71), segments_for("ع" * 117)] == [1, 2, 2]
