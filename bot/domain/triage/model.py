@@ -31,11 +31,9 @@ MODEL_PATH = Path(__file__).with_name("model.json")
 INTENTS = ("STOP", "START", "OK", "FLYT", "AFLYS", "STATUS")
 
 
-def features(reading: Reading, negators: frozenset[str]) -> list[str]:
-    """The feature names of one message (repeats count)."""
-    text = f" {reading.squeezed} "
-    out = [text[i : i + 3] for i in range(len(text) - 2)]
-    out += [text[i : i + 4] for i in range(len(text) - 3)]
+def word_features(reading: Reading, negators: frozenset[str]) -> list[str]:
+    """Words, word pairs within a clause and negated words (what the intent model reads)."""
+    out: list[str] = []
     for clause in reading.clauses:
         words = clause.text.split(" ")
         out += ["w:" + w for w in words]
@@ -44,6 +42,17 @@ def features(reading: Reading, negators: frozenset[str]) -> list[str]:
             if w in negators:
                 out += ["n:" + x for x in words[i + 1 : i + 4]]
     return out
+
+
+def features(
+    reading: Reading, negators: frozenset[str], words: list[str] | None = None
+) -> list[str]:
+    """The feature names of one message (repeats count): character 3- and 4-grams, then
+    ``words`` (its word features, computed here when not given)."""
+    text = f" {reading.squeezed} "
+    out = [text[i : i + 3] for i in range(len(text) - 2)]
+    out += [text[i : i + 4] for i in range(len(text) - 3)]
+    return out + (word_features(reading, negators) if words is None else words)
 
 
 def counted(feats: list[str]) -> dict[str, float]:
@@ -120,13 +129,14 @@ class Model:
         top = sorted(pushed, key=pushed.__getitem__, reverse=True)[:3]
         return Scores(_sigmoid(sa), _sigmoid(sc), tuple(f for f in top if pushed[f] > 0))
 
-    def intent(self, feats: list[str]) -> IntentGuess | None:
-        """The likeliest intent when it is not "none" and reaches the threshold, else None."""
+    def intent(self, words: list[str]) -> IntentGuess | None:
+        """The likeliest intent (from a message's word features) when it is not "none" and
+        reaches the threshold, else None."""
         if not self._ibias:
             return None
         z = list(self._ibias)
         get = self._iw.get
-        for f, n in counted(feats).items():
+        for f, n in counted(words).items():
             w = get(f)
             if w is not None:
                 for k, x in enumerate(w):

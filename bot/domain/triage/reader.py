@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.domain.triage.lexicon import INTENT_ORDER, Lexicon, lexicon
-from bot.domain.triage.model import Model, default_model, features
+from bot.domain.triage.model import Model, default_model, features, word_features
 from bot.domain.triage.phrases import PhraseHit
 from bot.domain.triage.scope import Scope
 from bot.domain.triage.terms import Terms
@@ -111,12 +111,15 @@ class Triager:
         scope = Scope(reading, lex, hits)
         level, live, set_aside, why = self._risk(reading, scope, hits)
         # The model's features, read once for both of its questions (urgency and intent).
-        feats = (
-            features(reading, lex.negators) if self._model is not None and level != AKUT else None
+        words = (
+            word_features(reading, lex.negators)
+            if self._model is not None and level != AKUT
+            else None
         )
         intent, exact = (
-            (None, False) if level == AKUT else self._intent(reading, hits, scope, feats, why)
+            (None, False) if level == AKUT else self._intent(reading, hits, scope, words, why)
         )
+        feats = None if words is None else features(reading, lex.negators, words)
         level, why = self._with_model(
             feats, level, bool(set_aside) and not live, why, replied=intent is not None
         )
@@ -199,7 +202,7 @@ class Triager:
         reading: Reading,
         hits: list[PhraseHit],
         scope: Scope,
-        feats: list[str] | None,
+        words: list[str] | None,
         why: list[str],
     ) -> tuple[str | None, bool]:
         exact = self._keyword(reading)
@@ -212,10 +215,10 @@ class Triager:
             and (h.phrase.tag != "OK" or not scope.reason(h.clause, h.start, h.end, "OK"))
         }
         phrased = next((i for i in INTENT_ORDER if i in found), None)
-        if phrased is not None or feats is None or self._model is None:
+        if phrased is not None or words is None or self._model is None:
             return phrased, False
         # No phrase says it: the model may read the reply (a paraphrase, never a keyword).
-        guess = self._model.intent(feats)
+        guess = self._model.intent(words)
         if guess is None:
             return None, False
         why.append(f"model intent {guess.intent} (p={guess.p:.2f})")
