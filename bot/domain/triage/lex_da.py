@@ -710,6 +710,8 @@ BLOCK: tuple[str, ...] = (
     "(arbejde*|lave mad|skære grøntsager) med (en )?kniv*",
     "med (to|tre|fire|fem|2|3|4|5) (børn|unger) alene",
     "bliver (lidt |tit |ofte |altid )?bange for",
+    "(ville|vil) (jeg|vi) ringe (til|efter) (politiet|politi|112)",
+    "(jeg|vi) ville ringe (til|efter) (politiet|politi|112)",
 )
 
 NEGATORS = (
@@ -798,8 +800,6 @@ SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
             "i tilfælde",
             "nogensinde",
             "en dag",
-            "ville (jeg|vi) (ringe|kontakte|gå)",
-            "(jeg|vi) ville (ringe|kontakte)",
         ),
     ),
     ("question", ("hvem", "hvad", "hvordan", "skal jeg", "hvor")),
@@ -965,7 +965,9 @@ INTENTS: dict[str, tuple[str, ...]] = {
     ),
     "AFLYS": (
         "kan ikke komme",
-        "kommer ikke",
+        "kommer (ikke|ik)$",
+        "kommer (ikke|ik) (til|på|i morgen|i dag|i aften|mandag|tirsdag|onsdag|torsdag|fredag|kl|alligevel|desværre|og|men)",  # noqa: E501 (one pattern)
+        "kommer (desværre|alligevel|nok) (ikke|ik)",
         "når det ikke",
         "ikke nå (det|mødet)",
         "aflys*",
