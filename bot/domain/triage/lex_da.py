@@ -87,7 +87,6 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "bedre uden mig",
             "ingen vil savne mig",
             "sidste (besked|gang i hører)",
-            "har en plan",
             "orker ikke mere",
             "vil ikke være her",
         ),
@@ -484,9 +483,11 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "vil (ikke|ik) (mere|mer)$",
             "orker (jeg )?(ikke|ik) (mere|mer)",
             "kan ikke mere kan ikke mere",
-            "(har|har jeg|jeg har) (lagt )?en plan",
+            "(jeg har|har jeg) (lagt )?en plan$",
+            "har en plan (for|om) (at dø|hvordan|at gøre det|at ende|at tage)",
             "plan og (en )?dato",
             "det (hele )?(skal )?(slutte|slutter|ende|ender|stoppe|stopper) (i aften|i nat|nu$|her$)",  # noqa: E501 (one pattern)
+            "(i aften|i nat) (skal|vil|slutter|ender) det (hele )?(slutte|ende|stoppe)?",
             "(tager|tage|taget|tog) afsked med (os|mig|alle|jer|familien|livet)",
             "afskedsbesked*",
             "jeg (er|var) her (ikke|ik) (mere|mer)",
@@ -529,7 +530,7 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "vold",
         "akut",
         (
-            "(han|hun|mand|manden|far|mor|kæreste*|eks*|stedfar|bror|svoger|svigerfar) ~ (slå|slåe|slåt|slaa|slog|slår) (mig|os|hende|ham|børnene|ungerne|barnet|babyen|dem)",  # noqa: E501 (one pattern)
+            "(han|hun|mand|manden|far|mor|kæreste*|eks*|stedfar|bror|svoger|svigerfar) ~ (slå|slåe|slåt|slaa|slog|slår|slåed|slåede|slåde) (mig|os|hende|ham|børnene|ungerne|barnet|babyen|dem)",  # noqa: E501 (one pattern)
             "(har|blev|bliver|blir) (slåt|slaet|slået|slåed|slåede|slaat) (mig|os|hende|ham|børnene|ungerne|barnet|babyen|dem)",  # noqa: E501 (one pattern)
             "(slåt|slåede|slaat) (mig|os|hende|ham)",
             "bløder fra (næse*|mund*|hoved*|pande*|øre*)",
@@ -552,9 +553,8 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "bortfør*",
             "(rører|rørte|befamler|befamlede) (hende|ham|mig|pigen|drengen|min datter|min søn|barnet|børnene|ungerne)",  # noqa: E501 (one pattern)
             "værelse om natten",
-            "(han|hun|eks*|manden|kæresten) står ~ (gården|garden|opgangen|trappen|døren|hoveddøren|vinduet|parkeringspladsen)",  # noqa: E501 (one pattern)
+            "(han|hun|eks*|manden|kæresten) står ~ (gården|garden|opgangen|trappen|vinduet|parkeringspladsen)",  # noqa: E501 (one pattern)
             "kommer (op|tilbage|igen) ~ (når lyset|i nat|når børnene sover|når i sover)",
-            "^(han|hun) er her( nu)?$",
             "^hjælp (han|hun|de|manden|min)",
             "(og|der|som|han|hun) holder øje med (os|huset|lejligheden|vinduerne)",
             "kan (ikke|ik) få (det|blodet) til at stoppe",

@@ -422,13 +422,15 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "(wont|will not|doesnt|dont) matter (after|past) (tonight|today|tomorrow|this weekend)",  # noqa: E501 (one pattern)
             "(planning|plan|going|gonna|decided|ready) to end (it|things|my life|everything|it all)",  # noqa: E501 (one pattern)
             "end it (this|on|tonight|today|tomorrow|soon)",
-            "(thinking|think) (about|of) (dying|suicide|killing myself|ending it|ending my life|death|not being here)",  # noqa: E501 (one pattern)
+            "(thinking|think) (about|of) dying$",
+            "(thinking|think) (about|of) (suicide|killing myself|ending it|ending my life|death|not being here)",  # noqa: E501 (one pattern)
             "thoughts (of|about) (dying|suicide|death|ending it|killing myself)",
             "(step|stepping|jump|jumping|throw myself|throwing myself|walk|walking|lie|lying) in front of (a|the) (train|bus|car|next|lorry|truck)",  # noqa: E501 (one pattern)
             "(standing|sitting|im|i am|m) on (the|a) (roof|bridge|ledge|edge|railing|tracks)",
             "thanks for trying",
             "(rope|noose) (ready|is ready|tied)",
-            "who gets (what|my|the)",
+            "who gets what",
+            "(written|wrote|write|writing) (down )?who gets",
             "(dont|do not) (look|come looking|search) for me",
             "tired of (living|life|being alive|existing)",
             "(pills|tablets) (in my hand|ready|lined up|counted out)",
@@ -446,13 +448,13 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "(drunk|drinking) ~ (the )?(baby|kids|children|toddler) in the car",
             "(driving|drives|drove|drive) ~ drunk",
             "(dropped|picked) (them|the kids|her|him) (off|up) drunk",
-            "(baby|toddler|infant|newborn) ~ bruise*",
+            "(baby|toddler|infant|newborn) ~ (bruise|bruises|bruised) (on|all over) (her|his|the) (face|head|neck|body)",  # noqa: E501 (one pattern)
             "parked outside",
             "(watching|watches|watched) (the|our|my) (house|windows|flat|door|building)",
             "(someone|somebody) (keeps )?(trying|rattling|banging|pulling) (on |at )?(the|our|my) (door|handle|door handle|window|windows)",  # noqa: E501 (one pattern)
             "hear (someone|somebody) (on|in|at|outside|inside) (the|our|my)",
             "locked in (her|his|my|their|the) (room|car|bathroom|flat)",
-            "forced (to )?marr*",
+            "forc* ~ marr*",
             "forced marriage",
             "relapsed",
         ),
@@ -478,7 +480,7 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "(lips|face|skin) ~ blue",
             "blue lips",
             "(power|electricity|heating|gas) ~ (cut off|shut off|turned off|disconnected)",
-            "smoke (coming|pouring|from|in the|filling|under|everywhere)",
+            "smoke (is |was |its )?(coming|pouring|from|in the|filling|under|everywhere)",
             "smell of (gas|smoke|burning)",
         ),
     ),
