@@ -649,6 +649,37 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ),
     ),
     ("barn", "bekymring", ("hjemmepleje* ~ ikke (kommet|været|dukket op)",)),
+    (
+        "trivsel",
+        "bekymring",
+        (
+            "(føler mig|er) (så |lidt |meget |helt )?(alene|nede|deprimeret|trist|tom)",
+            "nede for tiden",
+            "(har haft|har) det svært",
+            "(lidt|alt for|for) meget for mig",
+            "urolig for (ham|hende|min|mit|mine|dem)",
+            "skændes (hele tiden|hver dag|meget)",
+            "går ud over (børnene|ungerne|barnet)",
+            "græder hver*",
+            "(vågner|vågnede) og (skriger|græder)",
+            "glemmer mere og mere",
+            "glemte at slukke (komfuret|ovnen|kogepladen)",
+            "sidder (på værelset|inde|derinde) hele (dagen|tiden)",
+            "taler (ikke|ik) med nogen",
+            "ar på (hans|hendes|min|mine|sine|sin) ~ arm*",
+        ),
+    ),
+    (
+        "penge",
+        "bekymring",
+        (
+            "(pengene|penge) (rækker|slår) (ikke|ik) til",
+            "(pengene|penge) (slipper|løber) op",
+            "(løber|løbet) tør for penge",
+            "regning* ~ hober sig op",
+            "tør (ikke|ik) åbne (posten|brevene|e boks|eboks)",
+        ),
+    ),
 )
 
 # Idioms with a frightening word that are not risk: a hit inside one is void.
