@@ -965,7 +965,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "må gerne sende ~ igen",
         "start igen",
         "skriv* igen til mig",
-        "(begynd*|start*) (at )?send* ~ igen",
+        "(begynd*|start*) (med )?(at )?send* ~ igen",
         "(få|have|modtage) ~ (sms*|beskeder*|påmindelser*) igen",
     ),
     "FLYT": (
