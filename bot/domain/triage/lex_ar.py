@@ -75,6 +75,34 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "(5alles|khalles|5alis) (mn|min|men) (7ayati|7aieti|hayati)",
             "(2tol|e2tol|a2tol) (7ali|nafsi)",
             "(ma|mish|msh) (bdi|bade|bde) (3ish|3eesh|e3ish)",
+            "(ma|msh|mish) (3ad|3adni) (fiye|fiyi|fini|feni|ba2der|2dar|2der|2adra|2ader) (kammel|kamel|kammil|3ish|e3ish|et7ammal|at7ammal)",  # noqa: E501 (one pattern)
+            "(7abbet|7abet|habbet|bas|baddi|bdi|bde) ~ (wadde3*|wade3*|wadda3*)",
+            "(حبيت|بدي|بس) ~ (ودعكم|ودعك|ودعكن|اودعكم|اودعك|اودعكن)",
+            "(الليله|هالليله|اليوم) (رح|راح|ح) (اعملها|اعمله|نفذها|انفذها|اعمل الشي)",
+            "(رح|راح|ح) (اعملها|انفذها|نفذها) ~ (الليله|هالليله|اليوم)",
+            "(el layle|el leile|el layla|al layla|el lele|ellayle) (ra7|rah|7a) (a3mel|a3mela|a3melha|2a3mel|na3mel)",  # noqa: E501 (one pattern)
+            "(afkar|el afkar|afkari|افكار|الافكار) ~ (5otta|khotta|5ta|khetta|خطه)",
+            "(عندي|صار في|صار فيها|صارت فيها|في) خطه",
+            "(ma|la) (tez3ali|tiz3ali|tez3alo|tez3alu|tiz3alo) (mni|menni|minni)",
+            "(كتبت|بكتب|خلصت) وصيت*",
+            "وصيتي",
+            "(wasiyti|wasiyyti|wasiyte|wasiyye)",
+            "(ghalta|ghalat|3ib2|3eb2|7emel) (3ala|3alekom|3alaykom|3layna|3alayhon) ~",
+            "(عبء|عبئ|عبء تقيل|حمل تقيل) (عليكم|على الكل|عليهم|عليكن|ع الكل)",
+            "(رح|راح|ح) (كون|اكون|الحق|روح|اروح) (عند|لعند) ~ (بالسما|بالسماء|ربي|ربنا)",
+            "(رح|راح|ح) (الحق|روح لعند|اروح لعند) (ابي|ابوي|امي|بابا|ماما)",
+            "(ما|مش) (عدت|عاد|عم|بقيت|بقا) (مستحمله|مستحمل|متحمله|متحمل|قادره اتحمل)",
+            "(يستاهلو|بيستاهلو|يستاهلوا|بيستاهلوا|بيستحقوا|يستحقوا) (ام|اب) (احسن|افضل) مني",
+            "(موت|اموت|قتل|اقتل) (حالي|نفسي|روحي)",
+            "(بفكر|عم فكر|افكر|عم بفكر) (كيف|ب|انو|انه) ~ (موت|انتحر|اقتل|انهي|اخلص)",
+            "(ra7|rah|7a) (yirta7|yerta7|yerta7o|yirta7u|tirta7o|terta7o|yerta7u|yirta7o)",
+            "(lamma|lama|ba3d ma) ana ma (koun|kun|akun|akoun)",
+            "(nam|نام|انام) (la ba2a|lal abad|la2abad|للابد|لبقى)",
+            "(الولاد|البنات|el wlad|el banat|el wled) (a7san|ahsan|احسن|احسنلهم) (ma3|مع|bala|بلا|من غيري|بدوني|min ghayri)",  # noqa: E501 (one pattern)
+            "(اخر|آخر) (ليله|يوم) (الو|الي|الها|الهم|بحياتي|بحياته|بحياتها)",
+            "(akher|a5er|akhir) (layle|leile|layla|yom) (elo|ili|ela|la2eli)",
+            "(انا )?(عالسطح|على السطح|ع السطح|فوق السطح|عالجسر|على الجسر|عالبلكون|على حافه)",
+            "(ana|wa2fe|wa2ef|2a3de|2a3ed) ~ (3a|3al|3ala|fo2) (sat7|el sat7|jisr|el jisr|el balkon)",  # noqa: E501 (one pattern)
         ),
     ),
     (
@@ -92,12 +120,21 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "علبه (حبوب|دوا|الدوا)",
             "(بلع|بلعت|بلعو|بلعوا|ابتلع|ابتلعت) ~ (حبوب*|الحبوب*|دوا*|الدوا*|ادويه*|الادويه*)",
             "(اخدت|اخذت|شربت|تناولت) ~ (حبوبي|دوائي|دوايي|ادويتي)",
+            "(akhadt|a5adt|akhatt|a5att|khadet|5adet|bla3t|shrebt|sharabt) ~ (7boub|7bob|7obob|7oboub|7ubub|7bub|hbob|hboub|dawa|el dawa|adwye)",  # noqa: E501 (one pattern)
+            "(7boub|7ubub|7bub|hboub)",
         ),
     ),
     (
         "selfharm",
         "akut",
-        ("جرحت (حالها|حالي|نفسي|نفسها)", "الدم ما وقف", "بتجرح حالها", "jara7t 7ali"),
+        (
+            "جرحت (حالها|حالي|نفسي|نفسها)",
+            "الدم ما وقف",
+            "بتجرح حالها",
+            "jara7t 7ali",
+            "(شفره|موس|شفرات) ~ (بالحمام|ايدها|ايده|ايدي|جرح*)",
+            "(عم|قاعد|قاعده) (تجرح|يجرح|اجرح) (حالها|حاله|حالي|نفسها|ايدها)",
+        ),
     ),
     (
         "violence",
@@ -200,6 +237,39 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "خطف*",
             "(yehadedni|yhadedni|bihadedni|bey2hadedni)",
             "(sekkine|sikkine|sekine|sakkine)",
+            "(sekkin*|sikkin*|sekina|sakkina)",
+            "خنق(ني|ها|نا|ه|تني)",
+            "(3am|3m) (ydrob*|yedrob*|yodrob*|yidrob*|yudrub*|bidrob*|yedreb*|ydreb*)",
+            "(kasar|kassar|kaser) ~ (id|eid|2id|iid|ras|rass) (ibni|binti|ibno|benti|ibna|ibnha|mart*)",  # noqa: E501 (one pattern)
+            "(ma|mesh|msh) (5allani|khallani|5alani|khalani|bi5allini|bikhallini) (ro7|rou7|a7ki|etla3|atla3)",  # noqa: E501 (one pattern)
+            "(ما|مش) (خلاني|خلاني|بيخليني|خلانا|بيخلينا) (روح|اروح|اطلع|نطلع|نروح|احكي) ~",
+            "(جاي|جايي|رح|راح|ح|بدو|دا|دي) (يخلص علي*|يقتل*|يذبح*|يموت*)",
+            "(رح|راح|ح|بدو|دا|دي) (يذبح|يقتل|يموت|يضرب) (امي|ابوي|اختي|اخوي|مرته|زوجته|الولاد|بنتي|ابني|امه|امها|اولاده)",  # noqa: E501 (one pattern)
+            "(دا|عم|قاعد) (يكسر|يكسّر) (البيت|الباب|كل شي|الغراض|الاغراض|الصحون)",
+            "(يرميني|يرميها|يرمينا|يرميه|يرميهم|يزتني|يكبني) (من|عن) (البلكون|البلكونه|الشباك|الشرفه|الدرج)",  # noqa: E501 (one pattern)
+            "(رح|راح|ح|بدو) (يرميني|يرمينا|يرميها|يزتني)",
+            "(علامات|اثار|اثر) (حرق|ضرب|كدمات|تعذيب)",
+            "(حرق|حرقلي|حرقها|حرقني|حرقه) ~ (بالمكواه|بالسيجاره|بالسكين|بالنار|بالمي|ايدي|ايدها|ايده)",  # noqa: E501 (one pattern)
+            "بالمكواه",
+            "(7abasni|habasni|7absni|7abasna|7abesni|7absna)",
+            "(حبسني|حبسنا|حابسني|حابسنا|حابسها|حبسها|حبسهم)",
+            "(2afel|afel|2fl|sakkar|sakker|msakker|2efel) ~ (3alaya|3alayi|3alayna|3alena|3layi|men barra|min barra)",  # noqa: E501 (one pattern)
+            "(msh|mish|ma) (3am )?(2dar|2der|ba2der|2adra|2ader|2adar) (etla3|atla3|otla3|ro7|a7ki)",  # noqa: E501 (one pattern)
+            "(لا تقتلني|لا تقتلوني|لا تضربني|لا تقتلنا|لا تذبحني)",
+            "(صريخ|صراخ|صياح|عياط) ~ (وضرب|ضرب|وتكسير|تكسير)",
+            "(سمعنا|سمعت|عم نسمع|عم اسمع|منسمع) ~ (صراخ|صريخ|ضرب|تصرخ|يصرخ|بتصرخ|بيصرخ)",
+            "(ما|مش) (عم )?(يفتحوا|بيفتحوا|يفتحو|بيفتحو|تفتح|بتفتح) الباب",
+            "(يحاول|عم يحاول|بيحاول|حاول) (يفتح|يكسر|يفوت|يدخل) (الباب|الشباك|البيت)",
+            "(زلمه|رجال|رجل|واحد|شخص) غريب ~ (البيت|الباب|الشبابيك|الشباك|يلحق*)",
+            "(yhaddidoni|yhadidoni|yhaddedni|yhadedni|yhaddidni|bihaddidni|bihaddedni|hadadni|haddadni|hadadoni|yhaddidna|yhaddedna|yhadduni)",  # noqa: E501 (one pattern)
+            "(يسفروها|يسفروني|يسفروه|يسفرونا|ysafroha|ysafrooha|ysaffroha|ysafrouha)",
+            "(يزوجوها|يجوزوها|يزوجوني|يجوزوني|يزوجوه|يجوزوه|زواج غصب|بالغصب|غصبا عنها|غصب عنها)",
+            "(دق|يدق|بيدق|ضرب|ضربلي) (راسي|راسها|راسه|راس) ~ (بالحيط|بالارض|بالحيطه|بالباب)",
+            "(ydo22|ydu22|bido22|da22|d2a22|dda22) (ras|rasi|rasa|raso)",
+            "تعبت من الضرب",
+            "(ابوها|ابوه|ابوهم|امها|امه|جوزي|طليقي) (اخدها|اخذها|خطفها|اخدهم|اخذهم|اخده|اخذه) ~",
+            "(لوين|وين|فين) (اخدها|اخدهم|اخده|اخذها|اخذهم|اخذه)",
+            "ممنوع ~ (يقرب|يشوف|يتواصل) ~",
         ),
     ),
     (
@@ -244,6 +314,10 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "(هرب|هربت|هربو|هربوا) ~ (من البيت|بعد المدرسه|من المدرسه|وصار|وما)",
             "صار الليل ~ (ما|وما)",
             "(ما|مش) (عم )?(ترد|يرد|بترد|بيرد) (علي|عالتلفون|على التلفون)?",
+            "مختفي*",
+            "(ma|msh|mish) (bya3ref|bya3rif|b3rf|bi3ref|ya3ref|bta3ref) (3enwano|3enwan|el 3enwan|3enwana|yerja3)",  # noqa: E501 (one pattern)
+            "(ما|مش) (بيعرف|يعرف|بتعرف|تعرف) (عنوانه|عنوانها|العنوان|يرجع|ترجع)",
+            "(tele3|tel3et|tala3|tel3it|tele3et) (men|mn|min) (el beit|el bet|el bayt) ~ (7afi|7afye|men sa3|mn sa3)",  # noqa: E501 (one pattern)
         ),
     ),
     (
@@ -272,6 +346,10 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "(ma|mafi|mafish|makoo) ~ (akl|akel|nakol|nakel)",
             "(لا|ولا|ما في|مافي) (مصاري|مال|فلوس) ولا (اكل|شي)",
             "(والولاد|الولاد|ولادي|الاطفال) (جوعانين|جعانين|جوعانه)",
+            "(el tallaje|tallaje|el tellaje|el brad|التلاجه|البراد|الثلاجه|تلاجتنا|البراد تبعنا) (fadye|fadyeh|fadi|fadya|فاضيه|فاضي)",  # noqa: E501 (one pattern)
+            "(ما|ma) (ضل|dal|ddal|ظل|ضللنا) ~ (اكل|akl|7alib|حليب|خبز|5obez)",
+            "(akher|a5er) (3elbet|3elbe|3elbit) (7alib|7aleeb|7lib|akl)",
+            "(اخر|آخر) (علبه|كيس|قطعه) (حليب|خبز|اكل)",
         ),
     ),
     (
@@ -297,6 +375,8 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "طرد(ونا|نا|وني|ني|تنا)",
             "(tarduna|taradoona|tardoona|kabbuna|kabbona)",
             "(عايشين|نايمين|ساكنين) (بالسياره|بالسيارة|بالشارع|بالحديقه|بخيمه)",
+            "(nemna|nnam|nam|nayimin|naymin|bnnam|mnnam|nayme|nayim|nemet) ~ (bel sayyara|bel sayara|bel siyara|bel share3|bel 7adi2a|bel 7adee2a|barra|bel mo7atta)",  # noqa: E501 (one pattern)
+            "(ma fi|mafi|ma fe|mafe) (ma7al|makan|mat7ra7|mahal) ~ (nnam|nam|nro7|nruh)?",
         ),
     ),
     (
@@ -308,6 +388,9 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "(اوكسجين|الاوكسجين|الاكسجين|اكسجين) ~ (كهربا*|الكهربا*|واقف|يخلص|خلص|مقطوع*)",
             "(كهربا*|الكهربا*) ~ (جهاز|اوكسجين|الاوكسجين|الاكسجين|اكسجين|التنفس)",
             "(جهاز|على) (الاوكسجين|الاكسجين|اكسجين|اوكسجين|التنفس)",
+            "(جهاز|ماكينه|ماكنه|مكنه|اله) ~ ~ (كهربا*|الكهربا*|وقف*|واقف*)",
+            "(الكهربا*|كهربا*) ~ ~ (جهاز|ماكينه الغسيل الكلوي|الغسيل الكلوي|غسيل الكلى|الشفط|جهاز الشفط)",  # noqa: E501 (one pattern)
+            "(الغسيل الكلوي|غسيل الكلى|غسيل كلوي|جهاز الشفط|الشفط) ~ ~ (وقف*|الكهربا*|كهربا*|قاطع*)",  # noqa: E501 (one pattern)
         ),
     ),
     (
@@ -326,6 +409,17 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "(كلام|بتحكي|عم تحكي|عم يحكي) ~ (مش مفهوم|مش مفهومه|غريب)",
             "(ما|مش) (عم )?(يتحرك|تتحرك|بيتحرك|بتتحرك)",
             "(ma|mesh|msh|mish) ~ (yetnafas|tetnafas|bitnafas|byetnafas)",
+            "(يتنفس|تتنفس|بيتنفس|بتتنفس|اتنفس|تنفس|بتنفس) (بصعوبه|بالكاد|بالزور)",
+            "(ما|مش|مو) ~ (بقدر|قادر|قادره|قدرت|قدر|عم بقدر) (اتنفس|اخد نفس|اخذ نفس|اخود نفس|تتنفس|يتنفس)",  # noqa: E501 (one pattern)
+            "(ما|msh|mesh|ma|mish) ~ (atnafas|at nafas|etnafas|2atnafas|etnaffas|atnaffas|a5od nafas|akhod nafas)",  # noqa: E501 (one pattern)
+            "(mekhtne2a|mekhtene2|mekhtne2|ma5noo2|makhnou2|ma5nou2a|makhnou2a|مخنوق*|مختنق*)",
+            "(ma|msh|mish) (3am )?(tfi2|yfi2|tfee2|tefi2|yfee2|tsa7i|ysa7i|tsha|tes7a|yes7a|y2oum|t2oum)",  # noqa: E501 (one pattern)
+            "(ايدي|ايده|ايدها) (الشمال|اليسار|اليسرى) (منمله|منمل|مخدره|مخدر|تنمل)",
+            "(صدري|صدره|صدرها) (ضاغط|ضاغطني|عم يوجعني|بيوجعني|مسكر|عم يعصرني)",
+            "(albi|2albi|qalbi) (bi do2|bido2|3am yed2a|3am ydo2) ~ (ktir|kteer)",
+            "(حساسيه|حساسيتها|حساسيته) ~ ~ (منفخ|منتفخ|متورم|وارم|انتفخ|نفخ|ما عم تتنفس)",
+            "(وجهها|وجهه|تمها|تمه|شفافها|شفافه|رقبتها) (منفخ|منتفخ|متورم|وارم|انتفخ|نفخ)",
+            "(ما|مش) (عم )?(تحكي|يحكي|بتحكي|بيحكي) (منيح|كويس|مفهوم|عدل)",
         ),
     ),
     (
@@ -341,6 +435,8 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "دخان ~ (بالبيت|بالشقه|كتير)",
             "(7ari2|7ariqa|hari2)",
             "دخان",
+            "(ولع|شعل|اشعل|حرق) (نار|النار) ~ (بغرفت*|بالبيت|بالغرفه|بالشقه|بالمطبخ|بالفرشه|بالبنايه)",  # noqa: E501 (one pattern)
+            "(النار|نار) ~ (بغرفت*|بغرفه|بالصالون|بالحمام)",
         ),
     ),
     (
@@ -380,6 +476,13 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "(sa3douni|sa3dooni|sa3idooni|el7a2ouni|il7a2ouni)",
             "(بدي|بدنا) (احكي|نحكي) مع حدا (هلق|هلا|هلأ|هلئ|هلاء|حالا|ضروري)",
             "(bedde|bdi|bde|bade) 7ada ~ (halla2|hala2|halla)",
+            "(لازم|بدي|بدنا|محتاجه|محتاج) حدا (يحكي|يتصل|يكلم|يجي|يساعد*) ~ (هلق|هلا|هلئ|هلاء|حالا|ضروري|الليله|هالليله)",  # noqa: E501 (one pattern)
+            "(ما|مش) (بقدر|فيني|فيي|قادره|قادر) (ضل|اضل|ابقى|اقعد) (لحالي|وحدي) ~ (الليله|هالليله|اليوم)",  # noqa: E501 (one pattern)
+            "(ma|msh|mish) (fini|fiyi|feni|ba2der|2der|2adra) (e7ki|a7ki|et2alam|etkallam) (3al tel|3a tel|bel tel|3al telefon|hala2|hala)",  # noqa: E501 (one pattern)
+            "(ما|مش) (فيني|فيي|بقدر|قادره|قادر) (احكي|اتكلم) (عالتلفون|بالتلفون|هلق|هلا)",
+            "(sa3dini|sa3deeni|sa3dina|sa3dona|sa3duna|sa3deena|sa3idini)",
+            "الله (يخليج|يخليكي|يخليكم|يخليكن) ~ (ساعد*|الحق*|اتصل*)",
+            "(ma|msh|mish) (fini|fiyi|ba2der|2der|2adra) (ebqa|eb2a|ab2a|dal|dall|dell) (hon|honik|la7ali|lwa7di)",  # noqa: E501 (one pattern)
         ),
     ),
     (
@@ -445,6 +548,10 @@ BLOCK: tuple[str, ...] = (
     "(ذبح|دبح) (الخروف|خروف|الدجاج|دجاجه)",
     "اموت من (الجوع|الضحك|التعب|البرد)",
     "ميت(ه)? من (الجوع|التعب|الضحك)",
+    "(تدريب|تمرين|تجربه) ~ (حريق|الحريق|اخلاء)",
+    "انذار (حريق|الحريق)",
+    "(اقدر|بقدر|نقدر|منقدر|اقدرش) (اجي|نجي|احضر|نيجي) ~ سامحوني",
+    "(mayyet|mayte|mayta|meyyet|mayyte) (men|mn|min) (el ta3ab|ta3ab|el tet3ab|el shoghl|el de7k|el jo3)",  # noqa: E501 (one pattern)
 )
 
 NEGATORS = (
@@ -497,11 +604,27 @@ SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
             "zaman",
             "2abel snin",
             "halla kolo tamam",
+            "(من|قبل) ~ (سنين|سنوات|سنه|سنتين)",
+            "(لقيناه|لقيناها|لقيناهم|لقيته|لقيتها|لقيتهم|لاقيناه|لاقيناها)",
+            "لقينا (شقه|بيت|سكن)",
+            "(la2eina|la2enah|la2enaha|la2ayna)",
         ),
     ),
     (
         "docref",
-        ("بالرساله", "الرساله", "مكتوب", "شو يعني", "شو معنى", "بالقرار", "el risale", "maktoob"),
+        (
+            "بالرساله",
+            "الرساله",
+            "مكتوب",
+            "شو يعني",
+            "شو معنى",
+            "بالقرار",
+            "el risale",
+            "maktoob",
+            "الفرق بين",
+            "استبيان*",
+            "el far2 bein",
+        ),
     ),
     ("hypo", ("اذا", "لو", "في حال", "iza", "eza", "law", "lw")),
     ("question", ("شو", "مين", "ايش", "كيف", "وين", "shu", "sho")),
@@ -527,6 +650,8 @@ SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
             "akhbar",
             "markaz",
             "مركز",
+            "(صحفي*|صحافي*|جريده|مقال*)",
+            "(اكتب|بكتب|عم اكتب|كتابه|كاتبه) عن",
         ),
     ),
     (
