@@ -695,8 +695,19 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "wa2ef el rasa2el",
         "bas ba2a rasa2el",
         "ma bdi rasa2el",
+        "(stop|wa2fo|wa2ef|w2fo|wa2fou|ba2a|bas) (el )?(rasa2el|rasayel|rasa2il|messages|sms)",
+        "(ma|mesh|msh) (bdi|baddi|bade|bde|bidi|3ayez|3ayza) ~ (rasa2el|rasayel|rasa2il|messages|sms)",  # noqa: E501 (one pattern)
+        "(ما|مش) (بدي|عايز|عايزه|ابغى|ابي|اريد) ~ (رسائل|رسايل|الرسائل|الرسايل|مسجات)",
+        "(شيلوا|شيلو|امسحوا|امسحو|احذفوا|احذفو|امحوا) (رقمي|اسمي)",
     ),
-    "START": ("(رجعوا|فيكم) ~ (ابعتولي|تبعتولي)", "ابعتولي ~ مره ثانيه"),
+    "START": (
+        "(رجعوا|فيكم) ~ (ابعتولي|تبعتولي)",
+        "ابعتولي ~ مره ثانيه",
+        "(ترجعوا|ترجعو|رجعو|ارجعوا|ارجعو|شغلوا|شغلو|فعلوا) ~ (تبعتولي|تبعتوا|ابعتولي|تبعثولي|الرسائل|الرسايل|التذكير)",  # noqa: E501 (one pattern)
+        "(الرسائل|الرسايل|التذكير|التذكيرات) (مره تانيه|مره ثانيه|من جديد)",
+        "(وقفتها|لغيتها|وقفت الرسائل) (بالغلط|غلط)",
+        "(ebda2o|ebda2u|rj3o|rje3o|raj3o|shaghlo|sha8lo|erja3o) ~ (ab3atouli|tab3atouli|ib3atouli|ab3atuli|el rasa2el|el reminders|el rasayel)",  # noqa: E501 (one pattern)
+    ),
     "FLYT": (
         "(نأجل|ناجل|نغير|غير) ~ (الموعد|الوقت)",
         "يوم (ثاني|تاني)",
@@ -706,6 +717,13 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "n2ajel",
         "nghayer",
         "yom tani",
+        "(ناجل*|نأجل*|منأجل*|منأجل*|منغير*|نغيره|نغيرو|نغيرها|اجله|اجلوه|نقدم*)",
+        "(ما|مش) (عاد )?(يناسب|بيناسب|بيناسبني|يناسبني|مناسب|بيزبط|بزبط|ظابط)",
+        "(في|فيه) شي (بعد|قبل) (الساعه|الضهر|الظهر)",
+        "(نخليها|نخليه|نخلي الموعد|خليها|خلوها|خلوه) ~ (يوم|بدل|الاسبوع|بكرا|الساعه|بعد)",
+        "بدل (السبت|الاحد|الاثنين|الاتنين|الثلاثاء|الثلاثا|التلاتا|الاربعاء|الاربعا|الخميس|الجمعه|يوم)",  # noqa: E501 (one pattern)
+        "(n8ayer|nghayyer|n8ayyer|ngayer|n3ayer|nghayir|n2ajjel|n2ajel|n2akher|n2a5er) ~",
+        "(لاسبوع|للاسبوع) (الجاي|الجايه|القادم)",
     ),
     "AFLYS": (
         "ما رح (اقدر|نقدر) (اجي|نجي|نيجي)",
@@ -718,6 +736,11 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "ma ba2dar eji",
         "mareed",
         "mareeda",
+        "(msh|mish|ma|mesh) ~ (2dar|ha2dar|e2dar|a2dar|ba2dar|ba2der|2der|7a2dar|ha2der) (agi|aji|eji|eje|aje|niji|nigi|ajee)",  # noqa: E501 (one pattern)
+        "(الغي|نلغي|بلغي|ألغي|بدي الغي|لازم الغي) (موعد*|الموعد)",
+        "(ما|مش) (رح|ح) (كون|اكون|نكون) (موجود*|هناك|عندكم)",
+        "(مضطر|مضطره) (الغي|نلغي)",
+        "(عندي|عندو|عندها|3ande|3andi) (influenza|انفلونزا|رشح|كورونا|corona|7arara|حراره)",
     ),
     "STATUS": (
         "شو صار (ب|ب)?(ملفي|طلبي)",
@@ -728,6 +751,12 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "صدر قرار",
         "shu sar b",
         "shu sar",
+        "(شي|اي|أي) جديد ~ (طلب*|ملف*|معامل*|السكن|الحضانه|لم الشمل|بخصوص)",
+        "(جديد|اخبار) (بخصوص|عن|ب) (طلب*|ملف*|معامل*|لم الشمل)",
+        "(وصلكم|وصلك|اجاكم|اجاكن|اجا) (رد|جواب|قرار)",
+        "(تم )?البت (في|ب)",
+        "(akhbar|el akhbar|jdid|gdid|gedid|jded) ~ (malaf*|el malaf|fel malaf|talab*|el talab|3an el)",  # noqa: E501 (one pattern)
+        "(fi|fe|fih|fee) shi (jdid|gdid|jded|gedid|jdeed)",
     ),
     "OK": (
         "^(اوكي|تمام|اكيد|نعم|ok|okay|tamam) ~ (منجي|بجي|بشوفك|شكرا|منكون|bkun|mnji|insha2allah)",
@@ -736,5 +765,14 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "^(منجي|mnji)$",
         "بشوفك",
         "bkun hunik",
+        "^(اوكي|تمام|اكيد|نعم|ok|okay|tamam|حاضر|ماشي|emojiok) ~ (ان شاء الله|انشالله|انشاءالله|inshallah|insha2allah|inshalla)",  # noqa: E501 (one pattern)
+        "^(اوكي|تمام|اكيد|نعم|ok|okay|tamam|حاضر|ماشي|emojiok) ~ (جايه|جاي|جايين|جايي|بجي|منجي|رح اجي|رح نجي)",  # noqa: E501 (one pattern)
+        "(منشوفك|منشوفكم|بشوفك|بشوفكم|نشوفك|نشوفكم|نشوفكن|mnshoufek|mnshufek|bshoufek|bshufek|mnshoufkon)",  # noqa: E501 (one pattern)
+        "(رح|ح|راح) (نكون|كون|اكون) (هناك|عندكم|موجود*)",
+        "(بكون|منكون|حكون|هكون|بكون) (عندكم|هناك|موجود*)",
+        "(الموعد|el maw3ed|الوقت) (مناسب|بيناسبني|منيح|تمام|mnee7|mni7|mnasib)",
+        "(السبت|الاحد|الاثنين|الاتنين|الثلاثاء|التلاتا|الاربعاء|الاربعا|الخميس|الجمعه|بكرا|بكره|el sobt|el a7ad|bokra|bukra) (mashi|ماشي|tamam|تمام|مناسب|بناسبني|bynasebni|ok)",  # noqa: E501 (one pattern)
+        "^حاضر$",
+        "(bkoun|bkun|mnkoun|mnkun|7akoun|ha akoun) (3andkon|3andkom|honik|hunik|hnak)",
     ),
 }
