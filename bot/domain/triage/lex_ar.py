@@ -73,7 +73,8 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "(mesh|msh|mish|mo) (mni7a|mni7|mnee7a|kwayse|kwayyes) (abadan|abdan|abadn)",
             "(bde|bade|bdi|bedi|bidi) (mout|mot|moot|emout|mo3t)",
             "(5alles|khalles|5alis) (mn|min|men) (7ayati|7aieti|hayati)",
-            "(2tol|e2tol|a2tol) (7ali|nafsi)",
+            "(2tol|e2tol|a2tol|2etel|e2tel|a2tel|2ottol|2otol) (7ali|nafsi|ro7i)",
+            "(akher|a5er|akhir) (msg|message|risale|risaleh|risala|rsale|resale)",
             "(ma|mish|msh) (bdi|bade|bde) (3ish|3eesh|e3ish)",
             "(ma|msh|mish) (3ad|3adni) (fiye|fiyi|fini|feni|ba2der|2dar|2der|2adra|2ader) (kammel|kamel|kammil|3ish|e3ish|et7ammal|at7ammal)",  # noqa: E501 (one pattern)
             "(7abbet|7abet|habbet|bas|baddi|bdi|bde) ~ (wadde3kon|wadde3kom|wade3kon|wade3kom|wadda3kon|wadde3ik|wadde3ek|wade3ik)",  # noqa: E501 (one pattern)
@@ -236,6 +237,9 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "(yehadedni|yhadedni|bihadedni|bey2hadedni)",
             "(sekkine|sikkine|sekine|sakkine)",
             "(sekkin*|sikkin*|sekina|sakkina)",
+            "(يكتلني|يكتلنا|يكتلها|يكتلهم|كتلني|ديكتل*|راح يكتل*)",
+            "(دي|دا) (يضرب*|يكسر|يهدد*|يخنق*)",
+            "(ديضرب*|ديهدد*|ديخنق*)",
             "خنق(ني|ها|نا|ه|تني)",
             "(3am|3m) (ydrob*|yedrob*|yodrob*|yidrob*|yudrub*|bidrob*|yedreb*|ydreb*)",
             "(kasar|kassar|kaser) ~ (id|eid|2id|iid|ras|rass) (ibni|binti|ibno|benti|ibna|ibnha|mart*)",  # noqa: E501 (one pattern)
@@ -558,6 +562,9 @@ BLOCK: tuple[str, ...] = (
     "اموت من (الجوع|الضحك|التعب|البرد)",
     "ميت(ه)? من (الجوع|التعب|الضحك)",
     "(تدريب|تمرين|تجربه) ~ (حريق|الحريق|اخلاء)",
+    "(الحبوب|حبوب|الدوا|دوا|الدواء|حبوبي|دوائي|دوايي|ادويتي) ~ (وصف*|كتب*|عطاني|اعطاني|اعطاها|عطاها) (الدكتور|الطبيب|الدكتوره|الصيدلي)",  # noqa: E501 (one pattern)
+    "(حسب|متل ما|مثل ما|زي ما) (وصف*|قال|كتب) (الدكتور|الطبيب|الدكتوره)",
+    "ما في (اكل|أكل) (حلال|نباتي|بدون)",
     "كنت (ما|مش) (بدي|عايز|عايزه|بغيت|ابغى|بدها) (عيش|اعيش)",
     "كنت (بدي|ابغى|عايز|عايزه|اريد) (اموت|موت|انتحر)",
     "(القطه|القط|الكلب|البسه|البس|قطتنا|كلبنا|العصفور) ~ (ضاع*|ضايع*|هرب*|اختف*|مفقود*)",
@@ -616,6 +623,7 @@ SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
             "zaman",
             "2abel snin",
             "halla kolo tamam",
+            "(كان|كانت) (عندنا|عندي)",
             "(بس|وبعدين|الحمدلله|الحمد لله|بعدين) ~ (لقيناه|لقيناها|لقيناهم|لقيته|لقيتها|لقيتهم|لاقيناه|لاقيناها)",  # noqa: E501 (one pattern)
             "لقينا (شقه|بيت|سكن)",
             "(bas|w ba3den|el7amdella|alhamdulillah|hamdella) ~ (la2eina|la2enah|la2enaha|la2ayna|la2ainah|la2eito)",  # noqa: E501 (one pattern)
