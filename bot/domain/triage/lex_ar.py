@@ -73,8 +73,36 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "(mesh|msh|mish|mo) (mni7a|mni7|mnee7a|kwayse|kwayyes) (abadan|abdan|abadn)",
             "(bde|bade|bdi|bedi|bidi) (mout|mot|moot|emout|mo3t)",
             "(5alles|khalles|5alis) (mn|min|men) (7ayati|7aieti|hayati)",
-            "(2tol|e2tol|a2tol) (7ali|nafsi)",
+            "(2tol|e2tol|a2tol|2etel|e2tel|a2tel|2ottol|2otol) (7ali|nafsi|ro7i)",
+            "(akher|a5er|akhir) (msg|message|risale|risaleh|risala|rsale|resale)",
             "(ma|mish|msh) (bdi|bade|bde) (3ish|3eesh|e3ish)",
+            "(ma|msh|mish) (3ad|3adni) (fiye|fiyi|fini|feni|ba2der|2dar|2der|2adra|2ader) (kammel|kamel|kammil|3ish|e3ish|et7ammal|at7ammal)",  # noqa: E501 (one pattern)
+            "(7abbet|7abet|habbet|bas|baddi|bdi|bde) ~ (wadde3kon|wadde3kom|wade3kon|wade3kom|wadda3kon|wadde3ik|wadde3ek|wade3ik)",  # noqa: E501 (one pattern)
+            "(حبيت|بدي|بس) ~ (ودعكم|ودعك|ودعكن|اودعكم|اودعك|اودعكن)",
+            "(الليله|هالليله|اليوم) (رح|راح|ح) (اعملها|اعمله|نفذها|انفذها|اعمل الشي)",
+            "(رح|راح|ح) (اعملها|انفذها|نفذها) ~ (الليله|هالليله|اليوم)",
+            "(el layle|el leile|el layla|al layla|el lele|ellayle) (ra7|rah|7a) (a3mel|a3mela|a3melha|2a3mel|na3mel)",  # noqa: E501 (one pattern)
+            "(afkar|el afkar|afkari|افكار|الافكار|افكاري) ~ (5otta|khotta|5ta|khetta|خطه)",
+            "(ma|la) (tez3ali|tiz3ali|tez3alo|tez3alu|tiz3alo) (mni|menni|minni)",
+            "(كتبت|بكتب|خلصت) وصيت*",
+            "وصيتي",
+            "(wasiyti|wasiyyti|wasiyte|wasiyye)",
+            "(ghalta|ghalat|3ib2|3eb2|7emel) (3ala|3a) (kolkom|kelkon|kolkon|kellkon|el kol|kil el|el kel)",  # noqa: E501 (one pattern)
+            "ana (ghalta|ghalat|3ib2|3eb2|7emel) (3ala|3a|3alekom|3alaykom|3layna)",
+            "(عبء|عبئ|عبء تقيل|حمل تقيل) (عليكم|على الكل|عليهم|عليكن|ع الكل)",
+            "(رح|راح|ح) (كون|اكون|الحق|روح|اروح) (عند|لعند) ~ (بالسما|بالسماء|ربي|ربنا)",
+            "(ما|مش) (عدت|عاد|عم|بقيت|بقا) (مستحمله|مستحمل|متحمله|متحمل|قادره اتحمل)",
+            "(يستاهلو|بيستاهلو|يستاهلوا|بيستاهلوا|بيستحقوا|يستحقوا) (ام|اب) (احسن|افضل) مني",
+            "(موت|اموت|قتل|اقتل) (حالي|نفسي|روحي)",
+            "(بفكر|عم فكر|افكر|عم بفكر) (كيف|ب|انو|انه) ~ (موت|انتحر|اقتل)",
+            "(ra7|rah|7a) (yirta7|yerta7|yerta7o|yirta7u|tirta7o|terta7o|yerta7u|yirta7o) (mni|menni|minni|lamma|lama|ba3di)",  # noqa: E501 (one pattern)
+            "(lamma|lama|ba3d ma) ana ma (koun|kun|akun|akoun)",
+            "(nam|نام|انام) (la ba2a|lal abad|la2abad|للابد|لبقى)",
+            "(الولاد|البنات|el wlad|el banat|el wled) (a7san|ahsan|احسن|احسنلهم) (bala|بلا|من غيري|بدوني|min ghayri|bdouni|bidouni)",  # noqa: E501 (one pattern)
+            "(اخر|آخر) ليله (الو|الي|الها|الهم|بحياتي|بحياته|بحياتها)",
+            "(akher|a5er|akhir) (layle|leile|layla) (elo|ili|ela|la2eli)",
+            "(انا|واقفه|واقف|قاعده|قاعد) (عالسطح|على السطح|ع السطح|فوق السطح|عالجسر|على الجسر|على حافه)",  # noqa: E501 (one pattern)
+            "(ana|wa2fe|wa2ef|2a3de|2a3ed) ~ (3a|3al|3ala|fo2) (sat7|el sat7|jisr|el jisr)",  # noqa: E501 (one pattern)
         ),
     ),
     (
@@ -92,12 +120,20 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "علبه (حبوب|دوا|الدوا)",
             "(بلع|بلعت|بلعو|بلعوا|ابتلع|ابتلعت) ~ (حبوب*|الحبوب*|دوا*|الدوا*|ادويه*|الادويه*)",
             "(اخدت|اخذت|شربت|تناولت) ~ (حبوبي|دوائي|دوايي|ادويتي)",
+            "(akhadt|a5adt|akhatt|a5att|khadet|5adet|bla3t|shrebt|sharabt) ~ (7boub|7bob|7obob|7oboub|7ubub|7bub|hbob|hboub|dawa|el dawa|adwye)",  # noqa: E501 (one pattern)
         ),
     ),
     (
         "selfharm",
         "akut",
-        ("جرحت (حالها|حالي|نفسي|نفسها)", "الدم ما وقف", "بتجرح حالها", "jara7t 7ali"),
+        (
+            "جرحت (حالها|حالي|نفسي|نفسها)",
+            "الدم ما وقف",
+            "بتجرح حالها",
+            "jara7t 7ali",
+            "(شفره|موس|شفرات) ~ (بالحمام|ايدها|ايده|ايدي|جرح*)",
+            "(عم|قاعد|قاعده) (تجرح|يجرح|اجرح) (حالها|حاله|حالي|نفسها|ايدها)",
+        ),
     ),
     (
         "violence",
@@ -200,6 +236,35 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "خطف*",
             "(yehadedni|yhadedni|bihadedni|bey2hadedni)",
             "(sekkine|sikkine|sekine|sakkine)",
+            "(sekkin*|sikkin*|sekina|sakkina)",
+            "(يكتلني|يكتلنا|يكتلها|يكتلهم|كتلني|ديكتل*|راح يكتل*)",
+            "(دي|دا) (يضرب*|يكسر|يهدد*|يخنق*)",
+            "(ديضرب*|ديهدد*|ديخنق*)",
+            "خنق(ني|ها|نا|ه|تني)",
+            "(3am|3m) (ydrob*|yedrob*|yodrob*|yidrob*|yudrub*|bidrob*|yedreb*|ydreb*)",
+            "(kasar|kassar|kaser) ~ (id|eid|2id|iid|ras|rass) (ibni|binti|ibno|benti|ibna|ibnha|mart*)",  # noqa: E501 (one pattern)
+            "(ma|mesh|msh) (5allani|khallani|5alani|khalani|bi5allini|bikhallini) (ro7|rou7|a7ki|etla3|atla3)",  # noqa: E501 (one pattern)
+            "(ما|مش) (خلاني|خلاني|بيخليني|خلانا|بيخلينا) (روح|اروح|اطلع|نطلع|نروح|احكي)",
+            "(جاي|جايي|رح|راح|ح|بدو|دا|دي) (يخلص علي|يخلص عليها|يخلص علينا|يقتلني|يقتلنا|يقتلها|يقتلهم|يقتلك|يقتله|يذبحني|يذبحنا|يذبحها|يذبحهم)",  # noqa: E501 (one pattern)
+            "(رح|راح|ح|بدو|دا|دي) (يذبح|يقتل|يموت|يضرب) (امي|ابوي|اختي|اخوي|مرته|زوجته|الولاد|بنتي|ابني|امه|امها|اولاده)",  # noqa: E501 (one pattern)
+            "(دا|عم|قاعد) (يكسر|يكسّر) (البيت|الباب|الصحون|الشبابيك)",
+            "(يرميني|يرميها|يرمينا|يرميه|يرميهم|يزتني|يكبني) (من|عن) (البلكون|البلكونه|الشباك|الشرفه|الدرج)",  # noqa: E501 (one pattern)
+            "(رح|راح|ح|بدو) (يرميني|يرمينا|يرميها|يزتني)",
+            "(علامات|اثار|اثر) (حرق|ضرب|كدمات|تعذيب)",
+            "(حرق|حرقلي|حرقها|حرقني|حرقه) ~ (بالمكواه|بالسيجاره|بالسكين|بالنار|بالمي)",  # noqa: E501 (one pattern)
+            "(7abasni|habasni|7absni|7abasna|7abesni|7absna)",
+            "(حبسني|حبسنا|حابسني|حابسنا|حابسها|حبسها|حبسهم)",
+            "(2afel|afel|2fl|sakkar|sakker|msakker|2efel) ~ (3alaya|3alayi|3alayna|3alena|3layi|men barra|min barra)",  # noqa: E501 (one pattern)
+            "(لا تقتلني|لا تقتلوني|لا تضربني|لا تقتلنا|لا تذبحني)",
+            "(صريخ|صراخ|صياح|عياط) ~ (وضرب|ضرب|وتكسير|تكسير)",
+            "(يحاول|عم يحاول|بيحاول|حاول) (يكسر|يخلع) (الباب|الشباك)",
+            "(زلمه|رجال|رجل|واحد|شخص) غريب ~ (البيت|الباب|الشبابيك|الشباك|يلحق*)",
+            "(yhaddidoni|yhadidoni|yhaddedni|yhadedni|yhaddidni|bihaddidni|bihaddedni|hadadni|haddadni|hadadoni|yhaddidna|yhaddedna|yhadduni)",  # noqa: E501 (one pattern)
+            "(يسفروها|يسفروني|يسفروه|يسفرونا|ysafroha|ysafrooha|ysaffroha|ysafrouha)",
+            "(يزوجوها|يجوزوها|يزوجوني|يجوزوني|يزوجوه|يجوزوه|زواج غصب|زواج بالغصب)",
+            "(دق|يدق|بيدق|ضرب|ضربلي) (راسي|راسها|راسه|راس) ~ (بالحيط|بالارض|بالحيطه|بالباب)",
+            "(ydo22|ydu22|bido22|da22|d2a22|dda22) (ras|rasi|rasa|raso)",
+            "تعبت من الضرب",
         ),
     ),
     (
@@ -244,6 +309,11 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "(هرب|هربت|هربو|هربوا) ~ (من البيت|بعد المدرسه|من المدرسه|وصار|وما)",
             "صار الليل ~ (ما|وما)",
             "(ما|مش) (عم )?(ترد|يرد|بترد|بيرد) (علي|عالتلفون|على التلفون)?",
+            "مختفي*",
+            "(ما|مش) (بعرف|عارفه|عارف|منعرف|بنعرف) (لوين|وين|فين) (اخدها|اخدهم|اخده|اخذها|اخذهم|اخذه)",  # noqa: E501 (one pattern)
+            "(ma|msh|mish) (bya3ref|bya3rif|b3rf|bi3ref|ya3ref|bta3ref) (3enwano|3enwan|el 3enwan|3enwana|yerja3)",  # noqa: E501 (one pattern)
+            "(ما|مش) (بيعرف|يعرف|بتعرف|تعرف) (عنوانه|عنوانها|العنوان|يرجع|ترجع)",
+            "(tele3|tel3et|tala3|tel3it|tele3et) (men|mn|min) (el beit|el bet|el bayt) ~ (7afi|7afye|men sa3|mn sa3)",  # noqa: E501 (one pattern)
         ),
     ),
     (
@@ -272,6 +342,10 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "(ma|mafi|mafish|makoo) ~ (akl|akel|nakol|nakel)",
             "(لا|ولا|ما في|مافي) (مصاري|مال|فلوس) ولا (اكل|شي)",
             "(والولاد|الولاد|ولادي|الاطفال) (جوعانين|جعانين|جوعانه)",
+            "(el tallaje|tallaje|el tellaje|el brad|التلاجه|البراد|الثلاجه|تلاجتنا|البراد تبعنا) (fadye|fadyeh|fadi|fadya|فاضيه|فاضي)",  # noqa: E501 (one pattern)
+            "(ما|ma) (ضل|dal|ddal|ظل|ضللنا) ~ (اكل|akl|7alib|حليب|خبز|5obez)",
+            "(akher|a5er) (3elbet|3elbe|3elbit) (7alib|7aleeb|7lib|akl)",
+            "(اخر|آخر) (علبه|كيس|قطعه) (حليب|خبز|اكل)",
         ),
     ),
     (
@@ -297,6 +371,8 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "طرد(ونا|نا|وني|ني|تنا)",
             "(tarduna|taradoona|tardoona|kabbuna|kabbona)",
             "(عايشين|نايمين|ساكنين) (بالسياره|بالسيارة|بالشارع|بالحديقه|بخيمه)",
+            "(nemna|nnam|nam|nayimin|naymin|bnnam|mnnam|nayme|nayim|nemet) ~ (bel sayyara|bel sayara|bel siyara|bel share3|bel 7adi2a|bel 7adee2a|bel mo7atta)",  # noqa: E501 (one pattern)
+            "(ma fi|mafi|ma fe|mafe) (ma7al|makan|mat7ra7|mahal) (nnam|nam|nro7|nruh|nbat)",
         ),
     ),
     (
@@ -308,6 +384,9 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "(اوكسجين|الاوكسجين|الاكسجين|اكسجين) ~ (كهربا*|الكهربا*|واقف|يخلص|خلص|مقطوع*)",
             "(كهربا*|الكهربا*) ~ (جهاز|اوكسجين|الاوكسجين|الاكسجين|اكسجين|التنفس)",
             "(جهاز|على) (الاوكسجين|الاكسجين|اكسجين|اوكسجين|التنفس)",
+            "(جهاز|ماكينه|ماكنه|مكنه) (الشفط|التنفس|الاكسجين|الاوكسجين|الغسيل الكلوي|غسيل الكلى|الكلى|شفط|تنفس) ~ ~ (كهربا*|الكهربا*|وقف*|واقف*|قاطع*)",  # noqa: E501 (one pattern)
+            "(الكهربا*|كهربا*) ~ ~ (الغسيل الكلوي|غسيل الكلى|الشفط|جهاز الشفط)",  # noqa: E501 (one pattern)
+            "(الغسيل الكلوي|غسيل الكلى|غسيل كلوي|جهاز الشفط|الشفط) ~ ~ (وقف*|الكهربا*|كهربا*|قاطع*)",  # noqa: E501 (one pattern)
         ),
     ),
     (
@@ -326,6 +405,14 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "(كلام|بتحكي|عم تحكي|عم يحكي) ~ (مش مفهوم|مش مفهومه|غريب)",
             "(ما|مش) (عم )?(يتحرك|تتحرك|بيتحرك|بتتحرك)",
             "(ma|mesh|msh|mish) ~ (yetnafas|tetnafas|bitnafas|byetnafas)",
+            "(يتنفس|تتنفس|بيتنفس|بتتنفس|اتنفس|تنفس|بتنفس) (بصعوبه|بالكاد|بالزور)",
+            "(ما|مش|مو) ~ (بقدر|قادر|قادره|قدرت|قدر|عم بقدر) (اتنفس|اخد نفس|اخذ نفس|اخود نفس|تتنفس|يتنفس)",  # noqa: E501 (one pattern)
+            "(ما|msh|mesh|ma|mish) ~ (atnafas|at nafas|etnafas|2atnafas|etnaffas|atnaffas|a5od nafas|akhod nafas)",  # noqa: E501 (one pattern)
+            "(ma|msh|mish) (3am )?(tfi2|yfi2|tfee2|tefi2|yfee2|tsa7i|ysa7i|tsha|tes7a|yes7a)",  # noqa: E501 (one pattern)
+            "(ايدي|ايده|ايدها) (الشمال|اليسار|اليسرى) (منمله|منمل|مخدره|مخدر|تنمل)",
+            "(صدري|صدره|صدرها) (ضاغط|ضاغطني|عم يوجعني|بيوجعني|مسكر|عم يعصرني)",
+            "(حساسيه|حساسيتها|حساسيته) ~ ~ (منفخ|منتفخ|متورم|وارم|انتفخ|نفخ|ما عم تتنفس)",
+            "(وجهها|وجهه|تمها|تمه|شفافها|شفافه|رقبتها) (منفخ|منتفخ|متورم|وارم|انتفخ|نفخ)",
         ),
     ),
     (
@@ -341,6 +428,8 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "دخان ~ (بالبيت|بالشقه|كتير)",
             "(7ari2|7ariqa|hari2)",
             "دخان",
+            "(ولع|شعل|اشعل|حرق) (نار|النار) ~ (بغرفت*|بالبيت|بالغرفه|بالشقه|بالمطبخ|بالفرشه|بالبنايه)",  # noqa: E501 (one pattern)
+            "(النار|نار) ~ (بغرفت*|بغرفه|بالصالون|بالحمام)",
         ),
     ),
     (
@@ -380,6 +469,13 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "(sa3douni|sa3dooni|sa3idooni|el7a2ouni|il7a2ouni)",
             "(بدي|بدنا) (احكي|نحكي) مع حدا (هلق|هلا|هلأ|هلئ|هلاء|حالا|ضروري)",
             "(bedde|bdi|bde|bade) 7ada ~ (halla2|hala2|halla)",
+            "(لازم|بدي|بدنا|محتاجه|محتاج) حدا (يحكي|يتصل|يكلم|يجي|يساعد*) ~ (هلق|هلا|هلئ|هلاء|حالا|ضروري|الليله|هالليله)",  # noqa: E501 (one pattern)
+            "(ما|مش) (بقدر|فيني|فيي|قادره|قادر) (ضل|اضل|ابقى|اقعد) (لحالي|وحدي) ~ (الليله|هالليله|اليوم)",  # noqa: E501 (one pattern)
+            "(ma|msh|mish) (fini|fiyi|feni|ba2der|2der|2adra) (e7ki|a7ki|et2alam|etkallam) (3al tel|3a tel|bel tel|3al telefon|hala2|hala)",  # noqa: E501 (one pattern)
+            "(ما|مش) (فيني|فيي|بقدر|قادره|قادر) (احكي|اتكلم) (عالتلفون|بالتلفون|هلق|هلا)",
+            "(sa3dini|sa3deeni|sa3dina|sa3dona|sa3duna|sa3deena|sa3idini)",
+            "الله (يخليج|يخليكي|يخليكم|يخليكن) ~ (ساعدينا|ساعديني|ساعدونا|ساعدوني|الحقوني|الحقيني|الحقونا)",  # noqa: E501 (one pattern)
+            "(ma|msh|mish) (fini|fiyi|ba2der|2der|2adra) (ebqa|eb2a|ab2a|dal|dall|dell) (la7ali|lwa7di|wa7di)",  # noqa: E501 (one pattern)
         ),
     ),
     (
@@ -397,11 +493,31 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "قلقانه",
             "بيصرخ",
             "بدي احكي مع حدا",
+            "(سمعنا|سمعت|عم نسمع|عم اسمع|منسمع) ~ (صراخ|صريخ|ضرب|تصرخ|يصرخ|بتصرخ|بيصرخ)",
+            "(ما|مش) (عم )?(يفتحوا|بيفتحوا|يفتحو|بيفتحو|تفتح|بتفتح) الباب",
+            "(mekhtne2a|mekhtene2|mekhtne2|ma5noo2|makhnou2|ma5nou2a|makhnou2a|مخنوق*|مختنق*)",
             "الوضع صعب",
             "ta3bana",
             "ta3bane",
             "nafsiyan",
             "ma bnam",
+            "(خايفه|خايف|قلقانه|قلقان) (عليها|عليه|عليهم|عالولاد|عالبنت|يكون)",
+            "(khayfe|5ayfe|khayfeh|5ayfeh|khayef|5ayef) (3leh|3laya|3layha|3alayha|3aleh|3alayhon|yekoun)",  # noqa: E501 (one pattern)
+            "قلبي مش مرتاح",
+            "قلقتني",
+            "(تعبانه|تعبان) كتير",
+            "(عدواني*|3adawani|3adwani)",
+            "(نازله|نازل|نزلت|نزل) (بالوزن|من الوزن)",
+            "(ما|مش) (عم )?(بياكل|بتاكل|ياكل|تاكل)$",
+            "(ما|مش) (عم )?(بياكل|بتاكل|ياكل|تاكل) (منيح|ابدا|كتير قليل|شي)$",
+            "(عم تاكل|بتاكل|بياكل|عم ياكل) (قليل|شوي)",
+            "(ma|msh) (3am )?(2dar|ba2der|2adra) (la7ali|lwa7di)",
+            "(بعيط|عم عيط|ببكي|عم ابكي|عم تبكي|بتبكي|عم يبكي)",
+            "(baddi|bdi) (ebki|abki)",
+            "(نوبه|نوبات) (هلع|خوف)",
+            "(nawbat|nawbet) (hala3|hala3a|5of)",
+            "(بيضل|بتضل) (بغرفته|بغرفتها|لحاله|لحالها)",
+            "(ما|مش) (عم )?(يروح|تروح|بيروح|بتروح) (عالمدرسه|على المدرسه|المدرسه)",
         ),
     ),
     (
@@ -445,6 +561,16 @@ BLOCK: tuple[str, ...] = (
     "(ذبح|دبح) (الخروف|خروف|الدجاج|دجاجه)",
     "اموت من (الجوع|الضحك|التعب|البرد)",
     "ميت(ه)? من (الجوع|التعب|الضحك)",
+    "(تدريب|تمرين|تجربه) ~ (حريق|الحريق|اخلاء)",
+    "(الحبوب|حبوب|الدوا|دوا|الدواء|حبوبي|دوائي|دوايي|ادويتي) ~ (وصف*|كتب*|عطاني|اعطاني|اعطاها|عطاها) (الدكتور|الطبيب|الدكتوره|الصيدلي)",  # noqa: E501 (one pattern)
+    "(حسب|متل ما|مثل ما|زي ما) (وصف*|قال|كتب) (الدكتور|الطبيب|الدكتوره)",
+    "ما في (اكل|أكل) (حلال|نباتي|بدون)",
+    "كنت (ما|مش) (بدي|عايز|عايزه|بغيت|ابغى|بدها) (عيش|اعيش)",
+    "كنت (بدي|ابغى|عايز|عايزه|اريد) (اموت|موت|انتحر)",
+    "(القطه|القط|الكلب|البسه|البس|قطتنا|كلبنا|العصفور) ~ (ضاع*|ضايع*|هرب*|اختف*|مفقود*)",
+    "انذار (حريق|الحريق)",
+    "(اقدر|بقدر|نقدر|منقدر|اقدرش) (اجي|نجي|احضر|نيجي) ~ سامحوني",
+    "(mayyet|mayte|mayta|meyyet|mayyte) (men|mn|min) (el ta3ab|ta3ab|el tet3ab|el shoghl|el de7k|el jo3)",  # noqa: E501 (one pattern)
 )
 
 NEGATORS = (
@@ -497,11 +623,28 @@ SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
             "zaman",
             "2abel snin",
             "halla kolo tamam",
+            "(كان|كانت) (عندنا|عندي)",
+            "(بس|وبعدين|الحمدلله|الحمد لله|بعدين) ~ (لقيناه|لقيناها|لقيناهم|لقيته|لقيتها|لقيتهم|لاقيناه|لاقيناها)",  # noqa: E501 (one pattern)
+            "لقينا (شقه|بيت|سكن)",
+            "(bas|w ba3den|el7amdella|alhamdulillah|hamdella) ~ (la2eina|la2enah|la2enaha|la2ayna|la2ainah|la2eito)",  # noqa: E501 (one pattern)
+            "لقينا (شقه|بيت|سكن)",
         ),
     ),
     (
         "docref",
-        ("بالرساله", "الرساله", "مكتوب", "شو يعني", "شو معنى", "بالقرار", "el risale", "maktoob"),
+        (
+            "بالرساله",
+            "الرساله",
+            "مكتوب",
+            "شو يعني",
+            "شو معنى",
+            "بالقرار",
+            "el risale",
+            "maktoob",
+            "الفرق بين",
+            "استبيان*",
+            "el far2 bein",
+        ),
     ),
     ("hypo", ("اذا", "لو", "في حال", "iza", "eza", "law", "lw")),
     ("question", ("شو", "مين", "ايش", "كيف", "وين", "shu", "sho")),
@@ -527,6 +670,8 @@ SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
             "akhbar",
             "markaz",
             "مركز",
+            "(صحفي*|صحافي*|جريده|مقال*)",
+            "(اكتب|بكتب|عم اكتب|كتابه|كاتبه) عن",
         ),
     ),
     (
@@ -570,8 +715,19 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "wa2ef el rasa2el",
         "bas ba2a rasa2el",
         "ma bdi rasa2el",
+        "(stop|wa2fo|wa2ef|w2fo|wa2fou|ba2a|bas) (el )?(rasa2el|rasayel|rasa2il|messages|sms)",
+        "(ma|mesh|msh) (bdi|baddi|bade|bde|bidi|3ayez|3ayza) ~ (rasa2el|rasayel|rasa2il|messages|sms)",  # noqa: E501 (one pattern)
+        "(ما|مش) (بدي|عايز|عايزه|ابغى|ابي|اريد) ~ (رسائل|رسايل|الرسائل|الرسايل|مسجات)",
+        "(شيلوا|شيلو|امسحوا|امسحو|احذفوا|احذفو|امحوا) (رقمي|اسمي)",
     ),
-    "START": ("(رجعوا|فيكم) ~ (ابعتولي|تبعتولي)", "ابعتولي ~ مره ثانيه"),
+    "START": (
+        "(رجعوا|فيكم) ~ (ابعتولي|تبعتولي)",
+        "ابعتولي ~ مره ثانيه",
+        "(ترجعوا|ترجعو|رجعو|ارجعوا|ارجعو|شغلوا|شغلو|فعلوا) ~ (تبعتولي|تبعتوا|ابعتولي|تبعثولي|الرسائل|الرسايل|التذكير)",  # noqa: E501 (one pattern)
+        "(الرسائل|الرسايل|التذكير|التذكيرات) (مره تانيه|مره ثانيه|من جديد)",
+        "(وقفتها|لغيتها|وقفت الرسائل) (بالغلط|غلط)",
+        "(ebda2o|ebda2u|rj3o|rje3o|raj3o|shaghlo|sha8lo|erja3o) ~ (ab3atouli|tab3atouli|ib3atouli|ab3atuli|el rasa2el|el reminders|el rasayel)",  # noqa: E501 (one pattern)
+    ),
     "FLYT": (
         "(نأجل|ناجل|نغير|غير) ~ (الموعد|الوقت)",
         "يوم (ثاني|تاني)",
@@ -581,6 +737,13 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "n2ajel",
         "nghayer",
         "yom tani",
+        "(ناجل*|نأجل*|منأجل*|منغيره|منغيرو|منغيرها|نغيره|نغيرو|نغيرها|اجله|اجلوه)",
+        "(ما|مش) (عاد )?(يناسب|بيناسب|بيناسبني|يناسبني|مناسب|بيزبط|بزبط)",
+        "(في|فيه) شي (بعد|قبل) (الساعه|الضهر|الظهر)",
+        "(نخليها|نخليه|نخلي الموعد|خليها|خلوها|خلوه) ~ (يوم|بدل|الاسبوع|بكرا|الساعه|بعد)",
+        "بدل (السبت|الاحد|الاثنين|الاتنين|الثلاثاء|الثلاثا|التلاتا|الاربعاء|الاربعا|الخميس|الجمعه|يوم)",  # noqa: E501 (one pattern)
+        "(n8ayer|nghayyer|n8ayyer|ngayer|n3ayer|nghayir|n2ajjel|n2ajel|n2akher|n2a5er)",
+        "(لاسبوع|للاسبوع) (الجاي|الجايه|القادم)",
     ),
     "AFLYS": (
         "ما رح (اقدر|نقدر) (اجي|نجي|نيجي)",
@@ -593,6 +756,12 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "ma ba2dar eji",
         "mareed",
         "mareeda",
+        "(msh|mish|ma|mesh) ~ (2dar|ha2dar|e2dar|a2dar|ba2dar|ba2der|2der|7a2dar|ha2der) (agi|aji|eji|eje|aje|niji|nigi|ajee)",  # noqa: E501 (one pattern)
+        "(الغي|نلغي|بلغي|ألغي|بدي الغي|لازم الغي) (موعد*|الموعد)",
+        "(ما|مش) (رح|ح) (كون|اكون|نكون) (موجود*|هناك|عندكم)",
+        "(ما|مش) (بكون|منكون|بكونش) (موجود*|هناك|عندكم)",
+        "(مضطر|مضطره) (الغي|نلغي)",
+        "(عندي|عندو|عندها|3ande|3andi) (influenza|انفلونزا|رشح|كورونا|corona|7arara|حراره)",
     ),
     "STATUS": (
         "شو صار (ب|ب)?(ملفي|طلبي)",
@@ -603,6 +772,12 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "صدر قرار",
         "shu sar b",
         "shu sar",
+        "(شي|اي|أي) جديد ~ (طلب*|ملف*|معامل*|السكن|الحضانه|لم الشمل|بخصوص)",
+        "(جديد|اخبار) (بخصوص|عن|ب) (طلب*|ملف*|معامل*|لم الشمل)",
+        "(وصلكم|وصلك|اجاكم|اجاكن|اجا) (رد|جواب|قرار)",
+        "البت (في|ب)",
+        "(akhbar|el akhbar|jdid|gdid|gedid|jded) ~ (malaf*|el malaf|fel malaf|talab*|el talab|3an el)",  # noqa: E501 (one pattern)
+        "(fi|fe|fih|fee) shi (jdid|gdid|jded|gedid|jdeed)",
     ),
     "OK": (
         "^(اوكي|تمام|اكيد|نعم|ok|okay|tamam) ~ (منجي|بجي|بشوفك|شكرا|منكون|bkun|mnji|insha2allah)",
@@ -611,5 +786,14 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "^(منجي|mnji)$",
         "بشوفك",
         "bkun hunik",
+        "^(اوكي|تمام|اكيد|نعم|ok|okay|tamam|حاضر|ماشي|emojiok) ~ (ان شاء الله|انشالله|انشاءالله|inshallah|insha2allah|inshalla)",  # noqa: E501 (one pattern)
+        "^(اوكي|تمام|اكيد|نعم|ok|okay|tamam|حاضر|ماشي|emojiok) ~ (جايه|جاي|جايين|جايي|بجي|منجي|رح اجي|رح نجي)",  # noqa: E501 (one pattern)
+        "(منشوفك|منشوفكم|بشوفك|بشوفكم|نشوفك|نشوفكم|نشوفكن|mnshoufek|mnshufek|bshoufek|bshufek|mnshoufkon)",  # noqa: E501 (one pattern)
+        "(رح|ح|راح) (نكون|كون|اكون) (هناك|عندكم|موجود*)",
+        "(بكون|منكون|حكون|هكون|بكون) (عندكم|هناك|موجود*)",
+        "(الموعد|el maw3ed|الوقت) (مناسب|بيناسبني|منيح|تمام|mnee7|mni7|mnasib)",
+        "(السبت|الاحد|الاثنين|الاتنين|الثلاثاء|التلاتا|الاربعاء|الاربعا|الخميس|الجمعه|بكرا|بكره|el sobt|el a7ad|bokra|bukra) (mashi|ماشي|tamam|تمام|مناسب|بناسبني|bynasebni|ok)",  # noqa: E501 (one pattern)
+        "^حاضر$",
+        "(bkoun|bkun|mnkoun|mnkun|7akoun|ha akoun) (3andkon|3andkom|honik|hunik|hnak)",
     ),
 }

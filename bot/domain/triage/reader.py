@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.domain.triage.lexicon import INTENT_ORDER, Lexicon, lexicon
-from bot.domain.triage.model import Model, default_model, features
+from bot.domain.triage.model import Model, default_model, features, word_features
 from bot.domain.triage.phrases import PhraseHit
 from bot.domain.triage.scope import Scope
 from bot.domain.triage.terms import Terms
@@ -110,9 +110,18 @@ class Triager:
         hits = list(lex.index.find(reading.clauses))
         scope = Scope(reading, lex, hits)
         level, live, set_aside, why = self._risk(reading, scope, hits)
-        intent, exact = (None, False) if level == AKUT else self._intent(reading, hits, scope)
+        # The model's features, read once for both of its questions (urgency and intent).
+        words = (
+            word_features(reading, lex.negators)
+            if self._model is not None and level != AKUT
+            else None
+        )
+        intent, exact = (
+            (None, False) if level == AKUT else self._intent(reading, hits, scope, words, why)
+        )
+        feats = None if words is None else features(reading, lex.negators, words)
         level, why = self._with_model(
-            reading, level, bool(set_aside) and not live, why, replied=intent is not None
+            feats, level, bool(set_aside) and not live, why, replied=intent is not None
         )
         if level == AKUT:
             intent, exact = None, False
@@ -163,16 +172,16 @@ class Triager:
 
     def _with_model(
         self,
-        reading: Reading,
+        feats: list[str] | None,
         level: str | None,
         only_set_aside: bool,
         why: list[str],
         *,
         replied: bool = False,
     ) -> tuple[str | None, list[str]]:
-        if self._model is None or level == AKUT or only_set_aside:
+        if self._model is None or feats is None or level == AKUT or only_set_aside:
             return level, why
-        s = self._model.score(features(reading, self._lex.negators))
+        s = self._model.score(feats)
         raised: str | None = None
         # A reply that reads as an intent ("I don't think I'll make it tonight") is not paged
         # on the model's word alone: without a risk phrase it is at most a concern.
@@ -189,7 +198,12 @@ class Triager:
         return level, why
 
     def _intent(
-        self, reading: Reading, hits: list[PhraseHit], scope: Scope
+        self,
+        reading: Reading,
+        hits: list[PhraseHit],
+        scope: Scope,
+        words: list[str] | None,
+        why: list[str],
     ) -> tuple[str | None, bool]:
         exact = self._keyword(reading)
         if exact is not None:
@@ -200,7 +214,15 @@ class Triager:
             if h.phrase.level == "intent"
             and (h.phrase.tag != "OK" or not scope.reason(h.clause, h.start, h.end, "OK"))
         }
-        return next((i for i in INTENT_ORDER if i in found), None), False
+        phrased = next((i for i in INTENT_ORDER if i in found), None)
+        if phrased is not None or words is None or self._model is None:
+            return phrased, False
+        # No phrase says it: the model may read the reply (a paraphrase, never a keyword).
+        guess = self._model.intent(words)
+        if guess is None:
+            return None, False
+        why.append(f"model intent {guess.intent} (p={guess.p:.2f})")
+        return guess.intent, False
 
     def _keyword(self, reading: Reading) -> str | None:
         words = reading.squeezed.split(" ")
