@@ -102,6 +102,12 @@ def _intent_label(row: dict[str, Any]) -> int:
     return 0 if row["intent"] is None or row["urgent"] else 1 + INTENTS.index(row["intent"])
 
 
+def _pruned(iw: Any, wvocab: list[str]) -> dict[str, list[float]]:
+    """The intent weights of the features that weigh anything for some class."""
+    rows = [[round(float(w), 3) for w in iw[i]] for i in range(len(wvocab))]
+    return {f: ws for f, ws in zip(wvocab, rows, strict=True) if max(map(abs, ws)) >= INTENT_PRUNE}
+
+
 def _weights(rows: list[dict[str, Any]]) -> dict[str, Any]:
     negators = lexicon().negators
     readings = [read(r["text"]) for r in rows]
@@ -114,18 +120,13 @@ def _weights(rows: list[dict[str, Any]]) -> dict[str, Any]:
     wvocab = sorted({f for ws in words for f in ws})
     iw, ib = _fit_intents(_matrix(words, wvocab), [_intent_label(r) for r in rows])
     keep = [i for i in range(len(vocab)) if abs(akut[i]) >= 1e-3 or abs(concern[i]) >= 1e-3]
-    intent_rows = {
-        wvocab[i]: [round(float(w), 3) for w in iw[i]]
-        for i in range(len(wvocab))
-        if max(abs(float(w)) for w in iw[i]) >= INTENT_PRUNE
-    }
     return {
         "version": 2,
         "vocab": [vocab[i] for i in keep],
         "akut": [round(akut[i], 4) for i in keep],
         "concern": [round(concern[i], 4) for i in keep],
         "bias": [round(ba, 4), round(bc, 4)],
-        "intent": {"labels": ["none", *INTENTS], "weights": intent_rows, "bias": ib},
+        "intent": {"labels": ["none", *INTENTS], "weights": _pruned(iw, wvocab), "bias": ib},
     }
 
 
@@ -179,61 +180,70 @@ def _share(xs: list[_Scored], hit: Any) -> float:
     return sum(1 for x in xs if hit(x)) / max(1, len(xs))
 
 
+def _pages(x: _Scored, t: float) -> bool:
+    """Whether the lexicon or the model at threshold ``t`` pages this row."""
+    return x.lex_akut or x.akut >= t
+
+
+def _akut_at(scored: list[_Scored]) -> float:
+    """The lexicon was written with the training split in view, so its recall there says
+    little: the threshold is judged by what the model finds on its own, out of fold, while
+    the false alarms count what the two together would raise: on hard negatives, and what
+    the model adds on ordinary messages and on concerns (a concern paged is a false alarm
+    too)."""
+    hard = [x for x in scored if x.row["hard_negative"]]
+    urgent = [x for x in scored if x.row["urgent"]]
+    plain = [x for x in scored if x.row["level"] is None and not x.row["hard_negative"]]
+    concerns = [x for x in scored if x.row["level"] == "bekymring"]
+    lex_plain = _share(plain, lambda x: x.lex_akut)
+    lex_concerns = _share(concerns, lambda x: x.lex_akut)
+    within = [
+        t
+        for t in _GRID
+        if _share(hard, lambda x, t=t: _pages(x, t)) <= MAX_FALSE_ALARMS
+        and _share(plain, lambda x, t=t: _pages(x, t)) - lex_plain <= MAX_ORDINARY_ALARMS
+        and _share(concerns, lambda x, t=t: _pages(x, t)) - lex_concerns <= MAX_CONCERN_PAGED
+    ]
+    # No threshold keeps within budget: the model never pages.
+    return max(((sum(x.akut >= t for x in urgent), t) for t in within), default=(0, 1.01))[1]
+
+
+def _concern_at(scored: list[_Scored]) -> float:
+    """The most concerns raised while few calm messages are."""
+    calm = [x for x in scored if x.row["level"] is None]
+    worry = [x for x in scored if x.row["level"] is not None]
+    within = [t for t in _GRID if _share(calm, lambda x, t=t: x.concern >= t) <= MAX_CONCERN_ALARMS]
+    return max(((sum(x.concern >= t for x in worry), t) for t in within), default=(0, 1.01))[1]
+
+
+def _said(x: _Scored, t: float) -> str | None:
+    """The intent read: the lexicon's, else the model's at threshold ``t``."""
+    if x.lex_intent is not None:
+        return x.lex_intent
+    return x.guess.intent if x.guess is not None and x.guess.p >= t else None
+
+
+def _intent_at(scored: list[_Scored]) -> float:
+    """The model speaks only where the lexicon found none: the threshold that reads the most
+    replies right while ordinary messages read as an intent stay within budget."""
+    replies = [x for x in scored if _intent_label(x.row)]
+    quiet = [x for x in scored if not _intent_label(x.row) and not x.row["urgent"]]
+    within = [
+        t
+        for t in _INTENT_GRID
+        if _share(quiet, lambda x, t=t: _said(x, t) is not None) <= MAX_ORDINARY_INTENT
+    ]
+    best = max(
+        ((sum(_said(x, t) == x.row["intent"] for x in replies), -t) for t in within),
+        default=(0, -1.01),
+    )
+    return -best[1]
+
+
 def _thresholds(rows: list[dict[str, Any]]) -> dict[str, float]:
     """The three thresholds, chosen on out-of-fold scores of the training split."""
     scored = _out_of_fold(rows)
-    hard = [x for x in scored if x.row["hard_negative"]]
-    urgent = [x for x in scored if x.row["urgent"]]
-    calm = [x for x in scored if x.row["level"] is None]
-    plain = [x for x in calm if not x.row["hard_negative"]]
-    concerns = [x for x in scored if x.row["level"] == "bekymring"]
-    worry = [x for x in scored if x.row["level"] is not None]
-    # The lexicon was written with the training split in view, so its recall there says
-    # little: the threshold is judged by what the model finds on its own, out of fold,
-    # while the false alarms count what the two together would raise: on hard negatives,
-    # on ordinary messages and on concerns (a concern paged is a false alarm too).
-    lex_plain = _share(plain, lambda x: x.lex_akut)
-    lex_concerns = _share(concerns, lambda x: x.lex_akut)
-    best_a = max(
-        (
-            (sum(x.akut >= t for x in urgent), t)
-            for t in _GRID
-            if _share(hard, lambda x, t=t: x.lex_akut or x.akut >= t) <= MAX_FALSE_ALARMS
-            and _share(plain, lambda x, t=t: x.lex_akut or x.akut >= t) - lex_plain
-            <= MAX_ORDINARY_ALARMS
-            and _share(concerns, lambda x, t=t: x.lex_akut or x.akut >= t) - lex_concerns
-            <= MAX_CONCERN_PAGED
-        ),
-        default=(0, 1.01),  # no threshold keeps within budget: the model never pages
-    )
-    best_c = max(
-        (
-            (sum(x.concern >= t for x in worry), t)
-            for t in _GRID
-            if _share(calm, lambda x, t=t: x.concern >= t) <= MAX_CONCERN_ALARMS
-        ),
-        default=(0, 1.01),
-    )
-    # Intent: the model speaks only where the lexicon found none; the threshold is the one
-    # that reads the most replies right while ordinary messages read as an intent stay
-    # within budget.
-    replies = [x for x in scored if _intent_label(x.row)]
-    quiet = [x for x in scored if not _intent_label(x.row) and not x.row["urgent"]]
-
-    def said(x: _Scored, t: float) -> str | None:
-        if x.lex_intent is not None:
-            return x.lex_intent
-        return x.guess.intent if x.guess is not None and x.guess.p >= t else None
-
-    best_i = max(
-        (
-            (sum(said(x, t) == x.row["intent"] for x in replies), -t)
-            for t in _INTENT_GRID
-            if _share(quiet, lambda x, t=t: said(x, t) is not None) <= MAX_ORDINARY_INTENT
-        ),
-        default=(0, -1.01),
-    )
-    return {"akut": best_a[1], "concern": best_c[1], "intent": -best_i[1]}
+    return {"akut": _akut_at(scored), "concern": _concern_at(scored), "intent": _intent_at(scored)}
 
 
 def weights_for(rows: list[dict[str, Any]]) -> dict[str, Any]:
