@@ -1,4 +1,6 @@
-"""Issue 17: the decision guard's figures on the held-out split, and its cost per text.
+"""Issue 17: the decision guard's figures on the held-out split and on a second writer's
+probe split (texts written by someone who never saw the guard: the honest figure), and
+its cost per text.
 
 Targets: decisions caught ≥ 95 %; hard negatives (texts that name a decision,
 a refusal or a right without being one) refused ≤ 5 %. Timing: every held-out
@@ -17,6 +19,7 @@ from bot.domain.guard.corpus import figures, load
 
 ROOT = Path(__file__).resolve().parents[1]
 HELDOUT = ROOT / "tests" / "data" / "guard" / "heldout.jsonl"
+PROBE = HELDOUT.with_name("probe2.jsonl")
 ROUNDS = 20
 
 
@@ -38,10 +41,15 @@ def run() -> list[Row]:
         read(text)
         times.append((clock() - t0) / 1000)
     times.sort()
-    f = figures(rows, results)
-    return [
-        Row("decisions caught (held-out)", _pct(f.recall.rate), "≥ 95", "%"),
-        Row("hard negatives refused (held-out)", _pct(f.false_refusals_hard.rate), "≤ 5", "%"),
-        Row("non-decisions refused (held-out)", _pct(f.false_refusals.rate), "", "%"),
-        Row("median per text", round(percentile(times, 50) or 0, 1), "", "µs"),
-    ]
+    probe = load(PROBE)
+    out = []
+    for split, f in (
+        ("held-out", figures(rows, results)),
+        ("probe", figures(probe, [read(r["text"]) for r in probe])),
+    ):
+        out += [
+            Row(f"decisions caught ({split})", _pct(f.recall.rate), "≥ 95", "%"),
+            Row(f"hard negatives refused ({split})", _pct(f.false_refusals_hard.rate), "≤ 5", "%"),
+            Row(f"non-decisions refused ({split})", _pct(f.false_refusals.rate), "", "%"),
+        ]
+    return [*out, Row("median per text", round(percentile(times, 50) or 0, 1), "", "µs")]
