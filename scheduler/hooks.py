@@ -1,16 +1,17 @@
 """Inbound hooks: the citizen texts STATUS, or answers an appointment reminder.
 
 - ``STATUS``: the current step and the next expected date; nothing else, so
-  nothing sensitive travels. Nobody needs to answer. (A case without a
-  timeline falls through: a caseworker answers.)
+  nothing sensitive travels. Nobody needs to answer the word; a question in the
+  family's own words also stays with a caseworker. (A case without a timeline
+  falls through: a caseworker answers.)
 - ``OK``: confirms the next appointment. Nobody needs to answer.
 - ``FLYT`` / ``AFLYS``: asks to move or cancel the next appointment. That
   becomes a task for the caseworker and the message stays awaiting a reply.
 
 The same wishes in the family's own words (bot.domain.intents reads them):
-STATUS and FLYT act like the word; OK only once the appointment's reminder
-has gone ("fint, vi ses"); AFLYS first asks "Vil du aflyse mødet …? Svar JA"
-and acts on the yes (then ``FiledSms.intent`` says AFLYS).
+STATUS (still awaiting a caseworker) and FLYT act like the word; OK only once
+the appointment's reminder has gone ("fint, vi ses"); AFLYS first asks "Vil du
+aflyse mødet …? Svar JA" and acts on the yes (then ``FiledSms.intent`` says AFLYS).
 
 A word that does not fit (no appointment coming up, say) falls through to the
 ordinary flow: receipt and a caseworker's answer.
@@ -151,8 +152,13 @@ async def _next(filed: FiledSms) -> Any:
 @prefetches(_fetch_steps)
 @acts_on(lambda body: said(body) == "STATUS")
 async def status_hook(filed: FiledSms) -> HookOutcome | None:
-    """ "STATUS" (or "hvordan går det med min sag?"): where the case is, what comes next."""
-    if _read(filed)[0] != "STATUS":
+    """ "STATUS" (or "hvordan går det med min sag?"): where the case is, what comes next.
+
+    The word alone needs no one to answer; a question in the family's own words gets the
+    status at once and stays with a caseworker: it may ask more than the timeline says
+    ("hvornår hører jeg om min ansøgning?"), and the reader may have read it wrong."""
+    word, exact = _read(filed)
+    if word != "STATUS":
         return None
     steps = _fetched_steps(filed)
     if steps == []:
@@ -167,7 +173,7 @@ async def status_hook(filed: FiledSms) -> HookOutcome | None:
     answer = await status_text(filed.conn, case, filed.language, steps)
     if answer is None:
         return None  # no timeline yet: the ordinary receipt, and a caseworker answers
-    return HookOutcome(reply=answer, awaiting_reply=False)
+    return HookOutcome(reply=answer, awaiting_reply=not exact)
 
 
 @prefetches(_fetch_next)

@@ -216,6 +216,7 @@ async def test_own_words_act_when_harmless_and_ask_first_when_not(stack: Stack, 
     await _meeting(stack)
     said = OWN_WORDS[lang]
     assert (await _say(stack, said["STATUS"]) or "").startswith(_status_prefix(lang))
+    assert (await _last_in(stack)).awaiting_reply  # own words: a caseworker reads it too
     assert await _say(stack, said["OK"]) == _t(lang, "confirmed", **_when(lang))
     assert (await _say(stack, said["FLYT"]) or "").startswith(
         _t(lang, "move_asked", date="@").split("@")[0]

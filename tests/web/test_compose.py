@@ -381,6 +381,9 @@ async def test_a_covering_colleague_sends_and_opens_the_thread_only_during_the_a
     case = w.cases["anna"]
     await stack.sms(w.phones["anna"], "Hej Mette, hvornår hører jeg noget?")
     conv = (await (await stack.api("GET", "/api/v1/conversations")).json())["items"][0]["id"]
+    # A minute later, so the reply (not the automatic STATUS answer of the same instant) is
+    # the newest message the case page shows.
+    stack.clock.advance(minutes=1)
     resp = await stack.api(
         "POST", f"/api/v1/conversations/{conv}/replies", json={"body": "I næste uge."}
     )

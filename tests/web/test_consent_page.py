@@ -18,7 +18,7 @@ from tests.web.conftest import Login, csrf_of, form_post, staff_login
 
 
 async def _anna_thread(stack: Stack) -> str:
-    await stack.sms(stack.world.phones["anna"], "Hej, kan I lade være med at sende påmindelser?")
+    await stack.sms(stack.world.phones["anna"], "Hej Mette, jeg har et spørgsmål om påmindelserne")
     items = (await (await stack.api("GET", "/api/v1/conversations")).json())["items"]
     return str(items[0]["id"])
 
