@@ -112,7 +112,11 @@ class Seeded:
     cases: list[str] = field(default_factory=list)
 
 
-def _env(url: str) -> dict[str, str]:
+def _env(url: str, sink_port: int) -> dict[str, str]:
+    """The worker's settings. Its SMS gateway is the sink, which accepts every send at once as
+    Twilio would: the worker's background work (receipts, escalation pages to the on-duty
+    colleague for the seeded urgent messages) then costs what it costs in production. A gateway
+    that refuses would send every page down the fallback path again and again instead."""
     from bot.base.crypto import new_key_text
 
     return {
@@ -123,7 +127,7 @@ def _env(url: str) -> dict[str, str]:
         "TOVHOLDER_INDEX_KEY": new_key_text(),
         "TOVHOLDER_TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
         "TOVHOLDER_TWILIO_AUTH_TOKEN": new_key_text(),
-        "TOVHOLDER_TWILIO_BASE_URL": "http://127.0.0.1:9",
+        "TOVHOLDER_TWILIO_BASE_URL": f"http://127.0.0.1:{sink_port}",
         "TOVHOLDER_LOG_LEVEL": "WARNING",
     }
 
@@ -485,9 +489,17 @@ def _pages(s: Seeded) -> list[_Page]:
 async def _run(requests: int) -> list[Row]:
     name = await create_database("bench_desk")
     url = sqlalchemy_url(name)
-    env = _env(url)
+    sink_port = free_port()
+    sink = ChildServer(
+        "twilio-sink",
+        python_module("bench.twilio_sink"),
+        {"BENCH_SINK_PORT": str(sink_port)},
+        sink_port,
+    )
+    env = _env(url, sink_port)
     server: ChildServer | None = None
     try:
+        await sink.start()
         print(f"  seeding {CASES:,} cases, {STAFF} staff, {MESSAGES:,} messages …", flush=True)
         started = time.monotonic()
         s = await _seed(url, env, random.Random(19))
@@ -530,6 +542,7 @@ async def _run(requests: int) -> list[Row]:
     finally:
         if server is not None:
             server.stop()
+        sink.stop()
         await asyncio.to_thread(drop_database, name)
 
 
