@@ -216,7 +216,14 @@ async def withdraw_sms(
 
 
 async def settle_message(
-    conn: AsyncConnection, message_id: str, *, status: str, kind: str, subject: str, at: datetime
+    conn: AsyncConnection,
+    message_id: str,
+    *,
+    status: str,
+    kind: str,
+    subject: str,
+    at: datetime,
+    channel: str = "sms",
 ) -> Any:
     """Give an outbound SMS its final ``status`` and journalise why on its case.
 
@@ -240,7 +247,7 @@ async def settle_message(
         case_id=msg.case_id,
         kind=kind,
         direction="internal",
-        channel="sms",
+        channel=channel,
         subject=subject,
         actor="system",
         at=at,

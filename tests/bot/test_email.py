@@ -239,7 +239,7 @@ async def test_after_stop_the_email_fallback_of_a_reminder_is_withheld(
                 )
             ).scalars()
         )
-    assert "SMS ikke sendt: borgeren har sagt STOP til påmindelser og opdateringer" in subjects
+    assert "E-mail ikke sendt: borgeren har sagt STOP til påmindelser og opdateringer" in subjects
     # The STOP confirmation (an answer) could not be delivered either: its e-mail goes.
     answers = [r for r in await _rows(stack, via="email") if r.kind != "reminder"]
     assert [r.status for r in answers] == ["sent"]
@@ -283,6 +283,18 @@ async def test_an_email_fallback_without_email_consent_at_send_time_is_a_call_ta
     async with stack.svc.read() as conn:
         tasks = list(await conn.execute(select(followup_tasks)))
     assert [(t.kind, t.message_id, t.title) for t in tasks] == [("call", email.id, EMAIL_FAILED)]
+    async with stack.svc.read() as conn:
+        said = list(
+            await conn.execute(
+                select(journal_entries.c.subject, journal_entries.c.channel).where(
+                    journal_entries.c.message_id == email.id,
+                    journal_entries.c.kind == "sms_withheld",
+                )
+            )
+        )
+    assert [tuple(r) for r in said] == [
+        ("E-mail ikke sendt: borgeren har ikke sagt ja til e-mail", "email")
+    ]
 
 
 async def test_a_citizen_with_no_mobile_number_gets_the_email_notice(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import bindparam, case, update
+from sqlalchemy import bindparam, case, select, update
 
 from bot.base import metrics
 from bot.base.services import Services
@@ -31,6 +31,8 @@ WITHHELD = "withheld"
 NOT_HANDED_OVER = "SMS kunne ikke afleveres til gatewayen"
 NO_MOBILE = "SMS ikke sendt: borgeren har intet mobilnummer"
 NO_EMAIL_ADDRESS = "E-mail ikke sendt: ingen e-mailadresse eller mailserver"
+# The journal names the channel that was held back: an e-mail notice is not an SMS.
+CHANNEL_WORDS = {"sms": "SMS", "email": "E-mail"}
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +95,9 @@ async def finish(
 async def withhold(svc: Services, outbox_id: str, message_id: str, reason: str) -> None:
     """Settle a citizen SMS the send-time gate holds back: never sent, said why, journalised.
 
-    The message is marked ``withheld`` and its case's journal says why in plain
-    words (see :data:`bot.domain.gate.REASON_WORDS`); one transaction per
-    message, so no two journal heads are held at once. An e-mail held back for
+    The message is marked ``withheld`` and its case's journal says which channel
+    was held back and why in plain words (see :data:`bot.domain.gate.REASON_WORDS`);
+    one transaction per message, so no two journal heads are held at once. An e-mail held back for
     want of e-mail consent leaves no channel: it falls back to a call task.
     """
     async with svc.write() as conn:
@@ -104,13 +106,18 @@ async def withhold(svc: Services, outbox_id: str, message_id: str, reason: str) 
             .where(outbox.c.id == outbox_id)
             .values(state="done", last_error=f"withheld: {reason}", lease_until=None)
         )
+        via = (
+            await conn.execute(select(messages.c.via).where(messages.c.id == message_id))
+        ).scalar_one()
+        channel = "email" if via == "email" else "sms"
         await settle_message(
             conn,
             message_id,
             status=WITHHELD,
             kind="sms_withheld",
-            subject=f"SMS ikke sendt: {REASON_WORDS[reason]}",
+            subject=f"{CHANNEL_WORDS[channel]} ikke sendt: {REASON_WORDS[reason]}",
             at=svc.clock.now(),
+            channel=channel,
         )
         if reason == NO_EMAIL_CONSENT:
             # An e-mail standing in for an SMS that did not arrive, with e-mail no longer
