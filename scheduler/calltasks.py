@@ -22,6 +22,13 @@ message itself stays in the unassigned queue, where the front desk sees it.
 Idempotent: the task's ``dedupe_key`` is ``call:<message id>`` and unique, so a
 retried delivery report or a second relay pass over the same message finds the
 task it made and adds nothing.
+
+One call reaches a family about everything that did not: while a call task for
+the same person on the same case is open, a further message that cannot reach
+them (a family with no mobile number who reads the secure inbox gets every
+answer that way) adds no second task; its own journal entry says it waits for
+that call (:data:`SAME_CALL`). Once the caseworker has closed the task, the
+next such message opens a new one.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.base.services import Services
 from bot.domain.routing import team_calendar
-from bot.store.schema.core import cases, teams
+from bot.store.schema.core import cases, messages, teams
 from bot.store.schema.scheduler import followup_tasks
 from journal.journal import append
 from scheduler.quiet import local_instant
@@ -50,6 +57,8 @@ NO_PHONE = "Borgeren har intet mobilnummer: kontakt borgeren på anden måde"
 EMAIL_FAILED = "E-mail til borgeren kunne ikke sendes: ring til borgeren"
 HELD_SENSITIVE = "Følsom besked ikke sendt på SMS: ring til borgeren"
 HELD_TOO_LONG = "Beskeden er for lang til SMS: ring til borgeren"
+# A message that joins the person's open call task, said after its own reason.
+SAME_CALL = "tages med i den åbne ringeopgave"
 # Every title a call task can have (a test keeps them distinct).
 TITLES = (UNDELIVERED, REFUSED, GIVEN_UP, NO_PHONE, EMAIL_FAILED, HELD_SENSITIVE, HELD_TOO_LONG)
 
@@ -100,6 +109,11 @@ async def open_call_task(
     ).scalar_one_or_none()
     if existing is not None:
         return str(existing)
+    if case_id is not None:
+        joined = await _open_for_person(conn, case_id, message_id)
+        if joined is not None:
+            await _journal(conn, tenant_id, case_id, f"{subject} ({SAME_CALL})", at, message_id)
+            return joined
     case = None
     if case_id is not None:
         case = (
@@ -122,6 +136,39 @@ async def open_call_task(
             dedupe_key=key,
         )
         log.info("call task %s for message %s", task_id, message_id)
+    await _journal(conn, tenant_id, case_id, subject, at, message_id)
+    return task_id
+
+
+async def _open_for_person(conn: AsyncConnection, case_id: str, message_id: str) -> str | None:
+    """The open call task on ``case_id`` for the person ``message_id`` is to, if any."""
+    made_for = messages.alias("made_for")
+    person = select(messages.c.person_id).where(messages.c.id == message_id).scalar_subquery()
+    found = (
+        await conn.execute(
+            select(followup_tasks.c.id)
+            .join(made_for, made_for.c.id == followup_tasks.c.message_id)
+            .where(
+                followup_tasks.c.case_id == case_id,
+                followup_tasks.c.kind == "call",
+                followup_tasks.c.state == "open",
+                made_for.c.person_id == person,
+            )
+            .order_by(followup_tasks.c.created_at)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    return None if found is None else str(found)
+
+
+async def _journal(
+    conn: AsyncConnection,
+    tenant_id: str,
+    case_id: str | None,
+    subject: str,
+    at: datetime,
+    message_id: str,
+) -> None:
     await append(
         conn,
         tenant_id=tenant_id,
@@ -134,4 +181,3 @@ async def open_call_task(
         at=at,
         message_id=message_id,
     )
-    return task_id

@@ -28,6 +28,7 @@ from scheduler.calltasks import (
     HELD_TOO_LONG,
     NO_PHONE,
     REFUSED,
+    SAME_CALL,
     TITLES,
     UNDELIVERED,
     dedupe_key,
@@ -344,6 +345,53 @@ async def test_a_citizen_with_no_mobile_number_is_not_silent(stack: Stack) -> No
         ("delivery_failed", "SMS ikke sendt: borgeren har intet mobilnummer"),
         ("call_task", NO_PHONE),
     ]
+
+
+async def _update(stack: Stack, person: str, case: str, body: str) -> str:
+    """A caseworker's update to ``person`` on ``case``, queued: the message's id."""
+    svc, now = stack.svc, stack.clock.now()
+    async with svc.write() as conn:
+        dek = (await conn.execute(select(cases.c.dek).where(cases.c.id == case))).scalar_one()
+        conv = await ensure_conversation(
+            conn, tenant_id=stack.world.tenant_id, case_id=case, person_id=person, at=now
+        )
+        return await queue_sms(
+            conn,
+            tenant_id=stack.world.tenant_id,
+            conversation_id=conv,
+            case_id=case,
+            person_id=person,
+            kind="update",
+            body=body,
+            key=SealingKey("case", case, svc.dek("cases", case, dek)),
+            at=now,
+        )
+
+
+async def test_one_open_call_task_per_person_however_many_messages_miss_them(
+    stack: Stack,
+) -> None:
+    """No phone, three updates: one call task (each later message journalised as joining
+    it), not three; once the caseworker closes it, the next update opens a new one."""
+    person, case, first = await _without_phone(stack)
+    await stack.drain()
+    later = [
+        await _update(stack, person, case, "Mødet er flyttet til tirsdag."),
+        await _update(stack, person, case, "Husk lønsedlerne."),
+    ]
+    await stack.drain()
+    rows = await _call_rows(stack)
+    assert [(r.message_id, r.title, r.state) for r in rows] == [(first, NO_PHONE, "open")]
+    for mid in later:
+        assert (await _journal_kinds(stack, mid))[-1] == ("call_task", f"{NO_PHONE} ({SAME_CALL})")
+    async with stack.svc.write() as conn:
+        await conn.execute(
+            update(followup_tasks).where(followup_tasks.c.id == rows[0].id).values(state="done")
+        )
+    again = await _update(stack, person, case, "Vi har fået svar fra lægen.")
+    await stack.drain()
+    rows = await _call_rows(stack)
+    assert [(r.message_id, r.state) for r in rows] == [(first, "done"), (again, "open")]
 
 
 async def test_a_too_long_text_to_an_sms_only_citizen_has_its_own_title(stack: Stack) -> None:
