@@ -1,4 +1,4 @@
-"""Issue 17: the decision guard's figures on the held-out split and on a second writer's
+"""Issue 17: the decision guard's figures on the held-out split and on a third writer's
 probe split (texts written by someone who never saw the guard: the honest figure), and
 its cost per text.
 
@@ -19,7 +19,7 @@ from bot.domain.guard.corpus import figures, load
 
 ROOT = Path(__file__).resolve().parents[1]
 HELDOUT = ROOT / "tests" / "data" / "guard" / "heldout.jsonl"
-PROBE = HELDOUT.with_name("probe2.jsonl")
+PROBE = HELDOUT.with_name("probe3.jsonl")
 ROUNDS = 20
 
 

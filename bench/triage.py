@@ -23,7 +23,7 @@ from bot.domain.triage.model import MODEL_PATH
 
 ROOT = Path(__file__).resolve().parents[1]
 HELDOUT = ROOT / "tests" / "data" / "triage" / "heldout.jsonl"
-PROBE = HELDOUT.with_name("probe2.jsonl")
+PROBE = HELDOUT.with_name("probe3.jsonl")
 ROUNDS = 20
 
 

@@ -13,6 +13,7 @@ import pytest
 from bot.domain.guard import read
 from bot.domain.guard.corpus import load
 from bot.domain.guard.model import MODEL_PATH, Model, default_model, features
+from bot.domain.guard.train import MAX_HARD_REFUSED
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "guard"
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +42,7 @@ def test_the_shipped_weights_load_from_json() -> None:
     assert model is not None and len(model) == len(data["vocab"]) > 1000
     assert 0 < model.threshold < 1 and model.threshold == data["threshold"]
     oof = data["out_of_fold"]["rules+model"]["hard negatives refused"]
-    assert oof[0] <= 0.03 * oof[1]
+    assert oof[0] <= MAX_HARD_REFUSED * oof[1]
 
 
 @pytest.mark.parametrize("text", ONLY_THE_MODEL)
@@ -80,7 +81,7 @@ def test_training_is_deterministic_and_picks_the_threshold_out_of_fold(tmp_path:
     """The same corpus gives the same JSON twice; the threshold keeps out-of-fold hard
     negatives refused within the budget, and the figures say so."""
     pytest.importorskip("sklearn")
-    from bot.domain.guard.train import MAX_HARD_REFUSED, train
+    from bot.domain.guard.train import train
 
     corpus = _small_corpus(tmp_path)
     first = train(corpus, tmp_path / "a.json")

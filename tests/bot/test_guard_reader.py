@@ -171,11 +171,11 @@ def test_held_out_recall_reaches_the_target() -> None:
 
 
 def test_held_out_false_refusals_are_what_docs_guard_md_reports() -> None:
-    """Held-out: 145 of 148 decisions caught (rules and model; the rules alone 143), 3 of 106
+    """Held-out: 143 of 148 decisions caught (rules and model, after the fifth round), 3 of 106
     hard negatives and 3 of 153 non-decisions refused (as docs/guard.md reports)."""
     rows = load(DATA / "heldout.jsonl")
     f = figures(rows, [read(r["text"]) for r in rows])
-    assert (f.recall.hits, f.recall.total) == (145, 148)
+    assert (f.recall.hits, f.recall.total) == (143, 148)
     assert (f.false_refusals_hard.hits, f.false_refusals_hard.total) == (3, 106)
     assert (f.false_refusals.hits, f.false_refusals.total) == (3, 153)
 
@@ -187,13 +187,26 @@ def test_held_out_false_refusals_on_hard_negatives_reach_the_target() -> None:
     assert f.false_refusals_hard.rate is not None and f.false_refusals_hard.rate <= 0.05
 
 
+# The fifth round's training texts: a second writer's probe, folded in, and four more writers.
+OTHER_WRITERS = ("probe2-", "train-r5")
+
+
 def test_train_split_is_read_right() -> None:
-    """Every training text is read as labelled by the rules and the model (both were made
-    from these), but one: "… bortfalder, da I ikke har brugt det siden juni" ("siden" reads
-    as a past decision mentioned, and the model may not overrule a scope)."""
+    """The first four rounds' texts (one author; the rules and the model were made from
+    them) are read as labelled, but three the model is not sure of. The other writers' texts
+    are read as the model learnt them, short of perfect: the model is regularised, and the
+    rules, written before them, refuse some of their hard negatives that the model may not
+    overrule (figures as docs/guard.md reports)."""
     rows = load(DATA / "train.jsonl")
-    wrong = [r["id"] for r in rows if read(r["text"]).decision != r["decision"]]
-    assert wrong == ["train-r4-0089"]
+    first = [r for r in rows if not r["id"].startswith(OTHER_WRITERS)]
+    wrong = [r["id"] for r in first if read(r["text"]).decision != r["decision"]]
+    assert wrong == ["train-r4-0027", "train-r4-0074", "train-r4-0089"]
+    others = [r for r in rows if r["id"].startswith(OTHER_WRITERS)]
+    decisions = [r for r in others if r["decision"]]
+    hard = [r for r in others if r["hard_negative"]]
+    assert (len(others), len(decisions), len(hard)) == (1559, 710, 571)
+    assert sum(read(r["text"]).decision for r in decisions) >= 679
+    assert sum(read(r["text"]).decision for r in hard) <= 38
 
 
 def test_the_rules_alone_read_the_first_three_rounds_right() -> None:
@@ -201,7 +214,7 @@ def test_the_rules_alone_read_the_first_three_rounds_right() -> None:
     fourth round's texts were written to be phrased otherwise, and the rules alone miss many
     of its decisions (the model is there for those) but refuse none of its hard negatives."""
     rows = load(DATA / "train.jsonl")
-    old = [r for r in rows if not r["id"].startswith("train-r4-")]
+    old = [r for r in rows if not r["id"].startswith(("train-r4-", *OTHER_WRITERS))]
     assert [r["id"] for r in old if read(r["text"], model=None).decision != r["decision"]] == []
     new = [r for r in rows if r["id"].startswith("train-r4-")]
     assert len(new) == 496 and sum(r["decision"] for r in new) == 190
@@ -272,7 +285,7 @@ def test_the_command_needs_no_database() -> None:
         check=True,
         timeout=60,
     )
-    assert "decision recall" in done.stdout and "99.8 % (446/447)" in done.stdout
+    assert "decision recall" in done.stdout and "97.1 % (1123/1157)" in done.stdout
 
 
 def test_the_systems_own_texts_do_not_read_as_decisions() -> None:
@@ -320,17 +333,17 @@ def test_the_systems_own_ukrainian_and_arabic_texts_do_not_read_as_decisions(
     assert [t for t in texts if read(t).decision] == []
 
 
-def test_a_second_writers_probe_does_not_fall() -> None:
-    """probe2.jsonl: 240 texts by a writer who never saw the guard, its corpus or its rules,
-    never tuned on (only its totals are read). Floors at the figures measured after the fourth
-    round, rules and model (targets in brackets): decisions caught 106 of 120 (≥ 95 %: not
-    met), hard negatives refused at most 5 of 91 (≤ 5 %: 5.5 %, just over); the rules alone
-    78 of 120 and 2 of 91."""
-    rows = load(DATA / "probe2.jsonl")
+def test_a_third_writers_probe_does_not_fall() -> None:
+    """probe3.jsonl: 240 texts by a third writer who never saw the guard, its corpus or its
+    rules, committed before the fifth round and never tuned on (only its totals are read).
+    Floors at the figures measured after the fifth round, rules and model (targets in
+    brackets): decisions caught 85 of 120 (≥ 95 %: far from met), hard negatives refused at
+    most 11 of 90 (≤ 5 %: not met). (probe2, the second writer's, is training now.)"""
+    rows = load(DATA / "probe3.jsonl")
     assert len(rows) == 240 and sum(r["decision"] for r in rows) == 120
     others = load(DATA / "train.jsonl") + load(DATA / "heldout.jsonl")
     others += load(DATA / "heldout-uk-ar.jsonl") + load(DATA / "probe-r3.jsonl")
     assert not {r["text"] for r in rows} & {r["text"] for r in others}
     caught = sum(read(r["text"]).decision for r in rows if r["decision"])
     refused = sum(read(r["text"]).decision for r in rows if r["hard_negative"])
-    assert caught >= 106 and refused <= 5, (caught, refused)
+    assert caught >= 85 and refused <= 11, (caught, refused)

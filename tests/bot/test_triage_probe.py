@@ -1,19 +1,17 @@
 """The reader on the probe split: the figures reached, so a regression fails.
 
-The probe split (tests/data/triage/probe2.jsonl; README.md there) was written by a
-writer who never saw the reader, its lexicon or its corpus, and committed before
+The probe split (tests/data/triage/probe3.jsonl; README.md there) was written by a
+fifth writer who never saw the reader, its lexicon or its corpus, and committed before
 anything was changed for it; only its aggregate figures are read, once per round,
-and it is never used to tune the reader. (The first probe split, read the same way
-in the third round, was then added to the training split.)
+and it is never used to tune the reader. (The earlier probe splits, read the same way
+in the third and fourth rounds, were then added to the training split.)
 
-Measured after issue #16's fourth round (twice: the second time after a fix prompted
-by the test below, not by the probe — everyday Danish "jeg er her nu" had become akut —,
-which moved one English message) (before it, in brackets; targets after
-the semicolon): urgent recall da 37/48 (32), en 24/28 (24), uk 22/26 (20), ar 23/26
-(20) (≥ 98 % each: far from met); false alarms on hard negatives 6/82 (8) (≤ 10 %:
-met); intents 44/54 (26) (≥ 95 %: not met); ordinary messages read as an intent 2/138
-(2) (≤ 2 %: met). The floors say how far the reader is from the targets on messages
-it has not seen; they are not the targets.
+Measured after issue #16's fifth round (before it, in brackets; targets after the
+semicolon): urgent recall da 49/54 (49), en 29/32 (28), uk 29/30 (26), ar 24/29 (25)
+(≥ 98 % each: not met); false alarms on hard negatives 7/80 (6) (≤ 10 %: met);
+intents 39/50 (38) (≥ 95 %: not met); ordinary messages read as an intent 0/125 (0)
+(≤ 2 %: met). The floors say how far the reader is from the targets on messages it
+has not seen; they are not the targets.
 """
 
 from __future__ import annotations
@@ -27,8 +25,8 @@ from bot.domain.triage import Triager
 from bot.domain.triage.corpus import LANGS, Figures, evaluate, load
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "triage"
-PROBE = DATA / "probe2.jsonl"
-RECALL = {"da": 37, "en": 24, "uk": 22, "ar": 23}
+PROBE = DATA / "probe3.jsonl"
+RECALL = {"da": 49, "en": 29, "uk": 29, "ar": 24}
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +39,7 @@ def test_the_probe_split_has_every_kind_in_every_language() -> None:
     rows = load(PROBE)
     assert len(rows) == 320
     assert sum(r["hard_negative"] for r in rows) >= len(rows) / 4
-    assert [r["id"] for r in rows] == [f"probe2-{i:04d}" for i in range(1, 321)]
+    assert [r["id"] for r in rows] == [f"probe3-{i:04d}" for i in range(1, 321)]
     for lang in LANGS:
         mine = [r for r in rows if r["lang"] == lang]
         assert any(r["urgent"] for r in mine) and any(r["intent"] for r in mine)
@@ -60,7 +58,7 @@ def test_the_probe_split_shares_no_message_with_the_training_split() -> None:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_probe_recall_per_language_does_not_fall(figures: dict[str, Figures], lang: str) -> None:
-    """Urgent probe messages read as akut: no fewer than measured after the fourth round."""
+    """Urgent probe messages read as akut: no fewer than measured after the fifth round."""
     assert figures[lang].recall.hits >= RECALL[lang], str(figures[lang].recall)
 
 
@@ -69,8 +67,8 @@ def test_probe_false_alarms_intents_and_ordinary_replies_do_not_worsen(
 ) -> None:
     """Hard negatives paged, intents read right, ordinary messages read as an intent: as measured."""
     f = figures["all"]
-    assert f.false_alarms.hits <= 6, str(f.false_alarms)
-    assert f.intents.hits >= 44, str(f.intents)
+    assert f.false_alarms.hits <= 7, str(f.false_alarms)
+    assert f.intents.hits >= 39, str(f.intents)
     assert f.ordinary_as_intent.hits <= 2, str(f.ordinary_as_intent)
 
 

@@ -23,7 +23,7 @@ from bot.store.schema.triage import triage_examples, triage_models
 from tests.harness import Stack
 
 URGENT = "Det haster!"
-TAUGHT = "kloakken løber over i kælderen"  # the shipped reader lets it pass
+TAUGHT = "skraldet er ikke hentet i tre uger"  # the shipped reader lets it pass
 
 
 def _user(stack: Stack, who: str) -> StaffUser:
@@ -163,7 +163,7 @@ async def test_train_tenant_teaches_this_municipality_only_and_reproducibly(
         theirs = (await tenant_triager(conn, stack.svc, other))(TAUGHT)
     assert mine.urgent and mine.level == "akut"
     assert not theirs.urgent and theirs.level is None
-    assert b"kloak" not in first.weights_enc  # the weights are sealed: the vocabulary is words
+    assert b"skrald" not in first.weights_enc  # the weights are sealed: the vocabulary is words
     # The same corpus and examples give the same weights.
     assert await train_tenant(stack.svc, kbh, TRAIN) == 1
     async with stack.svc.read() as conn:

@@ -29,7 +29,7 @@ SEED = 17
 C = 1.0  # chosen on out-of-fold recall of the training split at the refusal budget (1, 4, 16 tried)
 FOLDS = 5
 MIN_TEXTS = 2  # a feature seen in fewer training texts is dropped
-MAX_HARD_REFUSED = 0.03
+MAX_HARD_REFUSED = 0.05  # the target (≤ 5 %): a decision sent by SMS is the worse error
 _GRID = [x / 100 for x in range(20, 100)]
 
 
