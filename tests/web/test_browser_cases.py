@@ -11,6 +11,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote_plus
 
+from sqlalchemy import select
+
+from bot.store.schema.core import conversations, messages
 from tests.harness import Stack
 from tests.web.browsing import PYTESTMARK, close_tabs, log_in, logins, stack  # noqa: F401
 from tests.web.conftest import Login, Tab, open_tab
@@ -119,3 +122,63 @@ async def test_cases_on_a_phone(stack: Stack, browser: Any, logins: dict[str, Lo
     await page.get_by_role("heading", name="Om sagen").wait_for()
     await _no_sideways_scroll(tab)
     await tab.check("cases-case-phone")
+
+
+async def _statuses(stack: Stack, case: str) -> list[str]:
+    """The statuses of the messages on the case."""
+    async with stack.svc.read() as conn:
+        rows = await conn.execute(
+            select(messages.c.status)
+            .join(conversations, conversations.c.id == messages.c.conversation_id)
+            .where(conversations.c.case_id == case)
+        )
+        return sorted(r.status for r in rows)
+
+
+async def _compose(tab: Tab, case: str, to: str, text: str) -> None:
+    """Ny besked from the case to one participant, sent now."""
+    page = tab.page
+    await tab.goto(f"/sagsbehandler/sager/{case}/ny-besked")
+    await page.get_by_label(to).check()
+    await page.locator("#body").fill(text)
+    await page.get_by_role("button", name="Send besked").click()
+    await page.wait_for_url("**/ny-besked?sendt=*")
+
+
+async def test_a_thread_the_caseworker_started_says_what_became_of_the_message(
+    stack: Stack, browser: Any, logins: dict[str, Login]
+) -> None:
+    """Ny besked to a family that has not written: the case page says the message could not be
+    delivered, or is still queued, never "Besvaret"; a family's message answered still is."""
+    case = stack.world.cases["eriksen"]
+    await stack.faults(undeliverable=[stack.world.phones["shared_same"]])
+    tab = await open_tab(browser, stack)
+    page = tab.page
+    await log_in(tab, stack, logins["mette"])
+    await _compose(tab, case, "Eva Eriksen", "Hej Eva. Mødet er flyttet til tirsdag. Hilsen Mette")
+    await stack.drain()
+    await stack.settle()
+    assert await _statuses(stack, case) == ["failed"]
+    stack.clock.advance(minutes=1)
+    await _compose(tab, case, "Frank Eriksen", "Hej Frank. Ring gerne til mig. Hilsen Mette")
+    assert await _statuses(stack, case) == ["failed", "queued"]
+
+    await tab.goto(f"/sagsbehandler/sager/{case}")
+    threads = page.get_by_role("region", name="Samtaler")
+    eva = threads.get_by_role("listitem").filter(has_text="Eva Eriksen")
+    frank = threads.get_by_role("listitem").filter(has_text="Frank Eriksen")
+    await eva.locator(".badge").get_by_text("Kunne ikke leveres", exact=True).wait_for()
+    await frank.locator(".badge").get_by_text("I kø", exact=True).wait_for()
+    assert await threads.get_by_text("Besvaret").count() == 0
+    await tab.check("cases-case-started-by-us")
+
+    # Anna wrote and Mette answered: that thread is "Besvaret".
+    await stack.sms(stack.world.phones["anna"], "Hej Mette, hvornår hører jeg noget?")
+    conv = (await (await stack.api("GET", "/api/v1/conversations")).json())["items"][0]["id"]
+    resp = await stack.api(
+        "POST", f"/api/v1/conversations/{conv}/replies", json={"body": "Hej Anna. I morgen."}
+    )
+    assert resp.status == 201, await resp.text()
+    await tab.goto(f"/sagsbehandler/sager/{stack.world.cases['anna']}")
+    answered = page.get_by_role("region", name="Samtaler").get_by_role("listitem")
+    await answered.locator(".badge").get_by_text("Besvaret", exact=True).wait_for()
