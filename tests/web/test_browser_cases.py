@@ -9,7 +9,7 @@ browser asks for, is sent to, or keeps in its history.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_plus, urlencode
 
 from sqlalchemy import select
 
@@ -182,3 +182,57 @@ async def test_a_thread_the_caseworker_started_says_what_became_of_the_message(
     await tab.goto(f"/sagsbehandler/sager/{stack.world.cases['anna']}")
     answered = page.get_by_role("region", name="Samtaler").get_by_role("listitem")
     await answered.locator(".badge").get_by_text("Besvaret", exact=True).wait_for()
+
+
+async def test_a_thread_opened_from_its_case_goes_back_to_the_case(
+    stack: Stack, browser: Any, logins: dict[str, Login]
+) -> None:
+    """From the case page to a thread: the back link goes to the case, after a refused and a
+    sent reply too; from the inbox, or with a "fra" that is not the thread's case page (another
+    site, another case, a path trick), it goes to the inbox."""
+    await stack.sms(stack.world.phones["anna"], "Hej Mette, hvornår hører jeg noget?")
+    case = stack.world.cases["anna"]
+    tab = await open_tab(browser, stack)
+    page = tab.page
+    await log_in(tab, stack, logins["mette"])
+    await tab.goto(f"/sagsbehandler/sager/{case}")
+    await (
+        page.get_by_role("region", name="Samtaler")
+        .get_by_role("link", name="Anna Andersen")
+        .click()
+    )
+    await page.wait_for_url("**/sagsbehandler/samtaler/*")
+    conv = page.url.split("/samtaler/")[1].split("?")[0]
+    back = page.get_by_role("link", name="Tilbage til sag 2025-001")
+    assert await back.get_attribute("href") == f"/sagsbehandler/sager/{case}"
+    # A reply the server refuses (only spaces), then one it sends: the way back stays.
+    box = page.get_by_label("Dit svar (sendes som SMS)")
+    await box.fill("   ")
+    await page.get_by_role("button", name="Send svar").click()
+    await page.get_by_role("alert").get_by_text("Skriv et svar, før du sender.").wait_for()
+    assert await back.get_attribute("href") == f"/sagsbehandler/sager/{case}"
+    await box.fill("Hej Anna. Jeg ringer i morgen.")
+    await page.get_by_role("button", name="Send svar").click()
+    await page.wait_for_url("**sendt=1*")
+    await tab.check("cases-thread-from-case")
+    await back.click()
+    await page.wait_for_url(f"**/sagsbehandler/sager/{case}")
+    await page.get_by_role("heading", name="Sag 2025-001", level=1).wait_for()
+
+    inbox = "/sagsbehandler/"
+    for fra in (
+        None,
+        "https://example.org/",
+        "//example.org/sagsbehandler/sager/" + case,
+        f"/sagsbehandler/sager/{stack.world.cases['bo_children']}",
+        f"/sagsbehandler/sager/{case}/../../../borger/",
+        f"/sagsbehandler/sager/{case}?x=1",
+        "javascript:alert(1)",
+    ):
+        query = "" if fra is None else "?" + urlencode({"fra": fra})
+        await tab.goto(f"/sagsbehandler/samtaler/{conv}{query}")
+        link = page.locator("a.back-link")
+        assert (await link.get_attribute("href"), await link.inner_text()) == (
+            inbox,
+            "Tilbage til indbakken",
+        ), fra
