@@ -90,7 +90,13 @@ class CasePage:
 
 @dataclass
 class ThreadSummary:
-    """One thread of a case: with whom, how much, its newest message (access-logged)."""
+    """One thread of a case: with whom, how much, its newest message (access-logged).
+
+    ``family_count`` is how many messages the family wrote: "answered" means one of
+    theirs was. A thread we started and they never wrote in says instead what became
+    of our newest message (``sent_status``: queued, sent, delivered, failed, withheld
+    …; ``sent_kind`` tells a planned SMS from one in the queue).
+    """
 
     id: str
     participant_name: str | None
@@ -100,6 +106,9 @@ class ThreadSummary:
     started: datetime
     can_open: bool
     latest: dict[str, Any] | None = None
+    family_count: int = 0
+    sent_status: str | None = None
+    sent_kind: str | None = None
 
 
 @dataclass
@@ -293,6 +302,9 @@ async def case_detail(svc: Services, user: StaffUser, case_id: str) -> CaseDetai
                 last_activity=t.last_activity_at,
                 started=t.created_at,
                 can_open=works or bool(t.holding),
+                family_count=int(t.family_count),
+                sent_status=t.sent_status,
+                sent_kind=t.sent_kind,
             )
             m = latest.get(t.id)
             if m is not None:

@@ -152,6 +152,8 @@ class Meeting:
     starts_at: datetime
     ends_at: datetime
     place: str | None  # only above the sms-code assurance level
+    # There is a place, but this login may not see it: the page says how to.
+    place_hidden: bool = False
 
 
 @dataclass
@@ -544,12 +546,14 @@ async def _meetings(
     for r in rows:
         if not _attends(r, conv.person_id):
             continue
+        place = _place(who, r, case_dek)
         result.append(
             Meeting(
                 id=r.id,
                 starts_at=r.starts_at,
                 ends_at=r.ends_at,
-                place=_place(who, r, case_dek),
+                place=place,
+                place_hidden=place is None and r.place_enc is not None,
             )
         )
     return result

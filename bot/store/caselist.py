@@ -383,12 +383,17 @@ async def case_row(conn: AsyncConnection, user: StaffUser, case_id: str, today: 
 async def threads_of(conn: AsyncConnection, user: StaffUser, case_id: str) -> Any:
     """The case's threads, newest activity first, with counts and whether an open message
     in it is routed to ``user`` (``holding``: they may open that thread even if they do not
-    work on the case; bot.domain.caselist decides)."""
+    work on the case; bot.domain.caselist decides).
+
+    Beside the counts: how many messages the family wrote (``family_count``), and the
+    status and kind of the newest message we wrote that is not automatic (``sent_status``,
+    ``sent_kind``; None if there is none), so a thread we started says what became of it."""
     counts = (
         select(
             messages.c.conversation_id,
             func.count().label("message_count"),
             func.sum(case((messages.c.awaiting_reply.is_(True), 1), else_=0)).label("open_count"),
+            func.sum(case((messages.c.direction == "in", 1), else_=0)).label("family_count"),
             func.max(
                 case(
                     (and_(messages.c.awaiting_reply.is_(True), messages.c.owner_id == user.id), 1),
@@ -401,6 +406,26 @@ async def threads_of(conn: AsyncConnection, user: StaffUser, case_id: str) -> An
         .group_by(messages.c.conversation_id)
         .subquery("counts")
     )
+    sent = (
+        select(
+            messages.c.conversation_id,
+            messages.c.status,
+            messages.c.kind,
+            func.row_number()
+            .over(
+                partition_by=messages.c.conversation_id,
+                order_by=(messages.c.created_at.desc(), messages.c.id.desc()),
+            )
+            .label("n"),
+        )
+        .join(conversations, conversations.c.id == messages.c.conversation_id)
+        .where(
+            conversations.c.case_id == case_id,
+            messages.c.direction == "out",
+            messages.c.kind.not_in(AUTOMATIC),
+        )
+        .subquery("sent")
+    )
     return (
         await conn.execute(
             select(
@@ -412,10 +437,14 @@ async def threads_of(conn: AsyncConnection, user: StaffUser, case_id: str) -> An
                 persons.c.name_enc,
                 func.coalesce(counts.c.message_count, 0).label("message_count"),
                 func.coalesce(counts.c.open_count, 0).label("open_count"),
+                func.coalesce(counts.c.family_count, 0).label("family_count"),
                 func.coalesce(counts.c.holding, 0).label("holding"),
+                sent.c.status.label("sent_status"),
+                sent.c.kind.label("sent_kind"),
             )
             .join(persons, persons.c.id == conversations.c.person_id)
             .outerjoin(counts, counts.c.conversation_id == conversations.c.id)
+            .outerjoin(sent, and_(sent.c.conversation_id == conversations.c.id, sent.c.n == 1))
             .where(conversations.c.case_id == case_id, conversations.c.tenant_id == user.tenant_id)
             .order_by(conversations.c.last_activity_at.desc(), conversations.c.id)
         )

@@ -1,4 +1,5 @@
-"""Demo data: one municipality, two teams with a duty roster, six staff, seven families.
+"""Demo data: one municipality, two teams with a duty roster, six staff, seven families, and
+a meeting (with a place) booked for the Jensen family a week ahead.
 
 Everything here is invented. The numbers are valid Danish mobile numbers that
 only ever reach the local gateway simulator.
@@ -7,11 +8,14 @@ only ever reach the local gateway simulator.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import update
 
+from bot.base.clock import COPENHAGEN
 from bot.base.ids import new_id
 from bot.base.services import Services
+from bot.base.staff import StaffUser
 from bot.domain import tenant_logo
 from bot.domain.conversations import issue_token
 from bot.domain.directory import (
@@ -25,8 +29,11 @@ from bot.domain.directory import (
 )
 from bot.store.schema.core import duty_rotation
 from bot.store.schema.core import teams as teams_table
+from scheduler.appointments import create_appointment
 
 MUNICIPALITY_NUMBER = "+4545971000"
+# Where the Jensen family's meeting is (invented): their secure inbox shows it.
+MEETING_PLACE = "Familiehuset, Stationsvej 4, mødelokale 2"
 
 # Demo Kommune's logo (invented): a blue shield with three white waves.
 DEMO_LOGO = (
@@ -126,6 +133,14 @@ PHONES = [
 ]
 
 
+def _a_week_ahead(now: datetime) -> datetime:
+    """10:00 (Copenhagen) on the weekday a week or so from ``now``: the demo meeting's time."""
+    day = now.astimezone(COPENHAGEN).date() + timedelta(days=7)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(10, 0), tzinfo=COPENHAGEN)
+
+
 async def seed_demo(svc: Services) -> DemoInfo:
     """Create the demo municipality. Returns what the simulator and the console need."""
     info = DemoInfo(phones=list(PHONES))
@@ -205,8 +220,9 @@ async def seed_demo(svc: Services) -> DemoInfo:
                 phone=phone,
                 language=language,
             )
+        case_ids: dict[str, str] = {}
         for number, admin, owner, members in CASES:
-            case_id = await create_case(
+            case_ids[number] = case_id = await create_case(
                 c,
                 svc,
                 tenant_id=tenant,
@@ -224,4 +240,16 @@ async def seed_demo(svc: Services) -> DemoInfo:
                     person_id=person_ids[person],
                     role=role,
                 )
+    # Mette has booked a meeting with the Jensen family, with a place: their secure inbox
+    # shows it under "Dine møder" (where, after a MitID login), and its reminders go by SMS.
+    mette = StaffUser(
+        id=staff_ids["mette"], tenant_id=tenant, team_id=teams["children"], role="caseworker"
+    )
+    await create_appointment(
+        svc,
+        mette,
+        case_ids["BF-2025-0101"],
+        starts_at=_a_week_ahead(svc.clock.now()),
+        place=MEETING_PLACE,
+    )
     return info

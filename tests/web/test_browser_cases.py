@@ -9,8 +9,11 @@ browser asks for, is sent to, or keeps in its history.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_plus, urlencode
 
+from sqlalchemy import select
+
+from bot.store.schema.core import conversations, messages
 from tests.harness import Stack
 from tests.web.browsing import PYTESTMARK, close_tabs, log_in, logins, stack  # noqa: F401
 from tests.web.conftest import Login, Tab, open_tab
@@ -119,3 +122,117 @@ async def test_cases_on_a_phone(stack: Stack, browser: Any, logins: dict[str, Lo
     await page.get_by_role("heading", name="Om sagen").wait_for()
     await _no_sideways_scroll(tab)
     await tab.check("cases-case-phone")
+
+
+async def _statuses(stack: Stack, case: str) -> list[str]:
+    """The statuses of the messages on the case."""
+    async with stack.svc.read() as conn:
+        rows = await conn.execute(
+            select(messages.c.status)
+            .join(conversations, conversations.c.id == messages.c.conversation_id)
+            .where(conversations.c.case_id == case)
+        )
+        return sorted(r.status for r in rows)
+
+
+async def _compose(tab: Tab, case: str, to: str, text: str) -> None:
+    """Ny besked from the case to one participant, sent now."""
+    page = tab.page
+    await tab.goto(f"/sagsbehandler/sager/{case}/ny-besked")
+    await page.get_by_label(to).check()
+    await page.locator("#body").fill(text)
+    await page.get_by_role("button", name="Send besked").click()
+    await page.wait_for_url("**/ny-besked?sendt=*")
+
+
+async def test_a_thread_the_caseworker_started_says_what_became_of_the_message(
+    stack: Stack, browser: Any, logins: dict[str, Login]
+) -> None:
+    """Ny besked to a family that has not written: the case page says the message could not be
+    delivered, or is still queued, never "Besvaret"; a family's message answered still is."""
+    case = stack.world.cases["eriksen"]
+    await stack.faults(undeliverable=[stack.world.phones["shared_same"]])
+    tab = await open_tab(browser, stack)
+    page = tab.page
+    await log_in(tab, stack, logins["mette"])
+    await _compose(tab, case, "Eva Eriksen", "Hej Eva. Mødet er flyttet til tirsdag. Hilsen Mette")
+    await stack.drain()
+    await stack.settle()
+    assert await _statuses(stack, case) == ["failed"]
+    stack.clock.advance(minutes=1)
+    await _compose(tab, case, "Frank Eriksen", "Hej Frank. Ring gerne til mig. Hilsen Mette")
+    assert await _statuses(stack, case) == ["failed", "queued"]
+
+    await tab.goto(f"/sagsbehandler/sager/{case}")
+    threads = page.get_by_role("region", name="Samtaler")
+    eva = threads.get_by_role("listitem").filter(has_text="Eva Eriksen")
+    frank = threads.get_by_role("listitem").filter(has_text="Frank Eriksen")
+    await eva.locator(".badge").get_by_text("Kunne ikke leveres", exact=True).wait_for()
+    await frank.locator(".badge").get_by_text("I kø", exact=True).wait_for()
+    assert await threads.get_by_text("Besvaret").count() == 0
+    await tab.check("cases-case-started-by-us")
+
+    # Anna wrote and Mette answered: that thread is "Besvaret".
+    await stack.sms(stack.world.phones["anna"], "Hej Mette, hvornår hører jeg noget?")
+    conv = (await (await stack.api("GET", "/api/v1/conversations")).json())["items"][0]["id"]
+    resp = await stack.api(
+        "POST", f"/api/v1/conversations/{conv}/replies", json={"body": "Hej Anna. I morgen."}
+    )
+    assert resp.status == 201, await resp.text()
+    await tab.goto(f"/sagsbehandler/sager/{stack.world.cases['anna']}")
+    answered = page.get_by_role("region", name="Samtaler").get_by_role("listitem")
+    await answered.locator(".badge").get_by_text("Besvaret", exact=True).wait_for()
+
+
+async def test_a_thread_opened_from_its_case_goes_back_to_the_case(
+    stack: Stack, browser: Any, logins: dict[str, Login]
+) -> None:
+    """From the case page to a thread: the back link goes to the case, after a refused and a
+    sent reply too; from the inbox, or with a "fra" that is not the thread's case page (another
+    site, another case, a path trick), it goes to the inbox."""
+    await stack.sms(stack.world.phones["anna"], "Hej Mette, hvornår hører jeg noget?")
+    case = stack.world.cases["anna"]
+    tab = await open_tab(browser, stack)
+    page = tab.page
+    await log_in(tab, stack, logins["mette"])
+    await tab.goto(f"/sagsbehandler/sager/{case}")
+    await (
+        page.get_by_role("region", name="Samtaler")
+        .get_by_role("link", name="Anna Andersen")
+        .click()
+    )
+    await page.wait_for_url("**/sagsbehandler/samtaler/*")
+    conv = page.url.split("/samtaler/")[1].split("?")[0]
+    back = page.get_by_role("link", name="Tilbage til sag 2025-001")
+    assert await back.get_attribute("href") == f"/sagsbehandler/sager/{case}"
+    # A reply the server refuses (only spaces), then one it sends: the way back stays.
+    box = page.get_by_label("Dit svar (sendes som SMS)")
+    await box.fill("   ")
+    await page.get_by_role("button", name="Send svar").click()
+    await page.get_by_role("alert").get_by_text("Skriv et svar, før du sender.").wait_for()
+    assert await back.get_attribute("href") == f"/sagsbehandler/sager/{case}"
+    await box.fill("Hej Anna. Jeg ringer i morgen.")
+    await page.get_by_role("button", name="Send svar").click()
+    await page.wait_for_url("**sendt=1*")
+    await tab.check("cases-thread-from-case")
+    await back.click()
+    await page.wait_for_url(f"**/sagsbehandler/sager/{case}")
+    await page.get_by_role("heading", name="Sag 2025-001", level=1).wait_for()
+
+    inbox = "/sagsbehandler/"
+    for fra in (
+        None,
+        "https://example.org/",
+        "//example.org/sagsbehandler/sager/" + case,
+        f"/sagsbehandler/sager/{stack.world.cases['bo_children']}",
+        f"/sagsbehandler/sager/{case}/../../../borger/",
+        f"/sagsbehandler/sager/{case}?x=1",
+        "javascript:alert(1)",
+    ):
+        query = "" if fra is None else "?" + urlencode({"fra": fra})
+        await tab.goto(f"/sagsbehandler/samtaler/{conv}{query}")
+        link = page.locator("a.back-link")
+        assert (await link.get_attribute("href"), await link.inner_text()) == (
+            inbox,
+            "Tilbage til indbakken",
+        ), fra

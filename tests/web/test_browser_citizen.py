@@ -15,8 +15,10 @@ from typing import Any
 from icalendar import Calendar
 from sqlalchemy import select
 
+from bot.domain import citizen, sessions
 from bot.store.schema.attachments import message_attachments
 from bot.store.schema.core import access_log
+from bot.wiring.demo import MEETING_PLACE, MUNICIPALITY_NUMBER, seed_demo
 from tests.harness import Stack
 from tests.web.browsing import PYTESTMARK, close_tabs, logins, stack  # noqa: F401
 from tests.web.conftest import Login, Tab, code_from_sms, open_tab
@@ -144,3 +146,46 @@ async def test_family_attaches_a_photo_and_a_pdf_and_the_caseworker_downloads(
             )
         ).all()
     assert [r.staff_id for r in logged] == [stack.world.mette]
+
+
+async def test_the_demo_familys_meeting_says_where_it_is(stack: Stack, browser: Any) -> None:
+    """In the demo data the Jensen family has a meeting with a place. Maria, by SMS code at
+    390 px, sees the meeting under "Dine møder" but not its place (the phone-level login shows
+    no more than that); logged in with MitID ("betydelig") she sees where it is."""
+    await seed_demo(stack.svc)
+    maria = "+4520123411"
+    await stack.sms(maria, "Hej Mette, hvornår er vores møde?", to=MUNICIPALITY_NUMBER)
+    tab = await open_tab(browser, stack, mobile=True)
+    page = tab.page
+    await tab.goto("/borger/log-ind")
+    await page.get_by_label("Kommune").select_option(label="Demo Kommune")
+    await page.get_by_label("Mobilnummer").fill("20 12 34 11")
+    await page.get_by_role("button", name="Send mig en kode").click()
+    await page.wait_for_url("**/borger/log-ind/kode")
+    await page.get_by_label("Kode (6 cifre)").fill(await code_from_sms(stack, maria))
+    await page.get_by_role("button", name="Log ind").click()
+    await page.wait_for_url("**/borger/")
+    await page.get_by_role("link", name="Børn og Familie – Mette").click()
+    await page.wait_for_url("**/borger/samtaler/*")
+    meetings = page.get_by_role("region", name="Dine møder")
+    await meetings.get_by_text("Møde fredag den 28. februar 10:00").wait_for()
+    assert await meetings.get_by_text(MEETING_PLACE).count() == 0
+    await tab.check("citizen-demo-meeting-code")
+
+    # The same browser with a MitID session ("betydelig"): the place is there.
+    tenant = await citizen.municipality_id(stack.svc, "lyngby-demo")
+    assert tenant is not None
+    token, _ = await sessions.create(
+        stack.svc,
+        tenant_id=tenant,
+        kind="citizen",
+        stage="full",
+        assurance="substantial",
+        phone_index=stack.svc.blind_index(maria),
+    )
+    (cookie,) = [c for c in await page.context.cookies() if c["name"].endswith("tvh_session")]
+    await page.context.add_cookies([{**cookie, "value": token}])
+    await page.reload()
+    meetings = page.get_by_role("region", name="Dine møder")
+    await meetings.get_by_text(f"Sted: {MEETING_PLACE}").wait_for()
+    await tab.check("citizen-demo-meeting-mitid")

@@ -169,3 +169,34 @@ async def test_a_file_to_the_family_on_a_phone(
     sent = await stack.sent_to(anna)
     assert len(sent) == 1 and "Du har en ny besked fra Københavns Kommune" in sent[0]
     assert "mødeplanen" not in sent[0]
+
+
+async def _box(tab: Tab) -> list[float]:
+    """The text box's width and right edge, the form's width, the page's and the window's."""
+    return list(
+        await tab.page.evaluate(
+            "(() => { const b = document.getElementById('body').getBoundingClientRect(); "
+            "const f = document.querySelector('form.compose').getBoundingClientRect(); "
+            "return [b.width, b.right, f.width, document.documentElement.scrollWidth, "
+            "window.innerWidth]; })()"
+        )
+    )
+
+
+async def test_the_message_box_is_a_readable_width_and_fits_a_phone(
+    stack: Stack, browser: Any, logins: dict[str, Login]
+) -> None:
+    """At 1280 px the text box is as wide as a readable line (64rem, as the thread's reply box),
+    not a narrow field; at 390 and 320 px it fills the form and nothing scrolls sideways."""
+    url = f"/sagsbehandler/sager/{stack.world.cases['anna']}/ny-besked"
+    tab = await open_tab(browser, stack)
+    await _keyboard_login(tab, stack, logins["mette"], url)
+    width, _, form, page_width, window = await _box(tab)
+    assert 600 <= width <= 640 < form, (width, form)
+    assert page_width <= window
+    for size in ({"width": 390, "height": 844}, {"width": 320, "height": 640}):
+        await tab.page.set_viewport_size(size)
+        width, right, form, page_width, window = await _box(tab)
+        assert abs(width - form) <= 1, (size, width, form)
+        assert right <= window and page_width <= window, (size, right, page_width)
+    await tab.check("compose-form-320")

@@ -1,7 +1,7 @@
 """The task list in a real browser, at 1280 px and at 390 px, with axe-core on every state.
 
-A FLYT request with its appointment and a call task (an undeliverable reply) on
-Mette's list; the inbox's "Opgaver (2)" leads there; a call task refuses to
+A FLYT request with its appointment and a call task (an undeliverable reply, whom to
+call at "+45 20 12 34 01", a tel: link) on Mette's list; the inbox's "Opgaver (2)" leads there; a call task refuses to
 close without a word on what happened, then closes with one. SQLite only
 (test_tasks_pages.py covers both backends); screenshots in artifacts/screenshots/.
 """
@@ -84,7 +84,9 @@ async def test_tasks_from_the_inbox_to_a_closed_call_task(
     await flyt.get_by_text("Mødet: tirsdag den 25. februar 09:00, Rådhuset, lokale 3").wait_for()
     call = page.locator(f"#opgave-{ids['call']}")
     await call.get_by_text("Frist mandag den 24. februar 08:00").wait_for()
-    await call.get_by_role("link", name="+4520123401").wait_for()
+    # The number the Danish way, and a link that dials it.
+    phone = call.get_by_role("link", name="+45 20 12 34 01", exact=True)
+    assert await phone.get_attribute("href") == "tel:+4520123401"
     await tab.check("tasks-list")
 
     # Blank (spaces pass the browser's "required"): the server says what is missing.

@@ -401,7 +401,9 @@ async def test_a_covering_colleague_sends_and_opens_the_thread_only_during_the_a
     sofie = Login("sofie@kbh.example", PASSWORD, secret)
     await staff_login(stack, sofie)
     case_page = await _page(stack, f"/sagsbehandler/sager/{case}")
-    assert f'href="/sagsbehandler/samtaler/{conv}"' in case_page
+    assert (
+        f'href="/sagsbehandler/samtaler/{conv}?fra=%2Fsagsbehandler%2Fsager%2F{case}"' in case_page
+    )
     assert "I næste uge." in case_page
     body = "Hej Anna. Jeg dækker for Mette i dag. Hilsen Sofie"
     page = await _follow(stack, await _post(stack, case, body=body))

@@ -633,3 +633,31 @@ async def test_the_case_system_registers_logins_and_cpr_through_the_api(ostack: 
         headers={"Authorization": f"Bearer {key}", "Idempotency-Key": str(uuid.uuid4())},
     )
     assert bad.status == 400
+
+
+async def test_a_code_login_sees_the_meeting_and_how_to_see_where_it_is(ostack: OidcStack) -> None:
+    """By SMS code Anna sees her meeting but not its place, and a link to log in with MitID to
+    see where it is; by MitID ("substantial") the place is there and the link is not."""
+    stack = ostack.stack
+    await stack.sms(stack.world.phones["anna"], "Hej, hvornår ses vi?")
+    conv = (await (await stack.api("GET", "/api/v1/conversations")).json())["items"][0]["id"]
+    resp = await stack.api(
+        "POST",
+        f"/api/v1/cases/{stack.world.cases['anna']}/appointments",
+        json={"starts_at": "2025-03-04T10:00:00+01:00", "place": "Rådhuset, lokale 12"},
+    )
+    assert resp.status == 201, await resp.text()
+    resp = await form_post(
+        stack, "/borger/log-ind", phone=stack.world.phones["anna"], municipality="kbh"
+    )
+    assert resp.status == 303, await resp.text()
+    code = await code_from_sms(stack, stack.world.phones["anna"])
+    assert (await form_post(stack, "/borger/log-ind/kode", code=code)).status == 303
+    hint = '<a href="/borger/log-ind/mitid">Log ind med MitID for at se, hvor mødet er.</a>'
+    page = await (await stack.client.get(f"/borger/samtaler/{conv}")).text()
+    assert "Møde tirsdag den 4. marts 10:00" in page
+    assert hint in page and "Rådhuset" not in page
+    resp = await oidc_login(stack, "/borger/log-ind/mitid", "anna", "substantial")
+    assert resp.status == 303, await resp.text()
+    page = await (await stack.client.get(f"/borger/samtaler/{conv}")).text()
+    assert "Sted: <bdi>Rådhuset, lokale 12</bdi>" in page and hint not in page

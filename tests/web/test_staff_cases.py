@@ -18,9 +18,10 @@ from aiohttp import ClientResponse
 from sqlalchemy import func, select
 
 from bot.domain.directory import add_participant, create_person
-from bot.store.schema.core import access_log, cases
+from bot.store.schema.core import access_log, cases, participants
 from tests.harness import Stack, foreign_case, seed_families
 from tests.web.conftest import Login, csrf_of, staff_login
+from tests.web.test_compose import _post as compose_post
 
 CASE_LINK = re.compile(r'href="/sagsbehandler/sager/([0-9a-f-]{36})"')
 
@@ -133,7 +134,7 @@ async def test_case_page_lists_threads_and_is_access_logged(
     await staff_login(stack, logins["mette"])
     case = stack.world.cases["anna"]
     html = await _page(stack, f"/sagsbehandler/sager/{case}")
-    conv = re.findall(r'href="/sagsbehandler/samtaler/([0-9a-f-]{36})"', html)
+    conv = re.findall(r'href="/sagsbehandler/samtaler/([0-9a-f-]{36})[?"]', html)
     assert len(conv) == 1
     assert f'href="/sagsbehandler/sager/{case}/ny-besked"' in html
     assert "Hej, hvornår hører jeg noget?" in html
@@ -306,3 +307,49 @@ async def test_other_teams_and_municipalities_cases_look_like_nothing_found(
     ):
         assert await shown(q) == nothing, q
     assert await shown("20999999") == nothing  # a number nobody has
+
+
+def _thread_badge(html: str, name: str) -> str:
+    """The status badge of the case page's thread with ``name``."""
+    item = re.search(r'<li class="inbox-item">((?:(?!</li>).)*?' + name + r".*?)</li>", html, re.S)
+    assert item is not None, name
+    badge = re.search(r'class="badge[^"]*">([^<]+)<', item.group(1))
+    return badge.group(1) if badge else ""
+
+
+async def _participant(stack: Stack, case: str, person: str) -> str:
+    async with stack.svc.read() as conn:
+        q = select(participants.c.id).where(
+            participants.c.case_id == case, participants.c.person_id == stack.world.persons[person]
+        )
+        return str((await conn.execute(q)).scalar_one())
+
+
+async def test_a_thread_we_started_says_what_became_of_our_message(
+    stack: Stack, logins: dict[str, Login]
+) -> None:
+    """A thread with only our Ny besked is never "Besvaret": "I kø", then "Kunne ikke leveres"
+    when the phone cannot get it; one sent later says "Planlagt"."""
+    case = stack.world.cases["eriksen"]
+    await stack.faults(undeliverable=[stack.world.phones["shared_same"]])
+    await staff_login(stack, logins["mette"])
+    eva, frank = await _participant(stack, case, "eva"), await _participant(stack, case, "frank")
+    resp = await compose_post(stack, case, to=eva, body="Hej Eva. Mødet er flyttet. Hilsen Mette")
+    assert resp.status == 303, await resp.text()
+    html = await _page(stack, f"/sagsbehandler/sager/{case}")
+    assert _thread_badge(html, "Eva Eriksen") == "I kø"
+    await stack.drain()
+    await stack.settle()
+    resp = await compose_post(
+        stack,
+        case,
+        to=frank,
+        body="Hej Frank. Husk papirerne. Hilsen Mette",
+        send_date="2025-02-24",
+        send_time="09:00",
+    )
+    assert resp.status == 303, await resp.text()
+    html = await _page(stack, f"/sagsbehandler/sager/{case}")
+    assert _thread_badge(html, "Eva Eriksen") == "Kunne ikke leveres"
+    assert _thread_badge(html, "Frank Eriksen") == "Planlagt"
+    assert "Besvaret" not in html

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.base.clock import COPENHAGEN
+from bot.http.pages.page import phone_text
 from bot.store.schema.core import journal_entries
 from bot.store.schema.scheduler import followup_tasks
 from scheduler.runner import run_due
@@ -51,6 +52,15 @@ async def _call_task(stack: Stack) -> Any:
     raise AssertionError("no call task")
 
 
+def test_phone_text_groups_a_number_as_people_read_it() -> None:
+    """Danish numbers in pairs after +45, others as their country writes them; what cannot be
+    read (or nothing) is left as it is."""
+    assert phone_text("+4520123456") == "+45 20 12 34 56"
+    assert phone_text("+46701234567") == "+46 70 123 45 67"
+    assert phone_text("ring omstillingen") == "ring omstillingen"
+    assert phone_text(None) == ""
+
+
 def _summary(page: str) -> str:
     return page.split('class="task-summary"')[1].split("</section>")[0]
 
@@ -67,7 +77,7 @@ async def test_inbox_counts_tasks_and_the_call_task_closes_with_an_outcome(
     assert "Ingen har nået fristen endnu." in summary
     page = await _page(stack, TASKS)
     assert "Ring til borgeren" in page and "Anna Andersen" in page
-    assert 'href="tel:+4520123401"' in page
+    assert 'href="tel:+4520123401"><bdi>+45 20 12 34 01</bdi></a>' in page
     assert "Frist mandag den 24. februar 08:00" in page
     assert f'id="outcome-{task.id}"' in page and "required" in page
     action = f"{TASKS}/{task.id}/afslut"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 from multidict import MultiDictProxy
@@ -108,6 +110,23 @@ ERRORS = {
     "duplicate_title": "Skabelonen med den titel har allerede en tekst på det sprog.",
     "bad_language": "Vælg dansk, engelsk, ukrainsk eller arabisk.",
 }
+
+
+# A thread opened from its case page comes back there: ``fra`` names the page, and only a
+# case page (one exact shape, same site) is ever kept or linked to.
+CASE_PAGE = re.compile(r"/sagsbehandler/sager/[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}")
+
+
+def came_from(query: Mapping[str, str]) -> str | None:
+    """The case page a thread was opened from (``fra``), or None: no open redirect."""
+    fra = query.get("fra", "")
+    return fra if CASE_PAGE.fullmatch(fra) else None
+
+
+def to_thread(request: web.Request, conv_id: str, notice: Mapping[str, str]) -> web.Response:
+    """Back to the thread after one of its forms, with what to confirm and the way back."""
+    fra = came_from(request.query)
+    return redirect(_thread_url(conv_id), {**notice, **({"fra": fra} if fra else {})})
 
 
 def _safe_next(value: str | None) -> str:
@@ -335,9 +354,13 @@ async def _thread_page(
     reads = await inbox.citizen_reads(svc, who.user, [m["id"] for m in thread["messages"]])
     _parse_message_times(thread["messages"])
     values = dict(form or {})
+    fra = came_from(request.query)
     context: dict[str, Any] = {
         "me": who,
         "thread": thread,
+        # Kept on the thread's own forms (and the live update's), so the way back survives them.
+        "fra": fra,
+        "keep_fra": "?" + urlencode({"fra": fra}) if fra else "",
         "reads": reads,
         "status_labels": STATUS,
         "withheld_labels": WITHHELD,
@@ -359,6 +382,9 @@ async def _thread_page(
     context.update(
         {
             "ctx": ctx,
+            # Back to the case page only if that is where the thread was opened from.
+            "back_to_case": ctx.case_id is not None
+            and fra == f"/sagsbehandler/sager/{ctx.case_id}",
             "templates": filled,
             "template_language": reply_templates.LANGUAGE_NAMES.get(
                 ctx.citizen_language, ctx.citizen_language
@@ -525,7 +551,7 @@ async def reply(request: web.Request) -> web.Response:
             if text and nature == "guidance":
                 text = f"{text}\n{conv.GUIDANCE_LINE}"
             await scheduled.schedule_sms(svc, who.user, conv_id, body=text, send_at=send_at)
-            return redirect(_thread_url(conv_id), {"planlagt": "1"})
+            return to_thread(request, conv_id, {"planlagt": "1"})
         queued = await conv.reply(
             svc,
             who.user,
@@ -540,7 +566,7 @@ async def reply(request: web.Request) -> web.Response:
         return await _thread_page(request, who, error=exc.code, form=fields, status=exc.status)
     # In quiet hours (stilletid) the page tells when the reply will go.
     later = {"kl": queued["sends_at"]} if queued["sends_at"] else {}
-    return redirect(_thread_url(conv_id), {"sendt": "1", **later})
+    return to_thread(request, conv_id, {"sendt": "1", **later})
 
 
 @routes.post("/sagsbehandler/samtaler/{id}/planlagt/{mid}/tilbagekald", name="pages.staff.withdraw")
@@ -558,7 +584,7 @@ async def withdraw(request: web.Request) -> web.Response:
         return await _thread_page(
             request, who, error=exc.code, error_in="planned", status=exc.status
         )
-    return redirect(_thread_url(conv_id), {"tilbagekaldt": "1"})
+    return to_thread(request, conv_id, {"tilbagekaldt": "1"})
 
 
 @routes.post("/sagsbehandler/samtaler/{id}/telefonnotat", name="pages.staff.phone_note")
@@ -579,7 +605,7 @@ async def phone_note(request: web.Request) -> web.Response:
         return await _thread_page(
             request, who, error=exc.code, error_in="phone", form={"phone_note": text}
         )
-    return redirect(_thread_url(conv_id), {"notat": "1"})
+    return to_thread(request, conv_id, {"notat": "1"})
 
 
 @routes.post("/sagsbehandler/samtaler/{id}/haandteret", name="pages.staff.handled")
@@ -597,7 +623,7 @@ async def handled(request: web.Request) -> web.Response:
         return await _thread_page(
             request, who, error=exc.code, error_in="handled", form={"note": note}
         )
-    return redirect(f"/sagsbehandler/samtaler/{conv_id}", {"lukket": "1"})
+    return to_thread(request, conv_id, {"lukket": "1"})
 
 
 @routes.post("/sagsbehandler/samtaler/{id}/beskeder/{mid}/kvitter", name="pages.staff.ack")
@@ -609,7 +635,7 @@ async def acknowledge(request: web.Request) -> web.Response:
     conv_id = request.match_info["id"]
     # Checks that the message's thread is one this user may see (404 otherwise).
     await conv.acknowledge_message(request.app[SERVICES], who.user, request.match_info["mid"])
-    return redirect(f"/sagsbehandler/samtaler/{conv_id}", {"kvitteret": "1"})
+    return to_thread(request, conv_id, {"kvitteret": "1"})
 
 
 # -- fravær og vagtplan -------------------------------------------------------------------

@@ -15,7 +15,7 @@ from bot.base.appkeys import SERVICES
 from bot.base.errors import BadInput
 from bot.domain import triage_teach
 from bot.http.pages.page import redirect
-from bot.http.pages.views_staff import LOGIN, current_staff
+from bot.http.pages.views_staff import LOGIN, current_staff, to_thread
 
 routes = web.RouteTableDef()
 
@@ -42,4 +42,4 @@ async def teach(request: web.Request) -> web.Response:
     query = {"laert": level}
     if taught.escalation_stopped:
         query["kvitteret"] = "1"
-    return redirect(f"/sagsbehandler/samtaler/{taught.conversation_id}", query)
+    return to_thread(request, taught.conversation_id, query)
