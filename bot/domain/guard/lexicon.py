@@ -296,6 +296,15 @@ SAID_NO = (
     "kan ikke hjælpe med",
 )
 
+# Who else decides, as a subject: a definite noun ("skolen", "hospitalet", "byrådet") that is
+# not one of the municipality's own units.
+OWN_UNIT = (
+    r"(kommunen|jobcentret|[\w-]*afdelingen|[\w-]*udvalget|visitationen|[\w-]*teamet"
+    r"|forvaltningen|[\w-]*centret|[\w-]*kontoret|[\w-]*plejen|[\w-]*radgivningen"
+    r"|sagsbehandleren|radgiveren|ledelsen|myndigheden)"
+)
+THIRD = rf"(?!{OWN_UNIT}\b)[\w-]{{2,}}(en|et|erne)"
+
 MONTHS = r"(januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december)"
 
 SCOPES: tuple[Scope, ...] = (
@@ -404,7 +413,8 @@ SCOPES: tuple[Scope, ...] = (
         r"|se|fa (en |dine )?(tolk|bisidder|kopi|aktindsigt|indsigt|papirer|oplysninger)"
         r"|udtale|blive hort|sige|tage|have"
         r"|vaere|en partsreprae?sentant|rettelse|sletning|complain|appeal|see|an interpreter"
-        r"|access|bring)\b",
+        r"|access|bring|(en\s+)?(gratis\s+)?advokat\w*|(a\s+)?(free\s+)?(lawyer|legal)"
+        r"|gratis|free)\b",
         "after",
         "ret til",
         "no right to",
@@ -430,7 +440,7 @@ SCOPES: tuple[Scope, ...] = (
     _scope(
         "citat fra et brev",
         r"\b(i brevet star der|der star i brevet|brevet siger|the letter says"
-        r"|it says in the letter)\b",
+        r"|it says in the letter)\b|\b(brevet|the letter)\b[^.;]{0,50}\b(siger|says)\b",
         "before",
     ),
     _scope(
@@ -617,5 +627,87 @@ SCOPES: tuple[Scope, ...] = (
         r"|the doctor)\s+(har\s+|has\s+)?(vurderet|assessed)\b",
         "sentence",
         "vurderet at",
+    ),
+    # Fifth round (other writers' texts): whose decision it is, a reminder, a consultation,
+    # a grant mentioned as the background of a practical message.
+    _scope(
+        "en andens beslutning",
+        # "Skolen / hospitalet / Skattestyrelsen / de har besluttet", "det er lægen der har
+        # besluttet", "det har kommunalbestyrelsen besluttet" (a policy for everyone); not the
+        # municipality's own units ("familieafdelingen", "visitationsudvalget", "teamet").
+        rf"(^|[\s,(])(de|han|hun|{THIRD}|(din|dit|dine|jeres|hans|hendes|deres)\s+[\w-]+)"
+        r"\s+((der|som)\s+)?(har|er)\s+(\w+\s+)?(besluttet|bestemt)\b"
+        rf"|\bhar\s+{THIRD}\s+besluttet\b"
+        r"|\bikke\s+(noget\s+)?(kommunen|os|vi|jobcentret)\s+((der|som)\s+)?(har\s+)?"
+        r"(besluttet|bestemt)\b"
+        r"|\b(they|he|she|(the|your|his|her|their)\s+(?!municipality|council|commune|kommune|job"
+        r"|committee|team|department|family|children|visitation|case ?worker|home care)[\w-]+"
+        r"(?!\s+(council|committee|team|department))(\s+[\w-]+)?(\s+(at|of|in)\s+the\s+[\w-]+)?)"
+        r"\s+(has|have)\s+(now\s+)?decided\b",
+        "sentence",
+        "besluttet",
+        "decided",
+    ),
+    _scope(
+        "en beslutning for alle",
+        r"\balle\s+(borgere|beboere|brugere|elever|familier|foraeldre|kunder)\b"
+        r"|\b(all|every)\s+(residents|citizens|families|users|pupils|parents)\b",
+        "sentence",
+        "besluttet",
+        "decided",
+    ),
+    _scope(
+        "ikke afgjort endnu",
+        r"\b(intet|ingenting|nothing)\s+(er|is|has been)\s+(endnu\s+|yet\s+)?(besluttet|decided)\b"
+        r"|\b(jeg|vi)\s+taenker\b|\bhore\s+(dig|jer|din|jeres|hvad)\b"
+        r"|\b(kan|kunne|can|could|may|might)\s+(betyde|medfore|fore til|mean|lead to|result in)\b",
+        "sentence",
+    ),
+    _scope(
+        "en påmindelse",
+        r"\b(pamindelse|paminnelse|reminder)\b",
+        "before",
+    ),
+    _scope(
+        "en bevilling nævnt",
+        # "Det beløb, du allerede har fået bevilget", "den kørestol du har fået bevilget",
+        # "the transport you have been granted": the grant is the background, not the news.
+        r"\b(allerede|already)\s+(har\s+|have\s+|has\s+|er\s+|is\s+)?(faet|fik|bevilget"
+        r"|been granted|granted|got|received)\b",
+        "sentence",
+    ),
+    _scope(
+        "en bevilling nævnt",
+        r"\b(den|det|de)\s+([\w-]+\s+){1,2},?\s*((som|der)\s+)?(du|i)\s+(har\s+)?(faet\s+)?$"
+        r"|\b(the|that)\s+([\w-]+\s+){1,2}((that|which)\s+)?$",
+        "near",
+        "bevilling",
+        "entitled",
+    ),
+    _scope(
+        "betingelse eller advarsel",
+        # "… fra din bevilling skal bruges inden 31/12, ellers bortfalder de".
+        r"\b(ellers|hvis|medmindre|otherwise|unless|if)\b",
+        "within",
+        "ophør eller nedsættelse",
+    ),
+    _scope(
+        "generel vejledning",
+        r"\b(the general rule|general rule|as a rule|hovedreglen|den generelle regel)\b",
+        "sentence",
+    ),
+    _scope(
+        "en anden myndigheds afgørelse",
+        # "Familieretshuset har truffet afgørelse", "det er SU-styrelsen der har givet dig afslag".
+        r"\b(udbetaling danmark|udk|ankestyrelsen|familieretshuset|skat|[\w-]*styrelsen"
+        r"|pensionskontoret|a-kassen|the appeals board)\s+((der|som)\s+)?(har|er|has|have|is)\b",
+        "sentence",
+    ),
+    _scope(
+        "en praktisk ting",
+        # "… skal betales d. 1": when, not what.
+        r"\b(d\.|den)\s*\d+$",
+        "within",
+        *SAID_NO,
     ),
 )
