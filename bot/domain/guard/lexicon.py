@@ -346,15 +346,24 @@ CUES: tuple[Cue, ...] = (
         r"(ned|op)\b"
         rf"|\b(vi|kommunen|we)\s+(traekker|will deduct|deduct|are deducting)\s+(\S+\s+){{0,3}}?"
         rf"{BENEFIT}"
-        rf"|\b{BENEFIT}\s+(\S+\s+){{0,4}}?(fortsaetter ikke|bliver mindre|bliver lavere"
-        r"|is being cut|are being cut|is being reduced|ophorer)\b"
         r"|\b(sanctioning|sanktionerer)\b",
+    ),
+    _cue(
+        "ophør",
+        # "Hjælpen til din mor fortsætter ikke efter nytår": the "not" is the outcome.
+        rf"\b{BENEFIT}\s+(\S+\s+){{0,4}}?(fortsaetter ikke|bliver mindre|bliver lavere"
+        r"|is being cut|are being cut|is being reduced|ophorer)\b",
     ),
     _cue(
         "kan ikke få",
         rf"\bkan\s+(desvaerre\s+)?ikke\s+fa\s+(bevilget\s+|daekket\s+)?(\S+\s+){{0,1}}{EXPENSE}\b"
-        r"|\b(kan|vil)\s+((vi|jeg|kommunen)\s+)?(desvaerre\s+)?(godt|ikke)\s+(ga med til"
-        r"|imodekomme)\b|\bfar\s+(desvaerre\s+)?(ikke\s+)?lov\s+(til\s+)?at\b|\bma\s+gerne\s+fa\b",
+        r"|\b(kan|vil)\s+((vi|jeg|kommunen)\s+)?(desvaerre\s+)?ikke\s+(ga med til|imodekomme)\b",
+    ),
+    _cue(
+        "lov til",
+        # "Vi kan godt gå med til at dække …", "du får (ikke) lov til at beholde bilen".
+        r"\b(kan|vil)\s+((vi|jeg|kommunen)\s+)?godt\s+(ga med til|imodekomme)\b"
+        r"|\bfar\s+(desvaerre\s+)?(ikke\s+)?lov\s+(til\s+)?at\b|\bma\s+gerne\s+fa\b",
     ),
     _cue(
         "truffet afgørelse om",
@@ -469,7 +478,7 @@ SCOPES: tuple[Scope, ...] = (
     ),
     _scope(
         "påmindelse om klage",
-        r"\b(husk|remember|din klage|your complaint)\b",
+        r"\b(husk|remember|(?<!efter )din klage|(?<!after )your complaint)\b",
         "before",
         skip=("fastholdt eller ændret",),
     ),
@@ -573,7 +582,8 @@ SCOPES: tuple[Scope, ...] = (
     _scope(
         "en afgørelse omtalt",
         r"\b(afgorelse|afgorelsen|decision|brev|brevet|letter|sag|sagen|klage|klagen|complaint)"
-        r"\s+(om|on|about|vedr\w*|angaende|over)\b",
+        # Not a heading: "Din sag om tabt arbejdsfortjeneste: Du får dækket 20 timer om ugen".
+        r"\s+(om|on|about|vedr\w*|angaende|over)\b[^:]*$",
         "before",
         # "Vil du klage over afgørelsen, skal klagen …"; "din klage over afslaget: vi fastholder …"
         skip=("klagevejledning med frist", "fastholdt eller ændret"),
@@ -834,7 +844,7 @@ SCOPES: tuple[Scope, ...] = (
     ),
     _scope(
         "en praktisk ting",
-        r"\b(app\w*|mitid|log ind|login|systemet)\b",
+        r"\b(app|appen|apps|mitid|log ind|login|systemet)\b",
         "sentence",
         "godkendt",
         "ja eller nej",
