@@ -194,9 +194,10 @@ OTHER_WRITERS = ("probe2-", "train-r5")
 def test_train_split_is_read_right() -> None:
     """The first four rounds' texts (one author; the rules and the model were made from
     them) are read as labelled, but three the model is not sure of. The other writers' texts
-    are read as the model learnt them, short of perfect: the model is regularised, and the
-    rules, written before them, refuse some of their hard negatives that the model may not
-    overrule (figures as docs/guard.md reports)."""
+    are read as the model learnt them, short of perfect (the model is regularised); since the
+    fifth round's scopes (someone else's decision, a reminder, a grant as background, a
+    consultation) the rules refuse none of their hard negatives (figures as docs/guard.md
+    reports)."""
     rows = load(DATA / "train.jsonl")
     first = [r for r in rows if not r["id"].startswith(OTHER_WRITERS)]
     wrong = [r["id"] for r in first if read(r["text"]).decision != r["decision"]]
@@ -205,8 +206,8 @@ def test_train_split_is_read_right() -> None:
     decisions = [r for r in others if r["decision"]]
     hard = [r for r in others if r["hard_negative"]]
     assert (len(others), len(decisions), len(hard)) == (1559, 710, 571)
-    assert sum(read(r["text"]).decision for r in decisions) >= 679
-    assert sum(read(r["text"]).decision for r in hard) <= 38
+    assert sum(read(r["text"]).decision for r in decisions) >= 693
+    assert sum(read(r["text"]).decision for r in hard) == 0
 
 
 def test_the_rules_alone_read_the_first_three_rounds_right() -> None:
@@ -285,7 +286,7 @@ def test_the_command_needs_no_database() -> None:
         check=True,
         timeout=60,
     )
-    assert "decision recall" in done.stdout and "97.1 % (1123/1157)" in done.stdout
+    assert "decision recall" in done.stdout and "98.3 % (1137/1157)" in done.stdout
 
 
 def test_the_systems_own_texts_do_not_read_as_decisions() -> None:
@@ -347,3 +348,46 @@ def test_a_third_writers_probe_does_not_fall() -> None:
     caught = sum(read(r["text"]).decision for r in rows if r["decision"])
     refused = sum(read(r["text"]).decision for r in rows if r["hard_negative"])
     assert caught >= 85 and refused <= 11, (caught, refused)
+
+
+# The fifth round's phrasings, written fresh for this test (not corpus texts): an outcome in
+# everyday words is refused; the same words as someone else's decision, a reminder, a grant
+# mentioned as background or a consultation pass.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hej Lise, det blev et nej til den nye cykel, beklager.",
+        "Du er nu godkendt til ressourceforløb fra 1. juni.",
+        "Hjemmehjælp: ja 👍 fra næste mandag",
+        "Din mor er visiteret til dagcenter to dage om ugen.",
+        "Den tidligere afgørelse fastholdes, og sagen sendes til Ankestyrelsen.",
+        "Der kommer en hjemmehjælper hver tirsdag fra 1/9.",
+        "Good news: your application for a new wheelchair is approved.",
+        "Комуна оплатить вам курси водіння, 6.000 kr.",
+        "البلدية وافقت على مساعدة الأثاث، 3.000 kr.",
+    ],
+)
+def test_the_fifth_rounds_phrasings_of_an_outcome_are_refused(text: str) -> None:
+    """An outcome without the words afslag, bevilling or besluttet still reads as a decision."""
+    reading = read(text, model=None)
+    assert reading.decision, reading.why
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hej Per, gymnasiet har besluttet at flytte eksamen til juni.",
+        "Det er lægen der har besluttet at du skal sygemeldes en uge mere.",
+        "Hi Sam, the landlord has decided to paint the stairs next week.",
+        "Husk at bestille den bil, som du allerede har fået bevilget.",
+        "En påmindelse: din egenbetaling på 200 kr skal betales d. 1.",
+        "Jeg tænker vi må stoppe hjælpen til indkøb, men jeg vil høre dig først.",
+        "Du har ret til en gratis advokat, når udvalget behandler sagen.",
+        "Ще нічого не вирішено, спочатку поговоримо.",
+    ],
+)
+def test_the_fifth_rounds_scopes_let_the_same_words_pass(text: str) -> None:
+    """Someone else's decision, a grant as background, a reminder, a consultation, a
+    procedural right: not a decision, and the model may not overrule the scope."""
+    reading = read(text)
+    assert not reading.decision, reading.why

@@ -61,6 +61,16 @@ MONTH_WORDS = (
 )
 
 
+# Who else decides, as a subject: a definite noun ("skolen", "hospitalet", "byrådet") that is
+# not one of the municipality's own units.
+OWN_UNIT = (
+    r"(kommunen|jobcentret|[\w-]*afdelingen|[\w-]*udvalget|visitationen|[\w-]*teamet"
+    r"|forvaltningen|[\w-]*centret|[\w-]*kontoret|[\w-]*plejen|[\w-]*radgivningen"
+    r"|sagsbehandleren|radgiveren|ledelsen|myndigheden)"
+)
+THIRD = rf"(?!{OWN_UNIT}\b)[\w-]{{2,}}(en|et|erne)"
+
+
 @dataclass(frozen=True, slots=True)
 class Cue:
     """A phrase that states an outcome: its name (said in ``why``) and pattern."""
@@ -96,7 +106,7 @@ CUES: tuple[Cue, ...] = (
     _cue("ophør", r"\bophor(er|e|t)?\b.{0,30}\b(din|jeres|your)\b"),
     _cue(
         "tilbagebetaling",
-        r"\btilbagebetal(?!ings?(regl|sag|pjece|mulighed))\w*|\bbetale\s+(\S+\s+){0,5}tilbage\b|\brepay\w*"
+        r"\btilbagebetal(?!ings?(regl|sag|pjece|mulighed))\w*|\bbetal(e|es|t)\s+(\S+\s+){0,5}tilbage\b|\brepay\w*"
         r"|\bpay\s+(\S+\s+){0,4}back\b",
     ),
     _cue("sanktion", r"\bsanktion(er|ere|eret|eres)?\b|\bsanctions?\b|\bsanctioned\b"),
@@ -143,7 +153,7 @@ CUES: tuple[Cue, ...] = (
     _cue("decided", r"\b(have|has|we've)\s+(now\s+)?decided\b"),
     _cue(
         "approved or refused",
-        r"\b(application|claim|request)\b.{0,40}"
+        r"\b(application|claim|request)\b.{0,60}"
         r"\b(approved|granted|refused|rejected|denied|accepted|turned down)\b"
         r"|\b(have|has|we've)\s+(now\s+)?(granted|approved|awarded|refused|rejected)\b",
     ),
@@ -261,6 +271,122 @@ CUES: tuple[Cue, ...] = (
         rf"|\b(can|may|must)\s+(complain|appeal)\b.{{0,80}}?{DEADLINE}"
         rf"|\b(complaint|appeal)\s+must\b.{{0,60}}?{DEADLINE}",
     ),
+    # Fifth round: how other caseworkers phrase an outcome — "du er godkendt til", "visiteret
+    # til", "det blev et nej", "ja til …", "er forlænget", "der kommer … hver", "fastholdes".
+    _cue(
+        "godkendt",
+        r"\b(er|bliver|blev|is|are|has been|have been|was)\s+(nu\s+|now\s+)?(blevet\s+)?"
+        r"(godkendt|approved)\b(?!\s+(af|by)\s+(laegen|the doctor|ankestyrelsen))"
+        r"|\b(har|have|has|we've)\s+(\w+\s+)?(godkendt|approved)\b"
+        r"|(?<!skal )(?<!lige )\bgodkend(es|te)\b"
+        r"|\b(fleksjob|\w+ordning\w*|\w+ydelse\w*)\s+approved\b",
+    ),
+    _cue(
+        "visiteret",
+        r"\b(er|bliver|blev|er blevet)\s+(nu\s+)?(blevet\s+)?(visiteret|fritaget)"
+        r"\s+(til|for|fra)\b",
+    ),
+    _cue(
+        "ja eller nej",
+        r"\b(svaret|svar)\s+(er|blev|bliver)\s*:?\s*(et\s+)?(ja|nej)\b"
+        r"|\bdet\s+(blev|bliver)\s+(desvaerre\s+)?(et\s+)?(ja|nej)\b"
+        rf"|\b(vi|jeg|kommunen|{OWN_UNIT}|min leder|lederen)\s+(har\s+|havde\s+)?(desvaerre\s+)?"
+        r"(matte\s+)?(sagt|sagde|siger|sige)\s+(ja|nej)\s+(\S+\s+){0,4}?til\b"
+        r"|\b(sagt|sagde)\s+(ja|nej)\s+i\s+(udvalget|visitationen|teamet)\b"
+        r"|(^|[:,;]\s*)(ja|nej)\s+til\s+(?!at\b)\w+"
+        r"|^[\w' -]{2,30}:\s*(ja|nej)\b(?!\s+tak)"
+        r"|\b(gik|er gaet)\s+igennem\b(?!\s+(systemet|hos|til))|\bit went through\b"
+        r"|\b(it's|it is)\s+a\s+(no|yes)\b|\b(we|the (kommune|municipality|council|committee"
+        r"|job ?cent(re|er)|team))\s+(has\s+|have\s+)?(said|says)\s+(no|yes)\s+to\b",
+    ),
+    _cue(
+        "forlænget",
+        r"\b(er|bliver|blevet|is|has been|was)\s+(nu\s+|now\s+)?(blevet\s+)?"
+        r"(forlaenget|forlaenges|extended|prolonged)\b"
+        r"|\bforlaenges\s+(til|med|i)\b|\b(har|have|has|we've)\s+(\w+\s+){0,2}(forlaenget|extended"
+        r"|prolonged)\b",
+    ),
+    _cue(
+        "tildelt",
+        r"\b(far|faet|fik)\s+tildelt\b|\btildelt\s+(en|et)\b"
+        r"|\b(har|have|has)\s+(nu\s+|now\s+)?(faet|got|been offered|been given)\s+"
+        r"(en\s+|et\s+|a\s+)?(fast\s+)?(plads|bolig|plejebolig|lejlighed|hjem|place|flat)\b"
+        r"|\b(er|blevet)\s+(blevet\s+)?tilbudt\s+(en|et)\b",
+    ),
+    _cue(
+        "du får med et omfang",
+        # "Du får en mentor 3 timer om ugen", "Poul gets a fixed respite stay … every month".
+        r"\b(far|gets|get|will get|'ll get)\s+(\S+\s+){0,6}?"
+        r"(\d+\s*(timer|timers|dogn|klip|samtaler|hours|days|sessions)\b|[\d.,]*\d\s*kr\b)"
+        r".{0,40}?\b(om|hver|a|per|pr|every|each|i alt|fra|from|starting|in total)\b"
+        r"|\b(far|gets|get|will get|'ll get)\s+(\S+\s+){0,6}?(\w+\s+){0,2}"
+        r"(every|each|hver)\s+(uge|dag|maned|morgen|week|day|month|morning)\b.{0,40}?"
+        r"\b(fra|from|starting)\b",
+    ),
+    _cue(
+        "der kommer hjælp",
+        r"\b(der\s+kommer|kommer\s+der|fremover\s+kommer)\s+(\S+\s+){0,4}?"
+        r"(\w*hjaelp\w*|\w*plejen?|\w*sygeplejerske|frokost|mad\w*|\w*assistent|kontaktperson"
+        r"|mentor)\b.{0,40}?\b(hver|om ugen|om dagen|gange|fra)\b",
+    ),
+    _cue(
+        "fastholdt eller ændret",
+        r"\b(fastholder|aendrer|omgor)\s+(vi\s+)?(\w+\s+)?(afgorelsen|afslaget|beslutningen)\b"
+        r"|\b(afgorelse|afgorelsen|afslaget|beslutningen)\s+(fastholdes|omgores|aendres"
+        r"|er omgjort|er aendret)\b|\b(vi|kommunen)\s+fastholder\s+at\b"
+        r"|\b(uphold|upheld|changing|change|changed|reverse[ds]?)\s+(the\s+)?(earlier\s+|former\s+"
+        r"|previous\s+)?decision\b|\b(earlier|former|previous)\s+decision\s+(is|has been)\s+"
+        r"(upheld|changed|reversed)\b",
+    ),
+    _cue(
+        "ophør eller nedsættelse",
+        rf"\b(vi|we|kommunen|we're|we are)\s+(stopper|standser|afslutter|closing|close|stop|ending)"
+        rf"\s+(\S+\s+){{0,3}}?({BENEFIT}|\w*behandling\w*|rehabilitering\w*|case)\b"
+        rf"|\b(sat|saetter)\s+(din|dit|jeres|hans|hendes)\s+(\S+\s+)?({BENEFIT}|\w*betaling)\s+"
+        r"(ned|op)\b"
+        rf"|\b(vi|kommunen|we)\s+(traekker|will deduct|deduct|are deducting)\s+(\S+\s+){{0,3}}?"
+        rf"{BENEFIT}"
+        r"|\b(sanctioning|sanktionerer)\b",
+    ),
+    _cue(
+        "ophør",
+        # "Hjælpen til din mor fortsætter ikke efter nytår": the "not" is the outcome.
+        rf"\b{BENEFIT}\s+(\S+\s+){{0,4}}?(fortsaetter ikke|bliver mindre|bliver lavere"
+        r"|is being cut|are being cut|is being reduced|ophorer)\b",
+    ),
+    _cue(
+        "kan ikke få",
+        rf"\bkan\s+(desvaerre\s+)?ikke\s+fa\s+(bevilget\s+|daekket\s+)?(\S+\s+){{0,1}}{EXPENSE}\b"
+        r"|\b(kan|vil)\s+((vi|jeg|kommunen)\s+)?(desvaerre\s+)?ikke\s+(ga med til|imodekomme)\b",
+    ),
+    _cue(
+        "lov til",
+        # "Vi kan godt gå med til at dække …", "du får (ikke) lov til at beholde bilen".
+        r"\b(kan|vil)\s+((vi|jeg|kommunen)\s+)?godt\s+(ga med til|imodekomme)\b"
+        r"|\bfar\s+(desvaerre\s+)?(ikke\s+)?lov\s+(til\s+)?at\b|\bma\s+gerne\s+fa\b",
+    ),
+    _cue(
+        "truffet afgørelse om",
+        r"\b(er|blev)\s+truffet\s+(en\s+)?beslutning\s+om\b|\btraeffer\s+(hermed\s+)?afgorelse"
+        r"\s+efter\b|\b(er|blev)\s+(det\s+)?(nu\s+)?(besluttet|afgjort)\s*:"
+        r"|\bbesluttede\b|\bblev\s+(\w+\s+)?besluttet\b|\b(it|the case)\s+(has been|was)\s+"
+        r"decided\b|\bthe case is decided\b|\beftergiv(et|es)\b",
+    ),
+    _cue(
+        "vi betaler",
+        # "Vi dækker halvdelen af prisen", "we'll pay for Mia's swimming therapy".
+        r"\b(vi|kommunen)\s+(kan\s+godt\s+|vil\s+)?(daekker|betaler|daekke|betale)\s+(\S+\s+){0,2}?"
+        r"(halvdelen|prisen|det hele|bogerne|\d+\s*%|\w*kort\w*|\w*certifikat\w*|ombygning\w*"
+        r"|de\s+[\d.,]+)"
+        r"|\b(we|we'll|the (kommune|municipality|council|job ?cent(re|er)))\s+"
+        r"(will\s+|can\s+|'ll\s+)?(pay|cover)\s+(for\s+)?(?!back\b)\w+"
+        r"|\b(is|are|will be|has been)\s+covered\b",
+    ),
+    _cue(
+        "opfylder ikke betingelserne",
+        r"\b(do not|don't|does not|doesn't)\s+(meet the (conditions|requirements|criteria)|qualify)"
+        r"|\b(are|is)\s+(not\s+)?in\s+the\s+target\s+group\b",
+    ),
 )
 
 
@@ -342,6 +468,7 @@ SCOPES: tuple[Scope, ...] = (
         rf"|blev (stoppet|standset|nedsat|sat ned) i {MONTHS}"
         rf"|for \w+ (ar|maneder|uger) siden)\b",
         "sentence",
+        skip=("fastholdt eller ændret",),  # "Den tidligere afgørelse fastholdes"
     ),
     _scope(
         "borgerens egne ord",
@@ -349,7 +476,12 @@ SCOPES: tuple[Scope, ...] = (
         r"|du tror|du mener|you wrote|you say|you said|you asked|you mentioned|you think)\b",
         "before",
     ),
-    _scope("påmindelse om klage", r"\b(husk|remember|din klage|your complaint)\b", "before"),
+    _scope(
+        "påmindelse om klage",
+        r"\b(husk|remember|(?<!efter )din klage|(?<!after )your complaint)\b",
+        "before",
+        skip=("fastholdt eller ændret",),
+    ),
     _scope(
         "generel vejledning",
         r"\b(man|generelt|som regel|normalt|typisk|reglerne|loven|in general|usually|normally"
@@ -404,7 +536,8 @@ SCOPES: tuple[Scope, ...] = (
         r"|se|fa (en |dine )?(tolk|bisidder|kopi|aktindsigt|indsigt|papirer|oplysninger)"
         r"|udtale|blive hort|sige|tage|have"
         r"|vaere|en partsreprae?sentant|rettelse|sletning|complain|appeal|see|an interpreter"
-        r"|access|bring)\b",
+        r"|access|bring|(en\s+)?(gratis\s+)?advokat\w*|(a\s+)?(free\s+)?(lawyer|legal)"
+        r"|gratis|free)\b",
         "after",
         "ret til",
         "no right to",
@@ -419,6 +552,7 @@ SCOPES: tuple[Scope, ...] = (
         "afvist",
         "refusal",
         "valgt",
+        "ja eller nej",
     ),
     _scope(
         "en medarbejder der stopper",
@@ -430,7 +564,7 @@ SCOPES: tuple[Scope, ...] = (
     _scope(
         "citat fra et brev",
         r"\b(i brevet star der|der star i brevet|brevet siger|the letter says"
-        r"|it says in the letter)\b",
+        r"|it says in the letter)\b|\b(brevet|the letter)\b[^.;]{0,50}\b(siger|says)\b",
         "before",
     ),
     _scope(
@@ -448,9 +582,11 @@ SCOPES: tuple[Scope, ...] = (
     _scope(
         "en afgørelse omtalt",
         r"\b(afgorelse|afgorelsen|decision|brev|brevet|letter|sag|sagen|klage|klagen|complaint)"
-        r"\s+(om|on|about|vedr\w*|angaende|over)\b",
+        # Not a heading: "Din sag om tabt arbejdsfortjeneste: Du får dækket 20 timer om ugen".
+        r"\s+(om|on|about|vedr\w*|angaende|over)\b[^:]*$",
         "before",
-        skip=("klagevejledning med frist",),  # "Vil du klage over afgørelsen, skal klagen …"
+        # "Vil du klage over afgørelsen, skal klagen …"; "din klage over afslaget: vi fastholder …"
+        skip=("klagevejledning med frist", "fastholdt eller ændret"),
     ),
     _scope(
         "en afgørelse omtalt",
@@ -617,5 +753,105 @@ SCOPES: tuple[Scope, ...] = (
         r"|the doctor)\s+(har\s+|has\s+)?(vurderet|assessed)\b",
         "sentence",
         "vurderet at",
+    ),
+    # Fifth round (other writers' texts): whose decision it is, a reminder, a consultation,
+    # a grant mentioned as the background of a practical message.
+    _scope(
+        "en andens beslutning",
+        # "Skolen / hospitalet / Skattestyrelsen / de har besluttet", "det er lægen der har
+        # besluttet", "det har kommunalbestyrelsen besluttet" (a policy for everyone); not the
+        # municipality's own units ("familieafdelingen", "visitationsudvalget", "teamet").
+        rf"(^|[\s,(])(de|han|hun|{THIRD}|(din|dit|dine|jeres|hans|hendes|deres)\s+[\w-]+)"
+        r"\s+((der|som)\s+)?(har|er)\s+(\w+\s+)?(besluttet|bestemt)\b"
+        rf"|\bhar\s+{THIRD}\s+besluttet\b"
+        r"|\bikke\s+(noget\s+)?(kommunen|os|vi|jobcentret)\s+((der|som)\s+)?(har\s+)?"
+        r"(besluttet|bestemt)\b"
+        r"|\b(they|he|she|(the|your|his|her|their)\s+(?!municipality|council|commune|kommune|job"
+        r"|committee|team|department|family|children|visitation|case ?worker|home care)[\w-]+"
+        r"(?!\s+(council|committee|team|department))(\s+[\w-]+)?(\s+(at|of|in)\s+the\s+[\w-]+)?)"
+        r"\s+(has|have)\s+(now\s+)?decided\b",
+        "sentence",
+        "besluttet",
+        "decided",
+    ),
+    _scope(
+        "en beslutning for alle",
+        r"\balle\s+(borgere|beboere|brugere|elever|familier|foraeldre|kunder)\b"
+        r"|\b(all|every)\s+(residents|citizens|families|users|pupils|parents)\b",
+        "sentence",
+        "besluttet",
+        "decided",
+    ),
+    _scope(
+        "ikke afgjort endnu",
+        r"\b(intet|ingenting|nothing)\s+(er|is|has been)\s+(endnu\s+|yet\s+)?(besluttet|decided)\b"
+        r"|\b(jeg|vi)\s+taenker\b|\bhore\s+(dig|jer|din|jeres|hvad)\b"
+        r"|\b(kan|kunne|can|could|may|might)\s+(betyde|medfore|fore til|mean|lead to|result in)\b",
+        "sentence",
+    ),
+    _scope(
+        "en påmindelse",
+        r"\b(pamindelse|paminnelse|reminder)\b",
+        "before",
+    ),
+    _scope(
+        "en bevilling nævnt",
+        # "Det beløb, du allerede har fået bevilget", "den kørestol du har fået bevilget",
+        # "the transport you have been granted": the grant is the background, not the news.
+        r"\b(allerede|already)\s+(har\s+|have\s+|has\s+|er\s+|is\s+)?(faet|fik|bevilget"
+        r"|been granted|granted|got|received)\b",
+        "sentence",
+    ),
+    _scope(
+        "en bevilling nævnt",
+        r"\b(den|det|de)\s+([\w-]+\s+){1,2},?\s*((som|der)\s+)?(du|i)\s+(har\s+)?(faet\s+)?$"
+        r"|\b(the|that)\s+([\w-]+\s+){1,2}((that|which)\s+)?$",
+        "near",
+        "bevilling",
+        "entitled",
+    ),
+    _scope(
+        "betingelse eller advarsel",
+        # "… fra din bevilling skal bruges inden 31/12, ellers bortfalder de".
+        r"\b(ellers|hvis|medmindre|otherwise|unless|if)\b",
+        "within",
+        "ophør eller nedsættelse",
+    ),
+    _scope(
+        "generel vejledning",
+        r"\b(the general rule|general rule|as a rule|hovedreglen|den generelle regel)\b",
+        "sentence",
+    ),
+    _scope(
+        "en anden myndigheds afgørelse",
+        # "Familieretshuset har truffet afgørelse", "det er SU-styrelsen der har givet dig afslag".
+        r"\b(udbetaling danmark|udk|ankestyrelsen|familieretshuset|skat|[\w-]*styrelsen"
+        r"|pensionskontoret|a-kassen|the appeals board)\s+((der|som)\s+)?(har|er|has|have|is)\b",
+        "sentence",
+    ),
+    _scope(
+        "en praktisk ting",
+        # "… skal betales d. 1": when, not what.
+        r"\b(d\.|den)\s*\d+$",
+        "within",
+        *SAID_NO,
+    ),
+    _scope(
+        "en bevilling nævnt",
+        r"\b(den|det|de)\s+([\w-]+,?\s+){1,2}((som|der)\s+)?(vi|du|i|kommunen)\s+$",
+        "near",
+        "godkendt",
+    ),
+    _scope(
+        "en praktisk ting",
+        r"\b(app|appen|apps|mitid|log ind|login|systemet)\b",
+        "sentence",
+        "godkendt",
+        "ja eller nej",
+    ),
+    _scope(
+        "ikke afgjort endnu",
+        r"\b(foreslar at|jeg foreslar|vi foreslar|udkast|ikke endelig\w*|not final|draft)\b",
+        "sentence",
     ),
 )
