@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Outcomes the rules have no cue for; the model has seen others like them.
 ONLY_THE_MODEL = [
-    "Din ansøgning er gået igennem 👍 Pengene kommer på din konto d. 15.",
-    "Jeg har talt med min leder, og svaret er nej til flytteudgifterne.",
+    "Tandregningen er ikke noget kommunen betaler, beklager.",
+    "Der er ikke grundlag for at give dig hjælp til depositum.",
 ]
 
 

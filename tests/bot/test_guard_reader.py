@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.guard import classify
-from bot.domain.guard import GUIDANCE_LINE, DecisionNotAllowed, as_sent, read
+from bot.domain.guard import GUIDANCE_LINE, DecisionNotAllowed, as_sent, read, system
 from bot.domain.guard.corpus import figures, load
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "guard"
@@ -156,11 +156,12 @@ def test_the_ukrainian_and_arabic_held_out_addition_is_as_the_readme_says() -> N
 
 
 def test_ukrainian_and_arabic_held_out_figures_are_what_docs_guard_md_reports() -> None:
-    """uk/ar held-out: 56 of 56 decisions caught, 0 of 48 hard negatives refused."""
+    """uk/ar held-out: 56 of 56 decisions caught, 2 of 48 hard negatives refused (0 before
+    the fifth round: its model refuses two)."""
     rows = load(DATA / "heldout-uk-ar.jsonl")
     f = figures(rows, [read(r["text"]) for r in rows])
     assert (f.recall.hits, f.recall.total) == (56, 56)
-    assert (f.false_refusals_hard.hits, f.false_refusals_hard.total) == (0, 48)
+    assert (f.false_refusals_hard.hits, f.false_refusals_hard.total) == (2, 48)
 
 
 def test_held_out_recall_reaches_the_target() -> None:
@@ -171,11 +172,11 @@ def test_held_out_recall_reaches_the_target() -> None:
 
 
 def test_held_out_false_refusals_are_what_docs_guard_md_reports() -> None:
-    """Held-out: 143 of 148 decisions caught (rules and model, after the fifth round), 3 of 106
+    """Held-out: 145 of 148 decisions caught (rules and model, after the fifth round), 3 of 106
     hard negatives and 3 of 153 non-decisions refused (as docs/guard.md reports)."""
     rows = load(DATA / "heldout.jsonl")
     f = figures(rows, [read(r["text"]) for r in rows])
-    assert (f.recall.hits, f.recall.total) == (143, 148)
+    assert (f.recall.hits, f.recall.total) == (145, 148)
     assert (f.false_refusals_hard.hits, f.false_refusals_hard.total) == (3, 106)
     assert (f.false_refusals.hits, f.false_refusals.total) == (3, 153)
 
@@ -193,7 +194,8 @@ OTHER_WRITERS = ("probe2-", "train-r5")
 
 def test_train_split_is_read_right() -> None:
     """The first four rounds' texts (one author; the rules and the model were made from
-    them) are read as labelled, but three the model is not sure of. The other writers' texts
+    them) are read as labelled, but one ("… bortfalder, da I ikke har brugt det siden juni":
+    "siden" reads as a past decision mentioned, and the model may not overrule a scope). The other writers' texts
     are read as the model learnt them, short of perfect (the model is regularised); since the
     fifth round's scopes (someone else's decision, a reminder, a grant as background, a
     consultation) the rules refuse none of their hard negatives (figures as docs/guard.md
@@ -201,7 +203,7 @@ def test_train_split_is_read_right() -> None:
     rows = load(DATA / "train.jsonl")
     first = [r for r in rows if not r["id"].startswith(OTHER_WRITERS)]
     wrong = [r["id"] for r in first if read(r["text"]).decision != r["decision"]]
-    assert wrong == ["train-r4-0027", "train-r4-0074", "train-r4-0089"]
+    assert wrong == ["train-r4-0089"]
     others = [r for r in rows if r["id"].startswith(OTHER_WRITERS)]
     decisions = [r for r in others if r["decision"]]
     hard = [r for r in others if r["hard_negative"]]
@@ -225,14 +227,14 @@ def test_the_rules_alone_read_the_first_three_rounds_right() -> None:
 def test_the_third_rounds_probe_is_read_right() -> None:
     """probe-r3.jsonl (two batches, each measured once and then tuned on; see the README):
     the rules read it right; the model never saw it, and with it all 60 decisions are still
-    caught and 1 of 60 hard negatives refused ("Du får desværre ikke svar på din ansøgning …
-    i denne uge": the model does not know "not yet" as the rules do)."""
+    caught and 2 of 60 hard negatives refused (1 before the fifth round: "Du får desværre ikke
+    svar på din ansøgning … i denne uge": the model does not know "not yet" as the rules do)."""
     rows = load(DATA / "probe-r3.jsonl")
     assert len(rows) == 120 and sum(r["decision"] for r in rows) == 60
     wrong = [r["id"] for r in rows if read(r["text"], model=None).decision != r["decision"]]
     assert wrong == []
     f = figures(rows, [read(r["text"]) for r in rows])
-    assert (f.recall.hits, f.false_refusals_hard.hits) == (60, 1)
+    assert (f.recall.hits, f.false_refusals_hard.hits) == (60, 2)
 
 
 def test_the_probe_shares_no_text_with_the_other_splits() -> None:
@@ -286,30 +288,13 @@ def test_the_command_needs_no_database() -> None:
         check=True,
         timeout=60,
     )
-    assert "decision recall" in done.stdout and "98.3 % (1137/1157)" in done.stdout
+    assert "decision recall" in done.stdout and "98.6 % (1141/1157)" in done.stdout
 
 
 def test_the_systems_own_texts_do_not_read_as_decisions() -> None:
     """Reminders, milestones and "still working" (kind ``update`` too) pass the guard,
     also "A decision has been made in your case. You will get it in Digital Post."."""
-    from bot.domain import texts as catalogue
-    from scheduler import templates
-
-    texts = [
-        catalogue.template(language, key) for language in ("da", "en") for key in catalogue.SMS
-    ]
-    texts += [
-        catalogue.translated(language, sentence) or sentence
-        for language in ("da", "en")
-        for sentence in catalogue.STEP_SENTENCES
-    ]
-    for policy in templates.CASE_TYPES.values():
-        for step in policy.steps:
-            for language in ("da", "en"):
-                texts.append(templates.reached(step, language))
-                texts.append(
-                    templates.say(language, "still_next", step=templates.title(step, language))
-                )
+    texts = system.danish_and_english()
     assert any("Digital Post" in t for t in texts)
     assert [t for t in texts if read(t).decision] == []
 
@@ -319,17 +304,7 @@ def test_the_systems_own_ukrainian_and_arabic_texts_do_not_read_as_decisions(
     language: str,
 ) -> None:
     """Every uk/ar text of the catalogue passes, e.g. "У вашій справі ухвалено рішення …"."""
-    from babel.messages.pofile import read_po
-
-    path = ROOT / "bot" / "base" / "locale" / language / "LC_MESSAGES" / "messages.po"
-    with path.open("rb") as f:
-        catalogue = read_po(f)
-    texts = [
-        text
-        for message in catalogue
-        for text in ([message.string] if isinstance(message.string, str) else message.string)
-        if text and message.id  # not the catalogue's header (never a text we send)
-    ]
+    texts = system.catalogue_texts(language)
     assert len(texts) > 100 and any("Digital Post" in t for t in texts)
     assert [t for t in texts if read(t).decision] == []
 
@@ -338,8 +313,8 @@ def test_a_third_writers_probe_does_not_fall() -> None:
     """probe3.jsonl: 240 texts by a third writer who never saw the guard, its corpus or its
     rules, committed before the fifth round and never tuned on (only its totals are read).
     Floors at the figures measured after the fifth round, rules and model (targets in
-    brackets): decisions caught 85 of 120 (≥ 95 %: far from met), hard negatives refused at
-    most 11 of 90 (≤ 5 %: not met). (probe2, the second writer's, is training now.)"""
+    brackets): decisions caught 100 of 120 (≥ 95 %: not met), hard negatives refused at
+    most 5 of 90 (≤ 5 %: 5.6 %, just over). (probe2, the second writer's, is training now.)"""
     rows = load(DATA / "probe3.jsonl")
     assert len(rows) == 240 and sum(r["decision"] for r in rows) == 120
     others = load(DATA / "train.jsonl") + load(DATA / "heldout.jsonl")
@@ -347,7 +322,7 @@ def test_a_third_writers_probe_does_not_fall() -> None:
     assert not {r["text"] for r in rows} & {r["text"] for r in others}
     caught = sum(read(r["text"]).decision for r in rows if r["decision"])
     refused = sum(read(r["text"]).decision for r in rows if r["hard_negative"])
-    assert caught >= 85 and refused <= 11, (caught, refused)
+    assert caught >= 100 and refused <= 5, (caught, refused)
 
 
 # The fifth round's phrasings, written fresh for this test (not corpus texts): an outcome in

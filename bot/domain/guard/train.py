@@ -4,6 +4,9 @@ Deterministic: the same corpus gives the same weights (liblinear with a fixed
 seed, features in sorted order, weights rounded). scikit-learn and numpy are
 needed here only; the reader runs on the stored JSON arrays (model.py).
 
+The system's own texts (:mod:`bot.domain.guard.system`) join the corpus as plain
+texts: the guard reads milestone texts too, and must know them.
+
 The threshold is chosen on out-of-fold scores of the *training* split (five
 folds), never on a held-out split or a probe: the lowest probability at which
 the rules and the model together, as the reader combines them (a rule cue
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.domain.guard import system
 from bot.domain.guard.corpus import load
 from bot.domain.guard.model import MODEL_PATH, Model, features
 from bot.domain.guard.reader import read
@@ -144,6 +148,6 @@ def weights_for(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def train(corpus: Path, out: Path = MODEL_PATH) -> dict[str, Any]:
     """Fit on ``corpus`` and write the weights to ``out``; returns what was written."""
-    data = weights_for(load(corpus))
+    data = weights_for(load(corpus) + system.rows())
     out.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", "utf-8")
     return data
