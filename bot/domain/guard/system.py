@@ -25,12 +25,13 @@ def catalogue_texts(language: str) -> list[str]:
     path = LOCALES / language / "LC_MESSAGES" / "messages.po"
     with path.open("rb") as f:
         catalogue = read_po(f)
-    return [
-        text
-        for message in catalogue
-        for text in ([message.string] if isinstance(message.string, str) else message.string)
-        if text and message.id
-    ]
+    out: list[str] = []
+    for message in catalogue:
+        strings = message.string
+        if not message.id or strings is None:  # the header, never a text we send
+            continue
+        out += [t for t in ([strings] if isinstance(strings, str) else strings) if t]
+    return out
 
 
 def danish_and_english() -> list[str]:
