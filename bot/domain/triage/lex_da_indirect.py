@@ -221,4 +221,142 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "tør (ikke|ik) åbne (posten|brevene|e boks|eboks)",
         ),
     ),
+    # Round 5: the new writers — a farewell or a plan said in passing, a child in danger
+    # described by a neighbour or a relative, a threat quoted, thrown out tonight.
+    (
+        "selvmord",
+        "akut",
+        (
+            "har sagt farvel til",
+            "(sagde|sagt) farvel og (lagde på|slukkede)",
+            "^eller (aldrig|nogensinde) (mere|igen)?$",
+            "(ikke|ik) (at )?(jeg|han|hun) (er|bliver) her (i morgen|længe|mere)",
+            "bliver (ikke|ik) her (længe|meget længere)",
+            "vil bare (ikke|ik) (mere|mer)",
+            "undskyld til (alle|jer alle|børnene|ungerne|min familie)",
+            "(skal|må) (ikke|ik) lede efter (mig|ham|hende)",
+            "forsvind* for altid",
+            "sig (det )?til (dem|børnene|ungerne|drengene|pigerne) fra mig",
+            "pas (godt )?på (pigerne|drengene|børnene|ungerne|dem|ham|hende) for mig",
+            "(skrevet|skrev|sagt|sagde) at jeg skal passe (godt )?på",
+            "(skrevet|skrev|sagt|sagde) at det er slut (nu|for)",
+            "det er slut for (os|mig|os alle)",
+            "ved (ikke|ik) (helt )?hvorfor jeg skriver",
+            "(en byrde|til besvær|til last) for (alle|jer|dem|andre|min familie)",
+            "(er|være|føler mig som) en byrde",
+            "(får|har|vil få|ville få) det bedre (uden mig|når jeg er væk)",
+            "(vil|skal|prøvet at|prøve at) hænge (sig|mig)",
+            "hængt (sig|et reb)",
+            "(taget|tage|tog|har|hentet|fundet|købt) (et )?(reb|tov) (med|ind|frem|klar)",
+            "(hop*|spring*) (ud |ned )?(fra|af) (taget|tag|broen|bro|altanen|altan|vinduet|skolen|p huset)",  # noqa: E501 (one pattern)
+            "(han|hun|jeg) (springer|hopper) (hvis|nu|ud|ned)",
+            "(er|står|sidder) (oppe )?på taget",
+            "(ude |ud )?på (skinnerne|sporet|togsporet)",
+            "køre* (ind i|ud i) (et træ|en mur|muren|vandet|havnen|søen|en lastbil)",
+            "(søgt|søger|googlet|googler) (på )?(hvordan man|måder at) (dør|dø|tager sit liv|slår sig selv ihjel)",  # noqa: E501 (one pattern)
+            "(hvor mange|hvor meget) (piller|pamol|panodil|tabletter|sovepiller|paracetamol) ~ (for mange|dødelig*|dør man|slår ihjel)",  # noqa: E501 (one pattern)
+            "stemme* (siger|sagde) (at )?(han|hun|jeg) skal",
+        ),
+    ),
+    (
+        "piller",
+        "akut",
+        (
+            "(taget|tog|slugt|spist) (hele|et helt) (glasset|pakken|æsken|boksen|kortet|pilleglasset)",  # noqa: E501 (one pattern)
+            "(taget|tog|slugt|spist) * (af mine|af hans|af hendes|af de) (piller|tabletter|sovepiller)",  # noqa: E501 (one pattern)
+            "(talt|tæller|talte|tællet) ~ (piller|pillerne|tabletter*|sovepiller)",
+            "(pilleglasset|pilleglas|pillerglasset|pakken med piller) ~ (tom|tomt)",
+            "(taget|tog|slugt|spist) ~ sovemedicin*",
+            "(slugt|sluget|sluge) ~ (batteri*|magnet*|piller|pillerne|tabletter*|medicin*|klor*|afløbsrens|rensemiddel|opvaskemiddel|sæbe)",  # noqa: E501 (one pattern)
+            "puttet (noget )?i (hendes|hans|min|mit) (drink|glas|drikke*)",
+        ),
+    ),
+    (
+        "vold",
+        "akut",
+        (
+            "smadr* (stuen|lejligheden|huset|køkkenet|møblerne)",
+            "låst (mig|os) og (børnene|ungerne|de små|babyen|drengene|pigerne) inde",
+            "låst (vores|min|mit|hans|hendes|sin|sit) (datter|søn|barn|dreng|pige|baby) inde",
+            "(fat|tag) i (min|hendes|hans) hals*",
+            "brænd* ~ af med (mig|os|børnene|ungerne|dem) i",
+            "(hældt|hælder|hældte) (benzin|sprit|tændvæske)",
+            "(kaste|smide) (vores|min|mit|den lille|barnet|babyen|hende|ham) ~ (ned|ud) (fra|af|ad|gennem)",  # noqa: E501 (one pattern)
+            "(vil|skal|kommer til at) (smadre|kvæle|dræbe|skyde|stikke) (mig|hende|os|ham|dem|børnene|ungerne)",  # noqa: E501 (one pattern)
+            "(han|hun|eks*|manden|kæresten) (har )?brækket (min|mit|mine)",
+            "(han|hun|eks*|manden|kæresten) ved hvor (jeg|vi|hun) bor",
+            "(aldrig|alrig) (ser|se|får at se) (dem|hende|ham|børnene|ungerne|drengene|pigerne) igen",  # noqa: E501 (one pattern)
+            "(ser|se) (dem|hende|ham|børnene|ungerne) (aldrig|alrig) igen",
+            "(taget|tog|tager) (pas|passet|passene|telefonen|min telefon|nøglerne|mine nøgler) ~ fra mig",  # noqa: E501 (one pattern)
+            "vil (ikke|ik) lukke (hende|mig|os|ham) ud",
+            "(rystet|rystede|ryster|ruskede|rusket) (babyen|barnet|den lille|spædbarnet)",
+            "brændemærke*",
+            "voksen mand ~ (nettet|online|mødt|henter|skriver)",
+            "(skrig|skrål|brag|bump|råb) ~ (helt )?stille",
+            "drukket ~ (og|men) ~ (kører|kørt|køre|bag rattet)",
+            "kørt* ~ (han|hun) er (fuld|stiv|beruset|påvirket|skæv)",
+        ),
+    ),
+    (
+        "barn",
+        "akut",
+        (
+            "(de små|de to små|mine små) ~ alene",
+            "alene (hjemme )?(hele natten|om natten|i nat)",
+            "(sover|er|været) alene (derhjemme|i lejligheden)",
+            "alene (hjemme )?med (min )?(lillebror|lillesøster|babyen|de små)",
+            "alene (nede )?ved (søen|vandet|havnen|åen|stranden)",
+            "(ikke|ik) (kom|kommet) hjem",
+            "(kom|kommet) (ikke|ik) hjem",
+            "ingen har set (ham|hende|dem|drengen|pigen)",
+            "(ikke|ik) vågnet (siden|op)",
+            "(mor|far) vågn op",
+            "i bare (tæer|trusser|strømper|undertøj|bleen)",
+            "(står|sidder|kravlet) (oppe )?(i|på) vindueskarm*",
+            "ud på isen",
+        ),
+    ),
+    (
+        "mad",
+        "akut",
+        (
+            "ikke (mere|flere) (mad|mælk|modermælkserstatning|erstatning|bleer)",
+            "intet (mad )?til (i aften|aftensmad|børnene|ungerne)",
+            "ikke (fået|haft|spist) (ordentlig|ordentligt|rigtig|rigtigt|noget) (mad|at spise)",
+        ),
+    ),
+    (
+        "bolig",
+        "akut",
+        (
+            "(smed|smidt|smide|smit) (os|mig|hende|ham|dem) ud (kl|nu|i nat|i aften|og|af lejligheden|af huset|hjemmefra)",  # noqa: E501 (one pattern)
+            "(kæresten|kæreste|min far|min mor|manden|min mand|udlejer*|stedfar|eks*) ~ (smed|smidt|smide|smit) (os|mig) ud",  # noqa: E501 (one pattern)
+            "blevet (smidt|smit|sat) ud",
+            "står på gade",
+            "hvor (kan |skal )?(vi|jeg) (skal )?sove",
+            "ved (ikke|ik) hvor (vi|jeg) skal (hen|sove|være|bo)",
+            "ingen steder at tage hen",
+            "skift* låsen",
+        ),
+    ),
+    (
+        "krop",
+        "akut",
+        (
+            "kunne (ikke|ik) trække vejret",
+            "trækker vejret (så |helt |meget )?(mærkeligt|underligt|hvæsende|tungt|besværet)",
+            "svarer (ikke|ik) (ordentligt|rigtigt)",
+            "rører sig (ikke|ik)",
+            "kan (ikke|ik) få (ham|hende|mor|far) op",
+            "insulinchok",
+            "(har|fået|i) føling",
+            "astma* ~ anfald",
+            "(meget|masser af|så meget) blod",
+        ),
+    ),
+    (
+        "hjælp",
+        "akut",
+        ("det er (blevet )?(slemt|skidt|galt) (nu|igen)?$",),
+    ),
 )
