@@ -507,6 +507,106 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "bekymring",
         ("skipping school", "hasnt been to school", "yells", "shouts", "drinks a lot"),
     ),
+    # Round 5: the new writers — a farewell or a plan said in passing, pills counted or
+    # taken "a few extra", a neighbour hearing a crash, a threat quoted, a child described.
+    (
+        "suicide",
+        "akut",
+        (
+            "tonight is the night",
+            "(being|am|im|feel like|feeling like) a burden",
+            "(theyll|they will|youll|you will|everyone will|everyone would|theyd|they would|kids will|kids would) be better off",  # noqa: E501 (one pattern)
+            "(wont|will not) (be )?need* (them|it|these|any|reminders) (after|past) (tonight|today|tomorrow)",  # noqa: E501 (one pattern)
+            "(looking up|looked up|searched|searching|googling|googled) (ways|how) to (die|kill|end)",  # noqa: E501 (one pattern)
+            "(posted|posting|posts) ~ goodbye",
+            "sorry (mum|mom|dad) ~ love you",
+            "(the|train|railway) tracks",
+            "(top (floor|level|deck)|roof) of (the|a) (car park|parking*|multi storey|building|hospital)",  # noqa: E501 (one pattern)
+            "motorway bridge",
+            "garage ~ engine",
+            "engine (is )?running",
+            "(wants|wanted|want|wanna) to end (it all|things|my life|his life|her life|everything|it)",  # noqa: E501 (one pattern)
+            "so (someone|somebody) knows",
+            "drive (into|off) (a|the) (wall|tree|bridge|river|lake|sea|cliff)",
+        ),
+    ),
+    (
+        "pills",
+        "akut",
+        (
+            "sleeping (tablets|meds)",
+            "(took|taken|swallowed) (a few|some|a lot|loads|a bunch|a handful) (extra )?(of )?(my |her |his |the |those |mums |my mums )?(pills|tablets|meds|sleeping|paracetamol|painkillers)",  # noqa: E501 (one pattern)
+            "(dont|doesnt|wont|didnt) (know|say) how many",
+            "(paracetamol|pills|tablets|painkillers) ~ too many",
+            "(strips|packets|boxes|blisters) of (zopiclone|zolpidem|paracetamol|ibuprofen|codeine|tramadol|diazepam|sleeping|pills|tablets|meds)",  # noqa: E501 (one pattern)
+            "(taken|took|swallowed) everything (in|from) the",
+            "(think|thinks|might have|may have) (he|she) (swallowed|ate|drank|took) (some|one|it|them|a|something)",  # noqa: E501 (one pattern)
+            "(drank|drink|drunk|swallowed|ate) ~ under the sink",
+        ),
+    ),
+    (
+        "violence",
+        "akut",
+        (
+            "kick* (it|the door) in",
+            "kick* in (the|our|my|the kids|her|his|their) ~ door",
+            "(banging|pounding|hammering) on (the|our|my) (door|window)",
+            "(going to|gonna) get (us|me)$",
+            "(crash|thud|bang|screaming) ~ (totally |completely |very |all )?(silent|quiet)",
+            "(hitting|beating|hurting|kicking|punching|strangling|choking) (his|her|their|our|your) (mum|mom|mother|dad|wife|girlfriend|sister|brother|kids|son|daughter)",  # noqa: E501 (one pattern)
+            "(beating|beat|beats|kicking|kicked) the (shit|crap|hell|living daylights) out of",
+            "never see (them|her|him|the kids|my kids|you|the baby|my son|my daughter) again",
+            "locked (me|us) and (the|my) (baby|kids|children|son|daughter) in",
+            "(taken|smashed|broke) my phone",
+            "(hell|he will|going to|gonna|shes going to|hes going to) finish (me|us|you|her|him)",
+            "(threw|thrown|throwing|throws) (a|the|his|her) ~ at (me|us|her|him|the kids|my)",
+            "(hed|hell|he would|he will|going to|gonna|threatened to) break (my|your|her|his) (legs|neck|jaw|face|bones|arms)",  # noqa: E501 (one pattern)
+            "(he|she) (broke|has broken|broken) (my|her) (jaw|nose|ribs|arm|wrist|fingers)",
+            "(drinking|drunk) ~ (took|taken|drove|driving) (her|him|them|the kids|the baby) (out )?in the car",  # noqa: E501 (one pattern)
+            "(comes|coming|came|come) into my (room|bed) (at night|when)",
+            "(kids|children|baby|we) (are|is|re) (under the bed|in the wardrobe|in the cupboard)",
+            "(outside|out) ~ in (my|her|his|their) (socks|pyjamas|pajamas|nappy|underwear)",
+            "cut (his|her|my|their) (arm|arms|wrist|wrists|thigh|legs) with (a )?(razor|blade|knife|glass)",  # noqa: E501 (one pattern)
+        ),
+    ),
+    (
+        "child",
+        "akut",
+        (
+            "home alone with (her|his|a|the|my) (baby|little|younger|toddler)",
+            "(yo|year old|yr old) ~ home alone",
+            "(been )?alone (in the flat|at home|in the house) since",
+            "(hasnt|havent|not) woken (up|since)",
+            "not (wake|woken|waking) (up )?(for|since)",
+        ),
+    ),
+    (
+        "food",
+        "akut",
+        (
+            "nothing (at all )?(for|to give) (the kids|the children|the baby|them|dinner|tonight)",
+            "(fridge|cupboards|cupboard) (is|are) (empty|bare)",
+            "(formula|baby milk) ~ (ran out|run out|running out|gone)",
+        ),
+    ),
+    (
+        "equipment",
+        "akut",
+        ("(oxygen|insulin) ~ (running out|run out|ran out|is out)",),
+    ),
+    (
+        "body",
+        "akut",
+        (
+            "blue (around|round) (the|her|his) (lips|mouth)",
+            "breathing (is )?(weird|strange|funny|wrong|noisy|fast|shallow)",
+            "wheezing (really|badly|so)",
+            "can barely (talk|breathe|speak)",
+            "(all|very|really|so) floppy",
+            "chest pain*",
+            "(much|lots of|so much|a lot of) blood",
+        ),
+    ),
 )
 
 BLOCK: tuple[str, ...] = (
