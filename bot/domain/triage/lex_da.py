@@ -249,7 +249,7 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         (
             "forsvund*",
             "forsvandt",
-            "kan ikke finde (ham|hende|min|mit|vores|drengen|pigen|barnet)",
+            "kan ikke finde (ham|hende|min (søn|datter|dreng|pige|mor|far|lille)|mit barn|vores (søn|datter|barn|dreng|pige)|drengen|pigen|barnet)",  # noqa: E501 (one pattern)
             "ikke kommet hjem",
             "ikke været hjem*",
             "stukket af",
@@ -533,6 +533,20 @@ BLOCK: tuple[str, ...] = (
     "bliver (lidt |tit |ofte |altid )?bange for",
     "(ville|vil) (jeg|vi) ringe (til|efter) (politiet|politi|112)",
     "(jeg|vi) ville ringe (til|efter) (politiet|politi|112)",
+    # Round 5: a farewell to the office, an accident in the kitchen, a figure of speech, a
+    # drawing or a gun cabinet, one child hitting another, a denial.
+    "farvel og tak for (samarbejdet|hjælpen|jeres hjælp|din hjælp|denne gang|i år|nu)",
+    "ikke fordi (det|at det) (haster|er akut)",
+    "(skar|skåret|skære|skærer) (sig|mig) (i|på) (fingeren|fingrene|tommelfingeren|tommelen|hånden|en dåse|en konservesdåse|et glas|glas|papir)",  # noqa: E501 (one pattern)
+    "ved at tage livet af mig",
+    "(den|det|du|telefon*|blanket*|skema*|arbejdet|ungerne) ~ (tager|tage) livet af mig",
+    "(gevær|våben)skab*",
+    "tegne* ~ (pistol*|kniv*|våben|gevær*)",
+    "slået en (anden|dreng|pige|kammerat|klassekammerat|lærer)",
+    "selvmordslinje*",
+    "selvmordsforebyg*",
+    "tru* med at smide (fjernsynet|tv*|computeren|fjernbetjeningen|telefonen) ud",
+    "ikke sådan at (jeg|han|hun) (vil|skal) gøre noget ved",
 )
 
 NEGATORS = (
@@ -568,7 +582,10 @@ SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
             "sidste (år|uge|måned|vinter|sommer|forår|efterår|jul)",
             "tidligere",
             "dengang",
-            "engang",
+            # "engang" dates it ("han slog mig engang"), but "ikke engang" is "not even".
+            "^engang",
+            "engang (for|i|da|var|havde|boede|sidste)",
+            "(slog|sagde|truede|prøvede|gjorde|skete|skar|var|havde|boede) ~ engang",
             "i sin tid",
             "da jeg var (barn|ung|lille|yngre)",
             "før i tiden",
@@ -665,6 +682,9 @@ SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
             "lektie*",
             "tegnefilm*",
             "forbrydelsen",
+            "skoleprojekt*",
+            "skoleopgave*",
+            "avisen",
             "arbejd* ~ krisecent*",
             "akutmodtagelse*",
             "akuthospital*",
@@ -712,6 +732,10 @@ SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
             "stjålet",
             "trafik",
             "alarm*",
+            "tyverialarm*",
+            "brandalarm*",
+            "røgalarm*",
+            "indbrud*",
         ),
     ),
     (

@@ -256,6 +256,9 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "(søgt|søger|googlet|googler) (på )?(hvordan man|måder at) (dør|dø|tager sit liv|slår sig selv ihjel)",  # noqa: E501 (one pattern)
             "(hvor mange|hvor meget) (piller|pamol|panodil|tabletter|sovepiller|paracetamol) ~ (for mange|dødelig*|dør man|slår ihjel)",  # noqa: E501 (one pattern)
             "stemme* (siger|sagde) (at )?(han|hun|jeg) skal",
+            "(tænkt|tænker|tænkte) (meget )?på (broen|toget|skinnerne|sporet|taget|pillerne|rebet|at springe|at hoppe|at forsvinde)",  # noqa: E501 (one pattern)
+            "(gider|gad) (ikke|ik) (leve|at leve)",
+            "(ikke|ik) gider (leve|at leve)",
         ),
     ),
     (

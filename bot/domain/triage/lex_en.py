@@ -646,6 +646,14 @@ BLOCK: tuple[str, ...] = (
     "(id|i would|we would|wed) (call|ring|phone) (112|911|999|the police)",
     "(need|could use|get|getting|want|ask for|asking for) some help",
     "missing (his|her|their|my|our|you|them|him|home|school|out|a|an|some|the|lessons|class|classes|work)",  # noqa: E501 (one pattern)
+    # Round 5: help with a form, thanks for help, a form field, pills as prescribed, a denial,
+    # arriving for the meeting.
+    "help me (fill|find|understand|apply|write|read|book|sort)",
+    "thank* (you )?for help",
+    "emergency contact*",
+    "(taken|take|took|taking) my (pills|tablets|meds|medicine|medication) (as|like|every)",
+    "not (like|that) i (want|wanna|would|am going|m going|plan) ~ (die|kill|end|hurt)",
+    "parked outside (the )?(town hall|office|offices|kommune|jobcentre|job centre|library|citizen service)",  # noqa: E501 (one pattern)
 )
 
 NEGATORS = (
@@ -699,6 +707,7 @@ SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
             "much better now",
             "in recovery",
             "gone now",
+            "(is|s|shes|hes|were|are|totally|all|completely) fine now",
             "in (2015|2016|2017|2018|2019|2020|2021|2022|2023)",
         ),
     ),
@@ -762,6 +771,9 @@ SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
             "home ec",
             "dentist",
             "feet",
+            "leaflet*",
+            "awareness",
+            "games",
         ),
     ),
     ("police_ok", ("found", "returned", "wallet", "bike", "stolen", "check", "phone back")),
