@@ -862,7 +862,8 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "sker der noget (med|i) (sagen|min|vores|ansøgning*)",
         "(er der|noget|har i|har du) nyt (om|i|med|vedr*|angående)",
         "der (er )?kommet (svar|en afgørelse|nyt)",
-        "(fået|hørt) svar (fra|om|på)",
+        # Asked ("har du fået svar fra …"), not told ("vi har fået svar fra …").
+        "har (du|i|vi|jeg) (fået|hørt) svar (fra|om|på)",
         "(har i|har du) fået svar",
         "står det til med",
         "hvad sker (der )?med (min|vores|sagen|ansøgning*)",

@@ -803,6 +803,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "^please stop",
         "take me off (the|your)",
         "off (the|your) (text|texting|mailing|sms|message|messaging) list",
+        "stop (the|these|your|all) (reminders|messages|texts)",
     ),
     "START": (
         "(text|message) me again",
@@ -812,6 +813,11 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "(get|receive|have|getting) ~ (texts|messages|reminders|sms) again",
         "(texts|messages|reminders|sms) back on",
         "turn ~ back on",
+        "(send|sending) ~ (reminders|texts|messages|sms) again",
+        "put me back on",
+        "(replied|texted|sent|pressed|said) stop by mistake",
+        "^start (please|again|sending)",
+        "(start|restart|resume) (sending|texting)",
     ),
     "FLYT": (
         "another (day|time)",
@@ -819,9 +825,14 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "move (it|the meeting|the appointment)",
         "change the (time|date|day)",
         "next week instead",
-        "doesnt work",
+        "(time|day|date|monday|tuesday|wednesday|thursday|friday|tomorrow|that|this|morning|afternoon) doesnt work",  # noqa: E501 (one pattern)
         "different (day|time)",
-        "new time",
+        # Not "cancel … I'll call to book a new time": that cancels.
+        "(find|get|give|suggest|arrange|have|need|pick|choose) (a |us a |me a )?new (time|date)",
+        "instead of",
+        "(anything|something|any time|anytime|a time|a slot) (later|earlier|else) (in|on|next|this)",  # noqa: E501 (one pattern)
+        "later in the week",
+        "move ~ (visit|meeting|appointment|call)",
         "(tomorrow|monday|tuesday|wednesday|thursday|friday|another day|next week|afternoon|morning|later) instead",  # noqa: E501 (one pattern)
         "other (slots|times|days|dates|appointments)",
         "another (slot|date)",
@@ -853,6 +864,9 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "checking (in )?(on|about) (my|the|our)",
         "(application|claim|case|request) ~ (went through|gone through|been approved|approved|decided)",  # noqa: E501 (one pattern)
         "(any|anything) (news|update) (on|about)",
+        "(what|whats) happen* (with|to) (my|our|the)",
+        "(any|a) decision (on|about|yet)",
+        "where (my|our|the) (application|case|claim|request) is",
     ),
     "OK": (
         "^(ok|okay|yes|great|perfect|sounds good|fine) ~ (see|there|come|works|good|then)",
@@ -868,5 +882,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "^perfect$",
         "^confirmed",
         "see you$",
+        "^(emojiok )?will be there",
+        "^i come (monday|tuesday|wednesday|thursday|friday|tomorrow|on|at)",
     ),
 }
