@@ -462,6 +462,8 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "jaloux",
             "tjekker min telefon",
             "vred igen",
+            "(så|meget|rigtig|virkelig) vred (for tiden|hele tiden|tit|altid)",
+            "kan (ikke|ik) nå (ham|hende)",
             "slås i klassen",
             "slår ham hver dag",
             "glemmer at spise",

@@ -699,7 +699,9 @@ SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
             "back then",
             "(works|working) again",
             "back on now",
-            "came back",
+            # Something that came back on or clean, not a person ("she came back from contact").
+            "(electricity|power|heating|water|gas|it|scan|test|tests|results|result|certificate|check) came back",  # noqa: E501 (one pattern)
+            "came back (on|clean|fine|negative|clear|normal|ok|okay)",
             "safe now",
             "all good now",
             "doing better",
