@@ -185,7 +185,7 @@ async def test_akut_still_pages_and_now_keeps_its_why(stack: Stack) -> None:
 
 async def test_a_message_the_model_raised_names_its_strongest_features(stack: Stack) -> None:
     """No lexicon phrase, the model says akut: the journal and the row name its features."""
-    text = "Vi har ikke mere mad i huset og min søn er sulten"
+    text = "Der er ingenting i huset og min søn er sulten"
     assert (await stack.sms(stack.world.phones["anna"], text)).status == 200
     row = await _last_in(stack, "anna")
     assert row.urgent and row.triage_level == "akut"

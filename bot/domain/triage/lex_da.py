@@ -8,6 +8,8 @@ covered by the normal form; inflections by ``*``. Levels: ``akut`` pages,
 
 from __future__ import annotations
 
+from bot.domain.triage import lex_da_indirect
+
 LANG = "da"
 
 RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -247,7 +249,7 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         (
             "forsvund*",
             "forsvandt",
-            "kan ikke finde (ham|hende|min|mit|vores|drengen|pigen|barnet)",
+            "kan ikke finde (ham|hende|min (søn|datter|dreng|pige|mor|far|lille)|mit barn|vores (søn|datter|barn|dreng|pige)|drengen|pigen|barnet)",  # noqa: E501 (one pattern)
             "ikke kommet hjem",
             "ikke været hjem*",
             "stukket af",
@@ -460,6 +462,8 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "jaloux",
             "tjekker min telefon",
             "vred igen",
+            "(så|meget|rigtig|virkelig) vred (for tiden|hele tiden|tit|altid)",
+            "kan (ikke|ik) nå (ham|hende)",
             "slås i klassen",
             "slår ham hver dag",
             "glemmer at spise",
@@ -468,219 +472,7 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "medicin ~ råd",
         ),
     ),
-    # Round 4 (issue #16): how other writers say the same things — second-language Danish
-    # ("han slå mig", "slåt"), the risk said indirectly or as a farewell, elderly and
-    # medical emergencies, and threats said in other words.
-    (
-        "selvmord",
-        "akut",
-        (
-            "træt af at (leve|være til|være her|være i live)",
-            "(nemmere|bedre|lettere|bedst|bedste) ~ hvis jeg ~ (ikke var her|ikke er her|ikke fandtes|ikke vågne*|var væk|var død|døde|forsvandt)",  # noqa: E501 (one pattern)
-            "ikke vågne* (i morgen|op igen|op mere)",
-            "(jeg|han|hun) (siger )?(han |hun )?vil ~ dø (og|nu|snart|i nat|i aften)",
-            "^(jeg|han|hun) vil dø$",
-            "vil (ikke|ik) (mere|mer)$",
-            "orker (jeg )?(ikke|ik) (mere|mer)",
-            "kan ikke mere kan ikke mere",
-            "(jeg har|har jeg) (lagt )?en plan$",
-            "har en plan (for|om) (at dø|hvordan|at gøre det|at ende|at tage)",
-            "plan og (en )?dato",
-            "det (hele )?(skal )?(slutte|slutter|ende|ender|stoppe|stopper) (i aften|i nat|nu$|her$)",  # noqa: E501 (one pattern)
-            "(i aften|i nat) (skal|vil|slutter|ender) det (hele )?(slutte|ende|stoppe)?",
-            "(tager|tage|taget|tog) afsked med (os|mig|alle|jer|familien|livet)",
-            "afskedsbesked*",
-            "jeg (er|var) her (ikke|ik) (mere|mer)",
-            "ingen vej ud",
-            "så ved (du|i) hvorfor$",
-            "du var (altid )?(så )?(sød|god|søde|gode) ved mig",
-            "så nogen ved (det|besked)",
-            "^(jeg har|har) fået nok( nu)?$",
-            "ikke (være|blive) ked af det når",
-            "(taget|tage|har|hentet|fundet) (et )?reb (med|ind|frem|klar)",
-            "reb (om|rundt om) (halsen|hals*)",
-            "reb klar",
-            "(pillerne|piller|tabletterne|tabletter) (i hånden|foran mig|klar|parat|ligger klar)",
-            "tænker ~ (på at dø|på døden|på selvmord|på at tage mit liv|på at slå mig selv ihjel)",
-            "holde* øje med mig (i nat|i aften|nu)",
-            "nogen (holder|holde|kan holde|skal holde) øje med mig",
-            "stoler ikke på mig selv",
-        ),
-    ),
-    (
-        "piller",
-        "akut",
-        (
-            "(taget|tog|tage|slugt|sluge|spist|drukket) ~ (alle|mange|masse|hele|resten af) ~ (*piller|piller*|tabletter*|lykkepiller|sovepiller|smertepiller|nervepiller|panodil*|pamol*|ipren*|kodimagnyl|stesolid|morfin*|medicin*)",  # noqa: E501 (one pattern)
-            "(lykkepiller|smertepiller|nervepiller|sovepillerne)",
-        ),
-    ),
-    (
-        "selvskade",
-        "akut",
-        (
-            "barberblad*",
-            "gøre (sig|mig|ham|hende) selv (fortræd|skade|ondt)",
-            "gør (sig|mig) selv (fortræd|skade|ondt)",
-            "stemmer der siger",
-            "skære* i (mig|sig) (selv )?igen",
-        ),
-    ),
-    (
-        "vold",
-        "akut",
-        (
-            "(han|hun|mand|manden|far|mor|kæreste*|eks*|stedfar|bror|svoger|svigerfar) ~ (slå|slåe|slåt|slaa|slog|slår|slåed|slåede|slåde) (mig|os|hende|ham|børnene|ungerne|barnet|babyen|dem)",  # noqa: E501 (one pattern)
-            "(har|blev|bliver|blir) (slåt|slaet|slået|slåed|slåede|slaat) (mig|os|hende|ham|børnene|ungerne|barnet|babyen|dem)",  # noqa: E501 (one pattern)
-            "(slåt|slåede|slaat) (mig|os|hende|ham)",
-            "bløder fra (næse*|mund*|hoved*|pande*|øre*)",
-            "(kastede|kaster|kastet|smed|smider|skubbede) (ham|hende|mig|os|barnet|babyen|den (lille|mindste)) ~ (ind i|mod|ned ad|ned|gennem|i gulvet|i væggen)",  # noqa: E501 (one pattern)
-            "(tog|tager|taget|greb|griber) fat i (den lille|den mindste|barnet|babyen|drengen|pigen)",  # noqa: E501 (one pattern)
-            "(vil|skal) gøre noget ved (drengen|pigen|barnet|børnene|ungerne|babyen|mig|os|hende|dem)",  # noqa: E501 (one pattern)
-            "(vil|skal) gøre (mig|os|hende|ham|dem|børnene|ungerne|barnet|babyen) noget",
-            "gør* (drengen|pigen|barnet|børnene|ungerne|babyen|hende|ham|dem) (noget|fortræd|skade)",  # noqa: E501 (one pattern)
-            "(så|ellers) er (jeg|du|vi|hun|han) (død|døde|færdig)$",
-            "(han|hun|de) (har )?låst (mig|os) ude",
-            "(sætter|sætte|sat|sætte*) ild (til|på)",
-            "tænde* ild (til|på)",
-            "brænde* (lejligheden|huset|det hele|os|mig) (af|ned|inde)",
-            "(bryde|bryder|brød) (døren|vinduet|ruden|låsen) (op|ned|ind)",
-            "(prøver|forsøger|prøvede) at (bryde|komme|tvinge sig|sparke sig) ind",
-            "(hiver|hev|rusker|ruskede|river) i (dørhåndtaget|døren|håndtaget)",
-            "vil (ikke|ik) lade (hende|mig|os|ham|dem|børnene|ungerne) (gå|komme|tage|forlade)",
-            "(lader|lod) (mig|hende|os|ham|dem) (ikke|ik) (gå|komme)",
-            "(børnene|ungerne|dem|barnet|drengen|pigen|min søn|min datter) ~ ud af landet",
-            "bortfør*",
-            "(rører|rørte|befamler|befamlede) (hende|ham|mig|pigen|drengen|min datter|min søn|barnet|børnene|ungerne)",  # noqa: E501 (one pattern)
-            "værelse om natten",
-            "(han|hun|eks*|manden|kæresten) står ~ (gården|garden|opgangen|trappen|vinduet|parkeringspladsen)",  # noqa: E501 (one pattern)
-            "kommer (op|tilbage|igen) ~ (når lyset|i nat|når børnene sover|når i sover)",
-            "^hjælp (han|hun|de|manden|min)",
-            "(og|der|som|han|hun) holder øje med (os|huset|lejligheden|vinduerne)",
-            "kan (ikke|ik) få (det|blodet) til at stoppe",
-            "kan (ikke|ik) beskytte (mine|børnene|ungerne|mig|os|dem|hende|ham)",
-            "(han|hun|manden|far|mor|kæresten|eks*) (er )?(fuld|beruset|stiv|påvirket|skæv) ~ (bil*|kører|køre|rattet)",  # noqa: E501 (one pattern)
-            "(bil*|kører|køre|rattet) ~ (han|hun) er (fuld|beruset|stiv|påvirket|skæv)",
-            "(kører|køre|kørt) ~ (fuld|beruset|spritkørsel|påvirket)",
-            "(låst|låser|låste) (mig|os) (inde )?(på|i) (badeværelse*|toilet*|wc|soveværelse*)",
-            "(han|hun) (har )?låst sig inde",
-            "(råber|råbte|kalder|kaldte|kalde) ~ (om hjælp|svagt)",
-        ),
-    ),
-    (
-        "barn",
-        "akut",
-        (
-            "(lille|lillebitte|den lille|den mindste|toårige|treårige|baby|spædbarn*) ~ alene (hjemme|i lejligheden|i bilen)",  # noqa: E501 (one pattern)
-            "(vandret|gået|løbet) (væk|hjemmefra) fra (plejehjem*|afdelingen|hospitalet|bostedet)",
-            "kun (nattøj|nattøjet|pyjamas|undertøj|bleen) på",
-            "(demens|dement) ~ (væk|forsvundet|vandret|ude alene)",
-        ),
-    ),
-    (
-        "mad",
-        "akut",
-        (
-            "hverken ~ (mad|at spise)",
-            "(ingen|ikke haft|ikke fået) (mad|varme|vand) ~ i (2|3|4|5|to|tre|fire|fem|flere) (dage|døgn)",  # noqa: E501 (one pattern)
-        ),
-    ),
-    (
-        "bolig",
-        "akut",
-        (
-            "(må|skal|kommer til at|kan kun) sove (ude|udenfor|på gaden|i en opgang|i opgangen|på en bænk)",  # noqa: E501 (one pattern)
-            "sover ude i nat",
-            "(ikke|ingen) (er )?plads (på|i) (herberg*|forsorgshjem*|natvarmestue*)",
-            "herberg* ~ (ikke plads|fuldt|lukket|ingen plads)",
-        ),
-    ),
-    (
-        "udstyr",
-        "akut",
-        (
-            "(i stykker|virker ikke|ødelagt) ~ (insulin*|ilt*)",
-            "insulin* ~ (i stykker|ødelagt|for varm*|dårlig|udløbet|løbet tør)",
-            "(mangler|løbet tør for|ikke mere|ingen) insulin*",
-        ),
-    ),
-    (
-        "krop",
-        "akut",
-        (
-            "kan (ikke|ik) (ånde|trække vejret|få vejret)",
-            "(svært|svaert) ved at ånde",
-            "får ikke vejret",
-            "(trykker|trykken|smerter|smerte) i brystet",
-            "brystsmert*",
-            "(ikke kan|kan ikke|kan ik) komme op (fra|af) (gulvet|sengen|badekarret|jorden)",
-            "faldet og ~ (kan ikke|ikke kan|kan ik) ~ op",
-            "(han|hun|mor|far|farmor|mormor|morfar|farfar) ligger på gulvet",
-            "allergisk (reaktion|chok)",
-            "anafylak*",
-            "(hæver|hævet|hæve) ~ (i halsen|i svælget|tungen|læberne|op i ansigtet)",
-            "ikke åbnet (døren|op) ~ i (2|3|4|5|to|tre|fire|fem|flere|mange) dage",
-            "det er (virkelig|meget|rigtig|helt) alvorligt",
-            "ring ~ hurtigst",
-        ),
-    ),
-    (
-        "brand",
-        "akut",
-        (
-            "gasudslip",
-            "gaslæk*",
-            "siver gas",
-            "(tror|tror at) der er (gas|ild|brand|røg)",
-            "det lugter ~ gas",
-            "lugter (af )?gas",
-            "gas i (køkkenet|lejligheden|huset|opgangen) ~ lugter",
-            "røg (kommer|siver|vælter) (ud|ind|under|fra)",
-        ),
-    ),
-    (
-        "trivsel",
-        "bekymring",
-        (
-            "hader mig selv",
-            "holder (ikke|ik) til ~ (længere|mere|det her)",
-            "ikke sovet i (2|3|4|5|to|tre|fire|fem|flere) (døgn|nætter|dage)",
-            "hører stemmer",
-        ),
-    ),
-    ("barn", "bekymring", ("hjemmepleje* ~ ikke (kommet|været|dukket op)",)),
-    (
-        "trivsel",
-        "bekymring",
-        (
-            "(føler mig|er) (så |lidt |meget |helt )?(alene|nede|deprimeret|trist|tom)",
-            "nede for tiden",
-            "(har haft|har) det svært",
-            "(lidt|alt for|for) meget for mig",
-            "urolig for (ham|hende|min|mit|mine|dem)",
-            "skændes (hele tiden|hver dag|meget)",
-            "går ud over (børnene|ungerne|barnet)",
-            "græder hver*",
-            "(vågner|vågnede) og (skriger|græder)",
-            "glemmer mere og mere",
-            "glemte at slukke (komfuret|ovnen|kogepladen)",
-            "sidder (på værelset|inde|derinde) hele (dagen|tiden)",
-            "taler (ikke|ik) med nogen",
-            "ar på (hans|hendes|min|mine|sine|sin) ~ arm*",
-        ),
-    ),
-    (
-        "penge",
-        "bekymring",
-        (
-            "(pengene|penge) (rækker|slår) (ikke|ik) til",
-            "(pengene|penge) (slipper|løber) op",
-            "(løber|løbet) tør for penge",
-            "regning* ~ hober sig op",
-            "tør (ikke|ik) åbne (posten|brevene|e boks|eboks)",
-        ),
-    ),
-)
+) + lex_da_indirect.RISK
 
 # Idioms with a frightening word that are not risk: a hit inside one is void.
 BLOCK: tuple[str, ...] = (
@@ -743,6 +535,20 @@ BLOCK: tuple[str, ...] = (
     "bliver (lidt |tit |ofte |altid )?bange for",
     "(ville|vil) (jeg|vi) ringe (til|efter) (politiet|politi|112)",
     "(jeg|vi) ville ringe (til|efter) (politiet|politi|112)",
+    # Round 5: a farewell to the office, an accident in the kitchen, a figure of speech, a
+    # drawing or a gun cabinet, one child hitting another, a denial.
+    "farvel og tak for (samarbejdet|hjælpen|jeres hjælp|din hjælp|denne gang|i år|nu)",
+    "ikke fordi (det|at det) (haster|er akut)",
+    "(skar|skåret|skære|skærer) (sig|mig) (i|på) (fingeren|fingrene|tommelfingeren|tommelen|hånden|en dåse|en konservesdåse|et glas|glas|papir)",  # noqa: E501 (one pattern)
+    "ved at tage livet af mig",
+    "(den|det|du|telefon*|blanket*|skema*|arbejdet|ungerne) ~ (tager|tage) livet af mig",
+    "(gevær|våben)skab*",
+    "tegne* ~ (pistol*|kniv*|våben|gevær*)",
+    "slået en (anden|dreng|pige|kammerat|klassekammerat|lærer)",
+    "selvmordslinje*",
+    "selvmordsforebyg*",
+    "tru* med at smide (fjernsynet|tv*|computeren|fjernbetjeningen|telefonen) ud",
+    "ikke sådan at (jeg|han|hun) (vil|skal) gøre noget ved",
 )
 
 NEGATORS = (
@@ -778,7 +584,10 @@ SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
             "sidste (år|uge|måned|vinter|sommer|forår|efterår|jul)",
             "tidligere",
             "dengang",
-            "engang",
+            # "engang" dates it ("han slog mig engang"), but "ikke engang" is "not even".
+            "^engang",
+            "engang (for|i|da|var|havde|boede|sidste)",
+            "(slog|sagde|truede|prøvede|gjorde|skete|skar|var|havde|boede) ~ engang",
             "i sin tid",
             "da jeg var (barn|ung|lille|yngre)",
             "før i tiden",
@@ -875,6 +684,9 @@ SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
             "lektie*",
             "tegnefilm*",
             "forbrydelsen",
+            "skoleprojekt*",
+            "skoleopgave*",
+            "avisen",
             "arbejd* ~ krisecent*",
             "akutmodtagelse*",
             "akuthospital*",
@@ -922,6 +734,10 @@ SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
             "stjålet",
             "trafik",
             "alarm*",
+            "tyverialarm*",
+            "brandalarm*",
+            "røgalarm*",
+            "indbrud*",
         ),
     ),
     (
@@ -949,7 +765,9 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "ikke (have|modtage) flere (sms*|beskeder)",
         "hold op med at (skrive|sende)",
         "lad* være med at (sende|skrive|sms*)",
-        "afmeld* ~ (beskeder*|sms*|påmindelser*)",
+        # "afmeldte … ved en fejl" asks for them back (START).
+        "(afmeld|afmelde|afmeldes) ~ (beskeder*|sms*|påmindelser*)",
+        "(stop|stoppe) med (at (sende|skrive)|(de|disse|jeres) (sms*|beskeder|påmindelser*))",
         "(ønsker|vil) (ikke|ik) (længere |mere )?(at )?modtage",
         "ikke (længere|mere) ~ modtage",
         "fjern mit nummer",
@@ -967,13 +785,27 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "skriv* igen til mig",
         "(begynd*|start*) (med )?(at )?send* ~ igen",
         "(få|have|modtage) ~ (sms*|beskeder*|påmindelser*) igen",
+        "(få|have|modtage) ~ (sms*|beskeder*|påmindelser*) ~ igen",
+        "(have|få) ~ (sms*|beskeder*|påmindelser*) tilbage",
+        "(afmeldte|afmeldt|skrev stop|svarede stop|trykkede stop) ~ (ved en fejl|fejl)",
     ),
     "FLYT": (
         "en anden dag",
         "en anden tid",
         "andre tider",
         "et andet tidspunkt",
-        "ny* (tid|dato)",
+        # Not "klar til en ny tid" nor "skal (ikke) have en ny tid": those cancel.
+        "(finde|få|give|foreslå|book*|aftale|lave|sende) ~ ny* (tid|dato)",
+        "ny* (tid|dato) (i|på|næste|mandag|tirsdag|onsdag|torsdag|fredag|senere)",
+        "ryk* ~ til (ugen efter|næste uge|en anden|mandag|tirsdag|onsdag|torsdag|fredag|senere|eftermiddag*|formiddag*)",  # noqa: E501 (one pattern)
+        "ryk* (den|det|mødet|tiden|aftalen)",
+        "flytte* (*mødet|besøget|tiden|aftalen)",
+        "kan det (være|blive) (mandag|tirsdag|onsdag|torsdag|fredag|en anden dag|senere)",
+        "passer (ikke|ik|dårligt) med (mandag|tirsdag|onsdag|torsdag|fredag|i dag|i morgen|den dag|det tidspunkt)",  # noqa: E501 (one pattern)
+        "(mandag|tirsdag|onsdag|torsdag|fredag|dagen|tidspunktet) går (desværre |altså )?(ikke|ik)",
+        "har (du|i) (noget|tid|en tid) (mandag|tirsdag|onsdag|torsdag|fredag|senere|næste uge|en anden dag)",  # noqa: E501 (one pattern)
+        "kan vi (gøre det|tage det|mødes) (lidt )?(senere|tidligere)",
+        "kan vi (lave|tage|finde) (en )?anden dag",
         "flytte (mødet|tiden|det|aftalen)",
         "flyt* (mødet|tiden|aftalen)",
         "rykke* (det|mødet|tiden)",
@@ -1009,6 +841,9 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "er sygt",
         "bliver hjemme",
         "kan ikke (i dag|i morgen)",
+        "kommer (ikke|ik) (idag|imorgen)",
+        "dropp* (mødet|aftalen|det)",
+        "kan (desværre |altså )?(ikke|ik) deltage",
     ),
     "STATUS": (
         "går det med (min|vores|sagen|ansøgning*)",
@@ -1029,12 +864,19 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "sker der noget (med|i) (sagen|min|vores|ansøgning*)",
         "(er der|noget|har i|har du) nyt (om|i|med|vedr*|angående)",
         "der (er )?kommet (svar|en afgørelse|nyt)",
-        "(fået|hørt) svar (fra|om|på)",
+        # Asked ("har du fået svar fra …"), not told ("vi har fået svar fra …").
+        "har (du|i|vi|jeg) (fået|hørt) svar (fra|om|på)",
         "(har i|har du) fået svar",
+        "står det til med",
+        "hvad sker (der )?med (min|vores|sagen|ansøgning*)",
+        "(nogen|nye) nyheder (om|i|med|vedr*)",
+        "hvad med (min |vores )?(ansøgning*|sagen|min sag)",
+        "hvornår (får|hører) (vi|jeg) (svar|noget)",
     ),
     "OK": (
         "^(super|fint|perfekt|fedt|dejligt|godt) ~ (kommer|ses|der)",
         "^vi kommer",
+        "^(jeps|jep|ja|jo|yes|super|fint|ok|okay) vi kommer",
         "^jeg kommer",
         "vi er der",
         "^jeg er der",
