@@ -6,11 +6,11 @@ anything was changed for it; only its aggregate figures are read, once per round
 and it is never used to tune the reader. (The earlier probe splits, read the same way
 in the third and fourth rounds, were then added to the training split.)
 
-Measured after issue #16's fifth round (before it, in brackets; targets after the
-semicolon): urgent recall da 49/54 (49), en 29/32 (28), uk 29/30 (26), ar 24/29 (25)
-(≥ 98 % each: not met); false alarms on hard negatives 7/80 (6) (≤ 10 %: met);
-intents 39/50 (38) (≥ 95 %: not met); ordinary messages read as an intent 0/125 (0)
-(≤ 2 %: met). The floors say how far the reader is from the targets on messages it
+Measured after issue #16's fifth round (twice: after the retrained model, then after
+the lexicon; before the round in brackets; targets after the semicolon): urgent recall
+da 50/54 (49), en 29/32 (28), uk 29/30 (26), ar 26/29 (25) (≥ 98 % each: not met);
+false alarms on hard negatives 7/80 (6) (≤ 10 %: met); intents 43/50 (38) (≥ 95 %: not
+met); ordinary messages read as an intent 0/125 (0) (≤ 2 %: met). The floors say how far the reader is from the targets on messages it
 has not seen; they are not the targets.
 """
 
@@ -26,7 +26,7 @@ from bot.domain.triage.corpus import LANGS, Figures, evaluate, load
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "triage"
 PROBE = DATA / "probe3.jsonl"
-RECALL = {"da": 49, "en": 29, "uk": 29, "ar": 24}
+RECALL = {"da": 50, "en": 29, "uk": 29, "ar": 26}
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ def test_probe_false_alarms_intents_and_ordinary_replies_do_not_worsen(
     """Hard negatives paged, intents read right, ordinary messages read as an intent: as measured."""
     f = figures["all"]
     assert f.false_alarms.hits <= 7, str(f.false_alarms)
-    assert f.intents.hits >= 39, str(f.intents)
+    assert f.intents.hits >= 43, str(f.intents)
     assert f.ordinary_as_intent.hits <= 2, str(f.ordinary_as_intent)
 
 
