@@ -172,11 +172,11 @@ def test_held_out_recall_reaches_the_target() -> None:
 
 
 def test_held_out_false_refusals_are_what_docs_guard_md_reports() -> None:
-    """Held-out: 145 of 148 decisions caught (rules and model, after the fifth round), 3 of 106
+    """Held-out: 144 of 148 decisions caught (rules and model, after the fifth round), 3 of 106
     hard negatives and 3 of 153 non-decisions refused (as docs/guard.md reports)."""
     rows = load(DATA / "heldout.jsonl")
     f = figures(rows, [read(r["text"]) for r in rows])
-    assert (f.recall.hits, f.recall.total) == (145, 148)
+    assert (f.recall.hits, f.recall.total) == (144, 148)
     assert (f.false_refusals_hard.hits, f.false_refusals_hard.total) == (3, 106)
     assert (f.false_refusals.hits, f.false_refusals.total) == (3, 153)
 
@@ -194,8 +194,9 @@ OTHER_WRITERS = ("probe2-", "train-r5")
 
 def test_train_split_is_read_right() -> None:
     """The first four rounds' texts (one author; the rules and the model were made from
-    them) are read as labelled, but one ("… bortfalder, da I ikke har brugt det siden juni":
-    "siden" reads as a past decision mentioned, and the model may not overrule a scope). The other writers' texts
+    them) are read as labelled, but two the model is not sure of (one, "… bortfalder, da I
+    ikke har brugt det siden juni": "siden" reads as a past decision mentioned, and the model
+    may not overrule a scope). The other writers' texts
     are read as the model learnt them, short of perfect (the model is regularised); since the
     fifth round's scopes (someone else's decision, a reminder, a grant as background, a
     consultation) the rules refuse none of their hard negatives (figures as docs/guard.md
@@ -203,7 +204,7 @@ def test_train_split_is_read_right() -> None:
     rows = load(DATA / "train.jsonl")
     first = [r for r in rows if not r["id"].startswith(OTHER_WRITERS)]
     wrong = [r["id"] for r in first if read(r["text"]).decision != r["decision"]]
-    assert wrong == ["train-r4-0089"]
+    assert wrong == ["train-r4-0019", "train-r4-0089"]
     others = [r for r in rows if r["id"].startswith(OTHER_WRITERS)]
     decisions = [r for r in others if r["decision"]]
     hard = [r for r in others if r["hard_negative"]]
@@ -288,7 +289,7 @@ def test_the_command_needs_no_database() -> None:
         check=True,
         timeout=60,
     )
-    assert "decision recall" in done.stdout and "98.6 % (1141/1157)" in done.stdout
+    assert "decision recall" in done.stdout and "98.5 % (1140/1157)" in done.stdout
 
 
 def test_the_systems_own_texts_do_not_read_as_decisions() -> None:
@@ -366,3 +367,27 @@ def test_the_fifth_rounds_scopes_let_the_same_words_pass(text: str) -> None:
     procedural right: not a decision, and the model may not overrule the scope."""
     reading = read(text)
     assert not reading.decision, reading.why
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Svaret er ja",
+        "Svaret er nej, du behøver ikke tage papirerne med",
+        "Ja til tirsdag kl 10, det passer fint",
+        "Nej til kaffe, tak :)",
+        "Hej Mette: ja, du må gerne tage din søn med",
+        "Det blev et ja fra lægen, så I kan godt komme",
+        "Din tolk er godkendt, hun kommer kl 10",
+        "Skemaet er godkendt, tak",
+        "Mødet er forlænget til kl 12",
+        "Du får 2 timer med mig på mandag fra kl 9",
+        "We'll pay for the taxi to the meeting, just keep the receipt",
+    ],
+)
+def test_everyday_answers_with_the_fifth_rounds_words_pass(text: str) -> None:
+    """The fifth round's cues ("svaret er nej til …", "ja til aflastning", "er godkendt til
+    fleksjob", "aflastningen er forlænget", "du får … 3 timer om ugen fra …") read the
+    outcome, not a caseworker's everyday yes, no, approved or extended (a CI run caught
+    "Svaret er ja" refused)."""
+    assert not read(text).decision, read(text).why

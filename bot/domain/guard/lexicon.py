@@ -275,10 +275,15 @@ CUES: tuple[Cue, ...] = (
     # til", "det blev et nej", "ja til …", "er forlænget", "der kommer … hver", "fastholdes".
     _cue(
         "godkendt",
+        # Approved *for* something, or a benefit approved — not "skemaet er godkendt", "din
+        # tolk er godkendt", "du er godkendt til at møde online".
         r"\b(er|bliver|blev|is|are|has been|have been|was)\s+(nu\s+|now\s+)?(blevet\s+)?"
-        r"(godkendt|approved)\b(?!\s+(af|by)\s+(laegen|the doctor|ankestyrelsen))"
-        r"|\b(har|have|has|we've)\s+(\w+\s+)?(godkendt|approved)\b"
-        r"|(?<!skal )(?<!lige )\bgodkend(es|te)\b"
+        r"(godkendt|approved)\s+(til|for)\s+(?!at\b|to\b)\w+"
+        rf"|{BENEFIT}\s+(\w+\s+){{0,4}}(er|bliver|blev|is|are|has been|was)\s+(nu\s+|now\s+)?"
+        r"(blevet\s+)?(godkendt|approved)\b(?!\s+(af|by)\s+(laegen|the doctor|ankestyrelsen))"
+        r"|\b(vi|kommunen|we|the council|the municipality)\s+(har|have|has|'ve)\s+(nu\s+|now\s+)?"
+        rf"(godkendt|approved)\s+(din|jeres|your|at|that|{BENEFIT})\b"
+        rf"|{BENEFIT}\s+(\w+\s+){{0,3}}godkend(es|t)\b"
         r"|\b(fleksjob|\w+ordning\w*|\w+ydelse\w*)\s+approved\b",
     ),
     _cue(
@@ -288,23 +293,32 @@ CUES: tuple[Cue, ...] = (
     ),
     _cue(
         "ja eller nej",
-        r"\b(svaret|svar)\s+(er|blev|bliver)\s*:?\s*(et\s+)?(ja|nej)\b"
-        r"|\bdet\s+(blev|bliver)\s+(desvaerre\s+)?(et\s+)?(ja|nej)\b"
+        # "Svaret er nej til flytteudgifterne", "svaret på din ansøgning er ja" — not a bare
+        # "svaret er ja" (an answer to "må jeg tage min søn med?").
+        r"\b(svaret|svar)\s+(er|blev|bliver)\s*:?\s*(et\s+)?(ja|nej)\s+til\s+(?!at\b)\w+"
+        r"|\bsvar(et)?\s+pa\s+(din|jeres)\s+(ansogning|klage)\w*\s*(er|blev|bliver)?\s*:?\s*"
+        r"(et\s+)?(ja|nej)\b"
+        r"|\bdet\s+(blev|bliver)\s+(desvaerre\s+)?(et\s+)?(ja|nej)\b(?!\s+(fra|hos)\b)"
         rf"|\b(vi|jeg|kommunen|{OWN_UNIT}|min leder|lederen)\s+(har\s+|havde\s+)?(desvaerre\s+)?"
         r"(matte\s+)?(sagt|sagde|siger|sige)\s+(ja|nej)\s+(\S+\s+){0,4}?til\b"
         r"|\b(sagt|sagde)\s+(ja|nej)\s+i\s+(udvalget|visitationen|teamet)\b"
-        r"|(^|[:,;]\s*)(ja|nej)\s+til\s+(?!at\b)\w+"
-        r"|^[\w' -]{2,30}:\s*(ja|nej)\b(?!\s+tak)"
+        # "Ja til aflastning fra 1/3", "fleksjob: ja" — not "ja til tirsdag", "Hej Mette: ja".
+        rf"|(^|[:,;]\s*)(ja|nej)\s+til\s+(din\s+|jeres\s+)?({BENEFIT}|ansogning\w*)"
+        r"|^(?!(hej|hejsa|hi|hello|dear|kaere|goddag|godmorgen)\b)[\w' -]{2,30}:\s*(ja|nej)\b"
+        r"(?!\s+(tak|,|du|i|vi)\b)"
         r"|\b(gik|er gaet)\s+igennem\b(?!\s+(systemet|hos|til))|\bit went through\b"
         r"|\b(it's|it is)\s+a\s+(no|yes)\b|\b(we|the (kommune|municipality|council|committee"
         r"|job ?cent(re|er)|team))\s+(has\s+|have\s+)?(said|says)\s+(no|yes)\s+to\b",
     ),
     _cue(
         "forlænget",
-        r"\b(er|bliver|blevet|is|has been|was)\s+(nu\s+|now\s+)?(blevet\s+)?"
+        # A benefit, stay or course extended — not "mødet er forlænget", "din frist er forlænget".
+        rf"({BENEFIT}|\w*ophold\w*|\w*forlob\w*|\w*plads\w*|\w*stay|\w*placement)\s+(\w+\s+){{0,4}}"
+        r"(er|bliver|blevet|is|has been|was|will be)\s+(nu\s+|now\s+)?(blevet\s+)?"
         r"(forlaenget|forlaenges|extended|prolonged)\b"
-        r"|\bforlaenges\s+(til|med|i)\b|\b(har|have|has|we've)\s+(\w+\s+){0,2}(forlaenget|extended"
-        r"|prolonged)\b",
+        rf"|({BENEFIT}|\w*ophold\w*|\w*forlob\w*)\s+(\w+\s+){{0,4}}forlaenges\s+(til|med|i)\b"
+        r"|\b(vi|kommunen|we|we've)\s+(har|have|has)?\s*(\w+\s+){0,2}(forlaenget|extended"
+        rf"|prolonged)\s+(din|jeres|your|{BENEFIT})\b",
     ),
     _cue(
         "tildelt",
@@ -317,8 +331,10 @@ CUES: tuple[Cue, ...] = (
         "du får med et omfang",
         # "Du får en mentor 3 timer om ugen", "Poul gets a fixed respite stay … every month".
         r"\b(far|gets|get|will get|'ll get)\s+(\S+\s+){0,6}?"
-        r"(\d+\s*(timer|timers|dogn|klip|samtaler|hours|days|sessions)\b|[\d.,]*\d\s*kr\b)"
-        r".{0,40}?\b(om|hver|a|per|pr|every|each|i alt|fra|from|starting|in total)\b"
+        r"(\d+\s*(timer|timers|dogn|klip|samtaler|hours|days|sessions)\b"
+        r"(?!\s+(med|hos|with|sammen)\s+(mig|os|me|us)\b)|[\d.,]*\d\s*kr\b)"
+        r".{0,40}?\b(om|hver|a|per|pr|every|each|i alt|fra(?!\s+kl)|from(?!\s+\d)|starting"
+        r"|in total)\b"
         r"|\b(far|gets|get|will get|'ll get)\s+(\S+\s+){0,6}?(\w+\s+){0,2}"
         r"(every|each|hver)\s+(uge|dag|maned|morgen|week|day|month|morning)\b.{0,40}?"
         r"\b(fra|from|starting)\b",
@@ -379,7 +395,8 @@ CUES: tuple[Cue, ...] = (
         r"(halvdelen|prisen|det hele|bogerne|\d+\s*%|\w*kort\w*|\w*certifikat\w*|ombygning\w*"
         r"|de\s+[\d.,]+)"
         r"|\b(we|we'll|the (kommune|municipality|council|job ?cent(re|er)))\s+"
-        r"(will\s+|can\s+|'ll\s+)?(pay|cover)\s+(for\s+)?(?!back\b)\w+"
+        r"(will\s+|can\s+|'ll\s+)?(pay|cover)\s+(?!(for\s+)?(back|the taxi|the bus|the parking"
+        r"|the ticket|your ticket|your coffee|lunch)\b)(for\s+)?\w+"
         r"|\b(is|are|will be|has been)\s+covered\b",
     ),
     _cue(
