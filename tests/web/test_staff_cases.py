@@ -353,3 +353,24 @@ async def test_a_thread_we_started_says_what_became_of_our_message(
     assert _thread_badge(html, "Eva Eriksen") == "Kunne ikke leveres"
     assert _thread_badge(html, "Frank Eriksen") == "Planlagt"
     assert "Besvaret" not in html
+
+
+async def test_a_thread_with_nothing_in_it_says_so(stack: Stack, logins: dict[str, Login]) -> None:
+    """A meeting's attendee has a thread before anyone wrote in it: "Ingen beskeder endnu",
+    not a stray "· 0 beskeder" behind an empty badge (seen in the demo)."""
+    from bot.domain.outbound import ensure_conversation
+
+    case = stack.world.cases["eriksen"]
+    async with stack.svc.write() as conn:
+        await ensure_conversation(
+            conn,
+            tenant_id=stack.world.tenant_id,
+            case_id=case,
+            person_id=stack.world.persons["eva"],
+            at=stack.clock.now(),
+        )
+    await staff_login(stack, logins["mette"])
+    html = await _page(stack, f"/sagsbehandler/sager/{case}")
+    assert _thread_badge(html, "Eva Eriksen") == "Ingen beskeder endnu"
+    assert "0 beskeder" not in html
+    assert not re.search(r'<p class="inbox-meta">\s*·', html)
