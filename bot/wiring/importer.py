@@ -39,7 +39,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.base.errors import ApiError, BadInput
 from bot.base.services import Services
+from bot.domain.integration import participants as roster
 from bot.domain.integration import service
+from bot.domain.integration.rows import resolve_ref
 from bot.http.integration.api import CASE_TYPE, KLE, REF, obj, text
 from bot.http.validation import validate
 from bot.store.schema.core import administrations, cases, participants, teams
@@ -219,7 +221,7 @@ async def _team_by_name(conn: AsyncConnection, tenant_id: str, name: str) -> Any
 
 
 async def _ref(conn: AsyncConnection, tenant_id: str, kind: str, ref: str) -> str:
-    row_id = await service.resolve_ref(conn, tenant_id, kind, ref)
+    row_id = await resolve_ref(conn, tenant_id, kind, ref)
     if row_id is None:
         raise BadInput(f"No {kind} with ref {ref!r}")
     return row_id
@@ -260,7 +262,7 @@ async def _team(conn: AsyncConnection, svc: Services, tenant_id: str, r: dict[st
 
 
 async def _staff(conn: AsyncConnection, svc: Services, tenant_id: str, r: dict[str, Any]) -> None:
-    if await service.resolve_ref(conn, tenant_id, "staff", r["ref"]) is not None:
+    if await resolve_ref(conn, tenant_id, "staff", r["ref"]) is not None:
         raise _Skip
     team = await _team_by_name(conn, tenant_id, r["team"])
     await service.create_staff(
@@ -276,7 +278,7 @@ async def _staff(conn: AsyncConnection, svc: Services, tenant_id: str, r: dict[s
 
 
 async def _person(conn: AsyncConnection, svc: Services, tenant_id: str, r: dict[str, Any]) -> None:
-    if await service.resolve_ref(conn, tenant_id, "person", r["ref"]) is not None:
+    if await resolve_ref(conn, tenant_id, "person", r["ref"]) is not None:
         raise _Skip
     await service.create_person(
         conn,
@@ -334,7 +336,7 @@ async def _participant(
         if key in r:
             data[key] = r[key]
     data["consent"] = {"sms": r.get("consent_sms"), "web": r.get("consent_web")}
-    await service.add_participant(conn, svc, tenant_id, case_id, data)
+    await roster.add_participant(conn, svc, tenant_id, case_id, data)
 
 
 _IMPORTERS: dict[str, Callable[[AsyncConnection, Services, str, dict[str, Any]], Any]] = {

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.domain import tenant_logo
-from bot.domain.integration import service
+from bot.domain.integration import participants
 from bot.store.schema.core import messages
 from bot.wiring.demo import DEMO_LOGO
 from tests.harness import Stack
@@ -314,7 +314,7 @@ async def test_a_lapsed_authority_or_withdrawn_consent_hides_the_thread_in_the_b
     await tab.check(f"polish-{role}-thread-{width}")
 
     async with stack.svc.write() as conn:
-        await service.update_participant(conn, stack.svc, stack.world.tenant_id, part, lapsed)
+        await participants.update_participant(conn, stack.svc, stack.world.tenant_id, part, lapsed)
     await tab.goto("/borger/")
     assert await page.locator(".inbox-item").count() == 0
     await page.get_by_text("Du har ingen beskeder endnu.").wait_for()

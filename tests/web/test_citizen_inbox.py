@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from bot.domain.directory import create_person
-from bot.domain.integration import service
+from bot.domain.integration import participants, service
 from tests.harness import Stack
 from tests.web.conftest import citizen_login, form_post
 
@@ -34,7 +34,7 @@ async def _helper(stack: Stack, role: str, **data: Any) -> str:
             first_name="Søs",
             phone=HELPER_PHONE,
         )
-        return await service.add_participant(
+        return await participants.add_participant(
             conn,
             stack.svc,
             w.tenant_id,
@@ -108,7 +108,7 @@ async def test_a_bisidder_sees_only_their_own_thread_while_consent_lasts(stack: 
     assert (await stack.client.get(f"/borger/samtaler/{anna_conv}")).status == 404
 
     async with stack.svc.write() as conn:
-        await service.update_participant(
+        await participants.update_participant(
             conn, stack.svc, stack.world.tenant_id, part, {"consent": {"web": False}}
         )
     html = await (await stack.client.get("/borger/")).text()
@@ -129,7 +129,7 @@ async def test_a_representative_sees_the_thread_only_while_the_authority_is_in_f
     href = _links(await (await stack.client.get("/borger/")).text())["Børn og Familie – Mette"]
     assert (await stack.client.get(href)).status == 200
     async with stack.svc.write() as conn:
-        await service.update_participant(
+        await participants.update_participant(
             conn,
             stack.svc,
             stack.world.tenant_id,

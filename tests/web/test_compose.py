@@ -21,7 +21,7 @@ from bot.base.staff import StaffUser
 from bot.domain import reply_templates, sessions, staffing
 from bot.domain.accounts import set_credentials
 from bot.domain.directory import create_case, create_person
-from bot.domain.integration.service import add_participant
+from bot.domain.integration.participants import add_participant
 from bot.store.schema.attachments import message_attachments
 from bot.store.schema.core import cases, journal_entries, messages, outbox, participants
 from bot.store.schema.scheduler import reply_promises

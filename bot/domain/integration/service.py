@@ -8,28 +8,21 @@ returns them — representations carry ids and non-personal fields only.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import re
-import uuid
-from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Select, Table, delete, func, select, update
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.base.clock import COPENHAGEN
 from bot.base.crypto import SealingKey
 from bot.base.errors import BadInput, Conflict, NotFound
-from bot.base.ids import new_id
 from bot.base.services import Services
-from bot.domain import consent as consents
 from bot.domain import directory, gate, person_language, recipients
 from bot.domain import identity as oidc
 from bot.domain.guard import as_sent
+from bot.domain.integration import participants as part
+from bot.domain.integration.rows import iso, one, page, refs, resolve_ref, set_ref
 from bot.domain.outbound import queue_sms
 from bot.domain.recipients import case_recipients
 from bot.store.schema.core import (
@@ -42,14 +35,10 @@ from bot.store.schema.core import (
 )
 from bot.store.schema.integration import (
     case_details,
-    external_refs,
-    participant_details,
 )
 from journal.journal import append
 from scheduler.store import conversation_for
 
-CHANNELS = ("sms", "web")
-_CPR_LIKE = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
 UPDATE_SUBJECT = "Opdatering til sagens parter fra fagsystemet"
 # A participant the update did not go to, and why (the gate's words where they are its
 # reasons); journalised on the case, naming the participant under the case's key.
@@ -61,97 +50,6 @@ SKIP_WORDS = {
     recipients.AUTHORITY_NOT_IN_FORCE: gate.REASON_WORDS[gate.AUTHORITY_NOT_IN_FORCE],
     recipients.NO_PHONE: "deltageren har intet mobilnummer",
 }
-
-
-# -- small helpers ---------------------------------------------------------------
-
-
-def iso(value: datetime | date | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def encode_cursor(last_id: str) -> str:
-    raw = json.dumps({"v": 1, "after": last_id}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> str:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        after = data["after"]
-        if data.get("v") != 1 or str(uuid.UUID(after)) != after:
-            raise ValueError(after)
-    except (ValueError, KeyError, TypeError, UnicodeEncodeError, binascii.Error):
-        raise BadInput("The cursor is not one we gave out", code="bad_cursor") from None
-    return str(after)
-
-
-async def page(
-    conn: AsyncConnection, q: Select[Any], id_col: Any, limit: int, cursor: str | None
-) -> tuple[list[Row[Any]], str | None]:
-    """One page of ``q`` in id order (keyset pagination: stable under inserts)."""
-    if cursor:
-        q = q.where(id_col > decode_cursor(cursor))
-    rows = list((await conn.execute(q.order_by(id_col).limit(limit + 1))).all())
-    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
-    return rows[:limit], next_cursor
-
-
-async def one(conn: AsyncConnection, table: Table, tenant_id: str, row_id: str, what: str) -> Any:
-    """The row ``row_id`` of ``table`` in this municipality, or 404 ``<what>_not_found``."""
-    row = (
-        await conn.execute(
-            select(table).where(table.c.id == row_id, table.c.tenant_id == tenant_id)
-        )
-    ).first()
-    if row is None:
-        raise NotFound(f"No such {what.replace('_', ' ')}", code=f"{what}_not_found")
-    return row
-
-
-async def _refs(conn: AsyncConnection, kind: str, row_ids: Iterable[str]) -> dict[str, str]:
-    ids = list(row_ids)
-    if not ids:
-        return {}
-    rows = await conn.execute(
-        select(external_refs.c.row_id, external_refs.c.ref).where(
-            external_refs.c.kind == kind, external_refs.c.row_id.in_(ids)
-        )
-    )
-    return {r.row_id: r.ref for r in rows}
-
-
-async def resolve_ref(conn: AsyncConnection, tenant_id: str, kind: str, ref: str) -> str | None:
-    """Our id for the case system's reference ``ref`` (kind: staff | person)."""
-    return (
-        await conn.execute(
-            select(external_refs.c.row_id).where(
-                external_refs.c.tenant_id == tenant_id,
-                external_refs.c.kind == kind,
-                external_refs.c.ref == ref,
-            )
-        )
-    ).scalar_one_or_none()
-
-
-async def _set_ref(
-    conn: AsyncConnection, svc: Services, tenant_id: str, kind: str, ref: str, row_id: str
-) -> None:
-    if _CPR_LIKE.search(ref):
-        raise BadInput("A reference must not be a CPR number", code="ref_looks_like_cpr")
-    if await resolve_ref(conn, tenant_id, kind, ref) is not None:
-        raise Conflict(f"The {kind} reference is already in use", code="ref_taken")
-    await conn.execute(
-        external_refs.insert().values(
-            id=new_id(),
-            tenant_id=tenant_id,
-            kind=kind,
-            ref=ref,
-            row_id=row_id,
-            created_at=svc.clock.now(),
-        )
-    )
 
 
 # -- administrations and teams ------------------------------------------------
@@ -234,14 +132,14 @@ async def create_team(
 
 
 async def _staff_out(conn: AsyncConnection, rows: list[Any]) -> list[dict[str, Any]]:
-    refs = await _refs(conn, "staff", (r.id for r in rows))
+    by_id = await refs(conn, "staff", (r.id for r in rows))
     return [
         {
             "id": r.id,
             "team_id": r.team_id,
             "role": r.role,
             "active": r.active,
-            "ref": refs.get(r.id),
+            "ref": by_id.get(r.id),
             "created_at": iso(r.created_at),
         }
         for r in rows
@@ -294,20 +192,20 @@ async def create_staff(
         role=role,
     )
     if ref is not None:
-        await _set_ref(conn, svc, tenant_id, "staff", ref, sid)
+        await set_ref(conn, svc, tenant_id, "staff", ref, sid)
     if login is not None:
         await oidc.store_staff_login(conn, svc, staff_id=sid, login=login)
     return await get_staff(conn, tenant_id, sid)
 
 
 async def _persons_out(conn: AsyncConnection, rows: list[Any]) -> list[dict[str, Any]]:
-    refs = await _refs(conn, "person", (r.id for r in rows))
+    by_id = await refs(conn, "person", (r.id for r in rows))
     return [
         {
             "id": r.id,
             "language": r.language,
             "has_phone": r.phone_index is not None,
-            "ref": refs.get(r.id),
+            "ref": by_id.get(r.id),
             "created_at": iso(r.created_at),
         }
         for r in rows
@@ -351,7 +249,7 @@ async def create_person(
         language=language,
     )
     if ref is not None:
-        await _set_ref(conn, svc, tenant_id, "person", ref, pid)
+        await set_ref(conn, svc, tenant_id, "person", ref, pid)
     if cpr is not None:
         await oidc.store_person_cpr(conn, svc, person_id=pid, cpr=cpr)
     return await get_person(conn, tenant_id, pid)
@@ -379,227 +277,6 @@ async def update_person(
             actor=actor,
         )
     return await get_person(conn, tenant_id, person_id)
-
-
-# -- participants -----------------------------------------------------------------
-
-
-def _participant_query() -> Select[Any]:
-    return select(
-        participants,
-        participant_details.c.authority_from,
-        participant_details.c.authority_to,
-    ).outerjoin(participant_details, participant_details.c.participant_id == participants.c.id)
-
-
-async def _participants_out(conn: AsyncConnection, rows: list[Any]) -> list[dict[str, Any]]:
-    parts = [(r.id, r.person_id) for r in rows]
-    consent: dict[str, dict[str, bool | None]] = {r.id: {} for r in rows}
-    for channel in CHANNELS:
-        said = await consents.for_participants(conn, parts, channel)
-        for part_id, standing in said.items():
-            consent[part_id][channel] = standing.recorded
-    return [
-        {
-            "id": r.id,
-            "case_id": r.case_id,
-            "person_id": r.person_id,
-            "role": r.role,
-            "entitled": r.entitled,
-            "authority_from": iso(r.authority_from),
-            "authority_to": iso(r.authority_to),
-            "consent": consent[r.id],
-            "created_at": iso(r.created_at),
-        }
-        for r in rows
-    ]
-
-
-def _check_authority(role: str, start: date | None, end: date | None) -> None:
-    if role != "representative":
-        if start is not None or end is not None:
-            raise BadInput(
-                "Only a representative has a period of authority", code="authority_not_allowed"
-            )
-        return
-    if start is None:
-        raise BadInput("A representative needs authority_from", code="authority_required")
-    if end is not None and end < start:
-        raise BadInput("authority_to is before authority_from", code="bad_date_range")
-
-
-def _date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value is not None else None
-
-
-async def _write_consent(
-    conn: AsyncConnection,
-    svc: Services,
-    tenant_id: str,
-    participant_id: str,
-    person_id: str,
-    consent: Mapping[str, bool | None],
-    actor: str,
-) -> None:
-    """The case system's word on consent, into the one consent record; a change is journalised."""
-    for channel, granted in consent.items():
-        changed = await consents.set_by_case_system(
-            conn,
-            tenant_id=tenant_id,
-            participant_id=participant_id,
-            person_id=person_id,
-            channel=channel,
-            granted=granted,
-            at=svc.clock.now(),
-            actor=actor,
-        )
-        if changed:
-            case_id = (
-                await conn.execute(
-                    select(participants.c.case_id).where(participants.c.id == participant_id)
-                )
-            ).scalar_one()
-            word = {True: "ja", False: "nej", None: "intet registreret"}[granted]
-            await append(
-                conn,
-                tenant_id=tenant_id,
-                case_id=case_id,
-                kind="consent_case_system",
-                direction="internal",
-                channel="api",
-                subject=f"Sagssystemet: samtykke til {channel} for en deltager: {word}",
-                actor=actor,
-                at=svc.clock.now(),
-            )
-
-
-async def add_participant(
-    conn: AsyncConnection,
-    svc: Services,
-    tenant_id: str,
-    case_id: str,
-    data: Mapping[str, Any],
-    *,
-    actor: str = "integration",
-) -> str:
-    """Add a person to a case (the case must exist in this municipality)."""
-    await one(conn, persons, tenant_id, data["person_id"], "person")
-    role = data["role"]
-    start, end = _date(data.get("authority_from")), _date(data.get("authority_to"))
-    _check_authority(role, start, end)
-    exists = (
-        await conn.execute(
-            select(participants.c.id).where(
-                participants.c.case_id == case_id, participants.c.person_id == data["person_id"]
-            )
-        )
-    ).first()
-    if exists is not None:
-        raise Conflict("The person already takes part in the case", code="participant_exists")
-    part_id = await directory.add_participant(
-        conn,
-        svc,
-        tenant_id=tenant_id,
-        case_id=case_id,
-        person_id=data["person_id"],
-        role=role,
-        entitled=data.get("entitled", True),
-    )
-    if start is not None or end is not None:
-        await conn.execute(
-            participant_details.insert().values(
-                participant_id=part_id,
-                tenant_id=tenant_id,
-                authority_from=start,
-                authority_to=end,
-                updated_at=svc.clock.now(),
-            )
-        )
-    await _write_consent(
-        conn, svc, tenant_id, part_id, data["person_id"], data.get("consent", {}), actor
-    )
-    return part_id
-
-
-async def list_participants(
-    conn: AsyncConnection, tenant_id: str, case_id: str, *, limit: int, cursor: str | None
-) -> dict[str, Any]:
-    await one(conn, cases, tenant_id, case_id, "case")
-    q = _participant_query().where(
-        participants.c.case_id == case_id, participants.c.tenant_id == tenant_id
-    )
-    rows, nxt = await page(conn, q, participants.c.id, limit, cursor)
-    return {"items": await _participants_out(conn, rows), "next_cursor": nxt}
-
-
-async def get_participant(conn: AsyncConnection, tenant_id: str, part_id: str) -> dict[str, Any]:
-    row = (
-        await conn.execute(
-            _participant_query().where(
-                participants.c.id == part_id, participants.c.tenant_id == tenant_id
-            )
-        )
-    ).first()
-    if row is None:
-        raise NotFound("No such participant", code="participant_not_found")
-    return (await _participants_out(conn, [row]))[0]
-
-
-async def create_participant(
-    conn: AsyncConnection,
-    svc: Services,
-    tenant_id: str,
-    case_id: str,
-    data: Mapping[str, Any],
-    *,
-    actor: str = "integration",
-) -> dict[str, Any]:
-    await one(conn, cases, tenant_id, case_id, "case")
-    part_id = await add_participant(conn, svc, tenant_id, case_id, data, actor=actor)
-    return await get_participant(conn, tenant_id, part_id)
-
-
-async def update_participant(
-    conn: AsyncConnection,
-    svc: Services,
-    tenant_id: str,
-    part_id: str,
-    data: Mapping[str, Any],
-    *,
-    actor: str = "integration",
-) -> dict[str, Any]:
-    current = await get_participant(conn, tenant_id, part_id)
-    start = _date(data["authority_from"]) if "authority_from" in data else None
-    end = _date(data["authority_to"]) if "authority_to" in data else None
-    if "authority_from" not in data:
-        start = _date(current["authority_from"])
-    if "authority_to" not in data:
-        end = _date(current["authority_to"])
-    _check_authority(current["role"], start, end)
-    if "entitled" in data:
-        await conn.execute(
-            update(participants)
-            .where(participants.c.id == part_id)
-            .values(entitled=data["entitled"])
-        )
-    if "authority_from" in data or "authority_to" in data:
-        await conn.execute(
-            delete(participant_details).where(participant_details.c.participant_id == part_id)
-        )
-        await conn.execute(
-            participant_details.insert().values(
-                participant_id=part_id,
-                tenant_id=tenant_id,
-                authority_from=start,
-                authority_to=end,
-                updated_at=svc.clock.now(),
-            )
-        )
-    if "consent" in data:
-        await _write_consent(
-            conn, svc, tenant_id, part_id, current["person_id"], data["consent"], actor
-        )
-    return await get_participant(conn, tenant_id, part_id)
 
 
 # -- cases --------------------------------------------------------------------------
@@ -631,12 +308,12 @@ async def _cases_out(conn: AsyncConnection, rows: list[Any]) -> list[dict[str, A
     if rows:
         parts = (
             await conn.execute(
-                _participant_query()
+                part.participant_query()
                 .where(participants.c.case_id.in_(list(by_case)))
                 .order_by(participants.c.created_at, participants.c.id)
             )
         ).all()
-        for p in await _participants_out(conn, list(parts)):
+        for p in await part.participants_out(conn, list(parts)):
             by_case[p["case_id"]].append(p)
     return [
         {
@@ -745,7 +422,7 @@ async def create_case(
         if p["person_id"] in seen:
             raise BadInput("A person is listed twice", code="participant_exists")
         seen.add(p["person_id"])
-        await add_participant(conn, svc, tenant_id, case_id, p, actor=actor)
+        await part.add_participant(conn, svc, tenant_id, case_id, p, actor=actor)
     return await get_case(conn, tenant_id, case_id)
 
 

@@ -32,7 +32,7 @@ from bot.base import metrics
 from bot.base.errors import BadInput
 from bot.base.ids import new_id
 from bot.base.services import Services
-from bot.domain.integration.service import iso, one, page
+from bot.domain.integration.rows import iso, one, page
 from bot.domain.outbox import backoff_seconds
 from bot.store.events import EVENTS as EVENTS
 from bot.store.events import emit as emit

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.base.i18n import LANGUAGES
 from bot.domain.directory import ROLES, STAFF_ROLES
-from bot.domain.integration import service, webhooks
+from bot.domain.integration import participants, service, webhooks
 from bot.http.integration.openapi import Api, Call, Reply, named
 from bot.store import events
 
@@ -498,7 +498,7 @@ PARTICIPANT_PATCH = named(
     responses={200: page_of(PARTICIPANT)},
 )
 async def list_participants(call: Call) -> Reply:
-    return 200, await service.list_participants(
+    return 200, await participants.list_participants(
         call.conn, call.who.tenant_id, call.param("id"), **_list_args(call)
     )
 
@@ -514,7 +514,7 @@ async def list_participants(call: Call) -> Reply:
     responses={201: PARTICIPANT},
 )
 async def create_participant(call: Call) -> Reply:
-    return 201, await service.create_participant(
+    return 201, await participants.create_participant(
         call.conn, call.svc, call.who.tenant_id, call.param("id"), call.body, actor=_actor(call)
     )
 
@@ -529,7 +529,7 @@ async def create_participant(call: Call) -> Reply:
     responses={200: PARTICIPANT},
 )
 async def get_participant(call: Call) -> Reply:
-    return 200, await service.get_participant(call.conn, call.who.tenant_id, call.param("id"))
+    return 200, await participants.get_participant(call.conn, call.who.tenant_id, call.param("id"))
 
 
 @api.operation(
@@ -543,7 +543,7 @@ async def get_participant(call: Call) -> Reply:
     responses={200: PARTICIPANT},
 )
 async def update_participant(call: Call) -> Reply:
-    return 200, await service.update_participant(
+    return 200, await participants.update_participant(
         call.conn, call.svc, call.who.tenant_id, call.param("id"), call.body, actor=_actor(call)
     )
 
