@@ -46,7 +46,7 @@ from bot.store.schema.core import (
     persons,
     staff,
 )
-from bot.store.schema.scheduler import milestones
+from bot.store.schema.scheduler import appointments, milestones
 from bot.store.schema.search import person_search_tokens
 
 LEADS = ("lead", "admin")
@@ -364,6 +364,32 @@ async def next_steps(conn: AsyncConnection, case_ids: Sequence[str]) -> dict[str
     for r in rows:
         found.setdefault(r.case_id, r)
     return found
+
+
+async def next_meeting(conn: AsyncConnection, tenant_id: str, case_id: str, now: datetime) -> Any:
+    """The case's next meeting that is neither cancelled nor over (``id, starts_at, ends_at,
+    place_enc, video_url_enc, attendees``), or None. A meeting under way still counts, as on
+    the family's "Dine møder"."""
+    return (
+        await conn.execute(
+            select(
+                appointments.c.id,
+                appointments.c.starts_at,
+                appointments.c.ends_at,
+                appointments.c.place_enc,
+                appointments.c.video_url_enc,
+                appointments.c.attendees,
+            )
+            .where(
+                appointments.c.tenant_id == tenant_id,
+                appointments.c.case_id == case_id,
+                appointments.c.status == "scheduled",
+                appointments.c.ends_at > now,
+            )
+            .order_by(appointments.c.starts_at, appointments.c.id)
+            .limit(1)
+        )
+    ).first()
 
 
 # -- one case ------------------------------------------------------------------------------------

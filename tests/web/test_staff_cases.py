@@ -374,3 +374,52 @@ async def test_a_thread_with_nothing_in_it_says_so(stack: Stack, logins: dict[st
     assert _thread_badge(html, "Eva Eriksen") == "Ingen beskeder endnu"
     assert "0 beskeder" not in html
     assert not re.search(r'<p class="inbox-meta">\s*·', html)
+
+
+def _next_meeting(html: str) -> str:
+    """The case page's "Næste møde" as text, tags and spacing dropped."""
+    found = re.search(r"<dt>Næste møde</dt><dd[^>]*>(.*?)</dd>", html, re.S)
+    assert found is not None
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(1))).strip()
+
+
+async def _book(stack: Stack, case: str, starts_at: str, **fields: Any) -> str:
+    resp = await stack.api(
+        "POST", f"/api/v1/cases/{case}/appointments", json={"starts_at": starts_at, **fields}
+    )
+    assert resp.status == 201, await resp.text()
+    return str((await resp.json())["id"])
+
+
+async def test_the_case_page_shows_the_next_meeting(stack: Stack, logins: dict[str, Login]) -> None:
+    """ "Næste møde": "Intet møde booket" until one is; then the next one neither cancelled nor
+    over (date and time in Danish, the place, who attends), the video meeting after it once
+    it is past, and none again when that is cancelled."""
+    case = stack.world.cases["anna"]
+    await staff_login(stack, logins["mette"])
+    assert _next_meeting(await _page(stack, f"/sagsbehandler/sager/{case}")) == (
+        "Intet møde booket"
+    )
+    early = await _book(stack, case, "2025-02-24T09:00:00+01:00", place="Aflyst sted")
+    await _book(stack, case, "2025-02-25T10:00:00+01:00", place="Rådhuset, lokale 12")
+    video = await _book(
+        stack, case, "2025-03-04T14:00:00+01:00", video_url="https://møde.example/abc"
+    )
+    resp = await stack.api("DELETE", f"/api/v1/appointments/{early}?notify=false")
+    assert resp.status == 200, await resp.text()
+    html = await _page(stack, f"/sagsbehandler/sager/{case}")
+    assert _next_meeting(html) == (
+        "tirsdag den 25. februar kl. 10:00–11:00 Rådhuset, lokale 12 "
+        "Deltagere: Anna Andersen og Mette Holm"
+    )
+    assert "Aflyst sted" not in html
+    stack.clock.advance(days=4, hours=1, minutes=30)  # Tuesday 11:30: that meeting is over
+    await staff_login(stack, logins["mette"])
+    assert _next_meeting(await _page(stack, f"/sagsbehandler/sager/{case}")) == (
+        "tirsdag den 4. marts kl. 14:00–15:00 Videomøde Deltagere: Anna Andersen og Mette Holm"
+    )
+    resp = await stack.api("DELETE", f"/api/v1/appointments/{video}?notify=false")
+    assert resp.status == 200, await resp.text()
+    assert _next_meeting(await _page(stack, f"/sagsbehandler/sager/{case}")) == (
+        "Intet møde booket"
+    )
