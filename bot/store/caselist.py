@@ -406,6 +406,18 @@ async def case_row(conn: AsyncConnection, user: StaffUser, case_id: str, today: 
     ).first()
 
 
+def _newest_first() -> Any:
+    """``n``: 1 for each thread's newest message of those selected, 2 for the one before…"""
+    return (
+        func.row_number()
+        .over(
+            partition_by=messages.c.conversation_id,
+            order_by=(messages.c.created_at.desc(), messages.c.id.desc()),
+        )
+        .label("n")
+    )
+
+
 async def threads_of(conn: AsyncConnection, user: StaffUser, case_id: str) -> Any:
     """The case's threads, newest activity first, with counts and whether an open message
     in it is routed to ``user`` (``holding``: they may open that thread even if they do not
@@ -437,12 +449,7 @@ async def threads_of(conn: AsyncConnection, user: StaffUser, case_id: str) -> An
             messages.c.conversation_id,
             messages.c.status,
             messages.c.kind,
-            func.row_number()
-            .over(
-                partition_by=messages.c.conversation_id,
-                order_by=(messages.c.created_at.desc(), messages.c.id.desc()),
-            )
-            .label("n"),
+            _newest_first(),
         )
         .join(conversations, conversations.c.id == messages.c.conversation_id)
         .where(
@@ -492,12 +499,7 @@ async def latest_messages(conn: AsyncConnection, conversation_ids: Sequence[str]
             messages.c.key_scope,
             messages.c.body_enc,
             messages.c.created_at,
-            func.row_number()
-            .over(
-                partition_by=messages.c.conversation_id,
-                order_by=(messages.c.created_at.desc(), messages.c.id.desc()),
-            )
-            .label("n"),
+            _newest_first(),
         )
         .where(
             messages.c.conversation_id.in_(conversation_ids),
