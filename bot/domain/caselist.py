@@ -96,7 +96,9 @@ class ThreadSummary:
     ``family_count`` is how many messages the family wrote: "answered" means one of
     theirs was. A thread we started and they never wrote in says instead what became
     of our newest message (``sent_status``: queued, sent, delivered, failed, withheld
-    …; ``sent_kind`` tells a planned SMS from one in the queue).
+    …; ``sent_kind`` tells a planned SMS from one in the queue). ``answer_status`` is what
+    became of our answer to the family's newest message (failed, withheld…: they never got
+    it; None: nobody wrote after it).
     """
 
     id: str
@@ -110,6 +112,7 @@ class ThreadSummary:
     family_count: int = 0
     sent_status: str | None = None
     sent_kind: str | None = None
+    answer_status: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,6 +356,7 @@ async def case_detail(svc: Services, user: StaffUser, case_id: str) -> CaseDetai
                 family_count=int(t.family_count),
                 sent_status=t.sent_status,
                 sent_kind=t.sent_kind,
+                answer_status=t.answer_status,
             )
             m = latest.get(t.id)
             if m is not None:

@@ -425,13 +425,19 @@ async def threads_of(conn: AsyncConnection, user: StaffUser, case_id: str) -> An
 
     Beside the counts: how many messages the family wrote (``family_count``), and the
     status and kind of the newest message we wrote that is not automatic (``sent_status``,
-    ``sent_kind``; None if there is none), so a thread we started says what became of it."""
+    ``sent_kind``; None if there is none), so a thread we started says what became of it;
+    and what became of our answer to the family's newest message (``answer_status``: the
+    status of the newest message a caseworker wrote, if it came after that message; None
+    otherwise), the rule ``bot.domain.conversations`` applies to each family message."""
     counts = (
         select(
             messages.c.conversation_id,
             func.count().label("message_count"),
             func.sum(case((messages.c.awaiting_reply.is_(True), 1), else_=0)).label("open_count"),
             func.sum(case((messages.c.direction == "in", 1), else_=0)).label("family_count"),
+            func.max(case((messages.c.direction == "in", messages.c.created_at))).label(
+                "family_last"
+            ),
             func.max(
                 case(
                     (and_(messages.c.awaiting_reply.is_(True), messages.c.owner_id == user.id), 1),
@@ -459,6 +465,24 @@ async def threads_of(conn: AsyncConnection, user: StaffUser, case_id: str) -> An
         )
         .subquery("sent")
     )
+    # The newest message a caseworker wrote: at or after the family's newest message (the
+    # thread page puts theirs first at the same instant), it is that message's answer.
+    written = (
+        select(
+            messages.c.conversation_id,
+            messages.c.status,
+            messages.c.created_at,
+            _newest_first(),
+        )
+        .join(conversations, conversations.c.id == messages.c.conversation_id)
+        .where(
+            conversations.c.case_id == case_id,
+            messages.c.direction == "out",
+            messages.c.author_id.is_not(None),
+        )
+        .subquery("written")
+    )
+    answer = case((written.c.created_at >= counts.c.family_last, written.c.status), else_=None)
     return (
         await conn.execute(
             select(
@@ -474,10 +498,14 @@ async def threads_of(conn: AsyncConnection, user: StaffUser, case_id: str) -> An
                 func.coalesce(counts.c.holding, 0).label("holding"),
                 sent.c.status.label("sent_status"),
                 sent.c.kind.label("sent_kind"),
+                answer.label("answer_status"),
             )
             .join(persons, persons.c.id == conversations.c.person_id)
             .outerjoin(counts, counts.c.conversation_id == conversations.c.id)
             .outerjoin(sent, and_(sent.c.conversation_id == conversations.c.id, sent.c.n == 1))
+            .outerjoin(
+                written, and_(written.c.conversation_id == conversations.c.id, written.c.n == 1)
+            )
             .where(conversations.c.case_id == case_id, conversations.c.tenant_id == user.tenant_id)
             .order_by(conversations.c.last_activity_at.desc(), conversations.c.id)
         )
