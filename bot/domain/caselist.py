@@ -16,6 +16,7 @@ A search is recorded too (action ``search``, without what was typed).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -95,7 +96,9 @@ class ThreadSummary:
     ``family_count`` is how many messages the family wrote: "answered" means one of
     theirs was. A thread we started and they never wrote in says instead what became
     of our newest message (``sent_status``: queued, sent, delivered, failed, withheld
-    …; ``sent_kind`` tells a planned SMS from one in the queue).
+    …; ``sent_kind`` tells a planned SMS from one in the queue). ``answer_status`` is what
+    became of our answer to the family's newest message (failed, withheld…: they never got
+    it; None: nobody wrote after it).
     """
 
     id: str
@@ -109,6 +112,23 @@ class ThreadSummary:
     family_count: int = 0
     sent_status: str | None = None
     sent_kind: str | None = None
+    answer_status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NextMeeting:
+    """Næste møde: the case's next meeting that is neither cancelled nor over.
+
+    ``place`` is the address booked (None: none given); ``video`` says it is held by video
+    link; ``attendees`` are the family's and the staff's names, as booked.
+    """
+
+    id: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str | None
+    video: bool
+    attendees: list[str]
 
 
 @dataclass
@@ -116,6 +136,7 @@ class CaseDetail:
     case: CaseItem
     participants: list[dict[str, Any]] = field(default_factory=list)
     threads: list[ThreadSummary] = field(default_factory=list)
+    next_meeting: NextMeeting | None = None
 
 
 def _check_filters(f: CaseFilters) -> None:
@@ -246,6 +267,33 @@ async def _staff_names(
 # -- one case --------------------------------------------------------------------------------
 
 
+async def _next_meeting(
+    svc: Services, conn: Any, user: StaffUser, case: Any, people: dict[str, str], now: datetime
+) -> NextMeeting | None:
+    """The case's next meeting, its place opened with the case's key and its attendees named
+    (the family by the case's participants, staff by their full names)."""
+    m = await store.next_meeting(conn, user.tenant_id, case.id, now)
+    if m is None:
+        return None
+    place = None
+    if m.place_enc is not None:
+        dek = svc.dek("cases", case.id, case.dek)
+        place = unseal(dek, m.place_enc, f"appointments:{m.id}:place")
+    who = json.loads(m.attendees)
+    staff_ids = list(who.get("staff", []))
+    staff_names = await _staff_names(svc, conn, user, staff_ids)
+    names = [people.get(p, "Ukendt person") for p in who.get("persons", [])]
+    names += [staff_names[s] for s in staff_ids if s in staff_names]
+    return NextMeeting(
+        id=m.id,
+        starts_at=m.starts_at,
+        ends_at=m.ends_at,
+        place=place,
+        video=m.video_url_enc is not None,
+        attendees=names,
+    )
+
+
 ROLES = {
     "party": "Part",
     "parent": "Forælder",
@@ -279,16 +327,19 @@ async def case_detail(svc: Services, user: StaffUser, case_id: str) -> CaseDetai
         listed, _ = await store.list_cases(conn, user, page_q, today=today, now=now)
         head = (await _items(svc, conn, user, listed, now))[0]
         detail = CaseDetail(head)
+        people: dict[str, str] = {}
         for p in await store.participants_of(conn, user.tenant_id, [case_id]):
+            people[p.person_id] = _name(svc, p.person_id, p.dek, p.name_enc) or "Ukendt person"
             detail.participants.append(
                 {
                     "id": p.id,
-                    "name": _name(svc, p.person_id, p.dek, p.name_enc) or "Ukendt person",
+                    "name": people[p.person_id],
                     "role": ROLES.get(p.role, p.role),
                     "entitled": p.entitled,
                     "language": p.language,
                 }
             )
+        detail.next_meeting = await _next_meeting(svc, conn, user, row, people, now)
         threads = await store.threads_of(conn, user, case_id)
         openable = [t.id for t in threads if works or t.holding]
         latest = await store.latest_messages(conn, openable)
@@ -305,6 +356,7 @@ async def case_detail(svc: Services, user: StaffUser, case_id: str) -> CaseDetai
                 family_count=int(t.family_count),
                 sent_status=t.sent_status,
                 sent_kind=t.sent_kind,
+                answer_status=t.answer_status,
             )
             m = latest.get(t.id)
             if m is not None:

@@ -151,9 +151,8 @@ class Meeting:
     id: str
     starts_at: datetime
     ends_at: datetime
-    place: str | None  # only above the sms-code assurance level
-    # There is a place, but this login may not see it: the page says how to.
-    place_hidden: bool = False
+    # At every login: the reminder SMS names the place (see :func:`_place`).
+    place: str | None
 
 
 @dataclass
@@ -546,23 +545,29 @@ async def _meetings(
     for r in rows:
         if not _attends(r, conv.person_id):
             continue
-        place = _place(who, r, case_dek)
+        place = _place(r, case_dek)
         result.append(
             Meeting(
                 id=r.id,
                 starts_at=r.starts_at,
                 ends_at=r.ends_at,
                 place=place,
-                place_hidden=place is None and r.place_enc is not None,
             )
         )
     return result
 
 
-def _place(who: Citizen, appt: Any, case_dek: bytes | None) -> str | None:
-    # The reminders by SMS carry the date and time, never the place: at the
-    # sms-code level the page shows no more than the phone already has.
-    if who.assurance not in STRONG_LEVELS or case_dek is None or appt.place_enc is None:
+def _place(appt: Any, case_dek: bytes | None) -> str | None:
+    """Where the meeting is, whatever the login: an SMS code too.
+
+    Every meeting has at least one reminder, and the reminder SMS names the place when
+    there is one ("Sted: …", ``appointment_place`` in bot.domain.texts, sent by
+    scheduler.runner): the phone has it or will, and a code login proves that phone, so
+    showing it reveals nothing new. A meeting's video link and who else attends are not on
+    the family's page at any level; what only MitID may see are messages for the secure
+    inbox alone (``SECURE_ONLY_KINDS``).
+    """
+    if case_dek is None or appt.place_enc is None:
         return None
     return unseal(case_dek, appt.place_enc, f"appointments:{appt.id}:place")
 
@@ -613,7 +618,7 @@ async def appointment_ics(
     event.add("summary", translate(translations, "Møde med %(name)s", name=tenant_name))
     event.add("sequence", row.sequence)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    place = _place(who, row, case_dek)
+    place = _place(row, case_dek)
     if place:
         event.add("location", place)
     event.add("description", translate(translations, "Sag %(number)s", number=conv.number))

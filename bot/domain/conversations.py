@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -300,6 +301,26 @@ async def _withheld_reasons(conn: AsyncConnection, items: list[dict[str, Any]]) 
         withheld[r.message_id]["withheld_reason"] = r.last_error.removeprefix("withheld: ")
 
 
+def _answer_statuses(rows: Sequence[Any], items: list[dict[str, Any]]) -> None:
+    """What became of our answer to each family message (``answer_status``).
+
+    The answer to a family message is the first run of messages a caseworker wrote after
+    it (``author_id``: not receipts, reminders or other automatic SMS); the status of the
+    newest of them is its state, so a resend that got through makes up for a failed reply.
+    Family messages in a row share the answer that follows them. None: nobody wrote after
+    it (still waiting, or closed without a reply). ``bot.store.caselist.threads_of`` says
+    the same of a thread's newest family message (the case page's badge).
+    """
+    answer: str | None = None
+    in_run = False  # a caseworker's message seen since the (later) family message
+    for m, item in zip(reversed(rows), reversed(items), strict=True):
+        if m.direction == "in":
+            item["answer_status"] = answer
+            in_run = False
+        elif m.author_id is not None and not in_run:
+            answer, in_run = m.status, True
+
+
 async def read_thread(
     svc: Services, user: StaffUser, conv_id: str, purpose: str = "sagsbehandling"
 ) -> dict[str, Any]:
@@ -339,8 +360,10 @@ async def read_thread(
                     "reply_by": m.reply_by.isoformat() if m.reply_by else None,
                     "created_at": m.created_at.isoformat(),
                     "withheld_reason": None,
+                    "answer_status": None,
                 }
             )
+        _answer_statuses(rows, items)
         await _withheld_reasons(conn, items)
         await record_reads(
             conn,

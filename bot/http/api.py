@@ -60,6 +60,9 @@ MESSAGE = named(
             # Why the send-time gate held a withheld message back (bot.domain.gate): opted_out,
             # restricted, no_consent, authority_not_in_force or decision; else null.
             "withheld_reason": NULL_STR,
+            # A family message: the status of the newest message a caseworker wrote in the
+            # run after it (failed, withheld…: the family never got the answer); null: none.
+            "answer_status": NULL_STR,
         },
         ("id", "direction", "kind", "body", "status", "created_at"),
     ),

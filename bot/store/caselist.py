@@ -46,7 +46,7 @@ from bot.store.schema.core import (
     persons,
     staff,
 )
-from bot.store.schema.scheduler import milestones
+from bot.store.schema.scheduler import appointments, milestones
 from bot.store.schema.search import person_search_tokens
 
 LEADS = ("lead", "admin")
@@ -366,6 +366,32 @@ async def next_steps(conn: AsyncConnection, case_ids: Sequence[str]) -> dict[str
     return found
 
 
+async def next_meeting(conn: AsyncConnection, tenant_id: str, case_id: str, now: datetime) -> Any:
+    """The case's next meeting that is neither cancelled nor over (``id, starts_at, ends_at,
+    place_enc, video_url_enc, attendees``), or None. A meeting under way still counts, as on
+    the family's "Dine møder"."""
+    return (
+        await conn.execute(
+            select(
+                appointments.c.id,
+                appointments.c.starts_at,
+                appointments.c.ends_at,
+                appointments.c.place_enc,
+                appointments.c.video_url_enc,
+                appointments.c.attendees,
+            )
+            .where(
+                appointments.c.tenant_id == tenant_id,
+                appointments.c.case_id == case_id,
+                appointments.c.status == "scheduled",
+                appointments.c.ends_at > now,
+            )
+            .order_by(appointments.c.starts_at, appointments.c.id)
+            .limit(1)
+        )
+    ).first()
+
+
 # -- one case ------------------------------------------------------------------------------------
 
 
@@ -380,6 +406,18 @@ async def case_row(conn: AsyncConnection, user: StaffUser, case_id: str, today: 
     ).first()
 
 
+def _newest_first() -> Any:
+    """``n``: 1 for each thread's newest message of those selected, 2 for the one before…"""
+    return (
+        func.row_number()
+        .over(
+            partition_by=messages.c.conversation_id,
+            order_by=(messages.c.created_at.desc(), messages.c.id.desc()),
+        )
+        .label("n")
+    )
+
+
 async def threads_of(conn: AsyncConnection, user: StaffUser, case_id: str) -> Any:
     """The case's threads, newest activity first, with counts and whether an open message
     in it is routed to ``user`` (``holding``: they may open that thread even if they do not
@@ -387,13 +425,19 @@ async def threads_of(conn: AsyncConnection, user: StaffUser, case_id: str) -> An
 
     Beside the counts: how many messages the family wrote (``family_count``), and the
     status and kind of the newest message we wrote that is not automatic (``sent_status``,
-    ``sent_kind``; None if there is none), so a thread we started says what became of it."""
+    ``sent_kind``; None if there is none), so a thread we started says what became of it;
+    and what became of our answer to the family's newest message (``answer_status``: the
+    status of the newest message a caseworker wrote, if it came after that message; None
+    otherwise), the rule ``bot.domain.conversations`` applies to each family message."""
     counts = (
         select(
             messages.c.conversation_id,
             func.count().label("message_count"),
             func.sum(case((messages.c.awaiting_reply.is_(True), 1), else_=0)).label("open_count"),
             func.sum(case((messages.c.direction == "in", 1), else_=0)).label("family_count"),
+            func.max(case((messages.c.direction == "in", messages.c.created_at))).label(
+                "family_last"
+            ),
             func.max(
                 case(
                     (and_(messages.c.awaiting_reply.is_(True), messages.c.owner_id == user.id), 1),
@@ -411,12 +455,7 @@ async def threads_of(conn: AsyncConnection, user: StaffUser, case_id: str) -> An
             messages.c.conversation_id,
             messages.c.status,
             messages.c.kind,
-            func.row_number()
-            .over(
-                partition_by=messages.c.conversation_id,
-                order_by=(messages.c.created_at.desc(), messages.c.id.desc()),
-            )
-            .label("n"),
+            _newest_first(),
         )
         .join(conversations, conversations.c.id == messages.c.conversation_id)
         .where(
@@ -426,6 +465,24 @@ async def threads_of(conn: AsyncConnection, user: StaffUser, case_id: str) -> An
         )
         .subquery("sent")
     )
+    # The newest message a caseworker wrote: at or after the family's newest message (the
+    # thread page puts theirs first at the same instant), it is that message's answer.
+    written = (
+        select(
+            messages.c.conversation_id,
+            messages.c.status,
+            messages.c.created_at,
+            _newest_first(),
+        )
+        .join(conversations, conversations.c.id == messages.c.conversation_id)
+        .where(
+            conversations.c.case_id == case_id,
+            messages.c.direction == "out",
+            messages.c.author_id.is_not(None),
+        )
+        .subquery("written")
+    )
+    answer = case((written.c.created_at >= counts.c.family_last, written.c.status), else_=None)
     return (
         await conn.execute(
             select(
@@ -441,10 +498,14 @@ async def threads_of(conn: AsyncConnection, user: StaffUser, case_id: str) -> An
                 func.coalesce(counts.c.holding, 0).label("holding"),
                 sent.c.status.label("sent_status"),
                 sent.c.kind.label("sent_kind"),
+                answer.label("answer_status"),
             )
             .join(persons, persons.c.id == conversations.c.person_id)
             .outerjoin(counts, counts.c.conversation_id == conversations.c.id)
             .outerjoin(sent, and_(sent.c.conversation_id == conversations.c.id, sent.c.n == 1))
+            .outerjoin(
+                written, and_(written.c.conversation_id == conversations.c.id, written.c.n == 1)
+            )
             .where(conversations.c.case_id == case_id, conversations.c.tenant_id == user.tenant_id)
             .order_by(conversations.c.last_activity_at.desc(), conversations.c.id)
         )
@@ -466,12 +527,7 @@ async def latest_messages(conn: AsyncConnection, conversation_ids: Sequence[str]
             messages.c.key_scope,
             messages.c.body_enc,
             messages.c.created_at,
-            func.row_number()
-            .over(
-                partition_by=messages.c.conversation_id,
-                order_by=(messages.c.created_at.desc(), messages.c.id.desc()),
-            )
-            .label("n"),
+            _newest_first(),
         )
         .where(
             messages.c.conversation_id.in_(conversation_ids),

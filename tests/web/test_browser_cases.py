@@ -80,6 +80,7 @@ async def test_find_a_case_and_open_its_thread(
     await page.get_by_role("heading", name="Sag 2025-001", level=1).wait_for()
     threads = page.get_by_role("region", name="Samtaler")
     await threads.get_by_text("hvornår hører jeg om min ansøgning?").wait_for()
+    await page.locator("dd.next-meeting").get_by_text("Intet møde booket").wait_for()
     assert await page.get_by_role("link", name="Ny besked").get_attribute("href") == (
         f"/sagsbehandler/sager/{stack.world.cases['anna']}/ny-besked"
     )
@@ -93,8 +94,15 @@ async def test_find_a_case_and_open_its_thread(
 
 
 async def test_cases_on_a_phone(stack: Stack, browser: Any, logins: dict[str, Login]) -> None:
-    """At 390 px the list, the filters and the case page fit without sideways scrolling."""
+    """At 390 px the list, the filters and the case page (with its next meeting) fit without
+    sideways scrolling."""
     await stack.sms(stack.world.phones["anna"], "Hej, hvornår hører jeg noget?")
+    resp = await stack.api(
+        "POST",
+        f"/api/v1/cases/{stack.world.cases['anna']}/appointments",
+        json={"starts_at": "2025-02-25T10:00:00+01:00", "place": "Rådhuset, lokale 12"},
+    )
+    assert resp.status == 201, await resp.text()
     tab = await open_tab(browser, stack, mobile=True)
     page = tab.page
     await log_in(tab, stack, logins["hanne"])
@@ -120,6 +128,9 @@ async def test_cases_on_a_phone(stack: Stack, browser: Any, logins: dict[str, Lo
     await cases.get_by_role("link", name="Sag 2025-001: Anna Andersen").click()
     await page.wait_for_url("**/sagsbehandler/sager/*")
     await page.get_by_role("heading", name="Om sagen").wait_for()
+    meeting = page.locator("dd.next-meeting")
+    await meeting.get_by_text("tirsdag den 25. februar kl. 10:00–11:00").wait_for()
+    await meeting.get_by_text("Rådhuset, lokale 12").wait_for()
     await _no_sideways_scroll(tab)
     await tab.check("cases-case-phone")
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from icalendar import Calendar
 
 from bot.domain import citizen, sessions
+from scheduler.runner import run_due
 from scheduler.store import conversation_for
 from scheduler.templates import CASE_TYPES
 from tests.harness import Stack
@@ -35,14 +36,18 @@ async def _meeting(stack: Stack, case: str = "anna", **extra: object) -> dict[st
 
 
 async def test_meeting_downloads_as_a_valid_ics(stack: Stack) -> None:
-    """'Føj til kalender' gives an RFC 5545 file with the meeting's time; no place at SMS level."""
+    """'Føj til kalender' gives an RFC 5545 file with the meeting's time and, at the SMS-code
+    level too, its place: the reminder SMS names it."""
     conv = await _anna_thread(stack)
     appt = await _meeting(stack)
     await citizen_login(stack, stack.world.phones["anna"])
     html = await (await stack.client.get(f"/borger/samtaler/{conv}")).text()
     assert "Dine møder" in html and "Føj til kalender" in html
     assert "Møde tirsdag den 4. marts 10:00" in html
-    assert "Rådhuset" not in html  # the SMS-code login sees what the reminders say, no more
+    # The SMS-code login sees what the reminders say, no more: the place, no MitID hint.
+    assert (
+        "Sted: <bdi>Rådhuset, lokale 12</bdi>" in html and "Log ind med MitID for at se" not in html
+    )
     link = f"/borger/samtaler/{conv}/moeder/{appt['id']}.ics"
     assert f'href="{link}"' in html
     resp = await stack.client.get(link)
@@ -58,7 +63,7 @@ async def test_meeting_downloads_as_a_valid_ics(stack: Stack) -> None:
     assert event.decoded("DTEND") == datetime.fromisoformat("2025-03-04T11:00:00+01:00")
     assert str(event["SUMMARY"]) == "Møde med Københavns Kommune"
     assert str(event["DESCRIPTION"]) == "Sag 2025-001"
-    assert "LOCATION" not in event
+    assert str(event["LOCATION"]) == "Rådhuset, lokale 12"
 
     await stack.client.get(f"/borger/samtaler/{conv}?lang=en")
     cal = Calendar.from_ical(await (await stack.client.get(link)).read())
@@ -159,3 +164,19 @@ async def test_stronger_login_sees_the_place_too(stack: Stack) -> None:
     ics = await (await stack.client.get(f"/borger/samtaler/{conv}/moeder/{appt['id']}.ics")).read()
     event = next(iter(Calendar.from_ical(ics).walk("VEVENT")))
     assert str(event["LOCATION"]) == "Rådhuset, lokale 12"
+
+
+async def test_the_place_a_code_login_sees_is_the_one_the_reminder_sends(stack: Stack) -> None:
+    """The reminder SMS to Anna's phone says "Sted: …"; a login with a code sent to that phone
+    sees the same place under "Dine møder", and nothing more (no video link)."""
+    conv = await _anna_thread(stack)
+    await _meeting(stack, video_url="https://video.example/hemmelig")
+    stack.clock.set(datetime.fromisoformat("2025-03-03T10:00:00+01:00"))  # a working day before
+    await run_due(stack.svc)
+    await stack.drain()
+    reminders = [b for b in await stack.sent_to(stack.world.phones["anna"]) if "Påmindelse" in b]
+    assert len(reminders) == 1 and "Sted: Rådhuset, lokale 12." in reminders[0]
+    await citizen_login(stack, stack.world.phones["anna"])
+    html = await (await stack.client.get(f"/borger/samtaler/{conv}")).text()
+    assert "Sted: <bdi>Rådhuset, lokale 12</bdi>" in html
+    assert "video.example" not in html

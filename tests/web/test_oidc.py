@@ -635,9 +635,9 @@ async def test_the_case_system_registers_logins_and_cpr_through_the_api(ostack: 
     assert bad.status == 400
 
 
-async def test_a_code_login_sees_the_meeting_and_how_to_see_where_it_is(ostack: OidcStack) -> None:
-    """By SMS code Anna sees her meeting but not its place, and a link to log in with MitID to
-    see where it is; by MitID ("substantial") the place is there and the link is not."""
+async def test_a_code_login_sees_where_the_meeting_is_as_mitid_does(ostack: OidcStack) -> None:
+    """By SMS code Anna sees her meeting and its place (the reminder SMS to her phone names
+    it), with no "log in with MitID to see where" link; by MitID ("substantial") the same."""
     stack = ostack.stack
     await stack.sms(stack.world.phones["anna"], "Hej, hvornår ses vi?")
     conv = (await (await stack.api("GET", "/api/v1/conversations")).json())["items"][0]["id"]
@@ -653,10 +653,10 @@ async def test_a_code_login_sees_the_meeting_and_how_to_see_where_it_is(ostack: 
     assert resp.status == 303, await resp.text()
     code = await code_from_sms(stack, stack.world.phones["anna"])
     assert (await form_post(stack, "/borger/log-ind/kode", code=code)).status == 303
-    hint = '<a href="/borger/log-ind/mitid">Log ind med MitID for at se, hvor mødet er.</a>'
+    hint = "Log ind med MitID for at se, hvor mødet er."
     page = await (await stack.client.get(f"/borger/samtaler/{conv}")).text()
     assert "Møde tirsdag den 4. marts 10:00" in page
-    assert hint in page and "Rådhuset" not in page
+    assert "Sted: <bdi>Rådhuset, lokale 12</bdi>" in page and hint not in page
     resp = await oidc_login(stack, "/borger/log-ind/mitid", "anna", "substantial")
     assert resp.status == 303, await resp.text()
     page = await (await stack.client.get(f"/borger/samtaler/{conv}")).text()

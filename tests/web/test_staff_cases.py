@@ -18,7 +18,7 @@ from aiohttp import ClientResponse
 from sqlalchemy import func, select
 
 from bot.domain.directory import add_participant, create_person
-from bot.store.schema.core import access_log, cases, participants
+from bot.store.schema.core import access_log, cases, messages, participants
 from tests.harness import Stack, foreign_case, seed_families
 from tests.web.conftest import Login, csrf_of, staff_login
 from tests.web.test_compose import _post as compose_post
@@ -374,3 +374,122 @@ async def test_a_thread_with_nothing_in_it_says_so(stack: Stack, logins: dict[st
     assert _thread_badge(html, "Eva Eriksen") == "Ingen beskeder endnu"
     assert "0 beskeder" not in html
     assert not re.search(r'<p class="inbox-meta">\s*·', html)
+
+
+def _next_meeting(html: str) -> str:
+    """The case page's "Næste møde" as text, tags and spacing dropped."""
+    found = re.search(r"<dt>Næste møde</dt><dd[^>]*>(.*?)</dd>", html, re.S)
+    assert found is not None
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(1))).strip()
+
+
+async def _book(stack: Stack, case: str, starts_at: str, **fields: Any) -> str:
+    resp = await stack.api(
+        "POST", f"/api/v1/cases/{case}/appointments", json={"starts_at": starts_at, **fields}
+    )
+    assert resp.status == 201, await resp.text()
+    return str((await resp.json())["id"])
+
+
+async def test_the_case_page_shows_the_next_meeting(stack: Stack, logins: dict[str, Login]) -> None:
+    """ "Næste møde": "Intet møde booket" until one is; then the next one neither cancelled nor
+    over (date and time in Danish, the place, who attends), the video meeting after it once
+    it is past, and none again when that is cancelled."""
+    case = stack.world.cases["anna"]
+    await staff_login(stack, logins["mette"])
+    assert _next_meeting(await _page(stack, f"/sagsbehandler/sager/{case}")) == (
+        "Intet møde booket"
+    )
+    early = await _book(stack, case, "2025-02-24T09:00:00+01:00", place="Aflyst sted")
+    await _book(stack, case, "2025-02-25T10:00:00+01:00", place="Rådhuset, lokale 12")
+    video = await _book(
+        stack, case, "2025-03-04T14:00:00+01:00", video_url="https://møde.example/abc"
+    )
+    resp = await stack.api("DELETE", f"/api/v1/appointments/{early}?notify=false")
+    assert resp.status == 200, await resp.text()
+    html = await _page(stack, f"/sagsbehandler/sager/{case}")
+    assert _next_meeting(html) == (
+        "tirsdag den 25. februar kl. 10:00–11:00 Rådhuset, lokale 12 "
+        "Deltagere: Anna Andersen og Mette Holm"
+    )
+    assert "Aflyst sted" not in html
+    stack.clock.advance(days=4, hours=1, minutes=30)  # Tuesday 11:30: that meeting is over
+    await staff_login(stack, logins["mette"])
+    assert _next_meeting(await _page(stack, f"/sagsbehandler/sager/{case}")) == (
+        "tirsdag den 4. marts kl. 14:00–15:00 Videomøde Deltagere: Anna Andersen og Mette Holm"
+    )
+    resp = await stack.api("DELETE", f"/api/v1/appointments/{video}?notify=false")
+    assert resp.status == 200, await resp.text()
+    assert _next_meeting(await _page(stack, f"/sagsbehandler/sager/{case}")) == (
+        "Intet møde booket"
+    )
+
+
+def _family_status(html: str, text: str) -> str:
+    """The status line under the family's message ``text`` on the thread page."""
+    found = re.search(re.escape(text) + r'</p>.*?<p class="message-status">(.*?)</p>', html, re.S)
+    assert found is not None, text
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(1))).strip()
+
+
+async def _reply(stack: Stack, conv: str, body: str) -> None:
+    resp = await stack.api("POST", f"/api/v1/conversations/{conv}/replies", json={"body": body})
+    assert resp.status == 201, await resp.text()
+
+
+async def test_a_reply_that_never_reached_the_family_is_not_besvaret(
+    stack: Stack, logins: dict[str, Login]
+) -> None:
+    """Anna's message answered by a reply her phone cannot get: the case page's badge, the
+    message's line on the thread page and the API say so instead of "Besvaret"; a second
+    reply that gets through makes it "Besvaret"; a withheld one says "Svar ikke sendt"."""
+    anna, case = stack.world.phones["anna"], stack.world.cases["anna"]
+    asked = "Hej Mette, hvornår hører jeg noget?"
+    await stack.sms(anna, asked)
+    conv = (await (await stack.api("GET", "/api/v1/conversations")).json())["items"][0]["id"]
+    await stack.drain()  # the receipt gets through: automatic, never the answer
+    await stack.settle()
+    await stack.faults(undeliverable=[anna])
+    stack.clock.advance(minutes=5)
+    await _reply(stack, conv, "Hej Anna. I morgen. Hilsen Mette")
+    await stack.drain()
+    await stack.settle()
+    await staff_login(stack, logins["mette"])
+
+    async def states() -> tuple[str, str, Any]:
+        html = await _page(stack, f"/sagsbehandler/sager/{case}")
+        thread = await _page(stack, f"/sagsbehandler/samtaler/{conv}")
+        api = await (await stack.api("GET", f"/api/v1/conversations/{conv}")).json()
+        mine = next(m for m in api["messages"] if m["body"] == asked)
+        return _thread_badge(html, "Anna Andersen"), _family_status(thread, asked), mine
+
+    badge, line, api = await states()
+    assert (badge, line, api["answer_status"]) == (
+        "Svar kunne ikke leveres",
+        "Svar kunne ikke leveres",
+        "failed",
+    )
+    await stack.faults(undeliverable=[])
+    stack.clock.advance(minutes=5)
+    await _reply(stack, conv, "Hej Anna. Prøver igen: i morgen. Hilsen Mette")
+    await stack.drain()
+    await stack.settle()
+    badge, line, api = await states()
+    assert (badge, line) == ("Besvaret", "Besvaret") and api["answer_status"] != "failed"
+
+    stack.clock.advance(minutes=5)
+    later = "Hej igen, skal jeg have noget med?"
+    await stack.sms(anna, later)
+    stack.clock.advance(minutes=5)
+    await _reply(stack, conv, "Nej, intet. Hilsen Mette")
+    async with stack.svc.write() as conn:  # as the send-time gate settles it
+        await conn.execute(
+            messages.update()
+            .where(messages.c.conversation_id == conv, messages.c.status == "queued")
+            .values(status="withheld")
+        )
+    html = await _page(stack, f"/sagsbehandler/sager/{case}")
+    thread = await _page(stack, f"/sagsbehandler/samtaler/{conv}")
+    assert _thread_badge(html, "Anna Andersen") == "Svar ikke sendt"
+    assert _family_status(thread, later) == "Svar ikke sendt"
+    assert _family_status(thread, asked) == "Besvaret"

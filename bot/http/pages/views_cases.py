@@ -21,7 +21,7 @@ from bot.base.errors import BadInput
 from bot.domain import caselist, person_language
 from bot.domain.accounts import StaffIdentity
 from bot.http.pages.page import redirect, render
-from bot.http.pages.views_staff import LOGIN, STATUS, current_staff
+from bot.http.pages.views_staff import ANSWER, LOGIN, STATUS, current_staff
 from scheduler.templates import long_date
 
 routes = web.RouteTableDef()
@@ -170,6 +170,8 @@ async def _case_page(
             "relations": RELATIONS,
             # A thread we started says what became of our message, in the thread page's words.
             "status_labels": STATUS,
+            # A family's thread whose newest message never got our answer says so.
+            "answer_labels": ANSWER,
             "date_text": lambda d: long_date(d, "da") if d else "",
             "sms_languages": person_language.DANISH_NAMES,
             "language_saved": next(

@@ -44,6 +44,13 @@ STATUS = {
     "received": "Modtaget",
     "awaiting_case": "Venter på valg af sag",
 }
+# A family message (or a thread) whose answer never reached them: what became of the
+# answer, by its status (bot.domain.conversations: ``answer_status``); else "Besvaret".
+ANSWER = {
+    "failed": "Svar kunne ikke leveres",
+    "expired": "Svar kunne ikke leveres",
+    "withheld": "Svar ikke sendt",
+}
 # Why the send-time gate held a message back, by its reason word (bot.domain.gate).
 WITHHELD = {
     "opted_out": "Ikke sendt (borgeren har sagt STOP til påmindelser og opdateringer)",
@@ -364,6 +371,7 @@ async def _thread_page(
         "reads": reads,
         "status_labels": STATUS,
         "withheld_labels": WITHHELD,
+        "answer_labels": ANSWER,
         "kind_labels": KINDS,
         "max_chars": svc.config.max_body_chars,
         # Files the citizen attached, by message id (staff/_attachments.html shows them).
