@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.triage import Triager
+from bot.domain.triage.phrases import _keys
 
 
 @pytest.fixture(scope="module")
@@ -50,3 +51,40 @@ def test_a_slip_or_compound_of_a_term_still_matches(
 ) -> None:
     """Two letters swapped, a letter too many, a compound and a long term's slip still match."""
     assert term in words_only(text).matched, words_only(text).why
+
+
+@pytest.mark.parametrize(
+    ("first", "keys"),
+    [
+        ("(jeg )?vil", ["jeg", "vil"]),
+        ("(ude |ud )?pa", ["pa", "ud", "ude"]),
+        ("(u)?tryg", ["tryg", "utryg"]),
+        ("(han|hun)", ["han", "hun"]),
+        ("sla*", ["\x00sl"]),
+    ],
+)
+def test_a_pattern_is_looked_up_under_each_word_it_can_start_with(
+    first: str, keys: list[str]
+) -> None:
+    """An optional first group is indexed with and without it ("(jeg )?vil" under jeg and vil)."""
+    assert _keys(first) == keys
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "han står på skinnerne",
+        "han står ude på skinnerne",
+        "this is my last message",
+        "last message from me",
+        "дуже терміново",
+        "це дуже терміново",
+        "يرتاحوا مني",
+        "رح يرتاحوا مني",
+    ],
+)
+def test_a_pattern_with_an_optional_first_word_is_found_without_it(
+    words_only: Triager, text: str
+) -> None:
+    """'(ude )?på skinnerne', '(my )?last message', '(це )?дуже терміново', '(رح )?يرتاحوا مني'."""
+    assert words_only(text).urgent, words_only(text).why
