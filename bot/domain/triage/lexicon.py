@@ -30,6 +30,8 @@ class Lexicon:
     starters: frozenset[str]
     keywords: dict[str, tuple[str, str]]  # normal form -> (intent, language)
     polite: frozenset[str]
+    farewells: frozenset[str] = frozenset()  # risk patterns a greeting sets aside, as written
+    alone: frozenset[str] = frozenset()  # risk patterns a short, arranged time lowers, as written
 
 
 def _words(words: tuple[str, ...]) -> frozenset[str]:
@@ -76,4 +78,6 @@ def lexicon() -> Lexicon:
         starters=frozenset().union(*(_words(m.STARTERS) for m in LANGUAGES)),
         keywords=keywords(),
         polite=frozenset().union(*(_words(m.POLITE) for m in LANGUAGES)),
+        farewells=frozenset(p for m in LANGUAGES for p in m.FAREWELL),
+        alone=frozenset(p for m in LANGUAGES for p in m.ALONE),
     )

@@ -157,17 +157,18 @@ class Triager:
             if h.phrase.level not in (AKUT, BEKYMRING) or h.phrase.pattern in seen:
                 continue
             seen.add(h.phrase.pattern)
-            reason = scope.reason(h.clause, h.start, h.end, h.phrase.tag)
+            reason = scope.reason(h.clause, h.start, h.end, h.phrase.tag, h.phrase.pattern)
             if reason:
                 set_aside.append((h.phrase.pattern, reason))
                 continue
+            grade = h.phrase.level
+            if grade == AKUT and scope.lowered(h.phrase.pattern):
+                grade = BEKYMRING  # a short, arranged time alone, asked about
             # `matched` is filed in the case journal (with the message), never logged.
             phrases.append(f"{h.phrase.tag}: {h.text}")
-            why.append(
-                f"phrase {h.phrase.pattern!r} ({h.phrase.lang}, {h.phrase.tag}, {h.phrase.level})"
-            )
-            if _RANK[h.phrase.level] > _RANK[level]:
-                level = h.phrase.level
+            why.append(f"phrase {h.phrase.pattern!r} ({h.phrase.lang}, {h.phrase.tag}, {grade})")
+            if _RANK[grade] > _RANK[level]:
+                level = grade
         return level, terms or phrases, set_aside, why
 
     def _with_model(
