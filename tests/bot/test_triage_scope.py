@@ -158,6 +158,23 @@ def test_a_risk_about_an_animal_a_film_or_a_project_is_set_aside(
 
 
 @pytest.mark.parametrize(
+    "text", ["ok vi ses tirsdag 😂", "fint 😂 vi kommer", "ja vi kommer 😂😂", "vi kommer haha"]
+)
+def test_a_laugh_does_not_void_a_reply(words_only: Triager, text: str) -> None:
+    """A laughing emoji sets a risk aside as a joke but leaves an OK an OK."""
+    assert words_only(text).intent == "OK", words_only(text).why
+
+
+@pytest.mark.parametrize("text", ["det er ikke ok", "jeg slår ham ihjel 😂"])
+def test_a_negated_ok_is_no_reply_and_a_laughed_threat_no_risk(
+    words_only: Triager, text: str
+) -> None:
+    """'ikke ok' is still no OK; a threat with 😂 is still set aside as a joke."""
+    result = words_only(text)
+    assert result.intent is None and not result.urgent, result.why
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "my son is home alone for an hour after school, is that ok?",

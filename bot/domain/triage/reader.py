@@ -209,11 +209,16 @@ class Triager:
         exact = self._keyword(reading)
         if exact is not None:
             return exact, True
+        # A negated, past, quoted or hypothetical OK is none ("ikke ok", "hvis det er ok"); a
+        # laugh sets a risk aside as a joke but leaves a reply a reply ("ok vi ses tirsdag 😂").
         found = {
             h.phrase.tag
             for h in hits
             if h.phrase.level == "intent"
-            and (h.phrase.tag != "OK" or not scope.reason(h.clause, h.start, h.end, "OK"))
+            and (
+                h.phrase.tag != "OK"
+                or scope.reason(h.clause, h.start, h.end, "OK") in (None, "joke")
+            )
         }
         phrased = next((i for i in INTENT_ORDER if i in found), None)
         if phrased is not None or words is None or self._model is None:
