@@ -204,3 +204,21 @@ def test_asking_about_a_short_arranged_time_alone_is_a_concern(triage: Triager, 
 def test_a_child_alone_at_night_for_days_or_small_still_pages(triage: Triager, text: str) -> None:
     """A child alone at night, for days, a small child, or nobody came: still akut."""
     assert triage(text).urgent, triage(text).why
+
+
+@pytest.mark.parametrize(
+    "text", ["han lå bevidstløs på gulvet", "min mor lå bevidstløs i køkkenet"]
+)
+def test_a_danish_word_that_folds_to_an_arabic_negator_negates_nothing(
+    words_only: Triager, text: str
+) -> None:
+    """'lå' folds to 'la' (Arabic 'no' in Latin letters): a Danish risk is negated only in Danish."""
+    assert words_only(text).urgent, words_only(text).why
+
+
+@pytest.mark.parametrize("text", ["det er ikke akut", "مش مستعجل", "це не терміново", "not urgent"])
+def test_a_negation_in_the_risks_own_language_still_sets_it_aside(
+    words_only: Triager, text: str
+) -> None:
+    """'ikke akut', 'مش مستعجل', 'не терміново', 'not urgent' are still negated."""
+    assert not words_only(text).urgent, words_only(text).why

@@ -157,7 +157,9 @@ class Triager:
             if h.phrase.level not in (AKUT, BEKYMRING) or h.phrase.pattern in seen:
                 continue
             seen.add(h.phrase.pattern)
-            reason = scope.reason(h.clause, h.start, h.end, h.phrase.tag, h.phrase.pattern)
+            reason = scope.reason(
+                h.clause, h.start, h.end, h.phrase.tag, h.phrase.pattern, h.phrase.lang
+            )
             if reason:
                 set_aside.append((h.phrase.pattern, reason))
                 continue
@@ -217,7 +219,8 @@ class Triager:
             if h.phrase.level == "intent"
             and (
                 h.phrase.tag != "OK"
-                or scope.reason(h.clause, h.start, h.end, "OK") in (None, "joke")
+                or scope.reason(h.clause, h.start, h.end, "OK", lang=h.phrase.lang)
+                in (None, "joke")
             )
         }
         phrased = next((i for i in INTENT_ORDER if i in found), None)

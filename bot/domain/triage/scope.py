@@ -59,12 +59,16 @@ class Scope:
             if m.phrase.level == "scope":
                 self._by_sentence.setdefault(reading.clauses[m.clause].sentence, []).append(m)
 
-    def reason(self, clause: int, start: int, end: int, tag: str, pattern: str = "") -> str | None:
-        """Why a phrase at these words does not count, or None when it does."""
+    def reason(
+        self, clause: int, start: int, end: int, tag: str, pattern: str = "", lang: str = ""
+    ) -> str | None:
+        """Why a phrase at these words does not count, or None when it does (``lang``: the
+        phrase's language, whose negators count; "" for a municipality's own word)."""
         if any(b.clause == clause and b.start < end and start < b.end for b in self._blocks):
             return "idiom"
         words = self._reading.clauses[clause].text.split(" ")
-        if self._negated(words, start, end):
+        negators = self._lex.negators_by_lang.get(lang, self._lex.negators)
+        if self._negated(words, start, end, negators):
             return "negated"
         if any(len(w) > len(s) + 2 and w.endswith(s) for w in words[start:end] for s in _STREET):
             return "street name"
@@ -107,13 +111,13 @@ class Scope:
                 return True
         return False
 
-    def _negated(self, words: list[str], start: int, end: int) -> bool:
+    def _negated(self, words: list[str], start: int, end: int, negators: frozenset[str]) -> bool:
         lex = self._lex
         # A risk that is itself a negation ("ні грошей ні їжі", "لا مصاري ولا اكل") is not
         # cancelled by one before it: Ukrainian and Arabic stack negations for emphasis.
         before = () if words[start] in lex.negators else words[max(0, start - 3) : start]
         for w in reversed(before):
-            if w in lex.negators:
+            if w in negators:
                 return True
             if w in lex.starters or _and_then(w):
                 break
