@@ -845,6 +845,9 @@ SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("speech", ("قال", "قلي", "قالي", "بيقول")),
 )
 
+FAREWELL: tuple[str, ...] = ()  # no farewell phrase here that a greeting sets aside
+ALONE: tuple[str, ...] = ()  # no child-alone phrase here that a short, arranged time lowers
+
 KEYWORDS: dict[str, tuple[str, ...]] = {
     "STOP": ("ستوب", "توقف", "وقف", "الغاء الاشتراك", "قف", "stop", "wa2ef"),
     "START": ("ابدا", "بدء", "ستارت", "اشتراك", "start"),

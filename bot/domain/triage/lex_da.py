@@ -518,6 +518,7 @@ BLOCK: tuple[str, ...] = (
     "ikke mere end",
     "kan ikke mere end",
     "tak for alt (det|jeres|din)",
+    "tak for (alt )?(al )?(jeres|din|deres|den) hjælp",
     "alle pillerne som",
     "er væk i",
     "væk i weekend*",
@@ -696,25 +697,93 @@ SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
             "hjemkundskab",
             "kantine*",
             "fastelavn",
-            "taekwondo",
-            "håndbold",
-            "fodbold",
-            "karate",
-            "boksning",
-            "stævne",
             "drømte",
             "drøm",
             "mareridt",
             "leger",
             "legede",
             "legen",
+            "pinligt",
+            "politigården",
+            "politistation*",
+        ),
+    ),
+    # An animal or a sport: it sets a risk aside only when the risk is about it (scope.py).
+    (
+        "activity",
+        (
+            "taekwondo",
+            "håndbold",
+            "fodbold",
+            "karate",
+            "boksning",
+            "stævne",
             "kat",
             "katten",
             "hund",
             "hunden",
-            "pinligt",
-            "politigården",
-            "politistation*",
+        ),
+    ),
+    # A child alone for a short, arranged time, asked about; or alone in a way that is unsafe.
+    (
+        "short_time",
+        (
+            "(en|1|et par|to|2|tre|3) timer?",
+            "en halv time",
+            "halvanden time",
+            "efter skole*",
+            "efter skoletid",
+            "efter sfo",
+            "mens jeg (handler|arbejder|er på arbejde|henter)",
+        ),
+    ),
+    (
+        "permission",
+        (
+            "er det (ok|okay|i orden|lovligt|normalt|for tidligt)",
+            "må (han|hun|de|min søn|min datter|drengen|pigen|børnene|barnet) (godt )?(være|blive)",
+            "hvor gammel",
+            "hvornår må",
+        ),
+    ),
+    (
+        "unsafe_alone",
+        (
+            "om natten",
+            "i nat",
+            "hele natten",
+            "natten over",
+            "dage",
+            "døgn*",
+            "siden i går",
+            "ingen (kom|er kommet|har hentet|henter)",
+            "ikke (blevet )?hentet",
+            "baby*",
+            "spædbarn*",
+            "(1|2|3|4|5|6|et|to|tre|fire|fem|seks) år",
+            "(to|tre|fire|fem|seks)årig*",
+        ),
+    ),
+    # A season's greeting or thanks for the help: "tak for alt" is then no farewell.
+    (
+        "greeting",
+        (
+            "god jul",
+            "glædelig jul",
+            "i julen",
+            "juleferie*",
+            "godt nytår",
+            "glædeligt nytår",
+            "god påske",
+            "god sommer",
+            "god ferie",
+            "god weekend",
+            "i år",
+            "hjælpen",
+            "(jeres|din|al) hjælp",
+            "samarbejdet",
+            "vi ses$",
+            "(vi )?ses (i|til|næste|snart|efter|om|igen|på (mandag|tirsdag|onsdag|torsdag|fredag|lørdag|søndag|mødet))",  # noqa: E501 (one pattern)
         ),
     ),
     (
@@ -745,6 +814,14 @@ SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("haha*", "hehe*", "lol", "emojilaugh", "joke", "spøg*", "for sjov", "jk", "bare for sjov"),
     ),
     ("speech", ("sagde", "siger", "skrev", "skriver", "råbte", "truede med")),
+)
+
+# Farewell phrases (in RISK) that a greeting in or next to their sentence sets aside.
+FAREWELL: tuple[str, ...] = ("tak for alt",)
+# A child alone (in RISK): only a concern when the writer asks about a short, arranged time
+# ("må min søn være alene en time efter skole?"), never at night, for days or for a baby.
+ALONE: tuple[str, ...] = (
+    "(børnene|ungerne|barnet|ungen|min søn|min datter|drengen|pigen|lillebror|lillesøster|babyen|børn) ~ alene",  # noqa: E501 (one pattern)
 )
 
 KEYWORDS: dict[str, tuple[str, ...]] = {

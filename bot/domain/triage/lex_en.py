@@ -779,8 +779,64 @@ SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("police_ok", ("found", "returned", "wallet", "bike", "stolen", "check", "phone back")),
+    (
+        "short_time",
+        (
+            "(an|one|1|half an|a couple of|two|2|three|3) hours?",
+            "after school",
+            "while i (shop|work|am at work|pick up)",
+        ),
+    ),
+    (
+        "permission",
+        (
+            "is (that|it|this) (ok|okay|alright|allowed|legal|normal|too early)",
+            "(can|may) (he|she|they|my son|my daughter|the kids|kids|children) (be|stay)",
+            "how old",
+        ),
+    ),
+    (
+        "unsafe_alone",
+        (
+            "at night",
+            "overnight",
+            "all night",
+            "tonight",
+            "days",
+            "since yesterday",
+            "(nobody|no one|noone) (came|has come|picked|showed|is coming)",
+            "baby",
+            "babies",
+            "toddler*",
+            "infant*",
+            "(1|2|3|4|5|6|one|two|three|four|five|six) (yo|year old|years old|yr old)",
+            "(1|2|3|4|5|6)yo",
+        ),
+    ),
+    (
+        "greeting",
+        (
+            "merry christmas",
+            "merry xmas",
+            "happy (new year|holidays|christmas|easter)",
+            "(good|great|nice|lovely) (weekend|holiday|holidays|summer|christmas)",
+            "this year",
+            "(your|the) help",
+            "see you$",
+            "see you (soon|next|tomorrow|then|in|at|on (monday|tuesday|wednesday|thursday|friday|saturday|sunday))",  # noqa: E501 (one pattern)
+        ),
+    ),
     ("joke", ("lol", "haha*", "emojilaugh", "jk", "joke", "kidding", "nah jk", "lmao")),
     ("speech", ("said", "says", "told me", "wrote", "yelled")),
+)
+
+# Farewell phrases (in RISK) that a greeting in or next to their sentence sets aside.
+FAREWELL: tuple[str, ...] = ("thank you for (trying|everything)",)
+# A child alone (in RISK): only a concern when the writer asks about a short, arranged time
+# ("is my son ok home alone for an hour after school?"), never at night, for days or a baby.
+ALONE: tuple[str, ...] = (
+    "(kids|children|toddlers|baby|son|daughter) ~ alone",
+    "(kids|children|baby) ~ alone at home",
 )
 
 KEYWORDS: dict[str, tuple[str, ...]] = {

@@ -800,6 +800,9 @@ SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("speech", ("сказав", "каже", "написав", "кричав")),
 )
 
+FAREWELL: tuple[str, ...] = ()  # no farewell phrase here that a greeting sets aside
+ALONE: tuple[str, ...] = ()  # no child-alone phrase here that a short, arranged time lowers
+
 KEYWORDS: dict[str, tuple[str, ...]] = {
     "STOP": ("стоп", "відписатися", "відписатись", "stop", "стоп будь ласка"),
     "START": ("старт", "підписатися", "почати"),

@@ -6,7 +6,7 @@ One pass over an SMS finds risk phrases, idioms that void them, scope markers
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from types import ModuleType
 
@@ -30,6 +30,11 @@ class Lexicon:
     starters: frozenset[str]
     keywords: dict[str, tuple[str, str]]  # normal form -> (intent, language)
     polite: frozenset[str]
+    # Each language's negators; a phrase is negated only by its own language's (Danish "lå"
+    # and "må" fold to "la" and "ma", which are Arabic negators written in Latin letters).
+    negators_by_lang: dict[str, frozenset[str]] = field(default_factory=dict)
+    farewells: frozenset[str] = frozenset()  # risk patterns a greeting sets aside, as written
+    alone: frozenset[str] = frozenset()  # risk patterns a short, arranged time lowers, as written
 
 
 def _words(words: tuple[str, ...]) -> frozenset[str]:
@@ -61,6 +66,15 @@ def keywords() -> dict[str, tuple[str, str]]:
     return out
 
 
+def _negators_by_lang() -> dict[str, frozenset[str]]:
+    """Each language's negators, and (under "") those for a municipality's own word: the
+    Danish and English ones and any not written in Latin letters ("ikke akut", "مش عاجل")."""
+    out = {m.LANG: _words(m.NEGATORS) for m in LANGUAGES}
+    foreign = {w for ws in out.values() for w in ws if not w.isascii()}
+    out[""] = out[lex_da.LANG] | out[lex_en.LANG] | foreign
+    return out
+
+
 @cache
 def lexicon() -> Lexicon:
     """The lexicon (compiled on first use: about a thousand patterns)."""
@@ -76,4 +90,7 @@ def lexicon() -> Lexicon:
         starters=frozenset().union(*(_words(m.STARTERS) for m in LANGUAGES)),
         keywords=keywords(),
         polite=frozenset().union(*(_words(m.POLITE) for m in LANGUAGES)),
+        negators_by_lang=_negators_by_lang(),
+        farewells=frozenset(p for m in LANGUAGES for p in m.FAREWELL),
+        alone=frozenset(p for m in LANGUAGES for p in m.ALONE),
     )

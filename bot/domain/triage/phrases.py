@@ -7,7 +7,8 @@ optional, ``(a|b)`` is a choice. A word ``~`` stands for up to three words that
 are not a negation ("vil ~ dø" finds "vil bare gerne dø", not "vil ikke dø").
 ``^`` at the start and ``$`` at the end tie the pattern to the clause's edges.
 
-Patterns are tried only where a word is the pattern's first word, or starts
+Patterns are tried only where a word is the pattern's first word (or, when
+the pattern starts with an optional group, the word after it), or starts
 with the same two letters as a pattern whose first word is a stem or a choice
 (Arabic words also after a clitic: و, ف, ب, ل, ك, ال), so the cost per SMS
 grows with its words, not with the size of the lexicon.
@@ -83,12 +84,22 @@ def _split(pattern: str) -> list[str]:
 def _keys(first: str) -> list[str]:
     """Where a pattern's first word is looked up: the whole word when it is plain
     ("han"), else its first two letters ("sl" for "slå*"); one key per choice of a
-    leading group ("(han|hun)" → "han", "hun"). Two-letter keys start with "\x00"."""
+    leading group ("(han|hun)" → "han", "hun"), and for an optional leading group
+    also the keys of what follows it ("(jeg )?vil" → "jeg", "vil"; "(u)?tryg" →
+    "utryg", "tryg"). Two-letter keys start with "\x00"."""
     if first.startswith("("):
         close = first.index(")")
         rest = first[close + 1 :]
-        alts = first[1:close].split("|")
-        return sorted({k for alt in alts for k in _keys(alt.split(" ")[0] + rest)})
+        optional = rest.startswith("?")
+        if optional:
+            rest = rest[1:]
+        keys: set[str] = set()
+        for alt in first[1:close].split("|"):
+            # A choice with a space in it ends a word: "(ude |ud )?på" starts with "ude" or "ud".
+            keys.update(_keys(alt.split(" ")[0] if " " in alt else alt + rest))
+        if optional and rest:
+            keys.update(_keys(rest))
+        return sorted(keys)
     word = first.rstrip("$")
     if word and not any(c in word for c in "*?()|"):
         return [word]

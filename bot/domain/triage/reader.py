@@ -157,17 +157,20 @@ class Triager:
             if h.phrase.level not in (AKUT, BEKYMRING) or h.phrase.pattern in seen:
                 continue
             seen.add(h.phrase.pattern)
-            reason = scope.reason(h.clause, h.start, h.end, h.phrase.tag)
+            reason = scope.reason(
+                h.clause, h.start, h.end, h.phrase.tag, h.phrase.pattern, h.phrase.lang
+            )
             if reason:
                 set_aside.append((h.phrase.pattern, reason))
                 continue
+            grade = h.phrase.level
+            if grade == AKUT and scope.lowered(h.phrase.pattern):
+                grade = BEKYMRING  # a short, arranged time alone, asked about
             # `matched` is filed in the case journal (with the message), never logged.
             phrases.append(f"{h.phrase.tag}: {h.text}")
-            why.append(
-                f"phrase {h.phrase.pattern!r} ({h.phrase.lang}, {h.phrase.tag}, {h.phrase.level})"
-            )
-            if _RANK[h.phrase.level] > _RANK[level]:
-                level = h.phrase.level
+            why.append(f"phrase {h.phrase.pattern!r} ({h.phrase.lang}, {h.phrase.tag}, {grade})")
+            if _RANK[grade] > _RANK[level]:
+                level = grade
         return level, terms or phrases, set_aside, why
 
     def _with_model(
@@ -208,11 +211,17 @@ class Triager:
         exact = self._keyword(reading)
         if exact is not None:
             return exact, True
+        # A negated, past, quoted or hypothetical OK is none ("ikke ok", "hvis det er ok"); a
+        # laugh sets a risk aside as a joke but leaves a reply a reply ("ok vi ses tirsdag 😂").
         found = {
             h.phrase.tag
             for h in hits
             if h.phrase.level == "intent"
-            and (h.phrase.tag != "OK" or not scope.reason(h.clause, h.start, h.end, "OK"))
+            and (
+                h.phrase.tag != "OK"
+                or scope.reason(h.clause, h.start, h.end, "OK", lang=h.phrase.lang)
+                in (None, "joke")
+            )
         }
         phrased = next((i for i in INTENT_ORDER if i in found), None)
         if phrased is not None or words is None or self._model is None:

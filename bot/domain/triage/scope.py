@@ -14,7 +14,16 @@ A phrase found is set aside, with the reason, when it is
 - hypothetical: "hvis / if / якщо / اذا" before it in a question ("hvem
   ringer jeg til hvis det haster?"),
 - about something else: a series, the news, a school project, a game, a
-  street ("Voldgade"), the police returning a wallet, or a joke ("haha", 😂).
+  street ("Voldgade"), the police returning a wallet, or a joke ("haha", 😂);
+  an animal or a sport only when the risk is about it ("hunden bløder", "slog
+  sig til fodbold"), not when it is where a real event happened ("bidt af en
+  hund og bløder meget", "ikke kommet hjem fra fodbold"),
+- a farewell that is a greeting: "tak for alt" next to a season's greeting or
+  thanks for the help ("tak for alt, god jul", "tak for alt i år"; not
+  "tak for alt. jeg kan ikke mere").
+
+A child alone (akut) is only a concern when the writer asks about a short,
+arranged time ("må min søn være alene en time efter skole?"): see `lowered`.
 
 Negations that belong to the risk itself ("vil ikke leve", "not safe",
 "ingen mad") are part of the phrase, so they do not cancel it.
@@ -29,6 +38,8 @@ from bot.domain.triage.text import QUOTE, Reading
 _STREET = ("vej", "gade", "gaden", "alle", "straede", "stien", "plads", "street", "lane", "road")
 _POLICE_TAGS = frozenset({"politi", "police"})
 _THREAT_TAGS = frozenset({"vold", "violence"})
+# Where an activity happens: "slog mig til fodbold", "hurt at football" (not "fra", "efter").
+_AT = frozenset({"i", "til", "under", "pa", "in", "at", "during", "playing"})
 
 
 def _and_then(word: str) -> bool:
@@ -48,24 +59,65 @@ class Scope:
             if m.phrase.level == "scope":
                 self._by_sentence.setdefault(reading.clauses[m.clause].sentence, []).append(m)
 
-    def reason(self, clause: int, start: int, end: int, tag: str) -> str | None:
-        """Why a phrase at these words does not count, or None when it does."""
+    def reason(
+        self, clause: int, start: int, end: int, tag: str, pattern: str = "", lang: str = ""
+    ) -> str | None:
+        """Why a phrase at these words does not count, or None when it does (``lang``: the
+        phrase's language, whose negators count; "" for a municipality's own word)."""
         if any(b.clause == clause and b.start < end and start < b.end for b in self._blocks):
             return "idiom"
         words = self._reading.clauses[clause].text.split(" ")
-        if self._negated(words, start, end):
+        negators = self._lex.negators_by_lang.get(lang, self._lex.negators)
+        if self._negated(words, start, end, negators):
             return "negated"
         if any(len(w) > len(s) + 2 and w.endswith(s) for w in words[start:end] for s in _STREET):
             return "street name"
-        return self._sentence_reason(clause, start, tag, words)
+        if pattern in self._lex.farewells and self._greeted(clause):
+            return "greeting"
+        return self._sentence_reason(clause, start, end, tag, words)
 
-    def _negated(self, words: list[str], start: int, end: int) -> bool:
+    def lowered(self, pattern: str) -> bool:
+        """A child alone, asked about for a short, arranged time: a concern, not akut ("is my
+        son ok home alone for an hour after school?"); never at night, for days, for a baby
+        or a small child, or when nobody came."""
+        if pattern not in self._lex.alone:
+            return False
+        kinds = {m.phrase.tag for ms in self._by_sentence.values() for m in ms}
+        asked = "permission" in kinds or any(c.question for c in self._reading.clauses)
+        return asked and "short_time" in kinds and "unsafe_alone" not in kinds
+
+    def _greeted(self, clause: int) -> bool:
+        """A season's greeting or thanks for the help in this sentence or one next to it:
+        "tak for alt, god jul", "tak for alt i år", "Tak for alt. Vi ses i januar"."""
+        sentence = self._reading.clauses[clause].sentence
+        return any(
+            m.phrase.tag == "greeting"
+            for s in (sentence - 1, sentence, sentence + 1)
+            for m in self._by_sentence.get(s, ())
+        )
+
+    def _about(self, clause: int, start: int, end: int, words: list[str]) -> bool:
+        """A risk about an animal or a sport: the activity word is its subject, next to it
+        ("hunden bløder", "katten er død"), or where it happened ("slog mig til fodbold").
+        Not where a real event merely took place or came from: "bidt af en hund og bløder
+        meget", "ikke kommet hjem fra fodbold"."""
+        for m in self._by_sentence.get(self._reading.clauses[clause].sentence, ()):
+            if m.phrase.tag != "activity" or m.clause != clause:
+                continue
+            between = words[m.end : start]
+            if 0 <= start - m.end <= 1 and not set(between) & self._lex.starters:
+                return True
+            if 1 <= m.start - end <= 3 and words[m.start - 1] in _AT:
+                return True
+        return False
+
+    def _negated(self, words: list[str], start: int, end: int, negators: frozenset[str]) -> bool:
         lex = self._lex
         # A risk that is itself a negation ("ні грошей ні їжі", "لا مصاري ولا اكل") is not
         # cancelled by one before it: Ukrainian and Arabic stack negations for emphasis.
         before = () if words[start] in lex.negators else words[max(0, start - 3) : start]
         for w in reversed(before):
-            if w in lex.negators:
+            if w in negators:
                 return True
             if w in lex.starters or _and_then(w):
                 break
@@ -78,7 +130,9 @@ class Scope:
             and not (len(after) > 1 and after[1] in lex.neg_after_except)
         )
 
-    def _sentence_reason(self, clause: int, start: int, tag: str, words: list[str]) -> str | None:
+    def _sentence_reason(
+        self, clause: int, start: int, end: int, tag: str, words: list[str]
+    ) -> str | None:
         sentence = self._reading.clauses[clause].sentence
         kinds: dict[str, PhraseHit] = {}
         for m in self._by_sentence.get(sentence, ()):
@@ -92,6 +146,8 @@ class Scope:
         if "joke" in kinds:
             return "joke"
         if "topic" in kinds or (tag in _POLICE_TAGS and "police_ok" in kinds):
+            return "topic"
+        if "activity" in kinds and self._about(clause, start, end, words):
             return "topic"
         hypo = kinds.get("hypo")
         speech = kinds.get("speech")

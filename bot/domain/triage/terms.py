@@ -2,7 +2,10 @@
 
 Tolerant to case, Danish letters and diacritics (å/aa/a, ø/oe/o, æ/ae),
 spacing ("selv mord"), compounds ("selvmordstanker") and one slip of the
-finger in words of five letters or more ("selvmrod", "politti"). What changed
+finger in terms of seven letters or more ("selvmrod"); a term of five or six
+letters forgives only two letters swapped or one too many ("hatser",
+"politti"), since one letter changed or dropped makes everyday words of it
+("kaster", "halter", "true"). What changed
 with the reader: words written apart are joined only inside one clause (never
 across a full stop or a comma), and a joined run must match a term whole (with
 one slip), not as the start of a compound: "Tak. Skal" and "tak skal" are no
@@ -85,6 +88,12 @@ NOT_TERMS = frozenset(
 )
 
 
+# Below this many letters a term forgives only two letters swapped or one letter too many:
+# one letter changed or missing turns "haster" into "kaster", "halter" or "easter", and
+# "truer" into "true"; everyday words, not slips.
+_SHORT = 7
+
+
 def _word_matches(word: str, term: str, *, compounds: bool = True) -> bool:
     if word == term:
         return True
@@ -95,8 +104,26 @@ def _word_matches(word: str, term: str, *, compounds: bool = True) -> bool:
         # A compound of a short term must start with it exactly: "selvmordstanker", but not
         # "taenker" (one slip from "tæsk" + "er").
         return compounds and word.startswith(term)
+    if n < _SHORT:
+        # The term with one letter too many ("politti", "politiet" starts a compound), or
+        # two letters swapped. A slip and an ending together is two changes to a short
+        # word: "taenkt" is not "tæsk" + "t".
+        if len(word) == n + 1:
+            return _close(word, term)
+        return len(word) == n and _swapped(word, term)
     # Compounds: "selvmordstanker" starts with "selvmord"; one slip allowed.
     return _close(word, term) or (compounds and len(word) > n and _close(word[:n], term))
+
+
+def _swapped(a: str, b: str) -> bool:
+    """Two neighbouring letters swapped, the rest alike ("hatser", "plotiti")."""
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    return (
+        len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and a[diff[0]] == b[diff[1]]
+        and a[diff[1]] == b[diff[0]]
+    )
 
 
 class _Lookup:
