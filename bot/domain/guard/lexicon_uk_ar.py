@@ -21,7 +21,8 @@ system's own milestone text) is not one either; "ми ухвалили ріше�
 from __future__ import annotations
 
 from bot.domain.guard import lexicon
-from bot.domain.guard.lexicon import Cue, Scope, _cue, _scope
+from bot.domain.guard.lexicon import Cue, _cue
+from bot.domain.guard.scopes import Scope, _scope
 
 # Benefits and services (uk stems; ar stems with any prefix).
 BENEFIT = (
