@@ -392,3 +392,39 @@ def test_everyday_answers_with_the_fifth_rounds_words_pass(text: str) -> None:
     outcome, not a caseworker's everyday yes, no, approved or extended (a CI run caught
     "Svaret er ja" refused)."""
     assert not read(text).decision, read(text).why
+
+
+# The sixth round's scopes, written fresh for this test (not corpus texts): a payment recalled
+# as agreed, the citizen's words reported, a visit moved, the right to attend.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Vi betaler transporten til kurset som aftalt, husk at gemme billetten.",
+        "Kommunen dækker togbilletten til kurset som lovet – jeg sender den på mail.",
+        "We'll cover the course fee as agreed, the course starts on Monday at 9.",
+        "Du sagde i telefonen, at du har fået afslag på alt – lad os kigge på det sammen.",
+        "Du skrev i går, at din ydelse er stoppet. Jeg undersøger det i dag.",
+        "You felt you were refused every time – let's talk about it on Monday.",
+        "Ви писали, що вашу допомогу припинено. Я перевірю і напишу.",
+        "We've decided to reschedule the home visit to Monday at 10.",
+        "We have decided to move your appointment to 9 am because of the roadworks.",
+        "You have the right to attend the meeting with a friend.",
+        "You have the right to be present at the committee meeting on Tuesday.",
+        "Ви маєте право бути присутньою на засіданні у вівторок.",
+        "لديك الحق في حضور الاجتماع مع صديق.",
+    ],
+)
+def test_the_sixth_rounds_scopes_let_the_same_words_pass(text: str) -> None:
+    """A payment recalled "som aftalt", the citizen's words reported ("du sagde, at …", "ви
+    писали"), a visit or appointment moved, a right to attend or be present: not a decision,
+    and the model may not overrule the scope."""
+    reading = read(text)
+    assert not reading.decision, reading.why
+
+
+def test_the_citizens_act_as_the_reason_for_an_outcome_is_still_one() -> None:
+    """ "Da du sagde nej til jobbet, stopper …" is the outcome with its reason, not the
+    citizen's words reported."""
+    assert read(
+        "Da du sagde nej til jobbet, stopper din kontanthjælp i 3 uger.", model=None
+    ).decision

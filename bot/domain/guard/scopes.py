@@ -100,7 +100,11 @@ SCOPES: tuple[Scope, ...] = (
     _scope(
         "borgerens egne ord",
         r"\b(du skriver|du siger|du naevner|du spurgte|du sporger|du fortalte|du fortaeller"
-        r"|du tror|du mener|you wrote|you say|you said|you asked|you mentioned|you think)\b",
+        r"|du tror|du mener|you wrote|you say|you said|you asked|you mentioned|you think)\b"
+        # Reported: "du sagde i dag, at du føler, du har fået afslag" (not "da du sagde nej til
+        # jobbet, stopper …": the citizen's act, the reason for an outcome).
+        r"|\bdu\s+(sagde|skrev)\b[^.,:]{0,25}?,?\s+(at|om)\b|\b(du|you)\s+(foler|folte|oplever"
+        r"|oplevede|feel|felt)\b",
         "before",
     ),
     _scope(
@@ -152,7 +156,8 @@ SCOPES: tuple[Scope, ...] = (
     _scope(
         "en processuel rettighed",
         r"^\s*at\s+(?!fa\s+(daekket|udbetalt|bevilget|tilskud|stotte|hjaelp\s+til\s+(?!at)))"
-        r"|^\s*(withdraw|ask|say|apply|be heard|get help to)\b",
+        r"|^\s*(withdraw|ask|say|apply|be heard|get help to|attend|be present|be there|speak"
+        r"|take part|participate|comment|be accompanied)\b",
         "after",
         "ret til",
         "no right to",
@@ -172,7 +177,9 @@ SCOPES: tuple[Scope, ...] = (
     _scope(
         "praktisk aftale",
         r"\b(mode|modet|moder|tid|tiden|aftale|aftalen|ringe|opkald|mail|\w*besog|flytte|rykke"
-        r"|holde|brev\w*|posten|i stedet|meeting|appointment|call|instead)\b",
+        r"|holde|brev\w*|posten|i stedet|meeting|appointment|call|instead)\b"
+        r"|\b(move|moving|moved|reschedul\w*|postpon\w*)\s+(\S+\s+){0,2}?(visit|meeting"
+        r"|appointment|call|session|interview)s?\b",
         "sentence",
         "besluttet",
         "decided",
@@ -347,6 +354,15 @@ SCOPES: tuple[Scope, ...] = (
         r"\b(svar|besked|tid|tider|brev|opkald|answer|reply)\b",
         "within",
         *SAID_NO,
+    ),
+    _scope(
+        "en aftale genkaldt",
+        # "Vi betaler transporten derud som aftalt": a payment already agreed, recalled with
+        # the practical news (not "som aftalt pr. telefon bekræfter jeg, at kommunen dækker").
+        r"^[^.;]{0,40}?\b(som (aftalt|lovet)|as (agreed|promised|discussed))\b",
+        "after",
+        "dækker eller betaler",
+        "vi betaler",
     ),
     _scope(
         "en praktisk ting",
