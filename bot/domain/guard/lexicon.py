@@ -25,7 +25,9 @@ BENEFIT = (
     r"|boligsikring\w*|ressourceforlob\w*|fleksjob\w*|revalidering\w*|aflastning\w*"
     r"|foranstaltning\w*|anbringelse\w*|kontaktperson\w*|ledsag\w*|merudgift\w*"
     r"|arbejdsfortjeneste\w*|hjaelpemidl?\w*|friplads\w*|su|bevilling\w*|udbetaling\w*"
-    r"|benefit\w*|allowance\w*|support|payments?|pension\w*|grant|assistance|respite)"
+    r"|madservice|\w*vederlag\w*|\w+tillaeg\w*|tillaegget"
+    r"|benefit\w*|allowance\w*|support|payments?|pension\w*|grant|assistance|respite"
+    r"|home (care|help)|personal care)"
 )
 STOPS = (
     r"(stopper|stoppes|stoppet|stoppe|standse|standses|standset|nedsaette|ophorer|ophore|ophort"
@@ -42,7 +44,15 @@ EXPENSE = (
     r"|penge|pengene|taxa|korsel\w*|transport\w*|gaeld\w*|\w*rejse\w*|psykolog\w*|seng\w*"
     r"|\w*mobler|konfirmation\w*|privat\w*|efterskole\w*|betaling\w*|\d+"
     r"|costs?|bills?|deposit|rent|glasses|medicine|move|help|grant|dental|treatment"
-    r"|\w*expenses?|school)"
+    r"|\w*expenses?|school"
+    # Aids (hjælpemidler) the municipality pays for or not.
+    r"|\w*lift\w*|\w*korestol\w*|rollator\w*|badestol\w*|handicapbil\w*|\w*sko|hoereapparat\w*"
+    r"|wheelchair|\w*chair|grab rails?|walker|hearing aids?)"
+)
+# Help with the paperwork, not with an expense: "vi kan godt hjælpe dig med ansøgningen om …".
+NOT_PAPERS = (
+    r"(?!(at|ansogning\w*|skema\w*|blanket\w*|papir\w*|formular\w*|application|forms?"
+    r"|paperwork)\b)"
 )
 # Who decides for the municipality, as a caseworker writes it.
 AUTHORITY = (
@@ -198,7 +208,7 @@ CUES: tuple[Cue, ...] = (
     _cue(
         "du får ikke",
         # "Du får ikke hjælp til depositum", "du modtager ikke længere hjælp fra os".
-        r"\b((far|modtager)\s+(du\s+|i\s+)?(desvaerre\s+)?(ikke|ingen)\s+"
+        r"\b((far|modtager)\s+(du\s+|i\s+)?(desvaerre\s+|derfor\s+|altsa\s+)?(ikke|ingen)\s+"
         r"|kommer\s+(du\s+|i\s+)?ikke\s+til\s+at\s+fa\s+)(laengere\s+|mere\s+)?"
         rf"(\S+\s+){{0,2}}?({BENEFIT}|daekket|depositum)\b"
         r"|\b(will not|won't|do not|don't|does not|doesn't|will no longer|no longer)\s+"
@@ -297,6 +307,9 @@ CUES: tuple[Cue, ...] = (
         r"|\bsvar(et)?\s+pa\s+(din|jeres)\s+(ansogning|klage)\w*\s*(er|blev|bliver)?\s*:?\s*"
         r"(et\s+)?(ja|nej)\b"
         r"|\bdet\s+(blev|bliver)\s+(desvaerre\s+)?(et\s+)?(ja|nej)\b(?!\s+(fra|hos)\b)"
+        rf"|\b(blev|bliver)\s+det\s+(desvaerre\s+)?(et\s+)?(ja|nej)\s+til\s+(\S+\s+){{0,3}}?{EXPENSE}\b"
+        r"|\b(ansogning\w*|sag(en)?)\b[^.]{0,60}?\b(faerdigbehandlet|behandlet|afgjort)\b[^.]{0,30}?"
+        r"\b(svaret|resultatet)\s+(er|blev|bliver)\s+(desvaerre\s+)?(et\s+)?(ja|nej|positivt|negativt)\b"
         rf"|\b(vi|jeg|kommunen|{OWN_UNIT}|min leder|lederen)\s+(har\s+|havde\s+)?(desvaerre\s+)?"
         r"(matte\s+)?(sagt|sagde|siger|sige)\s+(ja|nej)\s+(\S+\s+){0,4}?til\b"
         r"|\b(sagt|sagde)\s+(ja|nej)\s+i\s+(udvalget|visitationen|teamet)\b"
@@ -377,7 +390,8 @@ CUES: tuple[Cue, ...] = (
         "lov til",
         # "Vi kan godt gå med til at dække …", "du får (ikke) lov til at beholde bilen".
         r"\b(kan|vil)\s+((vi|jeg|kommunen)\s+)?godt\s+(ga med til|imodekomme)\b"
-        r"|\bfar\s+(desvaerre\s+)?(ikke\s+)?lov\s+(til\s+)?at\b|\bma\s+gerne\s+fa\b",
+        r"|\bfar\s+(desvaerre\s+)?(ikke\s+)?lov\s+(til\s+)?at\b|\bma\s+gerne\s+fa\b"
+        rf"|\bma\s+(gerne|godt)\s+beholde\s+(\S+\s+){{0,2}}?{EXPENSE}\b",
     ),
     _cue(
         "truffet afgørelse om",
@@ -395,11 +409,88 @@ CUES: tuple[Cue, ...] = (
         r"|\b(we|we'll|the (kommune|municipality|council|job ?cent(re|er)))\s+"
         r"(will\s+|can\s+|'ll\s+)?(pay|cover)\s+(?!(for\s+)?(back|the taxi|the bus|the parking"
         r"|the ticket|your ticket|your coffee|lunch)\b)(for\s+)?\w+"
-        r"|\b(is|are|will be|has been)\s+covered\b",
+        r"|\b(is|are|will be|has been)\s+covered\b"
+        rf"|\b(we're|we are)\s+(covering|paying)\s+(for\s+)?(\S+\s+){{0,2}}?{EXPENSE}\b"
+        r"|\bwe\s+(will\s+|'ll\s+)?(reimburse|refund)\s+(your|the)\b",
     ),
     _cue(
         "opfylder ikke betingelserne",
         r"\b(do not|don't|does not|doesn't)\s+(meet the (conditions|requirements|criteria)|qualify)"
         r"|\b(are|is)\s+(not\s+)?in\s+the\s+target\s+group\b",
+    ),
+    # Sixth round (train-r7-*): casual grants and stops that name what they are about —
+    # "vi kan godt give tilskud til …", "du kan godt få hjælp til …", "der er ikke grundlag
+    # for …", a benefit at a new level or amount from a date, samvær changed, "you owe …".
+    _cue(
+        "vi kan godt give",
+        rf"\b(vi|kommunen|jobcentret)\s+(kan|vil)\s+(godt|gerne)\s+(give|betale|daekke|bevilge"
+        rf"|hjaelpe)\s+(dig\s+|jer\s+)?(med\s+|for\s+)?{NOT_PAPERS}(\S+\s+){{0,2}}?{EXPENSE}\b"
+        r"(?!\s+til\s+at\b)"
+        rf"|\b(kan|vil)\s+(godt|gerne)\s+(give|bevilge)\s+(dig\s+|jer\s+)?{NOT_PAPERS}"
+        rf"(\S+\s+){{0,2}}?{EXPENSE}\b(?!\s+til\s+at\b)"
+        rf"|\b(du|i)\s+far\s+(nu\s+)?(daekket|bevilget|refunderet)\s+(\S+\s+){{0,2}}?{EXPENSE}\b"
+        rf"|\b(du|i)\s+kan\s+(nu\s+)?(godt\s+)?fa\s+(betalt|daekket|bevilget|refunderet)\s+"
+        rf"(\S+\s+){{0,2}}?{EXPENSE}\b"
+        rf"|\b(du|i)\s+kan\s+(nu\s+)?godt\s+fa\s+{NOT_PAPERS}(\S+\s+){{0,2}}?{EXPENSE}\b"
+        r"(?!\s+til\s+at\b)"
+        r"|\b(du|i|you)\s+(kan|can)\s+(nu\s+|now\s+|godt\s+)?(fa|get|have)\s+(\S+\s+){0,3}?"
+        rf"{EXPENSE}\b[^.]{{0,40}}?\b(alligevel|after all)\b"
+        rf"|\b(we|the (municipality|council|kommune))\s+(can|will|'ll)\s+(help|pay|cover)\s+"
+        rf"(you\s+)?(with|for)\s+(the\s+|your\s+)?(?!(move|help|school)\b){NOT_PAPERS}"
+        rf"(\S+\s+){{0,1}}?{EXPENSE}\b",
+    ),
+    _cue(
+        "ikke grundlag for",
+        r"\b(ikke|intet|ingen)\s+(\w+\s+)?grundlag\s+for\s+(at\s+(give|bevilge|yde|daekke|betale"
+        rf"|hjaelpe|tilkende|forlaenge)\b|(\S+\s+){{0,2}}?{EXPENSE}\b)"
+        rf"|\bno\s+(basis|grounds)\s+for\s+(granting|giving|covering|(\S+\s+){{0,2}}?{EXPENSE}\b)",
+    ),
+    _cue(
+        "en ydelse ændret",
+        # "Jeres fripladstilskud er på 100 % fra august", "din kontanthjælp fortsætter, men med
+        # 800 kr mindre om måneden", "your daycare fee reduction is now 70 % from August".
+        rf"{BENEFIT}\)?\s+(\S+\s+){{0,3}}?(er|bliver|udgor|is|will be)\s+(nu\s+|now\s+)?"
+        r"(pa\s+|sat til\s+|aendret til\s+)?[\d.,]*\d\s*(kr\b|%|kroner\b).{0,30}?"
+        r"\b(fra|pr\.?|from|starting|med virkning)\b"
+        rf"|{BENEFIT}\b.{{0,50}}?\b[\d.,]*\d\s*kr\.?\s+(mindre|mere|lavere|hojere|less|more)\b"
+        rf"|{BENEFIT}\s+(\S+\s+){{0,3}}?(er|bliver|is|has been)\s+(nu\s+|now\s+)?(genoptaget"
+        r"|genoptages|genbevilget|resumed|reinstated)\b",
+    ),
+    _cue(
+        "samvær ændret",
+        r"\bsamvaer\w*\b.{0,60}?\b(udvides|udvidet|begraenses|begraenset|indskraenkes|indskraenket"
+        r"|suspenderes|suspenderet|ophorer|(sat|saettes)\s+(\w+\s+){0,2}pa pause|overvaget"
+        r"|overvages|under tilsyn)\b"
+        r"|\b(visits?|contact|samvaer)\b[^.]{0,60}?\bwill\s+(now\s+)?be\s+(supervised|suspended"
+        r"|reduced|extended|increased|stopped|paused)\b",
+    ),
+    _cue(
+        "godkendt",
+        r"\b(er|bliver|blev)\s+(nu\s+)?(blevet\s+)?godkendt\s+som\s+(\w*familie|\w*vaerge|\w*forael\w*"
+        r"|aflaster\w*)\b|\bapproved\s+as\s+(a\s+)?(foster|respite|kinship)\b"
+        r"|\b(vi|kommunen|we)\s+(har|have|'ve)\s+(nu\s+|now\s+)?(godkendt|approved)\s+"
+        rf"(\S+\s+){{0,2}}?{EXPENSE}\b"
+        rf"|{EXPENSE}\s+(\S+\s+){{0,4}}?(is|are|has been|have been)\s+(now\s+)?(granted|awarded)\b"
+        r"|\b(application|claim|request|ansogning\w*|\w*money|pengene)\b.{0,60}?"
+        r"\b(went|has gone|came|has come)\s+through\b(?!\s+(to|the system|online)\b)",
+    ),
+    _cue(
+        "du får fra en dato",
+        # "Fra 1/3 får du rengøring hver 3. uge", "fra næste uge kommer hjemmehjælpen hver dag".
+        r"\bfra\s+(den\s+|d\.\s*)?(\d+[./]\s*\d+|\d+\.?\s+[a-z]+|naeste\s+\w+|mandag|tirsdag|onsdag"
+        r"|torsdag|fredag|lordag|sondag)\b[^.]{0,10}?\s(far\s+(du|i)\s+|kommer\s+(\S+\s+)?"
+        r"(\w*hjaelp\w*|\w*plejen?)\s+)(\S+\s+){0,3}?(hver|\d+\s+gange|om\s+(ugen|dagen|maneden))\b",
+    ),
+    _cue(
+        "tilbagebetaling",
+        r"\b(you owe|du skylder)\s+(os\s+|us\s+|kommunen\s+)?[\d.,]*\d\s*(kr|kroner|dkk)\b",
+    ),
+    _cue(
+        "approved or refused",
+        r"\b(we|we've|we have|have|has)\s+(had to|have to|must)\s+(reject|refuse|turn down|decline)"
+        r"\s+(the|your)\s+(\w+\s+)?(application|request|claim)\b"
+        r"|\bwill\s+(reduce|cut)\s+(it|them|your\s+[\w ]{1,20}?)\s+to\s+(\w+\s+){0,3}?"
+        r"(a|per|each|every)\s+(day|week|month)\b"
+        rf"|^(appeal|complain)\s+{DEADLINE}",
     ),
 )

@@ -72,7 +72,10 @@ SCOPES: tuple[Scope, ...] = (
         r"\b(kan|kunne|vil kunne|risikerer|risiko|maske|muligvis|evt|eventuelt|maybe|might|could"
         r"|may|would|risk|ikke sikkert|usikkert|not sure|not certain|uncertain|chance|chancer"
         r"|haber|forhabentlig|hope|hopefully|at blive|to be)\b"
-        r"(?!\s+(desvaerre\s+)?(ikke|not)\b)(?!n't)",
+        r"(?!\s+(desvaerre\s+)?(ikke|not)\b)(?!n't)"
+        # "Jeg kan bekræfte, at kommunen har bevilget …": a telling, not a possibility.
+        r"(?!\s+((jeg|vi|nu|hermed|godt)\s+){0,2}(bekraefte|fortaelle|oplyse|meddele|confirm"
+        r"|tell you)\b)",
         "near",
     ),
     _scope(
@@ -86,8 +89,9 @@ SCOPES: tuple[Scope, ...] = (
     ),
     _scope(
         "en tidligere afgørelse nævnt",
-        rf"\b(sidste ar|sidste maned|tidligere|dengang|i sin tid|i fjor|ifjor"
-        rf"|fra sidst|last year|last month|previously|earlier|back in"
+        rf"\b((?<!for )sidste ar|sidste maned|tidligere|dengang|i sin tid|i fjor|ifjor"
+        # Not "… tilbage i fripladstilskud for sidste år": the period a repayment is for.
+        rf"|fra sidst|(?<!for )last year|last month|previously|earlier|back in"
         # "…, som du fik for meget": the reason for a repayment, not a past decision.
         r"|da du fik(?! for meget)|som du fik(?! for meget)"
         rf"|(du|i) fik (?!for meget).{{0,20}}\b(i|sidst i|tilbage i) {MONTH_WORDS}|siden"
@@ -99,8 +103,9 @@ SCOPES: tuple[Scope, ...] = (
     ),
     _scope(
         "borgerens egne ord",
-        r"\b(du skriver|du siger|du naevner|du spurgte|du sporger|du fortalte|du fortaeller"
-        r"|du tror|du mener|you wrote|you say|you said|you asked|you mentioned|you think)\b"
+        r"\b(du skriver|du siger|du naevner|(?<!fordi )(?<!da )du spurgte|du sporger|du fortalte"
+        r"|du fortaeller|du tror|du mener|you wrote|you say|you said|you asked|you mentioned"
+        r"|you think)\b"
         # Reported: "du sagde i dag, at du føler, du har fået afslag" (not "da du sagde nej til
         # jobbet, stopper …": the citizen's act, the reason for an outcome).
         r"|\bdu\s+(sagde|skrev)\b[^.,:]{0,25}?,?\s+(at|om)\b|\b(du|you)\s+(foler|folte|oplever"
@@ -217,7 +222,9 @@ SCOPES: tuple[Scope, ...] = (
         "en afgørelse omtalt",
         r"\b(afgorelse|afgorelsen|decision|brev|brevet|letter|sag|sagen|klage|klagen|complaint)"
         # Not a heading: "Din sag om tabt arbejdsfortjeneste: Du får dækket 20 timer om ugen".
-        r"\s+(om|on|about|vedr\w*|angaende|over)\b[^:]*$",
+        r"\s+(om|on|about|vedr\w*|angaende|over)\b"
+        # "Din sag om særlig støtte er afsluttet, og du modtager ikke længere …": the case done.
+        r"(?![^:]*\b(er|blev)\s+(nu\s+)?(afsluttet|faerdigbehandlet|lukket|afgjort)\b)[^:]*$",
         "before",
         # "Vil du klage over afgørelsen, skal klagen …"; "din klage over afslaget: vi fastholder …"
         skip=("klagevejledning med frist", "fastholdt eller ændret"),
@@ -484,6 +491,17 @@ SCOPES: tuple[Scope, ...] = (
         r"\b(den|det|de)\s+([\w-]+,?\s+){1,2}((som|der)\s+)?(vi|du|i|kommunen)\s+$",
         "near",
         "godkendt",
+    ),
+    _scope(
+        "en bevilling nævnt",
+        # "Boligen, som du blev visiteret til i januar, er ledig fra 1/7": a relative clause,
+        # the grant is the background of the news.
+        r"\b(som|der|that|which)\s+(du|i|you)\s+$",
+        "near",
+        "visiteret",
+        "godkendt",
+        "bevilling",
+        "entitled",
     ),
     _scope(
         "en praktisk ting",
