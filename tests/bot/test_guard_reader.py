@@ -172,13 +172,14 @@ def test_held_out_recall_reaches_the_target() -> None:
 
 
 def test_held_out_false_refusals_are_what_docs_guard_md_reports() -> None:
-    """Held-out: 144 of 148 decisions caught (rules and model, after the fifth round), 3 of 106
-    hard negatives and 3 of 153 non-decisions refused (as docs/guard.md reports)."""
+    """Held-out: 144 of 148 decisions caught (rules and model, after the fifth round), 2 of 106
+    hard negatives and 2 of 153 non-decisions refused (3 and 3 before the sixth round's rules,
+    with the same model; docs/guard.md)."""
     rows = load(DATA / "heldout.jsonl")
     f = figures(rows, [read(r["text"]) for r in rows])
     assert (f.recall.hits, f.recall.total) == (144, 148)
-    assert (f.false_refusals_hard.hits, f.false_refusals_hard.total) == (3, 106)
-    assert (f.false_refusals.hits, f.false_refusals.total) == (3, 153)
+    assert (f.false_refusals_hard.hits, f.false_refusals_hard.total) == (2, 106)
+    assert (f.false_refusals.hits, f.false_refusals.total) == (2, 153)
 
 
 def test_held_out_false_refusals_on_hard_negatives_reach_the_target() -> None:
@@ -200,7 +201,7 @@ def test_train_split_is_read_right() -> None:
     are read as the model learnt them, short of perfect (the model is regularised); since the
     fifth round's scopes (someone else's decision, a reminder, a grant as background, a
     consultation) the rules refuse none of their hard negatives (figures as docs/guard.md
-    reports)."""
+    reports; the sixth round's scopes did the same for its writer)."""
     rows = load(DATA / "train.jsonl")
     first = [r for r in rows if not r["id"].startswith(OTHER_WRITERS)]
     wrong = [r["id"] for r in first if read(r["text"]).decision != r["decision"]]
@@ -209,9 +210,12 @@ def test_train_split_is_read_right() -> None:
     decisions = [r for r in others if r["decision"]]
     hard = [r for r in others if r["hard_negative"]]
     assert (len(others), len(decisions), len(hard)) == (1978, 899, 739)
-    assert sum(read(r["text"]).decision for r in decisions) >= 878
-    # The sixth round's writer: six hard negatives refused by rules until its scopes land.
-    assert sum(read(r["text"]).decision for r in hard) <= 6
+    assert sum(read(r["text"]).decision for r in decisions) >= 887
+    assert sum(read(r["text"]).decision for r in hard) == 0
+    # The rules alone refuse no hard negative of the whole split (the model may not overrule them).
+    assert [
+        r["id"] for r in rows if r["hard_negative"] and read(r["text"], model=None).decision
+    ] == []
 
 
 def test_the_rules_alone_read_the_first_three_rounds_right() -> None:
@@ -290,7 +294,7 @@ def test_the_command_needs_no_database() -> None:
         check=True,
         timeout=60,
     )
-    assert "decision recall" in done.stdout and "98.3 % (1323/1346)" in done.stdout
+    assert "decision recall" in done.stdout and "99.0 % (1332/1346)" in done.stdout
 
 
 def test_the_systems_own_texts_do_not_read_as_decisions() -> None:
@@ -384,6 +388,27 @@ def test_the_fifth_rounds_scopes_let_the_same_words_pass(text: str) -> None:
         "Mødet er forlænget til kl 12",
         "Du får 2 timer med mig på mandag fra kl 9",
         "We'll pay for the taxi to the meeting, just keep the receipt",
+        # The sixth round's cues ("vi kan godt give …", "ikke grundlag for …", samvær changed,
+        # a benefit's new level, "fra 1/5 får du … hver", "went through", "du må gerne beholde").
+        "Jeg kan godt give dig en tid på torsdag kl 10.",
+        "Vi kan godt hjælpe dig med ansøgningen om boligstøtte, kom forbi.",
+        "Du kan godt få hjælp til at udfylde skemaet hos borgerservice.",
+        "We can help you with the form on Monday.",
+        "Der er ikke grundlag for at flytte mødet, vi ses torsdag.",
+        "Din boligstøtte er på 1.500 kr – husk at den kommer den 1.",
+        "Samværet på søndag er flyttet til kl 14.",
+        "Samværet i weekenden bliver aflyst, fordi Liva er syg.",
+        "The visit on Saturday will be at the foster family's house.",
+        "Fra mandag får du en ny sagsbehandler, hun hedder Line.",
+        "Fra næste uge kommer jeg på besøg hver tirsdag.",
+        "Skemaet er gået igennem systemet, tak.",
+        "Your application went through to the system, we'll look at it next week.",
+        "Du må gerne beholde kvitteringen.",
+        "Du skylder ikke noget, alt er betalt.",
+        "We'll help you with the move on Friday, the van comes at 9.",
+        "Du får dækket transporten til mødet, hvis du sender billetten.",
+        "Ви можете оскаржити рішення, якщо не згодні.",
+        "يمكنك الاتصال بي خلال أسبوعين.",
     ],
 )
 def test_everyday_answers_with_the_fifth_rounds_words_pass(text: str) -> None:
@@ -392,3 +417,94 @@ def test_everyday_answers_with_the_fifth_rounds_words_pass(text: str) -> None:
     outcome, not a caseworker's everyday yes, no, approved or extended (a CI run caught
     "Svaret er ja" refused)."""
     assert not read(text).decision, read(text).why
+
+
+# The sixth round's scopes, written fresh for this test (not corpus texts): a payment recalled
+# as agreed, the citizen's words reported, a visit moved, the right to attend.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Vi betaler transporten til kurset som aftalt, husk at gemme billetten.",
+        "Kommunen dækker togbilletten til kurset som lovet – jeg sender den på mail.",
+        "We'll cover the course fee as agreed, the course starts on Monday at 9.",
+        "Du sagde i telefonen, at du har fået afslag på alt – lad os kigge på det sammen.",
+        "Du skrev i går, at din ydelse er stoppet. Jeg undersøger det i dag.",
+        "You felt you were refused every time – let's talk about it on Monday.",
+        "Ви писали, що вашу допомогу припинено. Я перевірю і напишу.",
+        "We've decided to reschedule the home visit to Monday at 10.",
+        "We have decided to move your appointment to 9 am because of the roadworks.",
+        "You have the right to attend the meeting with a friend.",
+        "You have the right to be present at the committee meeting on Tuesday.",
+        "Ви маєте право бути присутньою на засіданні у вівторок.",
+        "لديك الحق في حضور الاجتماع مع صديق.",
+    ],
+)
+def test_the_sixth_rounds_scopes_let_the_same_words_pass(text: str) -> None:
+    """A payment recalled "som aftalt", the citizen's words reported ("du sagde, at …", "ви
+    писали"), a visit or appointment moved, a right to attend or be present: not a decision,
+    and the model may not overrule the scope."""
+    reading = read(text)
+    assert not reading.decision, reading.why
+
+
+def test_the_citizens_act_as_the_reason_for_an_outcome_is_still_one() -> None:
+    """ "Da du sagde nej til jobbet, stopper …" is the outcome with its reason, not the
+    citizen's words reported."""
+    assert read(
+        "Da du sagde nej til jobbet, stopper din kontanthjælp i 3 uger.", model=None
+    ).decision
+
+
+# The sixth round's phrasings of an outcome, written fresh for this test (not corpus texts):
+# each names what it is about (a benefit, an amount, an aid, samvær), not a bare "ja".
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hej Sanne, vi kan godt give dig tilskud til tandregningen, 2.300 kr.",
+        "Jeg har talt med min leder, og vi vil gerne betale depositum til den nye lejlighed.",
+        "Du kan godt få hjælp til medicinen, jeg sender pengene i morgen.",
+        "Du får dækket en ny rollator, den kommer på torsdag.",
+        "We can help with the rent for March, 6,200 kr goes straight to the landlord.",
+        "You can get the hearing aids after all, the shop will call you.",
+        "Der er desværre ikke grundlag for at give dig hjælp til flytningen.",
+        "Vi har vurderet, at der ikke er grundlag for merudgifter til kost.",
+        "Din boligstøtte bliver 1.640 kr om måneden fra 1. marts.",
+        "Dit tilskud fortsætter, men med 300 kr mindre om måneden.",
+        "Din kontanthjælp er genoptaget fra mandag.",
+        "Samværet med Emil bliver overvåget fra næste måned.",
+        "From next week the visits with your son will be supervised.",
+        "Ib er nu godkendt som aflastningsfamilie for Noah.",
+        "Vi har godkendt den nye kørestol, den bliver leveret i uge 12.",
+        "Your application for a wheelchair went through 👍",
+        "Fra 1/5 får du rengøring hver anden uge.",
+        "Fra næste måned kommer hjemmehjælpen hver morgen.",
+        "You owe 1,200 kr from the housing benefit, the bill comes next week.",
+        "Desværre bliver det et nej til hjælp til tandlægen.",
+        "Din ansøgning er færdigbehandlet, og svaret er desværre nej.",
+        "We've had to turn down your application for a new bed.",
+        "Du må gerne beholde de 5.000 kr fra din farmor.",
+        "Тобі дають гроші на зимову куртку, 900 kr.",
+        "Побачення (samvær) з сином тепер будуть під наглядом.",
+        "لم تتم الموافقة على طلب إعانة السكن.",
+        "لم يعد لك الحق في إعانة السكن من 1/9.",
+        "الزيارات (samvær) ستكون تحت الإشراف من الشهر القادم.",
+        "ستغطي البلدية تكاليف النظارات، 1.500 كرون.",
+        "يمكنك الاعتراض خلال 4 أسابيع.",
+    ],
+)
+def test_the_sixth_rounds_phrasings_of_an_outcome_are_refused(text: str) -> None:
+    """Casual grants ("vi kan godt give …", "du får dækket …", "тобі дають гроші на …",
+    "ستغطي البلدية"), "ikke grundlag for …", a benefit's new level or amount, samvær changed,
+    "fra 1/5 får du … hver", "you owe …", "bliver det et nej til …": decisions, by rules."""
+    reading = read(text, model=None)
+    assert reading.decision, reading.why
+
+
+def test_a_sentence_ends_after_a_date_written_with_a_slash() -> None:
+    """ "… tilkendt med virkning fra 1/7. Du får brev fra Udbetaling Danmark om beløbet": the
+    second sentence's other authority does not set the first sentence's grant aside."""
+    text = (
+        "Din førtidspension er tilkendt med virkning fra 1/7. Du får brev fra Udbetaling Danmark."
+    )
+    assert read(text, model=None).decision
+    assert not read("Ring til mig d. 1. maj, så taler vi om det.", model=None).decision

@@ -21,7 +21,8 @@ system's own milestone text) is not one either; "ми ухвалили ріше�
 from __future__ import annotations
 
 from bot.domain.guard import lexicon
-from bot.domain.guard.lexicon import Cue, Scope, _cue, _scope
+from bot.domain.guard.lexicon import Cue, _cue
+from bot.domain.guard.scopes import Scope, _scope
 
 # Benefits and services (uk stems; ar stems with any prefix).
 BENEFIT = (
@@ -151,6 +152,32 @@ CUES: tuple[Cue, ...] = (
         "forhøjelse",
         rf"\b{BENEFIT}\s+(\S+\s+)?(збільшиться|збільшується|збільшено)\b",
     ),
+    # Sixth round (train-r7-*): a casual grant ("тобі дають гроші на окуляри", "ستغطي البلدية
+    # …"), a refusal without رفض ("لم تتم الموافقة على طلب …"), a right that ends, samvær
+    # changed, a benefit at a new level from a date, a complaint deadline.
+    _cue(
+        "du får en ydelse",
+        r"\b(тобі|вам)\s+(дають|дадуть|дамо|даємо|надамо|надаємо)\s+(\S+\s+)?(грош\w*|кошт\w*)\s+на\b"
+        r"|\b(ستغطي|ستدفع)\s+(ال)?(بلديه|كومونه)\b",
+    ),
+    _cue("afslag", r"\bلم\s+(تتم|يتم)\s+(ال)?موافقه\b"),
+    _cue("ret til", r"\b(لم يعد|ليس)\s+(لك|لكم)\s+(ال)?حق\b"),
+    _cue(
+        "samvær ændret",
+        r"\b(samvaer|побачен\w*)\b.{0,60}?(\b(тепер|відтепер)\b|під наглядом|без нагляду)"
+        r"|(\bsamvaer\b|\bالزيارات\b|\bزيارات\w*).{0,60}?(تحت الاشراف|بدون اشراف|بلا اشراف)",
+    ),
+    _cue(
+        "en ydelse ændret",
+        r"\b(اصبح|اصبحت|سيصبح|ستصبح|سيكون|ستكون)\s+\d[\d.,]*\s*(%|kr\b|كرون)\s*(من|ابتداء)"
+        r"|\b(становить|становитиме|буде)\s+\d[\d.,]*\s*(%|kr\b|крон)\s*(з|від)\b",
+    ),
+    _cue(
+        "klagevejledning med frist",
+        r"\b(يمكنك|يمكنكم)\s+(ال)?(اعتراض|الطعن|تقديم\s+شكوي)\s+(\S+\s+){0,4}?خلال\s+\d+\s+"
+        r"(اسابيع|اسبوع|اشهر)"
+        r"|\b(можете|можна)\s+оскаржити\s+(\S+\s+){0,4}?(протягом|впродовж)\s+\d+\s+(тиж|місяц)",
+    ),
 )
 
 SCOPES: tuple[Scope, ...] = (
@@ -183,7 +210,8 @@ SCOPES: tuple[Scope, ...] = (
     ),
     _scope(
         "borgerens egne ord",
-        r"\b(ви пишете|ви кажете|ви написали|ви сказали|ви питаєте|ви думаєте|تكتب|تقول|كتبت"
+        r"\b(ви пишете|ви кажете|ви написали|ви сказали|ви писали|ви казали|ви говорили|ви питаєте"
+        r"|ви думаєте|تكتب|تقول|كتبت"
         r"|قلت|ذكرت|تسال)\b",
         "before",
     ),
@@ -223,9 +251,10 @@ SCOPES: tuple[Scope, ...] = (
         "en processuel rettighed",
         r"^\s*(на\s+)?(перекладач\w*|помічник\w*|bisidder|aktindsigt|копі\w*|доступ|взяти"
         r"|подивитися|отримати копі\w*|подати скаргу|оскаржити|бути почут\w*|попросити|просити"
-        r"|звернутися|поговорити|сказати|висловити\w*|прийти|привести|безкоштовн\w*)"
+        r"|звернутися|поговорити|сказати|висловити\w*|прийти|привести|безкоштовн\w*"
+        r"|бути присутн\w*|бути (на|при)\b|взяти участь)"
         r"|^\s*(في\s+)?(ال)?(الحصول علي\s+)?(مترجم|نسخه|مرافق|الاطلاع|احضار|تقديم|الطعن"
-        r"|ان يرافقك|ان تري|ان تطلب|طلب|محام\w*|مجان\w*)",
+        r"|ان يرافقك|ان تري|ان تطلب|طلب|محام\w*|مجان\w*|حضور|ان تحضر|اعتراض)",
         "after",
         "ret til",
     ),

@@ -1,8 +1,9 @@
 """Does this text read as an afgørelse? The rule reader behind the decision guard.
 
 Each sentence is searched for the cues of :mod:`bot.domain.guard.lexicon`;
-a cue counts unless one of the scopes in its sentence turns it into something
-else (a question, a condition, a decision still to come, one made before…).
+a cue counts unless one of the scopes of :mod:`bot.domain.guard.scopes` in its
+sentence turns it into something else (a question, a condition, a decision
+still to come, one made before…).
 One counted cue makes the text a decision. When no cue counts, the model
 (:mod:`bot.domain.guard.model`) scores the whole text and a probability at or
 over its threshold makes it a decision too — unless a scope set a cue aside:
@@ -18,14 +19,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.domain.guard import lexicon, lexicon_uk_ar
-from bot.domain.guard.lexicon import Cue, Scope
+from bot.domain.guard import lexicon, lexicon_uk_ar, scopes
+from bot.domain.guard.lexicon import Cue
 from bot.domain.guard.model import Model, default_model
+from bot.domain.guard.scopes import Scope
 from bot.domain.guard.text import sentences
 
 # Danish and English, then Ukrainian and Arabic: every scope may govern every cue of its name.
 CUES = lexicon.CUES + lexicon_uk_ar.CUES
-SCOPES = lexicon.SCOPES + lexicon_uk_ar.SCOPES
+SCOPES = scopes.SCOPES + lexicon_uk_ar.SCOPES
 NEAR = 40  # characters before a cue in which a possibility ("kan", "måske") governs it
 
 

@@ -6,8 +6,8 @@ read alike once the lexicon allows "oe"; Arabic alef, yeh and teh marbuta in one
 form each and its vowel marks dropped (a caseworker's "إعانة" and "اعانه" read
 alike); typographic quotes and dashes made
 plain; runs of spaces squeezed. A text is split into sentences at ! ? ؟ and new
-lines, and at a full stop after a word (not after a number: "1. maj" stays
-one sentence with the words around it).
+lines, and at a full stop after a word or a date written 1/7 (not after a
+number: "1. maj" stays one sentence with the words around it).
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ _SPACES = re.compile(r"[ \t]+")
 _SENTENCE_END = re.compile(
     r"(?<=[!?؟])\s+|\s*\n+\s*"
     r"|(?<=[\u0430-\u045f\u0491\u0600-\u06ff]{2}\.)\s+"
+    # After a date written 1/7 or 12/10 ("… fra 1/7. Du får brev …"): no month name follows.
+    r"|(?<=/\d\.)\s+|(?<=/\d\d\.)\s+"
     r"|(?<=[a-z)\"]{2}\.)(?<!\bkr\.)(?<!\bca\.)(?<!\bnr\.)(?<!\bjf\.)(?<!\bstk\.)"
     r"(?<!\bbl\.a\.)(?<!\bks\.)(?<!\bpr\.)(?<!\bd\.)\s+"
 )
