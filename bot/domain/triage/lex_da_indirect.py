@@ -2,8 +2,10 @@
 
 How writers who do not name the risk say it ("jeg har givet katten til min
 søster", "han har taget drengen med i bilen og han er fuld"), and how second-
-language Danish writes the direct phrases ("han slå mig", "slåt"). `lex_da`
-adds these to its own phrases; the levels and pattern syntax are the same.
+language Danish writes the direct phrases ("han slå mig", "slåt"); and the idioms
+and everyday words that only look frightening (`BLOCK`: "slå græs", "tak for alt i
+år", "kniven til anden"). `lex_da` adds these to its own; the levels and pattern
+syntax are the same.
 """
 
 from __future__ import annotations
@@ -229,7 +231,6 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         (
             "har sagt farvel til",
             "(sagde|sagt) farvel og (lagde på|slukkede)",
-            "^eller (aldrig|nogensinde) (mere|igen)?$",
             "(ikke|ik) (at )?(jeg|han|hun) (er|bliver) her (i morgen|længe|mere)",
             "bliver (ikke|ik) her (længe|meget længere)",
             "vil bare (ikke|ik) (mere|mer)",
@@ -354,9 +355,207 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "(meget|masser af|så meget) blod",
         ),
     ),
+    # Round 7 (r7daen): the risk described, not named — a farewell in things given away or
+    # a key left out, a place (the bridge, the rails, a hook in the ceiling), a child nobody
+    # fetched, a threat in other words, a body that does not answer; "send nogen".
+    (
+        "selvmord",
+        "akut",
+        (
+            "(gør|gøre) (det )?(ikke|ik) ondt (mere|længere)",
+            "billede af (sit|sine|hendes|hans|mit|mine) (håndled|arme|arm|ben)",
+            "(skal|behøver) (ikke|ik) (bekymre jer|bekymre dig|tænke|spekulere) ~ (mere )?(om|på|over) mig",  # noqa: E501 (one pattern)
+            "(lagt|skrevet|skrev|efterladt) (brevene|breve|brev|et brev|en besked|beskeder) (til|på) ~ (børnene|ungerne|drengene|pigerne|jer|køkkenbordet|bordet)",  # noqa: E501 (one pattern)
+            "ryddet op ~ og (skrevet|givet|sagt|lagt|skrev|gav)",
+            "givet (katten|hunden|kaninen|fuglen|dyrene) (væk|til)",
+            "(givet|giver|gav|forær*) (alle )?(sine|mine|hans|hendes) (ting|ejendele|sager|spil) (væk|bort|til)",  # noqa: E501 (one pattern)
+            "(ro|hvile|sove|sover|væk) ~ for altid",
+            "^helst for altid",
+            "(stol|skammel|reb|rebet|tov|tovet) under krogen",
+            "krogen i loftet",
+            "hængt (et|noget|et reb|rebet|et tov) op i (loftet|kælderen|krogen)",
+            "(jeg|og) (så )?(er|bliver) (jeg )?færdig nu",
+            "lever (bare |kun )?(videre )?for (ungernes|børnenes|drengenes|pigernes|hans|hendes|deres) skyld",  # noqa: E501 (one pattern)
+            "holder (ikke|ik) (ret |så )?(meget |mange dage )?længere",
+            "tanker om (ikke at være her|at dø|at forsvinde|at tage mit liv|at slå mig ihjel)",
+            "ikke at være her (mere|længere)",
+            "(ikke|ik) gider (være her|være til|leve|mere)",
+            "gider (ikke|ik) (være her|være til) (mere|længere)",
+            "(ikke|ik) (vil|orker) leve (mere|længere)",
+            "(der|som) (ikke|ik) vil leve",
+            "^eller (noget (som helst )?andet|nogen ting|nogensinde) ~ for den sags skyld",
+            "^eller (aldrig|nogensinde)( mere| igen)?$",
+            "(er|være) (alligevel )?(ikke|ik) (her|til) (efter i aften|efter i nat|efter i dag|i morgen alligevel)",  # noqa: E501 (one pattern)
+            "pas (godt )?på ~ for mig$",
+            "nøglen (ligger )?under måtten ~ (så i|så du|komme ind|pas)",
+            "når jeg er (væk|borte|død)",
+            "(nogen|i) (må|skal) stoppe mig",
+            "(får|vil få|ville få) det bedre uden (mig|hende|ham)",
+            "(sidder|står|sad|stod) ved (togskinnerne|skinnerne|sporet|togsporet|jernbanen)",
+            "togskinne*",
+            "(står|sidder) (ude |oppe )?på (broen|taget|kanten|perronen)",
+            "(ved|aner) (ikke|ik) (helt )?hvorfor jeg (er her|står her|sidder her)",
+            "(vandet|havnen|søen|broen|skinnerne|togskinnerne|sporet|kanten) ~ (ved|aner) (ikke|ik) (helt )?hvorfor",  # noqa: E501 (one pattern)
+            "(tog|taget|tager) (ikke|ik) (sin |sine |nogen )?(jakke|telefon*|sko) (med|på)",
+            "(bilen|garagen|garage) ~ motoren (kører|kørende|i gang)",
+            "motoren (kører|kørende) (stadig|endnu)",
+        ),
+    ),
+    (
+        "piller",
+        "akut",
+        (
+            "hvor mange (panodil*|pamol*|piller|tabletter|paracetamol|sovepiller|ipren*|pinex) ~ (for mange|dødelig*|dør man|før man dør|slår ihjel)",  # noqa: E501 (one pattern)
+            "(samlet|gemt|talt) (alle )?(mine |sine )?(medicinæsker|pilleæsker|pilleglas|medicin*)",
+        ),
+    ),
+    (
+        "vold",
+        "akut",
+        (
+            "(fulgt|følger|fulgte) efter (mig|os|hende|min datter|min søn|pigen|drengen|børnene)",
+            "(ring*|skriv*|sms*) (ikke|ik) til (min mand|min kæreste|min kone|ham|manden|min eks*)",
+            "(ikke|ik) (ringe|ring) til (ham|min mand|min kæreste|min kone|manden)",
+            "(han|hun|far|mor|manden|kæresten) (skubbede|skubber|skubbet|har skubbet) (og|hende|ham|mig|os|barnet|babyen|den lille)",  # noqa: E501 (one pattern)
+            "(han|hun|far|mor|manden|kæresten) (skubbede|skubbet)$",
+            "^(ikke|ik) til (min mand|min kæreste|min kone|ham|manden)$",
+            "(svarer|reagerer) (hun |han )?(ikke|ik) når (jeg|man|vi) (snakker|taler|kalder|rusker|råber)",  # noqa: E501 (one pattern)
+            "(far|mor|stedfar|stedmor|hans far|hendes far|hans mor|hendes mor) gjorde det",
+            "slået (lidt |meget )?(på|løs på) (mig|hende|ham|os)",
+            "(kan|kunne) (ikke|ik) se ud af (det ene|mit|venstre|højre|hans|hendes) øje",
+            "(hamrer|hamre|hamret|sparker) på (min|vores|døren|dør*)",
+            "ved (hvilken skole|hvor) (min|vores|mine) (søn|datter|børn|drenge|piger) går",
+            "(har )?gjort noget ved (hende|ham|barnet|pigen|drengen|min datter|min søn|den lille)",
+            "blod i (hendes|hans) (trusser|ble|bleen|undertøj*)",
+            "ved (godt )?hvad der sker når (han|hun) kommer",
+            "(skal|må) se hvad der sker med (mig|os|dig)",
+            "(han|hun) har tilhold",
+            "(slog|slår|slået) (hun |han )?ud efter (mig|os|hende|ham)",
+            "(slå*|slog|kaste*|kastede|smed) ~ (med|en) (stegepande*|pande*|stol*|flaske*|hammer*|bælte*|kniv*)",  # noqa: E501 (one pattern)
+            "jagtgevær*",
+            "(skal|vil) ordne (ham|hende|far|mor|dig|mig|os) (i aften|i nat|nu)",
+            "(fundet ud af|ved) hvor (vi|jeg) (er|bor|opholder)",
+            "(hans|hendes) bil (holder|står) (ude|udenfor|uden for|nede|på vejen|foran)",
+            "(ikke|ik) må komme ind (før|igen|i nat|i aften)",
+            "kun (body|bodystocking|ble|en ble|bleen) på",
+            "(aldrig|ikke) finder (dem|børnene|drengene|pigerne|ungerne|hende|ham|os)",
+            "(har )?(ikke|ik) lov (til )?at hente",
+            "mærker på (halsen|hals*)",
+            "(ikke|ik) (må|tør) (gå|komme|tage) hjem",
+            "(han|hun) ikke må (gå|komme) hjem",
+            "bilnøgl* ~ (ungerne|børnene|babyen|drengene|pigerne) ~ bilen",
+            "(han|hun|manden|kæresten) (er|bliver) helt gal",
+        ),
+    ),
+    (
+        "barn",
+        "akut",
+        (
+            "(ingen|ikke nogen) (har )?hentet",
+            "(har )?(ikke|ik) hentet (ham|hende|dem|børnene|ungerne|drengen|pigen)",
+            "(mor|far|hun|han|min datter|min søn|min kone|min mand|min kæreste|min eks*) tager (ikke|ik) (sin )?telefon*",  # noqa: E501 (one pattern)
+            "går rundt alene",
+            "alene (hjemme|derhjemme) (siden|i (2|3|4|to|tre|fire|flere) (dage|døgn))",
+            "(han|hun) (ikke|ik) (komme|kom|kommer) hjem",
+            "ledt (alle steder|overalt|over alt)",
+            "ingen (åbner|lukker op)",
+            "ingen (andre )?voksne",
+            "(ikke|ik) (kunne|kan) passe på (dem|børnene|ungerne|ham|hende) (i aften|i nat|nu|mere)",  # noqa: E501 (one pattern)
+            "kan nogen hente (dem|børnene|ungerne|ham|hende)",
+            "uden jakke",
+            "(ikke|ik) vil vågne",
+            "(ikke|ik) til at vække",
+        ),
+    ),
+    (
+        "krop",
+        "akut",
+        (
+            "slap og (brand)?varm",
+            "brandvarm",
+            "blå om (læberne|munden)",
+            "(ikke|ik) trukket vejret",
+            "taler med (nogen|folk|stemmer) der (ikke|ik) er der",
+            "(far|mor|mormor|morfar|farmor|farfar|han|hun) er væltet",
+            "(ikke|ik) åbnet (døren |op )?i (2|3|4|5|to|tre|fire|fem|flere|mange) (dage|døgn)",
+            "(ikke|ik) taget (sin|sit|hans|hendes) (post|avis) ind",
+            "lugter (mærkeligt|underligt|grimt|fælt) (ved|fra|ud fra|inde fra) (hendes|hans|deres|døren)",  # noqa: E501 (one pattern)
+            "(noget|det) (er )?helt galt",
+        ),
+    ),
+    (
+        "mad",
+        "akut",
+        (
+            "intet i (skabene|køleskabet|skabet)",
+            "(ikke|ik) (kunnet |kan )?give (ungerne|børnene|dem|ham|hende|barnet) mad",
+        ),
+    ),
+    (
+        "brand",
+        "akut",
+        (
+            "kommer røg (ud|ind|fra|under)",
+            "røg i (trappeopgang*|opgang*|køkken*|lejlighed*|stuen|kælder*|gangen|soveværels*|værelset)",  # noqa: E501 (one pattern)
+            "(røg|brand|brænder) ~ kan (ikke|ik) komme ud",
+        ),
+    ),
     (
         "hjælp",
         "akut",
-        ("det er (blevet )?(slemt|skidt|galt) (nu|igen)?$",),
+        (
+            "(kan|vil|må) (i|de|du) (please |venligst )?send* nogen (forbi|nu|hurtigt|hertil|herud|med det samme|$)",  # noqa: E501 (one pattern)
+            "(i|de) sender nogen (forbi|nu|hurtigt|hertil|herud|med det samme|$)",
+            "send nogen$",
+            "kan der komme nogen ~ (hurtigt|nu|straks|i aften|i nat|med det samme)",
+            "(kan|vil) (nogen|i|du) ringe til mig nu",
+            "(er der|kan) nogen (der kan )?ringe til mig$",
+            "det er (blevet )?(slemt|skidt|galt)( nu| igen)?$",
+        ),
     ),
+)
+
+# Idioms and everyday words that only look frightening (`lex_da` adds them to its own BLOCK).
+BLOCK: tuple[str, ...] = (
+    # Round 4: everyday "slå" (mow, kill time, settle), figurative killing, a knife at work,
+    # a single parent "med tre børn alene", a child who gets scared (a concern), a denial.
+    "slå* (græs|græsset|græsplænen|plænen|søm|et slag|alarm|tromme*|rekord*|koldt vand)",
+    "slå* (sig|mig|os) ned",
+    "slå* (tiden|tid) ihjel",
+    "(vejr|vejret|varmen|kulden|regnen|blæsten|trafikken|køen|ventetiden|arbejdet|hovedpinen|ryggen|lektierne|kedsomheden|eksamen*) ~ slå* mig ihjel",  # noqa: E501 (one pattern)
+    "(ingen|ikke nogen|ikke) (planer|tanker|intention*) om at (tage|ende|afslutte|slå) (mit|mig|livet)",  # noqa: E501 (one pattern)
+    "(arbejde*|lave mad|skære grøntsager) med (en )?kniv*",
+    "med (to|tre|fire|fem|2|3|4|5) (børn|unger) alene",
+    "bliver (lidt |tit |ofte |altid )?bange for",
+    "(ville|vil) (jeg|vi) ringe (til|efter) (politiet|politi|112)",
+    "(jeg|vi) ville ringe (til|efter) (politiet|politi|112)",
+    # Round 5: a farewell to the office, an accident in the kitchen, a figure of speech, a
+    # drawing or a gun cabinet, one child hitting another, a denial.
+    "farvel og tak for (samarbejdet|hjælpen|jeres hjælp|din hjælp|denne gang|i år|nu)",
+    "ikke fordi (det|at det) (haster|er akut)",
+    "(skar|skåret|skære|skærer) (sig|mig) (i|på) (fingeren|fingrene|tommelfingeren|tommelen|hånden|en dåse|en konservesdåse|et glas|glas|papir)",  # noqa: E501 (one pattern)
+    "ved at tage livet af mig",
+    "(den|det|du|telefon*|blanket*|skema*|arbejdet|ungerne) ~ (tager|tage) livet af mig",
+    "(gevær|våben)skab*",
+    "tegne* ~ (pistol*|kniv*|våben|gevær*)",
+    "slået en (anden|dreng|pige|kammerat|klassekammerat|lærer)",
+    "selvmordslinje*",
+    "selvmordsforebyg*",
+    "tru* med at smide (fjernsynet|tv*|computeren|fjernbetjeningen|telefonen) ud",
+    "ikke sådan at (jeg|han|hun) (vil|skal) gøre noget ved",
+    # Round 7: holiday thanks and greetings, a farewell to a caseworker, a knife for the
+    # Christmas dinner or the new kitchen, "slå æg", a personal record.
+    "tak for alt (i|du) gør",
+    "tak for alt ~ (i år|i aar|i det gamle år|i julen)",
+    "tak for alt (hjælpen|hjælp|støtten)",
+    "^tak for alt$",
+    "(må|kan|vil) (i|du) (sige|hilse) farvel",
+    "sig* farvel ~ (fra os|fra mig|fra familien|fra os alle)",
+    "sig* farvel inden (i|du|vi) (lukker|går|holder|tager|stopper|flytter)",
+    "kniv* til (anden|and|flæskesteg*|steg*|kalkun*|kartofl*|det|maden|køkkenet|børnehaven|brødet|kagen)",  # noqa: E501 (one pattern)
+    "(købt|købe|køber) (en )?(ny|nye) kniv*",
+    "(gryder|tallerken*|tallerkner|bestik|pander|gafler|skeer|glas) ~ kniv*",
+    "kniv* ~ (gafler|gaffel|tallerken*|tallerkner|bestik|gryder|skeer)",
+    "slå* (æg|æggene|flødeskum|fløde|dej|dejen|smør)",
+    "slå* (min|sin|hans|hendes|vores|din|deres|en) (personlige )?rekord*",
 )
