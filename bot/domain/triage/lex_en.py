@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.domain.triage import lex_en_indirect
+
 LANG = "en"
 
 RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -607,7 +609,7 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "(much|lots of|so much|a lot of) blood",
         ),
     ),
-)
+) + lex_en_indirect.RISK
 
 BLOCK: tuple[str, ...] = (
     "died laughing",
@@ -654,7 +656,7 @@ BLOCK: tuple[str, ...] = (
     "(taken|take|took|taking) my (pills|tablets|meds|medicine|medication) (as|like|every)",
     "not (like|that) i (want|wanna|would|am going|m going|plan) ~ (die|kill|end|hurt)",
     "parked outside (the )?(town hall|office|offices|kommune|jobcentre|job centre|library|citizen service)",  # noqa: E501 (one pattern)
-)
+) + lex_en_indirect.BLOCK
 
 NEGATORS = (
     "not",
@@ -781,7 +783,7 @@ SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("police_ok", ("found", "returned", "wallet", "bike", "stolen", "check", "phone back")),
     ("joke", ("lol", "haha*", "emojilaugh", "jk", "joke", "kidding", "nah jk", "lmao")),
     ("speech", ("said", "says", "told me", "wrote", "yelled")),
-)
+) + lex_en_indirect.SCOPE
 
 KEYWORDS: dict[str, tuple[str, ...]] = {
     "STOP": ("stop", "unsubscribe", "stopall", "stop all", "quit", "end"),
@@ -793,7 +795,7 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
 }
 POLITE = ("please", "pls", "plz", "thanks", "thank you", "thx", "hi")
 
-INTENTS: dict[str, tuple[str, ...]] = {
+_INTENTS: dict[str, tuple[str, ...]] = {
     "STOP": (
         "stop (sending|texting|messaging)",
         "no more (messages|texts|sms)",
@@ -887,4 +889,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "^(emojiok )?will be there",
         "^i come (monday|tuesday|wednesday|thursday|friday|tomorrow|on|at)",
     ),
+}
+INTENTS: dict[str, tuple[str, ...]] = {
+    k: v + lex_en_indirect.INTENTS.get(k, ()) for k, v in _INTENTS.items()
 }
