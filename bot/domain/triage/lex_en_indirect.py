@@ -51,16 +51,17 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "akut",
         (
             "(put|punched|smashed|kicked) (his|her|a|their) (fist|hand|head|foot) through",
-            "(with|has|got|holding|carrying) a (baseball )?bat",
+            "(turned|turning|showed|shown) up with a (baseball )?bat",
+            "(with|holding|carrying) a baseball bat",
             "threaten* (my|his|her|our|the) (sister|mother|mum|mom|wife|girlfriend|partner|kids|children|son|daughter|baby|brother)",  # noqa: E501 (one pattern)
             "(none of us|we wont|we will not|you wont|the kids wont|none of you) ~ (see|live to see|make it to) (christmas|tomorrow|the morning|another|new year)",  # noqa: E501 (one pattern)
-            "(got|has|taken|took) (my|our|the|her|his) (daughter|son|kids|children|baby|boy|girl) in the car",  # noqa: E501 (one pattern)
+            "in the car and (hes|shes|he|she) (has |is )?(been )?(drinking|drunk)",  # noqa: E501 (one pattern)
             "(man|guy|lad|bloke|someone|stranger|adult) (she|he|i|they) met online",
             "sending a car for (me|her|him)",
-            "(went|gone|run|ran|going) off with (a|some|an|this) (man|lad|guy|stranger|bloke|older)",  # noqa: E501 (one pattern)
+            "went off with (a|some) (man|lad|guy|stranger|bloke) and (didnt|hasnt|never|not)",
+            "(gone|run|ran|going) off with (a|some|an|this) (man|lad|guy|stranger|bloke|older)",  # noqa: E501 (one pattern)
             "(got|get|getting) in(to)? a car with (a|some|an|this) (man|stranger|guy|bloke|lad)",
-            "locked (me|us|the kids|her|him|them) out and",
-            "locked (me|us|the kids|her|him|them) out$",
+            "locked (me|us|the kids|her|him|them) out and (its|it is) (freezing|cold|dark|\\d+)",
             "suddenly ~ (quiet|silent)$",
             "(keeps|kept) turning up (at|outside) (the school|school|nursery|our door|the door|the house)",  # noqa: E501 (one pattern)
         ),
@@ -69,16 +70,16 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "child",
         "akut",
         (
-            "(no one|nobody|noone) (has |have )?(collected|picked up|come for|come to collect|come to get)",  # noqa: E501 (one pattern)
+            "(no one|nobody|noone) (has |have )?(collected|picked up|come for) (\\w+ )?(\\d+|him|her|them|the kids|the children)$",  # noqa: E501 (one pattern)
             "(didnt|did not|hasnt|has not|havent) come back (last night|yesterday|home|since)",
             "(still here|outside|been here|waiting) on (his|her|their) own",
             "on (his|her|their) own all (day|night|weekend)",
-            "home on (his|her|their) own (all|since|for)",
+            "home on (his|her|their) own (all|since)",
             "outside since (school|this morning|lunch|\\d+)",
             "(only|just) in (his|her|their|a) (slippers|pyjamas|pajamas|nappy|underwear|socks|nightie|nightdress|dressing gown)",  # noqa: E501 (one pattern)
-            "(balcony|outside|doorstep|stairs) ~ (in (their|his|her) (pyjamas|pajamas|nappy)|freezing)",  # noqa: E501 (one pattern)
+            "(balcony|doorstep|stairs) (in|wearing) (their |his |her )?(pyjamas|pajamas|nappy|nappies)",  # noqa: E501 (one pattern)
             "(mum|mom|dad|mummy|mommy|daddy|mother|father) (isnt|is not|wasnt) answering the door",
-            "send (someone|somebody) (now|round|over|asap|please|$)",
+            "please send (someone|somebody) (now|asap|quickly|$)",
         ),
     ),
     (
