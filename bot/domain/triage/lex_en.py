@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.domain.triage import lex_en_indirect
+
 LANG = "en"
 
 RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -427,187 +429,7 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "freezing",
         ),
     ),
-    # Round 4 (issue #16): how other writers say the same things — SMS spelling ("dnt wnt 2 b
-    # here"), a plan or a farewell said indirectly, a child in danger described, not named.
-    (
-        "suicide",
-        "akut",
-        (
-            "(better off|easier|better) ~ if i ~ (disappear*|wasnt here|werent here|was gone|were gone|died|wasnt around|was dead|didnt exist)",  # noqa: E501 (one pattern)
-            "(disappear*|going away|gone away|go away|leave|leaving) for good",
-            "(dont|dnt) (want|wnt|wanna|wana) (to |2 )?(be|b) (here|alive|around)",
-            "(want|wnt|wanna|wana) (to |2 )?die",
-            "(wont|will not|doesnt|dont) matter (after|past) (tonight|today|tomorrow|this weekend)",  # noqa: E501 (one pattern)
-            "(planning|plan|going|gonna|decided|ready) to end (it|things|my life|everything|it all)",  # noqa: E501 (one pattern)
-            "end it (this|on|tonight|today|tomorrow|soon)",
-            "(thinking|think) (about|of) dying$",
-            "(thinking|think) (about|of) (suicide|killing myself|ending it|ending my life|death|not being here)",  # noqa: E501 (one pattern)
-            "thoughts (of|about) (dying|suicide|death|ending it|killing myself)",
-            "(step|stepping|jump|jumping|throw myself|throwing myself|walk|walking|lie|lying) in front of (a|the) (train|bus|car|next|lorry|truck)",  # noqa: E501 (one pattern)
-            "(standing|sitting|im|i am|m) on (the|a) (roof|bridge|ledge|edge|railing|tracks)",
-            "thanks for trying",
-            "(rope|noose) (ready|is ready|tied)",
-            "who gets what",
-            "(written|wrote|write|writing) (down )?who gets",
-            "(dont|do not) (look|come looking|search) for me",
-            "tired of (living|life|being alive|existing)",
-            "(pills|tablets) (in my hand|ready|lined up|counted out)",
-            "cant stop (cutting|hurting|harming)",
-        ),
-    ),
-    (
-        "violence",
-        "akut",
-        (
-            "(hand|hands|fingers) (round|around|on) (my|her|his|the kids|their) (neck|throat)",
-            "(he|she) doesnt know (i|im) (have|m|am|texting|writing|got)",
-            "(hiding|locked myself|locked us|writing this|texting|texting you) (in|from) the (bathroom|toilet|wardrobe|closet|cupboard)",  # noqa: E501 (one pattern)
-            "drunk ~ (car|driving|drive|wheel)",
-            "(drunk|drinking) ~ (the )?(baby|kids|children|toddler) in the car",
-            "(driving|drives|drove|drive) ~ drunk",
-            "(dropped|picked) (them|the kids|her|him) (off|up) drunk",
-            "(baby|toddler|infant|newborn) ~ (bruise|bruises|bruised) (on|all over) (her|his|the) (face|head|neck|body)",  # noqa: E501 (one pattern)
-            "parked outside",
-            "(watching|watches|watched) (the|our|my) (house|windows|flat|door|building)",
-            "(someone|somebody) (keeps )?(trying|rattling|banging|pulling) (on |at )?(the|our|my) (door|handle|door handle|window|windows)",  # noqa: E501 (one pattern)
-            "hear (someone|somebody) (on|in|at|outside|inside) (the|our|my)",
-            "locked in (her|his|my|their|the) (room|car|bathroom|flat)",
-            "forc* ~ marr*",
-            "forced marriage",
-            "relapsed",
-        ),
-    ),
-    (
-        "child",
-        "akut",
-        (
-            "(swallowed|drank|ate|eaten) ~ (bleach|cleaning|detergent|batter*|magnet*|pills|tablets|medicine|something from|dishwasher|washing)",  # noqa: E501 (one pattern)
-            "button batter*",
-            "gone since",
-            "(toddler|baby|child|kid|kids|children) ~ (crying|screaming) for hours",
-            "(nobody|no one|noone) has (come|came) back$",
-            "(didnt|never|hasnt|did not) (get off|arrive|arrived|turn up|turned up|show up|showed up) ~ (bus|school|nursery|kindergarten)",  # noqa: E501 (one pattern)
-            "(wasnt|was never|never) on the (school )?bus",
-        ),
-    ),
-    (
-        "body",
-        "akut",
-        (
-            "(not|isnt) waking (up|properly)",
-            "(lips|face|skin) ~ blue",
-            "blue lips",
-            "(power|electricity|heating|gas) ~ (cut off|shut off|turned off|disconnected)",
-            "smoke (is |was |its )?(coming|pouring|from|in the|filling|under|everywhere)",
-            "smell of (gas|smoke|burning)",
-        ),
-    ),
-    (
-        "family",
-        "bekymring",
-        ("skipping school", "hasnt been to school", "yells", "shouts", "drinks a lot"),
-    ),
-    # Round 5: the new writers — a farewell or a plan said in passing, pills counted or
-    # taken "a few extra", a neighbour hearing a crash, a threat quoted, a child described.
-    (
-        "suicide",
-        "akut",
-        (
-            "tonight is the night",
-            "(being|am|im|feel like|feeling like) a burden",
-            "(theyll|they will|youll|you will|everyone will|everyone would|theyd|they would|kids will|kids would) be better off",  # noqa: E501 (one pattern)
-            "(wont|will not) (be )?need* (them|it|these|any|reminders) (after|past) (tonight|today|tomorrow)",  # noqa: E501 (one pattern)
-            "(looking up|looked up|searched|searching|googling|googled) (ways|how) to (die|kill|end)",  # noqa: E501 (one pattern)
-            "(posted|posting|posts) ~ goodbye",
-            "sorry (mum|mom|dad) ~ love you",
-            "(the|train|railway) tracks",
-            "(top (floor|level|deck)|roof) of (the|a) (car park|parking*|multi storey|building|hospital)",  # noqa: E501 (one pattern)
-            "motorway bridge",
-            "garage ~ engine",
-            "engine (is )?running",
-            "(wants|wanted|want|wanna) to end (it all|things|my life|his life|her life|everything|it)",  # noqa: E501 (one pattern)
-            "so (someone|somebody) knows",
-            "drive (into|off) (a|the) (wall|tree|bridge|river|lake|sea|cliff)",
-        ),
-    ),
-    (
-        "pills",
-        "akut",
-        (
-            "sleeping (tablets|meds)",
-            "(took|taken|swallowed) (a few|some|a lot|loads|a bunch|a handful) (extra )?(of )?(my |her |his |the |those |mums |my mums )?(pills|tablets|meds|sleeping|paracetamol|painkillers)",  # noqa: E501 (one pattern)
-            "(dont|doesnt|wont|didnt) (know|say) how many",
-            "(paracetamol|pills|tablets|painkillers) ~ too many",
-            "(strips|packets|boxes|blisters) of (zopiclone|zolpidem|paracetamol|ibuprofen|codeine|tramadol|diazepam|sleeping|pills|tablets|meds)",  # noqa: E501 (one pattern)
-            "(taken|took|swallowed) everything (in|from) the",
-            "(think|thinks|might have|may have) (he|she) (swallowed|ate|drank|took) (some|one|it|them|a|something)",  # noqa: E501 (one pattern)
-            "(drank|drink|drunk|swallowed|ate) ~ under the sink",
-        ),
-    ),
-    (
-        "violence",
-        "akut",
-        (
-            "kick* (it|the door) in",
-            "kick* in (the|our|my|the kids|her|his|their) ~ door",
-            "(banging|pounding|hammering) on (the|our|my) (door|window)",
-            "(going to|gonna) get (us|me)$",
-            "(crash|thud|bang|screaming) ~ (totally |completely |very |all )?(silent|quiet)",
-            "(hitting|beating|hurting|kicking|punching|strangling|choking) (his|her|their|our|your) (mum|mom|mother|dad|wife|girlfriend|sister|brother|kids|son|daughter)",  # noqa: E501 (one pattern)
-            "(beating|beat|beats|kicking|kicked) the (shit|crap|hell|living daylights) out of",
-            "never see (them|her|him|the kids|my kids|you|the baby|my son|my daughter) again",
-            "locked (me|us) and (the|my) (baby|kids|children|son|daughter) in",
-            "(taken|smashed|broke) my phone",
-            "(hell|he will|going to|gonna|shes going to|hes going to) finish (me|us|you|her|him)",
-            "(threw|thrown|throwing|throws) (a|the|his|her) ~ at (me|us|her|him|the kids|my)",
-            "(hed|hell|he would|he will|going to|gonna|threatened to) break (my|your|her|his) (legs|neck|jaw|face|bones|arms)",  # noqa: E501 (one pattern)
-            "(he|she) (broke|has broken|broken) (my|her) (jaw|nose|ribs|arm|wrist|fingers)",
-            "(drinking|drunk) ~ (took|taken|drove|driving) (her|him|them|the kids|the baby) (out )?in the car",  # noqa: E501 (one pattern)
-            "(comes|coming|came|come) into my (room|bed) (at night|when)",
-            "(kids|children|baby|we) (are|is|re) (under the bed|in the wardrobe|in the cupboard)",
-            "(outside|out) ~ in (my|her|his|their) (socks|pyjamas|pajamas|nappy|underwear)",
-            "cut (his|her|my|their) (arm|arms|wrist|wrists|thigh|legs) with (a )?(razor|blade|knife|glass)",  # noqa: E501 (one pattern)
-        ),
-    ),
-    (
-        "child",
-        "akut",
-        (
-            "home alone with (her|his|a|the|my) (baby|little|younger|toddler)",
-            "(yo|year old|yr old) ~ home alone",
-            "(been )?alone (in the flat|at home|in the house) since",
-            "(hasnt|havent|not) woken (up|since)",
-            "not (wake|woken|waking) (up )?(for|since)",
-        ),
-    ),
-    (
-        "food",
-        "akut",
-        (
-            "nothing (at all )?(for|to give) (the kids|the children|the baby|them|dinner|tonight)",
-            "(fridge|cupboards|cupboard) (is|are) (empty|bare)",
-            "(formula|baby milk) ~ (ran out|run out|running out|gone)",
-        ),
-    ),
-    (
-        "equipment",
-        "akut",
-        ("(oxygen|insulin) ~ (running out|run out|ran out|is out)",),
-    ),
-    (
-        "body",
-        "akut",
-        (
-            "blue (around|round) (the|her|his) (lips|mouth)",
-            "breathing (is )?(weird|strange|funny|wrong|noisy|fast|shallow)",
-            "wheezing (really|badly|so)",
-            "can barely (talk|breathe|speak)",
-            "(all|very|really|so) floppy",
-            "chest pain*",
-            "(much|lots of|so much|a lot of) blood",
-        ),
-    ),
-)
+) + lex_en_indirect.RISK
 
 BLOCK: tuple[str, ...] = (
     "died laughing",
@@ -654,7 +476,7 @@ BLOCK: tuple[str, ...] = (
     "(taken|take|took|taking) my (pills|tablets|meds|medicine|medication) (as|like|every)",
     "not (like|that) i (want|wanna|would|am going|m going|plan) ~ (die|kill|end|hurt)",
     "parked outside (the )?(town hall|office|offices|kommune|jobcentre|job centre|library|citizen service)",  # noqa: E501 (one pattern)
-)
+) + lex_en_indirect.BLOCK
 
 NEGATORS = (
     "not",
@@ -828,7 +650,7 @@ SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("joke", ("lol", "haha*", "emojilaugh", "jk", "joke", "kidding", "nah jk", "lmao")),
     ("speech", ("said", "says", "told me", "wrote", "yelled")),
-)
+) + lex_en_indirect.SCOPE
 
 # Farewell phrases (in RISK) that a greeting in or next to their sentence sets aside.
 FAREWELL: tuple[str, ...] = ("thank you for (trying|everything)",)
@@ -849,7 +671,7 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
 }
 POLITE = ("please", "pls", "plz", "thanks", "thank you", "thx", "hi")
 
-INTENTS: dict[str, tuple[str, ...]] = {
+_INTENTS: dict[str, tuple[str, ...]] = {
     "STOP": (
         "stop (sending|texting|messaging)",
         "no more (messages|texts|sms)",
@@ -943,4 +765,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "^(emojiok )?will be there",
         "^i come (monday|tuesday|wednesday|thursday|friday|tomorrow|on|at)",
     ),
+}
+INTENTS: dict[str, tuple[str, ...]] = {
+    k: v + lex_en_indirect.INTENTS.get(k, ()) for k, v in _INTENTS.items()
 }
