@@ -523,18 +523,18 @@ SCOPES: tuple[Scope, ...] = (
 # question reported, a test or exam passed, a ticket to a meeting, a deadline or a form, an
 # application for a reduction. Each in the four languages where the kind applies.
 HELPER = (
-    r"(advokat\w*|tolk\w*|bisidder\w*|partsrepraesentant\w*|lawyer|interpreter|solicitor"
+    r"(advokat\w*|tolk(en|e|ene)?|bisidder\w*|partsrepraesentant\w*|lawyer|interpreter|solicitor"
     r"|адвокат\w*|перекладач\w*|\w*محام\w*|\w*مترجم\w*)"
 )
 # A ticket, a fare or a lift to a meeting: what attending costs, not a benefit.
 FARE = (
-    r"(\w*billet\w*|\w*ticket\w*|taxa|taxi|bus|bussen|\w*tog\w*|train|parkering\w*|parking"
+    r"(\w*billet\w*|\w*ticket\w*|taxa|taxi|bus|bussen|tog|toget|train|parkering\w*|parking"
     r"|transport\w*|korsel\w*|fares?|квит\w*|проїзд\w*|таксі|автобус\w*|потяг\w*|поїзд\w*"
     r"|\w*تذكر\w*|\w*تاكسي|\w*باص|\w*قطار|\w*مواصلات)"
 )
 MEETING = (
-    r"(mode|modet|moder|samtale\w*|meeting|appointment|interview|зустріч\w*|прийом\w*"
-    r"|співбесід\w*|\w*اجتماع|\w*موعد|\w*مقابله)"
+    # A meeting with the municipality (not a doctor's appointment: kørsel til behandling is one).
+    r"(mode|modet|samtalen|meeting|interview|зустріч\w*|співбесід\w*|\w*اجتماع|\w*مقابله)"
 )
 # Things a caseworker checks or someone else passes: a form, a test, an exam.
 FORM = (
@@ -551,8 +551,8 @@ SCOPES += (
     _scope(
         "en processuel rettighed",
         # "… en advokat med, som kommunen betaler efter reglerne": the law's helper paid for.
-        rf"\b{HELPER}\b[^.;]{{0,25}}?(,\s*)?(som|der|that|which|who|який|яка|якого|якому"
-        r"|الذي|اللي|التي)?\s+$",
+        rf"\b{HELPER}\b[^.;]{{0,25}}?,?\s*(som|der|that|which|who|який|яка|якого|якому"
+        r"|الذي|اللي|التي)\s+$|(\w*محام\w*|\w*مترجم\w*)\s+$",
         "near",
         *PAYS,
     ),
@@ -611,7 +611,9 @@ SCOPES += (
     _scope(
         "et skema godkendt",
         # "Анкету перевірено і схвалено", "تمت الموافقة على الاستمارة": a form checked.
-        rf"\b{FORM}\b[^.;]{{0,30}}$",
+        # The form is the subject: "Анкету перевірено і схвалено" (not "tak for skemaet, vi har
+        # bevilget …").
+        rf"\b{FORM}(\s+(?!(vi|we|ми|kommunen|комуна|\w*بلديه)\b)[^\s,;.]+){{0,3}}\s+$",
         "near",
         "bevilling",
         "godkendt",
@@ -629,14 +631,14 @@ SCOPES += (
         "en ansøgning om",
         # "Vi hjælper dig med ansøgningen om nedsat …", "مساعدتك في تعبئة طلب تخفيض …": help
         # with an application for a reduction is not one.
-        r"\b(ansogning\w*|application|заяв\w*|\w*طلب)\s+((om|for|on|на|про|عن)\s+)?"
+        r"\b(ansogning\w*|application|заяв(а|у|и|ою|і)|(ال|ب|ل|و)?طلب(ك|كم)?)\s+((om|for|on|на|про|عن)\s+)?"
         r"((a|an|en|et)\s+)?$",
         "near",
         "ophør eller nedsættelse",
     ),
     _scope(
         "en ansøgning om",
-        r"\b(ansogning\w*|application|заяв\w*|\w*طلب)\s+((om|for|on|на|про|عن)\s+)?"
+        r"\b(ansogning\w*|application|заяв(а|у|и|ою|і)|(ال|ب|ل|و)?طلب(ك|كم)?)\s+((om|for|on|на|про|عن)\s+)?"
         r"((a|an|en|et)\s+)?\S+$",
         "within",
         "ophør eller nedsættelse",
