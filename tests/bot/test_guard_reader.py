@@ -508,3 +508,80 @@ def test_a_sentence_ends_after_a_date_written_with_a_slash() -> None:
     )
     assert read(text, model=None).decision
     assert not read("Ring til mig d. 1. maj, så taler vi om det.", model=None).decision
+
+
+# The seventh round's scopes, written fresh for this test (not corpus texts): a lawyer or
+# interpreter the municipality pays, the citizen's question reported, a test or exam
+# approved, a ticket to a meeting, a deadline extended, a form approved, help with an
+# application for a reduction — each in Danish, English, Ukrainian and Arabic.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Du har ret til en bisidder på mødet, og du kan få en advokat, som kommunen betaler.",
+        "Kommunen betaler tolken til samtalen på tirsdag.",
+        "You can bring a lawyer to the committee meeting, which the council pays for.",
+        "Ви маєте право на адвоката, якого оплатить комуна.",
+        "لك الحق في محامٍ ستدفع البلدية أتعابه.",
+        "Jeg har fået dit spørgsmål om, om du kan få dækket medicinen – jeg ser på det i morgen.",
+        "Tak for dit spørgsmål om hvorvidt kommunen betaler for flytningen, jeg vender tilbage.",
+        "Thanks for your question about whether we can cover the deposit, I'll reply on Friday.",
+        "Отримала ваше питання, чи комуна оплатить окуляри. Відповім у четвер.",
+        "وصلني سؤالك عن إمكانية أن تغطي البلدية تكاليف النظارات، سأرد عليك يوم الخميس.",
+        "Tillykke, du er godkendt til teoriprøven på fredag!",
+        "Great news that you've been approved for the driving test next week 🎉",
+        "Вітаю, вас допущено і схвалено до іспиту з мови!",
+        "مبروك، تمت الموافقة على امتحان اللغة يوم الجمعة.",
+        "Vi betaler togbilletten til mødet i Odense, gem kvitteringen.",
+        "The council will pay for the bus ticket to your interview, just keep the receipt.",
+        "Комуна оплатить квиток на потяг на зустріч у четвер.",
+        "البلدية ستدفع تذكرة القطار إلى الاجتماع يوم الخميس.",
+        "Fristen for at sende lønsedlerne er forlænget til fredag.",
+        "The deadline for the bank statements has been extended to 1/12.",
+        "Термін подачі документів продовжили до п'ятниці.",
+        "تم تمديد المهلة لإرسال كشوف الراتب حتى يوم الجمعة.",
+        "Skemaet er tjekket og godkendt, tak!",
+        "Your form has been checked and approved, thanks.",
+        "Бланк перевірено і погоджено, дякую.",
+        "تمت الموافقة على الاستمارة، شكرا لك.",
+        "Jeg hjælper dig gerne med ansøgningen om nedsat friplads på mandag.",
+        "We can help you fill in the application for a reduced fee on Monday.",
+        "Допоможу заповнити заяву на зменшення плати за садок у понеділок.",
+        "سأساعدك في تعبئة طلب تخفيض الإيجار يوم الاثنين.",
+    ],
+)
+def test_the_seventh_rounds_scopes_let_everyday_texts_pass(text: str) -> None:
+    """A lawyer the municipality pays (a procedural right), the citizen's question ("hvorvidt",
+    "питання, чи"), someone else's approval of a test, a ticket to a meeting, a deadline or a
+    form, help with an application for a reduction: not a decision, and the model may not
+    overrule the scope."""
+    reading = read(text)
+    assert not reading.decision, reading.why
+
+
+# Decisions that share the seventh round's words: each scope is narrow enough to leave them.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kommunen betaler din tandregning på 2.300 kr.",
+        "Du er godkendt til fleksjob fra 1. juni.",
+        "You have been approved for the housing benefit from June.",
+        "Tak for skemaet, vi har bevilget hjælp til briller.",
+        "Kommunen dækker din transport til hospitalsbehandlingen fra 1/9.",
+        "We'll cover your taxi to the hospital appointments from March.",
+        "We'll cover your rent for March, 6,200 kr.",
+        "Jeg har svaret på dit spørgsmål: du kan få dækket transport til fysioterapi fra 1/3.",
+        "Fristen er overholdt, og din boligstøtte er forhøjet fra 1/1.",
+        "Du får tolkebistand 10 timer om måneden fra 1/3.",
+        "Вашу допомогу продовжено до 31/12.",
+        "Вашу заяву схвалено, допомога з 1/9.",
+        "Вашу допомогу зменшено з 1/9.",
+        "تمت الموافقة على طلبك للحصول على إعانة السكن.",
+        "تم تخفيض إعانتك من 1/9.",
+        "Din ansøgning er behandlet: din boligstøtte nedsættes fra 1/7.",
+    ],
+)
+def test_the_seventh_rounds_scopes_leave_decisions_alone(text: str) -> None:
+    """A payment for a benefit or treatment, an approval for a benefit, a grant after a form,
+    a benefit extended or reduced: still refused, by rules."""
+    reading = read(text, model=None)
+    assert reading.decision, reading.why
