@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from bot.cli.guard import classify
-from bot.domain.guard import GUIDANCE_LINE, DecisionNotAllowed, as_sent, read, system
+from bot.domain.guard import (
+    GUIDANCE_LINE,
+    DecisionNotAllowed,
+    as_sent,
+    read,
+    refuse_decision,
+    system,
+)
 from bot.domain.guard.corpus import figures, load
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "guard"
@@ -105,6 +112,15 @@ def test_a_complaints_notice_needs_its_deadline_and_no_condition_on_the_decision
     assert read("Kommunen giver dig ikke hjælp til flytning").why == [
         "giver ikke: «kommunen giver dig ikke hjaelp»"
     ]
+
+
+def test_our_guidance_line_is_not_read_as_the_caseworkers_words() -> None:
+    """Queued guidance ("…\nDette er vejledning …") is read without our own line (the model
+    read "Du kan søge om hjælp til tandpleje." with it as a decision); a decision with the
+    line added is still refused."""
+    refuse_decision(as_sent("Du kan søge om hjælp til tandpleje.", "guidance"))
+    with pytest.raises(DecisionNotAllowed):
+        refuse_decision(f"Du får afslag på boligstøtte\n{GUIDANCE_LINE}")
 
 
 @pytest.mark.parametrize("text", DECISIONS)
