@@ -188,14 +188,15 @@ def test_held_out_recall_reaches_the_target() -> None:
 
 
 def test_held_out_false_refusals_are_what_docs_guard_md_reports() -> None:
-    """Held-out: 144 of 148 decisions caught (rules and model, after the fifth round), 2 of 106
-    hard negatives and 2 of 153 non-decisions refused (3 and 3 before the sixth round's rules,
-    with the same model; docs/guard.md)."""
+    """Held-out: 144 of 148 decisions caught (rules and model, after the fifth round), 3 of 106
+    hard negatives and 3 of 153 non-decisions refused with the model retrained on the seventh
+    writer's texts (2 and 2 with the sixth round's model; the seventh round's scopes change
+    neither figure; docs/guard.md)."""
     rows = load(DATA / "heldout.jsonl")
     f = figures(rows, [read(r["text"]) for r in rows])
     assert (f.recall.hits, f.recall.total) == (144, 148)
-    assert (f.false_refusals_hard.hits, f.false_refusals_hard.total) == (2, 106)
-    assert (f.false_refusals.hits, f.false_refusals.total) == (2, 153)
+    assert (f.false_refusals_hard.hits, f.false_refusals_hard.total) == (3, 106)
+    assert (f.false_refusals.hits, f.false_refusals.total) == (3, 153)
 
 
 def test_held_out_false_refusals_on_hard_negatives_reach_the_target() -> None:
@@ -217,7 +218,9 @@ def test_train_split_is_read_right() -> None:
     are read as the model learnt them, short of perfect (the model is regularised); since the
     fifth round's scopes (someone else's decision, a reminder, a grant as background, a
     consultation) the rules refuse none of their hard negatives (figures as docs/guard.md
-    reports; the sixth round's scopes did the same for its writer)."""
+    reports; the sixth round's scopes did the same for its writer, and the seventh round's
+    for the seventh writer's plain texts: a lawyer the municipality pays, a test approved, a
+    ticket to a meeting, a deadline or a form, an application for a reduction)."""
     rows = load(DATA / "train.jsonl")
     first = [r for r in rows if not r["id"].startswith(OTHER_WRITERS)]
     wrong = [r["id"] for r in first if read(r["text"]).decision != r["decision"]]
@@ -225,7 +228,7 @@ def test_train_split_is_read_right() -> None:
     others = [r for r in rows if r["id"].startswith(OTHER_WRITERS)]
     decisions = [r for r in others if r["decision"]]
     hard = [r for r in others if r["hard_negative"]]
-    assert (len(others), len(decisions), len(hard)) == (1978, 899, 739)
+    assert (len(others), len(decisions), len(hard)) == (2218, 899, 899)
     assert sum(read(r["text"]).decision for r in decisions) >= 887
     assert sum(read(r["text"]).decision for r in hard) == 0
     # The rules alone refuse no hard negative of the whole split (the model may not overrule them).
@@ -249,8 +252,9 @@ def test_the_rules_alone_read_the_first_three_rounds_right() -> None:
 def test_the_third_rounds_probe_is_read_right() -> None:
     """probe-r3.jsonl (two batches, each measured once and then tuned on; see the README):
     the rules read it right; the model never saw it, and with it all 60 decisions are still
-    caught and 2 of 60 hard negatives refused (1 before the fifth round: "Du får desværre ikke
-    svar på din ansøgning … i denne uge": the model does not know "not yet" as the rules do)."""
+    caught and 3 of 60 hard negatives refused (the seventh round's model and rules; 1 before
+    the fifth round: "Du får desværre ikke svar på din ansøgning … i denne uge": the model
+    does not know "not yet" as the rules do)."""
     rows = load(DATA / "probe-r3.jsonl")
     assert len(rows) == 120 and sum(r["decision"] for r in rows) == 60
     wrong = [r["id"] for r in rows if read(r["text"], model=None).decision != r["decision"]]
