@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from bot.cli.guard import classify
-from bot.domain.guard import GUIDANCE_LINE, DecisionNotAllowed, as_sent, read, system
+from bot.domain.guard import (
+    GUIDANCE_LINE,
+    DecisionNotAllowed,
+    as_sent,
+    read,
+    refuse_decision,
+    system,
+)
 from bot.domain.guard.corpus import figures, load
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "guard"
@@ -107,6 +114,15 @@ def test_a_complaints_notice_needs_its_deadline_and_no_condition_on_the_decision
     ]
 
 
+def test_our_guidance_line_is_not_read_as_the_caseworkers_words() -> None:
+    """Queued guidance ("…\nDette er vejledning …") is read without our own line (the model
+    read "Du kan søge om hjælp til tandpleje." with it as a decision); a decision with the
+    line added is still refused."""
+    refuse_decision(as_sent("Du kan søge om hjælp til tandpleje.", "guidance"))
+    with pytest.raises(DecisionNotAllowed):
+        refuse_decision(f"Du får afslag på boligstøtte\n{GUIDANCE_LINE}")
+
+
 @pytest.mark.parametrize("text", DECISIONS)
 def test_decisions_are_read_as_decisions_with_a_reason(text: str) -> None:
     """Grant, refusal, stop, repayment, "besluttet", "ikke ret til": a decision, and why names it."""
@@ -172,14 +188,15 @@ def test_held_out_recall_reaches_the_target() -> None:
 
 
 def test_held_out_false_refusals_are_what_docs_guard_md_reports() -> None:
-    """Held-out: 144 of 148 decisions caught (rules and model, after the fifth round), 2 of 106
-    hard negatives and 2 of 153 non-decisions refused (3 and 3 before the sixth round's rules,
-    with the same model; docs/guard.md)."""
+    """Held-out: 144 of 148 decisions caught (rules and model, after the fifth round), 3 of 106
+    hard negatives and 3 of 153 non-decisions refused with the model retrained on the seventh
+    writer's texts (2 and 2 with the sixth round's model; the seventh round's scopes change
+    neither figure; docs/guard.md)."""
     rows = load(DATA / "heldout.jsonl")
     f = figures(rows, [read(r["text"]) for r in rows])
     assert (f.recall.hits, f.recall.total) == (144, 148)
-    assert (f.false_refusals_hard.hits, f.false_refusals_hard.total) == (2, 106)
-    assert (f.false_refusals.hits, f.false_refusals.total) == (2, 153)
+    assert (f.false_refusals_hard.hits, f.false_refusals_hard.total) == (3, 106)
+    assert (f.false_refusals.hits, f.false_refusals.total) == (3, 153)
 
 
 def test_held_out_false_refusals_on_hard_negatives_reach_the_target() -> None:
@@ -201,7 +218,9 @@ def test_train_split_is_read_right() -> None:
     are read as the model learnt them, short of perfect (the model is regularised); since the
     fifth round's scopes (someone else's decision, a reminder, a grant as background, a
     consultation) the rules refuse none of their hard negatives (figures as docs/guard.md
-    reports; the sixth round's scopes did the same for its writer)."""
+    reports; the sixth round's scopes did the same for its writer, and the seventh round's
+    for the seventh writer's plain texts: a lawyer the municipality pays, a test approved, a
+    ticket to a meeting, a deadline or a form, an application for a reduction)."""
     rows = load(DATA / "train.jsonl")
     first = [r for r in rows if not r["id"].startswith(OTHER_WRITERS)]
     wrong = [r["id"] for r in first if read(r["text"]).decision != r["decision"]]
@@ -209,7 +228,7 @@ def test_train_split_is_read_right() -> None:
     others = [r for r in rows if r["id"].startswith(OTHER_WRITERS)]
     decisions = [r for r in others if r["decision"]]
     hard = [r for r in others if r["hard_negative"]]
-    assert (len(others), len(decisions), len(hard)) == (1978, 899, 739)
+    assert (len(others), len(decisions), len(hard)) == (2218, 899, 899)
     assert sum(read(r["text"]).decision for r in decisions) >= 887
     assert sum(read(r["text"]).decision for r in hard) == 0
     # The rules alone refuse no hard negative of the whole split (the model may not overrule them).
@@ -233,8 +252,9 @@ def test_the_rules_alone_read_the_first_three_rounds_right() -> None:
 def test_the_third_rounds_probe_is_read_right() -> None:
     """probe-r3.jsonl (two batches, each measured once and then tuned on; see the README):
     the rules read it right; the model never saw it, and with it all 60 decisions are still
-    caught and 2 of 60 hard negatives refused (1 before the fifth round: "Du får desværre ikke
-    svar på din ansøgning … i denne uge": the model does not know "not yet" as the rules do)."""
+    caught and 3 of 60 hard negatives refused (the seventh round's model and rules; 1 before
+    the fifth round: "Du får desværre ikke svar på din ansøgning … i denne uge": the model
+    does not know "not yet" as the rules do)."""
     rows = load(DATA / "probe-r3.jsonl")
     assert len(rows) == 120 and sum(r["decision"] for r in rows) == 60
     wrong = [r["id"] for r in rows if read(r["text"], model=None).decision != r["decision"]]
@@ -508,3 +528,80 @@ def test_a_sentence_ends_after_a_date_written_with_a_slash() -> None:
     )
     assert read(text, model=None).decision
     assert not read("Ring til mig d. 1. maj, så taler vi om det.", model=None).decision
+
+
+# The seventh round's scopes, written fresh for this test (not corpus texts): a lawyer or
+# interpreter the municipality pays, the citizen's question reported, a test or exam
+# approved, a ticket to a meeting, a deadline extended, a form approved, help with an
+# application for a reduction — each in Danish, English, Ukrainian and Arabic.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Du har ret til en bisidder på mødet, og du kan få en advokat, som kommunen betaler.",
+        "Kommunen betaler tolken til samtalen på tirsdag.",
+        "You can bring a lawyer to the committee meeting, which the council pays for.",
+        "Ви маєте право на адвоката, якого оплатить комуна.",
+        "لك الحق في محامٍ ستدفع البلدية أتعابه.",
+        "Jeg har fået dit spørgsmål om, om du kan få dækket medicinen – jeg ser på det i morgen.",
+        "Tak for dit spørgsmål om hvorvidt kommunen betaler for flytningen, jeg vender tilbage.",
+        "Thanks for your question about whether we can cover the deposit, I'll reply on Friday.",
+        "Отримала ваше питання, чи комуна оплатить окуляри. Відповім у четвер.",
+        "وصلني سؤالك عن إمكانية أن تغطي البلدية تكاليف النظارات، سأرد عليك يوم الخميس.",
+        "Tillykke, du er godkendt til teoriprøven på fredag!",
+        "Great news that you've been approved for the driving test next week 🎉",
+        "Вітаю, вас допущено і схвалено до іспиту з мови!",
+        "مبروك، تمت الموافقة على امتحان اللغة يوم الجمعة.",
+        "Vi betaler togbilletten til mødet i Odense, gem kvitteringen.",
+        "The council will pay for the bus ticket to your interview, just keep the receipt.",
+        "Комуна оплатить квиток на потяг на зустріч у четвер.",
+        "البلدية ستدفع تذكرة القطار إلى الاجتماع يوم الخميس.",
+        "Fristen for at sende lønsedlerne er forlænget til fredag.",
+        "The deadline for the bank statements has been extended to 1/12.",
+        "Термін подачі документів продовжили до п'ятниці.",
+        "تم تمديد المهلة لإرسال كشوف الراتب حتى يوم الجمعة.",
+        "Skemaet er tjekket og godkendt, tak!",
+        "Your form has been checked and approved, thanks.",
+        "Бланк перевірено і погоджено, дякую.",
+        "تمت الموافقة على الاستمارة، شكرا لك.",
+        "Jeg hjælper dig gerne med ansøgningen om nedsat friplads på mandag.",
+        "We can help you fill in the application for a reduced fee on Monday.",
+        "Допоможу заповнити заяву на зменшення плати за садок у понеділок.",
+        "سأساعدك في تعبئة طلب تخفيض الإيجار يوم الاثنين.",
+    ],
+)
+def test_the_seventh_rounds_scopes_let_everyday_texts_pass(text: str) -> None:
+    """A lawyer the municipality pays (a procedural right), the citizen's question ("hvorvidt",
+    "питання, чи"), someone else's approval of a test, a ticket to a meeting, a deadline or a
+    form, help with an application for a reduction: not a decision, and the model may not
+    overrule the scope."""
+    reading = read(text)
+    assert not reading.decision, reading.why
+
+
+# Decisions that share the seventh round's words: each scope is narrow enough to leave them.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kommunen betaler din tandregning på 2.300 kr.",
+        "Du er godkendt til fleksjob fra 1. juni.",
+        "You have been approved for the housing benefit from June.",
+        "Tak for skemaet, vi har bevilget hjælp til briller.",
+        "Kommunen dækker din transport til hospitalsbehandlingen fra 1/9.",
+        "We'll cover your taxi to the hospital appointments from March.",
+        "We'll cover your rent for March, 6,200 kr.",
+        "Jeg har svaret på dit spørgsmål: du kan få dækket transport til fysioterapi fra 1/3.",
+        "Fristen er overholdt, og din boligstøtte er forhøjet fra 1/1.",
+        "Du får tolkebistand 10 timer om måneden fra 1/3.",
+        "Вашу допомогу продовжено до 31/12.",
+        "Вашу заяву схвалено, допомога з 1/9.",
+        "Вашу допомогу зменшено з 1/9.",
+        "تمت الموافقة على طلبك للحصول على إعانة السكن.",
+        "تم تخفيض إعانتك من 1/9.",
+        "Din ansøgning er behandlet: din boligstøtte nedsættes fra 1/7.",
+    ],
+)
+def test_the_seventh_rounds_scopes_leave_decisions_alone(text: str) -> None:
+    """A payment for a benefit or treatment, an approval for a benefit, a grant after a form,
+    a benefit extended or reduced: still refused, by rules."""
+    reading = read(text, model=None)
+    assert reading.decision, reading.why

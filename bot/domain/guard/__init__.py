@@ -40,9 +40,17 @@ class DecisionNotAllowed(BadInput):
         self.why = list(why)
 
 
+def authored(text: str) -> str:
+    """``text`` without the guidance line we add (:func:`as_sent`): the guard reads what a
+    person wrote, not our own words (the model may read "Der er ikke truffet en afgørelse"
+    under plain guidance as a decision)."""
+    return text.removesuffix(f"\n{GUIDANCE_LINE}")
+
+
 def refuse_decision(text: str) -> None:
-    """Raise :class:`DecisionNotAllowed` when ``text`` reads as an afgørelse."""
-    reading = read(text)
+    """Raise :class:`DecisionNotAllowed` when ``text`` (without our guidance line) reads as
+    an afgørelse."""
+    reading = read(authored(text))
     if reading.decision:
         raise DecisionNotAllowed(reading.why)
 
@@ -67,6 +75,7 @@ __all__ = [
     "NATURES",
     "as_sent",
     "AUTHORED_KINDS",
+    "authored",
     "CODE",
     "DecisionNotAllowed",
     "MESSAGE",

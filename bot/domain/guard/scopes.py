@@ -3,8 +3,10 @@
 A *scope* is a phrase that turns a cue of :mod:`bot.domain.guard.lexicon` in the
 same sentence into something else: a question, a condition or a warning, a
 possibility, a decision still to come, one made before and only mentioned, the
-citizen's own words repeated, someone else's decision, a practical arrangement,
-or a procedural right (aktindsigt, bisidder, tolk) rather than an entitlement.
+citizen's own words or question repeated, someone else's decision (or approval of a
+test), a practical arrangement (a ticket to a meeting, a deadline moved, a form checked,
+help with an application), or a procedural right (aktindsigt, bisidder, tolk, a lawyer
+the municipality pays) rather than an entitlement.
 A scope names the cues it governs (``only``) or never governs (``skip``) by the
 cues' names, so the Ukrainian and Arabic cues of :mod:`bot.domain.guard.lexicon_uk_ar`
 of the same name are governed too. Written against the folded normal form of
@@ -514,5 +516,131 @@ SCOPES: tuple[Scope, ...] = (
         "ikke afgjort endnu",
         r"\b(foreslar at|jeg foreslar|vi foreslar|udkast|ikke endelig\w*|not final|draft)\b",
         "sentence",
+    ),
+)
+
+# Seventh round (train-r7p-*: plain everyday texts): a helper the law pays for, the citizen's
+# question reported, a test or exam passed, a ticket to a meeting, a deadline or a form, an
+# application for a reduction. Each in the four languages where the kind applies.
+HELPER = (
+    r"(advokat\w*|tolk(en|e|ene)?|bisidder\w*|partsrepraesentant\w*|lawyer|interpreter|solicitor"
+    r"|адвокат\w*|перекладач\w*|\w*محام\w*|\w*مترجم\w*)"
+)
+# A ticket, a fare or a lift to a meeting: what attending costs, not a benefit.
+FARE = (
+    r"(\w*billet\w*|\w*ticket\w*|taxa|taxi|bus|bussen|tog|toget|train|parkering\w*|parking"
+    r"|transport\w*|korsel\w*|fares?|квит\w*|проїзд\w*|таксі|автобус\w*|потяг\w*|поїзд\w*"
+    r"|\w*تذكر\w*|\w*تاكسي|\w*باص|\w*قطار|\w*مواصلات)"
+)
+MEETING = (
+    # A meeting with the municipality (not a doctor's appointment: kørsel til behandling is one).
+    r"(mode|modet|samtalen|meeting|interview|зустріч\w*|співбесід\w*|\w*اجتماع|\w*مقابله)"
+)
+# Things a caseworker checks or someone else passes: a form, a test, an exam.
+FORM = (
+    r"(skema\w*|blanket\w*|formular\w*|forms?|анкет\w*|бланк\w*|форм(а|у|и)|\w*استمار\w*"
+    r"|\w*نموذج\w*)"
+)
+TEST = (
+    r"(\w*prove[nr]?|\w*proverne|\w*eksamen\w*|\w*eksaminer\w*|(driving\s+|theory\s+)?(test|exam)s?"
+    r"|іспит\w*|екзамен\w*|тест\w*|\w*امتحان\w*|\w*اختبار\w*)"
+)
+PAYS = ("dækker eller betaler", "vi betaler", "vi kan godt give", "du får en ydelse")
+
+SCOPES += (
+    _scope(
+        "en processuel rettighed",
+        # "… en advokat med, som kommunen betaler efter reglerne": the law's helper paid for.
+        rf"\b{HELPER}\b[^.;]{{0,25}}?,?\s*(som|der|that|which|who|який|яка|якого|якому"
+        r"|الذي|اللي|التي)\s+$|(\w*محام\w*|\w*مترجم\w*)\s+$",
+        "near",
+        *PAYS,
+    ),
+    _scope(
+        "en processuel rettighed",
+        rf"^[^.;]{{0,20}}?\b{HELPER}\b",
+        "after",
+        *PAYS,
+    ),
+    _scope("en processuel rettighed", rf"\b{HELPER}\b", "within", *PAYS),
+    _scope(
+        "borgerens spørgsmål",
+        # "Jeg har modtaget dit spørgsmål om, hvorvidt du kan få dækket transport".
+        r"\b(hvorvidt|(sporgsmal\w*|question|enquiry|query)\s+(om,?\s+(om|hvorvidt)|about whether"
+        r"|(on|of|about|as to) whether|whether|if))\b"
+        r"|\b(питання|запит\w*|запитання)\s*,?\s*чи\b"
+        r"|\b(سؤالك|سوالك|استفسارك)\s+(عن|حول|بخصوص)\s+(ما\s+)?(اذا|امكانيه)",
+        "sentence",
+    ),
+    _scope(
+        "en prøve eller eksamen",
+        # "Du er blevet godkendt til køreprøven", "approved for the driving test": someone
+        # else's approval of a test, not a benefit.
+        rf"^\s*((til|for|to take|на|до|для|علي|في)\s+)?(the\s+|your\s+|din\s+|den\s+)?{TEST}\b",
+        "after",
+        "godkendt",
+        "entitled",
+        "bevilling",
+        "approved or refused",
+    ),
+    _scope(
+        "en prøve eller eksamen",
+        rf"\b(til|for)\s+(the\s+|your\s+|din\s+|den\s+)?{TEST}$",
+        "within",
+        "godkendt",
+        "entitled",
+    ),
+    _scope(
+        "en praktisk udgift til et møde",
+        # "We'll cover your train ticket to the meeting", "vi betaler bussen til samtalen".
+        rf"\b{FARE}\b[^.;]{{0,40}}?\b(til|to|for|на|до|الي|لل|ل)\s*(\S+\s+){{0,3}}?{MEETING}\b"
+        rf"|\b{MEETING}\b[^.;]{{0,20}}?\b(billet\w*|ticket\w*|fare|квит\w*|تذكر\w*)\b",
+        "sentence",
+        *PAYS,
+    ),
+    _scope(
+        "en frist forlænget",
+        # "Строк, щоб надіслати документи, продовжено до 18/12": a deadline, not a grant.
+        r"\b(строк\w*|термін\w*|дедлайн\w*|frist\w*|deadline\w*|\w*مهله|\w*الموعد النهائي)\b"
+        r"(?![^.;]*\b(допомог\w*|виплат\w*|пенсі\w*|підтримк\w*|\w*ydelse\w*|\w*hjaelp\w*"
+        r"|\w*stotte\w*|\w*tilskud\w*|\w*pension\w*|\w*مساعد\w*|\w*اعان\w*|benefit\w*))[^.;]*$",
+        "before",
+        "bevilling",
+        "forlænget",
+    ),
+    _scope(
+        "et skema godkendt",
+        # "Анкету перевірено і схвалено", "تمت الموافقة على الاستمارة": a form checked.
+        # The form is the subject: "Анкету перевірено і схвалено" (not "tak for skemaet, vi har
+        # bevilget …").
+        rf"\b{FORM}(\s+(?!(vi|we|ми|kommunen|комуна|\w*بلديه)\b)[^\s,;.]+){{0,3}}\s+$",
+        "near",
+        "bevilling",
+        "godkendt",
+        "approved or refused",
+    ),
+    _scope(
+        "et skema godkendt",
+        rf"^\s*((علي|на)\s+)?(вашу\s+|ваш\s+|your\s+|the\s+)?{FORM}\b",
+        "after",
+        "bevilling",
+        "godkendt",
+        "approved or refused",
+    ),
+    _scope(
+        "en ansøgning om",
+        # "Vi hjælper dig med ansøgningen om nedsat …", "مساعدتك في تعبئة طلب تخفيض …": help
+        # with an application for a reduction is not one.
+        r"\b(ansogning\w*|application|заяв(а|у|и|ою|і)|(ال|ب|ل|و)?طلب(ك|كم)?)\s+((om|for|on|на|про|عن)\s+)?"
+        r"((a|an|en|et)\s+)?$",
+        "near",
+        "ophør eller nedsættelse",
+    ),
+    _scope(
+        "en ansøgning om",
+        r"\b(ansogning\w*|application|заяв(а|у|и|ою|і)|(ال|ب|ل|و)?طلب(ك|كم)?)\s+((om|for|on|на|про|عن)\s+)?"
+        r"((a|an|en|et)\s+)?\S+$",
+        "within",
+        "ophør eller nedsættelse",
     ),
 )

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.base.crypto import unseal
 from bot.base.services import Services
-from bot.domain.guard import AUTHORED_KINDS
+from bot.domain.guard import AUTHORED_KINDS, authored
 from bot.domain.guard.reader import read
 from bot.store.schema.core import cases, messages, persons
 
@@ -49,6 +49,6 @@ async def decisions(svc: Services, conn: AsyncConnection, message_ids: Sequence[
             dek = svc.dek("cases", r.case_id, r.case_dek)
         else:
             dek = svc.dek("persons", r.person_id, r.person_dek)
-        if read(unseal(dek, r.body_enc, f"messages:{r.id}:body")).decision:
+        if read(authored(unseal(dek, r.body_enc, f"messages:{r.id}:body"))).decision:
             found.add(str(r.id))
     return found
