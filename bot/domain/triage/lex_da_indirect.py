@@ -534,7 +534,6 @@ BLOCK: tuple[str, ...] = (
     "tak for alt (i|du) gør",
     "tak for alt ~ (i år|i aar|i det gamle år|i julen)",
     "tak for alt (hjælpen|hjælp|støtten)",
-    "^tak for alt$",
     "(må|kan|vil) (i|du) (sige|hilse) farvel",
     "sig* farvel ~ (fra os|fra mig|fra familien|fra os alle)",
     "sig* farvel inden (i|du|vi) (lukker|går|holder|tager|stopper|flytter)",
