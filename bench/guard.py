@@ -19,7 +19,7 @@ from bot.domain.guard.corpus import figures, load
 
 ROOT = Path(__file__).resolve().parents[1]
 HELDOUT = ROOT / "tests" / "data" / "guard" / "heldout.jsonl"
-PROBE = HELDOUT.with_name("probe3.jsonl")
+PROBES = ("probe3", "probe4")  # writers the guard never saw, committed before their rounds
 ROUNDS = 20
 
 
@@ -41,12 +41,12 @@ def run() -> list[Row]:
         read(text)
         times.append((clock() - t0) / 1000)
     times.sort()
-    probe = load(PROBE)
     out = []
-    for split, f in (
-        ("held-out", figures(rows, results)),
-        ("probe", figures(probe, [read(r["text"]) for r in probe])),
-    ):
+    splits = [("held-out", figures(rows, results))]
+    for name in PROBES:
+        probe = load(HELDOUT.with_name(f"{name}.jsonl"))
+        splits.append((name, figures(probe, [read(r["text"]) for r in probe])))
+    for split, f in splits:
         out += [
             Row(f"decisions caught ({split})", _pct(f.recall.rate), "≥ 95", "%"),
             Row(f"hard negatives refused ({split})", _pct(f.false_refusals_hard.rate), "≤ 5", "%"),
