@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.base.clock import COPENHAGEN
+from bot.base.phones import grouped
 from bot.base.workdays import WorkingCalendar
 from bot.domain import texts
 from bot.domain.dispatch import Decision
@@ -23,7 +24,7 @@ def urgent_line(language: str, decision: Decision, after_hours_phone: str | None
     if not decision.urgent or decision.open_now:
         return ""
     if after_hours_phone:
-        return text(language, "urgent_after_hours", phone=after_hours_phone)
+        return text(language, "urgent_after_hours", phone=grouped(after_hours_phone))
     return text(language, "urgent_112")
 
 
@@ -79,7 +80,7 @@ def neutral_receipt(language: str, *, urgent: bool, desk: FrontDesk | None, has_
     cpr = text(language, "cpr_warning") if has_cpr else ""
     line = ""
     if urgent and desk is not None and not desk.open_now and desk.after_hours_phone:
-        line = text(language, "urgent_after_hours", phone=desk.after_hours_phone)
+        line = text(language, "urgent_after_hours", phone=grouped(desk.after_hours_phone))
     elif urgent:
         line = text(language, "urgent_112")
     return texts.compose((text(language, "receipt_neutral"), cpr, line), (line or cpr,))

@@ -62,7 +62,7 @@ async def test_urgent_unknown_number_at_night_pages_the_after_hours_line(stack: 
     await stack.drain()
     assert len(await stack.sent_to(phones["after_hours"])) == 1
     assert (await stack.sent_to(STRANGER))[-1].endswith(
-        "Du kan også ringe til kommunens døgnvagt på +4533173333."
+        "Du kan også ringe til kommunens døgnvagt på +45 33 17 33 33."
     )
 
 

@@ -267,7 +267,7 @@ async def test_urgent_outside_opening_hours_gives_112_and_after_hours(stack: Sta
     await stack.sms(stack.world.phones["anna"], "Han slår mig")
     assert await receipt(stack, stack.world.phones["anna"]) == (
         "Tak for din besked. Mette svarer dig senest mandag den 24. februar. Er det akut, så "
-        "ring 112. Du kan også ringe til kommunens døgnvagt på +4533173333."
+        "ring 112. Du kan også ringe til kommunens døgnvagt på +45 33 17 33 33."
     )
 
 

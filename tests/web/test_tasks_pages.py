@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.base.clock import COPENHAGEN
-from bot.http.pages.page import phone_text
+from bot.base.phones import grouped as phone_text
 from bot.store.schema.core import journal_entries
 from bot.store.schema.scheduler import followup_tasks
 from scheduler.runner import run_due

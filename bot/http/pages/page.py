@@ -29,7 +29,6 @@ from urllib.parse import urlencode
 
 import aiohttp_jinja2
 import jinja2
-import phonenumbers
 from aiohttp import web
 from markupsafe import Markup
 from multidict import MultiDictProxy
@@ -39,6 +38,7 @@ from bot.base.appkeys import SERVICES
 from bot.base.clock import COPENHAGEN
 from bot.base.errors import ApiError
 from bot.base.pagesettings import WebSettings
+from bot.base.phones import grouped
 from bot.base.workdays import format_long_date, format_time
 from bot.domain import sessions
 from bot.domain.sessions import WebSession
@@ -175,18 +175,6 @@ def day(value: datetime | None, lang: str = "da") -> str:
     return _long_date(value.astimezone(COPENHAGEN).date(), lang)
 
 
-def phone_text(number: str | None) -> str:
-    """A phone number as people read it: "+45 20 12 34 56" (grouped by ``phonenumbers``);
-    what it cannot read is shown as it is. For the eye only: a ``tel:`` link keeps E.164."""
-    if not number:
-        return ""
-    try:
-        parsed = phonenumbers.parse(number, "DK")
-    except phonenumbers.NumberParseException:
-        return number
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-
-
 def render(
     request: web.Request, template: str, context: dict[str, Any], *, status: int = 200
 ) -> web.Response:
@@ -204,7 +192,7 @@ def render(
         "day": lambda value: day(value, st.language.code),
         # Isolate names and case numbers from the page's direction (Arabic is right-to-left).
         "bdi": lambda value: Markup("<bdi>%s</bdi>") % value,
-        "phone_text": phone_text,
+        "phone_text": grouped,
         "request_path": request.path,
         "error": None,
     }
