@@ -54,6 +54,6 @@ def test_false_alarms_intents_and_ordinary_replies_do_not_worsen(
 ) -> None:
     """Hard negatives paged, intents read right, ordinary messages read as an intent: as measured."""
     f = figures["all"]
-    assert f.false_alarms.hits <= 7, str(f.false_alarms)
+    assert f.false_alarms.hits <= 6, str(f.false_alarms)
     assert f.intents.hits >= 112, str(f.intents)
     assert f.ordinary_as_intent.hits <= 6, str(f.ordinary_as_intent)

@@ -10,9 +10,9 @@ Measured after issue #16's fifth round (twice: after the retrained model, then a
 the lexicon; before the round in brackets; targets after the semicolon): urgent recall
 da 50/54 (49), en 29/32 (28), uk 29/30 (26), ar 26/29 (25) (≥ 98 % each: not met);
 false alarms on hard negatives 7/80 (6) (≤ 10 %: met); intents 43/50 (38) (≥ 95 %: not
-met); ordinary messages read as an intent 0/125 (0) (≤ 2 %: met). After the sixth round: probe3 urgent da 50, en 29, uk 28, ar 26 (one Ukrainian message
-fewer), 7/80, 43/50, 0/125; probe4 (before the round: da 46, en 24, uk 27, ar 21 of 54, 32,
-29, 29; 7/79; 43/50; 0/126) da 48, en 25, uk 27, ar 22; 7/79; 45/50; 0/126. The floors say
+met); ordinary messages read as an intent 0/125 (0) (≤ 2 %: met). After the sixth round: probe3 urgent da 50, en 30, uk 28, ar 26, 7/80, 44/50, 0/125;
+probe4 (before the round: da 46, en 24, uk 27, ar 21 of 54, 32, 29, 29; 7/79; 43/50; 0/126)
+da 48, en 25, uk 27, ar 23; 6/79; 45/50; 0/126. The floors say
 how far the reader is from the targets on messages it has not seen; they are not the
 targets.
 """
@@ -32,11 +32,11 @@ PROBE = DATA / "probe3.jsonl"
 PROBES = ("probe3", "probe4")
 # What each probe reads at now: urgent recall per language, hard negatives paged, intents.
 RECALL = {
-    "probe3": {"da": 50, "en": 29, "uk": 28, "ar": 26},
-    "probe4": {"da": 48, "en": 25, "uk": 27, "ar": 22},
+    "probe3": {"da": 50, "en": 30, "uk": 28, "ar": 26},
+    "probe4": {"da": 48, "en": 25, "uk": 27, "ar": 23},
 }
-FALSE_ALARMS = {"probe3": 7, "probe4": 7}
-INTENTS = {"probe3": 43, "probe4": 45}
+FALSE_ALARMS = {"probe3": 7, "probe4": 6}
+INTENTS = {"probe3": 44, "probe4": 45}
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ Two scores: ``akut`` (would page someone) and ``concern`` (akut or bekymring),
 and, when the weights have them, a reply's intent (one of ``INTENTS`` or none):
 a multinomial model over the same features, asked only when the lexicon found
 no intent, and believed only above its own threshold.
-Features: character 3- and 4-grams of the squeezed text, words, word pairs
-within a clause, and words in the scope of a negation marked as such
+Features: character 4-grams of the squeezed text, words, word pairs within a
+clause, and words in the scope of a negation marked as such
 ("n:akut" in "ikke akut"), so the model can learn that a negated word weighs
 differently.
 """
@@ -47,11 +47,14 @@ def word_features(reading: Reading, negators: frozenset[str]) -> list[str]:
 def features(
     reading: Reading, negators: frozenset[str], words: list[str] | None = None
 ) -> list[str]:
-    """The feature names of one message (repeats count): character 3- and 4-grams, then
-    ``words`` (its word features, computed here when not given)."""
+    """The feature names of one message (repeats count): character 4-grams, then ``words``
+    (its word features, computed here when not given). No 3-grams: trained without the
+    sixth round's two writers and scored on them (and likewise for four earlier writers'
+    batches), the model without them found as many or more urgent messages of a writer it
+    never saw at the same false alarms in four of five such splits (at 10 % false alarms:
+    88 % against 85 % on the sixth round's writers), and it is smaller."""
     text = f" {reading.squeezed} "
-    out = [text[i : i + 3] for i in range(len(text) - 2)]
-    out += [text[i : i + 4] for i in range(len(text) - 3)]
+    out = [text[i : i + 4] for i in range(len(text) - 3)]
     return out + (word_features(reading, negators) if words is None else words)
 
 

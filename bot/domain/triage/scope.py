@@ -137,6 +137,15 @@ class Scope:
         kinds: dict[str, PhraseHit] = {}
         for m in self._by_sentence.get(sentence, ()):
             kinds.setdefault(m.phrase.tag, m)  # the first of each kind: markers come in order
+        return (
+            self._marked(kinds, start, words)
+            or self._about_something(kinds, clause, start, end, tag, words)
+            or self._hypothetical(kinds, clause, start, tag)
+        )
+
+    @staticmethod
+    def _marked(kinds: dict[str, PhraseHit], start: int, words: list[str]) -> str | None:
+        """Past, quoted or a joke: the sentence's markers say so."""
         if "past" in kinds:
             return "past"
         if "docref" in kinds:
@@ -145,10 +154,28 @@ class Scope:
             return "quoted"
         if "joke" in kinds:
             return "joke"
+        return None
+
+    def _about_something(
+        self,
+        kinds: dict[str, PhraseHit],
+        clause: int,
+        start: int,
+        end: int,
+        tag: str,
+        words: list[str],
+    ) -> str | None:
+        """A topic (a film, the news, a lost wallet returned), or an animal or sport the risk
+        is about."""
         if "topic" in kinds or (tag in _POLICE_TAGS and "police_ok" in kinds):
             return "topic"
         if "activity" in kinds and self._about(clause, start, end, words):
             return "topic"
+        return None
+
+    def _hypothetical(
+        self, kinds: dict[str, PhraseHit], clause: int, start: int, tag: str
+    ) -> str | None:
         hypo = kinds.get("hypo")
         speech = kinds.get("speech")
         if (
