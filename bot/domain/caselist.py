@@ -294,6 +294,28 @@ async def _next_meeting(
     )
 
 
+async def next_meeting(svc: Services, user: StaffUser, case_id: str) -> NextMeeting | None:
+    """Næste møde of one case, as its case page shows it: for the thread page beside it.
+
+    None when the case has no meeting to come, or when ``user`` may not see the case
+    (:func:`bot.store.caselist.case_reach`); the thread page asks only for those who work
+    on the case.
+    """
+    now = svc.clock.now()
+    today = local_date(now)
+    if user.today is None:  # the covering rule reads the day from the user: the same day
+        user = replace(user, today=today)
+    async with svc.read() as conn:
+        row = await store.case_row(conn, user, case_id, today)
+        if row is None:
+            return None
+        people = {
+            p.person_id: _name(svc, p.person_id, p.dek, p.name_enc) or "Ukendt person"
+            for p in await store.participants_of(conn, user.tenant_id, [case_id])
+        }
+        return await _next_meeting(svc, conn, user, row, people, now)
+
+
 ROLES = {
     "party": "Part",
     "parent": "Forælder",

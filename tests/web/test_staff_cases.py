@@ -425,6 +425,50 @@ async def test_the_case_page_shows_the_next_meeting(stack: Stack, logins: dict[s
     )
 
 
+def _timeline_box(html: str) -> str:
+    """The thread page's "Sagens forløb" box as text, tags and spacing dropped."""
+    found = re.search(
+        r'<section class="timeline" aria-labelledby="timeline-heading">(.*?)</section>', html, re.S
+    )
+    assert found is not None
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(1))).strip()
+
+
+async def test_the_thread_page_shows_the_next_meeting(
+    stack: Stack, logins: dict[str, Login]
+) -> None:
+    """The thread page's "Sagens forløb" shows the case's next meeting as the case page does,
+    above the line that the case has no timeline (or its milestones); none once cancelled."""
+    case = stack.world.cases["anna"]
+    await stack.sms(stack.world.phones["anna"], "Hvornår er mødet?")
+    await staff_login(stack, logins["mette"])
+    html = await _page(stack, f"/sagsbehandler/sager/{case}")
+    (conv,) = re.findall(r'href="/sagsbehandler/samtaler/([0-9a-f-]{36})[?"]', html)
+    thread = f"/sagsbehandler/samtaler/{conv}"
+    assert _timeline_box(await _page(stack, thread)) == (
+        "Sagens forløb Sagen har ingen tidsplan endnu."
+    )
+    meeting = await _book(stack, case, "2025-02-25T10:00:00+01:00", place="Rådhuset, lokale 12")
+    html = await _page(stack, thread)
+    assert _next_meeting(html) == _next_meeting(await _page(stack, f"/sagsbehandler/sager/{case}"))
+    assert _timeline_box(html) == (
+        "Sagens forløb Næste møde tirsdag den 25. februar kl. 10:00–11:00 Rådhuset, lokale 12 "
+        "Deltagere: Anna Andersen og Mette Holm Sagen har ingen tidsplan endnu."
+    )
+    resp = await stack.api(
+        "POST", f"/api/v1/cases/{case}/timeline", json={"expected": {"decision": "2025-03-21"}}
+    )
+    assert resp.status == 201, await resp.text()
+    box = _timeline_box(await _page(stack, thread))
+    assert box.startswith("Sagens forløb Næste møde tirsdag den 25. februar kl. 10:00–11:00 ")
+    assert "Forventet fredag den 21. marts" in box and "ingen tidsplan" not in box
+    resp = await stack.api("DELETE", f"/api/v1/appointments/{meeting}?notify=false")
+    assert resp.status == 200, await resp.text()
+    html = await _page(stack, thread)
+    assert "Næste møde" not in html and "Rådhuset" not in html
+    assert "Forventet fredag den 21. marts" in _timeline_box(html)
+
+
 def _family_status(html: str, text: str) -> str:
     """The status line under the family's message ``text`` on the thread page."""
     found = re.search(re.escape(text) + r'</p>.*?<p class="message-status">(.*?)</p>', html, re.S)

@@ -17,6 +17,7 @@ from bot.base.workdays import format_time
 from bot.domain import accounts, attachments, handover, inbox, reply_templates, sessions, staffing
 from bot.domain import conversations as conv
 from bot.domain.accounts import LoginRefused, StaffIdentity
+from bot.domain.caselist import NextMeeting, next_meeting
 from bot.domain.mms import notes_for_staff
 from bot.http.pages.page import SETTINGS, redirect, render, state
 from journal import casefile
@@ -386,7 +387,7 @@ async def _thread_page(
     chosen = request.query.get("skabelon")
     if chosen and "body" not in values:
         _choose_template(values, filled, chosen)
-    timeline, planned = await _case_plan(svc, who, ctx, conv_id, thread["messages"])
+    timeline, planned, meeting = await _case_plan(svc, who, ctx, conv_id, thread["messages"])
     context.update(
         {
             "ctx": ctx,
@@ -402,6 +403,7 @@ async def _thread_page(
             "chosen": chosen,
             "timeline": timeline,
             "planned": planned,
+            "meeting": meeting,
             "step_labels": STEP_STATUS,
             "today": local_date(svc.clock.now()),
             "date_text": lambda d: long_date(d, "da") if d else "",
@@ -460,10 +462,11 @@ async def _case_plan(
     ctx: inbox.ThreadContext,
     conv_id: str,
     messages: list[dict[str, Any]],
-) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """The case's timeline and the SMS planned on this thread, for those who work on the case."""
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]], NextMeeting | None]:
+    """The case's timeline, the SMS planned on this thread and the case's next meeting (as
+    its case page shows it), for those who work on the case."""
     if not (ctx.works_on_case and ctx.case_id is not None):
-        return None, []
+        return None, [], None
     try:
         timeline: dict[str, Any] | None = await milestones.get_timeline(svc, who.user, ctx.case_id)
     except NotFound:
@@ -479,7 +482,7 @@ async def _case_plan(
     ]
     if timeline is not None:
         _parse_step_dates(timeline["steps"])
-    return timeline, planned
+    return timeline, planned, await next_meeting(svc, who.user, ctx.case_id)
 
 
 def _parse_step_dates(steps: list[dict[str, Any]]) -> None:
