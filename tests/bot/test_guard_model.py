@@ -149,3 +149,21 @@ def test_train_and_classify_need_no_database(tmp_path: Path) -> None:
     )
     row = json.loads(done.stdout)
     assert row["decision"] is True and row["why"][0].startswith("model: p=")
+
+
+def test_the_systems_own_texts_come_in_the_same_order_in_every_process() -> None:
+    """Training adds the system's texts; their order must not follow a process's string
+    hashing (a frozenset's order did, and the retrained weights differed run to run)."""
+    code = (
+        "import hashlib\n"
+        "from bot.domain.guard import system\n"
+        "print(hashlib.sha256(repr(system.rows()).encode()).hexdigest())\n"
+    )
+    seen = set()
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+        )
+        seen.add(done.stdout.strip())
+    assert len(seen) == 1

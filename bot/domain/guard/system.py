@@ -43,7 +43,7 @@ def danish_and_english() -> list[str]:
     out += [
         catalogue.translated(language, sentence) or sentence
         for language in ("da", "en")
-        for sentence in catalogue.STEP_SENTENCES
+        for sentence in sorted(catalogue.STEP_SENTENCES)  # a frozenset: its order is per process
     ]
     for policy in templates.CASE_TYPES.values():
         for step in policy.steps:
