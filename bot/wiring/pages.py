@@ -34,6 +34,7 @@ from bot.http.pages import (
     views_letters,
     views_oidc,
     views_root,
+    views_settings,
     views_staff,
     views_tasks,
     views_teach,
@@ -71,6 +72,7 @@ def install(app: web.Application) -> None:
     app.middlewares.append(pages_middleware)
     app.router.add_routes(views_root.routes)
     app.router.add_routes(views_staff.routes)
+    app.router.add_routes(views_settings.routes)
     for desk in (
         views_cases,
         views_compose,
