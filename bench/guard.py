@@ -19,7 +19,7 @@ from bot.domain.guard.corpus import figures, load
 
 ROOT = Path(__file__).resolve().parents[1]
 HELDOUT = ROOT / "tests" / "data" / "guard" / "heldout.jsonl"
-PROBES = ("probe3", "probe4")  # writers the guard never saw, committed before their rounds
+PROBES = ("probe4", "probe5")  # writers the guard never saw, committed before their rounds
 ROUNDS = 20
 
 

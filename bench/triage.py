@@ -23,7 +23,7 @@ from bot.domain.triage.model import MODEL_PATH
 
 ROOT = Path(__file__).resolve().parents[1]
 HELDOUT = ROOT / "tests" / "data" / "triage" / "heldout.jsonl"
-PROBES = ("probe3", "probe4")  # writers the reader never saw, committed before their rounds
+PROBES = ("probe4", "probe5")  # writers the reader never saw, committed before their rounds
 ROUNDS = 20
 
 

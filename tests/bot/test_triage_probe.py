@@ -1,7 +1,7 @@
 """The reader on the probe split: the figures reached, so a regression fails.
 
-The probe splits (tests/data/triage/probe3.jsonl and probe4.jsonl; README.md there) were
-written by a fifth and a sixth writer who never saw the reader, its lexicon or its corpus,
+The probe splits (tests/data/triage/probe4.jsonl and probe5.jsonl; README.md there) were
+written by a sixth and a seventh writer who never saw the reader, its lexicon or its corpus,
 each committed before anything was changed for it; only their aggregate figures are read,
 a few times per round, and they are never used to tune the reader. (The earlier probe splits, read the same way
 in the third and fourth rounds, were then added to the training split.)
@@ -12,7 +12,9 @@ da 50/54 (49), en 29/32 (28), uk 29/30 (26), ar 26/29 (25) (≥ 98 % each: not m
 false alarms on hard negatives 7/80 (6) (≤ 10 %: met); intents 43/50 (38) (≥ 95 %: not
 met); ordinary messages read as an intent 0/125 (0) (≤ 2 %: met). After the sixth round: probe3 urgent da 50, en 30, uk 28, ar 26, 7/80, 44/50, 0/125;
 probe4 (before the round: da 46, en 24, uk 27, ar 21 of 54, 32, 29, 29; 7/79; 43/50; 0/126)
-da 48, en 25, uk 27, ar 23; 6/79; 45/50; 0/126. The floors say
+da 48, en 25, uk 27, ar 23; 6/79; 45/50; 0/126. In the seventh round probe3 joined the
+training split; probe5 (before the round: da 40, en 29, uk 29, ar 23 of 52, 32, 30, 28;
+12/80; 40/48; 2/125). The floors say
 how far the reader is from the targets on messages it has not seen; they are not the
 targets.
 """
@@ -28,15 +30,15 @@ from bot.domain.triage import Triager
 from bot.domain.triage.corpus import LANGS, Figures, evaluate, load
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "triage"
-PROBE = DATA / "probe3.jsonl"
-PROBES = ("probe3", "probe4")
+PROBE = DATA / "probe5.jsonl"
+PROBES = ("probe4", "probe5")
 # What each probe reads at now: urgent recall per language, hard negatives paged, intents.
 RECALL = {
-    "probe3": {"da": 50, "en": 30, "uk": 28, "ar": 26},
-    "probe4": {"da": 48, "en": 25, "uk": 27, "ar": 23},
+    "probe4": {"da": 51, "en": 25, "uk": 27, "ar": 24},
+    "probe5": {"da": 41, "en": 30, "uk": 29, "ar": 24},
 }
-FALSE_ALARMS = {"probe3": 7, "probe4": 6}
-INTENTS = {"probe3": 44, "probe4": 45}
+FALSE_ALARMS = {"probe4": 6, "probe5": 10}
+INTENTS = {"probe4": 45, "probe5": 41}
 
 
 @pytest.fixture(scope="module")
@@ -46,11 +48,13 @@ def all_figures() -> dict[str, dict[str, Figures]]:
 
 
 def test_the_probe_split_has_every_kind_in_every_language() -> None:
-    """320 messages: urgent, hard negatives, intents and ordinary ones in each of the four languages."""
+    """315 messages (of 320 written; five equal to an earlier split's were dropped): urgent,
+    hard negatives, intents and ordinary ones in each of the four languages."""
     rows = load(PROBE)
-    assert len(rows) == 320
+    assert len(rows) == 315
     assert sum(r["hard_negative"] for r in rows) >= len(rows) / 4
-    assert [r["id"] for r in rows] == [f"probe3-{i:04d}" for i in range(1, 321)]
+    ids = [r["id"] for r in rows]
+    assert ids == sorted(set(ids)) and all(i.startswith("probe5-") for i in ids)
     for lang in LANGS:
         mine = [r for r in rows if r["lang"] == lang]
         assert any(r["urgent"] for r in mine) and any(r["intent"] for r in mine)

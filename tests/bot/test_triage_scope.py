@@ -177,6 +177,35 @@ def test_a_negated_ok_is_no_reply_and_a_laughed_threat_no_risk(
 @pytest.mark.parametrize(
     "text",
     [
+        "haha he said he'd kill me tonight and hes on his way",
+        "هههه قال رح يقتلني الليلة وهو جاي",
+        "lol i dont even care anymore, i took all the pills",
+    ],
+)
+def test_a_laugh_before_the_risk_is_nervous_not_a_joke(words_only: Triager, text: str) -> None:
+    """A laugh makes a joke of what came before it, not of what follows."""
+    assert words_only(text).urgent, words_only(text).why
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "haha my boss is gonna kill me if i'm late again",
+        "i'll kill him lol he ate my chocolate",
+        "jk jk han slår mig ihjel i fifa",
+        "طلع عندهم عرس 😅 سامحوني عالإزعاج",
+    ],
+)
+def test_a_joke_or_an_idiom_around_a_laugh_is_still_set_aside(
+    words_only: Triager, text: str
+) -> None:
+    """A laugh after the risk, "jk", or an idiom ("my boss is gonna kill me")."""
+    assert not words_only(text).urgent, words_only(text).why
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "my son is home alone for an hour after school, is that ok?",
         "can my daughter stay home alone for two hours after school?",
         "må han være alene hjemme en time efter skole?",

@@ -14,7 +14,8 @@ A phrase found is set aside, with the reason, when it is
 - hypothetical: "hvis / if / якщо / اذا" before it in a question ("hvem
   ringer jeg til hvis det haster?"),
 - about something else: a series, the news, a school project, a game, a
-  street ("Voldgade"), the police returning a wallet, or a joke ("haha", 😂);
+  street ("Voldgade"), the police returning a wallet, or a joke (a laugh after the
+  risk, "haha", 😂, or "for sjov", "jk"; a laugh before it is nervous, not a joke);
   an animal or a sport only when the risk is about it ("hunden bløder", "slog
   sig til fodbold"), not when it is where a real event happened ("bidt af en
   hund og bløder meget", "ikke kommet hjem fra fodbold"),
@@ -36,10 +37,17 @@ from bot.domain.triage.phrases import PhraseHit
 from bot.domain.triage.text import QUOTE, Reading
 
 _STREET = ("vej", "gade", "gaden", "alle", "straede", "stien", "plads", "street", "lane", "road")
+# An English street name: the risk word is its first word.
+_STREET_AFTER = frozenset({"street", "st", "road", "rd", "lane", "avenue", "ave", "close"})
 _POLICE_TAGS = frozenset({"politi", "police"})
 _THREAT_TAGS = frozenset({"vold", "violence"})
 # Where an activity happens: "slog mig til fodbold", "hurt at football" (not "fra", "efter").
 _AT = frozenset({"i", "til", "under", "pa", "in", "at", "during", "playing"})
+# A laugh makes a joke of what came before it ("jeg slår ham ihjel hvis han spiser min kage
+# haha"), not of what follows: "haha he said he'll kill me tonight" is nervous, not joking.
+_LAUGHS = frozenset(
+    {"haha*", "hehe*", "lol", "lmao", "emojilaugh", "ههه", "хаха*", "ахах*", "емодзі"}
+)
 
 
 def _and_then(word: str) -> bool:
@@ -72,6 +80,8 @@ class Scope:
             return "negated"
         if any(len(w) > len(s) + 2 and w.endswith(s) for w in words[start:end] for s in _STREET):
             return "street name"
+        if end < len(words) and words[end] in _STREET_AFTER:
+            return "street name"  # "we live on Violet Street 4" (not "followed me down the lane")
         if pattern in self._lex.farewells and self._greeted(clause):
             return "greeting"
         return self._sentence_reason(clause, start, end, tag, words)
@@ -137,22 +147,31 @@ class Scope:
         kinds: dict[str, PhraseHit] = {}
         for m in self._by_sentence.get(sentence, ()):
             kinds.setdefault(m.phrase.tag, m)  # the first of each kind: markers come in order
+        jokes = [
+            m
+            for m in self._by_sentence.get(sentence, ())
+            if m.phrase.tag == "joke"
+            and (m.phrase.pattern not in _LAUGHS or (m.clause, m.start) > (clause, start))
+        ]
         return (
-            self._marked(kinds, start, words)
+            self._marked(kinds, start, words, joke=bool(jokes))
             or self._about_something(kinds, clause, start, end, tag, words)
             or self._hypothetical(kinds, clause, start, tag)
         )
 
     @staticmethod
-    def _marked(kinds: dict[str, PhraseHit], start: int, words: list[str]) -> str | None:
-        """Past, quoted or a joke: the sentence's markers say so."""
+    def _marked(
+        kinds: dict[str, PhraseHit], start: int, words: list[str], *, joke: bool
+    ) -> str | None:
+        """Past, quoted or a joke (a laugh after the risk, or "for sjov", "jk"): the
+        sentence's markers say so."""
         if "past" in kinds:
             return "past"
         if "docref" in kinds:
             return "quoted"
         if words[:start].count(QUOTE) % 2 == 1 and "speech" not in kinds:
             return "quoted"
-        if "joke" in kinds:
+        if joke:
             return "joke"
         return None
 
