@@ -486,7 +486,8 @@ async def test_a_reply_that_never_reached_the_family_is_not_besvaret(
 ) -> None:
     """Anna's message answered by a reply her phone cannot get: the case page's badge, the
     message's line on the thread page and the API say so instead of "Besvaret"; a second
-    reply that gets through makes it "Besvaret"; a withheld one says "Svar ikke sendt"."""
+    reply that gets through makes it "Besvaret"; one still in the queue says "Svar i kø"; a
+    withheld one says "Svar ikke sendt"."""
     anna, case = stack.world.phones["anna"], stack.world.cases["anna"]
     asked = "Hej Mette, hvornår hører jeg noget?"
     await stack.sms(anna, asked)
@@ -526,6 +527,11 @@ async def test_a_reply_that_never_reached_the_family_is_not_besvaret(
     await stack.sms(anna, later)
     stack.clock.advance(minutes=5)
     await _reply(stack, conv, "Nej, intet. Hilsen Mette")
+    # Written, not out yet (the outbox has not run; at night, quiet hours hold it): not answered.
+    html = await _page(stack, f"/sagsbehandler/sager/{case}")
+    thread = await _page(stack, f"/sagsbehandler/samtaler/{conv}")
+    assert _thread_badge(html, "Anna Andersen") == "Svar i kø"
+    assert _family_status(thread, later) == "Svar i kø"
     async with stack.svc.write() as conn:  # as the send-time gate settles it
         await conn.execute(
             messages.update()

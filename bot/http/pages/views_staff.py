@@ -46,7 +46,8 @@ STATUS = {
     "awaiting_case": "Venter på valg af sag",
 }
 # A family message (or a thread) whose answer never reached them: what became of the
-# answer, by its status (bot.domain.conversations: ``answer_status``); else "Besvaret".
+# answer, by its status (bot.domain.conversations: ``answer_status``); "Svar i kø" while it
+# waits to go out (the templates); else "Besvaret".
 ANSWER = {
     "failed": "Svar kunne ikke leveres",
     "expired": "Svar kunne ikke leveres",
