@@ -169,7 +169,7 @@ async def test_the_demo_familys_meeting_says_where_it_is(stack: Stack, browser: 
     await page.get_by_role("link", name="Børn og Familie – Mette").click()
     await page.wait_for_url("**/borger/samtaler/*")
     meetings = page.get_by_role("region", name="Dine møder")
-    await meetings.get_by_text("Møde fredag den 28. februar 10:00").wait_for()
+    await meetings.get_by_text("Møde fredag den 28. februar kl. 10:00–11:00").wait_for()
     await meetings.get_by_text(f"Sted: {MEETING_PLACE}").wait_for()
     assert await meetings.get_by_role("link", name="Log ind med MitID").count() == 0
     await tab.check("citizen-demo-meeting-code")

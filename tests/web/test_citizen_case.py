@@ -43,7 +43,7 @@ async def test_meeting_downloads_as_a_valid_ics(stack: Stack) -> None:
     await citizen_login(stack, stack.world.phones["anna"])
     html = await (await stack.client.get(f"/borger/samtaler/{conv}")).text()
     assert "Dine møder" in html and "Føj til kalender" in html
-    assert "Møde tirsdag den 4. marts 10:00" in html
+    assert "Møde tirsdag den 4. marts kl. 10:00–11:00" in html
     # The SMS-code login sees what the reminders say, no more: the place, no MitID hint.
     assert (
         "Sted: <bdi>Rådhuset, lokale 12</bdi>" in html and "Log ind med MitID for at se" not in html

@@ -655,7 +655,7 @@ async def test_a_code_login_sees_where_the_meeting_is_as_mitid_does(ostack: Oidc
     assert (await form_post(stack, "/borger/log-ind/kode", code=code)).status == 303
     hint = "Log ind med MitID for at se, hvor mødet er."
     page = await (await stack.client.get(f"/borger/samtaler/{conv}")).text()
-    assert "Møde tirsdag den 4. marts 10:00" in page
+    assert "Møde tirsdag den 4. marts kl. 10:00–11:00" in page
     assert "Sted: <bdi>Rådhuset, lokale 12</bdi>" in page and hint not in page
     resp = await oidc_login(stack, "/borger/log-ind/mitid", "anna", "substantial")
     assert resp.status == 303, await resp.text()
