@@ -251,3 +251,41 @@ def test_a_negation_in_the_risks_own_language_still_sets_it_aside(
 ) -> None:
     """'ikke akut', 'مش مستعجل', 'не терміново', 'not urgent' are still negated."""
     assert not words_only(text).urgent, words_only(text).why
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "naboen banker på hos os hver morgen for at låne mælk",
+        "han banker på døren når han kommer hjem fra arbejde",
+        "min søn øver sig på at cykle og skal snart cykle i skole alene",
+        "han sad inde for vold for ti år siden, nu vil han gerne se sin datter",
+        "vi fik brev om tilsyn. tror I at vi slår vores børn?",
+        "the toddler isnt breathing through his nose at night, just a cold",
+        "my brother will kill me if he eats my chips again haha",
+        "I'll kill him if he eats my last biscuit again",
+        "when we were together he was violent, now we share custody fine",
+    ],
+)
+def test_knocking_a_record_an_accusation_and_everyday_threats_do_not_page(
+    words_only: Triager, text: str
+) -> None:
+    """Knocking ("banker på"), walking to school alone, a sentence served, a question about
+    an accusation, a stuffy nose, a sibling 'threat' and a past relationship are no alarm."""
+    assert not words_only(text).urgent, words_only(text).why
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hvad sker der med ungerne hvis jeg ikke er her mere",
+        "what happens to my kids if i die tonight",
+        "hvor mange piller skal man tage før man dør? jeg spørger for mig selv",
+        "how many paracetamol is too many lol. asking for me",
+        "han banker børnene igen",
+    ],
+)
+def test_an_own_if_or_an_earnest_word_keeps_the_risk(words_only: Triager, text: str) -> None:
+    """An "if" inside the phrase, or "asking for me" anywhere, keeps a risk that a question,
+    an "if" or a laugh would otherwise set aside; "banker" with whom still hits."""
+    assert words_only(text).urgent, words_only(text).why

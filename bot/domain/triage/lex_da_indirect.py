@@ -499,6 +499,101 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "det er (blevet )?(slemt|skidt|galt)( nu| igen)?$",
         ),
     ),
+    # Round 8 (r8daen, r8enar, probe3): a farewell in the children's names ("sig til ungerne at
+    # jeg elsker dem", "det er ikke jeres skyld"), a plan in a number of pills, a body after a
+    # fall or a poisoning, a child shaken, a threat in a mood or a "hvis jeg ikke svarer".
+    (
+        "selvmord",
+        "akut",
+        (
+            "(sig|sige|fortæl|fortælle) (til )?~ (at )?jeg elsker (dem|jer|hende|ham)",
+            "det (er )?(ikke|ik|ikk) (er )?(jeres|deres|din|hans|hendes) skyld",
+            "undskyld til (alle|jer|børnene|ungerne|drengene|pigerne|min|mine|mor|far)",
+            "tak for at (i|du) (prøvede|har prøvet|forsøgte|har forsøgt)",
+            "pas (godt )?på (min|mine) (dreng|drenge|pige|piger|børn|unger|søn|datter)$",
+            "træt af at kæmpe",
+            "(ikke|ik) (jeg )?vågner (i morgen|igen|op igen)",
+            "(hvis|når) jeg (ikke|ik) (er|var) her (mere|mer|længere)",
+            "(ikke|ik) er her (mere|mer|længere|til (mandag|tirsdag|onsdag|torsdag|fredag|weekenden|jul))",  # noqa: E501 (one pattern)
+            "(er jeg|jeg er) her (ikke|ik) (mere|mer|længere)",
+            "(ikke|ik) kommer tilbage fra",
+            "(sidder|står|er) (ude |oppe )?(på|ved) (broen|skinnerne|sporet|togsporet|kanten)",
+            "(sagt|sagde|skrevet|skrev) farvel (til (mor|far|alle|børnene|ungerne|mine|min)|på (snap|insta*|facebook|face))",  # noqa: E501 (one pattern)
+            "(har|havde) fundet en måde$",
+            "^jeg er (bare )?færdig( nu)?$",
+            "efterladt (et )?(brev|afskedsbrev)",
+            "(10|12|15|16|20|24|25|30|40|50|60|100|tyve|tredive|fyrre|halvtreds) (stk )?(panodil*|pamol*|ipren*|ibuprofen*|paracetamol*|stesolid*|kodimagnyl*|morfin*|piller|tabletter|sovepiller|sobril*|oxycodon*|tramadol*)",  # noqa: E501 (one pattern)
+            "(samlet|gemt) ~ (*piller|piller*|tabletter*)",
+            "(tomme|tomt|tom) (pilleglas*|pillerglas*|medicinæske*|pilleæske*)",
+            "hvor mange ~ for at det er nok",
+            "(i dag|i aften|i nat) er (dagen|aftenen|natten)$",
+        ),
+    ),
+    (
+        "selvskade",
+        "akut",
+        ("(gør|gøre|gjort) (mig|sig) selv noget", "bange for (at )?(jeg|hun|han) gør det igen"),
+    ),
+    (
+        "vold",
+        "akut",
+        (
+            "(han|hun|far|mor|stedfar|manden|kæresten|eks*) banker (igen|løs|dem|børnene|ungerne)",
+            "(rystet|rystede|ryster) (hende|ham|babyen|barnet|den lille) (lidt|for at|så)",
+            "(et|en) af (sine|hans|hendes) (humør|anfald|raserianfald)",
+            "hvis jeg (ikke|ik) (svar*|skriver tilbage) ~ ved (du|i) hvorfor",
+            "(jeg|ved jeg) (ikke|ik) (ved )?hvad jeg gør$",
+            "bange for hvad (han|hun) (gør|vil gøre|finder på|kan finde på)",
+            "(som|der) har tilhold",
+            "^(han|hun|de) er på vej (nu|hertil|herhen)$",
+            "(har )?(gjort|gør) (ting|noget seksuelt) ved (ham|hende|mig|os|min|vores)",
+            "(røre|rører) (hende|ham) (når|mens|om natten)",
+            "tvinger (ham|hende|mig|os|dem) til",
+            "(hiver|hev|river|rev) i (ham|hende|barnet|drengen|pigen|babyen)",
+            "(bilen|bil) og (er|var) (fuld|beruset|påvirket|stiv)",
+            "(fuld|beruset|påvirket|stiv) og (har )?(taget|tog|tager) (babyen|børnene|ungerne|barnet|den lille) med",  # noqa: E501 (one pattern)
+            "(svarer|reagerer) (hun |han )?(ikke|ik) når (jeg|man|vi) (ruster|rusker|ryster)",
+        ),
+    ),
+    (
+        "barn",
+        "akut",
+        (
+            "(på|paa) (1|2|3|4|5|et|to|tre|fire|fem) år ~ alene",
+            "(ude )?på altanen i (\\d+|to|tre|flere) timer",
+            "kan (ikke|ik) finde (lille|den lille|min lille)",
+            "(ikke|ik) (kommet )?hjem fra (skole|træning|sfo|klub*) endnu",
+            "(hun|han) (ikke|ik) ved hvor (hun|han) er",
+        ),
+    ),
+    (
+        "krop",
+        "akut",
+        (
+            "(faldet|faldt) (ned )?(fra|af|ud af) (altan*|puslebord*|køjeseng*|vindue*|trappe*|stillads*|sengen)",  # noqa: E501 (one pattern)
+            "(faldet|faldt|slået hovedet) ~ (kast* op|kastet op|sløv|søvnig|bevidstløs)",
+            "kast* op ~ (sløv|søvnig|slap)",
+            "(kold|kolde) og (sløv|slap|bleg)",
+            "(holdt|holder) op med at trække vejret",
+            "ryster og (kan (ikke|ik)|svarer (ikke|ik)|er (helt )?(varm|kold|bleg))",
+            "(sover|sov) og (vågner|vil) (ikke|ik)",
+            "taget noget ~ (svarer|reagerer|ryster|vågner|kaster op)",
+            "(drukket|drak|spist|slikket) ~ (opvaskemiddel|klor*|afløbsrens|rensemiddel|lampeolie|opvasketabs|vaskepulver|sprit)",  # noqa: E501 (one pattern)
+            "(hals*|tunge*|læbe*) (hæver|hævet|er hævet)",
+            "epipen*",
+            "insulin* ~ (knækket|brugt op|tom|væk|virker ikke)",
+            "ligger på (*gulvet|gulvet)",
+            "kulilte*",
+            "garage* ~ (motoren|bilen) (kører|kørende|i gang)",
+            "røgen (kommer|siver|vælter) (ud|ind)",
+        ),
+    ),
+    (
+        "bolig",
+        "akut",
+        ("(ikke|intet) et sted at (være|sove|bo)", "(har|have) ingen steder$"),
+    ),
+    ("hjælp", "akut", ("^(pls|please|plz) nogen",)),
 )
 
 # Idioms and everyday words that only look frightening (`lex_da` adds them to its own BLOCK).
@@ -543,12 +638,29 @@ BLOCK: tuple[str, ...] = (
     "kniv* ~ (gafler|gaffel|tallerken*|tallerkner|bestik|gryder|skeer)",
     "slå* (æg|æggene|flødeskum|fløde|dej|dejen|smør)",
     "slå* (min|sin|hans|hendes|vores|din|deres|en) (personlige )?rekord*",
+    # Round 8: walking to school alone, a knife bought for the Christmas dinner, a denial.
+    "(ikke|ik) fordi (at )?(jeg|han|hun) (vil|skal|kommer til at) (gøre|skade|slå|tage) (mig|sig|livet)",  # noqa: E501 (one pattern)
+    "(gå|går|gik|cykle*|tage|tager|køre*) (\\w+ )?(i|til|fra|hjem fra) (skole*|sfo|klub*|træning*) alene",  # noqa: E501 (one pattern)
+    "(købt|købte|købe|køber) (en )?(ny|nye) kniv*",
+    "kniv* til (jul*|middag*|julemiddag*|julefrokost*|nytår*)",
 )
 
 # Round 6 (issue #16): the context that sets a risk aside or keeps it: an animal or a sport
 # the risk is about, a child alone for a short arranged time asked about (or alone unsafely),
 # a season's greeting beside "tak for alt" (scope.py).
 SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
+    # Round 8: the writer says it is meant ("spørger for mig selv"): no joke, no "if".
+    ("earnest", ("spørger for mig selv", "for mig selv$", "det er ikke for sjov", "ikke en spøg")),
+    # A record, a sentence served, an accusation the writer denies: not happening now.
+    ("past", ("(siddet|sad) inde for", "dømt for", "afsonet", "afsonede")),
+    (
+        "docref",
+        (
+            "(brevet|brevene|brev) (i|du|de|kommunen) (sendte|har sendt|sendt|skrev)",
+            "(tror|mener) (i|du|de|kommunen) (at )?(vi|jeg)",
+        ),
+    ),
+    ("topic", ("fremlæggelse*", "oplæg om", "politibil*")),
     # An animal or a sport: it sets a risk aside only when the risk is about it (scope.py).
     (
         "activity",

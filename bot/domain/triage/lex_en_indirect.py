@@ -273,6 +273,135 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "hard to wake",
         ),
     ),
+    # Round 8 (r8daen, r8enar, probe3): a farewell said as thanks or as "you were the only
+    # one", a number of pills, a fall or a poisoning, a child alone by age, a mood that means
+    # danger, "if I don't reply that's why", a plea with no words ("pls just someone").
+    (
+        "suicide",
+        "akut",
+        (
+            "(you were|u were|youve been|youre|ur) the only (one|1|person) (who|that) (ever )?(listened|cared|understood|helped)",  # noqa: E501 (one pattern)
+            "(easier|better) for everyone if (im|i am|i was|i wasnt|i m) (not )?(here|gone|around)",  # noqa: E501 (one pattern)
+            "(deserve|deserves) better than me",
+            "(wont|will not) be a (problem|burden|bother) (for|to) (anyone|anybody|you|everyone|anyone much)",  # noqa: E501 (one pattern)
+            "(dont think ill|dont think i will|not going to|wont) be around (to|for|anymore|after)",
+            "(wont|will not) be needing (the|my|any) (appointment|meeting|visit|reminder*) ~ (or any|anymore|any more|again)",  # noqa: E501 (one pattern)
+            "(written|wrote|writing|finished) (my|the) (letters|notes)",
+            "(written|wrote|writing) (down )?(the |my )?passwords",
+            "(gave|given|giving) (away )?(my|all my) (guitar|things|stuff|games|console|xbox|ps5|bike|savings) (away|to)",  # noqa: E501 (one pattern)
+            "goodbye (cruel )?world",
+            "(today|tonight) (feels like|is) the (day|night)",
+            "(im|i am|m) (at|on|by) the (bridge|tracks|cliff|edge|river|railway)",
+            "(bath|bathtub|tub) with (a|the|my) (razor|blade|knife)",
+            "bleed out",
+            "(pills|tablets|meds) (are )?(right )?here",
+            "scared of myself",
+            "what happens to (the |my |our )?(kids|children|boys|girls) if (i|their (mum|mom|dad))",
+            "^or (after|ever|any of them)$",
+            "take care of my (boys|girls|kids|babies)",
+        ),
+    ),
+    (
+        "pills",
+        "akut",
+        (
+            "(10|12|15|16|20|24|25|30|32|40|50|60|100|twenty|thirty|forty|fifty) (of )?(\\w+ )?(paracetamol|tablets|pills|painkillers|sleeping pills|ibuprofen|codeine|tramadol|panadol|tylenol|aspirin)",  # noqa: E501 (one pattern)
+            "(taken|took|swallowed|take) the (whole )?(box|packet|bottle|lot|strip)",
+            "(empty|emptied) (bottle|box|packet|strip) of (her|his|my|the) (pills|tablets|meds)",
+        ),
+    ),
+    (
+        "selfharm",
+        "akut",
+        ("cut (again|deeper|too deep)", "deeper this time"),
+    ),
+    (
+        "violence",
+        "akut",
+        (
+            "(hitting|beating|kicking|punching|hurting) (mum|mom|mam|mummy|mommy|nan|my mum|my mom)",  # noqa: E501 (one pattern)
+            "(shaking|shook|shaken|shakin) (him|her|the baby) (a bit|to|so|hard)",
+            "scared (ill|i will|i might|i ll) (do|hurt)",
+            "(dont|dnt) know what (ill|i will|i ll) do (to|$)",
+            "(in|one of) (one of )?(his|her) moods",
+            "(shoes|coats) on (just )?in case",
+            "if i (dont|do not|cant|dnt) (reply|answer|text back|respond) ~ (thats why|you know why|call)",  # noqa: E501 (one pattern)
+            "locked (the|my) (children|kids) and me (in|out)",
+            "locked (me|us) (and (the )?(baby|kids|children) )?out in the (cold|snow|rain)",
+            "(taken|took) (our|all our|both our) phones",
+            "(comes|coming|came|come) in(to)? my (room|bed) at night",
+            "does (stuff|things) to (her|him|me|them)",
+            "(burns|burned|burnt|burning) (him|her|me|them) with",
+            "(broke|broken|break) my (arm|jaw|nose|ribs|wrist|leg) again",
+            "(broke|broken) my (arm|jaw|nose|ribs|wrist|leg)",
+            "finish what (he|she) started",
+            "(seen|knows|found out) where we live",
+            "(someones|someone is|theyre|they are|people are|men are) coming for (me|him|her|us)",
+            "(trying|tries|tried) to take (the|my|our) (kids|children|baby|son|daughter)",
+            "trying the (back |front )?(door|window|windows)",
+            "(things|something) crashing",
+            "(child|kid|baby|children|kids) screaming",
+            "(drunk|high) ~ (put|took|taken|taking) the (kids|baby|children)",
+            "(took|taken) the (car|kids|baby) and (the )?(baby|kids)? ?(and )?(shes|hes|she is|he is) (really |very |so )?(drunk|high)",  # noqa: E501 (one pattern)
+            "(in|into) (his|her|the) car ~ (hes|shes|he is|she is) (drunk|high)",
+            "threatening with (the|a|his) (gun|knife|rifle|shotgun)",
+            "(has been|been) taken$",
+        ),
+    ),
+    (
+        "child",
+        "akut",
+        (
+            "(1|2|3|4|5|one|two|three|four|five) (year|yr|years|yrs) old (\\w+ )?(alone|by herself|by himself|on (her|his) own|home alone)",  # noqa: E501 (one pattern)
+            "(1yo|2yo|3yo|4yo|5yo|1yr|2yr|3yr|4yr|5yr) (old )?(is )?(\\w+ )?alone",
+            "(year|yr) old is in charge",
+            "(balcony|doorstep) ~ (\\d|two|three|several) hours",
+            "(nobody|no one|noone) (opens|answers|is answering) the door",
+            "(nobody|no one|noone) picked (up )?(my|the|her|his)",
+            "(never|didnt|did not) arrive* (this morning|at school|today|home)",
+            "come (back|home) from school since",
+        ),
+    ),
+    (
+        "body",
+        "akut",
+        (
+            "(fell|fallen) (off|from|out of) (the|a|her|his) (bed|changing table|bunk bed|balcony|window|stairs|sofa|high chair|top bunk)",  # noqa: E501 (one pattern)
+            "(fell|fallen) ~ (vomiting|being sick|sleepy|drowsy|sleeping too much)",
+            "(eyes|eye) (went|going|are|rolled) (funny|weird|back|strange)",
+            "jerky movements",
+            "like (a )?fit",
+            "carbon monoxide",
+            "co alarm",
+            "(cannot|can not) get up",
+            "(bleach|cleaning|detergent) ~ (bottle open|coughing|mouth)",
+            "ice cold and (shes|hes|she is|he is) (so )?(quiet|floppy|limp)",
+            "^fire$",
+        ),
+    ),
+    ("help", "bekymring", ("(can|could) (someone|somebody|anyone) (call|ring|text) me$",)),
+    (
+        "housing",
+        "akut",
+        (
+            "evicted (us|me) (today|tonight|now)",
+            "nowhere (tonight|tonite)",
+            "(dont|do not) have anywhere (to )?(go |sleep |stay )?(tonight|tonite)",
+            "(hostel|shelter|refuge) (is )?full",
+            "zero food",
+        ),
+    ),
+    (
+        "help",
+        "akut",
+        (
+            "(can|could) (someone|somebody|anyone) (call|ring|text) me (now|asap|please|pls|plz|right now)$",  # noqa: E501 (one pattern)
+            "(pls|plz|please) just someone",
+            "(dont|idk|do not) know who else to (text|call|ask|turn to)",
+            "send (someone|somebody) (to|round|over)",
+            "^(pls|plz) call$",
+        ),
+    ),
 )
 
 # Everyday words that only look frightening; a hit inside one is void.
@@ -282,9 +411,37 @@ BLOCK: tuple[str, ...] = (
     "emergency (repair*|housing|payment*|loan|grant*|appointment*|dentist|plumber|fund*|fix|callout|call out|electrician|locksmith)",  # noqa: E501 (one pattern)
     "went missing for (a|an|half an|about an|a few|five|ten|\\d+) (hour|hours|min*|moment|bit|second*)",  # noqa: E501 (one pattern)
     "(nosebleed|nose bleed|bloody nose) ~ blood",
+    # Round 8: breathing through a stuffy nose, a toddler throwing a phone, sibling "threats",
+    # walking to school alone, "that's what I wrote in the card".
+    "breathing (\\w+ )?through (her|his|the|my|their) nose",
+    "(toddler|baby|puppy|dog|cat|little one) (threw|throws|pushed|grabbed|hit|hits|kicked|bit|bites)",  # noqa: E501 (one pattern)
+    "kill (him|her|them|my (brother|sister|brothers|sisters)) if (he|she|they) (eats|takes|touches|uses|borrows|finishes|steals|drinks|wears)",  # noqa: E501 (one pattern)
+    "(walk|walks|walking|go|goes|going|cycle|cycles|bike) (to|from|home from) (school|practice|the shop|the shops) (alone|on (his|her|their) own)",  # noqa: E501 (one pattern)
+    "(thats|that is|this is) what (i|we) (wrote|said|put)",
 )
 
 SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "earnest",
+        (
+            "asking (because|bc|cos|for me|for myself)",
+            "not jk",
+            "jokes aside",
+            "not (really )?joking",
+        ),
+    ),
+    (
+        "past",
+        (
+            "when we were together",
+            "(this|that|it) is (in the )?past",
+            "found (him|her|them) (after|safe|within|again|an hour)",
+            "(served|serving) time for",
+            "convicted (of|for)",
+        ),
+    ),
+    ("docref", ("form says", "(do|did) you think (we|i)", "my file")),
+    ("topic", ("poem", "presentation", "back home in", "in the war")),
     (
         "past",
         (

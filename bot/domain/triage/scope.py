@@ -12,13 +12,16 @@ A phrase found is set aside, with the reason, when it is
   brevet står der", "what does … mean"), or the phrase is in quotation marks
   not introduced by a speech verb ("han sagde "jeg slår dig"" still counts),
 - hypothetical: "hvis / if / якщо / اذا" before it in a question ("hvem
-  ringer jeg til hvis det haster?"),
+  ringer jeg til hvis det haster?"); not an "if" inside the phrase itself ("hvad
+  sker der med børnene hvis jeg ikke er her mere"),
 - about something else: a series, the news, a school project, a game, a
   street ("Voldgade"), the police returning a wallet, or a joke (a laugh after the
   risk, "haha", 😂, or "for sjov", "jk"; a laugh before it is nervous, not a joke);
   an animal or a sport only when the risk is about it ("hunden bløder", "slog
   sig til fodbold"), not when it is where a real event happened ("bidt af en
   hund og bløder meget", "ikke kommet hjem fra fodbold"),
+- but never a joke nor a hypothetical when the writer says it is meant, anywhere in
+  the message ("spørger for mig selv", "asking because I took them", "not jk"),
 - a farewell that is a greeting: "tak for alt" next to a season's greeting or
   thanks for the help ("tak for alt, god jul", "tak for alt i år"; not
   "tak for alt. jeg kan ikke mere").
@@ -62,6 +65,8 @@ class Scope:
         self._reading = reading
         self._lex = lex
         self._blocks = [m for m in markers if m.phrase.level == "block"]
+        # "asking for me", "not jk": the writer means it, wherever in the message it is said.
+        self._earnest = any(m.phrase.tag == "earnest" for m in markers)
         self._by_sentence: dict[int, list[PhraseHit]] = {}
         for m in markers:
             if m.phrase.level == "scope":
@@ -154,9 +159,9 @@ class Scope:
             and (m.phrase.pattern not in _LAUGHS or (m.clause, m.start) > (clause, start))
         ]
         return (
-            self._marked(kinds, start, words, joke=bool(jokes))
+            self._marked(kinds, start, words, joke=bool(jokes) and not self._earnest)
             or self._about_something(kinds, clause, start, end, tag, words)
-            or self._hypothetical(kinds, clause, start, tag)
+            or (None if self._earnest else self._hypothetical(kinds, clause, start, end, tag))
         )
 
     @staticmethod
@@ -193,9 +198,11 @@ class Scope:
         return None
 
     def _hypothetical(
-        self, kinds: dict[str, PhraseHit], clause: int, start: int, tag: str
+        self, kinds: dict[str, PhraseHit], clause: int, start: int, end: int, tag: str
     ) -> str | None:
         hypo = kinds.get("hypo")
+        if hypo is not None and hypo.clause == clause and start <= hypo.start < end:
+            return None  # the "if" is the phrase's own: "what happens to the kids if I'm gone"
         speech = kinds.get("speech")
         if (
             tag in _THREAT_TAGS
