@@ -190,6 +190,8 @@ async def test_a_thread_the_caseworker_started_says_what_became_of_the_message(
         "POST", f"/api/v1/conversations/{conv}/replies", json={"body": "Hej Anna. I morgen."}
     )
     assert resp.status == 201, await resp.text()
+    await stack.drain()  # the answer is out ("Svar i kø" until then)
+    await stack.settle()
     await tab.goto(f"/sagsbehandler/sager/{stack.world.cases['anna']}")
     answered = page.get_by_role("region", name="Samtaler").get_by_role("listitem")
     await answered.locator(".badge").get_by_text("Besvaret", exact=True).wait_for()

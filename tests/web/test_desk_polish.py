@@ -34,8 +34,9 @@ async def test_case_page_offers_write_to_each_participant_and_compose_preselects
 async def test_an_answered_thread_on_an_open_case_says_besvaret_not_afsluttet(
     stack: Stack, logins: dict[str, Login]
 ) -> None:
-    """Right after a reply nothing waits: Peter's thread (he wrote) is "Besvaret"; Rita's (we
-    started it) says where our message is, "I kø"; "Afsluttet" is kept for a closed case."""
+    """Right after a reply nothing waits for us: Peter's thread (he wrote) says "Svar i kø" (our
+    answer is written, not out yet; "Besvaret" once it is); Rita's (we started it) says where
+    our message is, "I kø"; "Afsluttet" is kept for a closed case."""
     fam = await _family(stack)
     await stack.sms(fam.phones["peter"], "Hi Mette, is the meeting still on Friday?")
     conv = (await (await stack.api("GET", "/api/v1/conversations")).json())["items"][0]["id"]
@@ -44,7 +45,7 @@ async def test_an_answered_thread_on_an_open_case_says_besvaret_not_afsluttet(
     await staff_login(stack, logins["mette"])
     await _follow(stack, await _post(stack, fam.case, to=fam.parts["rita"], body=BODY))
     case_html = await _page(stack, f"/sagsbehandler/sager/{fam.case}")
-    assert case_html.count('<span class="badge">Besvaret</span>') == 1
+    assert case_html.count('<span class="badge">Svar i kø</span>') == 1
     assert case_html.count('<span class="badge">I kø</span>') == 1
     assert "Afsluttet" not in case_html and 'badge-warning">Åben' not in case_html
 
