@@ -11,6 +11,10 @@ or closed; whoever only holds an open message opens that thread alone.
 
 The case page shows each thread's newest message; every message shown is
 recorded in the access log (purpose ``sagsoversigt``), like the thread page.
+When a participant's newest message there is theirs and written in Cyrillic or
+Arabic letters while their SMS go out in another language, the participant says so
+(``wrote_in``, :func:`bot.domain.person_language.wrote_otherwise`); no other
+message is decrypted for it.
 A search is recorded too (action ``search``, without what was typed).
 """
 
@@ -25,6 +29,7 @@ from bot.base.crypto import unseal
 from bot.base.errors import BadInput, NotFound
 from bot.base.services import Services
 from bot.base.staff import StaffUser
+from bot.domain.person_language import wrote_otherwise
 from bot.domain.search_index import parse_query
 from bot.store import caselist as store
 from journal.access import record_reads
@@ -359,6 +364,8 @@ async def case_detail(svc: Services, user: StaffUser, case_id: str) -> CaseDetai
                     "role": ROLES.get(p.role, p.role),
                     "entitled": p.entitled,
                     "language": p.language,
+                    "person_id": p.person_id,
+                    "wrote_in": None,
                 }
             )
         detail.next_meeting = await _next_meeting(svc, conn, user, row, people, now)
@@ -366,6 +373,8 @@ async def case_detail(svc: Services, user: StaffUser, case_id: str) -> CaseDetai
         openable = [t.id for t in threads if works or t.holding]
         latest = await store.latest_messages(conn, openable)
         case_dek = svc.dek("cases", row.id, row.dek)
+        # Each person's newest message shown on the page, and its text if it is theirs.
+        newest: dict[str, tuple[datetime, str | None]] = {}
         for t in threads:
             summary = ThreadSummary(
                 id=t.id,
@@ -395,7 +404,13 @@ async def case_detail(svc: Services, user: StaffUser, case_id: str) -> CaseDetai
                     "created": m.created_at,
                     "excerpt": body if len(body) <= EXCERPT else body[: EXCERPT - 1] + "…",
                 }
+                seen = newest.get(t.person_id)
+                if seen is None or m.created_at > seen[0]:
+                    newest[t.person_id] = (m.created_at, body if m.direction == "in" else None)
             detail.threads.append(summary)
+        for p in detail.participants:
+            shown = newest.get(p["person_id"])
+            p["wrote_in"] = wrote_otherwise(shown[1] if shown else None, p["language"])
         await record_reads(
             conn,
             tenant_id=user.tenant_id,

@@ -13,6 +13,10 @@ changes. A change is journalised on every case the person takes part in, with
 the old and the new language and who changed it (never a name or a number).
 The next SMS to the person (receipt, reminder, update…) is read from the row
 at send time, so it comes in the new language.
+
+:func:`written_in` and :func:`wrote_otherwise` tell the caseworker when a family writes
+in Cyrillic or Arabic letters while its SMS go out in another language (the thread page
+and the case page say so); Latin letters are never guessed.
 """
 
 from __future__ import annotations
@@ -41,6 +45,26 @@ DOORS = {
     "caseworker": ("Sagsbehandleren", "web"),
     "family": ("Familien (i den sikre indbakke)", "web"),
 }
+
+
+# Letters by script (Unicode blocks): Cyrillic reads as Ukrainian, Arabic script as Arabic,
+# the only two of our catalogues a script tells apart. Latin letters are never guessed:
+# Danish, English and Arabic in Latin letters (Arabizi) look alike.
+SCRIPTS: tuple[tuple[str, tuple[tuple[int, int], ...]], ...] = (
+    ("uk", ((0x0400, 0x052F), (0x1C80, 0x1C8F), (0x2DE0, 0x2DFF), (0xA640, 0xA69F))),
+    (
+        "ar",
+        (
+            (0x0600, 0x06FF),
+            (0x0750, 0x077F),
+            (0x0870, 0x08FF),
+            (0xFB50, 0xFDFF),
+            (0xFE70, 0xFEFF),
+        ),
+    ),
+)
+# The share of a text's letters that must be of one script for it to count.
+SCRIPT_SHARE = 0.5
 
 
 class UnsupportedLanguage(ApiError):
@@ -75,6 +99,38 @@ def checked(language: object) -> str:
 def danish_name(code: str) -> str:
     """``dansk``, ``engelsk``…; an unknown code as it is."""
     return DANISH_NAMES.get(code, code)
+
+
+def written_in(text: str) -> str | None:
+    """The language a text's letters point to: ``uk`` (Cyrillic), ``ar`` (Arabic script).
+
+    A script counts when at least :data:`SCRIPT_SHARE` of the letters (digits, spaces,
+    punctuation and emoji do not count) are of it. Anything else, Latin letters above
+    all, or a text without letters: None.
+    """
+    letters = [ord(ch) for ch in text if ch.isalpha()]
+    if not letters:
+        return None
+    for code, blocks in SCRIPTS:
+        inside = sum(1 for c in letters if any(lo <= c <= hi for lo, hi in blocks))
+        if inside >= SCRIPT_SHARE * len(letters):
+            return code
+    return None
+
+
+def wrote_otherwise(text: str | None, sms_language: str) -> str | None:
+    """The language a family's message is written in when their SMS go out in another.
+
+    Args:
+        text: the family's newest message (None: they have not written).
+        sms_language: the person's SMS-sprog (``persons.language``).
+
+    Returns:
+        ``uk`` or ``ar`` when the letters say so and the SMS language is something else;
+        else None (Latin letters are never guessed).
+    """
+    written = written_in(text) if text is not None else None
+    return written if written is not None and written != sms_language else None
 
 
 async def set_language(

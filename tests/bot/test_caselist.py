@@ -272,7 +272,15 @@ async def test_case_page_shows_every_thread_and_logs_what_it_shows(stack: Stack)
     assert thread.latest is not None and thread.latest["excerpt"] == "Snart."
     # Each participant with their id (the page's "Skriv til …" link preselects them).
     assert [{k: v for k, v in p.items() if k != "id"} for p in detail.participants] == [
-        {"name": "Anna Andersen", "role": "Part", "entitled": True, "language": "da"}
+        {
+            "name": "Anna Andersen",
+            "role": "Part",
+            "entitled": True,
+            "language": "da",
+            "person_id": stack.world.persons["anna"],
+            # Her newest message on the page is our reply: nothing to say about her script.
+            "wrote_in": None,
+        }
     ]
     assert all(isinstance(p["id"], str) and p["id"] for p in detail.participants)
     logged = await _count(

@@ -14,7 +14,15 @@ from multidict import MultiDictProxy
 from bot.base.appkeys import SERVICES
 from bot.base.errors import BadInput, Conflict, NotFound
 from bot.base.workdays import format_time
-from bot.domain import accounts, attachments, inbox, reply_templates, sessions, staffing
+from bot.domain import (
+    accounts,
+    attachments,
+    inbox,
+    person_language,
+    reply_templates,
+    sessions,
+    staffing,
+)
 from bot.domain import conversations as conv
 from bot.domain.accounts import LoginRefused, StaffIdentity
 from bot.domain.caselist import NextMeeting, next_meeting
@@ -389,9 +397,16 @@ async def _thread_page(
     if chosen and "body" not in values:
         _choose_template(values, filled, chosen)
     timeline, planned, meeting = await _case_plan(svc, who, ctx, conv_id, thread["messages"])
+    # The family's newest message, read above (and access-logged): written in Cyrillic or
+    # Arabic letters while their SMS go out in another language? The page says so.
+    newest_in = next(
+        (m["body"] for m in reversed(thread["messages"]) if m["direction"] == "in"), None
+    )
     context.update(
         {
             "ctx": ctx,
+            "wrote_in": person_language.wrote_otherwise(newest_in, ctx.citizen_language),
+            "sms_languages": person_language.DANISH_NAMES,
             # Back to the case page only if that is where the thread was opened from.
             "back_to_case": ctx.case_id is not None
             and fra == f"/sagsbehandler/sager/{ctx.case_id}",
