@@ -644,3 +644,105 @@ SCOPES += (
         "ophør eller nedsættelse",
     ),
 )
+
+# Eighth round (train-r8-*, probe3-*): a decision referred to and not stated ("hvad vi har
+# besluttet", "intet er besluttet endnu", "det betyder ikke, at den er bevilget"), someone
+# else's call ("the psychologist at PPR has decided"), a sanction to look at, a time moved,
+# a complaints notice for a decision already sent, general practice after the cue.
+SCOPES += (
+    _scope(
+        "en afgørelse omtalt",
+        # "der står hvad vi har besluttet", "what we decided": the decision is elsewhere.
+        r"\b(hvad|hvilke[nt]?|what|which)\s+((vi|kommunen|jeg|we|i|they|de)\s+)?$",
+        "near",
+        "besluttet",
+        "decided",
+        "bevilling",
+        "godkendt",
+    ),
+    _scope(
+        "ikke afgjort endnu",
+        # "der er intet besluttet endnu", "det er ikke noget, der er besluttet".
+        r"\b(ikke|intet|ingenting|endnu|nothing|not|yet)\b",
+        "within",
+        "besluttet",
+        "decided",
+    ),
+    _scope(
+        "ikke afgjort endnu",
+        r"\b(ikke|intet|ingenting|nothing|not)\b(\s+\w+)?,?\s+(der|som|that|which)\s+$",
+        "near",
+        "besluttet",
+        "decided",
+    ),
+    _scope(
+        "ikke afgjort endnu",
+        # "… at den er bevilget endnu", "… decided yet"; not "endnu 10 timer" (more of them).
+        r"^\s*(endnu|yet)\b(?!\s+(\d|en|et|flere|mere|one|more)\b)",
+        "after",
+        "bevilling",
+        "godkendt",
+        "besluttet",
+        "decided",
+    ),
+    _scope(
+        "ikke afgjort endnu",
+        # "Рішення – після візиту", "Afgørelse: kommer efter mødet": a heading for one to come.
+        r"^\s*[:\-]?\s*(efter|after|senere|later|folger|follows|kommer|comes|після|пізніше"
+        r"|згодом|буде|надійде|بعد|لاحقا|سيصل|سيكون)\b(?!\s*(§|paragraf))",
+        "after",
+        "overskrift",
+    ),
+    _scope(
+        "ikke afgjort endnu",
+        r"\b(betyder|betod)\s+(\w+\s+)?ikke\b|\b(does not|doesn't|did not|didn't)\s+mean\b"
+        r"|\bне означає\b|\bلا يعني\b",
+        "before",
+    ),
+    _scope(
+        "en andens beslutning",
+        # "the psychologist at PPR has decided …", "that's their call, not mine".
+        r"\b(the|your|his|her|their)\s+(?!municipality|council|commune|kommune|job|committee"
+        r"|team|department|family|visitation|case ?worker)[\w-]+\s+(at|of|in|from)\s+"
+        r"(the\s+)?[\w-]+\s+(has|have)\s+(now\s+)?decided\b"
+        r"|\b(their|his|her|the doctor's|the school's) (call|decision)\b",
+        "sentence",
+        "besluttet",
+        "decided",
+    ),
+    _scope(
+        "en afgørelse omtalt",
+        # "så skal vi kigge på en sanktion", "we'd have to look at a sanction": one to come.
+        r"\b(kigge|se|tale|snakke|look|talk|think)\s+(pa|om|at|about)\s+(\w+\s+)?$",
+        "near",
+        "sanktion",
+        "tilbagebetaling",
+        "ophør eller nedsættelse",
+    ),
+    _scope(
+        "en praktisk ting",
+        # "fra mandag får du en ny kontaktperson-tid hver uge": a time, not help.
+        r"\b(tid|tider|tidspunkt\w*|time slot|appointment|час|موعد)\b",
+        "within",
+        "du får fra en dato",
+        "du får med et omfang",
+        "der kommer hjælp",
+    ),
+    _scope(
+        "en afgørelse omtalt",
+        # A complaints notice for a decision already sent: "hvis du er uenig i afgørelsen om
+        # aflastning", "the wheelchair decision you got last week".
+        r"\b(uenig|utilfreds)\s+i\s+(afgorelsen|afslaget|beslutningen)\b"
+        r"|\b(disagree|are unhappy|not happy)\s+with\s+(the|your)\s+([\w-]+\s+){0,2}"
+        r"(decision|refusal)\b|\b(не згодні|не погоджуєтеся)\s+з\s+рішенням\b"
+        r"|\b(غير موافق|غير راض\w*|لم توافق)\w*\s+علي\s+(ال)?قرار\b",
+        "before",
+        "klagevejledning med frist",
+    ),
+    _scope(
+        "generel vejledning",
+        r"^\s*(normalt|generelt|typisk|som regel|sjaeldent|sjaelden|usually|normally|generally"
+        r"|rarely|зазвичай|як правило|عاده|عموما|غالبا)\b",
+        "after",
+    ),
+)
