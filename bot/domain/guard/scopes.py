@@ -96,7 +96,7 @@ SCOPES: tuple[Scope, ...] = (
         rf"|fra sidst|(?<!for )last year|last month|previously|earlier|back in"
         # "…, som du fik for meget": the reason for a repayment, not a past decision.
         r"|da du fik(?! for meget)|som du fik(?! for meget)"
-        rf"|(du|i) fik (?!for meget).{{0,20}}\b(i|sidst i|tilbage i) {MONTH_WORDS}|siden"
+        rf"|(du|i) fik (?!for meget).{{0,20}}\b(i|sidst i|tilbage i) {MONTH_WORDS}|(?<!ved )siden"
         r"|(du|i) fik(?! for meget)"
         rf"|blev (stoppet|standset|nedsat|sat ned) i {MONTH_WORDS}"
         rf"|for \w+ (ar|maneder|uger) siden)\b",
@@ -123,8 +123,8 @@ SCOPES: tuple[Scope, ...] = (
     _scope(
         "generel vejledning",
         r"\b(man|generelt|som regel|normalt|typisk|reglerne|loven|in general|usually|normally"
-        r"|people who|borgere der|borgere som|familier der|nogle|mange|andre|den eneste|many"
-        r"|other people|alle|enhver|everyone|anyone)\b",
+        r"|generally|people who|borgere der|borgere som|familier der|nogle|mange|andre|den eneste"
+        r"|many|other people|alle|enhver|everyone|anyone)\b",
         "before",
     ),
     _scope(
@@ -222,6 +222,7 @@ SCOPES: tuple[Scope, ...] = (
     ),
     _scope(
         "en afgørelse omtalt",
+        r"(?<!lukket din )(?<!lukket jeres )(?<!afsluttet din )(?<!afsluttet jeres )"
         r"\b(afgorelse|afgorelsen|decision|brev|brevet|letter|sag|sagen|klage|klagen|complaint)"
         # Not a heading: "Din sag om tabt arbejdsfortjeneste: Du får dækket 20 timer om ugen".
         r"\s+(om|on|about|vedr\w*|angaende|over)\b"
@@ -744,5 +745,89 @@ SCOPES += (
         r"^\s*(normalt|generelt|typisk|som regel|sjaeldent|sjaelden|usually|normally|generally"
         r"|rarely|зазвичай|як правило|عاده|عموما|غالبا)\b",
         "after",
+    ),
+)
+
+SCOPES += (
+    _scope(
+        "en praktisk udgift i dag",
+        # "كما اتفقنا، سندفع ثمن التاكسي إلى المستشفى اليوم": a ride paid today, not a grant.
+        rf"\b{FARE}\b[^.;]*\b(i dag|i morgen|today|tomorrow|اليوم|غدا|сьогодні|завтра)\b"
+        rf"|(اليوم|غدا)[^.;]*{FARE}",
+        "sentence",
+        *PAYS,
+    ),
+)
+
+SCOPES += (
+    _scope(
+        "et skema godkendt",
+        # "your timesheet has been approved", "dit skema er godkendt": a form or a test, not help.
+        rf"\b({FORM}|{TEST}|{HELPER}|timesheet|timeseddel\w*|invoice|faktura\w*)\b",
+        "within",
+        "godkendt",
+    ),
+    _scope(
+        "en ydelse som sædvanlig",
+        # "… går ind på din konto som sædvanlig", "is late this month": a payment's timing.
+        r"\b(som (saedvanlig|normalt|altid|vanligt)|as (usual|always|normal)|forsinket|delayed"
+        r"|як завжди|як зазвичай|із затримкою|كالمعتاد|كالعاده|متاخر\w*)\b",
+        "sentence",
+        "du får en ydelse",
+    ),
+)
+
+SCOPES += (
+    _scope(
+        "praktisk aftale",
+        # "I have approved the new meeting time", "jeg har godkendt, at mødet flyttes".
+        r"^\s*(,?\s*(at|that)\s+)?(\S+\s+){0,3}?(nye?\s+|new\s+)?(mode\w*|tid|tiden|tidspunkt\w*"
+        r"|meeting|appointment|time|date|dato\w*|agenda|dagsorden\w*|referat\w*|minutes)\b",
+        "after",
+        "godkendt",
+    ),
+)
+
+SCOPES += (
+    _scope(
+        "ikke afgjort endnu",
+        # "Din ydelse kører videre uændret, mens vi behandler sagen": until a decision is made.
+        r"\b(mens|indtil|until|while)\s+(vi|kommunen|we|the municipality)\s+(\S+\s+){0,2}?"
+        r"(behandler|vurderer|undersoger|har truffet|traeffer|look|looks|are looking|assess\w*"
+        r"|decide\w*|process\w*|review\w*)\b",
+        "sentence",
+    ),
+)
+
+SCOPES += (
+    _scope(
+        "praktisk aftale",
+        # "Mødet i morgen bliver ikke til noget", "the trip won't happen": a plan, not help.
+        r"\b(mode\w*|tid|tiden|aftale\w*|\w*besog\w*|tur|turen|udflugt\w*|ferie\w*|meeting|appointment"
+        r"|visit|trip|зустріч\w*|візит\w*|поїздк\w*|\w*اجتماع|\w*موعد|\w*زياره|\w*رحله)\b",
+        "near",
+        "ikke til noget",
+    ),
+    _scope(
+        "en praktisk ting",
+        # "Hjemmehjælpen ændres fra næste uge, så de kommer kl 10": when, not how much.
+        r"^[^.]{0,60}?\b(kl\.?\s*\d|klokken|tidspunkt\w*"
+        r"|om (morgenen|eftermiddagen|aftenen|formiddagen)"
+        r"|i stedet for (mandag|tirsdag|onsdag|torsdag|fredag|lordag|sondag|kl)"
+        r"|at \d+(:\d+)?\s*(am|pm)?\b"
+        r"|in the (morning|afternoon|evening))",
+        "after",
+        "ophør eller nedsættelse",
+    ),
+)
+
+SCOPES += (
+    _scope(
+        "praktisk aftale",
+        # "Your request to move the meeting has been approved": a time, not help.
+        r"\b(meeting|appointment|visit|time|date|mode\w*|tid|tiden|besog\w*|flytte|move|moving"
+        r"|reschedul\w*|postpon\w*|udsaet\w*)\b",
+        "within",
+        "godkendt",
     ),
 )
