@@ -19,14 +19,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.domain.guard import lexicon, lexicon_uk_ar, scopes
+from bot.domain.guard import lexicon, lexicon_uk_ar, scopes, soft
 from bot.domain.guard.lexicon import Cue
 from bot.domain.guard.model import Model, default_model
 from bot.domain.guard.scopes import Scope
 from bot.domain.guard.text import sentences
 
-# Danish and English, then Ukrainian and Arabic: every scope may govern every cue of its name.
-CUES = lexicon.CUES + lexicon_uk_ar.CUES
+# Danish and English, then Ukrainian and Arabic, then the soft outcomes: every scope may
+# govern every cue of its name.
+CUES = lexicon.CUES + lexicon_uk_ar.CUES + soft.CUES
 SCOPES = scopes.SCOPES + lexicon_uk_ar.SCOPES
 NEAR = 40  # characters before a cue in which a possibility ("kan", "måske") governs it
 

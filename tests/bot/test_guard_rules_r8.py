@@ -1,0 +1,41 @@
+"""The eighth round's rules, on sentences written for the test (not corpus rows): soft and
+indirect outcomes count in the four languages, and a decision referred to does not."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain.guard import read
+
+DECISIONS = [
+    "Hej Per, det bliver desværre ikke til noget med tilskuddet denne gang.",
+    "Der kommer 1.800 kr ind på din konto på torsdag til de nye briller.",
+    "Vi kan dække halvdelen af udgiften til lejrskolen.",
+    "Hi Tom, I have approved the funding for your course.",
+    "Hi Sue, good news: it's a yes for the respite weekend.",
+    "Fra januar får du 900 kr mindre i kontanthjælp, fordi din kæreste er flyttet ind.",
+    "Hi Ben, 3 days will be deducted from your kontanthjælp because you missed the meeting.",
+    "Ольго, ми покриємо половину вартості курсу.",
+    "مرحبا، تمت إحالتك إلى برنامج تدريب لمدة سنة.",
+]
+NOT_DECISIONS = [
+    "Hej Per, der er intet besluttet endnu, vi taler om det på mødet.",
+    "I brevet står der, hvad vi har besluttet. Ring hvis noget er uklart.",
+    "Hej Jan, det betyder ikke, at kørestolen er bevilget endnu.",
+    "Hi Ann, the doctor at the hospital has decided to wait. That's their call.",
+    "Hej Eva, hvis du er uenig i afgørelsen om hjemmehjælp, kan du klage inden 4 uger.",
+    "Hej Bo, badestole bevilges normalt ikke, men skriv gerne alligevel.",
+    "Hej Kim, fra tirsdag får du en ny mentor-tid hver uge, kl 10 i stedet for kl 9.",
+    "Mødet i morgen bliver desværre ikke til noget, jeg er syg.",
+    "Ірино, ви маєте право переглянути матеріали справи.",
+]
+
+
+@pytest.mark.parametrize("text", DECISIONS)
+def test_soft_outcomes_count(text: str) -> None:
+    assert read(text, model=None).decision
+
+
+@pytest.mark.parametrize("text", NOT_DECISIONS)
+def test_a_decision_referred_to_does_not(text: str) -> None:
+    assert not read(text, model=None).decision
