@@ -14,7 +14,9 @@ met); ordinary messages read as an intent 0/125 (0) (≤ 2 %: met). After the si
 probe4 (before the round: da 46, en 24, uk 27, ar 21 of 54, 32, 29, 29; 7/79; 43/50; 0/126)
 da 48, en 25, uk 27, ar 23; 6/79; 45/50; 0/126. In the seventh round probe3 joined the
 training split; probe5 (before the round: da 40, en 29, uk 29, ar 23 of 52, 32, 30, 28;
-12/80; 40/48; 2/125). The floors say
+12/80; 40/48; 2/125). After the seventh round: probe4 da 50, en 25, uk 27, ar 24; 7/79;
+46/50; 0/126; probe5 da 45, en 30, uk 29, ar 24; 10/80 (over the 10 % target); 44/48; 2/125.
+The floors say
 how far the reader is from the targets on messages it has not seen; they are not the
 targets.
 """
