@@ -233,17 +233,16 @@ def test_train_split_is_read_right() -> None:
     assert sum(read(r["text"]).decision for r in decisions) >= 1307
     assert sum(read(r["text"]).decision for r in hard) <= 7
     # The rules alone refuse no hard negative of the whole split (the model may not overrule
-    # them): the eighth round's scopes spare a decision referred to, not stated. Not yet for
-    # the eighth round's second writer (train-r9), folded in after the rules were written.
+    # them): the eighth round's scopes spare a decision referred to, not stated, and the
+    # ninth round's (scopes_r9) the eighth round's second writer's (train-r9): a provider who
+    # says they stop, the citizen's question repeated, a complaints notice for a letter sent,
+    # what is missing, a rule and its condition, nothing decided.
     assert [
         r["id"] for r in rows if r["hard_negative"] and read(r["text"], model=None).decision
     ] == RULES_REFUSE
 
 
-RULES_REFUSE = [
-    *("train-r9-0015", "train-r9-0079", "train-r9-0147", "train-r9-0176"),
-    *("train-r9-0182", "train-r9-0226", "train-r9-0354"),
-]
+RULES_REFUSE: list[str] = []
 
 
 def test_the_rules_alone_read_the_first_three_rounds_right() -> None:
@@ -560,10 +559,7 @@ def test_a_sentence_ends_after_a_date_written_with_a_slash() -> None:
         "Вітаю, вас допущено і схвалено до іспиту з мови!",
         "مبروك، تمت الموافقة على امتحان اللغة يوم الجمعة.",
         "Vi betaler togbilletten til mødet i Odense, gem kvitteringen.",
-        pytest.param(
-            "The council will pay for the bus ticket to your interview, just keep the receipt.",
-            marks=pytest.mark.xfail(strict=True, reason="the model alone refuses it (p=0.57)"),
-        ),
+        "The council will pay for the bus ticket to your interview, just keep the receipt.",
         "Комуна оплатить квиток на потяг на зустріч у четвер.",
         "البلدية ستدفع تذكرة القطار إلى الاجتماع يوم الخميس.",
         "Fristen for at sende lønsedlerne er forlænget til fredag.",
@@ -615,4 +611,51 @@ def test_the_seventh_rounds_scopes_leave_decisions_alone(text: str) -> None:
     """A payment for a benefit or treatment, an approval for a benefit, a grant after a form,
     a benefit extended or reduced: still refused, by rules."""
     reading = read(text, model=None)
+    assert reading.decision, reading.why
+
+
+# Whole sentences a rule reads as a practical arrangement (a fare to a meeting, a meeting
+# moved, a form approved), written for this test: the model alone may not refuse them.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mødet med din mentor er flyttet til onsdag kl. 13.",
+        "Din blanket er godkendt, så nu mangler vi kun lønsedlerne.",
+        "Your appointment has been moved to Thursday at 10, same room as last time.",
+        "Комуна компенсує проїзд на співбесіду, збережіть квиток.",
+        "تم نقل الموعد إلى يوم الأربعاء الساعة العاشرة.",
+    ],
+)
+def test_the_model_may_not_overrule_a_practical_arrangement(text: str) -> None:
+    """No cue counts, a sentence is an arrangement: not a decision, and ``why`` says so."""
+    reading = read(text)
+    assert not reading.decision, reading.why
+    assert any("praktisk aftale" in why for why in reading.why), reading.why
+
+
+def test_the_fare_to_an_interview_is_let_through_and_why_says_the_model_was_held() -> None:
+    """The model alone scores it over its threshold (p=0.57); the arrangement holds it."""
+    reading = read(
+        "The council will pay for the bus ticket to your interview, just keep the receipt."
+    )
+    assert not reading.decision
+    assert reading.why == [
+        "ikke en afgørelse (en praktisk udgift til et møde; en praktisk aftale, som modellen "
+        "ikke kan underkende): «bus ticket to your interview»"
+    ]
+
+
+# Real decisions with a fare word: a refusal the rules read, and a benefit changed next to
+# a fare to a meeting (a benefit named: no arrangement holds the model back).
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Du får afslag på at få dækket taxa til samtalen med lægen.",
+        "Vi betaler togbilletten til mødet. Din boligstøtte går op til 2.100 kr om måneden fra 1. maj.",
+        "The council will pay the bus ticket to your interview. From June your benefit is 300 kr "
+        "lower.",
+    ],
+)
+def test_a_decision_with_a_fare_word_is_still_refused(text: str) -> None:
+    reading = read(text)
     assert reading.decision, reading.why

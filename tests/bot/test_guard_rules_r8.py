@@ -39,3 +39,32 @@ def test_soft_outcomes_count(text: str) -> None:
 @pytest.mark.parametrize("text", NOT_DECISIONS)
 def test_a_decision_referred_to_does_not(text: str) -> None:
     assert not read(text, model=None).decision
+
+
+# The ninth round's scopes (train-r9's kinds, phrased anew): a provider who says they stop,
+# the citizen's question repeated, a complaints notice for a letter already sent, the right
+# to bring someone along, what is missing, a rule and its condition, nothing decided.
+NINTH_ROUND_NOT_DECISIONS = [
+    "Hej Sara, din kontaktperson har sagt, at hun desværre stopper efter jul. Vi finder en ny.",
+    "Hej Ida, du har spurgt om du 'får afslag på boligstøtte'. Vi ser på hele din økonomi.",
+    "You can appeal the refusal within 4 weeks after you got the letter. Want me to help?",
+    "يحق لك أن يأتي زوجك معك إلى الاجتماع.",
+    "Uden lønsedlerne kan vi ikke bevilge noget. Send dem gerne i dag.",
+    "Tilskud til briller gives kun hvis udgiften er stor. Vil du søge?",
+    "Hej Bo, vi har talt om et kursus. Ingen ting er besluttet. Vi ses torsdag.",
+]
+NINTH_ROUND_DECISIONS = [
+    "Kommunen har sagt, at de stopper din hjælp fra 1. maj.",
+    "Du kan klage over afgørelsen inden 4 uger.",
+    "Vi har besluttet at standse din kontanthjælp fra 1/6.",
+]
+
+
+@pytest.mark.parametrize("text", NINTH_ROUND_NOT_DECISIONS)
+def test_the_ninth_rounds_kinds_are_not_decisions(text: str) -> None:
+    assert not read(text, model=None).decision, read(text, model=None).why
+
+
+@pytest.mark.parametrize("text", NINTH_ROUND_DECISIONS)
+def test_the_ninth_rounds_scopes_leave_decisions_alone(text: str) -> None:
+    assert read(text, model=None).decision

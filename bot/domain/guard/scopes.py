@@ -547,6 +547,15 @@ TEST = (
     r"|іспит\w*|екзамен\w*|тест\w*|\w*امتحان\w*|\w*اختبار\w*)"
 )
 PAYS = ("dækker eller betaler", "vi betaler", "vi kan godt give", "du får en ydelse")
+# "We'll cover your train ticket to the meeting", "vi betaler bussen til samtalen": one of the
+# practical arrangements the model may not overrule either (:mod:`bot.domain.guard.scopes_r9`).
+FARE_TO_MEETING = _scope(
+    "en praktisk udgift til et møde",
+    rf"\b{FARE}\b[^.;]{{0,40}}?\b(til|to|for|на|до|الي|لل|ل)\s*(\S+\s+){{0,3}}?{MEETING}\b"
+    rf"|\b{MEETING}\b[^.;]{{0,20}}?\b(billet\w*|ticket\w*|fare|квит\w*|تذكر\w*)\b",
+    "sentence",
+    *PAYS,
+)
 
 SCOPES += (
     _scope(
@@ -591,14 +600,7 @@ SCOPES += (
         "godkendt",
         "entitled",
     ),
-    _scope(
-        "en praktisk udgift til et møde",
-        # "We'll cover your train ticket to the meeting", "vi betaler bussen til samtalen".
-        rf"\b{FARE}\b[^.;]{{0,40}}?\b(til|to|for|на|до|الي|لل|ل)\s*(\S+\s+){{0,3}}?{MEETING}\b"
-        rf"|\b{MEETING}\b[^.;]{{0,20}}?\b(billet\w*|ticket\w*|fare|квит\w*|تذكر\w*)\b",
-        "sentence",
-        *PAYS,
-    ),
+    FARE_TO_MEETING,
     _scope(
         "en frist forlænget",
         # "Строк, щоб надіслати документи, продовжено до 18/12": a deadline, not a grant.
