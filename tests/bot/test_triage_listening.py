@@ -77,3 +77,37 @@ def test_a_reply_read_as_an_intent_is_not_paged_on_the_model_alone() -> None:
     assert (reply.level, reply.intent) == ("bekymring", "AFLYS")
     alone = triage("tonight")
     assert (alone.level, alone.intent) == ("akut", None)
+
+
+def _doubting(veto: float) -> Triager:
+    """A model nearly sure that a message with "qxv" in it is not urgent."""
+    return Triager(
+        model=Model(
+            {
+                "vocab": ["w:qxv"],
+                "akut": [-50.0],
+                "concern": [0.0],
+                "bias": [0.0, 0.0],
+                "thresholds": {"akut": 0.7, "concern": 0.9, "veto": veto},
+            }
+        )
+    )
+
+
+def test_a_model_nearly_sure_it_is_not_urgent_makes_a_phrases_page_a_concern() -> None:
+    """Under the veto threshold the lexicon's page becomes a concern (top of the inbox, a
+    same-day reply-by), and says why; the phrase is still named."""
+    read = _doubting(0.02)("jeg vil ikke leve mere qxv")
+    assert (read.urgent, read.level) == (False, "bekymring")
+    assert any(w.startswith("model veto") for w in read.why), read.why
+    assert read.matched and "leve" in " ".join(read.matched)
+    # Without "qxv" the model is unsure (p = 0.5): the phrase pages.
+    assert _doubting(0.02)("jeg vil ikke leve mere").urgent
+    # Weights trained before the veto existed (no "veto" threshold) never veto.
+    assert _doubting(0.0)("jeg vil ikke leve mere qxv").urgent
+
+
+def test_a_municipalitys_own_word_is_never_vetoed() -> None:
+    """The municipality's own urgent and risk words page whatever the model thinks."""
+    read = _doubting(0.02)("han slår mig qxv")
+    assert read.urgent and not any(w.startswith("model veto") for w in read.why), read.why

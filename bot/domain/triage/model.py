@@ -7,6 +7,8 @@ plain Python: the weights are two arrays aligned with a vocabulary, stored as
 JSON in ``model.json`` beside this module; nothing is downloaded or unpickled.
 
 Two scores: ``akut`` (would page someone) and ``concern`` (akut or bekymring),
+the first also asked about a message a lexicon phrase would page (a veto, when it is
+nearly sure the message is not urgent: see the reader),
 and, when the weights have them, a reply's intent (one of ``INTENTS`` or none):
 a multinomial model over the same features, asked only when the lexicon found
 no intent, and believed only above its own threshold.
@@ -105,6 +107,9 @@ class Model:
         self.akut_at = float(thresholds.get("akut", 0.5))
         self.concern_at = float(thresholds.get("concern", 0.5))
         self.intent_at = float(thresholds.get("intent", 1.01))
+        # Below this p(akut) the model is sure enough to veto a lexicon phrase's page (the
+        # message is then a concern); 0: no veto (weights trained before it existed).
+        self.veto_at = float(thresholds.get("veto", 0.0))
         # Intent weights: "none" first, then INTENTS; per feature a row of len(INTENTS) + 1.
         iw = data.get("intent")
         self._iw: dict[str, tuple[float, ...]] = {}

@@ -7,7 +7,12 @@ Order of reading, for every SMS:
    phrase, idiom and scope marker (lexicon.py);
 3. each risk found is kept or set aside by the scope rules (scope.py);
 4. the model (model.py) scores the whole message; it can raise a message the
-   lexicon missed, but not one whose only risk words were set aside;
+   lexicon missed, but not one whose only risk words were set aside; and when it
+   is nearly sure (p(akut) under its ``veto`` threshold, chosen in training so
+   that at most ``MAX_VETO_LOST`` of urgent training messages are lost) that a
+   message a lexicon phrase would page is not urgent, the message is a concern
+   (top of the owner's inbox, same-day reply-by) instead of a page. A
+   municipality's own words are never vetoed;
 5. an intent is read only when the message is not `akut`: urgency always wins.
 """
 
@@ -110,12 +115,10 @@ class Triager:
         hits = list(lex.index.find(reading.clauses))
         scope = Scope(reading, lex, hits)
         level, live, set_aside, why = self._risk(reading, scope, hits)
-        # The model's features, read once for both of its questions (urgency and intent).
-        words = (
-            word_features(reading, lex.negators)
-            if self._model is not None and level != AKUT
-            else None
-        )
+        # The model's features, read once for its questions (veto, urgency and intent).
+        words = None if self._model is None else word_features(reading, lex.negators)
+        if level == AKUT and words is not None and not any(w.startswith("word ") for w in why):
+            level = self._vetoed(features(reading, lex.negators, words), why)
         intent, exact = (
             (None, False) if level == AKUT else self._intent(reading, hits, scope, words, why)
         )
@@ -172,6 +175,15 @@ class Triager:
             if _RANK[grade] > _RANK[level]:
                 level = grade
         return level, terms or phrases, set_aside, why
+
+    def _vetoed(self, feats: list[str], why: list[str]) -> str:
+        """AKUT, or a concern when the model is nearly sure a phrase's page is wrong."""
+        assert self._model is not None
+        s = self._model.score(feats)
+        if s.akut >= self._model.veto_at:
+            return AKUT
+        why.append(f"model veto: a concern, not a page (p={s.akut:.3f})")
+        return BEKYMRING
 
     def _with_model(
         self,
