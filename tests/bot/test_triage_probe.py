@@ -15,7 +15,8 @@ probe4 (before the round: da 46, en 24, uk 27, ar 21 of 54, 32, 29, 29; 7/79; 43
 da 48, en 25, uk 27, ar 23; 6/79; 45/50; 0/126. In the seventh round probe3 joined the
 training split; probe5 (before the round: da 40, en 29, uk 29, ar 23 of 52, 32, 30, 28;
 12/80; 40/48; 2/125). After the seventh round: probe4 da 50, en 25, uk 27, ar 24; 7/79;
-46/50; 0/126; probe5 da 45, en 30, uk 29, ar 24; 10/80 (over the 10 % target); 44/48; 2/125.
+46/50; 0/126; probe5 da 45, en 30, uk 29, ar 24; 10/80 (over the 10 % target); 44/48; 2/125;
+with the model's veto, 6/79 and 8/80, recall as before.
 The floors say
 how far the reader is from the targets on messages it has not seen; they are not the
 targets.
@@ -39,7 +40,7 @@ RECALL = {
     "probe4": {"da": 50, "en": 25, "uk": 27, "ar": 24},
     "probe5": {"da": 45, "en": 30, "uk": 29, "ar": 24},
 }
-FALSE_ALARMS = {"probe4": 7, "probe5": 10}
+FALSE_ALARMS = {"probe4": 6, "probe5": 8}
 INTENTS = {"probe4": 46, "probe5": 44}
 
 

@@ -117,12 +117,11 @@ class Triager:
         level, live, set_aside, why = self._risk(reading, scope, hits)
         # The model's features, read once for its questions (veto, urgency and intent).
         words = None if self._model is None else word_features(reading, lex.negators)
-        if level == AKUT and words is not None and not any(w.startswith("word ") for w in why):
-            level = self._vetoed(features(reading, lex.negators, words), why)
+        feats = None if words is None else features(reading, lex.negators, words)
+        level = self._vetoed(feats, level, why)
         intent, exact = (
             (None, False) if level == AKUT else self._intent(reading, hits, scope, words, why)
         )
-        feats = None if words is None else features(reading, lex.negators, words)
         level, why = self._with_model(
             feats, level, bool(set_aside) and not live, why, replied=intent is not None
         )
@@ -176,9 +175,13 @@ class Triager:
                 level = grade
         return level, terms or phrases, set_aside, why
 
-    def _vetoed(self, feats: list[str], why: list[str]) -> str:
-        """AKUT, or a concern when the model is nearly sure a phrase's page is wrong."""
-        assert self._model is not None
+    def _vetoed(self, feats: list[str] | None, level: str | None, why: list[str]) -> str | None:
+        """``level``, or a concern when it is akut through lexicon phrases only (never a
+        municipality's own word) and the model is nearly sure the page is wrong."""
+        if self._model is None or feats is None or level != AKUT:
+            return level
+        if any(w.startswith("word ") for w in why):
+            return level
         s = self._model.score(feats)
         if s.akut >= self._model.veto_at:
             return AKUT
