@@ -705,7 +705,7 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
 }
 POLITE = ("شكرا", "لو سمحت", "لو سمحتي", "من فضلك", "shukran", "law sama7t")
 
-INTENTS: dict[str, tuple[str, ...]] = {
+_INTENTS: dict[str, tuple[str, ...]] = {
     "STOP": (
         "لا (تبعت*|ترسل*) ~ (رسايل|رسائل)",
         "ما بدي (رسائل|رسايل)",
@@ -849,4 +849,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "(منشوفكم|بنشوفكم|نشوفكم|هنشوفكم|حنشوفكم|منشوفك|بنشوفك)",
         "(بجي|باجي|هاجي|حاجي|اجي|يجي|نجي|بنجي|منجي|هنيجي|جاي|جايه|جايين) ~ يوم",
     ),
+}
+INTENTS: dict[str, tuple[str, ...]] = {
+    k: v + lex_ar_indirect.INTENTS.get(k, ()) for k, v in _INTENTS.items()
 }

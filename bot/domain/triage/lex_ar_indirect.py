@@ -439,3 +439,57 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ),
     ),
 )
+
+_DAYS = (
+    "السبت|الاحد|الاثنين|الاتنين|الثلاثاء|الثلاثا|التلاتا|الاربعاء|الاربعا|الخميس|الجمعه|بكرا|بكره"  # noqa: E501 (one list)
+)
+_MAW3ID = "rdv|lmaw3id|lmaw3ed|el maw3id|el maw3ed|maw3id|maw3ed|rendez|mi3ad|lmi3ad"
+
+# Intent paraphrases (added to lex_ar's): Arabic script, Arabizi and French words in SMS.
+INTENTS: dict[str, tuple[str, ...]] = {
+    "STOP": (
+        "عدم (ارسال|إرسال) ~ (رسائل|رسايل|الرسائل|الرسايل|التذكيرات|تذكيرات|مسجات)",
+        "(ايقاف|إيقاف|توقيف) ~ (التذكيرات|التذكير|الرسائل|الرسايل|الاشعارات|الرسايل النصيه)",
+        "لا (تبعتولي|ترسلولي|تبعثولي|تبعتلي|ترسلي|تبعتولنا|ترسلون|ترسلوا|تبعتوا)",
+    ),
+    "START": (
+        "(ترجعون|ترجعوا|ترجعو|رجعوا|ترجعي) ~ (ترسلوا|ترسلون|ترسلو|تبعتوا|تبعثوا|ترسلولي|تبعتولي|ترسلي)",  # noqa: E501 (one pattern)
+        "(trej3o|trj3o|terja3o|trja3o|tarj3o|terj3o) ~ (tba3tuli|tab3atouli|tb3touli|tba3touli|tursilouli|el sms|el rasayel|el messages)",  # noqa: E501 (one pattern)
+    ),
+    "FLYT": (
+        "(n2a55er|n2akhkher|n2a55r|n2akhar|n2a5ar|nt2akhar|n2akhr)",
+        f"(nbddel|nbadlou|nbadlo|nbedlo|nbdlou|nbdl|nbedel) ~ ({_MAW3ID})",
+        "(wach|wesh|momkin|momken|mumkin) (momkin |momken )?(nhar|youm|yom)",
+        f"(فيني|فينا|ممكن) (اجي|نجي|نيجي|اجيكم|نيجي) (يوم )?({_DAYS}|الاسبوع)",
+        "(ممكن|فيني|فينا|نخليها) ~ الاسبوع (الجاي|الجايه|القادم)",
+        "(simana|semana|l2osbo3|lesbo3|el esbo3|el osbou3|l2sbo3) (jaya|el jaya|jayeh|el jay|jaia)",
+    ),
+    "AFLYS": (
+        "الغي (من فضلك|لو سمحت|لو سمحتي|رجاء|الله يخليك)",
+        "(ما|مش) (رح|ح|راح) (نجي|اجي|نيجي|نيجو)",
+        "(لغيه|لغوه|لغيها|لغوها)",
+        "annul*",
+        "(ma|mesh|msh|mech) (fina|fini|najjamch|ghadich|ghadi|n9der|nqder|neqder|najem|n9dr) (nji|niji|nije|aji|eji|nje|nmchi)",  # noqa: E501 (one pattern)
+        f"(lghiw|lghi|nelghi|elghi|ilghi|alghi|elghou|nlghi|elghiw) ~ ({_MAW3ID})",
+    ),
+    "STATUS": (
+        "(وصل|وصلت|وصلتو|وصلتوا) (وين|لوين|فين|لفين|لاين|لحد فين)",
+        "(وين|فين|لوين|لفين) (وصل|وصلت) (طلب*|ملف*|معامل*|موضوع*|قضي*)",
+        "(shou|shu|sho|chou|chnowa|chnou|shnu|ash|shno) (sar|sra|saar) ~ (talab*|dossier|malaf*|milaf*|demande)",  # noqa: E501 (one pattern)
+        "(امتى|امتي|متى|ايمتى|امتا|وقتاش) ~ (الرد|رد|قرار|القرار|الجواب|جواب|النتيجه)",
+        "(imta|emta|emte|imte|waqtash|wa9tach) ~ (rad|el rad|qarar|jawab|yjawbouni|yjawbuni|natija)",  # noqa: E501 (one pattern)
+        "(شي|اي|أي) جديد ~ (بطلب*|بملف*|بمعامل*|بموضوع*|بقضي*)",
+        "(شو|ايش|وش|ايه|شنو|اش) صار (بطلب*|بملف*|بمعامل*|بموضوع*|طلب*|ملف*|معامل*)",
+        "(خلصت|انتهت|تسكرت|اتقفلت|انقفلت) (القضيه|قضيتي|الملف|ملفي|المعامله|الطلب)",
+    ),
+    "OK": (
+        "(اجي|نجي|بجي|منجي|نيجي) (ويا|مع)",
+        "^(جايين|جايه|جايي|jayin|jayeen|jaiin|jaya)( ان شاء الله| inshallah)?$",
+        "^(ok|okay|tamam|mashi|wsl|wslt) ~ (jayin|jayeen|jaya|jay|jaye|nji|mnji|bji)",
+        "(وصلت|وصل|استلمت|وصلتني|وصلني) (رسالتكم|المسج|الميساج|التذكير)",
+        "(بنكون|منكون|بكون|نكون) (هناك|عندكم|عندكن|موجود*)",
+        "(ان شاء الله|انشالله) (موجودين|موجود|موجوده|حاضرين|حاضر)",
+        "(مناسب|مناسبه) (لي|لنا|ليا)",
+        "(nji|mnji|njiw|njiou|aji|bji) (lundi|mardi|mercredi|jeudi|vendredi|ghedwa|bukra|bokra|inchallah|inshallah|nhar)",  # noqa: E501 (one pattern)
+    ),
+}

@@ -736,7 +736,7 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
 }
 POLITE = ("tak", "tusind tak", "please", "venligst", "mange tak", "hej")
 
-INTENTS: dict[str, tuple[str, ...]] = {
+_INTENTS: dict[str, tuple[str, ...]] = {
     "STOP": (
         "stop med at (sende|skrive)",
         "stop (de|disse) ~ (beskeder|sms*)",
@@ -889,4 +889,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "^yes vi",
         "^fint$",
     ),
+}
+INTENTS: dict[str, tuple[str, ...]] = {
+    k: v + lex_da_indirect.INTENTS.get(k, ()) for k, v in _INTENTS.items()
 }

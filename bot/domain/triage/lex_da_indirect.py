@@ -740,3 +740,54 @@ SCOPE: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
 )
+
+_DAYS = "mandag|tirsdag|onsdag|torsdag|fredag"
+_REMINDERS = "sms*|beskeder*|påmindelser*|paamindelser*"
+
+# Intent paraphrases (added to lex_da's), written for the kind of reply, misspelt and SMS style
+# too ("jei", "ik", "ha", "fåt").
+INTENTS: dict[str, tuple[str, ...]] = {
+    "STOP": (
+        f"(vil|ønsker) (ikke|ik) (at )?(have|ha|modtage|få) ~ ({_REMINDERS}) (mere|længere)",
+        "(vil|ønsker) (ikke|ik) (have|ha|modtage|få) flere",
+        f"(behøver|behøves) (ikke |ik )?(flere|mere) ({_REMINDERS})",
+        f"(ikke|ik) (brug for|behov for) (flere|mere) ({_REMINDERS})",
+        "(skriver|sender|skrevet|sendt) til (et )?(forkert|forkerte) nummer",
+        "^stop venligst",
+        "stop venligst$",
+    ),
+    "START": (
+        f"send* ~ ({_REMINDERS}) ~ igen",
+        f"(få|have|ha|modtage) ~ ({_REMINDERS}) igen",
+        f"start ({_REMINDERS}) igen",
+        "(slog|slået|slaaet|satte) ~ fra ved en fejl",
+    ),
+    "FLYT": (
+        "^(en )?ny* (tid|dato)( tak)?$",
+        "(kan|ka|må|skal|kunne) (vi|jeg|i|du) (flytte|rykke|ændre|skubbe|udskyde) ~ (til|tiden|mødet|den|det|aftalen)",  # noqa: E501 (one pattern)
+        "(kan|ka|må|skal|kunne) (vi|jeg|i|du) (flytte|rykke|ændre|skubbe|udskyde)$",
+        f"(kan|må|kunne) (vi|jeg) (komme|tage det|ses|mødes) (på )?({_DAYS}|næste uge|ugen efter|eftermiddag*|formiddag*)",  # noqa: E501 (one pattern)
+        "kan vi tage det (når|efter|senere|en anden|næste|i næste)",
+    ),
+    "AFLYS": (
+        "kan (ikke|ik) (kom|komme) (til|på|i)",
+        "dropp* ~ (møde*|aftale*|besøg*|tid*)",
+        "(ikke|ik) (brug for|behov for) (en )?ny* tid",
+    ),
+    "STATUS": (
+        "hvor langt ~ (sagen|ansøgning*|ansøning*|med)",
+        "hvornår (får|hører|høre|far) (jeg|jei|vi|man) (svar|noget|besked)",
+        "hvornår kan (vi|jeg) (forvente|få|høre) (svar|en afgørelse|noget|besked)",
+        "(nogen|noget|nyt) nyt (om|i|med|vedr*|angående)",
+        "hører (jeg|jei|vi) noget",
+        "sket noget (med|i) (min|vores|sagen|ansøgning*)",
+        "(hvad|hva) (så )?med (min |vores )?(ansøgning*|sagen|min sag)",
+    ),
+    "OK": (
+        "^(ok |okay |tak |emojiok )?modtaget( emojiok| tak)?$",
+        "(skrevet|sat|noteret|lagt) ~ (i|ind i) (min |vores )?kalender*",
+        f"^ses (kl|klokken|i morgen|imorgen|på|der|snart|{_DAYS})",
+        "^(jeg|jei) kommer",
+        "(er|er hjertelig) velkommen (kl|klokken|på|i morgen)",
+    ),
+}

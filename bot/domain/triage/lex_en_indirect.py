@@ -456,14 +456,38 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "^unsubscribe",
         "discontinue ~ (sms|messages|texts|notifications|reminders)",
         "opt (me )?out",
+        "(take|remove|get) me (aff|of|off|from) ~ (list|reminders|texts|messages|sms|texting)",
+    ),
+    "START": (
+        "(send|sending|text|message) ~ (reminders|texts|messages|sms) ~ again",
+        "(turn|switch|put) ~ (reminders|texts|messages|sms) ~ back on",
+    ),
+    "AFLYS": (
+        "(will|well|ill|we|i) (not|wont) be (coming|attending|able to (come|attend|make it))",
+    ),  # noqa: E501 (one pattern)
+    "STATUS": (
+        "(any|heard|no) word (on|about|from|regarding|re)",
+        "when (will|do|can|shall|would|should) (i|we) (get|receive|have|hear) ~ (answer|decision|news|reply|response|back|about|from)",  # noqa: E501 (one pattern)
+        "update (me|us) (on|about|regarding)",
+        "(the )?status of (our|my|the) (application|case|claim|request)",
+        "(any|anything) (news|update|updates|word) (for|regarding|re|with)",
+        "how long ~ (the decision|a decision|my application|our application|the application|my case|our case|processing)",  # noqa: E501 (one pattern)
     ),
     "FLYT": (
         "(push|move|bump|shift) (the|our|my|it|this) ~ (to|back|till|until) (the week after|next|another|a later|later)",  # noqa: E501 (one pattern)
         "the week after instead",
+        "(possible|possibly|is there|any|an|some|maybe|perhaps) other (time|day|date|slot)",
+        "change (time|date|day|appointment|the appointment|meeting|the meeting|it) (to|for)",
+        "(monday|tuesday|wednesday|thursday|friday|tomorrow) or (next week|the week after|later)",
+        "(how|what) about (monday|tuesday|wednesday|thursday|friday|next week|tomorrow|later|another)",  # noqa: E501 (one pattern)
     ),
     "OK": (
         "i (shall|will) (attend|be attending)",
         "noted with thanks",
         "as planned (is fine|works|is good|then|please)",
+        "(i|we) (will|shall) be there",
+        "^(i|we) (will|shall) come",
+        "^(noted|received|well received)( with thanks| thanks| thank you| ma| maam| sir| madam| po)?$",  # noqa: E501 (one pattern)
+        "see (yous|ye|ya|u|youse) (then|there|on|at|tomorrow|monday|tuesday|wednesday|thursday|friday|soon|next)",  # noqa: E501 (one pattern)
     ),
 }

@@ -623,7 +623,7 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
 }
 POLITE = ("будь ласка", "дякую", "спасибі", "привіт")
 
-INTENTS: dict[str, tuple[str, ...]] = {
+_INTENTS: dict[str, tuple[str, ...]] = {
     "STOP": (
         "не (надсилайте|пишіть|присилайте) ~ (повідомлен*|смс|мені)",
         "більше не (пишіть|надсилайте)",
@@ -743,4 +743,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "(спасибо|дякую|дякуємо|спасибі) (что|що|шо) (напомнили|нагадали)$",
         "^(dobre|ok|tak|harazd|okej) ~ (bude|budu|budemo|pryjdu|pryidu|pryjdemo|pryidemo)",
     ),
+}
+INTENTS: dict[str, tuple[str, ...]] = {
+    k: v + lex_uk_indirect.INTENTS.get(k, ()) for k, v in _INTENTS.items()
 }

@@ -454,3 +454,54 @@ RISK: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ),
     ),
 )
+
+_DAYS_ACC = (
+    "понеділок|вівторок|середу|середа|четвер|пятницю|пятниця|понедельник|вторник|среду|среда|"
+    "четверг|пятницу|пятница"
+)
+_DAYS_LAT = "ponedilok|vivtorok|seredu|chetver|piatnytsiu|pyatnytsyu|ponedelnik|vtornik|sredu|chetverg|pyatnitsu"  # noqa: E501 (one list)
+_REMIND = "смс|sms|повідомлен*|нагадуван*|сообщени*|напоминани*|рассылк*"
+
+# Intent paraphrases (added to lex_uk's): Ukrainian, Russian and both in Latin letters.
+INTENTS: dict[str, tuple[str, ...]] = {
+    "STOP": (
+        f"^(стоп|stop) ({_REMIND})",
+        f"не (пишіть|надсилайте|присилайте|шліть|пишите|присылайте|отправляйте) ~ ({_REMIND})",
+        "(більше|больше) не (присылать|писать|слать|отправлять|присылайте|пишите|пишіть|надсилайте|писати|надсилати|присилати)",  # noqa: E501 (one pattern)
+        "(відпишіть|отпишите|видаліть|удалите) (цей|мій|наш|этот|мой|наш) номер",
+        f"(відпишіть|отпишите) ~ (від|от) ({_REMIND})",
+    ),
+    "START": (
+        "(знов|знову|снова) (писали|надсилали|присилали|писать|писати|присылали|слали)",
+        f"(возобновите|відновіть|поновіть|возобновить|відновити|поновити) ~ ({_REMIND})",
+        "хочу (знову|знов|снова)$",
+        "(prysylajte|pryslaite|prysylaite|prysylayte|nadsylayte|pyshite|prisylajte) ~ (znovu|znov|zanovo|snova)",  # noqa: E501 (one pattern)
+    ),
+    "FLYT": (
+        "(давайте|можна|можно|можемо|можем|краще|лучше|може|может) ~ (на|в|у) (той|наступний|следующий|следующую|інший|другой|другий|наступного) (тиждень|неделю|день|тижня)",  # noqa: E501 (one pattern)
+        f"(mozhna|mozhno|mozhemo|davaite|davajte|mozhe) ~ (v|u|na) ({_DAYS_LAT})",
+        f"(може|можливо|может|mozhe) (в |у |во |на )?({_DAYS_ACC})",
+        f"(можемо|можем|можу|могу|можна|можно) (прийти|прийду|прийдемо|прийти|прийдем|придти) (в|у|во|на) ({_DAYS_ACC})",  # noqa: E501 (one pattern)
+    ),
+    "AFLYS": (
+        "(від|от) (зустрічі|візиту|встречи|визита|прийому|приема) (відмовляю*|відмовляєм*|отказываю*|отказываем*)",  # noqa: E501 (one pattern)
+        "(відмовляю*|відмовляєм*|отказываю*|отказываем*) (від|от) (зустрічі|візиту|встречи|визита|прийому|приема)",  # noqa: E501 (one pattern)
+        "(otmenite|otmenyaju|otmenyayu|otmenit|skasuite|skasujte|skasuvaty|vidminit|vidminite)",
+        "ne (pridem|pryidem|pryjdem|smogu|smozhem|zmozhem)",
+    ),
+    "STATUS": (
+        "(kogda|koly|коли|когда) (budet|bude|буде|будет) (reshenie|rishennia|rishennya|otvet|vidpovid|решение|ответ|рішення|відповідь)",  # noqa: E501 (one pattern)
+        "(нема|нєма|немає|нет|немa) (новин|новостей)",
+        "(шо|що|что) там (з|с) (моїм|моим|моєю|моей|нашим|нашою|нашей|моїми|моими)",
+        "(на каком|на якому|на якій|на какой) (этапе|етапі|стадии|стадії)",
+        "(shcho|sho|shso|chto|shto) (z|s|iz) (mojeju|moieiu|moyeyu|moeju|moim|moyim|nashoju|mojim|moej|moei)",  # noqa: E501 (one pattern)
+    ),
+    "OK": (
+        "^(понял|поняла|понятно|зрозумів|зрозуміла|зрозуміло|ясно|ok|ок|добре|так|да) ~ (буду|будемо|будем|прийду|приду|придем|прийдемо)",  # noqa: E501 (one pattern)
+        f"(буду|будемо|будем|приду|придем|прийду|прийдемо) (во|в|у|о) ({_DAYS_ACC})",
+        "^(буду|будемо|будем|budu|budemo)( emojiok)?$",
+        "^(ja|ya|tak|ok|dobre|da) (prydu|pryidu|pryjdu|pridu|budu|budemo|pryjdemo)",
+        "^(получила|получил|отримала|отримав)$",
+        "^до (понеділка|вівторка|середи|четверга|пятниці|понедельника|вторника|среды|пятницы|завтра|встречи|зустрічі)( emojiok)?$",  # noqa: E501 (one pattern)
+    ),
+}
