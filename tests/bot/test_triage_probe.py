@@ -16,7 +16,8 @@ da 48, en 25, uk 27, ar 23; 6/79; 45/50; 0/126. In the seventh round probe3 join
 training split; probe5 (before the round: da 40, en 29, uk 29, ar 23 of 52, 32, 30, 28;
 12/80; 40/48; 2/125). After the seventh round: probe4 da 50, en 25, uk 27, ar 24; 7/79;
 46/50; 0/126; probe5 da 45, en 30, uk 29, ar 24; 10/80 (over the 10 % target); 44/48; 2/125;
-with the model's veto, 6/79 and 8/80, recall as before.
+with the model's veto, 6/79 and 8/80, recall as before; with the intent round, intents 47/50
+and 45/48.
 The floors say
 how far the reader is from the targets on messages it has not seen; they are not the
 targets.
@@ -41,7 +42,7 @@ RECALL = {
     "probe5": {"da": 45, "en": 30, "uk": 29, "ar": 24},
 }
 FALSE_ALARMS = {"probe4": 6, "probe5": 8}
-INTENTS = {"probe4": 46, "probe5": 44}
+INTENTS = {"probe4": 47, "probe5": 45}
 
 
 @pytest.fixture(scope="module")
