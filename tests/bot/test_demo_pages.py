@@ -58,5 +58,5 @@ async def test_the_demo_family_has_a_meeting_with_its_place(stack: Stack) -> Non
     stack.client.session.cookie_jar.update_cookies({"tvh_session": token})
     html = await (await stack.client.get(f"/borger/samtaler/{row.id}")).text()
     assert "Dine møder" in html
-    assert "Møde fredag den 28. februar 10:00" in html
+    assert "Møde fredag den 28. februar kl. 10:00–11:00" in html
     assert f"Sted: <bdi>{MEETING_PLACE}</bdi>" in html

@@ -68,3 +68,16 @@ def test_the_ninth_rounds_kinds_are_not_decisions(text: str) -> None:
 @pytest.mark.parametrize("text", NINTH_ROUND_DECISIONS)
 def test_the_ninth_rounds_scopes_leave_decisions_alone(text: str) -> None:
     assert read(text, model=None).decision
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hej Anna. Jeg dækker for Mette i dag. Hilsen Sofie",
+        "Hi Sam, I'm covering for Mette this week. Call me if you need anything.",
+    ],
+)
+def test_a_colleague_covering_is_not_a_decision(text: str) -> None:
+    """Who answers while the caseworker is away: a practical arrangement the model may not
+    overrule ("dækker" is also the word for paying an expense)."""
+    assert not read(text).decision, read(text).why

@@ -107,4 +107,12 @@ ARRANGEMENTS: tuple[Scope, ...] = (
         rf"|\b(الموافقه|موافقه)\s+علي\s+{FORM}",
         "sentence",
     ),
+    _scope(
+        "en kollega dækker",
+        # "Jeg dækker for Mette i dag", "I'm covering for Mette this week": who answers, not
+        # what is paid ("vi dækker udgiften" names no colleague).
+        r"\b(jeg|i|im|i am|i'm)\s+(daekker|covering|cover)\s+for\s+\w+"
+        r"(\s+(i dag|i morgen|i denne uge|denne uge|today|tomorrow|this week|mens|while))?",
+        "sentence",
+    ),
 )
